@@ -1,0 +1,105 @@
+"""``Account``: a login with roles. Staff names and logins are personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain import errors, ids, passwords
+from domain.base import Aggregate
+
+ROLES: dict[str, str] = {
+    "teacher": "учитель",
+    "class_teacher": "классный руководитель",
+    "deputy": "заместитель директора",
+    "head": "директор",
+    "admin": "администратор",
+    "auditor": "аудитор",
+    "archivist": "архивист",
+    "parent": "родитель (законный представитель)",
+    "pupil": "обучающийся",
+}
+
+
+def check_role(role: str) -> str:
+    """Return ``role`` or raise ``InvalidInput`` for an unknown role."""
+    if role not in ROLES:
+        raise errors.InvalidInput(f"Неизвестная роль «{role}».", role=role)
+    return role
+
+
+class Account(Aggregate):
+    """A user account; its id is derived from the login (see ``ids.account_id``)."""
+
+    @staticmethod
+    def create_id(login: str, **_: object) -> UUID:
+        return ids.account_id(login)
+
+    @event("Created")
+    def __init__(
+        self, login: str, surname: str, name: str, patronymic: str, roles: list[str],
+        password_hash: str, person_id: UUID | None, series: str, actor: UUID,
+    ) -> None:
+        self.login = login
+        self.surname, self.name, self.patronymic = surname, name, patronymic
+        self.roles = set(roles)
+        self.password_hash = password_hash
+        self.person_id = person_id
+        self.series = series
+        self.locked_until: datetime | None = None
+        self.locked = False
+
+    def has_any(self, roles: frozenset[str] | set[str]) -> bool:
+        """True when the account holds at least one of ``roles``."""
+        return bool(self.roles & set(roles))
+
+    def change_password(self, new_password: str, actor: UUID) -> None:
+        """Replace the password (hashed with scrypt)."""
+        self._password_changed(password_hash=passwords.hash_password(new_password), actor=actor)
+
+    def grant(self, role: str, actor: UUID) -> None:
+        """Grant a role (no event when the account already holds it)."""
+        if check_role(role) not in self.roles:
+            self._role_granted(role=role, actor=actor)
+
+    def revoke(self, role: str, actor: UUID) -> None:
+        """Revoke a role (no event when the account does not hold it)."""
+        if check_role(role) in self.roles:
+            self._role_revoked(role=role, actor=actor)
+
+    def lock(self, reason: str, until: datetime | None, actor: UUID) -> None:
+        """Lock the account, for good (``until`` None) or until a moment."""
+        self._locked(reason=reason.strip(), until=until, actor=actor)
+
+    def unlock(self, actor: UUID) -> None:
+        """Unlock the account."""
+        if self.locked:
+            self._unlocked(actor=actor)
+
+    def is_locked(self, now: datetime) -> bool:
+        """True when locked for good, or until a moment after ``now``."""
+        return self.locked and (self.locked_until is None or now < self.locked_until)
+
+    @event("PasswordChanged")
+    def _password_changed(self, password_hash: str, actor: UUID) -> None:
+        self.password_hash = password_hash
+
+    @event("RoleGranted")
+    def _role_granted(self, role: str, actor: UUID) -> None:
+        self.roles.add(role)
+
+    @event("RoleRevoked")
+    def _role_revoked(self, role: str, actor: UUID) -> None:
+        self.roles.discard(role)
+
+    @event("Locked")
+    def _locked(self, reason: str, until: datetime | None, actor: UUID) -> None:
+        self.locked = True
+        self.locked_until = until
+
+    @event("Unlocked")
+    def _unlocked(self, actor: UUID) -> None:
+        self.locked = False
+        self.locked_until = None

@@ -1,0 +1,264 @@
+"""Named domain errors.
+
+Each error is raised by a rule of the domain and carries a Russian message for the user;
+``web/errors.py`` maps the families below to HTTP codes in one place:
+``NotFound`` → 404, ``Forbidden`` → 403, ``Conflict`` → 409, everything else → 422.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every rule violation; ``message`` is shown to the user (in Russian)."""
+
+    message = "Операция отклонена правилами журнала."
+
+    def __init__(self, message: str | None = None, **details: object) -> None:
+        self.details = details
+        super().__init__(message or self.message)
+
+    @property
+    def text(self) -> str:
+        """The user-facing message."""
+        return str(self)
+
+
+class NotFound(DomainError):
+    """Raised when a requested record does not exist."""
+
+    message = "Запись не найдена."
+
+
+class Forbidden(DomainError):
+    """Raised when the acting account may not perform the command."""
+
+    message = "Недостаточно прав для этого действия."
+
+
+class Conflict(DomainError):
+    """Raised when the command conflicts with the current state of a record."""
+
+    message = "Запись изменилась или уже существует."
+
+
+# --- not found -------------------------------------------------------------------------
+class LessonNotFound(NotFound):
+    """Raised when no lesson has the given id."""
+
+    message = "Урок не найден."
+
+
+class StudentNotFound(NotFound):
+    """Raised when no pupil has the given id."""
+
+    message = "Обучающийся не найден."
+
+
+class AccountNotFound(NotFound):
+    """Raised when no account has the given id or login."""
+
+    message = "Учётная запись не найдена."
+
+
+class RecordNotFound(NotFound):
+    """Raised when no record (aggregate) has the given id."""
+
+    message = "Запись не найдена."
+
+
+class MarkNotFound(NotFound):
+    """Raised when a lesson has no mark with the given id."""
+
+    message = "Отметка не найдена."
+
+
+class CorrectionRequestNotFound(NotFound):
+    """Raised when a lesson has no pending correction request with the given id."""
+
+    message = "Запрос на исправление не найден."
+
+
+class TermNotFound(NotFound):
+    """Raised when the school year has no term with the given number or date."""
+
+    message = "Учебный период не найден."
+
+
+# --- forbidden -------------------------------------------------------------------------
+class NotCourseTeacher(Forbidden):
+    """Raised when an account that does not teach a course journal writes to it."""
+
+    message = "Вы не ведёте этот журнал."
+
+
+class NotMarkAuthor(Forbidden):
+    """Raised when a teacher corrects or cancels a mark that another teacher entered."""
+
+    message = "Исправлять отметку может только учитель, который её выставил, или заместитель директора."
+
+
+class ApproverRoleRequired(Forbidden):
+    """Raised when an account without an approver role approves or rejects a correction."""
+
+    message = "Подтверждать исправления может только заместитель директора или директор."
+
+
+class SelfApprovalForbidden(Forbidden):
+    """Raised when the author of a correction request tries to approve it."""
+
+    message = "Нельзя подтвердить собственный запрос на исправление."
+
+
+class RoleRequired(Forbidden):
+    """Raised when the acting account lacks the role a command needs."""
+
+    message = "Для этого действия нужна другая роль."
+
+
+class AccountLocked(Forbidden):
+    """Raised when a locked account tries to act."""
+
+    message = "Учётная запись заблокирована."
+
+
+# --- conflicts -------------------------------------------------------------------------
+class ConcurrentUpdate(Conflict):
+    """Raised when a record kept changing under a command after bounded retries."""
+
+    message = "Запись одновременно изменяется другим пользователем. Повторите попытку."
+
+
+class AlreadyExists(Conflict):
+    """Raised when a record with the same identity already exists."""
+
+    message = "Такая запись уже существует."
+
+
+class PeriodClosed(Conflict):
+    """Raised when a command would change a closed term or school year."""
+
+    message = "Учебный период закрыт: изменения запрещены."
+
+
+class YearClosed(PeriodClosed):
+    """Raised when a command would change a closed school year."""
+
+    message = "Учебный год закрыт: изменения запрещены."
+
+
+class MarkAlreadyCancelled(Conflict):
+    """Raised when a cancelled mark is corrected or cancelled again."""
+
+    message = "Отметка уже аннулирована."
+
+
+class RequestAlreadyDecided(Conflict):
+    """Raised when a correction request that was already decided is decided again."""
+
+    message = "По этому запросу уже принято решение."
+
+
+class PendingRequestExists(Conflict):
+    """Raised when a mark already has a correction request awaiting a decision."""
+
+    message = "По этой отметке уже есть запрос на исправление, ожидающий решения."
+
+
+class TermNotClosed(Conflict):
+    """Raised when a term that is open is re-opened."""
+
+    message = "Учебный период не закрыт."
+
+
+# --- rule violations (422) -------------------------------------------------------------
+class InvalidInput(DomainError):
+    """Raised when a value is syntactically acceptable but meaningless (empty name, bad date)."""
+
+    message = "Неверные данные."
+
+
+class MarkOffScale(DomainError):
+    """Raised when a mark is not a value of the course journal's grading scale."""
+
+    message = "Отметка вне шкалы оценивания."
+
+
+class UnknownMarkKind(DomainError):
+    """Raised when a mark kind is not defined in policies/grading.toml."""
+
+    message = "Неизвестный вид работы."
+
+
+class UnknownAttendanceCode(DomainError):
+    """Raised when an attendance code is not defined in policies/attendance.toml."""
+
+    message = "Неизвестная отметка посещаемости."
+
+
+class NotEnrolled(DomainError):
+    """Raised when a pupil is not enrolled in the lesson's class or group on its date."""
+
+    message = "Обучающийся не зачислен в класс (группу) на дату урока."
+
+
+class EntryDeadlinePassed(DomainError):
+    """Raised when a teacher enters a mark or attendance after the regulation's deadline."""
+
+    message = "Срок внесения отметок за этот урок истёк (см. регламент ведения журнала)."
+
+
+class LessonNotYetHeld(DomainError):
+    """Raised when marks or attendance are entered for a lesson dated in the future."""
+
+    message = "Нельзя выставлять отметки за урок, который ещё не проведён."
+
+
+class ReasonRequired(DomainError):
+    """Raised when a correction, cancellation or re-opening has no reason."""
+
+    message = "Укажите причину исправления."
+
+
+class OrderNumberRequired(DomainError):
+    """Raised when a term or year is re-opened without the number of the head's order."""
+
+    message = "Для открытия периода укажите номер приказа."
+
+
+class CorrectionNeedsApproval(DomainError):
+    """Raised when a teacher corrects a mark after the own-correction window: request approval."""
+
+    message = (
+        "Срок самостоятельного исправления истёк: "
+        "направьте запрос на исправление заместителю директора."
+    )
+
+
+class DateOutsideYear(DomainError):
+    """Raised when a date does not fall into the school year or any of its terms."""
+
+    message = "Дата вне учебного года."
+
+
+class InvalidTerms(DomainError):
+    """Raised when terms overlap, are out of order or fall outside the school year."""
+
+    message = "Учебные периоды заданы неверно."
+
+
+class WrongPassword(DomainError):
+    """Raised when a password does not match (the caller must not say which part was wrong)."""
+
+    message = "Неверный логин или пароль."
+
+
+class WeakPassword(DomainError):
+    """Raised when a new password is too short."""
+
+    message = "Пароль должен содержать не менее 8 символов."
+
+
+class RecordDestroyed(DomainError):
+    """Raised when a record's data key was destroyed under a disposition (crypto-shredding)."""
+
+    message = "Запись уничтожена по акту об уничтожении; данные недоступны."

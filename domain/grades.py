@@ -1,0 +1,119 @@
+"""``TermGrades`` and ``YearGrades``: final marks of a term and of the year.
+
+Year marks of a class are the source of the summary sheet («сводная ведомость»), kept
+25 years, so they live in their own record series (``summary/<year>/<class>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain import errors, ids
+from domain.base import Aggregate
+from domain.rules import EntryContext
+
+
+@dataclass
+class FinalMark:
+    """A term or year mark as it stands."""
+
+    value: str
+    author: UUID
+    set_at: datetime
+    corrected: bool = False
+    reason: str = ""
+
+
+def _check_final(ctx: EntryContext, student_id: UUID, value: str) -> None:
+    ctx.check_unlocked()
+    ctx.check_writer()
+    ctx.check_enrolled(student_id)
+    ctx.policies.grading.check_final(ctx.scale, value)
+
+
+class TermGrades(Aggregate):
+    """Term marks («четвертные отметки») of one course journal for one term."""
+
+    @staticmethod
+    def create_id(course_journal_id: UUID, term: int, **_: object) -> UUID:
+        return ids.term_grades_id(course_journal_id, term)
+
+    @event("Opened")
+    def __init__(self, course_journal_id: UUID, term: int, series: str, actor: UUID) -> None:
+        self.course_journal_id, self.term, self.series = course_journal_id, term, series
+        self.marks: dict[UUID, FinalMark] = {}
+
+    def set_mark(self, ctx: EntryContext, student_id: UUID, value: str) -> None:
+        """Set a pupil's term mark; an existing one is changed only by ``correct_mark``."""
+        _check_final(ctx, student_id, value)
+        if student_id in self.marks:
+            raise errors.AlreadyExists("Четвертная отметка уже выставлена; исправьте её с причиной.")
+        self._term_mark_set(student_id=student_id, value=value, actor=ctx.actor.id)
+
+    def correct_mark(self, ctx: EntryContext, student_id: UUID, value: str, reason: str) -> None:
+        """Correct a pupil's term mark with a reason."""
+        _check_final(ctx, student_id, value)
+        if student_id not in self.marks:
+            raise errors.MarkNotFound("Четвертная отметка ещё не выставлена.")
+        text = ctx.reason(reason)
+        approver = ctx.actor.id if ctx.is_approver else None
+        self._term_mark_corrected(student_id=student_id, value=value, reason=text,
+                                  approver=approver, actor=ctx.actor.id)
+
+    @event("TermMarkSet")
+    def _term_mark_set(self, student_id: UUID, value: str, actor: UUID) -> None:
+        self.marks[student_id] = FinalMark(value, actor, self.event_time)
+
+    @event("TermMarkCorrected")
+    def _term_mark_corrected(self, student_id: UUID, value: str, reason: str,
+                             approver: UUID | None, actor: UUID) -> None:
+        self.marks[student_id] = FinalMark(value, actor, self.event_time, True, reason)
+
+
+class YearGrades(Aggregate):
+    """Year marks («годовые отметки») of a class in every subject: the summary sheet's source."""
+
+    @staticmethod
+    def create_id(group_id: UUID, year_id: UUID, **_: object) -> UUID:
+        return ids.year_grades_id(group_id, year_id)
+
+    @event("Opened")
+    def __init__(self, group_id: UUID, year_id: UUID, series: str, actor: UUID) -> None:
+        self.group_id, self.year_id, self.series = group_id, year_id, series
+        self.marks: dict[tuple[UUID, UUID], FinalMark] = {}
+
+    def set_mark(self, ctx: EntryContext, course_journal_id: UUID, student_id: UUID,
+                 value: str) -> None:
+        """Set a pupil's year mark in a subject (its course journal)."""
+        _check_final(ctx, student_id, value)
+        if (course_journal_id, student_id) in self.marks:
+            raise errors.AlreadyExists("Годовая отметка уже выставлена; исправьте её с причиной.")
+        self._year_mark_set(course_journal_id=course_journal_id, student_id=student_id,
+                            value=value, actor=ctx.actor.id)
+
+    def correct_mark(self, ctx: EntryContext, course_journal_id: UUID, student_id: UUID,
+                     value: str, reason: str) -> None:
+        """Correct a pupil's year mark with a reason."""
+        _check_final(ctx, student_id, value)
+        if (course_journal_id, student_id) not in self.marks:
+            raise errors.MarkNotFound("Годовая отметка ещё не выставлена.")
+        text = ctx.reason(reason)
+        approver = ctx.actor.id if ctx.is_approver else None
+        self._year_mark_corrected(course_journal_id=course_journal_id, student_id=student_id,
+                                  value=value, reason=text, approver=approver,
+                                  actor=ctx.actor.id)
+
+    @event("YearMarkSet")
+    def _year_mark_set(self, course_journal_id: UUID, student_id: UUID, value: str,
+                       actor: UUID) -> None:
+        self.marks[(course_journal_id, student_id)] = FinalMark(value, actor, self.event_time)
+
+    @event("YearMarkCorrected")
+    def _year_mark_corrected(self, course_journal_id: UUID, student_id: UUID, value: str,
+                             reason: str, approver: UUID | None, actor: UUID) -> None:
+        self.marks[(course_journal_id, student_id)] = FinalMark(
+            value, actor, self.event_time, True, reason)

@@ -1,0 +1,83 @@
+"""Deterministic identities (uuid5) and record-series names.
+
+Natural keys (a class in a year, a lesson on a date and period) give the same id every time,
+so a second attempt to create the same record conflicts instead of duplicating it.
+Ids and series names never contain personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID, uuid5
+
+NAMESPACE = UUID("6f1d4a52-2f0c-4c55-9a53-0c3b1e1b7e10")
+
+
+def school_year_id(school: str, year: str) -> UUID:
+    """Id of a school year, e.g. ``school_year_id("demo", "2025/26")``."""
+    return uuid5(NAMESPACE, f"school-year/{school}/{year}")
+
+
+def class_group_id(year_id: UUID, name: str) -> UUID:
+    """Id of a class («5А») in a school year."""
+    return uuid5(NAMESPACE, f"class/{year_id}/{name}")
+
+
+def activity_group_id(year_id: UUID, code: str) -> UUID:
+    """Id of an extracurricular group in a school year."""
+    return uuid5(NAMESPACE, f"activity/{year_id}/{code}")
+
+
+def course_journal_id(group_id: UUID, subject: str, year_id: UUID) -> UUID:
+    """Id of the course journal of one subject for one class (or group) and year."""
+    return uuid5(NAMESPACE, f"course/{group_id}/{subject}/{year_id}")
+
+
+def lesson_id(course_journal_id: UUID, day: date, period: int) -> UUID:
+    """Id of the lesson held on ``day`` in ``period`` of a course journal."""
+    return uuid5(NAMESPACE, f"lesson/{course_journal_id}/{day.isoformat()}/{period}")
+
+
+def term_grades_id(course_journal_id: UUID, term: int) -> UUID:
+    """Id of the term marks of a course journal."""
+    return uuid5(NAMESPACE, f"term-grades/{course_journal_id}/{term}")
+
+
+def year_grades_id(group_id: UUID, year_id: UUID) -> UUID:
+    """Id of the year marks of a class (the source of the summary sheet)."""
+    return uuid5(NAMESPACE, f"year-grades/{group_id}/{year_id}")
+
+
+def account_id(login: str) -> UUID:
+    """Id of the account with ``login`` (logins are case-insensitive)."""
+    return uuid5(NAMESPACE, f"account/{login.strip().lower()}")
+
+
+def year_slug(year: str) -> str:
+    """``"2025/26"`` → ``"2025-26"`` for series names."""
+    return year.replace("/", "-")
+
+
+def journal_series(year: str, group: str) -> str:
+    """Series of a class's journal for a year (retention class ``class-journal``)."""
+    return f"journal/{year_slug(year)}/{group}"
+
+
+def extracurricular_series(year: str, group: str) -> str:
+    """Series of an extracurricular group's journal (``extracurricular-journal``)."""
+    return f"extracurricular/{year_slug(year)}/{group}"
+
+
+def summary_series(year: str, group: str) -> str:
+    """Series of a class's summary sheet for a year (``summary-sheet``, 25 years)."""
+    return f"summary/{year_slug(year)}/{group}"
+
+
+def year_series(year: str) -> str:
+    """Series of the school year's own records (terms, closing, re-opening orders)."""
+    return f"school-year/{year_slug(year)}"
+
+
+def person_series(person_id: UUID) -> str:
+    """Series of one person's identity (pupil, guardian or staff: ``personal-data``)."""
+    return f"person/{person_id}"

@@ -1,0 +1,18 @@
+"""``Journal``: the application service of the electronic journal.
+
+One event store and one notification log for every aggregate. Commands take plain values
+and the acting account's id, enforce the rules through the aggregates, and return a
+``Receipt``; queries return frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from domain.admin import AdminCommands
+from domain.entry import EntryCommands
+from domain.queries import Queries
+
+
+class Journal(AdminCommands, EntryCommands, Queries):
+    """The electronic journal («электронный журнал успеваемости»)."""
+
+    name = "ejournal"

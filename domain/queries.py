@@ -1,0 +1,170 @@
+"""Queries of the application service. They return frozen dataclasses, never aggregates.
+
+(Views for pages are projections — see ``projections/``; these queries serve commands'
+callers, the CLI and tests with the current state of one record.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain import clock, errors, ids, passwords
+from domain.account import Account
+from domain.base import Redacted
+from domain.lesson import Lesson
+from domain.people import Guardian, Student
+from domain.service import JournalBase
+
+_META = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "reason"}
+
+
+@dataclass(frozen=True)
+class MarkInfo:
+    """A mark of a lesson, current or not."""
+
+    mark_id: UUID
+    student_id: UUID
+    value: str
+    kind: str
+    author: UUID
+    recorded_at: datetime
+    current: bool
+    cancelled: bool
+    supersedes: UUID | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class LessonInfo:
+    """A lesson with its marks, attendance and pending correction requests."""
+
+    id: UUID
+    course_journal_id: UUID
+    day: date
+    period: int
+    kind: str
+    topic: str
+    homework: str
+    version: int
+    marks: tuple[MarkInfo, ...]
+    attendance: dict[UUID, str] = field(hash=False)
+    pending_requests: tuple[UUID, ...]
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    """A pupil or guardian (personal data: only for authorised use)."""
+
+    id: UUID
+    surname: str
+    name: str
+    patronymic: str
+    birth_date: date | None
+
+    @property
+    def full_name(self) -> str:
+        """«Фамилия Имя Отчество»"""
+        return " ".join(p for p in (self.surname, self.name, self.patronymic) if p)
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """An account as the login and the UI see it."""
+
+    id: UUID
+    login: str
+    display_name: str
+    roles: frozenset[str]
+    person_id: UUID | None
+    locked: bool
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event in a record's history."""
+
+    version: int
+    time: datetime | None
+    actor: UUID | None
+    type: str
+    reason: str
+    values: dict[str, Any] = field(hash=False)
+    redacted: bool = False
+
+
+class Queries(JournalBase):
+    """Read the current state (or any earlier version) of single records."""
+
+    def lesson(self, lesson_id: UUID, version: int | None = None) -> LessonInfo:
+        """Return a lesson as it stands, or as it stood at ``version``."""
+        try:
+            lesson: object = self.repository.get(lesson_id, version=version)
+        except Exception as error:  # AggregateNotFoundError, or a lesson of another type
+            raise errors.LessonNotFound(lesson_id=str(lesson_id)) from error
+        if not isinstance(lesson, Lesson):
+            raise errors.LessonNotFound(lesson_id=str(lesson_id))
+        marks = tuple(
+            MarkInfo(m.mark_id, m.student_id, m.value, m.kind, m.author, m.recorded_at,
+                     m.current, m.cancelled, m.supersedes, m.reason)
+            for m in lesson.marks.values())
+        pending = tuple(r.request_id for r in lesson.requests.values() if r.state == "pending")
+        return LessonInfo(lesson.id, lesson.course_journal_id, lesson.day, lesson.period,
+                          lesson.kind, lesson.topic, lesson.homework, lesson.version, marks,
+                          dict(lesson.attendance), pending)
+
+    def student(self, student_id: UUID) -> PersonInfo:
+        """Return a pupil's details (decrypted: personal data)."""
+        s = self.load(Student, student_id, errors.StudentNotFound)
+        return PersonInfo(s.id, s.surname, s.name, s.patronymic, s.birth_date)
+
+    def guardian(self, guardian_id: UUID) -> PersonInfo:
+        """Return a guardian's details (decrypted: personal data)."""
+        g = self.load(Guardian, guardian_id)
+        return PersonInfo(g.id, g.surname, g.name, g.patronymic, None)
+
+    def account(self, account_id: UUID) -> AccountInfo:
+        """Return an account."""
+        a = self.load(Account, account_id, errors.AccountNotFound)
+        name = " ".join(p for p in (a.surname, a.name, a.patronymic) if p)
+        return AccountInfo(a.id, a.login, name, frozenset(a.roles), a.person_id,
+                           a.is_locked(clock.now()))
+
+    def account_by_login(self, login: str) -> AccountInfo:
+        """Return the account with ``login`` or raise ``AccountNotFound``."""
+        return self.account(ids.account_id(login))
+
+    def authenticate(self, login: str, password: str) -> AccountInfo:
+        """Return the account when the password matches; ``WrongPassword`` otherwise (also
+        for an unknown login, so the answer does not tell which logins exist)."""
+        try:
+            account = self.load(Account, ids.account_id(login), errors.AccountNotFound)
+        except errors.AccountNotFound:
+            passwords.hash_password("x" * passwords.MIN_LENGTH)  # same time either way
+            raise errors.WrongPassword() from None
+        if not passwords.verify_password(password, account.password_hash):
+            raise errors.WrongPassword()
+        if account.is_locked(clock.now()):
+            raise errors.AccountLocked()
+        return self.account(account.id)
+
+    def history(self, record_id: UUID) -> list[HistoryEntry]:
+        """Every event of a record, in order, with time, actor, type, reason and values.
+        Events whose key was destroyed appear as redacted entries."""
+        entries = []
+        for e in self.events.get(record_id):
+            if isinstance(e, Redacted):
+                entries.append(HistoryEntry(
+                    e.originator_version, None, None, e.original_topic.rsplit(".", 1)[-1],
+                    "", {"certificate_id": e.certificate_id}, redacted=True))
+                continue
+            state = dict(vars(e))
+            values = {k: v for k, v in state.items() if k not in _META}
+            entries.append(HistoryEntry(
+                e.originator_version, state.get("timestamp"), state.get("actor"),
+                type(e).__name__, str(state.get("reason") or ""), values))
+        if not entries:
+            raise errors.RecordNotFound(record_id=str(record_id))
+        return entries

@@ -1,0 +1,94 @@
+"""The facts a command needs from outside the aggregate it changes.
+
+The application gathers them (who acts, with which roles; is the period open; who is
+enrolled; what the policies say; what time it is) and the aggregate decides. Keeping them in
+one value makes every rule a pure function of its inputs, easy to test and to explain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from uuid import UUID
+
+from domain import clock, errors
+from domain.base import require_reason
+from domain.policies import Policies
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The account that acts, with its roles."""
+
+    id: UUID
+    roles: frozenset[str]
+
+    def has_any(self, roles: frozenset[str]) -> bool:
+        """True when the actor holds at least one of ``roles``."""
+        return bool(self.roles & roles)
+
+
+@dataclass(frozen=True)
+class EntryContext:
+    """What the rules of journal entry need to know about one lesson's situation."""
+
+    actor: Actor
+    policies: Policies
+    teachers: frozenset[UUID]
+    scale: str
+    locked: bool
+    enrolled: frozenset[UUID] = field(default_factory=frozenset)
+    now: datetime = field(default_factory=clock.now)
+
+    @property
+    def today(self) -> date:
+        """The school's calendar date of ``now``."""
+        return self.now.astimezone(clock.SCHOOL_TZ).date()
+
+    @property
+    def is_teacher(self) -> bool:
+        """The actor keeps this course journal."""
+        return self.actor.id in self.teachers
+
+    @property
+    def is_approver(self) -> bool:
+        """The actor may approve corrections (deputy head, head)."""
+        return self.actor.has_any(self.policies.journal.approver_roles)
+
+    @property
+    def may_enter_late(self) -> bool:
+        """The actor may make entries after the deadline."""
+        return self.actor.has_any(self.policies.journal.late_entry_roles)
+
+    def check_unlocked(self) -> None:
+        """Raise ``PeriodClosed`` when the term or year is closed."""
+        if self.locked:
+            raise errors.PeriodClosed()
+
+    def check_writer(self) -> None:
+        """Raise ``NotCourseTeacher`` unless the actor teaches here or may enter late."""
+        if not (self.is_teacher or self.may_enter_late):
+            raise errors.NotCourseTeacher()
+
+    def check_enrolled(self, student_id: UUID) -> None:
+        """Raise ``NotEnrolled`` unless the pupil belongs to the group on the lesson date."""
+        if student_id not in self.enrolled:
+            raise errors.NotEnrolled(student_id=str(student_id))
+
+    def check_entry_window(self, lesson_day: date) -> None:
+        """Raise ``LessonNotYetHeld`` or ``EntryDeadlinePassed`` as the regulation says."""
+        if lesson_day > self.today:
+            raise errors.LessonNotYetHeld()
+        if self.may_enter_late:
+            return
+        late_by = clock.days_between(lesson_day, self.today)
+        if late_by > self.policies.journal.entry_deadline_days:
+            raise errors.EntryDeadlinePassed(
+                f"Срок внесения записей истёк: прошло {late_by} дн. после урока, "
+                f"регламент разрешает {self.policies.journal.entry_deadline_days}.",
+                days=late_by,
+            )
+
+    def reason(self, text: str) -> str:
+        """Return the stripped reason or raise ``ReasonRequired``."""
+        return require_reason(text, self.policies.journal.min_reason_length)

@@ -1,0 +1,203 @@
+"""Plumbing shared by the journal's application commands.
+
+Loading aggregates with named errors, the acting account, the facts a rule needs
+(``EntryContext``), and saving with bounded retries on concurrent writes.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Transcoder,
+    Transcoding,
+)
+
+from domain import clock, errors
+from domain.account import Account
+from domain.base import SYSTEM_ACTOR, Aggregate
+from domain.groups import ActivityGroup, ClassGroup, CourseJournal
+from domain.policies import Policies
+from domain.rules import Actor, EntryContext
+from domain.school_year import SchoolYear
+
+A = TypeVar("A", bound=Aggregate)
+
+#: How many times a command is re-run when another writer saved the same aggregate first.
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a command returns: the id of the record it created or changed, and the
+    notification id of its last event (0 when nothing changed) for read-your-writes."""
+
+    id: UUID
+    position: int
+    created: tuple[UUID, ...] = ()
+
+
+class DateAsISO(Transcoding):
+    """Stores ``datetime.date`` values as ISO strings."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+MapperFactory = Callable[[Transcoder], Mapper[UUID]]
+
+
+class JournalBase(Application[UUID]):
+    """The event-sourced application underneath every command and query."""
+
+    name = "ejournal"
+
+    def __init__(
+        self,
+        policies: Policies,
+        env: dict[str, str] | None = None,
+        mapper_factory: MapperFactory | None = None,
+    ) -> None:
+        self.policies = policies
+        self._mapper_factory = mapper_factory
+        super().__init__(env)
+        bind = getattr(self.mapper, "bind_recorder", None)
+        if bind is not None:
+            bind(self.recorder)
+
+    # --- infrastructure hooks ----------------------------------------------------------
+    def construct_mapper(self) -> Mapper[UUID]:
+        """Use the injected (encrypting) mapper when the composition root gives one."""
+        if self._mapper_factory is None:
+            return super().construct_mapper()
+        return self._mapper_factory(self.construct_transcoder())
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # --- loading -----------------------------------------------------------------------
+    def load(self, cls: type[A], aggregate_id: UUID,
+             missing: type[errors.NotFound] = errors.RecordNotFound) -> A:
+        """Return the aggregate, or raise ``missing`` (a named not-found error)."""
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise missing(record_id=str(aggregate_id)) from None
+        if not isinstance(aggregate, cls):
+            raise missing(record_id=str(aggregate_id))
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        """True when a record with this id has been stored."""
+        return aggregate_id in self.repository
+
+    def actor(self, account_id: UUID) -> Actor:
+        """The acting account with its roles; the system actor acts as administrator."""
+        if account_id == SYSTEM_ACTOR:
+            return Actor(SYSTEM_ACTOR, frozenset({"admin"}))
+        account = self.load(Account, account_id, errors.AccountNotFound)
+        if account.is_locked(clock.now()):
+            raise errors.AccountLocked()
+        return Actor(account.id, frozenset(account.roles))
+
+    def require_role(self, account_id: UUID, roles: frozenset[str]) -> Actor:
+        """Return the actor, or raise ``RoleRequired`` unless it holds one of ``roles``."""
+        actor = self.actor(account_id)
+        if not actor.has_any(roles):
+            raise errors.RoleRequired(roles=sorted(roles))
+        return actor
+
+    def group_of(self, journal: CourseJournal) -> ClassGroup | ActivityGroup:
+        """The class or extracurricular group a course journal belongs to."""
+        if journal.group_kind == "activity":
+            return self.load(ActivityGroup, journal.group_id)
+        return self.load(ClassGroup, journal.group_id)
+
+    def entry_context(self, journal: CourseJournal, day: date, account_id: UUID) -> EntryContext:
+        """Everything the entry rules need for an entry dated ``day`` in ``journal``."""
+        year = self.load(SchoolYear, journal.year_id)
+        return EntryContext(
+            actor=self.actor(account_id),
+            policies=self.policies,
+            teachers=frozenset(journal.teachers),
+            scale=journal.scale,
+            locked=year.is_locked(day),
+            enrolled=frozenset(self.group_of(journal).members_on(day)),
+            now=clock.now(),
+        )
+
+    # --- saving ------------------------------------------------------------------------
+    def run(self, command: Callable[[], Sequence[Aggregate]], record_id: UUID) -> Receipt:
+        """Run ``command`` (load, decide, trigger) and save what it returns in one
+        transaction. When another writer saved one of the aggregates first, the command is
+        re-run on fresh state, at most ``MAX_ATTEMPTS`` times; then ``ConcurrentUpdate``."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            aggregates = command()
+            try:
+                recordings = self.save(*aggregates)
+            except IntegrityError:
+                if attempt == MAX_ATTEMPTS:
+                    raise errors.ConcurrentUpdate(record_id=str(record_id)) from None
+                time.sleep(random.uniform(0.001, 0.005) * attempt)  # noqa: S311 (jitter)
+                continue
+            position = recordings[-1].notification.id if recordings else 0
+            return Receipt(record_id, position)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def create(self, factory: Callable[[], A], *, exists_message: str = "") -> Receipt:
+        """Create a new aggregate with a derived id; ``AlreadyExists`` if it is stored."""
+        holder: dict[str, Any] = {}
+
+        def command() -> Sequence[Aggregate]:
+            aggregate = factory()
+            if self.exists(aggregate.id):
+                raise errors.AlreadyExists(exists_message or None, record_id=str(aggregate.id))
+            holder["id"] = aggregate.id
+            return [aggregate]
+
+        try:
+            receipt = self.run(command, SYSTEM_ACTOR)
+        except errors.ConcurrentUpdate:
+            raise errors.AlreadyExists(exists_message or None) from None
+        return Receipt(holder["id"], receipt.position)
+
+    def change(self, cls: type[A], aggregate_id: UUID, mutate: Callable[[A], object],
+               missing: type[errors.NotFound] = errors.RecordNotFound) -> Receipt:
+        """Load one aggregate, apply ``mutate`` (which enforces the rules), save.
+
+        ``mutate`` may return the ids of what it created (marks, requests)."""
+        created: list[UUID] = []
+
+        def command() -> Sequence[Aggregate]:
+            aggregate = self.load(cls, aggregate_id, missing)
+            result = mutate(aggregate)
+            created[:] = _ids(result)
+            return [aggregate]
+
+        receipt = self.run(command, aggregate_id)
+        return Receipt(receipt.id, receipt.position, tuple(created))
+
+
+def _ids(result: object) -> list[UUID]:
+    if isinstance(result, UUID):
+        return [result]
+    if isinstance(result, list | tuple):
+        return [r for r in result if isinstance(r, UUID)]
+    return []

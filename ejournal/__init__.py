@@ -1,0 +1,1 @@
+"""Composition root: settings, bootstrap (wiring infrastructure into the domain), CLI."""

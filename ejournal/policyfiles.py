@@ -1,0 +1,245 @@
+"""Loading ``policies/*.toml`` through strict marshmallow schemas into domain policies.
+
+Policies are data: every file in the folder must have a schema here, unknown keys are
+errors, and each error names the file and the key. ``ejournal policies check`` and start-up
+both go through ``load_policies``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from domain.account import ROLES
+from domain.policies import (
+    AttendanceCode,
+    AttendancePolicy,
+    GradingPolicy,
+    JournalRegulation,
+    MarkKind,
+    Policies,
+    Scale,
+)
+
+
+class PolicyError(Exception):
+    """Raised when policy files are missing, unreadable or invalid; ``problems`` lists
+    each as ``file: key: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class StrictInt(fields.Integer):
+    """An integer that must be written as an integer in the file (no "2", no true)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)  # type: ignore[no-any-return]
+
+
+class StrictBool(fields.Boolean):
+    """A boolean written as true/false, not as a string or a number."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def _text(**kwargs: Any) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=200), **kwargs)
+
+
+def _roles() -> fields.List:
+    return fields.List(fields.String(validate=validate.OneOf(list(ROLES))), required=True,
+                       validate=validate.Length(min=1))
+
+
+def _unique(items: list[dict[str, Any]], key: str, where: str) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item[key] in seen:
+            raise ValidationError({where: {index: {key: [f"duplicate {key} '{item[key]}'"]}}})
+        seen.add(item[key])
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ScaleSchema(Strict):
+    code = _text()
+    title = _text()
+    values = fields.List(_text(), required=True, validate=validate.Length(min=2))
+    passing = fields.List(_text(), required=True)
+    numeric = StrictBool(required=True)
+
+    @validates_schema
+    def _passing_on_scale(self, data: dict[str, Any], **_: Any) -> None:
+        if len(set(data["values"])) != len(data["values"]):
+            raise ValidationError({"values": ["duplicate value"]})
+        stray = set(data["passing"]) - set(data["values"])
+        if stray:
+            raise ValidationError({"passing": [f"not on the scale: {sorted(stray)}"]})
+
+
+class KindSchema(Strict):
+    code = _text()
+    title = _text()
+    weight = StrictInt(required=True, validate=validate.Range(min=1, max=10))
+
+
+class GradingSchema(Strict):
+    default_scale = _text()
+    default_kind = _text()
+    final_extra_values = fields.List(_text(), load_default=list)
+    scales = fields.List(fields.Nested(ScaleSchema), required=True,
+                         validate=validate.Length(min=1))
+    kinds = fields.List(fields.Nested(KindSchema), required=True,
+                        validate=validate.Length(min=1))
+
+    @validates_schema
+    def _references(self, data: dict[str, Any], **_: Any) -> None:
+        _unique(data["scales"], "code", "scales")
+        _unique(data["kinds"], "code", "kinds")
+        if data["default_scale"] not in {s["code"] for s in data["scales"]}:
+            raise ValidationError({"default_scale": ["no scale with this code"]})
+        if data["default_kind"] not in {k["code"] for k in data["kinds"]}:
+            raise ValidationError({"default_kind": ["no kind with this code"]})
+
+
+class CodeSchema(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=4))
+    title = _text()
+    absent = StrictBool(required=True)
+    excused = StrictBool(required=True)
+
+
+class AttendanceSchema(Strict):
+    codes = fields.List(fields.Nested(CodeSchema), required=True,
+                        validate=validate.Length(min=1))
+
+    @validates_schema
+    def _unique_codes(self, data: dict[str, Any], **_: Any) -> None:
+        _unique(data["codes"], "code", "codes")
+
+
+class JournalSchema(Strict):
+    entry_deadline_days = StrictInt(required=True, validate=validate.Range(min=0, max=366))
+    own_correction_days = StrictInt(required=True, validate=validate.Range(min=0, max=366))
+    approver_roles = _roles()
+    late_entry_roles = _roles()
+    period_roles = _roles()
+    reopen_requires_order = StrictBool(required=True)
+    min_reason_length = StrictInt(required=True, validate=validate.Range(min=1, max=200))
+
+
+def _grading(d: dict[str, Any]) -> GradingPolicy:
+    return GradingPolicy(
+        scales={s["code"]: Scale(s["code"], s["title"], tuple(s["values"]),
+                                 tuple(s["passing"]), s["numeric"]) for s in d["scales"]},
+        kinds={k["code"]: MarkKind(k["code"], k["title"], k["weight"]) for k in d["kinds"]},
+        default_scale=d["default_scale"], default_kind=d["default_kind"],
+        term_scale_extra=tuple(d["final_extra_values"]))
+
+
+def _attendance(d: dict[str, Any]) -> AttendancePolicy:
+    return AttendancePolicy({c["code"]: AttendanceCode(c["code"], c["title"], c["absent"],
+                                                       c["excused"]) for c in d["codes"]})
+
+
+def _journal(d: dict[str, Any]) -> JournalRegulation:
+    return JournalRegulation(
+        entry_deadline_days=d["entry_deadline_days"],
+        own_correction_days=d["own_correction_days"],
+        approver_roles=frozenset(d["approver_roles"]),
+        late_entry_roles=frozenset(d["late_entry_roles"]),
+        period_roles=frozenset(d["period_roles"]),
+        reopen_requires_order=d["reopen_requires_order"],
+        min_reason_length=d["min_reason_length"])
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    """A policy file the product knows: its schema and how it becomes domain data."""
+
+    schema: type[Schema]
+    build: Callable[[dict[str, Any]], Any]
+    required: bool = True
+
+
+#: Every file allowed in the policies folder. Later issues add theirs here.
+KNOWN: dict[str, PolicyFile] = {
+    "grading.toml": PolicyFile(GradingSchema, _grading),
+    "attendance.toml": PolicyFile(AttendanceSchema, _attendance),
+    "journal.toml": PolicyFile(JournalSchema, _journal),
+}
+
+
+def _flatten(messages: Any, prefix: str = "") -> list[str]:
+    if isinstance(messages, Mapping):
+        out = []
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix and key != "_schema" else (prefix or str(key))
+            if key == "_schema":
+                path = prefix or "(file)"
+            out += _flatten(value, path)
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{prefix}: {m}" for m in messages]
+    if isinstance(messages, list):
+        return [line for m in messages for line in _flatten(m, prefix)]
+    return [f"{prefix}: {messages}"]
+
+
+def load_file(path: Path, spec: PolicyFile) -> tuple[Any, list[str]]:
+    """Parse and validate one file; return (built policy or None, problems)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [f"{path.name}: cannot read: {error}"]
+    except tomllib.TOMLDecodeError as error:
+        return None, [f"{path.name}: TOML syntax: {error}"]
+    try:
+        data = spec.schema().load(raw)
+    except ValidationError as error:
+        return None, [f"{path.name}: {line}" for line in _flatten(error.messages)]
+    return spec.build(data), []
+
+
+def load_policies(folder: Path) -> Policies:
+    """Load every policy file of ``folder``; raise ``PolicyError`` listing all problems."""
+    if not folder.is_dir():
+        raise PolicyError([f"{folder}: policies folder not found"])
+    problems: list[str] = []
+    loaded: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.toml")):
+        if path.name not in KNOWN:
+            problems.append(f"{path.name}: unknown policy file (known: {', '.join(KNOWN)})")
+    for name, spec in KNOWN.items():
+        path = folder / name
+        if not path.exists():
+            if spec.required:
+                problems.append(f"{name}: missing")
+            continue
+        built, found = load_file(path, spec)
+        problems += found
+        loaded[name] = built
+    if problems:
+        raise PolicyError(problems)
+    return Policies(grading=loaded["grading.toml"], attendance=loaded["attendance.toml"],
+                    journal=loaded["journal.toml"],
+                    extra={k: v for k, v in loaded.items() if k not in
+                           {"grading.toml", "attendance.toml", "journal.toml"}})
