@@ -39,8 +39,16 @@ class Account(Aggregate):
 
     @event("Created")
     def __init__(
-        self, login: str, surname: str, name: str, patronymic: str, roles: list[str],
-        password_hash: str, person_id: UUID | None, series: str, actor: UUID,
+        self,
+        login: str,
+        surname: str,
+        name: str,
+        patronymic: str,
+        roles: list[str],
+        password_hash: str,
+        person_id: UUID | None,
+        series: str,
+        actor: UUID,
     ) -> None:
         self.login = login
         self.surname, self.name, self.patronymic = surname, name, patronymic

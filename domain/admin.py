@@ -20,83 +20,145 @@ class AdminCommands(JournalBase):
     """Commands of the administrator (and of the deputy head for terms)."""
 
     # --- school year ---------------------------------------------------------------------
-    def open_school_year(self, school: str, year: str, starts: date, ends: date,
-                         actor: UUID) -> Receipt:
+    def open_school_year(
+        self, school: str, year: str, starts: date, ends: date, actor: UUID
+    ) -> Receipt:
         """Open a school year («2025/26») running from ``starts`` to ``ends``."""
         self.require_role(actor, ADMIN)
         if starts >= ends:
             raise errors.InvalidInput("Дата начала учебного года должна быть раньше даты конца.")
-        return self.create(lambda: SchoolYear(school=school, year=year, starts=starts,
-                                              ends=ends, series=ids.year_series(year),
-                                              actor=actor),
-                           exists_message=f"Учебный год {year} уже открыт.")
+        return self.create(
+            lambda: SchoolYear(
+                school=school,
+                year=year,
+                starts=starts,
+                ends=ends,
+                series=ids.year_series(year),
+                actor=actor,
+            ),
+            exists_message=f"Учебный год {year} уже открыт.",
+        )
 
-    def define_term(self, year_id: UUID, number: int, title: str, starts: date, ends: date,
-                    actor: UUID) -> Receipt:
+    def define_term(
+        self, year_id: UUID, number: int, title: str, starts: date, ends: date, actor: UUID
+    ) -> Receipt:
         """Define term ``number`` of a school year."""
         self.require_role(actor, ADMIN)
-        return self.change(SchoolYear, year_id,
-                           lambda y: y.define_term(number, title, starts, ends, actor))
+        return self.change(
+            SchoolYear, year_id, lambda y: y.define_term(number, title, starts, ends, actor)
+        )
 
     def close_term(self, year_id: UUID, number: int, actor: UUID) -> Receipt:
         """Close a term (deputy head or head): its entries lock."""
         self.require_role(actor, self.policies.journal.period_roles)
         return self.change(SchoolYear, year_id, lambda y: y.close_term(number, actor))
 
-    def reopen_term(self, year_id: UUID, number: int, reason: str, order_no: str,
-                    actor: UUID) -> Receipt:
+    def reopen_term(
+        self, year_id: UUID, number: int, reason: str, order_no: str, actor: UUID
+    ) -> Receipt:
         """Re-open a closed term under a reason and an order number."""
         self.require_role(actor, self.policies.journal.period_roles)
         reg = self.policies.journal
-        return self.change(SchoolYear, year_id, lambda y: y.reopen_term(
-            number, reason, order_no, actor, min_reason=reg.min_reason_length,
-            order_required=reg.reopen_requires_order))
+        return self.change(
+            SchoolYear,
+            year_id,
+            lambda y: y.reopen_term(
+                number,
+                reason,
+                order_no,
+                actor,
+                min_reason=reg.min_reason_length,
+                order_required=reg.reopen_requires_order,
+            ),
+        )
 
     # --- people --------------------------------------------------------------------------
-    def register_student(self, surname: str, name: str, patronymic: str, birth_date: date,
-                         actor: UUID) -> Receipt:
+    def register_student(
+        self, surname: str, name: str, patronymic: str, birth_date: date, actor: UUID
+    ) -> Receipt:
         """Register a pupil; the details are encrypted under the pupil's own key."""
         self.require_role(actor, ADMIN)
         full = FullName(surname.strip(), name.strip(), patronymic.strip())
         student_id = uuid4()
-        return self.create(lambda: Student(
-            id=student_id, surname=full.surname, name=full.name, patronymic=full.patronymic,
-            birth_date=birth_date, series=ids.person_series(student_id), actor=actor))
+        return self.create(
+            lambda: Student(
+                id=student_id,
+                surname=full.surname,
+                name=full.name,
+                patronymic=full.patronymic,
+                birth_date=birth_date,
+                series=ids.person_series(student_id),
+                actor=actor,
+            )
+        )
 
-    def correct_student_details(self, student_id: UUID, surname: str, name: str,
-                                patronymic: str, birth_date: date, reason: str,
-                                actor: UUID) -> Receipt:
+    def correct_student_details(
+        self,
+        student_id: UUID,
+        surname: str,
+        name: str,
+        patronymic: str,
+        birth_date: date,
+        reason: str,
+        actor: UUID,
+    ) -> Receipt:
         """Correct a pupil's details with a reason."""
         self.require_role(actor, ADMIN)
         minimum = self.policies.journal.min_reason_length
-        return self.change(Student, student_id, lambda s: s.correct_details(
-            surname, name, patronymic, birth_date, reason, actor, min_reason=minimum),
-            errors.StudentNotFound)
+        return self.change(
+            Student,
+            student_id,
+            lambda s: s.correct_details(
+                surname, name, patronymic, birth_date, reason, actor, min_reason=minimum
+            ),
+            errors.StudentNotFound,
+        )
 
-    def register_guardian(self, surname: str, name: str, patronymic: str, phone: str,
-                          email: str, actor: UUID) -> Receipt:
+    def register_guardian(
+        self, surname: str, name: str, patronymic: str, phone: str, email: str, actor: UUID
+    ) -> Receipt:
         """Register a parent or legal representative."""
         self.require_role(actor, ADMIN)
         full = FullName(surname.strip(), name.strip(), patronymic.strip())
         guardian_id = uuid4()
-        return self.create(lambda: Guardian(
-            id=guardian_id, surname=full.surname, name=full.name, patronymic=full.patronymic,
-            phone=phone.strip(), email=email.strip(), series=ids.person_series(guardian_id),
-            actor=actor))
+        return self.create(
+            lambda: Guardian(
+                id=guardian_id,
+                surname=full.surname,
+                name=full.name,
+                patronymic=full.patronymic,
+                phone=phone.strip(),
+                email=email.strip(),
+                series=ids.person_series(guardian_id),
+                actor=actor,
+            )
+        )
 
-    def link_guardian(self, student_id: UUID, guardian_id: UUID, relation: str,
-                      actor: UUID) -> Receipt:
+    def link_guardian(
+        self, student_id: UUID, guardian_id: UUID, relation: str, actor: UUID
+    ) -> Receipt:
         """Link a guardian to a pupil (the guardian then sees the pupil's diary)."""
         self.require_role(actor, ADMIN)
         self.load(Guardian, guardian_id)
-        return self.change(Student, student_id,
-                           lambda s: s.link_guardian(guardian_id, relation, actor),
-                           errors.StudentNotFound)
+        return self.change(
+            Student,
+            student_id,
+            lambda s: s.link_guardian(guardian_id, relation, actor),
+            errors.StudentNotFound,
+        )
 
     # --- accounts ------------------------------------------------------------------------
-    def create_account(self, login: str, surname: str, name: str, patronymic: str,
-                       roles: list[str], password: str, actor: UUID,
-                       person_id: UUID | None = None) -> Receipt:
+    def create_account(
+        self,
+        login: str,
+        surname: str,
+        name: str,
+        patronymic: str,
+        roles: list[str],
+        password: str,
+        actor: UUID,
+        person_id: UUID | None = None,
+    ) -> Receipt:
         """Create an account with roles; ``person_id`` links a parent or pupil account to
         the guardian or pupil it belongs to."""
         if actor != SYSTEM_ACTOR:
@@ -109,44 +171,59 @@ class AdminCommands(JournalBase):
         FullName(surname.strip(), name.strip(), patronymic.strip())
         password_hash = passwords.hash_password(password)
         account_id = ids.account_id(login)
-        return self.create(lambda: Account(
-            login=login, surname=surname.strip(), name=name.strip(),
-            patronymic=patronymic.strip(), roles=sorted(set(roles)),
-            password_hash=password_hash, person_id=person_id,
-            series=ids.person_series(account_id), actor=actor),
-            exists_message=f"Логин «{login}» уже занят.")
+        return self.create(
+            lambda: Account(
+                login=login,
+                surname=surname.strip(),
+                name=name.strip(),
+                patronymic=patronymic.strip(),
+                roles=sorted(set(roles)),
+                password_hash=password_hash,
+                person_id=person_id,
+                series=ids.person_series(account_id),
+                actor=actor,
+            ),
+            exists_message=f"Логин «{login}» уже занят.",
+        )
 
     def change_password(self, account_id: UUID, new_password: str, actor: UUID) -> Receipt:
         """Change a password: one's own, or anyone's by the administrator."""
         if actor != account_id:
             self.require_role(actor, ADMIN)
-        return self.change(Account, account_id, lambda a: a.change_password(new_password, actor),
-                           errors.AccountNotFound)
+        return self.change(
+            Account,
+            account_id,
+            lambda a: a.change_password(new_password, actor),
+            errors.AccountNotFound,
+        )
 
     def grant_role(self, account_id: UUID, role: str, actor: UUID) -> Receipt:
         """Grant a role to an account."""
         self.require_role(actor, ADMIN)
-        return self.change(Account, account_id, lambda a: a.grant(role, actor),
-                           errors.AccountNotFound)
+        return self.change(
+            Account, account_id, lambda a: a.grant(role, actor), errors.AccountNotFound
+        )
 
     def revoke_role(self, account_id: UUID, role: str, actor: UUID) -> Receipt:
         """Revoke a role from an account."""
         self.require_role(actor, ADMIN)
-        return self.change(Account, account_id, lambda a: a.revoke(role, actor),
-                           errors.AccountNotFound)
+        return self.change(
+            Account, account_id, lambda a: a.revoke(role, actor), errors.AccountNotFound
+        )
 
-    def lock_account(self, account_id: UUID, reason: str, actor: UUID,
-                     until: datetime | None = None) -> Receipt:
+    def lock_account(
+        self, account_id: UUID, reason: str, actor: UUID, until: datetime | None = None
+    ) -> Receipt:
         """Lock an account (for good, or until a moment)."""
         self.require_role(actor, ADMIN)
-        return self.change(Account, account_id, lambda a: a.lock(reason, until, actor),
-                           errors.AccountNotFound)
+        return self.change(
+            Account, account_id, lambda a: a.lock(reason, until, actor), errors.AccountNotFound
+        )
 
     def unlock_account(self, account_id: UUID, actor: UUID) -> Receipt:
         """Unlock an account."""
         self.require_role(actor, ADMIN)
-        return self.change(Account, account_id, lambda a: a.unlock(actor),
-                           errors.AccountNotFound)
+        return self.change(Account, account_id, lambda a: a.unlock(actor), errors.AccountNotFound)
 
     # --- classes and groups --------------------------------------------------------------
     def form_class(self, year_id: UUID, name: str, grade: int, actor: UUID) -> Receipt:
@@ -157,17 +234,25 @@ class AdminCommands(JournalBase):
         name = name.strip()
         if not name or not 1 <= grade <= 11:
             raise errors.InvalidInput("Класс: название и параллель 1–11.")
-        return self.create(lambda: ClassGroup(
-            year_id=year_id, year=year.year, name=name, grade=grade,
-            series=ids.journal_series(year.year, name), actor=actor),
-            exists_message=f"Класс {name} уже сформирован.")
+        return self.create(
+            lambda: ClassGroup(
+                year_id=year_id,
+                year=year.year,
+                name=name,
+                grade=grade,
+                series=ids.journal_series(year.year, name),
+                actor=actor,
+            ),
+            exists_message=f"Класс {name} уже сформирован.",
+        )
 
     def assign_class_teacher(self, class_id: UUID, teacher_id: UUID, actor: UUID) -> Receipt:
         """Make a teacher the class teacher of a class."""
         self.require_role(actor, ADMIN)
         self.load(Account, teacher_id, errors.AccountNotFound)
-        return self.change(ClassGroup, class_id,
-                           lambda c: c.assign_class_teacher(teacher_id, actor))
+        return self.change(
+            ClassGroup, class_id, lambda c: c.assign_class_teacher(teacher_id, actor)
+        )
 
     def enrol(self, class_id: UUID, student_id: UUID, on: date, actor: UUID) -> Receipt:
         """Enrol a pupil in a class from ``on``."""
@@ -175,42 +260,50 @@ class AdminCommands(JournalBase):
         self.load(Student, student_id, errors.StudentNotFound)
         return self.change(ClassGroup, class_id, lambda c: c.enrol(student_id, on, actor))
 
-    def withdraw(self, class_id: UUID, student_id: UUID, on: date, reason: str,
-                 actor: UUID) -> Receipt:
+    def withdraw(
+        self, class_id: UUID, student_id: UUID, on: date, reason: str, actor: UUID
+    ) -> Receipt:
         """Withdraw a pupil from a class; ``on`` is the first day away."""
         self.require_role(actor, ADMIN)
-        return self.change(ClassGroup, class_id,
-                           lambda c: c.withdraw(student_id, on, reason, actor))
+        return self.change(
+            ClassGroup, class_id, lambda c: c.withdraw(student_id, on, reason, actor)
+        )
 
-    def form_activity_group(self, year_id: UUID, code: str, title: str,
-                            actor: UUID) -> Receipt:
+    def form_activity_group(self, year_id: UUID, code: str, title: str, actor: UUID) -> Receipt:
         """Form an extracurricular group (pupils of any class may join)."""
         self.require_role(actor, ADMIN)
         year = self.load(SchoolYear, year_id)
         code, title = code.strip(), title.strip()
         if not code or not title:
             raise errors.InvalidInput("Укажите код и название группы.")
-        return self.create(lambda: ActivityGroup(
-            year_id=year_id, year=year.year, code=code, title=title,
-            series=ids.extracurricular_series(year.year, code), actor=actor),
-            exists_message=f"Группа {code} уже сформирована.")
+        return self.create(
+            lambda: ActivityGroup(
+                year_id=year_id,
+                year=year.year,
+                code=code,
+                title=title,
+                series=ids.extracurricular_series(year.year, code),
+                actor=actor,
+            ),
+            exists_message=f"Группа {code} уже сформирована.",
+        )
 
     def add_member(self, group_id: UUID, student_id: UUID, on: date, actor: UUID) -> Receipt:
         """Add a pupil to an extracurricular group."""
         self.require_role(actor, ADMIN)
         self.load(Student, student_id, errors.StudentNotFound)
-        return self.change(ActivityGroup, group_id,
-                           lambda g: g.add_member(student_id, on, actor))
+        return self.change(ActivityGroup, group_id, lambda g: g.add_member(student_id, on, actor))
 
-    def remove_member(self, group_id: UUID, student_id: UUID, on: date, reason: str,
-                      actor: UUID) -> Receipt:
+    def remove_member(
+        self, group_id: UUID, student_id: UUID, on: date, reason: str, actor: UUID
+    ) -> Receipt:
         """Remove a pupil from an extracurricular group."""
         self.require_role(actor, ADMIN)
-        return self.change(ActivityGroup, group_id,
-                           lambda g: g.remove_member(student_id, on, reason, actor))
+        return self.change(
+            ActivityGroup, group_id, lambda g: g.remove_member(student_id, on, reason, actor)
+        )
 
-    def open_course_journal(self, group_id: UUID, subject: str, scale: str,
-                            actor: UUID) -> Receipt:
+    def open_course_journal(self, group_id: UUID, subject: str, scale: str, actor: UUID) -> Receipt:
         """Open the journal of a subject for a class (or of an extracurricular group)."""
         self.require_role(actor, ADMIN)
         self.policies.grading.scale(scale)
@@ -222,17 +315,25 @@ class AdminCommands(JournalBase):
             group, kind = self.load(ActivityGroup, group_id), "activity"
         else:
             group, kind = self.load(ClassGroup, group_id), "class"
-        return self.create(lambda: CourseJournal(
-            group_id=group_id, group_kind=kind, subject=subject, scale=scale,
-            year_id=group.year_id, series=group.series, actor=actor),
-            exists_message=f"Журнал по предмету «{subject}» уже открыт.")
+        return self.create(
+            lambda: CourseJournal(
+                group_id=group_id,
+                group_kind=kind,
+                subject=subject,
+                scale=scale,
+                year_id=group.year_id,
+                series=group.series,
+                actor=actor,
+            ),
+            exists_message=f"Журнал по предмету «{subject}» уже открыт.",
+        )
 
-    def assign_teacher(self, course_journal_id: UUID, teacher_id: UUID,
-                       actor: UUID) -> Receipt:
+    def assign_teacher(self, course_journal_id: UUID, teacher_id: UUID, actor: UUID) -> Receipt:
         """Let a teacher keep a course journal."""
         self.require_role(actor, ADMIN)
         teacher = self.load(Account, teacher_id, errors.AccountNotFound)
         if "teacher" not in teacher.roles:
             raise errors.RoleRequired("Журнал может вести только учитель.")
-        return self.change(CourseJournal, course_journal_id,
-                           lambda j: j.assign_teacher(teacher_id, actor))
+        return self.change(
+            CourseJournal, course_journal_id, lambda j: j.assign_teacher(teacher_id, actor)
+        )

@@ -22,8 +22,9 @@ from domain.service import JournalBase, Receipt
 class EntryCommands(JournalBase):
     """Commands teachers, deputy heads and heads use to keep the journal."""
 
-    def _lesson_command(self, lesson_id: UUID, actor: UUID,
-                        decide: Callable[[Lesson, EntryContext], object]) -> Receipt:
+    def _lesson_command(
+        self, lesson_id: UUID, actor: UUID, decide: Callable[[Lesson, EntryContext], object]
+    ) -> Receipt:
         created: list[UUID] = []
 
         def command() -> Sequence[Aggregate]:
@@ -31,16 +32,24 @@ class EntryCommands(JournalBase):
             journal = self.load(CourseJournal, lesson.course_journal_id)
             ctx = self.entry_context(journal, lesson.day, actor)
             result = decide(lesson, ctx)
-            created[:] = [r for r in (result if isinstance(result, list) else [result])
-                          if isinstance(r, UUID)]
+            created[:] = [
+                r for r in (result if isinstance(result, list) else [result]) if isinstance(r, UUID)
+            ]
             return [lesson]
 
         receipt = self.run(command, lesson_id)
         return Receipt(receipt.id, receipt.position, tuple(created))
 
     # --- lessons -------------------------------------------------------------------------
-    def hold_lesson(self, course_journal_id: UUID, day: date, period: int, topic: str,
-                    homework: str, actor: UUID) -> Receipt:
+    def hold_lesson(
+        self,
+        course_journal_id: UUID,
+        day: date,
+        period: int,
+        topic: str,
+        homework: str,
+        actor: UUID,
+    ) -> Receipt:
         """Enter a lesson (date, period, topic, homework) in a course journal."""
         if not 0 <= period <= 12:
             raise errors.InvalidInput("Номер урока должен быть от 0 до 12.")
@@ -50,37 +59,58 @@ class EntryCommands(JournalBase):
         ctx.check_writer()
         if day <= ctx.today and not ctx.may_enter_late:
             ctx.check_entry_window(day)
-        return self.create(lambda: Lesson(
-            course_journal_id=course_journal_id, day=day, period=period,
-            kind=journal.lesson_kind, topic=topic.strip(), homework=homework.strip(),
-            series=journal.series, actor=actor),
-            exists_message=f"Урок {day:%d.%m.%Y}, {period}-й уже внесён в журнал.")
+        return self.create(
+            lambda: Lesson(
+                course_journal_id=course_journal_id,
+                day=day,
+                period=period,
+                kind=journal.lesson_kind,
+                topic=topic.strip(),
+                homework=homework.strip(),
+                series=journal.series,
+                actor=actor,
+            ),
+            exists_message=f"Урок {day:%d.%m.%Y}, {period}-й уже внесён в журнал.",
+        )
 
     def change_topic(self, lesson_id: UUID, topic: str, homework: str, actor: UUID) -> Receipt:
         """Change a lesson's topic and homework."""
         return self._lesson_command(
-            lesson_id, actor, lambda lesson, ctx: lesson.change_topic(ctx, topic, homework))
+            lesson_id, actor, lambda lesson, ctx: lesson.change_topic(ctx, topic, homework)
+        )
 
     def record_marks(self, lesson_id: UUID, entries: list[MarkEntry], actor: UUID) -> Receipt:
         """Record marks for a lesson (one command, one transaction); ``created`` holds the
         new mark ids in the order of ``entries``."""
         return self._lesson_command(
-            lesson_id, actor, lambda lesson, ctx: lesson.record_marks(ctx, entries))
+            lesson_id, actor, lambda lesson, ctx: lesson.record_marks(ctx, entries)
+        )
 
     def mark_attendance(self, lesson_id: UUID, codes: dict[UUID, str], actor: UUID) -> Receipt:
         """Set attendance codes for a lesson (``""`` = present)."""
         return self._lesson_command(
-            lesson_id, actor, lambda lesson, ctx: lesson.mark_attendance(ctx, codes))
+            lesson_id, actor, lambda lesson, ctx: lesson.mark_attendance(ctx, codes)
+        )
 
-    def correct_attendance(self, lesson_id: UUID, student_id: UUID, code: str, reason: str,
-                           actor: UUID) -> Receipt:
+    def correct_attendance(
+        self, lesson_id: UUID, student_id: UUID, code: str, reason: str, actor: UUID
+    ) -> Receipt:
         """Correct one pupil's attendance with a reason."""
-        return self._lesson_command(lesson_id, actor, lambda lesson, ctx:
-                                    lesson.correct_attendance(ctx, student_id, code, reason))
+        return self._lesson_command(
+            lesson_id,
+            actor,
+            lambda lesson, ctx: lesson.correct_attendance(ctx, student_id, code, reason),
+        )
 
-    def save_lesson_page(self, lesson_id: UUID, topic: str, homework: str,
-                         marks: list[MarkEntry], attendance: dict[UUID, str],
-                         actor: UUID) -> Receipt:
+    def save_lesson_page(
+        self,
+        lesson_id: UUID,
+        topic: str,
+        homework: str,
+        marks: list[MarkEntry],
+        attendance: dict[UUID, str],
+        actor: UUID,
+    ) -> Receipt:
         """Save the teacher's whole lesson form — topic, homework, new marks and attendance —
         in one transaction: either all of it is recorded or none."""
 
@@ -93,37 +123,48 @@ class EntryCommands(JournalBase):
         return self._lesson_command(lesson_id, actor, decide)
 
     # --- corrections ---------------------------------------------------------------------
-    def correct_mark(self, lesson_id: UUID, mark_id: UUID, value: str, kind: str, reason: str,
-                     actor: UUID) -> Receipt:
+    def correct_mark(
+        self, lesson_id: UUID, mark_id: UUID, value: str, kind: str, reason: str, actor: UUID
+    ) -> Receipt:
         """Correct a mark (a new mark supersedes it; the original stays in the history)."""
-        return self._lesson_command(lesson_id, actor, lambda lesson, ctx:
-                                    lesson.correct_mark(ctx, mark_id, value, kind, reason))
+        return self._lesson_command(
+            lesson_id,
+            actor,
+            lambda lesson, ctx: lesson.correct_mark(ctx, mark_id, value, kind, reason),
+        )
 
     def cancel_mark(self, lesson_id: UUID, mark_id: UUID, reason: str, actor: UUID) -> Receipt:
         """Cancel a mark given by mistake, with a reason."""
-        return self._lesson_command(lesson_id, actor, lambda lesson, ctx:
-                                    lesson.cancel_mark(ctx, mark_id, reason))
+        return self._lesson_command(
+            lesson_id, actor, lambda lesson, ctx: lesson.cancel_mark(ctx, mark_id, reason)
+        )
 
-    def request_correction(self, lesson_id: UUID, mark_id: UUID, value: str, kind: str,
-                           reason: str, actor: UUID) -> Receipt:
+    def request_correction(
+        self, lesson_id: UUID, mark_id: UUID, value: str, kind: str, reason: str, actor: UUID
+    ) -> Receipt:
         """Ask the deputy head to correct (or, with an empty value, cancel) a mark."""
-        return self._lesson_command(lesson_id, actor, lambda lesson, ctx:
-                                    lesson.request_correction(ctx, mark_id, value, kind, reason))
+        return self._lesson_command(
+            lesson_id,
+            actor,
+            lambda lesson, ctx: lesson.request_correction(ctx, mark_id, value, kind, reason),
+        )
 
     def approve_correction(self, lesson_id: UUID, request_id: UUID, actor: UUID) -> Receipt:
         """Approve a correction request (deputy head or head; not one's own)."""
-        return self._lesson_command(lesson_id, actor, lambda lesson, ctx:
-                                    lesson.approve_correction(ctx, request_id))
+        return self._lesson_command(
+            lesson_id, actor, lambda lesson, ctx: lesson.approve_correction(ctx, request_id)
+        )
 
-    def reject_correction(self, lesson_id: UUID, request_id: UUID, reason: str,
-                          actor: UUID) -> Receipt:
+    def reject_correction(
+        self, lesson_id: UUID, request_id: UUID, reason: str, actor: UUID
+    ) -> Receipt:
         """Reject a correction request with a reason."""
-        return self._lesson_command(lesson_id, actor, lambda lesson, ctx:
-                                    lesson.reject_correction(ctx, request_id, reason))
+        return self._lesson_command(
+            lesson_id, actor, lambda lesson, ctx: lesson.reject_correction(ctx, request_id, reason)
+        )
 
     # --- term and year marks -------------------------------------------------------------
-    def _final_context(self, journal: CourseJournal, actor: UUID,
-                       term: int | None) -> EntryContext:
+    def _final_context(self, journal: CourseJournal, actor: UUID, term: int | None) -> EntryContext:
         year = self.load(SchoolYear, journal.year_id)
         if term is None:
             first, last, locked = year.starts, year.ends, year.closed
@@ -131,22 +172,41 @@ class EntryCommands(JournalBase):
             period = year.term(term)
             first, last, locked = period.starts, period.ends, year.closed or period.closed
         group = self.group_of(journal)
-        return EntryContext(actor=self.actor(actor), policies=self.policies,
-                            teachers=frozenset(journal.teachers), scale=journal.scale,
-                            locked=locked, enrolled=frozenset(group.members_between(first, last)),
-                            now=clock.now())
+        return EntryContext(
+            actor=self.actor(actor),
+            policies=self.policies,
+            teachers=frozenset(journal.teachers),
+            scale=journal.scale,
+            locked=locked,
+            enrolled=frozenset(group.members_between(first, last)),
+            now=clock.now(),
+        )
 
-    def set_term_mark(self, course_journal_id: UUID, term: int, student_id: UUID, value: str,
-                      actor: UUID, reason: str = "") -> Receipt:
+    def set_term_mark(
+        self,
+        course_journal_id: UUID,
+        term: int,
+        student_id: UUID,
+        value: str,
+        actor: UUID,
+        reason: str = "",
+    ) -> Receipt:
         """Set a pupil's term mark; with a ``reason``, correct an existing one."""
         grades_id = ids.term_grades_id(course_journal_id, term)
 
         def command() -> Sequence[Aggregate]:
             journal = self.load(CourseJournal, course_journal_id)
             ctx = self._final_context(journal, actor, term)
-            grades = (self.load(TermGrades, grades_id) if self.exists(grades_id) else
-                      TermGrades(course_journal_id=course_journal_id, term=term,
-                                 series=journal.series, actor=actor))
+            grades = (
+                self.load(TermGrades, grades_id)
+                if self.exists(grades_id)
+                else TermGrades(
+                    course_journal_id=course_journal_id,
+                    term=term,
+                    series=journal.series,
+                    actor=actor,
+                )
+            )
             if reason:
                 grades.correct_mark(ctx, student_id, value, reason)
             else:
@@ -155,8 +215,9 @@ class EntryCommands(JournalBase):
 
         return self.run(command, grades_id)
 
-    def set_year_mark(self, course_journal_id: UUID, student_id: UUID, value: str,
-                      actor: UUID, reason: str = "") -> Receipt:
+    def set_year_mark(
+        self, course_journal_id: UUID, student_id: UUID, value: str, actor: UUID, reason: str = ""
+    ) -> Receipt:
         """Set a pupil's year mark in a subject; with a ``reason``, correct an existing one."""
 
         def command() -> Sequence[Aggregate]:
@@ -164,10 +225,16 @@ class EntryCommands(JournalBase):
             year = self.load(SchoolYear, journal.year_id)
             grades_id = ids.year_grades_id(journal.group_id, journal.year_id)
             ctx = self._final_context(journal, actor, None)
-            grades = (self.load(YearGrades, grades_id) if self.exists(grades_id) else
-                      YearGrades(group_id=journal.group_id, year_id=journal.year_id,
-                                 series=ids.summary_series(year.year, self.group_of(journal).name),
-                                 actor=actor))
+            grades = (
+                self.load(YearGrades, grades_id)
+                if self.exists(grades_id)
+                else YearGrades(
+                    group_id=journal.group_id,
+                    year_id=journal.year_id,
+                    series=ids.summary_series(year.year, self.group_of(journal).name),
+                    actor=actor,
+                )
+            )
             if reason:
                 grades.correct_mark(ctx, course_journal_id, student_id, value, reason)
             else:

@@ -94,7 +94,9 @@ class NotCourseTeacher(Forbidden):
 class NotMarkAuthor(Forbidden):
     """Raised when a teacher corrects or cancels a mark that another teacher entered."""
 
-    message = "Исправлять отметку может только учитель, который её выставил, или заместитель директора."
+    message = (
+        "Исправлять отметку может только учитель, который её выставил, или заместитель директора."
+    )
 
 
 class ApproverRoleRequired(Forbidden):

@@ -51,7 +51,9 @@ class TermGrades(Aggregate):
         """Set a pupil's term mark; an existing one is changed only by ``correct_mark``."""
         _check_final(ctx, student_id, value)
         if student_id in self.marks:
-            raise errors.AlreadyExists("Четвертная отметка уже выставлена; исправьте её с причиной.")
+            raise errors.AlreadyExists(
+                "Четвертная отметка уже выставлена; исправьте её с причиной."
+            )
         self._term_mark_set(student_id=student_id, value=value, actor=ctx.actor.id)
 
     def correct_mark(self, ctx: EntryContext, student_id: UUID, value: str, reason: str) -> None:
@@ -61,16 +63,18 @@ class TermGrades(Aggregate):
             raise errors.MarkNotFound("Четвертная отметка ещё не выставлена.")
         text = ctx.reason(reason)
         approver = ctx.actor.id if ctx.is_approver else None
-        self._term_mark_corrected(student_id=student_id, value=value, reason=text,
-                                  approver=approver, actor=ctx.actor.id)
+        self._term_mark_corrected(
+            student_id=student_id, value=value, reason=text, approver=approver, actor=ctx.actor.id
+        )
 
     @event("TermMarkSet")
     def _term_mark_set(self, student_id: UUID, value: str, actor: UUID) -> None:
         self.marks[student_id] = FinalMark(value, actor, self.event_time)
 
     @event("TermMarkCorrected")
-    def _term_mark_corrected(self, student_id: UUID, value: str, reason: str,
-                             approver: UUID | None, actor: UUID) -> None:
+    def _term_mark_corrected(
+        self, student_id: UUID, value: str, reason: str, approver: UUID | None, actor: UUID
+    ) -> None:
         self.marks[student_id] = FinalMark(value, actor, self.event_time, True, reason)
 
 
@@ -86,34 +90,54 @@ class YearGrades(Aggregate):
         self.group_id, self.year_id, self.series = group_id, year_id, series
         self.marks: dict[tuple[UUID, UUID], FinalMark] = {}
 
-    def set_mark(self, ctx: EntryContext, course_journal_id: UUID, student_id: UUID,
-                 value: str) -> None:
+    def set_mark(
+        self, ctx: EntryContext, course_journal_id: UUID, student_id: UUID, value: str
+    ) -> None:
         """Set a pupil's year mark in a subject (its course journal)."""
         _check_final(ctx, student_id, value)
         if (course_journal_id, student_id) in self.marks:
             raise errors.AlreadyExists("Годовая отметка уже выставлена; исправьте её с причиной.")
-        self._year_mark_set(course_journal_id=course_journal_id, student_id=student_id,
-                            value=value, actor=ctx.actor.id)
+        self._year_mark_set(
+            course_journal_id=course_journal_id,
+            student_id=student_id,
+            value=value,
+            actor=ctx.actor.id,
+        )
 
-    def correct_mark(self, ctx: EntryContext, course_journal_id: UUID, student_id: UUID,
-                     value: str, reason: str) -> None:
+    def correct_mark(
+        self, ctx: EntryContext, course_journal_id: UUID, student_id: UUID, value: str, reason: str
+    ) -> None:
         """Correct a pupil's year mark with a reason."""
         _check_final(ctx, student_id, value)
         if (course_journal_id, student_id) not in self.marks:
             raise errors.MarkNotFound("Годовая отметка ещё не выставлена.")
         text = ctx.reason(reason)
         approver = ctx.actor.id if ctx.is_approver else None
-        self._year_mark_corrected(course_journal_id=course_journal_id, student_id=student_id,
-                                  value=value, reason=text, approver=approver,
-                                  actor=ctx.actor.id)
+        self._year_mark_corrected(
+            course_journal_id=course_journal_id,
+            student_id=student_id,
+            value=value,
+            reason=text,
+            approver=approver,
+            actor=ctx.actor.id,
+        )
 
     @event("YearMarkSet")
-    def _year_mark_set(self, course_journal_id: UUID, student_id: UUID, value: str,
-                       actor: UUID) -> None:
+    def _year_mark_set(
+        self, course_journal_id: UUID, student_id: UUID, value: str, actor: UUID
+    ) -> None:
         self.marks[(course_journal_id, student_id)] = FinalMark(value, actor, self.event_time)
 
     @event("YearMarkCorrected")
-    def _year_mark_corrected(self, course_journal_id: UUID, student_id: UUID, value: str,
-                             reason: str, approver: UUID | None, actor: UUID) -> None:
+    def _year_mark_corrected(
+        self,
+        course_journal_id: UUID,
+        student_id: UUID,
+        value: str,
+        reason: str,
+        approver: UUID | None,
+        actor: UUID,
+    ) -> None:
         self.marks[(course_journal_id, student_id)] = FinalMark(
-            value, actor, self.event_time, True, reason)
+            value, actor, self.event_time, True, reason
+        )

@@ -73,8 +73,9 @@ class ClassGroup(_Membership, Aggregate):
         return ids.class_group_id(year_id, name)
 
     @event("Formed")
-    def __init__(self, year_id: UUID, year: str, name: str, grade: int, series: str,
-                 actor: UUID) -> None:
+    def __init__(
+        self, year_id: UUID, year: str, name: str, grade: int, series: str, actor: UUID
+    ) -> None:
         self.year_id, self.year, self.name, self.grade = year_id, year, name, grade
         self.series = series
         self.class_teacher_id: UUID | None = None
@@ -93,8 +94,9 @@ class ClassGroup(_Membership, Aggregate):
     def withdraw(self, student_id: UUID, on: date, reason: str, actor: UUID) -> None:
         """Withdraw a pupil; ``on`` is the first day the pupil no longer belongs."""
         self._check_can_leave(student_id, on)
-        self._student_withdrawn(student_id=student_id, on=on,
-                                reason=require_reason(reason, 3), actor=actor)
+        self._student_withdrawn(
+            student_id=student_id, on=on, reason=require_reason(reason, 3), actor=actor
+        )
 
     @event("ClassTeacherAssigned")
     def _class_teacher_assigned(self, teacher_id: UUID, actor: UUID) -> None:
@@ -117,8 +119,9 @@ class ActivityGroup(_Membership, Aggregate):
         return ids.activity_group_id(year_id, code)
 
     @event("Formed")
-    def __init__(self, year_id: UUID, year: str, code: str, title: str, series: str,
-                 actor: UUID) -> None:
+    def __init__(
+        self, year_id: UUID, year: str, code: str, title: str, series: str, actor: UUID
+    ) -> None:
         self.year_id, self.year, self.code, self.title = year_id, year, code, title
         self.name = title
         self.series = series
@@ -132,8 +135,9 @@ class ActivityGroup(_Membership, Aggregate):
     def remove_member(self, student_id: UUID, on: date, reason: str, actor: UUID) -> None:
         """Remove a pupil; ``on`` is the first day the pupil no longer attends."""
         self._check_can_leave(student_id, on)
-        self._member_removed(student_id=student_id, on=on,
-                             reason=require_reason(reason, 3), actor=actor)
+        self._member_removed(
+            student_id=student_id, on=on, reason=require_reason(reason, 3), actor=actor
+        )
 
     @event("MemberAdded")
     def _member_added(self, student_id: UUID, on: date, actor: UUID) -> None:
@@ -153,8 +157,14 @@ class CourseJournal(Aggregate):
 
     @event("Opened")
     def __init__(
-        self, group_id: UUID, group_kind: str, subject: str, scale: str, year_id: UUID,
-        series: str, actor: UUID,
+        self,
+        group_id: UUID,
+        group_kind: str,
+        subject: str,
+        scale: str,
+        year_id: UUID,
+        series: str,
+        actor: UUID,
     ) -> None:
         self.group_id, self.group_kind = group_id, group_kind
         self.subject, self.scale, self.year_id = subject, scale, year_id

@@ -75,11 +75,22 @@ class Lesson(Aggregate):
 
     @event("Held")
     def __init__(
-        self, course_journal_id: UUID, day: date, period: int, kind: str, topic: str,
-        homework: str, series: str, actor: UUID,
+        self,
+        course_journal_id: UUID,
+        day: date,
+        period: int,
+        kind: str,
+        topic: str,
+        homework: str,
+        series: str,
+        actor: UUID,
     ) -> None:
         self.course_journal_id, self.day, self.period, self.kind = (
-            course_journal_id, day, period, kind)
+            course_journal_id,
+            day,
+            period,
+            kind,
+        )
         self.topic, self.homework = topic, homework
         self.series = series
         self.marks: dict[UUID, Mark] = {}
@@ -106,8 +117,7 @@ class Lesson(Aggregate):
         if not ctx.may_enter_late and self.day <= ctx.today:
             ctx.check_entry_window(self.day)
         if (topic.strip(), homework.strip()) != (self.topic, self.homework):
-            self._topic_changed(topic=topic.strip(), homework=homework.strip(),
-                                actor=ctx.actor.id)
+            self._topic_changed(topic=topic.strip(), homework=homework.strip(), actor=ctx.actor.id)
 
     def record_marks(self, ctx: EntryContext, entries: list[MarkEntry]) -> list[UUID]:
         """Record new marks; all entries are checked before any is recorded."""
@@ -122,8 +132,13 @@ class Lesson(Aggregate):
         new_ids = []
         for entry in entries:
             mark_id = uuid4()
-            self._mark_recorded(mark_id=mark_id, student_id=entry.student_id,
-                                value=entry.value, kind=entry.kind, actor=ctx.actor.id)
+            self._mark_recorded(
+                mark_id=mark_id,
+                student_id=entry.student_id,
+                value=entry.value,
+                kind=entry.kind,
+                actor=ctx.actor.id,
+            )
             new_ids.append(mark_id)
         return new_ids
 
@@ -143,8 +158,9 @@ class Lesson(Aggregate):
             if self.attendance.get(student_id, "") != code:
                 self._attendance_marked(student_id=student_id, code=code, actor=ctx.actor.id)
 
-    def correct_attendance(self, ctx: EntryContext, student_id: UUID, code: str,
-                           reason: str) -> None:
+    def correct_attendance(
+        self, ctx: EntryContext, student_id: UUID, code: str, reason: str
+    ) -> None:
         """Correct a pupil's attendance with a reason (any time while the period is open)."""
         ctx.check_unlocked()
         ctx.check_writer()
@@ -154,20 +170,29 @@ class Lesson(Aggregate):
             ctx.policies.attendance.check(code)
         if not ctx.may_enter_late:
             ctx.check_entry_window(self.day)
-        self._attendance_corrected(student_id=student_id, code=code, reason=text,
-                                   actor=ctx.actor.id)
+        self._attendance_corrected(
+            student_id=student_id, code=code, reason=text, actor=ctx.actor.id
+        )
 
-    def correct_mark(self, ctx: EntryContext, mark_id: UUID, value: str, kind: str,
-                     reason: str) -> UUID:
+    def correct_mark(
+        self, ctx: EntryContext, mark_id: UUID, value: str, kind: str, reason: str
+    ) -> UUID:
         """Supersede a mark with a new value; returns the new mark's id."""
         mark = self._correctable(ctx, mark_id)
         text = ctx.reason(reason)
         self._check_new_value(ctx, value, kind)
         approver = self._direct_correction_approver(ctx, mark)
         new_id = uuid4()
-        self._mark_corrected(mark_id=new_id, supersedes=mark_id, value=value, kind=kind,
-                             reason=text, approver=approver, request_id=None,
-                             actor=ctx.actor.id)
+        self._mark_corrected(
+            mark_id=new_id,
+            supersedes=mark_id,
+            value=value,
+            kind=kind,
+            reason=text,
+            approver=approver,
+            request_id=None,
+            actor=ctx.actor.id,
+        )
         return new_id
 
     def cancel_mark(self, ctx: EntryContext, mark_id: UUID, reason: str) -> None:
@@ -175,11 +200,13 @@ class Lesson(Aggregate):
         mark = self._correctable(ctx, mark_id)
         text = ctx.reason(reason)
         approver = self._direct_correction_approver(ctx, mark)
-        self._mark_cancelled(mark_id=mark_id, reason=text, approver=approver, request_id=None,
-                             actor=ctx.actor.id)
+        self._mark_cancelled(
+            mark_id=mark_id, reason=text, approver=approver, request_id=None, actor=ctx.actor.id
+        )
 
-    def request_correction(self, ctx: EntryContext, mark_id: UUID, value: str, kind: str,
-                           reason: str) -> UUID:
+    def request_correction(
+        self, ctx: EntryContext, mark_id: UUID, value: str, kind: str, reason: str
+    ) -> UUID:
         """Ask an approver to correct (or, with ``value == ""``, cancel) a mark."""
         mark = self._correctable(ctx, mark_id)
         if not ctx.is_teacher:
@@ -187,12 +214,17 @@ class Lesson(Aggregate):
         text = ctx.reason(reason)
         if value:
             self._check_new_value(ctx, value, kind)
-        if any(r.mark_id == mark.mark_id and r.state == "pending"
-               for r in self.requests.values()):
+        if any(r.mark_id == mark.mark_id and r.state == "pending" for r in self.requests.values()):
             raise errors.PendingRequestExists()
         request_id = uuid4()
-        self._correction_requested(request_id=request_id, mark_id=mark_id, value=value,
-                                   kind=kind, reason=text, actor=ctx.actor.id)
+        self._correction_requested(
+            request_id=request_id,
+            mark_id=mark_id,
+            value=value,
+            kind=kind,
+            reason=text,
+            actor=ctx.actor.id,
+        )
         return request_id
 
     def approve_correction(self, ctx: EntryContext, request_id: UUID) -> None:
@@ -201,14 +233,24 @@ class Lesson(Aggregate):
         mark = self._correctable(ctx, request.mark_id, as_approver=True)
         self._correction_approved(request_id=request_id, actor=ctx.actor.id)
         if request.value:
-            self._mark_corrected(mark_id=uuid4(), supersedes=mark.mark_id, value=request.value,
-                                 kind=request.kind, reason=request.reason,
-                                 approver=ctx.actor.id, request_id=request_id,
-                                 actor=request.requested_by)
+            self._mark_corrected(
+                mark_id=uuid4(),
+                supersedes=mark.mark_id,
+                value=request.value,
+                kind=request.kind,
+                reason=request.reason,
+                approver=ctx.actor.id,
+                request_id=request_id,
+                actor=request.requested_by,
+            )
         else:
-            self._mark_cancelled(mark_id=mark.mark_id, reason=request.reason,
-                                 approver=ctx.actor.id, request_id=request_id,
-                                 actor=request.requested_by)
+            self._mark_cancelled(
+                mark_id=mark.mark_id,
+                reason=request.reason,
+                approver=ctx.actor.id,
+                request_id=request_id,
+                actor=request.requested_by,
+            )
 
     def reject_correction(self, ctx: EntryContext, request_id: UUID, reason: str) -> None:
         """Reject a pending request with a reason; the mark stands."""
@@ -217,8 +259,7 @@ class Lesson(Aggregate):
         self._correction_rejected(request_id=request_id, reason=text, actor=ctx.actor.id)
 
     # --- rule helpers --------------------------------------------------------------------
-    def _correctable(self, ctx: EntryContext, mark_id: UUID, *,
-                     as_approver: bool = False) -> Mark:
+    def _correctable(self, ctx: EntryContext, mark_id: UUID, *, as_approver: bool = False) -> Mark:
         ctx.check_unlocked()
         mark = self.mark(mark_id)
         if mark.cancelled:
@@ -264,23 +305,46 @@ class Lesson(Aggregate):
         self.topic, self.homework = topic, homework
 
     @event("MarkRecorded")
-    def _mark_recorded(self, mark_id: UUID, student_id: UUID, value: str, kind: str,
-                       actor: UUID) -> None:
+    def _mark_recorded(
+        self, mark_id: UUID, student_id: UUID, value: str, kind: str, actor: UUID
+    ) -> None:
         self.marks[mark_id] = Mark(mark_id, student_id, value, kind, actor, self.event_time)
 
     @event("MarkCorrected")
-    def _mark_corrected(self, mark_id: UUID, supersedes: UUID, value: str, kind: str,
-                        reason: str, approver: UUID | None, request_id: UUID | None,
-                        actor: UUID) -> None:
+    def _mark_corrected(
+        self,
+        mark_id: UUID,
+        supersedes: UUID,
+        value: str,
+        kind: str,
+        reason: str,
+        approver: UUID | None,
+        request_id: UUID | None,
+        actor: UUID,
+    ) -> None:
         old = self.marks[supersedes]
         old.superseded_by = mark_id
-        self.marks[mark_id] = Mark(mark_id, old.student_id, value, kind, old.author,
-                                   self.event_time, supersedes=supersedes, reason=reason,
-                                   approver=approver)
+        self.marks[mark_id] = Mark(
+            mark_id,
+            old.student_id,
+            value,
+            kind,
+            old.author,
+            self.event_time,
+            supersedes=supersedes,
+            reason=reason,
+            approver=approver,
+        )
 
     @event("MarkCancelled")
-    def _mark_cancelled(self, mark_id: UUID, reason: str, approver: UUID | None,
-                        request_id: UUID | None, actor: UUID) -> None:
+    def _mark_cancelled(
+        self,
+        mark_id: UUID,
+        reason: str,
+        approver: UUID | None,
+        request_id: UUID | None,
+        actor: UUID,
+    ) -> None:
         mark = self.marks[mark_id]
         mark.cancelled, mark.reason, mark.approver = True, reason, approver
 
@@ -289,8 +353,7 @@ class Lesson(Aggregate):
         self._set_attendance(student_id, code)
 
     @event("AttendanceCorrected")
-    def _attendance_corrected(self, student_id: UUID, code: str, reason: str,
-                              actor: UUID) -> None:
+    def _attendance_corrected(self, student_id: UUID, code: str, reason: str, actor: UUID) -> None:
         self._set_attendance(student_id, code)
 
     def _set_attendance(self, student_id: UUID, code: str) -> None:
@@ -300,10 +363,12 @@ class Lesson(Aggregate):
             self.attendance.pop(student_id, None)
 
     @event("CorrectionRequested")
-    def _correction_requested(self, request_id: UUID, mark_id: UUID, value: str, kind: str,
-                              reason: str, actor: UUID) -> None:
-        self.requests[request_id] = CorrectionRequest(request_id, mark_id, value, kind, reason,
-                                                      actor, self.event_time)
+    def _correction_requested(
+        self, request_id: UUID, mark_id: UUID, value: str, kind: str, reason: str, actor: UUID
+    ) -> None:
+        self.requests[request_id] = CorrectionRequest(
+            request_id, mark_id, value, kind, reason, actor, self.event_time
+        )
 
     @event("CorrectionApproved")
     def _correction_approved(self, request_id: UUID, actor: UUID) -> None:

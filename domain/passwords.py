@@ -32,8 +32,13 @@ def verify_password(password: str, stored: str) -> bool:
             return False
         expected = base64.b64decode(digest)
         actual = hashlib.scrypt(
-            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-            dklen=len(expected), maxmem=2**26,
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=2**26,
         )
     except (ValueError, TypeError):
         return False

@@ -45,7 +45,13 @@ class Student(Aggregate):
 
     @event("Registered")
     def __init__(
-        self, id: UUID, surname: str, name: str, patronymic: str, birth_date: date, series: str,
+        self,
+        id: UUID,
+        surname: str,
+        name: str,
+        patronymic: str,
+        birth_date: date,
+        series: str,
         actor: UUID,
     ) -> None:
         self.surname, self.name, self.patronymic = surname, name, patronymic
@@ -59,15 +65,27 @@ class Student(Aggregate):
         return FullName(self.surname, self.name, self.patronymic)
 
     def correct_details(
-        self, surname: str, name: str, patronymic: str, birth_date: date, reason: str,
-        actor: UUID, *, min_reason: int,
+        self,
+        surname: str,
+        name: str,
+        patronymic: str,
+        birth_date: date,
+        reason: str,
+        actor: UUID,
+        *,
+        min_reason: int,
     ) -> None:
         """Correct the pupil's details (a mistake, a change of name) with a reason."""
         FullName(surname, name, patronymic)
         text = require_reason(reason, min_reason)
-        self._details_corrected(surname=surname.strip(), name=name.strip(),
-                                patronymic=patronymic.strip(), birth_date=birth_date,
-                                reason=text, actor=actor)
+        self._details_corrected(
+            surname=surname.strip(),
+            name=name.strip(),
+            patronymic=patronymic.strip(),
+            birth_date=birth_date,
+            reason=text,
+            actor=actor,
+        )
 
     def link_guardian(self, guardian_id: UUID, relation: str, actor: UUID) -> None:
         """Link a parent or legal representative."""
@@ -76,8 +94,9 @@ class Student(Aggregate):
         self._guardian_linked(guardian_id=guardian_id, relation=relation.strip(), actor=actor)
 
     @event("DetailsCorrected")
-    def _details_corrected(self, surname: str, name: str, patronymic: str, birth_date: date,
-                           reason: str, actor: UUID) -> None:
+    def _details_corrected(
+        self, surname: str, name: str, patronymic: str, birth_date: date, reason: str, actor: UUID
+    ) -> None:
         self.surname, self.name, self.patronymic = surname, name, patronymic
         self.birth_date = birth_date
 
@@ -91,7 +110,13 @@ class Guardian(Aggregate):
 
     @event("Registered")
     def __init__(
-        self, id: UUID, surname: str, name: str, patronymic: str, phone: str, email: str,
+        self,
+        id: UUID,
+        surname: str,
+        name: str,
+        patronymic: str,
+        phone: str,
+        email: str,
         series: str,
         actor: UUID,
     ) -> None:

@@ -63,9 +63,7 @@ class GradingPolicy:
         try:
             return self.kinds[code]
         except KeyError:
-            raise errors.UnknownMarkKind(
-                f"Неизвестный вид работы «{code}».", kind=code
-            ) from None
+            raise errors.UnknownMarkKind(f"Неизвестный вид работы «{code}».", kind=code) from None
 
     def check_final(self, scale_code: str, value: str) -> None:
         """Check a term or year mark: a scale value or an extra value such as «н/а»."""
@@ -96,8 +94,7 @@ class AttendancePolicy:
             return self.codes[code]
         except KeyError:
             raise errors.UnknownAttendanceCode(
-                f"Неизвестная отметка посещаемости «{code}» "
-                f"(допустимо: {', '.join(self.codes)}).",
+                f"Неизвестная отметка посещаемости «{code}» (допустимо: {', '.join(self.codes)}).",
                 code=code,
             ) from None
 
@@ -109,8 +106,9 @@ class JournalRegulation:
     ``entry_deadline_days``: days after the lesson date a teacher may still enter marks,
     attendance and topics. ``own_correction_days``: days after a mark was entered its author
     may still correct or cancel it with a reason. Later corrections need approval by one of
-    ``approver_roles``; they may also make late entries. ``period_roles`` close and re-open terms. A closed term or year locks; re-opening
-    needs a reason (and an order number when ``reopen_requires_order``).
+    ``approver_roles``. ``late_entry_roles`` may make entries after the deadline.
+    ``period_roles`` close and re-open terms. A closed term or year locks; re-opening needs a
+    reason (and an order number when ``reopen_requires_order``).
     """
 
     entry_deadline_days: int

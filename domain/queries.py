@@ -11,6 +11,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
 from domain import clock, errors, ids, passwords
 from domain.account import Account
 from domain.base import Redacted
@@ -102,18 +104,39 @@ class Queries(JournalBase):
         """Return a lesson as it stands, or as it stood at ``version``."""
         try:
             lesson: object = self.repository.get(lesson_id, version=version)
-        except Exception as error:  # AggregateNotFoundError, or a lesson of another type
-            raise errors.LessonNotFound(lesson_id=str(lesson_id)) from error
+        except AggregateNotFoundError:
+            raise errors.LessonNotFound(lesson_id=str(lesson_id)) from None
         if not isinstance(lesson, Lesson):
             raise errors.LessonNotFound(lesson_id=str(lesson_id))
         marks = tuple(
-            MarkInfo(m.mark_id, m.student_id, m.value, m.kind, m.author, m.recorded_at,
-                     m.current, m.cancelled, m.supersedes, m.reason)
-            for m in lesson.marks.values())
+            MarkInfo(
+                m.mark_id,
+                m.student_id,
+                m.value,
+                m.kind,
+                m.author,
+                m.recorded_at,
+                m.current,
+                m.cancelled,
+                m.supersedes,
+                m.reason,
+            )
+            for m in lesson.marks.values()
+        )
         pending = tuple(r.request_id for r in lesson.requests.values() if r.state == "pending")
-        return LessonInfo(lesson.id, lesson.course_journal_id, lesson.day, lesson.period,
-                          lesson.kind, lesson.topic, lesson.homework, lesson.version, marks,
-                          dict(lesson.attendance), pending)
+        return LessonInfo(
+            lesson.id,
+            lesson.course_journal_id,
+            lesson.day,
+            lesson.period,
+            lesson.kind,
+            lesson.topic,
+            lesson.homework,
+            lesson.version,
+            marks,
+            dict(lesson.attendance),
+            pending,
+        )
 
     def student(self, student_id: UUID) -> PersonInfo:
         """Return a pupil's details (decrypted: personal data)."""
@@ -129,8 +152,9 @@ class Queries(JournalBase):
         """Return an account."""
         a = self.load(Account, account_id, errors.AccountNotFound)
         name = " ".join(p for p in (a.surname, a.name, a.patronymic) if p)
-        return AccountInfo(a.id, a.login, name, frozenset(a.roles), a.person_id,
-                           a.is_locked(clock.now()))
+        return AccountInfo(
+            a.id, a.login, name, frozenset(a.roles), a.person_id, a.is_locked(clock.now())
+        )
 
     def account_by_login(self, login: str) -> AccountInfo:
         """Return the account with ``login`` or raise ``AccountNotFound``."""
@@ -156,15 +180,30 @@ class Queries(JournalBase):
         entries = []
         for e in self.events.get(record_id):
             if isinstance(e, Redacted):
-                entries.append(HistoryEntry(
-                    e.originator_version, None, None, e.original_topic.rsplit(".", 1)[-1],
-                    "", {"certificate_id": e.certificate_id}, redacted=True))
+                entries.append(
+                    HistoryEntry(
+                        e.originator_version,
+                        None,
+                        None,
+                        e.original_topic.rsplit(".", 1)[-1],
+                        "",
+                        {"certificate_id": e.certificate_id},
+                        redacted=True,
+                    )
+                )
                 continue
             state = dict(vars(e))
             values = {k: v for k, v in state.items() if k not in _META}
-            entries.append(HistoryEntry(
-                e.originator_version, state.get("timestamp"), state.get("actor"),
-                type(e).__name__, str(state.get("reason") or ""), values))
+            entries.append(
+                HistoryEntry(
+                    e.originator_version,
+                    state.get("timestamp"),
+                    state.get("actor"),
+                    type(e).__name__,
+                    str(state.get("reason") or ""),
+                    values,
+                )
+            )
         if not entries:
             raise errors.RecordNotFound(record_id=str(record_id))
         return entries

@@ -53,8 +53,9 @@ class SchoolYear(Aggregate):
                 raise errors.InvalidTerms(f"Период пересекается с периодом «{other.title}».")
         if number in self.terms and self.terms[number].closed:
             raise errors.PeriodClosed()
-        self._term_defined(number=number, title=title.strip(), starts=starts, ends=ends,
-                           actor=actor)
+        self._term_defined(
+            number=number, title=title.strip(), starts=starts, ends=ends, actor=actor
+        )
 
     def close_term(self, number: int, actor: UUID) -> None:
         """Close a term: its lessons, marks and attendance lock."""
@@ -65,8 +66,14 @@ class SchoolYear(Aggregate):
         self._term_closed(number=number, actor=actor)
 
     def reopen_term(
-        self, number: int, reason: str, order_no: str, actor: UUID, *,
-        min_reason: int, order_required: bool,
+        self,
+        number: int,
+        reason: str,
+        order_no: str,
+        actor: UUID,
+        *,
+        min_reason: int,
+        order_required: bool,
     ) -> None:
         """Re-open a closed term, under a reason and the number of the head's order."""
         self.check_open()
@@ -109,8 +116,7 @@ class SchoolYear(Aggregate):
 
     # --- events --------------------------------------------------------------------------
     @event("TermDefined")
-    def _term_defined(self, number: int, title: str, starts: date, ends: date,
-                      actor: UUID) -> None:
+    def _term_defined(self, number: int, title: str, starts: date, ends: date, actor: UUID) -> None:
         self.terms[number] = Term(number, title, starts, ends)
 
     @event("TermClosed")

@@ -34,7 +34,7 @@ from domain.school_year import SchoolYear
 A = TypeVar("A", bound=Aggregate)
 
 #: How many times a command is re-run when another writer saved the same aggregate first.
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,12 @@ class JournalBase(Application[UUID]):
         transcoder.register(DateAsISO())
 
     # --- loading -----------------------------------------------------------------------
-    def load(self, cls: type[A], aggregate_id: UUID,
-             missing: type[errors.NotFound] = errors.RecordNotFound) -> A:
+    def load(
+        self,
+        cls: type[A],
+        aggregate_id: UUID,
+        missing: type[errors.NotFound] = errors.RecordNotFound,
+    ) -> A:
         """Return the aggregate, or raise ``missing`` (a named not-found error)."""
         try:
             aggregate: object = self.repository.get(aggregate_id)
@@ -155,7 +159,8 @@ class JournalBase(Application[UUID]):
             except IntegrityError:
                 if attempt == MAX_ATTEMPTS:
                     raise errors.ConcurrentUpdate(record_id=str(record_id)) from None
-                time.sleep(random.uniform(0.001, 0.005) * attempt)  # noqa: S311 (jitter)
+                # Exponential back-off with full jitter spreads the retries of rivals.
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311
                 continue
             position = recordings[-1].notification.id if recordings else 0
             return Receipt(record_id, position)
@@ -178,8 +183,13 @@ class JournalBase(Application[UUID]):
             raise errors.AlreadyExists(exists_message or None) from None
         return Receipt(holder["id"], receipt.position)
 
-    def change(self, cls: type[A], aggregate_id: UUID, mutate: Callable[[A], object],
-               missing: type[errors.NotFound] = errors.RecordNotFound) -> Receipt:
+    def change(
+        self,
+        cls: type[A],
+        aggregate_id: UUID,
+        mutate: Callable[[A], object],
+        missing: type[errors.NotFound] = errors.RecordNotFound,
+    ) -> Receipt:
         """Load one aggregate, apply ``mutate`` (which enforces the rules), save.
 
         ``mutate`` may return the ids of what it created (marks, requests)."""

@@ -62,8 +62,11 @@ def _text(**kwargs: Any) -> fields.String:
 
 
 def _roles() -> fields.List:
-    return fields.List(fields.String(validate=validate.OneOf(list(ROLES))), required=True,
-                       validate=validate.Length(min=1))
+    return fields.List(
+        fields.String(validate=validate.OneOf(list(ROLES))),
+        required=True,
+        validate=validate.Length(min=1),
+    )
 
 
 def _unique(items: list[dict[str, Any]], key: str, where: str) -> None:
@@ -105,10 +108,8 @@ class GradingSchema(Strict):
     default_scale = _text()
     default_kind = _text()
     final_extra_values = fields.List(_text(), load_default=list)
-    scales = fields.List(fields.Nested(ScaleSchema), required=True,
-                         validate=validate.Length(min=1))
-    kinds = fields.List(fields.Nested(KindSchema), required=True,
-                        validate=validate.Length(min=1))
+    scales = fields.List(fields.Nested(ScaleSchema), required=True, validate=validate.Length(min=1))
+    kinds = fields.List(fields.Nested(KindSchema), required=True, validate=validate.Length(min=1))
 
     @validates_schema
     def _references(self, data: dict[str, Any], **_: Any) -> None:
@@ -128,8 +129,7 @@ class CodeSchema(Strict):
 
 
 class AttendanceSchema(Strict):
-    codes = fields.List(fields.Nested(CodeSchema), required=True,
-                        validate=validate.Length(min=1))
+    codes = fields.List(fields.Nested(CodeSchema), required=True, validate=validate.Length(min=1))
 
     @validates_schema
     def _unique_codes(self, data: dict[str, Any], **_: Any) -> None:
@@ -148,16 +148,26 @@ class JournalSchema(Strict):
 
 def _grading(d: dict[str, Any]) -> GradingPolicy:
     return GradingPolicy(
-        scales={s["code"]: Scale(s["code"], s["title"], tuple(s["values"]),
-                                 tuple(s["passing"]), s["numeric"]) for s in d["scales"]},
+        scales={
+            s["code"]: Scale(
+                s["code"], s["title"], tuple(s["values"]), tuple(s["passing"]), s["numeric"]
+            )
+            for s in d["scales"]
+        },
         kinds={k["code"]: MarkKind(k["code"], k["title"], k["weight"]) for k in d["kinds"]},
-        default_scale=d["default_scale"], default_kind=d["default_kind"],
-        term_scale_extra=tuple(d["final_extra_values"]))
+        default_scale=d["default_scale"],
+        default_kind=d["default_kind"],
+        term_scale_extra=tuple(d["final_extra_values"]),
+    )
 
 
 def _attendance(d: dict[str, Any]) -> AttendancePolicy:
-    return AttendancePolicy({c["code"]: AttendanceCode(c["code"], c["title"], c["absent"],
-                                                       c["excused"]) for c in d["codes"]})
+    return AttendancePolicy(
+        {
+            c["code"]: AttendanceCode(c["code"], c["title"], c["absent"], c["excused"])
+            for c in d["codes"]
+        }
+    )
 
 
 def _journal(d: dict[str, Any]) -> JournalRegulation:
@@ -168,7 +178,8 @@ def _journal(d: dict[str, Any]) -> JournalRegulation:
         late_entry_roles=frozenset(d["late_entry_roles"]),
         period_roles=frozenset(d["period_roles"]),
         reopen_requires_order=d["reopen_requires_order"],
-        min_reason_length=d["min_reason_length"])
+        min_reason_length=d["min_reason_length"],
+    )
 
 
 @dataclass(frozen=True)
@@ -239,7 +250,13 @@ def load_policies(folder: Path) -> Policies:
         loaded[name] = built
     if problems:
         raise PolicyError(problems)
-    return Policies(grading=loaded["grading.toml"], attendance=loaded["attendance.toml"],
-                    journal=loaded["journal.toml"],
-                    extra={k: v for k, v in loaded.items() if k not in
-                           {"grading.toml", "attendance.toml", "journal.toml"}})
+    return Policies(
+        grading=loaded["grading.toml"],
+        attendance=loaded["attendance.toml"],
+        journal=loaded["journal.toml"],
+        extra={
+            k: v
+            for k, v in loaded.items()
+            if k not in {"grading.toml", "attendance.toml", "journal.toml"}
+        },
+    )

@@ -57,19 +57,22 @@ def build_school(journal: Journal) -> School:
     a mathematics journal for each class."""
     j = journal
     with clock.travel(at(date(2025, 8, 25), 10)):
-        admin = j.create_account("admin", "Админов", "Админ", "", ["admin"], "admin-pass-1",
-                                 SYSTEM_ACTOR).id
+        admin = j.create_account(
+            "admin", "Админов", "Админ", "", ["admin"], "admin-pass-1", SYSTEM_ACTOR
+        ).id
         year_id = j.open_school_year("test", YEAR, date(2025, 9, 1), date(2026, 5, 31), admin).id
         for number, title, starts, ends in QUARTERS:
             j.define_term(year_id, number, title, starts, ends, admin)
-        teacher = j.create_account("teacher", "Петрова", "Анна", "Ивановна", ["teacher"],
-                                   "teacher-pass-1", admin).id
-        other = j.create_account("teacher2", "Сидоров", "Олег", "", ["teacher"],
-                                 "teacher-pass-2", admin).id
-        deputy = j.create_account("deputy", "Завучева", "Мария", "", ["deputy", "teacher"],
-                                  "deputy-pass-1", admin).id
-        head = j.create_account("head", "Директоров", "Иван", "", ["head"], "head-pass-1",
-                                admin).id
+        teacher = j.create_account(
+            "teacher", "Петрова", "Анна", "Ивановна", ["teacher"], "teacher-pass-1", admin
+        ).id
+        other = j.create_account(
+            "teacher2", "Сидоров", "Олег", "", ["teacher"], "teacher-pass-2", admin
+        ).id
+        deputy = j.create_account(
+            "deputy", "Завучева", "Мария", "", ["deputy", "teacher"], "deputy-pass-1", admin
+        ).id
+        head = j.create_account("head", "Директоров", "Иван", "", ["head"], "head-pass-1", admin).id
         class_id = j.form_class(year_id, "5А", 5, admin).id
         other_class = j.form_class(year_id, "5Б", 5, admin).id
         course = j.open_course_journal(class_id, "Математика", "five_point", admin).id
@@ -83,5 +86,18 @@ def build_school(journal: Journal) -> School:
             pupils.append(pupil)
         outsider = j.register_student("Чужой", "Пётр", "", date(2014, 1, 2), admin).id
         j.enrol(other_class, outsider, date(2025, 9, 1), admin)
-    return School(j, year_id, class_id, other_class, admin, teacher, other, deputy, head,
-                  course, other_course, pupils, outsider)
+    return School(
+        j,
+        year_id,
+        class_id,
+        other_class,
+        admin,
+        teacher,
+        other,
+        deputy,
+        head,
+        course,
+        other_course,
+        pupils,
+        outsider,
+    )

@@ -1,0 +1,46 @@
+# The two commands a newcomer needs:  make run  |  make test
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run test lint typecheck unit bench clean
+
+# Runtime install (the product only).
+$(VENV)/.stamp-run: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -e .
+	touch $@
+
+# Development install (tests, linters, type checker).
+$(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-run
+	$(PIP) install -e '.[dev]'
+	touch $@
+
+## run: create the venv, install, seed the demo school on first start, serve on $(HOST):$(PORT)
+run: $(VENV)/.stamp-run
+	$(BIN)/ejournal demo --if-empty
+	$(BIN)/ejournal serve --host $(HOST) --port $(PORT)
+
+## test: lint, import contracts, types, then every test (PostgreSQL ones need EJOURNAL_TEST_POSTGRES_URL)
+test: lint typecheck
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: $(VENV)/.stamp-dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest tests/unit -q
+
+bench: $(VENV)/.stamp-dev
+	$(BIN)/python bench/store.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -1,0 +1,74 @@
+"""Build the running system from settings: policies, keyring, encrypting mapper, journal.
+
+Nothing is wired at import time; the CLI, the web server, tests and benchmarks each call
+``build(settings)`` and close what they built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from domain.journal import Journal
+from domain.policies import Policies
+from ejournal.keyring import Keyring, load_or_create_master_key
+from ejournal.keystore import KeyStore, PostgresKeyStore, SQLiteKeyStore
+from ejournal.mapper import EncryptingMapper
+from ejournal.policyfiles import load_policies
+from ejournal.settings import DatabaseURL, Settings
+
+
+@dataclass
+class System:
+    """Everything ``build`` made; ``close()`` releases connections."""
+
+    settings: Settings
+    policies: Policies
+    keyring: Keyring
+    journal: Journal
+
+    def close(self) -> None:
+        """Close the event store and keyring connections."""
+        self.journal.close()
+        self.keyring.store.close()
+
+    def __enter__(self) -> System:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _prepare_database(db: DatabaseURL) -> KeyStore:
+    if db.backend == "sqlite":
+        Path(db.path).parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteKeyStore(db.path)
+    with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(db.schema or "public"))
+        )
+    return PostgresKeyStore(db)
+
+
+def build(settings: Settings, policies: Policies | None = None) -> System:
+    """Validate the policies, open the database and keyring, and build the journal.
+
+    Raises ``PolicyError``, ``KeyringError``, ``SettingsError`` or a database error before
+    anything is written when something is wrong."""
+    policies = policies or load_policies(settings.policies_dir)
+    store = _prepare_database(settings.database)
+    try:
+        master = load_or_create_master_key(settings.master_key_file, store)
+        keyring = Keyring(store, master)
+        journal = Journal(
+            policies,
+            env=settings.database.eventsourcing_env(),
+            mapper_factory=lambda transcoder: EncryptingMapper(transcoder, keyring),
+        )
+    except BaseException:
+        store.close()
+        raise
+    return System(settings, policies, keyring, journal)

@@ -1,0 +1,248 @@
+"""The ``ejournal`` command line (operator tool). Help texts come from the docstrings."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import click
+import psycopg
+from psycopg import sql
+
+from domain.errors import DomainError
+from ejournal.bootstrap import System, build
+from ejournal.keyring import KeyringError
+from ejournal.policyfiles import PolicyError, load_policies
+from ejournal.settings import Settings, SettingsError
+
+DEMO_LOGINS = "demo-logins.json"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _system(settings: Settings | None = None) -> System:
+    """Build the system or stop with one clear message (exit 1), nothing written."""
+    settings = settings or _settings()
+    try:
+        return build(settings)
+    except PolicyError as error:
+        raise click.ClickException("invalid policies:\n" + str(error)) from None
+    except KeyringError as error:
+        raise click.ClickException(str(error)) from None
+    except psycopg.OperationalError as error:
+        raise click.ClickException(
+            f"cannot connect to {settings.database_url}: {str(error).strip()}"
+        ) from None
+
+
+@click.group()
+def main() -> None:
+    """ejournal — an event-sourced electronic school journal («электронный журнал»).
+
+    Settings come from EJOURNAL_* environment variables (see README.md).
+    """
+
+
+# --- policies ------------------------------------------------------------------------------
+@main.group()
+def policies() -> None:
+    """Policy files (policies/*.toml): the journal's rules as data."""
+
+
+@policies.command("check")
+def policies_check() -> None:
+    """Validate every policy file; exit 1 naming the file and key of each error."""
+    folder = _settings().policies_dir
+    try:
+        load_policies(folder)
+    except PolicyError as error:
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"policies OK: {', '.join(sorted(p.name for p in folder.glob('*.toml')))}")
+
+
+# --- demo ----------------------------------------------------------------------------------
+def _has_events(system: System) -> bool:
+    return bool(system.journal.recorder.max_notification_id())
+
+
+def _reset(settings: Settings) -> None:
+    """Erase the database, keyring and master key of the configured school."""
+    db = settings.database
+    if db.backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(db.path + suffix).unlink(missing_ok=True)
+    else:
+        with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+            schema = sql.Identifier(db.schema or "public")
+            for table in ("ejournal_events", "ejournal_keyring", "ejournal_keyring_meta"):
+                conn.execute(
+                    sql.SQL("DROP TABLE IF EXISTS {}.{} CASCADE").format(
+                        schema, sql.Identifier(table)
+                    )
+                )
+            conn.execute(sql.SQL("DROP TYPE IF EXISTS {}.stored_event_uuid CASCADE").format(schema))
+    settings.master_key_file.unlink(missing_ok=True)
+    (settings.var_dir / DEMO_LOGINS).unlink(missing_ok=True)
+
+
+@main.command()
+@click.option("--reset", is_flag=True, help="Erase the database and keys first.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when already seeded.")
+@click.option("--year", default="2025/26", show_default=True, help="School year to seed.")
+@click.option(
+    "--seed", default=2025, show_default=True, help="Random seed (same seed, same school)."
+)
+def demo(reset: bool, if_empty: bool, year: str, seed: int) -> None:
+    """Seed a realistic demo school and print a login for every role."""
+    from ejournal.demo import seed_demo
+
+    settings = _settings()
+    if reset:
+        _reset(settings)
+    with _system(settings) as system:
+        if _has_events(system):
+            if if_empty:
+                click.echo(f"demo school already seeded; logins: {settings.var_dir / DEMO_LOGINS}")
+                return
+            raise click.ClickException(
+                "the database already holds a school; use --reset to erase it first"
+            )
+        started = time.perf_counter()
+        with click.progressbar(length=100, label="Заполнение демо-школы") as bar:
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.label = f"{stage:<28}"
+                bar.update(int(100 * done / max(total, 1)) - bar.pos)
+
+            school = seed_demo(system.journal, year=year, seed=seed, progress=progress)
+        elapsed = time.perf_counter() - started
+    logins = [
+        {"role": role, "login": login, "password": password}
+        for role, login, password in school.logins
+    ]
+    path = settings.var_dir / DEMO_LOGINS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
+    path.chmod(0o600)
+    click.echo(f"seeded in {elapsed:.1f} s: {school.counts}")
+    click.echo(f"{'role':<14} {'login':<12} password")
+    for row in logins:
+        click.echo(f"{row['role']:<14} {row['login']:<12} {row['password']}")
+
+
+# --- history -------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+@main.command()
+@click.argument("record_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def history(record_id: str, as_json: bool) -> None:
+    """Print every event of a record (aggregate) in order: time, actor, type, reason, values.
+
+    Personal data is decrypted: this is an operator tool for authorised use.
+    """
+    try:
+        uid = UUID(record_id)
+    except ValueError:
+        raise click.BadParameter("not a record id (UUID)", param_hint="RECORD_ID") from None
+    with _system() as system:
+        journal = system.journal
+        try:
+            entries = journal.history(uid)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        logins: dict[UUID, str] = {}
+
+        def who(actor: UUID | None) -> str:
+            if actor is None:
+                return ""
+            if actor not in logins:
+                try:
+                    logins[actor] = journal.account(actor).login
+                except DomainError:
+                    logins[actor] = "system" if actor.int == 0 else str(actor)
+            return logins[actor]
+
+        rows = [
+            {
+                "version": e.version,
+                "time": _plain(e.time),
+                "actor": _plain(e.actor),
+                "actor_login": who(e.actor),
+                "type": e.type,
+                "reason": e.reason,
+                "values": _plain(e.values),
+                "redacted": e.redacted,
+            }
+            for e in entries
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for row in rows:
+        values = ", ".join(f"{k}={v}" for k, v in row["values"].items())
+        reason = f" — причина: {row['reason']}" if row["reason"] else ""
+        click.echo(
+            f"v{row['version']:<3} {row['time'] or '(уничтожено)':<32} "
+            f"{row['actor_login']:<12} {row['type']:<20}{reason}  {values}"
+        )
+
+
+# --- serve ---------------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web UI with a production WSGI server (waitress)."""
+    import waitress
+
+    from web import create_app
+
+    settings = _settings()
+    system = _system(settings)
+    app = create_app(system.journal, demo_logins=settings.var_dir / DEMO_LOGINS)
+    click.echo(f"ejournal on http://{host}:{port}/ ({settings.database_url})")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="ejournal")
+    finally:
+        system.close()
+
+
+@main.command()
+def info() -> None:
+    """Print the effective settings (secrets redacted) and the store's size."""
+    settings = _settings()
+    with _system(settings) as system:
+        click.echo(f"database     {settings.database_url}")
+        click.echo(f"master key   {settings.master_key_file}")
+        click.echo(f"policies     {settings.policies_dir}")
+        click.echo(f"var dir      {settings.var_dir}")
+        click.echo(f"events       {system.journal.recorder.max_notification_id() or 0}")
+        click.echo(f"series keys  {len(system.keyring.rows())}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

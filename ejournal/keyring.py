@@ -1,0 +1,170 @@
+"""Data keys per record series, wrapped by the master key (AES key wrap, RFC 3394).
+
+Crypto-shredding: ``destroy(series, certificate_id)`` erases a series' wrapped key, after
+which its events read as ``Redacted``. The master key lives in a file (0600) named by
+``EJOURNAL_MASTER_KEY_FILE``; a fresh one is generated only while the keyring is empty,
+and a check value refuses a wrong master key before anything is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID, uuid4
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+
+from domain import errors
+from ejournal.keystore import KeyRow, KeyStore
+
+
+class KeyringError(Exception):
+    """Raised when the master key is missing, unreadable or does not fit the keyring."""
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """A live data key of a series."""
+
+    key_id: UUID
+    series: str
+    aead: AESGCM
+
+
+@dataclass(frozen=True)
+class DestroyedKey:
+    """A series key destroyed under a disposition."""
+
+    key_id: UUID
+    series: str
+    destroyed_at: datetime
+    certificate_id: str
+
+
+def _check_value(master: bytes) -> bytes:
+    return hmac.new(master, b"ejournal master key check v1", hashlib.sha256).digest()
+
+
+def load_or_create_master_key(path: Path, store: KeyStore) -> bytes:
+    """Read the master key; create it (0600) only when the keyring holds nothing."""
+    if path.exists():
+        try:
+            master = base64.b64decode(path.read_text().strip(), validate=True)
+        except (OSError, ValueError) as error:
+            raise KeyringError(f"Master key file {path} is unreadable: {error}") from None
+        if len(master) != 32:
+            raise KeyringError(f"Master key file {path} must hold 32 bytes (base64).")
+    else:
+        if store.count() or store.meta("check"):
+            raise KeyringError(
+                f"Master key file {path} is missing, but the keyring holds keys wrapped by a "
+                "master key: restore the key file (EJOURNAL_MASTER_KEY_FILE) from its backup."
+            )
+        master = secrets.token_bytes(32)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.b64encode(master).decode() + "\n")
+    stored = store.meta("check")
+    if stored is None:
+        store.set_meta("check", _check_value(master))
+        stored = store.meta("check")
+    if stored is None or not hmac.compare_digest(stored, _check_value(master)):
+        raise KeyringError(f"Master key file {path} does not fit this keyring (wrong key).")
+    return master
+
+
+class Keyring:
+    """Looks up, creates and destroys series data keys; caches unwrapped keys in memory."""
+
+    def __init__(self, store: KeyStore, master_key: bytes) -> None:
+        self.store = store
+        self._master = master_key
+        self._by_series: dict[str, DataKey] = {}
+        self._by_id: dict[UUID, DataKey | DestroyedKey] = {}
+        self._lock = threading.Lock()
+
+    def key_for_series(self, series: str) -> DataKey:
+        """The live key of ``series``, created on first use; ``RecordDestroyed`` if shredded."""
+        cached = self._by_series.get(series)
+        if cached is not None:
+            return cached
+        row = self.store.by_series(series)
+        if row is None:
+            raw = AESGCM.generate_key(bit_length=256)
+            self.store.insert(
+                str(uuid4()), series, aes_key_wrap(self._master, raw), datetime.now(UTC)
+            )
+            row = self.store.by_series(series)  # another process may have won the race
+            assert row is not None
+        key = self._remember(row)
+        if isinstance(key, DestroyedKey):
+            raise errors.RecordDestroyed(series=series, certificate_id=key.certificate_id)
+        return key
+
+    def key_by_id(self, key_id: UUID) -> DataKey | DestroyedKey:
+        """The key with ``key_id`` (live or destroyed); ``KeyringError`` if unknown."""
+        cached = self._by_id.get(key_id)
+        if cached is not None:
+            return cached
+        row = self.store.by_id(str(key_id))
+        if row is None:
+            raise KeyringError(f"Data key {key_id} is not in the keyring.")
+        return self._remember(row)
+
+    def destroy(self, series: str, certificate_id: str) -> DestroyedKey:
+        """Destroy the data key of ``series`` for good (crypto-shredding)."""
+        row = self.store.by_series(series)
+        if row is None:
+            raise KeyringError(f"No data key for series {series!r}.")
+        self.store.destroy(row.key_id, datetime.now(UTC), certificate_id)
+        with self._lock:
+            self._by_series.pop(series, None)
+            self._by_id.pop(UUID(row.key_id), None)
+        destroyed = self.store.by_id(row.key_id)
+        assert destroyed is not None
+        key = self._remember(destroyed)
+        assert isinstance(key, DestroyedKey)
+        return key
+
+    def forget(self) -> None:
+        """Drop the in-memory cache (after another process destroyed keys)."""
+        with self._lock:
+            self._by_series.clear()
+            self._by_id.clear()
+
+    def rows(self) -> list[KeyRow]:
+        """Every series key (without key material)."""
+        return self.store.rows()
+
+    def _remember(self, row: KeyRow) -> DataKey | DestroyedKey:
+        key_id = UUID(row.key_id)
+        key: DataKey | DestroyedKey
+        if row.wrapped is None:
+            key = DestroyedKey(
+                key_id,
+                row.series,
+                datetime.fromisoformat(row.destroyed_at or "1970-01-01T00:00:00"),
+                row.certificate_id or "",
+            )
+        else:
+            try:
+                raw = aes_key_unwrap(self._master, row.wrapped)
+            except InvalidUnwrap:
+                raise KeyringError(
+                    f"Data key {key_id} does not unwrap with the master key."
+                ) from None
+            key = DataKey(key_id, row.series, AESGCM(raw))
+            with self._lock:
+                self._by_series[row.series] = key
+        with self._lock:
+            self._by_id[key_id] = key
+        return key

@@ -1,0 +1,253 @@
+"""Tables of the keyring on SQLite and PostgreSQL, kept apart from the events.
+
+``ejournal_keyring`` holds one data key per record series, wrapped by the master key;
+destroying a key clears the wrapped bytes and records when and under which certificate.
+``ejournal_keyring_meta`` holds the master key's check value.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import psycopg
+from psycopg import sql
+
+from ejournal.settings import DatabaseURL
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """One row of the keyring."""
+
+    key_id: str
+    series: str
+    wrapped: bytes | None
+    created_at: str
+    destroyed_at: str | None
+    certificate_id: str | None
+
+
+class KeyStore(Protocol):
+    """Persistence of the keyring (one implementation per backend)."""
+
+    def insert(self, key_id: str, series: str, wrapped: bytes, created_at: datetime) -> None: ...
+    def by_series(self, series: str) -> KeyRow | None: ...
+    def by_id(self, key_id: str) -> KeyRow | None: ...
+    def destroy(self, key_id: str, at: datetime, certificate_id: str) -> None: ...
+    def rows(self) -> list[KeyRow]: ...
+    def count(self) -> int: ...
+    def meta(self, name: str) -> bytes | None: ...
+    def set_meta(self, name: str, value: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+_COLUMNS = "key_id, series, wrapped, created_at, destroyed_at, certificate_id"
+
+
+def _row(values: Any) -> KeyRow | None:
+    if values is None:
+        return None
+    key_id, series, wrapped, created, destroyed, certificate = values
+    return KeyRow(
+        str(key_id),
+        series,
+        bytes(wrapped) if wrapped is not None else None,
+        str(created),
+        str(destroyed) if destroyed else None,
+        certificate,
+    )
+
+
+class SQLiteKeyStore:
+    """The keyring in the SQLite database file, beside the events."""
+
+    def __init__(self, path: str) -> None:
+        self._conn = sqlite3.connect(
+            path, timeout=30, check_same_thread=False, isolation_level=None
+        )
+        self._lock = threading.Lock()
+        with self._tx() as c:
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS ejournal_keyring (key_id TEXT PRIMARY KEY, "
+                "series TEXT NOT NULL UNIQUE, wrapped BLOB, created_at TEXT NOT NULL, "
+                "destroyed_at TEXT, certificate_id TEXT)"
+            )
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS ejournal_keyring_meta "
+                "(name TEXT PRIMARY KEY, value BLOB NOT NULL)"
+            )
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._conn.commit()
+
+    def _one(self, query: str, *args: object) -> Any:
+        with self._lock:
+            return self._conn.execute(query, args).fetchone()
+
+    def insert(self, key_id: str, series: str, wrapped: bytes, created_at: datetime) -> None:
+        with self._tx() as c:
+            c.execute(
+                f"INSERT INTO ejournal_keyring ({_COLUMNS}) VALUES (?, ?, ?, ?, NULL, NULL) "
+                "ON CONFLICT(series) DO NOTHING",
+                (key_id, series, wrapped, created_at.isoformat()),
+            )
+
+    def by_series(self, series: str) -> KeyRow | None:
+        return _row(self._one(f"SELECT {_COLUMNS} FROM ejournal_keyring WHERE series = ?", series))
+
+    def by_id(self, key_id: str) -> KeyRow | None:
+        return _row(self._one(f"SELECT {_COLUMNS} FROM ejournal_keyring WHERE key_id = ?", key_id))
+
+    def destroy(self, key_id: str, at: datetime, certificate_id: str) -> None:
+        with self._tx() as c:
+            c.execute(
+                "UPDATE ejournal_keyring SET wrapped = NULL, destroyed_at = ?, "
+                "certificate_id = ? WHERE key_id = ?",
+                (at.isoformat(), certificate_id, key_id),
+            )
+
+    def rows(self) -> list[KeyRow]:
+        with self._lock:
+            found = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM ejournal_keyring ORDER BY series"
+            ).fetchall()
+        return [r for r in map(_row, found) if r is not None]
+
+    def count(self) -> int:
+        return int(self._one("SELECT COUNT(*) FROM ejournal_keyring")[0])
+
+    def meta(self, name: str) -> bytes | None:
+        row = self._one("SELECT value FROM ejournal_keyring_meta WHERE name = ?", name)
+        return bytes(row[0]) if row else None
+
+    def set_meta(self, name: str, value: bytes) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO ejournal_keyring_meta (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO NOTHING",
+                (name, value),
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class PostgresKeyStore:
+    """The keyring in PostgreSQL, in the school's schema beside the events."""
+
+    def __init__(self, db: DatabaseURL) -> None:
+        self._conninfo = db.conninfo()
+        self._schema = sql.Identifier(db.schema or "public")
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._execute(
+            "CREATE TABLE IF NOT EXISTS {s}.ejournal_keyring (key_id TEXT PRIMARY KEY, "
+            "series TEXT NOT NULL UNIQUE, wrapped BYTEA, created_at TEXT NOT NULL, "
+            "destroyed_at TEXT, certificate_id TEXT)"
+        )
+        self._execute(
+            "CREATE TABLE IF NOT EXISTS {s}.ejournal_keyring_meta "
+            "(name TEXT PRIMARY KEY, value BYTEA NOT NULL)"
+        )
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = psycopg.connect(self._conninfo, autocommit=True)
+        return self._conn
+
+    def _execute(self, query: str, *args: object, fetch: str = "") -> Any:
+        statement = sql.SQL(query).format(s=self._schema)  # type: ignore[arg-type]
+        with self._lock:
+            for attempt in (1, 2):  # one reconnect after a dropped connection
+                try:
+                    with self._connection().cursor() as cur:
+                        cur.execute(statement, args)
+                        if fetch == "one":
+                            return cur.fetchone()
+                        if fetch == "all":
+                            return cur.fetchall()
+                        return None
+                except psycopg.OperationalError:
+                    self._conn = None
+                    if attempt == 2:
+                        raise
+        return None  # pragma: no cover
+
+    def insert(self, key_id: str, series: str, wrapped: bytes, created_at: datetime) -> None:
+        self._execute(
+            f"INSERT INTO {{s}}.ejournal_keyring ({_COLUMNS}) "
+            "VALUES (%s, %s, %s, %s, NULL, NULL) ON CONFLICT (series) DO NOTHING",
+            key_id,
+            series,
+            wrapped,
+            created_at.isoformat(),
+        )
+
+    def by_series(self, series: str) -> KeyRow | None:
+        return _row(
+            self._execute(
+                f"SELECT {_COLUMNS} FROM {{s}}.ejournal_keyring WHERE series = %s",
+                series,
+                fetch="one",
+            )
+        )
+
+    def by_id(self, key_id: str) -> KeyRow | None:
+        return _row(
+            self._execute(
+                f"SELECT {_COLUMNS} FROM {{s}}.ejournal_keyring WHERE key_id = %s",
+                key_id,
+                fetch="one",
+            )
+        )
+
+    def destroy(self, key_id: str, at: datetime, certificate_id: str) -> None:
+        self._execute(
+            "UPDATE {s}.ejournal_keyring SET wrapped = NULL, destroyed_at = %s, "
+            "certificate_id = %s WHERE key_id = %s",
+            at.isoformat(),
+            certificate_id,
+            key_id,
+        )
+
+    def rows(self) -> list[KeyRow]:
+        found = self._execute(
+            f"SELECT {_COLUMNS} FROM {{s}}.ejournal_keyring ORDER BY series", fetch="all"
+        )
+        return [r for r in map(_row, found) if r is not None]
+
+    def count(self) -> int:
+        return int(self._execute("SELECT COUNT(*) FROM {s}.ejournal_keyring", fetch="one")[0])
+
+    def meta(self, name: str) -> bytes | None:
+        row = self._execute(
+            "SELECT value FROM {s}.ejournal_keyring_meta WHERE name = %s", name, fetch="one"
+        )
+        return bytes(row[0]) if row else None
+
+    def set_meta(self, name: str, value: bytes) -> None:
+        self._execute(
+            "INSERT INTO {s}.ejournal_keyring_meta (name, value) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO NOTHING",
+            name,
+            value,
+        )
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()

@@ -1,0 +1,141 @@
+"""The encrypting mapper: every stored event state is AES-GCM ciphertext under the data key
+of the record series its aggregate belongs to.
+
+Stored layout: ``b"EJ\\x01" ‖ key id (16) ‖ nonce (12) ‖ ciphertext+tag``. The plain header
+names the key, so reading needs no lookup table; the originator id and version are bound as
+associated data, so a ciphertext cannot be moved to another event. Only the state column is
+encrypted: topics and ids never carry personal data.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+from collections import OrderedDict
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from eventsourcing.domain import AggregateCreated, DomainEventProtocol
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoder,
+)
+
+from domain import errors
+from domain.base import Redacted
+from ejournal.keyring import DestroyedKey, Keyring
+
+MAGIC = b"EJ\x01"
+HEADER = len(MAGIC) + 16 + 12
+
+
+def associated_data(originator_id: UUID | str, version: int) -> bytes:
+    """What binds a ciphertext to its place in the store."""
+    raw = originator_id.bytes if isinstance(originator_id, UUID) else originator_id.encode()
+    return b"ejournal/v1" + raw + struct.pack(">q", version)
+
+
+def key_id_of(state: bytes) -> UUID:
+    """The data key id in a stored state's header."""
+    if state[: len(MAGIC)] != MAGIC:
+        raise MapperDeserialisationError("stored state is not in the ejournal v1 format")
+    return UUID(bytes=state[len(MAGIC) : len(MAGIC) + 16])
+
+
+class EncryptingMapper(Mapper[UUID]):
+    """Encrypts each event with its series' data key; destroyed keys read as ``Redacted``."""
+
+    CACHE_SIZE = 200_000
+
+    def __init__(self, transcoder: Transcoder, keyring: Keyring) -> None:
+        super().__init__(transcoder)
+        self.keyring = keyring
+        self.recorder: ApplicationRecorder | None = None
+        self._key_ids: OrderedDict[UUID | str, UUID] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def bind_recorder(self, recorder: ApplicationRecorder) -> None:
+        """Let the mapper find an aggregate's key from its first stored event."""
+        self.recorder = recorder
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        plain = super().to_stored_event(domain_event)
+        key = self._key_for(domain_event)
+        nonce = os.urandom(12)
+        ciphertext = key.aead.encrypt(
+            nonce, plain.state, associated_data(plain.originator_id, plain.originator_version)
+        )
+        state = MAGIC + key.key_id.bytes + nonce + ciphertext
+        return StoredEvent(plain.originator_id, plain.originator_version, plain.topic, state)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        state = stored_event.state
+        key_id = key_id_of(state)
+        self._remember(stored_event.originator_id, key_id)
+        key = self.keyring.key_by_id(key_id)
+        if isinstance(key, DestroyedKey):
+            return Redacted(  # type: ignore[return-value]
+                originator_id=stored_event.originator_id,
+                originator_version=stored_event.originator_version,
+                timestamp=key.destroyed_at,
+                original_topic=stored_event.topic,
+                key_id=key.key_id,
+                certificate_id=key.certificate_id,
+            )
+        try:
+            plain = key.aead.decrypt(
+                state[len(MAGIC) + 16 : HEADER],
+                state[HEADER:],
+                associated_data(stored_event.originator_id, stored_event.originator_version),
+            )
+        except InvalidTag:
+            raise MapperDeserialisationError(
+                f"event {stored_event.originator_id} v{stored_event.originator_version} "
+                "failed authentication (altered or moved ciphertext)"
+            ) from None
+        return super().to_domain_event(
+            StoredEvent(
+                stored_event.originator_id,
+                stored_event.originator_version,
+                stored_event.topic,
+                plain,
+            )
+        )
+
+    # --- which key -----------------------------------------------------------------------
+    def _key_for(self, event: DomainEventProtocol[UUID]) -> Any:
+        originator = event.originator_id
+        if isinstance(event, AggregateCreated):
+            series = getattr(event, "series", None)
+            if not isinstance(series, str) or not series:
+                raise TypeError(f"{type(event).__qualname__} must carry a record 'series'")
+            key = self.keyring.key_for_series(series)
+            self._remember(originator, key.key_id)
+            return key
+        key_id = self._key_ids.get(originator) or self._lookup(originator)
+        key = self.keyring.key_by_id(key_id)
+        if isinstance(key, DestroyedKey):
+            raise errors.RecordDestroyed(series=key.series, certificate_id=key.certificate_id)
+        return key
+
+    def _lookup(self, originator_id: UUID | str) -> UUID:
+        if self.recorder is None:
+            raise LookupError("EncryptingMapper has no recorder bound")
+        first = self.recorder.select_events(originator_id, limit=1)
+        if not first:
+            raise LookupError(f"no stored events for {originator_id}: cannot choose a key")
+        key_id = key_id_of(first[0].state)
+        self._remember(originator_id, key_id)
+        return key_id
+
+    def _remember(self, originator_id: UUID | str, key_id: UUID) -> None:
+        with self._lock:
+            self._key_ids[originator_id] = key_id
+            self._key_ids.move_to_end(originator_id)
+            if len(self._key_ids) > self.CACHE_SIZE:
+                self._key_ids.popitem(last=False)

@@ -1,0 +1,137 @@
+"""Settings: read once from ``EJOURNAL_*`` environment variables into a frozen dataclass.
+
+Defaults give the embedded SQLite database and keys under ``var/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+
+class SettingsError(Exception):
+    """Raised when a setting is malformed (one clear message, nothing written)."""
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed ``EJOURNAL_DATABASE_URL``: ``sqlite:///path`` or ``postgresql://…``."""
+
+    backend: str  # "sqlite" | "postgres"
+    path: str = ""
+    host: str = ""
+    port: str = "5432"
+    user: str = ""
+    password: str = ""
+    dbname: str = ""
+    schema: str = ""
+
+    @classmethod
+    def parse(cls, url: str) -> DatabaseURL:
+        """Parse a URL; raise ``SettingsError`` naming what is wrong."""
+        parsed = urlparse(url)
+        if parsed.scheme == "sqlite":
+            path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else ""
+            if not path:
+                raise SettingsError(f"EJOURNAL_DATABASE_URL: expected sqlite:///PATH, got {url!r}")
+            return cls("sqlite", path=path)
+        if parsed.scheme in ("postgresql", "postgres"):
+            dbname = parsed.path.lstrip("/")
+            if not parsed.hostname or not dbname:
+                raise SettingsError(
+                    "EJOURNAL_DATABASE_URL: expected postgresql://USER@HOST:PORT/DBNAME, "
+                    f"got {_redact(url)!r}"
+                )
+            schema = parse_qs(parsed.query).get("schema", [""])[0]
+            if schema and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+                raise SettingsError(f"EJOURNAL_DATABASE_URL: bad schema name {schema!r}")
+            return cls(
+                "postgres",
+                host=parsed.hostname,
+                port=str(parsed.port or 5432),
+                user=unquote(parsed.username or ""),
+                password=unquote(parsed.password or ""),
+                dbname=dbname,
+                schema=schema,
+            )
+        raise SettingsError(
+            f"EJOURNAL_DATABASE_URL: unsupported scheme {parsed.scheme!r} "
+            "(use sqlite:///PATH or postgresql://USER@HOST:PORT/DBNAME)"
+        )
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The ``eventsourcing`` infrastructure settings for this database."""
+        if self.backend == "sqlite":
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": self.path,
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": self.port,
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_SCHEMA": self.schema or "public",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_POOL_SIZE": "8",
+            "POSTGRES_MAX_OVERFLOW": "8",
+        }
+
+    def conninfo(self) -> str:
+        """A libpq connection string (PostgreSQL only)."""
+        parts = {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.dbname,
+            "user": self.user,
+            "password": self.password,
+            "connect_timeout": "5",
+        }
+        return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the product (see README, «Configuration»)."""
+
+    var_dir: Path
+    database: DatabaseURL
+    database_url: str
+    master_key_file: Path
+    policies_dir: Path
+    school: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``EJOURNAL_*`` variables (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        var_dir = Path(env.get("EJOURNAL_VAR_DIR") or "var")
+        url = env.get("EJOURNAL_DATABASE_URL") or f"sqlite:///{var_dir / 'ejournal.sqlite'}"
+        school = env.get("EJOURNAL_SCHOOL") or "demo"
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", school):
+            raise SettingsError("EJOURNAL_SCHOOL: lowercase letters, digits, '-' and '_'")
+        return cls(
+            var_dir=var_dir,
+            database=DatabaseURL.parse(url),
+            database_url=_redact(url),
+            master_key_file=Path(
+                env.get("EJOURNAL_MASTER_KEY_FILE") or var_dir / "keys" / "master.key"
+            ),
+            policies_dir=Path(env.get("EJOURNAL_POLICIES_DIR") or "policies"),
+            school=school,
+        )
+
+    def with_database(self, url: str) -> Settings:
+        """A copy using another database (tests, benchmarks)."""
+        return replace(self, database=DatabaseURL.parse(url), database_url=_redact(url))

@@ -1,0 +1,1 @@
+"""Records register, retention schedules and disposition (issue 6)."""

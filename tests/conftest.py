@@ -1,0 +1,74 @@
+"""Fixtures shared by integration and end-to-end tests: a built system on SQLite or on
+PostgreSQL (each test in its own schema, dropped afterwards)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from ejournal.bootstrap import System, build
+from ejournal.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL_VAR = "EJOURNAL_TEST_POSTGRES_URL"
+PG_SKIP = (
+    f"{PG_URL_VAR} is not set: PostgreSQL tests skipped "
+    f"(e.g. {PG_URL_VAR}=postgresql://postgres@127.0.0.1:5432/test make test)"
+)
+
+
+def postgres_url() -> str:
+    """The test server's URL; skip when not configured, fail when configured but down."""
+    url = os.environ.get(PG_URL_VAR)
+    if not url:
+        pytest.skip(PG_SKIP)
+    try:
+        with psycopg.connect(url, connect_timeout=5):
+            pass
+    except psycopg.OperationalError as error:
+        pytest.fail(f"{PG_URL_VAR} is set but PostgreSQL is unreachable: {error}")
+    return url
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[tuple[str, str]]:
+    """A fresh PostgreSQL schema; yields (server URL, URL with ?schema=…)."""
+    url = postgres_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield url, f"{url}{'&' if '?' in url else '?'}schema={schema}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def settings_for(tmp_path: Path, database_url: str | None = None) -> Settings:
+    """Settings with everything under ``tmp_path`` (and the repository's policies)."""
+    env = {
+        "EJOURNAL_VAR_DIR": str(tmp_path / "var"),
+        "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
+    }
+    if database_url:
+        env["EJOURNAL_DATABASE_URL"] = database_url
+    return Settings.from_env(env)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for the same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield settings_for(tmp_path)
+        return
+    _, url = request.getfixturevalue("pg_schema")
+    yield settings_for(tmp_path, url)
+
+
+@pytest.fixture
+def system(backend_settings: Settings) -> Iterator[System]:
+    """A built system (encrypted store, keyring, journal) on each backend."""
+    with build(backend_settings) as built:
+        yield built
