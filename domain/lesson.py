@@ -36,6 +36,13 @@ class Mark:
     cancelled: bool = False
     reason: str = ""
     approver: UUID | None = None
+    #: When the first mark of this chain of corrections was entered: the author's own
+    #: correction window runs from here, so chained corrections cannot extend it.
+    entered_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.entered_at is None:
+            self.entered_at = self.recorded_at
 
     @property
     def current(self) -> bool:
@@ -168,8 +175,7 @@ class Lesson(Aggregate):
         ctx.check_enrolled(student_id)
         if code:
             ctx.policies.attendance.check(code)
-        if not ctx.may_enter_late:
-            ctx.check_entry_window(self.day)
+        ctx.check_entry_window(self.day)  # late-entry roles: only "not in the future"
         self._attendance_corrected(
             student_id=student_id, code=code, reason=text, actor=ctx.actor.id
         )
@@ -276,7 +282,8 @@ class Lesson(Aggregate):
             return ctx.actor.id
         if mark.author != ctx.actor.id:
             raise errors.NotMarkAuthor()
-        age = clock.days_between(mark.recorded_at.astimezone(clock.SCHOOL_TZ).date(), ctx.today)
+        entered = mark.entered_at or mark.recorded_at
+        age = clock.days_between(entered.astimezone(clock.SCHOOL_TZ).date(), ctx.today)
         if age > ctx.policies.journal.own_correction_days:
             raise errors.CorrectionNeedsApproval(days=age)
         return None
@@ -334,6 +341,7 @@ class Lesson(Aggregate):
             supersedes=supersedes,
             reason=reason,
             approver=approver,
+            entered_at=old.entered_at,
         )
 
     @event("MarkCancelled")

@@ -236,7 +236,9 @@ def load_policies(folder: Path) -> Policies:
         raise PolicyError([f"{folder}: policies folder not found"])
     problems: list[str] = []
     loaded: dict[str, Any] = {}
-    for path in sorted(folder.glob("*.toml")):
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.is_dir():
+            continue
         if path.name not in KNOWN:
             problems.append(f"{path.name}: unknown policy file (known: {', '.join(KNOWN)})")
     for name, spec in KNOWN.items():

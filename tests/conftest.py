@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from domain import passwords
 from ejournal.bootstrap import System, build
 from ejournal.settings import Settings
 
@@ -21,6 +22,16 @@ PG_SKIP = (
     f"{PG_URL_VAR} is not set: PostgreSQL tests skipped "
     f"(e.g. {PG_URL_VAR}=postgresql://postgres@127.0.0.1:5432/test make test)"
 )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Hash test passwords with a lower scrypt cost (it is stored in each hash, so verifying
+    is unchanged); the production cost would spend most of the suite's time hashing."""
+    production = passwords.SCRYPT_N
+    passwords.SCRYPT_N = 2**10
+    yield
+    passwords.SCRYPT_N = production
 
 
 def postgres_url() -> str:

@@ -1,0 +1,158 @@
+"""Administration rules: roles, unique records, terms, passwords, authentication."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from domain.errors import (
+    AlreadyExists,
+    InvalidTerms,
+    RoleRequired,
+    WeakPassword,
+    WrongPassword,
+)
+from tests.school import LESSON_DAY
+from tests.unit.conftest import on
+
+ADMIN_COMMANDS = {
+    "open_school_year": lambda j, s, a: j.open_school_year(
+        "test", "2026/27", date(2026, 9, 1), date(2027, 5, 31), a
+    ),
+    "define_term": lambda j, s, a: j.define_term(
+        s.year_id, 1, "1 четверть", date(2025, 9, 1), date(2025, 10, 20), a
+    ),
+    "create_account": lambda j, s, a: j.create_account(
+        "new.teacher", "Новая", "Учительница", "", ["teacher"], "long-enough-1", a
+    ),
+    "register_student": lambda j, s, a: j.register_student(
+        "Новиков", "Лев", "", date(2014, 5, 5), a
+    ),
+    "form_class": lambda j, s, a: j.form_class(s.year_id, "5В", 5, a),
+    "open_course_journal": lambda j, s, a: j.open_course_journal(
+        s.class_id, "Русский язык", "five_point", a
+    ),
+    "assign_teacher": lambda j, s, a: j.assign_teacher(s.course_id, s.other_teacher, a),
+    "enrol": lambda j, s, a: j.enrol(s.class_id, s.outsider, LESSON_DAY, a),
+    "withdraw": lambda j, s, a: j.withdraw(s.class_id, s.pupils[0], LESSON_DAY, "Переезд", a),
+    "grant_role": lambda j, s, a: j.grant_role(s.teacher, "deputy", a),
+    "change_others_password": lambda j, s, a: j.change_password(
+        s.other_teacher, "another-pass-1", a
+    ),
+}
+
+
+@pytest.mark.parametrize("command", sorted(ADMIN_COMMANDS))
+def test_admin_commands_need_the_admin_role(school, rejects, command):
+    for actor in (school.teacher, school.deputy, school.head):
+        with on(LESSON_DAY), rejects(RoleRequired):
+            ADMIN_COMMANDS[command](school.journal, school, actor)
+
+
+@pytest.mark.parametrize("command", ["form_class", "register_student", "assign_teacher"])
+def test_admin_commands_work_for_the_admin(school, command):
+    with on(LESSON_DAY):
+        receipt = ADMIN_COMMANDS[command](school.journal, school, school.admin)
+    assert receipt.position > 0
+
+
+def test_only_a_teacher_may_keep_a_journal(school, rejects):
+    with on(LESSON_DAY), rejects(RoleRequired):
+        school.journal.assign_teacher(school.course_id, school.head, school.admin)
+
+
+def test_duplicate_class_is_rejected(school, rejects):
+    with on(LESSON_DAY), rejects(AlreadyExists):
+        school.journal.form_class(school.year_id, " 5А ", 5, school.admin)
+
+
+def test_duplicate_course_journal_is_rejected(school, rejects):
+    with on(LESSON_DAY), rejects(AlreadyExists):
+        school.journal.open_course_journal(
+            school.class_id, "Математика", "five_point", school.admin
+        )
+
+
+def test_duplicate_login_is_rejected(school, rejects):
+    with on(LESSON_DAY), rejects(AlreadyExists):
+        school.journal.create_account(
+            "Teacher", "Другая", "Анна", "", ["teacher"], "teacher-pass-9", school.admin
+        )
+
+
+def test_duplicate_lesson_is_rejected(school, rejects):
+    school.hold()
+    with on(LESSON_DAY, 10), rejects(AlreadyExists):
+        school.journal.hold_lesson(school.course_id, LESSON_DAY, 2, "Другое", "", school.teacher)
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends"),
+    [
+        (date(2025, 10, 20), date(2025, 11, 4)),  # overlaps the end of term 1
+        (date(2025, 12, 28), date(2026, 1, 11)),  # touches the last day of term 2
+        (date(2025, 9, 10), date(2025, 9, 20)),  # inside term 1
+        (date(2025, 8, 1), date(2026, 6, 30)),  # covers the whole year
+    ],
+)
+def test_overlapping_terms_are_rejected(school, rejects, starts, ends):
+    with on(LESSON_DAY), rejects(InvalidTerms):
+        school.journal.define_term(school.year_id, 5, "Лишний", starts, ends, school.admin)
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends"),
+    [
+        (date(2026, 5, 27), date(2026, 6, 5)),  # ends after the year
+        (date(2025, 10, 30), date(2025, 10, 28)),  # inverted
+    ],
+)
+def test_terms_outside_the_year_or_inverted_are_rejected(school, rejects, starts, ends):
+    with on(LESSON_DAY), rejects(InvalidTerms):
+        school.journal.define_term(school.year_id, 5, "Лишний", starts, ends, school.admin)
+
+
+def test_term_in_the_holidays_between_terms_is_accepted(school):
+    with on(LESSON_DAY):
+        school.journal.define_term(
+            school.year_id, 5, "Каникулы", date(2025, 10, 27), date(2025, 11, 4), school.admin
+        )
+    assert school.journal.history(school.year_id)[-1].type == "TermDefined"
+
+
+def test_weak_password_is_rejected_on_account_creation(school, rejects):
+    with on(LESSON_DAY), rejects(WeakPassword):
+        school.journal.create_account(
+            "short", "Краткий", "Пароль", "", ["teacher"], "1234567", school.admin
+        )
+
+
+def test_weak_password_is_rejected_on_change(school, rejects):
+    with on(LESSON_DAY), rejects(WeakPassword):
+        school.journal.change_password(school.teacher, "short", school.teacher)
+
+
+def test_authenticate_accepts_the_right_password(school):
+    account = school.journal.authenticate(" Teacher ", "teacher-pass-1")
+    assert account.id == school.teacher
+    assert account.roles == frozenset({"teacher"})
+
+
+def test_authenticate_rejects_a_wrong_password(school):
+    with pytest.raises(WrongPassword):
+        school.journal.authenticate("teacher", "teacher-pass-2")
+
+
+def test_authenticate_rejects_an_unknown_login_the_same_way(school):
+    with pytest.raises(WrongPassword) as info:
+        school.journal.authenticate("nobody", "teacher-pass-1")
+    assert type(info.value) is WrongPassword
+
+
+def test_changed_password_replaces_the_old_one(school):
+    with on(LESSON_DAY):
+        school.journal.change_password(school.teacher, "brand-new-pass", school.teacher)
+    assert school.journal.authenticate("teacher", "brand-new-pass").id == school.teacher
+    with pytest.raises(WrongPassword):
+        school.journal.authenticate("teacher", "teacher-pass-1")

@@ -1,0 +1,212 @@
+"""Policy files: every shipped file loads through its schema; broken copies are named errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ejournal.policyfiles import KNOWN, PolicyError, load_file, load_policies
+from tests.unit.conftest import POLICIES_DIR
+
+SHIPPED = sorted(p for p in POLICIES_DIR.glob("*") if p.is_file())
+
+
+def test_the_policies_folder_is_not_empty():
+    assert {p.name for p in SHIPPED} >= set(KNOWN)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_file_loads_through_its_schema(path):
+    assert path.name in KNOWN, f"{path.name} has no schema in ejournal.policyfiles.KNOWN"
+    built, problems = load_file(path, KNOWN[path.name])
+    assert problems == []
+    assert built is not None
+
+
+def test_shipped_policies_say_what_the_rules_rely_on(policies):
+    assert policies.grading.scale("five_point").values == ("1", "2", "3", "4", "5")
+    assert policies.grading.kind("test").weight == 3
+    assert set(policies.attendance.codes) == {"Н", "Б", "УП", "ОП"}
+    assert policies.journal.entry_deadline_days == 3
+    assert policies.journal.own_correction_days == 7
+    assert policies.journal.late_entry_roles == frozenset({"deputy", "head"})
+    assert policies.journal.reopen_requires_order is True
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A copy of the shipped policies to break."""
+    copy = tmp_path / "policies"
+    shutil.copytree(POLICIES_DIR, copy)
+    return copy
+
+
+def edit(folder: Path, name: str, old: str, new: str) -> None:
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems_of(folder: Path) -> list[str]:
+    with pytest.raises(PolicyError) as info:
+        load_policies(folder)
+    assert str(info.value) == "\n".join(info.value.problems)
+    return info.value.problems
+
+
+def test_the_copy_loads_before_it_is_broken(folder):
+    assert load_policies(folder).journal.entry_deadline_days == 3
+
+
+BROKEN = {
+    "unknown key": (
+        "grading.toml",
+        'default_kind = "answer"',
+        'default_kind = "answer"\ncolour = "red"',
+        "grading.toml: colour:",
+    ),
+    "weight as a string": (
+        "grading.toml",
+        "weight = 2",
+        'weight = "2"',
+        "grading.toml: kinds.2.weight:",
+    ),
+    "weight as a boolean": (
+        "grading.toml",
+        "weight = 2",
+        "weight = true",
+        "grading.toml: kinds.2.weight:",
+    ),
+    "weight out of range": (
+        "grading.toml",
+        "weight = 2",
+        "weight = 0",
+        "grading.toml: kinds.2.weight:",
+    ),
+    "duplicate kind code": (
+        "grading.toml",
+        'code = "homework"',
+        'code = "answer"',
+        "grading.toml: kinds.1.code:",
+    ),
+    "duplicate scale code": (
+        "grading.toml",
+        'code = "pass_fail"',
+        'code = "five_point"',
+        "grading.toml: scales.1.code:",
+    ),
+    "passing value not on the scale": (
+        "grading.toml",
+        'passing = ["3", "4", "5"]',
+        'passing = ["3", "4", "5", "6"]',
+        "grading.toml: scales.0.passing:",
+    ),
+    "default scale not defined": (
+        "grading.toml",
+        'default_scale = "five_point"',
+        'default_scale = "ten_point"',
+        "grading.toml: default_scale:",
+    ),
+    "numeric as a string": (
+        "grading.toml",
+        "numeric = true",
+        'numeric = "yes"',
+        "grading.toml: scales.0.numeric:",
+    ),
+    "duplicate attendance code": (
+        "attendance.toml",
+        'code = "Б"',
+        'code = "Н"',
+        "attendance.toml: codes.1.code:",
+    ),
+    "absent as a number": (
+        "attendance.toml",
+        "absent = true",
+        "absent = 1",
+        "attendance.toml: codes.0.absent:",
+    ),
+    "unknown role": (
+        "journal.toml",
+        'approver_roles = ["deputy", "head"]',
+        'approver_roles = ["deputy", "janitor"]',
+        "journal.toml: approver_roles.1:",
+    ),
+    "deadline as a string": (
+        "journal.toml",
+        "entry_deadline_days = 3",
+        'entry_deadline_days = "3"',
+        "journal.toml: entry_deadline_days:",
+    ),
+    "deadline as a boolean": (
+        "journal.toml",
+        "entry_deadline_days = 3",
+        "entry_deadline_days = true",
+        "journal.toml: entry_deadline_days:",
+    ),
+    "deadline as a float": (
+        "journal.toml",
+        "entry_deadline_days = 3",
+        "entry_deadline_days = 3.0",
+        "journal.toml: entry_deadline_days:",
+    ),
+    "TOML syntax error": (
+        "journal.toml",
+        "entry_deadline_days = 3",
+        "entry_deadline_days = = 3",
+        "journal.toml: TOML syntax:",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_copy_is_reported_with_file_and_key(folder, case):
+    name, old, new, expected = BROKEN[case]
+    edit(folder, name, old, new)
+    problems = problems_of(folder)
+    assert any(p.startswith(expected) for p in problems), problems
+    assert all(p.startswith(f"{name}: ") for p in problems), problems
+
+
+def test_missing_file_is_reported(folder):
+    (folder / "journal.toml").unlink()
+    assert problems_of(folder) == ["journal.toml: missing"]
+
+
+def test_unreadable_file_is_reported_by_load_file(tmp_path):
+    built, problems = load_file(tmp_path / "grading.toml", KNOWN["grading.toml"])
+    assert built is None
+    assert len(problems) == 1 and problems[0].startswith("grading.toml: cannot read:")
+
+
+def test_file_without_a_schema_is_reported(folder):
+    (folder / "holidays.toml").write_text('start = "2025-10-27"\n', encoding="utf-8")
+    [problem] = problems_of(folder)
+    assert problem.startswith("holidays.toml: unknown policy file")
+
+
+def test_every_problem_of_every_file_is_listed(folder):
+    edit(folder, "grading.toml", "weight = 2", 'weight = "2"')
+    edit(folder, "attendance.toml", 'code = "Б"', 'code = "Н"')
+    (folder / "journal.toml").unlink()
+    (folder / "extra.toml").write_text("", encoding="utf-8")
+    problems = problems_of(folder)
+    assert [p.split(":", 1)[0] for p in problems] == [
+        "extra.toml",
+        "grading.toml",
+        "attendance.toml",
+        "journal.toml",
+    ]
+
+
+def test_missing_folder_is_reported(tmp_path):
+    with pytest.raises(PolicyError) as info:
+        load_policies(tmp_path / "nowhere")
+    assert "policies folder not found" in info.value.problems[0]
+
+
+def test_non_toml_file_without_a_schema_is_reported(folder):
+    (folder / "grading.yml").write_text("default_scale: ten_point\n", encoding="utf-8")
+    problems_of(folder)
