@@ -136,7 +136,11 @@ def demo(reset: bool, if_empty: bool, year: str, seed: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
     path.chmod(0o600)
-    click.echo(f"seeded in {elapsed:.1f} s: {school.counts}")
+    click.echo(
+        f"seeded in {elapsed:.1f} s: {len(school.classes)} classes, {school.pupils} pupils, "
+        f"{school.guardians} guardians, {school.teachers} teachers, {school.lessons} lessons, "
+        f"{school.marks} marks, {school.corrections} corrections, {school.events} events"
+    )
     click.echo(f"{'role':<14} {'login':<12} password")
     for row in logins:
         click.echo(f"{row['role']:<14} {row['login']:<12} {row['password']}")

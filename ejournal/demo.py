@@ -1,0 +1,742 @@
+"""A realistic demo school, seeded through the journal's application commands only.
+
+``seed_demo`` opens a school year with four quarters, creates staff accounts with role-based
+logins, forms classes, registers pupils and their guardians (Faker, ru_RU), opens a course
+journal per subject of each class and two extracurricular groups, draws a weekly timetable,
+and then plays several weeks of school life in time order: lessons entered on their day with
+topic, homework, attendance and marks; corrections within the author's own window; and late
+corrections requested by the teacher and approved (or rejected) by the deputy head the next
+day. Every event is stamped by a travelled clock, so the notification log is in time order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import partial
+from itertools import count
+from uuid import UUID
+
+from faker import Faker
+from faker.providers.person.ru_RU import Provider as RuNames
+
+from domain import clock, ids
+from domain.base import SYSTEM_ACTOR
+from domain.journal import Journal
+from domain.lesson import MarkEntry
+
+Progress = Callable[[str, int, int], None]
+Action = Callable[[], None]
+SCHOOL = "demo"
+FIRST_GRADE, LAST_GRADE = 5, 9
+LETTERS = "АБВГ"
+ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+#: Subject: weekly hours in grades 5–9 (after the federal basic curriculum, ФОП ООО), the
+#: whole-class work every other week, the homework (p: paragraph, a and b: numbers).
+SUBJECTS: dict[str, tuple[tuple[int, ...], str, str]] = {
+    "Русский язык": ((5, 6, 4, 3, 3), "dictation", "§ {p}, упр. {a}"),
+    "Литература": ((3, 3, 2, 2, 3), "independent", "Прочитать с. {a}–{b}, вопросы 1–3"),
+    "Математика": ((5, 5, 6, 6, 6), "independent", "§ {p}, № {a}, {b}"),
+    "Английский язык": ((3, 3, 3, 3, 3), "independent", "Учебник с. {b}, упр. {p}"),
+    "История": ((2, 2, 2, 2, 2), "independent", "§ {p}, вопросы после параграфа"),
+    "География": ((1, 1, 2, 2, 2), "practical", "§ {p}, контурная карта"),
+    "Биология": ((1, 1, 1, 2, 2), "practical", "§ {p}, ответить на вопросы"),
+    "Физика": ((0, 0, 2, 2, 3), "practical", "§ {p}, упр. {p} (1–3)"),
+    "Информатика": ((1, 1, 1, 1, 1), "practical", "§ {p}, задания в рабочей тетради"),
+    "Физическая культура": ((2, 2, 2, 2, 2), "practical", ""),
+}
+#: Teachers per department in a full school; each takes a contiguous share of the classes.
+DEPARTMENTS = (
+    (("Русский язык", "Литература"), 3),
+    (("Математика",), 2),
+    (("Английский язык",), 2),
+    (("История",), 1),
+    (("География", "Биология"), 1),
+    (("Физика", "Информатика"), 1),
+    (("Физическая культура",), 1),
+)
+#: Topics for grades 5–6 and 7–9 (one list when both are the same).
+TOPICS: dict[str, tuple[str, ...]] = {
+    "Русский язык": (
+        "Повторение изученного в начальной школе; Звуки и буквы; Орфограммы в корне слова; "
+        "Состав слова; Имя существительное; Словосочетание и предложение; Однородные члены",
+        "Причастие; Причастный оборот; Деепричастный оборот; Наречие; Не с разными частями "
+        "речи; Виды связи в словосочетании; Обособленные члены предложения",
+    ),
+    "Литература": (
+        "Мифы Древней Греции; Русские народные сказки; М. Ю. Лермонтов. «Бородино»; "
+        "Н. В. Гоголь. «Ночь перед Рождеством»; И. С. Тургенев. «Муму»",
+        "«Повесть временных лет»; А. С. Пушкин. «Полтава»; Н. В. Гоголь. «Тарас Бульба»; "
+        "И. С. Тургенев. «Бирюк»; А. С. Пушкин. «Капитанская дочка»",
+    ),
+    "Математика": (
+        "Натуральные числа и шкалы; Сложение и вычитание натуральных чисел; Умножение и "
+        "деление; Уравнения; Признаки делимости; Обыкновенные дроби; Десятичные дроби",
+        "Выражения и их преобразования; Линейное уравнение; Функции и графики; Степень с "
+        "натуральным показателем; Многочлены; Признаки равенства треугольников",
+    ),
+    "Английский язык": (
+        "My family; My school day; Present Simple; Free time and hobbies; My home; Food",
+        "Past Simple; Travelling; Present Perfect; Sports and health; Great Britain",
+    ),
+    "История": (
+        "Первобытные люди; Древний Египет; Древняя Месопотамия; Древняя Греция; Древний Рим",
+        "Великие географические открытия; Россия в XVI веке; Смутное время; Эпоха Петра I",
+    ),
+    "География": (
+        "Что изучает география; План местности; Географические координаты; Литосфера",
+        "Материки и океаны; Климат и природные зоны; Россия на карте мира; Рельеф России",
+    ),
+    "Биология": (
+        "Биология — наука о живой природе; Клетка — единица живого; Ткани растений; Лист",
+        "Многообразие животных; Простейшие; Черви; Членистоногие; Хордовые. Рыбы",
+    ),
+    "Физика": (
+        "Физика и её роль в познании мира; Строение вещества; Механическое движение; "
+        "Скорость; Масса и плотность; Сила тяжести; Давление",
+    ),
+    "Информатика": (
+        "Информация вокруг нас; Компьютер; Файлы и папки; Текстовый редактор; Алгоритмы",
+        "Двоичный код; Единицы измерения информации; Системы счисления; Ветвление и циклы",
+    ),
+    "Физическая культура": (
+        "Техника безопасности; Бег на 30 м; Прыжок в длину с места; "
+        "Челночный бег 3×10 м; Кросс 1000 м; Баскетбол; Волейбол",
+    ),
+    "Робототехника": (
+        "Знакомство с конструктором; Моторы и датчики; Первая программа; "
+        "Движение по линии; Проект «Робот-сортировщик»",
+    ),
+    "Шахматы": (
+        "Ходы фигур; Шах, мат и пат; Рокировка; Дебютные принципы; Вилка и связка; "
+        "Эндшпиль: король и пешка",
+    ),
+}
+CORE = frozenset({"Русский язык", "Математика", "Английский язык"})
+WORK_TITLES = {
+    "test": "Контрольная работа",
+    "dictation": "Контрольный диктант",
+    "independent": "Самостоятельная работа",
+    "practical": "Практическая работа",
+}
+#: Clubs: code, title, scale, kind of marks, weekday, whose (first) teacher leads it, size.
+CLUBS = (
+    ("robotics", "Робототехника", "pass_fail", "project", 2, "Информатика", 12),
+    ("chess", "Шахматы", "five_point", "practical", 3, "История", 10),
+)
+PERIODS = {
+    1: (8, 30),
+    2: (9, 25),
+    3: (10, 20),
+    4: (11, 20),
+    5: (12, 20),
+    6: (13, 15),
+    7: (14, 10),
+    8: (15, 0),
+}
+#: Quarters as (year offset, month, day) of the first and the last day.
+QUARTERS = (
+    ((0, 9, 1), (0, 10, 26)),
+    ((0, 11, 5), (0, 12, 28)),
+    ((1, 1, 12), (1, 3, 22)),
+    ((1, 4, 1), (1, 5, 26)),
+)
+HOLIDAYS = frozenset({(11, 4), (2, 23), (3, 8), (5, 1), (5, 9)})
+VALUES = ("5", "4", "3", "2")
+WEIGHTS = ((70, 25, 5, 0), (30, 45, 20, 5), (10, 35, 40, 15))  # strong, average, weak pupils
+OWN_REASONS = (
+    "Ошибка при вводе: отметка выставлена не в ту графу",
+    "Опечатка при вводе отметки",
+    "Работа перепроверена: ошибка в подсчёте баллов",
+)
+REQUEST_REASON = "Повторная проверка работы по заявлению родителей: ошибка в подсчёте баллов"
+REJECT_REASON = "Оснований нет: работа перепроверена, отметка обоснована"
+CANCEL_REASON = "Отметка выставлена ошибочно: обучающийся не отвечал на этом уроке"
+_WIVES = dict(zip(RuNames.last_names_male, RuNames.last_names_female, strict=True))
+_HUSBANDS = {woman: man for man, woman in _WIVES.items()}
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    """What ``seed_demo`` created: ids to start from, the demo logins and the counts."""
+
+    year_id: UUID
+    classes: dict[str, UUID] = field(hash=False)
+    activity_groups: dict[str, UUID] = field(hash=False)
+    logins: list[tuple[str, str, str]] = field(hash=False)  # (role, login, password)
+    pupils: int
+    guardians: int
+    teachers: int
+    lessons: int
+    marks: int
+    corrections: int
+    events: int
+
+
+@dataclass
+class _Course:
+    id: UUID
+    subject: str
+    group: str  # class name or club title
+    grade: int  # 0 for an extracurricular group
+    hours: int
+    teacher: UUID
+    pupils: list[UUID]
+    scale: str = "five_point"
+    kind: str = "answer"  # of the marks of an ordinary lesson
+    planned: int = 0
+
+
+@dataclass(frozen=True)
+class _Lesson:
+    course: _Course
+    day: date
+    period: int
+    number: int  # 0-based within its course journal
+
+
+def parse_year(year: str) -> tuple[date, date]:
+    """``"2025/26"`` → (1 September 2025, 31 May 2026)."""
+    first, _, second = year.partition("/")
+    if not (first.isdigit() and second.isdigit() and int(second) == (int(first) + 1) % 100):
+        raise ValueError(f"Учебный год в виде «2025/26», получено «{year}».")
+    return date(int(first), 9, 1), date(int(first) + 1, 5, 31)
+
+
+def quarters(year: str) -> list[tuple[int, str, date, date]]:
+    """The four quarters of ``year`` with the usual holidays between them."""
+    start = parse_year(year)[0].year
+    return [
+        (n, f"{n} четверть", date(start + a[0], a[1], a[2]), date(start + b[0], b[1], b[2]))
+        for n, (a, b) in enumerate(QUARTERS, 1)
+    ]
+
+
+def school_days(year: str, weeks: int) -> list[date]:
+    """Weekdays of the first ``weeks`` calendar weeks that fall in a quarter, not a holiday."""
+    first = parse_year(year)[0]
+    monday = first - timedelta(days=first.weekday())
+    terms = quarters(year)
+    days = (monday + timedelta(days=n) for n in range(weeks * 7))
+    return [
+        d
+        for d in days
+        if d.weekday() < 5
+        and d >= first
+        and (d.month, d.day) not in HOLIDAYS
+        and any(s <= d <= e for _, _, s, e in terms)
+    ]
+
+
+def demo_password(seed: int, login: str) -> str:
+    """The demo password of ``login``: deterministic for a seed, 13 characters."""
+    rng = random.Random(f"{seed}/{login}")  # noqa: S311 (demo data, reproducible on purpose)
+    return "demo-" + "".join(rng.choice(ALPHABET) for _ in range(8))
+
+
+def class_names(classes: int) -> list[str]:
+    """``8`` → 5А 5Б 6А 6Б 7А 7Б 8А 8Б (two letters a grade, more when the school is big)."""
+    per_grade = max(2, math.ceil(classes / (LAST_GRADE - FIRST_GRADE + 1)))
+    if not 1 <= classes <= len(LETTERS) * (LAST_GRADE - FIRST_GRADE + 1):
+        raise ValueError("Число классов: от 1 до 20.")
+    return [f"{FIRST_GRADE + i // per_grade}{LETTERS[i % per_grade]}" for i in range(classes)]
+
+
+def _father(patronymic: str) -> str | None:
+    """The father's first name behind a patronymic, when it is plain to recover."""
+    male = patronymic[:-3] + "вич" if patronymic.endswith("вна") else patronymic
+    for ending, tail in (
+        ("ьевич", "ий"),
+        ("еевич", "ей"),
+        ("иевич", "ий"),
+        ("аевич", "ай"),
+        ("ович", ""),
+    ):
+        if male.endswith(ending) and male[: -len(ending)] + tail in RuNames.first_names_male:
+            return male[: -len(ending)] + tail
+    return None
+
+
+def plan_staff(names: list[str]) -> tuple[list[tuple[tuple[str, ...], list[str]]], dict[int, str]]:
+    """Teachers as (subjects, classes): each department's classes split in contiguous
+    shares; and the class each class teacher (by index) leads, chosen by most hours."""
+    plan: list[tuple[tuple[str, ...], list[str]]] = []
+    for subjects, size in DEPARTMENTS:
+        taught = [c for c in names if any(_hours(s, c) for s in subjects)]
+        n = min(size, len(taught))
+        plan += [
+            (subjects, taught[i * len(taught) // n : (i + 1) * len(taught) // n]) for i in range(n)
+        ]
+    tutors: dict[int, str] = {}
+    for name in names:
+        free = [i for i, (_, cls) in enumerate(plan) if name in cls and i not in tutors]
+        if free:
+            tutors[max(free, key=lambda i: sum(_hours(s, name) for s in plan[i][0]))] = name
+    return plan, tutors
+
+
+def seed_demo(
+    journal: Journal,
+    *,
+    year: str = "2025/26",
+    seed: int = 2025,
+    progress: Progress | None = None,
+    classes: int = 8,
+    pupils_per_class: int = 25,
+    weeks: int = 6,
+) -> DemoSchool:
+    """Seed a demo school into ``journal`` through its application commands.
+
+    The same ``seed`` gives the same logins, passwords, names and marks. ``progress(stage,
+    done, total)`` is called now and then. Returns what was created and how much of it."""
+    if pupils_per_class < 1 or weeks < 1:
+        raise ValueError("Нужен хотя бы один ученик в классе и одна неделя уроков.")
+    seeder = _Seeder(journal, year, seed, progress or (lambda *_: None))
+    return seeder.run(class_names(classes), pupils_per_class, weeks)
+
+
+class _Seeder:
+    """One seeding run: the random sources, the travelled clock and what was created."""
+
+    def __init__(self, journal: Journal, year: str, seed: int, progress: Progress) -> None:
+        self.j, self.year, self.seed, self.progress = journal, year, seed, progress
+        self.rng = random.Random(seed)  # noqa: S311 (demo data, reproducible on purpose)
+        self.fake = Faker("ru_RU")
+        self.fake.seed_instance(seed)
+        self.queue: list[tuple[datetime, int, Action]] = []
+        self.order = count()
+        self.now = clock.now()
+        self.tally: Counter[str] = Counter()
+        self.logins: list[tuple[str, str, str]] = []
+        self.classes: dict[str, UUID] = {}
+        self.groups: dict[str, UUID] = {}
+        self.pupils: dict[str, list[UUID]] = {}
+        self.names: dict[UUID, tuple[str, str, str]] = {}
+        self.guardian: dict[UUID, UUID] = {}  # pupil → the first guardian linked
+        self.ability: dict[UUID, int] = {}
+        self.absent: dict[tuple[UUID, date], str] = {}
+        self.courses: list[_Course] = []
+        self.club_slots: list[tuple[int, int, _Course]] = []
+        self.admin = self.deputy = SYSTEM_ACTOR
+        self.year_id = ids.school_year_id(SCHOOL, year)
+        self.totals = {"accounts": 5, "pupils": 0}
+
+    def run(self, names: list[str], per_class: int, weeks: int) -> DemoSchool:
+        """Seed everything in time order and report."""
+        before = self.j.recorder.max_notification_id() or 0
+        first, last = parse_year(self.year)
+        days = school_days(self.year, weeks)
+        with clock.travel(clock.local_datetime(first - timedelta(days=7), 9)):
+            self.now = clock.now()
+            self._staff_and_year(first, last)
+            self._form_classes(names)
+            plan, tutors = plan_staff(names)
+            self.totals = {
+                "accounts": 5 + len(plan) + 2 * min(2, len(names)),
+                "pupils": len(names) * per_class,
+            }
+            teachers = self._teachers(plan, tutors)
+            for name in names:
+                self._pupils(name, per_class)
+            self._courses(teachers)
+            self._clubs(teachers, days)
+            self._family_accounts(names)
+            self._absences(days)
+            self._schedule_lessons(days, self._timetable(names))
+            self._drain("lessons")
+        return DemoSchool(
+            self.year_id,
+            dict(self.classes),
+            dict(self.groups),
+            list(self.logins),
+            pupils=len(self.ability),
+            guardians=self.tally["guardians"],
+            teachers=len(set(teachers.values())),
+            lessons=self.tally["lessons"],
+            marks=self.tally["marks"],
+            corrections=self.tally["corrections"],
+            events=(self.j.recorder.max_notification_id() or 0) - before,
+        )
+
+    # --- clock ---------------------------------------------------------------------------
+    def _at(self, moment: datetime) -> None:
+        self.now = max(moment, self.now)
+        clock.set_time(self.now)
+
+    def _tick(self, low: int = 5, high: int = 20) -> None:
+        self._at(self.now + timedelta(seconds=self.rng.randint(low, high)))
+
+    def _later(self, days: int, hours: tuple[int, int]) -> datetime:
+        day = self.now.astimezone(clock.SCHOOL_TZ).date() + timedelta(days=days)
+        return clock.local_datetime(day, self.rng.randint(*hours), self.rng.randint(0, 59))
+
+    def _schedule(self, moment: datetime, action: Action) -> None:
+        heapq.heappush(self.queue, (moment, next(self.order), action))
+
+    def _drain(self, stage: str) -> None:
+        done = 0
+        while self.queue:
+            moment, _, action = heapq.heappop(self.queue)
+            self._at(moment)
+            action()
+            done += 1
+            if done % 50 == 0 or not self.queue:
+                self.progress(stage, done, done + len(self.queue))
+
+    # --- people and accounts -------------------------------------------------------------
+    def _person(self, male: bool) -> tuple[str, str, str]:
+        f = self.fake
+        if male:
+            return f.last_name_male(), f.first_name_male(), f.middle_name_male()
+        return f.last_name_female(), f.first_name_female(), f.middle_name_female()
+
+    def _account(
+        self,
+        role: str,
+        login: str,
+        roles: list[str],
+        person: tuple[str, str, str] | None = None,
+        person_id: UUID | None = None,
+    ) -> UUID:
+        password = demo_password(self.seed, login)
+        actor = self.admin if self.logins else SYSTEM_ACTOR
+        surname, name, patronymic = person or self._person(self.rng.random() < 0.3)
+        account = self.j.create_account(
+            login, surname, name, patronymic, roles, password, actor, person_id=person_id
+        ).id
+        self.logins.append((role, login, password))
+        self.progress("accounts", len(self.logins), self.totals["accounts"])
+        self._tick(30, 120)
+        return account
+
+    def _staff_and_year(self, first: date, last: date) -> None:
+        self.admin = self._account("admin", "admin", ["admin"])
+        for role in ("head", "deputy", "auditor", "archivist"):
+            self._account(role, role, [role])
+        self.deputy = ids.account_id("deputy")
+        self.j.open_school_year(SCHOOL, self.year, first, last, self.admin)
+        for number, title, starts, ends in quarters(self.year):
+            self._tick()
+            self.j.define_term(self.year_id, number, title, starts, ends, self.admin)
+
+    def _form_classes(self, names: list[str]) -> None:
+        for name in names:
+            self.classes[name] = self.j.form_class(
+                self.year_id, name, int(name[:-1]), self.admin
+            ).id
+            self._tick()
+
+    def _teachers(
+        self, plan: list[tuple[tuple[str, ...], list[str]]], tutors: dict[int, str]
+    ) -> dict[tuple[str, str], UUID]:
+        """Create the teachers (some class teachers); return who teaches (class, subject)."""
+        teaches: dict[tuple[str, str], UUID] = {}
+        for i, (subjects, taught) in enumerate(plan):
+            role = "class_teacher" if i in tutors else "teacher"
+            teacher = self._account(role, f"teacher{i + 1:02d}", sorted({"teacher", role}))
+            teaches |= {(c, s): teacher for c in taught for s in subjects}
+            if i in tutors:
+                self.j.assign_class_teacher(self.classes[tutors[i]], teacher, self.admin)
+        return teaches
+
+    def _pupils(self, name: str, size: int) -> None:
+        grade, first = int(name[:-1]), parse_year(self.year)[0]
+        born_from = date(first.year - grade - 6, 3, 1)  # 6½–7½ years old in the first grade
+        self.pupils[name] = []
+        for _ in range(size):
+            male = self.rng.random() < 0.5
+            person = self._person(male)
+            birth = born_from + timedelta(days=self.rng.randrange(365))
+            pupil = self.j.register_student(*person, birth, self.admin).id
+            self.names[pupil] = person
+            self.ability[pupil] = self.rng.choices((0, 1, 2), (35, 45, 20))[0]
+            self._tick()
+            self._guardians(pupil, male, person)
+            self.j.enrol(self.classes[name], pupil, first, self.admin)
+            self.pupils[name].append(pupil)
+            self._tick()
+            self.progress("pupils", len(self.ability), self.totals["pupils"])
+
+    def _guardians(self, pupil: UUID, male: bool, person: tuple[str, str, str]) -> None:
+        surname, _, patronymic = person
+        man = surname if male else _HUSBANDS.get(surname, surname)
+        woman = _WIVES.get(man, surname)
+        family = [("мать", (woman, self.fake.first_name_female(), self.fake.middle_name_female()))]
+        if self.rng.random() < 0.7:
+            father = _father(patronymic)
+            family.append(
+                ("отец", (man, father, self.fake.middle_name_male()))
+                if father
+                else (
+                    "бабушка",
+                    (woman, self.fake.first_name_female(), self.fake.middle_name_female()),
+                )
+            )
+        for relation, (s, n, p) in family:
+            guardian = self.j.register_guardian(
+                s, n, p, self.fake.phone_number(), self.fake.free_email(), self.admin
+            ).id
+            self._tick()
+            self.j.link_guardian(pupil, guardian, relation, self.admin)
+            self.names[guardian] = (s, n, p)
+            self.guardian.setdefault(pupil, guardian)
+            self.tally["guardians"] += 1
+            self._tick()
+
+    def _family_accounts(self, names: list[str]) -> None:
+        """A parent and a pupil account for the first pupil of the first two classes."""
+        for i, name in enumerate(names[:2], 1):
+            pupil = self.pupils[name][0]
+            guardian = self.guardian[pupil]
+            self._account(
+                "parent", f"parent{i:02d}", ["parent"], self.names[guardian], person_id=guardian
+            )
+            self._account("pupil", f"pupil{i:02d}", ["pupil"], self.names[pupil], person_id=pupil)
+
+    # --- course journals and timetable ---------------------------------------------------
+    def _courses(self, teaches: dict[tuple[str, str], UUID]) -> None:
+        for name, class_id in self.classes.items():
+            for subject in SUBJECTS:
+                if not _hours(subject, name):
+                    continue
+                course = self.j.open_course_journal(class_id, subject, "five_point", self.admin).id
+                self.j.assign_teacher(course, teaches[name, subject], self.admin)
+                self.courses.append(
+                    _Course(
+                        course,
+                        subject,
+                        name,
+                        int(name[:-1]),
+                        _hours(subject, name),
+                        teaches[name, subject],
+                        self.pupils[name],
+                    )
+                )
+                self._tick()
+
+    def _clubs(self, teaches: dict[tuple[str, str], UUID], days: list[date]) -> None:
+        everyone = [p for name in self.classes for p in self.pupils[name]]
+        starts = club_start(days)
+        for code, title, scale, kind, weekday, subject, size in CLUBS:
+            group = self.j.form_activity_group(self.year_id, code, title, self.admin).id
+            course = self.j.open_course_journal(group, title, scale, self.admin).id
+            teacher = next(t for (_, s), t in teaches.items() if s == subject)
+            self.j.assign_teacher(course, teacher, self.admin)
+            members = sorted(
+                self.rng.sample(everyone, min(size, len(everyone))), key=everyone.index
+            )
+            for pupil in members:
+                self.j.add_member(group, pupil, starts, self.admin)
+                self._tick()
+            self.groups[title] = group
+            club = _Course(course, title, title, 0, 1, teacher, members, scale, kind)
+            self.courses.append(club)
+            self.club_slots.append((weekday, 8, club))
+
+    def _timetable(self, names: list[str]) -> list[tuple[int, int, _Course]]:
+        """Weekly (weekday, period, course) slots: no class and no teacher in two places."""
+        slots: list[tuple[int, int, _Course]] = []
+        busy: set[tuple[int, int, UUID]] = set()
+        for name in names:
+            own = [c for c in self.courses if c.group == name]
+            taken: set[tuple[int, int]] = set()
+            subjects: list[list[str]] = [[] for _ in range(5)]
+            for course in sorted(own, key=lambda c: -c.hours):
+                for _ in range(course.hours):
+                    days = sorted(
+                        range(5),
+                        key=lambda d: (
+                            subjects[d].count(course.subject),
+                            len(subjects[d]),
+                            self.rng.random(),
+                        ),
+                    )
+                    day, period = next(
+                        (d, p)
+                        for d in days
+                        for p in range(1, 8)
+                        if (d, p) not in taken and (d, p, course.teacher) not in busy
+                    )
+                    taken.add((day, period))
+                    busy.add((day, period, course.teacher))
+                    subjects[day].append(course.subject)
+                    slots.append((day, period, course))
+        return slots + self.club_slots
+
+    # --- school life ---------------------------------------------------------------------
+    def _absences(self, days: list[date]) -> None:
+        """Bouts of illness (Б) and excused days away (УП), the same in every lesson."""
+        for pupil in self.ability:
+            if days and self.rng.random() < 0.3:
+                start = self.rng.randrange(len(days))
+                for day in days[start : start + self.rng.randint(2, 6)]:
+                    self.absent[pupil, day] = "Б"
+            if days and self.rng.random() < 0.08:
+                self.absent.setdefault((pupil, self.rng.choice(days)), "УП")
+
+    def _schedule_lessons(self, days: list[date], slots: list[tuple[int, int, _Course]]) -> None:
+        lessons = []
+        for day in days:
+            for _, period, course in sorted(
+                (s for s in slots if s[0] == day.weekday()), key=lambda s: s[1]
+            ):
+                if course.grade or day >= club_start(days):
+                    lessons.append(_Lesson(course, day, period, course.planned))
+                    course.planned += 1
+        fixes = self._plan_fixes([i for i, x in enumerate(lessons) if x.course.grade])
+        for i, lesson in enumerate(lessons):
+            self._schedule(
+                self._entry_moment(lesson.day, lesson.period),
+                partial(self._enter, lesson, fixes.get(i, "")),
+            )
+
+    def _plan_fixes(self, candidates: list[int]) -> dict[int, str]:
+        kinds = ["own"] * max(3, len(candidates) // 150) + ["approve"] * 3 + ["reject", "cancel"]
+        self.rng.shuffle(kinds)
+        span = max(1, int(len(candidates) * 0.8) // (len(kinds) + 1))
+        return {
+            candidates[min(len(candidates) - 1, span * (i + 1))]: kind
+            for i, kind in enumerate(kinds)
+            if candidates
+        }
+
+    def _entry_moment(self, day: date, period: int) -> datetime:
+        """Mostly right after the lesson or that evening; sometimes a day or two later."""
+        end = clock.local_datetime(day, *PERIODS[period]) + timedelta(minutes=45)
+        r = self.rng.random()
+        if r < 0.55:
+            return end + timedelta(minutes=self.rng.randint(1, 9))
+        if r < 0.9:
+            return clock.local_datetime(day, self.rng.randint(16, 21), self.rng.randint(0, 59))
+        later = day + timedelta(days=1 if r < 0.98 else 2)
+        return clock.local_datetime(later, self.rng.randint(18, 22), self.rng.randint(0, 59))
+
+    def _enter(self, lesson: _Lesson, fix: str) -> None:
+        """The teacher opens the lesson, then saves the page: attendance and marks."""
+        course = lesson.course
+        topic, homework = _topic(course, lesson.number), _homework(course, lesson.number)
+        lesson_id = self.j.hold_lesson(
+            course.id, lesson.day, lesson.period, topic, homework, course.teacher
+        ).id
+        self._tick(60, 240)
+        attendance = self._attendance(course, lesson)
+        marks = self._marks(course, lesson.number, attendance)
+        receipt = self.j.save_lesson_page(
+            lesson_id, topic, homework, marks, attendance, course.teacher
+        )
+        self.tally.update(lessons=1, marks=len(marks))
+        if fix and marks:
+            i = self.rng.randrange(len(marks))
+            self._plan_fix(fix, lesson_id, course, marks[i], receipt.created[i])
+
+    def _attendance(self, course: _Course, lesson: _Lesson) -> dict[UUID, str]:
+        codes = {}
+        late = 0.03 if lesson.period == 1 else 0.008
+        for pupil in course.pupils:
+            r = self.rng.random()
+            code = self.absent.get((pupil, lesson.day)) or (
+                "Н" if r < 0.004 else "ОП" if r < late else ""
+            )
+            if code:
+                codes[pupil] = code
+        return codes
+
+    def _marks(self, course: _Course, number: int, attendance: dict[UUID, str]) -> list[MarkEntry]:
+        present = [p for p in course.pupils if attendance.get(p, "ОП") == "ОП"]
+        work = _work(course, number)
+        if work:
+            return [self._mark(course, p, work) for p in present]
+        chosen = self.rng.sample(present, min(len(present), self.rng.randint(2, 4)))
+        entries = [self._mark(course, p, course.kind) for p in chosen]
+        if course.grade and _homework(course, number) and self.rng.random() < 0.4:
+            others = [p for p in present if p not in chosen]
+            entries += [
+                self._mark(course, p, "homework")
+                for p in self.rng.sample(others, min(len(others), 2))
+            ]
+        return entries
+
+    def _mark(self, course: _Course, pupil: UUID, kind: str) -> MarkEntry:
+        if course.scale == "pass_fail":
+            return MarkEntry(pupil, "незач" if self.rng.random() < 0.08 else "зач", kind)
+        return MarkEntry(pupil, self.rng.choices(VALUES, WEIGHTS[self.ability[pupil]])[0], kind)
+
+    # --- corrections ---------------------------------------------------------------------
+    def _plan_fix(
+        self, fix: str, lesson_id: UUID, course: _Course, mark: MarkEntry, mark_id: UUID
+    ) -> None:
+        value, teacher, j = _changed(mark.value), course.teacher, self.j
+
+        def own() -> None:
+            reason = self.rng.choice(OWN_REASONS)
+            j.correct_mark(lesson_id, mark_id, value, mark.kind, reason, teacher)
+            self.tally["corrections"] += 1
+
+        def cancel() -> None:
+            j.cancel_mark(lesson_id, mark_id, CANCEL_REASON, teacher)
+            self.tally["corrections"] += 1
+
+        def request() -> None:
+            request_id = j.request_correction(
+                lesson_id, mark_id, value, mark.kind, REQUEST_REASON, teacher
+            ).created[0]
+            self._schedule(self._later(1, (9, 13)), lambda: decide(request_id))
+
+        def decide(request_id: UUID) -> None:
+            if fix == "approve":
+                j.approve_correction(lesson_id, request_id, self.deputy)
+                self.tally["corrections"] += 1
+            else:
+                j.reject_correction(lesson_id, request_id, REJECT_REASON, self.deputy)
+
+        if fix in ("own", "cancel"):
+            self._schedule(
+                self._later(self.rng.randint(1, 4), (16, 20)), own if fix == "own" else cancel
+            )
+        else:
+            self._schedule(self._later(self.rng.randint(9, 12), (15, 19)), request)
+
+
+def club_start(days: list[date]) -> date:
+    """Clubs begin on the Monday of the second week of school."""
+    first = days[0] if days else date.min
+    return first + timedelta(days=7 - first.weekday()) if days else first
+
+
+def _hours(subject: str, class_name: str) -> int:
+    return SUBJECTS[subject][0][int(class_name[:-1]) - FIRST_GRADE]
+
+
+def _work(course: _Course, number: int) -> str:
+    """The whole-class work of a lesson, or "" for an ordinary lesson."""
+    cadence = max(2 * course.hours, 4)
+    if not course.grade or (number + 1) % cadence:
+        return ""
+    if course.subject in CORE and (number + 1) % (2 * cadence) == 0:
+        return "test"
+    return SUBJECTS[course.subject][1]
+
+
+def _topic(course: _Course, number: int) -> str:
+    bands = TOPICS[course.subject]
+    topics = bands[min(len(bands) - 1, int(course.grade > 6)) if course.grade else 0].split("; ")
+    topic = topics[number // max(1, course.hours) % len(topics)]
+    work = _work(course, number)
+    return f"{WORK_TITLES[work]} по теме «{topic}»" if work else topic
+
+
+def _homework(course: _Course, number: int) -> str:
+    template = SUBJECTS[course.subject][2] if course.grade else ""
+    return template.format(p=number // 2 + 1, a=10 + 3 * number, b=12 + 3 * number)
+
+
+def _changed(value: str) -> str:
+    if value in ("зач", "незач"):
+        return "зач" if value == "незач" else "незач"
+    return "4" if value == "5" else str(int(value) + 1)

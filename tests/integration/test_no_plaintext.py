@@ -1,0 +1,98 @@
+"""After `ejournal demo`, no personal data of any seeded person is stored in plaintext:
+neither in the SQLite file nor in a `pg_dump` of the PostgreSQL schema."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from domain.base import Redacted
+from ejournal.bootstrap import build
+from tests.conftest import ROOT, settings_for
+
+PERSONAL_FIELDS = ("surname", "name", "patronymic", "birth_date", "phone", "email")
+
+
+def _seed(tmp_path: Path, database_url: str | None) -> None:
+    env = dict(
+        os.environ,
+        EJOURNAL_VAR_DIR=str(tmp_path / "var"),
+        EJOURNAL_POLICIES_DIR=str(ROOT / "policies"),
+    )
+    if database_url:
+        env["EJOURNAL_DATABASE_URL"] = database_url
+    subprocess.run(
+        [sys.executable, "-m", "ejournal.cli", "demo"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+
+
+def _personal_values(tmp_path: Path, database_url: str | None) -> set[str]:
+    """Every personal value of every seeded person, read back through the keys."""
+    values: set[str] = set()
+    with build(settings_for(tmp_path, database_url)) as system:
+        recorder, mapper = system.journal.recorder, system.journal.mapper
+        for note in recorder.select_notifications(start=1, limit=10**7):
+            event = mapper.to_domain_event(note)
+            assert not isinstance(event, Redacted)
+            for field in PERSONAL_FIELDS:
+                value = getattr(event, field, None)
+                if value:
+                    values.add(str(value))
+    return values
+
+
+def _needles(values: set[str]) -> list[bytes]:
+    """Byte patterns to look for. Values shorter than 4 characters are left out: a 2-letter
+    name («Ян») is 4 bytes, which random ciphertext of a few MB contains by chance."""
+    out = []
+    for value in values:
+        if len(value) < 4:
+            continue
+        raw = value.encode()
+        out += [raw, raw.hex().encode()]  # raw bytes, and bytea's hex form in a dump
+        if len(value) == 10 and value[4] == "-":  # an ISO date: also 07.03.2014
+            out.append(f"{value[8:]}.{value[5:7]}.{value[:4]}".encode())
+    return out
+
+
+def _assert_absent(blob: bytes, values: set[str]) -> None:
+    assert len(values) > 500, "the demo should have seeded hundreds of people"
+    assert any(len(v) == 10 and v[4] == "-" for v in values), "birth dates are checked too"
+    found = [n for n in _needles(values) if n in blob]
+    assert not found, f"personal data in plaintext: {found[:5]}"
+
+
+@pytest.mark.slow
+def test_sqlite_file_holds_no_personal_data_in_plaintext(tmp_path: Path) -> None:
+    _seed(tmp_path, None)
+    values = _personal_values(tmp_path, None)
+    db = tmp_path / "var" / "ejournal.sqlite"
+    blob = b"".join(p.read_bytes() for p in db.parent.glob("ejournal.sqlite*"))
+    _assert_absent(blob, values)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_pg_dump_holds_no_personal_data_in_plaintext(
+    tmp_path: Path, pg_schema: tuple[str, str]
+) -> None:
+    server, url = pg_schema
+    _seed(tmp_path, url)
+    values = _personal_values(tmp_path, url)
+    schema = url.rsplit("schema=", 1)[1]
+    dump = subprocess.run(
+        ["pg_dump", "--dbname", server, "--schema", schema],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    ).stdout
+    assert b"ejournal_events" in dump and len(dump) > 100_000
+    _assert_absent(dump, values)
