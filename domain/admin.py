@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
@@ -164,10 +165,13 @@ class AdminCommands(JournalBase):
         if actor != SYSTEM_ACTOR:
             self.require_role(actor, ADMIN)
         login = login.strip().lower()
-        if not login or len(login) > 64 or not login.replace(".", "").replace("_", "").isalnum():
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._]{0,63}", login):
             raise errors.InvalidInput("Логин: латинские буквы, цифры, точка и подчёркивание.")
+        if not roles:
+            raise errors.InvalidInput("Укажите хотя бы одну роль.")
         for role in roles:
             check_role(role)
+        self._check_person(roles, person_id)
         FullName(surname.strip(), name.strip(), patronymic.strip())
         password_hash = passwords.hash_password(password)
         account_id = ids.account_id(login)
@@ -185,6 +189,23 @@ class AdminCommands(JournalBase):
             ),
             exists_message=f"Логин «{login}» уже занят.",
         )
+
+    def _check_person(self, roles: list[str], person_id: UUID | None) -> None:
+        """A parent's account belongs to a guardian, a pupil's to a pupil."""
+        expected = {"parent": Guardian, "pupil": Student}
+        for role, cls in expected.items():
+            if role in roles and (
+                person_id is None
+                or not self.exists(person_id)
+                or not isinstance(self.repository.get(person_id), cls)
+            ):
+                raise errors.InvalidInput(
+                    "Учётная запись родителя связывается с законным представителем, "
+                    "учётная запись обучающегося — с обучающимся.",
+                    role=role,
+                )
+        if person_id is not None and not (set(roles) & set(expected)):
+            raise errors.InvalidInput("Связь с человеком нужна только родителю и обучающемуся.")
 
     def change_password(self, account_id: UUID, new_password: str, actor: UUID) -> Receipt:
         """Change a password: one's own, or anyone's by the administrator."""

@@ -16,6 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 from domain import clock, errors, ids, passwords
 from domain.account import Account
 from domain.base import Redacted
+from domain.groups import ActivityGroup, ClassGroup
 from domain.lesson import Lesson
 from domain.people import Guardian, Student
 from domain.service import JournalBase
@@ -65,6 +66,7 @@ class PersonInfo:
     name: str
     patronymic: str
     birth_date: date | None
+    guardians: tuple[UUID, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -95,6 +97,17 @@ class HistoryEntry:
     reason: str
     values: dict[str, Any] = field(hash=False)
     redacted: bool = False
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    """A class or extracurricular group and its members on a date."""
+
+    id: UUID
+    kind: str  # "class" | "activity"
+    name: str
+    year_id: UUID
+    members: frozenset[UUID]
 
 
 class Queries(JournalBase):
@@ -141,7 +154,20 @@ class Queries(JournalBase):
     def student(self, student_id: UUID) -> PersonInfo:
         """Return a pupil's details (decrypted: personal data)."""
         s = self.load(Student, student_id, errors.StudentNotFound)
-        return PersonInfo(s.id, s.surname, s.name, s.patronymic, s.birth_date)
+        return PersonInfo(s.id, s.surname, s.name, s.patronymic, s.birth_date, tuple(s.guardians))
+
+    def group(self, group_id: UUID, on: date) -> GroupInfo:
+        """Return a class or extracurricular group with its members on ``on``."""
+        if not self.exists(group_id):
+            raise errors.RecordNotFound(record_id=str(group_id))
+        group: object = self.repository.get(group_id)
+        if isinstance(group, ClassGroup):
+            kind = "class"
+        elif isinstance(group, ActivityGroup):
+            kind = "activity"
+        else:
+            raise errors.RecordNotFound(record_id=str(group_id))
+        return GroupInfo(group.id, kind, group.name, group.year_id, frozenset(group.members_on(on)))
 
     def guardian(self, guardian_id: UUID) -> PersonInfo:
         """Return a guardian's details (decrypted: personal data)."""

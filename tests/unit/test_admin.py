@@ -8,6 +8,7 @@ import pytest
 
 from domain.errors import (
     AlreadyExists,
+    InvalidInput,
     InvalidTerms,
     RoleRequired,
     WeakPassword,
@@ -156,3 +157,70 @@ def test_changed_password_replaces_the_old_one(school):
     assert school.journal.authenticate("teacher", "brand-new-pass").id == school.teacher
     with pytest.raises(WrongPassword):
         school.journal.authenticate("teacher", "teacher-pass-1")
+
+
+def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, rejects):
+    j = school.journal
+    pupil = school.pupils[0]
+    guardian = j.register_guardian("Смирнова", "Ольга", "", "+7 900 000-00-00", "", school.admin).id
+    j.link_guardian(pupil, guardian, "мать", school.admin)
+    with rejects(InvalidInput):
+        j.create_account(
+            "parentx",
+            "Смирнова",
+            "Ольга",
+            "",
+            ["parent"],
+            "parent-pass-1",
+            school.admin,
+            person_id=pupil,
+        )
+    with rejects(InvalidInput):
+        j.create_account(
+            "pupilx",
+            "Смирнов",
+            "Артём",
+            "",
+            ["pupil"],
+            "pupil-pass-1",
+            school.admin,
+            person_id=guardian,
+        )
+    with rejects(InvalidInput):
+        j.create_account(
+            "teacherx",
+            "Учителев",
+            "Ян",
+            "",
+            ["teacher"],
+            "teacher-pass-1",
+            school.admin,
+            person_id=pupil,
+        )
+    account = j.create_account(
+        "parenty",
+        "Смирнова",
+        "Ольга",
+        "",
+        ["parent"],
+        "parent-pass-1",
+        school.admin,
+        person_id=guardian,
+    ).id
+    assert j.account(account).person_id == guardian
+    assert j.student(pupil).guardians == (guardian,)
+
+
+@pytest.mark.parametrize("login", ["", "иванов", "a b", "x" * 65, ".dot"])
+def test_login_must_be_latin_letters_digits_dot_underscore(school, rejects, login):
+    with rejects(InvalidInput):
+        school.journal.create_account(
+            login, "Иванов", "Иван", "", ["teacher"], "teacher-pass-1", school.admin
+        )
+
+
+def test_group_query_lists_members_on_a_date(school):
+    j = school.journal
+    j.withdraw(school.class_id, school.pupils[2], date(2025, 10, 1), "переезд", school.admin)
+    assert j.group(school.class_id, date(2025, 9, 30)).members == frozenset(school.pupils)
+    assert j.group(school.class_id, date(2025, 10, 1)).members == frozenset(school.pupils[:2])
