@@ -76,6 +76,9 @@ class JournalBase(Application[UUID]):
     ) -> None:
         self.policies = policies
         self._mapper_factory = mapper_factory
+        #: Called with the last notification id after each command's events are committed
+        #: (the composition root hooks the in-process view processor here on SQLite).
+        self.saved_listeners: list[Callable[[int], None]] = []
         super().__init__(env)
         bind = getattr(self.mapper, "bind_recorder", None)
         if bind is not None:
@@ -163,6 +166,9 @@ class JournalBase(Application[UUID]):
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311
                 continue
             position = recordings[-1].notification.id if recordings else 0
+            if position:
+                for listener in self.saved_listeners:
+                    listener(position)
             return Receipt(record_id, position)
         raise AssertionError("unreachable")  # pragma: no cover
 

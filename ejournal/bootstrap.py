@@ -19,6 +19,15 @@ from ejournal.keystore import KeyStore, PostgresKeyStore, SQLiteKeyStore
 from ejournal.mapper import EncryptingMapper
 from ejournal.policyfiles import load_policies
 from ejournal.settings import DatabaseURL, Settings
+from ejournal.viewdb import (
+    KeyringSealer,
+    PostgresViewDatabase,
+    SQLiteViewDatabase,
+    view_database,
+)
+from projections import registry
+from projections.processor import Processor
+from projections.service import Views
 
 
 @dataclass
@@ -29,10 +38,13 @@ class System:
     policies: Policies
     keyring: Keyring
     journal: Journal
+    views: Views
+    view_db: SQLiteViewDatabase | PostgresViewDatabase
 
     def close(self) -> None:
-        """Close the event store and keyring connections."""
+        """Close the event store, views and keyring connections."""
         self.journal.close()
+        self.view_db.close()
         self.keyring.store.close()
 
     def __enter__(self) -> System:
@@ -68,7 +80,14 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
             env=settings.database.eventsourcing_env(),
             mapper_factory=lambda transcoder: EncryptingMapper(transcoder, keyring),
         )
+        view_db = view_database(settings.database)
     except BaseException:
         store.close()
         raise
-    return System(settings, policies, keyring, journal)
+    sealer = KeyringSealer(keyring)
+    processor = Processor(registry.ALL, journal.recorder, journal.mapper, view_db, sealer)
+    processor.setup()
+    views = Views(processor, view_db, sealer, policies)
+    if settings.views_mode == "inline":
+        journal.saved_listeners.append(lambda _position: views.nudge())
+    return System(settings, policies, keyring, journal, views, view_db)

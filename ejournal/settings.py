@@ -111,6 +111,7 @@ class Settings:
     master_key_file: Path
     policies_dir: Path
     school: str
+    views_mode: str  # "inline": after each command, in-process; "worker": `ejournal worker`
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -119,17 +120,23 @@ class Settings:
         var_dir = Path(env.get("EJOURNAL_VAR_DIR") or "var")
         url = env.get("EJOURNAL_DATABASE_URL") or f"sqlite:///{var_dir / 'ejournal.sqlite'}"
         school = env.get("EJOURNAL_SCHOOL") or "demo"
+        database = DatabaseURL.parse(url)
+        default_mode = "inline" if database.backend == "sqlite" else "worker"
+        views_mode = env.get("EJOURNAL_VIEWS") or default_mode
+        if views_mode not in ("inline", "worker"):
+            raise SettingsError("EJOURNAL_VIEWS: 'inline' or 'worker'")
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", school):
             raise SettingsError("EJOURNAL_SCHOOL: lowercase letters, digits, '-' and '_'")
         return cls(
             var_dir=var_dir,
-            database=DatabaseURL.parse(url),
+            database=database,
             database_url=_redact(url),
             master_key_file=Path(
                 env.get("EJOURNAL_MASTER_KEY_FILE") or var_dir / "keys" / "master.key"
             ),
             policies_dir=Path(env.get("EJOURNAL_POLICIES_DIR") or "policies"),
             school=school,
+            views_mode=views_mode,
         )
 
     def with_database(self, url: str) -> Settings:

@@ -1,0 +1,236 @@
+"""The one catch-up mechanism for every view, on both backends.
+
+Reads the notification log from the lowest tracking position in batches, decodes each event
+once, lets every view that has not yet seen it apply it, and writes the view rows together
+with the new tracking positions in one transaction: exactly once, and a crash replays the
+batch. ``rebuild`` builds views in memory from the whole log and swaps them in, in one
+transaction; ``as_of`` builds them in memory from the events up to a moment.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
+
+from projections.sqlstore import Cursor, Database, SQLStore
+from projections.store import MemoryStore
+from projections.view import Applied, Sealer, View, when
+
+TRACKING = "ejournal_view_tracking"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    """Where a view stands: its position in the log and how far behind the log's end."""
+
+    name: str
+    title: str
+    position: int
+    lag: int
+
+
+class Processor:
+    """Keeps a set of views up to date with the event log."""
+
+    def __init__(
+        self,
+        views: Sequence[View],
+        recorder: ApplicationRecorder,
+        mapper: Mapper[Any],
+        db: Database,
+        sealer: Sealer,
+        batch_size: int = 2000,
+    ) -> None:
+        self.views = list(views)
+        self.recorder = recorder
+        self.mapper = mapper
+        self.db = db
+        self.sealer = sealer
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._dirty = threading.Event()
+
+    def view(self, name: str) -> View:
+        """The view called ``name``; ``KeyError`` naming the known views."""
+        for view in self.views:
+            if view.name == name:
+                return view
+        known = ", ".join(v.name for v in self.views)
+        raise KeyError(f"unknown view {name!r} (known: {known})")
+
+    # --- set-up and status -------------------------------------------------------------
+    def setup(self) -> None:
+        """Create the view tables and the tracking rows (idempotent)."""
+        big = "INTEGER" if self.db.dialect == "sqlite" else "BIGINT"
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {TRACKING} "
+                f"(view TEXT PRIMARY KEY, position {big} NOT NULL)"
+            )
+            for view in self.views:
+                for table in view.tables:
+                    for statement in table.ddl(self.db.dialect):
+                        cur.execute(statement)
+                cur.execute(
+                    f"INSERT INTO {TRACKING} (view, position) VALUES ({self.db.param}, 0) "
+                    "ON CONFLICT (view) DO NOTHING",
+                    (view.name,),
+                )
+
+    def positions(self, cur: Cursor | None = None, *, lock: bool = False) -> dict[str, int]:
+        """Tracking position of every view (locked for update when ``lock``)."""
+        if cur is None:
+            with self.db.read() as read:
+                return self.positions(read)
+        suffix = " FOR UPDATE" if lock and self.db.dialect == "postgres" else ""
+        cur.execute(f"SELECT view, position FROM {TRACKING}{suffix}")
+        found = {name: int(position) for name, position in cur.fetchall()}
+        return {v.name: found.get(v.name, 0) for v in self.views}
+
+    def status(self) -> list[ViewStatus]:
+        """Position and lag of every view."""
+        head = self.recorder.max_notification_id() or 0
+        positions = self.positions()
+        return [
+            ViewStatus(v.name, v.title, positions[v.name], head - positions[v.name])
+            for v in self.views
+        ]
+
+    # --- incremental -------------------------------------------------------------------
+    def catch_up(self) -> int:
+        """Apply every event not yet seen by some view; return how many were read."""
+        total = 0
+        with self._lock:
+            while True:
+                done = self._one_batch()
+                if not done:
+                    return total
+                total += done
+
+    def nudge(self) -> None:
+        """Catch up after a command, without making concurrent commands queue for it.
+
+        The first caller catches up; a caller that finds it busy only marks new work, and
+        the busy one loops until nothing is marked — so every committed event is processed,
+        once, by one thread at a time. Callers that must see their own write use
+        ``wait_for(position)``.
+        """
+        self._dirty.set()
+        while self._dirty.is_set() and self._lock.acquire(blocking=False):
+            try:
+                while self._dirty.is_set():
+                    self._dirty.clear()
+                    while self._one_batch():
+                        pass
+            finally:
+                self._lock.release()
+
+    def _one_batch(self) -> int:
+        # Read and decode outside the write transaction: on SQLite, holding the write lock
+        # while waiting for the event store's connection pool could deadlock with a writer.
+        start = min(self.positions().values(), default=0) + 1
+        notes = self.recorder.select_notifications(start=start, limit=self.batch_size)
+        if not notes:
+            return 0
+        events = [self.mapper.to_domain_event(n) for n in notes]
+        with self.db.transaction() as cur:
+            positions = self.positions(cur, lock=True)
+            store = SQLStore(self.db, cur)
+            advanced = {}
+            for view in self.views:
+                seen = positions[view.name]
+                if seen < notes[0].id - 1:
+                    continue  # moved back meanwhile (a rebuild): the next batch starts lower
+                for note, event in zip(notes, events, strict=True):
+                    if note.id > seen:
+                        view.apply(store, event, Applied(note.id, self.sealer))
+                advanced[view.name] = max(seen, notes[-1].id)
+            store.flush()
+            self._set_positions(cur, advanced)
+        return len(notes)
+
+    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+        """Wait until every view has reached ``position`` (read-your-writes)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            if min(self.positions().values(), default=0) >= position:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def _set_positions(self, cur: Cursor, positions: dict[str, int]) -> None:
+        p = self.db.param
+        cur.executemany(
+            f"UPDATE {TRACKING} SET position = {p} WHERE view = {p}",
+            [(pos, name) for name, pos in positions.items()],
+        )
+
+    # --- rebuild and as-of ---------------------------------------------------------------
+    def notifications(self, stop: int | None = None) -> Iterator[list[Notification]]:
+        """The whole log (up to ``stop``) in batches."""
+        start = 1
+        while True:
+            notes = self.recorder.select_notifications(
+                start=start, limit=self.batch_size * 5, stop=stop
+            )
+            if not notes:
+                return
+            yield list(notes)
+            start = notes[-1].id + 1
+
+    def build_in_memory(
+        self,
+        views: Sequence[View],
+        *,
+        until: datetime | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[MemoryStore, int]:
+        """Build ``views`` from the log (events stamped at or before ``until``)."""
+        memory = MemoryStore()
+        head = self.recorder.max_notification_id() or 0
+        last = 0
+        for notes in self.notifications(stop=head):
+            for note in notes:
+                event = self.mapper.to_domain_event(note)
+                if until is not None and _after(event, until):
+                    continue
+                applied = Applied(note.id, self.sealer)
+                for view in views:
+                    view.apply(memory, event, applied)
+            last = notes[-1].id
+            if progress is not None:
+                progress(last, head)
+        return memory, last
+
+    def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
+        """Drop and rebuild views (all, or ``names``); return the position reached."""
+        views = [self.view(n) for n in names] if names else self.views
+        memory, last = self.build_in_memory(views, progress=progress)
+        with self._lock, self.db.transaction() as cur:
+            self.positions(cur, lock=True)
+            for view in views:
+                for table in view.tables:
+                    cur.execute(f"DELETE FROM {table.name}")
+                    rows = memory.rows(table).values()
+                    self.db.bulk_load(
+                        cur, table, ([row[c] for c in table.column_names] for row in rows)
+                    )
+            self._set_positions(cur, {v.name: last for v in views})
+        return last
+
+
+def _after(event: object, until: datetime) -> bool:
+    try:
+        return when(event) > until
+    except AttributeError:
+        return False

@@ -1,0 +1,20 @@
+"""Every view, in processing order. A view's module defines its tables, handlers and
+queries; this list is the one place that names them all."""
+
+from __future__ import annotations
+
+from projections.view import View
+from projections.views import catalog, grid
+
+ALL: tuple[View, ...] = (
+    catalog.VIEW,
+    grid.VIEW,
+)
+
+
+def by_name(name: str) -> View:
+    """The view called ``name``; ``KeyError`` naming the known views."""
+    for view in ALL:
+        if view.name == name:
+            return view
+    raise KeyError(f"unknown view {name!r} (known: {', '.join(v.name for v in ALL)})")

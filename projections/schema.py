@@ -1,0 +1,46 @@
+"""Table definitions of the views: plain data, turned into DDL for each backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TYPES = {
+    "text": ("TEXT", "TEXT"),
+    "int": ("INTEGER", "BIGINT"),
+    "real": ("REAL", "DOUBLE PRECISION"),
+    "blob": ("BLOB", "BYTEA"),
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A view table: ``columns`` as (name, type) pairs, ``key`` the primary key columns,
+    ``indexes`` extra indexes (each a tuple of columns)."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Column names in order."""
+        return tuple(name for name, _ in self.columns)
+
+    def key_of(self, row: dict[str, object]) -> tuple[object, ...]:
+        """The primary key of ``row``."""
+        return tuple(row[k] for k in self.key)
+
+    def ddl(self, dialect: str) -> list[str]:
+        """CREATE statements for ``dialect`` (``sqlite`` or ``postgres``)."""
+        index = 0 if dialect == "sqlite" else 1
+        cols = ", ".join(f"{name} {TYPES[kind][index]}" for name, kind in self.columns)
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self.name} ({cols}, PRIMARY KEY ({', '.join(self.key)}))"
+        ]
+        for columns in self.indexes:
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS ix_{self.name}_{'_'.join(columns)} "
+                f"ON {self.name} ({', '.join(columns)})"
+            )
+        return statements

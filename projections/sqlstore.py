@@ -1,0 +1,171 @@
+"""Views in SQL (SQLite or PostgreSQL) through a small database interface.
+
+Writes are buffered during a batch and flushed in groups: consecutive operations with the
+same statement go to ``executemany`` (pipelined by psycopg), so a batch of thousands of
+events costs a handful of round trips. The connection itself is provided by the composition
+root (``ejournal``); this module only speaks SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from projections.schema import Table
+from projections.store import Row, plain
+
+
+class Cursor(Protocol):
+    """The DB-API cursor methods the views need."""
+
+    def execute(self, query: str, params: Sequence[Any] = ...) -> Any: ...
+    def executemany(self, query: str, params: Iterable[Sequence[Any]]) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def fetchone(self) -> Any: ...
+
+
+class Database(Protocol):
+    """A view database: its dialect, transactions, and bulk loading."""
+
+    dialect: str  # "sqlite" | "postgres"
+    param: str  # "?" | "%s"
+
+    def transaction(self) -> AbstractContextManager[Cursor]:
+        """A write transaction (serialised against other writers of the views)."""
+        ...
+
+    def read(self) -> AbstractContextManager[Cursor]:
+        """A read-only snapshot."""
+        ...
+
+    def bulk_load(self, cursor: Cursor, table: Table, rows: Iterable[Sequence[Any]]) -> None:
+        """Append many rows fast (COPY on PostgreSQL)."""
+        ...
+
+
+class SQLStore:
+    """``ViewStore`` over one open transaction."""
+
+    def __init__(self, db: Database, cursor: Cursor) -> None:
+        self.db = db
+        self.cursor = cursor
+        self._pending: list[tuple[str, tuple[Any, ...]]] = []
+
+    # --- writes ------------------------------------------------------------------------
+    def upsert(self, table: Table, row: Row) -> None:
+        names = table.column_names
+        p = self.db.param
+        rest = [n for n in names if n not in table.key]
+        conflict = (
+            f"DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in rest)}"
+            if rest
+            else "DO NOTHING"
+        )
+        query = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([p] * len(names))}) "
+            f"ON CONFLICT ({', '.join(table.key)}) {conflict}"
+        )
+        self._pending.append((query, tuple(plain(row.get(n)) for n in names)))
+
+    def update(self, table: Table, key: Sequence[Any], changes: Row) -> None:
+        p = self.db.param
+        sets = ", ".join(f"{n} = {p}" for n in changes)
+        where = " AND ".join(f"{k} = {p}" for k in table.key)
+        params = tuple(plain(v) for v in changes.values()) + tuple(plain(k) for k in key)
+        self._pending.append((f"UPDATE {table.name} SET {sets} WHERE {where}", params))
+
+    def delete(self, table: Table, key: Sequence[Any]) -> None:
+        where = " AND ".join(f"{k} = {self.db.param}" for k in table.key)
+        params = tuple(plain(k) for k in key)
+        self._pending.append((f"DELETE FROM {table.name} WHERE {where}", params))
+
+    def flush(self) -> None:
+        """Send the buffered writes, grouping runs of the same statement."""
+        for query, group in _runs(self._pending):
+            if len(group) == 1:
+                self.cursor.execute(query, group[0])
+            else:
+                self.cursor.executemany(query, group)
+        self._pending.clear()
+
+    # --- reads -------------------------------------------------------------------------
+    def get(self, table: Table, key: Sequence[Any]) -> Row | None:
+        self.flush()
+        return get(self.db, self.cursor, table, key)
+
+    def select(
+        self,
+        table: Table,
+        where: Mapping[str, Any] | None = None,
+        within: tuple[str, Iterable[Any]] | None = None,
+    ) -> list[Row]:
+        self.flush()
+        return select(self.db, self.cursor, table, where, within)
+
+
+def get(db: Database, cursor: Cursor, table: Table, key: Sequence[Any]) -> Row | None:
+    """The row of ``table`` with primary key ``key``, or None."""
+    rows = select(db, cursor, table, dict(zip(table.key, key, strict=True)))
+    return rows[0] if rows else None
+
+
+class SQLReader:
+    """Read-only ``select``/``get`` over an open read cursor (for queries)."""
+
+    def __init__(self, db: Database, cursor: Cursor) -> None:
+        self.db, self.cursor = db, cursor
+
+    def get(self, table: Table, key: Sequence[Any]) -> Row | None:
+        return get(self.db, self.cursor, table, key)
+
+    def select(
+        self,
+        table: Table,
+        where: Mapping[str, Any] | None = None,
+        within: tuple[str, Iterable[Any]] | None = None,
+    ) -> list[Row]:
+        return select(self.db, self.cursor, table, where, within)
+
+
+def select(
+    db: Database,
+    cursor: Cursor,
+    table: Table,
+    where: Mapping[str, Any] | None = None,
+    within: tuple[str, Iterable[Any]] | None = None,
+) -> list[Row]:
+    """Rows of ``table`` matching ``where`` (and ``within``), ordered by primary key."""
+    clauses, params = [], []
+    for name, value in (where or {}).items():
+        clauses.append(f"{name} = {db.param}")
+        params.append(plain(value))
+    if within is not None:
+        values = [plain(v) for v in within[1]]
+        if not values:
+            return []
+        clauses.append(f"{within[0]} IN ({', '.join([db.param] * len(values))})")
+        params += values
+    query = f"SELECT {', '.join(table.column_names)} FROM {table.name}"
+    if clauses:
+        query += " WHERE " + " AND ".join(clauses)
+    query += f" ORDER BY {', '.join(table.key)}"
+    cursor.execute(query, params)
+    names = table.column_names
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _runs(
+    pending: list[tuple[str, tuple[Any, ...]]],
+) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    current: str | None = None
+    group: list[tuple[Any, ...]] = []
+    for query, params in pending:
+        if query != current and group:
+            assert current is not None
+            yield current, group
+            group = []
+        current = query
+        group.append(params)
+    if group and current is not None:
+        yield current, group

@@ -1,0 +1,1 @@
+"""One module per view. ``ALL`` lists them in the order they are processed."""

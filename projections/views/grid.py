@@ -1,0 +1,350 @@
+"""The course-journal grid: lessons (topic, homework), marks with kind, weight and a
+corrected flag, attendance codes, the correction-request queue, and weighted averages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.policies import GradingPolicy
+from projections.schema import Table
+from projections.store import Reader, ViewStore
+from projections.view import Applied, View, when
+from projections.views import catalog
+
+LESSONS = Table(
+    "v_lessons",
+    (
+        ("lesson_id", "text"),
+        ("course_journal_id", "text"),
+        ("day", "text"),
+        ("period", "int"),
+        ("kind", "text"),
+        ("topic", "text"),
+        ("homework", "text"),
+        ("held_at", "text"),
+        ("held_by", "text"),
+        ("changed_at", "text"),
+    ),
+    ("lesson_id",),
+    (("course_journal_id", "day"),),
+)
+MARKS = Table(
+    "v_marks",
+    (
+        ("mark_id", "text"),
+        ("lesson_id", "text"),
+        ("student_id", "text"),
+        ("value", "text"),
+        ("kind", "text"),
+        ("author", "text"),
+        ("recorded_at", "text"),
+        ("entered_by", "text"),
+        ("supersedes", "text"),
+        ("superseded_by", "text"),
+        ("cancelled", "int"),
+        ("reason", "text"),
+        ("approver", "text"),
+        ("changed_at", "text"),
+    ),
+    ("mark_id",),
+    (("lesson_id",), ("student_id",)),
+)
+ATTENDANCE = Table(
+    "v_attendance",
+    (
+        ("lesson_id", "text"),
+        ("student_id", "text"),
+        ("code", "text"),
+        ("marked_at", "text"),
+        ("marked_by", "text"),
+        ("corrected", "int"),
+        ("reason", "text"),
+    ),
+    ("lesson_id", "student_id"),
+    (("student_id",),),
+)
+REQUESTS = Table(
+    "v_correction_requests",
+    (
+        ("request_id", "text"),
+        ("lesson_id", "text"),
+        ("mark_id", "text"),
+        ("value", "text"),
+        ("kind", "text"),
+        ("reason", "text"),
+        ("requested_by", "text"),
+        ("requested_at", "text"),
+        ("state", "text"),
+        ("decided_by", "text"),
+        ("decided_at", "text"),
+        ("decision_reason", "text"),
+    ),
+    ("request_id",),
+    (("state",), ("lesson_id",)),
+)
+
+
+def _held(store: ViewStore, e: Any, _: Applied) -> None:
+    store.upsert(
+        LESSONS,
+        {
+            "lesson_id": e.originator_id,
+            "course_journal_id": e.course_journal_id,
+            "day": e.day,
+            "period": e.period,
+            "kind": e.kind,
+            "topic": e.topic,
+            "homework": e.homework,
+            "held_at": when(e),
+            "held_by": e.actor,
+            "changed_at": when(e),
+        },
+    )
+
+
+def _topic(store: ViewStore, e: Any, _: Applied) -> None:
+    store.update(
+        LESSONS,
+        (e.originator_id,),
+        {"topic": e.topic, "homework": e.homework, "changed_at": when(e)},
+    )
+
+
+def _mark(store: ViewStore, e: Any, _: Applied) -> None:
+    store.upsert(
+        MARKS,
+        {
+            "mark_id": e.mark_id,
+            "lesson_id": e.originator_id,
+            "student_id": e.student_id,
+            "value": e.value,
+            "kind": e.kind,
+            "author": e.actor,
+            "recorded_at": when(e),
+            "entered_by": e.actor,
+            "cancelled": 0,
+            "reason": "",
+            "changed_at": when(e),
+        },
+    )
+
+
+def _corrected(store: ViewStore, e: Any, _: Applied) -> None:
+    old = store.get(MARKS, (str(e.supersedes),))
+    if old is None:  # the original is destroyed or unknown: nothing to supersede
+        return
+    store.update(MARKS, (e.supersedes,), {"superseded_by": e.mark_id, "changed_at": when(e)})
+    store.upsert(
+        MARKS,
+        {
+            "mark_id": e.mark_id,
+            "lesson_id": e.originator_id,
+            "student_id": old["student_id"],
+            "value": e.value,
+            "kind": e.kind,
+            "author": old["author"],
+            "recorded_at": when(e),
+            "entered_by": e.actor,
+            "supersedes": e.supersedes,
+            "cancelled": 0,
+            "reason": e.reason,
+            "approver": e.approver,
+            "changed_at": when(e),
+        },
+    )
+
+
+def _cancelled(store: ViewStore, e: Any, _: Applied) -> None:
+    store.update(
+        MARKS,
+        (e.mark_id,),
+        {"cancelled": 1, "reason": e.reason, "approver": e.approver, "changed_at": when(e)},
+    )
+
+
+def _attendance(corrected: int) -> Any:
+    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+        key = (e.originator_id, e.student_id)
+        if not e.code and not corrected:
+            store.delete(ATTENDANCE, key)
+            return
+        store.upsert(
+            ATTENDANCE,
+            {
+                "lesson_id": e.originator_id,
+                "student_id": e.student_id,
+                "code": e.code,
+                "marked_at": when(e),
+                "marked_by": e.actor,
+                "corrected": corrected,
+                "reason": getattr(e, "reason", ""),
+            },
+        )
+
+    return handle
+
+
+def _requested(store: ViewStore, e: Any, _: Applied) -> None:
+    store.upsert(
+        REQUESTS,
+        {
+            "request_id": e.request_id,
+            "lesson_id": e.originator_id,
+            "mark_id": e.mark_id,
+            "value": e.value,
+            "kind": e.kind,
+            "reason": e.reason,
+            "requested_by": e.actor,
+            "requested_at": when(e),
+            "state": "pending",
+        },
+    )
+
+
+def _decided(state: str) -> Any:
+    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+        store.update(
+            REQUESTS,
+            (e.request_id,),
+            {
+                "state": state,
+                "decided_by": e.actor,
+                "decided_at": when(e),
+                "decision_reason": getattr(e, "reason", ""),
+            },
+        )
+
+    return handle
+
+
+VIEW = View(
+    name="grid",
+    title="Страницы журнала: уроки, отметки, посещаемость, запросы на исправление",
+    tables=(LESSONS, MARKS, ATTENDANCE, REQUESTS),
+    handlers={
+        "Lesson.Held": _held,
+        "Lesson.TopicChanged": _topic,
+        "Lesson.MarkRecorded": _mark,
+        "Lesson.MarkCorrected": _corrected,
+        "Lesson.MarkCancelled": _cancelled,
+        "Lesson.AttendanceMarked": _attendance(0),
+        "Lesson.AttendanceCorrected": _attendance(1),
+        "Lesson.CorrectionRequested": _requested,
+        "Lesson.CorrectionApproved": _decided("approved"),
+        "Lesson.CorrectionRejected": _decided("rejected"),
+    },
+)
+
+
+# --- queries -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cell:
+    """One mark in a grid cell."""
+
+    mark_id: str
+    value: str
+    kind: str
+    weight: int
+    corrected: bool
+
+
+@dataclass(frozen=True)
+class GridLesson:
+    """A column of the grid."""
+
+    lesson_id: str
+    day: str
+    period: int
+    topic: str
+    homework: str
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A course journal's page for a term: pupils × lessons."""
+
+    course_journal_id: str
+    subject: str
+    scale: str
+    term: int
+    lessons: tuple[GridLesson, ...]
+    pupils: tuple[str, ...]
+    marks: dict[tuple[str, str], tuple[Cell, ...]] = field(hash=False)
+    attendance: dict[tuple[str, str], str] = field(hash=False)
+    averages: dict[str, float | None] = field(hash=False)
+
+
+def weighted_average(cells: list[Cell], grading: GradingPolicy, scale: str) -> float | None:
+    """Σ value·weight / Σ weight over the current marks of a numeric scale, to 2 places."""
+    if not grading.scale(scale).numeric:
+        return None
+    total = weights = 0
+    for cell in cells:
+        if cell.value.isdigit():
+            total += int(cell.value) * cell.weight
+            weights += cell.weight
+    return round(total / weights, 2) if weights else None
+
+
+def current_marks(reader: Reader, lesson_ids: list[str]) -> list[dict[str, Any]]:
+    """Marks of these lessons that stand (neither superseded nor cancelled)."""
+    rows = reader.select(MARKS, within=("lesson_id", lesson_ids))
+    return [r for r in rows if r["superseded_by"] is None and not r["cancelled"]]
+
+
+def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: int) -> Grid:
+    """The grid of a course journal for a term (pupils who belonged during the term)."""
+    course = reader.get(catalog.COURSES, (course_journal_id,))
+    if course is None:
+        raise LookupError(f"no course journal {course_journal_id}")
+    period = reader.get(catalog.TERMS, (course["year_id"], term))
+    if period is None:
+        raise LookupError(f"no term {term}")
+    first, last = period["starts"], period["ends"]
+    lessons = sorted(
+        (
+            r
+            for r in reader.select(LESSONS, {"course_journal_id": course_journal_id})
+            if first <= r["day"] <= last
+        ),
+        key=lambda r: (r["day"], r["period"]),
+    )
+    ids = [r["lesson_id"] for r in lessons]
+    days = {r["lesson_id"]: r["day"] for r in lessons}
+    membership = catalog.Membership(reader, course["group_id"])
+    pupils = membership.between(first, last)
+    marks: dict[tuple[str, str], list[Cell]] = {}
+    for r in current_marks(reader, ids):
+        weight = grading.kinds[r["kind"]].weight if r["kind"] in grading.kinds else 1
+        marks.setdefault((r["student_id"], r["lesson_id"]), []).append(
+            Cell(r["mark_id"], r["value"], r["kind"], weight, r["supersedes"] is not None)
+        )
+    attendance = {
+        (r["student_id"], r["lesson_id"]): r["code"]
+        for r in reader.select(ATTENDANCE, within=("lesson_id", ids))
+    }
+    # A pupil withdrawn mid-term keeps the lessons they attended only.
+    marks = {k: v for k, v in marks.items() if membership.on(k[0], days[k[1]])}
+    averages = {
+        p: weighted_average(
+            [c for (s, _), cells in marks.items() if s == p for c in cells],
+            grading,
+            course["scale"],
+        )
+        for p in pupils
+    }
+    return Grid(
+        course_journal_id,
+        course["subject"],
+        course["scale"],
+        term,
+        tuple(
+            GridLesson(r["lesson_id"], r["day"], r["period"], r["topic"], r["homework"])
+            for r in lessons
+        ),
+        tuple(pupils),
+        {k: tuple(v) for k, v in marks.items()},
+        attendance,
+        averages,
+    )
