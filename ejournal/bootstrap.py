@@ -85,7 +85,14 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
         store.close()
         raise
     sealer = KeyringSealer(keyring)
-    processor = Processor(registry.ALL, journal.recorder, journal.mapper, view_db, sealer)
+    processor = Processor(
+        registry.ALL,
+        journal.recorder,
+        journal.mapper,
+        view_db,
+        sealer,
+        batch_size=settings.view_batch_size,
+    )
     processor.setup()
     views = Views(processor, view_db, sealer, policies)
     if settings.views_mode == "inline":

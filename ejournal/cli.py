@@ -126,7 +126,14 @@ def demo(reset: bool, if_empty: bool, year: str, seed: int) -> None:
                 bar.label = f"{stage:<28}"
                 bar.update(int(100 * done / max(total, 1)) - bar.pos)
 
-            school = seed_demo(system.journal, year=year, seed=seed, progress=progress)
+            # Seed first, then build the views once: faster than after every command.
+            listeners = list(system.journal.saved_listeners)
+            system.journal.saved_listeners.clear()
+            try:
+                school = seed_demo(system.journal, year=year, seed=seed, progress=progress)
+            finally:
+                system.journal.saved_listeners[:] = listeners
+        system.views.rebuild()
         elapsed = time.perf_counter() - started
     logins = [
         {"role": role, "login": login, "password": password}
@@ -233,6 +240,66 @@ def serve(host: str, port: int, threads: int) -> None:
         waitress.serve(app, host=host, port=port, threads=threads, ident="ejournal")
     finally:
         system.close()
+
+
+# --- views -------------------------------------------------------------------------------
+@main.group()
+def views() -> None:
+    """Views (read models) built from the event log: rebuild and status."""
+
+
+@views.command("rebuild")
+@click.option("--view", "names", multiple=True, help="Rebuild only this view (repeatable).")
+def views_rebuild(names: tuple[str, ...]) -> None:
+    """Drop and rebuild views from the whole event log, then print their row counts."""
+    with _system() as system:
+        try:
+            selected = [system.views.processor.view(n).name for n in names] or None
+        except KeyError as error:
+            raise click.BadParameter(str(error.args[0]), param_hint="--view") from None
+        head = system.journal.recorder.max_notification_id() or 0
+        started = time.perf_counter()
+        with click.progressbar(length=max(head, 1), label="Перестроение представлений") as bar:
+            position = system.views.rebuild(
+                selected, progress=lambda done, _total: bar.update(done - bar.pos)
+            )
+        elapsed = time.perf_counter() - started
+        click.echo(
+            f"rebuilt to event {position} in {elapsed:.1f} s "
+            f"({position / max(elapsed, 1e-9):,.0f} events/s)"
+        )
+        for table, count in system.views.counts(selected).items():
+            click.echo(f"  {table:<28} {count:>9} rows")
+
+
+@views.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def views_status(as_json: bool) -> None:
+    """Print the position and lag of every view."""
+    with _system() as system:
+        rows = system.views.status()
+    if as_json:
+        click.echo(json.dumps([vars(r) for r in rows], ensure_ascii=False, indent=1))
+        return
+    for r in rows:
+        click.echo(f"{r.name:<14} position {r.position:>9}  lag {r.lag:>7}  {r.title}")
+
+
+@main.command()
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between polls.")
+def worker(poll: float) -> None:
+    """Keep the views up to date continuously (PostgreSQL: woken by LISTEN/NOTIFY)."""
+    import signal
+    import threading
+
+    from ejournal.worker import run_worker
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with _system() as system:
+        click.echo(f"worker: keeping views of {system.settings.database_url} up to date")
+        run_worker(system, stop, poll)
 
 
 @main.command()

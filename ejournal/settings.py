@@ -112,6 +112,7 @@ class Settings:
     policies_dir: Path
     school: str
     views_mode: str  # "inline": after each command, in-process; "worker": `ejournal worker`
+    view_batch_size: int = 2000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +126,9 @@ class Settings:
         views_mode = env.get("EJOURNAL_VIEWS") or default_mode
         if views_mode not in ("inline", "worker"):
             raise SettingsError("EJOURNAL_VIEWS: 'inline' or 'worker'")
+        batch = env.get("EJOURNAL_VIEW_BATCH_SIZE") or "2000"
+        if not batch.isdigit() or not 1 <= int(batch) <= 100_000:
+            raise SettingsError("EJOURNAL_VIEW_BATCH_SIZE: a whole number from 1 to 100000")
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", school):
             raise SettingsError("EJOURNAL_SCHOOL: lowercase letters, digits, '-' and '_'")
         return cls(
@@ -137,6 +141,7 @@ class Settings:
             policies_dir=Path(env.get("EJOURNAL_POLICIES_DIR") or "policies"),
             school=school,
             views_mode=views_mode,
+            view_batch_size=int(batch),
         )
 
     def with_database(self, url: str) -> Settings:

@@ -48,6 +48,17 @@ class Views:
         """Position and lag of every view."""
         return self.processor.status()
 
+    def counts(self, names: list[str] | None = None) -> dict[str, int]:
+        """Row count of every table of the views (all, or ``names``)."""
+        views = [self.processor.view(n) for n in names] if names else self.processor.views
+        with self.db.read() as cursor:
+            found = {}
+            for view in views:
+                for table in view.tables:
+                    cursor.execute(f"SELECT COUNT(*) FROM {table.name}")  # noqa: S608
+                    found[table.name] = int(cursor.fetchone()[0])
+        return found
+
     # --- reading ---------------------------------------------------------------------------
     @contextmanager
     def reader(self, as_of: datetime | None = None) -> Iterator[Reader]:

@@ -43,3 +43,25 @@ def memory_views(
     """Every registered view, built in memory from the journal's events (up to ``until``)."""
     store, _ = processor(journal, sealer).build_in_memory(registry.ALL, until=until)
     return store
+
+
+def snapshot(reader: Any, sealer: Any, views: Any = None) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every view table, comparable across stores: sealed values are opened
+    (their ciphertexts differ by nonce), ``None`` and ints normalised."""
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    for view in views or registry.ALL:
+        for table in view.tables:
+            blobs = {name for name, kind in table.columns if kind == "blob"}
+            rows = []
+            for row in reader.select(table):
+                context = str(row[table.key[0]]).encode()
+                rows.append(
+                    tuple(
+                        sealer.open(bytes(row[c]), context)
+                        if c in blobs and row[c] is not None
+                        else row[c]
+                        for c in table.column_names
+                    )
+                )
+            tables[table.name] = sorted(rows, key=repr)
+    return tables

@@ -1,0 +1,46 @@
+"""``ejournal worker``: keeps the views up to date continuously.
+
+On PostgreSQL it sleeps on LISTEN for the event store's NOTIFY (sent by every insert) and
+polls as a fallback; on SQLite it polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import psycopg
+
+from ejournal.bootstrap import System
+
+log = logging.getLogger(__name__)
+CHANNEL = "ejournal_events"
+
+
+def run_worker(system: System, stop: threading.Event, poll: float = 1.0) -> None:
+    """Catch up, then wait for a notification (or ``poll`` seconds); until ``stop``."""
+    db = system.settings.database
+    conn: psycopg.Connection[object] | None = None
+    try:
+        while not stop.is_set():
+            try:
+                if conn is None and db.backend == "postgres":
+                    conn = psycopg.connect(db.conninfo(), autocommit=True)
+                    conn.execute(f"LISTEN {CHANNEL}")
+                processed = system.views.catch_up()
+                if processed:
+                    log.info("views caught up: %d events", processed)
+                if conn is not None:
+                    for _ in conn.notifies(timeout=poll, stop_after=1):
+                        pass
+                else:
+                    stop.wait(poll)
+            except psycopg.OperationalError as error:
+                log.warning("database unavailable (%s); retrying", type(error).__name__)
+                if conn is not None:
+                    conn.close()
+                conn = None
+                stop.wait(poll)
+    finally:
+        if conn is not None:
+            conn.close()

@@ -1,0 +1,169 @@
+"""Term and year marks («четвертные и годовые отметки») as they stand, with a corrected
+flag, the reason and approver of the last correction, and who set them when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from projections.schema import Table
+from projections.store import Reader, Row, ViewStore
+from projections.view import Applied, View, when
+
+#: Which course journal and term (or which class and year) a grades record belongs to:
+#: mark events name only their record, so the handlers look it up here.
+SHEETS = Table(
+    "v_final_sheets",
+    (
+        ("grades_id", "text"),
+        ("course_journal_id", "text"),
+        ("term", "int"),
+        ("group_id", "text"),
+        ("year_id", "text"),
+    ),
+    ("grades_id",),
+)
+TERM_MARKS = Table(
+    "v_term_marks",
+    (
+        ("course_journal_id", "text"),
+        ("term", "int"),
+        ("student_id", "text"),
+        ("value", "text"),
+        ("corrected", "int"),
+        ("reason", "text"),
+        ("set_by", "text"),
+        ("set_at", "text"),
+        ("approver", "text"),
+    ),
+    ("course_journal_id", "term", "student_id"),
+    (("student_id",),),
+)
+YEAR_MARKS = Table(
+    "v_year_marks",
+    (
+        ("group_id", "text"),
+        ("course_journal_id", "text"),
+        ("student_id", "text"),
+        ("value", "text"),
+        ("corrected", "int"),
+        ("reason", "text"),
+        ("set_by", "text"),
+        ("set_at", "text"),
+        ("approver", "text"),
+    ),
+    ("group_id", "course_journal_id", "student_id"),
+    (("student_id",), ("course_journal_id",)),
+)
+
+
+def _term_opened(store: ViewStore, e: Any, _: Applied) -> None:
+    store.upsert(
+        SHEETS,
+        {"grades_id": e.originator_id, "course_journal_id": e.course_journal_id, "term": e.term},
+    )
+
+
+def _year_opened(store: ViewStore, e: Any, _: Applied) -> None:
+    store.upsert(
+        SHEETS, {"grades_id": e.originator_id, "group_id": e.group_id, "year_id": e.year_id}
+    )
+
+
+def _mark(e: Any, corrected: int) -> Row:
+    return {
+        "student_id": e.student_id,
+        "value": e.value,
+        "corrected": corrected,
+        "reason": getattr(e, "reason", ""),
+        "set_by": e.actor,
+        "set_at": when(e),
+        "approver": getattr(e, "approver", None),
+    }
+
+
+def _term_mark(corrected: int) -> Any:
+    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+        sheet = store.get(SHEETS, (e.originator_id,))
+        if sheet is None:  # the record's opening is destroyed or unknown
+            return
+        row = _mark(e, corrected)
+        row.update(course_journal_id=sheet["course_journal_id"], term=sheet["term"])
+        store.upsert(TERM_MARKS, row)
+
+    return handle
+
+
+def _year_mark(corrected: int) -> Any:
+    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+        sheet = store.get(SHEETS, (e.originator_id,))
+        if sheet is None:
+            return
+        row = _mark(e, corrected)
+        row.update(group_id=sheet["group_id"], course_journal_id=e.course_journal_id)
+        store.upsert(YEAR_MARKS, row)
+
+    return handle
+
+
+VIEW = View(
+    name="final_marks",
+    title="Четвертные и годовые отметки",
+    tables=(SHEETS, TERM_MARKS, YEAR_MARKS),
+    handlers={
+        "TermGrades.Opened": _term_opened,
+        "TermGrades.TermMarkSet": _term_mark(0),
+        "TermGrades.TermMarkCorrected": _term_mark(1),
+        "YearGrades.Opened": _year_opened,
+        "YearGrades.YearMarkSet": _year_mark(0),
+        "YearGrades.YearMarkCorrected": _year_mark(1),
+    },
+)
+
+
+# --- queries -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FinalMark:
+    """A term or year mark as it stands (``term`` is None for a year mark)."""
+
+    course_journal_id: str
+    student_id: str
+    term: int | None
+    value: str
+    corrected: bool
+    reason: str
+    set_by: str
+    set_at: str
+    approver: str | None
+
+
+def _final(row: Row, term: int | None) -> FinalMark:
+    return FinalMark(
+        row["course_journal_id"],
+        row["student_id"],
+        term,
+        row["value"],
+        bool(row["corrected"]),
+        row["reason"] or "",
+        row["set_by"],
+        row["set_at"],
+        row["approver"],
+    )
+
+
+def term_marks(reader: Reader, course_journal_id: str, term: int) -> dict[str, FinalMark]:
+    """Term marks of a course journal for a term, by pupil id."""
+    rows = reader.select(TERM_MARKS, {"course_journal_id": course_journal_id, "term": term})
+    return {r["student_id"]: _final(r, term) for r in rows}
+
+
+def term_marks_of_courses(reader: Reader, course_journal_ids: list[str]) -> list[FinalMark]:
+    """Term marks of several course journals, every term (for the summary sheet)."""
+    rows = reader.select(TERM_MARKS, within=("course_journal_id", course_journal_ids))
+    return [_final(r, r["term"]) for r in rows]
+
+
+def year_marks(reader: Reader, group_id: str) -> dict[tuple[str, str], FinalMark]:
+    """Year marks of a class in every subject, by (pupil id, course journal id)."""
+    rows = reader.select(YEAR_MARKS, {"group_id": group_id})
+    return {(r["student_id"], r["course_journal_id"]): _final(r, None) for r in rows}
