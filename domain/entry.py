@@ -29,7 +29,7 @@ class EntryCommands(JournalBase):
 
         def command() -> Sequence[Aggregate]:
             lesson = self.load(Lesson, lesson_id, errors.LessonNotFound)
-            journal = self.load(CourseJournal, lesson.course_journal_id)
+            journal = self.load(CourseJournal, lesson.course_journal_id, readonly=True)
             ctx = self.entry_context(journal, lesson.day, actor)
             result = decide(lesson, ctx)
             created[:] = [
@@ -165,7 +165,7 @@ class EntryCommands(JournalBase):
 
     # --- term and year marks -------------------------------------------------------------
     def _final_context(self, journal: CourseJournal, actor: UUID, term: int | None) -> EntryContext:
-        year = self.load(SchoolYear, journal.year_id)
+        year = self.load(SchoolYear, journal.year_id, readonly=True)
         if term is None:
             first, last, locked = year.starts, year.ends, year.closed
         else:
@@ -222,7 +222,7 @@ class EntryCommands(JournalBase):
 
         def command() -> Sequence[Aggregate]:
             journal = self.load(CourseJournal, course_journal_id)
-            year = self.load(SchoolYear, journal.year_id)
+            year = self.load(SchoolYear, journal.year_id, readonly=True)
             grades_id = ids.year_grades_id(journal.group_id, journal.year_id)
             ctx = self._final_context(journal, actor, None)
             grades = (

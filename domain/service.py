@@ -101,10 +101,16 @@ class JournalBase(Application[UUID]):
         cls: type[A],
         aggregate_id: UUID,
         missing: type[errors.NotFound] = errors.RecordNotFound,
+        *,
+        readonly: bool = False,
     ) -> A:
-        """Return the aggregate, or raise ``missing`` (a named not-found error)."""
+        """Return the aggregate, or raise ``missing`` (a named not-found error).
+
+        ``readonly`` loads (the facts a rule reads: course journal, year, account, group)
+        may share the repository cache's copy — fast-forwarded to the latest version, but
+        not deep-copied — so they must never be changed."""
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id, deepcopy_from_cache=not readonly)
         except AggregateNotFoundError:
             raise missing(record_id=str(aggregate_id)) from None
         if not isinstance(aggregate, cls):
@@ -119,7 +125,7 @@ class JournalBase(Application[UUID]):
         """The acting account with its roles; the system actor acts as administrator."""
         if account_id == SYSTEM_ACTOR:
             return Actor(SYSTEM_ACTOR, frozenset({"admin"}))
-        account = self.load(Account, account_id, errors.AccountNotFound)
+        account = self.load(Account, account_id, errors.AccountNotFound, readonly=True)
         if account.is_locked(clock.now()):
             raise errors.AccountLocked()
         return Actor(account.id, frozenset(account.roles))
@@ -134,12 +140,12 @@ class JournalBase(Application[UUID]):
     def group_of(self, journal: CourseJournal) -> ClassGroup | ActivityGroup:
         """The class or extracurricular group a course journal belongs to."""
         if journal.group_kind == "activity":
-            return self.load(ActivityGroup, journal.group_id)
-        return self.load(ClassGroup, journal.group_id)
+            return self.load(ActivityGroup, journal.group_id, readonly=True)
+        return self.load(ClassGroup, journal.group_id, readonly=True)
 
     def entry_context(self, journal: CourseJournal, day: date, account_id: UUID) -> EntryContext:
         """Everything the entry rules need for an entry dated ``day`` in ``journal``."""
-        year = self.load(SchoolYear, journal.year_id)
+        year = self.load(SchoolYear, journal.year_id, readonly=True)
         return EntryContext(
             actor=self.actor(account_id),
             policies=self.policies,
