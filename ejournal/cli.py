@@ -302,6 +302,72 @@ def worker(poll: float) -> None:
         run_worker(system, stop, poll)
 
 
+def _iso_date(value: str | None, hint: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("not a date (2026-03-14)", param_hint=hint) from None
+
+
+@main.command()
+@click.argument("view")
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    help='Moment, e.g. "2026-03-14T12:00" (school time unless an offset is given).',
+)
+@click.option("--course", help="Course journal id (grid, term-marks).")
+@click.option(
+    "--term", type=int, help="Term number (grid, class-journal, term-marks, completeness)."
+)
+@click.option(
+    "--group",
+    help="Class or group id (class-journal, year-marks, summary, attendance, completeness).",
+)
+@click.option("--student", help="Pupil id (diary).")
+@click.option("--record", help="Record id (history).")
+@click.option("--year", help="School year id (diary).")
+@click.option("--from", "first", help="First date (attendance, diary).")
+@click.option("--to", "last", help="Last date (attendance, diary).")
+@click.option("--json", "json_out", is_flag=True, help="Print JSON.")
+def replay(view: str, as_of: str, json_out: bool, **filters: Any) -> None:
+    """Print a view as it stood at a moment, rebuilt in memory from the events.
+
+    VIEW: grid, class-journal, term-marks, year-marks, summary, diary, attendance,
+    completeness or history; each needs its filters. Personal data is decrypted: an
+    operator tool for authorised use.
+    """
+    from domain.clock import SCHOOL_TZ
+    from ejournal.replay import REPLAYS, as_json, render
+
+    if view not in REPLAYS:
+        raise click.BadParameter(f"one of: {', '.join(REPLAYS)}", param_hint="VIEW")
+    try:
+        moment = datetime.fromisoformat(as_of)
+    except ValueError:
+        raise click.BadParameter(
+            "not a date and time (2026-03-14T12:00)", param_hint="--as-of"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SCHOOL_TZ)
+    filters["first"] = _iso_date(filters["first"], "--from")
+    filters["last"] = _iso_date(filters["last"], "--to")
+    missing = [n for n in REPLAYS[view].needs if filters.get(n) in (None, "")]
+    if view == "diary" and not filters.get("year") and not (filters["first"] and filters["last"]):
+        missing.append("year (or from and to)")
+    if missing:
+        raise click.UsageError(f"view {view} needs: {', '.join('--' + m for m in missing)}")
+    with _system() as system:
+        try:
+            result = REPLAYS[view].query(system.views, moment, filters)
+        except (LookupError, ValueError) as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(as_json(result) if json_out else render(system.views, result))
+
+
 @main.command()
 def info() -> None:
     """Print the effective settings (secrets redacted) and the store's size."""

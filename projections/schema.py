@@ -15,12 +15,19 @@ TYPES = {
 @dataclass(frozen=True)
 class Table:
     """A view table: ``columns`` as (name, type) pairs, ``key`` the primary key columns,
-    ``indexes`` extra indexes (each a tuple of columns)."""
+    ``indexes`` extra indexes (each a tuple of columns). Blob columns hold sealed values;
+    ``sealed_with`` names the columns whose values, joined by "/", were the sealing
+    context (the first key column when not given)."""
 
     name: str
     columns: tuple[tuple[str, str], ...]
     key: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
+    sealed_with: tuple[str, ...] = ()
+
+    def seal_context(self, row: dict[str, object]) -> bytes:
+        """The context a sealed value of ``row`` was sealed with."""
+        return "/".join(str(row[c]) for c in (self.sealed_with or self.key[:1])).encode()
 
     @property
     def column_names(self) -> tuple[str, ...]:

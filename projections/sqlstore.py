@@ -51,6 +51,9 @@ class SQLStore:
         self.db = db
         self.cursor = cursor
         self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        # Rows this transaction has written or read, by (table, key): point lookups by
+        # handlers are answered here without flushing the batch. None = known absent.
+        self._rows: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
 
     # --- writes ------------------------------------------------------------------------
     def upsert(self, table: Table, row: Row) -> None:
@@ -66,7 +69,10 @@ class SQLStore:
             f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([p] * len(names))}) "
             f"ON CONFLICT ({', '.join(table.key)}) {conflict}"
         )
-        self._pending.append((query, tuple(plain(row.get(n)) for n in names)))
+        values = tuple(plain(row.get(n)) for n in names)
+        self._pending.append((query, values))
+        full = dict(zip(names, values, strict=True))
+        self._rows[(table.name, table.key_of(full))] = full
 
     def update(self, table: Table, key: Sequence[Any], changes: Row) -> None:
         p = self.db.param
@@ -74,11 +80,17 @@ class SQLStore:
         where = " AND ".join(f"{k} = {p}" for k in table.key)
         params = tuple(plain(v) for v in changes.values()) + tuple(plain(k) for k in key)
         self._pending.append((f"UPDATE {table.name} SET {sets} WHERE {where}", params))
+        cache_key = (table.name, tuple(plain(k) for k in key))
+        if cache_key in self._rows:
+            cached = self._rows[cache_key]
+            if cached is not None:
+                cached.update({k: plain(v) for k, v in changes.items()})
 
     def delete(self, table: Table, key: Sequence[Any]) -> None:
         where = " AND ".join(f"{k} = {self.db.param}" for k in table.key)
         params = tuple(plain(k) for k in key)
         self._pending.append((f"DELETE FROM {table.name} WHERE {where}", params))
+        self._rows[(table.name, params)] = None
 
     def flush(self) -> None:
         """Send the buffered writes, grouping runs of the same statement."""
@@ -91,8 +103,12 @@ class SQLStore:
 
     # --- reads -------------------------------------------------------------------------
     def get(self, table: Table, key: Sequence[Any]) -> Row | None:
-        self.flush()
-        return get(self.db, self.cursor, table, key)
+        cache_key = (table.name, tuple(plain(k) for k in key))
+        if cache_key not in self._rows:
+            self.flush()
+            self._rows[cache_key] = get(self.db, self.cursor, table, key)
+        found = self._rows[cache_key]
+        return dict(found) if found is not None else None
 
     def select(
         self,

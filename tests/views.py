@@ -54,7 +54,7 @@ def snapshot(reader: Any, sealer: Any, views: Any = None) -> dict[str, list[tupl
             blobs = {name for name, kind in table.columns if kind == "blob"}
             rows = []
             for row in reader.select(table):
-                context = str(row[table.key[0]]).encode()
+                context = table.seal_context(row)
                 rows.append(
                     tuple(
                         sealer.open(bytes(row[c]), context)

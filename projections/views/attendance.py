@@ -71,9 +71,9 @@ def attendance_report(
         for pupil in pupils:
             lessons[pupil] += sum(membership.on(pupil, day) for day in held.values())
         for r in marked:
-            if r["code"] and r["student_id"] in codes:
-                if membership.on(r["student_id"], held[r["lesson_id"]]):
-                    codes[r["student_id"]].append(r["code"])
+            pupil = r["student_id"]
+            if r["code"] and pupil in codes and membership.on(pupil, held[r["lesson_id"]]):
+                codes[pupil].append(r["code"])
     lines = tuple(_line(policy, p, lessons[p], codes[p]) for p in pupils)
     total = _line(
         policy,

@@ -112,7 +112,8 @@ def diary(
     belonged to during the range; only lessons on days of membership count. News (empty
     when ``since`` is None): current marks recorded or corrected after ``since``, marks
     cancelled after it, attendance codes marked after it, and lessons whose topic or
-    homework was entered or changed after it (when they have homework).
+    homework was entered or changed after it (when they have homework). ``since`` must
+    be timezone-aware.
     """
     start, end = _range(reader, year_id, first, last)
     sid = str(student_id)
@@ -123,24 +124,39 @@ def diary(
         if year_id is None or c["year_id"] == str(year_id)
     ]
     lessons = _lessons(reader, courses, periods, start, end)
-    marks = [r for r in reader.select(grid.MARKS, {"student_id": sid}) if r["lesson_id"] in lessons]
-    codes = [
-        r
-        for r in reader.select(grid.ATTENDANCE, {"student_id": sid})
-        if r["lesson_id"] in lessons and r["code"]
-    ]
+    marks, codes = _entries(reader, sid, lessons)
     names = _group_names(reader, periods)
-    subjects = [_subject(c, names, lessons, marks, codes, grading) for c in courses]
+    standing = _standing(marks)
+    code = {r["lesson_id"]: r["code"] for r in codes}
+    subjects = [
+        _subject(c, names.get(c["group_id"], ""), lessons, standing, code, grading) for c in courses
+    ]
     subjects.sort(key=lambda s: (s.group_kind != "class", s.subject, s.group_name))
-    news = _news(lessons, courses, marks, codes, since) if since is not None else []
-    return Diary(
-        sid,
-        start,
-        end,
-        since.isoformat() if since is not None else None,
-        tuple(subjects),
-        tuple(news),
+    if since is None:
+        return Diary(sid, start, end, None, tuple(subjects), ())
+    news = _news(lessons, courses, marks, codes, since)
+    return Diary(sid, start, end, since.isoformat(), tuple(subjects), tuple(news))
+
+
+def _entries(
+    reader: Reader, student_id: str, lessons: dict[str, Row]
+) -> tuple[list[Row], list[Row]]:
+    """The pupil's marks (every state) and attendance codes at ``lessons``."""
+    marks = reader.select(grid.MARKS, {"student_id": student_id})
+    codes = reader.select(grid.ATTENDANCE, {"student_id": student_id})
+    return (
+        [r for r in marks if r["lesson_id"] in lessons],
+        [r for r in codes if r["lesson_id"] in lessons and r["code"]],
     )
+
+
+def _standing(marks: list[Row]) -> dict[str, list[Row]]:
+    """Standing marks by lesson, in the order they were recorded."""
+    found: dict[str, list[Row]] = {}
+    for r in sorted(marks, key=lambda r: str(r["recorded_at"])):
+        if _stands(r):
+            found.setdefault(r["lesson_id"], []).append(r)
+    return found
 
 
 def _range(
@@ -151,7 +167,10 @@ def _range(
         year = reader.get(catalog.YEARS, (str(year_id),))
         if year is None:
             raise LookupError(f"no school year {year_id}")
-        start, end = max(start or year["starts"], year["starts"]), min(end or year["ends"], year["ends"])
+        start, end = (
+            max(start or year["starts"], year["starts"]),
+            min(end or year["ends"], year["ends"]),
+        )
     if start is None or end is None:
         raise ValueError("diary needs a school year or both ends of a date range")
     return start, end
@@ -179,44 +198,53 @@ def _lessons(
     return {
         r["lesson_id"]: r
         for r in rows
-        if first <= r["day"] <= last and _member(periods[group_of[r["course_journal_id"]]], r["day"])
+        if first <= r["day"] <= last
+        and _member(periods[group_of[r["course_journal_id"]]], r["day"])
     }
 
 
 def _group_names(reader: Reader, group_ids: Iterable[str]) -> dict[str, str]:
-    return {r["group_id"]: r["name"] for r in reader.select(catalog.GROUPS, within=("group_id", group_ids))}
+    return {
+        r["group_id"]: r["name"]
+        for r in reader.select(catalog.GROUPS, within=("group_id", group_ids))
+    }
 
 
 def _subject(
     course: Row,
-    names: dict[str, str],
+    group_name: str,
     lessons: dict[str, Row],
-    marks: list[Row],
-    codes: list[Row],
+    standing: dict[str, list[Row]],
+    code: dict[str, str],
     grading: GradingPolicy,
 ) -> DiarySubject:
+    """One course journal's part of the diary; ``lessons`` are in (day, period) order,
+    ``standing`` holds the pupil's standing marks by lesson, ``code`` attendance codes."""
     cid = course["course_journal_id"]
     mine = [r for r in lessons.values() if r["course_journal_id"] == cid]
-    ids = {r["lesson_id"] for r in mine}
-    current = [r for r in marks if r["lesson_id"] in ids and _stands(r)]
-    current.sort(key=lambda r: (lessons[r["lesson_id"]]["day"], lessons[r["lesson_id"]]["period"], r["recorded_at"]))
-    shown = tuple(_mark(r, lessons[r["lesson_id"]]["day"], grading) for r in current)
-    cells = [grid.Cell(m.mark_id, m.value, m.kind, m.weight, m.corrected) for m in shown]
-    attendance = sorted(
-        (DiaryAttendance(lessons[r["lesson_id"]]["day"], lessons[r["lesson_id"]]["period"], r["code"]) for r in codes if r["lesson_id"] in ids),
-        key=lambda a: (a.day, a.period),
+    shown = tuple(
+        _mark(m, r["day"], grading) for r in mine for m in standing.get(r["lesson_id"], ())
     )
+    cells = [grid.Cell(m.mark_id, m.value, m.kind, m.weight, m.corrected) for m in shown]
     return DiarySubject(
         cid,
         course["subject"],
         course["group_id"],
-        names.get(course["group_id"], ""),
+        group_name,
         course["group_kind"],
         course["scale"],
         shown,
         grid.weighted_average(cells, grading, course["scale"]),
-        tuple(attendance),
-        tuple(DiaryHomework(r["day"], r["period"], r["topic"], r["homework"]) for r in mine if r["homework"]),
+        tuple(
+            DiaryAttendance(r["day"], r["period"], code[r["lesson_id"]])
+            for r in mine
+            if r["lesson_id"] in code
+        ),
+        tuple(
+            DiaryHomework(r["day"], r["period"], r["topic"], r["homework"])
+            for r in mine
+            if r["homework"]
+        ),
     )
 
 

@@ -1,0 +1,1575 @@
+"""Projection benchmark: rebuild of every view over a million events, beside the raw scan.
+
+On PostgreSQL, in one run (DESIGN.md §5, §9; issue 3, «Measure»):
+
+1. a data set of at least 1,000,000 events — a school over several years (20 classes of
+   30 pupils, grades 5–9, six school years up to 27 November 2026, lessons with topics,
+   homework, attendance and marks, term and year marks, corrections, withdrawals) — is
+   generated in a throwaway schema by building the domain aggregates directly (not through
+   the commands, which would take an hour) and saving a few thousand events per
+   transaction, with ``domain.clock`` travelling so every event has a realistic time;
+2. raw limits measured in the same run: ``select_notifications`` alone, and with
+   ``mapper.to_domain_event`` (decryption and decoding) for every event;
+3. ``views.rebuild()`` of every registered view, in events/s and as a ratio to the raw
+   scan with decoding;
+4. the grid query (30 pupils × about 50 lessons) p50/p95 over the SQL views, and the
+   diary query p95 when the product has one;
+5. with ``--profile``: where a rebuild's time goes on a 100,000-event slice (stages timed
+   without a profiler, then cProfile by category and by function).
+
+Generating the data set takes minutes; ``--keep`` keeps the schema afterwards and reuses
+it on the next run when it is complete. Without ``--keep`` the schema is dropped at the
+end. Benchmarks are not tests: the exit status is 0 unless the script itself crashed.
+
+    .venv/bin/python bench/projections.py [--keep] [--profile] [--rounds N]
+                                          [--pg-url postgresql://USER@HOST:PORT/DB]
+"""
+
+# ruff: noqa: E402 (the imports after the sys.path fix below)
+from __future__ import annotations
+
+import argparse
+import cProfile
+import heapq
+import itertools
+import math
+import os
+import platform
+import pstats
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID, uuid4
+
+# Run as a script, this file's folder comes first on sys.path and the file itself would
+# shadow the ``projections`` package: take the folder off the path before the imports below.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import psycopg
+from faker import Faker
+from psycopg import sql
+
+from domain import clock, ids
+from domain.account import Account
+from domain.base import SYSTEM_ACTOR, Aggregate
+from domain.grades import TermGrades, YearGrades
+from domain.groups import ActivityGroup, ClassGroup, CourseJournal
+from domain.lesson import Lesson, MarkEntry
+from domain.passwords import hash_password
+from domain.people import Guardian, Student
+from domain.rules import Actor, EntryContext
+from domain.school_year import SchoolYear
+from ejournal import demo
+from ejournal.bootstrap import System, build
+from ejournal.settings import Settings
+from projections.processor import Processor
+from projections.store import MemoryStore
+from projections.view import Applied
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_SCHEMA = "bench_projections"
+META = "bench_projections_meta"
+#: Bump when the generator changes: a kept schema of another version is regenerated.
+GENERATOR = "3"
+
+#: Targets (issue 3, DESIGN.md §9).
+REBUILD_TARGET = 50_000.0  # events/s
+REBUILD_SHARE = 0.25  # of the raw scan with decoding
+GRID_TARGET_MS = 20.0  # grid query p95
+MIN_EVENTS = 1_000_000
+
+SCHOOL = "bench"
+TODAY = date(2026, 11, 28)  # the data set ends the day before
+LETTERS = "АБВГДЕ"
+GRADES = range(5, 10)
+SUBJECTS = demo.SUBJECTS  # subject: (weekly hours in grades 5–9, class work, homework)
+TEACHER_HOURS = 24  # weekly hours of one teacher: sets the size of each department
+FLUSH_EVENTS = 3000  # events per transaction while generating
+GRID_LESSONS = 50  # the grid measured: 30 pupils × about this many lessons
+QUERY_REPEATS = 200
+SLICE = 100_000  # events in the profiled slice
+OWN_REASON = "Опечатка при вводе отметки"
+REQUEST_REASON = "Повторная проверка работы по заявлению родителей"
+REJECT_REASON = "Оснований нет: работа перепроверена, отметка обоснована"
+CANCEL_REASON = "Отметка выставлена ошибочно: обучающийся не отвечал на этом уроке"
+ATTENDANCE_REASON = "Справка из медицинского учреждения представлена позже"
+WITHDRAW_REASON = "Переезд в другой город"
+REOPEN_REASON = "Исправление четвертных отметок по решению педагогического совета"
+
+
+# --- the data set ----------------------------------------------------------------------------
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    """The UTC moment of a school-local wall time."""
+    return clock.local_datetime(day, hour, minute)
+
+
+@dataclass
+class Course:
+    """One course journal of a year, with what the generator needs to write its lessons."""
+
+    id: UUID
+    subject: str
+    group: ClassGroup | ActivityGroup
+    grade: int  # 0 for an extracurricular group
+    hours: int
+    teacher: UUID
+    scale: str = "five_point"
+    kind: str = "answer"
+    taught: int = 0  # lessons held so far
+    journal: CourseJournal | None = None
+
+
+@dataclass
+class Stats:
+    """What the generator made."""
+
+    events: int = 0
+    lessons: int = 0
+    marks: int = 0
+    corrections: int = 0
+    pupils: int = 0
+    years: list[str] = field(default_factory=list)
+    grid: dict[tuple[UUID, int], int] = field(default_factory=dict)  # (course, term): lessons
+    courses: dict[UUID, tuple[str, str, str]] = field(default_factory=dict)  # year, class, subject
+    diary: tuple[UUID, UUID] | None = None  # a pupil of an «А» class, the last year
+
+
+class SchoolGenerator:
+    """Writes a school's years into ``system.journal`` by building aggregates directly.
+
+    Commands would load several aggregates per lesson; here each aggregate stays in memory
+    for as long as something may still happen to it, and many are saved per transaction.
+    Every event is triggered through the aggregate's own methods (rules included, under an
+    ``EntryContext`` built by hand), at the moment ``domain.clock`` is set to, and the
+    moments are drained in time order, so the notification log reads like a real school's.
+    """
+
+    def __init__(
+        self,
+        system: System,
+        *,
+        years: int,
+        classes_per_grade: int,
+        pupils_per_class: int,
+        seed: int,
+        progress: Callable[[str], None],
+    ) -> None:
+        self.system = system
+        self.journal = system.journal
+        self.policies = system.policies
+        self.years = years
+        self.letters = LETTERS[:classes_per_grade]
+        self.size = pupils_per_class
+        self.rng = random.Random(seed)
+        self.fake = Faker("ru_RU")
+        self.fake.seed_instance(seed)
+        self.progress = progress
+        self.stats = Stats()
+        self.dirty: dict[UUID, Aggregate] = {}
+        self.pending = 0
+        self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.order = itertools.count()
+        self.started = time.perf_counter()
+        self.reported = 0
+        self.password = hash_password("bench-password")
+        self.ability: dict[UUID, int] = {}
+        self.students: dict[UUID, Student] = {}
+        self.kinds = {k: v.weight for k, v in self.policies.grading.kinds.items()}
+        self.closed: set[int] = set()  # terms of the current year that are closed
+        self.year: SchoolYear | None = None
+
+    # --- saving ----------------------------------------------------------------------------
+    def touch(self, aggregate: Aggregate, events: int = 1) -> None:
+        """Remember an aggregate with new events; save a batch when enough are pending."""
+        self.dirty[aggregate.id] = aggregate
+        self.pending += events
+        if self.pending >= FLUSH_EVENTS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Save every aggregate with pending events in one transaction."""
+        if not self.dirty:
+            return
+        aggregates = list(self.dirty.values())
+        self.dirty.clear()
+        self.pending = 0
+        recordings = self.journal.save(*aggregates)
+        self.stats.events += len(recordings)
+        if self.stats.events - self.reported >= 100_000:
+            self.reported = self.stats.events
+            rate = self.stats.events / (time.perf_counter() - self.started)
+            self.progress(f"{self.stats.events:>10,} events  ({rate:,.0f}/s)")
+
+    def at(self, moment: datetime) -> None:
+        """Move the clock (events are stamped with it)."""
+        clock.set_time(moment)
+
+    def schedule(self, moment: datetime, action: Callable[[], None]) -> None:
+        """Run ``action`` at ``moment`` (actions run in time order)."""
+        heapq.heappush(self.queue, (moment, next(self.order), action))
+
+    def drain(self, until: datetime) -> None:
+        """Run every scheduled action up to ``until``; later ones are dropped."""
+        while self.queue:
+            moment, _, action = heapq.heappop(self.queue)
+            if moment > until:
+                continue
+            self.at(moment)
+            action()
+
+    # --- the whole run ---------------------------------------------------------------------
+    def run(self) -> Stats:
+        """Generate every year, in time order; return what was made."""
+        last_start = TODAY.year if TODAY.month >= 9 else TODAY.year - 1
+        cutoff = local(TODAY - timedelta(days=1), 22)
+        try:
+            self.at(local(date(last_start - self.years + 1, 8, 20), 10))
+            self.staff()
+            cohorts: dict[str, list[UUID]] = {}
+            for start in range(last_start - self.years + 1, last_start + 1):
+                year = f"{start}/{(start + 1) % 100:02d}"
+                self.stats.years.append(year)
+                cohorts = self.school_year(year, cohorts, cutoff)
+            self.flush()
+        finally:
+            clock.set_time(None)
+        return self.stats
+
+    # --- people ----------------------------------------------------------------------------
+    def person(self, male: bool) -> tuple[str, str, str]:
+        f = self.fake
+        if male:
+            return f.last_name_male(), f.first_name_male(), f.middle_name_male()
+        return f.last_name_female(), f.first_name_female(), f.middle_name_female()
+
+    def account(self, login: str, roles: list[str], actor: UUID) -> UUID:
+        surname, name, patronymic = self.person(self.rng.random() < 0.3)
+        account = Account(
+            login=login,
+            surname=surname,
+            name=name,
+            patronymic=patronymic,
+            roles=sorted(roles),
+            password_hash=self.password,
+            person_id=None,
+            series=ids.person_series(ids.account_id(login)),
+            actor=actor,
+        )
+        self.touch(account)
+        return account.id
+
+    def staff(self) -> None:
+        """The administrator, head, deputy and enough teachers for every subject."""
+        self.admin = self.account("admin", ["admin"], SYSTEM_ACTOR)
+        self.head = self.account("head", ["head"], self.admin)
+        self.deputy = self.account("deputy", ["deputy"], self.admin)
+        self.account("auditor", ["auditor"], self.admin)
+        self.teachers: dict[str, list[UUID]] = {}
+        classes = len(self.letters) * len(GRADES)
+        n = 0
+        for subjects, _ in demo.DEPARTMENTS:
+            hours = sum(SUBJECTS[s][0][g - 5] for s in subjects for g in GRADES)
+            size = max(1, math.ceil(hours * classes / len(GRADES) / TEACHER_HOURS))
+            team = []
+            for _ in range(size):
+                n += 1
+                team.append(self.account(f"teacher{n:02d}", ["teacher"], self.admin))
+            for subject in subjects:
+                self.teachers[subject] = team
+
+    def teacher_for(self, subject: str, index: int, classes: int) -> UUID:
+        """Each teacher of a department takes a contiguous share of the classes."""
+        team = self.teachers[subject]
+        return team[index * len(team) // classes]
+
+    def student(self, first_day: date, grade: int) -> UUID:
+        """Register a pupil with one or two guardians."""
+        male = self.rng.random() < 0.5
+        surname, name, patronymic = self.person(male)
+        born = date(first_day.year - grade - 6, 3, 1) + timedelta(days=self.rng.randrange(365))
+        student_id = uuid4()
+        pupil = Student(
+            id=student_id,
+            surname=surname,
+            name=name,
+            patronymic=patronymic,
+            birth_date=born,
+            series=ids.person_series(student_id),
+            actor=self.admin,
+        )
+        for relation in ("мать", "отец")[: 1 + (self.rng.random() < 0.7)]:
+            g_surname, g_name, g_patronymic = self.person(relation == "отец")
+            guardian_id = uuid4()
+            guardian = Guardian(
+                id=guardian_id,
+                surname=g_surname,
+                name=g_name,
+                patronymic=g_patronymic,
+                phone=self.fake.phone_number(),
+                email=self.fake.free_email(),
+                series=ids.person_series(guardian_id),
+                actor=self.admin,
+            )
+            self.touch(guardian)
+            pupil.link_guardian(guardian_id, relation, self.admin)
+        self.touch(pupil, 3)
+        self.students[student_id] = pupil
+        self.ability[student_id] = self.rng.choices((0, 1, 2), (35, 45, 20))[0]
+        self.stats.pupils += 1
+        return student_id
+
+    # --- one school year -------------------------------------------------------------------
+    def school_year(
+        self, year: str, cohorts: dict[str, list[UUID]], cutoff: datetime
+    ) -> dict[str, list[UUID]]:
+        """Open the year, move the pupils up a grade, play the year; the new cohorts."""
+        first, last = demo.parse_year(year)
+        terms = demo.quarters(year)
+        self.closed = set()
+        self.at(local(first - timedelta(days=10), 10))
+        school_year = SchoolYear(
+            school=SCHOOL,
+            year=year,
+            starts=first,
+            ends=last,
+            series=ids.year_series(year),
+            actor=self.admin,
+        )
+        for number, title, starts, ends in terms:
+            school_year.define_term(number, title, starts, ends, self.admin)
+        self.year = school_year
+        self.touch(school_year, 5)
+        names = [f"{g}{letter}" for g in GRADES for letter in self.letters]
+        classes: dict[str, ClassGroup] = {}
+        members: dict[str, list[UUID]] = {}
+        courses: list[Course] = []
+        for index, name in enumerate(names):
+            grade = int(name[:-1])
+            group = ClassGroup(
+                year_id=school_year.id,
+                year=year,
+                name=name,
+                grade=grade,
+                series=ids.journal_series(year, name),
+                actor=self.admin,
+            )
+            group.assign_class_teacher(
+                self.teacher_for("Математика", index, len(names)), self.admin
+            )
+            previous = cohorts.get(f"{grade - 1}{name[-1]}")
+            pupils = previous or [self.student(first, grade) for _ in range(self.size)]
+            for pupil in pupils:
+                group.enrol(pupil, first, self.admin)
+            self.touch(group, 2 + len(pupils))
+            classes[name], members[name] = group, list(pupils)
+            for subject, (hours, _, _) in SUBJECTS.items():
+                if hours[grade - 5]:
+                    courses.append(
+                        self.course(
+                            group, subject, grade, hours[grade - 5], index, len(names), year
+                        )
+                    )
+        self.stats.diary = (members[names[2 * len(self.letters)]][0], school_year.id)
+        clubs = self.clubs(year, school_year, members, first)
+        self.sums: dict[tuple[UUID, int, UUID], list[int]] = {}
+        self.timetable(year, courses, clubs, terms, cutoff)
+        self.movements(year, classes, members, terms)
+        self.finals(year, school_year, classes, courses, terms)
+        self.drain(cutoff)
+        self.flush()
+        self.progress(f"{year}: {self.stats.events:,} events so far")
+        cohorts = {}
+        for name, group in classes.items():
+            now = self.current(group)
+            cohorts[name] = [p for p in group.members if p in now]
+        return cohorts
+
+    @staticmethod
+    def current(group: ClassGroup | ActivityGroup) -> set[UUID]:
+        """Pupils who belong to the group now (not withdrawn)."""
+        return {s for s, periods in group.members.items() if periods[-1][1] is None}
+
+    def course(
+        self,
+        group: ClassGroup,
+        subject: str,
+        grade: int,
+        hours: int,
+        index: int,
+        classes: int,
+        year: str,
+    ) -> Course:
+        teacher = self.teacher_for(subject, index, classes)
+        journal = CourseJournal(
+            group_id=group.id,
+            group_kind="class",
+            subject=subject,
+            scale="five_point",
+            year_id=group.year_id,
+            series=group.series,
+            actor=self.admin,
+        )
+        journal.assign_teacher(teacher, self.admin)
+        self.touch(journal, 2)
+        self.stats.courses[journal.id] = (year, group.name, subject)
+        return Course(journal.id, subject, group, grade, hours, teacher, journal=journal)
+
+    def clubs(
+        self, year: str, school_year: SchoolYear, members: dict[str, list[UUID]], first: date
+    ) -> list[Course]:
+        """Two extracurricular groups of pupils from several classes, weekly sessions."""
+        everyone = [p for pupils in members.values() for p in pupils]
+        found = []
+        for code, title, scale, kind, _, subject, size in demo.CLUBS:
+            group = ActivityGroup(
+                year_id=school_year.id,
+                year=year,
+                code=code,
+                title=title,
+                series=ids.extracurricular_series(year, code),
+                actor=self.admin,
+            )
+            starts = first + timedelta(days=14)
+            chosen = self.rng.sample(everyone, min(len(everyone), size * 2))
+            for pupil in chosen:
+                group.add_member(pupil, starts, self.admin)
+            journal = CourseJournal(
+                group_id=group.id,
+                group_kind="activity",
+                subject=title,
+                scale=scale,
+                year_id=school_year.id,
+                series=group.series,
+                actor=self.admin,
+            )
+            teacher = self.teachers[subject][0]
+            journal.assign_teacher(teacher, self.admin)
+            self.touch(group, 1 + len(chosen))
+            self.touch(journal, 2)
+            found.append(Course(journal.id, title, group, 0, 1, teacher, scale, kind, 0, journal))
+        return found
+
+    def timetable(
+        self,
+        year: str,
+        courses: list[Course],
+        clubs: list[Course],
+        terms: list[tuple[int, str, date, date]],
+        cutoff: datetime,
+    ) -> None:
+        """A weekly timetable per class; every lesson of the year scheduled at its entry."""
+        slots: list[tuple[int, int, Course]] = []
+        by_group: dict[UUID, list[Course]] = {}
+        for course in courses:
+            by_group.setdefault(course.group.id, []).append(course)
+        for own in by_group.values():
+            taken: dict[int, int] = dict.fromkeys(range(5), 0)
+            seen: dict[tuple[int, str], int] = {}
+            for course in sorted(own, key=lambda c: -c.hours):
+                for _ in range(course.hours):
+                    day = min(
+                        range(5),
+                        key=lambda d: (
+                            seen.get((d, course.subject), 0),
+                            taken[d],
+                            self.rng.random(),
+                        ),
+                    )
+                    taken[day] += 1
+                    seen[day, course.subject] = seen.get((day, course.subject), 0) + 1
+                    slots.append((day, taken[day], course))
+        slots += [(1 + i, 8, club) for i, club in enumerate(clubs)]
+        year_days = [d for d in demo.school_days(year, 40) if d < TODAY]
+        self.absences(courses, year_days)
+        for day in year_days:
+            for weekday, period, course in slots:
+                if weekday != day.weekday():
+                    continue
+                if not course.grade and day < year_days[0] + timedelta(days=14):
+                    continue
+                moment = self.entry_moment(day, period)
+                if moment > cutoff:
+                    moment = cutoff - timedelta(minutes=self.rng.randint(1, 600))
+                number = course.taught
+                course.taught += 1
+                term = next((n for n, _, s, e in terms if s <= day <= e), 0)
+                self.schedule(moment, self.lesson_action(course, day, period, number, term))
+
+    def entry_moment(self, day: date, period: int) -> datetime:
+        """Right after the lesson, that evening, or a day or two later (within 3 days)."""
+        hour, minute = demo.PERIODS[period]
+        end = local(day, hour, minute) + timedelta(minutes=45)
+        r = self.rng.random()
+        if r < 0.55:
+            return end + timedelta(minutes=self.rng.randint(1, 9))
+        if r < 0.9:
+            return local(day, self.rng.randint(16, 21), self.rng.randint(0, 59))
+        later = day + timedelta(days=1 if r < 0.98 else 2)
+        return local(later, self.rng.randint(18, 22), self.rng.randint(0, 59))
+
+    def absences(self, courses: list[Course], days: list[date]) -> None:
+        """Bouts of illness (Б) and excused days (УП), the same in every lesson of a day."""
+        self.absent: dict[tuple[UUID, date], str] = {}
+        pupils = {p for c in courses for p in c.group.members}
+        for pupil in pupils:
+            for _ in range(4):
+                if days and self.rng.random() < 0.3:
+                    start = self.rng.randrange(len(days))
+                    for day in days[start : start + self.rng.randint(2, 6)]:
+                        self.absent[pupil, day] = "Б"
+                if days and self.rng.random() < 0.08:
+                    self.absent.setdefault((pupil, self.rng.choice(days)), "УП")
+
+    # --- lessons ---------------------------------------------------------------------------
+    def context(
+        self, course: Course, actor: UUID, roles: frozenset[str], day: date
+    ) -> EntryContext:
+        """The facts the entry rules need, as the commands would gather them."""
+        assert self.year is not None
+        term = next((n for n, t in self.year.terms.items() if t.starts <= day <= t.ends), 0)
+        return EntryContext(
+            actor=Actor(actor, roles),
+            policies=self.policies,
+            teachers=frozenset({course.teacher}),
+            scale=course.scale,
+            locked=term in self.closed,
+            enrolled=frozenset(course.group.members_on(day)),
+            now=clock.now(),
+        )
+
+    def lesson_action(
+        self, course: Course, day: date, period: int, number: int, term: int
+    ) -> Callable[[], None]:
+        def enter() -> None:
+            self.lesson(course, day, period, number, term)
+
+        return enter
+
+    def lesson(self, course: Course, day: date, period: int, number: int, term: int) -> None:
+        """Hold the lesson, then save its page: attendance and marks."""
+        topic, homework = topic_of(course, number), homework_of(course, number)
+        lesson = Lesson(
+            course_journal_id=course.id,
+            day=day,
+            period=period,
+            kind="lesson" if course.grade else "extracurricular",
+            topic=topic,
+            homework=homework,
+            series=course.group.series,
+            actor=course.teacher,
+        )
+        self.at(clock.now() + timedelta(seconds=self.rng.randint(60, 240)))
+        ctx = self.context(course, course.teacher, frozenset({"teacher"}), day)
+        codes = {}
+        late = 0.03 if period == 1 else 0.008
+        for pupil in ctx.enrolled:
+            code = self.absent.get((pupil, day))
+            if code is None:
+                r = self.rng.random()
+                code = "Н" if r < 0.004 else "ОП" if r < late else ""
+            if code:
+                codes[pupil] = code
+        lesson.mark_attendance(ctx, codes)
+        present = sorted(p for p in ctx.enrolled if codes.get(p, "ОП") == "ОП")
+        entries = self.marks(course, number, present, homework)
+        mark_ids = lesson.record_marks(ctx, entries) if entries else []
+        self.touch(lesson, 1 + len(codes) + len(entries))
+        self.stats.lessons += 1
+        self.stats.marks += len(entries)
+        if term and course.grade:
+            key = (course.id, term)
+            self.stats.grid[key] = self.stats.grid.get(key, 0) + 1
+        for entry in entries:
+            course_sums = self.sums.setdefault((course.id, term, entry.student_id), [0, 0])
+            if entry.value.isdigit():
+                course_sums[0] += int(entry.value) * self.kinds[entry.kind]
+                course_sums[1] += self.kinds[entry.kind]
+        self.afterwards(lesson, course, day, entries, mark_ids, codes)
+
+    def marks(
+        self, course: Course, number: int, present: list[UUID], homework: str
+    ) -> list[MarkEntry]:
+        """Whole-class work every few lessons; otherwise a few answers and homework."""
+        work = work_of(course, number)
+        if work:
+            return [self.mark(course, p, work) for p in present]
+        chosen = self.rng.sample(present, min(len(present), self.rng.randint(2, 4)))
+        entries = [self.mark(course, p, course.kind) for p in chosen]
+        if course.grade and homework and self.rng.random() < 0.4:
+            others = [p for p in present if p not in chosen]
+            entries += [
+                self.mark(course, p, "homework")
+                for p in self.rng.sample(others, min(2, len(others)))
+            ]
+        return entries
+
+    def mark(self, course: Course, pupil: UUID, kind: str) -> MarkEntry:
+        if course.scale == "pass_fail":
+            return MarkEntry(pupil, "незач" if self.rng.random() < 0.08 else "зач", kind)
+        weights = demo.WEIGHTS[self.ability.get(pupil, 1)]
+        return MarkEntry(pupil, self.rng.choices(demo.VALUES, weights)[0], kind)
+
+    def afterwards(
+        self,
+        lesson: Lesson,
+        course: Course,
+        day: date,
+        entries: list[MarkEntry],
+        mark_ids: list[UUID],
+        codes: dict[UUID, str],
+    ) -> None:
+        """Now and then: a topic changed, an attendance or a mark corrected, a request."""
+        r = self.rng.random()
+        teacher = frozenset({"teacher"})
+        when = clock.now()
+
+        def later(days: int, hours: tuple[int, int]) -> datetime:
+            moment = when.astimezone(clock.SCHOOL_TZ).date() + timedelta(days=days)
+            return local(moment, self.rng.randint(*hours), self.rng.randint(0, 59))
+
+        def run(
+            action: Callable[[EntryContext], object], actor: UUID, roles: frozenset[str]
+        ) -> Callable[[], None]:
+            def go() -> None:
+                ctx = self.context(course, actor, roles, day)
+                if ctx.locked:
+                    return
+                action(ctx)
+                self.touch(lesson, 2)
+
+            return go
+
+        if r < 0.01:
+            self.schedule(
+                later(1, (16, 20)),
+                run(
+                    lambda c: lesson.change_topic(
+                        c, lesson.topic + " (продолжение)", lesson.homework
+                    ),
+                    course.teacher,
+                    teacher,
+                ),
+            )
+        elif r < 0.013 and codes:
+            pupil = next(iter(codes))
+            self.schedule(
+                later(1, (9, 12)),
+                run(
+                    lambda c: lesson.correct_attendance(c, pupil, "УП", ATTENDANCE_REASON),
+                    course.teacher,
+                    teacher,
+                ),
+            )
+        if not mark_ids or course.scale != "five_point":
+            return
+        i = self.rng.randrange(len(mark_ids))
+        mark_id, value = mark_ids[i], changed(entries[i].value)
+        kind = entries[i].kind
+        r = self.rng.random()
+        if r < 0.006:
+            self.stats.corrections += 1
+            self.schedule(
+                later(self.rng.randint(1, 4), (16, 20)),
+                run(
+                    lambda c: lesson.correct_mark(c, mark_id, value, kind, OWN_REASON),
+                    course.teacher,
+                    teacher,
+                ),
+            )
+        elif r < 0.007:
+            self.stats.corrections += 1
+            self.schedule(
+                later(self.rng.randint(1, 4), (16, 20)),
+                run(
+                    lambda c: lesson.cancel_mark(c, mark_id, CANCEL_REASON), course.teacher, teacher
+                ),
+            )
+        elif r < 0.0095:
+            self.stats.corrections += 1
+            approve = self.rng.random() < 0.8
+            moment = later(self.rng.randint(9, 12), (15, 19))
+
+            def request(c: EntryContext) -> None:
+                request_id = lesson.request_correction(c, mark_id, value, kind, REQUEST_REASON)
+
+                def decide(d: EntryContext) -> None:
+                    if approve:
+                        lesson.approve_correction(d, request_id)
+                    else:
+                        lesson.reject_correction(d, request_id, REJECT_REASON)
+
+                decided = moment + timedelta(hours=18)
+                self.schedule(decided, run(decide, self.deputy, frozenset({"deputy"})))
+
+            self.schedule(moment, run(request, course.teacher, teacher))
+
+    # --- the year's other events -----------------------------------------------------------
+    def movements(
+        self,
+        year: str,
+        classes: dict[str, ClassGroup],
+        members: dict[str, list[UUID]],
+        terms: list[tuple[int, str, date, date]],
+    ) -> None:
+        """A few pupils leave during the year and others arrive (never in the «А» classes,
+        whose grids are measured); a pupil's details corrected now and then."""
+        first_term, third_term = terms[0], terms[2]
+        movable = [n for n in classes if not n.endswith("А")]
+        for name in self.rng.sample(movable, min(len(movable), 3)):
+            group = classes[name]
+            leaving = self.rng.choice(members[name])
+            on = third_term[2] + timedelta(days=self.rng.randint(0, 40))
+            while on.weekday() > 4:
+                on += timedelta(days=1)
+
+            def move(group: ClassGroup = group, leaving: UUID = leaving, on: date = on) -> None:
+                group.withdraw(leaving, on, WITHDRAW_REASON, self.admin)
+                newcomer = self.student(on, group.grade)
+                group.enrol(newcomer, on, self.admin)
+                self.touch(group, 2)
+
+            self.schedule(local(on - timedelta(days=3), 11), move)
+        for _ in range(4):
+            pupil_id = self.rng.choice([p for pupils in members.values() for p in pupils])
+            moment = local(first_term[2] + timedelta(days=self.rng.randint(10, 200)), 12)
+
+            def correct(pupil_id: UUID = pupil_id) -> None:
+                pupil = self.students[pupil_id]
+                pupil.correct_details(
+                    pupil.surname + "а" if pupil.surname.endswith("ов") else pupil.surname,
+                    pupil.name,
+                    pupil.patronymic,
+                    pupil.birth_date,
+                    "Исправление по свидетельству о рождении",
+                    self.admin,
+                    min_reason=self.policies.journal.min_reason_length,
+                )
+                self.touch(pupil)
+
+            self.schedule(moment, correct)
+
+    def finals(
+        self,
+        year: str,
+        school_year: SchoolYear,
+        classes: dict[str, ClassGroup],
+        courses: list[Course],
+        terms: list[tuple[int, str, date, date]],
+    ) -> None:
+        """Term marks at each term's end, the term closed, one term re-opened and closed
+        again; year marks, the last term and the year closed in June."""
+
+        def term_marks(number: int, starts: date, ends: date) -> None:
+            for course in courses:
+                grades = TermGrades(
+                    course_journal_id=course.id,
+                    term=number,
+                    series=course.group.series,
+                    actor=course.teacher,
+                )
+                ctx = EntryContext(
+                    actor=Actor(course.teacher, frozenset({"teacher"})),
+                    policies=self.policies,
+                    teachers=frozenset({course.teacher}),
+                    scale=course.scale,
+                    locked=False,
+                    enrolled=frozenset(course.group.members_between(starts, ends)),
+                    now=clock.now(),
+                )
+                for pupil in sorted(ctx.enrolled):
+                    grades.set_mark(ctx, pupil, self.final(course.id, number, pupil))
+                self.touch(grades, 1 + len(ctx.enrolled))
+
+        def close(number: int) -> None:
+            school_year.close_term(number, self.deputy)
+            self.closed.add(number)
+            self.touch(school_year)
+
+        def reopen() -> None:
+            school_year.reopen_term(
+                1, REOPEN_REASON, "17-о", self.head, min_reason=10, order_required=True
+            )
+            self.closed.discard(1)
+            self.touch(school_year)
+
+        def year_marks() -> None:
+            first, last = school_year.starts, school_year.ends
+            by_group: dict[UUID, list[Course]] = {}
+            for course in courses:
+                by_group.setdefault(course.group.id, []).append(course)
+            for group in classes.values():
+                grades = YearGrades(
+                    group_id=group.id,
+                    year_id=school_year.id,
+                    series=ids.summary_series(year, group.name),
+                    actor=self.admin,
+                )
+                count = 1
+                for course in by_group[group.id]:
+                    ctx = EntryContext(
+                        actor=Actor(course.teacher, frozenset({"teacher"})),
+                        policies=self.policies,
+                        teachers=frozenset({course.teacher}),
+                        scale=course.scale,
+                        locked=False,
+                        enrolled=frozenset(group.members_between(first, last)),
+                        now=clock.now(),
+                    )
+                    for pupil in sorted(self.current(group)):
+                        grades.set_mark(ctx, course.id, pupil, self.final(course.id, 0, pupil))
+                        count += 1
+                self.touch(grades, count)
+
+        def close_year() -> None:
+            school_year.close(self.admin)
+            self.touch(school_year)
+
+        for number, _, starts, ends in terms:
+            self.schedule(local(ends, 15), lambda n=number, s=starts, e=ends: term_marks(n, s, e))
+            self.schedule(local(ends + timedelta(days=3), 10), lambda n=number: close(n))
+        self.schedule(local(terms[1][2] + timedelta(days=2), 11), reopen)
+        self.schedule(local(terms[1][2] + timedelta(days=9), 11), lambda: close(1))
+        self.schedule(local(school_year.ends - timedelta(days=2), 16), year_marks)
+        self.schedule(local(school_year.ends + timedelta(days=20), 12), close_year)
+
+    def final(self, course_id: UUID, term: int, pupil: UUID) -> str:
+        """A term mark from the weighted average (term 0: the year, from all terms)."""
+        if term:
+            total, weights = self.sums.get((course_id, term, pupil), (0, 0))
+        else:
+            parts = [self.sums.get((course_id, t, pupil), (0, 0)) for t in range(1, 5)]
+            total, weights = sum(p[0] for p in parts), sum(p[1] for p in parts)
+        if not weights:
+            return "н/а"
+        return str(min(5, max(2, round(total / weights))))
+
+
+def work_of(course: Course, number: int) -> str:
+    """The whole-class work of a lesson, or "" for an ordinary lesson (as in the demo)."""
+    cadence = max(2 * course.hours, 4)
+    if not course.grade or (number + 1) % cadence:
+        return ""
+    if course.subject in demo.CORE and (number + 1) % (2 * cadence) == 0:
+        return "test"
+    return SUBJECTS[course.subject][1]
+
+
+def topic_of(course: Course, number: int) -> str:
+    bands = demo.TOPICS[course.subject]
+    band = bands[min(len(bands) - 1, int(course.grade > 6)) if course.grade else 0]
+    topics = band.split("; ")
+    topic = topics[number // max(1, course.hours) % len(topics)]
+    work = work_of(course, number)
+    return f"{demo.WORK_TITLES[work]} по теме «{topic}»" if work else topic
+
+
+def homework_of(course: Course, number: int) -> str:
+    template = SUBJECTS[course.subject][2] if course.grade else ""
+    return template.format(p=number // 2 + 1, a=10 + 3 * number, b=12 + 3 * number)
+
+
+def changed(value: str) -> str:
+    if value in ("зач", "незач"):
+        return "зач" if value == "незач" else "незач"
+    return "4" if value == "5" else str(int(value) + 1)
+
+
+# --- the schema ------------------------------------------------------------------------------
+@dataclass
+class DataSet:
+    """The generated school in its schema, and what the measurements need from it."""
+
+    schema: str
+    events: int
+    generated_in: float
+    reused: bool
+    description: str
+    grid: tuple[str, int, int, str]  # course journal id, term, lessons, "2025/26 7А Математика"
+    diary: tuple[str, str]  # student id, school year id
+    mix: str  # the most frequent event types
+
+
+def server_url(url: str) -> str:
+    """The URL without a query (``?schema=…`` is ours, not libpq's)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def drop_schema(server: str, schema: str) -> None:
+    """Drop a schema the benchmark made, with everything in it."""
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def postgres_reachable(server: str) -> str:
+    """Empty when the server answers; otherwise why not."""
+    try:
+        with psycopg.connect(server, connect_timeout=5):
+            return ""
+    except psycopg.Error as error:
+        return str(error).strip().splitlines()[0]
+
+
+def settings_for(server: str, schema: str, folder: Path) -> Settings:
+    """Settings on ``schema``, views kept by a worker (not inline), keys under ``folder``."""
+    return Settings.from_env(
+        {
+            "EJOURNAL_VAR_DIR": str(folder / "var"),
+            "EJOURNAL_MASTER_KEY_FILE": str(folder / "master.key"),
+            "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
+            "EJOURNAL_DATABASE_URL": f"{server}?schema={schema}",
+            "EJOURNAL_VIEWS": "worker",
+            "EJOURNAL_SCHOOL": SCHOOL,
+        }
+    )
+
+
+def read_meta(server: str, schema: str) -> dict[str, str]:
+    """What the generator noted in a kept schema (empty when there is none)."""
+    with psycopg.connect(server) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
+            (schema, META),
+        ).fetchone()
+        if not found:
+            return {}
+        rows = conn.execute(
+            sql.SQL("SELECT key, value FROM {}").format(sql.Identifier(schema, META))
+        ).fetchall()
+    return dict(rows)
+
+
+def write_meta(server: str, schema: str, meta: dict[str, str]) -> None:
+    """Note what was generated (and the master key: this schema is benchmark data only)."""
+    table = sql.Identifier(schema, META)
+    with psycopg.connect(server) as conn:
+        conn.execute(sql.SQL("CREATE TABLE {} (key TEXT PRIMARY KEY, value TEXT)").format(table))
+        with conn.cursor() as cur:
+            cur.executemany(
+                sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s)").format(table),
+                list(meta.items()),
+            )
+
+
+def event_mix(system: System) -> tuple[int, str]:
+    """How many events of each type the log holds; (total, the most frequent ones)."""
+    recorder: Any = system.journal.recorder
+    table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+    with psycopg.connect(system.settings.database.conninfo()) as conn:
+        rows = conn.execute(
+            sql.SQL("SELECT topic, count(*) FROM {} GROUP BY topic ORDER BY 2 DESC").format(table)
+        ).fetchall()
+    total = sum(n for _, n in rows)
+    names = [f"{topic.split(':')[-1]} {n / total:.0%}" for topic, n in rows[:6]]
+    return total, ", ".join(names) + f", {len(rows) - 6} more types"
+
+
+def pick_grid(stats: Stats) -> tuple[UUID, int, int, str]:
+    """The «А»-class course journal and term whose grid is nearest 30 × 50 (latest year)."""
+    candidates = []
+    for (course, term), lessons in stats.grid.items():
+        year, group, subject = stats.courses[course]
+        if group.endswith("А"):
+            candidates.append((abs(lessons - GRID_LESSONS), -stats.years.index(year), course, term))
+    _, _, course, term = min(candidates)
+    year, group, subject = stats.courses[course]
+    return course, term, stats.grid[course, term], f"{year} {group} {subject}, term {term}"
+
+
+def prepare(args: argparse.Namespace, server: str, folder: Path) -> DataSet:
+    """Reuse the kept schema when it is complete; otherwise generate the school."""
+    schema = args.schema
+    meta = read_meta(server, schema) if args.keep else {}
+    if meta.get("generator") == GENERATOR and int(meta.get("events", 0)) >= args.min_events:
+        (folder / "master.key").write_text(meta["master_key"] + "\n")
+        (folder / "master.key").chmod(0o600)
+        print(f"reusing schema {schema} (generated {meta['generated_at']})")
+        reused = True
+    else:
+        if meta:
+            print(f"schema {schema} is from another generator or incomplete: regenerating")
+        reused = False
+        drop_schema(server, schema)
+        meta = generate(args, server, schema, folder)
+        write_meta(server, schema, meta)
+    course, term, lessons, label = meta["grid"].split("|")
+    student, year = meta["diary"].split("|")
+    return DataSet(
+        schema,
+        int(meta["events"]),
+        float(meta["generated_in"]),
+        reused,
+        meta["description"],
+        (course, int(term), int(lessons), label),
+        (student, year),
+        meta["mix"],
+    )
+
+
+def generate(args: argparse.Namespace, server: str, schema: str, folder: Path) -> dict[str, str]:
+    """Generate the school into a fresh ``schema``; the notes to keep beside it."""
+    print(
+        f"generating {args.years} school years, {len(GRADES) * args.classes_per_grade} classes "
+        f"of {args.pupils} pupils into schema {schema} (several minutes)…"
+    )
+    started = time.perf_counter()
+    with build(settings_for(server, schema, folder)) as system:
+        generator = SchoolGenerator(
+            system,
+            years=args.years,
+            classes_per_grade=args.classes_per_grade,
+            pupils_per_class=args.pupils,
+            seed=args.seed,
+            progress=lambda line: print(f"   {line}", flush=True),
+        )
+        stats = generator.run()
+        generated_in = time.perf_counter() - started
+        total, mix = event_mix(system)
+    course, term, lessons, label = pick_grid(stats)
+    assert stats.diary is not None
+    description = (
+        f"{stats.years[0]}–{stats.years[-1]} (the last year up to {TODAY - timedelta(days=1)}), "
+        f"{len(GRADES) * args.classes_per_grade} classes a year, {stats.pupils:,} pupils, "
+        f"{stats.lessons:,} lessons, {stats.marks:,} marks, {stats.corrections:,} mark "
+        "corrections"
+    )
+    print(f"generated {total:,} events in {generated_in:.0f} s ({total / generated_in:,.0f}/s)")
+    if total < args.min_events:
+        print(f"   note: fewer than {args.min_events:,} events; add --years or --classes-per-grade")
+    return {
+        "generator": GENERATOR,
+        "events": str(total),
+        "generated_in": f"{generated_in:.1f}",
+        "generated_at": time.strftime("%Y-%m-%d %H:%M"),
+        "description": description,
+        "grid": f"{course}|{term}|{lessons}|{label}",
+        "diary": f"{stats.diary[0]}|{stats.diary[1]}",
+        "mix": mix,
+        "master_key": (folder / "master.key").read_text().strip(),
+    }
+
+
+# --- measuring -------------------------------------------------------------------------------
+@dataclass
+class Timed:
+    """Events handled in a stretch of wall time, and this process's CPU time meanwhile."""
+
+    events: int
+    seconds: float
+    cpu: float
+    detail: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def timed(work: Callable[[], tuple[int, str]]) -> Timed:
+    """Run ``work`` (which returns how many events it handled, and a remark)."""
+    cpu, started = time.process_time(), time.perf_counter()
+    events, detail = work()
+    return Timed(events, time.perf_counter() - started, time.process_time() - cpu, detail)
+
+
+def batches(recorder: Any, head: int, size: int, start: int = 1) -> Iterator[Sequence[Any]]:
+    """The log from ``start`` to ``head`` in batches, as the processor reads it."""
+    while True:
+        notes = recorder.select_notifications(start=start, limit=size, stop=head)
+        if not notes:
+            return
+        yield notes
+        start = notes[-1].id + 1
+
+
+def fetch_only(system: System, head: int, size: int) -> tuple[int, str]:
+    """Raw read of the notification log, no decoding."""
+    count = 0
+    for notes in batches(system.journal.recorder, head, size):
+        count += len(notes)
+    return count, ""
+
+
+def scan_decoding(system: System, head: int, size: int) -> tuple[int, str]:
+    """Raw read with ``mapper.to_domain_event`` (decrypt + decode) of every event."""
+    decode = system.journal.mapper.to_domain_event
+    count = 0
+    for notes in batches(system.journal.recorder, head, size):
+        for note in notes:
+            decode(note)
+        count += len(notes)
+    return count, ""
+
+
+def rebuild_all(system: System) -> tuple[int, str]:
+    """``views.rebuild()`` of every view: in memory, then DELETE + COPY in one transaction."""
+    built = [0.0]
+    started = time.perf_counter()
+
+    def progress(done: int, head: int) -> None:
+        if done >= head:
+            built[0] = time.perf_counter() - started
+
+    last = system.views.rebuild(progress=progress)
+    total = time.perf_counter() - started
+    rows = sum(system.views.counts().values())
+    return last, (
+        f"in-memory build {built[0]:.1f} s, DELETE + COPY of {rows:,} rows "
+        f"{total - built[0]:.1f} s ({rows / max(total - built[0], 1e-9):,.0f} rows/s)"
+    )
+
+
+@dataclass
+class Query:
+    """Durations of one query, repeated; or why it was not measured."""
+
+    label: str
+    durations: list[float] = field(default_factory=list)
+    skipped: str = ""
+    shape: str = ""
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.durations)
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def repeat(query: Query, call: Callable[[], object], times: int) -> Query:
+    """Warm up, then time ``call`` ``times`` times."""
+    for _ in range(5):
+        call()
+    for _ in range(times):
+        started = time.perf_counter()
+        call()
+        query.durations.append(time.perf_counter() - started)
+    return query
+
+
+def grid_query(system: System, data: DataSet, times: int) -> Query:
+    course, term, _, label = data.grid
+    query = Query(f"grid query ({label})")
+    try:
+        grid = system.views.grid(course, term)
+    except Exception as error:
+        query.skipped = f"failed: {type(error).__name__}: {error}"
+        return query
+    cells = sum(len(v) for v in grid.marks.values())
+    query.shape = f"{len(grid.pupils)} pupils × {len(grid.lessons)} lessons, {cells} marks"
+    return repeat(query, lambda: system.views.grid(course, term), times)
+
+
+def diary_query(system: System, data: DataSet, times: int) -> Query:
+    """The diary through ``Views`` when it has a diary method; else skipped."""
+    student, year = data.diary
+    query = Query("diary query (one pupil, the current year)")
+    method = getattr(system.views, "diary", None)
+    if not (ROOT / "projections" / "views" / "diary.py").exists():
+        query.skipped = "projections/views/diary.py does not exist yet"
+        return query
+    if method is None:
+        query.skipped = "Views has no diary method yet (projections/views/diary.py exists)"
+        return query
+    since = datetime.combine(TODAY - timedelta(days=7), datetime.min.time(), clock.SCHOOL_TZ)
+    calls: list[Callable[[], object]] = [
+        lambda: method(student, year_id=year, since=since),
+        lambda: method(student, year_id=year),
+        lambda: method(student),
+    ]
+    for call in calls:
+        try:
+            found: Any = call()
+        except TypeError:
+            continue
+        except Exception as error:
+            query.skipped = f"failed: {type(error).__name__}: {error}"
+            return query
+        subjects = getattr(found, "subjects", ())
+        marks = sum(len(getattr(s, "marks", ())) for s in subjects)
+        query.shape = f"{len(subjects)} subjects, {marks} marks"
+        return repeat(query, call, times)
+    query.skipped = "Views.diary takes arguments this benchmark does not know"
+    return query
+
+
+# --- where the time goes ---------------------------------------------------------------------
+class SliceRecorder:
+    """The recorder seen through a window: the log ends at event ``last``."""
+
+    def __init__(self, recorder: Any, last: int) -> None:
+        self.recorder, self.last = recorder, last
+
+    def max_notification_id(self) -> int:
+        return self.last
+
+    def select_notifications(
+        self, start: int | None, limit: int, stop: int | None = None, **kwargs: Any
+    ) -> Sequence[Any]:
+        stop = self.last if stop is None else min(stop, self.last)
+        return self.recorder.select_notifications(start=start, limit=limit, stop=stop, **kwargs)
+
+
+class TimedStore(MemoryStore):
+    """A ``MemoryStore`` that adds up the time spent in it."""
+
+    spent = 0.0
+
+    def upsert(self, table: Any, row: Any) -> None:
+        started = time.perf_counter()
+        super().upsert(table, row)
+        self.spent += time.perf_counter() - started
+
+    def update(self, table: Any, key: Any, changes: Any) -> None:
+        started = time.perf_counter()
+        super().update(table, key, changes)
+        self.spent += time.perf_counter() - started
+
+    def delete(self, table: Any, key: Any) -> None:
+        started = time.perf_counter()
+        super().delete(table, key)
+        self.spent += time.perf_counter() - started
+
+    def get(self, table: Any, key: Any) -> Any:
+        started = time.perf_counter()
+        found = super().get(table, key)
+        self.spent += time.perf_counter() - started
+        return found
+
+    def select(self, table: Any, where: Any = None, within: Any = None) -> list[Any]:
+        started = time.perf_counter()
+        found = super().select(table, where, within)
+        self.spent += time.perf_counter() - started
+        return found
+
+
+#: cProfile categories: (name, test on "file:function"), first match wins.
+CATEGORIES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("decryption (AES-GCM decrypt)", lambda f: "'decrypt'" in f),
+    ("sealing in handlers (AES-GCM encrypt)", lambda f: "'encrypt'" in f),
+    ("COPY (psycopg copy, bulk_load)", lambda f: "copy" in f.lower() or "bulk_load" in f),
+    (
+        "JSON decoding (json, object_hook, transcodings, UUID/date parsing)",
+        lambda f: any(
+            k in f for k in ("json/decoder", "_decode_obj", ":decode", "uuid.py", "fromisoformat")
+        ),
+    ),
+    ("JSON encoding in handlers (json.dumps)", lambda f: "json/encoder" in f or "_jsonable" in f),
+    (
+        "mapper (topic, ids, key lookup, event object)",
+        lambda f: any(k in f for k in ("mapper.py", "persistence.py", "keyring.py", "utils.py")),
+    ),
+    ("fetch (select_notifications, psycopg)", lambda f: "psycopg" in f or "postgres.py" in f),
+    ("MemoryStore (incl. plain, key_of)", lambda f: "store.py" in f or "schema.py" in f),
+    ("handlers (views' code)", lambda f: "projections/view" in f or "viewdb.py" in f),
+)
+
+
+def categorise(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """Own time (tottime) summed by category."""
+    totals: Counter[str] = Counter()
+    for (filename, _, function), entry in stats.stats.items():  # type: ignore[attr-defined]
+        label = f"{filename}:{function}"
+        name = next((n for n, test in CATEGORIES if test(label)), "other (processor, builtins)")
+        totals[name] += entry[2]
+    return totals.most_common()
+
+
+def stages(system: System, last: int, db: Any) -> list[str]:
+    """Each stage of a rebuild of events 1..``last``, timed on its own without a profiler."""
+    from ejournal.mapper import HEADER, MAGIC, associated_data, key_id_of
+
+    journal, processor = system.journal, system.views.processor
+    mapper: Any = journal.mapper
+    views, size = processor.views, processor.batch_size * 5
+    found: list[tuple[str, float]] = []
+
+    def stage(name: str, work: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        result = work()
+        found.append((name, time.perf_counter() - started))
+        return result
+
+    notes = stage(
+        "fetch (select_notifications)",
+        lambda: [n for b in batches(journal.recorder, last, size) for n in b],
+    )
+
+    def decrypt() -> list[bytes]:
+        plain = []
+        for n in notes:
+            key: Any = mapper.keyring.key_by_id(key_id_of(n.state))
+            nonce, data = n.state[len(MAGIC) + 16 : HEADER], n.state[HEADER:]
+            aad = associated_data(n.originator_id, n.originator_version)
+            plain.append(key.aead.decrypt(nonce, data, aad))
+        return plain
+
+    plains = stage("decryption (key lookup + AES-GCM)", decrypt)
+    stage(
+        "JSON decoding (transcoder.decode)", lambda: [mapper.transcoder.decode(p) for p in plains]
+    )
+    started = time.perf_counter()
+    events = [mapper.to_domain_event(n) for n in notes]
+    rest = time.perf_counter() - started - found[-1][1] - found[-2][1]
+    found.append(("rest of the mapper (topic, ids, event object)", rest))
+    memory = TimedStore()
+    started = time.perf_counter()
+    for note, event in zip(notes, events, strict=True):
+        applied = Applied(note.id, processor.sealer)
+        for view in views:
+            view.apply(memory, event, applied)
+    applying = time.perf_counter() - started
+    found.append(("handlers (views' code, sealing, JSON)", applying - memory.spent))
+    found.append(("MemoryStore", memory.spent))
+    rows = sum(len(memory.rows(t)) for v in views for t in v.tables)
+
+    def copy() -> None:
+        with db.transaction() as cur:
+            for view in views:
+                for table in view.tables:
+                    cur.execute(f"DELETE FROM {table.name}")
+                    names = table.column_names
+                    data = memory.rows(table).values()
+                    db.bulk_load(cur, table, ([r[c] for c in names] for r in data))
+
+    stage(f"DELETE + COPY ({rows:,} rows)", copy)
+    total, count = sum(s for _, s in found), len(notes)
+    lines = [f"events 1–{last:,}; views: {', '.join(v.name for v in views)}"]
+    for name, seconds in found:
+        lines.append(
+            f"   {name:<46} {seconds:6.2f} s {1e6 * seconds / count:7.1f} µs/event"
+            f" {seconds / total:6.1%}"
+        )
+    lines.append(
+        f"   {'total':<46} {total:6.2f} s {1e6 * total / count:7.1f} µs/event"
+        f"  = {count / total:,.0f} events/s"
+    )
+    return lines
+
+
+def cprofile(system: System, last: int, db: Any) -> list[str]:
+    """``Processor.rebuild`` of events 1..``last`` under cProfile: own time by category and
+    the top functions."""
+    processor = system.views.processor
+    sliced = Processor(
+        processor.views,
+        SliceRecorder(system.journal.recorder, last),
+        system.journal.mapper,
+        db,
+        processor.sealer,
+        processor.batch_size,
+    )
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.runcall(sliced.rebuild)
+    wall = time.perf_counter() - started
+    stats = pstats.Stats(profiler)
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    own = sum(e[2] for _, e in entries)
+    lines = [f"Processor.rebuild of events 1–{last:,}: {wall:.1f} s under cProfile"]
+    for name, seconds in categorise(stats):
+        lines.append(f"   {name:<66} {seconds:6.2f} s {seconds / own:6.1%}")
+    lines.append("   top functions by own time:")
+    for (filename, line, function), entry in sorted(entries, key=lambda kv: -kv[1][2])[:20]:
+        where = f"{Path(filename).name}:{line}" if line else ""
+        lines.append(f"   {entry[2]:6.2f} s {entry[1]:>10,} calls  {function} {where}".rstrip())
+    return lines
+
+
+def profile(system: System, head: int, server: str, scratch: str) -> list[str]:
+    """Where a rebuild's time goes, on the first ``SLICE`` events, written to a scratch
+    schema (dropped afterwards). The slice starts at the log's beginning because views
+    need each record's creation event (the history view keys its seals by it)."""
+    from ejournal.settings import DatabaseURL
+    from ejournal.viewdb import PostgresViewDatabase
+
+    last = min(head, SLICE)
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
+    db = PostgresViewDatabase(DatabaseURL.parse(f"{server}?schema={scratch}"))
+    try:
+        processor = system.views.processor
+        Processor(
+            processor.views, system.journal.recorder, system.journal.mapper, db, processor.sealer
+        ).setup()
+        return [*stages(system, last, db), *cprofile(system, last, db)]
+    finally:
+        db.close()
+        drop_schema(server, scratch)
+
+
+# --- report ----------------------------------------------------------------------------------
+def _n(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "BELOW"
+
+
+def describe_machine(server: str) -> None:
+    """Print what the figures depend on."""
+    memory = ""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory = f", {pages / 2**30:.1f} GiB RAM"
+    except (ValueError, OSError):
+        pass
+    print(
+        f"ejournal projections benchmark — {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"{os.cpu_count()} CPUs{memory}, Python {platform.python_version()}, "
+        f"eventsourcing {metadata.version('eventsourcing')}, psycopg {psycopg.__version__}"
+    )
+    print(f"PostgreSQL server: {server}")
+
+
+def server_settings(server: str) -> str:
+    with psycopg.connect(server) as conn:
+        row = conn.execute(
+            "SELECT current_setting('server_version'), current_setting('shared_buffers'), "
+            "current_setting('fsync'), current_setting('synchronous_commit')"
+        ).fetchone()
+    assert row is not None
+    return (
+        f"PostgreSQL {row[0]}, shared_buffers={row[1]}, fsync={row[2]}, synchronous_commit={row[3]}"
+    )
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def measure(args: argparse.Namespace, server: str, data: DataSet, folder: Path) -> None:
+    """Every measurement on the data set, printed as it comes; then the targets."""
+    w = 48
+    with build(settings_for(server, data.schema, folder)) as system:
+        head = system.journal.recorder.max_notification_id() or 0
+        size = system.views.processor.batch_size * 5
+        views = system.views.processor.views
+        tables = sum(len(v.tables) for v in views)
+        print(f"views: {', '.join(v.name for v in views)} ({tables} tables); log head {head:,}")
+        rebuilds: list[Timed] = []
+        ratios: list[float] = []
+        for round_ in range(1, args.rounds + 1):
+            print(f"\n== Round {round_} of {args.rounds}")
+            fetch = timed(lambda: fetch_only(system, head, size))
+            print(
+                f"   {f'raw select_notifications ({size:,}/batch)':<{w}} {_n(fetch.rate):>9} "
+                f"events/s   ({fetch.seconds:.1f} s, client CPU {fetch.cpu:.1f} s)"
+            )
+            scan = timed(lambda: scan_decoding(system, head, size))
+            print(
+                f"   {'raw scan + mapper.to_domain_event':<{w}} {_n(scan.rate):>9} events/s"
+                f"   ({scan.seconds:.1f} s, client CPU {scan.cpu:.1f} s)"
+            )
+            rebuild = timed(lambda: rebuild_all(system))
+            rebuilds.append(rebuild)
+            ratios.append(rebuild.rate / scan.rate)
+            print(
+                f"   {'views.rebuild() — all views':<{w}} {_n(rebuild.rate):>9} events/s"
+                f"  = {rebuild.rate / scan.rate:.2f} × raw scan with decoding"
+                f"   ({rebuild.seconds:.1f} s, client CPU {rebuild.cpu:.1f} s)"
+            )
+            print(f"   {'':<{w}} {rebuild.detail}")
+        print("\n== Queries over the SQL views")
+        results = [
+            grid_query(system, data, args.repeats),
+            diary_query(system, data, args.repeats),
+        ]
+        for query in results:
+            if query.skipped:
+                print(f"   {query.label}: skipped — {query.skipped}")
+            else:
+                print(
+                    f"   {query.label}: p50 {query.percentile(0.5):.1f} ms, "
+                    f"p95 {query.percentile(0.95):.1f} ms, n={len(query.durations)}"
+                    f"   [{query.shape}]"
+                )
+        if args.profile:
+            print("\n== Where a rebuild's time goes (stages timed without a profiler)")
+            for line in profile(system, head, server, f"{data.schema}_profile"):
+                print(f"   {line}")
+
+    rate, ratio = median([r.rate for r in rebuilds]), median(ratios)
+    grid, diary = results
+    print("\nTargets (issue 3, DESIGN.md §9; a benchmark reports, it does not fail):")
+    print(
+        f"   rebuild {_n(rate)} events/s ≥ {_n(REBUILD_TARGET)} — {verdict(rate >= REBUILD_TARGET)}"
+    )
+    print(
+        f"   rebuild ÷ raw scan with decoding {ratio:.2f} ≥ {REBUILD_SHARE} — "
+        f"{verdict(ratio >= REBUILD_SHARE)}"
+    )
+    if grid.skipped:
+        print(f"   grid query p95 < {GRID_TARGET_MS:.0f} ms — not measured: {grid.skipped}")
+    else:
+        p95 = grid.percentile(0.95)
+        print(
+            f"   grid query p95 {p95:.1f} ms < {GRID_TARGET_MS:.0f} ms — "
+            f"{verdict(p95 < GRID_TARGET_MS)}"
+        )
+    if diary.skipped:
+        print(f"   diary query p95 (no target) — skipped: {diary.skipped}")
+    else:
+        print(f"   diary query p95 {diary.percentile(0.95):.1f} ms (no target set)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("EJOURNAL_TEST_POSTGRES_URL") or DEFAULT_PG_URL,
+        help=f"PostgreSQL server (default: $EJOURNAL_TEST_POSTGRES_URL, else {DEFAULT_PG_URL})",
+    )
+    parser.add_argument("--schema", default=DEFAULT_SCHEMA, help=f"({DEFAULT_SCHEMA})")
+    parser.add_argument(
+        "--keep",
+        "--reuse",
+        action="store_true",
+        help="reuse the schema when it already holds a complete data set; keep it afterwards",
+    )
+    parser.add_argument("--profile", action="store_true", help="profile a 100k-event slice")
+    parser.add_argument("--rounds", type=int, default=1, help="raw scan + rebuild rounds (1)")
+    parser.add_argument("--repeats", type=int, default=QUERY_REPEATS, help="per query (200)")
+    parser.add_argument("--years", type=int, default=6, help="school years to generate (6)")
+    parser.add_argument("--classes-per-grade", type=int, default=4, choices=range(1, 7))
+    parser.add_argument("--pupils", type=int, default=30, help="per class (30)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--min-events", type=int, default=MIN_EVENTS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    server = server_url(args.pg_url)
+    describe_machine(server)
+    problem = postgres_reachable(server)
+    if problem:
+        print(f"PostgreSQL unreachable — skipped: {problem}")
+        return 0
+    print(server_settings(server))
+    folder = Path(tempfile.mkdtemp(prefix="ejournal-bench-projections-"))
+    try:
+        data = prepare(args, server, folder)
+        how = "reused; generated" if data.reused else "generated"
+        print(
+            f"data set: schema {data.schema}, {data.events:,} events ({how} in "
+            f"{data.generated_in:.0f} s, {data.events / data.generated_in:,.0f} events/s)"
+        )
+        print(f"   {data.description}")
+        print(f"   event types: {data.mix}")
+        measure(args, server, data, folder)
+    finally:
+        if not args.keep:
+            drop_schema(server, args.schema)
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
