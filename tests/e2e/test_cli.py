@@ -97,3 +97,73 @@ def test_history_of_unknown_record_is_a_clear_error(tmp_path: Path, record_id: s
     result = CliRunner().invoke(main, ["history", record_id], env=_env(tmp_path))
     assert result.exit_code != 0
     assert "not a record id" in result.output or "Запись не найдена" in result.output
+
+
+def test_views_status_rebuild_and_replay(tmp_path: Path) -> None:
+    with build(settings_for(tmp_path)) as system:
+        school = build_school(system.journal)
+        lesson = school.hold()
+        with clock.travel(at(LESSON_DAY, 14)):
+            mark = system.journal.record_marks(
+                lesson, [MarkEntry(school.pupils[0], "3", "test")], school.teacher
+            ).created[0]
+        with clock.travel(at(LESSON_DAY.replace(day=18), 10)):
+            system.journal.correct_mark(lesson, mark, "4", "test", "пересчёт", school.teacher)
+    env = _env(tmp_path)
+    status = CliRunner().invoke(main, ["views", "status", "--json"], env=env)
+    assert status.exit_code == 0, status.output
+    assert {r["name"] for r in json.loads(status.output)} >= {"catalog", "grid", "history"}
+    assert all(r["lag"] == 0 for r in json.loads(status.output))
+
+    rebuilt = CliRunner().invoke(main, ["views", "rebuild", "--view", "grid"], env=env)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "v_marks" in rebuilt.output and "v_persons" not in rebuilt.output
+
+    before = CliRunner().invoke(
+        main,
+        [
+            "replay",
+            "grid",
+            "--as-of",
+            "2025-09-17T12:00",
+            "--course",
+            str(school.course_id),
+            "--term",
+            "1",
+            "--json",
+        ],
+        env=env,
+    )
+    after = CliRunner().invoke(
+        main,
+        [
+            "replay",
+            "grid",
+            "--as-of",
+            "2025-09-19T12:00",
+            "--course",
+            str(school.course_id),
+            "--term",
+            "1",
+        ],
+        env=env,
+    )
+    assert before.exit_code == 0 and after.exit_code == 0, before.output + after.output
+    cell = json.loads(before.output)["marks"][f"{school.pupils[0]}|{lesson}"]
+    assert [(c["value"], c["corrected"]) for c in cell] == [("3", False)]
+    assert "Смирнов А." in after.output and "4*" in after.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["replay", "grid", "--as-of", "2025-09-17T12:00"], "needs: --course, --term"),
+        (["replay", "nonsense", "--as-of", "2025-09-17"], "one of: grid"),
+        (["replay", "grid", "--as-of", "вчера", "--course", "x", "--term", "1"], "not a date"),
+        (["views", "rebuild", "--view", "nope"], "unknown view 'nope'"),
+    ],
+)
+def test_views_and_replay_reject_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args, env=_env(tmp_path))
+    assert result.exit_code != 0
+    assert message in result.output
