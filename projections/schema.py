@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TYPES = {
     "text": ("TEXT", "TEXT"),
@@ -24,15 +24,14 @@ class Table:
     key: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
     sealed_with: tuple[str, ...] = ()
+    column_names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column_names", tuple(name for name, _ in self.columns))
 
     def seal_context(self, row: dict[str, object]) -> bytes:
         """The context a sealed value of ``row`` was sealed with."""
         return "/".join(str(row[c]) for c in (self.sealed_with or self.key[:1])).encode()
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        """Column names in order."""
-        return tuple(name for name, _ in self.columns)
 
     def key_of(self, row: dict[str, object]) -> tuple[object, ...]:
         """The primary key of ``row``."""

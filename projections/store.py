@@ -17,8 +17,13 @@ from projections.schema import Table
 Row = dict[str, Any]
 
 
+_PLAIN_TYPES = frozenset({str, int, float, bytes, type(None)})
+
+
 def plain(value: Any) -> Any:
     """The stored form of a value: text for ids and dates, int for booleans."""
+    if type(value) in _PLAIN_TYPES:  # the common case, first and cheap
+        return value
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime | date):
