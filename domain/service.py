@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -215,6 +215,14 @@ class JournalBase(Application[UUID]):
 
         receipt = self.run(command, aggregate_id)
         return Receipt(receipt.id, receipt.position, tuple(created))
+
+
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """Apply events in order. The library's default projector checks each event against a
+    runtime ``Protocol`` — about half the cost of a replay — which our events never fail."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def _ids(result: object) -> list[UUID]:
