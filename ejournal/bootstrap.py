@@ -16,6 +16,7 @@ from domain.journal import Journal
 from domain.policies import Policies
 from ejournal.keyring import Keyring, load_or_create_master_key
 from ejournal.keystore import KeyStore, PostgresKeyStore, SQLiteKeyStore
+from ejournal.ledger import Ledger, load_or_create_signing_key
 from ejournal.mapper import EncryptingMapper
 from ejournal.policyfiles import load_policies
 from ejournal.settings import DatabaseURL, Settings
@@ -40,6 +41,7 @@ class System:
     journal: Journal
     views: Views
     view_db: SQLiteViewDatabase | PostgresViewDatabase
+    ledger: Ledger
 
     def close(self) -> None:
         """Close the event store, views and keyring connections."""
@@ -95,6 +97,17 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
     )
     processor.setup()
     views = Views(processor, view_db, sealer, policies)
+    ledger = Ledger(
+        processor,
+        load_or_create_signing_key(settings.ledger_key_file),
+        every_events=settings.checkpoint_every,
+        every_seconds=settings.checkpoint_seconds,
+    )
     if settings.views_mode == "inline":
-        journal.saved_listeners.append(lambda _position: views.nudge())
-    return System(settings, policies, keyring, journal, views, view_db)
+
+        def after_command(_position: int) -> None:
+            views.nudge()
+            ledger.maybe_checkpoint()
+
+        journal.saved_listeners.append(after_command)
+    return System(settings, policies, keyring, journal, views, view_db, ledger)

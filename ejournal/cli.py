@@ -368,6 +368,124 @@ def replay(view: str, as_of: str, json_out: bool, **filters: Any) -> None:
         click.echo(as_json(result) if json_out else render(system.views, result))
 
 
+# --- ledger ------------------------------------------------------------------------------
+@main.group()
+def ledger() -> None:
+    """The tamper-evident ledger: a Merkle tree over every event, signed checkpoints."""
+
+
+def _read_checkpoint(path: str) -> Any:
+    from ejournal.ledger import Checkpoint, LedgerError
+
+    try:
+        return Checkpoint.from_json(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
+    except LedgerError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@ledger.command("verify")
+@click.option(
+    "--against",
+    "against",
+    type=click.Path(dir_okay=False),
+    help="A checkpoint exported earlier and kept outside the system.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def ledger_verify(against: str | None, as_json: bool) -> None:
+    """Recompute the tree from the event table; check every checkpoint and signature.
+
+    Exit 0 when intact; exit 1 naming the first bad notification id and what is wrong.
+    """
+    checkpoint = _read_checkpoint(against) if against else None
+    with _system() as system:
+        verdict = system.ledger.verify(checkpoint)
+        unsealed = verdict.events - system.ledger.head().size
+    if as_json:
+        click.echo(json.dumps(vars(verdict) | {"unsealed": unsealed}, ensure_ascii=False))
+    elif verdict.ok:
+        tail = f" ({unsealed} newest not yet sealed)" if unsealed > 0 else ""
+        click.echo(f"ledger OK: {verdict.events} events, {verdict.checkpoints} checkpoints{tail}")
+    else:
+        click.echo(
+            f"LEDGER BROKEN at notification {verdict.first_bad}: {verdict.problem}", err=True
+        )
+    if not verdict.ok:
+        sys.exit(1)
+
+
+@ledger.command("checkpoint")
+@click.option(
+    "--export",
+    "export",
+    type=click.Path(dir_okay=False),
+    help="Also write the checkpoint to this file (for an auditor to keep).",
+)
+def ledger_checkpoint(export: str | None) -> None:
+    """Sign a checkpoint of the current tree head (on demand)."""
+    with _system() as system:
+        checkpoint = system.ledger.checkpoint()
+    text = checkpoint.to_json()
+    if export:
+        Path(export).write_text(text + "\n", encoding="utf-8")
+    click.echo(text)
+
+
+@ledger.command("prove")
+@click.argument("event")
+def ledger_prove(event: str) -> None:
+    """Print an inclusion proof (JSON) of an event — its notification id, or a mark's id —
+    against the latest checkpoint."""
+    from ejournal.ledger import LedgerError
+
+    with _system() as system:
+        system.views.catch_up()
+        position = _event_position(system, event)
+        try:
+            proof = system.ledger.prove(position)
+        except LedgerError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(proof, indent=1))
+
+
+def _event_position(system: System, event: str) -> int:
+    if event.isdigit():
+        return int(event)
+    try:
+        mark = UUID(event)
+    except ValueError:
+        raise click.BadParameter("a notification id or a mark id", param_hint="EVENT") from None
+    rows = system.views.mark_history(str(mark))
+    if not rows:
+        raise click.ClickException(f"no mark {mark}")
+    return rows[0].position
+
+
+@ledger.command("consistency")
+@click.argument("old_file", type=click.Path(dir_okay=False))
+def ledger_consistency(old_file: str) -> None:
+    """Print a consistency proof (JSON) from an exported checkpoint to the latest one."""
+    from ejournal.ledger import LedgerError
+
+    old = _read_checkpoint(old_file)
+    with _system() as system:
+        try:
+            proof = system.ledger.consistency(old)
+        except (LedgerError, ValueError) as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(proof, indent=1))
+
+
+@ledger.command("public-key")
+def ledger_public_key() -> None:
+    """Print the school's ledger public key (PEM) for auditors."""
+    from ejournal.ledger import public_pem
+
+    with _system() as system:
+        click.echo(public_pem(system.ledger.public), nl=False)
+
+
 @main.command()
 def info() -> None:
     """Print the effective settings (secrets redacted) and the store's size."""

@@ -113,6 +113,9 @@ class Settings:
     school: str
     views_mode: str  # "inline": after each command, in-process; "worker": `ejournal worker`
     view_batch_size: int = 2000
+    ledger_key_file: Path = Path("var/keys/ledger-ed25519.pem")
+    checkpoint_every: int = 1000
+    checkpoint_seconds: int = 3600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -131,6 +134,10 @@ class Settings:
             raise SettingsError("EJOURNAL_VIEW_BATCH_SIZE: a whole number from 1 to 100000")
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", school):
             raise SettingsError("EJOURNAL_SCHOOL: lowercase letters, digits, '-' and '_'")
+        every = env.get("EJOURNAL_CHECKPOINT_EVERY") or "1000"
+        seconds = env.get("EJOURNAL_CHECKPOINT_SECONDS") or "3600"
+        if not every.isdigit() or not seconds.isdigit() or int(every) < 1:
+            raise SettingsError("EJOURNAL_CHECKPOINT_EVERY / _SECONDS: whole numbers")
         return cls(
             var_dir=var_dir,
             database=database,
@@ -142,6 +149,11 @@ class Settings:
             school=school,
             views_mode=views_mode,
             view_batch_size=int(batch),
+            ledger_key_file=Path(
+                env.get("EJOURNAL_LEDGER_KEY_FILE") or var_dir / "keys" / "ledger-ed25519.pem"
+            ),
+            checkpoint_every=int(every),
+            checkpoint_seconds=int(seconds),
         )
 
     def with_database(self, url: str) -> Settings:

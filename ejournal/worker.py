@@ -30,6 +30,7 @@ def run_worker(system: System, stop: threading.Event, poll: float = 1.0) -> None
                 processed = system.views.catch_up()
                 if processed:
                     log.info("views caught up: %d events", processed)
+                system.ledger.maybe_checkpoint()
                 if conn is not None:
                     for _ in conn.notifies(timeout=poll, stop_after=1):
                         pass

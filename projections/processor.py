@@ -150,7 +150,7 @@ class Processor:
                     continue  # moved back meanwhile (a rebuild): the next batch starts lower
                 for note, event in zip(notes, events, strict=True):
                     if note.id > seen:
-                        view.apply(store, event, Applied(note.id, self.sealer))
+                        view.apply(store, event, Applied(note.id, self.sealer, note))
                 advanced[view.name] = max(seen, notes[-1].id)
             store.flush()
             self._set_positions(cur, advanced)
@@ -204,7 +204,7 @@ class Processor:
                 event = self.mapper.to_domain_event(note)
                 if until is not None and _after(event, until):
                     continue
-                applied = Applied(note.id, self.sealer)
+                applied = Applied(note.id, self.sealer, note)
                 for view in views:
                     view.apply(memory, event, applied)
             last = notes[-1].id

@@ -50,7 +50,8 @@ class SQLStore:
     def __init__(self, db: Database, cursor: Cursor) -> None:
         self.db = db
         self.cursor = cursor
-        self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        # (table, statement, parameters, key of an upserted row or None), in call order.
+        self._pending: list[tuple[str, str, tuple[Any, ...], tuple[Any, ...] | None]] = []
         # Rows this transaction has written or read, by (table, key): point lookups by
         # handlers are answered here without flushing the batch. None = known absent.
         self._rows: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
@@ -70,16 +71,19 @@ class SQLStore:
             f"ON CONFLICT ({', '.join(table.key)}) {conflict}"
         )
         values = tuple(plain(row.get(n)) for n in names)
-        self._pending.append((query, values))
         full = dict(zip(names, values, strict=True))
-        self._rows[(table.name, table.key_of(full))] = full
+        key = table.key_of(full)
+        self._pending.append((table.name, query, values, key))
+        self._rows[(table.name, key)] = full
 
     def update(self, table: Table, key: Sequence[Any], changes: Row) -> None:
         p = self.db.param
         sets = ", ".join(f"{n} = {p}" for n in changes)
         where = " AND ".join(f"{k} = {p}" for k in table.key)
         params = tuple(plain(v) for v in changes.values()) + tuple(plain(k) for k in key)
-        self._pending.append((f"UPDATE {table.name} SET {sets} WHERE {where}", params))
+        self._pending.append(
+            (table.name, f"UPDATE {table.name} SET {sets} WHERE {where}", params, None)
+        )
         cache_key = (table.name, tuple(plain(k) for k in key))
         if cache_key in self._rows:
             cached = self._rows[cache_key]
@@ -89,7 +93,9 @@ class SQLStore:
     def delete(self, table: Table, key: Sequence[Any]) -> None:
         where = " AND ".join(f"{k} = {self.db.param}" for k in table.key)
         params = tuple(plain(k) for k in key)
-        self._pending.append((f"DELETE FROM {table.name} WHERE {where}", params))
+        self._pending.append(
+            (table.name, f"DELETE FROM {table.name} WHERE {where}", params, None)
+        )
         self._rows[(table.name, params)] = None
 
     def flush(self) -> None:
@@ -172,16 +178,24 @@ def select(
 
 
 def _runs(
-    pending: list[tuple[str, tuple[Any, ...]]],
+    pending: list[tuple[str, str, tuple[Any, ...], tuple[Any, ...] | None]],
 ) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-    current: str | None = None
-    group: list[tuple[Any, ...]] = []
-    for query, params in pending:
-        if query != current and group:
-            assert current is not None
-            yield current, group
-            group = []
-        current = query
-        group.append(params)
-    if group and current is not None:
-        yield current, group
+    """Group the writes into runs of one statement. Tables are independent (no foreign keys,
+    no triggers), so writes are grouped by table, keeping their order within a table; in a
+    run of upserts only the last row per key is sent (e.g. a view's one state row)."""
+    by_table: dict[str, list[tuple[str, tuple[Any, ...], tuple[Any, ...] | None]]] = {}
+    for table, query, params, key in pending:
+        by_table.setdefault(table, []).append((query, params, key))
+    for ops in by_table.values():
+        start = 0
+        while start < len(ops):
+            end = start
+            while end < len(ops) and ops[end][0] == ops[start][0]:
+                end += 1
+            run = ops[start:end]
+            if run[0][2] is not None:  # upserts: the last row per key wins
+                last = {key: params for _, params, key in run}
+                yield run[0][0], list(last.values())
+            else:
+                yield run[0][0], [params for _, params, _ in run]
+            start = end

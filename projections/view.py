@@ -26,6 +26,8 @@ class Applied:
 
     position: int
     sealer: Sealer
+    #: The stored event (ids, topic, ciphertext): for views of the log itself (the ledger).
+    notification: Any = None
 
 
 Handler = Callable[[ViewStore, Any, Applied], None]
@@ -53,9 +55,13 @@ class View:
     title: str
     tables: tuple[Table, ...]
     handlers: Mapping[str, Handler] = field(default_factory=dict)
+    #: Called for every event, before ``handlers`` (views of the whole log).
+    every: Handler | None = None
 
     def apply(self, store: ViewStore, event: object, applied: Applied) -> None:
         """Apply one event (events the view does not handle are ignored)."""
+        if self.every is not None:
+            self.every(store, event, applied)
         handler = self.handlers.get(event_name(event))
         if handler is not None:
             handler(store, event, applied)

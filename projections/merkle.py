@@ -1,0 +1,101 @@
+"""RFC 9162 Merkle trees over the event log (Certificate Transparency v2, §2.1).
+
+Leaf: SHA-256(0x00 ‖ notification id ‖ originator id ‖ version ‖ len(topic) ‖ topic ‖ state).
+Node: SHA-256(0x01 ‖ left ‖ right). Leaves hash the *stored* bytes (ciphertext), so the
+tree stays valid after a key is destroyed. Integers are 8-byte big-endian; the topic is
+length-prefixed (4 bytes) so no bytes can move between topic and state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Sequence
+from uuid import UUID
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def leaf_hash(position: int, originator_id: UUID | str, version: int, topic: str,
+              state: bytes) -> bytes:
+    """The leaf of one stored event."""
+    oid = originator_id.bytes if isinstance(originator_id, UUID) else originator_id.encode()
+    topic_bytes = topic.encode()
+    return hashlib.sha256(
+        b"\x00" + struct.pack(">q", position) + oid + struct.pack(">q", version)
+        + struct.pack(">I", len(topic_bytes)) + topic_bytes + bytes(state)
+    ).digest()
+
+
+def node(left: bytes, right: bytes) -> bytes:
+    """An interior node."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def append(frontier: list[bytes], size: int, leaf: bytes) -> list[bytes]:
+    """The frontier (roots of the perfect subtrees, largest first) after appending ``leaf``
+    to a tree of ``size`` leaves."""
+    frontier = [*frontier, leaf]
+    merged = size
+    while merged & 1:  # each trailing 1 bit of the old size completes a subtree
+        right = frontier.pop()
+        left = frontier.pop()
+        frontier.append(node(left, right))
+        merged >>= 1
+    return frontier
+
+
+def root(frontier: Sequence[bytes]) -> bytes:
+    """The tree head (MTH) from a frontier."""
+    if not frontier:
+        return EMPTY_ROOT
+    head = frontier[-1]
+    for subtree in reversed(frontier[:-1]):
+        head = node(subtree, head)
+    return head
+
+
+def mth(leaves: Sequence[bytes]) -> bytes:
+    """MTH(D[n]) straight from the leaves (RFC 9162 §2.1.1)."""
+    frontier: list[bytes] = []
+    for size, leaf in enumerate(leaves):
+        frontier = append(frontier, size, leaf)
+    return root(frontier)
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than ``n`` (n > 1)."""
+    k = 1
+    while k << 1 < n:
+        k <<= 1
+    return k
+
+
+def inclusion_path(index: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """PATH(m, D[n]) of RFC 9162 §2.1.3.1."""
+    n = len(leaves)
+    if not 0 <= index < n:
+        raise IndexError(f"leaf {index} is not in a tree of {n}")
+    if n == 1:
+        return []
+    k = _split(n)
+    if index < k:
+        return [*inclusion_path(index, leaves[:k]), mth(leaves[k:])]
+    return [*inclusion_path(index - k, leaves[k:]), mth(leaves[:k])]
+
+
+def consistency_proof(old_size: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """PROOF(m, D[n]) of RFC 9162 §2.1.4.1."""
+    if not 0 < old_size <= len(leaves):
+        raise ValueError(f"no consistency proof from {old_size} to {len(leaves)}")
+    return _subproof(old_size, leaves, True)
+
+
+def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
+    n = len(leaves)
+    if m == n:
+        return [] if complete else [mth(leaves)]
+    k = _split(n)
+    if m <= k:
+        return [*_subproof(m, leaves[:k], complete), mth(leaves[k:])]
+    return [*_subproof(m - k, leaves[k:], False), mth(leaves[:k])]
