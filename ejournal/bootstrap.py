@@ -16,10 +16,10 @@ from domain.journal import Journal
 from domain.policies import Policies
 from ejournal.keyring import Keyring, load_or_create_master_key
 from ejournal.keystore import KeyStore, PostgresKeyStore, SQLiteKeyStore
-from ejournal.ledger import Ledger, load_or_create_signing_key
 from ejournal.mapper import EncryptingMapper
 from ejournal.policyfiles import load_policies
 from ejournal.settings import DatabaseURL, Settings
+from ejournal.signing import load_or_create_signing_key
 from ejournal.viewdb import (
     KeyringSealer,
     PostgresViewDatabase,
@@ -27,6 +27,7 @@ from ejournal.viewdb import (
     view_database,
 )
 from projections import registry
+from projections.ledger import Ledger
 from projections.processor import Processor
 from projections.service import Views
 

@@ -375,7 +375,7 @@ def ledger() -> None:
 
 
 def _read_checkpoint(path: str) -> Any:
-    from ejournal.ledger import Checkpoint, LedgerError
+    from projections.ledger import Checkpoint, LedgerError
 
     try:
         return Checkpoint.from_json(Path(path).read_text(encoding="utf-8"))
@@ -437,7 +437,7 @@ def ledger_checkpoint(export: str | None) -> None:
 def ledger_prove(event: str) -> None:
     """Print an inclusion proof (JSON) of an event — its notification id, or a mark's id —
     against the latest checkpoint."""
-    from ejournal.ledger import LedgerError
+    from projections.ledger import LedgerError
 
     with _system() as system:
         system.views.catch_up()
@@ -466,7 +466,7 @@ def _event_position(system: System, event: str) -> int:
 @click.argument("old_file", type=click.Path(dir_okay=False))
 def ledger_consistency(old_file: str) -> None:
     """Print a consistency proof (JSON) from an exported checkpoint to the latest one."""
-    from ejournal.ledger import LedgerError
+    from projections.ledger import LedgerError
 
     old = _read_checkpoint(old_file)
     with _system() as system:
@@ -480,7 +480,7 @@ def ledger_consistency(old_file: str) -> None:
 @ledger.command("public-key")
 def ledger_public_key() -> None:
     """Print the school's ledger public key (PEM) for auditors."""
-    from ejournal.ledger import public_pem
+    from projections.ledger import public_pem
 
     with _system() as system:
         click.echo(public_pem(system.ledger.public), nl=False)

@@ -16,14 +16,20 @@ from uuid import UUID
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
-def leaf_hash(position: int, originator_id: UUID | str, version: int, topic: str,
-              state: bytes) -> bytes:
+def leaf_hash(
+    position: int, originator_id: UUID | str, version: int, topic: str, state: bytes
+) -> bytes:
     """The leaf of one stored event."""
     oid = originator_id.bytes if isinstance(originator_id, UUID) else originator_id.encode()
     topic_bytes = topic.encode()
     return hashlib.sha256(
-        b"\x00" + struct.pack(">q", position) + oid + struct.pack(">q", version)
-        + struct.pack(">I", len(topic_bytes)) + topic_bytes + bytes(state)
+        b"\x00"
+        + struct.pack(">q", position)
+        + oid
+        + struct.pack(">q", version)
+        + struct.pack(">I", len(topic_bytes))
+        + topic_bytes
+        + bytes(state)
     ).digest()
 
 

@@ -93,9 +93,7 @@ class SQLStore:
     def delete(self, table: Table, key: Sequence[Any]) -> None:
         where = " AND ".join(f"{k} = {self.db.param}" for k in table.key)
         params = tuple(plain(k) for k in key)
-        self._pending.append(
-            (table.name, f"DELETE FROM {table.name} WHERE {where}", params, None)
-        )
+        self._pending.append((table.name, f"DELETE FROM {table.name} WHERE {where}", params, None))
         self._rows[(table.name, params)] = None
 
     def flush(self) -> None:

@@ -17,8 +17,11 @@ from projections.store import Reader, ViewStore
 from projections.view import Applied, View
 
 LEAVES = Table("v_ledger_leaves", (("position", "int"), ("leaf", "text")), ("position",))
-STATE = Table("v_ledger_state", (("id", "int"), ("size", "int"), ("last_position", "int"),
-                                 ("frontier", "text")), ("id",))
+STATE = Table(
+    "v_ledger_state",
+    (("id", "int"), ("size", "int"), ("last_position", "int"), ("frontier", "text")),
+    ("id",),
+)
 TRIGGERS = Table("v_ledger_triggers", (("position", "int"), ("reason", "text")), ("position",))
 
 
@@ -28,18 +31,27 @@ def _frontier(text: str) -> list[bytes]:
 
 def _append(store: ViewStore, _event: Any, applied: Applied) -> None:
     note = applied.notification
-    leaf = merkle.leaf_hash(note.id, note.originator_id, note.originator_version, note.topic,
-                            note.state)
+    leaf = merkle.leaf_hash(
+        note.id, note.originator_id, note.originator_version, note.topic, note.state
+    )
     state = store.get(STATE, (1,)) or {"id": 1, "size": 0, "last_position": 0, "frontier": ""}
     frontier = merkle.append(_frontier(state["frontier"]), state["size"], leaf)
     store.upsert(LEAVES, {"position": note.id, "leaf": leaf.hex()})
-    store.upsert(STATE, {"id": 1, "size": state["size"] + 1, "last_position": note.id,
-                         "frontier": ",".join(h.hex() for h in frontier)})
+    store.upsert(
+        STATE,
+        {
+            "id": 1,
+            "size": state["size"] + 1,
+            "last_position": note.id,
+            "frontier": ",".join(h.hex() for h in frontier),
+        },
+    )
 
 
 def _trigger(reason: str) -> Any:
     return lambda store, _e, applied: store.upsert(
-        TRIGGERS, {"position": applied.position, "reason": reason})
+        TRIGGERS, {"position": applied.position, "reason": reason}
+    )
 
 
 VIEW = View(
@@ -68,8 +80,7 @@ def head(reader: Reader) -> Head:
     state = reader.get(STATE, (1,))
     if state is None:
         return Head(0, 0, merkle.EMPTY_ROOT)
-    return Head(state["size"], state["last_position"],
-                merkle.root(_frontier(state["frontier"])))
+    return Head(state["size"], state["last_position"], merkle.root(_frontier(state["frontier"])))
 
 
 def leaves(reader: Reader) -> list[tuple[int, bytes]]:
@@ -79,5 +90,6 @@ def leaves(reader: Reader) -> list[tuple[int, bytes]]:
 
 def triggers_after(reader: Reader, position: int) -> list[tuple[int, str]]:
     """Checkpoint-worthy events after ``position``."""
-    return [(r["position"], r["reason"]) for r in reader.select(TRIGGERS)
-            if r["position"] > position]
+    return [
+        (r["position"], r["reason"]) for r in reader.select(TRIGGERS) if r["position"] > position
+    ]

@@ -1,5 +1,7 @@
 """Signed checkpoints of the ledger, and the auditor's tools: verify, prove, consistency.
 
+(The signing key itself is loaded by the composition root: ``ejournal.signing``.)
+
 A checkpoint (signed tree head) is ``size, root, time, key id`` signed with the school's
 Ed25519 key. Checkpoints live in ``ejournal_checkpoints``, apart from the views (a rebuild
 never drops them); exported ones are kept by auditors and printed in the signed archive.
@@ -11,10 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -72,30 +72,6 @@ class Checkpoint:
             )
         except (ValueError, KeyError, TypeError) as error:
             raise LedgerError(f"not a valid checkpoint file: {error}") from None
-
-
-def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
-    """The school's ledger key (PEM, 0600), generated on first use."""
-    if path.exists():
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (ValueError, TypeError, OSError) as error:
-            raise LedgerError(f"ledger signing key {path} is unreadable: {error}") from None
-        if not isinstance(key, Ed25519PrivateKey):
-            raise LedgerError(f"ledger signing key {path} is not an Ed25519 key")
-        return key
-    key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-    return key
 
 
 def key_id(public: Ed25519PublicKey) -> str:
