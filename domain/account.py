@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain import errors, ids, passwords
-from domain.base import Aggregate
+from domain.base import SYSTEM_ACTOR, Aggregate
 
 ROLES: dict[str, str] = {
     "teacher": "учитель",
@@ -58,6 +58,7 @@ class Account(Aggregate):
         self.series = series
         self.locked_until: datetime | None = None
         self.locked = False
+        self.failures: list[datetime] = []
 
     def has_any(self, roles: frozenset[str] | set[str]) -> bool:
         """True when the account holds at least one of ``roles``."""
@@ -86,6 +87,16 @@ class Account(Aggregate):
         if self.locked:
             self._unlocked(actor=actor)
 
+    def record_login_failure(self, now: datetime, limit: int, window: timedelta) -> bool:
+        """Record a failed login; the ``limit``-th failure within ``window`` locks the
+        account for ``window``. Returns True when this failure locked it."""
+        self._login_failed(actor=SYSTEM_ACTOR)
+        recent = [t for t in self.failures if now - t < window]
+        if len(recent) >= limit and not self.is_locked(now):
+            self.lock(f"{limit} неудачных попыток входа", now + window, SYSTEM_ACTOR)
+            return True
+        return False
+
     def is_locked(self, now: datetime) -> bool:
         """True when locked for good, or until a moment after ``now``."""
         return self.locked and (self.locked_until is None or now < self.locked_until)
@@ -111,3 +122,8 @@ class Account(Aggregate):
     def _unlocked(self, actor: UUID) -> None:
         self.locked = False
         self.locked_until = None
+        self.failures.clear()
+
+    @event("LoginFailed")
+    def _login_failed(self, actor: UUID) -> None:
+        self.failures = [*self.failures[-9:], self.event_time]

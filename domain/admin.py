@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID, uuid4
 
-from domain import errors, ids, passwords
+from domain import clock, errors, ids, passwords
 from domain.account import Account, check_role
 from domain.base import SYSTEM_ACTOR
 from domain.groups import ActivityGroup, ClassGroup, CourseJournal
@@ -15,6 +15,9 @@ from domain.school_year import SchoolYear
 from domain.service import JournalBase, Receipt
 
 ADMIN = frozenset({"admin"})
+#: Five failed logins within 15 minutes lock an account for 15 minutes.
+LOCKOUT_LIMIT = 5
+LOCKOUT = timedelta(minutes=15)
 
 
 class AdminCommands(JournalBase):
@@ -189,6 +192,20 @@ class AdminCommands(JournalBase):
             ),
             exists_message=f"Логин «{login}» уже занят.",
         )
+
+    def record_failed_login(self, login: str) -> bool:
+        """Record a failed login of an existing account (unknown logins leave no trace);
+        five failures within 15 minutes lock it for 15 minutes. True when it locked."""
+        account_id = ids.account_id(login)
+        if not self.exists(account_id):
+            return False
+        locked: list[bool] = []
+
+        def fail(account: Account) -> None:
+            locked[:] = [account.record_login_failure(clock.now(), LOCKOUT_LIMIT, LOCKOUT)]
+
+        self.change(Account, account_id, fail, errors.AccountNotFound)
+        return bool(locked and locked[0])
 
     def _check_person(self, roles: list[str], person_id: UUID | None) -> None:
         """A parent's account belongs to a guardian, a pupil's to a pupil."""

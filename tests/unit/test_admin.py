@@ -224,3 +224,24 @@ def test_group_query_lists_members_on_a_date(school):
     j.withdraw(school.class_id, school.pupils[2], date(2025, 10, 1), "переезд", school.admin)
     assert j.group(school.class_id, date(2025, 9, 30)).members == frozenset(school.pupils)
     assert j.group(school.class_id, date(2025, 10, 1)).members == frozenset(school.pupils[:2])
+
+
+def test_five_failed_logins_lock_the_account_for_fifteen_minutes(school):
+    from datetime import timedelta
+
+    from domain import clock
+    from domain.errors import AccountLocked
+    from tests.school import at
+
+    j = school.journal
+    start = at(LESSON_DAY, 10)
+    with clock.travel(start):
+        assert [j.record_failed_login("teacher") for _ in range(4)] == [False] * 4
+        assert j.record_failed_login("teacher") is True
+        assert j.record_failed_login("nobody") is False  # unknown logins leave no trace
+        with pytest.raises(AccountLocked):
+            j.authenticate("teacher", "teacher-pass-1")
+    with clock.travel(start + timedelta(minutes=16)):
+        assert j.authenticate("teacher", "teacher-pass-1").login == "teacher"
+    types = [h.type for h in j.history(school.teacher)]
+    assert types.count("LoginFailed") == 5 and types.count("Locked") == 1
