@@ -230,11 +230,11 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve the web UI with a production WSGI server (waitress)."""
     import waitress
 
-    from web import create_app
+    from ejournal.webapp import web_app
 
     settings = _settings()
     system = _system(settings)
-    app = create_app(system.journal, demo_logins=settings.var_dir / DEMO_LOGINS)
+    app = web_app(system)
     click.echo(f"ejournal on http://{host}:{port}/ ({settings.database_url})")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="ejournal")

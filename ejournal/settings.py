@@ -116,6 +116,8 @@ class Settings:
     ledger_key_file: Path = Path("var/keys/ledger-ed25519.pem")
     checkpoint_every: int = 1000
     checkpoint_seconds: int = 3600
+    secret_key_file: Path = Path("var/keys/web-secret.key")
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -154,6 +156,10 @@ class Settings:
             ),
             checkpoint_every=int(every),
             checkpoint_seconds=int(seconds),
+            secret_key_file=Path(
+                env.get("EJOURNAL_SECRET_KEY_FILE") or var_dir / "keys" / "web-secret.key"
+            ),
+            secure_cookies=(env.get("EJOURNAL_SECURE_COOKIES") or "0") in ("1", "true", "yes"),
         )
 
     def with_database(self, url: str) -> Settings:

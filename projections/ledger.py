@@ -159,6 +159,19 @@ def _compare(events: list[tuple[int, bytes]], sealed: list[tuple[int, bytes]]) -
 
 
 CHECKPOINTS = "ejournal_checkpoints"
+VERIFICATIONS = "ejournal_ledger_verifications"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A recorded run of ``verify``: when, and its verdict."""
+
+    time: str
+    ok: bool
+    events: int
+    checkpoints: int
+    first_bad: int | None
+    problem: str
 
 
 class Ledger:
@@ -183,6 +196,11 @@ class Ledger:
                 f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (size BIGINT PRIMARY KEY, "
                 "root TEXT NOT NULL, time TEXT NOT NULL, key_id TEXT NOT NULL, "
                 "signature TEXT NOT NULL, last_position BIGINT NOT NULL)"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {VERIFICATIONS} (time TEXT NOT NULL, "
+                "ok INTEGER NOT NULL, events BIGINT NOT NULL, checkpoints BIGINT NOT NULL, "
+                "first_bad BIGINT, problem TEXT NOT NULL)"
             )
 
     # --- checkpoints ---------------------------------------------------------------------
@@ -298,6 +316,52 @@ class Ledger:
                     f"the log no longer matches the checkpoint of size {c.size}",
                 )
         return Verdict(True, len(events), len(checkpoints))
+
+    def verify_and_record(self, against: Checkpoint | None = None) -> Verification:
+        """Run ``verify`` and keep its verdict, for the auditor's status page."""
+        verdict = self.verify(against)
+        moment = datetime.now(UTC).isoformat(timespec="seconds")
+        p = self.db.param
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"INSERT INTO {VERIFICATIONS} (time, ok, events, checkpoints, first_bad, "
+                f"problem) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+                (
+                    moment,
+                    int(verdict.ok),
+                    verdict.events,
+                    verdict.checkpoints,
+                    verdict.first_bad,
+                    verdict.problem,
+                ),
+            )
+        return Verification(
+            moment,
+            verdict.ok,
+            verdict.events,
+            verdict.checkpoints,
+            verdict.first_bad,
+            verdict.problem,
+        )
+
+    def last_verification(self) -> Verification | None:
+        """The latest recorded verification."""
+        with self.db.read() as cur:
+            cur.execute(
+                f"SELECT time, ok, events, checkpoints, first_bad, problem "
+                f"FROM {VERIFICATIONS} ORDER BY time DESC LIMIT 1"
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None
+        return Verification(
+            row[0],
+            bool(row[1]),
+            int(row[2]),
+            int(row[3]),
+            None if row[4] is None else int(row[4]),
+            row[5],
+        )
 
     # --- proofs --------------------------------------------------------------------------
     def prove(self, position: int, checkpoint: Checkpoint | None = None) -> dict[str, Any]:

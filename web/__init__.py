@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, session
+from flask_wtf.csrf import CSRFProtect
 
 from domain.account import ROLES
-from domain.journal import Journal
+from web import audit, auth
+from web.config import Services, WebConfig
 from web.errors import register_error_handlers
+
+__all__ = ["Services", "WebConfig", "create_app"]
 
 
 def _demo_logins(path: Path | None) -> list[dict[str, str]]:
@@ -30,14 +35,30 @@ def _demo_logins(path: Path | None) -> list[dict[str, str]]:
     ]
 
 
-def create_app(
-    journal: Journal, *, demo_logins: Path | None = None, testing: bool = False
-) -> Flask:
-    """Build the web application around an already built ``Journal``."""
+def create_app(services: Services, config: WebConfig) -> Flask:
+    """Build the web application around already built services."""
     app = Flask(__name__)
-    app.config.update(TESTING=testing, JSON_AS_ASCII=False)
-    app.extensions["journal"] = journal
+    app.config.update(
+        TESTING=config.testing,
+        SECRET_KEY=config.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.idle_minutes),
+        SESSION_REFRESH_EACH_REQUEST=True,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.extensions["services"] = services
+    CSRFProtect(app)
+    auth.login_manager.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(audit.bp)
     register_error_handlers(app)
+
+    @app.before_request
+    def idle_timeout() -> None:
+        session.permanent = True  # the session expires after idle_minutes without requests
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -51,10 +72,10 @@ def create_app(
 
     @app.get("/")
     def home() -> str:
-        return render_template("home/index.html", logins=_demo_logins(demo_logins))
+        return render_template("home/index.html", logins=_demo_logins(config.demo_logins))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
-        return {"status": "ok", "events": journal.recorder.max_notification_id() or 0}
+        return {"status": "ok", "events": services.journal.recorder.max_notification_id() or 0}
 
     return app

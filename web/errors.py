@@ -35,7 +35,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
         code = error.code or 500
-        messages = {404: "Страница не найдена.", 405: "Метод не поддерживается."}
+        messages = {
+            400: "Запрос отклонён: форма устарела или повреждена. Обновите страницу и повторите.",
+            403: "Недостаточно прав для этой страницы.",
+            404: "Страница не найдена.",
+            405: "Метод не поддерживается.",
+        }
         return render_template(
             "error.html", code=code, message=messages.get(code, "Запрос отклонён.")
         ), code

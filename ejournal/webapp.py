@@ -1,0 +1,37 @@
+"""Build the web app from a built system: secret key, cookies, demo logins."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from ejournal.bootstrap import System
+from web import Services, WebConfig, create_app
+
+DEMO_LOGINS = "demo-logins.json"
+
+
+def secret_key(path: Path) -> bytes:
+    """The session-signing secret (0600), generated on first use."""
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_bytes().strip()
+
+
+def web_app(system: System, *, testing: bool = False) -> Flask:
+    """The Flask app over ``system``."""
+    settings = system.settings
+    config = WebConfig(
+        secret_key=secret_key(settings.secret_key_file),
+        demo_logins=settings.var_dir / DEMO_LOGINS,
+        secure_cookies=settings.secure_cookies,
+        testing=testing,
+    )
+    return create_app(Services(system.journal, system.views, system.ledger), config)

@@ -1,0 +1,123 @@
+"""The auditor's pages: ledger status and downloads, record history with proofs."""
+
+from __future__ import annotations
+
+import json
+from uuid import UUID
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from projections.ledger import LedgerError, public_pem
+from web.access import requires
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+AUDITORS = ("auditor", "head")
+
+
+def _services():  # type: ignore[no-untyped-def]
+    return current_app.extensions["services"]
+
+
+@bp.get("/")
+@requires(*AUDITORS)
+def ledger_status() -> ResponseReturnValue:
+    """Ledger status: size, last checkpoint, last verification."""
+    ledger = _services().ledger
+    return render_template(
+        "audit/ledger.html",
+        head=ledger.head(),
+        checkpoint=ledger.latest(),
+        verification=ledger.last_verification(),
+    )
+
+
+@bp.post("/ledger/verify")
+@requires(*AUDITORS)
+def verify_now() -> ResponseReturnValue:
+    """Verify the ledger now and keep the result."""
+    result = _services().ledger.verify_and_record()
+    if result.ok:
+        flash(
+            f"Проверка пройдена: {result.events} событий, {result.checkpoints} контрольных точек.",
+            "ok",
+        )
+    else:
+        flash(f"НАРУШЕНИЕ ЦЕЛОСТНОСТИ: событие № {result.first_bad}. {result.problem}", "error")
+    return redirect(url_for("audit.ledger_status"))
+
+
+@bp.get("/ledger/checkpoint.json")
+@requires(*AUDITORS)
+def checkpoint_file() -> ResponseReturnValue:
+    """The latest signed checkpoint, to keep outside the system."""
+    checkpoint = _services().ledger.latest()
+    if checkpoint is None:
+        abort(404)
+    return Response(
+        checkpoint.to_json() + "\n",
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=checkpoint-{checkpoint.size}.json"},
+    )
+
+
+@bp.get("/ledger/public-key.pem")
+@requires(*AUDITORS)
+def public_key_file() -> ResponseReturnValue:
+    """The school's ledger public key."""
+    return Response(
+        public_pem(_services().ledger.public),
+        mimetype="application/x-pem-file",
+        headers={"Content-Disposition": "attachment; filename=ledger-public-key.pem"},
+    )
+
+
+@bp.get("/records")
+@requires(*AUDITORS)
+def find_record() -> ResponseReturnValue:
+    """Go to the history of the record whose id was typed in."""
+    try:
+        record_id = UUID(request.args.get("id", "").strip())
+    except ValueError:
+        flash(
+            "Идентификатор записи — 36 символов вида 1b4e28ba-2fa1-11d2-883f-0016d3cca427.", "error"
+        )
+        return redirect(url_for("audit.ledger_status"))
+    return redirect(url_for("audit.record_history", record_id=record_id))
+
+
+@bp.get("/records/<uuid:record_id>")
+@requires(*AUDITORS)
+def record_history(record_id: UUID) -> ResponseReturnValue:
+    """Every event of a record — who, when, what, why, before and after — with proofs."""
+    rows = _services().views.history(str(record_id))
+    if not rows:
+        abort(404)
+    return render_template(
+        "audit/record.html", record_id=record_id, rows=rows, actor_name=_services().views.name
+    )
+
+
+@bp.get("/proof/<int:position>.json")
+@requires(*AUDITORS)
+def proof(position: int) -> ResponseReturnValue:
+    """The inclusion proof of one event against the latest checkpoint."""
+    try:
+        body = _services().ledger.prove(position)
+    except LedgerError as error:
+        return Response(
+            json.dumps({"error": str(error)}, ensure_ascii=False),
+            status=409,
+            mimetype="application/json",
+        )
+    return Response(json.dumps(body, indent=1), mimetype="application/json")

@@ -1,0 +1,86 @@
+"""Sign-in and sign-out (Flask-Login). Five failed logins in 15 minutes lock an account;
+the answer never says whether the login or the password was wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from domain import errors
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Войдите, чтобы продолжить."
+
+
+@dataclass(frozen=True)
+class User(UserMixin):  # type: ignore[misc]
+    """The signed-in account."""
+
+    id: str
+    login: str
+    name: str
+    roles: frozenset[str]
+
+    def has_any(self, *roles: str) -> bool:
+        """True when the user holds one of ``roles``."""
+        return bool(self.roles & set(roles))
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Reload the user on each request; a locked or removed account is signed out."""
+    journal = current_app.extensions["services"].journal
+    try:
+        account = journal.account(UUID(user_id))
+    except (ValueError, errors.DomainError):
+        return None
+    if account.locked:
+        return None
+    return User(str(account.id), account.login, account.display_name, account.roles)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """The sign-in form."""
+    if request.method == "GET":
+        return render_template("auth/login.html", login="")
+    login_name = request.form.get("login", "").strip()[:64]
+    password = request.form.get("password", "")[:256]
+    journal = current_app.extensions["services"].journal
+    try:
+        account = journal.authenticate(login_name, password)
+    except errors.AccountLocked:
+        flash(
+            "Учётная запись временно заблокирована. Повторите попытку позже "
+            "или обратитесь к администратору.",
+            "error",
+        )
+        return render_template("auth/login.html", login=login_name), 403
+    except (errors.WrongPassword, errors.InvalidInput):
+        if journal.record_failed_login(login_name):
+            flash("После 5 неудачных попыток вход заблокирован на 15 минут.", "error")
+        else:
+            flash("Неверный логин или пароль.", "error")
+        return render_template("auth/login.html", login=login_name), 401
+    login_user(User(str(account.id), account.login, account.display_name, account.roles))
+    return redirect(url_for("home"))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out."""
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+def current() -> User:
+    """The signed-in user (pages are protected by ``web.access.requires``)."""
+    user = current_user._get_current_object()
+    assert isinstance(user, User)
+    return user

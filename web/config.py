@@ -1,0 +1,27 @@
+"""What the web app needs from the composition root (``web`` may not import ``ejournal``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Settings of the web app."""
+
+    secret_key: bytes
+    demo_logins: Path | None = None
+    secure_cookies: bool = False
+    idle_minutes: int = 30
+    testing: bool = False
+
+
+@dataclass(frozen=True)
+class Services:
+    """The built application objects the pages use (journal commands, views, ledger)."""
+
+    journal: Any
+    views: Any
+    ledger: Any
