@@ -20,8 +20,6 @@ from ejournal.keyring import KeyringError
 from ejournal.policyfiles import PolicyError, load_policies
 from ejournal.settings import Settings, SettingsError
 
-DEMO_LOGINS = "demo-logins.json"
-
 
 def _settings() -> Settings:
     try:
@@ -94,7 +92,7 @@ def _reset(settings: Settings) -> None:
                 )
             conn.execute(sql.SQL("DROP TYPE IF EXISTS {}.stored_event_uuid CASCADE").format(schema))
     settings.master_key_file.unlink(missing_ok=True)
-    (settings.var_dir / DEMO_LOGINS).unlink(missing_ok=True)
+    settings.demo_logins_file.unlink(missing_ok=True)
 
 
 @main.command()
@@ -114,7 +112,7 @@ def demo(reset: bool, if_empty: bool, year: str, seed: int) -> None:
     with _system(settings) as system:
         if _has_events(system):
             if if_empty:
-                click.echo(f"demo school already seeded; logins: {settings.var_dir / DEMO_LOGINS}")
+                click.echo(f"demo school already seeded; logins: {settings.demo_logins_file}")
                 return
             raise click.ClickException(
                 "the database already holds a school; use --reset to erase it first"
@@ -139,7 +137,7 @@ def demo(reset: bool, if_empty: bool, year: str, seed: int) -> None:
         {"role": role, "login": login, "password": password}
         for role, login, password in school.logins
     ]
-    path = settings.var_dir / DEMO_LOGINS
+    path = settings.demo_logins_file
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
     path.chmod(0o600)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from ejournal.settings import DatabaseURL
+from ejournal.sqlitedb import connect, write_transaction
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,7 @@ class SQLiteKeyStore:
     """The keyring in the SQLite database file, beside the events."""
 
     def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(
-            path, timeout=30, check_same_thread=False, isolation_level=None
-        )
+        self._conn = connect(path)
         self._lock = threading.Lock()
         with self._tx() as c:
             c.execute(
@@ -83,17 +81,8 @@ class SQLiteKeyStore:
                 "(name TEXT PRIMARY KEY, value BLOB NOT NULL)"
             )
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Cursor]:
-        with self._lock:
-            cursor = self._conn.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                yield cursor
-            except BaseException:
-                self._conn.rollback()
-                raise
-            self._conn.commit()
+    def _tx(self) -> AbstractContextManager[sqlite3.Cursor]:
+        return write_transaction(self._conn, self._lock)
 
     def _one(self, query: str, *args: object) -> Any:
         with self._lock:

@@ -162,6 +162,11 @@ class Settings:
             secure_cookies=(env.get("EJOURNAL_SECURE_COOKIES") or "0") in ("1", "true", "yes"),
         )
 
+    @property
+    def demo_logins_file(self) -> Path:
+        """Where ``ejournal demo`` writes the demo logins (read by the home page)."""
+        return self.var_dir / "demo-logins.json"
+
     def with_database(self, url: str) -> Settings:
         """A copy using another database (tests, benchmarks)."""
         return replace(self, database=DatabaseURL.parse(url), database_url=_redact(url))

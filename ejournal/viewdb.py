@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 from ejournal.keyring import DestroyedKey, Keyring
 from ejournal.mapper import HEADER, MAGIC, key_id_of
 from ejournal.settings import DatabaseURL
+from ejournal.sqlitedb import connect, write_transaction
 from projections.schema import Table
 
 
@@ -35,21 +36,10 @@ class SQLiteViewDatabase:
         self._local = threading.local()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        return conn
+        return connect(self.path)
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Cursor]:
-        with self._write_lock:
-            cur = self._writer.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                self._writer.rollback()
-                raise
-            self._writer.commit()
+    def transaction(self) -> AbstractContextManager[sqlite3.Cursor]:
+        return write_transaction(self._writer, self._write_lock)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Cursor]:

@@ -11,8 +11,6 @@ from flask import Flask
 from ejournal.bootstrap import System
 from web import Services, WebConfig, create_app
 
-DEMO_LOGINS = "demo-logins.json"
-
 
 def secret_key(path: Path) -> bytes:
     """The session-signing secret (0600), generated on first use."""
@@ -30,7 +28,7 @@ def web_app(system: System, *, testing: bool = False) -> Flask:
     settings = system.settings
     config = WebConfig(
         secret_key=secret_key(settings.secret_key_file),
-        demo_logins=settings.var_dir / DEMO_LOGINS,
+        demo_logins=settings.demo_logins_file,
         secure_cookies=settings.secure_cookies,
         testing=testing,
     )
