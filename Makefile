@@ -40,7 +40,9 @@ unit: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest tests/unit -q
 
 bench: $(VENV)/.stamp-dev
-	$(BIN)/python bench/store.py
+	$(BIN)/python -m bench.store
+	$(BIN)/python -m bench.projections
+	$(BIN)/python -m bench.ledger
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
