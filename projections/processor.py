@@ -146,7 +146,7 @@ class Processor:
             advanced = {}
             for view in self.views:
                 seen = positions[view.name]
-                if seen < notes[0].id - 1:
+                if seen < start - 1:
                     continue  # moved back meanwhile (a rebuild): the next batch starts lower
                 for note, event in zip(notes, events, strict=True):
                     if note.id > seen:
