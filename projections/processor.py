@@ -9,6 +9,7 @@ transaction; ``as_of`` builds them in memory from the events up to a moment.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -199,6 +200,26 @@ class Processor:
         memory = MemoryStore()
         head = self.recorder.max_notification_id() or 0
         last = 0
+        # Millions of small row dicts are kept alive on purpose: the cyclic garbage
+        # collector would scan them again and again (measured 18-29 % of a rebuild).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            last = self._build(memory, views, until, progress, head)
+        finally:
+            if collecting:
+                gc.enable()
+        return memory, last
+
+    def _build(
+        self,
+        memory: MemoryStore,
+        views: Sequence[View],
+        until: datetime | None,
+        progress: Progress | None,
+        head: int,
+    ) -> int:
+        last = 0
         for notes in self.notifications(stop=head):
             for note in notes:
                 event = self.mapper.to_domain_event(note)
@@ -210,7 +231,7 @@ class Processor:
             last = notes[-1].id
             if progress is not None:
                 progress(last, head)
-        return memory, last
+        return last
 
     def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Drop and rebuild views (all, or ``names``); return the position reached."""
@@ -226,6 +247,10 @@ class Processor:
                         cur, table, ([row[c] for c in table.column_names] for row in rows)
                     )
             self._set_positions(cur, {v.name: last for v in views})
+        with self.db.transaction() as cur:  # fresh statistics, or the planner scans tables
+            for view in views:
+                for table in view.tables:
+                    cur.execute(f"ANALYZE {table.name}")
         return last
 
 
