@@ -1,0 +1,1065 @@
+"""Ledger benchmark: sealing and verifying a million events beside the raw log scan, and the
+ledger's cost on grid saves.
+
+On PostgreSQL, in one run (issue 5, «Measure»; DESIGN.md §9):
+
+1. the data set of ``bench/projections.py`` (its generator, imported: at least 1,000,000
+   events of a school over six years) in a throwaway schema, or reused with ``--keep``;
+2. raw limits of the same run: ``select_notifications`` in batches (no decryption — the
+   ledger hashes the stored ciphertext), and a plain binary psycopg ``SELECT`` of the same
+   columns (what the database and driver give without the library's row objects);
+3. sealing: ``views.rebuild(["ledger"])`` in events/s, and an incremental catch-up of the
+   ledger alone over a fresh tail (the ledger rebuilt up to head − ``--tail``, then caught
+   up in the processor's batches); both as ratios to the raw scan;
+4. verify: ``ledger.verify()`` after a checkpoint, in events/s and as a ratio to the raw
+   scan — once with that one checkpoint, once with a checkpoint every
+   ``EJOURNAL_CHECKPOINT_EVERY`` events, as a worker following the log would have signed;
+5. grid saves (``record_marks`` with 30 marks, the school of ``bench/store.py``) on a small
+   schema of their own, in interleaved rounds: without any processor, with the ledger
+   sealed inline after each command, by a worker thread, by a worker process; and with
+   every view inline, without and with the ledger (``EJOURNAL_VIEWS=inline``);
+6. with ``--profile``: where verify's and sealing's time goes (stages timed without a
+   profiler, then cProfile by category and by function).
+
+The ledger is measured alone: a ``Processor`` and a ``Ledger`` over the ledger view only
+(``system.ledger.checkpoint()`` would first catch up every view). Schemas made here are
+dropped at the end; ``--keep`` keeps (and on the next run reuses) the data set's. Benchmarks
+are not tests: the exit status is 0 unless the script itself crashed.
+
+    .venv/bin/python -m bench.ledger [--keep] [--profile] [--part all|log|grid]
+                                     [--rounds N] [--tail N] [--seconds N] [--grid-rounds N]
+                                     [--pg-url postgresql://USER@HOST:PORT/DB]
+"""
+
+# ruff: noqa: E402 (the imports after the sys.path fix below)
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import gc
+import os
+import platform
+import pstats
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+# Run as a script, this file's folder comes first on sys.path, and ``bench/projections.py``
+# would shadow the ``projections`` package: take the folder off the path, put the
+# repository on it (for ``bench.projections`` and ``bench.store``).
+_HERE = Path(__file__).resolve().parent
+ROOT = _HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import tuple_row
+
+from bench import projections as dataset
+from bench import store
+from domain.lesson import MarkEntry
+from ejournal.bootstrap import System, build
+from ejournal.settings import DatabaseURL, Settings
+from ejournal.viewdb import PostgresViewDatabase
+from projections import merkle
+from projections.ledger import (
+    CHECKPOINTS,
+    VERIFICATIONS,
+    Checkpoint,
+    Ledger,
+    LedgerError,
+    _compare,
+    _roots_at,
+    check_signature,
+    key_id,
+)
+from projections.processor import Processor
+from projections.sqlstore import SQLReader
+from projections.store import MemoryStore
+from projections.view import Applied
+from projections.views import ledger as ledger_view
+
+DEFAULT_SCHEMA = "bench_ledger"
+
+#: Targets (issue 5, DESIGN.md §9).
+VERIFY_TARGET = 100_000.0  # events/s
+COST_TARGET = 0.10  # of grid-save throughput
+
+SCAN_BATCH = 10_000  # rows per select_notifications, as ``log_leaves`` and rebuilds read
+TAIL = 100_000  # events of the fresh tail the incremental catch-up seals
+SLICE = 200_000  # events of the profiled sealing slice
+VALUES = "5435424354"
+#: This benchmark run again in a subprocess, for a worker or a fresh verify (cwd=ROOT).
+CHILD = (sys.executable, "-m", "bench.ledger", "--child")
+
+
+# --- the ledger alone ------------------------------------------------------------------------
+def ledger_only(system: System, recorder: Any = None) -> tuple[Processor, Ledger]:
+    """A processor of the ledger view alone, and a ``Ledger`` over it (same tables, same
+    key as ``system.ledger``, whose checkpoints would first catch up every view)."""
+    main = system.views.processor
+    processor = Processor(
+        [ledger_view.VIEW],
+        recorder or system.journal.recorder,
+        system.journal.mapper,
+        system.view_db,
+        main.sealer,
+        main.batch_size,
+    )
+    ledger = Ledger(
+        processor,
+        system.ledger.key,
+        every_events=system.settings.checkpoint_every,
+        every_seconds=system.settings.checkpoint_seconds,
+    )
+    return processor, ledger
+
+
+def clear_checkpoints(system: System) -> None:
+    """Forget the checkpoints and verifications of an earlier run (signed by another key)."""
+    with system.view_db.transaction() as cur:
+        cur.execute(f"DELETE FROM {CHECKPOINTS}")
+        cur.execute(f"DELETE FROM {VERIFICATIONS}")
+
+
+def ledger_position(system: System) -> int:
+    return system.views.processor.positions()[ledger_view.VIEW.name]
+
+
+def sign_history(system: System, every: int) -> tuple[int, float]:
+    """Sign and store a checkpoint at every ``every`` leaves of the sealed ledger, as a
+    worker following the log would have done; (checkpoints stored, seconds)."""
+    started = time.perf_counter()
+    ledger = system.ledger
+    with system.view_db.read() as cur:
+        sealed = ledger_view.leaves(SQLReader(system.view_db, cur))
+    moment = datetime.now(UTC).isoformat(timespec="seconds")
+    kid = key_id(ledger.public)
+    rows = []
+    frontier: list[bytes] = []
+    for size, (position, leaf) in enumerate(sealed):
+        frontier = merkle.append(frontier, size, leaf)
+        if (size + 1) % every == 0:
+            root = merkle.root(frontier).hex()
+            message = Checkpoint(size + 1, root, moment, kid, "").message()
+            signature = base64.b64encode(ledger.key.sign(message)).decode()
+            rows.append((size + 1, root, moment, kid, signature, position))
+    with system.view_db.transaction() as cur:
+        cur.executemany(
+            f"INSERT INTO {CHECKPOINTS} (size, root, time, key_id, signature, last_position) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (size) DO NOTHING",
+            rows,
+        )
+    return len(ledger.checkpoints()), time.perf_counter() - started
+
+
+# --- raw limits ------------------------------------------------------------------------------
+def scan_notifications(system: System, head: int) -> tuple[int, str]:
+    """``select_notifications`` over the whole log, no decryption (the raw scan)."""
+    return dataset.fetch_only(system, head, SCAN_BATCH)
+
+
+def scan_binary(system: System, head: int) -> tuple[int, str]:
+    """The same rows and columns through a plain psycopg cursor: binary, tuple rows."""
+    recorder: Any = system.journal.recorder
+    table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+    query = sql.SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+        "WHERE notification_id >= %s AND notification_id <= %s "
+        "ORDER BY notification_id LIMIT %s"
+    ).format(table)
+    count, start = 0, 1
+    with (
+        psycopg.connect(system.settings.database.conninfo()) as conn,
+        conn.cursor(binary=True, row_factory=tuple_row) as cur,
+    ):
+        while True:
+            cur.execute(query, (start, head, SCAN_BATCH), prepare=True)
+            rows = cur.fetchall()
+            if not rows:
+                return count, ""
+            count += len(rows)
+            start = rows[-1][0] + 1
+
+
+# --- sealing ---------------------------------------------------------------------------------
+def rebuild_ledger(system: System) -> tuple[int, str]:
+    """``views.rebuild(["ledger"])``: in memory from the whole log, then DELETE + COPY."""
+    built = [0.0]
+    started = time.perf_counter()
+
+    def progress(done: int, head: int) -> None:
+        if done >= head:
+            built[0] = time.perf_counter() - started
+
+    last = system.views.rebuild(["ledger"], progress=progress)
+    copy = time.perf_counter() - started - built[0]
+    rows = system.views.counts(["ledger"])[ledger_view.LEAVES.name]
+    return last, (
+        f"in-memory build {built[0]:.1f} s, DELETE + COPY of {rows:,} leaves + ANALYZE {copy:.1f} s"
+    )
+
+
+@dataclass
+class Sealing:
+    rebuild: dataset.Timed
+    catch_up: dataset.Timed
+    tail: int
+    same_root: bool
+
+
+def measure_sealing(system: System, head: int, tail: int) -> Sealing:
+    """The ledger rebuilt from the whole log; then sealed again up to head − ``tail`` and
+    caught up over the tail in the processor's batches (one transaction each)."""
+    rebuild = dataset.timed(lambda: rebuild_ledger(system))
+    full_root = system.ledger.head().root
+    base = head - tail
+    sliced, _ = ledger_only(system, dataset.SliceRecorder(system.journal.recorder, base))
+    sliced.rebuild()
+    processor, ledger = ledger_only(system)
+    batches = -(-tail // processor.batch_size)
+    catch_up = dataset.timed(
+        lambda: (
+            processor.catch_up(),
+            f"events {base + 1:,}–{head:,}, {batches} transactions of "
+            f"{processor.batch_size:,} (EJOURNAL_VIEW_BATCH_SIZE)",
+        )
+    )
+    same = ledger.head().root == full_root and ledger.head().size == head
+    return Sealing(rebuild, catch_up, tail, same)
+
+
+# --- verification ----------------------------------------------------------------------------
+@dataclass
+class Verified:
+    timed: dataset.Timed
+    ok: bool
+    checkpoints: int
+    problem: str = ""
+
+
+def verify_fresh(server: str, schema: str, folder: Path) -> Verified:
+    """``ledger.verify()`` in a fresh process (``--child verify``), as the CLI runs it."""
+    proc = subprocess.run(
+        [*CHILD, "verify", server, schema, str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("verified ")]
+    if not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()
+        failed = tail[-1] if tail else f"exit status {proc.returncode}"
+        return Verified(dataset.Timed(0, 0.0, 0.0), False, 0, f"the child failed: {failed}")
+    parts = lines[0].split(" ", 5)
+    problem = parts[5].strip() if len(parts) > 5 else ""
+    timed = dataset.Timed(int(parts[1]), float(parts[2]), float(parts[3]))
+    return Verified(timed, not problem, int(parts[4]), problem)
+
+
+def measure_verify(system: System) -> Verified:
+    """``system.ledger.verify()`` in this process."""
+    found: list[Any] = []
+
+    def work() -> tuple[int, str]:
+        verdict = system.ledger.verify()
+        found.append(verdict)
+        return verdict.events, ""
+
+    result = dataset.timed(work)
+    verdict = found[0]
+    problem = "" if verdict.ok else f"first bad {verdict.first_bad}: {verdict.problem}"
+    return Verified(result, verdict.ok, verdict.checkpoints, problem)
+
+
+def prove_seconds(ledger: Ledger, position: int) -> float:
+    """Wall time of one inclusion proof against the latest checkpoint."""
+    started = time.perf_counter()
+    ledger.prove(position)
+    return time.perf_counter() - started
+
+
+def mapper_cache(system: System) -> int:
+    """Originators in the encrypting mapper's key-id cache (two UUIDs per entry)."""
+    return len(getattr(system.journal.mapper, "_key_ids", ()))
+
+
+def maybe_checkpoint_ms(ledger: Ledger, calls: int = 20) -> float:
+    """Mean duration of ``maybe_checkpoint()`` when nothing is due (it reads every stored
+    checkpoint to find the latest)."""
+    started = time.perf_counter()
+    for _ in range(calls):
+        ledger.maybe_checkpoint()
+    return 1000 * (time.perf_counter() - started) / calls
+
+
+# --- grid saves ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Mode:
+    """One way of running grid saves; ``base`` is the mode it is compared with."""
+
+    key: str
+    label: str
+    base: str | None
+    ledger: bool  # whether the ledger is kept up during the round
+
+
+MODES = (
+    Mode("none", "no processor (nothing sealed meanwhile)", None, False),
+    Mode("inline", "ledger sealed inline after each command", "none", True),
+    Mode("thread", "ledger worker thread, same process", "none", True),
+    Mode("process", "ledger worker process", "none", True),
+    Mode("views", "every view inline except the ledger", None, False),
+    Mode("all", "every view and the ledger inline (EJOURNAL_VIEWS=inline)", "views", True),
+)
+
+
+@dataclass
+class GridRound:
+    commands: store.Commands
+    lag: int  # events the ledger had not sealed when the round ended
+    worker_cpu: float = 0.0  # CPU seconds of a worker process
+
+
+@dataclass
+class GridCosts:
+    raw: store.Raw
+    rounds: dict[str, list[GridRound]] = field(default_factory=dict)
+    setup: str = ""
+    skipped: str = ""
+
+    def rate(self, key: str) -> float:
+        return dataset.median([r.commands.per_second for r in self.rounds[key]])
+
+    def cost(self, mode: Mode) -> float:
+        assert mode.base is not None
+        return 1 - self.rate(mode.key) / self.rate(mode.base)
+
+
+def grid_settings(var_dir: Path, url: str) -> Settings:
+    """Settings of the grid-save schema; views not maintained by the commands."""
+    return Settings.from_env(
+        {
+            "EJOURNAL_VAR_DIR": str(var_dir),
+            "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
+            "EJOURNAL_DATABASE_URL": url,
+            "EJOURNAL_VIEWS": "worker",
+        }
+    )
+
+
+def follow(
+    processor: Processor,
+    ledger: Ledger,
+    conninfo: str,
+    channel: str,
+    stop: threading.Event,
+    ready: Callable[[], None],
+) -> int:
+    """What ``ejournal worker`` does, for the ledger alone: catch up and checkpoint when
+    due, then sleep until the event store's NOTIFY; until ``stop``. Events sealed."""
+    sealed = 0
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        ready()
+        while not stop.is_set():
+            sealed += processor.catch_up()
+            ledger.maybe_checkpoint()
+            for _ in conn.notifies(timeout=0.2, stop_after=1):
+                pass
+    return sealed
+
+
+def child_worker(url: str, var_dir: str) -> int:
+    """The worker process of the ``process`` mode (``--child worker URL VAR_DIR``): prints
+    "ready", follows the log until SIGTERM, prints the events sealed and its CPU seconds
+    since it was ready."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    cpu = [0.0]
+
+    def ready() -> None:
+        cpu[0] = time.process_time()
+        print("ready", flush=True)
+
+    with build(grid_settings(Path(var_dir), url)) as system:
+        processor, ledger = ledger_only(system)
+        recorder: Any = system.journal.recorder
+        conninfo = system.settings.database.conninfo()
+        sealed = follow(processor, ledger, conninfo, recorder.channel_name, stop, ready)
+    print(f"done {sealed} {time.process_time() - cpu[0]:.3f}", flush=True)
+    return 0
+
+
+def child_verify(server: str, schema: str, folder: str) -> int:
+    """``ledger.verify()`` in a fresh process, as ``ejournal ledger verify`` runs it
+    (``--child verify SERVER SCHEMA FOLDER``): prints events, seconds, CPU seconds, verdict."""
+    with build(dataset.settings_for(server, schema, Path(folder))) as system:
+        cpu, started = time.process_time(), time.perf_counter()
+        verdict = system.ledger.verify()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    problem = "" if verdict.ok else f"first bad {verdict.first_bad}: {verdict.problem}"
+    print(f"verified {verdict.events} {seconds:.3f} {cpu:.3f} {verdict.checkpoints} {problem}")
+    return 0
+
+
+class Runner:
+    """Grid saves on one system, in any mode."""
+
+    def __init__(self, system: System, url: str, var_dir: Path, seconds: float) -> None:
+        self.system, self.url, self.var_dir, self.seconds = system, url, var_dir, seconds
+        journal = system.journal
+        self.school = store.BenchSchool.build(journal)
+        self.supply = store.LessonSupply(self.school)
+        self.grid = [
+            MarkEntry(pupil, VALUES[i % len(VALUES)], "answer")
+            for i, pupil in enumerate(self.school.pupils)
+        ]
+        self.ledger_processor, self.ledger = ledger_only(system)
+        main = system.views.processor
+        others = [v for v in main.views if v.name != ledger_view.VIEW.name]
+        self.views_processor = Processor(
+            others, journal.recorder, journal.mapper, system.view_db, main.sealer, main.batch_size
+        )
+
+    def save_grid(self, lesson_id: Any, _: int) -> object:
+        return self.system.journal.record_marks(lesson_id, self.grid, self.school.teacher)
+
+    def settle(self) -> None:
+        """Untimed: every view and the ledger caught up, a checkpoint when due."""
+        self.system.views.catch_up()
+        self.system.ledger.maybe_checkpoint()
+
+    def run(self, mode: Mode) -> GridRound:
+        self.settle()
+        journal, system = self.system.journal, self.system
+        listener: Callable[[int], None] | None = None
+        stop = threading.Event()
+        thread: threading.Thread | None = None
+        process: subprocess.Popen[str] | None = None
+        if mode.key == "inline":
+
+            def listener(_position: int) -> None:
+                self.ledger_processor.nudge()
+                self.ledger.maybe_checkpoint()
+
+        elif mode.key == "views":
+
+            def listener(_position: int) -> None:
+                self.views_processor.nudge()
+
+        elif mode.key == "all":  # what ``build`` wires for EJOURNAL_VIEWS=inline
+
+            def listener(_position: int) -> None:
+                system.views.nudge()
+                system.ledger.maybe_checkpoint()
+
+        elif mode.key == "thread":
+            started = threading.Event()
+            recorder: Any = journal.recorder
+            thread = threading.Thread(
+                target=follow,
+                args=(
+                    self.ledger_processor,
+                    self.ledger,
+                    system.settings.database.conninfo(),
+                    recorder.channel_name,
+                    stop,
+                    started.set,
+                ),
+                daemon=True,
+            )
+            thread.start()
+            started.wait(30)
+        elif mode.key == "process":
+            process = subprocess.Popen(
+                [*CHILD, "worker", self.url, str(self.var_dir)],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+            )
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != "ready":
+                raise RuntimeError("the ledger worker process did not start")
+        if listener is not None:
+            journal.saved_listeners.append(listener)
+        try:
+            commands = store.time_commands(self.supply, self.seconds, 1, self.save_grid)
+            head = journal.recorder.max_notification_id() or 0
+            lag = head - ledger_position(system)
+        finally:
+            if listener is not None:
+                journal.saved_listeners.remove(listener)
+            stop.set()
+            if thread is not None:
+                thread.join()
+        worker_cpu = 0.0
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            out, _ = process.communicate(timeout=300)
+            done = [line.split() for line in out.splitlines() if line.startswith("done")]
+            worker_cpu = float(done[0][2]) if done else 0.0
+        return GridRound(commands, lag, worker_cpu)
+
+
+def measure_grid(server: str, seconds: float, rounds: int, folder: Path) -> GridCosts:
+    """Grid saves in every mode, interleaved: ``rounds`` rounds of ``seconds`` each."""
+    schema = f"bench_ledger_grid_{uuid4().hex[:8]}"
+    url = store.with_schema(server, schema)
+    var_dir = folder / "grid-var"
+    try:
+        raw = store.postgres_raw(server, seconds)
+        with build(grid_settings(var_dir, url)) as system:
+            started = time.perf_counter()
+            runner = Runner(system, url, var_dir, seconds)
+            costs = GridCosts(raw, {m.key: [] for m in MODES})
+            for number in range(1, rounds + 1):
+                print(f"   round {number} of {rounds}:", end="", flush=True)
+                for mode in MODES:
+                    result = runner.run(mode)
+                    costs.rounds[mode.key].append(result)
+                    print(f" {mode.key} {result.commands.per_second:.0f}/s", end="", flush=True)
+                print(flush=True)
+            runner.settle()
+            events = system.journal.recorder.max_notification_id() or 0
+            costs.setup = (
+                f"schema {schema}: one class of {store.PUPILS}, lessons held untimed; "
+                f"{events:,} events and {len(system.ledger.checkpoints())} checkpoints at the "
+                f"end ({time.perf_counter() - started:.0f} s)"
+            )
+            return costs
+    finally:
+        store.drop_schema(server, schema)
+
+
+# --- where the time goes ---------------------------------------------------------------------
+#: cProfile categories: (name, test on "file:function"), first match wins.
+CATEGORIES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("AES-GCM decrypt", lambda f: "'decrypt'" in f),
+    ("leaf hashing (leaf_hash, sha256, struct, UUID.bytes)", lambda f: "leaf_hash" in f),
+    ("tree (merkle.append, node, root)", lambda f: "merkle.py" in f),
+    ("COPY (psycopg copy, bulk_load)", lambda f: "copy" in f.lower() or "bulk_load" in f),
+    (
+        "decoding (mapper, JSON, transcodings, UUID/date parsing)",
+        lambda f: any(
+            k in f for k in ("mapper.py", "persistence.py", "keyring.py", "json/", "uuid.py", "iso")
+        ),
+    ),
+    ("fetch (select_notifications, psycopg rows)", lambda f: "psycopg" in f or "postgres.py" in f),
+    ("ledger view state (frontier text, MemoryStore)", lambda f: "views/ledger.py" in f),
+    ("MemoryStore / SQL store", lambda f: "store.py" in f or "schema.py" in f),
+    ("compare, roots, checkpoints (projections/ledger.py)", lambda f: "projections/ledger" in f),
+)
+#: Built-ins are attributed to the category of their caller when it is one of these.
+BUILTIN_CALLERS = ("leaf_hash", "merkle.py", "views/ledger.py", "projections/ledger")
+
+
+def categorise(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """Own time (tottime) summed by category; a built-in (sha256, struct.pack, bytes.hex…)
+    counts where its most expensive caller belongs."""
+    totals: Counter[str] = Counter()
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    for (filename, _, function), (_, _, own, _, callers) in entries:
+        label = f"{filename}:{function}"
+        if filename == "~" and callers:
+            (caller_file, _, caller_fn), _ = max(callers.items(), key=lambda kv: kv[1][2])
+            caller = f"{caller_file}:{caller_fn}"
+            if any(k in caller for k in BUILTIN_CALLERS):
+                label = caller
+        name = next((n for n, test in CATEGORIES if test(label)), "other (processor, builtins)")
+        totals[name] += own
+    return totals.most_common()
+
+
+def profiled(work: Callable[[], Any], title: str, top: int = 15) -> list[str]:
+    """``work`` under cProfile: own time by category and the top functions."""
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.runcall(work)
+    wall = time.perf_counter() - started
+    stats = pstats.Stats(profiler)
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    own = sum(e[2] for _, e in entries)
+    lines = [f"{title}: {wall:.1f} s under cProfile (own time {own:.1f} s)"]
+    for name, seconds in categorise(stats):
+        lines.append(f"   {name:<56} {seconds:6.2f} s {seconds / own:6.1%}")
+    lines.append("   top functions by own time:")
+    for (filename, line, function), entry in sorted(entries, key=lambda kv: -kv[1][2])[:top]:
+        where = f"{Path(filename).name}:{line}" if line else ""
+        lines.append(f"   {entry[2]:6.2f} s {entry[1]:>10,} calls  {function} {where}".rstrip())
+    return lines
+
+
+class GCTimer:
+    """Time spent in the garbage collector while active (``gc.callbacks``), by generation."""
+
+    def __init__(self) -> None:
+        self.spent = [0.0, 0.0, 0.0]
+        self.count = [0, 0, 0]
+        self._started = 0.0
+        self._objects = 0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.spent[info["generation"]] += time.perf_counter() - self._started
+            self.count[info["generation"]] += 1
+
+    def __enter__(self) -> GCTimer:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def line(self) -> str:
+        return (
+            f"   garbage collection meanwhile: {sum(self.spent):.2f} s, of it "
+            f"{self.count[2]} full collections {self.spent[2]:.2f} s (tracked objects "
+            f"before: {self._objects:,})"
+        )
+
+    def start(self) -> GCTimer:
+        self._objects = len(gc.get_objects())
+        return self
+
+
+class Stages:
+    """Stages timed without a profiler; printed per event and as shares."""
+
+    def __init__(self, events: int) -> None:
+        self.events = events
+        self.found: Counter[str] = Counter()
+
+    def add(self, name: str, seconds: float) -> None:
+        self.found[name] += seconds
+
+    def time(self, name: str, work: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        result = work()
+        self.add(name, time.perf_counter() - started)
+        return result
+
+    def lines(self) -> list[str]:
+        total = sum(self.found.values())
+        lines = [
+            f"   {name:<52} {seconds:6.2f} s {1e6 * seconds / self.events:6.1f} µs/event"
+            f" {seconds / total:6.1%}"
+            for name, seconds in self.found.items()
+        ]
+        lines.append(
+            f"   {'total':<52} {total:6.2f} s {1e6 * total / self.events:6.1f} µs/event"
+            f"  = {self.events / total:,.0f} events/s"
+        )
+        return lines
+
+
+def verify_stages(system: System, head: int) -> list[str]:
+    """``verify``'s steps one by one, over the whole log."""
+    with GCTimer().start() as collector:
+        lines = _verify_stages(system, head)
+    return [*lines, collector.line()]
+
+
+def _verify_stages(system: System, head: int) -> list[str]:
+    recorder = system.journal.recorder
+    stages = Stages(head)
+    events: list[tuple[int, bytes]] = []
+    for notes in iter_batches(stages, recorder, head, SCAN_BATCH):
+        leaves = stages.time(
+            "leaf hashing (merkle.leaf_hash)",
+            lambda notes=notes: [
+                (
+                    n.id,
+                    merkle.leaf_hash(n.id, n.originator_id, n.originator_version, n.topic, n.state),
+                )
+                for n in notes
+            ],
+        )
+        events += leaves
+
+    def sealed() -> list[tuple[int, bytes]]:
+        with system.view_db.read() as cur:
+            return ledger_view.leaves(SQLReader(system.view_db, cur))
+
+    ledger = stages.time("reading the ledger's leaves (SELECT, hex → bytes)", sealed)
+    stages.time("comparing log and ledger (_compare)", lambda: _compare(events, ledger))
+    checkpoints = system.ledger.checkpoints()
+    stages.time(
+        f"roots at {len(checkpoints):,} checkpoint sizes (_roots_at)",
+        lambda: _roots_at(events, {c.size for c in checkpoints}),
+    )
+    public = system.ledger.public
+    stages.time(
+        f"{len(checkpoints):,} signatures (Ed25519 verify)",
+        lambda: [check_signature(c, public) for c in checkpoints],
+    )
+    return [
+        f"verify, events 1–{head:,}, {len(checkpoints):,} checkpoints, in this process "
+        f"(mapper key cache: {mapper_cache(system):,} originators)",
+        *stages.lines(),
+    ]
+
+
+def iter_batches(stages: Stages, recorder: Any, head: int, size: int) -> Iterator[Any]:
+    """``dataset.batches`` with each fetch timed as a stage."""
+    batches = dataset.batches(recorder, head, size)
+    while True:
+        notes = stages.time("fetch (select_notifications)", lambda: next(batches, None))
+        if notes is None:
+            return
+        yield notes
+
+
+def sealing_stages(system: System, last: int, db: PostgresViewDatabase) -> list[str]:
+    """A ledger rebuild of events 1..``last``, step by step, written to ``db``."""
+    with GCTimer().start() as collector:
+        lines = _sealing_stages(system, last, db)
+    return [*lines, collector.line()]
+
+
+def _sealing_stages(system: System, last: int, db: PostgresViewDatabase) -> list[str]:
+    recorder, mapper = system.journal.recorder, system.journal.mapper
+    sealer = system.views.processor.sealer
+    stages = Stages(last)
+    memory = MemoryStore()
+    hashing = 0.0
+    for notes in iter_batches(stages, recorder, last, SCAN_BATCH):
+        events = stages.time(
+            "decoding (mapper.to_domain_event: decrypt + JSON)",
+            lambda notes=notes: [mapper.to_domain_event(n) for n in notes],
+        )
+        started = time.perf_counter()
+        for note, event in zip(notes, events, strict=True):
+            ledger_view.VIEW.apply(memory, event, Applied(note.id, sealer, note))
+        stages.add("ledger handler (hash, frontier, MemoryStore)", time.perf_counter() - started)
+        started = time.perf_counter()
+        for n in notes:
+            merkle.leaf_hash(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+        hashing += time.perf_counter() - started
+    rows = sum(len(memory.rows(t)) for t in ledger_view.VIEW.tables)
+
+    def copy() -> None:
+        with db.transaction() as cur:
+            for table in ledger_view.VIEW.tables:
+                cur.execute(f"DELETE FROM {table.name}")
+                names = table.column_names
+                data = memory.rows(table).values()
+                db.bulk_load(cur, table, ([r[c] for c in names] for r in data))
+
+    stages.time(f"DELETE + COPY ({rows:,} rows)", copy)
+    return [
+        f"ledger rebuild, events 1–{last:,} (into a scratch schema)",
+        *stages.lines(),
+        f"   of the handler, leaf hashing alone: {hashing:.2f} s "
+        f"({1e6 * hashing / last:.1f} µs/event)",
+    ]
+
+
+def profile(system: System, head: int, server: str, scratch: str, size: int) -> list[str]:
+    """Where verify's and sealing's time goes. Sealing is profiled on the first ``size``
+    events, written to a scratch schema (dropped afterwards)."""
+    lines = [*verify_stages(system, head)]
+    lines += profiled(system.ledger.verify, f"ledger.verify() of {head:,} events")
+    last = min(head, size)
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
+    db = PostgresViewDatabase(DatabaseURL.parse(f"{server}?schema={scratch}"))
+    try:
+        main = system.views.processor
+        sliced = Processor(
+            [ledger_view.VIEW],
+            dataset.SliceRecorder(system.journal.recorder, last),
+            system.journal.mapper,
+            db,
+            main.sealer,
+            main.batch_size,
+        )
+        sliced.setup()
+        lines += sealing_stages(system, last, db)
+        lines += profiled(sliced.rebuild, f"ledger rebuild of events 1–{last:,}")
+    finally:
+        db.close()
+        dataset.drop_schema(server, scratch)
+    return lines
+
+
+# --- report ----------------------------------------------------------------------------------
+_n = store._n
+verdict = store.verdict
+W = 50
+
+
+def rate_line(label: str, timed: dataset.Timed, scan: dataset.Timed) -> None:
+    print(
+        f"   {label:<{W}} {_n(timed.rate):>9} events/s  = {timed.rate / scan.rate:.2f} × raw scan"
+        f"   ({timed.seconds:.1f} s, client CPU {timed.cpu:.1f} s)"
+    )
+
+
+def report_grid(costs: GridCosts) -> list[str]:
+    """Print the grid-save table; return the target lines."""
+    raw = costs.raw
+    print(f"   {costs.setup}")
+    print(f"   {'raw single-row insert+commit':<{W + 13}} {_n(raw.commits):>6} commits/s")
+    print(
+        f"   {f'raw executemany, {store.PUPILS} rows/transaction':<{W + 13}} "
+        f"{_n(raw.grid_rows / store.PUPILS):>6} transactions/s"
+    )
+    targets = []
+    for mode in MODES:
+        rounds = costs.rounds[mode.key]
+        rates = [r.commands.per_second for r in rounds]
+        rate = costs.rate(mode.key)
+        merged = store.Commands()
+        for r in rounds:
+            merged.count += r.commands.count
+            merged.spent += r.commands.spent
+            merged.cpu += r.commands.cpu
+            merged.durations += r.commands.durations
+        against = f"  = {rate / costs.rate(mode.base):.2f} × {mode.base}" if mode.base else " " * 16
+        extra = ""
+        if mode.ledger:
+            extra += f"; ledger lag at the end {max(r.lag for r in rounds):,} events"
+        if mode.key == "process":
+            cpu = sum(r.worker_cpu for r in rounds) / max(merged.count, 1)
+            extra += f"; worker CPU {1000 * cpu:.1f} ms/command"
+        print(
+            f"   {f'{mode.key}: {mode.label}':<{W + 13}} {_n(rate):>6} grid saves/s{against}"
+            f"  ({min(rates):.0f}–{max(rates):.0f}; {rate / raw.commits:.2f} × raw commits/s)"
+        )
+        print(f"   {'':<{W + 13}} {store.latency(merged)}{extra}")
+        if mode.base:
+            cost = costs.cost(mode)
+            targets.append(
+                f"ledger cost on grid saves, {mode.key} vs {mode.base}: {cost:.1%} ≤ "
+                f"{COST_TARGET:.0%} — {verdict(cost <= COST_TARGET)}"
+            )
+    return targets
+
+
+def verdict_line(label: str, result: Verified, scan: dataset.Timed, note: str) -> None:
+    rate_line(label, result.timed, scan)
+    state = "intact" if result.ok else f"FAILED: {result.problem}"
+    print(f"   {'':<{W}} {state}; {note}")
+
+
+@dataclass
+class Rounds:
+    """The verify runs of every round: in a fresh process, and in this one."""
+
+    fresh: list[Verified] = field(default_factory=list)
+    here: list[Verified] = field(default_factory=list)
+
+
+def one_round(
+    system: System, server: str, data: dataset.DataSet, folder: Path, args: Any, rounds: Rounds
+) -> None:
+    """Raw scans, sealing and verify, printed as they come."""
+    head = system.journal.recorder.max_notification_id() or 0
+    scan = dataset.timed(lambda: scan_notifications(system, head))
+    print(
+        f"   {f'raw scan: select_notifications ({SCAN_BATCH:,}/batch)':<{W}} "
+        f"{_n(scan.rate):>9} events/s  (= 1, the reference; {scan.seconds:.1f} s, "
+        f"client CPU {scan.cpu:.1f} s)"
+    )
+    rate_line("raw binary SELECT, same columns (psycopg)", timed_binary(system, head), scan)
+    sealing = measure_sealing(system, head, min(args.tail, head // 2))
+    rate_line('sealing: views.rebuild(["ledger"])', sealing.rebuild, scan)
+    print(f"   {'':<{W}} {sealing.rebuild.detail}")
+    rate_line(f"sealing: catch-up of a fresh {sealing.tail:,}-event tail", sealing.catch_up, scan)
+    same = "yes" if sealing.same_root else "NO"
+    print(f"   {'':<{W}} {sealing.catch_up.detail}; root equals the rebuild's: {same}")
+
+    clear_checkpoints(system)
+    _, ledger = ledger_only(system)
+    started = time.perf_counter()
+    ledger.checkpoint()
+    signed = time.perf_counter() - started
+    fresh = verify_fresh(server, data.schema, folder)
+    rounds.fresh.append(fresh)
+    verdict_line(
+        "verify, 1 checkpoint, fresh process (CLI)",
+        fresh,
+        scan,
+        f"the checkpoint took {1000 * signed:.0f} ms",
+    )
+    here = measure_verify(system)
+    rounds.here.append(here)
+    verdict_line(
+        "verify, 1 checkpoint, this process",
+        here,
+        scan,
+        f"after sealing, the mapper's key cache holds {mapper_cache(system):,} originators "
+        "(GC-tracked UUIDs), as in a long-running web or worker process",
+    )
+    every = system.settings.checkpoint_every
+    stored, seconds = sign_history(system, every)
+    many = verify_fresh(server, data.schema, folder)
+    rounds.fresh.append(many)
+    verdict_line(
+        f"verify, {stored:,} checkpoints (every {every:,}), fresh",
+        many,
+        scan,
+        f"signing them took {seconds:.1f} s (untimed)",
+    )
+    print(
+        f"   {'maybe_checkpoint(), nothing due':<{W}} {maybe_checkpoint_ms(ledger):>9.1f} "
+        f"ms/call  (reads all {stored:,} checkpoints)"
+    )
+    print(f"   {'prove(one event), latest checkpoint':<{W}} {prove_line(ledger, head // 2)}")
+
+
+def timed_binary(system: System, head: int) -> dataset.Timed:
+    return dataset.timed(lambda: scan_binary(system, head))
+
+
+def prove_line(ledger: Ledger, position: int) -> str:
+    try:
+        seconds = prove_seconds(ledger, position)
+    except LedgerError as error:
+        return f"not measured: {error}"
+    return f"{seconds:>9.2f} s        (event {position:,}; reads every leaf, rehashes subtrees)"
+
+
+def measure_log(args: argparse.Namespace, server: str, folder: Path) -> list[str]:
+    """Scans, sealing and verify on the million-event data set; the target lines."""
+    data = dataset.prepare(args, server, folder)
+    how = "reused; generated" if data.reused else "generated"
+    print(
+        f"data set: schema {data.schema}, {data.events:,} events ({how} in "
+        f"{data.generated_in:.0f} s by bench/projections.py's generator)"
+    )
+    print(f"   {data.description}")
+    rounds = Rounds()
+    with build(dataset.settings_for(server, data.schema, folder)) as system:
+        clear_checkpoints(system)
+        head = system.journal.recorder.max_notification_id() or 0
+        print(f"log head {head:,}; views batch {system.views.processor.batch_size:,}")
+        for number in range(1, args.rounds + 1):
+            print(f"\n== Round {number} of {args.rounds}")
+            one_round(system, server, data, folder, args, rounds)
+        if args.profile:
+            print("\n== Where the time goes (stages timed without a profiler, then cProfile)")
+            for line in profile(system, head, server, f"{data.schema}_profile", args.slice):
+                print(f"   {line}")
+        clear_checkpoints(system)
+    targets = []
+    for label, runs in (("fresh process (CLI)", rounds.fresh), ("this process", rounds.here)):
+        rate = dataset.median([v.timed.rate for v in runs])
+        ok = all(v.ok for v in runs)
+        targets.append(
+            f"verify {_n(rate)} events/s ≥ {_n(VERIFY_TARGET)}, {label} — "
+            f"{verdict(rate >= VERIFY_TARGET)}{'' if ok else ' (and verify FAILED)'}"
+        )
+    return targets
+
+
+def measure_grids(args: argparse.Namespace, server: str, folder: Path) -> list[str]:
+    """Grid saves in every mode; the target lines."""
+    print(
+        f"\n== Grid saves ({store.PUPILS} marks, one command) with and without the ledger: "
+        f"{args.grid_rounds} interleaved rounds × {args.seconds:g} s per mode"
+    )
+    costs = measure_grid(server, args.seconds, args.grid_rounds, folder)
+    return report_grid(costs)
+
+
+def describe_machine(server: str) -> None:
+    """Print what the figures depend on."""
+    memory = ""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory = f", {pages / 2**30:.1f} GiB RAM"
+    except (ValueError, OSError):
+        pass
+    print(
+        f"ejournal ledger benchmark — {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"{os.cpu_count()} CPUs{memory}, Python {platform.python_version()}, "
+        f"eventsourcing {metadata.version('eventsourcing')}, psycopg {psycopg.__version__}"
+    )
+    print(f"PostgreSQL server: {server}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("EJOURNAL_TEST_POSTGRES_URL") or dataset.DEFAULT_PG_URL,
+        help="PostgreSQL server (default: $EJOURNAL_TEST_POSTGRES_URL, else "
+        f"{dataset.DEFAULT_PG_URL})",
+    )
+    parser.add_argument("--schema", default=DEFAULT_SCHEMA, help=f"({DEFAULT_SCHEMA})")
+    parser.add_argument(
+        "--keep",
+        "--reuse",
+        action="store_true",
+        help="reuse the schema when it already holds a complete data set; keep it afterwards",
+    )
+    parser.add_argument("--profile", action="store_true", help="where verify and sealing spend")
+    parser.add_argument(
+        "--part",
+        choices=("all", "log", "grid"),
+        default="all",
+        help="log: the million-event data set only; grid: grid saves only (all)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="scan/seal/verify rounds (1)")
+    parser.add_argument("--tail", type=int, default=TAIL, help=f"catch-up tail ({TAIL:,})")
+    parser.add_argument("--slice", type=int, default=SLICE, help=f"profiled sealing ({SLICE:,})")
+    parser.add_argument("--seconds", type=float, default=4.0, help="per grid-save round (4)")
+    parser.add_argument("--grid-rounds", type=int, default=5, help="interleaved rounds (5)")
+    parser.add_argument("--years", type=int, default=6, help="school years to generate (6)")
+    parser.add_argument("--classes-per-grade", type=int, default=4, choices=range(1, 7))
+    parser.add_argument("--pupils", type=int, default=30, help="per class (30)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--min-events", type=int, default=dataset.MIN_EVENTS, help=argparse.SUPPRESS
+    )
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        return child_worker(*rest) if kind == "worker" else child_verify(*rest)
+    server = dataset.server_url(args.pg_url)
+    describe_machine(server)
+    problem = dataset.postgres_reachable(server)
+    if problem:
+        print(f"PostgreSQL unreachable — skipped: {problem}")
+        return 0
+    print(dataset.server_settings(server))
+    folder = Path(tempfile.mkdtemp(prefix="ejournal-bench-ledger-"))
+    try:
+        targets = []
+        if args.part in ("all", "log"):
+            targets += measure_log(args, server, folder)
+        if args.part in ("all", "grid"):
+            targets += measure_grids(args, server, folder)
+        print("\nTargets (issue 5, DESIGN.md §9; a benchmark reports, it does not fail):")
+        for line in targets:
+            print(f"   {line}")
+    finally:
+        if not args.keep and args.part != "grid":
+            dataset.drop_schema(server, args.schema)
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
