@@ -729,9 +729,16 @@ def iter_batches(stages: Stages, recorder: Any, head: int, size: int) -> Iterato
 
 
 def sealing_stages(system: System, last: int, db: PostgresViewDatabase) -> list[str]:
-    """A ledger rebuild of events 1..``last``, step by step, written to ``db``."""
+    """A ledger rebuild of events 1..``last``, step by step, written to ``db``; the cyclic
+    GC off during the in-memory part, as ``Processor.build_in_memory`` does."""
     with GCTimer().start() as collector:
-        lines = _sealing_stages(system, last, db)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            lines = _sealing_stages(system, last, db)
+        finally:
+            if collecting:
+                gc.enable()
     return [*lines, collector.line()]
 
 
