@@ -509,13 +509,18 @@ class Runner:
             stop.set()
             if thread is not None:
                 thread.join()
-        worker_cpu = 0.0
-        if process is not None:
-            process.send_signal(signal.SIGTERM)
-            out, _ = process.communicate(timeout=300)
-            done = [line.split() for line in out.splitlines() if line.startswith("done")]
-            worker_cpu = float(done[0][2]) if done else 0.0
+            worker_cpu = stop_worker(process)
         return GridRound(commands, lag, worker_cpu)
+
+
+def stop_worker(process: subprocess.Popen[str] | None) -> float:
+    """Stop a worker process; the CPU seconds it reported (0 without one)."""
+    if process is None:
+        return 0.0
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=300)
+    done = [line.split() for line in out.splitlines() if line.startswith("done")]
+    return float(done[0][2]) if done else 0.0
 
 
 def measure_grid(server: str, seconds: float, rounds: int, folder: Path) -> GridCosts:
@@ -1044,6 +1049,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         kind, *rest = args.child
         return child_worker(*rest) if kind == "worker" else child_verify(*rest)
+    # A terminated run still drops its schemas (the ``finally`` blocks run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server = dataset.server_url(args.pg_url)
     describe_machine(server)
     problem = dataset.postgres_reachable(server)
