@@ -81,3 +81,14 @@ def year_series(year: str) -> str:
 def person_series(person_id: UUID) -> str:
     """Series of one person's identity (pupil, guardian or staff: ``personal-data``)."""
     return f"person/{person_id}"
+
+
+def school_year_of(day: date) -> str:
+    """The school year a date belongs to: 1 September starts a new one (``"2025/26"``)."""
+    first = day.year if day.month >= 9 else day.year - 1
+    return f"{first}/{(first + 1) % 100:02d}"
+
+
+def access_log_series(day: date) -> str:
+    """Series of the access log of the school year of ``day`` (retention ``access-log``)."""
+    return f"access-log/{year_slug(school_year_of(day))}"

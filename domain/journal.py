@@ -7,12 +7,13 @@ and the acting account's id, enforce the rules through the aggregates, and retur
 
 from __future__ import annotations
 
+from domain.access_log import AccessLogCommands
 from domain.admin import AdminCommands
 from domain.entry import EntryCommands
 from domain.queries import Queries
 
 
-class Journal(AdminCommands, EntryCommands, Queries):
+class Journal(AdminCommands, EntryCommands, AccessLogCommands, Queries):
     """The electronic journal («электронный журнал успеваемости»)."""
 
     name = "ejournal"

@@ -120,6 +120,41 @@ class JournalRegulation:
     min_reason_length: int = 5
 
 
+#: A role's reach under a permission: every record of the kind, or only the user's own
+#: (a teacher's course journals, a class teacher's class, a parent's children, a pupil's self).
+SCOPES = ("all", "own")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One permission of ``policies/access.toml``: which roles hold it, and how far."""
+
+    code: str
+    title: str
+    scopes: dict[str, str]  # role → "all" | "own"
+
+    def scope_of(self, roles: frozenset[str] | set[str]) -> str | None:
+        """The widest scope any of ``roles`` has under this permission, or None."""
+        found = {self.scopes[r] for r in roles if r in self.scopes}
+        if "all" in found:
+            return "all"
+        return "own" if found else None
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """Every permission by code (``policies/access.toml``)."""
+
+    permissions: dict[str, Permission] = field(default_factory=dict)
+
+    def permission(self, code: str) -> Permission:
+        """The permission ``code``; raise ``KeyError`` naming it when the file lacks it."""
+        try:
+            return self.permissions[code]
+        except KeyError:
+            raise KeyError(f"permission '{code}' is not defined in access.toml") from None
+
+
 @dataclass(frozen=True)
 class Policies:
     """All the rules the domain needs, loaded and validated together."""
@@ -127,4 +162,5 @@ class Policies:
     grading: GradingPolicy
     attendance: AttendancePolicy
     journal: JournalRegulation
+    access: AccessPolicy = field(default_factory=AccessPolicy)
     extra: dict[str, object] = field(default_factory=dict)

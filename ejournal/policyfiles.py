@@ -17,11 +17,14 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from domain.account import ROLES
 from domain.policies import (
+    SCOPES,
+    AccessPolicy,
     AttendanceCode,
     AttendancePolicy,
     GradingPolicy,
     JournalRegulation,
     MarkKind,
+    Permission,
     Policies,
     Scale,
 )
@@ -146,6 +149,39 @@ class JournalSchema(Strict):
     min_reason_length = StrictInt(required=True, validate=validate.Range(min=1, max=200))
 
 
+PermissionSchema = Strict.from_dict(
+    {
+        "title": _text(),
+        **{role: fields.String(validate=validate.OneOf(SCOPES)) for role in ROLES},
+    },
+    name="PermissionSchema",
+)
+
+
+class AccessSchema(Strict):
+    permissions = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[a-z][a-z_]*\.[a-z_]+$")),
+        values=fields.Nested(PermissionSchema),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+    @validates_schema
+    def _held_by_someone(self, data: dict[str, Any], **_: Any) -> None:
+        for code, permission in data["permissions"].items():
+            if not set(permission) & set(ROLES):
+                raise ValidationError({"permissions": {code: ["no role holds it"]}})
+
+
+def _access(d: dict[str, Any]) -> AccessPolicy:
+    return AccessPolicy(
+        {
+            code: Permission(code, p["title"], {r: p[r] for r in ROLES if r in p})
+            for code, p in d["permissions"].items()
+        }
+    )
+
+
 def _grading(d: dict[str, Any]) -> GradingPolicy:
     return GradingPolicy(
         scales={
@@ -196,6 +232,7 @@ KNOWN: dict[str, PolicyFile] = {
     "grading.toml": PolicyFile(GradingSchema, _grading),
     "attendance.toml": PolicyFile(AttendanceSchema, _attendance),
     "journal.toml": PolicyFile(JournalSchema, _journal),
+    "access.toml": PolicyFile(AccessSchema, _access),
 }
 
 
@@ -256,9 +293,10 @@ def load_policies(folder: Path) -> Policies:
         grading=loaded["grading.toml"],
         attendance=loaded["attendance.toml"],
         journal=loaded["journal.toml"],
+        access=loaded["access.toml"],
         extra={
             k: v
             for k, v in loaded.items()
-            if k not in {"grading.toml", "attendance.toml", "journal.toml"}
+            if k not in {"grading.toml", "attendance.toml", "journal.toml", "access.toml"}
         },
     )

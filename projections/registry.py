@@ -4,13 +4,14 @@ queries; this list is the one place that names them all."""
 from __future__ import annotations
 
 from projections.view import View
-from projections.views import catalog, final_marks, grid, history, ledger
+from projections.views import access_log, catalog, final_marks, grid, history, ledger
 
 ALL: tuple[View, ...] = (
     catalog.VIEW,
     grid.VIEW,
     final_marks.VIEW,
     history.VIEW,
+    access_log.VIEW,
     ledger.VIEW,
 )
 

@@ -3,9 +3,10 @@ or any view as of a moment, rebuilt in memory from the events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from domain.policies import Policies
 from projections.processor import Processor, Progress, ViewStatus
@@ -16,6 +17,9 @@ from projections.views import attendance, catalog, completeness, diary, final_ma
 from projections.views import class_journal as class_journal_view
 from projections.views import grid as grid_view
 from projections.views import history as history_view
+from projections.views.scope import Scope
+
+T = TypeVar("T")
 
 
 class Views:
@@ -71,6 +75,22 @@ class Views:
             return
         with self.db.read() as cursor:
             yield SQLReader(self.db, cursor)
+
+    def read(
+        self, query: Callable[..., T], *args: Any, as_of: datetime | None = None, **kwargs: Any
+    ) -> T:
+        """Run a query function of ``projections.views`` — ``query(reader, *args, **kwargs)``
+        — on the current views, or on the views as of a moment."""
+        with self.reader(as_of) as reader:
+            return query(reader, *args, **kwargs)
+
+    def names(self, person_ids: Iterable[str], *, short: bool = False) -> dict[str, str]:
+        """Names of many people at once, decrypted for display."""
+        with self.reader() as reader:
+            return {
+                str(p): catalog.display_name(reader, self.sealer, p, short=short)
+                for p in person_ids
+            }
 
     def grid(
         self, course_journal_id: str, term: int, as_of: datetime | None = None
@@ -191,3 +211,20 @@ class Views:
         """A person's name, decrypted for display (placeholder when destroyed)."""
         with self.reader() as reader:
             return catalog.display_name(reader, self.sealer, person_id, short=short)
+
+    def owns(
+        self, account_id: str, person_id: str | None, roles: list[str], kind: str, record_id: str
+    ) -> bool:
+        """True when one of ``roles`` of this user reaches ``record_id`` of ``kind``
+        (see ``projections.views.scope``)."""
+        with self.reader() as reader:
+            scope = Scope(reader, account_id, person_id)
+            return any(scope.owns(role, kind, record_id) for role in roles)
+
+    def owned(
+        self, account_id: str, person_id: str | None, roles: list[str], kind: str
+    ) -> frozenset[str]:
+        """Every record of ``kind`` one of ``roles`` of this user reaches."""
+        with self.reader() as reader:
+            scope = Scope(reader, account_id, person_id)
+            return frozenset().union(*(scope.owned(role, kind) for role in roles))

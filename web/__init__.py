@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, render_template, session
 from flask_wtf.csrf import CSRFProtect
 
+from domain import clock
 from domain.account import ROLES
-from web import audit, auth
+from web import access, audit, auth, diary, journal
 from web.config import Services, WebConfig
 from web.errors import register_error_handlers
 
@@ -54,7 +55,21 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(journal.bp)
+    app.register_blueprint(diary.bp)
     register_error_handlers(app)
+
+    @app.template_filter("school_time")
+    def school_time(moment: datetime) -> str:
+        """A moment as «ДД.ММ.ГГГГ ЧЧ:ММ» in the school's time zone."""
+        return moment.astimezone(clock.SCHOOL_TZ).strftime("%d.%m.%Y %H:%M")
+
+    @app.context_processor
+    def permissions() -> dict[str, Any]:
+        return {
+            "can": lambda code: access.scope(code) is not None,
+            "endpoints": app.view_functions,
+        }
 
     @app.before_request
     def idle_timeout() -> None:
@@ -71,10 +86,12 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         return response
 
     @app.get("/")
+    @access.public
     def home() -> str:
         return render_template("home/index.html", logins=_demo_logins(config.demo_logins))
 
     @app.get("/healthz")
+    @access.public
     def healthz() -> dict[str, object]:
         return {"status": "ok", "events": services.journal.recorder.max_notification_id() or 0}
 

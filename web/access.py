@@ -1,6 +1,9 @@
-"""Who may open which page: one decorator, roles checked on the signed-in account.
+"""Who may open which page: every route names one permission of ``policies/access.toml``
+(or is public), and the roles and scopes come from that file, not from code.
 
-(The full role × route policy from ``policies/access.toml`` comes with the UI issue.)
+A role holds a permission for "all" records or only its "own" (see
+``projections.views.scope``): when the scope is "own", every record id in the URL
+(course journal, class, pupil, lesson, account) must be the user's own, or the answer is 403.
 """
 
 from __future__ import annotations
@@ -9,21 +12,83 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user, login_required
 
+from projections.views.scope import KINDS
 
-def requires(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Sign-in required; then 403 unless the user holds one of ``roles``."""
+PUBLIC = "public"
+
+
+def _policy() -> Any:
+    return current_app.extensions["services"].views.policies.access
+
+
+def public(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a route as open to everyone (sign-in page, start page, health check)."""
+    view.permission = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def own_roles(code: str) -> list[str]:
+    """The current user's roles that hold ``code`` only for their own records."""
+    scopes = _policy().permission(code).scopes
+    return [r for r in current_user.roles if scopes.get(r) == "own"]
+
+
+def scope(code: str) -> str | None:
+    """The current user's widest scope under ``code``: "all", "own" or None."""
+    if not current_user.is_authenticated:
+        return None
+    found: str | None = _policy().permission(code).scope_of(current_user.roles)
+    return found
+
+
+def reaches(code: str, **ids: Any) -> bool:
+    """True when the current user holds ``code`` for every record named in ``ids``."""
+    found = scope(code)
+    if found is None:
+        return False
+    if found == "all":
+        return True
+    views = current_app.extensions["services"].views
+    roles = own_roles(code)
+    for name, value in ids.items():
+        kind = KINDS.get(name)
+        if kind is None or value is None:
+            continue
+        if not views.owns(current_user.id, current_user.person_id, roles, kind, str(value)):
+            return False
+    return True
+
+
+def owned(code: str, kind: str) -> frozenset[str] | None:
+    """Records of ``kind`` the current user reaches under ``code`` (None means all)."""
+    found = scope(code)
+    if found == "all":
+        return None
+    if found is None:
+        return frozenset()
+    views = current_app.extensions["services"].views
+    result: frozenset[str] = views.owned(
+        current_user.id, current_user.person_id, own_roles(code), kind
+    )
+    return result
+
+
+def permission(code: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Sign-in required; then 403 unless the user holds ``code`` for every record id in
+    the URL."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         @login_required  # type: ignore[misc]
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.has_any(*roles):
+            if not reaches(code, **kwargs):
                 abort(403)
             return view(*args, **kwargs)
 
+        guarded.permission = code  # type: ignore[attr-defined]
         return guarded
 
     return decorate

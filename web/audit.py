@@ -19,10 +19,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from projections.ledger import LedgerError, public_pem
-from web.access import requires
+from web.access import permission
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-AUDITORS = ("auditor", "head")
 
 
 def _services():  # type: ignore[no-untyped-def]
@@ -30,7 +29,7 @@ def _services():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/")
-@requires(*AUDITORS)
+@permission("audit.ledger")
 def ledger_status() -> ResponseReturnValue:
     """Ledger status: size, last checkpoint, last verification."""
     ledger = _services().ledger
@@ -43,7 +42,7 @@ def ledger_status() -> ResponseReturnValue:
 
 
 @bp.post("/ledger/verify")
-@requires(*AUDITORS)
+@permission("audit.ledger")
 def verify_now() -> ResponseReturnValue:
     """Verify the ledger now and keep the result."""
     result = _services().ledger.verify_and_record()
@@ -58,7 +57,7 @@ def verify_now() -> ResponseReturnValue:
 
 
 @bp.get("/ledger/checkpoint.json")
-@requires(*AUDITORS)
+@permission("audit.ledger")
 def checkpoint_file() -> ResponseReturnValue:
     """The latest signed checkpoint, to keep outside the system."""
     checkpoint = _services().ledger.latest()
@@ -72,7 +71,7 @@ def checkpoint_file() -> ResponseReturnValue:
 
 
 @bp.get("/ledger/public-key.pem")
-@requires(*AUDITORS)
+@permission("audit.ledger")
 def public_key_file() -> ResponseReturnValue:
     """The school's ledger public key."""
     return Response(
@@ -83,7 +82,7 @@ def public_key_file() -> ResponseReturnValue:
 
 
 @bp.get("/records")
-@requires(*AUDITORS)
+@permission("audit.history")
 def find_record() -> ResponseReturnValue:
     """Go to the history of the record whose id was typed in."""
     try:
@@ -97,7 +96,7 @@ def find_record() -> ResponseReturnValue:
 
 
 @bp.get("/records/<uuid:record_id>")
-@requires(*AUDITORS)
+@permission("audit.history")
 def record_history(record_id: UUID) -> ResponseReturnValue:
     """Every event of a record — who, when, what, why, before and after — with proofs."""
     rows = _services().views.history(str(record_id))
@@ -109,7 +108,7 @@ def record_history(record_id: UUID) -> ResponseReturnValue:
 
 
 @bp.get("/proof/<int:position>.json")
-@requires(*AUDITORS)
+@permission("audit.history")
 def proof(position: int) -> ResponseReturnValue:
     """The inclusion proof of one event against the latest checkpoint."""
     try:

@@ -4,6 +4,7 @@ the answer never says whether the login or the password was wrong."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -11,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from domain import errors
+from web.access import permission, public
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -26,6 +28,7 @@ class User(UserMixin):  # type: ignore[misc]
     login: str
     name: str
     roles: frozenset[str]
+    person_id: str | None = None
 
     def has_any(self, *roles: str) -> bool:
         """True when the user holds one of ``roles``."""
@@ -42,10 +45,16 @@ def load_user(user_id: str) -> User | None:
         return None
     if account.locked:
         return None
-    return User(str(account.id), account.login, account.display_name, account.roles)
+    return _user(account)
+
+
+def _user(account: Any) -> User:
+    person = str(account.person_id) if account.person_id else None
+    return User(str(account.id), account.login, account.display_name, account.roles, person)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login() -> ResponseReturnValue:
     """The sign-in form."""
     if request.method == "GET":
@@ -68,11 +77,12 @@ def login() -> ResponseReturnValue:
         else:
             flash("Неверный логин или пароль.", "error")
         return render_template("auth/login.html", login=login_name), 401
-    login_user(User(str(account.id), account.login, account.display_name, account.roles))
+    login_user(_user(account))
     return redirect(url_for("home"))
 
 
 @bp.post("/logout")
+@permission("account.self")
 def logout() -> ResponseReturnValue:
     """Sign out."""
     logout_user()
@@ -80,7 +90,7 @@ def logout() -> ResponseReturnValue:
 
 
 def current() -> User:
-    """The signed-in user (pages are protected by ``web.access.requires``)."""
+    """The signed-in user (pages are protected by ``web.access.permission``)."""
     user = current_user._get_current_object()
     assert isinstance(user, User)
     return user

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.policies import GradingPolicy
 from projections.schema import Table
-from projections.store import Reader, ViewStore
+from projections.store import Reader, Row, ViewStore
 from projections.view import Applied, View, when
 from projections.views import catalog
 
@@ -247,6 +247,10 @@ class Cell:
     kind: str
     weight: int
     corrected: bool
+    previous: str = ""  # the value it replaced, when corrected
+    reason: str = ""
+    changed_by: str = ""  # account id of who corrected it
+    changed_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -287,6 +291,23 @@ def weighted_average(cells: list[Cell], grading: GradingPolicy, scale: str) -> f
     return round(total / weights, 2) if weights else None
 
 
+def _cell(row: Row, replaced: Row | None, grading: GradingPolicy) -> Cell:
+    weight = grading.kinds[row["kind"]].weight if row["kind"] in grading.kinds else 1
+    if row["supersedes"] is None:
+        return Cell(row["mark_id"], row["value"], row["kind"], weight, False)
+    return Cell(
+        row["mark_id"],
+        row["value"],
+        row["kind"],
+        weight,
+        True,
+        previous=replaced["value"] if replaced else "",
+        reason=row["reason"] or "",
+        changed_by=str(row["entered_by"] or ""),
+        changed_at=str(row["changed_at"] or ""),
+    )
+
+
 def current_marks(reader: Reader, lesson_ids: list[str]) -> list[dict[str, Any]]:
     """Marks of these lessons that stand (neither superseded nor cancelled)."""
     rows = reader.select(MARKS, within=("lesson_id", lesson_ids))
@@ -315,11 +336,13 @@ def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: i
     membership = catalog.Membership(reader, course["group_id"])
     pupils = membership.between(first, last)
     marks: dict[tuple[str, str], list[Cell]] = {}
-    for r in current_marks(reader, ids):
-        weight = grading.kinds[r["kind"]].weight if r["kind"] in grading.kinds else 1
-        marks.setdefault((r["student_id"], r["lesson_id"]), []).append(
-            Cell(r["mark_id"], r["value"], r["kind"], weight, r["supersedes"] is not None)
-        )
+    every = reader.select(MARKS, within=("lesson_id", ids))
+    by_id = {r["mark_id"]: r for r in every}
+    for r in every:
+        if r["superseded_by"] is None and not r["cancelled"]:
+            marks.setdefault((r["student_id"], r["lesson_id"]), []).append(
+                _cell(r, by_id.get(r["supersedes"]), grading)
+            )
     attendance = {
         (r["student_id"], r["lesson_id"]): r["code"]
         for r in reader.select(ATTENDANCE, within=("lesson_id", ids))

@@ -1,0 +1,199 @@
+"""The teacher's pages through HTTP: the grid, the lesson form saved in one go, corrections
+with a reason shown as corrected, late corrections as requests, term marks, bad input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from domain import clock
+from ejournal.bootstrap import System
+from tests.school import LESSON_DAY, at
+from tests.web import WebSchool, client_for, post, written_since
+
+
+def grid_url(web: WebSchool, course=None) -> str:
+    return f"/journal/{course or web.school.course_id}/1"
+
+
+def test_teacher_enters_a_lesson_with_marks_and_attendance(system: System, web: WebSchool):
+    s = web.school
+    lesson = s.hold()
+    teacher = client_for(system, web, "teacher")
+    with clock.travel(at(LESSON_DAY, 16)):
+        response = post(
+            teacher,
+            f"/journal/lessons/{lesson}",
+            {
+                "topic": "Сложение дробей",
+                "homework": "№ 15, 16",
+                f"mark-{s.pupils[0]}": "5",
+                f"kind-{s.pupils[0]}": "test",
+                f"mark-{s.pupils[1]}": "4",
+                f"att-{s.pupils[2]}": "Н",
+            },
+            page=f"/journal/lessons/{lesson}",
+        )
+    assert response.status_code == 302
+    page = teacher.get(grid_url(web)).get_data(as_text=True)
+    assert "Смирнов А." in page and "Кузнецова Д." in page
+    cells = re.findall(r'<span class="mark" title="([a-z]+)">(\d)</span>', page)
+    assert sorted(cells) == [("answer", "4"), ("test", "5")]
+    assert '<span class="att">Н</span>' in page
+    info = system.journal.lesson(lesson)
+    assert info.topic == "Сложение дробей"
+    assert sorted(m.value for m in info.marks) == ["4", "5"]
+
+
+def test_a_bad_mark_saves_nothing_and_keeps_the_input(system: System, web: WebSchool):
+    s = web.school
+    lesson = s.hold()
+    teacher = client_for(system, web, "teacher")
+    before = system.journal.recorder.max_notification_id()
+    with clock.travel(at(LESSON_DAY, 16)):
+        response = post(
+            teacher,
+            f"/journal/lessons/{lesson}",
+            {"topic": "Новая тема", f"mark-{s.pupils[0]}": "9", f"mark-{s.pupils[1]}": "4"},
+            page=f"/journal/lessons/{lesson}",
+        )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "в журнал ничего не записано" in body
+    assert 'value="Новая тема"' in body
+    assert written_since(system, before) == []
+
+
+@pytest.mark.parametrize(
+    ("topic", "message"),
+    [
+        ("", "Длина"),
+        ("x" * 201, "Длина"),
+        ("<script>alert(1)</script>", "Разметка"),
+    ],
+)
+def test_bad_topics_are_refused_in_russian(system: System, web: WebSchool, topic, message):
+    lesson = web.school.hold()
+    teacher = client_for(system, web, "teacher")
+    before = system.journal.recorder.max_notification_id()
+    with clock.travel(at(LESSON_DAY, 16)):
+        response = post(
+            teacher, f"/journal/lessons/{lesson}", {"topic": topic}, f"/journal/lessons/{lesson}"
+        )
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+    assert written_since(system, before) == []
+
+
+def test_correction_with_reason_is_shown_as_corrected(system: System, web: WebSchool):
+    s = web.school
+    lesson = s.hold()
+    teacher = client_for(system, web, "teacher")
+    with clock.travel(at(LESSON_DAY, 16)):
+        post(
+            teacher,
+            f"/journal/lessons/{lesson}",
+            {"topic": "Дроби", f"mark-{s.pupils[0]}": "3"},
+            f"/journal/lessons/{lesson}",
+        )
+        mark = system.journal.lesson(lesson).marks[0].mark_id
+        refused = post(
+            teacher,
+            f"/journal/lessons/{lesson}/marks/{mark}/correct",
+            {"value": "4", "kind": "answer", "reason": ""},
+            f"/journal/lessons/{lesson}",
+        )
+        assert refused.status_code == 422
+        done = post(
+            teacher,
+            f"/journal/lessons/{lesson}/marks/{mark}/correct",
+            {"value": "4", "kind": "answer", "reason": "Ошибка при вводе"},
+            f"/journal/lessons/{lesson}",
+        )
+    assert done.status_code == 302
+    page = teacher.get(grid_url(web)).get_data(as_text=True)
+    found = re.search(r'<span class="mark corrected" title="([^"]+)">4<sup>\*</sup>', page)
+    assert found, page
+    assert "было «3»" in found.group(1) and "Ошибка при вводе" in found.group(1)
+    assert "Петрова А. И." in found.group(1)
+
+
+def test_late_correction_becomes_a_request(system: System, web: WebSchool):
+    s = web.school
+    lesson = s.hold()
+    teacher = client_for(system, web, "teacher")
+    with clock.travel(at(LESSON_DAY, 16)):
+        post(
+            teacher,
+            f"/journal/lessons/{lesson}",
+            {"topic": "Дроби", f"mark-{s.pupils[0]}": "3"},
+            f"/journal/lessons/{lesson}",
+        )
+    mark = system.journal.lesson(lesson).marks[0].mark_id
+    with clock.travel(at(LESSON_DAY.replace(day=30), 10)):
+        late = post(
+            teacher,
+            f"/journal/lessons/{lesson}/marks/{mark}/correct",
+            {"value": "4", "kind": "answer", "reason": "Пересчёт баллов"},
+            f"/journal/lessons/{lesson}",
+        )
+        assert late.status_code == 422
+        assert "запрос на исправление" in late.get_data(as_text=True)
+        asked = post(
+            teacher,
+            f"/journal/lessons/{lesson}/marks/{mark}/request",
+            {"value": "4", "kind": "answer", "reason": "Пересчёт баллов"},
+            f"/journal/lessons/{lesson}",
+        )
+    assert asked.status_code == 302
+    assert len(system.journal.lesson(lesson).pending_requests) == 1
+    assert "ожидает согласования" in teacher.get(f"/journal/lessons/{lesson}").get_data(
+        as_text=True
+    )
+
+
+def test_teacher_cannot_open_another_teachers_journal(system: System, web: WebSchool):
+    teacher = client_for(system, web, "teacher")
+    assert teacher.get(grid_url(web, web.school.other_course_id)).status_code == 403
+    other_lesson = web.school.hold(course=web.school.other_course_id)
+    assert teacher.get(f"/journal/lessons/{other_lesson}").status_code == 403
+    tutor = client_for(system, web, "class_teacher")
+    assert tutor.get(grid_url(web)).status_code == 200  # own class, all subjects: read
+    lesson = web.school.hold()
+    with clock.travel(at(LESSON_DAY, 16)):
+        refused = post(
+            tutor,
+            f"/journal/lessons/{lesson}",
+            {"topic": "Чужая тема"},
+            f"/journal/lessons/{lesson}",
+        )
+    assert refused.status_code == 403
+
+
+def test_term_marks_are_set_and_changing_one_needs_a_reason(system: System, web: WebSchool):
+    s = web.school
+    teacher = client_for(system, web, "teacher")
+    url = f"/journal/{s.course_id}/1/term-marks"
+    with clock.travel(at(LESSON_DAY.replace(month=10, day=20), 10)):
+        assert post(teacher, url, {f"final-{s.pupils[0]}": "5"}, grid_url(web)).status_code == 302
+        refused = post(teacher, url, {f"final-{s.pupils[0]}": "4"}, grid_url(web))
+        assert refused.status_code == 422
+        assert "укажите причину" in refused.get_data(as_text=True)
+        changed = post(
+            teacher, url, {f"final-{s.pupils[0]}": "4", "reason": "Пересдача работы"}, grid_url(web)
+        )
+    assert changed.status_code == 302
+    assert system.views.term_marks(str(s.course_id), 1)[str(s.pupils[0])].value == "4"
+
+
+def test_staff_pages_with_pupils_write_the_access_log(system: System, web: WebSchool):
+    teacher = client_for(system, web, "teacher")
+    assert teacher.get(grid_url(web)).status_code == 200
+    from projections.views import access_log
+
+    rows = system.views.read(access_log.accesses)
+    assert {r.student_id for r in rows} == {str(p) for p in web.school.pupils}
+    assert {r.page for r in rows} == {grid_url(web)}
+    assert {r.actor for r in rows} == {str(web.school.teacher)}

@@ -1,0 +1,106 @@
+"""A school with one account per role, and a signed-in test client, for the web tests."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from flask.testing import FlaskClient
+
+from domain import clock
+from tests.school import School, at, build_school
+
+PASSWORD = "pass-word-1"
+
+
+@dataclass
+class WebSchool:
+    """``tests.school.School`` plus an account for every role; logins by role."""
+
+    school: School
+    logins: dict[str, tuple[str, str]]
+    guardian: UUID  # guardian of pupils[0], signed in as "parent"
+    other_guardian: UUID  # guardian of the outsider in 5Б
+
+
+def build_web_school(journal: Any) -> WebSchool:
+    """Build the test school and add a class teacher, families, an auditor, an archivist."""
+    school = build_school(journal)
+    j, admin = journal, school.admin
+    with clock.travel(at(date(2025, 8, 26), 10)):
+        tutor = j.create_account(
+            "tutor", "Классова", "Нина", "", ["teacher", "class_teacher"], PASSWORD, admin
+        ).id
+        j.assign_class_teacher(school.class_id, tutor, admin)
+        guardian = j.register_guardian("Смирнова", "Елена", "", "+7 900 000-00-01", "", admin).id
+        j.link_guardian(school.pupils[0], guardian, "мать", admin)
+        other = j.register_guardian("Чужая", "Анна", "", "+7 900 000-00-02", "", admin).id
+        assert school.outsider is not None
+        j.link_guardian(school.outsider, other, "мать", admin)
+        j.create_account(
+            "parent", "Смирнова", "Елена", "", ["parent"], PASSWORD, admin, person_id=guardian
+        )
+        j.create_account(
+            "pupil",
+            "Смирнов",
+            "Артём",
+            "",
+            ["pupil"],
+            PASSWORD,
+            admin,
+            person_id=school.pupils[0],
+        )
+        for login, role in (("auditor", "auditor"), ("archivist", "archivist")):
+            j.create_account(login, "Сотрудник", login, "", [role], PASSWORD, admin)
+    logins = {
+        "admin": ("admin", "admin-pass-1"),
+        "teacher": ("teacher", "teacher-pass-1"),
+        "class_teacher": ("tutor", PASSWORD),
+        "deputy": ("deputy", "deputy-pass-1"),
+        "head": ("head", "head-pass-1"),
+        "auditor": ("auditor", PASSWORD),
+        "archivist": ("archivist", PASSWORD),
+        "parent": ("parent", PASSWORD),
+        "pupil": ("pupil", PASSWORD),
+    }
+    return WebSchool(school, logins, guardian, other)
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    """A CSRF token from a page's form."""
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page[:2000]
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, login: str, password: str) -> None:
+    """Sign in through the form; fail the test when refused."""
+    response = client.post(
+        "/login", data={"login": login, "password": password, "csrf_token": csrf(client)}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+def post(client: FlaskClient, path: str, data: dict[str, str], page: str = "/journal/") -> Any:
+    """POST a form with a valid CSRF token taken from ``page``."""
+    return client.post(path, data={**data, "csrf_token": csrf(client, page)})
+
+
+def written_since(system: Any, position: int) -> list[str]:
+    """Topics of the events stored after ``position``, leaving out access-log entries
+    (reading pupils' data is logged even when a form is refused)."""
+    notes = system.journal.recorder.select_notifications(position + 1, 100_000)
+    return [n.topic for n in notes if not n.topic.endswith("AccessEntry.Recorded")]
+
+
+def client_for(system: Any, web: WebSchool, role: str) -> FlaskClient:
+    """A test client of a fresh app, signed in as the account of ``role``."""
+    from ejournal.webapp import web_app
+
+    client = web_app(system, testing=True).test_client()
+    sign_in(client, *web.logins[role])
+    return client

@@ -1,0 +1,60 @@
+"""What every blueprint needs: the services, the actor, today, read-your-writes after a
+command, the access log, and rendering a form again with its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from flask import current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from domain import clock, errors
+from domain.service import Receipt
+from web.config import Services
+from web.errors import status_of
+
+
+def services() -> Services:
+    """The built application objects."""
+    found: Services = current_app.extensions["services"]
+    return found
+
+
+def actor() -> UUID:
+    """The signed-in account's id, as commands take it."""
+    return UUID(current_user.id)
+
+
+def today() -> date:
+    """The school's date now (server clock, school time zone)."""
+    return clock.today()
+
+
+def saved(receipt: Receipt) -> Receipt:
+    """Wait until the views hold the command's events, so the next page shows them."""
+    services().views.wait_for(receipt.position)
+    return receipt
+
+
+def viewed(page: str, student_ids: Iterable[str]) -> None:
+    """Append to the access log that the signed-in staff member saw these pupils' data."""
+    if current_user.roles & {"parent", "pupil"} and not current_user.roles - {"parent", "pupil"}:
+        return  # a family reading its own diary is not staff access
+    shown = sorted({str(s) for s in student_ids})
+    if shown:
+        services().journal.record_access(actor(), page, [UUID(s) for s in shown])
+
+
+def form_error(
+    template: str, error: Exception, *, status: int | None = None, **context: Any
+) -> ResponseReturnValue:
+    """Render ``template`` again with the submitted input and the error's message."""
+    if isinstance(error, errors.DomainError):
+        code, problems = status or status_of(error), {"_": error.text}
+    else:
+        code, problems = status or 422, dict(getattr(error, "errors", {"_": str(error)}))
+    return render_template(template, form=request.form, problems=problems, **context), code
