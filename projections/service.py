@@ -3,7 +3,7 @@ or any view as of a moment, rebuilt in memory from the events."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -67,10 +67,12 @@ class Views:
 
     # --- reading ---------------------------------------------------------------------------
     @contextmanager
-    def reader(self, as_of: datetime | None = None) -> Iterator[Reader]:
-        """Current views (SQL), or every view as it stood at ``as_of`` (built in memory)."""
+    def reader(self, as_of: datetime | None = None, names: Sequence[str] = ()) -> Iterator[Reader]:
+        """Current views (SQL), or the views as they stood at ``as_of`` (built in memory:
+        only ``names`` when given — an as-of grid needs the catalogue and the grid only)."""
         if as_of is not None:
-            memory, _ = self.processor.build_in_memory(self.processor.views, until=as_of)
+            chosen = [self.processor.view(n) for n in names] if names else self.processor.views
+            memory, _ = self.processor.build_in_memory(chosen, until=as_of)
             yield memory
             return
         with self.db.read() as cursor:
@@ -96,14 +98,14 @@ class Views:
         self, course_journal_id: str, term: int, as_of: datetime | None = None
     ) -> grid_view.Grid:
         """A course journal's grid for a term."""
-        with self.reader(as_of) as reader:
+        with self.reader(as_of, ("catalog", "grid")) as reader:
             return grid_view.grid(reader, self.policies.grading, course_journal_id, term)
 
     def term_marks(
         self, course_journal_id: str, term: int, as_of: datetime | None = None
     ) -> dict[str, final_marks.FinalMark]:
         """Term marks of a course journal for a term, by pupil id."""
-        with self.reader(as_of) as reader:
+        with self.reader(as_of, ("final_marks",)) as reader:
             return final_marks.term_marks(reader, course_journal_id, term)
 
     def year_marks(

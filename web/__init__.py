@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from domain import clock
 from domain.account import ROLES
-from web import access, audit, auth, diary, journal
+from web import access, audit, audit_replay, auth, diary, journal
 from web.config import Services, WebConfig
 from web.errors import register_error_handlers
 
@@ -55,6 +55,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(audit_replay.bp)
     app.register_blueprint(journal.bp)
     app.register_blueprint(diary.bp)
     register_error_handlers(app)
@@ -63,6 +64,11 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     def school_time(moment: datetime) -> str:
         """A moment as «ДД.ММ.ГГГГ ЧЧ:ММ» in the school's time zone."""
         return moment.astimezone(clock.SCHOOL_TZ).strftime("%d.%m.%Y %H:%M")
+
+    @app.template_filter("school_time_input")
+    def school_time_input(moment: datetime) -> str:
+        """A moment as a datetime-local input's value in the school's time zone."""
+        return moment.astimezone(clock.SCHOOL_TZ).strftime("%Y-%m-%dT%H:%M")
 
     @app.context_processor
     def permissions() -> dict[str, Any]:

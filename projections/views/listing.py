@@ -128,6 +128,11 @@ def groups(
     return sorted(rows, key=lambda r: (r["kind"] != "class", int(r["grade"] or 0), r["name"]))
 
 
+def known_person(reader: Reader, person_id: str) -> bool:
+    """True when the catalogue holds this person (pupil, guardian or staff)."""
+    return reader.get(catalog.PERSONS, (person_id,)) is not None
+
+
 def lessons_on(reader: Reader, items: list[CourseItem], day: date) -> list[DayLesson]:
     """Lessons of these course journals on ``day``, by period."""
     by_id = {c.course_journal_id: c for c in items}
