@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from domain import clock
 from projections.views import access_log, listing
 from web.access import permission
-from web.pages import services, today, viewed
+from web.pages import by_name, services, today, viewed
 
 bp = Blueprint("replay", __name__, url_prefix="/audit")
 
@@ -65,14 +65,16 @@ def grid_as_of(course_journal_id: UUID, term: int) -> ResponseReturnValue:
     except LookupError:
         abort(404)
     people = set(page.pupils) | {c.changed_by for cells in page.marks.values() for c in cells}
+    names = views.names(people - {""}, short=True)
     viewed(request.full_path, page.pupils)
     return render_template(
         "journal/grid.html",
         grid=page,
+        pupils=by_name(page.pupils, names),
         course=course,
         finals=views.term_marks(str(course_journal_id), term, as_of=moment),
         terms=[],
-        names=views.names(people - {""}, short=True),
+        names=names,
         scale=views.policies.grading.scale(page.scale),
         final_values=(),
         may_enter=False,

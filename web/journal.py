@@ -19,7 +19,7 @@ from projections.views import listing
 from web import forms
 from web.access import owned, permission, reaches
 from web.errors import status_of
-from web.pages import actor, saved, services, today, viewed
+from web.pages import actor, by_name, saved, services, today, viewed
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
 
@@ -62,14 +62,16 @@ def _grid_page(
     except LookupError:
         abort(404)
     people = set(page.pupils) | {c.changed_by for cells in page.marks.values() for c in cells}
+    names = views.names(people - {""}, short=True)
     viewed(request.path, page.pupils)
     return render_template(
         "journal/grid.html",
         grid=page,
+        pupils=by_name(page.pupils, names),
         course=course,
         finals=views.term_marks(str(course_journal_id), term),
         terms=views.read(listing.terms, course.year_id),
-        names=views.names(people - {""}, short=True),
+        names=names,
         scale=views.policies.grading.scale(page.scale),
         final_values=(
             *views.policies.grading.scale(page.scale).values,
@@ -175,12 +177,14 @@ def _lesson_page(
         abort(404)
     course = views.read(listing.course, sheet.course_journal_id)
     people = set(sheet.pupils) | {c.changed_by for cs in sheet.marks.values() for c in cs}
+    names = views.names(people - {""}, short=True)
     viewed(request.path, sheet.pupils)
     return render_template(
         "journal/lesson.html",
         sheet=sheet,
+        pupils=by_name(sheet.pupils, names),
         course=course,
-        names=views.names(people - {""}, short=True),
+        names=names,
         scale=views.policies.grading.scale(sheet.scale),
         kinds=views.policies.grading.kinds,
         default_kind=views.policies.grading.default_kind,

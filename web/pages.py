@@ -49,6 +49,11 @@ def viewed(page: str, student_ids: Iterable[str]) -> None:
         services().journal.record_access(actor(), page, [UUID(s) for s in shown])
 
 
+def by_name(ids: Iterable[str], names: dict[str, str]) -> list[str]:
+    """Pupils in the order of the class list: by name (Russian alphabet), then by id."""
+    return sorted(ids, key=lambda i: (names.get(i, "").replace("ё", "е").lower(), i))
+
+
 def form_error(
     template: str, error: Exception, *, status: int | None = None, **context: Any
 ) -> ResponseReturnValue:

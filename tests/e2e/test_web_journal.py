@@ -114,7 +114,7 @@ def test_correction_with_reason_is_shown_as_corrected(system: System, web: WebSc
         )
     assert done.status_code == 302
     page = teacher.get(grid_url(web)).get_data(as_text=True)
-    found = re.search(r'<span class="mark corrected" title="([^"]+)">4<sup>\*</sup>', page)
+    found = re.search(r'<span class="mark corrected" tabindex="0" title="([^"]+)">4<sup>', page)
     assert found, page
     assert "было «3»" in found.group(1) and "Ошибка при вводе" in found.group(1)
     assert "Петрова А. И." in found.group(1)

@@ -1,0 +1,72 @@
+"""A live server of the web app in a thread (for the real browser), with a server clock the
+test sets, and a Chromium from the system (Debian's package) driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from domain import clock
+
+REQUIRE = "EJOURNAL_REQUIRE_BROWSER"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_or_skip() -> str:
+    """Chromium's path; skip (or fail when EJOURNAL_REQUIRE_BROWSER=1) without it."""
+    missing = None
+    if CHROMIUM is None:
+        missing = "no chromium on PATH (apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "the playwright package is not installed (make test installs it)"
+    if missing:
+        if os.environ.get(REQUIRE) == "1":
+            pytest.fail(f"{REQUIRE}=1 but {missing}")
+        pytest.skip(f"browser tests skipped: {missing}")
+    assert CHROMIUM is not None
+    return CHROMIUM
+
+
+class ServerClock:
+    """The time every request of the live server runs at (None: the real clock)."""
+
+    def __init__(self) -> None:
+        self.moment: datetime | None = None
+
+    def apply(self) -> None:
+        clock.set_time(self.moment)
+
+
+@contextmanager
+def live_server(app: Any, server_clock: ServerClock) -> Iterator[str]:
+    """Serve ``app`` on a free local port; yield its base URL."""
+    app.before_request(server_clock.apply)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -1,0 +1,126 @@
+"""In a real browser (Debian's Chromium via Playwright): a teacher enters a row of marks and
+attendance, corrects one with a reason and sees it marked as corrected, asks for a late
+correction; a parent sees the new mark and gets 403 on another child's diary. Screenshots of
+the grid and the diary are saved under test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from ejournal.bootstrap import System
+from ejournal.webapp import web_app
+from tests.conftest import ROOT
+from tests.e2e.live import FLAGS, ServerClock, chromium_or_skip, live_server
+from tests.school import LESSON_DAY, at
+from tests.web import WebSchool
+
+pytestmark = pytest.mark.browser
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture
+def browser_page(system: System) -> Iterator[tuple[object, str, ServerClock]]:
+    chromium = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    server_clock = ServerClock()
+    with live_server(web_app(system), server_clock) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
+        context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="ru-RU")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page, base, server_clock
+        finally:
+            context.close()
+            browser.close()
+
+
+def sign_in(page, base: str, login: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()[:1000]
+
+
+def sign_out(page) -> None:
+    page.click("header button[type=submit]")
+    page.wait_for_load_state()
+
+
+def shot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def test_teacher_marks_corrects_and_a_parent_reads_the_diary(browser_page, web: WebSchool):
+    page, base, server_clock = browser_page
+    s = web.school
+    server_clock.moment = at(LESSON_DAY, 16)
+    sign_in(page, base, *web.logins["teacher"])
+
+    page.goto(f"{base}/journal/")
+    page.click("a:text('Математика')")
+    page.fill("input[name=topic]", "Сложение дробей")
+    page.fill("input[name=homework]", "№ 15, 16")
+    page.fill("input[name=period]", "2")
+    page.click("button:text('Добавить урок')")
+    page.wait_for_url("**/journal/lessons/**")
+    # One row of marks and attendance, saved in one go.
+    page.select_option(f"select[name='mark-{s.pupils[0]}']", "3")
+    page.select_option(f"select[name='mark-{s.pupils[1]}']", "5")
+    page.select_option(f"select[name='kind-{s.pupils[1]}']", "test")
+    page.select_option(f"select[name='att-{s.pupils[2]}']", "Н")
+    page.click("button:text('Сохранить урок')")
+    assert page.locator(".flash.ok").inner_text() == "Урок сохранён."
+
+    # Correct the 3 with a reason: it shows as corrected, with who, when and why.
+    row = page.locator("tr", has=page.locator("td:text('Смирнов А.')")).last
+    row.locator("select[name=value]").select_option("4")
+    row.locator("input[name=reason]").fill("Ошибка при вводе")
+    row.locator("button:text('Исправить')").click()
+    assert page.locator(".flash.ok").inner_text() == "Отметка исправлена."
+    page.click("a:text('← Математика · 5А')")
+    corrected = page.locator("span.mark.corrected")
+    assert corrected.count() == 1
+    assert corrected.inner_text().startswith("4")
+    title = corrected.get_attribute("title") or ""
+    assert "было «3»" in title and "Ошибка при вводе" in title and "Петрова А. И." in title
+    assert page.locator("span.att").inner_text() == "Н"
+    shot(page, "teacher-grid.png")
+
+    # Past the own-correction window a correction becomes a request to the deputy head.
+    server_clock.moment = at(LESSON_DAY + timedelta(days=20), 10)
+    page.click("table.grid thead a")  # the lesson's column header opens the lesson
+    row = page.locator("tr", has=page.locator("td:text('Кузнецова Д.')")).last
+    row.locator("select[name=value]").select_option("4")
+    row.locator("input[name=reason]").fill("Пересчёт баллов за работу")
+    row.locator("button:text('Исправить')").click()
+    assert "запрос на исправление" in page.locator(".flash.error").first.inner_text()
+    row = page.locator("tr", has=page.locator("td:text('Кузнецова Д.')")).last
+    row.locator("select[name=value]").select_option("4")
+    row.locator("input[name=reason]").fill("Пересчёт баллов за работу")
+    row.locator("button:text('Запросить исправление')").click()
+    assert "отправлен" in page.locator(".flash.ok").inner_text()
+    sign_out(page)
+
+    # The parent sees the new mark, and is refused another child's diary.
+    sign_in(page, base, *web.logins["parent"])
+    page.goto(f"{base}/diary/")
+    assert "Дневник: Смирнов Артём" in page.locator("h1").inner_text()
+    page.click("a:text('1 четверть')")
+    marks = page.locator("table.diary span.mark")
+    assert marks.count() == 1 and marks.inner_text() == "4"
+    shot(page, "parent-diary.png")
+    response = page.goto(f"{base}/diary/{s.outsider}")
+    assert response is not None and response.status == 403
+    assert "Недостаточно прав" in page.content()
