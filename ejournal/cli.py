@@ -98,13 +98,21 @@ def _reset(settings: Settings) -> None:
 @main.command()
 @click.option("--reset", is_flag=True, help="Erase the database and keys first.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when already seeded.")
-@click.option("--year", default="2025/26", show_default=True, help="School year to seed.")
+@click.option(
+    "--year",
+    default=None,
+    help="School year to seed, e.g. 2025/26 (default: the current one, so that teachers "
+    "can enter today's lessons).",
+)
 @click.option(
     "--seed", default=2025, show_default=True, help="Random seed (same seed, same school)."
 )
-def demo(reset: bool, if_empty: bool, year: str, seed: int) -> None:
+def demo(reset: bool, if_empty: bool, year: str | None, seed: int) -> None:
     """Seed a realistic demo school and print a login for every role."""
+    from domain import clock, ids
     from ejournal.demo import seed_demo
+
+    year = year or ids.school_year_of(clock.today())
 
     settings = _settings()
     if reset:

@@ -18,6 +18,48 @@ from web.errors import register_error_handlers
 
 __all__ = ["Services", "WebConfig", "create_app"]
 
+#: The areas of the app: (permission, endpoint, title, what it holds) — the header links and
+#: the start page show those the signed-in user may open.
+AREAS = (
+    (
+        "journal.view",
+        "journal.index",
+        "Журнал",
+        "уроки сегодня, журналы предметов, отметки, посещаемость, исправления",
+    ),
+    (
+        "classes.view",
+        "classes.index",
+        "Классы",
+        "журнал класса по всем предметам, отчёты о посещаемости и заполнении",
+    ),
+    (
+        "corrections.approve",
+        "classes.approvals",
+        "Согласования",
+        "запросы учителей на исправление отметок",
+    ),
+    ("diary.view", "diary.index", "Дневник", "отметки, пропуски и домашние задания"),
+    (
+        "admin.accounts",
+        "admin.index",
+        "Администрирование",
+        "учётные записи, учебный год, классы, предметы, зачисление",
+    ),
+    (
+        "records.view",
+        "records.register",
+        "Реестр дел",
+        "сроки хранения, удержания, уничтожение и передача",
+    ),
+    (
+        "audit.ledger",
+        "audit.ledger_status",
+        "Аудит",
+        "целостность журнала, история записей, журнал на дату, журнал доступа",
+    ),
+)
+
 
 def _demo_logins(path: Path | None) -> list[dict[str, str]]:
     if path is None or not path.exists():
@@ -74,7 +116,9 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     def permissions() -> dict[str, Any]:
         return {
             "can": lambda code: access.scope(code) is not None,
-            "endpoints": app.view_functions,
+            "areas": [
+                a for a in AREAS if a[1] in app.view_functions and access.scope(a[0]) is not None
+            ],
         }
 
     @app.before_request
