@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench translations clean
 
 # Runtime install (the product only).
 $(VENV)/.stamp-run: pyproject.toml
@@ -43,6 +43,12 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python -m bench.store
 	$(BIN)/python -m bench.projections
 	$(BIN)/python -m bench.ledger
+
+## translations: extract the UI's messages, merge them into the catalogues, compile
+translations: $(VENV)/.stamp-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o web/translations/messages.pot web
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -w 100
+	$(BIN)/pybabel compile -d web/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, render_template, session
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
 from domain import clock
 from domain.account import ROLES
-from web import access, audit, audit_replay, auth, diary, journal
+from web import access, audit, audit_replay, auth, diary, i18n, journal
 from web.config import Services, WebConfig
 from web.errors import register_error_handlers
 
@@ -24,39 +25,39 @@ AREAS = (
     (
         "journal.view",
         "journal.index",
-        "Журнал",
-        "уроки сегодня, журналы предметов, отметки, посещаемость, исправления",
+        _l("Журнал"),
+        _l("уроки сегодня, журналы предметов, отметки, посещаемость, исправления"),
     ),
     (
         "classes.view",
         "classes.index",
-        "Классы",
-        "журнал класса по всем предметам, отчёты о посещаемости и заполнении",
+        _l("Классы"),
+        _l("журнал класса по всем предметам, отчёты о посещаемости и заполнении"),
     ),
     (
         "corrections.approve",
         "classes.approvals",
-        "Согласования",
-        "запросы учителей на исправление отметок",
+        _l("Согласования"),
+        _l("запросы учителей на исправление отметок"),
     ),
-    ("diary.view", "diary.index", "Дневник", "отметки, пропуски и домашние задания"),
+    ("diary.view", "diary.index", _l("Дневник"), _l("отметки, пропуски и домашние задания")),
     (
         "admin.accounts",
         "admin.index",
-        "Администрирование",
-        "учётные записи, учебный год, классы, предметы, зачисление",
+        _l("Администрирование"),
+        _l("учётные записи, учебный год, классы, предметы, зачисление"),
     ),
     (
         "records.view",
         "records.register",
-        "Реестр дел",
-        "сроки хранения, удержания, уничтожение и передача",
+        _l("Реестр дел"),
+        _l("сроки хранения, удержания, уничтожение и передача"),
     ),
     (
         "audit.ledger",
         "audit.ledger_status",
-        "Аудит",
-        "целостность журнала, история записей, журнал на дату, журнал доступа",
+        _l("Аудит"),
+        _l("целостность журнала, история записей, журнал на дату, журнал доступа"),
     ),
 )
 
@@ -94,6 +95,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     )
     app.extensions["services"] = services
     CSRFProtect(app)
+    i18n.init_app(app)
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(audit.bp)

@@ -9,6 +9,8 @@ from uuid import UUID
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from domain import errors
@@ -17,7 +19,7 @@ from web.access import permission, public
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Войдите, чтобы продолжить."
+login_manager.login_message = _l("Войдите, чтобы продолжить.")
 
 
 @dataclass(frozen=True)
@@ -66,16 +68,18 @@ def login() -> ResponseReturnValue:
         account = journal.authenticate(login_name, password)
     except errors.AccountLocked:
         flash(
-            "Учётная запись временно заблокирована. Повторите попытку позже "
-            "или обратитесь к администратору.",
+            _(
+                "Учётная запись временно заблокирована. Повторите попытку позже "
+                "или обратитесь к администратору."
+            ),
             "error",
         )
         return render_template("auth/login.html", login=login_name), 403
     except (errors.WrongPassword, errors.InvalidInput):
         if journal.record_failed_login(login_name):
-            flash("После 5 неудачных попыток вход заблокирован на 15 минут.", "error")
+            flash(_("После 5 неудачных попыток вход заблокирован на 15 минут."), "error")
         else:
-            flash("Неверный логин или пароль.", "error")
+            flash(_("Неверный логин или пароль."), "error")
         return render_template("auth/login.html", login=login_name), 401
     login_user(_user(account))
     return redirect(url_for("home"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
@@ -36,13 +37,15 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> tuple[str, int]:
         code = error.code or 500
         messages = {
-            400: "Запрос отклонён: форма устарела или повреждена. Обновите страницу и повторите.",
-            403: "Недостаточно прав для этой страницы.",
-            404: "Страница не найдена.",
-            405: "Метод не поддерживается.",
+            400: _(
+                "Запрос отклонён: форма устарела или повреждена. Обновите страницу и повторите."
+            ),
+            403: _("Недостаточно прав для этой страницы."),
+            404: _("Страница не найдена."),
+            405: _("Метод не поддерживается."),
         }
         return render_template(
-            "error.html", code=code, message=messages.get(code, "Запрос отклонён.")
+            "error.html", code=code, message=messages.get(code, _("Запрос отклонён."))
         ), code
 
     @app.errorhandler(Exception)
@@ -50,5 +53,5 @@ def register_error_handlers(app: Flask) -> None:
         # Log the type only: messages of lower layers may carry personal data.
         log.error("internal error: %s", type(error).__name__)
         return render_template(
-            "error.html", code=500, message="Внутренняя ошибка. Попробуйте позже."
+            "error.html", code=500, message=_("Внутренняя ошибка. Попробуйте позже.")
         ), 500

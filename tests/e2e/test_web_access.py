@@ -45,6 +45,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "request_id": uuid.uuid4(),
             "term": 1,
             "position": 1,
+            "code": "ru",
         }
         foreign = {
             **own,
