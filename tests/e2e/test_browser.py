@@ -75,6 +75,13 @@ def test_teacher_marks_corrects_and_a_parent_reads_the_diary(browser_page, web: 
     page.fill("input[name=period]", "2")
     page.click("button:text('Добавить урок')")
     page.wait_for_url("**/journal/lessons/**")
+    # The keyboard moves down a column (script only improves the page).
+    first = page.locator("table.grid select[name^='mark-']").first
+    first.focus()
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate("document.activeElement.name")
+    second = page.locator("table.grid select[name^='mark-']").nth(1).get_attribute("name")
+    assert focused == second
     # One row of marks and attendance, saved in one go.
     page.select_option(f"select[name='mark-{s.pupils[0]}']", "3")
     page.select_option(f"select[name='mark-{s.pupils[1]}']", "5")
