@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from domain import clock
 from domain.account import ROLES
-from web import access, audit, audit_replay, auth, diary, i18n, journal
+from web import access, audit, audit_replay, auth, classes, diary, i18n, journal
 from web.config import Services, WebConfig
 from web.errors import register_error_handlers
 
@@ -102,6 +102,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     app.register_blueprint(audit_replay.bp)
     app.register_blueprint(journal.bp)
     app.register_blueprint(diary.bp)
+    app.register_blueprint(classes.bp)
     register_error_handlers(app)
 
     @app.template_filter("school_time")

@@ -251,6 +251,7 @@ class Cell:
     reason: str = ""
     changed_by: str = ""  # account id of who corrected it
     changed_at: str = ""
+    approver: str = ""  # account id of who approved it (a request, or a deputy's own fix)
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,7 @@ def _cell(row: Row, replaced: Row | None, grading: GradingPolicy) -> Cell:
         reason=row["reason"] or "",
         changed_by=str(row["entered_by"] or ""),
         changed_at=str(row["changed_at"] or ""),
+        approver=str(row["approver"] or ""),
     )
 
 

@@ -133,6 +133,16 @@ def known_person(reader: Reader, person_id: str) -> bool:
     return reader.get(catalog.PERSONS, (person_id,)) is not None
 
 
+def group(reader: Reader, group_id: str) -> dict[str, object] | None:
+    """One class or group (name, kind, year, class teacher), or None."""
+    return reader.get(catalog.GROUPS, (group_id,))
+
+
+def years(reader: Reader) -> list[dict[str, object]]:
+    """Every school year, the latest first."""
+    return sorted(reader.select(catalog.YEARS), key=lambda r: str(r["starts"]), reverse=True)
+
+
 def lessons_on(reader: Reader, items: list[CourseItem], day: date) -> list[DayLesson]:
     """Lessons of these course journals on ``day``, by period."""
     by_id = {c.course_journal_id: c for c in items}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 
 from domain import clock
 from domain.account import ROLES
+from domain.lesson import MarkEntry
 from ejournal.bootstrap import System, build
 from ejournal.webapp import web_app
 from tests.conftest import settings_for
@@ -33,7 +35,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
         lesson = s.hold()
         other_lesson = s.hold(course=s.other_course_id)
         with clock.travel(at(LESSON_DAY, 16)):
-            system.journal.save_lesson_page(lesson, "Дроби", "", [], {}, s.teacher)
+            marks = [MarkEntry(s.pupils[0], "3", "answer")]
+            system.journal.save_lesson_page(lesson, "Дроби", "", marks, {}, s.teacher)
+        mark = system.journal.lesson(lesson).marks[0].mark_id
+        with clock.travel(at(LESSON_DAY + timedelta(days=14), 10)):
+            system.journal.request_correction(lesson, mark, "4", "answer", "Пересчёт", s.teacher)
         system.views.catch_up()
         own = {
             "course_journal_id": s.course_id,
@@ -42,7 +48,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "lesson_id": lesson,
             "record_id": lesson,
             "mark_id": uuid.uuid4(),
-            "request_id": uuid.uuid4(),
+            "request_id": system.journal.lesson(lesson).pending_requests[0],
+            "year_id": s.year_id,
             "term": 1,
             "position": 1,
             "code": "ru",
@@ -134,6 +141,7 @@ def test_route_role_matrix(world, role: str, which: str):
             "student_id",
             "lesson_id",
             "record_id",
+            "year_id",
         }:
             continue
         if endpoint == "auth.logout" and which != "nowhere":

@@ -1,0 +1,120 @@
+"""The approval queue: correction requests with what an approver needs to decide — the
+pupil, the subject and class, the lesson's date, the standing value and the requested one,
+the reason and who asked.
+
+Query-only: it reads the grid's tables (requests, marks, lessons) and the catalogue
+(course journals, groups); ids and codes only, names are opened by the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from projections.schema import Table
+from projections.store import Reader, Row
+from projections.views import catalog, grid
+
+PENDING = "pending"
+DECIDED = ("approved", "rejected")
+
+
+@dataclass(frozen=True)
+class Request:
+    """A correction request; an empty ``value`` asks to cancel the mark."""
+
+    request_id: str
+    state: str
+    lesson_id: str
+    mark_id: str
+    student_id: str
+    course_journal_id: str
+    subject: str
+    group_id: str
+    group_name: str
+    day: str
+    period: int
+    old_value: str
+    old_kind: str
+    value: str
+    kind: str
+    reason: str
+    requested_by: str
+    requested_at: str
+    decided_by: str
+    decided_at: str
+    decision_reason: str
+
+
+def pending(reader: Reader) -> list[Request]:
+    """Requests waiting for a decision, oldest first."""
+    found = _build(reader, reader.select(grid.REQUESTS, {"state": PENDING}))
+    return sorted(found, key=lambda r: (r.requested_at, r.request_id))
+
+
+def decided(reader: Reader, limit: int) -> list[Request]:
+    """The latest ``limit`` decisions (approved or rejected), newest first."""
+    rows = [r for state in DECIDED for r in reader.select(grid.REQUESTS, {"state": state})]
+    rows.sort(key=lambda r: (str(r["decided_at"]), r["request_id"]), reverse=True)
+    return _build(reader, rows[:limit])
+
+
+def request(reader: Reader, request_id: str) -> Request | None:
+    """One request (any state), or None when there is no such request."""
+    row = reader.get(grid.REQUESTS, (request_id,))
+    found = _build(reader, [row] if row else [])
+    return found[0] if found else None
+
+
+def _build(reader: Reader, rows: list[Row]) -> list[Request]:
+    """Join requests with their marks, lessons, course journals and groups (in order)."""
+    if not rows:
+        return []
+    marks = _by(reader, grid.MARKS, "mark_id", {r["mark_id"] for r in rows})
+    lessons = _by(reader, grid.LESSONS, "lesson_id", {r["lesson_id"] for r in rows})
+    courses = _by(
+        reader,
+        catalog.COURSES,
+        "course_journal_id",
+        {v["course_journal_id"] for v in lessons.values()},
+    )
+    groups = _by(reader, catalog.GROUPS, "group_id", {c["group_id"] for c in courses.values()})
+    found = []
+    for r in rows:
+        lesson = lessons.get(r["lesson_id"])
+        course = courses.get(lesson["course_journal_id"]) if lesson else None
+        if lesson is None or course is None:
+            continue  # the lesson's series was destroyed: nothing left to decide
+        group = groups.get(course["group_id"]) or {}
+        found.append(_request(r, marks.get(r["mark_id"]) or {}, lesson, course, group))
+    return found
+
+
+def _request(r: Row, mark: Row, lesson: Row, course: Row, group: Row) -> Request:
+    return Request(
+        request_id=r["request_id"],
+        state=r["state"],
+        lesson_id=r["lesson_id"],
+        mark_id=r["mark_id"],
+        student_id=str(mark.get("student_id") or ""),
+        course_journal_id=course["course_journal_id"],
+        subject=course["subject"],
+        group_id=course["group_id"],
+        group_name=str(group.get("name") or ""),
+        day=lesson["day"],
+        period=int(lesson["period"]),
+        old_value=str(mark.get("value") or ""),
+        old_kind=str(mark.get("kind") or ""),
+        value=r["value"] or "",
+        kind=r["kind"] or "",
+        reason=r["reason"] or "",
+        requested_by=str(r["requested_by"] or ""),
+        requested_at=str(r["requested_at"] or ""),
+        decided_by=str(r["decided_by"] or ""),
+        decided_at=str(r["decided_at"] or ""),
+        decision_reason=r["decision_reason"] or "",
+    )
+
+
+def _by(reader: Reader, table: Table, key: str, ids: set[str]) -> dict[str, Row]:
+    """Rows of ``table`` whose ``key`` is one of ``ids``, by that key."""
+    return {str(r[key]): r for r in reader.select(table, within=(key, sorted(ids)))}

@@ -1,0 +1,203 @@
+"""Classes one may open, a class's journal across subjects for a term, and the attendance
+and filling-completeness reports of a class with their XLSX exports."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import abort, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from projections.views import approvals, listing
+from web import forms
+from web.access import owned, permission, reaches
+from web.classes import bp, exports, xlsx
+from web.classes.forms import CompletenessForm, PeriodForm
+from web.pages import services, today, viewed
+
+
+@bp.context_processor
+def formatting() -> dict[str, Any]:
+    """Date helpers for this area's templates."""
+    return {"dmy": exports.dmy, "moment": exports.moment}
+
+
+@bp.get("/")
+@permission("classes.view")
+def index() -> ResponseReturnValue:
+    """The classes and groups of the current year the user may open."""
+    views = services().views
+    year = views.read(listing.current_year, today())
+    if year is None:
+        return render_template("classes/index.html", year=None, groups=[])
+    groups = views.read(listing.groups, year["year_id"], owned("classes.view", "group"))
+    tutors = {str(g["class_teacher_id"]) for g in groups if g["class_teacher_id"]}
+    may_approve = reaches("corrections.approve")
+    return render_template(
+        "classes/index.html",
+        year=year,
+        groups=groups,
+        term=views.read(listing.term_on, year["year_id"], today()),
+        names=views.names(tutors, short=True),
+        pending=len(views.read(approvals.pending)) if may_approve else None,
+    )
+
+
+def _group(group_id: UUID) -> dict[str, Any]:
+    """The class or group, or 404."""
+    found = services().views.read(listing.group, str(group_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/<uuid:group_id>/journal/<int:term>")
+@permission("classes.view")
+def journal(group_id: UUID, term: int) -> ResponseReturnValue:
+    """The class journal for a term: every subject's grid, corrected marks marked."""
+    views = services().views
+    group = _group(group_id)
+    terms = views.read(listing.terms, str(group["year_id"]))
+    if term not in {t.number for t in terms}:
+        abort(404)
+    page = views.class_journal(str(group_id), term)
+    pupils = {p for g in page.grids for p in g.pupils}
+    cells = [c for g in page.grids for marks in g.marks.values() for c in marks]
+    staff = {c.changed_by for c in cells} | {c.approver for c in cells}
+    viewed(request.path, pupils)
+    return render_template(
+        "classes/journal.html",
+        group=group,
+        page=page,
+        terms=terms,
+        names=views.names((pupils | staff) - {""}, short=True),
+        linked={
+            g.course_journal_id
+            for g in page.grids
+            if reaches("journal.view", course_journal_id=g.course_journal_id)
+        },
+    )
+
+
+# --- reports -------------------------------------------------------------------------------
+def _period(group: dict[str, Any], schema: PeriodForm) -> tuple[MultiDict[str, str], Any]:
+    """The submitted period (the current term up to today by default), loaded through
+    ``schema``: (the values to show in the form, the loaded data or the ``FormInvalid``)."""
+    views = services().views
+    year_id = str(group["year_id"])
+    number = views.read(listing.term_on, year_id, today())
+    term = next((t for t in views.read(listing.terms, year_id) if t.number == number), None)
+    values = request.args.copy()
+    if term is not None:
+        values.setdefault("first", term.starts)
+        values.setdefault("last", min(term.ends, max(term.starts, today().isoformat())))
+    try:
+        return values, forms.parse(schema, values)
+    except forms.FormInvalid as error:
+        return values, error
+
+
+def _report(template: str, group: dict[str, Any], **context: Any) -> ResponseReturnValue:
+    """Render a report page; 422 with the messages when the period form was bad."""
+    failed = context.get("data")
+    problems = failed.errors if isinstance(failed, forms.FormInvalid) else {}
+    return render_template(
+        template,
+        group=group,
+        problems=problems,
+        labels={"first": "С", "last": "По", "days": "Учебных дней"},
+        **context,
+    ), (422 if problems else 200)
+
+
+@bp.get("/<uuid:group_id>/attendance")
+@permission("classes.view")
+def attendance(group_id: UUID) -> ResponseReturnValue:
+    """The attendance of a class's pupils over a period (the current term by default)."""
+    return _attendance(group_id, download=False)
+
+
+@bp.get("/<uuid:group_id>/attendance.xlsx")
+@permission("classes.view")
+def attendance_xlsx(group_id: UUID) -> ResponseReturnValue:
+    """The attendance report as an XLSX file."""
+    return _attendance(group_id, download=True)
+
+
+def _attendance(group_id: UUID, *, download: bool) -> ResponseReturnValue:
+    views = services().views
+    group = _group(group_id)
+    form, data = _period(group, PeriodForm())
+    codes = list(views.policies.attendance.codes)
+    if isinstance(data, forms.FormInvalid):
+        return _report("classes/attendance.html", group, form=form, data=data, codes=codes)
+    report = views.attendance(str(group_id), data["first"], data["last"])
+    pupils = [p.student_id or "" for p in report.pupils]
+    names = views.names(pupils)
+    viewed(request.path, pupils)
+    if download:
+        sheets = exports.attendance_sheet(report, names, codes)
+        name = f"посещаемость-{group['name']}-{report.first}-{report.last}.xlsx"
+        return xlsx.download(xlsx.workbook(sheets), name)
+    return _report(
+        "classes/attendance.html",
+        group,
+        form=form,
+        data=data,
+        codes=codes,
+        titles={c: v.title for c, v in views.policies.attendance.codes.items()},
+        report=report,
+        names=names,
+    )
+
+
+@bp.get("/<uuid:group_id>/completeness")
+@permission("classes.view")
+def completeness(group_id: UUID) -> ResponseReturnValue:
+    """The filling-completeness report of a class's journals over a period."""
+    return _completeness(group_id, download=False)
+
+
+@bp.get("/<uuid:group_id>/completeness.xlsx")
+@permission("classes.view")
+def completeness_xlsx(group_id: UUID) -> ResponseReturnValue:
+    """The filling-completeness report as an XLSX file."""
+    return _completeness(group_id, download=True)
+
+
+def _completeness(group_id: UUID, *, download: bool) -> ResponseReturnValue:
+    views = services().views
+    group = _group(group_id)
+    form, data = _period(group, CompletenessForm())
+    if isinstance(data, forms.FormInvalid):
+        return _report("classes/completeness.html", group, form=form, data=data)
+    report = views.completeness(
+        day=today(),
+        group_id=str(group_id),
+        first=data["first"],
+        last=data["last"],
+        recent_days=data["days"],
+    )
+    pupils, staff = exports.people_of(report)
+    names = views.names(pupils | staff, short=not download)
+    viewed(request.path, pupils)
+    if download:
+        sheets = exports.completeness_sheets(report, names, str(group["name"]))
+        name = f"заполнение-{group['name']}-{report.first}-{report.last}.xlsx"
+        return xlsx.download(xlsx.workbook(sheets), name)
+    return _report(
+        "classes/completeness.html",
+        group,
+        form=form,
+        data=data,
+        report=report,
+        names=names,
+        deadline=views.policies.journal.entry_deadline_days,
+        may_open={
+            c
+            for c in {t.course_journal_id for t in report.missing_topics}
+            if reaches("journal.view", course_journal_id=c)
+        },
+    )

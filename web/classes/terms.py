@@ -1,0 +1,99 @@
+"""Closing and re-opening terms (deputy head, head): a closed term locks every lesson, mark
+and attendance entry dated in it; re-opening needs a reason and the number of the head's
+order (``policies/journal.toml``), and both are recorded with who and when."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from domain import errors
+from projections.views import listing
+from web import forms
+from web.access import permission
+from web.classes import bp
+from web.classes.forms import CloseTermForm, ReopenTermForm
+from web.errors import status_of
+from web.pages import actor, saved, services
+
+#: The events of a school year the page lists as its log.
+LOGGED = {"TermClosed": "закрыт", "TermReopened": "открыт заново"}
+
+
+@bp.get("/terms")
+@permission("terms.manage")
+def terms() -> ResponseReturnValue:
+    """The terms of every school year, with closing and re-opening, and their log."""
+    return _terms_page()
+
+
+def _terms_page(
+    problems: dict[str, str] | None = None, status: int = 200, failed: str = ""
+) -> ResponseReturnValue:
+    views = services().views
+    years = views.read(listing.years)
+    periods = {str(y["year_id"]): views.read(listing.terms, str(y["year_id"])) for y in years}
+    log = {
+        str(y["year_id"]): [
+            r for r in reversed(views.history(str(y["year_id"]))) if r.type in LOGGED
+        ]
+        for y in years
+    }
+    staff = {r.actor for rows in log.values() for r in rows if r.actor}
+    return render_template(
+        "classes/terms.html",
+        years=years,
+        periods=periods,
+        log=log,
+        logged=LOGGED,
+        names=services().views.names(staff, short=True),
+        reopen_requires_order=views.policies.journal.reopen_requires_order,
+        form=request.form,
+        failed=failed,
+        problems=problems or {},
+        labels={"confirm": "Подтверждение", "reason": "Причина", "order_no": "Номер приказа"},
+    ), status
+
+
+def _year(year_id: UUID) -> None:
+    """404 unless the school year exists."""
+    if not any(str(y["year_id"]) == str(year_id) for y in services().views.read(listing.years)):
+        abort(404)
+
+
+@bp.post("/terms/<uuid:year_id>/<int:term>/close")
+@permission("terms.manage")
+def close(year_id: UUID, term: int) -> ResponseReturnValue:
+    """Close a term (after an explicit confirmation)."""
+    _year(year_id)
+    failed = f"close-{year_id}-{term}"
+    try:
+        forms.parse(CloseTermForm(), request.form)
+        saved(services().journal.close_term(year_id, term, actor()))
+    except forms.FormInvalid as error:
+        return _terms_page(error.errors, 422, failed)
+    except errors.DomainError as error:
+        return _terms_page({"_": error.text}, status_of(error), failed)
+    flash(f"Период № {term} закрыт: записи за него больше не изменяются.", "ok")
+    return redirect(url_for("classes.terms"))
+
+
+@bp.post("/terms/<uuid:year_id>/<int:term>/reopen")
+@permission("terms.manage")
+def reopen(year_id: UUID, term: int) -> ResponseReturnValue:
+    """Re-open a closed term under a reason and an order number."""
+    _year(year_id)
+    failed = f"reopen-{year_id}-{term}"
+    try:
+        data = forms.parse(ReopenTermForm(), request.form)
+        saved(
+            services().journal.reopen_term(year_id, term, data["reason"], data["order_no"], actor())
+        )
+    except forms.FormInvalid as error:
+        return _terms_page(error.errors, 422, failed)
+    except errors.DomainError as error:
+        return _terms_page({"_": error.text}, status_of(error), failed)
+    flash(f"Период № {term} открыт заново; основание записано.", "ok")
+    return redirect(url_for("classes.terms"))
