@@ -140,6 +140,17 @@ def test_an_approver_cannot_decide_their_own_request(system, web):
     assert system.journal.lesson(lesson).pending_requests == ()
 
 
+def test_a_decision_without_the_csrf_token_is_refused(system, web):
+    lesson, _, request_id = _request(system, web)
+    deputy = client_for(system, web, "deputy")
+    before = system.journal.recorder.max_notification_id()
+    with clock.travel(at(LATE, 12)):
+        refused = deputy.post(f"{APPROVALS}/{request_id}", data={"decision": "approve"})
+    assert refused.status_code == 400
+    assert written_since(system, before) == []
+    assert system.journal.lesson(lesson).pending_requests == (request_id,)
+
+
 def test_unknown_request_is_404_and_a_missing_decision_422(system, web):
     _, _, request_id = _request(system, web)
     deputy = client_for(system, web, "deputy")
@@ -171,7 +182,17 @@ def test_class_teacher_opens_own_class_only(system, web):
     assert found, page
     assert "было «3»" in found.group(1) and "Ошибка при вводе" in found.group(1)
     assert "Петрова А. И." in found.group(1) and "16.09.2025 17:00" in found.group(1)
-    for path in ("journal/1", "attendance", "completeness", "attendance.xlsx", "completeness.xlsx"):
+    with clock.travel(at(date(2025, 11, 10), 10)):
+        now = tutor.get(f"/classes/{s.class_id}/journal")
+    assert now.status_code == 302 and now.location.endswith(f"/classes/{s.class_id}/journal/2")
+    for path in (
+        "journal",
+        "journal/1",
+        "attendance",
+        "completeness",
+        "attendance.xlsx",
+        "completeness.xlsx",
+    ):
         assert tutor.get(f"/classes/{s.other_class_id}/{path}").status_code == 403, path
     assert tutor.get(f"/classes/{s.class_id}/journal/9").status_code == 404
     deputy = client_for(system, web, "deputy")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import abort, render_template, request
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
@@ -53,6 +53,15 @@ def _group(group_id: UUID) -> dict[str, Any]:
     return found
 
 
+@bp.get("/<uuid:group_id>/journal")
+@permission("classes.view")
+def journal_now(group_id: UUID) -> ResponseReturnValue:
+    """The class journal of the current term."""
+    year_id = str(_group(group_id)["year_id"])
+    term = services().views.read(listing.term_on, year_id, today())
+    return redirect(url_for("classes.journal", group_id=group_id, term=term))
+
+
 @bp.get("/<uuid:group_id>/journal/<int:term>")
 @permission("classes.view")
 def journal(group_id: UUID, term: int) -> ResponseReturnValue:
@@ -90,9 +99,9 @@ def _period(group: dict[str, Any], schema: PeriodForm) -> tuple[MultiDict[str, s
     number = views.read(listing.term_on, year_id, today())
     term = next((t for t in views.read(listing.terms, year_id) if t.number == number), None)
     values = request.args.copy()
-    if term is not None:
-        values.setdefault("first", term.starts)
-        values.setdefault("last", min(term.ends, max(term.starts, today().isoformat())))
+    first, last = (term.starts, term.ends) if term else (today().isoformat(),) * 2
+    values.setdefault("first", first)
+    values.setdefault("last", min(last, max(first, today().isoformat())))
     try:
         return values, forms.parse(schema, values)
     except forms.FormInvalid as error:
