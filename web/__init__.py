@@ -106,8 +106,11 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     register_error_handlers(app)
 
     @app.template_filter("school_time")
-    def school_time(moment: datetime) -> str:
-        """A moment as «ДД.ММ.ГГГГ ЧЧ:ММ» in the school's time zone."""
+    def school_time(moment: datetime | str) -> str:
+        """A moment (or a view's ISO text of one) as «ДД.ММ.ГГГГ ЧЧ:ММ» in the school's
+        time zone."""
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
         return moment.astimezone(clock.SCHOOL_TZ).strftime("%d.%m.%Y %H:%M")
 
     @app.template_filter("school_time_input")

@@ -61,7 +61,8 @@ def _grid_page(
         page = views.grid(str(course_journal_id), term)
     except LookupError:
         abort(404)
-    people = set(page.pupils) | {c.changed_by for cells in page.marks.values() for c in cells}
+    cells = [c for marks in page.marks.values() for c in marks]
+    people = set(page.pupils) | {c.changed_by for c in cells} | {c.approver for c in cells}
     names = views.names(people - {""}, short=True)
     viewed(request.path, page.pupils)
     return render_template(

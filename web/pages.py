@@ -1,19 +1,21 @@
 """What every blueprint needs: the services, the actor, today, read-your-writes after a
-command, the access log, and rendering a form again with its errors."""
+command, the access log, rendering a form again with its errors, and the form → command →
+redirect round trip."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from flask import current_app, render_template, request
+from flask import current_app, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from domain import clock, errors
 from domain.service import Receipt
+from web import forms
 from web.config import Services
 from web.errors import status_of
 
@@ -63,3 +65,25 @@ def form_error(
     else:
         code, problems = status or 422, dict(getattr(error, "errors", {"_": str(error)}))
     return render_template(template, form=request.form, problems=problems, **context), code
+
+
+def submit(
+    schema: forms.FormSchema,
+    command: Callable[[dict[str, Any]], tuple[Receipt, str]],
+    page: Callable[[dict[str, str], int], ResponseReturnValue],
+    to: str,
+) -> ResponseReturnValue:
+    """Post/redirect/get for one form: parse it through ``schema``, run ``command(data)``
+    (one application command, returning its receipt and the message for the user), wait
+    for the views, then redirect to ``to``. Bad input (422) or a command the domain refuses
+    renders ``page(problems, status)`` again; nothing is written then."""
+    try:
+        data = forms.parse(schema, request.form)
+        receipt, message = command(data)
+        saved(receipt)
+    except forms.FormInvalid as error:
+        return page(error.errors, 422)
+    except errors.DomainError as error:
+        return page({"_": error.text}, status_of(error))
+    flash(message, "ok")
+    return redirect(to)

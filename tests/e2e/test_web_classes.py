@@ -80,6 +80,7 @@ def test_deputy_approves_a_late_correction_and_the_grid_shows_it(system, web):
     found = re.search(r'<span class="mark corrected" title="([^"]+)">4<sup>\*</sup>', grid)
     assert found, grid
     assert "было «3»" in found.group(1) and "Пересчёт баллов" in found.group(1)
+    assert "согласовал(а): Завучева М." in found.group(1)
     journal = deputy.get(f"/classes/{s.class_id}/journal/1").get_data(as_text=True)
     found = re.search(r'<span class="mark corrected" title="([^"]+)">4<sup>\*</sup>', journal)
     assert found, journal

@@ -4,19 +4,18 @@ request — the domain refuses, and the page shows its message."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from domain import errors
+from domain.service import Receipt
 from projections.views import approvals as queue
-from web import forms
 from web.access import permission
 from web.classes import bp
 from web.classes.forms import DecisionForm
-from web.errors import status_of
-from web.pages import actor, saved, services, viewed
+from web.pages import actor, services, submit, viewed
 
 #: How many decided requests the page lists under the queue.
 RECENT = 20
@@ -58,21 +57,17 @@ def decide(request_id: UUID) -> ResponseReturnValue:
     found = services().views.read(queue.request, str(request_id))
     if found is None:
         abort(404)
-    journal, key = services().journal, str(request_id)
-    try:
-        data = forms.parse(DecisionForm(), request.form)
+    lesson_id = UUID(found.lesson_id)
+
+    def command(data: dict[str, Any]) -> tuple[Receipt, str]:
+        journal = services().journal
         if data["decision"] == "approve":
-            receipt = journal.approve_correction(UUID(found.lesson_id), request_id, actor())
-            message = "Исправление согласовано: отметка исправлена."
-        else:
-            receipt = journal.reject_correction(
-                UUID(found.lesson_id), request_id, data["reason"], actor()
-            )
-            message = "Запрос отклонён; отметка осталась прежней."
-        saved(receipt)
-    except forms.FormInvalid as error:
-        return _queue_page(error.errors, 422, key)
-    except errors.DomainError as error:
-        return _queue_page({"_": error.text}, status_of(error), key)
-    flash(message, "ok")
-    return redirect(url_for("classes.approvals"))
+            receipt = journal.approve_correction(lesson_id, request_id, actor())
+            return receipt, "Исправление согласовано: отметка исправлена."
+        receipt = journal.reject_correction(lesson_id, request_id, data["reason"], actor())
+        return receipt, "Запрос отклонён; отметка осталась прежней."
+
+    def again(problems: dict[str, str], status: int) -> ResponseReturnValue:
+        return _queue_page(problems, status, str(request_id))
+
+    return submit(DecisionForm(), command, again, url_for("classes.approvals"))

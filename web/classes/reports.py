@@ -20,8 +20,8 @@ from web.pages import services, today, viewed
 
 @bp.context_processor
 def formatting() -> dict[str, Any]:
-    """Date helpers for this area's templates."""
-    return {"dmy": exports.dmy, "moment": exports.moment}
+    """«ДД.ММ.ГГГГ» for the views' ISO dates in this area's templates."""
+    return {"dmy": exports.dmy}
 
 
 @bp.get("/")

@@ -4,19 +4,20 @@ order (``policies/journal.toml``), and both are recorded with who and when."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from domain import errors
+from domain.service import Receipt
 from projections.views import listing
-from web import forms
 from web.access import permission
 from web.classes import bp
 from web.classes.forms import CloseTermForm, ReopenTermForm
-from web.errors import status_of
-from web.pages import actor, saved, services
+from web.forms import FormSchema
+from web.pages import actor, services, submit
 
 #: The events of a school year the page lists as its log.
 LOGGED = {"TermClosed": "закрыт", "TermReopened": "открыт заново"}
@@ -68,16 +69,12 @@ def _year(year_id: UUID) -> None:
 def close(year_id: UUID, term: int) -> ResponseReturnValue:
     """Close a term (after an explicit confirmation)."""
     _year(year_id)
-    failed = f"close-{year_id}-{term}"
-    try:
-        forms.parse(CloseTermForm(), request.form)
-        saved(services().journal.close_term(year_id, term, actor()))
-    except forms.FormInvalid as error:
-        return _terms_page(error.errors, 422, failed)
-    except errors.DomainError as error:
-        return _terms_page({"_": error.text}, status_of(error), failed)
-    flash(f"Период № {term} закрыт: записи за него больше не изменяются.", "ok")
-    return redirect(url_for("classes.terms"))
+
+    def command(_: dict[str, Any]) -> tuple[Receipt, str]:
+        receipt = services().journal.close_term(year_id, term, actor())
+        return receipt, f"Период № {term} закрыт: записи за него больше не изменяются."
+
+    return _submit(CloseTermForm(), command, f"close-{year_id}-{term}")
 
 
 @bp.post("/terms/<uuid:year_id>/<int:term>/reopen")
@@ -85,15 +82,22 @@ def close(year_id: UUID, term: int) -> ResponseReturnValue:
 def reopen(year_id: UUID, term: int) -> ResponseReturnValue:
     """Re-open a closed term under a reason and an order number."""
     _year(year_id)
-    failed = f"reopen-{year_id}-{term}"
-    try:
-        data = forms.parse(ReopenTermForm(), request.form)
-        saved(
-            services().journal.reopen_term(year_id, term, data["reason"], data["order_no"], actor())
+
+    def command(data: dict[str, Any]) -> tuple[Receipt, str]:
+        receipt = services().journal.reopen_term(
+            year_id, term, data["reason"], data["order_no"], actor()
         )
-    except forms.FormInvalid as error:
-        return _terms_page(error.errors, 422, failed)
-    except errors.DomainError as error:
-        return _terms_page({"_": error.text}, status_of(error), failed)
-    flash(f"Период № {term} открыт заново; основание записано.", "ok")
-    return redirect(url_for("classes.terms"))
+        return receipt, f"Период № {term} открыт заново; основание записано."
+
+    return _submit(ReopenTermForm(), command, f"reopen-{year_id}-{term}")
+
+
+def _submit(
+    schema: FormSchema, command: Callable[[dict[str, Any]], tuple[Receipt, str]], failed: str
+) -> ResponseReturnValue:
+    """Run a term form; on a problem the terms page again, marking the form ``failed``."""
+
+    def again(problems: dict[str, str], status: int) -> ResponseReturnValue:
+        return _terms_page(problems, status, failed)
+
+    return submit(schema, command, again, url_for("classes.terms"))
