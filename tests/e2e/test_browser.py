@@ -1,7 +1,8 @@
 """In a real browser (Debian's Chromium via Playwright): a teacher enters a row of marks and
 attendance, corrects one with a reason and sees it marked as corrected, asks for a late
-correction; a parent sees the new mark and gets 403 on another child's diary. Screenshots of
-the grid and the diary are saved under test-artifacts/screenshots/."""
+correction, which the deputy head approves from the queue; a parent sees the new mark and gets
+403 on another child's diary. Screenshots of the grid, the approval queue, the class journal and
+the diary are saved under test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -118,6 +119,21 @@ def test_teacher_marks_corrects_and_a_parent_reads_the_diary(browser_page, web: 
     row.locator("input[name=reason]").fill("Пересчёт баллов за работу")
     row.locator("button:text('Запросить исправление')").click()
     assert "отправлен" in page.locator(".flash.ok").inner_text()
+    sign_out(page)
+
+    # The deputy head approves it from the queue; the class journal shows it as corrected.
+    sign_in(page, base, *web.logins["deputy"])
+    page.click("header a:text('Согласования')")
+    row = page.locator("tr", has=page.locator("td:text('Кузнецова Д.')"))
+    assert "Пересчёт баллов за работу" in row.inner_text()
+    shot(page, "deputy-approvals.png")
+    row.locator("button:text('Согласовать')").click()
+    assert "согласовано" in page.locator(".flash.ok").inner_text()
+    page.goto(f"{base}/classes/{s.class_id}/journal/1")
+    notes = [m.get_attribute("title") or "" for m in page.locator("span.mark.corrected").all()]
+    approved = [n for n in notes if "согласовал(а): Завучева М." in n]
+    assert len(notes) == 2 and len(approved) == 1 and "было «5»" in approved[0]
+    shot(page, "class-journal.png")
     sign_out(page)
 
     # The parent sees the new mark, and is refused another child's diary.

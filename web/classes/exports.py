@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from domain import clock
@@ -24,9 +24,13 @@ def moment(iso: str | None) -> str:
 
 
 def attendance_sheet(
-    report: AttendanceReport, names: Mapping[str, str], codes: list[str]
+    report: AttendanceReport,
+    lines: Sequence[AttendanceLine],
+    names: Mapping[str, str],
+    codes: list[str],
 ) -> list[Sheet]:
-    """The attendance report: a row per pupil and a total row."""
+    """The attendance report: a row per pupil (``lines``, in the class list's order) and
+    a total row."""
 
     def row(number: Value, name: str, line: AttendanceLine) -> list[Value]:
         return [
@@ -41,7 +45,7 @@ def attendance_sheet(
             line.share,
         ]
 
-    rows = [row(n, names[p.student_id or ""], p) for n, p in enumerate(report.pupils, start=1)]
+    rows = [row(n, names[p.student_id or ""], p) for n, p in enumerate(lines, start=1)]
     rows.append(row(None, "Итого по классу", report.total))
     header = [
         "№",

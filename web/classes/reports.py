@@ -15,7 +15,7 @@ from web import forms
 from web.access import owned, permission, reaches
 from web.classes import bp, exports, xlsx
 from web.classes.forms import CompletenessForm, PeriodForm
-from web.pages import services, today, viewed
+from web.pages import by_name, services, today, viewed
 
 
 @bp.context_processor
@@ -76,12 +76,14 @@ def journal(group_id: UUID, term: int) -> ResponseReturnValue:
     cells = [c for g in page.grids for marks in g.marks.values() for c in marks]
     staff = {c.changed_by for c in cells} | {c.approver for c in cells}
     viewed(request.path, pupils)
+    names = views.names((pupils | staff) - {""}, short=True)
     return render_template(
         "classes/journal.html",
         group=group,
         page=page,
         terms=terms,
-        names=views.names((pupils | staff) - {""}, short=True),
+        names=names,
+        rows={g.course_journal_id: by_name(g.pupils, names) for g in page.grids},
         linked={
             g.course_journal_id
             for g in page.grids
@@ -146,8 +148,10 @@ def _attendance(group_id: UUID, *, download: bool) -> ResponseReturnValue:
     pupils = [p.student_id or "" for p in report.pupils]
     names = views.names(pupils)
     viewed(request.path, pupils)
+    order = {p: n for n, p in enumerate(by_name(pupils, names))}
+    lines = sorted(report.pupils, key=lambda line: order[line.student_id or ""])
     if download:
-        sheets = exports.attendance_sheet(report, names, codes)
+        sheets = exports.attendance_sheet(report, lines, names, codes)
         name = f"посещаемость-{group['name']}-{report.first}-{report.last}.xlsx"
         return xlsx.download(xlsx.workbook(sheets), name)
     return _report(
@@ -158,6 +162,7 @@ def _attendance(group_id: UUID, *, download: bool) -> ResponseReturnValue:
         codes=codes,
         titles={c: v.title for c, v in views.policies.attendance.codes.items()},
         report=report,
+        lines=lines,
         names=names,
     )
 
