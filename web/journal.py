@@ -177,7 +177,8 @@ def _lesson_page(
     except LookupError:
         abort(404)
     course = views.read(listing.course, sheet.course_journal_id)
-    people = set(sheet.pupils) | {c.changed_by for cs in sheet.marks.values() for c in cs}
+    cells = [c for cs in sheet.marks.values() for c in cs]
+    people = set(sheet.pupils) | {c.changed_by for c in cells} | {c.approver for c in cells}
     names = views.names(people - {""}, short=True)
     viewed(request.path, sheet.pupils)
     return render_template(
