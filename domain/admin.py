@@ -243,8 +243,10 @@ class AdminCommands(JournalBase):
         )
 
     def revoke_role(self, account_id: UUID, role: str, actor: UUID) -> Receipt:
-        """Revoke a role from an account."""
+        """Revoke a role from an account (administrators keep their own admin role)."""
         self.require_role(actor, ADMIN)
+        if account_id == actor and role == "admin":
+            raise errors.OwnAccountProtected()
         return self.change(
             Account, account_id, lambda a: a.revoke(role, actor), errors.AccountNotFound
         )
@@ -252,8 +254,10 @@ class AdminCommands(JournalBase):
     def lock_account(
         self, account_id: UUID, reason: str, actor: UUID, until: datetime | None = None
     ) -> Receipt:
-        """Lock an account (for good, or until a moment)."""
+        """Lock an account (for good, or until a moment); never one's own."""
         self.require_role(actor, ADMIN)
+        if account_id == actor:
+            raise errors.OwnAccountProtected()
         return self.change(
             Account, account_id, lambda a: a.lock(reason, until, actor), errors.AccountNotFound
         )

@@ -7,6 +7,8 @@ Each error is raised by a rule of the domain and carries a Russian message for t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class DomainError(Exception):
     """Base of every rule violation; ``message`` is shown to the user (in Russian)."""
@@ -246,6 +248,29 @@ class InvalidTerms(DomainError):
     """Raised when terms overlap, are out of order or fall outside the school year."""
 
     message = "Учебные периоды заданы неверно."
+
+
+class ClassListRejected(InvalidInput):
+    """Raised when rows of an imported class list are invalid; ``problems`` holds
+    (line, message) for every bad row, and nothing of the list is imported."""
+
+    message = "Список не импортирован: исправьте строки с ошибками и загрузите файл снова."
+
+    def __init__(self, problems: Iterable[tuple[int, str]]) -> None:
+        self.problems = tuple(sorted(problems))
+        lines = sorted({line for line, _ in self.problems})
+        super().__init__(
+            f"Список не импортирован: ошибки в строках {', '.join(map(str, lines))}. "
+            "Ни один обучающийся не зачислен.",
+            lines=lines,
+        )
+
+
+class OwnAccountProtected(DomainError):
+    """Raised when administrators would lock their own account or take their own
+    administrator role away (the school could be left without an administrator)."""
+
+    message = "Нельзя заблокировать свою учётную запись или снять с себя роль администратора."
 
 
 class WrongPassword(DomainError):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from domain.access_log import AccessLogCommands
 from domain.admin import AdminCommands
+from domain.enrolment import EnrolmentCommands
 from domain.entry import EntryCommands
 from domain.queries import Queries
 
 
-class Journal(AdminCommands, EntryCommands, AccessLogCommands, Queries):
+class Journal(AdminCommands, EnrolmentCommands, EntryCommands, AccessLogCommands, Queries):
     """The electronic journal («электронный журнал успеваемости»)."""
 
     name = "ejournal"

@@ -31,5 +31,6 @@ def web_app(system: System, *, testing: bool = False) -> Flask:
         demo_logins=settings.demo_logins_file,
         secure_cookies=settings.secure_cookies,
         testing=testing,
+        school=settings.school,
     )
     return create_app(Services(system.journal, system.views, system.ledger), config)

@@ -4,10 +4,11 @@ queries; this list is the one place that names them all."""
 from __future__ import annotations
 
 from projections.view import View
-from projections.views import access_log, catalog, final_marks, grid, history, ledger
+from projections.views import access_log, accounts, catalog, final_marks, grid, history, ledger
 
 ALL: tuple[View, ...] = (
     catalog.VIEW,
+    accounts.VIEW,
     grid.VIEW,
     final_marks.VIEW,
     history.VIEW,

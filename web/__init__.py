@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from domain import clock
 from domain.account import ROLES
-from web import access, audit, audit_replay, auth, classes, diary, i18n, journal
+from web import access, admin, audit, audit_replay, auth, classes, diary, i18n, journal
 from web.config import Services, WebConfig
 from web.errors import register_error_handlers
 
@@ -92,6 +92,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.idle_minutes),
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,
+        EJOURNAL_SCHOOL=config.school,
     )
     app.extensions["services"] = services
     CSRFProtect(app)
@@ -103,6 +104,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     app.register_blueprint(journal.bp)
     app.register_blueprint(diary.bp)
     app.register_blueprint(classes.bp)
+    app.register_blueprint(admin.bp)
     register_error_handlers(app)
 
     @app.template_filter("school_time")

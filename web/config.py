@@ -16,6 +16,7 @@ class WebConfig:
     secure_cookies: bool = False
     idle_minutes: int = 30
     testing: bool = False
+    school: str = "demo"  # the school's code (EJOURNAL_SCHOOL): part of a school year's id
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,105 @@
+"""Accounts as the administrator sees them: login and name (opened from the sealed catalogue
+row), roles, and whether the account is locked now — for good, or until a moment (five failed
+logins lock it for 15 minutes), which ``v_account_locks`` keeps without personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.base import SYSTEM_ACTOR
+from projections.schema import Table
+from projections.store import Reader, ViewStore
+from projections.view import Applied, Sealer, View
+from projections.views import catalog
+
+LOCKS = Table(
+    "v_account_locks",
+    (("account_id", "text"), ("until", "text"), ("automatic", "int")),
+    ("account_id",),
+)
+
+
+def _locked(store: ViewStore, e: Any, _: Applied) -> None:
+    store.upsert(
+        LOCKS,
+        {
+            "account_id": e.originator_id,
+            "until": e.until,
+            "automatic": int(e.actor == SYSTEM_ACTOR),
+        },
+    )
+
+
+VIEW = View(
+    name="accounts",
+    title="Блокировки учётных записей",
+    tables=(LOCKS,),
+    handlers={
+        "Account.Locked": _locked,
+        "Account.Unlocked": lambda s, e, _: s.delete(LOCKS, (e.originator_id,)),
+    },
+)
+
+
+@dataclass(frozen=True)
+class AccountItem:
+    """An account as the administrator's pages show it (personal data: staff pages only)."""
+
+    account_id: str
+    login: str
+    name: str
+    roles: tuple[str, ...]
+    person_id: str | None
+    locked: bool
+    locked_until: datetime | None  # None while locked: locked until unlocked
+    automatic: bool  # locked by the system after failed logins
+
+
+def _item(reader: Reader, sealer: Sealer, row: dict[str, Any], now: datetime) -> AccountItem:
+    fields = catalog.person_fields(reader, sealer, row["account_id"]) or {}
+    name = " ".join(fields.get(k, "") for k in ("surname", "name", "patronymic")).split()
+    lock = reader.get(LOCKS, (row["account_id"],))
+    until = datetime.fromisoformat(lock["until"]) if lock and lock["until"] else None
+    locked = lock is not None and (until is None or now < until)
+    return AccountItem(
+        str(row["account_id"]),
+        fields.get("login", ""),
+        " ".join(name) or catalog.DESTROYED,
+        tuple(r for r in str(row["roles"]).split(",") if r),
+        str(row["person_id"]) if row["person_id"] else None,
+        locked,
+        until if locked else None,
+        bool(lock and lock["automatic"]) and locked,
+    )
+
+
+def accounts(reader: Reader, sealer: Sealer, now: datetime) -> list[AccountItem]:
+    """Every account, by login."""
+    items = [_item(reader, sealer, row, now) for row in reader.select(catalog.ACCOUNTS)]
+    return sorted(items, key=lambda a: a.login)
+
+
+def account(reader: Reader, sealer: Sealer, account_id: str, now: datetime) -> AccountItem | None:
+    """One account, or None."""
+    row = reader.get(catalog.ACCOUNTS, (account_id,))
+    return None if row is None else _item(reader, sealer, row, now)
+
+
+def with_role(reader: Reader, roles: set[str]) -> list[str]:
+    """Ids of the accounts holding one of ``roles`` (teachers for a course journal)."""
+    return [
+        str(row["account_id"])
+        for row in reader.select(catalog.ACCOUNTS)
+        if roles & set(str(row["roles"]).split(","))
+    ]
+
+
+def of_person(reader: Reader, person_id: str) -> list[str]:
+    """Ids of the accounts that belong to a pupil or a guardian."""
+    return [
+        str(row["account_id"])
+        for row in reader.select(catalog.ACCOUNTS)
+        if row["person_id"] == person_id
+    ]

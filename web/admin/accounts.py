@@ -1,0 +1,185 @@
+"""Accounts: the list, creating one (roles, an initial password, a link to the pupil or
+guardian for family accounts), granting and revoking roles, locking and unlocking, and
+setting a new password. A password is never shown back, logged or kept in a form."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import request, url_for
+from flask.typing import ResponseReturnValue
+
+from domain import clock
+from domain.account import ROLES
+from domain.service import Receipt
+from projections.views import accounts as accounts_view
+from projections.views import people
+from web import forms
+from web.access import permission
+from web.admin import forms as admin_forms
+from web.admin.base import attempt, bp, found, is_uuid, page
+from web.pages import actor, services, viewed
+
+
+def _family(person_id: str) -> tuple[str, str] | None:
+    """(kind, name) of the pupil or guardian a new account is for; None if not one."""
+    views = services().views
+    kind = views.read(people.kind_of, person_id) if person_id else None
+    if kind not in ("student", "guardian"):
+        return None
+    return kind, views.names([person_id])[person_id]
+
+
+@bp.get("/accounts")
+@permission("admin.accounts")
+def accounts() -> ResponseReturnValue:
+    """Every account: login, name, roles, locked or not; and the form for a new one."""
+    return _accounts_page()
+
+
+def _accounts_page(
+    problems: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    views = services().views
+    items = views.read(accounts_view.accounts, views.sealer, clock.now())
+    viewed(request.path, [a.person_id for a in items if a.person_id and "pupil" in a.roles])
+    person_id = request.values.get("person", request.form.get("person_id", ""))
+    return page(
+        "admin/accounts.html",
+        problems,
+        status,
+        accounts=items,
+        roles=ROLES,
+        person_id=person_id,
+        family=_family(person_id) if is_uuid(person_id) else None,
+    )
+
+
+@bp.post("/accounts")
+@permission("admin.accounts")
+def create_account() -> ResponseReturnValue:
+    """Create an account with its roles and an initial password."""
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.AccountForm(), request.form)
+        roles = [r for r in ROLES if request.form.get(f"role-{r}") == "on"]
+        if not roles:
+            raise forms.FormInvalid({"roles": "Отметьте хотя бы одну роль."})
+        person = data["person_id"]
+        if person and not is_uuid(person):
+            raise forms.FormInvalid({"person_id": "Неверный идентификатор."})
+        receipt: Receipt = services().journal.create_account(
+            data["login"],
+            data["surname"],
+            data["name"],
+            data["patronymic"],
+            roles,
+            data["password"],
+            actor(),
+            person_id=UUID(person) if person else None,
+        )
+        return receipt
+
+    return attempt(
+        command,
+        _accounts_page,
+        "Учётная запись создана. Сообщите пароль владельцу лично.",
+        lambda receipt: url_for("admin.account", account_id=receipt.id),
+    )
+
+
+@bp.get("/accounts/<uuid:account_id>")
+@permission("admin.accounts")
+def account(account_id: UUID) -> ResponseReturnValue:
+    """One account: its roles, lock and password."""
+    return _account_page(account_id)
+
+
+def _account_page(
+    account_id: UUID, problems: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    views = services().views
+    item = found(views.read(accounts_view.account, views.sealer, str(account_id), clock.now()))
+    if item.person_id and "pupil" in item.roles:
+        viewed(request.path, [item.person_id])
+    person = views.names([item.person_id])[item.person_id] if item.person_id else ""
+    return page(
+        "admin/account.html",
+        problems,
+        status,
+        account=item,
+        roles=ROLES,
+        person=person,
+        person_kind=views.read(people.kind_of, item.person_id) if item.person_id else None,
+        own=str(account_id) == str(actor()),
+    )
+
+
+def _again(account_id: UUID):  # type: ignore[no-untyped-def]
+    return lambda problems, status: _account_page(account_id, problems, status)
+
+
+def _exists(account_id: UUID) -> None:
+    views = services().views
+    found(views.read(accounts_view.account, views.sealer, str(account_id), clock.now()))
+
+
+@bp.post("/accounts/<uuid:account_id>/roles")
+@permission("admin.accounts")
+def change_role(account_id: UUID) -> ResponseReturnValue:
+    """Grant or revoke one role."""
+    _exists(account_id)
+    journal = services().journal
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.RoleForm(), request.form)
+        change = journal.grant_role if data["action"] == "grant" else journal.revoke_role
+        receipt: Receipt = change(account_id, data["role"], actor())
+        return receipt
+
+    to = url_for("admin.account", account_id=account_id)
+    return attempt(command, _again(account_id), "Роли изменены.", to)
+
+
+@bp.post("/accounts/<uuid:account_id>/lock")
+@permission("admin.accounts")
+def lock(account_id: UUID) -> ResponseReturnValue:
+    """Lock an account until it is unlocked; its sessions end at their next request."""
+    _exists(account_id)
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.LockForm(), request.form)
+        receipt: Receipt = services().journal.lock_account(account_id, data["reason"], actor())
+        return receipt
+
+    to = url_for("admin.account", account_id=account_id)
+    return attempt(command, _again(account_id), "Учётная запись заблокирована.", to)
+
+
+@bp.post("/accounts/<uuid:account_id>/unlock")
+@permission("admin.accounts")
+def unlock(account_id: UUID) -> ResponseReturnValue:
+    """Unlock an account (also one locked after failed logins)."""
+    _exists(account_id)
+    to = url_for("admin.account", account_id=account_id)
+    return attempt(
+        lambda: services().journal.unlock_account(account_id, actor()),
+        _again(account_id),
+        "Учётная запись разблокирована.",
+        to,
+    )
+
+
+@bp.post("/accounts/<uuid:account_id>/password")
+@permission("admin.accounts")
+def reset_password(account_id: UUID) -> ResponseReturnValue:
+    """Set a new password chosen by the administrator (the old one stops working)."""
+    _exists(account_id)
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.PasswordForm(), request.form)
+        receipt: Receipt = services().journal.change_password(account_id, data["password"], actor())
+        return receipt
+
+    to = url_for("admin.account", account_id=account_id)
+    return attempt(command, _again(account_id), "Пароль изменён. Сообщите его владельцу лично.", to)

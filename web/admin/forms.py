@@ -1,0 +1,178 @@
+"""Form schemas of the administrator's area: syntax only (lengths, formats, choices), with
+Russian messages; the domain checks meaning (a free login, a password's length, dates
+within the year). Passwords are never rendered back into a page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from domain.account import ROLES
+from web.forms import MESSAGES, FormSchema, choice, day, number, text
+
+#: Letters (any alphabet), with a space, hyphen, apostrophe or dot between parts.
+NAME = re.compile(r"[^\W\d_]+(?:(?:[-' .’]|\. )[^\W\d_]+)*\.?")
+PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,24}")
+EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+
+
+def _pattern(regex: re.Pattern[str], message: str) -> Any:
+    def check(value: str) -> None:
+        if value and not regex.fullmatch(value):
+            raise ValidationError(message)
+
+    return check
+
+
+def person_name(*, required: bool = True) -> fields.String:
+    """A surname, name or patronymic: letters, with hyphens, apostrophes, spaces."""
+    field = text(max_length=100, required=required)
+    field.validators.append(
+        _pattern(NAME, "Только буквы, пробел, дефис и апостроф.")  # type: ignore[arg-type]
+    )
+    return field
+
+
+def phone_number() -> fields.String:
+    """A telephone number (optional)."""
+    field = text(max_length=25, required=False)
+    field.validators.append(
+        _pattern(PHONE, "Телефон: цифры, пробелы, скобки, дефис; «+» в начале.")  # type: ignore[arg-type]
+    )
+    return field
+
+
+def email_address() -> fields.String:
+    """An e-mail address (optional)."""
+    field = text(max_length=100, required=False)
+    field.validators.append(_pattern(EMAIL, "Адрес почты вида name@example.ru."))  # type: ignore[arg-type]
+    return field
+
+
+def secret() -> fields.String:
+    """A password: any characters but control ones; the domain checks its length."""
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=256, error="Длина — от 1 до 256 символов."),
+        error_messages=MESSAGES,
+    )
+
+
+def uuid_choice(options: list[str]) -> fields.String:
+    """One of the ids offered in a list (a teacher, a pupil, a guardian)."""
+    return choice(options)
+
+
+class AccountForm(FormSchema):
+    """A new account; the roles come as checkboxes ``role-<code>``."""
+
+    login = text(max_length=64)
+    surname = person_name()
+    name = person_name()
+    patronymic = person_name(required=False)
+    password = secret()
+    password2 = secret()
+    person_id = text(max_length=36, required=False)
+
+    @validates_schema
+    def _same_password(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("password") != data.get("password2"):
+            raise ValidationError("Пароли не совпадают.", "password2")
+
+
+class PasswordForm(FormSchema):
+    """A new password set by the administrator."""
+
+    password = secret()
+    password2 = secret()
+
+    @validates_schema
+    def _same_password(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("password") != data.get("password2"):
+            raise ValidationError("Пароли не совпадают.", "password2")
+
+
+class RoleForm(FormSchema):
+    """Grant or revoke one role."""
+
+    role = choice(list(ROLES))
+    action = choice(["grant", "revoke"])
+
+
+class LockForm(FormSchema):
+    """Lock an account, with a reason."""
+
+    reason = text(max_length=200, min_length=3)
+
+
+class YearForm(FormSchema):
+    """A school year «2026/27» and its dates."""
+
+    year = text(max_length=7)
+    starts = day()
+    ends = day()
+
+    @validates_schema
+    def _year(self, data: dict[str, Any], **_: Any) -> None:
+        found = re.fullmatch(r"(\d{4})/(\d{2})", data.get("year", ""))
+        if not found or (int(found.group(1)) + 1) % 100 != int(found.group(2)):
+            raise ValidationError("Учебный год в виде 2026/27.", "year")
+
+
+class TermForm(FormSchema):
+    """A term of a school year."""
+
+    number = number(1, 6)
+    title = text(max_length=50)
+    starts = day()
+    ends = day()
+
+
+class ClassForm(FormSchema):
+    """A class «5А» and its grade."""
+
+    name = text(max_length=20)
+    grade = number(1, 11)
+
+
+class ActivityForm(FormSchema):
+    """An extracurricular group: a short code and a title."""
+
+    code = text(max_length=32)
+    title = text(max_length=100)
+
+    @validates_schema
+    def _code(self, data: dict[str, Any], **_: Any) -> None:
+        if not re.fullmatch(r"[\w-]+", data.get("code", "")):
+            raise ValidationError("Код: буквы, цифры, дефис, без пробелов.", "code")
+
+
+class WithdrawForm(FormSchema):
+    """Withdraw a pupil from a class or a group: the first day away, and why."""
+
+    on = day()
+    reason = text(max_length=200, min_length=3)
+
+
+class PupilForm(FormSchema):
+    """A new pupil; the class is optional (enrolled from ``on`` in the same save)."""
+
+    surname = person_name()
+    name = person_name()
+    patronymic = person_name(required=False)
+    birth_date = day()
+    group_id = text(max_length=36, required=False)
+    on = day()
+
+
+class GuardianForm(FormSchema):
+    """A new guardian of a pupil."""
+
+    surname = person_name()
+    name = person_name()
+    patronymic = person_name(required=False)
+    phone = phone_number()
+    email = email_address()
+    relation = text(max_length=50)

@@ -1,0 +1,103 @@
+"""The CSV import of a class list: the page with the format and a template to download, and
+the upload — every bad row reported by its line, and nothing imported unless every row is
+good (one application command saves the whole list in one transaction)."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from flask import Response, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from domain import errors
+from projections.views import school
+from web import forms
+from web.access import permission
+from web.admin import class_list
+from web.admin.base import bp, found, page
+from web.errors import status_of
+from web.pages import actor, saved, services, today
+
+
+@bp.get("/class-list-template.csv")
+@permission("admin.school")
+def class_list_template() -> ResponseReturnValue:
+    """The class list template: the header line (UTF-8 with BOM, «;» between columns)."""
+    return Response(
+        class_list.template(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=class-list-template.csv"},
+    )
+
+
+def _class(group_id: UUID) -> dict[str, object]:
+    row = found(services().views.read(school.group, str(group_id)))
+    if row["kind"] != "class":
+        found(None)
+    return dict(row)
+
+
+@bp.get("/groups/<uuid:group_id>/import")
+@permission("admin.school")
+def import_form(group_id: UUID) -> ResponseReturnValue:
+    """The upload form, with the file format and its rules."""
+    return _import_page(group_id)
+
+
+def _import_page(
+    group_id: UUID,
+    problems: dict[str, str] | None = None,
+    status: int = 200,
+    lines: list[tuple[int, str]] | None = None,
+) -> ResponseReturnValue:
+    row = _class(group_id)
+    year = services().views.read(school.year, str(row["year_id"]))
+    first_day = max(today().isoformat(), str(year["starts"])) if year else today().isoformat()
+    return page(
+        "admin/import.html",
+        problems,
+        status,
+        group=row,
+        lines=lines or [],
+        pupil_columns=class_list.PUPIL_COLUMNS,
+        guardian_columns=class_list.GUARDIAN_COLUMNS,
+        max_rows=class_list.MAX_ROWS,
+        first_day=first_day,
+    )
+
+
+@bp.post("/groups/<uuid:group_id>/import")
+@permission("admin.school")
+def import_list(group_id: UUID) -> ResponseReturnValue:
+    """Import a class list: all pupils registered and enrolled from the date, or none."""
+    _class(group_id)
+    try:
+        on = _enrolment_day()
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise forms.FormInvalid({"file": "Выберите файл CSV."})
+        rows = class_list.read_class_list(upload.read(class_list.MAX_BYTES + 1), on)
+        receipt = saved(services().journal.import_class_list(group_id, rows, on, actor()))
+    except forms.FormInvalid as error:
+        return _import_page(group_id, error.errors, 422)
+    except class_list.ClassListInvalid as error:
+        return _import_page(group_id, _summary(error.problems), 422, error.problems)
+    except errors.ClassListRejected as error:
+        return _import_page(group_id, {"_": error.text}, 422, list(error.problems))
+    except errors.DomainError as error:
+        return _import_page(group_id, {"_": error.text}, status_of(error))
+    flash(f"Список импортирован: зачислено обучающихся — {len(receipt.created)}.", "ok")
+    return redirect(url_for("admin.group", group_id=group_id))
+
+
+def _enrolment_day() -> date:
+    data = forms.parse(forms.FormSchema.from_dict({"on": forms.day()})(), request.form)
+    found_day: date = data["on"]
+    return found_day
+
+
+def _summary(problems: list[tuple[int, str]]) -> dict[str, str]:
+    lines = sorted({line for line, _ in problems if line})
+    where = f" в строках {', '.join(map(str, lines))}" if lines else ""
+    return {"_": f"Список не импортирован: ошибки{where}. Ни один обучающийся не зачислен."}

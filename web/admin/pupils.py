@@ -1,0 +1,196 @@
+"""Pupils and guardians: registering a pupil (and enrolling in the same save), enrolment in
+and withdrawal from a class, membership of extracurricular groups, and guardians registered
+and linked to a pupil. Every page that shows pupils' data writes the access log."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import request, url_for
+from flask.typing import ResponseReturnValue
+
+from domain.enrolment import GuardianDetails, PupilRow
+from domain.service import Receipt
+from projections.views import accounts as accounts_view
+from projections.views import listing, people, school
+from web import forms
+from web.access import permission
+from web.admin import forms as admin_forms
+from web.admin.base import Again, attempt, bp, found, is_uuid, page
+from web.admin.school import group_again
+from web.pages import actor, services, today, viewed
+
+
+# --- enrolment in a class or group -------------------------------------------------------
+@bp.post("/groups/<uuid:group_id>/members")
+@permission("admin.school")
+def enrol(group_id: UUID) -> ResponseReturnValue:
+    """Enrol a pupil in a class, or add one to an extracurricular group, from a date."""
+    views = services().views
+    row = found(views.read(school.group, str(group_id)))
+    journal = services().journal
+
+    def command() -> Receipt:
+        known = views.read(people.of_kind, "student")
+        schema = forms.FormSchema.from_dict({"student_id": forms.choice(known), "on": forms.day()})
+        data = forms.parse(schema(), request.form)
+        join = journal.enrol if row["kind"] == "class" else journal.add_member
+        receipt: Receipt = join(group_id, UUID(data["student_id"]), data["on"], actor())
+        return receipt
+
+    done = "Обучающийся зачислен." if row["kind"] == "class" else "Обучающийся добавлен в группу."
+    return attempt(command, group_again(group_id), done, url_for("admin.group", group_id=group_id))
+
+
+@bp.post("/groups/<uuid:group_id>/members/<uuid:student_id>/leave")
+@permission("admin.school")
+def withdraw(group_id: UUID, student_id: UUID) -> ResponseReturnValue:
+    """Withdraw a pupil from a class (or a group) from a date, with a reason."""
+    views = services().views
+    row = found(views.read(school.group, str(group_id)))
+    found(views.read(people.kind_of, str(student_id)) == "student" or None)
+    journal = services().journal
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.WithdrawForm(), request.form)
+        leave = journal.withdraw if row["kind"] == "class" else journal.remove_member
+        receipt: Receipt = leave(group_id, student_id, data["on"], data["reason"], actor())
+        return receipt
+
+    done = "Обучающийся выбыл." if row["kind"] == "class" else "Обучающийся исключён из группы."
+    return attempt(command, group_again(group_id), done, url_for("admin.group", group_id=group_id))
+
+
+# --- pupils ------------------------------------------------------------------------------
+@bp.get("/pupils")
+@permission("admin.school")
+def pupils() -> ResponseReturnValue:
+    """Registering a pupil, and the pupils who are in no class now."""
+    return _pupils_page()
+
+
+def _pupils_page(problems: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
+    views = services().views
+    unplaced = views.read(people.persons, views.sealer, views.read(people.without_class))
+    viewed(request.path, [p.person_id for p in unplaced])
+    year = views.read(listing.current_year, today())
+    classes = views.read(listing.groups, str(year["year_id"])) if year else []
+    return page(
+        "admin/pupils.html",
+        problems,
+        status,
+        unplaced=unplaced,
+        classes=[(c["group_id"], c["name"]) for c in classes if c["kind"] == "class"],
+        today=today().isoformat(),
+    )
+
+
+@bp.post("/pupils")
+@permission("admin.school")
+def register_pupil() -> ResponseReturnValue:
+    """Register a pupil; with a class chosen, enrol them in the same transaction."""
+    views, journal = services().views, services().journal
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.PupilForm(), request.form)
+        names = (data["surname"], data["name"], data["patronymic"])
+        if not data["group_id"]:
+            receipt: Receipt = journal.register_student(*names, data["birth_date"], actor())
+            return receipt
+        group = views.read(school.group, data["group_id"]) if is_uuid(data["group_id"]) else None
+        if group is None or group["kind"] != "class":
+            raise forms.FormInvalid({"group_id": "Выберите класс из списка."})
+        row = PupilRow(1, *names, data["birth_date"])
+        done = journal.import_class_list(UUID(data["group_id"]), [row], data["on"], actor())
+        return Receipt(done.created[0], done.position)
+
+    return attempt(
+        command,
+        _pupils_page,
+        "Обучающийся зарегистрирован.",
+        lambda receipt: url_for("admin.pupil", student_id=receipt.id),
+    )
+
+
+@bp.get("/pupils/<uuid:student_id>")
+@permission("admin.school")
+def pupil(student_id: UUID) -> ResponseReturnValue:
+    """A pupil: details, classes and groups with dates, guardians, family accounts."""
+    return _pupil_page(student_id)
+
+
+def _pupil_page(
+    student_id: UUID, problems: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    views = services().views
+    key = str(student_id)
+    found(views.read(people.kind_of, key) == "student" or None)
+    person = views.read(people.persons, views.sealer, [key])[0]
+    guardians = views.read(people.guardians_of, key)
+    linked = views.read(people.persons, views.sealer, list(guardians))
+    others = [g for g in views.read(people.of_kind, "guardian") if g not in guardians]
+    family = {g: views.read(accounts_view.of_person, g) for g in [key, *guardians]}
+    viewed(request.path, [key])
+    return page(
+        "admin/pupil.html",
+        problems,
+        status,
+        pupil=person,
+        periods=views.read(people.periods, student_id=key),
+        guardians=linked,
+        relations=guardians,
+        others=[
+            (g.person_id, f"{g.name}{', ' + g.phone if g.phone else ''}")
+            for g in views.read(people.persons, views.sealer, others)
+        ],
+        family=family,
+    )
+
+
+def _pupil_again(student_id: UUID) -> Again:
+    return lambda problems, status: _pupil_page(student_id, problems, status)
+
+
+@bp.post("/pupils/<uuid:student_id>/guardians")
+@permission("admin.school")
+def add_guardian(student_id: UUID) -> ResponseReturnValue:
+    """Register a new guardian and link them to the pupil (one transaction)."""
+    found(services().views.read(people.kind_of, str(student_id)) == "student" or None)
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.GuardianForm(), request.form)
+        details = GuardianDetails(
+            data["surname"],
+            data["name"],
+            data["patronymic"],
+            data["phone"],
+            data["email"],
+            data["relation"],
+        )
+        receipt: Receipt = services().journal.register_guardian_for(student_id, details, actor())
+        return receipt
+
+    to = url_for("admin.pupil", student_id=student_id)
+    return attempt(command, _pupil_again(student_id), "Представитель добавлен.", to)
+
+
+@bp.post("/pupils/<uuid:student_id>/guardians/link")
+@permission("admin.school")
+def link_guardian(student_id: UUID) -> ResponseReturnValue:
+    """Link an already registered guardian (a sibling's parent) to the pupil."""
+    views = services().views
+    found(views.read(people.kind_of, str(student_id)) == "student" or None)
+
+    def command() -> Receipt:
+        known = views.read(people.of_kind, "guardian")
+        schema = forms.FormSchema.from_dict(
+            {"guardian_id": forms.choice(known), "relation": forms.text(max_length=50)}
+        )
+        data = forms.parse(schema(), request.form)
+        receipt: Receipt = services().journal.link_guardian(
+            student_id, UUID(data["guardian_id"]), data["relation"], actor()
+        )
+        return receipt
+
+    to = url_for("admin.pupil", student_id=student_id)
+    return attempt(command, _pupil_again(student_id), "Представитель привязан.", to)

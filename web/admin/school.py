@@ -1,0 +1,298 @@
+"""The school's structure: school years and their terms, classes and extracurricular groups,
+class teachers, course journals and their teachers."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import current_app, request, url_for
+from flask.typing import ResponseReturnValue
+
+from domain.service import Receipt
+from projections.views import accounts as accounts_view
+from projections.views import listing, people, school
+from web import forms
+from web.access import permission
+from web.admin import forms as admin_forms
+from web.admin.base import Again, attempt, bp, found, is_uuid, page
+from web.pages import actor, services, today, viewed
+
+
+@bp.get("/")
+@permission("admin.accounts")
+def index() -> ResponseReturnValue:
+    """The administrator's start page: the current year and where to go."""
+    views = services().views
+    year = views.read(listing.current_year, today())
+    return page("admin/index.html", year=year, years=views.read(school.years))
+
+
+# --- school years and terms ----------------------------------------------------------------
+@bp.get("/years")
+@permission("admin.school")
+def years() -> ResponseReturnValue:
+    """Every school year, and the form to open a new one."""
+    return _years_page()
+
+
+def _years_page(problems: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
+    return page("admin/years.html", problems, status, years=services().views.read(school.years))
+
+
+@bp.post("/years")
+@permission("admin.school")
+def open_year() -> ResponseReturnValue:
+    """Open a school year."""
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.YearForm(), request.form)
+        receipt: Receipt = services().journal.open_school_year(
+            current_app.config["EJOURNAL_SCHOOL"],
+            data["year"],
+            data["starts"],
+            data["ends"],
+            actor(),
+        )
+        return receipt
+
+    return attempt(
+        command,
+        _years_page,
+        "Учебный год открыт. Задайте его учебные периоды.",
+        lambda receipt: url_for("admin.year", year_id=receipt.id),
+    )
+
+
+@bp.get("/years/<uuid:year_id>")
+@permission("admin.school")
+def year(year_id: UUID) -> ResponseReturnValue:
+    """A school year: its terms, classes and groups, with the forms to add them."""
+    return _year_page(year_id)
+
+
+def _year_page(
+    year_id: UUID, problems: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    views = services().views
+    row = found(views.read(school.year, str(year_id)))
+    groups = views.read(listing.groups, str(year_id))
+    teachers = {str(g["class_teacher_id"]) for g in groups if g["class_teacher_id"]}
+    return page(
+        "admin/year.html",
+        problems,
+        status,
+        year=row,
+        terms=views.read(listing.terms, str(year_id)),
+        groups=groups,
+        counts=views.read(school.member_counts, [g["group_id"] for g in groups], _day(row)),
+        names=views.names(teachers, short=True),
+    )
+
+
+def _day(year_row: dict[str, Any]) -> str:
+    """Today, or the first day of a year that has not begun yet."""
+    return max(today().isoformat(), str(year_row["starts"]))
+
+
+def _year_again(year_id: UUID) -> Again:
+    return lambda problems, status: _year_page(year_id, problems, status)
+
+
+@bp.post("/years/<uuid:year_id>/terms")
+@permission("admin.school")
+def define_term(year_id: UUID) -> ResponseReturnValue:
+    """Define (or, while it is open, redefine) a term of the year."""
+    found(services().views.read(school.year, str(year_id)))
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.TermForm(), request.form)
+        receipt: Receipt = services().journal.define_term(
+            year_id, data["number"], data["title"], data["starts"], data["ends"], actor()
+        )
+        return receipt
+
+    to = url_for("admin.year", year_id=year_id)
+    return attempt(command, _year_again(year_id), "Учебный период сохранён.", to)
+
+
+@bp.post("/years/<uuid:year_id>/classes")
+@permission("admin.school")
+def form_class(year_id: UUID) -> ResponseReturnValue:
+    """Form a class in the year."""
+    found(services().views.read(school.year, str(year_id)))
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.ClassForm(), request.form)
+        receipt: Receipt = services().journal.form_class(
+            year_id, data["name"], data["grade"], actor()
+        )
+        return receipt
+
+    return attempt(
+        command,
+        _year_again(year_id),
+        "Класс сформирован.",
+        lambda receipt: url_for("admin.group", group_id=receipt.id),
+    )
+
+
+@bp.post("/years/<uuid:year_id>/groups")
+@permission("admin.school")
+def form_group(year_id: UUID) -> ResponseReturnValue:
+    """Form an extracurricular group in the year."""
+    found(services().views.read(school.year, str(year_id)))
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.ActivityForm(), request.form)
+        receipt: Receipt = services().journal.form_activity_group(
+            year_id, data["code"], data["title"], actor()
+        )
+        return receipt
+
+    return attempt(
+        command,
+        _year_again(year_id),
+        "Группа внеурочной деятельности сформирована.",
+        lambda receipt: url_for("admin.group", group_id=receipt.id),
+    )
+
+
+# --- a class or group --------------------------------------------------------------------
+@bp.get("/groups/<uuid:group_id>")
+@permission("admin.school")
+def group(group_id: UUID) -> ResponseReturnValue:
+    """A class or group: its pupils (with dates), class teacher, course journals."""
+    return group_page(group_id)
+
+
+def group_page(
+    group_id: UUID, problems: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """The page of a class or group, with a refused form's problems when given."""
+    views = services().views
+    row = found(views.read(school.group, str(group_id)))
+    year_row = views.read(school.year, str(row["year_id"]))
+    periods = views.read(people.periods, group_id=str(group_id))
+    pupils = {p.person_id: p for p in views.read(people.persons, views.sealer, _ids(periods))}
+    stays = sorted(periods, key=lambda p: (pupils[p.student_id].name.casefold(), p.since))
+    courses = [
+        c for c in views.read(listing.courses, str(row["year_id"])) if c.group_id == str(group_id)
+    ]
+    staff = views.read(accounts_view.with_role, {"teacher", "class_teacher"})
+    names = views.names({*staff, *(t for c in courses for t in c.teachers)}, short=True)
+    source = request.args.get("from", "")
+    candidates = _candidates(row, source)
+    viewed(request.path, [*pupils, *(p.person_id for p in candidates)])
+    classes = views.read(listing.groups, str(row["year_id"]))
+    return page(
+        "admin/group.html",
+        problems,
+        status,
+        group=row,
+        year=year_row,
+        current=[(p, pupils[p.student_id]) for p in stays if p.until is None],
+        former=[(p, pupils[p.student_id]) for p in stays if p.until is not None],
+        courses=courses,
+        staff=sorted(((s, names[s]) for s in staff), key=lambda s: s[1]),
+        names=names,
+        scales=[(code, s.title) for code, s in views.policies.grading.scales.items()],
+        default_scale=views.policies.grading.default_scale,
+        candidates=[(c.person_id, f"{c.name}, {_ru(c.birth_date)}") for c in candidates],
+        classes=[(g["group_id"], g["name"]) for g in classes if g["kind"] == "class"],
+        source=source,
+        day=_day(year_row) if year_row else today().isoformat(),
+    )
+
+
+def _ru(iso: str) -> str:
+    """ГГГГ-ММ-ДД → ДД.ММ.ГГГГ."""
+    return ".".join(reversed(iso.split("-"))) if iso else ""
+
+
+def _ids(periods: list[people.Period]) -> list[str]:
+    return sorted({p.student_id for p in periods})
+
+
+def _candidates(row: dict[str, Any], source: str) -> list[people.PersonItem]:
+    """Who may join: pupils without a class (for a class); the pupils of the class chosen
+    in ``?from=`` (for an extracurricular group)."""
+    views = services().views
+    if row["kind"] == "class":
+        ids = views.read(people.without_class)
+    else:
+        source_row = views.read(school.group, source) if is_uuid(source) else None
+        if source_row is None:
+            return []
+        ids = _ids([p for p in views.read(people.periods, group_id=source) if p.until is None])
+    return views.read(people.persons, views.sealer, ids)
+
+
+def group_again(group_id: UUID) -> Again:
+    """Render the group page again with a refused form's problems."""
+    return lambda problems, status: group_page(group_id, problems, status)
+
+
+@bp.post("/groups/<uuid:group_id>/teacher")
+@permission("admin.school")
+def class_teacher(group_id: UUID) -> ResponseReturnValue:
+    """Assign the class teacher of a class."""
+    views = services().views
+    row = found(views.read(school.group, str(group_id)))
+    if row["kind"] != "class":
+        found(None)
+
+    def command() -> Receipt:
+        staff = views.read(accounts_view.with_role, {"teacher", "class_teacher"})
+        schema = forms.FormSchema.from_dict({"teacher_id": forms.choice(staff)})()
+        data = forms.parse(schema, request.form)
+        receipt: Receipt = services().journal.assign_class_teacher(
+            group_id, UUID(data["teacher_id"]), actor()
+        )
+        return receipt
+
+    to = url_for("admin.group", group_id=group_id)
+    return attempt(command, group_again(group_id), "Классный руководитель назначен.", to)
+
+
+@bp.post("/groups/<uuid:group_id>/courses")
+@permission("admin.school")
+def open_course(group_id: UUID) -> ResponseReturnValue:
+    """Open a course journal (a subject with its grading scale) for a class or group."""
+    views = services().views
+    found(views.read(school.group, str(group_id)))
+
+    def command() -> Receipt:
+        fields = {
+            "subject": forms.text(max_length=100),
+            "scale": forms.choice(list(views.policies.grading.scales)),
+        }
+        data = forms.parse(forms.FormSchema.from_dict(fields)(), request.form)
+        receipt: Receipt = services().journal.open_course_journal(
+            group_id, data["subject"], data["scale"], actor()
+        )
+        return receipt
+
+    to = url_for("admin.group", group_id=group_id)
+    return attempt(command, group_again(group_id), "Журнал предмета открыт.", to)
+
+
+@bp.post("/courses/<uuid:course_journal_id>/teachers")
+@permission("admin.school")
+def assign_teacher(course_journal_id: UUID) -> ResponseReturnValue:
+    """Let a teacher keep a course journal."""
+    views = services().views
+    course = found(views.read(listing.course, str(course_journal_id)))
+    group_id = UUID(course.group_id)
+
+    def command() -> Receipt:
+        staff = views.read(accounts_view.with_role, {"teacher"})
+        schema = forms.FormSchema.from_dict({"teacher_id": forms.choice(staff)})()
+        data = forms.parse(schema, request.form)
+        receipt: Receipt = services().journal.assign_teacher(
+            course_journal_id, UUID(data["teacher_id"]), actor()
+        )
+        return receipt
+
+    to = url_for("admin.group", group_id=group_id)
+    return attempt(command, group_again(group_id), "Учитель назначен.", to)
