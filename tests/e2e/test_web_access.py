@@ -53,6 +53,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "term": 1,
             "position": 1,
             "code": "ru",
+            "account_id": s.teacher,
         }
         foreign = {
             **own,
@@ -60,6 +61,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "group_id": s.other_class_id,
             "student_id": s.outsider,
             "lesson_id": other_lesson,
+            "account_id": s.other_teacher,
         }
         nowhere = {k: (uuid.uuid4() if isinstance(v, uuid.UUID) else v) for k, v in own.items()}
         yield system, web, {"own": own, "foreign": foreign, "nowhere": nowhere}
@@ -141,6 +143,7 @@ def test_route_role_matrix(world, role: str, which: str):
             "student_id",
             "lesson_id",
             "record_id",
+            "account_id",
             "year_id",
         }:
             continue

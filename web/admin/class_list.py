@@ -145,7 +145,7 @@ def _row(line: int, cells: list[str], columns: int) -> tuple[PupilRow | None, Pr
         if (message := _cell_problem(title, value))
     ]
     born = _date(values[3])
-    if born is None and values[3]:
+    if born is None and not _cell_problem(PUPIL_COLUMNS[3], values[3]):
         problems.append((line, f"«Дата рождения»: неверная дата «{values[3]}» — нужна ДД.ММ.ГГГГ."))
     guardian = _guardian(values[4:]) if columns > 4 and any(values[4:]) else None
     if guardian is not None and (not guardian.surname or not guardian.name):

@@ -1,0 +1,430 @@
+"""The administrator's area through HTTP: each action's effect shows on the next page;
+non-admins get 403; locking signs a user out; a new password replaces the old one."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ejournal.bootstrap import System
+from tests.web import WebSchool, client_for, csrf, post, sign_in, written_since
+
+NEW_PASSWORD = "brand-new-pass-7"
+
+
+def _admin(system: System, web: WebSchool):
+    return client_for(system, web, "admin")
+
+
+def _fresh_client(system: System):
+    from ejournal.webapp import web_app
+
+    return web_app(system, testing=True).test_client()
+
+
+def _follow(client, response) -> str:
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["teacher", "class_teacher", "deputy", "head", "parent", "pupil"])
+def test_non_admins_get_403_and_nothing_is_written(system: System, web: WebSchool, role: str):
+    client = client_for(system, web, role)
+    assert client.get("/admin/accounts").status_code == 403
+    assert client.get(f"/admin/groups/{web.school.class_id}").status_code == 403
+    before = system.journal.recorder.max_notification_id()
+    token = csrf(client, "/")
+    response = client.post(
+        "/admin/accounts",
+        data={
+            "login": "intruder",
+            "surname": "Взломов",
+            "name": "Иван",
+            "role-admin": "on",
+            "password": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 403
+    assert written_since(system, before) == []
+
+
+def test_admin_creates_an_account_that_can_sign_in(system: System, web: WebSchool):
+    admin = _admin(system, web)
+    response = post(
+        admin,
+        "/admin/accounts",
+        {
+            "login": "new.teacher",
+            "surname": "Новикова",
+            "name": "Ольга",
+            "patronymic": "Петровна",
+            "role-teacher": "on",
+            "role-class_teacher": "on",
+            "password": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+        "/admin/accounts",
+    )
+    page = _follow(admin, response)
+    assert "Новикова Ольга Петровна" in page and "Учётная запись создана" in page
+    listing = admin.get("/admin/accounts").get_data(as_text=True)
+    row = re.search(r"<code>new\.teacher</code>.*?</tr>", listing, re.S)
+    assert row and "учитель, классный руководитель" in row.group(0) and "активна" in row.group(0)
+    assert NEW_PASSWORD not in page + listing
+    sign_in(_fresh_client(system), "new.teacher", NEW_PASSWORD)
+
+
+def test_a_refused_account_form_keeps_the_input_but_never_the_password(system, web):
+    admin = _admin(system, web)
+    before = system.journal.recorder.max_notification_id()
+    weak = "short7"
+    response = post(
+        admin,
+        "/admin/accounts",
+        {
+            "login": "weak.one",
+            "surname": "Слабов",
+            "name": "Пётр",
+            "role-teacher": "on",
+            "password": weak,
+            "password2": weak,
+        },
+        "/admin/accounts",
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "не менее 8 символов" in body
+    assert 'value="weak.one"' in body and 'value="Слабов"' in body
+    assert weak not in body
+    assert written_since(system, before) == []
+    taken = post(
+        admin,
+        "/admin/accounts",
+        {
+            "login": "teacher",
+            "surname": "Двойник",
+            "name": "Анна",
+            "role-teacher": "on",
+            "password": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+        "/admin/accounts",
+    )
+    assert taken.status_code == 409 and "уже занят" in taken.get_data(as_text=True)
+    assert NEW_PASSWORD not in taken.get_data(as_text=True)
+    for bad, message in (
+        ({"role-teacher": "on", "login": "Плохой логин"}, "Логин"),
+        ({"login": "noroles"}, "хотя бы одну роль"),
+        ({"role-teacher": "on", "login": "x1", "name": "<b>Я</b>"}, "Разметка"),
+    ):
+        data = {
+            "surname": "Тестов",
+            "name": "Тест",
+            "password": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            **bad,
+        }
+        refused = post(admin, "/admin/accounts", data, "/admin/accounts")
+        assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+    assert written_since(system, before) == []
+
+
+def test_grant_and_revoke_a_role(system: System, web: WebSchool):
+    admin, teacher = _admin(system, web), web.school.teacher
+    url = f"/admin/accounts/{teacher}"
+    page = _follow(admin, post(admin, f"{url}/roles", {"role": "deputy", "action": "grant"}, url))
+    assert "Роли изменены" in page
+    assert "deputy" in system.journal.account(teacher).roles
+    listing = admin.get("/admin/accounts").get_data(as_text=True)
+    assert re.search(
+        r"<code>teacher</code>.*?<td>учитель, заместитель директора</td>", listing, re.S
+    )
+    _follow(admin, post(admin, f"{url}/roles", {"role": "deputy", "action": "revoke"}, url))
+    assert system.journal.account(teacher).roles == frozenset({"teacher"})
+    bad = post(admin, f"{url}/roles", {"role": "wizard", "action": "grant"}, url)
+    assert bad.status_code == 422 and "Выберите значение из списка" in bad.get_data(as_text=True)
+
+
+def test_locking_signs_the_user_out_and_refuses_them(system: System, web: WebSchool):
+    admin = _admin(system, web)
+    teacher = client_for(system, web, "teacher")
+    assert teacher.get("/journal/").status_code == 200
+    url = f"/admin/accounts/{web.school.teacher}"
+    assert post(admin, f"{url}/lock", {"reason": ""}, url).status_code == 422
+    page = _follow(admin, post(admin, f"{url}/lock", {"reason": "Увольнение"}, url))
+    assert "заблокирована" in page
+    signed_out = teacher.get("/journal/")
+    assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
+    again = _fresh_client(system)
+    refused = again.post(
+        "/login", data={"login": "teacher", "password": "teacher-pass-1", "csrf_token": csrf(again)}
+    )
+    assert refused.status_code == 403 and "заблокирована" in refused.get_data(as_text=True)
+    _follow(admin, post(admin, f"{url}/unlock", {}, url))
+    sign_in(_fresh_client(system), "teacher", "teacher-pass-1")
+
+
+def test_an_admin_cannot_lock_themselves_or_drop_their_own_admin_role(system, web):
+    admin = _admin(system, web)
+    url = f"/admin/accounts/{web.school.admin}"
+    before = system.journal.recorder.max_notification_id()
+    locked = post(admin, f"{url}/lock", {"reason": "Проверка"}, url)
+    assert locked.status_code == 422 and "Нельзя заблокировать" in locked.get_data(as_text=True)
+    dropped = post(admin, f"{url}/roles", {"role": "admin", "action": "revoke"}, url)
+    assert dropped.status_code == 422
+    assert written_since(system, before) == []
+
+
+def test_reset_password_refuses_the_old_one_and_accepts_the_new(system, web):
+    admin = _admin(system, web)
+    url = f"/admin/accounts/{web.school.teacher}/password"
+    page = f"/admin/accounts/{web.school.teacher}"
+    mismatch = post(admin, url, {"password": NEW_PASSWORD, "password2": "other-pass-99"}, page)
+    assert mismatch.status_code == 422 and "Пароли не совпадают" in mismatch.get_data(as_text=True)
+    assert NEW_PASSWORD not in mismatch.get_data(as_text=True)
+    done = _follow(
+        admin, post(admin, url, {"password": NEW_PASSWORD, "password2": NEW_PASSWORD}, page)
+    )
+    assert "Пароль изменён" in done and NEW_PASSWORD not in done
+    old = _fresh_client(system)
+    response = old.post(
+        "/login", data={"login": "teacher", "password": "teacher-pass-1", "csrf_token": csrf(old)}
+    )
+    assert response.status_code == 401
+    sign_in(_fresh_client(system), "teacher", NEW_PASSWORD)
+
+
+def test_school_year_terms_classes_groups_and_course_journals(system, web):
+    admin = _admin(system, web)
+    page = _follow(
+        admin,
+        post(
+            admin,
+            "/admin/years",
+            {"year": "2026/27", "starts": "2026-09-01", "ends": "2027-05-31"},
+            "/admin/years",
+        ),
+    )
+    assert "Учебный год 2026/27" in page
+    year_url = re.search(r'action="(/admin/years/[0-9a-f-]+)/terms"', page).group(1)
+    bad = post(
+        admin,
+        "/admin/years",
+        {"year": "2026/28", "starts": "2026-09-01", "ends": "2027-05-31"},
+        "/admin/years",
+    )
+    assert bad.status_code == 422 and "2026/27" in bad.get_data(as_text=True)
+    page = _follow(
+        admin,
+        post(
+            admin,
+            f"{year_url}/terms",
+            {"number": "1", "title": "1 полугодие", "starts": "2026-09-01", "ends": "2026-12-28"},
+            year_url,
+        ),
+    )
+    assert "1 полугодие" in page and "28.12.2026" in page
+    overlap = post(
+        admin,
+        f"{year_url}/terms",
+        {"number": "2", "title": "2 полугодие", "starts": "2026-12-01", "ends": "2027-05-31"},
+        year_url,
+    )
+    assert overlap.status_code == 422 and "пересекается" in overlap.get_data(as_text=True)
+    assert 'value="2 полугодие"' in overlap.get_data(as_text=True)
+    page = _follow(
+        admin, post(admin, f"{year_url}/classes", {"name": "6А", "grade": "6"}, year_url)
+    )
+    assert "Класс 6А" in page
+    class_url = re.search(r'action="(/admin/groups/[0-9a-f-]+)/courses"', page).group(1)
+    tutor = str(system.journal.account_by_login("tutor").id)
+    page = _follow(admin, post(admin, f"{class_url}/teacher", {"teacher_id": tutor}, class_url))
+    assert "Классный руководитель назначен" in page
+    page = _follow(
+        admin,
+        post(
+            admin, f"{class_url}/courses", {"subject": "Физика", "scale": "five_point"}, class_url
+        ),
+    )
+    assert "<td>Физика</td>" in page
+    course = re.search(r'action="/admin/courses/([0-9a-f-]+)/teachers"', page).group(1)
+    page = _follow(
+        admin,
+        post(
+            admin,
+            f"/admin/courses/{course}/teachers",
+            {"teacher_id": str(web.school.teacher)},
+            class_url,
+        ),
+    )
+    assert re.search(r"<td>Физика</td>\s*<td>Петрова А. И.</td>", page)
+    year_page = admin.get(year_url).get_data(as_text=True)
+    assert re.search(r">6А</a></td>\s*<td>0</td><td>Классова Н.</td>", year_page)
+    page = _follow(
+        admin,
+        post(admin, f"{year_url}/groups", {"code": "robotics", "title": "Робототехника"}, year_url),
+    )
+    assert "Группа внеурочной деятельности Робототехника" in page
+
+
+def test_register_enrol_and_withdraw_a_pupil(system: System, web: WebSchool):
+    admin, class_url = _admin(system, web), f"/admin/groups/{web.school.class_id}"
+    page = _follow(
+        admin,
+        post(
+            admin,
+            "/admin/pupils",
+            {
+                "surname": "Новенький",
+                "name": "Лев",
+                "patronymic": "",
+                "birth_date": "2014-05-05",
+                "group_id": "",
+                "on": "2025-09-01",
+            },
+            "/admin/pupils",
+        ),
+    )
+    assert "<h1>Новенький Лев</h1>" in page and "Не зачислен" in page
+    pupil = re.search(r'action="/admin/pupils/([0-9a-f-]+)/guardians"', page).group(1)
+    assert "Новенький Лев" in admin.get("/admin/pupils").get_data(as_text=True)
+    page = _follow(
+        admin,
+        post(admin, f"{class_url}/members", {"student_id": pupil, "on": "2025-09-15"}, class_url),
+    )
+    assert re.search(r"Новенький Лев</a></td>\s*<td>05.05.2014</td><td>15.09.2025</td>", page)
+    assert (
+        "Новенький Лев"
+        not in admin.get("/admin/pupils").get_data(as_text=True).split("Без класса")[1]
+    )
+    refused = post(
+        admin,
+        f"{class_url}/members/{pupil}/leave",
+        {"on": "2025-09-10", "reason": "Переезд"},
+        class_url,
+    )
+    assert refused.status_code == 422 and "позже даты зачисления" in refused.get_data(as_text=True)
+    page = _follow(
+        admin,
+        post(
+            admin,
+            f"{class_url}/members/{pupil}/leave",
+            {"on": "2025-10-01", "reason": "Переезд"},
+            class_url,
+        ),
+    )
+    former = page.split("Выбывшие")[1]
+    assert "Новенький Лев" in former and "01.10.2025" in former
+
+
+def test_register_a_pupil_straight_into_a_class(system: System, web: WebSchool):
+    admin = _admin(system, web)
+    page = _follow(
+        admin,
+        post(
+            admin,
+            "/admin/pupils",
+            {
+                "surname": "Сразу",
+                "name": "Вклассе",
+                "patronymic": "",
+                "birth_date": "2014-01-01",
+                "group_id": str(web.school.class_id),
+                "on": "2025-09-01",
+            },
+            "/admin/pupils",
+        ),
+    )
+    assert re.search(r">5А</a></td><td>01.09.2025</td>", page)
+    before = system.journal.recorder.max_notification_id()
+    late = post(
+        admin,
+        "/admin/pupils",
+        {
+            "surname": "Будущий",
+            "name": "Младенец",
+            "patronymic": "",
+            "birth_date": "2025-10-01",
+            "group_id": str(web.school.class_id),
+            "on": "2025-09-01",
+        },
+        "/admin/pupils",
+    )
+    assert late.status_code == 422 and written_since(system, before) == []
+
+
+def test_activity_group_members(system: System, web: WebSchool):
+    admin, s = _admin(system, web), web.school
+    year_url = f"/admin/years/{s.year_id}"
+    page = _follow(
+        admin, post(admin, f"{year_url}/groups", {"code": "chess", "title": "Шахматы"}, year_url)
+    )
+    group_url = re.search(r'action="(/admin/groups/[0-9a-f-]+)/courses"', page).group(1)
+    page = admin.get(f"{group_url}?from={s.class_id}").get_data(as_text=True)
+    assert "Смирнов Артём, 07.03.2014" in page
+    page = _follow(
+        admin,
+        post(
+            admin,
+            f"{group_url}/members?from={s.class_id}",
+            {"student_id": str(s.pupils[0]), "on": "2025-09-10"},
+            group_url,
+        ),
+    )
+    assert re.search(r"Смирнов Артём</a></td>\s*<td>07.03.2014</td><td>10.09.2025</td>", page)
+    page = _follow(
+        admin,
+        post(
+            admin,
+            f"{group_url}/members/{s.pupils[0]}/leave",
+            {"on": "2025-11-01", "reason": "По заявлению"},
+            group_url,
+        ),
+    )
+    assert "Смирнов Артём" in page.split("Выбывшие")[1]
+
+
+def test_guardians_are_registered_and_linked(system: System, web: WebSchool):
+    admin, s = _admin(system, web), web.school
+    url = f"/admin/pupils/{s.pupils[1]}"
+    page = _follow(
+        admin,
+        post(
+            admin,
+            f"{url}/guardians",
+            {
+                "surname": "Кузнецов",
+                "name": "Олег",
+                "patronymic": "",
+                "relation": "отец",
+                "phone": "+7 900 555-11-22",
+                "email": "oleg@example.ru",
+            },
+            url,
+        ),
+    )
+    assert re.search(r"<td>Кузнецов Олег</td><td>отец</td><td>\+7 900 555-11-22</td>", page)
+    guardian = next(iter(system.journal.student(s.pupils[1]).guardians))
+    other = f"/admin/pupils/{s.pupils[2]}"
+    page = _follow(
+        admin,
+        post(
+            admin,
+            f"{other}/guardians/link",
+            {"guardian_id": str(guardian), "relation": "отчим"},
+            other,
+        ),
+    )
+    assert "<td>Кузнецов Олег</td><td>отчим</td>" in page
+    before = system.journal.recorder.max_notification_id()
+    bad = post(
+        admin,
+        f"{url}/guardians",
+        {"surname": "Без", "name": "Связи", "relation": "дядя", "phone": "звоните мне"},
+        url,
+    )
+    assert bad.status_code == 422 and "Телефон" in bad.get_data(as_text=True)
+    assert written_since(system, before) == []
