@@ -236,8 +236,12 @@ class AdminCommands(JournalBase):
         )
 
     def grant_role(self, account_id: UUID, role: str, actor: UUID) -> Receipt:
-        """Grant a role to an account."""
+        """Grant a role to an account (a parent's or pupil's role only to an account linked
+        to that guardian or pupil)."""
         self.require_role(actor, ADMIN)
+        if role in ("parent", "pupil"):
+            account = self.load(Account, account_id, errors.AccountNotFound, readonly=True)
+            self._check_person([role], account.person_id)
         return self.change(
             Account, account_id, lambda a: a.grant(role, actor), errors.AccountNotFound
         )

@@ -428,3 +428,33 @@ def test_guardians_are_registered_and_linked(system: System, web: WebSchool):
     )
     assert bad.status_code == 422 and "Телефон" in bad.get_data(as_text=True)
     assert written_since(system, before) == []
+
+
+def test_a_family_account_is_created_from_the_pupils_page(system: System, web: WebSchool):
+    admin, pupil = _admin(system, web), web.school.pupils[1]
+    form = admin.get(f"/admin/accounts?person={pupil}").get_data(as_text=True)
+    assert "Учётная запись для обучающегося: <b>Кузнецова Дарья</b>" in form
+    page = _follow(
+        admin,
+        post(
+            admin,
+            "/admin/accounts",
+            {
+                "login": "darya",
+                "surname": "Кузнецова",
+                "name": "Дарья",
+                "role-pupil": "on",
+                "person_id": str(pupil),
+                "password": NEW_PASSWORD,
+                "password2": NEW_PASSWORD,
+            },
+            f"/admin/accounts?person={pupil}",
+        ),
+    )
+    assert "Связана с:" in page and "Кузнецова Дарья" in page
+    pupil_page = admin.get(f"/admin/pupils/{pupil}").get_data(as_text=True)
+    assert "Создать учётную запись обучающегося" not in pupil_page
+    diary = _fresh_client(system)
+    sign_in(diary, "darya", NEW_PASSWORD)
+    assert diary.get(f"/diary/{pupil}").status_code == 200
+    assert diary.get(f"/diary/{web.school.pupils[0]}").status_code == 403

@@ -104,3 +104,10 @@ def test_an_empty_list_is_refused(school, empty):
 
     with pytest.raises(InvalidInput):
         school.journal.import_class_list(school.class_id, empty, ON, school.admin)
+
+
+def test_family_roles_go_only_to_linked_accounts(school, rejects):
+    from domain.errors import InvalidInput
+
+    with rejects(InvalidInput):
+        school.journal.grant_role(school.teacher, "parent", school.admin)
