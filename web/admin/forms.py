@@ -29,9 +29,7 @@ def _pattern(regex: re.Pattern[str], message: str) -> Any:
 def person_name(*, required: bool = True) -> fields.String:
     """A surname, name or patronymic: letters, with hyphens, apostrophes, spaces."""
     field = text(max_length=100, required=required)
-    field.validators.append(
-        _pattern(NAME, "Только буквы, пробел, дефис и апостроф.")  # type: ignore[arg-type]
-    )
+    field.validators.append(_pattern(NAME, "Только буквы, пробел, дефис и апостроф."))
     return field
 
 
@@ -39,7 +37,7 @@ def phone_number() -> fields.String:
     """A telephone number (optional)."""
     field = text(max_length=25, required=False)
     field.validators.append(
-        _pattern(PHONE, "Телефон: цифры, пробелы, скобки, дефис; «+» в начале.")  # type: ignore[arg-type]
+        _pattern(PHONE, "Телефон: цифры, пробелы, скобки, дефис; «+» в начале.")
     )
     return field
 
@@ -47,7 +45,7 @@ def phone_number() -> fields.String:
 def email_address() -> fields.String:
     """An e-mail address (optional)."""
     field = text(max_length=100, required=False)
-    field.validators.append(_pattern(EMAIL, "Адрес почты вида name@example.ru."))  # type: ignore[arg-type]
+    field.validators.append(_pattern(EMAIL, "Адрес почты вида name@example.ru."))
     return field
 
 
@@ -58,11 +56,6 @@ def secret() -> fields.String:
         validate=validate.Length(min=1, max=256, error="Длина — от 1 до 256 символов."),
         error_messages=MESSAGES,
     )
-
-
-def uuid_choice(options: list[str]) -> fields.String:
-    """One of the ids offered in a list (a teacher, a pupil, a guardian)."""
-    return choice(options)
 
 
 class AccountForm(FormSchema):
