@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate as _LibraryAggregate
@@ -22,10 +22,15 @@ SYSTEM_ACTOR = UUID(int=0)
 
 
 class Aggregate(_LibraryAggregate):
-    """Base of every aggregate: server-clock timestamps and a fixed record series."""
+    """Base of every aggregate: server-clock timestamps and a fixed record series.
+
+    ``closes_with_year``: when the aggregate's series belongs to a school year, closing
+    that year refuses its new events (the cut-off). Records made after the close on
+    purpose (the year's signed printouts) and the year itself set it to False."""
 
     series: str
     event_time: datetime
+    closes_with_year: ClassVar[bool] = True
 
     class Event(_LibraryAggregate.Event):
         """Base event: stamped by ``domain.clock``."""
@@ -56,6 +61,8 @@ class Redacted(DomainEvent):
     original_topic: str
     key_id: UUID
     certificate_id: str
+    #: The record series whose key was destroyed (never stored: a Redacted is made on read).
+    series: str = ""
 
     def mutate(self, aggregate: Any) -> Any:
         """Aggregates cannot be rebuilt from destroyed data."""

@@ -28,7 +28,12 @@ def now() -> datetime:
 
 def today() -> date:
     """Return the school's calendar date of ``now()``."""
-    return now().astimezone(SCHOOL_TZ).date()
+    return local_date(now())
+
+
+def local_date(moment: datetime) -> date:
+    """The school's calendar date of ``moment``."""
+    return moment.astimezone(SCHOOL_TZ).date()
 
 
 @contextmanager

@@ -289,3 +289,73 @@ class RecordDestroyed(DomainError):
     """Raised when a record's data key was destroyed under a disposition (crypto-shredding)."""
 
     message = "Запись уничтожена по акту об уничтожении; данные недоступны."
+
+
+# --- retention and disposition ------------------------------------------------------------
+class DispositionNotFound(NotFound):
+    """Raised when no disposition (proposal to destroy or transfer) has the given id."""
+
+    message = "Предложение об уничтожении (передаче) не найдено."
+
+
+class HoldNotFound(NotFound):
+    """Raised when no hold has the given id."""
+
+    message = "Приостановка уничтожения не найдена."
+
+
+class DispositionSelfApproval(Forbidden):
+    """Raised when the archivist who proposed a disposition tries to approve it."""
+
+    message = "Утвердить уничтожение может только другой уполномоченный сотрудник, не автор."
+
+
+class YearNotClosed(Conflict):
+    """Raised when a school year that is open is re-opened."""
+
+    message = "Учебный год не закрыт."
+
+
+class DispositionDecided(Conflict):
+    """Raised when a disposition is approved, rejected or executed out of turn."""
+
+    message = "По этому предложению уже принято решение или оно ещё не утверждено."
+
+
+class SeriesOnHold(Conflict):
+    """Raised when a proposal or an execution touches a series under a hold."""
+
+    message = "Уничтожение приостановлено: часть документов находится под запретом (hold)."
+
+
+class SeriesNotDue(Conflict):
+    """Raised when a series is proposed or disposed of before its retention period ended,
+    or while it is open, already proposed or already disposed of."""
+
+    message = "Срок хранения серии не истёк или она уже в работе."
+
+
+class HoldAlreadyReleased(Conflict):
+    """Raised when a hold that was released is released again."""
+
+    message = "Приостановка уже снята."
+
+
+class NoRetentionSchedule(DomainError):
+    """Raised when a record series would be created for a class without a retention
+    schedule in policies/retention.toml."""
+
+    message = "Для этого вида документов не установлен срок хранения."
+
+
+class YearIncomplete(DomainError):
+    """Raised when a school year is closed without ``force`` while marks are missing;
+    ``details["missing"]`` lists them."""
+
+    message = "Учебный год нельзя закрыть: не выставлены отметки."
+
+
+class NothingToPropose(DomainError):
+    """Raised when a disposition is proposed with no series in it."""
+
+    message = "Нет документов, срок хранения которых истёк."

@@ -92,3 +92,43 @@ def school_year_of(day: date) -> str:
 def access_log_series(day: date) -> str:
     """Series of the access log of the school year of ``day`` (retention ``access-log``)."""
     return f"access-log/{year_slug(school_year_of(day))}"
+
+
+#: The series of the retention records themselves: the register of series, holds,
+#: dispositions and their certificates (``retention-records``, kept permanently).
+RETENTION_SERIES = "retention"
+
+
+def record_series_id(series: str) -> UUID:
+    """Id of the register entry (``RecordSeries``) of a record series."""
+    return uuid5(NAMESPACE, f"record-series/{series}")
+
+
+def hold_register_id() -> UUID:
+    """Id of the school's one register of holds."""
+    return uuid5(NAMESPACE, "holds")
+
+
+def year_of_series(series: str) -> str:
+    """``journal/2025-26/5А`` → ``2025/26``; ``""`` for a series of no school year."""
+    parts = series.split("/")
+    if len(parts) >= 2 and len(parts[1]) == 7 and parts[1][4] == "-" and parts[1][:4].isdigit():
+        return parts[1].replace("-", "/", 1)
+    return ""
+
+
+def group_of_series(series: str) -> str:
+    """``journal/2025-26/5А`` → ``5А``; ``""`` when the series names no class or group."""
+    parts = series.split("/")
+    return "/".join(parts[2:]) if year_of_series(series) else ""
+
+
+def person_of_series(series: str) -> UUID | None:
+    """``person/<id>`` → the person's id; None for any other series."""
+    prefix, _, rest = series.partition("/")
+    if prefix != "person":
+        return None
+    try:
+        return UUID(rest)
+    except ValueError:
+        return None

@@ -6,7 +6,9 @@ into these frozen dataclasses; the domain only reads them.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from domain import errors
 
@@ -155,6 +157,109 @@ class AccessPolicy:
             raise KeyError(f"permission '{code}' is not defined in access.toml") from None
 
 
+# --- retention (policies/retention.toml) -------------------------------------------------------
+#: What starts a record class's retention period (its cut-off).
+TRIGGERS = ("school_year_closed", "last_record_disposed", "none")
+#: What happens when the period has run out.
+ACTIONS = ("destroy", "transfer", "review")
+#: Where the period is counted from: the cut-off itself, or 1 January of the year after it
+#: (the rule of Russian archival practice for paper files).
+COUNT_FROM = ("cut_off", "january_after_cut_off")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A retention period in whole years, months and days (``P5Y``, ``P6M``, ``P30D``)."""
+
+    years: int = 0
+    months: int = 0
+    days: int = 0
+
+    def after(self, start: date) -> date:
+        """``start`` plus the period (29 February and month ends clamp to the month's end)."""
+        month0 = start.month - 1 + self.months
+        year = start.year + self.years + month0 // 12
+        month = month0 % 12 + 1
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        return date(year, month, day) + timedelta(days=self.days)
+
+    def __str__(self) -> str:
+        parts = [f"{n}{u}" for n, u in ((self.years, "Y"), (self.months, "M"), (self.days, "D"))]
+        return "P" + ("".join(p for p in parts if not p.startswith("0")) or "0D")
+
+
+@dataclass(frozen=True)
+class RecordClass:
+    """A record class of the retention schedule («номенклатура дел, срок хранения»).
+
+    ``period`` None means kept permanently. A series of this class is due for ``action``
+    from ``due_on(cut_off)``: the day after the period, counted as ``count_from`` says,
+    has run out."""
+
+    name: str
+    title: str
+    description: str
+    legal_basis: tuple[str, ...]
+    trigger: str
+    period: Period | None
+    action: str
+    approver_roles: frozenset[str]
+    series_prefixes: tuple[str, ...]
+    count_from: str = "cut_off"
+
+    @property
+    def permanent(self) -> bool:
+        """Kept for ever: never due."""
+        return self.period is None
+
+    def retained_until(self, cut_off: date) -> date | None:
+        """The last day a series cut off on ``cut_off`` must be kept (None: permanently)."""
+        if self.period is None:
+            return None
+        start = cut_off
+        if self.count_from == "january_after_cut_off":
+            start = date(cut_off.year + 1, 1, 1) - timedelta(days=1)
+        return self.period.after(start)
+
+    def due_on(self, cut_off: date) -> date | None:
+        """The first day the series may be disposed of (None: never)."""
+        last = self.retained_until(cut_off)
+        return None if last is None else last + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """``policies/retention.toml``: record classes, and who proposes, executes and holds."""
+
+    classes: dict[str, RecordClass]
+    proposer_roles: frozenset[str]
+    executor_roles: frozenset[str]
+    hold_roles: frozenset[str]
+
+    def record_class(self, name: str) -> RecordClass:
+        """The class called ``name``, or ``NoRetentionSchedule``."""
+        try:
+            return self.classes[name]
+        except KeyError:
+            raise errors.NoRetentionSchedule(
+                f"Для класса документов «{name}» нет срока хранения в policies/retention.toml.",
+                record_class=name,
+            ) from None
+
+    def class_of_series(self, series: str) -> RecordClass:
+        """The class whose series prefix starts ``series`` (``journal/2025-26/5А`` →
+        ``class-journal``), or ``NoRetentionSchedule``: such a series cannot be created."""
+        prefix = series.split("/", 1)[0]
+        for record_class in self.classes.values():
+            if prefix in record_class.series_prefixes:
+                return record_class
+        raise errors.NoRetentionSchedule(
+            f"Серия «{series}» не относится ни к одному классу документов "
+            "с установленным сроком хранения (policies/retention.toml).",
+            series=series,
+        )
+
+
 @dataclass(frozen=True)
 class Policies:
     """All the rules the domain needs, loaded and validated together."""
@@ -162,5 +267,6 @@ class Policies:
     grading: GradingPolicy
     attendance: AttendancePolicy
     journal: JournalRegulation
+    retention: RetentionPolicy
     access: AccessPolicy = field(default_factory=AccessPolicy)
     extra: dict[str, object] = field(default_factory=dict)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain import errors, ids
+from domain import clock, errors, ids
 from domain.base import Aggregate, require_reason
 
 
@@ -24,7 +24,14 @@ class Term:
 
 
 class SchoolYear(Aggregate):
-    """A school year: opened by the administrator, split into terms, closed at its end."""
+    """A school year: opened by the administrator, split into terms, closed at its end.
+
+    Closing the year is the cut-off of its record series (journals, summary sheets): from
+    then on they accept no new event, until an authorised, recorded re-opening. The date of
+    the latest closing (school time) is the cut-off the retention periods run from."""
+
+    #: The year guards its own events (terms, closing, re-opening).
+    closes_with_year = False
 
     @staticmethod
     def create_id(school: str, year: str, **_: object) -> UUID:
@@ -41,6 +48,7 @@ class SchoolYear(Aggregate):
         self.series = series
         self.terms: dict[int, Term] = {}
         self.closed = False
+        self.closed_on: date | None = None
 
     # --- commands ----------------------------------------------------------------------
     def define_term(self, number: int, title: str, starts: date, ends: date, actor: UUID) -> None:
@@ -85,10 +93,23 @@ class SchoolYear(Aggregate):
             raise errors.OrderNumberRequired()
         self._term_reopened(number=number, reason=text, order_no=order_no.strip(), actor=actor)
 
-    def close(self, actor: UUID, reason: str = "", forced: bool = False) -> None:
-        """Close the year (the cut-off of its record series)."""
+    def close(self, actor: UUID, reason: str = "", forced: bool = False, missing: int = 0) -> None:
+        """Close the year (the cut-off of its record series); ``forced`` with ``missing``
+        marks still not given, under a reason."""
         self.check_open()
-        self._closed(reason=reason.strip(), forced=forced, actor=actor)
+        self._closed(reason=reason.strip(), forced=forced, missing=missing, actor=actor)
+
+    def reopen(
+        self, reason: str, order_no: str, actor: UUID, *, min_reason: int, order_required: bool
+    ) -> None:
+        """Re-open a closed year under a reason and the number of the head's order; its
+        series accept events again and lose their cut-off until the year closes again."""
+        if not self.closed:
+            raise errors.YearNotClosed()
+        text = require_reason(reason, min_reason)
+        if order_required and not order_no.strip():
+            raise errors.OrderNumberRequired()
+        self._reopened(reason=text, order_no=order_no.strip(), actor=actor)
 
     # --- queries -------------------------------------------------------------------------
     def term(self, number: int) -> Term:
@@ -127,6 +148,25 @@ class SchoolYear(Aggregate):
     def _term_reopened(self, number: int, reason: str, order_no: str, actor: UUID) -> None:
         self.terms[number].closed = False
 
-    @event("Closed")
-    def _closed(self, reason: str, forced: bool, actor: UUID) -> None:
+    class Closed(Aggregate.Event):
+        """The year was closed; version 2 counts the marks still missing when forced."""
+
+        class_version = 2
+        reason: str
+        forced: bool
+        missing: int
+        actor: UUID
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["missing"] = 0
+
+    @event(Closed)
+    def _closed(self, reason: str, forced: bool, missing: int, actor: UUID) -> None:
         self.closed = True
+        self.closed_on = clock.local_date(self.event_time)
+
+    @event("Reopened")
+    def _reopened(self, reason: str, order_no: str, actor: UUID) -> None:
+        self.closed = False
+        self.closed_on = None

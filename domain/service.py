@@ -7,6 +7,7 @@ Loading aggregates with named errors, the acting account, the facts a rule needs
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from domain.groups import ActivityGroup, ClassGroup, CourseJournal
 from domain.policies import Policies
 from domain.rules import Actor, EntryContext
 from domain.school_year import SchoolYear
+from domain.series_guard import SeriesGuard
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -79,6 +81,9 @@ class JournalBase(Application[UUID]):
         #: Called with the last notification id after each command's events are committed
         #: (the composition root hooks the in-process view processor here on SQLite).
         self.saved_listeners: list[Callable[[int], None]] = []
+        self.series_guard = SeriesGuard(self)
+        # Read-only loads made while one command runs, shared by its rules and the guard.
+        self._memo = threading.local()
         super().__init__(env)
         bind = getattr(self.mapper, "bind_recorder", None)
         if bind is not None:
@@ -108,13 +113,21 @@ class JournalBase(Application[UUID]):
 
         ``readonly`` loads (the facts a rule reads: course journal, year, account, group)
         may share the repository cache's copy — fast-forwarded to the latest version, but
-        not deep-copied — so they must never be changed."""
+        not deep-copied — so they must never be changed. Within one run of a command they
+        are loaded once."""
+        memo: dict[UUID, object] | None = getattr(self._memo, "loads", None)
+        if readonly and memo is not None and aggregate_id in memo:
+            found = memo[aggregate_id]
+            if isinstance(found, cls):
+                return found
         try:
             aggregate: object = self.repository.get(aggregate_id, deepcopy_from_cache=not readonly)
         except AggregateNotFoundError:
             raise missing(record_id=str(aggregate_id)) from None
         if not isinstance(aggregate, cls):
             raise missing(record_id=str(aggregate_id))
+        if readonly and memo is not None:
+            memo[aggregate_id] = aggregate
         return aggregate
 
     def exists(self, aggregate_id: UUID) -> bool:
@@ -162,15 +175,21 @@ class JournalBase(Application[UUID]):
         transaction. When another writer saved one of the aggregates first, the command is
         re-run on fresh state, at most ``MAX_ATTEMPTS`` times; then ``ConcurrentUpdate``."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            aggregates = command()
+            self._memo.loads = {}
             try:
-                recordings = self.save(*aggregates)
+                aggregates = list(command())
+                entries = self.series_guard.prepare(aggregates)
+            finally:
+                self._memo.loads = None
+            try:
+                recordings = self.save(*entries, *aggregates)
             except IntegrityError:
                 if attempt == MAX_ATTEMPTS:
                     raise errors.ConcurrentUpdate(record_id=str(record_id)) from None
                 # Exponential back-off with full jitter spreads the retries of rivals.
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311
                 continue
+            self.series_guard.saved(entries)
             position = recordings[-1].notification.id if recordings else 0
             if position:
                 for listener in self.saved_listeners:

@@ -86,6 +86,7 @@ class EncryptingMapper(Mapper[UUID]):
                 original_topic=stored_event.topic,
                 key_id=key.key_id,
                 certificate_id=key.certificate_id,
+                series=key.series,
             )
         try:
             plain = key.aead.decrypt(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from domain.account import ROLES
 from domain.policies import (
@@ -28,6 +28,8 @@ from domain.policies import (
     Policies,
     Scale,
 )
+from ejournal.policyschema import Strict, StrictBool, StrictInt, roles, text, unique
+from ejournal.retention_policy import RetentionSchema, build_retention
 
 
 class PolicyError(Exception):
@@ -39,57 +41,11 @@ class PolicyError(Exception):
         super().__init__("\n".join(problems))
 
 
-class StrictInt(fields.Integer):
-    """An integer that must be written as an integer in the file (no "2", no true)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(strict=True, **kwargs)
-
-    def _validated(self, value: Any) -> int:
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._validated(value)  # type: ignore[no-any-return]
-
-
-class StrictBool(fields.Boolean):
-    """A boolean written as true/false, not as a string or a number."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
-def _text(**kwargs: Any) -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=200), **kwargs)
-
-
-def _roles() -> fields.List:
-    return fields.List(
-        fields.String(validate=validate.OneOf(list(ROLES))),
-        required=True,
-        validate=validate.Length(min=1),
-    )
-
-
-def _unique(items: list[dict[str, Any]], key: str, where: str) -> None:
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        if item[key] in seen:
-            raise ValidationError({where: {index: {key: [f"duplicate {key} '{item[key]}'"]}}})
-        seen.add(item[key])
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
 class ScaleSchema(Strict):
-    code = _text()
-    title = _text()
-    values = fields.List(_text(), required=True, validate=validate.Length(min=2))
-    passing = fields.List(_text(), required=True)
+    code = text()
+    title = text()
+    values = fields.List(text(), required=True, validate=validate.Length(min=2))
+    passing = fields.List(text(), required=True)
     numeric = StrictBool(required=True)
 
     @validates_schema
@@ -102,22 +58,22 @@ class ScaleSchema(Strict):
 
 
 class KindSchema(Strict):
-    code = _text()
-    title = _text()
+    code = text()
+    title = text()
     weight = StrictInt(required=True, validate=validate.Range(min=1, max=10))
 
 
 class GradingSchema(Strict):
-    default_scale = _text()
-    default_kind = _text()
-    final_extra_values = fields.List(_text(), load_default=list)
+    default_scale = text()
+    default_kind = text()
+    final_extra_values = fields.List(text(), load_default=list)
     scales = fields.List(fields.Nested(ScaleSchema), required=True, validate=validate.Length(min=1))
     kinds = fields.List(fields.Nested(KindSchema), required=True, validate=validate.Length(min=1))
 
     @validates_schema
     def _references(self, data: dict[str, Any], **_: Any) -> None:
-        _unique(data["scales"], "code", "scales")
-        _unique(data["kinds"], "code", "kinds")
+        unique(data["scales"], "code", "scales")
+        unique(data["kinds"], "code", "kinds")
         if data["default_scale"] not in {s["code"] for s in data["scales"]}:
             raise ValidationError({"default_scale": ["no scale with this code"]})
         if data["default_kind"] not in {k["code"] for k in data["kinds"]}:
@@ -126,7 +82,7 @@ class GradingSchema(Strict):
 
 class CodeSchema(Strict):
     code = fields.String(required=True, validate=validate.Length(min=1, max=4))
-    title = _text()
+    title = text()
     absent = StrictBool(required=True)
     excused = StrictBool(required=True)
 
@@ -136,22 +92,22 @@ class AttendanceSchema(Strict):
 
     @validates_schema
     def _unique_codes(self, data: dict[str, Any], **_: Any) -> None:
-        _unique(data["codes"], "code", "codes")
+        unique(data["codes"], "code", "codes")
 
 
 class JournalSchema(Strict):
     entry_deadline_days = StrictInt(required=True, validate=validate.Range(min=0, max=366))
     own_correction_days = StrictInt(required=True, validate=validate.Range(min=0, max=366))
-    approver_roles = _roles()
-    late_entry_roles = _roles()
-    period_roles = _roles()
+    approver_roles = roles()
+    late_entry_roles = roles()
+    period_roles = roles()
     reopen_requires_order = StrictBool(required=True)
     min_reason_length = StrictInt(required=True, validate=validate.Range(min=1, max=200))
 
 
 PermissionSchema = Strict.from_dict(
     {
-        "title": _text(),
+        "title": text(),
         **{role: fields.String(validate=validate.OneOf(SCOPES)) for role in ROLES},
     },
     name="PermissionSchema",
@@ -233,6 +189,15 @@ KNOWN: dict[str, PolicyFile] = {
     "attendance.toml": PolicyFile(AttendanceSchema, _attendance),
     "journal.toml": PolicyFile(JournalSchema, _journal),
     "access.toml": PolicyFile(AccessSchema, _access),
+    "retention.toml": PolicyFile(RetentionSchema, build_retention),
+}
+#: The files that become named fields of ``Policies`` (the others go to ``extra``).
+_FIELDS = {
+    "grading.toml": "grading",
+    "attendance.toml": "attendance",
+    "journal.toml": "journal",
+    "access.toml": "access",
+    "retention.toml": "retention",
 }
 
 
@@ -290,13 +255,6 @@ def load_policies(folder: Path) -> Policies:
     if problems:
         raise PolicyError(problems)
     return Policies(
-        grading=loaded["grading.toml"],
-        attendance=loaded["attendance.toml"],
-        journal=loaded["journal.toml"],
-        access=loaded["access.toml"],
-        extra={
-            k: v
-            for k, v in loaded.items()
-            if k not in {"grading.toml", "attendance.toml", "journal.toml", "access.toml"}
-        },
+        **{field: loaded[name] for name, field in _FIELDS.items()},
+        extra={k: v for k, v in loaded.items() if k not in _FIELDS},
     )
