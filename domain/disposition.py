@@ -10,7 +10,7 @@ is an event with its actor; the certificate («акт об уничтожени�
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -75,14 +75,20 @@ class Disposition(Aggregate):
 
     @event("Proposed")
     def __init__(
-        self, action: str, items: list[dict[str, Any]], as_of: date, series: str, actor: UUID
+        self,
+        id: UUID,
+        action: str,
+        items: list[dict[str, Any]],
+        as_of: date,
+        series: str,
+        actor: UUID,
     ) -> None:
         self.action, self.as_of, self.series = action, as_of, series
         self.items = [DispositionItem.from_dict(i) for i in items]
         self.state = "proposed"
-        self.proposed_by, self.proposed_at = actor, self.event_time
+        self.proposed_by, self.proposed_at = actor, self.created_on
         self.approved_by: UUID | None = None
-        self.approved_at = None
+        self.approved_at: datetime | None = None
         self.certificate: dict[str, Any] = {}
         self.refusals = 0
 

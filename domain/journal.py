@@ -12,9 +12,17 @@ from domain.admin import AdminCommands
 from domain.enrolment import EnrolmentCommands
 from domain.entry import EntryCommands
 from domain.queries import Queries
+from domain.retention import RetentionCommands
 
 
-class Journal(AdminCommands, EnrolmentCommands, EntryCommands, AccessLogCommands, Queries):
+class Journal(
+    AdminCommands,
+    EnrolmentCommands,
+    EntryCommands,
+    AccessLogCommands,
+    RetentionCommands,
+    Queries,
+):
     """The electronic journal («электронный журнал успеваемости»)."""
 
     name = "ejournal"

@@ -1,0 +1,317 @@
+"""Retention commands: the school year's cut-off and its re-opening, files of a series,
+holds, and the two-person disposition (propose → approve or reject → execute).
+
+The rules that need only the records live here; what needs the views (which series are
+due, whom they mention, how many events they hold) is worked out by ``retention/`` and
+passed in — and re-checked here where the records can tell (holds, the year's cut-off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from domain import clock, errors, ids
+from domain.base import Aggregate, require_reason
+from domain.disposition import Disposition, DispositionItem
+from domain.holds import HoldRegister, normalise_scope
+from domain.records import RecordSeries
+from domain.rules import Actor
+from domain.school_year import SchoolYear
+from domain.service import JournalBase, Receipt
+
+
+@dataclass(frozen=True)
+class DispositionInfo:
+    """A disposition as it stands."""
+
+    id: UUID
+    action: str
+    state: str
+    items: tuple[DispositionItem, ...]
+    as_of: date
+    proposed_by: UUID
+    proposed_at: Any
+    approved_by: UUID | None
+    approved_at: Any
+    certificate: dict[str, Any]
+    refusals: int
+
+
+class RetentionCommands(JournalBase):
+    """Commands of the deputy head and head (the year), archivists (register, proposals,
+    execution), approvers and whoever may place holds."""
+
+    # --- the school year's cut-off -------------------------------------------------------
+    def close_school_year(
+        self,
+        year_id: UUID,
+        actor: UUID,
+        *,
+        missing: Sequence[str] = (),
+        force: bool = False,
+        reason: str = "",
+    ) -> Receipt:
+        """Close the school year (deputy head or head): the cut-off of its record series.
+        Refused while ``missing`` lists marks not given, unless ``force`` with a reason."""
+        self.require_role(actor, self.policies.journal.period_roles)
+        if missing and not force:
+            raise errors.YearIncomplete(
+                f"Учебный год нельзя закрыть: не выставлено отметок — {len(missing)}. "
+                "Выставьте их или закройте год принудительно с указанием причины.",
+                missing=list(missing),
+            )
+        text = require_reason(reason, self.policies.journal.min_reason_length) if force else ""
+        return self.change(SchoolYear, year_id, lambda y: y.close(actor, text, force, len(missing)))
+
+    def reopen_school_year(self, year_id: UUID, reason: str, order_no: str, actor: UUID) -> Receipt:
+        """Re-open a closed school year (deputy head or head) under a reason and the head's
+        order number: its series accept events again until it is closed again."""
+        self.require_role(actor, self.policies.journal.period_roles)
+        regulation = self.policies.journal
+        return self.change(
+            SchoolYear,
+            year_id,
+            lambda y: y.reopen(
+                reason,
+                order_no,
+                actor,
+                min_reason=regulation.min_reason_length,
+                order_required=regulation.reopen_requires_order,
+            ),
+        )
+
+    # --- the register --------------------------------------------------------------------
+    def register_series_file(
+        self, series: str, path: str, sha256: str, size: int, actor: UUID
+    ) -> Receipt:
+        """Record a file kept outside the event store (a signed printout) as part of a
+        registered series: it is deleted when the series is destroyed."""
+        entry_id = ids.record_series_id(series)
+        if not self.exists(entry_id):
+            raise errors.RecordNotFound(f"Серия «{series}» не зарегистрирована.", series=series)
+        return self.change(
+            RecordSeries, entry_id, lambda s: s.register_file(path, sha256, size, actor)
+        )
+
+    # --- holds ---------------------------------------------------------------------------
+    def place_hold(self, kind: str, value: str, reason: str, actor: UUID) -> Receipt:
+        """Place a hold (legal or audit) on a scope: nothing in it is proposed or disposed
+        of until the hold is released. ``created`` holds the new hold's id."""
+        self.require_role(actor, self.policies.retention.hold_roles)
+        kind, value = normalise_scope(kind, value)
+        text = require_reason(reason, self.policies.journal.min_reason_length)
+        hold_id = uuid4()
+
+        def command() -> Sequence[Aggregate]:
+            register = self._hold_register(actor)
+            register.place(hold_id, kind, value, text, actor)
+            return [register]
+
+        receipt = self.run(command, ids.hold_register_id())
+        return Receipt(hold_id, receipt.position, (hold_id,))
+
+    def release_hold(self, hold_id: UUID, reason: str, actor: UUID) -> Receipt:
+        """Release a hold, with a reason."""
+        self.require_role(actor, self.policies.retention.hold_roles)
+        text = require_reason(reason, self.policies.journal.min_reason_length)
+        if not self.exists(ids.hold_register_id()):
+            raise errors.HoldNotFound(hold_id=str(hold_id))
+        return self.change(
+            HoldRegister, ids.hold_register_id(), lambda r: r.release(hold_id, text, actor)
+        )
+
+    def _hold_register(self, actor: UUID) -> HoldRegister:
+        if self.exists(ids.hold_register_id()):
+            return self.load(HoldRegister, ids.hold_register_id())
+        return HoldRegister(series=ids.RETENTION_SERIES, actor=actor)
+
+    def _held(self, items: Sequence[DispositionItem]) -> list[str]:
+        if not self.exists(ids.hold_register_id()):
+            return []
+        register = self.load(HoldRegister, ids.hold_register_id(), readonly=True)
+        return register.held(item.facts() for item in items)
+
+    # --- disposition ---------------------------------------------------------------------
+    def propose_disposition(
+        self, items: Sequence[DispositionItem], as_of: date, actor: UUID
+    ) -> Receipt:
+        """Propose series whose retention period has run out for their disposal action
+        (archivist). Refused for a held series, a series not due on ``as_of``, or one
+        already in another proposal. The new disposition's id is the receipt's ``id``."""
+        self.require_role(actor, self.policies.retention.proposer_roles)
+        self._check_items(items, as_of)
+        held = self._held(items)
+        if held:
+            raise errors.SeriesOnHold(
+                f"Документы под приостановкой не предлагаются к уничтожению: {', '.join(held)}.",
+                held=held,
+            )
+
+        disposition_id = uuid4()
+
+        def command() -> Sequence[Aggregate]:
+            disposition = Disposition(
+                id=disposition_id,
+                action=items[0].action,
+                items=[i.to_dict() for i in items],
+                as_of=as_of,
+                series=ids.RETENTION_SERIES,
+                actor=actor,
+            )
+            entries = [self._entry(i.series) for i in items]
+            for entry in entries:
+                entry.claim(disposition.id, actor)
+            return [disposition, *entries]
+
+        return self.run(command, disposition_id)
+
+    def _check_items(self, items: Sequence[DispositionItem], as_of: date) -> None:
+        if not items:
+            raise errors.NothingToPropose()
+        if as_of > clock.today():
+            raise errors.InvalidInput("Предложение составляется на сегодня или на прошлую дату.")
+        actions = {i.action for i in items}
+        if len(actions) != 1 or actions & {"review"}:
+            raise errors.InvalidInput(
+                "В одно предложение входит одно действие: destroy или transfer."
+            )
+        seen: set[str] = set()
+        for item in items:
+            record_class = self.policies.retention.record_class(item.record_class)
+            due = record_class.due_on(item.cut_off)
+            if (
+                item.series in seen
+                or record_class.action != item.action
+                or due is None
+                or due != item.due_on
+                or due > as_of
+            ):
+                raise errors.SeriesNotDue(
+                    f"Серия «{item.series}» не подлежит уничтожению на {as_of:%d.%m.%Y}.",
+                    series=item.series,
+                )
+            seen.add(item.series)
+            problem = self._check_cut_off(item)
+            if problem:
+                raise errors.SeriesNotDue(problem, series=item.series)
+
+    def _check_cut_off(self, item: DispositionItem) -> str:
+        """What is wrong with an item now ("" when nothing): disposed of already, or its
+        year re-opened (or closed again: a later cut-off)."""
+        entry = self._entry(item.series, readonly=True)
+        if entry.disposed:
+            return f"серия «{item.series}» уже уничтожена или передана"
+        if entry.year_id is None:
+            return ""
+        year = self.load(SchoolYear, entry.year_id, readonly=True)
+        if not year.closed or year.closed_on != item.cut_off:
+            return (
+                f"учебный год серии «{item.series}» открыт или закрыт заново: "
+                "дата отсечки изменилась, составьте предложение заново"
+            )
+        return ""
+
+    def _entry(self, series: str, *, readonly: bool = False) -> RecordSeries:
+        return self.load(RecordSeries, ids.record_series_id(series), readonly=readonly)
+
+    def approve_disposition(self, disposition_id: UUID, actor: UUID) -> Receipt:
+        """Approve a proposal: a second person, holding an approver role of every record
+        class in it (never the archivist who proposed it)."""
+        disposition = self._disposition(disposition_id)
+        if actor == disposition.proposed_by:
+            raise errors.DispositionSelfApproval()
+        self._check_approver(self.actor(actor), disposition)
+        return self.change(Disposition, disposition_id, lambda d: d.approve(actor))
+
+    def reject_disposition(self, disposition_id: UUID, reason: str, actor: UUID) -> Receipt:
+        """Reject a proposal (an approver, or the proposer withdrawing it) with a reason;
+        its series are free to be proposed again."""
+        disposition = self._disposition(disposition_id)
+        if actor != disposition.proposed_by:
+            self._check_approver(self.actor(actor), disposition)
+        text = require_reason(reason, self.policies.journal.min_reason_length)
+
+        def command() -> Sequence[Aggregate]:
+            found = self._disposition(disposition_id)
+            found.reject(text, actor)
+            entries = [self._entry(i.series) for i in found.items]
+            for entry in entries:
+                entry.release(disposition_id, actor)
+            return [found, *entries]
+
+        return self.run(command, disposition_id)
+
+    def _check_approver(self, actor: Actor, disposition: Disposition) -> None:
+        classes = {i.record_class for i in disposition.items}
+        lacking = sorted(
+            c
+            for c in classes
+            if not actor.has_any(self.policies.retention.record_class(c).approver_roles)
+        )
+        if lacking:
+            raise errors.RoleRequired(
+                f"Нет права утверждать уничтожение документов классов: {', '.join(lacking)}.",
+                classes=lacking,
+            )
+
+    def execute_disposition(
+        self,
+        disposition_id: UUID,
+        certificate: dict[str, Any],
+        actor: UUID,
+        problems: Sequence[str] = (),
+    ) -> Receipt:
+        """Record the execution of an approved disposition with its certificate (the keys
+        are destroyed by the caller right after). Refused — and the attempt recorded — when
+        a series is under a hold, its year was re-opened, or ``problems`` says so."""
+        self.require_role(actor, self.policies.retention.executor_roles)
+        disposition = self._disposition(disposition_id)
+        if disposition.state != "approved":
+            raise errors.DispositionDecided(state=disposition.state)
+        held = self._held(disposition.items)
+        found = [p for p in (*problems, *map(self._check_cut_off, disposition.items)) if p]
+        if held or found:
+            self.change(Disposition, disposition_id, lambda d: d.refuse(found, held, actor))
+            error = errors.SeriesOnHold if held else errors.SeriesNotDue
+            raise error(
+                f"{error.message} " + "; ".join([*(f"под запретом: {s}" for s in held), *found]),
+                held=held,
+                problems=found,
+            )
+
+        def command() -> Sequence[Aggregate]:
+            current = self._disposition(disposition_id)
+            current.execute(certificate, actor)
+            entries = [self._entry(i.series) for i in current.items]
+            for entry in entries:
+                entry.dispose(
+                    disposition_id, current.action, str(certificate["certificate_id"]), actor
+                )
+            return [current, *entries]
+
+        return self.run(command, disposition_id)
+
+    # --- queries -------------------------------------------------------------------------
+    def _disposition(self, disposition_id: UUID) -> Disposition:
+        return self.load(Disposition, disposition_id, errors.DispositionNotFound)
+
+    def disposition(self, disposition_id: UUID) -> DispositionInfo:
+        """A disposition as it stands."""
+        d = self._disposition(disposition_id)
+        return DispositionInfo(
+            d.id,
+            d.action,
+            d.state,
+            tuple(d.items),
+            d.as_of,
+            d.proposed_by,
+            d.proposed_at,
+            d.approved_by,
+            d.approved_at,
+            dict(d.certificate),
+            d.refusals,
+        )
