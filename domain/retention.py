@@ -90,6 +90,11 @@ class RetentionCommands(JournalBase):
     ) -> Receipt:
         """Record a file kept outside the event store (a signed printout) as part of a
         registered series: it is deleted when the series is destroyed."""
+        retention = self.policies.retention
+        self.require_role(
+            actor,
+            retention.hold_roles | retention.executor_roles | self.policies.journal.period_roles,
+        )
         entry_id = ids.record_series_id(series)
         if not self.exists(entry_id):
             raise errors.RecordNotFound(f"Серия «{series}» не зарегистрирована.", series=series)

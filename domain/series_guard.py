@@ -65,14 +65,14 @@ class SeriesGuard:
                 self._years[series] = entry.year_id
             return entry.year_id
         year_id = aggregate.id if isinstance(aggregate, SchoolYear) else _year_id(aggregate)
-        new[series] = self._entry(series, year_id, _actor(aggregate))
-        retention = ids.RETENTION_SERIES
+        retention = ids.RETENTION_SERIES  # where register entries live: registered first
         if (
             retention not in new
             and retention not in self._years
             and not self.app.exists(ids.record_series_id(retention))
         ):
             new[retention] = self._entry(retention, None, _actor(aggregate))
+        new[series] = self._entry(series, year_id, _actor(aggregate))
         return year_id
 
     def _entry(self, series: str, year_id: UUID | None, actor: UUID) -> RecordSeries:

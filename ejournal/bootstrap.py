@@ -18,6 +18,7 @@ from ejournal.keyring import Keyring, load_or_create_master_key
 from ejournal.keystore import KeyStore, PostgresKeyStore, SQLiteKeyStore
 from ejournal.mapper import EncryptingMapper
 from ejournal.policyfiles import load_policies
+from ejournal.retention_wiring import infrastructure
 from ejournal.settings import DatabaseURL, Settings
 from ejournal.signing import load_or_create_signing_key
 from ejournal.viewdb import (
@@ -30,6 +31,7 @@ from projections import registry
 from projections.ledger import Ledger
 from projections.processor import Processor
 from projections.service import Views
+from retention.service import Records
 
 
 @dataclass
@@ -43,6 +45,7 @@ class System:
     views: Views
     view_db: SQLiteViewDatabase | PostgresViewDatabase
     ledger: Ledger
+    records: Records
 
     def close(self) -> None:
         """Close the event store, views and keyring connections."""
@@ -77,7 +80,7 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
     store = _prepare_database(settings.database)
     try:
         master = load_or_create_master_key(settings.master_key_file, store)
-        keyring = Keyring(store, master)
+        keyring = Keyring(store, master, recheck_seconds=settings.key_recheck_seconds)
         journal = Journal(
             policies,
             env=settings.database.eventsourcing_env(),
@@ -111,4 +114,5 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
             ledger.maybe_checkpoint()
 
         journal.saved_listeners.append(after_command)
-    return System(settings, policies, keyring, journal, views, view_db, ledger)
+    records = Records(journal, views, infrastructure(settings, views, keyring, ledger))
+    return System(settings, policies, keyring, journal, views, view_db, ledger, records)

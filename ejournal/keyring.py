@@ -1,9 +1,14 @@
 """Data keys per record series, wrapped by the master key (AES key wrap, RFC 3394).
 
 Crypto-shredding: ``destroy(series, certificate_id)`` erases a series' wrapped key, after
-which its events read as ``Redacted``. The master key lives in a file (0600) named by
-``EJOURNAL_MASTER_KEY_FILE``; a fresh one is generated only while the keyring is empty,
-and a check value refuses a wrong master key before anything is written.
+which its events read as ``Redacted``. Unwrapped keys are cached in memory; every
+destruction changes an epoch in the keyring, and each process re-reads it at most every
+``recheck_seconds`` while using keys and drops its cache when it changed — so a key
+destroyed by one process stops working in all of them.
+
+The master key lives in a file (0600) named by ``EJOURNAL_MASTER_KEY_FILE``; a fresh one
+is generated only while the keyring is empty, and a check value refuses a wrong master
+key before anything is written.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import hmac
 import os
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +29,7 @@ from uuid import UUID, uuid4
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
-from domain import errors
+from domain import clock, errors
 from ejournal.keystore import KeyRow, KeyStore
 
 
@@ -85,15 +92,37 @@ def load_or_create_master_key(path: Path, store: KeyStore) -> bytes:
 class Keyring:
     """Looks up, creates and destroys series data keys; caches unwrapped keys in memory."""
 
-    def __init__(self, store: KeyStore, master_key: bytes) -> None:
+    def __init__(
+        self,
+        store: KeyStore,
+        master_key: bytes,
+        recheck_seconds: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self._master = master_key
         self._by_series: dict[str, DataKey] = {}
         self._by_id: dict[UUID, DataKey | DestroyedKey] = {}
         self._lock = threading.Lock()
+        self.recheck_seconds = recheck_seconds
+        self._monotonic = monotonic
+        self._epoch = store.epoch()
+        self._checked = monotonic()
+
+    def _fresh(self) -> None:
+        """Drop cached keys when another process destroyed some since the last look."""
+        now = self._monotonic()
+        if now - self._checked < self.recheck_seconds:
+            return
+        self._checked = now
+        epoch = self.store.epoch()
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self.forget()
 
     def key_for_series(self, series: str) -> DataKey:
         """The live key of ``series``, created on first use; ``RecordDestroyed`` if shredded."""
+        self._fresh()
         cached = self._by_series.get(series)
         if cached is not None:
             return cached
@@ -112,6 +141,7 @@ class Keyring:
 
     def key_by_id(self, key_id: UUID) -> DataKey | DestroyedKey:
         """The key with ``key_id`` (live or destroyed); ``KeyringError`` if unknown."""
+        self._fresh()
         cached = self._by_id.get(key_id)
         if cached is not None:
             return cached
@@ -125,7 +155,7 @@ class Keyring:
         row = self.store.by_series(series)
         if row is None:
             raise KeyringError(f"No data key for series {series!r}.")
-        self.store.destroy(row.key_id, datetime.now(UTC), certificate_id)
+        self.store.destroy(row.key_id, clock.now(), certificate_id)
         with self._lock:
             self._by_series.pop(series, None)
             self._by_id.pop(UUID(row.key_id), None)

@@ -7,6 +7,7 @@ destroying a key clears the wrapped bytes and records when and under which certi
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 from contextlib import AbstractContextManager
@@ -40,6 +41,7 @@ class KeyStore(Protocol):
     def by_series(self, series: str) -> KeyRow | None: ...
     def by_id(self, key_id: str) -> KeyRow | None: ...
     def destroy(self, key_id: str, at: datetime, certificate_id: str) -> None: ...
+    def epoch(self) -> bytes | None: ...
     def rows(self) -> list[KeyRow]: ...
     def count(self) -> int: ...
     def meta(self, name: str) -> bytes | None: ...
@@ -48,6 +50,8 @@ class KeyStore(Protocol):
 
 
 _COLUMNS = "key_id, series, wrapped, created_at, destroyed_at, certificate_id"
+#: Changed whenever a key is destroyed: other processes drop their cached keys on seeing it.
+EPOCH = "destroy-epoch"
 
 
 def _row(values: Any) -> KeyRow | None:
@@ -109,6 +113,14 @@ class SQLiteKeyStore:
                 "certificate_id = ? WHERE key_id = ?",
                 (at.isoformat(), certificate_id, key_id),
             )
+            c.execute(
+                "INSERT INTO ejournal_keyring_meta (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (EPOCH, secrets.token_bytes(16)),
+            )
+
+    def epoch(self) -> bytes | None:
+        return self.meta(EPOCH)
 
     def rows(self) -> list[KeyRow]:
         with self._lock:
@@ -207,12 +219,23 @@ class PostgresKeyStore:
 
     def destroy(self, key_id: str, at: datetime, certificate_id: str) -> None:
         self._execute(
-            "UPDATE {s}.ejournal_keyring SET wrapped = NULL, destroyed_at = %s, "
-            "certificate_id = %s WHERE key_id = %s",
+            "WITH shred AS (UPDATE {s}.ejournal_keyring SET wrapped = NULL, destroyed_at = %s, "
+            "certificate_id = %s WHERE key_id = %s RETURNING 1) "
+            "INSERT INTO {s}.ejournal_keyring_meta (name, value) "
+            "SELECT %s, %s FROM shred ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             at.isoformat(),
             certificate_id,
             key_id,
+            EPOCH,
+            secrets.token_bytes(16),
         )
+
+    def epoch(self) -> bytes | None:
+        return self.meta(EPOCH)
+
+    def vacuum(self) -> None:
+        """Reclaim the space of erased keys (VACUUM cannot run inside a transaction)."""
+        self._execute("VACUUM {s}.ejournal_keyring")
 
     def rows(self) -> list[KeyRow]:
         found = self._execute(

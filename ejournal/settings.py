@@ -118,6 +118,9 @@ class Settings:
     checkpoint_seconds: int = 3600
     secret_key_file: Path = Path("var/keys/web-secret.key")
     secure_cookies: bool = False
+    archive_dir: Path = Path("var/archive")
+    certificates_dir: Path = Path("var/certificates")
+    key_recheck_seconds: float = 0.5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -140,6 +143,12 @@ class Settings:
         seconds = env.get("EJOURNAL_CHECKPOINT_SECONDS") or "3600"
         if not every.isdigit() or not seconds.isdigit() or int(every) < 1:
             raise SettingsError("EJOURNAL_CHECKPOINT_EVERY / _SECONDS: whole numbers")
+        recheck = env.get("EJOURNAL_KEY_RECHECK_SECONDS") or "0.5"
+        try:
+            if not 0 <= float(recheck) <= 60:
+                raise ValueError(recheck)
+        except ValueError:
+            raise SettingsError("EJOURNAL_KEY_RECHECK_SECONDS: seconds from 0 to 60") from None
         return cls(
             var_dir=var_dir,
             database=database,
@@ -160,6 +169,9 @@ class Settings:
                 env.get("EJOURNAL_SECRET_KEY_FILE") or var_dir / "keys" / "web-secret.key"
             ),
             secure_cookies=(env.get("EJOURNAL_SECURE_COOKIES") or "0") in ("1", "true", "yes"),
+            archive_dir=Path(env.get("EJOURNAL_ARCHIVE_DIR") or var_dir / "archive"),
+            certificates_dir=Path(env.get("EJOURNAL_CERTIFICATES_DIR") or var_dir / "certificates"),
+            key_recheck_seconds=float(recheck),
         )
 
     @property

@@ -13,6 +13,9 @@ def connect(path: str) -> sqlite3.Connection:
     """An autocommit connection usable from any thread (callers serialise writes)."""
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
+    # Deleted content (destroyed keys, purged view rows) is overwritten, not left in
+    # free pages of the file.
+    conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 

@@ -4,7 +4,16 @@ queries; this list is the one place that names them all."""
 from __future__ import annotations
 
 from projections.view import View
-from projections.views import access_log, accounts, catalog, final_marks, grid, history, ledger
+from projections.views import (
+    access_log,
+    accounts,
+    catalog,
+    final_marks,
+    grid,
+    history,
+    ledger,
+    register,
+)
 
 ALL: tuple[View, ...] = (
     catalog.VIEW,
@@ -13,6 +22,7 @@ ALL: tuple[View, ...] = (
     final_marks.VIEW,
     history.VIEW,
     access_log.VIEW,
+    register.VIEW,
     ledger.VIEW,
 )
 

@@ -1,0 +1,79 @@
+"""The retention engine's infrastructure: shredding through the keyring, purging the
+views of destroyed series, and making the deleted bytes unrecoverable where the backend
+allows (SQLite: secure_delete and a truncated WAL; PostgreSQL: VACUUM)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from ejournal.keyring import Keyring
+from ejournal.keystore import PostgresKeyStore
+from ejournal.settings import Settings
+from projections.ledger import Ledger
+from projections.service import Views
+from retention.ports import Infrastructure
+
+
+class KeyringShredder:
+    """``Shredder`` over the keyring."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring = keyring
+
+    def key_id(self, series: str) -> str | None:
+        row = self.keyring.store.by_series(series)
+        return row.key_id if row else None
+
+    def destroy(self, series: str, certificate_id: str) -> bool:
+        row = self.keyring.store.by_series(series)
+        if row is None or row.wrapped is None:
+            return False
+        self.keyring.destroy(series, certificate_id)
+        return True
+
+
+def _compact(settings: Settings, views: Views, keyring: Keyring) -> None:
+    db = settings.database
+    if db.backend == "sqlite":
+        # secure_delete zeroed the deleted content in the pages; the WAL still holds the
+        # pages as they were until it is checkpointed and truncated.
+        conn = sqlite3.connect(db.path, timeout=30)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        return
+    if isinstance(keyring.store, PostgresKeyStore):
+        keyring.store.vacuum()
+    schema = sql.Identifier(db.schema or "public")
+    tables = [t.name for v in views.processor.views if v.name != "ledger" for t in v.tables]
+    with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+        for table in tables:
+            conn.execute(sql.SQL("VACUUM {}.{}").format(schema, sql.Identifier(table)))
+
+
+def infrastructure(
+    settings: Settings, views: Views, keyring: Keyring, ledger: Ledger
+) -> Infrastructure:
+    """The ports of ``retention.service.Records`` for this deployment."""
+
+    def purge() -> None:
+        names = [v.name for v in views.processor.views if v.name != "ledger"]
+        views.rebuild(names)
+        _compact(settings, views, keyring)
+
+    checkpoint: Callable[[], dict[str, Any]] = lambda: dataclasses.asdict(ledger.checkpoint())  # noqa: E731
+    return Infrastructure(
+        shredder=KeyringShredder(keyring),
+        purge=purge,
+        checkpoint=checkpoint,
+        archive_dir=settings.archive_dir,
+        certificates_dir=settings.certificates_dir,
+        school=settings.school,
+    )

@@ -1,0 +1,48 @@
+"""What the retention engine needs from the composition root: the keyring (to shred),
+the views' purge, the ledger's checkpoint, folders, and optional hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Shredder(Protocol):
+    """Destroys series keys (crypto-shredding)."""
+
+    def key_id(self, series: str) -> str | None:
+        """The id of a series' data key (None when the series never had one)."""
+        ...
+
+    def destroy(self, series: str, certificate_id: str) -> bool:
+        """Destroy the key; False when it was destroyed already or never existed."""
+        ...
+
+
+#: Signs a certificate's PDF and returns the signed bytes (the annual archive's PAdES
+#: signer plugs in here; without one the PDF is written unsigned).
+PdfSigner = Callable[[bytes], bytes]
+#: Extra entries of the subject-access report's access log (who read a pupil's data):
+#: given a pupil id, a list of {"time", "actor", "page"} mappings.
+AccessLog = Callable[[str], list[dict[str, Any]]]
+
+
+@dataclass
+class Infrastructure:
+    """The engine's ports, built by ``ejournal.bootstrap``."""
+
+    shredder: Shredder
+    #: Deletes the view rows of destroyed series (rebuilding the views from the log, in
+    #: which their events now read as Redacted) and makes deleted bytes unrecoverable
+    #: where the backend allows.
+    purge: Callable[[], None]
+    #: Signs a ledger checkpoint now; returns it as a mapping (size, root, time, key_id).
+    checkpoint: Callable[[], dict[str, Any]]
+    archive_dir: Path
+    certificates_dir: Path
+    school: str
+    signer: PdfSigner | None = None
+    access_log: AccessLog | None = None

@@ -1,0 +1,218 @@
+"""``Records``: the retention engine the CLI and the archivist's pages use — the register,
+the plan, holds, and disposition from proposal to execution or transfer.
+
+Execution: the certificate is worked out first (counts, keys, files, the extract of the
+event log for personal data, a fresh ledger checkpoint) and recorded with the
+``Executed`` event; then the series' data keys are destroyed, their archive files
+deleted and the views rebuilt without them. A run that stops half-way is completed by
+running ``execute`` again: every step after the record is idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain import clock, errors
+from domain.journal import Journal
+from domain.retention import DispositionInfo
+from projections.service import Views
+from projections.store import Reader
+from projections.views import history as history_view
+from projections.views import register_query as rq
+from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
+from retention.plan import Plan, make_plan
+from retention.ports import Infrastructure
+
+
+class Records:
+    """The records register and disposition, over the journal, its views and the keyring."""
+
+    def __init__(self, journal: Journal, views: Views, infra: Infrastructure) -> None:
+        self.journal, self.views, self.infra = journal, views, infra
+        self.policy = journal.policies.retention
+
+    # --- reading ---------------------------------------------------------------------------
+    def register(self, as_of: date | None = None) -> list[rq.RegisterEntry]:
+        """Every series with its state as of ``as_of`` (today by default)."""
+        self.views.catch_up()
+        with self.views.reader() as reader:
+            holds = [h.hold() for h in rq.holds(reader, self.views.sealer) if h.active]
+            return rq.register(reader, self.policy, as_of or clock.today(), holds)
+
+    def plan(self, as_of: date | None = None) -> Plan:
+        """What is due on ``as_of`` and why (a dry run)."""
+        day = as_of or clock.today()
+        return make_plan(self.register(day), self.policy, day)
+
+    def holds(self) -> list[rq.HoldRow]:
+        """Every hold, newest first."""
+        self.views.catch_up()
+        with self.views.reader() as reader:
+            return rq.holds(reader, self.views.sealer)
+
+    def dispositions(self, disposition_id: str | None = None) -> list[rq.DispositionRow]:
+        """Every disposition (or one), newest first."""
+        self.views.catch_up()
+        with self.views.reader() as reader:
+            return rq.dispositions(reader, self.views.sealer, disposition_id)
+
+    def name(self, account_id: str | None) -> str:
+        """A person's name for print (or the placeholder once destroyed)."""
+        return self.views.name(account_id) if account_id else "—"
+
+    # --- commands --------------------------------------------------------------------------
+    def propose(
+        self,
+        actor: UUID,
+        *,
+        as_of: date | None = None,
+        series: Iterable[str] = (),
+        record_class: str = "",
+    ) -> list[UUID]:
+        """Propose every executable line of the plan (or those of ``series`` / a class):
+        one proposal per action. Returns the new dispositions' ids."""
+        day = as_of or clock.today()
+        plan, wanted = self.plan(day), set(series)
+        created = []
+        for action in ("destroy", "transfer"):
+            items = [
+                i
+                for i in plan.items(action)
+                if (not wanted or i.series in wanted)
+                and (not record_class or i.record_class == record_class)
+            ]
+            if items:
+                created.append(self.journal.propose_disposition(items, day, actor).id)
+        if not created:
+            raise errors.NothingToPropose()
+        self.views.catch_up()
+        return created
+
+    def execute(self, disposition_id: UUID, actor: UUID) -> dict[str, Any]:
+        """Execute an approved disposition (action ``destroy``); returns its certificate.
+        On an executed one, completes what a stopped run left undone."""
+        info = self.journal.disposition(disposition_id)
+        if info.state in ("executed", "transferred"):
+            self.finish(info.certificate)
+            return info.certificate
+        if info.action != "destroy":
+            raise errors.InvalidInput("Это предложение о передаче: ejournal retention transfer.")
+        certificate, problems = self.certify(info, actor)
+        self.journal.execute_disposition(disposition_id, certificate, actor, problems)
+        self.finish(certificate)
+        return certificate
+
+    def certify(self, info: DispositionInfo, actor: UUID) -> tuple[dict[str, Any], list[str]]:
+        """The certificate of a disposition about to be carried out, and what stands in its
+        way according to the register (the domain checks holds and cut-offs itself)."""
+        today = clock.today()
+        entries = {e.series: e for e in self.register(today)}
+        problems = []
+        for item in info.items:
+            entry = entries.get(item.series)
+            if entry is None or entry.disposition_id != str(info.id) or entry.state != "approved":
+                problems.append(f"серия «{item.series}» не утверждена в этом предложении")
+            elif entry.cut_off != item.cut_off or not entry.due_on or entry.due_on > today:
+                problems.append(f"серия «{item.series}»: отсечка изменилась или срок не истёк")
+        series = [i.series for i in info.items]
+        with self.views.reader() as reader:
+            records = {s: len(rq.originators(reader, s)) for s in series}
+            files = {s: rq.files(reader, s) for s in series}
+            extract = [_extract(reader, s) for s in series if s.startswith("person/")]
+        certificate = build_certificate(
+            info,
+            entries,
+            self.policy,
+            school=self.infra.school,
+            executor=str(actor),
+            executed_at=clock.now(),
+            keys={s: self.infra.shredder.key_id(s) for s in series},
+            records=records,
+            files=files,
+            checkpoint=self.infra.checkpoint() if not problems else {},
+            extract=extract,
+        )
+        return certificate, problems
+
+    def finish(self, certificate: dict[str, Any]) -> None:
+        """Destroy the keys, delete the files, purge the views, write the certificate."""
+        for item in certificate["items"]:
+            self.infra.shredder.destroy(item["series"], certificate["certificate_id"])
+        archive = self.infra.archive_dir.resolve()
+        for item in certificate["items"]:
+            for file in item["files"]:
+                path = (archive / file["path"]).resolve()
+                if path.is_relative_to(archive):
+                    path.unlink(missing_ok=True)
+        self.infra.purge()
+        self.write_certificate(certificate)
+        self.infra.checkpoint()
+
+    # --- certificates ----------------------------------------------------------------------
+    def certificate(self, certificate_id: str) -> dict[str, Any]:
+        """The certificate of an executed disposition."""
+        found = self.dispositions(certificate_id)
+        if not found or found[0].certificate is None:
+            raise errors.DispositionNotFound(f"Акт {certificate_id} не найден.")
+        return found[0].certificate
+
+    def certificate_files(self, certificate: dict[str, Any]) -> dict[str, bytes]:
+        """The certificate's renderings: JSON (with names), PDF (signed when a signer is
+        configured) and, when personal data was destroyed, the personal-data act."""
+        names = {
+            who: self.name(certificate[who])
+            for who in ("proposed_by", "approved_by", "executed_by")
+        }
+        stem = f"akt-{certificate['number']}"
+        pdf = certificate_pdf(certificate, self.name)
+        if self.infra.signer is not None:
+            pdf = self.infra.signer(pdf)
+        out = {
+            f"{stem}.json": json.dumps(
+                certificate | {"names": names}, ensure_ascii=False, indent=1
+            ).encode(),
+            f"{stem}.pdf": pdf,
+        }
+        if certificate["personal_data"]:
+            with self.views.reader() as reader:
+                log = _frames(reader, [certificate["disposition_id"]])
+            out[f"{stem}-pd.pdf"] = pd_act_pdf(certificate, self.name, log)
+        return out
+
+    def write_certificate(self, certificate: dict[str, Any]) -> list[Path]:
+        """Write the certificate's files into the certificates folder."""
+        folder = self.infra.certificates_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, data in self.certificate_files(certificate).items():
+            (folder / name).write_bytes(data)
+            written.append(folder / name)
+        return written
+
+
+def _frames(reader: Reader, originators: list[str]) -> list[dict[str, Any]]:
+    """The plain frames (position, record, version, type, time) of records' events."""
+    rows = reader.select(history_view.HISTORY, within=("originator_id", originators))
+    return [
+        {
+            "position": r["position"],
+            "record": r["originator_id"],
+            "version": r["version"],
+            "type": f"{r['aggregate']}.{r['type']}",
+            "time": r["time"],
+        }
+        for r in sorted(rows, key=lambda r: r["position"])
+    ]
+
+
+def _extract(reader: Reader, series: str) -> dict[str, Any]:
+    """A person's series for the personal-data act: who, what kind, every event."""
+    frames = _frames(reader, rq.originators(reader, series))
+    first = next((f for f in frames if f["record"] == series.partition("/")[2]), None)
+    kind = first["type"].partition(".")[0] if first else "Account"
+    return {"series": series, "person_id": series.partition("/")[2], "kind": kind, "events": frames}
