@@ -11,6 +11,7 @@ running ``execute`` again: every step after the record is idempotent.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -27,6 +28,8 @@ from projections.views import register_query as rq
 from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
 from retention.plan import Plan, make_plan
 from retention.ports import Infrastructure
+from retention.subject_access import subject_access_report
+from retention.transfer import write_package
 
 
 class Records:
@@ -60,6 +63,19 @@ class Records:
         self.views.catch_up()
         with self.views.reader() as reader:
             return rq.dispositions(reader, self.views.sealer, disposition_id)
+
+    def subject_access(self, pupil_id: str, as_of: date | None = None) -> dict[str, Any]:
+        """Everything held about one pupil (152-FZ art. 14); ``NotAPupil`` if unknown."""
+        self.views.catch_up()
+        with self.views.reader() as reader:
+            return subject_access_report(
+                reader,
+                self.views.sealer,
+                self.policy,
+                pupil_id,
+                as_of or clock.today(),
+                self.infra.access_log,
+            )
 
     def name(self, account_id: str | None) -> str:
         """A person's name for print (or the placeholder once destroyed)."""
@@ -104,6 +120,42 @@ class Records:
             raise errors.InvalidInput("Это предложение о передаче: ejournal retention transfer.")
         certificate, problems = self.certify(info, actor)
         self.journal.execute_disposition(disposition_id, certificate, actor, problems)
+        self.finish(certificate)
+        return certificate
+
+    def transfer(self, disposition_id: UUID, destination: Path, actor: UUID) -> dict[str, Any]:
+        """Transfer an approved disposition (action ``transfer``): write the BagIt package
+        under ``destination`` and validate it, record the transfer with its certificate
+        (``package`` says where), then destroy the series here like an execution."""
+        info = self.journal.disposition(disposition_id)
+        if info.state == "transferred":
+            self.finish(info.certificate)
+            return info.certificate
+        if info.action != "transfer":
+            raise errors.InvalidInput("Это предложение об уничтожении: ejournal retention execute.")
+        certificate, problems = self.certify(info, actor)
+        package: dict[str, Any] = {}
+        if not problems:
+            with self.views.reader() as reader:
+                series = {i.series: rq.originators(reader, i.series) for i in info.items}
+            package = write_package(
+                destination,
+                f"ejournal-{certificate['number']}",
+                journal=self.journal,
+                series=series,
+                files={i["series"]: i["files"] for i in certificate["items"]},
+                archive_dir=self.infra.archive_dir,
+                inventory=certificate,
+                checkpoint=certificate["ledger"],
+                school=self.infra.school,
+            )
+            certificate["package"] = package
+        try:
+            self.journal.execute_disposition(disposition_id, certificate, actor, problems)
+        except errors.DomainError:
+            if package:
+                shutil.rmtree(package["path"], ignore_errors=True)
+            raise
         self.finish(certificate)
         return certificate
 

@@ -86,7 +86,9 @@ ITEMS = Table(
 
 # --- every event: counts, records, mentions --------------------------------------------------
 def _series_of(store: ViewStore, e: Any) -> str | None:
-    if isinstance(e, Redacted):
+    if isinstance(e, Redacted):  # destroyed: the keyring still knows the series
+        if e.series and e.originator_version == 1:
+            store.upsert(RECORDS, {"originator_id": e.originator_id, "series": e.series})
         return e.series or None
     series = getattr(e, "series", None)
     if isinstance(e, AggregateCreated) and isinstance(series, str) and series:
@@ -239,10 +241,14 @@ def _proposed(store: ViewStore, e: Any, _: Applied) -> None:
         },
     )
     for item in e.items:
-        store.upsert(
-            ITEMS,
-            {"disposition_id": e.originator_id, **{k: item[k] for k in ITEMS.column_names[1:]}},
-        )
+        row = {k: item[k] for k in ITEMS.column_names[1:]}
+        store.upsert(ITEMS, {"disposition_id": e.originator_id, **row})
+        # Whom the series mentions, kept with the proposal: once the series is destroyed
+        # its events no longer tell (a rebuild would forget), and the people's identities
+        # are judged on it.
+        for subject in item.get("subjects", ()):
+            if f"person/{subject}" != item["series"]:
+                store.upsert(MENTIONED, {"subject": f"person/{subject}", "series": item["series"]})
 
 
 def _approved(store: ViewStore, e: Any, _: Applied) -> None:

@@ -199,6 +199,11 @@ def mentions(reader: Reader, series: str) -> list[str]:
     return sorted(r["subject"] for r in reader.select(MENTIONED, {"series": series}))
 
 
+def mentioning(reader: Reader, person_series: str) -> list[str]:
+    """The series that mention a person (whose records keep the person's identity)."""
+    return sorted(r["series"] for r in reader.select(MENTIONED, {"subject": person_series}))
+
+
 class _Index:
     """Everything the states are computed from, read once."""
 

@@ -1,0 +1,112 @@
+"""Transfer packages: the series of a disposition as a BagIt bag (RFC 8493) for hand-over
+to an archive — the events of every record as JSON (decrypted: the receiving archive
+takes custody), the series' files (signed PDF/A printouts), the inventory of what is
+handed over, and the ledger checkpoint that anchors the events; with SHA-256 manifests.
+The bag is validated with the ``bagit`` library before the transfer is recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import bagit
+
+from domain.base import Redacted
+from domain.journal import Journal
+
+
+class TransferError(Exception):
+    """Raised when a package cannot be written or does not validate."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def record_events(journal: Journal, originator: str) -> list[dict[str, Any]]:
+    """Every event of one record, decrypted, as plain JSON-able mappings."""
+    found = []
+    for event in journal.events.get(UUID(originator)):
+        if isinstance(event, Redacted):
+            raise TransferError(f"запись {originator} уже уничтожена: передать нечего")
+        state = {k: v for k, v in vars(event).items() if k not in ("originator_id",)}
+        found.append({"record": originator, "type": type(event).__qualname__, **_plain(state)})
+    return found
+
+
+def _safe(series: str) -> str:
+    return re.sub(r"[^0-9A-Za-zА-Яа-яЁё._-]+", "_", series)
+
+
+def write_package(
+    destination: Path,
+    name: str,
+    *,
+    journal: Journal,
+    series: Mapping[str, Iterable[str]],
+    files: Mapping[str, Iterable[Mapping[str, Any]]],
+    archive_dir: Path,
+    inventory: Mapping[str, Any],
+    checkpoint: Mapping[str, Any],
+    school: str,
+) -> dict[str, Any]:
+    """Write and validate the bag ``destination/name``; returns what identifies it."""
+    root = destination / name
+    if root.exists():
+        raise TransferError(f"{root} уже существует")
+    root.mkdir(parents=True)
+    try:
+        for each, originators in series.items():
+            folder = root / "series" / _safe(each)
+            folder.mkdir(parents=True)
+            events = [e for o in sorted(originators) for e in record_events(journal, o)]
+            (folder / "events.json").write_text(
+                json.dumps(events, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+            for file in files.get(each, ()):
+                source = archive_dir / file["path"]
+                target = folder / "files" / file["path"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                if hashlib.sha256(target.read_bytes()).hexdigest() != file["sha256"]:
+                    raise TransferError(f"файл {file['path']} не совпадает с реестром (SHA-256)")
+        (root / "inventory.json").write_text(
+            json.dumps(inventory, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        (root / "ledger-checkpoint.json").write_text(json.dumps(checkpoint, indent=1))
+        bag = bagit.make_bag(
+            str(root),
+            bag_info={
+                "Source-Organization": school,
+                "External-Identifier": str(inventory.get("disposition_id", "")),
+                "External-Description": "ejournal: передача по истечении сроков хранения",
+            },
+            checksums=["sha256"],
+        )
+        bag.validate()
+    except (OSError, bagit.BagError, TransferError) as error:
+        shutil.rmtree(root, ignore_errors=True)
+        raise TransferError(f"пакет не записан: {error}") from error
+    tagmanifest = (root / "tagmanifest-sha256.txt").read_bytes()
+    return {
+        "name": name,
+        "path": str(root),
+        "payload_oxum": bag.info.get("Payload-Oxum", ""),
+        "tagmanifest_sha256": hashlib.sha256(tagmanifest).hexdigest(),
+    }
