@@ -59,7 +59,8 @@ def _marks(
                 "author": m["author"],
             }
         )
-    return sorted(found, key=lambda r: (r["day"] or "", r["recorded_at"] or ""))
+    # a corrected mark comes before the one that replaced it, even entered the same instant
+    return sorted(found, key=lambda r: (r["day"] or "", r["recorded_at"] or "", r["current"]))
 
 
 def _attendance(

@@ -41,3 +41,30 @@ def test_wrong_master_key_refuses_to_start(tmp_path: Path) -> None:
     settings.master_key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
     with pytest.raises(KeyringError, match="does not fit"):
         build(settings)
+
+
+def test_a_key_destroyed_elsewhere_stops_working_once_the_epoch_is_rechecked(
+    tmp_path: Path,
+) -> None:
+    """Each keyring (as in each process) caches unwrapped keys, re-reads the destruction
+    epoch at most every ``recheck_seconds`` while using them, and drops the cache when
+    another keyring destroyed a key."""
+    from domain.errors import RecordDestroyed
+    from ejournal.keyring import DestroyedKey, Keyring
+    from ejournal.keystore import SQLiteKeyStore
+
+    path = str(tmp_path / "keys.sqlite")
+    master = secrets.token_bytes(32)
+    now = [100.0]
+    here = Keyring(SQLiteKeyStore(path), master, recheck_seconds=1.0, monotonic=lambda: now[0])
+    there = Keyring(SQLiteKeyStore(path), master)
+    key = here.key_for_series("journal/2025-26/5А")
+    kept = here.key_for_series("journal/2025-26/5Б")
+    there.destroy("journal/2025-26/5А", "cert-1")
+    now[0] += 1.5
+    assert isinstance(here.key_by_id(key.key_id), DestroyedKey)
+    with pytest.raises(RecordDestroyed):
+        here.key_for_series("journal/2025-26/5А")
+    again = here.key_by_id(kept.key_id)  # the others work as before
+    assert not isinstance(again, DestroyedKey)
+    assert again.aead.decrypt(b"n" * 12, kept.aead.encrypt(b"n" * 12, b"ok", None), None) == b"ok"

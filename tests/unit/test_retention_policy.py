@@ -1,0 +1,150 @@
+"""``policies/retention.toml``: the shipped schedule, due dates, and every broken variant
+named with its file and key."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from domain import errors
+from domain.policies import Period, Policies
+from ejournal.policyfiles import PolicyError, load_policies
+from tests.unit.conftest import POLICIES_DIR
+
+JOURNAL = 'name = "class-journal"'
+
+
+def test_the_shipped_schedule_has_the_classes_the_school_needs(policies: Policies) -> None:
+    classes = policies.retention.classes
+    assert {
+        "class-journal",
+        "extracurricular-journal",
+        "annual-printout",
+        "summary-sheet",
+        "access-log",
+        "personal-data",
+    } <= set(classes)
+    assert classes["class-journal"].period == Period(5)
+    assert classes["summary-sheet"].period == Period(25)
+    assert classes["personal-data"].trigger == "last_record_disposed"
+    assert classes["retention-records"].permanent
+    assert all(c.legal_basis for c in classes.values())
+
+
+@pytest.mark.parametrize(
+    ("series", "record_class"),
+    [
+        ("journal/2025-26/5А", "class-journal"),
+        ("extracurricular/2025-26/chess", "extracurricular-journal"),
+        ("printout/2025-26/5А", "annual-printout"),
+        ("summary/2025-26/5А", "summary-sheet"),
+        ("school-year/2025-26", "school-year"),
+        ("access-log/2025-26", "access-log"),
+        ("person/6f1d4a52-2f0c-4c55-9a53-0c3b1e1b7e10", "personal-data"),
+        ("retention", "retention-records"),
+    ],
+)
+def test_every_series_the_product_makes_has_a_class(
+    policies: Policies, series: str, record_class: str
+) -> None:
+    assert policies.retention.class_of_series(series).name == record_class
+
+
+def test_a_series_of_no_class_is_refused(policies: Policies) -> None:
+    with pytest.raises(errors.NoRetentionSchedule):
+        policies.retention.class_of_series("scrapbook/2025-26")
+
+
+def test_due_is_the_day_after_the_period_ran_out(policies: Policies) -> None:
+    journal = policies.retention.classes["class-journal"]
+    assert journal.retained_until(date(2026, 6, 30)) == date(2031, 6, 30)
+    assert journal.due_on(date(2026, 6, 30)) == date(2031, 7, 1)
+    assert journal.due_on(date(2028, 2, 29)) == date(2033, 3, 1)  # 28 Feb kept, due 1 March
+    paper = journal.__class__(**{**vars(journal), "count_from": "january_after_cut_off"})
+    assert paper.due_on(date(2026, 6, 30)) == date(2032, 1, 1)  # 1.1.2027 + 5 years
+    assert policies.retention.classes["retention-records"].due_on(date(2026, 6, 30)) is None
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    copy = tmp_path / "policies"
+    shutil.copytree(POLICIES_DIR, copy)
+    return copy
+
+
+def break_journal_class(folder: Path, old: str, new: str) -> list[str]:
+    """Replace ``old`` by ``new`` inside the class-journal table; return the problems."""
+    path = folder / "retention.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index(JOURNAL)
+    end = text.index("[[classes]]", start)
+    block = text[start:end]
+    assert old in block, old
+    path.write_text(text[:start] + block.replace(old, new, 1) + text[end:], encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policies(folder)
+    return info.value.problems
+
+
+BROKEN = {
+    "unknown key": (
+        'action = "destroy"',
+        'action = "destroy"\ncolour = "red"',
+        "retention.toml: classes.0.colour: Unknown field.",
+    ),
+    "missing period": (
+        'period = "P5Y"\n',
+        "",
+        "retention.toml: classes.0.period: Missing data for required field.",
+    ),
+    "unknown action": (
+        'action = "destroy"',
+        'action = "shred"',
+        "retention.toml: classes.0.action: Must be one of: destroy, transfer, review.",
+    ),
+    "unknown trigger": (
+        'trigger = "school_year_closed"',
+        'trigger = "pupil_graduated"',
+        "retention.toml: classes.0.trigger: Must be one of: "
+        "school_year_closed, last_record_disposed, none.",
+    ),
+    "malformed period": (
+        'period = "P5Y"',
+        'period = "5 years"',
+        "retention.toml: classes.0.period: not a period: '5 years' (use P5Y, P6M, P30D or "
+        "permanent)",
+    ),
+    "permanent with a trigger": (
+        'period = "P5Y"',
+        'period = "permanent"',
+        'retention.toml: classes.0.trigger: "none" exactly when period is "permanent"',
+    ),
+    "a prefix claimed twice": (
+        'series_prefixes = ["journal"]',
+        'series_prefixes = ["journal", "summary"]',
+        "retention.toml: classes.3.series_prefixes: 'summary' already belongs to class "
+        "'class-journal'",
+    ),
+    "unknown approver role": (
+        'approver_roles = ["head", "deputy"]',
+        'approver_roles = ["janitor"]',
+        "retention.toml: classes.0.approver_roles.0: Must be one of:",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN)
+def test_each_broken_variant_names_the_file_and_key(folder: Path, name: str) -> None:
+    old, new, expected = BROKEN[name]
+    problems = break_journal_class(folder, old, new)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_a_missing_retention_file_is_named(folder: Path) -> None:
+    (folder / "retention.toml").unlink()
+    with pytest.raises(PolicyError) as info:
+        load_policies(folder)
+    assert "retention.toml: missing" in info.value.problems
