@@ -506,5 +506,16 @@ def info() -> None:
         click.echo(f"series keys  {len(system.keyring.rows())}")
 
 
+def _add_groups() -> None:
+    from ejournal.cli_pd import pd
+    from ejournal.cli_retention import retention
+    from ejournal.cli_year import year
+
+    for group in (year, retention, pd):
+        main.add_command(group)
+
+
+_add_groups()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -67,7 +67,7 @@ def missing_marks(reader: Reader, year_id: str) -> list[MissingMark]:
             for student in sorted(members.periods):
                 if members.on(student, last_day) and (student, course_id) not in given_year:
                     missing.append(MissingMark(group["name"], subject, student, None))
-    return missing
+    return sorted(missing, key=lambda m: (m.group, m.subject, m.term or 99, m.student_id))
 
 
 def close_year(

@@ -1,0 +1,202 @@
+"""``ejournal year``, ``ejournal retention`` and ``ejournal pd`` as an operator, a deputy
+head, an archivist and a head of school use them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from domain import clock
+from domain.lesson import MarkEntry
+from ejournal.bootstrap import build
+from ejournal.cli import main
+from tests.conftest import ROOT, settings_for
+from tests.retention_school import JOURNAL_5A, JOURNAL_5B, TOPIC_5A, History, make_history
+from tests.school import LESSON_DAY, at, build_school
+from tests.unit.test_retention_policy import BROKEN, JOURNAL
+
+
+def _env(tmp_path: Path, policies: Path | None = None) -> dict[str, str]:
+    return {
+        "EJOURNAL_VAR_DIR": str(tmp_path / "var"),
+        "EJOURNAL_POLICIES_DIR": str(policies or ROOT / "policies"),
+    }
+
+
+def run(tmp_path: Path, *args: str, day: date | None = None) -> Result:
+    if day is None:
+        return CliRunner().invoke(main, list(args), env=_env(tmp_path))
+    with clock.travel(at(day)):
+        return CliRunner().invoke(main, list(args), env=_env(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "name", ["unknown key", "missing period", "unknown action", "unknown trigger"]
+)
+def test_policies_check_names_the_file_and_key_of_a_broken_schedule(tmp_path: Path, name: str):
+    folder = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", folder)
+    old, new, expected = BROKEN[name]
+    path = folder / "retention.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index(JOURNAL)
+    path.write_text(text[:start] + text[start:].replace(old, new, 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["policies", "check"], env=_env(tmp_path, folder))
+    assert result.exit_code == 1
+    assert f"error: {expected}" in result.output
+
+
+def test_closing_the_year_lists_missing_marks_and_needs_force_with_a_reason(tmp_path: Path):
+    with build(settings_for(tmp_path)) as system:
+        school = build_school(system.journal)
+        lesson = school.hold()
+        with clock.travel(at(LESSON_DAY, 10)):
+            system.journal.record_marks(
+                lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.teacher
+            )
+    refused = run(tmp_path, "year", "close", "2025/26", "--as", "deputy")
+    assert refused.exit_code == 1
+    assert "не выставлено отметок — 20" in refused.output  # 4 pupils × (4 terms + year)
+    assert "5А, Математика, 1 период: Смирнов А." in refused.output
+    assert "5Б, Математика, годовая: Чужой П." in refused.output
+    assert run(tmp_path, "year", "close", "2025/26", "--as", "teacher").exit_code == 1
+    no_reason = run(tmp_path, "year", "close", "2025/26", "--as", "deputy", "--force")
+    assert no_reason.exit_code == 1 and "причину" in no_reason.output
+    closed = run(
+        tmp_path,
+        "year",
+        "close",
+        "2025/26",
+        "--as",
+        "deputy",
+        "--force",
+        "--reason",
+        "Конец года",
+        day=date(2026, 6, 30),
+    )
+    assert closed.exit_code == 0, closed.output
+    assert "закрыт 30.06.2026 принудительно, не выставлено отметок: 20" in closed.output
+    reopened = run(
+        tmp_path,
+        "year",
+        "reopen",
+        "2025/26",
+        "--as",
+        "head",
+        "--reason",
+        "Ошибка в отметках",
+        "--order",
+        "№ 41",
+    )
+    assert reopened.exit_code == 0, reopened.output
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> History:
+    with build(settings_for(tmp_path)) as system:
+        return make_history(system)
+
+
+def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
+    tmp_path: Path, history: History
+):
+    plan = run(tmp_path, "retention", "plan", "--as-of", "2031-07-01", "--json")
+    assert plan.exit_code == 0, plan.output
+    assert [line["series"] for line in json.loads(plan.output)["executable"]] == [
+        JOURNAL_5A,
+        JOURNAL_5B,
+    ]
+    assert (
+        json.loads(run(tmp_path, "retention", "plan", "--as-of", "2031-06-29", "--json").output)[
+            "executable"
+        ]
+        == []
+    )
+
+    day = date(2031, 7, 2)
+    proposed = run(
+        tmp_path, "retention", "propose", "--as", "archivist", "--series", JOURNAL_5A, day=day
+    )
+    assert proposed.exit_code == 0, proposed.output
+    proposal = proposed.output.split()[1].rstrip(":")
+    own = run(tmp_path, "retention", "approve", proposal, "--as", "archivist", day=day)
+    assert own.exit_code == 1 and "не автор" in own.output
+    teacher = run(tmp_path, "retention", "approve", proposal, "--as", "teacher", day=day)
+    assert teacher.exit_code == 1 and "class-journal" in teacher.output
+    assert run(tmp_path, "retention", "approve", proposal, "--as", "head", day=day).exit_code == 0
+    executed = run(tmp_path, "retention", "execute", proposal, "--as", "archivist", day=day)
+    assert executed.exit_code == 0, executed.output
+    assert "уничтожено: серий 1" in executed.output
+
+    destroyed = json.loads(
+        run(tmp_path, "retention", "register", "--state", "destroyed", "--json").output
+    )
+    assert [row["series"] for row in destroyed] == [JOURNAL_5A]
+    lesson = run(tmp_path, "history", str(history.lesson_5a))
+    assert "(уничтожено)" in lesson.output and TOPIC_5A not in lesson.output
+    certificate = json.loads(run(tmp_path, "retention", "certificate", proposal).output)
+    assert [item["series"] for item in certificate["items"]] == [JOURNAL_5A]
+    assert run(tmp_path, "ledger", "verify").exit_code == 0
+    listed = run(tmp_path, "retention", "proposals")
+    assert "executed" in listed.output and "Директоров Иван" in listed.output
+
+
+def test_holds_from_the_command_line(tmp_path: Path, history: History):
+    day = date(2031, 7, 2)
+    placed = run(
+        tmp_path,
+        "retention",
+        "hold",
+        "place",
+        "--scope",
+        "group",
+        "--value",
+        "2025-26 5А",
+        "--reason",
+        "Запрос суда",
+        "--as",
+        "head",
+        day=day,
+    )
+    assert placed.exit_code == 0, placed.output
+    plan = json.loads(run(tmp_path, "retention", "plan", "--json", day=day).output)
+    assert [line["series"] for line in plan["held"]] == [JOURNAL_5A]
+    assert "Запрос суда" in run(tmp_path, "retention", "hold", "list").output
+    hold_id = placed.output.split()[-1]
+    released = run(
+        tmp_path,
+        "retention",
+        "hold",
+        "release",
+        hold_id,
+        "--reason",
+        "Дело закрыто",
+        "--as",
+        "head",
+        day=day,
+    )
+    assert released.exit_code == 0, released.output
+
+
+def test_the_daily_run_only_plans(tmp_path: Path, history: History):
+    result = run(tmp_path, "retention", "run", "--as-of", "2031-07-01")
+    assert result.exit_code == 0, result.output
+    assert "к исполнению 2" in result.output
+    written = json.loads((tmp_path / "var/retention/plan-2031-07-01.json").read_text())
+    assert len(written["executable"]) == 2
+    assert json.loads(run(tmp_path, "retention", "proposals", "--json").output) == []
+
+
+def test_the_subject_access_report_from_the_command_line(tmp_path: Path, history: History):
+    pdf = tmp_path / "report.pdf"
+    result = run(tmp_path, "pd", "report", str(history.school.pupils[1]), "--pdf", str(pdf))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["identity"]["surname"] == "Кузнецова" and "Смирнов" not in result.output
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert run(tmp_path, "pd", "report", str(history.guardian)).exit_code == 1
