@@ -19,6 +19,7 @@ from ejournal.bootstrap import System, build
 from ejournal.keyring import KeyringError
 from ejournal.policyfiles import PolicyError, load_policies
 from ejournal.settings import Settings, SettingsError
+from projections.store import jsonable
 
 
 def _settings() -> Settings:
@@ -161,16 +162,7 @@ def demo(reset: bool, if_empty: bool, year: str | None, seed: int) -> None:
 
 
 # --- history -------------------------------------------------------------------------------
-def _plain(value: Any) -> Any:
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    return value
+_plain = jsonable
 
 
 @main.command()

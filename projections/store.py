@@ -33,6 +33,19 @@ def plain(value: Any) -> Any:
     return value
 
 
+def jsonable(value: Any) -> Any:
+    """A value made of JSON types: ids and dates as text, collections as lists and dicts."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
 class Reader(Protocol):
     """What queries need: point lookups and simple selections."""
 

@@ -35,30 +35,37 @@ def _subjects(reader: Reader) -> dict[str, tuple[str, str]]:
     }
 
 
+def _placed(
+    reader: Reader, rows: list[dict[str, Any]], subjects: dict[str, tuple[str, str]]
+) -> list[tuple[dict[str, Any], str | None, str]]:
+    """Each row with its lesson's day and subject."""
+    wanted = {r["lesson_id"] for r in rows}
+    lessons = {r["lesson_id"]: r for r in reader.select(grid.LESSONS, within=("lesson_id", wanted))}
+    placed = []
+    for row in rows:
+        lesson = lessons.get(row["lesson_id"], {})
+        subject = subjects.get(lesson.get("course_journal_id", ""), ("", ""))[0]
+        placed.append((row, lesson.get("day"), subject))
+    return placed
+
+
 def _marks(
     reader: Reader, pupil: str, subjects: dict[str, tuple[str, str]]
 ) -> list[dict[str, Any]]:
     rows = reader.select(grid.MARKS, {"student_id": pupil})
-    lessons = {
-        r["lesson_id"]: r
-        for r in reader.select(grid.LESSONS, within=("lesson_id", {m["lesson_id"] for m in rows}))
-    }
-    found = []
-    for m in rows:
-        lesson = lessons.get(m["lesson_id"], {})
-        subject = subjects.get(lesson.get("course_journal_id", ""), ("", ""))
-        found.append(
-            {
-                "day": lesson.get("day"),
-                "subject": subject[0],
-                "value": m["value"],
-                "kind": m["kind"],
-                "current": not m["superseded_by"] and not m["cancelled"],
-                "reason": m["reason"] or "",
-                "recorded_at": m["recorded_at"],
-                "author": m["author"],
-            }
-        )
+    found = [
+        {
+            "day": day,
+            "subject": subject,
+            "value": m["value"],
+            "kind": m["kind"],
+            "current": not m["superseded_by"] and not m["cancelled"],
+            "reason": m["reason"] or "",
+            "recorded_at": m["recorded_at"],
+            "author": m["author"],
+        }
+        for m, day, subject in _placed(reader, rows, subjects)
+    ]
     # a corrected mark comes before the one that replaced it, even entered the same instant
     return sorted(found, key=lambda r: (r["day"] or "", r["recorded_at"] or "", r["current"]))
 
@@ -67,22 +74,10 @@ def _attendance(
     reader: Reader, pupil: str, subjects: dict[str, tuple[str, str]]
 ) -> list[dict[str, Any]]:
     rows = reader.select(grid.ATTENDANCE, {"student_id": pupil})
-    lessons = {
-        r["lesson_id"]: r
-        for r in reader.select(grid.LESSONS, within=("lesson_id", {a["lesson_id"] for a in rows}))
-    }
-    found = []
-    for a in rows:
-        lesson = lessons.get(a["lesson_id"], {})
-        subject = subjects.get(lesson.get("course_journal_id", ""), ("", ""))
-        found.append(
-            {
-                "day": lesson.get("day"),
-                "subject": subject[0],
-                "code": a["code"],
-                "reason": a["reason"] or "",
-            }
-        )
+    found = [
+        {"day": day, "subject": subject, "code": a["code"], "reason": a["reason"] or ""}
+        for a, day, subject in _placed(reader, rows, subjects)
+    ]
     return sorted(found, key=lambda r: r["day"] or "")
 
 

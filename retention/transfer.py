@@ -12,7 +12,6 @@ import json
 import re
 import shutil
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -21,22 +20,11 @@ import bagit
 
 from domain.base import Redacted
 from domain.journal import Journal
+from projections.store import jsonable
 
 
 class TransferError(Exception):
     """Raised when a package cannot be written or does not validate."""
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    return value
 
 
 def record_events(journal: Journal, originator: str) -> list[dict[str, Any]]:
@@ -46,7 +34,7 @@ def record_events(journal: Journal, originator: str) -> list[dict[str, Any]]:
         if isinstance(event, Redacted):
             raise TransferError(f"запись {originator} уже уничтожена: передать нечего")
         state = {k: v for k, v in vars(event).items() if k not in ("originator_id",)}
-        found.append({"record": originator, "type": type(event).__qualname__, **_plain(state)})
+        found.append({"record": originator, "type": type(event).__qualname__, **jsonable(state)})
     return found
 
 

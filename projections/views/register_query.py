@@ -125,12 +125,17 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _opened(sealer: Sealer, blob: Any, context: str) -> dict[str, Any]:
+    """A sealed JSON value of the register (reasons), or {} when none."""
+    opened = sealer.open(bytes(blob), context.encode()) if blob is not None else None
+    return dict(json.loads(opened)) if opened else {}
+
+
 def holds(reader: Reader, sealer: Sealer) -> list[HoldRow]:
     """Every hold, newest first."""
     found = []
     for r in reader.select(HOLDS):
-        opened = sealer.open(bytes(r["sealed"]), f"hold/{r['hold_id']}".encode())
-        reasons = json.loads(opened) if opened else {}
+        reasons = _opened(sealer, r["sealed"], f"hold/{r['hold_id']}")
         found.append(
             HoldRow(
                 r["hold_id"],
@@ -157,10 +162,7 @@ def dispositions(
         items[item["disposition_id"]].append(item)
     found = []
     for r in reader.select(DISPOSITIONS, where):
-        why: dict[str, Any] = {}
-        if r["sealed"] is not None:
-            opened = sealer.open(bytes(r["sealed"]), f"disposition/{r['disposition_id']}".encode())
-            why = json.loads(opened) if opened else {}
+        why = _opened(sealer, r["sealed"], f"disposition/{r['disposition_id']}")
         found.append(
             DispositionRow(
                 r["disposition_id"],
