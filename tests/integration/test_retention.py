@@ -167,7 +167,13 @@ def test_after_execution_nothing_of_the_series_can_be_read_and_nothing_else_chan
     assert not any(e.redacted for e in j.history(h.lesson_5b))
     with system.views.reader() as reader:
         assert reader.get(grid.LESSONS, (str(h.lesson_5b),))["topic"] == TOPIC_5B
-    # the certificate lists exactly what was destroyed
+    # every step was an event, and the certificate lists exactly what was destroyed
+    steps = [(e.type, e.actor) for e in j.history(UUID(certificate["disposition_id"]))]
+    assert steps == [
+        ("Proposed", h.archivist),
+        ("Approved", h.school.head),
+        ("Executed", h.archivist),
+    ]
     [item] = certificate["items"]
     assert item["series"] == JOURNAL_5A and item["events"] == events[JOURNAL_5A]
     assert [f["path"] for f in item["files"]] == ["journal_2025-26_5А/journal.pdf"]

@@ -145,6 +145,22 @@ def test_a_held_series_is_not_proposed(due: School, rejects: Rejects):
     j.propose_disposition([journal_item()], clock.today(), who)
 
 
+def test_holds_need_an_authorised_role_and_a_reason(due: School, rejects: Rejects):
+    j = due.journal
+    with rejects(errors.RoleRequired):
+        j.place_hold("year", "2025/26", "Проверка", due.teacher)
+    with rejects(errors.ReasonRequired):
+        j.place_hold("year", "2025/26", "", due.head)
+    with rejects(errors.InvalidInput):
+        j.place_hold("class", "5А", "Проверка", due.head)
+    hold = j.place_hold("year", "2025-26", "Проверка", due.deputy).id
+    with rejects(errors.RoleRequired):
+        j.release_hold(hold, "Готово", due.teacher)
+    j.release_hold(hold, "Готово", due.head)
+    with rejects(errors.HoldAlreadyReleased):
+        j.release_hold(hold, "Ещё раз", due.head)
+
+
 def test_a_series_not_yet_due_is_not_proposed(school: School, rejects: Rejects):
     close(school)
     who = archivist(school)
