@@ -2,8 +2,8 @@
 
 On PostgreSQL (issue 6, «Measure»), in a throwaway schema:
 
-1. a synthetic school — 50 school years of 1,000 pupils in 40 classes (a new first grade
-   each year, pupils moving up to the 11th), each class with a journal (enrolments,
+1. a synthetic school — 50 school years of 990 pupils in 33 classes of 30 (a new first
+   grade each year, pupils moving up to the 11th), each class with a journal (enrolments,
    lessons with every pupil's mark) and a summary sheet (year marks), every year closed on
    30 June — built from the domain aggregates and saved in batches (series registered
    through the same guard the commands use);
@@ -63,7 +63,9 @@ class Generator:
 
     def __init__(self, system: System, pupils: int, lessons: int) -> None:
         self.system, self.journal = system, system.journal
-        self.classes = max(1, round(pupils / 25))  # about 25 pupils a class
+        # three classes a grade, as many pupils in each as make ``pupils`` in 11 grades
+        self.per_grade = 3
+        self.class_size = max(1, round(pupils / (len(GRADES) * self.per_grade)))
         self.lessons = lessons
         self.cohorts: dict[int, list[uuid.UUID]] = {}
         self.pending: list[Aggregate] = []
@@ -100,8 +102,8 @@ class Generator:
                 actor=SYSTEM_ACTOR,
             )
             self.save(year, register=True)
-            per_grade = max(1, self.classes // len(GRADES))
-            new = [self._pupil(start) for _ in range(per_grade * 25)]
+            per_grade = self.per_grade
+            new = [self._pupil(start) for _ in range(per_grade * self.class_size)]
             self.save(*new, register=True)
             self.cohorts = {g + 1: p for g, p in self.cohorts.items() if g + 1 <= 11}
             self.cohorts[1] = [p.id for p in new]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ejournal.cli_support import parse_id, refused, system
+from ejournal.cli_support import actor, as_option, parse_id, refused, system
 from retention.subject_access import NotAPupil, report_pdf
 
 
@@ -19,17 +19,21 @@ def pd() -> None:
 
 @pd.command("report")
 @click.argument("pupil_id")
+@as_option
 @click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False), help="Also write a PDF.")
-def report(pupil_id: str, pdf_file: str | None) -> None:
+def report(pupil_id: str, login: str, pdf_file: str | None) -> None:
     """Print (JSON) everything held about one pupil: identity, guardians, accounts,
     classes, marks, attendance, term and year marks, the history of their records, who
     read their data, and how long each record is kept — for a parent's request.
-    Personal data is decrypted: an operator tool for authorised use."""
+    Personal data is decrypted: the report is written to the access log under --as."""
     with system() as built, refused():
+        pupil = parse_id(pupil_id, "PUPIL_ID")
+        who = actor(built, login)
         try:
-            found = built.records.subject_access(str(parse_id(pupil_id, "PUPIL_ID")))
+            found = built.records.subject_access(str(pupil))
         except NotAPupil as error:
             raise click.ClickException(str(error)) from None
+        built.journal.record_access(who, "ejournal pd report", [pupil])
         if pdf_file:
             Path(pdf_file).write_bytes(report_pdf(found, built.records.name))
     click.echo(json.dumps(found, ensure_ascii=False, indent=1))

@@ -25,9 +25,6 @@ class Shredder(Protocol):
 #: Signs a certificate's PDF and returns the signed bytes (the annual archive's PAdES
 #: signer plugs in here; without one the PDF is written unsigned).
 PdfSigner = Callable[[bytes], bytes]
-#: Extra entries of the subject-access report's access log (who read a pupil's data):
-#: given a pupil id, a list of {"time", "actor", "page"} mappings.
-AccessLog = Callable[[str], list[dict[str, Any]]]
 
 
 @dataclass
@@ -45,4 +42,3 @@ class Infrastructure:
     certificates_dir: Path
     school: str
     signer: PdfSigner | None = None
-    access_log: AccessLog | None = None

@@ -74,7 +74,6 @@ class Records:
                 self.policy,
                 pupil_id,
                 as_of or clock.today(),
-                self.infra.access_log,
             )
 
     def name(self, account_id: str | None) -> str:

@@ -16,10 +16,8 @@ from typing import Any
 from domain.policies import RetentionPolicy
 from projections.store import Reader
 from projections.view import Sealer
-from projections.views import catalog, final_marks, grid, history, register_query
+from projections.views import access_log, catalog, final_marks, grid, history, register_query
 from retention.pdf import Document
-
-AccessLog = Callable[[str], list[dict[str, Any]]]
 
 
 class NotAPupil(LookupError):
@@ -101,7 +99,6 @@ def subject_access_report(
     policy: RetentionPolicy,
     pupil: str,
     as_of: date,
-    access_log: AccessLog | None = None,
 ) -> dict[str, Any]:
     """Everything held about ``pupil`` as plain data (names of staff stay ids)."""
     row = reader.get(catalog.PERSONS, (pupil,))
@@ -158,7 +155,10 @@ def subject_access_report(
         "term_marks": term,
         "year_marks": year,
         "history": own,
-        "access_log": access_log(pupil) if access_log else [],
+        "access_log": [
+            {"time": a.at, "actor": a.actor, "page": a.page}
+            for a in access_log.accesses(reader, student_id=pupil, limit=1_000_000)
+        ],
         "retention": [
             {
                 "series": e.series,

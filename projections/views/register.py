@@ -122,7 +122,11 @@ def _every(store: ViewStore, e: Any, _: Applied) -> None:
 
 # --- the register's own events ---------------------------------------------------------------
 def _registered(store: ViewStore, e: Any, _: Applied) -> None:
-    year = store.get(YEARS, (str(e.year_id),)) if e.year_id else None
+    year_id = str(e.year_id) if e.year_id else None
+    if year_id is None and e.year:  # a series of a year whose records do not carry it
+        found = store.select(YEARS, {"year": e.year})
+        year_id = found[0]["year_id"] if found else None
+    year = store.get(YEARS, (year_id,)) if year_id else None
     store.upsert(
         SERIES,
         {
@@ -131,7 +135,7 @@ def _registered(store: ViewStore, e: Any, _: Applied) -> None:
             "record_class": e.record_class,
             "year": e.year,
             "grp": e.group,
-            "year_id": e.year_id,
+            "year_id": year_id,
             "registered_at": when(e),
             "events": 0,
             "cut_off": year["closed_on"] if year else None,
@@ -176,6 +180,9 @@ def _disposed(store: ViewStore, e: Any, _: Applied) -> None:
 # --- the year's cut-off ----------------------------------------------------------------------
 def _year_opened(store: ViewStore, e: Any, _: Applied) -> None:
     store.upsert(YEARS, {"year_id": e.originator_id, "year": e.year, "closed_on": None})
+    for row in store.select(SERIES, {"year": e.year}):  # registered before the year opened
+        if not row["year_id"]:
+            store.update(SERIES, (row["series"],), {"year_id": e.originator_id})
 
 
 def _year_cut_off(closed: bool) -> Any:

@@ -194,9 +194,15 @@ def test_the_daily_run_only_plans(tmp_path: Path, history: History):
 
 def test_the_subject_access_report_from_the_command_line(tmp_path: Path, history: History):
     pdf = tmp_path / "report.pdf"
-    result = run(tmp_path, "pd", "report", str(history.school.pupils[1]), "--pdf", str(pdf))
+    pupil = str(history.school.pupils[1])
+    result = run(tmp_path, "pd", "report", pupil, "--as", "head", "--pdf", str(pdf))
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["identity"]["surname"] == "Кузнецова" and "Смирнов" not in result.output
     assert pdf.read_bytes().startswith(b"%PDF-")
-    assert run(tmp_path, "pd", "report", str(history.guardian)).exit_code == 1
+    assert run(tmp_path, "pd", "report", str(history.guardian), "--as", "head").exit_code == 1
+    # producing the report is itself a read of the pupil's data, logged with who did it
+    again = json.loads(run(tmp_path, "pd", "report", pupil, "--as", "head").output)
+    assert [(a["page"], a["actor"]) for a in again["access_log"]] == [
+        ("ejournal pd report", str(history.school.head))
+    ]

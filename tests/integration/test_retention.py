@@ -211,3 +211,10 @@ def test_executing_twice_completes_and_changes_nothing_more(system: System, h: H
         again = system.records.execute(UUID(certificate["disposition_id"]), h.archivist)
     assert again == certificate
     assert system.journal.recorder.max_notification_id() == position
+
+
+def test_the_access_log_of_a_year_is_cut_off_with_the_year(system: System, h: History):
+    with clock.travel(at(date(2026, 5, 20))):
+        system.journal.record_access(h.school.teacher, "journal/grid", [h.school.pupils[0]])
+    assert states(system, date(2029, 6, 30))["access-log/2025-26"] == "closed"
+    assert states(system, date(2029, 7, 1))["access-log/2025-26"] == "due"

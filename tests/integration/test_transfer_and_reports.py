@@ -81,7 +81,11 @@ def test_the_subject_access_report_holds_all_of_one_pupil_and_none_of_another(
     h = make_history(system)
     pupil, classmate = h.school.pupils[0], h.school.pupils[1]
     with clock.travel(at(date(2026, 7, 1))):
+        system.journal.record_access(h.school.teacher, "journal/grid", [pupil, classmate])
         report = system.records.subject_access(str(pupil))
+    assert [(a["page"], a["actor"]) for a in report["access_log"]] == [
+        ("journal/grid", str(h.school.teacher))
+    ]
     assert report["identity"]["surname"] == "Смирнов"
     assert report["identity"]["birth_date"] == "2014-03-07"
     assert [g["surname"] for g in report["guardians"]] == ["Смирнова"]
