@@ -76,4 +76,5 @@ def infrastructure(
         archive_dir=settings.archive_dir,
         certificates_dir=settings.certificates_dir,
         school=settings.school,
+        transfers_dir=settings.var_dir / "transfers",
     )

@@ -33,4 +33,4 @@ def web_app(system: System, *, testing: bool = False) -> Flask:
         testing=testing,
         school=settings.school,
     )
-    return create_app(Services(system.journal, system.views, system.ledger), config)
+    return create_app(Services(system.journal, system.views, system.ledger, system.records), config)

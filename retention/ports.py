@@ -41,4 +41,6 @@ class Infrastructure:
     archive_dir: Path
     certificates_dir: Path
     school: str
+    #: Where the web pages write transfer packages (the CLI names its own folder).
+    transfers_dir: Path = Path("var/transfers")
     signer: PdfSigner | None = None

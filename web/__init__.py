@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from domain import clock
 from domain.account import ROLES
-from web import access, admin, audit, audit_replay, auth, classes, diary, i18n, journal
+from web import access, admin, audit, audit_replay, auth, classes, diary, i18n, journal, records
 from web.config import Services, WebConfig
 from web.errors import register_error_handlers
 
@@ -105,6 +105,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     app.register_blueprint(diary.bp)
     app.register_blueprint(classes.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(records.bp)
     register_error_handlers(app)
 
     @app.template_filter("school_time")

@@ -26,3 +26,4 @@ class Services:
     journal: Any
     views: Any
     ledger: Any
+    records: Any = None

@@ -1,0 +1,328 @@
+"""The archivist's pages («Реестр дел»): the records register with filters, the plan,
+proposals and their approval, holds, certificates — and closing the school year for the
+deputy head and head. Ids travel as query or form fields; every action is a POST that
+redirects back with a message (post/redirect/get)."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from marshmallow import fields
+
+from domain import errors
+from domain.holds import SCOPES
+from projections.views.register_query import STATES
+from retention.closing import close_year, find_year, missing_marks
+from retention.subject_access import NotAPupil
+from retention.transfer import TransferError
+from web.access import permission
+from web.forms import FormInvalid, FormSchema, choice, parse, text
+from web.pages import actor, saved, services, today, viewed
+
+bp = Blueprint("records", __name__, url_prefix="/records")
+STATE_RU = {
+    "open": "открыта",
+    "closed": "закрыта",
+    "due": "срок истёк",
+    "proposed": "предложена",
+    "approved": "утверждена",
+    "destroyed": "уничтожена",
+    "transferred": "передана",
+    "permanent": "постоянно",
+}
+ACTION_RU = {"destroy": "уничтожение", "transfer": "передача", "review": "экспертиза"}
+
+
+class IdForm(FormSchema):
+    """An action on one disposition or hold."""
+
+    id = fields.UUID(required=True, error_messages={"invalid": "Неверный идентификатор."})
+
+
+class ReasonIdForm(IdForm):
+    """An action that needs a reason."""
+
+    reason = text(max_length=500)
+
+
+class HoldForm(FormSchema):
+    """A new hold."""
+
+    kind = choice(list(SCOPES))
+    value = text(max_length=200)
+    reason = text(max_length=500)
+
+
+class CloseForm(FormSchema):
+    """Closing the school year; a forced close needs a reason."""
+
+    year = text(max_length=7)
+    force = fields.Boolean(load_default=False)
+    reason = text(max_length=500, required=False)
+
+
+def _records():  # type: ignore[no-untyped-def]
+    return services().records
+
+
+def _as_of() -> date:
+    try:
+        return date.fromisoformat(request.args.get("as_of", ""))
+    except ValueError:
+        return today()
+
+
+def _act(done: str, back: str, action) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+    """Run ``action``; flash ``done`` or the refusal, and go back (post/redirect/get)."""
+    try:
+        action()
+    except FormInvalid as error:
+        flash("; ".join(error.errors.values()), "error")
+    except (errors.DomainError, TransferError, NotAPupil, LookupError) as error:
+        flash(getattr(error, "text", str(error)), "error")
+    else:
+        flash(done, "ok")
+    return redirect(back)
+
+
+# --- reading -----------------------------------------------------------------------------------
+@bp.get("/")
+@permission("records.view")
+def register() -> ResponseReturnValue:
+    """The register: every series with class, cut-off, due date, holds and state."""
+    as_of, args = _as_of(), request.args
+    entries = _records().register(as_of)
+    counts = {s: sum(1 for e in entries if e.state == s) for s in STATES}
+    shown = [
+        e
+        for e in entries
+        if (not args.get("class") or e.record_class == args["class"])
+        and (not args.get("state") or e.state == args["state"])
+        and (not args.get("year") or e.year == args["year"])
+        and (not args.get("held") or e.held)
+    ]
+    policy = _records().policy
+    years = sorted({e.year for e in entries if e.year}, reverse=True)
+    return render_template(
+        "records/register.html",
+        entries=shown,
+        counts=counts,
+        as_of=as_of,
+        states=STATE_RU,
+        classes=policy.classes,
+        years=years,
+        args=args,
+    )
+
+
+@bp.get("/plan")
+@permission("records.view")
+def plan() -> ResponseReturnValue:
+    """What is due on a day and why (a dry run)."""
+    return render_template("records/plan.html", plan=_records().plan(_as_of()), actions=ACTION_RU)
+
+
+@bp.get("/proposals")
+@permission("records.view")
+def proposals() -> ResponseReturnValue:
+    """Every disposition: state, action, series, who and when."""
+    rows = _records().dispositions()
+    return render_template(
+        "records/proposals.html", rows=rows, name=_records().name, actions=ACTION_RU
+    )
+
+
+@bp.get("/proposal")
+@permission("records.view")
+def proposal() -> ResponseReturnValue:
+    """One disposition: its series, steps, refusals, and the actions open to the user."""
+    try:
+        found = _records().dispositions(str(UUID(request.args.get("id", ""))))
+    except ValueError:
+        return redirect(url_for("records.proposals"))
+    if not found:
+        abort(404)
+    return render_template(
+        "records/proposal.html", d=found[0], name=_records().name, actions=ACTION_RU
+    )
+
+
+@bp.get("/holds")
+@permission("records.view")
+def holds() -> ResponseReturnValue:
+    """Holds in force and released, and a form to place one."""
+    return render_template(
+        "records/holds.html", rows=_records().holds(), scopes=SCOPES, name=_records().name
+    )
+
+
+@bp.get("/certificates")
+@permission("records.view")
+def certificates() -> ResponseReturnValue:
+    """Every destruction and transfer certificate."""
+    rows = [d for d in _records().dispositions() if d.certificate]
+    return render_template("records/certificates.html", rows=rows, name=_records().name)
+
+
+@bp.get("/certificate")
+@permission("records.view")
+def certificate() -> ResponseReturnValue:
+    """A certificate file: ``?id=…&file=pdf|json|pd``."""
+    try:
+        found = _records().certificate(str(UUID(request.args.get("id", ""))))
+    except ValueError:
+        return redirect(url_for("records.certificates"))
+    except errors.DispositionNotFound:
+        abort(404)
+    files = _records().certificate_files(found)
+    stem = f"akt-{found['number']}"
+    name = {"json": f"{stem}.json", "pd": f"{stem}-pd.pdf"}.get(
+        request.args.get("file", ""), f"{stem}.pdf"
+    )
+    if name not in files:
+        abort(404)
+    mimetype = "application/json" if name.endswith(".json") else "application/pdf"
+    return Response(
+        files[name],
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
+
+
+# --- acting ------------------------------------------------------------------------------------
+@bp.post("/propose")
+@permission("records.manage")
+def propose() -> ResponseReturnValue:
+    """Propose everything due today (or the series ticked in the plan)."""
+    series = request.form.getlist("series")
+    return _act(
+        "Предложение составлено и ждёт утверждения.",
+        url_for("records.proposals"),
+        lambda: _records().propose(actor(), series=series),
+    )
+
+
+@bp.post("/approve")
+@permission("records.approve")
+def approve() -> ResponseReturnValue:
+    """Approve a proposal (a second person)."""
+    data: dict = {}
+
+    def run() -> None:
+        data.update(parse(IdForm(), request.form))
+        saved(services().journal.approve_disposition(data["id"], actor()))
+
+    return _act("Предложение утверждено.", _back(), run)
+
+
+@bp.post("/reject")
+@permission("records.approve")
+def reject() -> ResponseReturnValue:
+    """Reject a proposal with a reason."""
+
+    def run() -> None:
+        data = parse(ReasonIdForm(), request.form)
+        saved(services().journal.reject_disposition(data["id"], data["reason"], actor()))
+
+    return _act("Предложение отклонено.", _back(), run)
+
+
+@bp.post("/execute")
+@permission("records.manage")
+def execute() -> ResponseReturnValue:
+    """Execute an approved proposal: destroy, and issue the certificate."""
+
+    def run() -> None:
+        _records().execute(parse(IdForm(), request.form)["id"], actor())
+
+    return _act("Уничтожение выполнено, акт составлен.", _back(), run)
+
+
+@bp.post("/transfer")
+@permission("records.manage")
+def transfer() -> ResponseReturnValue:
+    """Transfer an approved proposal: the BagIt package goes to the transfers folder."""
+
+    def run() -> None:
+        _records().transfer(
+            parse(IdForm(), request.form)["id"], _records().infra.transfers_dir, actor()
+        )
+
+    return _act("Пакет передачи записан, документы переданы.", _back(), run)
+
+
+@bp.post("/holds/place")
+@permission("records.manage")
+def hold_place() -> ResponseReturnValue:
+    """Place a hold."""
+
+    def run() -> None:
+        data = parse(HoldForm(), request.form)
+        saved(services().journal.place_hold(data["kind"], data["value"], data["reason"], actor()))
+
+    return _act("Приостановка установлена.", url_for("records.holds"), run)
+
+
+@bp.post("/holds/release")
+@permission("records.manage")
+def hold_release() -> ResponseReturnValue:
+    """Release a hold with a reason."""
+
+    def run() -> None:
+        data = parse(ReasonIdForm(), request.form)
+        saved(services().journal.release_hold(data["id"], data["reason"], actor()))
+
+    return _act("Приостановка снята.", url_for("records.holds"), run)
+
+
+def _back() -> str:
+    found = request.form.get("id", "")
+    try:
+        return url_for("records.proposal", id=str(UUID(found)))
+    except ValueError:
+        return url_for("records.proposals")
+
+
+# --- the school year ---------------------------------------------------------------------------
+@bp.get("/year")
+@permission("terms.manage")
+def year() -> ResponseReturnValue:
+    """Closing the school year: the marks still missing, and the close form."""
+    views = services().views
+    views.catch_up()
+    label = request.args.get("year", "")
+    with views.reader() as reader:
+        try:
+            year_id = find_year(reader, label) if label else None
+        except LookupError:
+            year_id = None
+        missing = missing_marks(reader, year_id) if year_id else []
+    names = views.names([m.student_id for m in missing]) if missing else {}
+    viewed("records/year", names)  # pupils' names are shown: logged
+    entries = [e for e in _records().register() if e.series.startswith("school-year/")]
+    return render_template(
+        "records/year.html", label=label, missing=missing, names=names, years=entries
+    )
+
+
+@bp.post("/year/close")
+@permission("terms.manage")
+def year_close() -> ResponseReturnValue:
+    """Close the school year: refused while marks are missing unless forced with a reason."""
+    label = request.form.get("year", "")
+
+    def run() -> None:
+        data = parse(CloseForm(), request.form)
+        close_year(
+            services().journal,
+            services().views,
+            data["year"],
+            actor(),
+            force=data["force"],
+            reason=data["reason"],
+        )
+
+    return _act(f"Учебный год {label} закрыт.", url_for("records.year", year=label), run)
