@@ -34,18 +34,19 @@ class SeriesFile:
 
 
 class RecordSeries(Aggregate):
-    """The register entry of a record series (``name``), kept in the ``retention`` series."""
+    """The register entry of a record series (``record_series``), kept in the ``retention``
+    series (its own ``series``)."""
 
     closes_with_year = False
 
     @staticmethod
-    def create_id(name: str, **_: object) -> UUID:
-        return ids.record_series_id(name)
+    def create_id(record_series: str, **_: object) -> UUID:
+        return ids.record_series_id(record_series)
 
     @event("Registered")
     def __init__(
         self,
-        name: str,
+        record_series: str,
         record_class: str,
         year_id: UUID | None,
         year: str,
@@ -53,7 +54,7 @@ class RecordSeries(Aggregate):
         series: str,
         actor: UUID,
     ) -> None:
-        self.name, self.record_class = name, record_class
+        self.record_series, self.record_class = record_series, record_class
         self.year_id, self.year, self.group = year_id, year, group
         self.series = series
         self.files: dict[str, SeriesFile] = {}
@@ -77,7 +78,8 @@ class RecordSeries(Aggregate):
         self.check_not_disposed()
         if self.disposition_id is not None and self.disposition_id != disposition_id:
             raise errors.SeriesNotDue(
-                f"Серия «{self.name}» уже включена в другое предложение.", series=self.name
+                f"Серия «{self.record_series}» уже включена в другое предложение.",
+                series=self.record_series,
             )
         self._claimed(disposition_id=disposition_id, actor=actor)
 
@@ -90,7 +92,8 @@ class RecordSeries(Aggregate):
         """The series was destroyed or transferred under ``certificate_id``."""
         if self.disposition_id != disposition_id:
             raise errors.SeriesNotDue(
-                f"Серия «{self.name}» не включена в это предложение.", series=self.name
+                f"Серия «{self.record_series}» не включена в это предложение.",
+                series=self.record_series,
             )
         if not self.disposed:
             self._disposed(
@@ -103,7 +106,9 @@ class RecordSeries(Aggregate):
     def check_not_disposed(self) -> None:
         """Raise ``RecordDestroyed`` when the series was destroyed or transferred."""
         if self.disposed:
-            raise errors.RecordDestroyed(series=self.name, certificate_id=self.certificate_id)
+            raise errors.RecordDestroyed(
+                series=self.record_series, certificate_id=self.certificate_id
+            )
 
     # --- events ----------------------------------------------------------------------------
     @event("FileRegistered")

@@ -50,7 +50,7 @@ class SeriesGuard:
         """Remember the series whose entries were committed."""
         with self._lock:
             for entry in entries:
-                self._years[entry.name] = entry.year_id
+                self._years[entry.record_series] = entry.year_id
 
     def _year_of(self, aggregate: Aggregate, new: dict[str, RecordSeries]) -> UUID | None:
         series = aggregate.series
@@ -78,7 +78,7 @@ class SeriesGuard:
     def _entry(self, series: str, year_id: UUID | None, actor: UUID) -> RecordSeries:
         record_class = self.app.policies.retention.class_of_series(series)
         return RecordSeries(
-            name=series,
+            record_series=series,
             record_class=record_class.name,
             year_id=year_id,
             year=ids.year_of_series(series),

@@ -130,7 +130,7 @@ def _registered(store: ViewStore, e: Any, _: Applied) -> None:
     store.upsert(
         SERIES,
         {
-            "series": e.name,
+            "series": e.record_series,
             "entry_id": e.originator_id,
             "record_class": e.record_class,
             "year": e.year,
