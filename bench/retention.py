@@ -271,7 +271,14 @@ def main(argv: list[str] | None = None) -> int:
 def run(system: System, args: argparse.Namespace) -> None:
     first = 2025 - args.years + 1
     generator = Generator(system, args.pupils, args.lessons)
-    seconds, _ = timed(lambda: [generator.year(first + n) for n in range(args.years)])
+
+    def generate() -> None:
+        for n in range(args.years):
+            generator.year(first + n)
+            if (n + 1) % 10 == 0:
+                print(f"   {n + 1} years generated", flush=True)
+
+    seconds, _ = timed(generate)
     events = system.journal.recorder.max_notification_id() or 0
     print(f"generated {args.years} years, {events:,} events in {seconds:.0f} s")
     seconds, _ = timed(system.views.rebuild)  # in memory, as a fresh deployment would
