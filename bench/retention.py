@@ -316,12 +316,8 @@ def run(system: System, args: argparse.Namespace) -> None:
             lambda: system.journal.execute_disposition(proposal, certificate, archivist)
         )
         shred = records.infra.shredder
-        shredding, _ = timed(
-            lambda: [
-                shred.destroy(i["series"], certificate["certificate_id"])
-                for i in certificate["items"]
-            ]
-        )
+        series = [i["series"] for i in certificate["items"]]
+        shredding, _ = timed(lambda: shred.destroy(series, certificate["certificate_id"]))
         purging, _ = timed(records.infra.purge)
         writing, _ = timed(lambda: records.write_certificate(certificate))
     count, destroyed = certificate["totals"]["series"], certificate["totals"]["events"]

@@ -20,7 +20,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,6 +164,12 @@ class Keyring:
         key = self._remember(destroyed)
         assert isinstance(key, DestroyedKey)
         return key
+
+    def destroy_many(self, series: Sequence[str], certificate_id: str) -> list[str]:
+        """Destroy the keys of many series at once; return those that were live."""
+        destroyed = self.store.destroy_series(series, clock.now(), certificate_id)
+        self.forget()
+        return destroyed
 
     def forget(self) -> None:
         """Drop the in-memory cache (after another process destroyed keys)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,9 @@ class KeyStore(Protocol):
     def by_series(self, series: str) -> KeyRow | None: ...
     def by_id(self, key_id: str) -> KeyRow | None: ...
     def destroy(self, key_id: str, at: datetime, certificate_id: str) -> None: ...
+    def destroy_series(
+        self, series: Sequence[str], at: datetime, certificate_id: str
+    ) -> list[str]: ...
     def epoch(self) -> bytes | None: ...
     def rows(self) -> list[KeyRow]: ...
     def count(self) -> int: ...
@@ -118,6 +122,29 @@ class SQLiteKeyStore:
                 "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                 (EPOCH, secrets.token_bytes(16)),
             )
+
+    def destroy_series(self, series: Sequence[str], at: datetime, certificate_id: str) -> list[str]:
+        """Destroy the live keys of many series in one transaction; return their series."""
+        found: list[str] = []
+        with self._tx() as c:
+            for start in range(0, len(series), 500):
+                chunk = list(series[start : start + 500])
+                marks = ", ".join("?" * len(chunk))
+                live = "wrapped IS NOT NULL AND series IN (" + marks + ")"
+                c.execute("SELECT series FROM ejournal_keyring WHERE " + live, chunk)
+                found += [row[0] for row in c.fetchall()]
+                c.execute(
+                    "UPDATE ejournal_keyring SET wrapped = NULL, destroyed_at = ?, "
+                    "certificate_id = ? WHERE " + live,
+                    (at.isoformat(), certificate_id, *chunk),
+                )
+            if found:
+                c.execute(
+                    "INSERT INTO ejournal_keyring_meta (name, value) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                    (EPOCH, secrets.token_bytes(16)),
+                )
+        return found
 
     def epoch(self) -> bytes | None:
         return self.meta(EPOCH)
@@ -229,6 +256,23 @@ class PostgresKeyStore:
             EPOCH,
             secrets.token_bytes(16),
         )
+
+    def destroy_series(self, series: Sequence[str], at: datetime, certificate_id: str) -> list[str]:
+        """Destroy the live keys of many series in one statement; return their series."""
+        rows = self._execute(
+            "WITH shred AS (UPDATE {s}.ejournal_keyring SET wrapped = NULL, destroyed_at = %s, "
+            "certificate_id = %s WHERE series = ANY(%s) AND wrapped IS NOT NULL "
+            "RETURNING series), bump AS (INSERT INTO {s}.ejournal_keyring_meta (name, value) "
+            "SELECT %s, %s WHERE EXISTS (SELECT 1 FROM shred) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value) SELECT series FROM shred",
+            at.isoformat(),
+            certificate_id,
+            list(series),
+            EPOCH,
+            secrets.token_bytes(16),
+            fetch="all",
+        )
+        return [row[0] for row in rows]
 
     def epoch(self) -> bytes | None:
         return self.meta(EPOCH)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
@@ -30,12 +30,8 @@ class KeyringShredder:
         row = self.keyring.store.by_series(series)
         return row.key_id if row else None
 
-    def destroy(self, series: str, certificate_id: str) -> bool:
-        row = self.keyring.store.by_series(series)
-        if row is None or row.wrapped is None:
-            return False
-        self.keyring.destroy(series, certificate_id)
-        return True
+    def destroy(self, series: Sequence[str], certificate_id: str) -> list[str]:
+        return self.keyring.destroy_many(series, certificate_id)
 
 
 def _compact(settings: Settings, views: Views, keyring: Keyring) -> None:

@@ -4,7 +4,7 @@ the views' purge, the ledger's checkpoint, folders, and optional hooks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,8 +17,9 @@ class Shredder(Protocol):
         """The id of a series' data key (None when the series never had one)."""
         ...
 
-    def destroy(self, series: str, certificate_id: str) -> bool:
-        """Destroy the key; False when it was destroyed already or never existed."""
+    def destroy(self, series: Sequence[str], certificate_id: str) -> list[str]:
+        """Destroy the keys of ``series`` at once; return the series whose keys were live
+        (a key destroyed already, or never made, is skipped)."""
         ...
 
 

@@ -192,8 +192,8 @@ class Records:
 
     def finish(self, certificate: dict[str, Any]) -> None:
         """Destroy the keys, delete the files, purge the views, write the certificate."""
-        for item in certificate["items"]:
-            self.infra.shredder.destroy(item["series"], certificate["certificate_id"])
+        series = [item["series"] for item in certificate["items"]]
+        self.infra.shredder.destroy(series, certificate["certificate_id"])
         archive = self.infra.archive_dir.resolve()
         for item in certificate["items"]:
             for file in item["files"]:
