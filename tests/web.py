@@ -91,10 +91,20 @@ def post(client: FlaskClient, path: str, data: dict[str, str], page: str = "/jou
 
 
 def written_since(system: Any, position: int) -> list[str]:
-    """Topics of the events stored after ``position``, leaving out access-log entries
-    (reading pupils' data is logged even when a form is refused)."""
+    """Topics of the events stored after ``position``, leaving out the access log (reading
+    pupils' data is logged even when a form is refused): its entries, and the register entry
+    of the year's access-log series that the first entry of a year brings."""
     notes = system.journal.recorder.select_notifications(position + 1, 100_000)
-    return [n.topic for n in notes if not n.topic.endswith("AccessEntry.Recorded")]
+    found = []
+    for note in notes:
+        if note.topic.endswith("AccessEntry.Recorded"):
+            continue
+        if note.topic.endswith("RecordSeries.Registered"):
+            event = system.journal.mapper.to_domain_event(note)
+            if str(event.record_series).startswith("access-log/"):
+                continue
+        found.append(note.topic)
+    return found
 
 
 def client_for(system: Any, web: WebSchool, role: str) -> FlaskClient:
