@@ -91,15 +91,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             )
 
         @schema.auth()
-        class Token:
+        class Tokens:
             """The teacher's bearer token (a parent's for the diary, which teachers may
             not read)."""
 
-            def get(self, case: Any, _context: Any) -> str:
-                return parent if case.operation.path.endswith("/diary") else teacher
+            def get(self, _case: Any, _context: Any) -> dict[str, str]:
+                return {"teacher": teacher, "parent": parent}
 
-            def set(self, case: Any, data: str, _context: Any) -> None:
-                case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+            def set(self, case: Any, data: dict[str, str], _context: Any) -> None:
+                token = data["parent" if case.operation.path.endswith("/diary") else "teacher"]
+                case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
 
         yield schema
 
@@ -129,8 +130,7 @@ def test_api_conforms_to_its_openapi_description(world, label: str, mode: Genera
     statuses: list[int] = []
     with clock.travel(at(LESSON_DAY, 16)):  # within the entry window: writes can succeed
         call()
-    assert set(statuses) - {401}, statuses  # requests got past authentication...
     if mode == GenerationMode.POSITIVE:  # (negative cases may break the header on purpose)
-        assert 401 not in statuses, statuses
-        if label.startswith("GET"):  # ... and reached the data, not only refusals
+        assert 401 not in statuses, statuses  # every request got past authentication...
+        if label.startswith("GET"):  # ... and reads reached the data, not only refusals
             assert any(200 <= status < 300 for status in statuses), statuses
