@@ -74,7 +74,7 @@ def load_token_user(req: Request) -> User | None:
     A malformed, unknown or revoked token, or a locked account, gives no user (401)."""
     if not req.path.startswith(API_PREFIX):
         return None
-    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+    scheme, _space, token = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
