@@ -41,11 +41,11 @@ def test_tokens_are_issued_once_listed_without_secret_and_revoked(tmp_path: Path
     assert (row["token_id"], row["login"], row["name"]) == (token_id, "teacher", "школьный портал")
     assert row["revoked_at"] is None
     assert _run(tmp_path, "list", "admin", "--json") == (0, "[]\n")
-    code, out = _run(tmp_path, "issue", "admin", "--by", "teacher")
+    code, out = _run(tmp_path, "issue", "admin", "--as", "teacher")
     assert code == 1 and "другая роль" in out
     code, out = _run(tmp_path, "issue", "nobody")
     assert code == 1 and "не найдена" in out
-    assert _run(tmp_path, "revoke", token_id, "--reason", "утечка", "--by", "admin")[0] == 0
+    assert _run(tmp_path, "revoke", token_id, "--reason", "утечка", "--as", "admin")[0] == 0
     code, out = _run(tmp_path, "revoke", token_id)
     assert code == 1 and "уже отозван" in out
     code, out = _run(tmp_path, "list", "teacher")
