@@ -62,6 +62,12 @@ class AccountNotFound(NotFound):
     message = "Учётная запись не найдена."
 
 
+class ApiTokenNotFound(NotFound):
+    """Raised when no API token has the given id."""
+
+    message = "Токен доступа к API не найден."
+
+
 class RecordNotFound(NotFound):
     """Raised when no record (aggregate) has the given id."""
 
@@ -125,6 +131,12 @@ class AccountLocked(Forbidden):
     message = "Учётная запись заблокирована."
 
 
+class InvalidToken(Forbidden):
+    """Raised when a bearer token is malformed, unknown or revoked (the API answers 401)."""
+
+    message = "Токен доступа недействителен или отозван."
+
+
 # --- conflicts -------------------------------------------------------------------------
 class ConcurrentUpdate(Conflict):
     """Raised when a record kept changing under a command after bounded retries."""
@@ -166,6 +178,12 @@ class PendingRequestExists(Conflict):
     """Raised when a mark already has a correction request awaiting a decision."""
 
     message = "По этой отметке уже есть запрос на исправление, ожидающий решения."
+
+
+class TokenAlreadyRevoked(Conflict):
+    """Raised when an API token that was already revoked is revoked again."""
+
+    message = "Токен уже отозван."
 
 
 class TermNotClosed(Conflict):

@@ -53,6 +53,12 @@ def account_id(login: str) -> UUID:
     return uuid5(NAMESPACE, f"account/{login.strip().lower()}")
 
 
+def api_token_id(digest: str) -> UUID:
+    """Id of the API token whose SHA-256 digest (hex) is ``digest``: a presented token is
+    found by hashing it, without an index and without storing the token."""
+    return uuid5(NAMESPACE, f"api-token/{digest}")
+
+
 def year_slug(year: str) -> str:
     """``"2025/26"`` → ``"2025-26"`` for series names."""
     return year.replace("/", "-")

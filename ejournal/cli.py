@@ -501,9 +501,10 @@ def info() -> None:
 def _add_groups() -> None:
     from ejournal.cli_pd import pd
     from ejournal.cli_retention import retention
+    from ejournal.cli_tokens import api_token
     from ejournal.cli_year import year
 
-    for group in (year, retention, pd):
+    for group in (year, retention, pd, api_token):
         main.add_command(group)
 
 

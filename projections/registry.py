@@ -7,6 +7,7 @@ from projections.view import View
 from projections.views import (
     access_log,
     accounts,
+    api_tokens,
     catalog,
     final_marks,
     grid,
@@ -23,6 +24,7 @@ ALL: tuple[View, ...] = (
     history.VIEW,
     access_log.VIEW,
     register.VIEW,
+    api_tokens.VIEW,
     ledger.VIEW,
 )
 

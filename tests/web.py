@@ -114,3 +114,14 @@ def client_for(system: Any, web: WebSchool, role: str) -> FlaskClient:
     client = web_app(system, testing=True).test_client()
     sign_in(client, *web.logins[role])
     return client
+
+
+def api_token(system: Any, web: WebSchool, role: str) -> str:
+    """A fresh bearer token of the account of ``role``, issued by the administrator."""
+    account = system.journal.account_by_login(web.logins[role][0])
+    return str(system.journal.issue_api_token(account.id, f"tests/{role}", web.school.admin).token)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header of an API request."""
+    return {"Authorization": f"Bearer {token}"}

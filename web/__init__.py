@@ -7,15 +7,27 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template, session
+from flask import Flask, Response, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
 from domain import clock
 from domain.account import ROLES
-from web import access, admin, audit, audit_replay, auth, classes, diary, i18n, journal, records
+from web import (
+    access,
+    admin,
+    api,
+    audit,
+    audit_replay,
+    auth,
+    classes,
+    diary,
+    i18n,
+    journal,
+    records,
+)
 from web.config import Services, WebConfig
-from web.errors import register_error_handlers
+from web.errors import API_PREFIX, register_error_handlers
 
 __all__ = ["Services", "WebConfig", "create_app"]
 
@@ -106,6 +118,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     app.register_blueprint(classes.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(records.bp)
+    api.register(app)
     register_error_handlers(app)
 
     @app.template_filter("school_time")
@@ -132,7 +145,8 @@ def create_app(services: Services, config: WebConfig) -> Flask:
 
     @app.before_request
     def idle_timeout() -> None:
-        session.permanent = True  # the session expires after idle_minutes without requests
+        if not request.path.startswith(API_PREFIX):  # the API uses no session
+            session.permanent = True  # the session expires after idle_minutes without requests
 
     @app.after_request
     def security_headers(response: Response) -> Response:

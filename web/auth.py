@@ -1,5 +1,9 @@
 """Sign-in and sign-out (Flask-Login). Five failed logins in 15 minutes lock an account;
-the answer never says whether the login or the password was wrong."""
+the answer never says whether the login or the password was wrong.
+
+The pages use the session cookie; the JSON API (``/api/``) uses bearer tokens only and
+ignores the session, so a page open in a browser cannot be made to call the API for its user
+(no CSRF on the API, because a browser never sends the token by itself)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Request,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +29,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from domain import errors
 from web.access import permission, public
+from web.errors import API_PREFIX
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -39,13 +54,33 @@ class User(UserMixin):  # type: ignore[misc]
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Reload the user on each request; a locked or removed account is signed out."""
+    """Reload the user on each request; a locked or removed account is signed out.
+    The API does not accept the session (see ``load_token_user``)."""
+    if request.path.startswith(API_PREFIX):
+        return None
     journal = current_app.extensions["services"].journal
     try:
         account = journal.account(UUID(user_id))
     except (ValueError, errors.DomainError):
         return None
     if account.locked:
+        return None
+    return _user(account)
+
+
+@login_manager.request_loader
+def load_token_user(req: Request) -> User | None:
+    """The account of the API request's ``Authorization: Bearer <token>`` (API only).
+    A malformed, unknown or revoked token, or a locked account, gives no user (401)."""
+    if not req.path.startswith(API_PREFIX):
+        return None
+    scheme, _space, token = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        account = current_app.extensions["services"].journal.authenticate_token(token.strip())
+    except errors.DomainError as error:
+        g.token_problem = error.text
         return None
     return _user(account)
 

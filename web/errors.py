@@ -1,16 +1,25 @@
-"""Domain errors → HTTP status codes, in one place. No stack trace reaches a page."""
+"""Domain errors → HTTP status codes, in one place. No stack trace reaches a page.
+
+Under ``/api/`` every error is JSON — ``{"code", "status", "message", "errors"}`` with the
+message in Russian — and never an HTML page; elsewhere it is the error page.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
 
 log = logging.getLogger(__name__)
+
+#: Paths of the JSON API: token authentication only, JSON errors.
+API_PREFIX = "/api/"
 
 STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.NotFound, 404),
@@ -19,22 +28,68 @@ STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.DomainError, 422),
 ]
 
+API_MESSAGES = {
+    400: "Неверный запрос.",
+    401: "Нужна авторизация: передайте токен в заголовке «Authorization: Bearer <токен>».",
+    403: "Недостаточно прав для этого действия.",
+    404: "Запись или адрес не найдены.",
+    405: "Метод не поддерживается для этого адреса.",
+    409: "Запись изменилась или уже существует.",
+    422: "Данные запроса не прошли проверку.",
+}
+
 
 def status_of(error: errors.DomainError) -> int:
     """The HTTP status of a domain error (the first family it belongs to)."""
     return next(code for family, code in STATUS if isinstance(error, family))
 
 
+def is_api() -> bool:
+    """True when the current request is to the JSON API."""
+    return request.path.startswith(API_PREFIX)
+
+
+def json_error(
+    code: int, status: str, message: str, problems: dict[str, list[str]] | None = None
+) -> Response:
+    """An API error: HTTP ``code``, a machine-readable ``status`` (the error's name), the
+    Russian ``message`` and the problems by field."""
+    response = jsonify(
+        {"code": code, "status": status, "message": message, "errors": problems or {}}
+    )
+    response.status_code = code
+    if code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ejournal"'
+    return response
+
+
+def _api_http_error(error: HTTPException) -> Response:
+    code = error.code or 500
+    data: dict[str, Any] = getattr(error, "data", None) or {}
+    message = data.get("message") or API_MESSAGES.get(code, "Запрос отклонён.")
+    if code == 401 and g.get("token_problem"):
+        message = g.token_problem
+    response = json_error(code, type(error).__name__, message, data.get("errors"))
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":  # e.g. Allow on 405
+            response.headers[name] = value
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Render domain errors with their Russian message; hide internal errors' details."""
 
     @app.errorhandler(errors.DomainError)
-    def domain_error(error: errors.DomainError) -> tuple[str, int]:
+    def domain_error(error: errors.DomainError) -> ResponseReturnValue:
         code = status_of(error)
+        if is_api():
+            return json_error(code, type(error).__name__, error.text)
         return render_template("error.html", code=code, message=error.text), code
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        if is_api():
+            return _api_http_error(error)
         code = error.code or 500
         messages = {
             400: _(
@@ -49,9 +104,11 @@ def register_error_handlers(app: Flask) -> None:
         ), code
 
     @app.errorhandler(Exception)
-    def internal_error(error: Exception) -> tuple[str, int]:
+    def internal_error(error: Exception) -> ResponseReturnValue:
         # Log the type only: messages of lower layers may carry personal data.
         log.error("internal error: %s", type(error).__name__)
+        if is_api():
+            return json_error(500, "InternalServerError", "Внутренняя ошибка. Попробуйте позже.")
         return render_template(
             "error.html", code=500, message=_("Внутренняя ошибка. Попробуйте позже.")
         ), 500

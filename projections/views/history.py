@@ -63,7 +63,7 @@ _META = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "reason"}
 )
 #: Never shown, not even sealed.
-_HIDDEN = frozenset({"password_hash"})
+_HIDDEN = frozenset({"password_hash", "digest"})  # credentials: a password hash, a token digest
 _NAMES = ("surname", "name", "patronymic", "birth_date")
 
 Values = dict[str, Any]

@@ -21,7 +21,7 @@ from ejournal.bootstrap import System, build
 from ejournal.webapp import web_app
 from tests.conftest import settings_for
 from tests.school import LESSON_DAY, at
-from tests.web import WebSchool, build_web_school, csrf, sign_in
+from tests.web import WebSchool, api_token, bearer, build_web_school, csrf, sign_in
 from web.access import PUBLIC
 
 ANONYMOUS = "anonymous"
@@ -64,7 +64,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "account_id": s.other_teacher,
         }
         nowhere = {k: (uuid.uuid4() if isinstance(v, uuid.UUID) else v) for k, v in own.items()}
-        yield system, web, {"own": own, "foreign": foreign, "nowhere": nowhere}
+        # The JSON API takes bearer tokens only: each role calls it with its own token.
+        tokens = {role: api_token(system, web, role) for role in ROLES}
+        samples = {"own": own, "foreign": foreign, "nowhere": nowhere}
+        yield system, web, {**samples, "tokens": tokens}
 
 
 def routes(app: Flask) -> list[tuple[str, str, Any]]:
@@ -103,11 +106,11 @@ def _client(system: System, web: WebSchool, role: str) -> FlaskClient:
     return client
 
 
-def _expected(scope: str | None, public: bool, role: str, which: str) -> set[str]:
+def _expected(scope: str | None, public: bool, role: str, which: str, api: bool) -> set[str]:
     if public:
         return {"ok", "401"}  # the sign-in form answers 401 to an empty login
     if role == ANONYMOUS:
-        return {"login", "401"}  # pages redirect to the sign-in form; the API answers 401
+        return {"401"} if api else {"login"}  # pages redirect to the sign-in form
     if scope is None:
         return {"403"}
     if which == "own":
@@ -153,12 +156,14 @@ def test_route_role_matrix(world, role: str, which: str):
         public = code == PUBLIC
         scope = None if public else access.permission(code).scope_of({role})
         url = _url(rule, samples[which])
+        api = url.startswith("/api/")
+        headers = bearer(samples["tokens"][role]) if api and role != ANONYMOUS else {}
         if method == "GET":
-            response = client.get(url)
+            response = client.get(url, headers=headers)
         else:
-            response = client.post(url, data={"csrf_token": token})
+            response = client.post(url, data={"csrf_token": token}, headers=headers)
         got = _outcome(response.status_code, response.headers.get("Location", ""))
-        want = _expected(scope, public, role, which)
+        want = _expected(scope, public, role, which, api)
         if got not in want:
             wrong.append(f"{method} {url} ({endpoint}, {code}): got {got}, want {sorted(want)}")
     assert wrong == []

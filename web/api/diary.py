@@ -1,0 +1,145 @@
+"""A pupil's diary for a term: marks by subject with weighted averages, attendance,
+homework, and «что нового» since a given moment (the API keeps no «last visit»)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from flask import abort, request
+from marshmallow import Schema, fields, validate
+
+from projections.views import catalog, listing
+from web.api import schemas
+from web.api.common import answers, guarded
+from web.api.lessons import term_item
+from web.api.parser import ApiBlueprint
+from web.pages import services, today, viewed
+
+blp = ApiBlueprint(
+    "api_diary",
+    __name__,
+    url_prefix="/api/v1/students/<uuid:student_id>",
+    description="Электронный дневник обучающегося.",
+)
+out = schemas.out
+NEWS = ["mark", "corrected", "cancelled", "attendance", "homework"]
+
+
+class DiaryMark(Schema):
+    """A standing mark; ``corrected`` when it replaced an earlier one."""
+
+    mark_id = out(fields.UUID)
+    day = out(fields.Date)
+    value = out(fields.String)
+    kind = out(fields.String)
+    kind_title = out(fields.String)
+    weight = out(fields.Integer)
+    corrected = out(fields.Boolean)
+
+
+class DiaryAttendance(Schema):
+    """An absence or lateness code of one lesson."""
+
+    day = out(fields.Date)
+    period = out(fields.Integer)
+    code = out(fields.String)
+
+
+class DiaryHomework(Schema):
+    """The homework set at a lesson."""
+
+    day = out(fields.Date)
+    period = out(fields.Integer)
+    topic = out(fields.String)
+    homework = out(fields.String)
+
+
+class DiarySubject(Schema):
+    """One subject (course journal) of the diary."""
+
+    course_journal_id = out(fields.UUID)
+    subject = out(fields.String)
+    group_name = out(fields.String)
+    group_kind = out(fields.String, validate=validate.OneOf(["class", "activity"]))
+    marks = out(fields.List, fields.Nested(DiaryMark))
+    average = out(fields.Float, allow_none=True)
+    attendance = out(fields.List, fields.Nested(DiaryAttendance))
+    homework = out(fields.List, fields.Nested(DiaryHomework))
+
+
+class DiaryNews(Schema):
+    """Something that changed after ``since``."""
+
+    at = out(fields.AwareDateTime)
+    what = out(fields.String, validate=validate.OneOf(NEWS))
+    course_journal_id = out(fields.UUID)
+    subject = out(fields.String)
+    day = out(fields.Date)
+    value = out(fields.String)
+    previous = out(fields.String)
+
+
+class Diary(Schema):
+    """A pupil's diary for a term."""
+
+    student_id = out(fields.UUID)
+    name = out(fields.String)
+    term = out(fields.Nested, schemas.Term)
+    subjects = out(fields.List, fields.Nested(DiarySubject))
+    news = out(fields.List, fields.Nested(DiaryNews))
+
+
+def _dated(item: Any, *, at: bool = False) -> dict[str, Any]:
+    data = asdict(item)
+    data["day"] = date.fromisoformat(data["day"])
+    if at:
+        data["at"] = datetime.fromisoformat(data["at"])
+    return data
+
+
+@blp.route("/diary")
+@guarded("diary.view")
+@answers(blp, 403, 404)
+@blp.arguments(schemas.DiaryQuery, location="query")
+@blp.response(200, Diary)
+def diary(query: dict[str, Any], student_id: UUID) -> dict[str, Any]:
+    """A pupil's diary for a term (``term``, the current one by default); ``news`` lists
+    what changed after ``since`` (empty without it)."""
+    views = services().views
+    year = views.read(listing.current_year, today())
+    if year is None:
+        abort(404)
+    terms = views.read(listing.terms, year["year_id"])
+    number = query.get("term") or views.read(listing.term_on, year["year_id"], today())
+    term = next((t for t in terms if t.number == number), None)
+    if term is None:
+        abort(404)
+    key = str(student_id)
+    found = views.diary(
+        key,
+        year_id=str(year["year_id"]),
+        first=date.fromisoformat(term.starts),
+        last=date.fromisoformat(term.ends),
+        since=query.get("since"),
+    )
+    name = views.names([key])[key]
+    if name == catalog.DESTROYED and not found.subjects:
+        abort(404)
+    viewed(request.path, [key])
+    subjects = []
+    for s in found.subjects:
+        subject = asdict(s)
+        subject["marks"] = [_dated(m) for m in s.marks]
+        subject["attendance"] = [_dated(a) for a in s.attendance]
+        subject["homework"] = [_dated(h) for h in s.homework]
+        subjects.append(subject)
+    return {
+        "student_id": key,
+        "name": name,
+        "term": term_item(term),
+        "subjects": subjects,
+        "news": [_dated(n, at=True) for n in found.news],
+    }
