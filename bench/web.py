@@ -219,8 +219,10 @@ def check_marks(clients: list[Teacher]) -> tuple[int, int]:
 
 
 # --- one run -------------------------------------------------------------------------------
-def measure(args: argparse.Namespace, app: App, var_dir: Path) -> None:
-    """Sign in, find the pages, hold lessons, then the rounds, the serial pass, the report."""
+def prepare(
+    args: argparse.Namespace, app: App, var_dir: Path
+) -> tuple[list[Teacher], list[Reader], list[date]]:
+    """Sign every browser in, find its pages, hold the teachers' lessons."""
     today = clock.today()
     year = school_year(today)
     days = entry_days(year, today)
@@ -237,6 +239,12 @@ def measure(args: argparse.Namespace, app: App, var_dir: Path) -> None:
         f"{sum(len(t.lessons) for t in staff)} lessons held on {', '.join(map(str, days))} "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    return staff, family, days
+
+
+def measure(args: argparse.Namespace, app: App, var_dir: Path) -> None:
+    """Warm up, the interleaved rounds, the serial pass, the checks, the report."""
+    staff, family, days = prepare(args, app, var_dir)
     chosen = [e for e in endpoints(staff, family, args.term) if days or "POST" not in e.name]
     for endpoint in chosen:  # warm-up: every client's first pages, not counted
         webload.run_phase(endpoint, args.warmup, Tally(endpoint.name), app)
@@ -249,10 +257,12 @@ def measure(args: argparse.Namespace, app: App, var_dir: Path) -> None:
     for endpoint, tally in zip(chosen, serial, strict=True):
         webload.run_phase(endpoint.alone(), args.serial, tally, app)
     lessons, wrong = check_marks(staff) if days else (0, 0)
-    sessions = [c.session for c in [*staff, *family]]
+    sessions = [c.session for c in staff] + [c.session for c in family]
+    cookie = max(len("; ".join(f"{k}={v}" for k, v in s.cookies.items())) for s in sessions)
     connections = (
         f"{sum(s.reconnects for s in sessions)} idle keep-alive connections closed by the "
-        f"server and opened again; {sum(s.failures for s in sessions)} requests without an answer"
+        f"server and opened again; {sum(s.failures for s in sessions)} requests without an "
+        f"answer; largest Cookie header {cookie} bytes (browsers drop a cookie over 4,096)"
     )
     report(args, tallies, serial, app, (lessons, wrong), connections)
     if args.profile:
@@ -309,6 +319,11 @@ def report(
     print(f"   connections: {connections}")
     print(f"   server log: {app.queue_warnings()} waitress «Task queue depth» warnings")
     print(f"\nload average at the end: {load()}")
+    print_targets(tallies)
+
+
+def print_targets(tallies: list[Tally]) -> None:
+    """PASS or MISS of each target of the issue."""
     print("\nTargets (issue 4; a benchmark reports, it does not fail):")
     for name, target in (("grid", GRID_TARGET), ("POST", POST_TARGET)):
         measured = next((t for t in tallies if name in t.name and t.durations), None)
