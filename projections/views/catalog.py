@@ -5,10 +5,11 @@ sealed under each person's own key and opened only when a page is rendered."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from projections.schema import Table
-from projections.store import Reader, ViewStore
+from projections.store import Reader, Row, ViewStore
 from projections.view import Applied, Sealer, View
 
 YEARS = Table(
@@ -269,7 +270,27 @@ def person_fields(reader: Reader, sealer: Sealer, person_id: Any) -> dict[str, s
 
 def display_name(reader: Reader, sealer: Sealer, person_id: Any, *, short: bool = False) -> str:
     """«Фамилия Имя Отчество» (or «Фамилия И. О.»), or the destroyed-data placeholder."""
-    fields = person_fields(reader, sealer, person_id)
+    return _formatted(person_fields(reader, sealer, person_id), short)
+
+
+def display_names(
+    reader: Reader, sealer: Sealer, person_ids: Iterable[Any], *, short: bool = False
+) -> dict[str, str]:
+    """``display_name`` of many people, read in one query per 500 (not one per person)."""
+    wanted = sorted({str(p) for p in person_ids})
+    rows: dict[str, Row] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows |= {r["person_id"]: r for r in reader.select(PERSONS, within=("person_id", chunk))}
+    found = {}
+    for person_id in wanted:
+        row = rows.get(person_id)
+        data = None if row is None else sealer.open(bytes(row["sealed"]), person_id.encode())
+        found[person_id] = _formatted(None if data is None else dict(json.loads(data)), short)
+    return found
+
+
+def _formatted(fields: dict[str, str] | None, short: bool) -> str:
     if fields is None:
         return DESTROYED
     surname, name, patronymic = fields["surname"], fields["name"], fields.get("patronymic", "")

@@ -279,6 +279,18 @@ class Grid:
     attendance: dict[tuple[str, str], str] = field(hash=False)
     averages: dict[str, float | None] = field(hash=False)
 
+    def row(self, student_id: str) -> list[tuple[tuple[Cell, ...], str]]:
+        """A pupil's cells in lesson order: (marks, attendance code or "") — one call per
+        row for the template instead of two per cell."""
+        marks, attendance = self.marks, self.attendance
+        return [
+            (
+                marks.get((student_id, lesson.lesson_id), ()),
+                attendance.get((student_id, lesson.lesson_id), ""),
+            )
+            for lesson in self.lessons
+        ]
+
 
 def weighted_average(cells: list[Cell], grading: GradingPolicy, scale: str) -> float | None:
     """Σ value·weight / Σ weight over the current marks of a numeric scale, to 2 places."""

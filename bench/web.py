@@ -1,0 +1,429 @@
+"""Web benchmark: the app served the production way, under 20 concurrent browsers.
+
+On PostgreSQL, in one run (issue 4, «Measure»; DESIGN.md §9):
+
+1. the demo school of the current school year (``ejournal demo --year …`` in a subprocess)
+   in a throwaway schema;
+2. ``ejournal serve`` (waitress) and ``ejournal worker`` as subprocesses, views mode
+   ``worker`` (the default on PostgreSQL): a saving POST answers after the worker has
+   applied its events (read-your-writes, ``web.pages.saved``);
+3. ``--clients`` keep-alive sessions (threads), each signed in through the login form with
+   a demo login (teachers for the journal, the parents and the deputy head for the diary);
+   what to open is read from the pages, as a user finds it;
+4. in interleaved rounds, every client requesting as fast as answers come: ``GET /healthz``
+   (the baseline: a trivial endpoint of the same app, same server, same sessions), the grid
+   page of the teacher's own course journals, a pupil's diary page, and the lesson form's
+   POST saving one new mark for one pupil (each client on lessons of its own, held through
+   the grid's form on days within the entry deadline);
+5. p50/p95/p99 and throughput of each, as ratios to ``/healthz``; CPU per request of the
+   server, the worker, the PostgreSQL backends and the clients; the machine's busy share;
+   every answer's status checked (a benchmark of error pages is wrong) — non-2xx/3xx and
+   unexpected redirects are counted and printed; then the same with one client at a time;
+6. with ``--profile DIR``: the server (and, for the POST, the worker) sampled by py-spy
+   while the grid and the POST run, and where their CPU goes.
+
+The schema and the temporary directory are removed at the end, also on SIGTERM. Benchmarks
+are not tests: the exit status is 0 unless the script itself crashed.
+
+    .venv/bin/python -m bench.web [--clients 20] [--seconds 8] [--rounds 3] [--serial 3]
+                                  [--term 1] [--threads 8] [--profile DIR] [--keep]
+                                  [--pg-url postgresql://USER@HOST:PORT/DB]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import tomllib
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from bench import webload
+from bench.store import LIBRARY_ENV, ROOT, drop_schema, postgres_reachable, server_url, with_schema
+from bench.webclient import (
+    LessonForm,
+    Response,
+    Session,
+    SetupError,
+    children,
+    class_pupils,
+    hold_lesson,
+    lesson_form,
+    own_courses,
+    sign_in,
+)
+from bench.webload import App, Endpoint, Request, Tally
+from domain import clock
+from ejournal.demo import quarters
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+KEPT_SCHEMA = "bench_web"
+GRID_TARGET = 50.0  # ms, p95 of the grid page
+POST_TARGET = 100.0  # ms, p95 of the mark-saving POST
+
+
+# --- the school and its clients ------------------------------------------------------------
+def school_year(today: date) -> str:
+    """The school year running on ``today`` (from September), e.g. ``"2026/27"``."""
+    start = today.year if today.month >= 9 else today.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def entry_days(year: str, today: date) -> list[date]:
+    """Days a teacher may still enter marks for (today first), inside a quarter."""
+    policy = tomllib.loads((ROOT / "policies" / "journal.toml").read_text(encoding="utf-8"))
+    deadline = int(policy.get("entry_deadline_days", 0))
+    days = [today - timedelta(days=k) for k in range(max(1, deadline))]  # one day of margin
+    return [d for d in days if any(s <= d <= e for _, _, s, e in quarters(year))]
+
+
+class Teacher:
+    """A teacher's browser: own course journals, and lessons of its own to mark."""
+
+    def __init__(self, session: Session, courses: list[str]) -> None:
+        self.session, self.courses = session, courses
+        self.lessons: list[LessonForm] = []
+        self.turn = 0
+
+
+class Reader:
+    """A diary reader's browser: a parent (own child) or the deputy head (a class)."""
+
+    def __init__(self, session: Session, pupils: list[str], label: str) -> None:
+        self.session, self.pupils, self.label = session, pupils, label
+        self.turn = 0
+
+
+def logins_of(var_dir: Path) -> dict[str, list[tuple[str, str]]]:
+    """The demo's logins by role: role → [(login, password)]."""
+    import json
+
+    rows = json.loads((var_dir / "demo-logins.json").read_text(encoding="utf-8"))
+    found: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        found.setdefault(row["role"], []).append((row["login"], row["password"]))
+    return found
+
+
+def teachers(
+    port: int, logins: dict[str, list[tuple[str, str]]], n: int, term: int
+) -> list[Teacher]:
+    """``n`` teachers' browsers signed in (teacher logins in turn), with their journals."""
+    accounts = logins.get("teacher", []) + logins.get("class_teacher", [])
+    if not accounts:
+        raise SetupError("the demo logins hold no teacher")
+    courses: dict[str, list[str]] = {}
+    found = []
+    for k in range(n):
+        login, password = accounts[k % len(accounts)]
+        session = Session(webload.HOST, port, f"client {k} ({login})")
+        sign_in(session, login, password)
+        if login not in courses:
+            courses[login] = own_courses(session, term)
+        if not courses[login]:
+            raise SetupError(f"{login} keeps no course journal")
+        found.append(Teacher(session, courses[login]))
+    return found
+
+
+def readers(port: int, logins: dict[str, list[tuple[str, str]]], n: int) -> list[Reader]:
+    """``n`` diary browsers: every other one a parent (demo parents in turn), the rest the
+    deputy head reading a class's diaries."""
+    parents, deputy = logins.get("parent", []), logins.get("deputy", [])
+    if not deputy:
+        raise SetupError("the demo logins hold no deputy head")
+    found = []
+    for k in range(n):
+        parent = k % 2 == 0 and bool(parents)
+        login, password = parents[(k // 2) % len(parents)] if parent else deputy[0]
+        session = Session(webload.HOST, port, f"diary client {k} ({login})")
+        sign_in(session, login, password)
+        pupils = children(session) if parent else class_pupils(session, k // 2)
+        if not pupils:
+            raise SetupError(f"{login} may open no diary")
+        found.append(Reader(session, pupils, "parent" if parent else "deputy"))
+    return found
+
+
+def hold_lessons(clients: list[Teacher], per_client: int, term: int, days: list[date]) -> None:
+    """Give every client ``per_client`` new lessons in its own journals (free slots only)."""
+    slots: dict[str, list[tuple[str, int]]] = {}
+    for k, client in enumerate(clients):
+        for j in range(per_client):
+            course = client.courses[(k + j) % len(client.courses)]
+            free = slots.setdefault(
+                course, [(d.isoformat(), p) for d in days for p in range(1, 13)]
+            )
+            lesson_id = None
+            while lesson_id is None:
+                if not free:
+                    raise SetupError(f"no free lesson slot left in journal {course}")
+                day, period = free.pop(0)
+                lesson_id = hold_lesson(client.session, course, term, day, period)
+            client.lessons.append(lesson_form(client.session, lesson_id))
+
+
+# --- the endpoints -------------------------------------------------------------------------
+def endpoints(staff: list[Teacher], family: list[Reader], term: int) -> list[Endpoint]:
+    """The four measured requests, each with its clients and expected answer."""
+
+    def healthz(client: Teacher) -> Request:
+        return Request("GET", "/healthz")
+
+    def grid(client: Teacher) -> Request:
+        client.turn += 1
+        course = client.courses[client.turn % len(client.courses)]
+        return Request("GET", f"/journal/{course}/{term}")
+
+    def diary(client: Reader) -> Request:
+        client.turn += 1
+        pupil = client.pupils[client.turn % len(client.pupils)]
+        return Request("GET", f"/diary/{pupil}?term={term}", label=client.label)
+
+    def mark(client: Teacher) -> Request:
+        client.turn += 1
+        lesson = client.lessons[
+            (client.turn // len(client.lessons[0].pupils)) % len(client.lessons)
+        ]
+        pupil = lesson.pupils[client.turn % len(lesson.pupils)]
+        path = f"/journal/lessons/{lesson.lesson_id}"
+        form = lesson.with_mark(pupil, client.turn)
+        return Request("POST", path, form, status=302, location=path, lesson=lesson)
+
+    return [
+        Endpoint("GET /healthz", staff, healthz),
+        Endpoint(f"grid page, term {term}", staff, grid),
+        Endpoint(f"diary page, term {term}", family, diary),
+        Endpoint("mark POST (lesson form)", staff, mark),
+    ]
+
+
+def check_marks(clients: list[Teacher]) -> tuple[int, int]:
+    """Open every benchmark lesson again: (lessons, lessons whose page shows a different
+    number of marks than the POSTs answered as saved)."""
+    wrong = 0
+    lessons = 0
+    for client in clients:
+        for lesson in client.lessons:
+            page: Response = client.session.request("GET", f"/journal/lessons/{lesson.lesson_id}")
+            lessons += 1
+            if page.status != 200 or page.text.count('<span class="mark') != lesson.posted:
+                wrong += 1
+    return lessons, wrong
+
+
+# --- one run -------------------------------------------------------------------------------
+def prepare(
+    args: argparse.Namespace, app: App, var_dir: Path
+) -> tuple[list[Teacher], list[Reader], list[date]]:
+    """Sign every browser in, find its pages, hold the teachers' lessons."""
+    today = clock.today()
+    year = school_year(today)
+    days = entry_days(year, today)
+    logins = logins_of(var_dir)
+    started = time.perf_counter()
+    staff = teachers(app.port, logins, args.clients, args.term)
+    family = readers(app.port, logins, args.clients)
+    if not days:
+        print(f"no school day within the entry deadline on {today}: the mark POST is skipped")
+    else:
+        hold_lessons(staff, args.lessons, term_on(year, days[0]), days)
+    print(
+        f"{args.clients} teachers' and {args.clients} diary browsers signed in, "
+        f"{sum(len(t.lessons) for t in staff)} lessons held on {', '.join(map(str, days))} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return staff, family, days
+
+
+def measure(args: argparse.Namespace, app: App, var_dir: Path) -> None:
+    """Warm up, the interleaved rounds, the serial pass, the checks, the report."""
+    staff, family, days = prepare(args, app, var_dir)
+    chosen = [e for e in endpoints(staff, family, args.term) if days or "POST" not in e.name]
+    for endpoint in chosen:  # warm-up: every client's first pages, not counted
+        webload.run_phase(endpoint, args.warmup, Tally(endpoint.name), app)
+    tallies = [Tally(e.name) for e in chosen]
+    for number in range(1, args.rounds + 1):
+        for endpoint, tally in zip(chosen, tallies, strict=True):
+            webload.run_phase(endpoint, args.seconds, tally, app, args.pace)
+        print(f"round {number}/{args.rounds} done, load average {load()}")
+    serial = [Tally(e.name) for e in chosen]
+    for endpoint, tally in zip(chosen, serial, strict=True):
+        webload.run_phase(endpoint.alone(), args.serial, tally, app)
+    lessons, wrong = check_marks(staff) if days else (0, 0)
+    sessions = [c.session for c in staff] + [c.session for c in family]
+    cookie = max(len("; ".join(f"{k}={v}" for k, v in s.cookies.items())) for s in sessions)
+    connections = (
+        f"{sum(s.reconnects for s in sessions)} idle keep-alive connections closed by the "
+        f"server and opened again; {sum(s.failures for s in sessions)} requests without an "
+        f"answer; largest Cookie header {cookie} bytes (browsers drop a cookie over 4,096)"
+    )
+    report(args, tallies, serial, app, (lessons, wrong), connections)
+    if args.profile:
+        webload.profile(
+            app,
+            [e for e in chosen if "grid" in e.name or "POST" in e.name],
+            args.seconds,
+            Path(args.profile),
+        )
+
+
+def term_on(year: str, day: date) -> int:
+    """The number of the quarter ``day`` falls in."""
+    return next(n for n, _, s, e in quarters(year) if s <= day <= e)
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# --- report --------------------------------------------------------------------------------
+def report(
+    args: argparse.Namespace,
+    tallies: list[Tally],
+    serial: list[Tally],
+    app: App,
+    marks: tuple[int, int],
+    connections: str,
+) -> None:
+    """The tables (ratios to /healthz), the answers' statuses and the targets."""
+    base = tallies[0]
+    pace = f"one request every {args.pace:g} s each" if args.pace else "no pause between requests"
+    print(
+        f"\n== {args.clients} clients, {pace}, {args.rounds} rounds × {args.seconds:g} s per "
+        f"endpoint, interleaved; waitress {args.threads} threads; views mode {app.views_mode}"
+    )
+    webload.print_table(tallies, base)
+    for tally in tallies:
+        for label in sorted(set(tally.labels) - {""}):
+            webload.print_subrow(tally, label, base)
+    print(f"\n== one client at a time, {args.serial:g} s per endpoint")
+    webload.print_table(serial, serial[0], cpu=False)
+    print("\nAnswers:")
+    for tally in tallies + serial:
+        webload.print_statuses(tally)
+    posts = next((t for t in tallies if "POST" in t.name), None)
+    if posts is not None:
+        slow = sum(1 for d in posts.durations if d >= webload.WAIT_TIMEOUT)
+        print(
+            f"   read-your-writes: {slow} POSTs took ≥ {webload.WAIT_TIMEOUT:g} s (the views "
+            f"wait's timeout); {marks[1]} of {marks[0]} lessons show another number of marks "
+            "than the POSTs saved"
+        )
+    print(f"   connections: {connections}")
+    print(f"   server log: {app.queue_warnings()} waitress «Task queue depth» warnings")
+    print(f"\nload average at the end: {load()}")
+    print_targets(tallies)
+
+
+def print_targets(tallies: list[Tally]) -> None:
+    """PASS or MISS of each target of the issue."""
+    print("\nTargets (issue 4; a benchmark reports, it does not fail):")
+    for name, target in (("grid", GRID_TARGET), ("POST", POST_TARGET)):
+        measured = next((t for t in tallies if name in t.name and t.durations), None)
+        if measured is None:
+            print(f"   {name}: p95 < {target:g} ms — not measured")
+            continue
+        p95 = measured.percentile(0.95)
+        verdict = "PASS" if p95 < target and not measured.bad else "MISS"
+        print(f"   {measured.name}: p95 {p95:.1f} ms < {target:g} ms — {verdict}")
+
+
+def describe(server: str, threads: int) -> None:
+    """Print what the figures depend on."""
+    import platform
+    from importlib import metadata
+
+    import psycopg
+
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    versions = ", ".join(
+        f"{name} {metadata.version(name)}"
+        for name in ("flask", "werkzeug", "jinja2", "waitress", "psycopg", "eventsourcing")
+    )
+    print(
+        f"ejournal web benchmark — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
+        f"{pages / 2**30:.1f} GiB RAM, load average {load()}; Python "
+        f"{platform.python_version()}, {versions}"
+    )
+    with psycopg.connect(server) as conn:
+        row = conn.execute(
+            "SELECT current_setting('server_version'), current_setting('shared_buffers'), "
+            "current_setting('fsync'), current_setting('synchronous_commit')"
+        ).fetchone()
+    assert row is not None
+    print(
+        f"PostgreSQL {row[0]} at {server}: shared_buffers={row[1]}, fsync={row[2]}, "
+        f"synchronous_commit={row[3]}"
+    )
+    library = [f"{k}={os.environ[k]}" for k in (*LIBRARY_ENV, "PYTHONOPTIMIZE") if k in os.environ]
+    print(f"settings passed to the server from the environment: {', '.join(library) or 'none'}")
+
+
+# --- main ----------------------------------------------------------------------------------
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    add = parser.add_argument
+    add("--clients", type=int, default=20, help="concurrent browsers per endpoint (20)")
+    add("--seconds", type=float, default=8.0, help="per endpoint and round (8)")
+    add("--rounds", type=int, default=3, help="interleaved rounds (3)")
+    add(
+        "--pace",
+        type=float,
+        default=0.0,
+        help="seconds between a client's requests (0: the next as soon as the answer came)",
+    )
+    add("--serial", type=float, default=3.0, help="seconds per endpoint, one client (3)")
+    add("--warmup", type=float, default=1.0, help="seconds per endpoint, not counted (1)")
+    add("--term", type=int, default=1, help="term of the grid and diary pages (1: the demo's)")
+    add("--lessons", type=int, default=3, help="lessons each client marks (3)")
+    add("--threads", type=int, default=8, help="waitress threads (8, as `ejournal serve`)")
+    add("--profile", metavar="DIR", help="sample server and worker with py-spy into DIR")
+    add("--keep", action="store_true", help=f"keep schema {KEPT_SCHEMA} (reused when seeded)")
+    add(
+        "--pg-url",
+        default=os.environ.get("EJOURNAL_TEST_POSTGRES_URL") or DEFAULT_PG_URL,
+        help=f"PostgreSQL server (default: $EJOURNAL_TEST_POSTGRES_URL, else {DEFAULT_PG_URL})",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    server = server_url(args.pg_url)
+    problem = postgres_reachable(server)
+    if problem:
+        print(f"PostgreSQL unreachable — skipped: {problem}")
+        return 0
+    describe(server, args.threads)
+    schema = KEPT_SCHEMA if args.keep else f"bench_web_{uuid.uuid4().hex[:8]}"
+    folder = (
+        Path(tempfile.gettempdir()) / "ejournal-bench-web-kept"
+        if args.keep
+        else Path(tempfile.mkdtemp(prefix="ejournal-bench-web-"))
+    )
+    app = App(folder, with_schema(server, schema), args.threads)
+    try:
+        print(app.seed(school_year(clock.today())))
+        app.start()
+        measure(args, app, folder / "var")
+    except SetupError as error:
+        print(f"\nthe run stopped: {error}")
+        app.print_logs()
+    finally:
+        app.stop()
+        if not args.keep:
+            drop_schema(server, schema)
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,424 @@
+"""The load side of ``bench/web.py``: the app's processes (seeding, ``ejournal serve``,
+``ejournal worker``), closed-loop phases of concurrent browsers, CPU accounting from
+``/proc``, the tables, and sampling the server with py-spy.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bench.store import ROOT
+from bench.webclient import Form, LessonForm, Session, SetupError, alert
+from ejournal.settings import Settings
+
+HOST = "127.0.0.1"
+WAIT_TIMEOUT = 5.0  # seconds web.pages.saved waits for the views (Views.wait_for's default)
+TICK = os.sysconf("SC_CLK_TCK")
+BIN = Path(sys.executable).parent
+
+
+# --- the app's processes -------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class App:
+    """The demo school in a schema, served by ``ejournal serve`` beside ``ejournal worker``."""
+
+    def __init__(self, folder: Path, database_url: str, threads: int) -> None:
+        self.folder, self.threads, self.port = folder, threads, free_port()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_")}
+        self.env |= {
+            "EJOURNAL_VAR_DIR": str(folder / "var"),
+            "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
+            "EJOURNAL_DATABASE_URL": database_url,
+        }
+        self.views_mode = Settings.from_env(self.env).views_mode
+        self.serve: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.profiled = False
+
+    def seed(self, year: str) -> str:
+        """Run ``ejournal demo --year`` unless the schema is seeded (``--keep``); its summary."""
+        if (self.folder / "var" / "demo-logins.json").exists():
+            return f"demo school of {self.folder} reused"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.Popen(
+            [str(BIN / "ejournal"), "demo", "--reset", "--year", year],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            out, _ = proc.communicate(timeout=1800)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if proc.returncode != 0:
+            raise SetupError(f"`ejournal demo` failed: {out.strip().splitlines()[-1:]}")
+        seeded = re.search(r"seeded in .*", out)
+        return f"demo school {year}: {seeded.group(0) if seeded else 'seeded'}"
+
+    def start(self, profile: Path | None = None) -> None:
+        """Start the server and the worker (under py-spy when ``profile``); wait for /healthz."""
+        self.profiled = profile is not None
+        address = ["--host", HOST, "--port", str(self.port), "--threads", str(self.threads)]
+        self.serve = self._spawn(["serve", *address], "serve", profile)
+        self.worker = self._spawn(["worker"], "worker", profile)
+        deadline = time.monotonic() + 60
+        probe = Session(HOST, self.port, "probe")
+        while probe.request("GET", "/healthz").status != 200:
+            if self.serve.poll() is not None or time.monotonic() > deadline:
+                raise SetupError("`ejournal serve` did not come up")
+            time.sleep(0.2)
+        probe.conn.close()
+
+    def _spawn(self, args: list[str], name: str, profile: Path | None) -> subprocess.Popen[bytes]:
+        command = [str(BIN / "ejournal"), *args]
+        if profile is not None:
+            spy = shutil.which("py-spy", path=f"{BIN}:{os.environ.get('PATH', '')}")
+            if spy is None:
+                raise SetupError("py-spy not found (pip install py-spy)")
+            out = profile / f"{name}.txt"
+            command = [spy, "record", "--gil", "--nolineno", "-r", "200", "-f", "raw", "-o"]
+            command += [str(out), "--", str(BIN / "ejournal"), *args]
+        with (self.folder / f"{name}.log").open("ab") as log:
+            return subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=log, stderr=log)
+
+    def stop(self) -> None:
+        """Stop both (py-spy writes its samples on SIGINT); kill what does not stop."""
+        procs = [p for p in (self.serve, self.worker) if p is not None]
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT if self.profiled else signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.serve = self.worker = None
+
+    def pids(self) -> dict[str, int]:
+        """The server's and worker's process ids (not py-spy's)."""
+        found = {}
+        for name, proc in (("server", self.serve), ("worker", self.worker)):
+            if proc is not None and not self.profiled:
+                found[name] = proc.pid
+        return found
+
+    def queue_warnings(self) -> int:
+        log = self.folder / "serve.log"
+        return log.read_text(errors="replace").count("Task queue depth") if log.exists() else 0
+
+    def print_logs(self) -> None:
+        for name in ("serve", "worker"):
+            log = self.folder / f"{name}.log"
+            if log.exists():
+                tail = log.read_text(errors="replace").strip().splitlines()[-15:]
+                print(f"--- {name}.log (end)\n" + "\n".join(tail))
+
+
+# --- CPU from /proc ------------------------------------------------------------------------
+def _cpu_of(pid: int | str) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def _postgres() -> dict[str, float]:
+    found = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if Path(entry.path, "comm").read_text().strip() == "postgres":
+                    found[entry.name] = _cpu_of(entry.name)
+            except OSError:
+                continue
+    return found
+
+
+@dataclass
+class Cpu:
+    """CPU seconds so far: this process, the app's processes, PostgreSQL, the machine."""
+
+    bench: float
+    app: dict[str, float]
+    postgres: dict[str, float]
+    busy: float
+    total: float
+
+    @classmethod
+    def now(cls, app: App) -> Cpu:
+        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        idle = ticks[3] + ticks[4]
+        return cls(
+            time.process_time(),
+            {name: _cpu_of(pid) for name, pid in app.pids().items()},
+            _postgres(),
+            (sum(ticks) - idle) / TICK,
+            sum(ticks) / TICK,
+        )
+
+    def since(self, before: Cpu) -> dict[str, float]:
+        """Seconds spent by each part between ``before`` and now (backends alive in both)."""
+        spent = {"client": self.bench - before.bench}
+        for name, value in self.app.items():
+            spent[name] = value - before.app.get(name, value)
+        spent["PostgreSQL"] = sum(
+            v - before.postgres[pid] for pid, v in self.postgres.items() if pid in before.postgres
+        )
+        spent["busy"], spent["total"] = self.busy - before.busy, self.total - before.total
+        return spent
+
+
+# --- phases --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Request:
+    """One request and the answer that counts as right (status; a redirect's target)."""
+
+    method: str
+    path: str
+    form: Form | None = None
+    status: int = 200
+    location: str | None = None
+    lesson: LessonForm | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A measured request: its clients and how each makes its next request."""
+
+    name: str
+    clients: Sequence[Any]
+    next: Callable[[Any], Request]
+
+    def alone(self) -> Endpoint:
+        return replace(self, clients=self.clients[:1])
+
+
+@dataclass
+class Tally:
+    """One endpoint's requests over all its phases."""
+
+    name: str
+    durations: list[float] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    bad: Counter[str] = field(default_factory=Counter)  # "status path → target": count
+    wall: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    def percentile(self, q: float, label: str | None = None) -> float:
+        """The ``q`` quantile in milliseconds (nearest rank), of ``label``'s requests only."""
+        chosen = sorted(
+            d for d, x in zip(self.durations, self.labels, strict=True) if label in (None, x)
+        )
+        return 1000 * chosen[min(len(chosen) - 1, int(q * len(chosen)))] if chosen else 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.durations) / self.wall if self.wall else 0.0
+
+
+def _client_loop(
+    endpoint: Endpoint,
+    client: Any,
+    start: threading.Barrier,
+    until: list[float],
+    pace: float,
+    out: list[Any],
+) -> None:
+    session: Session = client.session
+    start.wait()
+    due = time.perf_counter() + random.uniform(0, pace)
+    while time.perf_counter() < until[0]:
+        if pace:
+            time.sleep(max(0.0, due - time.perf_counter()))
+            due += pace
+        request = endpoint.next(client)
+        began = time.perf_counter()
+        answer = session.request(request.method, request.path, request.form)
+        took = time.perf_counter() - began
+        right = answer.status == request.status and (
+            request.location is None or answer.location == request.location
+        )
+        if right and request.lesson is not None:
+            request.lesson.posted += 1
+        problem = ""
+        if not right:
+            problem = f"{answer.status} {request.method} {request.path}"
+            problem += f" → {answer.location}" if answer.location else f": {alert(answer)}"
+        out.append((took, answer.status, request.label, problem))
+
+
+def run_phase(
+    endpoint: Endpoint, seconds: float, tally: Tally, app: App, pace: float = 0.0
+) -> None:
+    """Every client of ``endpoint`` in its own thread, requesting until ``seconds`` pass:
+    the next request as soon as the answer came, or (``pace`` > 0) one every ``pace``
+    seconds (sooner never; later when the answer came later)."""
+    start = threading.Barrier(len(endpoint.clients) + 1)
+    until = [0.0]
+    results: list[list[Any]] = [[] for _ in endpoint.clients]
+    threads = [
+        threading.Thread(
+            target=_client_loop, args=(endpoint, c, start, until, pace, results[k]), daemon=True
+        )
+        for k, c in enumerate(endpoint.clients)
+    ]
+    for thread in threads:
+        thread.start()
+    before = Cpu.now(app)
+    until[0] = time.perf_counter() + seconds
+    began = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    tally.wall += time.perf_counter() - began
+    for part, seconds_spent in Cpu.now(app).since(before).items():
+        tally.cpu[part] = tally.cpu.get(part, 0.0) + seconds_spent
+    for took, status, label, problem in (r for rs in results for r in rs):
+        tally.durations.append(took)
+        tally.labels.append(label)
+        tally.statuses[status] += 1
+        if problem:
+            tally.bad[problem] += 1
+
+
+# --- tables --------------------------------------------------------------------------------
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:5.2f}" if base else "    —"
+
+
+def print_table(tallies: list[Tally], base: Tally, cpu: bool = True) -> None:
+    """One row per endpoint: counts, throughput and percentiles with their ratios to
+    ``base``; CPU ms per request of each process and the machine's busy share."""
+    head = f"   {'endpoint':<26} {'n':>6} {'bad':>4} {'req/s':>7} {'×':>5}"
+    for name in ("p50", "p95", "p99"):
+        head += f" {name + ' ms':>8} {'×':>5}"
+    head += f" {'max ms':>7}"
+    if cpu:
+        head += "  CPU ms/req: server worker    PG client  busy"
+    print(head)
+    for tally in tallies:
+        row = f"   {tally.name:<26} {len(tally.durations):>6} {sum(tally.bad.values()):>4}"
+        row += f" {tally.rate:>7.1f} {_ratio(tally.rate, base.rate)}"
+        for q in (0.5, 0.95, 0.99):
+            row += f" {tally.percentile(q):>8.1f} {_ratio(tally.percentile(q), base.percentile(q))}"
+        row += f" {tally.percentile(1.0):>7.0f}"
+        if cpu:
+            n = max(1, len(tally.durations))
+            row += "             "
+            for part, width in (("server", 6), ("worker", 6), ("PostgreSQL", 5), ("client", 6)):
+                row += f" {1000 * tally.cpu.get(part, 0.0) / n:>{width}.1f}"
+            total = tally.cpu.get("total", 0.0)
+            busy = tally.cpu.get("busy", 0.0) / total if total else 0.0
+            row += f" {100 * busy:>4.0f}%"
+        print(row)
+
+
+def print_subrow(tally: Tally, label: str, base: Tally) -> None:
+    """Percentiles of one kind of client of an endpoint (e.g. the diary's parents)."""
+    n = tally.labels.count(label)
+    row = f"   {'  … ' + label:<26} {n:>6} {'':>4} {'':>7} {'':>5}"
+    for q in (0.5, 0.95, 0.99):
+        value = tally.percentile(q, label)
+        row += f" {value:>8.1f} {_ratio(value, base.percentile(q))}"
+    print(row + f" {tally.percentile(1.0, label):>7.0f}")
+
+
+def print_statuses(tally: Tally) -> None:
+    """The statuses an endpoint got; every unexpected answer (non-2xx/3xx or a wrong
+    redirect) with its count."""
+    statuses = ", ".join(f"{s or 'no answer'}: {n}" for s, n in sorted(tally.statuses.items()))
+    errors = sum(n for s, n in tally.statuses.items() if not 200 <= s < 400)
+    print(f"   {tally.name:<26} {statuses}; non-2xx/3xx: {errors}")
+    for problem, n in tally.bad.most_common(5):
+        print(f"      unexpected ×{n}: {problem}")
+
+
+# --- profile -------------------------------------------------------------------------------
+def _package(frame: str) -> str:
+    found = re.search(r"\(([^)]*)\)$", frame)
+    path = found.group(1) if found else frame
+    head = path.split("/", 1)[0]
+    return head.removesuffix(".py") if "/" in path or head.endswith(".py") else path
+
+
+def summarize(path: Path, keep: str, top: int = 16) -> None:
+    """Where the sampled CPU (GIL held) went in the stacks that pass through ``keep`` (a
+    request, a catch-up; not the start-up imports): by package of the running frame, the
+    functions running, and the functions with the most samples below them."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit() or keep not in stack:
+            continue
+        frames, n = stack.split(";"), int(count)
+        total += n
+        own[frames[-1]] += n
+        packages[_package(frames[-1])] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    print(f"   {path.name}: {total} samples in {keep} (GIL held, 200/s)")
+    if not total:
+        return
+    shares = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in packages.most_common(12))
+    print(f"      own time by package: {shares}")
+    print("      own time by function:")
+    for frame, n in own.most_common(top // 2):
+        print(f"      {100 * n / total:5.1f}%  {frame}")
+    print("      time below a function (callers ≥ 90% left out):")
+    for frame, n in [(f, n) for f, n in inclusive.most_common() if n < 0.9 * total][:top]:
+        print(f"      {100 * n / total:5.1f}%  {frame}")
+
+
+def profile(app: App, chosen: list[Endpoint], seconds: float, folder: Path) -> None:
+    """Restart the server and worker under py-spy for each endpoint, run one phase, and
+    print where their CPU went."""
+    print(f"\n== profile (py-spy, {seconds:g} s per endpoint; figures slower under sampling)")
+    for endpoint in chosen:
+        out = folder / re.sub(r"[^a-z0-9]+", "-", endpoint.name.lower()).strip("-")
+        out.mkdir(parents=True, exist_ok=True)
+        app.stop()
+        app.start(profile=out)
+        for client in endpoint.clients:
+            client.session.reconnect()
+        tally = Tally(endpoint.name)
+        run_phase(endpoint, seconds, tally, app)
+        app.stop()
+        print(
+            f"   {endpoint.name}: {len(tally.durations)} requests, p50 {tally.percentile(0.5):.1f}"
+            f" ms, p95 {tally.percentile(0.95):.1f} ms, bad {sum(tally.bad.values())}"
+        )
+        for name, keep in (("serve", "WSGITask.execute"), ("worker", "run_worker")):
+            if (out / f"{name}.txt").exists():
+                summarize(out / f"{name}.txt", keep)
+    app.start()
