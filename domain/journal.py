@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from domain.access_log import AccessLogCommands
 from domain.admin import AdminCommands
+from domain.archive import ArchiveCommands
 from domain.enrolment import EnrolmentCommands
 from domain.entry import EntryCommands
 from domain.queries import Queries
@@ -21,6 +22,7 @@ class Journal(
     EntryCommands,
     AccessLogCommands,
     RetentionCommands,
+    ArchiveCommands,
     Queries,
 ):
     """The electronic journal («электронный журнал успеваемости»)."""

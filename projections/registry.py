@@ -7,6 +7,7 @@ from projections.view import View
 from projections.views import (
     access_log,
     accounts,
+    archive,
     catalog,
     final_marks,
     grid,
@@ -24,6 +25,7 @@ ALL: tuple[View, ...] = (
     access_log.VIEW,
     register.VIEW,
     ledger.VIEW,
+    archive.VIEW,
 )
 
 
