@@ -23,8 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from domain import clock
-from domain.base import SYSTEM_ACTOR
+from domain import clock, ids
 from ejournal.archiving import archiver, signing_setup
 from ejournal.bootstrap import build
 from ejournal.pki import make_demo_pki
@@ -148,7 +147,10 @@ def measure_school() -> list[str]:
         started = time.perf_counter()
         with clock.travel(clock.local_datetime(clock.today(), 10)):
             made = archiver(system).close_year(
-                school.year_id, SYSTEM_ACTOR, force=True, reason="бенчмарк: отметки не выставлены"
+                school.year_id,
+                ids.account_id("head"),
+                force=True,
+                reason="бенчмарк: отметки не выставлены",
             )
         elapsed = time.perf_counter() - started
     pages = sum(m.pages for m in made)

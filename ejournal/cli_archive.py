@@ -11,14 +11,7 @@ from uuid import UUID
 import click
 
 from domain import clock, ids
-from domain.base import SYSTEM_ACTOR
 from domain.errors import DomainError
-
-#: Said plainly until the retention issue's year close lands on main.
-YEAR_CLOSE_PENDING = (
-    "Учебный год НЕ закрыт: закрытие года (`ejournal year close`, задача 6) ещё не "
-    "подключено к архиву; тома сформированы и подписаны без закрытия года."
-)
 
 
 @click.group()
@@ -52,9 +45,7 @@ def archive() -> None:
     """The annual archive: signed PDF/A class journals and summary sheets (63-FZ)."""
 
 
-def _actor(login: str | None) -> UUID:
-    if not login:
-        return SYSTEM_ACTOR
+def _actor(login: str) -> UUID:
     return ids.account_id(login)
 
 
@@ -62,12 +53,16 @@ def _actor(login: str | None) -> UUID:
 @click.argument("year")
 @click.option("--force", is_flag=True, help="Proceed although journals are incomplete.")
 @click.option("--reason", default="", help="Why, when forced (recorded in every volume).")
-@click.option("--as", "login", help="Login of the head or deputy head making the archive.")
-def close_year(year: str, force: bool, reason: str, login: str | None) -> None:
-    """Check completeness, then render, sign (PAdES B-LTA) and capture every class's
-    journal and summary sheet of YEAR (e.g. 2025/26) as PDF/A-2b under the archive folder.
+@click.option(
+    "--as", "login", required=True, help="Login of the head or deputy head making the archive."
+)
+def close_year(year: str, force: bool, reason: str, login: str) -> None:
+    """Check completeness, close the school year (the cut-off of its record series), then
+    render, sign (PAdES B-LTA) and capture every class's journal and summary sheet of YEAR
+    (e.g. 2025/26) as PDF/A-2b under the archive folder, each registered with its series.
 
-    Refuses, listing what is missing, unless --force with --reason. Warns after 30 June.
+    Refuses, listing what is missing, unless --force with --reason (recorded in the year's
+    close and in every volume). Warns after 30 June.
     """
     from ejournal.archiving import archiver
     from ejournal.cli import _system
@@ -96,7 +91,10 @@ def close_year(year: str, force: bool, reason: str, login: str | None) -> None:
         except (SigningError, OSError, ValueError) as error:
             raise click.ClickException(f"cannot sign: {error}") from None
         _run(service, year_id, _actor(login), force, reason)
-    click.echo(YEAR_CLOSE_PENDING)
+        with system.views.reader() as reader:
+            closed = reader.get(catalog.YEARS, (str(year_id),))
+        if closed is not None and closed["closed"]:
+            click.echo(f"учебный год {year} закрыт: его серии записей больше не принимают событий")
 
 
 def _run(service: object, year_id: UUID, actor: UUID, force: bool, reason: str) -> None:

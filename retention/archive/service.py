@@ -2,8 +2,12 @@
 summary sheet (and every extracurricular group's journal), make each PDF/A-2b, sign it
 PAdES B-LTA, store it under the archive directory and capture it as an ``ArchiveVolume``.
 
-One ledger checkpoint is signed at the start and printed in every volume. A run that
-stopped half-way resumes: volumes already captured for the year are skipped.
+The year is closed first (``retention.closing.close_year``: the cut-off of its record
+series; forced with the reason when the completeness check found gaps). One ledger
+checkpoint is signed after the close and printed in every volume. Each file (and its
+detached signature) is registered with its series in the records register, so the
+disposition of the series deletes it. A run that stopped half-way resumes: the year is
+already closed and volumes already captured are skipped.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from pathlib import Path
 from uuid import UUID
 
 from domain import clock, ids
-from domain.archive import VolumeFacts, volume_id
+from domain.archive import VolumeFacts, volume_id, volume_series
 from domain.journal import Journal
 from projections.ledger import Checkpoint, Ledger
 from projections.service import Views
 from projections.views import archive as archive_view
 from projections.views import catalog
+from retention import closing
 from retention.archive import content, pdfa
 from retention.archive.detached import DetachedSigner
 from retention.archive.gaps import ArchiveIncomplete, Gap, year_gaps
@@ -119,6 +124,7 @@ class Archiver:
         gaps = self.gaps(year_id)
         if gaps and not force:
             raise ArchiveIncomplete(gaps)
+        self.close(year_id, actor, forced=bool(gaps), reason=reason)
         plan = self.plan(year_id)
         if not plan:
             return []
@@ -135,6 +141,21 @@ class Archiver:
         if progress:
             progress("готово", len(plan), len(plan), pages)
         return made
+
+    def close(self, year_id: UUID, actor: UUID, *, forced: bool, reason: str) -> bool:
+        """Close the school year (the retention service's cut-off) unless it is closed
+        already; True when this call closed it. Forced, with the reason, when gaps remain."""
+        with self.views.reader() as reader:
+            year = reader.get(catalog.YEARS, (str(year_id),))
+        if year is None:
+            raise LookupError(f"no school year {year_id}")
+        if year["closed"]:
+            return False
+        closing.close_year(
+            self.journal, self.views, year["year"], actor, force=forced, reason=reason
+        )
+        self.views.catch_up()
+        return True
 
     def render(self, year_id: UUID, item: Planned, seal: Seal) -> tuple[bytes, int]:
         """The plain (not yet PDF/A) PDF of one volume and its page count."""
@@ -189,12 +210,18 @@ class Archiver:
         path = self.store(label, item, checkpoint.size, signed)
         facts = self.facts(year_id, label, item, path, signed, rendered, pages, checkpoint, reason)
         receipt = self.journal.capture_volume(facts, actor)
+        series = volume_series(item.kind, label, item.group)
+        # The register keeps the file with its series: destroying the series deletes it.
+        self.journal.register_series_file(series, facts.file_name, facts.sha256, facts.size, actor)
         sig = None
         if self.detached is not None:
             made = self.detached.sign(path)
             self.journal.add_detached_signature(
                 receipt.id, made.path.name, made.sha256, made.tool, actor
             )
+            relative = str(made.path.relative_to(self.folder))
+            size = made.path.stat().st_size
+            self.journal.register_series_file(series, relative, made.sha256, size, actor)
             sig = made.path
         return Made(receipt.id, path, pages, facts.sha256, sig)
 

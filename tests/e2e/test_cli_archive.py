@@ -41,11 +41,13 @@ def test_keys_close_year_verify_and_list(tmp_path: Path) -> None:
             ).id
             system.journal.enrol(data.school.class_id, late, date(2026, 5, 25), data.school.admin)
     with clock.travel(at(date(2026, 7, 2))):
-        refused = runner.invoke(main, ["archive", "close-year", "2025/26"], env=env)
+        refused = runner.invoke(main, ["archive", "close-year", "2025/26", "--as", "head"], env=env)
         assert refused.exit_code == 1
         assert "нет годовой отметки (1): Новикова В." in refused.output
         assert "ВНИМАНИЕ" in refused.output and "после 30 июня" in refused.output
-        bare = runner.invoke(main, ["archive", "close-year", "2025/26", "--force"], env=env)
+        bare = runner.invoke(
+            main, ["archive", "close-year", "2025/26", "--force", "--as", "head"], env=env
+        )
         assert bare.exit_code == 2 and "--reason" in bare.output
         forced = runner.invoke(
             main,
@@ -62,7 +64,7 @@ def test_keys_close_year_verify_and_list(tmp_path: Path) -> None:
             env=env,
         )
     assert forced.exit_code == 0, forced.output
-    assert "4 volumes" in forced.output and "НЕ закрыт" in forced.output
+    assert "4 volumes" in forced.output and "учебный год 2025/26 закрыт" in forced.output
     files = sorted((tmp_path / "var" / "archive" / "2025-26").glob("*.pdf"))
     assert len(files) == 4
     ok = runner.invoke(main, ["archive", "verify", str(files[0])], env=env)
@@ -75,6 +77,7 @@ def test_keys_close_year_verify_and_list(tmp_path: Path) -> None:
     assert listed.exit_code == 0 and "4 volumes" in listed.output
     assert "summary-sheet" in listed.output and "annual-printout" in listed.output
     again = ["archive", "close-year", "2025/26", "--force", "--reason", "Прибыла 25.05"]
+    again += ["--as", "head"]
     nothing = runner.invoke(main, again, env=env)
     assert nothing.exit_code == 0 and "nothing to do" in nothing.output
 
@@ -83,6 +86,6 @@ def test_close_year_without_keys_says_how_to_get_them(tmp_path: Path) -> None:
     env = _env(tmp_path)
     with build(Settings.from_env(env)) as system:
         complete_school(system)
-    result = CliRunner().invoke(main, ["archive", "close-year", "2025/26"], env=env)
+    result = CliRunner().invoke(main, ["archive", "close-year", "2025/26", "--as", "head"], env=env)
     assert result.exit_code == 1
     assert "cannot sign: no signing key" in result.output and "keys demo" in result.output

@@ -22,6 +22,7 @@ from ejournal.bootstrap import System, build
 from ejournal.pki import make_demo_pki
 from ejournal.settings import ArchiveSettings, Settings
 from projections.views import archive as archive_view
+from projections.views import catalog, register
 from retention.archive import pdfa
 from retention.archive.detached import DetachedSigner, DetachedSignerFailed
 from retention.archive.gaps import ArchiveIncomplete
@@ -83,6 +84,25 @@ def test_every_class_gets_a_journal_and_a_summary_sheet_listed_in_the_register(a
         assert path == item.path and hashlib.sha256(path.read_bytes()).hexdigest() == volume.sha256
         assert volume.forced_reason == "" and volume.pages == item.pages >= 2
         assert [s["role"] for s in volume.signers] == ["class_teacher", "head"]
+
+
+def test_the_year_is_closed_and_every_file_is_in_the_records_register(archived) -> None:
+    system, made, data = archived
+    with system.views.reader() as reader:
+        year = reader.get(catalog.YEARS, (str(data.school.year_id),))
+        series = {r["series"]: r for r in reader.select(register.SERIES)}
+        files = {(r["series"], r["path"]): r for r in reader.select(register.FILES)}
+    assert year["closed"]
+    folder = system.settings.archiving.folder
+    for item in made:
+        kind, group = item.path.name.split("-")[0], item.path.name.split("-")[1]
+        name = f"{'summary' if kind == 'summary' else 'printout'}/2025-26/{group}"
+        expected = "summary-sheet" if kind == "summary" else "annual-printout"
+        assert series[name]["record_class"] == expected
+        path = str(item.path.relative_to(folder))
+        assert files[name, path]["sha256"] == item.sha256
+        sig = str(item.detached.relative_to(folder))
+        assert files[name, sig]["sha256"] == hashlib.sha256(item.detached.read_bytes()).hexdigest()
 
 
 def test_signers_and_reasons_are_sealed_in_the_view(archived) -> None:
