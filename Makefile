@@ -45,6 +45,7 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python -m bench.ledger
 	$(BIN)/python -m bench.retention
 	$(BIN)/python -m bench.web
+	$(BIN)/python -m bench.archive
 
 ## translations: extract the UI's messages, merge them into the catalogues, compile
 translations: $(VENV)/.stamp-dev

@@ -10,6 +10,7 @@ from __future__ import annotations
 from domain.access_log import AccessLogCommands
 from domain.admin import AdminCommands
 from domain.api_tokens import ApiTokenCommands
+from domain.archive import ArchiveCommands
 from domain.enrolment import EnrolmentCommands
 from domain.entry import EntryCommands
 from domain.queries import Queries
@@ -23,6 +24,7 @@ class Journal(
     AccessLogCommands,
     RetentionCommands,
     ApiTokenCommands,
+    ArchiveCommands,
     Queries,
 ):
     """The electronic journal («электронный журнал успеваемости»)."""

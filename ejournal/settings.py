@@ -102,6 +102,82 @@ def _redact(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class ArchiveSettings:
+    """The annual archive: where files go, who signs, the timestamp authority, trust.
+
+    ``tsa_url`` empty means the demo's in-process timestamp authority (``tsa.p12`` in the
+    PKI directory): for the demo and tests only."""
+
+    folder: Path
+    pki_dir: Path
+    signers: tuple[str, ...]
+    head_pkcs12: Path
+    head_passphrase_file: Path
+    class_teacher_pkcs12: Path
+    class_teacher_passphrase_file: Path
+    trust_roots: tuple[Path, ...]
+    crl_files: tuple[Path, ...]
+    tsa_url: str
+    fetch_revocation: bool
+    detached_signer: str
+    #: The head's key on a PKCS#11 token instead of the PKCS#12 file (library empty: unused).
+    pkcs11_library: str = ""
+    pkcs11_token: str = ""
+    pkcs11_key: str = ""
+    pkcs11_cert: str = ""
+    pkcs11_pin_file: Path = Path()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], var_dir: Path) -> ArchiveSettings:
+        """Read the ``EJOURNAL_ARCHIVE_*``, ``EJOURNAL_SIGNER_*`` and ``EJOURNAL_TSA_URL``
+        variables (see README, «Annual archive»)."""
+        pki = Path(env.get("EJOURNAL_PKI_DIR") or var_dir / "pki")
+        signers = tuple(
+            s.strip() for s in (env.get("EJOURNAL_ARCHIVE_SIGNERS") or "head").split(",")
+        )
+        if signers not in (("head",), ("class_teacher", "head")):
+            raise SettingsError("EJOURNAL_ARCHIVE_SIGNERS: 'head' or 'class_teacher,head'")
+
+        detached = env.get("EJOURNAL_DETACHED_SIGNER") or ""
+        if detached and ("{in}" not in detached or "{out}" not in detached):
+            raise SettingsError("EJOURNAL_DETACHED_SIGNER: a command line with {in} and {out}")
+
+        def paths(name: str, default: Path) -> tuple[Path, ...]:
+            raw = env.get(name)
+            if raw is None:
+                return (default,)
+            return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+
+        return cls(
+            folder=Path(env.get("EJOURNAL_ARCHIVE_DIR") or var_dir / "archive"),
+            pki_dir=pki,
+            signers=signers,
+            head_pkcs12=Path(env.get("EJOURNAL_SIGNER_PKCS12") or pki / "head.p12"),
+            head_passphrase_file=Path(
+                env.get("EJOURNAL_SIGNER_PASSPHRASE_FILE") or pki / "head.pass"
+            ),
+            class_teacher_pkcs12=Path(
+                env.get("EJOURNAL_COSIGNER_PKCS12") or pki / "class-teacher.p12"
+            ),
+            class_teacher_passphrase_file=Path(
+                env.get("EJOURNAL_COSIGNER_PASSPHRASE_FILE") or pki / "class-teacher.pass"
+            ),
+            trust_roots=paths("EJOURNAL_TRUST_ROOTS", pki / "root.pem"),
+            crl_files=paths("EJOURNAL_CRL_FILES", pki / "root.crl"),
+            tsa_url=env.get("EJOURNAL_TSA_URL") or "",
+            fetch_revocation=(env.get("EJOURNAL_FETCH_REVOCATION") or "0") in ("1", "true"),
+            detached_signer=detached,
+            pkcs11_library=env.get("EJOURNAL_SIGNER_PKCS11_LIB") or "",
+            pkcs11_token=env.get("EJOURNAL_SIGNER_PKCS11_TOKEN") or "",
+            pkcs11_key=env.get("EJOURNAL_SIGNER_PKCS11_KEY") or "",
+            pkcs11_cert=env.get("EJOURNAL_SIGNER_PKCS11_CERT")
+            or env.get("EJOURNAL_SIGNER_PKCS11_KEY")
+            or "",
+            pkcs11_pin_file=Path(env.get("EJOURNAL_SIGNER_PKCS11_PIN_FILE") or pki / "token.pin"),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of the product (see README, «Configuration»)."""
 
@@ -121,6 +197,12 @@ class Settings:
     archive_dir: Path = Path("var/archive")
     certificates_dir: Path = Path("var/certificates")
     key_recheck_seconds: float = 0.5
+    archive: ArchiveSettings | None = None
+
+    @property
+    def archiving(self) -> ArchiveSettings:
+        """The annual archive's settings (defaults under ``var/`` when not read from env)."""
+        return self.archive or ArchiveSettings.from_env({}, self.var_dir)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -172,6 +254,7 @@ class Settings:
             archive_dir=Path(env.get("EJOURNAL_ARCHIVE_DIR") or var_dir / "archive"),
             certificates_dir=Path(env.get("EJOURNAL_CERTIFICATES_DIR") or var_dir / "certificates"),
             key_recheck_seconds=float(recheck),
+            archive=ArchiveSettings.from_env(env, var_dir),
         )
 
     @property

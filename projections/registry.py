@@ -8,6 +8,7 @@ from projections.views import (
     access_log,
     accounts,
     api_tokens,
+    archive,
     catalog,
     final_marks,
     grid,
@@ -25,6 +26,7 @@ ALL: tuple[View, ...] = (
     access_log.VIEW,
     register.VIEW,
     api_tokens.VIEW,
+    archive.VIEW,
     ledger.VIEW,
 )
 

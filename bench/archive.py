@@ -1,0 +1,183 @@
+"""Annual archive benchmark (issue 7, «Measure»; DESIGN.md §8–9).
+
+1. A 300-page class journal (a synthetic ``Book``: 30 pupils, 10 subjects, four terms of
+   lessons with topics, homework and marks — no database): reportlab alone, then reportlab
+   + PDF/A-2b (pikepdf, with its validation of the written bytes) + PAdES B-LTA signing
+   (pyHanko, demo PKI, in-process timestamper); pages/s of each and the ratio.
+2. The whole demo school (``seed_demo`` defaults, SQLite in a temporary folder):
+   ``Archiver.close_year`` — completeness check, every class's journal and summary sheet,
+   every extracurricular group's journal, PDF/A, signature, capture — in seconds and pages.
+
+Benchmarks are not tests: the exit status is 0 unless the script itself crashed.
+
+    .venv/bin/python -m bench.archive [--part all|book|school] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from domain import clock, ids
+from ejournal.archiving import archiver, signing_setup
+from ejournal.bootstrap import build
+from ejournal.pki import make_demo_pki
+from ejournal.settings import ArchiveSettings, Settings
+from retention.archive import pdfa
+from retention.archive.model import Book, GridRow, Lesson, SubjectPart, TermPart
+from retention.archive.render import Seal, render_book
+from retention.archive.signing import sign_pdf
+
+ROOT = Path(__file__).resolve().parent.parent
+TERMS = ("1 четверть", "2 четверть", "3 четверть", "4 четверть")
+SUBJECTS = (
+    "Русский язык",
+    "Литература",
+    "Математика",
+    "Английский язык",
+    "История",
+    "География",
+    "Биология",
+    "Физика",
+    "Информатика",
+    "Физическая культура",
+)
+
+
+def synthetic_book(lessons_per_term: int = 100, pupils: int = 30) -> Book:
+    """A class journal of about 300 pages (100 lessons a term: a long year), no database."""
+    rng = random.Random(7)
+    names = tuple(f"Фамилия{i:02d} И. О." for i in range(1, pupils + 1))
+    days = tuple(f"{d % 28 + 1:02d}.{(d // 28) % 9 + 1:02d}" for d in range(lessons_per_term))
+    subjects = []
+    for subject in SUBJECTS:
+        terms = []
+        for title in TERMS:
+            rows = tuple(
+                GridRow(
+                    n,
+                    name,
+                    tuple(rng.choice(("", "", "5о", "4д", "3к", "Н", "5о 4с")) for _ in days),
+                    f"{rng.uniform(3, 5):.2f}",
+                    rng.choice("345"),
+                )
+                for n, name in enumerate(names, 1)
+            )
+            lessons = tuple(
+                Lesson(day, 2, f"Тема урока номер {i}: повторение и закрепление", "§ 12, № 5")
+                for i, day in enumerate(days)
+            )
+            terms.append(TermPart(title, days, rows, lessons))
+        finals = tuple((name, ("4", "5", "4", "5", "5")) for name in names)
+        subjects.append(SubjectPart("id", subject, "Учитель У. У.", tuple(terms), finals))
+    return Book(
+        "journal",
+        "id",
+        "5А",
+        "2025/26",
+        "demo",
+        "journal/2025-26/5А",
+        "Руководитель К. Р.",
+        names,
+        TERMS,
+        tuple(subjects),
+        (),
+        {"о": "Ответ на уроке", "к": "Контрольная"},
+    )
+
+
+def _seal() -> Seal:
+    checkpoint = {
+        "size": 1,
+        "root": "0" * 64,
+        "time": "2026-06-05T10:00:00+00:00",
+        "key_id": "0" * 16,
+        "signature": "x",
+        "format": "ejournal-checkpoint/v1",
+    }
+    return Seal("00000000-0000-0000-0000-000000000000", "journal", checkpoint, (), ("head",))
+
+
+def measure_book(rounds: int) -> list[str]:
+    """Part 1: reportlab alone vs reportlab + PDF/A + signature, on one 300-page book."""
+    book = synthetic_book()
+    folder = Path(tempfile.mkdtemp(prefix="bench-archive-"))
+    make_demo_pki(folder / "pki", "bench")
+    setup = signing_setup(
+        ArchiveSettings.from_env({"EJOURNAL_PKI_DIR": str(folder / "pki")}, folder)
+    )
+    plain_best = full_best = float("inf")
+    pages = 0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        plain, pages = render_book(book, _seal())
+        plain_best = min(plain_best, time.perf_counter() - started)
+        started = time.perf_counter()
+        plain, pages = render_book(book, _seal())
+        rendered = pdfa.make_pdfa(plain)
+        sign_pdf(rendered, setup, reason="bench", location="bench")
+        full_best = min(full_best, time.perf_counter() - started)
+    return [
+        f"300-page class journal: {pages} pages, best of {rounds}",
+        f"  reportlab only            {plain_best:6.2f} s  {pages / plain_best:7.1f} pages/s",
+        f"  + PDF/A-2b + PAdES B-LTA  {full_best:6.2f} s  {pages / full_best:7.1f} pages/s",
+        f"  ratio (full / reportlab)  {full_best / plain_best:6.2f}×",
+    ]
+
+
+def measure_school() -> list[str]:
+    """Part 2: the demo school, seeded afresh, archived whole."""
+    from ejournal.demo import seed_demo
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-archive-school-"))
+    env = {"EJOURNAL_VAR_DIR": str(folder), "EJOURNAL_POLICIES_DIR": str(ROOT / "policies")}
+    settings = Settings.from_env(env)
+    make_demo_pki(settings.archiving.pki_dir, settings.school)
+    with build(settings) as system:
+        listeners = list(system.journal.saved_listeners)
+        system.journal.saved_listeners.clear()
+        school = seed_demo(system.journal)
+        system.journal.saved_listeners[:] = listeners
+        system.views.rebuild()
+        started = time.perf_counter()
+        with clock.travel(clock.local_datetime(clock.today(), 10)):
+            made = archiver(system).close_year(
+                school.year_id,
+                ids.account_id("head"),
+                force=True,
+                reason="бенчмарк: отметки не выставлены",
+            )
+        elapsed = time.perf_counter() - started
+    pages = sum(m.pages for m in made)
+    return [
+        f"demo school: {len(school.classes)} classes, {school.pupils} pupils, "
+        f"{school.lessons} lessons, {school.marks} marks",
+        f"  close-year: {len(made)} volumes, {pages} pages in {elapsed:.1f} s "
+        f"({pages / elapsed:.1f} pages/s; target < 300 s)",
+    ]
+
+
+def main() -> int:
+    """Run the parts asked for and print the results."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--part", choices=("all", "book", "school"), default="all")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(
+        f"# bench.archive on {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores"
+    )
+    if args.part in ("all", "book"):
+        print("\n".join(measure_book(args.rounds)), flush=True)
+    if args.part in ("all", "school"):
+        print("\n".join(measure_school()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,25 @@
+"""The archive's font: PT Sans (ParaType, SIL Open Font License) from ``fontpkg-pt-sans``.
+
+PDF/A needs every font embedded; PT Sans covers Cyrillic and is embedded as a subset by
+reportlab (layout) and by pyHanko (signature stamps).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fontpkg
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+REGULAR: Path = fontpkg.path("PT Sans")
+BOLD: Path = fontpkg.path("PT Sans", weight=700)
+#: Font names as reportlab knows them.
+FONT, FONT_BOLD = "PTSans", "PTSans-Bold"
+
+
+def register() -> None:
+    """Register PT Sans with reportlab (idempotent)."""
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, str(REGULAR)))
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(BOLD)))

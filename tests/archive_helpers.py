@@ -1,0 +1,146 @@
+"""Helpers of the annual archive's tests: a complete small school, PDF text and boxes
+(poppler's pdftotext/pdftoppm), pyHanko's own validator run as a command."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from domain import clock
+from domain.lesson import MarkEntry
+from ejournal.bootstrap import System
+from ejournal.pki import make_demo_pki
+from ejournal.settings import Settings
+from tests.school import LESSON_DAY, QUARTERS, School, at, build_school
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "var" / "test-artifacts" / "archive"
+WORD = re.compile(
+    r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">(.*?)</word>'
+)
+FIX_REASON = "Ошибка при вводе: перепутаны строки"
+TERM_FIX_REASON = "Пересдача контрольной работы"
+
+
+@dataclass
+class Complete:
+    """A small school whose journals are complete, with one corrected mark and one
+    corrected term mark."""
+
+    school: School
+    lesson: UUID
+    corrected_pupil: UUID
+
+
+def complete_school(system: System) -> Complete:
+    """``build_school`` plus a lesson per class with marks, a corrected mark, term marks for
+    every term and year marks — nothing missing for the archive's completeness check."""
+    school = build_school(system.journal)
+    j, (p0, p1, p2) = school.journal, school.pupils
+    lesson = school.hold()
+    school.hold(course=school.other_course_id)
+    with clock.travel(at(LESSON_DAY, 16)):
+        marks = j.record_marks(
+            lesson,
+            [
+                MarkEntry(p0, "3", "test"),
+                MarkEntry(p1, "5", "answer"),
+                MarkEntry(p2, "4", "answer"),
+            ],
+            school.teacher,
+        )
+        j.correct_mark(lesson, marks.created[0], "4", "test", FIX_REASON, school.teacher)
+    assert school.outsider is not None
+    for number, _, _, ends in QUARTERS:
+        with clock.travel(at(ends - timedelta(days=1))):
+            for pupil, value in ((p0, "4"), (p1, "5"), (p2, "3")):
+                j.set_term_mark(school.course_id, number, pupil, value, school.teacher)
+            j.set_term_mark(
+                school.other_course_id, number, school.outsider, "5", school.other_teacher
+            )
+    with clock.travel(at(QUARTERS[0][3] - timedelta(days=1), 17)):
+        j.set_term_mark(school.course_id, 1, p2, "4", school.teacher, reason=TERM_FIX_REASON)
+    with clock.travel(at(date(2026, 5, 20))):
+        for pupil, value in ((p0, "4"), (p1, "5"), (p2, "4")):
+            j.set_year_mark(school.course_id, pupil, value, school.teacher)
+        j.set_year_mark(school.other_course_id, school.outsider, "5", school.other_teacher)
+    system.views.catch_up()
+    return Complete(school, lesson, p0)
+
+
+def demo_pki(settings: Settings) -> None:
+    """The throwaway PKI under the settings' PKI folder."""
+    make_demo_pki(settings.archiving.pki_dir, settings.school)
+
+
+def need(tool: str) -> str:
+    """The path of a command-line tool the test needs (fail, not skip, when missing)."""
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} is not installed (poppler-utils; .ci/run installs it)")
+    return path
+
+
+def pdf_text(path: Path, first: int | None = None, last: int | None = None) -> str:
+    """The text poppler extracts (layout order), of some pages or all."""
+    args = [need("pdftotext"), "-layout"]
+    if first:
+        args += ["-f", str(first)]
+    if last:
+        args += ["-l", str(last)]
+    done = subprocess.run([*args, str(path), "-"], capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def words_outside_page(path: Path) -> list[str]:
+    """Words whose boxes poppler places outside their page's box."""
+    done = subprocess.run(
+        [need("pdftotext"), "-bbox", str(path), "-"], capture_output=True, check=True
+    )
+    html = done.stdout.decode()
+    outside = []
+    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.S):
+        width, height = float(page.group(1)), float(page.group(2))
+        for word in WORD.finditer(page.group(3)):
+            x0, y0, x1, y1 = (float(word.group(i)) for i in range(1, 5))
+            if x0 < 0 or y0 < 0 or x1 > width + 0.5 or y1 > height + 0.5:
+                outside.append(word.group(5))
+    return outside
+
+
+def render_pngs(path: Path, name: str) -> list[Path]:
+    """Every page as a PNG under ``var/test-artifacts/archive/NAME-*.png`` (kept for a
+    person to look at)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob(f"{name}-*.png"):
+        old.unlink()
+    subprocess.run(
+        [need("pdftoppm"), "-r", "50", "-png", str(path), str(ARTIFACTS / name)], check=True
+    )
+    return sorted(ARTIFACTS.glob(f"{name}-*.png"))
+
+
+def pyhanko_adesverify(path: Path, root: Path) -> int:
+    """Exit code of ``pyhanko sign adesverify --trust ROOT --trust-replace FILE``."""
+    pyhanko = Path(sys.executable).with_name("pyhanko")
+    done = subprocess.run(
+        [str(pyhanko), "sign", "adesverify", "--trust", str(root), "--trust-replace", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode
+
+
+def flip_byte(data: bytes, at_fraction: float = 0.5) -> bytes:
+    """``data`` with one byte changed (XOR 1) at a fraction of its length."""
+    changed = bytearray(data)
+    changed[int(len(data) * at_fraction)] ^= 0x01
+    return bytes(changed)

@@ -1,0 +1,91 @@
+"""``ejournal keys demo`` and ``ejournal archive`` as an operator uses them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from domain import clock
+from ejournal.bootstrap import build
+from ejournal.cli import main
+from ejournal.settings import Settings
+from tests.archive_helpers import complete_school, flip_byte
+from tests.conftest import ROOT
+from tests.school import at
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "EJOURNAL_VAR_DIR": str(tmp_path / "var"),
+        "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
+        "EJOURNAL_SCHOOL": "test",
+    }
+
+
+def test_keys_close_year_verify_and_list(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    runner = CliRunner()
+    made = runner.invoke(main, ["keys", "demo"], env=env)
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "var" / "pki" / "root.pem").exists()
+    again = runner.invoke(main, ["keys", "demo"], env=env)
+    assert again.exit_code == 1 and "already holds a PKI" in again.output
+    with build(Settings.from_env(env)) as system:
+        data = complete_school(system)
+        with clock.travel(at(date(2026, 5, 25))):
+            late = system.journal.register_student(
+                "Новикова", "Вера", "", date(2014, 2, 2), data.school.admin
+            ).id
+            system.journal.enrol(data.school.class_id, late, date(2026, 5, 25), data.school.admin)
+    with clock.travel(at(date(2026, 7, 2))):
+        refused = runner.invoke(main, ["archive", "close-year", "2025/26", "--as", "head"], env=env)
+        assert refused.exit_code == 1
+        assert "нет годовой отметки (1): Новикова В." in refused.output
+        assert "ВНИМАНИЕ" in refused.output and "после 30 июня" in refused.output
+        bare = runner.invoke(
+            main, ["archive", "close-year", "2025/26", "--force", "--as", "head"], env=env
+        )
+        assert bare.exit_code == 2 and "--reason" in bare.output
+        forced = runner.invoke(
+            main,
+            [
+                "archive",
+                "close-year",
+                "2025/26",
+                "--force",
+                "--reason",
+                "Прибыла 25.05",
+                "--as",
+                "head",
+            ],
+            env=env,
+        )
+    assert forced.exit_code == 0, forced.output
+    assert "4 volumes" in forced.output and "учебный год 2025/26 закрыт" in forced.output
+    files = sorted((tmp_path / "var" / "archive" / "2025-26").glob("*.pdf"))
+    assert len(files) == 4
+    ok = runner.invoke(main, ["archive", "verify", str(files[0])], env=env)
+    assert ok.exit_code == 0 and "VALID" in ok.output, ok.output
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(flip_byte(files[0].read_bytes()))
+    bad = runner.invoke(main, ["archive", "verify", "--json", str(tampered)], env=env)
+    assert bad.exit_code == 1 and json.loads(bad.output)["ok"] is False
+    listed = runner.invoke(main, ["archive", "list", "2025/26"], env=env)
+    assert listed.exit_code == 0 and "4 volumes" in listed.output
+    assert "summary-sheet" in listed.output and "annual-printout" in listed.output
+    again = ["archive", "close-year", "2025/26", "--force", "--reason", "Прибыла 25.05"]
+    again += ["--as", "head"]
+    nothing = runner.invoke(main, again, env=env)
+    assert nothing.exit_code == 0 and "nothing to do" in nothing.output
+
+
+def test_close_year_without_keys_says_how_to_get_them(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    with build(Settings.from_env(env)) as system:
+        complete_school(system)
+    result = CliRunner().invoke(main, ["archive", "close-year", "2025/26", "--as", "head"], env=env)
+    assert result.exit_code == 1
+    assert "cannot sign: no signing key" in result.output and "keys demo" in result.output
