@@ -394,9 +394,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def stopped(*_: object) -> None:
+    """On SIGTERM: say so, then leave through the ``finally`` that cleans up."""
+    print("\nstopped by SIGTERM: removing the schema and the temporary directory", flush=True)
+    sys.exit(143)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, stopped)
     server = server_url(args.pg_url)
     problem = postgres_reachable(server)
     if problem:
