@@ -1,6 +1,6 @@
-"""Backup and restore of one school: the stored (still encrypted) events, the keyring on
-its own, the ledger's checkpoints, the archive files and destruction certificates, and a
-manifest with the SHA-256 of every file.
+"""Backup of one school: the stored (still encrypted) events, the keyring on its own, the
+ledger's checkpoints, the archive files and destruction certificates, and a manifest with
+the SHA-256 of every file (``ejournal.restore`` brings it back).
 
 The master key and the ledger signing key are never written into a backup: they are kept
 apart, offline (docs/operations.md). A backup with its master key beside the keyring
@@ -16,25 +16,20 @@ A backup folder::
     files/archive/…          EJOURNAL_ARCHIVE_DIR
     files/certificates/…     EJOURNAL_CERTIFICATES_DIR
 
-Restore goes into an empty database only. It checks everything before writing anything
-(checksums, master key, ledger key, empty target, every event's key present), then
-inserts events, keys and checkpoints in one transaction — with every series that a
-destruction certificate names already destroyed, so an older keyring copy cannot bring a
-destroyed key back — destroys again every series whose destruction the event log records,
-rebuilds the views and verifies the ledger.
+The events, keyring and checkpoints come from one read transaction (SQLite: one snapshot
+of the WAL database; PostgreSQL: REPEATABLE READ), so they are consistent with each other.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -43,9 +38,6 @@ from uuid import UUID
 
 import psycopg
 
-from ejournal.bootstrap import System, build
-from ejournal.keyring import check_value
-from ejournal.mapper import key_id_of
 from ejournal.settings import Settings
 from ejournal.signing import load_or_create_signing_key
 from projections.ledger import key_id
@@ -64,9 +56,8 @@ MASTER_KEY_NOTE = (
     "not included: the master key (EJOURNAL_MASTER_KEY_FILE) and the ledger signing key "
     "(EJOURNAL_LEDGER_KEY_FILE) are backed up separately, offline"
 )
-_KEY_COLUMNS = ("key_id", "series", "wrapped", "created_at", "destroyed_at", "certificate_id")
-_CHECKPOINT_COLUMNS = ("size", "root", "time", "key_id", "signature", "last_position")
-_DISPOSED = (":Disposition.Executed", ":Disposition.Transferred")
+KEY_COLUMNS = ("key_id", "series", "wrapped", "created_at", "destroyed_at", "certificate_id")
+CHECKPOINT_COLUMNS = ("size", "root", "time", "key_id", "signature", "last_position")
 
 
 class BackupError(Exception):
@@ -87,24 +78,6 @@ class BackupSummary:
     seconds: float
 
 
-@dataclass
-class RestoreSummary:
-    """What ``restore`` did, and the checks it ran after restoring."""
-
-    events: int
-    max_notification_id: int
-    keys: int
-    destroyed_series: list[str]
-    files: int
-    checks: list[tuple[str, bool]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """Every check passed."""
-        return all(ok for _, ok in self.checks)
-
-
 def app_version() -> str:
     """The installed ejournal version."""
     try:
@@ -114,7 +87,7 @@ def app_version() -> str:
 
 
 # --- the database, read and written directly ------------------------------------------------
-class _Tables:
+class Tables:
     """Raw access to the event, keyring and checkpoint tables of either backend."""
 
     def __init__(self, settings: Settings) -> None:
@@ -181,7 +154,7 @@ def _b64(data: bytes | None) -> str | None:
     return None if data is None else base64.b64encode(bytes(data)).decode()
 
 
-def _unb64(text: str | None) -> bytes | None:
+def unb64(text: str | None) -> bytes | None:
     return None if text is None else base64.b64decode(text)
 
 
@@ -217,7 +190,7 @@ def _copy_folders(settings: Settings, target: Path) -> int:
     return copied
 
 
-def _ledger_key_id(settings: Settings) -> str | None:
+def ledger_key_id(settings: Settings) -> str | None:
     if not settings.ledger_key_file.exists():
         return None
     return key_id(load_or_create_signing_key(settings.ledger_key_file).public_key())
@@ -228,7 +201,7 @@ def backup(settings: Settings, target: Path) -> BackupSummary:
     started = time.perf_counter()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} is not an empty folder: choose a new one")
-    tables = _Tables(settings)
+    tables = Tables(settings)
     if tables.sqlite and not Path(settings.database.path).exists():
         raise BackupError(f"no database at {settings.database.path}: nothing to back up")
     # Written beside the target and renamed at the end: a stopped backup leaves no folder
@@ -257,7 +230,7 @@ def backup(settings: Settings, target: Path) -> BackupSummary:
     )
 
 
-def _write_backup(settings: Settings, tables: _Tables, target: Path) -> dict[str, Any]:
+def _write_backup(settings: Settings, tables: Tables, target: Path) -> dict[str, Any]:
     # Files first, the database after: a file deleted by a destruction in between is then
     # named by a certificate in the snapshot, and restore deletes it again.
     files = _copy_folders(settings, target)
@@ -285,7 +258,7 @@ def _write_backup(settings: Settings, tables: _Tables, target: Path) -> dict[str
             "checkpoints": len(checkpoints),
             "files": files,
         },
-        "ledger_key_id": _ledger_key_id(settings),
+        "ledger_key_id": ledger_key_id(settings),
         "latest_checkpoint": checkpoints[-1] if checkpoints else None,
         "master_key": MASTER_KEY_NOTE,
         "files": {
@@ -300,7 +273,7 @@ def _write_backup(settings: Settings, tables: _Tables, target: Path) -> dict[str
     return manifest
 
 
-def _write_events(conn: Any, tables: _Tables, path: Path) -> tuple[int, int]:
+def _write_events(conn: Any, tables: Tables, path: Path) -> tuple[int, int]:
     count, last = 0, 0
     cursor = conn.cursor()
     cursor.execute(
@@ -322,11 +295,11 @@ def _write_events(conn: Any, tables: _Tables, path: Path) -> tuple[int, int]:
     return count, last
 
 
-def _write_keyring(conn: Any, tables: _Tables, path: Path) -> list[dict[str, Any]]:
+def _write_keyring(conn: Any, tables: Tables, path: Path) -> list[dict[str, Any]]:
     rows = conn.execute(
-        f"SELECT {', '.join(_KEY_COLUMNS)} FROM {tables.keyring} ORDER BY series"
+        f"SELECT {', '.join(KEY_COLUMNS)} FROM {tables.keyring} ORDER BY series"
     ).fetchall()
-    keys = [dict(zip(_KEY_COLUMNS, row, strict=True)) for row in rows]
+    keys = [dict(zip(KEY_COLUMNS, row, strict=True)) for row in rows]
     for key in keys:
         key["wrapped"] = _b64(key["wrapped"])
     check = conn.execute(
@@ -338,13 +311,13 @@ def _write_keyring(conn: Any, tables: _Tables, path: Path) -> list[dict[str, Any
     return keys
 
 
-def _write_checkpoints(conn: Any, tables: _Tables, path: Path) -> list[dict[str, Any]]:
+def _write_checkpoints(conn: Any, tables: Tables, path: Path) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     if tables.exists(conn, "ejournal_checkpoints"):
         rows = conn.execute(
-            f"SELECT {', '.join(_CHECKPOINT_COLUMNS)} FROM {tables.checkpoints} ORDER BY size"
+            f"SELECT {', '.join(CHECKPOINT_COLUMNS)} FROM {tables.checkpoints} ORDER BY size"
         ).fetchall()
-        found = [dict(zip(_CHECKPOINT_COLUMNS, row, strict=True)) for row in rows]
+        found = [dict(zip(CHECKPOINT_COLUMNS, row, strict=True)) for row in rows]
     path.write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
     return found
 
@@ -380,306 +353,16 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _events(folder: Path) -> Iterator[dict[str, Any]]:
+def stored_events(folder: Path) -> Iterator[dict[str, Any]]:
     with (folder / EVENTS).open(encoding="utf-8") as lines:
         for line in lines:
             yield json.loads(line)
 
 
-def _certificates(folder: Path) -> list[dict[str, Any]]:
+def certificates(folder: Path) -> list[dict[str, Any]]:
     found = []
     for path in sorted((folder / "files" / "certificates").glob("akt-*.json")):
         certificate = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(certificate, dict) and "items" in certificate:
             found.append(certificate)
     return found
-
-
-# --- restore --------------------------------------------------------------------------------
-def _check_master_key(settings: Settings, keyring: dict[str, Any]) -> None:
-    path = settings.master_key_file
-    if not path.exists():
-        raise BackupError(
-            f"the master key file {path} is missing: restore it from its offline backup "
-            "first (EJOURNAL_MASTER_KEY_FILE); nothing restored"
-        )
-    try:
-        master = base64.b64decode(path.read_text().strip(), validate=True)
-    except (OSError, ValueError) as error:
-        raise BackupError(f"the master key file {path} is unreadable: {error}") from None
-    stored = _unb64(keyring["check"])
-    if stored is None or not hmac.compare_digest(stored, check_value(master)):
-        raise BackupError(
-            f"the master key {path} does not fit the backed-up keyring (another school's "
-            "or a newer key?): nothing restored"
-        )
-
-
-def _check_ledger_key(settings: Settings, manifest: dict[str, Any]) -> None:
-    expected = manifest.get("ledger_key_id")
-    if not manifest["counts"]["checkpoints"] or not expected:
-        return
-    found = _ledger_key_id(settings)
-    if found is None:
-        raise BackupError(
-            f"the ledger signing key {settings.ledger_key_file} is missing: restore it from "
-            "its offline backup first (EJOURNAL_LEDGER_KEY_FILE), or the restored checkpoints "
-            "cannot be verified; nothing restored"
-        )
-    if found != expected:
-        raise BackupError(
-            f"the ledger signing key {settings.ledger_key_file} (key id {found}) is not the "
-            f"one that signed the backed-up checkpoints ({expected}); nothing restored"
-        )
-
-
-def _check_empty(settings: Settings, tables: _Tables, folder: Path) -> None:
-    if not (tables.sqlite and not Path(settings.database.path).exists()):
-        conn = tables.connect(read_only=True)
-        try:
-            held = {
-                "events": tables.count(conn, tables.event_table(), tables.events),
-                "keys": tables.count(conn, "ejournal_keyring", tables.keyring),
-                "checkpoints": tables.count(conn, "ejournal_checkpoints", tables.checkpoints),
-            }
-        finally:
-            conn.rollback()
-            conn.close()
-        if any(held.values()):
-            what = ", ".join(f"{n} {k}" for k, n in held.items() if n)
-            raise BackupError(
-                f"{settings.database_url} is not empty ({what}): restore only into an empty "
-                "database; nothing restored"
-            )
-    for name, where in FOLDERS.items():
-        source, destination = folder / "files" / name, where(settings)
-        for path in source.rglob("*") if source.is_dir() else ():
-            there = destination / path.relative_to(source)
-            if path.is_file() and there.exists():
-                raise BackupError(f"{there} exists already: nothing restored")
-
-
-def _check_keys_cover_events(folder: Path, keyring: dict[str, Any]) -> None:
-    known = {key["key_id"] for key in keyring["keys"]}
-    missing = set()
-    for event in _events(folder):
-        key = str(key_id_of(_unb64(event["state"]) or b""))
-        if key not in known:
-            missing.add(key)
-    if missing:
-        raise BackupError(
-            f"the keyring lacks {len(missing)} data key(s) that events were written under "
-            "(a keyring copy older than the events?): nothing restored"
-        )
-
-
-def _destroyed_by_certificates(folder: Path) -> dict[str, str]:
-    """series → certificate id, for every series a certificate in the backup names."""
-    return {
-        item["series"]: str(certificate["certificate_id"])
-        for certificate in _certificates(folder)
-        for item in certificate["items"]
-    }
-
-
-def restore(
-    settings: Settings,
-    source: Path,
-    keyring_from: Path | None = None,
-    open_system: Callable[[Settings], System] = build,
-) -> RestoreSummary:
-    """Restore a backup into the configured, empty database (see the module's docstring).
-
-    ``keyring_from``: take the keyring from another backup (kept apart, on its own
-    schedule); its manifest is checked too. Raises ``BackupError`` before writing
-    anything when something is wrong."""
-    started = time.perf_counter()
-    manifest = read_manifest(source)
-    keyring_source = source
-    if keyring_from is not None:
-        read_manifest(keyring_from)
-        keyring_source = keyring_from
-    keyring = json.loads((keyring_source / KEYRING).read_text(encoding="utf-8"))
-    _check_master_key(settings, keyring)
-    _check_ledger_key(settings, manifest)
-    tables = _Tables(settings)
-    _check_empty(settings, tables, source)
-    _check_keys_cover_events(source, keyring)
-    shredded = _destroyed_by_certificates(source)
-
-    # Every check passed: create the tables, then write everything in one transaction.
-    open_system(settings).close()
-    _insert(tables, source, keyring, shredded)
-    files = _restore_files(settings, source)
-    with open_system(settings) as system:
-        again = _destroyed_in_log(system)
-        for certificate_id, named in again.items():
-            system.keyring.destroy_many(named, certificate_id)
-            shredded.update({series: certificate_id for series in named})
-        system.views.rebuild()
-        summary = RestoreSummary(
-            manifest["counts"]["events"],
-            manifest["max_notification_id"],
-            len(keyring["keys"]),
-            sorted(shredded),
-            files,
-        )
-        summary.checks = _checks(system, manifest, shredded)
-    summary.seconds = time.perf_counter() - started
-    return summary
-
-
-def _insert(
-    tables: _Tables, folder: Path, keyring: dict[str, Any], shredded: dict[str, str]
-) -> None:
-    p = tables.param
-    conn = tables.connect(read_only=False)
-    try:
-        cursor = conn.cursor()
-        if tables.sqlite:
-            batch: list[tuple[Any, ...]] = []
-            statement = (
-                f"INSERT INTO {tables.events} (rowid, originator_id, originator_version, "
-                "topic, state) VALUES (?, ?, ?, ?, ?)"
-            )
-            for event in _events(folder):
-                batch.append(_event_row(event, hex_ids=True))
-                if len(batch) >= 2000:
-                    cursor.executemany(statement, batch)
-                    batch = []
-            cursor.executemany(statement, batch)
-        else:
-            copy_sql = (
-                f"COPY {tables.events} (notification_id, originator_id, originator_version, "
-                "topic, state) FROM STDIN"
-            )
-            with cursor.copy(copy_sql) as copy:
-                for event in _events(folder):
-                    copy.write_row(_event_row(event, hex_ids=False))
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
-                f"GREATEST((SELECT MAX(notification_id) FROM {tables.events}), 1))",
-                (tables.events,),
-            )
-        now = datetime.now(UTC).isoformat()
-        for key in keyring["keys"]:
-            wrapped, destroyed_at, certificate_id = (
-                _unb64(key["wrapped"]),
-                key["destroyed_at"],
-                key["certificate_id"],
-            )
-            if key["series"] in shredded and wrapped is not None:
-                wrapped, destroyed_at = None, now
-                certificate_id = shredded[key["series"]]
-            cursor.execute(
-                f"INSERT INTO {tables.keyring} ({', '.join(_KEY_COLUMNS)}) "
-                f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-                (
-                    key["key_id"],
-                    key["series"],
-                    wrapped,
-                    key["created_at"],
-                    destroyed_at,
-                    certificate_id,
-                ),
-            )
-        checkpoints = json.loads((folder / CHECKPOINTS).read_text(encoding="utf-8"))
-        for checkpoint in checkpoints:
-            cursor.execute(
-                f"INSERT INTO {tables.checkpoints} ({', '.join(_CHECKPOINT_COLUMNS)}) "
-                f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-                tuple(checkpoint[c] for c in _CHECKPOINT_COLUMNS),
-            )
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
-    finally:
-        conn.close()
-
-
-def _event_row(event: dict[str, Any], *, hex_ids: bool) -> tuple[Any, ...]:
-    originator: Any = event["originator_id"]
-    try:
-        uid = UUID(originator)
-        originator = uid.hex if hex_ids else uid
-    except ValueError:
-        pass
-    return (event["id"], originator, event["version"], event["topic"], _unb64(event["state"]))
-
-
-def _restore_files(settings: Settings, folder: Path) -> int:
-    """Copy the archive files and certificates back, except files a certificate says were
-    deleted with their series."""
-    gone = {
-        ("archive", str(Path(file["path"])))
-        for certificate in _certificates(folder)
-        for item in certificate["items"]
-        for file in item.get("files", ())
-    }
-    copied = 0
-    for name, where in FOLDERS.items():
-        source = folder / "files" / name
-        for path in sorted(source.rglob("*")) if source.is_dir() else ():
-            relative = path.relative_to(source)
-            if not path.is_file() or (name, str(relative)) in gone:
-                continue
-            destination = where(settings) / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, destination)
-            copied += 1
-    return copied
-
-
-def _destroyed_in_log(system: System) -> dict[str, list[str]]:
-    """certificate id → series, from every disposition executed or transferred in the log."""
-    found: dict[str, list[str]] = {}
-    recorder, mapper = system.journal.recorder, system.journal.mapper
-    start = 1
-    while notes := recorder.select_notifications(start=start, limit=2000):
-        for note in notes:
-            if note.topic.endswith(_DISPOSED):
-                event = mapper.to_domain_event(note)
-                certificate = getattr(event, "certificate", None)
-                if isinstance(certificate, dict):
-                    found[str(certificate["certificate_id"])] = [
-                        item["series"] for item in certificate["items"]
-                    ]
-        start = notes[-1].id + 1
-    return found
-
-
-def _checks(
-    system: System, manifest: dict[str, Any], shredded: dict[str, str]
-) -> list[tuple[str, bool]]:
-    recorder = system.journal.recorder
-    restored = recorder.max_notification_id() or 0
-    rows = {row.series: row for row in system.keyring.rows()}
-    verdict = system.ledger.verify()
-    latest = system.ledger.latest()
-    expected = manifest.get("latest_checkpoint")
-    statuses = system.views.status()
-    return [
-        (f"SHA-256 of {len(manifest['files'])} files as in the manifest", True),  # else refused
-        (
-            f"events: {manifest['counts']['events']} restored up to notification {restored}",
-            restored == manifest["max_notification_id"],
-        ),
-        (
-            f"destroyed series stay destroyed ({len(shredded)})",
-            all(rows[s].wrapped is None for s in shredded if s in rows),
-        ),
-        (
-            f"views rebuilt to notification {restored}",
-            all(s.position == restored for s in statuses),
-        ),
-        (
-            f"ledger verifies ({verdict.events} events, {verdict.checkpoints} checkpoints)",
-            verdict.ok,
-        ),
-        (
-            "latest checkpoint as backed up",
-            (latest is None and expected is None)
-            or (latest is not None and expected is not None and latest.root == expected["root"]),
-        ),
-    ]

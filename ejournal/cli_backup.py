@@ -13,7 +13,7 @@ import psycopg
 
 from ejournal.backup import MASTER_KEY_NOTE, BackupError
 from ejournal.backup import backup as run_backup
-from ejournal.backup import restore as run_restore
+from ejournal.restore import restore as run_restore
 
 
 @contextmanager

@@ -16,8 +16,9 @@ import pytest
 
 from domain import clock, errors
 from domain.lesson import Lesson
-from ejournal.backup import BackupError, backup, restore
+from ejournal.backup import BackupError, backup
 from ejournal.bootstrap import System, build
+from ejournal.restore import restore
 from ejournal.settings import Settings
 from tests.conftest import settings_for
 from tests.retention_school import (
