@@ -56,7 +56,8 @@ class DestroyedKey:
     certificate_id: str
 
 
-def _check_value(master: bytes) -> bytes:
+def check_value(master: bytes) -> bytes:
+    """The keyring's check value of a master key (HMAC, reveals nothing of the key)."""
     return hmac.new(master, b"ejournal master key check v1", hashlib.sha256).digest()
 
 
@@ -82,9 +83,9 @@ def load_or_create_master_key(path: Path, store: KeyStore) -> bytes:
             handle.write(base64.b64encode(master).decode() + "\n")
     stored = store.meta("check")
     if stored is None:
-        store.set_meta("check", _check_value(master))
+        store.set_meta("check", check_value(master))
         stored = store.meta("check")
-    if stored is None or not hmac.compare_digest(stored, _check_value(master)):
+    if stored is None or not hmac.compare_digest(stored, check_value(master)):
         raise KeyringError(f"Master key file {path} does not fit this keyring (wrong key).")
     return master
 
