@@ -335,7 +335,7 @@ def print_targets(tallies: list[Tally]) -> None:
         print(f"   {measured.name}: p95 {p95:.1f} ms < {target:g} ms — {verdict}")
 
 
-def describe(server: str, threads: int) -> None:
+def describe(server: str, threads: int, processes: int) -> None:
     """Print what the figures depend on."""
     import platform
     from importlib import metadata
@@ -364,6 +364,7 @@ def describe(server: str, threads: int) -> None:
     )
     library = [f"{k}={os.environ[k]}" for k in (*LIBRARY_ENV, "PYTHONOPTIMIZE") if k in os.environ]
     print(f"settings passed to the server from the environment: {', '.join(library) or 'none'}")
+    print(f"ejournal serve: {processes} process(es) × {threads} threads")
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -384,6 +385,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add("--term", type=int, default=1, help="term of the grid and diary pages (1: the demo's)")
     add("--lessons", type=int, default=3, help="lessons each client marks (3)")
     add("--threads", type=int, default=8, help="waitress threads (8, as `ejournal serve`)")
+    add("--processes", type=int, default=1, help="server processes (`ejournal serve --processes`)")
     add("--profile", metavar="DIR", help="sample server and worker with py-spy into DIR")
     add("--keep", action="store_true", help=f"keep schema {KEPT_SCHEMA} (reused when seeded)")
     add(
@@ -408,14 +410,14 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"PostgreSQL unreachable — skipped: {problem}")
         return 0
-    describe(server, args.threads)
+    describe(server, args.threads, args.processes)
     schema = KEPT_SCHEMA if args.keep else f"bench_web_{uuid.uuid4().hex[:8]}"
     folder = (
         Path(tempfile.gettempdir()) / "ejournal-bench-web-kept"
         if args.keep
         else Path(tempfile.mkdtemp(prefix="ejournal-bench-web-"))
     )
-    app = App(folder, with_schema(server, schema), args.threads)
+    app = App(folder, with_schema(server, schema), args.threads, args.processes)
     try:
         print(app.seed(school_year(clock.today())))
         app.start()

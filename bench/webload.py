@@ -42,8 +42,9 @@ def free_port() -> int:
 class App:
     """The demo school in a schema, served by ``ejournal serve`` beside ``ejournal worker``."""
 
-    def __init__(self, folder: Path, database_url: str, threads: int) -> None:
+    def __init__(self, folder: Path, database_url: str, threads: int, processes: int = 1) -> None:
         self.folder, self.threads, self.port = folder, threads, free_port()
+        self.processes = processes
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_")}
         self.env |= {
             "EJOURNAL_VAR_DIR": str(folder / "var"),
@@ -83,6 +84,7 @@ class App:
         """Start the server and the worker (under py-spy when ``profile``); wait for /healthz."""
         self.profiled = profile is not None
         address = ["--host", HOST, "--port", str(self.port), "--threads", str(self.threads)]
+        address += ["--processes", str(self.processes)]
         self.serve = self._spawn(["serve", *address], "serve", profile)
         self.worker = self._spawn(["worker"], "worker", profile)
         deadline = time.monotonic() + 60
@@ -148,6 +150,22 @@ def _cpu_of(pid: int | str) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
+def _cpu_with_children(pid: int) -> float:
+    """A process's CPU plus its live children's (``serve --processes N``)."""
+    total = _cpu_of(pid)
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return total
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        total += sum(_cpu_of(child) for child in children)
+    return total
+
+
 def _postgres() -> dict[str, float]:
     found = {}
     for entry in os.scandir("/proc"):
@@ -176,7 +194,7 @@ class Cpu:
         idle = ticks[3] + ticks[4]
         return cls(
             time.process_time(),
-            {name: _cpu_of(pid) for name, pid in app.pids().items()},
+            {name: _cpu_with_children(pid) for name, pid in app.pids().items()},
             _postgres(),
             (sum(ticks) - idle) / TICK,
             sum(ticks) / TICK,

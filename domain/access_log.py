@@ -5,12 +5,17 @@ class ``access-log`` disposes of a year at once."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import event
 
 from domain import clock, errors, ids
 from domain.base import Aggregate
+from domain.group_commit import GroupCommit
 from domain.service import JournalBase, Receipt
 
 #: Pages write at most this many pupils per entry (a class list); more is an input error.
@@ -27,13 +32,62 @@ class AccessEntry(Aggregate):
         self.series = series
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """An access-log entry waiting for its group commit."""
+
+    id: UUID
+    actor: UUID
+    page: str
+    students: tuple[UUID, ...]
+    at: datetime
+
+
+_batchers_lock = threading.Lock()
+
+
 class AccessLogCommands(JournalBase):
-    """Appending to the access log."""
+    """Appending to the access log.
+
+    Every staff page showing pupils appends an entry before it is shown, so under load many
+    requests append at once: their entries are saved together (``GroupCommit``), each
+    request still returning only once its own entry is committed."""
 
     def record_access(self, actor: UUID, page: str, students: list[UUID]) -> Receipt:
         """Record that ``actor`` saw the personal data of ``students`` on ``page``."""
         if not page or len(page) > 300 or len(students) > MAX_PUPILS:
             raise errors.InvalidInput("Неверная запись журнала доступа.")
-        series = ids.access_log_series(clock.today())
-        entry = AccessEntry(id=uuid4(), page=page, students=students, series=series, actor=actor)
-        return self.run(lambda: [entry], entry.id)
+        seen = _Seen(uuid4(), actor, page, tuple(students), clock.now())
+        return self._access_batcher().submit(seen)
+
+    def _access_batcher(self) -> GroupCommit[_Seen, Receipt]:
+        batcher: GroupCommit[_Seen, Receipt] | None = getattr(self, "_access_log_batcher", None)
+        if batcher is None:
+            with _batchers_lock:
+                batcher = getattr(self, "_access_log_batcher", None)
+                if batcher is None:
+                    batcher = GroupCommit(self._save_access)
+                    self._access_log_batcher = batcher
+        return batcher
+
+    def _save_access(self, batch: Sequence[_Seen]) -> list[Receipt]:
+        """Save a batch of entries in one transaction (fresh aggregates on each attempt:
+        a save that failed has already taken their pending events)."""
+
+        def entries() -> list[AccessEntry]:
+            made = []
+            for seen in batch:
+                with clock.travel(seen.at):  # the moment of the page view, not of the save
+                    made.append(
+                        AccessEntry(
+                            id=seen.id,
+                            page=seen.page,
+                            students=list(seen.students),
+                            series=ids.access_log_series(clock.today()),
+                            actor=seen.actor,
+                        )
+                    )
+            return made
+
+        receipt = self.run(entries, batch[0].id)
+        return [Receipt(seen.id, receipt.position) for seen in batch]

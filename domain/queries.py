@@ -153,7 +153,7 @@ class Queries(JournalBase):
 
     def student(self, student_id: UUID) -> PersonInfo:
         """Return a pupil's details (decrypted: personal data)."""
-        s = self.load(Student, student_id, errors.StudentNotFound)
+        s = self.load(Student, student_id, errors.StudentNotFound, readonly=True)
         return PersonInfo(s.id, s.surname, s.name, s.patronymic, s.birth_date, tuple(s.guardians))
 
     def group(self, group_id: UUID, on: date) -> GroupInfo:
@@ -171,12 +171,12 @@ class Queries(JournalBase):
 
     def guardian(self, guardian_id: UUID) -> PersonInfo:
         """Return a guardian's details (decrypted: personal data)."""
-        g = self.load(Guardian, guardian_id)
+        g = self.load(Guardian, guardian_id, readonly=True)
         return PersonInfo(g.id, g.surname, g.name, g.patronymic, None)
 
     def account(self, account_id: UUID) -> AccountInfo:
         """Return an account."""
-        a = self.load(Account, account_id, errors.AccountNotFound)
+        a = self.load(Account, account_id, errors.AccountNotFound, readonly=True)
         name = " ".join(p for p in (a.surname, a.name, a.patronymic) if p)
         return AccountInfo(
             a.id, a.login, name, frozenset(a.roles), a.person_id, a.is_locked(clock.now())
@@ -190,7 +190,9 @@ class Queries(JournalBase):
         """Return the account when the password matches; ``WrongPassword`` otherwise (also
         for an unknown login, so the answer does not tell which logins exist)."""
         try:
-            account = self.load(Account, ids.account_id(login), errors.AccountNotFound)
+            account = self.load(
+                Account, ids.account_id(login), errors.AccountNotFound, readonly=True
+            )
         except errors.AccountNotFound:
             passwords.hash_password("x" * passwords.MIN_LENGTH)  # same time either way
             raise errors.WrongPassword() from None

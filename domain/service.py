@@ -6,9 +6,11 @@ Loading aggregates with named errors, the acting account, the facts a rule needs
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -75,12 +77,17 @@ class JournalBase(Application[UUID]):
         policies: Policies,
         env: dict[str, str] | None = None,
         mapper_factory: MapperFactory | None = None,
+        cache_size: int = 0,
     ) -> None:
         self.policies = policies
+        self._facts = FactCache(cache_size)
         self._mapper_factory = mapper_factory
         #: Called with the last notification id after each command's events are committed
         #: (the composition root hooks the in-process view processor here on SQLite).
         self.saved_listeners: list[Callable[[int], None]] = []
+        #: Called before each load (the composition root checks there whether series keys
+        #: were destroyed, and then drops the aggregate cache: see ``forget_cached``).
+        self.load_listeners: list[Callable[[], None]] = []
         self.series_guard = SeriesGuard(self)
         # Read-only loads made while one command runs, shared by its rules and the guard.
         self._memo = threading.local()
@@ -120,8 +127,14 @@ class JournalBase(Application[UUID]):
             found = memo[aggregate_id]
             if isinstance(found, cls):
                 return found
+        for listener in self.load_listeners:
+            listener()
         try:
-            aggregate: object = self.repository.get(aggregate_id, deepcopy_from_cache=not readonly)
+            aggregate: object = (
+                self._load_fact(aggregate_id)
+                if readonly
+                else self.repository.get(aggregate_id, projector_func=_project)
+            )
         except AggregateNotFoundError:
             raise missing(record_id=str(aggregate_id)) from None
         if not isinstance(aggregate, cls):
@@ -129,6 +142,26 @@ class JournalBase(Application[UUID]):
         if readonly and memo is not None:
             memo[aggregate_id] = aggregate
         return aggregate
+
+    def _load_fact(self, aggregate_id: UUID) -> object:
+        """A read-only load through the fact cache: the cached copy brought up to date
+        with the events stored since (written by any process), replayed on a copy —
+        a copy once cached is never changed, so threads may share it."""
+        cached = self._facts.get(aggregate_id)
+        if cached is None:
+            aggregate = self.repository.get(aggregate_id, projector_func=_project)
+        else:
+            newer = list(self.repository.event_store.get(aggregate_id, gt=cached.version))
+            if not newer:
+                return cached
+            aggregate = _project(copy.deepcopy(cached), newer)
+        self._facts.put(aggregate_id, aggregate)
+        return aggregate
+
+    def forget_cached(self) -> None:
+        """Drop every cached aggregate (after keys were destroyed: a cached copy would
+        still hold the decrypted personal data of a shredded series)."""
+        self._facts.clear()
 
     def exists(self, aggregate_id: UUID) -> bool:
         """True when a record with this id has been stored."""
@@ -234,6 +267,39 @@ class JournalBase(Application[UUID]):
 
         receipt = self.run(command, aggregate_id)
         return Receipt(receipt.id, receipt.position, tuple(created))
+
+
+class FactCache:
+    """A bounded, thread-safe map of aggregates for read-only loads (least recently used
+    dropped first). Size 0 keeps nothing."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[UUID, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, aggregate_id: UUID) -> Any | None:
+        with self._lock:
+            found = self._items.get(aggregate_id)
+            if found is not None:
+                self._items.move_to_end(aggregate_id)
+            return found
+
+    def put(self, aggregate_id: UUID, aggregate: Any) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            known = self._items.get(aggregate_id)
+            if known is not None and known.version > aggregate.version:
+                return  # another thread cached a newer version meanwhile
+            self._items[aggregate_id] = aggregate
+            self._items.move_to_end(aggregate_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:

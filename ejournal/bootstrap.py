@@ -84,8 +84,11 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
         journal = Journal(
             policies,
             env=settings.database.eventsourcing_env(),
+            cache_size=settings.aggregate_cache,
             mapper_factory=lambda transcoder: EncryptingMapper(transcoder, keyring),
         )
+        keyring.forget_listeners.append(journal.forget_cached)
+        journal.load_listeners.append(keyring.refresh)
         view_db = view_database(settings.database)
     except BaseException:
         store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -224,21 +225,31 @@ def history(record_id: str, as_json: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (use about one per CPU core).",
+)
+def serve(host: str, port: int, threads: int, processes: int) -> None:
     """Serve the web UI with a production WSGI server (waitress)."""
-    import waitress
-
+    from ejournal.server import serve as run_server
     from ejournal.webapp import web_app
 
     settings = _settings()
-    system = _system(settings)
-    app = web_app(system)
-    click.echo(f"ejournal on http://{host}:{port}/ ({settings.database_url})")
-    try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="ejournal")
-    finally:
-        system.close()
+    _system(settings).close()  # refuse to start (one clear message) before listening
+
+    def factory() -> tuple[object, Callable[[], None]]:
+        system = _system(settings)
+        return web_app(system), system.close
+
+    click.echo(
+        f"ejournal on http://{host}:{port}/ ({settings.database_url}; "
+        f"{processes} process{'es' if processes > 1 else ''} × {threads} threads)"
+    )
+    run_server(factory, host, port, threads, processes)
 
 
 # --- views -------------------------------------------------------------------------------

@@ -109,6 +109,13 @@ class Keyring:
         self._monotonic = monotonic
         self._epoch = store.epoch()
         self._checked = monotonic()
+        #: Called whenever keys may have been destroyed (here or by another process): the
+        #: composition root drops every in-memory copy of decrypted records there.
+        self.forget_listeners: list[Callable[[], None]] = []
+
+    def refresh(self) -> None:
+        """Look (at most every ``recheck_seconds``) whether keys were destroyed elsewhere."""
+        self._fresh()
 
     def _fresh(self) -> None:
         """Drop cached keys when another process destroyed some since the last look."""
@@ -162,6 +169,8 @@ class Keyring:
             self._by_id.pop(UUID(row.key_id), None)
         destroyed = self.store.by_id(row.key_id)
         assert destroyed is not None
+        for listener in self.forget_listeners:
+            listener()
         key = self._remember(destroyed)
         assert isinstance(key, DestroyedKey)
         return key
@@ -177,6 +186,8 @@ class Keyring:
         with self._lock:
             self._by_series.clear()
             self._by_id.clear()
+        for listener in self.forget_listeners:
+            listener()
 
     def rows(self) -> list[KeyRow]:
         """Every series key (without key material)."""

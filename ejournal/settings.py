@@ -198,6 +198,7 @@ class Settings:
     certificates_dir: Path = Path("var/certificates")
     key_recheck_seconds: float = 0.5
     archive: ArchiveSettings | None = None
+    aggregate_cache: int = 5000
 
     @property
     def archiving(self) -> ArchiveSettings:
@@ -231,6 +232,9 @@ class Settings:
                 raise ValueError(recheck)
         except ValueError:
             raise SettingsError("EJOURNAL_KEY_RECHECK_SECONDS: seconds from 0 to 60") from None
+        cache = env.get("EJOURNAL_AGGREGATE_CACHE") or "5000"
+        if not cache.isdigit() or int(cache) > 1_000_000:
+            raise SettingsError("EJOURNAL_AGGREGATE_CACHE: a whole number from 0 to 1000000")
         return cls(
             var_dir=var_dir,
             database=database,
@@ -255,6 +259,7 @@ class Settings:
             certificates_dir=Path(env.get("EJOURNAL_CERTIFICATES_DIR") or var_dir / "certificates"),
             key_recheck_seconds=float(recheck),
             archive=ArchiveSettings.from_env(env, var_dir),
+            aggregate_cache=int(cache),
         )
 
     @property

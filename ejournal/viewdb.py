@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -53,6 +53,11 @@ class SQLiteViewDatabase:
         finally:
             conn.rollback()
 
+    def pinned(self) -> AbstractContextManager[None]:
+        """Nothing to pin: reads use this thread's own connection already (and a read
+        transaction held longer would keep an old snapshot of the file)."""
+        return nullcontext()
+
     def bulk_load(self, cursor: Any, table: Table, rows: Iterable[Sequence[Any]]) -> None:
         names = table.column_names
         cursor.executemany(
@@ -70,7 +75,7 @@ class PostgresViewDatabase:
     dialect = "postgres"
     param = "%s"
 
-    def __init__(self, db: DatabaseURL, max_size: int = 8) -> None:
+    def __init__(self, db: DatabaseURL, max_size: int = 16) -> None:
         schema = db.schema or "public"
         self.schema = schema
 
@@ -81,6 +86,7 @@ class PostgresViewDatabase:
         self.pool = ConnectionPool(
             db.conninfo(), min_size=1, max_size=max_size, configure=configure, open=True, timeout=30
         )
+        self._pin = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor[Any]]:
@@ -89,13 +95,43 @@ class PostgresViewDatabase:
 
     @contextmanager
     def read(self) -> Iterator[psycopg.Cursor[Any]]:
+        stack: ExitStack | None = getattr(self._pin, "stack", None)
+        if stack is not None:  # inside ``pinned()``: the thread's one read transaction
+            conn = getattr(self._pin, "conn", None)
+            if conn is None:
+                conn = self._pin.conn = stack.enter_context(self._read_transaction())
+            with conn.cursor() as cur:
+                yield cur
+            return
+        with self._read_transaction() as conn, conn.cursor() as cur:
+            yield cur
+
+    @contextmanager
+    def _read_transaction(self) -> Iterator[psycopg.Connection[Any]]:
         with self.pool.connection() as conn:
             conn.read_only = True
             try:
-                with conn.transaction(), conn.cursor() as cur:
-                    yield cur
+                with conn.transaction():
+                    yield conn
             finally:
                 conn.read_only = False
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Let every read of this thread until the end share one connection and one
+        read-only transaction (READ COMMITTED: each statement still sees the latest
+        commits), opened at the first read — a web page makes a dozen reads, and each
+        would otherwise cost a pool checkout and a BEGIN and a COMMIT."""
+        if getattr(self._pin, "stack", None) is not None:
+            yield
+            return
+        with ExitStack() as stack:
+            self._pin.stack = stack
+            try:
+                yield
+            finally:
+                self._pin.stack = None
+                self._pin.conn = None
 
     def bulk_load(self, cursor: Any, table: Table, rows: Iterable[Sequence[Any]]) -> None:
         columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)

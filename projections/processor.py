@@ -160,14 +160,16 @@ class Processor:
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Wait until every view has reached ``position`` (read-your-writes)."""
         deadline = time.monotonic() + timeout
-        delay = 0.005
+        delay = 0.002
         while True:
             if min(self.positions().values(), default=0) >= position:
                 return True
             if time.monotonic() >= deadline:
                 return False
             time.sleep(delay)
-            delay = min(delay * 2, 0.1)
+            # The worker usually needs a few ms: poll often at first, then back off (a
+            # waiting request costs one small SELECT per poll).
+            delay = min(delay * 1.5, 0.025)
 
     def _set_positions(self, cur: Cursor, positions: dict[str, int]) -> None:
         p = self.db.param

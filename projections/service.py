@@ -4,7 +4,7 @@ or any view as of a moment, rebuilt in memory from the events."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -66,6 +66,11 @@ class Views:
         return found
 
     # --- reading ---------------------------------------------------------------------------
+    def pinned(self) -> AbstractContextManager[None]:
+        """Within this block the reads of the calling thread share one database
+        transaction where the backend gains by it (one web request)."""
+        return self.db.pinned()
+
     @contextmanager
     def reader(self, as_of: datetime | None = None, names: Sequence[str] = ()) -> Iterator[Reader]:
         """Current views (SQL), or the views as they stood at ``as_of`` (built in memory:

@@ -39,6 +39,10 @@ class Database(Protocol):
         """A read-only snapshot."""
         ...
 
+    def pinned(self) -> AbstractContextManager[None]:
+        """Share one read transaction among this thread's reads until the block ends."""
+        ...
+
     def bulk_load(self, cursor: Cursor, table: Table, rows: Iterable[Sequence[Any]]) -> None:
         """Append many rows fast (COPY on PostgreSQL)."""
         ...

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template, request, session
+from flask import Flask, Response, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
@@ -142,6 +142,18 @@ def create_app(services: Services, config: WebConfig) -> Flask:
                 a for a in AREAS if a[1] in app.view_functions and access.scope(a[0]) is not None
             ],
         }
+
+    @app.before_request
+    def one_read_transaction() -> None:
+        """The page's reads share one view-database transaction (see ``Views.pinned``)."""
+        g.pinned_reads = services.views.pinned()
+        g.pinned_reads.__enter__()
+
+    @app.teardown_request
+    def end_read_transaction(error: BaseException | None) -> None:
+        pinned = g.pop("pinned_reads", None)
+        if pinned is not None:
+            pinned.__exit__(None, None, None)
 
     @app.before_request
     def idle_timeout() -> None:

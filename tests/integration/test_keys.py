@@ -68,3 +68,41 @@ def test_a_key_destroyed_elsewhere_stops_working_once_the_epoch_is_rechecked(
     again = here.key_by_id(kept.key_id)  # the others work as before
     assert not isinstance(again, DestroyedKey)
     assert again.aead.decrypt(b"n" * 12, kept.aead.encrypt(b"n" * 12, b"ok", None), None) == b"ok"
+
+
+def test_a_cached_record_is_not_served_after_its_key_is_destroyed_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """Aggregates stay in an in-memory cache between loads; when another process destroys a
+    series' key, the next load (after the epoch recheck) must not serve the decrypted copy."""
+    from dataclasses import replace
+
+    from domain import ids
+    from domain.errors import RecordDestroyed
+
+    settings = replace(settings_for(tmp_path), key_recheck_seconds=0.0)
+    here, there = build(settings), build(settings)
+    try:
+        school = build_school(here.journal)
+        assert here.journal.account(school.teacher).login  # now cached in ``here``
+        assert here.journal.account(school.teacher).login  # served from the cache
+        assert here.journal._facts.get(school.teacher) is not None
+        there.keyring.destroy_many([ids.person_series(school.teacher)], "cert-cache")
+        with pytest.raises(RecordDestroyed):
+            here.journal.account(school.teacher)
+        assert here.journal.account(school.other_teacher).login  # others still load
+    finally:
+        here.close()
+        there.close()
+
+
+def test_the_aggregate_cache_can_be_switched_off(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    system = build(replace(settings_for(tmp_path), aggregate_cache=0))
+    try:
+        school = build_school(system.journal)
+        assert system.journal.account(school.teacher).login
+        assert system.journal._facts.get(school.teacher) is None
+    finally:
+        system.close()

@@ -1,0 +1,75 @@
+"""``ejournal serve --processes N``: several waitress processes on one port, supervised —
+a child that dies is replaced, and SIGTERM stops them all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found |= {int(c) for c in text}
+    return found
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+def _until(condition: object, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_children_are_replaced_and_all_stop_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_")}
+    env |= {
+        "EJOURNAL_VAR_DIR": str(tmp_path / "var"),
+        "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
+    }
+    cmd = [sys.executable, "-m", "ejournal.cli", "serve", "--port", str(port), "--processes", "2"]
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert _until(lambda: _healthy(port) and len(_children(server.pid)) == 2), "no start"
+        first = _children(server.pid)
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        assert _until(lambda: len(_children(server.pid) - {victim}) == 2), "not replaced"
+        assert victim not in _children(server.pid)
+        assert all(_healthy(port) for _ in range(20))  # served by the survivors and the new one
+        seen = first | _children(server.pid)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0
+        assert not any(Path(f"/proc/{k}").exists() for k in seen)
+        assert not _healthy(port)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
