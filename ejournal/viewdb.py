@@ -84,7 +84,15 @@ class PostgresViewDatabase:
             conn.commit()
 
         self.pool = ConnectionPool(
-            db.conninfo(), min_size=1, max_size=max_size, configure=configure, open=True, timeout=30
+            db.conninfo(),
+            min_size=1,
+            max_size=max_size,
+            configure=configure,
+            # A connection broken since it was last used (PostgreSQL restarted) is replaced
+            # at checkout instead of failing the request that takes it.
+            check=ConnectionPool.check_connection,
+            open=True,
+            timeout=30,
         )
         self._pin = threading.local()
 
@@ -114,7 +122,8 @@ class PostgresViewDatabase:
                 with conn.transaction():
                     yield conn
             finally:
-                conn.read_only = False
+                if not conn.broken:  # a lost connection is discarded by the pool
+                    conn.read_only = False
 
     @contextmanager
     def pinned(self) -> Iterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,8 @@ AREAS = (
         _l("целостность журнала, история записей, журнал на дату, журнал доступа"),
     ),
 )
+
+log = logging.getLogger(__name__)
 
 
 def _demo_logins(path: Path | None) -> list[dict[str, str]]:
@@ -153,7 +156,12 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     def end_read_transaction(error: BaseException | None) -> None:
         pinned = g.pop("pinned_reads", None)
         if pinned is not None:
-            pinned.__exit__(None, None, None)
+            try:
+                pinned.__exit__(None, None, None)
+            except Exception as failure:
+                log.warning(
+                    "ending a request's read transaction failed: %s", type(failure).__name__
+                )
 
     @app.before_request
     def idle_timeout() -> None:

@@ -48,6 +48,10 @@ def _members(group_id: str) -> list[str]:
     )
 
 
+#: Diaries whose last visit the session remembers (about 60 bytes each in the cookie).
+SEEN_KEPT = 12
+
+
 @bp.get("/<uuid:student_id>")
 @permission("diary.view")
 def pupil(student_id: UUID) -> ResponseReturnValue:
@@ -76,7 +80,11 @@ def pupil(student_id: UUID) -> ResponseReturnValue:
         abort(404)
     viewed(request.path, [key])
     seen[key] = clock.now().isoformat()
-    session["diary_seen"] = seen
+    # The session cookie must stay small (browsers drop cookies over 4 KB, which would sign
+    # the user out): keep only the latest visits — a family has a few children; staff
+    # reading many diaries lose «что нового» of the oldest, which they do not need.
+    latest = sorted(seen.items(), key=lambda item: item[1])[-SEEN_KEPT:]
+    session["diary_seen"] = dict(latest)
     return render_template(
         "diary/pupil.html", diary=diary, name=name, terms=terms, term=term, since=since
     )

@@ -56,3 +56,25 @@ def test_staff_reading_a_diary_is_access_logged(system: System, web: WebSchool):
     assert [(r.actor, r.page) for r in rows] == [
         (str(web.school.deputy), f"/diary/{web.school.pupils[1]}")
     ]
+
+
+def test_the_last_visits_kept_in_the_session_stay_few(system: System, web: WebSchool):
+    """Staff reading many diaries must not grow the session cookie past what browsers keep
+    (4 KB): only the latest visits are remembered, the one just made included."""
+    from uuid import uuid4
+
+    from web.diary import SEEN_KEPT
+
+    deputy = client_for(system, web, "deputy")
+    with deputy.session_transaction() as session:
+        session["diary_seen"] = {
+            str(uuid4()): f"2025-09-01T10:{k % 60:02d}:00+00:00" for k in range(40)
+        }
+    pupil = str(web.school.pupils[1])
+    assert deputy.get(f"/diary/{pupil}").status_code == 200
+    with deputy.session_transaction() as session:
+        seen = session["diary_seen"]
+    assert len(seen) == SEEN_KEPT
+    assert pupil in seen
+    cookie = deputy.get_cookie("session")
+    assert cookie is not None and len(cookie.value) < 2000
