@@ -15,8 +15,10 @@ from psycopg import sql
 from ejournal.keyring import Keyring
 from ejournal.keystore import PostgresKeyStore
 from ejournal.settings import Settings
+from ejournal.signers import configured, signing_setup
 from projections.ledger import Ledger
 from projections.service import Views
+from retention.archive.signing import sign_pdf
 from retention.ports import Infrastructure
 
 
@@ -54,6 +56,25 @@ def _compact(settings: Settings, views: Views, keyring: Keyring) -> None:
             conn.execute(sql.SQL("VACUUM {}.{}").format(schema, sql.Identifier(table)))
 
 
+def certificate_signer(settings: Settings) -> Callable[[bytes], bytes]:
+    """Signs destruction certificates with the school's archive signers (PAdES, the head of
+    school), read when a certificate is made; a deployment without a signing key writes
+    them unsigned, as before (``ejournal keys demo`` makes a demo one)."""
+
+    def sign(pdf: bytes) -> bytes:
+        archive = settings.archiving
+        if not configured(archive):
+            return pdf
+        return sign_pdf(
+            pdf,
+            signing_setup(archive),
+            reason="Акт об уничтожении документов",
+            location=settings.school,
+        )
+
+    return sign
+
+
 def infrastructure(
     settings: Settings, views: Views, keyring: Keyring, ledger: Ledger
 ) -> Infrastructure:
@@ -73,4 +94,5 @@ def infrastructure(
         certificates_dir=settings.certificates_dir,
         school=settings.school,
         transfers_dir=settings.var_dir / "transfers",
+        signer=certificate_signer(settings),
     )

@@ -9,32 +9,20 @@ archive; a certificate's PDF is handed to the optional signer hook as bytes.)
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import fontpkg
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.tables import LongTable
 
-FONT, BOLD = "PTSans", "PTSans-Bold"
-_registered = threading.Lock()
-_done: list[bool] = []
+from retention.archive import fonts
 
-
-def _fonts() -> None:
-    with _registered:
-        if not _done:
-            pdfmetrics.registerFont(TTFont(FONT, str(fontpkg.path("PT Sans"))))
-            pdfmetrics.registerFont(TTFont(BOLD, str(fontpkg.path("PT Sans", weight=700))))
-            pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD)
-            _done.append(True)
+FONT, BOLD = fonts.FONT, fonts.FONT_BOLD
+_fonts = fonts.register
 
 
 def _escape(text: str) -> str:

@@ -6,6 +6,7 @@ reportlab (layout) and by pyHanko (signature stamps).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import fontpkg
@@ -18,8 +19,14 @@ BOLD: Path = fontpkg.path("PT Sans", weight=700)
 FONT, FONT_BOLD = "PTSans", "PTSans-Bold"
 
 
+_lock = threading.Lock()
+
+
 def register() -> None:
-    """Register PT Sans with reportlab (idempotent)."""
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, str(REGULAR)))
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(BOLD)))
+    """Register PT Sans (regular and bold, as one family) with reportlab; idempotent and
+    safe from several threads."""
+    with _lock:
+        if FONT not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(FONT, str(REGULAR)))
+            pdfmetrics.registerFont(TTFont(FONT_BOLD, str(BOLD)))
+            pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD)

@@ -218,3 +218,24 @@ def test_the_access_log_of_a_year_is_cut_off_with_the_year(system: System, h: Hi
         system.journal.record_access(h.school.teacher, "journal/grid", [h.school.pupils[0]])
     assert states(system, date(2029, 6, 30))["access-log/2025-26"] == "closed"
     assert states(system, date(2029, 7, 1))["access-log/2025-26"] == "due"
+
+
+def test_the_certificate_pdf_is_signed_by_the_school_when_it_has_a_signing_key(
+    system: System, h: History
+) -> None:
+    from tests.archive_helpers import demo_pki, pyhanko_adesverify
+
+    demo_pki(system.settings)
+    certificate = dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
+    pdf = system.settings.certificates_dir / f"akt-{certificate['number']}.pdf"
+    assert b"/ByteRange" in pdf.read_bytes()
+    root = system.settings.archiving.pki_dir / "root.pem"
+    assert pyhanko_adesverify(pdf, root) == 0  # PAdES, trusted, timestamped
+
+
+def test_without_a_signing_key_the_certificate_pdf_is_written_unsigned(
+    system: System, h: History
+) -> None:
+    certificate = dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
+    pdf = system.settings.certificates_dir / f"akt-{certificate['number']}.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF") and b"/ByteRange" not in pdf.read_bytes()
