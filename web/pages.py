@@ -67,23 +67,43 @@ def form_error(
     return render_template(template, form=request.form, problems=problems, **context), code
 
 
+#: Renders a form's page again with its problems and the status to answer.
+Again = Callable[[dict[str, str], int], ResponseReturnValue]
+
+
+def attempt(
+    command: Callable[[], Receipt],
+    again: Again,
+    done: str | Callable[[], str],
+    to: str | Callable[[Receipt], str],
+) -> ResponseReturnValue:
+    """Post/redirect/get: run ``command`` (the form's parsing and one application command);
+    then wait for the views, say ``done`` and go to ``to`` (or to ``to(receipt)``). A refused
+    form (422) or rule renders the page again through ``again(problems, status)``; nothing
+    is written then."""
+    try:
+        receipt = saved(command())
+    except forms.FormInvalid as error:
+        return again(error.errors, 422)
+    except errors.DomainError as error:
+        return again({"_": error.text}, status_of(error))
+    flash(done if isinstance(done, str) else done(), "ok")
+    return redirect(to if isinstance(to, str) else to(receipt))
+
+
 def submit(
     schema: forms.FormSchema,
     command: Callable[[dict[str, Any]], tuple[Receipt, str]],
-    page: Callable[[dict[str, str], int], ResponseReturnValue],
+    page: Again,
     to: str,
 ) -> ResponseReturnValue:
-    """Post/redirect/get for one form: parse it through ``schema``, run ``command(data)``
-    (one application command, returning its receipt and the message for the user), wait
-    for the views, then redirect to ``to``. Bad input (422) or a command the domain refuses
-    renders ``page(problems, status)`` again; nothing is written then."""
-    try:
-        data = forms.parse(schema, request.form)
-        receipt, message = command(data)
-        saved(receipt)
-    except forms.FormInvalid as error:
-        return page(error.errors, 422)
-    except errors.DomainError as error:
-        return page({"_": error.text}, status_of(error))
-    flash(message, "ok")
-    return redirect(to)
+    """``attempt`` for a form parsed through ``schema``, whose ``command(data)`` returns its
+    receipt and the message for the user."""
+    said: list[str] = []
+
+    def run() -> Receipt:
+        receipt, message = command(forms.parse(schema, request.form))
+        said.append(message)
+        return receipt
+
+    return attempt(run, page, lambda: said[0], to)

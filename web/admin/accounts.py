@@ -17,8 +17,8 @@ from projections.views import people
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
-from web.admin.base import attempt, bp, found, is_uuid, page
-from web.pages import actor, services, viewed
+from web.admin.base import bp, found, is_uuid, page
+from web.pages import actor, attempt, services, viewed
 
 
 def _family(person_id: str) -> tuple[str, str] | None:

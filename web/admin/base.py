@@ -3,18 +3,11 @@ submitted form kept, and running one command from a form (post/redirect/get)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
-
-from domain import errors
-from domain.service import Receipt
-from web import forms
-from web.errors import status_of
-from web.pages import saved
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -51,8 +44,6 @@ LABELS = {
     "person_id": "Человек",
 }
 
-Again = Callable[[dict[str, str], int], ResponseReturnValue]
-
 
 def page(
     template: str, problems: dict[str, str] | None = None, status: int = 200, **context: Any
@@ -62,22 +53,6 @@ def page(
     return render_template(
         template, form=request.form, problems=problems or {}, labels=LABELS, **context
     ), status
-
-
-def attempt(
-    command: Callable[[], Receipt], again: Again, done: str, to: str | Callable[[Receipt], str]
-) -> ResponseReturnValue:
-    """Run ``command`` (the form's parsing and one application command); then wait for
-    the views, say ``done`` and go to ``to`` (or to ``to(receipt)``). A refused form or
-    rule renders the page again through ``again(problems, status)``; nothing is written."""
-    try:
-        receipt = saved(command())
-    except forms.FormInvalid as error:
-        return again(error.errors, 422)
-    except errors.DomainError as error:
-        return again({"_": error.text}, status_of(error))
-    flash(done, "ok")
-    return redirect(to if isinstance(to, str) else to(receipt))
 
 
 def found(value: Any) -> Any:

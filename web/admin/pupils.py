@@ -16,9 +16,9 @@ from projections.views import listing, people, school
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
-from web.admin.base import Again, attempt, bp, found, is_uuid, page
+from web.admin.base import bp, found, is_uuid, page
 from web.admin.school import group_again
-from web.pages import actor, services, today, viewed
+from web.pages import Again, actor, attempt, services, today, viewed
 
 
 # --- enrolment in a class or group -------------------------------------------------------
