@@ -40,6 +40,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
         mark = system.journal.lesson(lesson).marks[0].mark_id
         with clock.travel(at(LESSON_DAY + timedelta(days=14), 10)):
             system.journal.request_correction(lesson, mark, "4", "answer", "Пересчёт", s.teacher)
+        token = system.journal.issue_api_token(s.teacher, "matrix", s.admin).id
         system.views.catch_up()
         own = {
             "course_journal_id": s.course_id,
@@ -54,6 +55,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "position": 1,
             "code": "ru",
             "account_id": s.teacher,
+            "token_id": token,
         }
         foreign = {
             **own,

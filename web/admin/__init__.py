@@ -6,7 +6,7 @@ Pages read views; every form goes through a schema, then one application command
 
 from __future__ import annotations
 
-from web.admin import accounts, imports, pupils, school
+from web.admin import accounts, imports, pupils, school, tokens
 from web.admin.base import bp
 
-__all__ = ["accounts", "bp", "imports", "pupils", "school"]
+__all__ = ["accounts", "bp", "imports", "pupils", "school", "tokens"]

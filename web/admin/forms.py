@@ -100,6 +100,13 @@ class LockForm(FormSchema):
     reason = text(max_length=200, min_length=3)
 
 
+class TokenForm(FormSchema):
+    """Issue an API token for an account, named for the system that will use it."""
+
+    login = text(max_length=64)
+    name = text(max_length=100, min_length=3)
+
+
 class YearForm(FormSchema):
     """A school year «2026/27» and its dates."""
 

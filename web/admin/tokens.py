@@ -1,0 +1,69 @@
+"""API tokens for other systems (``/api/v1``): the list, issuing one for an account — the
+token is shown once, on the answer to the form, and never again (only its digest is
+stored) — and revoking one with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import request, url_for
+from flask.typing import ResponseReturnValue
+
+from domain import errors
+from domain.service import Receipt
+from projections.views import api_tokens
+from web import forms
+from web.access import permission
+from web.admin import forms as admin_forms
+from web.admin.base import bp, page
+from web.errors import status_of
+from web.pages import actor, attempt, saved, services
+
+
+def _tokens_page(
+    problems: dict[str, str] | None = None, status: int = 200, **shown: Any
+) -> ResponseReturnValue:
+    views = services().views
+    items = views.read(api_tokens.tokens, views.sealer)
+    return page("admin/tokens.html", problems, status, tokens=items, **shown)
+
+
+@bp.get("/tokens")
+@permission("admin.accounts")
+def tokens() -> ResponseReturnValue:
+    """Every token: account, name, issued, revoked; the forms to issue and revoke."""
+    return _tokens_page()
+
+
+@bp.post("/tokens")
+@permission("admin.accounts")
+def issue_token() -> ResponseReturnValue:
+    """Issue a token; the answer shows it once (not a redirect: it is in no cookie or URL)."""
+    journal = services().journal
+    try:
+        data = forms.parse(admin_forms.TokenForm(), request.form)
+        account = journal.account_by_login(data["login"])
+        issued = journal.issue_api_token(account.id, data["name"], actor())
+        saved(Receipt(issued.id, issued.position))
+    except forms.FormInvalid as error:
+        return _tokens_page(error.errors, 422)
+    except errors.AccountNotFound:
+        return _tokens_page({"login": "Нет учётной записи с таким логином."}, 422)
+    except errors.DomainError as error:
+        return _tokens_page({"_": error.text}, status_of(error))
+    body, status = _tokens_page(issued_token=issued.token, issued_for=data["login"])  # type: ignore[misc]
+    return body, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/tokens/<uuid:token_id>/revoke")
+@permission("admin.accounts")
+def revoke_token(token_id: UUID) -> ResponseReturnValue:
+    """Revoke a token with a reason: from the next request on it authenticates no one."""
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.LockForm(), request.form)
+        receipt: Receipt = services().journal.revoke_api_token(token_id, data["reason"], actor())
+        return receipt
+
+    return attempt(command, _tokens_page, "Токен отозван.", url_for("admin.tokens"))
