@@ -1,0 +1,42 @@
+"""Helpers of the bad-input, start-up and disk-full tests of the reliability run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import ROOT
+
+ARTIFACTS = ROOT / "test-artifacts" / "reliability"
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file and folder under ``folder``: relative path → content hash (or «dir»).
+
+    SQLite's ``-shm`` file is the WAL's shared-memory index, which any reader may rebuild:
+    only its presence counts (the database and its ``-wal`` are compared byte for byte)."""
+    found: dict[str, str] = {}
+    if not folder.exists():
+        return found
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.is_dir() or name.endswith("-shm"):
+            found[name] = "dir" if path.is_dir() else "wal-index"
+        else:
+            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def record_figures(name: str, figures: dict[str, Any]) -> Path:
+    """Write ``{"name", "figures"}`` to test-artifacts/reliability/NAME.json (the reliability
+    run's summary gathers these files) and print the figures (seen with ``-s``)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.json"
+    path.write_text(
+        json.dumps({"name": name, "figures": figures}, ensure_ascii=False, indent=1) + "\n",
+        encoding="utf-8",
+    )
+    print(f"\n{name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+    return path
