@@ -40,3 +40,22 @@ def record_figures(name: str, figures: dict[str, Any]) -> Path:
     )
     print(f"\n{name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     return path
+
+
+#: The bad-input fuzzing's figures in this process (forms, API, schemathesis add to them).
+FUZZ: dict[str, int] = {
+    "form cases": 0,
+    "api cases": 0,
+    "schemathesis cases": 0,
+    "5xx": 0,
+    "events written by rejected requests": 0,
+}
+
+
+def fuzz_verdict(status: int, written: list[str], kind: str) -> None:
+    """Count one fuzz case of ``kind`` and what it did."""
+    FUZZ[kind] += 1
+    if status >= 500:
+        FUZZ["5xx"] += 1
+    if 400 <= status < 500 and written:
+        FUZZ["events written by rejected requests"] += 1
