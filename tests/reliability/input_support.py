@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from domain.account import ROLES
 from tests.conftest import ROOT
+from web.access import PUBLIC
 
 ARTIFACTS = ROOT / "test-artifacts" / "reliability"
 
@@ -59,3 +61,17 @@ def fuzz_verdict(status: int, written: list[str], kind: str) -> None:
         FUZZ["5xx"] += 1
     if 400 <= status < 500 and written:
         FUZZ["events written by rejected requests"] += 1
+
+
+#: Roles tried first: those with «own» records reach real data, not only refusals.
+PREFERENCE = ["teacher", "class_teacher", "admin", "deputy", "head", "archivist", "auditor"]
+ANONYMOUS = ""
+
+
+def role_for(system: Any, app: Any, endpoint: str) -> str:
+    """A role that may use the route (``ANONYMOUS`` for public ones)."""
+    code = getattr(app.view_functions[endpoint], "permission", None)
+    if code == PUBLIC:
+        return ANONYMOUS
+    scopes = system.views.policies.access.permission(str(code)).scopes
+    return next(r for r in [*PREFERENCE, *ROLES] if r in scopes)

@@ -15,12 +15,17 @@ from flask.testing import FlaskClient
 from hypothesis import given
 
 from domain import clock
-from domain.account import ROLES
 from ejournal.bootstrap import System, build
 from ejournal.webapp import web_app
 from tests.conftest import settings_for
 from tests.reliability.fuzzing import FUZZ_SETTINGS, FormCase, form_cases, form_fields, send_form
-from tests.reliability.input_support import FUZZ, fuzz_verdict, record_figures
+from tests.reliability.input_support import (
+    ANONYMOUS,
+    FUZZ,
+    fuzz_verdict,
+    record_figures,
+    role_for,
+)
 from tests.school import LESSON_DAY, at
 from tests.web import (
     PASSWORD,
@@ -31,7 +36,6 @@ from tests.web import (
     sign_in,
     written_since,
 )
-from web.access import PUBLIC
 
 #: The page that holds each form (its fields are read from there), by endpoint. A POST route
 #: missing here fails ``test_every_post_route_has_a_fuzz_target``.
@@ -85,9 +89,6 @@ EXTRA_FIELDS = {
     "records.propose": ["series", "reason"],
     "admin.import_list": ["file", "on", "step"],
 }
-#: Roles tried first: those with «own» records reach real data, not only refusals.
-PREFERENCE = ["teacher", "class_teacher", "admin", "deputy", "head", "archivist", "auditor"]
-ANONYMOUS = ""
 
 
 @pytest.fixture(scope="module")
@@ -124,15 +125,6 @@ def post_routes(app: Flask) -> dict[str, Any]:
         for rule in app.url_map.iter_rules()
         if "POST" in (rule.methods or set()) and not rule.rule.startswith("/api/")
     }
-
-
-def role_for(system: System, app: Flask, endpoint: str) -> str:
-    """A role that may use the route (anonymous for public ones)."""
-    code = getattr(app.view_functions[endpoint], "permission", None)
-    if code == PUBLIC:
-        return ANONYMOUS
-    scopes = system.views.policies.access.permission(str(code)).scopes
-    return next(r for r in [*PREFERENCE, *ROLES] if r in scopes)
 
 
 def test_every_post_route_has_a_fuzz_target(world):
