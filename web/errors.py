@@ -42,6 +42,15 @@ API_MESSAGES = {
 }
 
 
+class SavedNotShown(Exception):
+    """A command was stored, but the views could not take it (the database filled up right
+    after): the answer says it is saved — so nobody enters it twice — and not yet shown."""
+
+    def __init__(self, position: int) -> None:
+        self.position = position
+        super().__init__(f"saved at {position}; views not updated")
+
+
 def status_of(error: errors.DomainError) -> int:
     """The HTTP status of a domain error (the first family it belongs to)."""
     return next(code for family, code in STATUS if isinstance(error, family))
@@ -88,6 +97,16 @@ def register_error_handlers(app: Flask) -> None:
         if is_api():
             return json_error(code, type(error).__name__, error.text)
         return render_template("error.html", code=code, message=error.text), code
+
+    @app.errorhandler(SavedNotShown)
+    def saved_not_shown(error: SavedNotShown) -> ResponseReturnValue:
+        message = _(
+            "Изменения сохранены, но показать их пока нельзя: на сервере нет места. "
+            "Не вводите их повторно — они появятся, когда место освободится."
+        )
+        if is_api():
+            return json_error(503, "SavedNotShown", message)
+        return render_template("error.html", code=503, message=message), 503
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
