@@ -234,3 +234,16 @@ def test_a_good_configuration_starts_and_then_restarts_with_the_same_keys(tmp_pa
     second = run(tmp_path, ["info"], {})
     assert second.returncode == 0, second.stderr
     assert snapshot(tmp_path / "var" / "keys") == keys
+
+
+@pytest.mark.postgres
+def test_a_missing_master_key_is_refused_on_postgresql_too(tmp_path: Path, pg_schema):
+    _, url = pg_schema
+    with build(settings_for(tmp_path, url)) as system:
+        build_school(system.journal)
+    (tmp_path / "var" / "keys" / "master.key").unlink()
+    before = snapshot(tmp_path)
+    result = run(tmp_path, ["info"], {"EJOURNAL_DATABASE_URL": url})
+    assert result.returncode == Exit.MASTER_KEY, result.stderr
+    assert "master.key is missing" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(tmp_path) == before
