@@ -192,6 +192,18 @@ class EntryCommands(JournalBase):
         reason: str = "",
     ) -> Receipt:
         """Set a pupil's term mark; with a ``reason``, correct an existing one."""
+        return self.set_term_marks(course_journal_id, term, [(student_id, value, reason)], actor)
+
+    def set_term_marks(
+        self,
+        course_journal_id: UUID,
+        term: int,
+        marks: Sequence[tuple[UUID, str, str]],
+        actor: UUID,
+    ) -> Receipt:
+        """Set the term marks of several pupils — ``(pupil, value, reason)``, a reason
+        correcting a mark already set — in ONE transaction: when one is refused, none is
+        written."""
         grades_id = ids.term_grades_id(course_journal_id, term)
 
         def command() -> Sequence[Aggregate]:
@@ -207,10 +219,11 @@ class EntryCommands(JournalBase):
                     actor=actor,
                 )
             )
-            if reason:
-                grades.correct_mark(ctx, student_id, value, reason)
-            else:
-                grades.set_mark(ctx, student_id, value)
+            for student_id, value, reason in marks:
+                if reason:
+                    grades.correct_mark(ctx, student_id, value, reason)
+                else:
+                    grades.set_mark(ctx, student_id, value)
             return [grades]
 
         return self.run(command, grades_id)

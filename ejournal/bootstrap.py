@@ -6,21 +6,31 @@ Nothing is wired at import time; the CLI, the web server, tests and benchmarks e
 
 from __future__ import annotations
 
+import logging
+import os
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
+from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
 from domain.journal import Journal
 from domain.policies import Policies
-from ejournal.keyring import Keyring, load_or_create_master_key
+from ejournal.keyring import (
+    Keyring,
+    check_master_key,
+    load_or_create_master_key,
+    read_master_key,
+)
 from ejournal.keystore import KeyStore, PostgresKeyStore, SQLiteKeyStore
 from ejournal.mapper import EncryptingMapper
 from ejournal.policyfiles import load_policies
 from ejournal.retention_wiring import infrastructure
 from ejournal.settings import DatabaseURL, Settings
-from ejournal.signing import load_or_create_signing_key
+from ejournal.signing import load_or_create_signing_key, read_signing_key
 from ejournal.viewdb import (
     KeyringSealer,
     PostgresViewDatabase,
@@ -31,7 +41,18 @@ from projections import registry
 from projections.ledger import Ledger
 from projections.processor import Processor
 from projections.service import Views
+from projections.storage_errors import storage_problem
 from retention.service import Records
+
+log = logging.getLogger(__name__)
+
+
+class StorageError(Exception):
+    """Raised when a folder the system writes to cannot be written (nothing written)."""
+
+
+class DatabaseUnavailable(Exception):
+    """Raised when the database cannot be opened: unreachable, refused, not a database."""
 
 
 @dataclass
@@ -60,24 +81,121 @@ class System:
         self.close()
 
 
-def _prepare_database(db: DatabaseURL) -> KeyStore:
-    if db.backend == "sqlite":
-        Path(db.path).parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteKeyStore(db.path)
-    with psycopg.connect(db.conninfo(), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(db.schema or "public"))
+def _folders(settings: Settings) -> list[tuple[str, Path]]:
+    """The folders the system writes to, each named by its setting."""
+    found = [
+        ("EJOURNAL_MASTER_KEY_FILE", settings.master_key_file.parent),
+        ("EJOURNAL_LEDGER_KEY_FILE", settings.ledger_key_file.parent),
+        ("EJOURNAL_SECRET_KEY_FILE", settings.secret_key_file.parent),
+        ("EJOURNAL_ARCHIVE_DIR", settings.archive_dir),
+        ("EJOURNAL_CERTIFICATES_DIR", settings.certificates_dir),
+    ]
+    if settings.database.backend == "sqlite":
+        found.insert(0, ("EJOURNAL_DATABASE_URL", Path(settings.database.path).parent))
+    return found
+
+
+def check_storage(settings: Settings) -> None:
+    """Refuse (``StorageError``) when a folder the system writes to exists but is not a
+    writable folder, or would have to be created where that is impossible. Writes nothing."""
+    for name, folder in _folders(settings):
+        probe = folder
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            raise StorageError(f"{name}: {folder} cannot be a folder: {probe} is a file")
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise StorageError(f"{name}: {probe} is not writable by this process")
+
+
+def _stored_state(db: DatabaseURL) -> tuple[bool, bytes | None]:
+    """Whether the database already holds events, and the keyring's master-key check value;
+    read only, creating nothing (``False, None`` for a database not made yet)."""
+    try:
+        if db.backend == "sqlite":
+            return _sqlite_state(Path(db.path))
+        with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+            schema = sql.Identifier(db.schema or "public")
+            events, check = False, None
+            if _pg_table(conn, db, "ejournal_events"):
+                query = sql.SQL("SELECT 1 FROM {}.ejournal_events LIMIT 1").format(schema)
+                events = conn.execute(query).fetchone() is not None
+            if _pg_table(conn, db, "ejournal_keyring_meta"):
+                query = sql.SQL(
+                    "SELECT value FROM {}.ejournal_keyring_meta WHERE name = 'check'"
+                ).format(schema)
+                row = conn.execute(query).fetchone()
+                check = bytes(row[0]) if row else None
+            return events, check
+    except (sqlite3.Error, psycopg.Error) as error:
+        raise _unavailable(db, error) from None
+
+
+def _pg_table(conn: psycopg.Connection[Any], db: DatabaseURL, table: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s)", (f"{db.schema or 'public'}.{table}",)).fetchone()
+    return row is not None and row[0] is not None
+
+
+def _sqlite_state(path: Path) -> tuple[bool, bytes | None]:
+    if not path.is_file():
+        return False, None
+    conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        events = "stored_events" in tables and bool(
+            conn.execute("SELECT 1 FROM stored_events LIMIT 1").fetchone()
         )
-    return PostgresKeyStore(db)
+        row = None
+        if "ejournal_keyring_meta" in tables:
+            row = conn.execute(
+                "SELECT value FROM ejournal_keyring_meta WHERE name = 'check'"
+            ).fetchone()
+        return events, bytes(row[0]) if row else None
+    finally:
+        conn.close()
+
+
+def _unavailable(db: DatabaseURL, error: BaseException) -> Exception:
+    problem = storage_problem(error)
+    if problem is not None:
+        return problem
+    where = db.path if db.backend == "sqlite" else f"{db.host}:{db.port}/{db.dbname}"
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return DatabaseUnavailable(f"cannot open the database {where}: {first}")
+
+
+def _prepare_database(db: DatabaseURL) -> KeyStore:
+    try:
+        if db.backend == "sqlite":
+            Path(db.path).parent.mkdir(parents=True, exist_ok=True)
+            return SQLiteKeyStore(db.path)
+        with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(db.schema or "public")
+                )
+            )
+        return PostgresKeyStore(db)
+    except (sqlite3.Error, psycopg.Error) as error:
+        raise _unavailable(db, error) from None
 
 
 def build(settings: Settings, policies: Policies | None = None) -> System:
-    """Validate the policies, open the database and keyring, and build the journal.
+    """Validate the policies, folders and key files, open the database and keyring, and
+    build the journal.
 
-    Raises ``PolicyError``, ``KeyringError``, ``SettingsError`` or a database error before
-    anything is written when something is wrong."""
+    Raises ``PolicyError``, ``StorageError``, ``LedgerError`` (signing key), ``KeyringError``
+    (master key), ``DatabaseUnavailable`` or ``StorageUnavailable`` before anything is written
+    when something is wrong."""
     policies = policies or load_policies(settings.policies_dir)
+    check_storage(settings)
+    signing_key = read_signing_key(settings.ledger_key_file)
+    events, check = _stored_state(settings.database)
+    check_master_key(
+        settings.master_key_file, read_master_key(settings.master_key_file), check, events
+    )
     store = _prepare_database(settings.database)
+    opened: list[Journal | SQLiteViewDatabase | PostgresViewDatabase] = []
     try:
         master = load_or_create_master_key(settings.master_key_file, store)
         keyring = Keyring(store, master, recheck_seconds=settings.key_recheck_seconds)
@@ -87,34 +205,48 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
             cache_size=settings.aggregate_cache,
             mapper_factory=lambda transcoder: EncryptingMapper(transcoder, keyring),
         )
+        opened.append(journal)
         keyring.forget_listeners.append(journal.forget_cached)
         journal.load_listeners.append(keyring.refresh)
         view_db = view_database(settings.database)
-    except BaseException:
+        opened.append(view_db)
+        sealer = KeyringSealer(keyring)
+        processor = Processor(
+            registry.ALL,
+            journal.recorder,
+            journal.mapper,
+            view_db,
+            sealer,
+            batch_size=settings.view_batch_size,
+        )
+        processor.setup()
+        ledger = Ledger(
+            processor,
+            signing_key or load_or_create_signing_key(settings.ledger_key_file),
+            every_events=settings.checkpoint_every,
+            every_seconds=settings.checkpoint_seconds,
+        )
+    except BaseException as error:
+        for thing in reversed(opened):
+            thing.close()
         store.close()
+        if isinstance(error, sqlite3.Error | psycopg.Error | PersistenceError):
+            raise _unavailable(settings.database, error) from None
         raise
-    sealer = KeyringSealer(keyring)
-    processor = Processor(
-        registry.ALL,
-        journal.recorder,
-        journal.mapper,
-        view_db,
-        sealer,
-        batch_size=settings.view_batch_size,
-    )
-    processor.setup()
     views = Views(processor, view_db, sealer, policies)
-    ledger = Ledger(
-        processor,
-        load_or_create_signing_key(settings.ledger_key_file),
-        every_events=settings.checkpoint_every,
-        every_seconds=settings.checkpoint_seconds,
-    )
     if settings.views_mode == "inline":
 
         def after_command(_position: int) -> None:
-            views.nudge()
-            ledger.maybe_checkpoint()
+            # The command's events are committed: a view that cannot be written now (the
+            # disk filled up in between) catches up on the next command or read-your-writes
+            # wait, so the command is not reported as failed.
+            try:
+                views.nudge()
+                ledger.maybe_checkpoint()
+            except Exception as error:
+                if storage_problem(error) is None:
+                    raise
+                log.warning("views not updated after a command: %s", type(error).__name__)
 
         journal.saved_listeners.append(after_command)
     records = Records(journal, views, infrastructure(settings, views, keyring, ledger))

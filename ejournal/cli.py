@@ -16,10 +16,13 @@ import psycopg
 from psycopg import sql
 
 from domain.errors import DomainError
-from ejournal.bootstrap import System, build
+from ejournal.bootstrap import DatabaseUnavailable, StorageError, System, build
+from ejournal.exitcodes import Exit, Refused, epilog
 from ejournal.keyring import KeyringError
 from ejournal.policyfiles import PolicyError, load_policies
 from ejournal.settings import Settings, SettingsError
+from projections.ledger import LedgerError
+from projections.storage_errors import StorageUnavailable, storage_problem
 from projections.store import jsonable
 
 
@@ -27,29 +30,53 @@ def _settings() -> Settings:
     try:
         return Settings.from_env()
     except SettingsError as error:
-        raise click.ClickException(str(error)) from None
+        raise Refused(Exit.SETTINGS, str(error)) from None
 
 
 def _system(settings: Settings | None = None) -> System:
-    """Build the system or stop with one clear message (exit 1), nothing written."""
+    """Build the system or stop with one clear message and the exit code of its class
+    (``ejournal.exitcodes``), nothing written."""
     settings = settings or _settings()
     try:
         return build(settings)
     except PolicyError as error:
-        raise click.ClickException("invalid policies:\n" + str(error)) from None
+        raise Refused(Exit.POLICIES, "invalid policies:\n" + str(error)) from None
+    except StorageError as error:
+        raise Refused(Exit.STORAGE, str(error)) from None
+    except StorageUnavailable as error:
+        raise Refused(Exit.STORAGE, f"{settings.database_url}: {error.text}") from None
+    except LedgerError as error:
+        raise Refused(Exit.SIGNING_KEY, str(error)) from None
     except KeyringError as error:
-        raise click.ClickException(str(error)) from None
-    except psycopg.OperationalError as error:
-        raise click.ClickException(
-            f"cannot connect to {settings.database_url}: {str(error).strip()}"
-        ) from None
+        raise Refused(Exit.MASTER_KEY, str(error)) from None
+    except DatabaseUnavailable as error:
+        raise Refused(Exit.DATABASE, f"{error} ({settings.database_url})") from None
 
 
-@click.group()
+class _Main(click.Group):
+    """The command group; a command that finds the database full or read-only stops with
+    the Russian message and exit code 8 (nothing half-written: transactions are atomic)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as error:
+            problem = storage_problem(error)
+            if problem is None:
+                raise
+            raise Refused(Exit.STORAGE, problem.text) from None
+
+
+@click.group(cls=_Main, epilog=epilog())
 def main() -> None:
     """ejournal — an event-sourced electronic school journal («электронный журнал»).
 
-    Settings come from EJOURNAL_* environment variables (see README.md).
+    Settings come from EJOURNAL_* environment variables (see README.md). A command refuses to
+    start, with one message and nothing written, when a setting, a policy, the database, a
+    key or a storage folder is wrong; its exit code names which (README, «Start-up
+    refusals»).
     """
 
 
@@ -61,14 +88,14 @@ def policies() -> None:
 
 @policies.command("check")
 def policies_check() -> None:
-    """Validate every policy file; exit 1 naming the file and key of each error."""
+    """Validate every policy file; exit 4 naming the file and key of each error."""
     folder = _settings().policies_dir
     try:
         load_policies(folder)
     except PolicyError as error:
         for problem in error.problems:
             click.echo(f"error: {problem}", err=True)
-        sys.exit(1)
+        sys.exit(Exit.POLICIES)
     click.echo(f"policies OK: {', '.join(sorted(p.name for p in folder.glob('*.toml')))}")
 
 
@@ -236,9 +263,13 @@ def history(record_id: str, as_json: bool) -> None:
 def serve(host: str, port: int, threads: int, processes: int) -> None:
     """Serve the web UI with a production WSGI server (waitress)."""
     from ejournal.server import serve as run_server
-    from ejournal.webapp import web_app
+    from ejournal.webapp import SecretKeyError, read_secret_key, web_app
 
     settings = _settings()
+    try:
+        read_secret_key(settings.secret_key_file)
+    except SecretKeyError as error:
+        raise Refused(Exit.SIGNING_KEY, str(error)) from None
     _system(settings).close()  # refuse to start (one clear message) before listening
 
     def factory() -> tuple[object, Callable[[], None]]:

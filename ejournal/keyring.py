@@ -61,21 +61,47 @@ def check_value(master: bytes) -> bytes:
     return hmac.new(master, b"ejournal master key check v1", hashlib.sha256).digest()
 
 
+def read_master_key(path: Path) -> bytes | None:
+    """The master key in ``path``; ``None`` when there is no such file; ``KeyringError``
+    when it is unreadable or malformed (nothing is written either way)."""
+    if not path.exists():
+        return None
+    try:
+        master = base64.b64decode(path.read_text().strip(), validate=True)
+    except (OSError, ValueError) as error:
+        raise KeyringError(f"Master key file {path} is unreadable: {error}") from None
+    if len(master) != 32:
+        raise KeyringError(f"Master key file {path} must hold 32 bytes (base64).")
+    return master
+
+
+def check_master_key(path: Path, master: bytes | None, check: bytes | None, data: bool) -> None:
+    """Refuse (``KeyringError``) a missing key while ``data`` exists, or a key that does not
+    fit the keyring's ``check`` value; both looked at before anything is opened for writing."""
+    if master is None and (data or check is not None):
+        raise missing_master_key(path)
+    if (
+        master is not None
+        and check is not None
+        and not hmac.compare_digest(check, check_value(master))
+    ):
+        raise KeyringError(f"Master key file {path} does not fit this keyring (wrong key).")
+
+
+def missing_master_key(path: Path) -> KeyringError:
+    """The refusal when the key file is gone but data encrypted under it exists."""
+    return KeyringError(
+        f"Master key file {path} is missing, but the database holds data encrypted under a "
+        "master key: restore the key file (EJOURNAL_MASTER_KEY_FILE) from its backup."
+    )
+
+
 def load_or_create_master_key(path: Path, store: KeyStore) -> bytes:
     """Read the master key; create it (0600) only when the keyring holds nothing."""
-    if path.exists():
-        try:
-            master = base64.b64decode(path.read_text().strip(), validate=True)
-        except (OSError, ValueError) as error:
-            raise KeyringError(f"Master key file {path} is unreadable: {error}") from None
-        if len(master) != 32:
-            raise KeyringError(f"Master key file {path} must hold 32 bytes (base64).")
-    else:
+    master = read_master_key(path)
+    if master is None:
         if store.count() or store.meta("check"):
-            raise KeyringError(
-                f"Master key file {path} is missing, but the keyring holds keys wrapped by a "
-                "master key: restore the key file (EJOURNAL_MASTER_KEY_FILE) from its backup."
-            )
+            raise missing_master_key(path)
         master = secrets.token_bytes(32)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

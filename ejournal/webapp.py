@@ -12,10 +12,28 @@ from ejournal.bootstrap import System
 from web import Services, WebConfig, create_app
 
 
+class SecretKeyError(Exception):
+    """Raised when the session-signing secret's file is unreadable or too short."""
+
+
+def read_secret_key(path: Path) -> bytes | None:
+    """The session-signing secret in ``path``; ``None`` when there is no such file."""
+    if not path.exists():
+        return None
+    try:
+        value = path.read_bytes().strip()
+    except OSError as error:
+        raise SecretKeyError(f"web session secret {path} is unreadable: {error.strerror}") from None
+    if len(value) < 32:
+        raise SecretKeyError(f"web session secret {path} is too short (32 characters at least)")
+    return value
+
+
 def secret_key(path: Path) -> bytes:
     """The session-signing secret (0600), generated on first use."""
-    if path.exists():
-        return path.read_bytes().strip()
+    found = read_secret_key(path)
+    if found is not None:
+        return found
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

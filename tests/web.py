@@ -125,3 +125,23 @@ def api_token(system: Any, web: WebSchool, role: str) -> str:
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header of an API request."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def lesson_with_request(system: Any, web: WebSchool) -> tuple[UUID, UUID, UUID]:
+    """A lesson of the teacher's journal with a mark and a pending correction request of it:
+    (lesson, mark, request); the views caught up."""
+    from datetime import timedelta
+
+    from domain.lesson import MarkEntry
+    from tests.school import LESSON_DAY
+
+    s = web.school
+    lesson = s.hold()
+    with clock.travel(at(LESSON_DAY, 16)):
+        marks = [MarkEntry(s.pupils[0], "3", "answer")]
+        system.journal.save_lesson_page(lesson, "Дроби", "", marks, {}, s.teacher)
+    mark = system.journal.lesson(lesson).marks[0].mark_id
+    with clock.travel(at(LESSON_DAY + timedelta(days=14), 10)):
+        system.journal.request_correction(lesson, mark, "4", "answer", "Пересчёт", s.teacher)
+    system.views.catch_up()
+    return lesson, mark, system.journal.lesson(lesson).pending_requests[0]

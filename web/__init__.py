@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request, session
+from flask import Flask, Response, abort, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
@@ -145,6 +145,15 @@ def create_app(services: Services, config: WebConfig) -> Flask:
                 a for a in AREAS if a[1] in app.view_functions and access.scope(a[0]) is not None
             ],
         }
+
+    @app.before_request
+    def nameless_fields() -> None:
+        """A multipart part without a name is a damaged form (werkzeug keys it ``None``,
+        which no page expects): refuse it whole, as a form that failed its CSRF check."""
+        if request.mimetype == "multipart/form-data" and (
+            None in request.form or None in request.files
+        ):
+            abort(400)
 
     @app.before_request
     def one_read_transaction() -> None:

@@ -1,4 +1,6 @@
-"""Domain errors → HTTP status codes, in one place. No stack trace reaches a page.
+"""Domain errors → HTTP status codes, in one place. No stack trace reaches a page. A
+database that is full or read-only (``projections.storage_errors``) is a 503 with a Russian
+message («нет места» / «только для чтения»), as a page or as the API's JSON error.
 
 Under ``/api/`` every error is JSON — ``{"code", "status", "message", "errors"}`` with the
 message in Russian — and never an HTML page; elsewhere it is the error page.
@@ -15,6 +17,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
+from projections.storage_errors import storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,15 @@ API_MESSAGES = {
     409: "Запись изменилась или уже существует.",
     422: "Данные запроса не прошли проверку.",
 }
+
+
+class SavedNotShown(Exception):
+    """A command was stored, but the views could not take it (the database filled up right
+    after): the answer says it is saved — so nobody enters it twice — and not yet shown."""
+
+    def __init__(self, position: int) -> None:
+        self.position = position
+        super().__init__(f"saved at {position}; views not updated")
 
 
 def status_of(error: errors.DomainError) -> int:
@@ -86,6 +98,16 @@ def register_error_handlers(app: Flask) -> None:
             return json_error(code, type(error).__name__, error.text)
         return render_template("error.html", code=code, message=error.text), code
 
+    @app.errorhandler(SavedNotShown)
+    def saved_not_shown(error: SavedNotShown) -> ResponseReturnValue:
+        message = _(
+            "Изменения сохранены, но показать их пока нельзя: на сервере нет места. "
+            "Не вводите их повторно — они появятся, когда место освободится."
+        )
+        if is_api():
+            return json_error(503, "SavedNotShown", message)
+        return render_template("error.html", code=503, message=message), 503
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         if is_api():
@@ -105,6 +127,20 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> ResponseReturnValue:
+        problem = storage_problem(error)
+        if problem is not None:  # the database is full or read-only: nothing was written
+            log.error("storage unavailable (%s): %s", problem.reason, type(error).__name__)
+            if is_api():
+                response = json_error(503, "StorageUnavailable", problem.text)
+            else:
+                message = (
+                    _("Нет места для записи: изменения не сохранены.")
+                    if problem.reason == "full"
+                    else _("База только для чтения: изменения не сохранены.")
+                )
+                response = Response(render_template("error.html", code=503, message=message), 503)
+            response.headers["Retry-After"] = "60"
+            return response
         # Log the type only: messages of lower layers may carry personal data.
         log.error("internal error: %s", type(error).__name__)
         if is_api():

@@ -120,8 +120,8 @@ def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
     try:
         form = forms.single(request.form)
         changes = _term_changes(form, current)
-        for student, value, reason in changes:
-            saved(journal.set_term_mark(course_journal_id, term, student, value, actor(), reason))
+        if changes:  # all in one transaction: a refused mark leaves none written
+            saved(journal.set_term_marks(course_journal_id, term, changes, actor()))
     except forms.FormInvalid as error:
         return _grid_page(course_journal_id, term, error.errors, 422)
     except errors.DomainError as error:

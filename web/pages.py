@@ -15,9 +15,10 @@ from flask_login import current_user
 
 from domain import clock, errors
 from domain.service import Receipt
+from projections.storage_errors import storage_problem
 from web import forms
 from web.config import Services
-from web.errors import status_of
+from web.errors import SavedNotShown, status_of
 
 
 def services() -> Services:
@@ -37,8 +38,19 @@ def today() -> date:
 
 
 def saved(receipt: Receipt) -> Receipt:
-    """Wait until the views hold the command's events, so the next page shows them."""
-    services().views.wait_for(receipt.position)
+    """Wait until the views hold the command's events, so the next page shows them.
+
+    When they do not get there because the database filled up right after the command was
+    committed, say so (``SavedNotShown``): the command IS stored — a refusal would invite
+    entering it twice — and the views catch up once space returns."""
+    views = services().views
+    if not views.wait_for(receipt.position):
+        try:
+            views.nudge()
+        except Exception as error:
+            if storage_problem(error) is None:
+                raise
+            raise SavedNotShown(receipt.position) from None
     return receipt
 
 

@@ -5,6 +5,8 @@ conforms to the published schema (status code, content type, headers, body)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from domain import clock
 from domain.lesson import MarkEntry
-from ejournal.bootstrap import build
+from ejournal.bootstrap import System, build
 from ejournal.webapp import web_app
 from tests.conftest import settings_for
 from tests.school import LESSON_DAY, at
@@ -58,12 +60,12 @@ OPERATIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The API's schema over a small school, called with a teacher's token. Path parameters
-    are often real ids (the teacher's and another teacher's), so the operations are reached,
-    not only refused."""
-    with build(settings_for(tmp_path_factory.mktemp("schema"))) as system:
+@contextmanager
+def api_schema(folder: Path) -> Iterator[tuple[Any, System]]:
+    """The API's schema over a small school, called with a teacher's token, and the system
+    under it. Path parameters are often real ids (the teacher's and another teacher's), so
+    the operations are reached, not only refused."""
+    with build(settings_for(folder)) as system:
         web = build_web_school(system.journal)
         s = web.school
         lessons = [s.hold(), s.hold(course=s.other_course_id)]
@@ -102,6 +104,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 token = data["parent" if case.operation.path.endswith("/diary") else "teacher"]
                 case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
 
+        yield schema, system
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with api_schema(tmp_path_factory.mktemp("schema")) as (schema, _system):
         yield schema
 
 

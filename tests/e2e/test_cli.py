@@ -46,7 +46,7 @@ def test_policies_check_names_file_and_key_of_each_error(tmp_path: Path) -> None
     result = CliRunner().invoke(
         main, ["policies", "check"], env=_env(tmp_path, _broken_policies(tmp_path))
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "grading.toml: surprise: Unknown field." in result.output
     assert "grading.toml: kinds.5.weight: Not a valid integer." in result.output
 
@@ -55,7 +55,7 @@ def test_the_app_refuses_to_start_with_broken_policies(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main, ["serve", "--port", "1"], env=_env(tmp_path, _broken_policies(tmp_path))
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "invalid policies" in result.output and "grading.toml" in result.output
     assert not (tmp_path / "var" / "ejournal.sqlite").exists()
 
@@ -63,7 +63,7 @@ def test_the_app_refuses_to_start_with_broken_policies(tmp_path: Path) -> None:
 def test_a_wrong_database_url_is_one_clear_message(tmp_path: Path) -> None:
     env = _env(tmp_path) | {"EJOURNAL_DATABASE_URL": "mysql://x@y/z"}
     result = CliRunner().invoke(main, ["info"], env=env)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "unsupported scheme 'mysql'" in result.output
 
 

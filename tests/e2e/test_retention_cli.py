@@ -47,7 +47,7 @@ def test_policies_check_names_the_file_and_key_of_a_broken_schedule(tmp_path: Pa
     start = text.index(JOURNAL)
     path.write_text(text[:start] + text[start:].replace(old, new, 1), encoding="utf-8")
     result = CliRunner().invoke(main, ["policies", "check"], env=_env(tmp_path, folder))
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert f"error: {expected}" in result.output
 
 

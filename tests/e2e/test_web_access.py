@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from domain import clock
 from domain.account import ROLES
-from domain.lesson import MarkEntry
 from ejournal.bootstrap import System, build
 from ejournal.webapp import web_app
 from tests.conftest import settings_for
-from tests.school import LESSON_DAY, at
-from tests.web import WebSchool, api_token, bearer, build_web_school, csrf, sign_in
+from tests.web import (
+    WebSchool,
+    api_token,
+    bearer,
+    build_web_school,
+    csrf,
+    lesson_with_request,
+    sign_in,
+)
 from web.access import PUBLIC
 
 ANONYMOUS = "anonymous"
@@ -32,14 +36,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
     with build(settings_for(tmp_path_factory.mktemp("matrix"))) as system:
         web = build_web_school(system.journal)
         s = web.school
-        lesson = s.hold()
+        lesson, _mark, request = lesson_with_request(system, web)
         other_lesson = s.hold(course=s.other_course_id)
-        with clock.travel(at(LESSON_DAY, 16)):
-            marks = [MarkEntry(s.pupils[0], "3", "answer")]
-            system.journal.save_lesson_page(lesson, "Дроби", "", marks, {}, s.teacher)
-        mark = system.journal.lesson(lesson).marks[0].mark_id
-        with clock.travel(at(LESSON_DAY + timedelta(days=14), 10)):
-            system.journal.request_correction(lesson, mark, "4", "answer", "Пересчёт", s.teacher)
         token = system.journal.issue_api_token(s.teacher, "matrix", s.admin).id
         system.views.catch_up()
         own = {
@@ -49,7 +47,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "lesson_id": lesson,
             "record_id": lesson,
             "mark_id": uuid.uuid4(),
-            "request_id": system.journal.lesson(lesson).pending_requests[0],
+            "request_id": request,
             "year_id": s.year_id,
             "term": 1,
             "position": 1,

@@ -10,7 +10,7 @@ import pytest
 from domain import clock
 from ejournal.bootstrap import System
 from tests.school import LESSON_DAY, at
-from tests.web import WebSchool, client_for, post, written_since
+from tests.web import WebSchool, client_for, csrf, post, written_since
 
 
 def grid_url(web: WebSchool, course=None) -> str:
@@ -186,6 +186,52 @@ def test_term_marks_are_set_and_changing_one_needs_a_reason(system: System, web:
         )
     assert changed.status_code == 302
     assert system.views.term_marks(str(s.course_id), 1)[str(s.pupils[0])].value == "4"
+
+
+def test_term_marks_of_several_pupils_are_saved_all_or_none(system: System, web: WebSchool):
+    """A refused mark (off the scale) among good ones leaves none written: the page that says
+    nothing was saved is right (they were once saved one command per pupil)."""
+    s = web.school
+    teacher = client_for(system, web, "teacher")
+    url = f"/journal/{s.course_id}/1/term-marks"
+    # Sorted by field name, the refused mark comes last: earlier ones would be written first.
+    ordered = sorted(s.pupils[:3], key=str)
+    form = {f"final-{ordered[0]}": "5", f"final-{ordered[1]}": "4", f"final-{ordered[2]}": "7"}
+    before = system.journal.recorder.max_notification_id() or 0
+    with clock.travel(at(LESSON_DAY.replace(month=10, day=20), 10)):
+        refused = post(teacher, url, form, grid_url(web))
+        assert refused.status_code == 422, refused.get_data(as_text=True)[:500]
+        assert written_since(system, before) == []
+        assert system.views.term_marks(str(s.course_id), 1) == {}
+        form[f"final-{ordered[2]}"] = "3"
+        assert post(teacher, url, form, grid_url(web)).status_code == 302
+    written = written_since(system, before)
+    assert len([t for t in written if t.endswith("TermGrades.TermMarkSet")]) == 3, written
+    finals = system.views.term_marks(str(s.course_id), 1)
+    assert {p: finals[str(p)].value for p in ordered} == dict(zip(ordered, "543", strict=True))
+
+
+def test_a_multipart_part_without_a_name_is_refused_not_a_500(system: System, web: WebSchool):
+    s = web.school
+    teacher = client_for(system, web, "teacher")
+    token = csrf(teacher, grid_url(web))
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\nno name\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="final-{s.pupils[0]}"\r\n\r\n5\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    before = system.journal.recorder.max_notification_id() or 0
+    with clock.travel(at(LESSON_DAY.replace(month=10, day=20), 10)):
+        response = teacher.post(
+            f"/journal/{s.course_id}/1/term-marks",
+            data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
+    assert response.status_code == 400
+    assert "форма устарела или повреждена" in response.get_data(as_text=True)
+    assert written_since(system, before) == []
 
 
 def test_staff_pages_with_pupils_write_the_access_log(system: System, web: WebSchool):

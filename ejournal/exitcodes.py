@@ -1,0 +1,54 @@
+"""Exit codes of the ``ejournal`` command: one per class of start-up refusal, so that a
+service manager or a script can tell what to fix without reading the message.
+
+Every refusal prints ONE line (``Error: …``, no traceback) and writes nothing: the database,
+the key files and the storage folders are as they were.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import click
+
+
+class Exit(IntEnum):
+    """The documented exit codes (README, «Start-up refusals»; ``ejournal --help``)."""
+
+    OK = 0
+    FAILED = 1  # a command refused its input or a rule (the message says which)
+    USAGE = 2  # a wrong option or argument (click's own code)
+    SETTINGS = 3  # a malformed EJOURNAL_* variable
+    POLICIES = 4  # an invalid or unreadable policy file
+    DATABASE = 5  # the database URL is unreachable, refused, or not an ejournal database
+    MASTER_KEY = 6  # the master key is missing (while data exists), unreadable or wrong
+    SIGNING_KEY = 7  # the ledger signing key or the web session secret is unreadable
+    STORAGE = 8  # a storage folder is not writable; the database is full or read-only
+
+
+MEANING = {
+    Exit.OK: "done",
+    Exit.FAILED: "the command refused its input or a rule of the journal",
+    Exit.USAGE: "wrong option or argument",
+    Exit.SETTINGS: "malformed setting (EJOURNAL_* variable)",
+    Exit.POLICIES: "invalid policy file (policies/*.toml)",
+    Exit.DATABASE: "database unreachable, refused or not an ejournal database",
+    Exit.MASTER_KEY: "master key missing while data exists, unreadable or wrong",
+    Exit.SIGNING_KEY: "ledger signing key or web session secret unreadable or malformed",
+    Exit.STORAGE: "storage folder not writable; database full or read-only",
+}
+
+
+def epilog() -> str:
+    """The exit-code table for ``ejournal --help``."""
+    # \b keeps click from re-wrapping the table.
+    rows = "\n".join(f"  {int(code)}  {text}" for code, text in MEANING.items())
+    return "\b\nExit codes:\n" + rows
+
+
+class Refused(click.ClickException):
+    """Stop with one clear message and the exit code of its class."""
+
+    def __init__(self, code: Exit, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = int(code)

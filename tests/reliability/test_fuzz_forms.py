@@ -1,0 +1,184 @@
+"""Bad input on every form: each POST route of the web UI (enumerated from the app's URL
+map, so a new form is fuzzed as soon as it exists — and this test fails until it is given a
+page and a role below) gets random strings, 100 KB values, unicode edge cases, wrong types,
+duplicated and missing fields and broken multipart bodies, from a signed-in user of a role
+that may use it. No answer is a 5xx; an answer that refuses (4xx) wrote no event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import given
+
+from domain import clock
+from ejournal.bootstrap import System, build
+from ejournal.webapp import web_app
+from tests.conftest import settings_for
+from tests.reliability.fuzzing import FUZZ_SETTINGS, FormCase, form_cases, form_fields, send_form
+from tests.reliability.input_support import (
+    ANONYMOUS,
+    FUZZ,
+    fuzz_verdict,
+    record_figures,
+    role_for,
+)
+from tests.school import LESSON_DAY, at
+from tests.web import (
+    PASSWORD,
+    WebSchool,
+    build_web_school,
+    csrf,
+    lesson_with_request,
+    sign_in,
+    written_since,
+)
+
+#: The page that holds each form (its fields are read from there), by endpoint. A POST route
+#: missing here fails ``test_every_post_route_has_a_fuzz_target``.
+PAGES = {
+    "admin.create_account": "/admin/accounts",
+    "admin.lock": "/admin/accounts/{account_id}",
+    "admin.reset_password": "/admin/accounts/{account_id}",
+    "admin.change_role": "/admin/accounts/{account_id}",
+    "admin.unlock": "/admin/accounts/{account_id}",
+    "admin.issue_token": "/admin/tokens",
+    "admin.revoke_token": "/admin/tokens",
+    "admin.assign_teacher": "/admin/groups/{group_id}",
+    "admin.open_course": "/admin/groups/{group_id}",
+    "admin.import_list": "/admin/groups/{group_id}/import",
+    "admin.enrol": "/admin/groups/{group_id}",
+    "admin.withdraw": "/admin/groups/{group_id}",
+    "admin.class_teacher": "/admin/groups/{group_id}",
+    "admin.register_pupil": "/admin/pupils",
+    "admin.add_guardian": "/admin/pupils/{student_id}",
+    "admin.link_guardian": "/admin/pupils/{student_id}",
+    "admin.open_year": "/admin/years",
+    "admin.form_class": "/admin/years/{year_id}",
+    "admin.form_group": "/admin/years/{year_id}",
+    "admin.define_term": "/admin/years/{year_id}",
+    "audit.verify_now": "/audit/",
+    "classes.decide": "/classes/approvals",
+    "classes.close": "/classes/terms",
+    "classes.reopen": "/classes/terms",
+    "journal.term_marks": "/journal/{course_journal_id}/{term}",
+    "journal.new_lesson": "/journal/{course_journal_id}/{term}",
+    "journal.save_lesson": "/journal/lessons/{lesson_id}",
+    "journal.correct": "/journal/lessons/{lesson_id}",
+    "journal.request_correction": "/journal/lessons/{lesson_id}",
+    "auth.login": "/login",
+    "auth.logout": "/",
+    "records.approve": "/records/proposals",
+    "records.execute": "/records/proposals",
+    "records.hold_place": "/records/holds",
+    "records.hold_release": "/records/holds",
+    "records.propose": "/records/plan",
+    "records.reject": "/records/proposals",
+    "records.transfer": "/records/proposals",
+    "records.year_close": "/records/year",
+}
+#: Fields a page shows only in some states (the fuzz sends them anyway).
+EXTRA_FIELDS = {
+    "classes.decide": ["decision", "reason"],
+    "records.approve": ["id", "reason"],
+    "records.reject": ["id", "reason"],
+    "records.execute": ["id"],
+    "records.transfer": ["id"],
+    "records.hold_release": ["id", "reason"],
+    "records.propose": ["series", "reason"],
+    "admin.import_list": ["file", "on", "step"],
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, WebSchool, dict]]:
+    with build(settings_for(tmp_path_factory.mktemp("fuzz-forms"))) as system:
+        web = build_web_school(system.journal)
+        s = web.school
+        lesson, mark, request = lesson_with_request(system, web)
+        with clock.travel(at(LESSON_DAY, 10)):
+            # Account forms act on an account of its own: locking the teacher would end the
+            # fuzzing of the journal's forms.
+            victim = system.journal.create_account(
+                "victim", "Проверочный", "Пользователь", "", ["teacher"], PASSWORD, s.admin
+            ).id
+            token = system.journal.issue_api_token(victim, "fuzz", s.admin).id
+        values = {
+            "course_journal_id": s.course_id,
+            "group_id": s.class_id,
+            "student_id": s.pupils[2],
+            "lesson_id": lesson,
+            "mark_id": mark,
+            "request_id": request,
+            "year_id": s.year_id,
+            "term": 1,
+            "account_id": victim,
+            "token_id": token,
+        }
+        yield system, web, values
+    record_figures("fuzz", dict(FUZZ))
+
+
+def post_routes(app: Flask) -> dict[str, Any]:
+    """Every POST route of the UI (the API has its own fuzzing), by endpoint."""
+    return {
+        rule.endpoint: rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in (rule.methods or set()) and not rule.rule.startswith("/api/")
+    }
+
+
+def test_every_post_route_has_a_fuzz_target(world):
+    system, _, _ = world
+    routes = post_routes(web_app(system, testing=True))
+    assert sorted(set(routes) - set(PAGES)) == [], "add the form's page to PAGES"
+    assert sorted(set(PAGES) - set(routes)) == [], "PAGES names a route that is gone"
+
+
+def _client(system: System, web: WebSchool, role: str) -> FlaskClient:
+    client = web_app(system, testing=True).test_client()
+    if role != ANONYMOUS:
+        sign_in(client, *web.logins[role])
+    return client
+
+
+ENDPOINTS = sorted(PAGES)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_form_survives_bad_input(world, endpoint: str):
+    system, web, values = world
+    app = web_app(system, testing=True)
+    rule = post_routes(app)[endpoint]
+    role = role_for(system, app, endpoint)
+    path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
+    page = PAGES[endpoint].format(**values)
+    client = _client(system, web, role)
+    shown = client.get(page)
+    fields = form_fields(shown.get_data(as_text=True), path) if shown.status_code == 200 else []
+    names = sorted({*fields, *EXTRA_FIELDS.get(endpoint, [])})
+    token = csrf(
+        client, page if shown.status_code == 200 and "csrf_token" in shown.text else "/login"
+    )
+    failures: list[str] = []
+
+    @given(case=form_cases(names))
+    @FUZZ_SETTINGS
+    def fuzz(case: FormCase) -> None:
+        nonlocal client, token
+        before = system.journal.recorder.max_notification_id() or 0
+        response = send_form(client, path, case, token)
+        written = written_since(system, before)
+        fuzz_verdict(response.status_code, written, "form cases")
+        if response.status_code >= 500 or (400 <= response.status_code < 500 and written):
+            failures.append(f"{response.status_code} {written} {case!r:.300}")
+        if endpoint in ("auth.logout", "auth.login") or response.status_code == 400:
+            client = _client(system, web, role)  # a fresh session for the next case
+            token = csrf(client, "/login")
+
+    with clock.travel(at(LESSON_DAY, 16)):  # within the entry window: writes can succeed
+        fuzz()
+    assert failures == [], f"{endpoint} ({role or 'anonymous'}), fields {names}: {failures[:3]}"
