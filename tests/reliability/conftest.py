@@ -44,8 +44,8 @@ def env_number(name: str, default: float) -> float:
 #: Concurrent simulated teachers (threads with their own HTTP sessions).
 CLIENTS = int(env_number("EJOURNAL_RELIABILITY_CLIENTS", 30))
 #: Seconds of load in the load test, and of load under kills in the crash test.
-LOAD_SECONDS = env_number("EJOURNAL_RELIABILITY_LOAD_SECONDS", 45)
-CRASH_SECONDS = env_number("EJOURNAL_RELIABILITY_CRASH_SECONDS", 60)
+LOAD_SECONDS = env_number("EJOURNAL_RELIABILITY_LOAD_SECONDS", 30)
+CRASH_SECONDS = env_number("EJOURNAL_RELIABILITY_CRASH_SECONDS", 45)
 #: The least number of SIGKILLs (server and worker together) in the crash test.
 KILLS = int(env_number("EJOURNAL_RELIABILITY_KILLS", 20))
 

@@ -206,7 +206,7 @@ class Audit:
     lost: list[str] = field(default_factory=list)  # acknowledged, not found
     duplicated: list[str] = field(default_factory=list)  # stored more than once
     unanswered: int = 0  # commands that got no answer at least once
-    unanswered_stored: int = 0  # of those, in the store (the attempt had committed)
+    unanswered_stored: int = 0  # of those, in the store exactly once
     rejected: Counter[str] = field(default_factory=Counter)  # "status reason": count
     server_errors: Counter[str] = field(default_factory=Counter)
     stray_marks: int = 0  # MarkRecorded in the test's lessons not from a counted save
@@ -247,7 +247,7 @@ def audit(system: System, load: Load) -> Audit:
             result.duplicated.append(command.marker)
         if command.unanswered:
             result.unanswered += 1
-            result.unanswered_stored += count > 0
+            result.unanswered_stored += count == 1
         if command.acknowledged:
             result.acknowledged += 1
             if count:
@@ -257,7 +257,8 @@ def audit(system: System, load: Load) -> Audit:
         elif 500 <= command.status < 600:
             result.server_errors[f"{command.status} {command.kind}: {command.reason}"] += 1
         elif command.status:
-            result.rejected[f"{command.status} {command.kind}: {command.reason}"] += 1
+            again = " sent again after no answer" if command.unanswered else ""
+            result.rejected[f"{command.status} {command.kind}{again}: {command.reason}"] += 1
     result.stray_marks = surplus
     return result
 
@@ -351,6 +352,6 @@ def figures_of(found: Audit, load: Load) -> dict[str, float]:
             n for k, n in found.rejected.items() if not k.startswith(("409", "422"))
         ),
         "5xx": sum(found.server_errors.values()),
-        "unanswered (sent again)": found.unanswered,
-        "unanswered and stored once": found.unanswered_stored,
+        "sent again after no answer": found.unanswered,
+        "… of them stored exactly once": found.unanswered_stored,
     }
