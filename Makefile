@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck unit bench translations clean
+.PHONY: run test test-reliability lint typecheck unit bench translations clean
 
 # Runtime install (the product only).
 $(VENV)/.stamp-run: pyproject.toml
@@ -26,7 +26,11 @@ run: $(VENV)/.stamp-run
 
 ## test: lint, import contracts, types, then every test (PostgreSQL ones need EJOURNAL_TEST_POSTGRES_URL)
 test: lint typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --ignore=tests/reliability $(PYTEST_ARGS)
+
+## test-reliability: load, crashes, bad input, start-up, disk full (docs/reliability.md; ≈5 min, PostgreSQL)
+test-reliability: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest tests/reliability $(PYTEST_ARGS)
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check .

@@ -75,9 +75,9 @@ def school_year(today: date) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
 
 
-def entry_days(year: str, today: date) -> list[date]:
+def entry_days(year: str, today: date, policies: Path = ROOT / "policies") -> list[date]:
     """Days a teacher may still enter marks for (today first), inside a quarter."""
-    policy = tomllib.loads((ROOT / "policies" / "journal.toml").read_text(encoding="utf-8"))
+    policy = tomllib.loads((policies / "journal.toml").read_text(encoding="utf-8"))
     deadline = int(policy.get("entry_deadline_days", 0))
     days = [today - timedelta(days=k) for k in range(max(1, deadline))]  # one day of margin
     return [d for d in days if any(s <= d <= e for _, _, s, e in quarters(year))]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import http.client
 import re
+import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
@@ -169,13 +170,18 @@ class LessonForm:
     kinds: dict[str, str]  # pupil → the kind selected in the form
     attendance: dict[str, str]  # pupil → the attendance selected
     values: list[str]  # the marks the lesson's scale offers
+    keyed: bool = False  # the form carries a key (``form_key``: one per rendered form)
     posted: int = field(default=0)
 
     def with_mark(self, pupil: str, turn: int) -> Form:
         """Every field of the form, one new mark (the ``turn``-th of the scale's values)
-        filled in for ``pupil`` (a browser sends every field)."""
+        filled in for ``pupil`` (a browser sends every field); a fresh form key, as the
+        page rendered again after the previous save would carry (the same body sent again
+        is the same submission)."""
         value = self.values[turn % len(self.values)]
         form = [("csrf_token", self.token), ("topic", self.topic), ("homework", self.homework)]
+        if self.keyed:
+            form.append(("form_key", secrets.token_hex(16)))
         for p in self.pupils:
             form += [
                 (f"mark-{p}", value if p == pupil else ""),
@@ -225,6 +231,7 @@ def lesson_form(session: Session, lesson_id: str) -> LessonForm:
         {p: _selected(page, f"kind-{p}") for p in pupils},
         {p: _selected(page, f"att-{p}") for p in pupils},
         [v for v, _ in _options(page, f"mark-{pupils[0]}") if v],
+        keyed='name="form_key"' in page,
     )
 
 

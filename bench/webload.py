@@ -83,17 +83,25 @@ class App:
     def start(self, profile: Path | None = None) -> None:
         """Start the server and the worker (under py-spy when ``profile``); wait for /healthz."""
         self.profiled = profile is not None
+        self.start_server(profile)
+        self.start_worker(profile)
+
+    def start_server(self, profile: Path | None = None) -> None:
+        """Start ``ejournal serve`` (again, after it died) and wait for /healthz."""
         address = ["--host", HOST, "--port", str(self.port), "--threads", str(self.threads)]
         address += ["--processes", str(self.processes)]
         self.serve = self._spawn(["serve", *address], "serve", profile)
-        self.worker = self._spawn(["worker"], "worker", profile)
         deadline = time.monotonic() + 60
         probe = Session(HOST, self.port, "probe")
         while probe.request("GET", "/healthz").status != 200:
             if self.serve.poll() is not None or time.monotonic() > deadline:
                 raise SetupError("`ejournal serve` did not come up")
-            time.sleep(0.2)
+            time.sleep(0.1)
         probe.conn.close()
+
+    def start_worker(self, profile: Path | None = None) -> None:
+        """Start ``ejournal worker`` (again, after it died)."""
+        self.worker = self._spawn(["worker"], "worker", profile)
 
     def _spawn(self, args: list[str], name: str, profile: Path | None) -> subprocess.Popen[bytes]:
         command = [str(BIN / "ejournal"), *args]

@@ -180,6 +180,13 @@ class PendingRequestExists(Conflict):
     message = "По этой отметке уже есть запрос на исправление, ожидающий решения."
 
 
+class MarkIdTaken(Conflict):
+    """Raised when a mark is sent with the id of a recorded mark of other contents (a
+    form's key reused for another mark)."""
+
+    message = "Эта форма уже сохранена с другими отметками. Обновите страницу урока."
+
+
 class TokenAlreadyRevoked(Conflict):
     """Raised when an API token that was already revoked is revoked again."""
 

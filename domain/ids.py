@@ -38,6 +38,12 @@ def lesson_id(course_journal_id: UUID, day: date, period: int) -> UUID:
     return uuid5(NAMESPACE, f"lesson/{course_journal_id}/{day.isoformat()}/{period}")
 
 
+def submitted_mark_id(lesson_id: UUID, form_key: str, student_id: UUID) -> UUID:
+    """Id of the new mark for ``student_id`` sent with the lesson form ``form_key`` (a
+    random key of each rendered form): the same form sent again names the same mark."""
+    return uuid5(NAMESPACE, f"mark/{lesson_id}/{form_key}/{student_id}")
+
+
 def term_grades_id(course_journal_id: UUID, term: int) -> UUID:
     """Id of the term marks of a course journal."""
     return uuid5(NAMESPACE, f"term-grades/{course_journal_id}/{term}")

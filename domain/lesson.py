@@ -66,11 +66,16 @@ class CorrectionRequest:
 
 @dataclass(frozen=True)
 class MarkEntry:
-    """One mark to record: a pupil, a value on the scale, a kind of work."""
+    """One mark to record: a pupil, a value on the scale, a kind of work.
+
+    ``mark_id`` makes the entry idempotent: the client derives it from the form it sent
+    (``ids.submitted_mark_id``), so a form sent again after a lost answer finds its mark
+    already recorded instead of recording it twice. Without it a new id is drawn."""
 
     student_id: UUID
     value: str
     kind: str
+    mark_id: UUID | None = None
 
 
 class Lesson(Aggregate):
@@ -127,7 +132,9 @@ class Lesson(Aggregate):
             self._topic_changed(topic=topic.strip(), homework=homework.strip(), actor=ctx.actor.id)
 
     def record_marks(self, ctx: EntryContext, entries: list[MarkEntry]) -> list[UUID]:
-        """Record new marks; all entries are checked before any is recorded."""
+        """Record new marks; all entries are checked before any is recorded. An entry whose
+        ``mark_id`` is recorded already (the same form sent again) is not recorded twice;
+        the same id with other contents is ``MarkIdTaken``."""
         ctx.check_unlocked()
         ctx.check_writer()
         ctx.check_entry_window(self.day)
@@ -136,9 +143,20 @@ class Lesson(Aggregate):
             ctx.check_enrolled(entry.student_id)
             scale.check(entry.value)
             ctx.policies.grading.kind(entry.kind)
+            if entry.mark_id is not None and entry.mark_id in self.marks:
+                first = self.marks[entry.mark_id]
+                if (first.student_id, first.value, first.kind) != (
+                    entry.student_id,
+                    entry.value,
+                    entry.kind,
+                ):
+                    raise errors.MarkIdTaken(mark_id=str(entry.mark_id))
         new_ids = []
         for entry in entries:
-            mark_id = uuid4()
+            if entry.mark_id is not None and entry.mark_id in self.marks:
+                new_ids.append(entry.mark_id)  # recorded by the first sending of the form
+                continue
+            mark_id = entry.mark_id or uuid4()
             self._mark_recorded(
                 mark_id=mark_id,
                 student_id=entry.student_id,

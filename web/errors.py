@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
+from eventsourcing import persistence
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -141,6 +143,8 @@ def register_error_handlers(app: Flask) -> None:
                 response = Response(render_template("error.html", code=503, message=message), 503)
             response.headers["Retry-After"] = "60"
             return response
+        if isinstance(error, DATABASE_UNAVAILABLE):
+            return _unavailable(error)
         # Log the type only: messages of lower layers may carry personal data.
         log.error("internal error: %s", type(error).__name__)
         if is_api():
@@ -148,3 +152,25 @@ def register_error_handlers(app: Flask) -> None:
         return render_template(
             "error.html", code=500, message=_("Внутренняя ошибка. Попробуйте позже.")
         ), 500
+
+
+#: The database could not be reached or dropped the connection (a restart, the network, a
+#: full pool): the request may be sent again. Its command is either committed or not at all.
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    psycopg.OperationalError,  # also the pools' PoolTimeout
+    psycopg.InterfaceError,
+    persistence.OperationalError,  # the event store's, after its own retries
+    persistence.InterfaceError,
+)
+
+
+def _unavailable(error: BaseException) -> ResponseReturnValue:
+    """503 with ``Retry-After``: the database is unavailable for the moment."""
+    log.warning("database unavailable: %s", type(error).__name__)
+    message = _("База данных временно недоступна. Повторите через несколько секунд.")
+    if is_api():
+        response = json_error(503, "ServiceUnavailable", message)
+    else:
+        response = Response(render_template("error.html", code=503, message=message), 503)
+    response.headers["Retry-After"] = "5"
+    return response

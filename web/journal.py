@@ -6,6 +6,8 @@ Every page reads views; every form goes through a schema, then one application c
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -13,7 +15,7 @@ from uuid import UUID
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from domain import errors
+from domain import errors, ids
 from domain.lesson import MarkEntry
 from projections.views import listing
 from web import forms
@@ -22,6 +24,7 @@ from web.errors import status_of
 from web.pages import actor, by_name, saved, services, today, viewed
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
+FORM_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @bp.get("/")
@@ -194,8 +197,18 @@ def _lesson_page(
         may_enter=reaches("journal.enter", lesson_id=lesson_id),
         term=views.read(listing.term_on, course.year_id, date.fromisoformat(sheet.lesson.day)),
         form=request.form,
+        # The form shown again after a rejection keeps its key (nothing of it was saved),
+        # unless the key itself was the conflict.
+        form_key=(_form_key(request.form) if status != 409 else "") or secrets.token_hex(16),
         problems=problems or {},
     ), status
+
+
+def _form_key(form: Any) -> str:
+    """The lesson form's key (``[0-9a-f]{32}``, drawn when the page was rendered), or ``""``
+    when absent or malformed (forms of older pages, API clients: new mark ids are drawn)."""
+    key = str(form.get("form_key", ""))
+    return key if FORM_KEY.fullmatch(key) else ""
 
 
 @bp.post("/lessons/<uuid:lesson_id>")
@@ -210,7 +223,7 @@ def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
     try:
         form = forms.single(request.form)
         topic = forms.parse(forms.TopicForm(), request.form)
-        marks, attendance = _entries(form, sheet)
+        marks, attendance = _entries(form, sheet, lesson_id)
         saved(
             services().journal.save_lesson_page(
                 lesson_id, topic["topic"], topic["homework"], marks, attendance, actor()
@@ -224,9 +237,14 @@ def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
     return redirect(url_for("journal.lesson", lesson_id=lesson_id))
 
 
-def _entries(form: dict[str, str], sheet: Any) -> tuple[list[MarkEntry], dict[UUID, str]]:
-    """New marks and attendance codes from the per-pupil fields (only this lesson's pupils)."""
+def _entries(
+    form: dict[str, str], sheet: Any, lesson_id: UUID
+) -> tuple[list[MarkEntry], dict[UUID, str]]:
+    """New marks and attendance codes from the per-pupil fields (only this lesson's pupils).
+    With the form's key each new mark's id is derived from it: the same form sent again
+    (the answer to the first sending was lost) does not record its marks twice."""
     pupils = set(sheet.pupils)
+    submission = _form_key(form)
     marks, attendance = [], {}
     for key, value in form.items():
         field, _, student = key.partition("-")
@@ -238,7 +256,10 @@ def _entries(form: dict[str, str], sheet: Any) -> tuple[list[MarkEntry], dict[UU
             raise forms.FormInvalid({key: "Слишком длинное значение."})
         if field == "mark" and value:
             kind = form.get(f"kind-{student}", "") or services().views.policies.grading.default_kind
-            marks.append(MarkEntry(UUID(student), value, kind))
+            mark_id = (
+                ids.submitted_mark_id(lesson_id, submission, UUID(student)) if submission else None
+            )
+            marks.append(MarkEntry(UUID(student), value, kind, mark_id))
         elif field == "att" and value and sheet.attendance.get(student) != value:
             attendance[UUID(student)] = value
     return marks, attendance

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import psycopg
 import pytest
 
 from domain import clock
@@ -243,3 +244,46 @@ def test_staff_pages_with_pupils_write_the_access_log(system: System, web: WebSc
     assert {r.student_id for r in rows} == {str(p) for p in web.school.pupils}
     assert {r.page for r in rows} == {grid_url(web)}
     assert {r.actor for r in rows} == {str(web.school.teacher)}
+
+
+def test_the_same_lesson_form_sent_again_records_its_mark_once(system: System, web: WebSchool):
+    """A browser sends the form again when the answer was lost (the server died after the
+    commit): the form's key names its marks, so the mark is not recorded twice; the page
+    rendered again after the save carries a new key, so the next mark is a new one."""
+    s = web.school
+    lesson = s.hold()
+    teacher = client_for(system, web, "teacher")
+    path = f"/journal/lessons/{lesson}"
+    with clock.travel(at(LESSON_DAY, 16)):
+        page = teacher.get(path).get_data(as_text=True)
+        key = re.search(r'name="form_key" value="([0-9a-f]{32})"', page)
+        assert key is not None
+        form = {"topic": "Дроби", "form_key": key.group(1), f"mark-{s.pupils[0]}": "5"}
+        assert post(teacher, path, form, page=path).status_code == 302
+        assert post(teacher, path, form, page=path).status_code == 302  # sent again
+        assert [m.value for m in system.journal.lesson(lesson).marks] == ["5"]
+        fresh = re.search(r'name="form_key" value="([0-9a-f]{32})"', teacher.get(path).text)
+        assert fresh is not None and fresh.group(1) != key.group(1)
+        taken = {**form, f"mark-{s.pupils[0]}": "4"}  # the used key with another mark
+        assert post(teacher, path, taken, page=path).status_code == 409
+        form["form_key"] = fresh.group(1)
+        assert post(teacher, path, form, page=path).status_code == 302
+    assert [m.value for m in system.journal.lesson(lesson).marks] == ["5", "5"]
+
+
+def test_an_unreachable_database_answers_503_to_send_again(
+    system: System, web: WebSchool, monkeypatch: pytest.MonkeyPatch
+):
+    """While the database restarts a page says so (503, ``Retry-After``), not «internal
+    error»: the browser or client may send the request again."""
+    teacher = client_for(system, web, "teacher")
+
+    def unreachable(*_: object, **__: object) -> None:
+        raise psycopg.OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(system.views, "read", unreachable)
+    response = teacher.get(grid_url(web))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "База данных временно недоступна" in response.get_data(as_text=True)
+    assert "shutting down" not in response.get_data(as_text=True)

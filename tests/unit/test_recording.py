@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from domain import ids
 from domain.errors import (
     EntryDeadlinePassed,
     LessonNotYetHeld,
+    MarkIdTaken,
     MarkOffScale,
     NotCourseTeacher,
     NotEnrolled,
@@ -221,3 +223,26 @@ def test_grid_with_one_unknown_kind_records_nothing(school, rejects):
     with on(LESSON_DAY), rejects(UnknownMarkKind):
         school.journal.record_marks(lesson, grid, school.teacher)
     assert school.journal.lesson(lesson).marks == ()
+
+
+def test_a_mark_sent_again_with_its_id_is_recorded_once(school, rejects):
+    """The lesson form names its new marks (``ids.submitted_mark_id``): the same form sent
+    again after a lost answer does not record its marks twice; the id with other contents is
+    refused."""
+    lesson = school.hold()
+    a, b, _ = school.pupils
+    mark_id = ids.submitted_mark_id(lesson, "k" * 32, a)
+    entry = MarkEntry(a, "5", "answer", mark_id)
+    with on(LESSON_DAY):
+        first = school.journal.record_marks(lesson, [entry], school.teacher)
+        before = stored(school.journal)
+        again = school.journal.record_marks(
+            lesson, [entry, MarkEntry(b, "4", "answer")], school.teacher
+        )
+        assert stored(school.journal) == before + 1  # only b's mark is new
+        with rejects(MarkIdTaken):
+            school.journal.record_marks(
+                lesson, [MarkEntry(a, "3", "answer", mark_id)], school.teacher
+            )
+    assert first.created == (mark_id,) and again.created[0] == mark_id
+    assert current_values(school, lesson) == sorted([(a, "5", "answer"), (b, "4", "answer")])
