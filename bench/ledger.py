@@ -49,7 +49,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -83,8 +83,7 @@ from projections.ledger import (
     Checkpoint,
     Ledger,
     LedgerError,
-    _compare,
-    _roots_at,
+    _walk,
     check_signature,
     key_id,
 )
@@ -683,42 +682,48 @@ def verify_stages(system: System, head: int) -> list[str]:
     return [*lines, collector.line()]
 
 
+class TimedBatches:
+    """Batches from ``source``, the time spent fetching them added to a stage."""
+
+    def __init__(self, stages: Stages, name: str, source: Iterable[Any]) -> None:
+        self.stages, self.name, self.source = stages, name, source
+
+    def __iter__(self) -> Iterator[Any]:
+        batches = iter(self.source)
+        while True:
+            started = time.perf_counter()
+            batch = next(batches, None)
+            self.stages.add(self.name, time.perf_counter() - started)
+            if batch is None:
+                return
+            yield batch
+
+
 def _verify_stages(system: System, head: int) -> list[str]:
-    recorder = system.journal.recorder
+    ledger = system.ledger
     stages = Stages(head)
-    events: list[tuple[int, bytes]] = []
-    for notes in iter_batches(stages, recorder, head, SCAN_BATCH):
-        leaves = stages.time(
-            "leaf hashing (merkle.leaf_hash)",
-            lambda notes=notes: [
-                (
-                    n.id,
-                    merkle.leaf_hash(n.id, n.originator_id, n.originator_version, n.topic, n.state),
-                )
-                for n in notes
-            ],
+    started = time.perf_counter()
+    with ledger.snapshot() as (checkpoints, log, sealed):
+        stages.add("stored checkpoints (SELECT)", time.perf_counter() - started)
+        started = time.perf_counter()
+        walk = _walk(
+            TimedBatches(stages, "fetch: the log's rows (binary server-side cursor)", log),
+            TimedBatches(stages, "fetch: the ledger's leaves (same snapshot)", sealed),
+            {c.size for c in checkpoints},
         )
-        events += leaves
-
-    def sealed() -> list[tuple[int, bytes]]:
-        with system.view_db.read() as cur:
-            return ledger_view.leaves(SQLReader(system.view_db, cur))
-
-    ledger = stages.time("reading the ledger's leaves (SELECT, hex → bytes)", sealed)
-    stages.time("comparing log and ledger (_compare)", lambda: _compare(events, ledger))
-    checkpoints = system.ledger.checkpoints()
-    stages.time(
-        f"roots at {len(checkpoints):,} checkpoint sizes (_roots_at)",
-        lambda: _roots_at(events, {c.size for c in checkpoints}),
-    )
-    public = system.ledger.public
+        fetched = sum(stages.found.values()) - stages.found["stored checkpoints (SELECT)"]
+        stages.add(
+            f"leaves hashed, compared, tree grown; {len(checkpoints):,} roots",
+            time.perf_counter() - started - fetched,
+        )
+    public = ledger.public
     stages.time(
         f"{len(checkpoints):,} signatures (Ed25519 verify)",
         lambda: [check_signature(c, public) for c in checkpoints],
     )
     return [
-        f"verify, events 1–{head:,}, {len(checkpoints):,} checkpoints, in this process "
-        f"(mapper key cache: {mapper_cache(system):,} originators)",
+        f"verify, events 1–{head:,} ({walk.events:,} read), {len(checkpoints):,} checkpoints, "
+        f"in this process (mapper key cache: {mapper_cache(system):,} originators)",
         *stages.lines(),
     ]
 
