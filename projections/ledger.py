@@ -14,8 +14,10 @@ import base64
 import hashlib
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import queue
+import threading
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -220,6 +222,46 @@ def _walk(
 def _batches(cursor: Any, size: int = FETCH) -> Iterator[list[Any]]:
     while rows := cursor.fetchmany(size):
         yield rows
+
+
+def _prefetched(batches: Iterator[Any], depth: int = 2) -> Generator[Any, None, None]:
+    """``batches`` fetched ahead by a thread (the driver releases the GIL while it waits
+    for the server, so the next fetch overlaps the hashing of this batch). The thread is
+    stopped and joined when the consumer stops, before the cursor may be closed."""
+    ahead: queue.Queue[tuple[str, Any]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as error:  # handed over to the consumer
+            put(("error", error))
+
+    thread = threading.Thread(target=fetch, name="ledger-verify-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = ahead.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _recorded_rows(recorder: ApplicationRecorder, batch: int = FETCH) -> Iterator[list[LogRow]]:
@@ -458,7 +500,10 @@ class Ledger:
                         "SELECT position, decode(leaf, 'hex') FROM {} ORDER BY position"
                     ).format(sql.Identifier(ledger_view.LEAVES.name))
                 )
-                yield stored, _batches(log), _batches(leaves)
+                # The log's batches fetched ahead by a thread; it is joined (``closing``)
+                # before the cursors close, even when the walk stops on an error.
+                with closing(_prefetched(_batches(log))) as rows:
+                    yield stored, rows, _batches(leaves)
 
     def verify_and_record(self, against: Checkpoint | None = None) -> Verification:
         """Run ``verify`` and keep its verdict, for the auditor's status page."""

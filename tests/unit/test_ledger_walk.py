@@ -5,13 +5,16 @@ first difference from the ledger's leaves — checked against the independent ve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import closing
 from uuid import UUID
 
 import pytest
 
 from projections import merkle
-from projections.ledger import LogRow, _walk
+from projections.ledger import LogRow, _prefetched, _walk
 from tests import ledger_verifier as lv
 
 TOPIC = "domain.lesson:Lesson.MarkRecorded"
@@ -95,3 +98,31 @@ def test_other_originator_ids_hash_as_documented() -> None:
     row: LogRow = (3, b"not-a-uuid", 2, TOPIC, b"state")
     walk = _walk([[row]], [], {1})
     assert walk.roots[1] == merkle.leaf_hash(3, "not-a-uuid", 2, TOPIC, b"state")
+
+
+def test_prefetched_batches_come_in_order_and_errors_reach_the_consumer() -> None:
+    assert list(_prefetched(iter([[1], [2, 3], [4]]))) == [[1], [2, 3], [4]]
+
+    def failing() -> Iterator[list[int]]:
+        yield [1]
+        raise ValueError("the cursor failed")
+
+    batches = _prefetched(failing())
+    assert next(batches) == [1]
+    with pytest.raises(ValueError, match="the cursor failed"):
+        next(batches)
+
+
+def test_prefetching_stops_when_the_consumer_stops() -> None:
+    fetched: list[int] = []
+
+    def endless() -> Iterator[list[int]]:
+        for n in itertools.count():
+            fetched.append(n)
+            yield [n]
+
+    before = threading.active_count()
+    with closing(_prefetched(endless(), depth=2)) as batches:
+        assert next(batches) == [0]
+    assert threading.active_count() == before  # the fetching thread is joined
+    assert len(fetched) <= 5  # it fetched at most a few batches ahead
