@@ -872,8 +872,14 @@ def report_grid(costs: GridCosts) -> list[str]:
     return targets
 
 
-def verdict_line(label: str, result: Verified, scan: dataset.Timed, note: str) -> None:
+def verdict_line(
+    label: str, result: Verified, scan: dataset.Timed, binary: dataset.Timed, note: str
+) -> None:
     rate_line(label, result.timed, scan)
+    print(
+        f"   {'':<{W}} = {result.timed.rate / binary.rate:.2f} × the raw binary SELECT "
+        "(verify reads the same columns that way, plus the ledger's leaves)"
+    )
     state = "intact" if result.ok else f"FAILED: {result.problem}"
     print(f"   {'':<{W}} {state}; {note}")
 
@@ -884,6 +890,7 @@ class Rounds:
 
     fresh: list[Verified] = field(default_factory=list)
     here: list[Verified] = field(default_factory=list)
+    scans: list[float] = field(default_factory=list)  # raw select_notifications, events/s
 
 
 def one_round(
@@ -892,12 +899,14 @@ def one_round(
     """Raw scans, sealing and verify, printed as they come."""
     head = system.journal.recorder.max_notification_id() or 0
     scan = dataset.timed(lambda: scan_notifications(system, head))
+    rounds.scans.append(scan.rate)
     print(
         f"   {f'raw scan: select_notifications ({SCAN_BATCH:,}/batch)':<{W}} "
         f"{_n(scan.rate):>9} events/s  (= 1, the reference; {scan.seconds:.1f} s, "
         f"client CPU {scan.cpu:.1f} s)"
     )
-    rate_line("raw binary SELECT, same columns (psycopg)", timed_binary(system, head), scan)
+    binary = timed_binary(system, head)
+    rate_line("raw binary SELECT, same columns (psycopg)", binary, scan)
     sealing = measure_sealing(system, head, min(args.tail, head // 2))
     rate_line('sealing: views.rebuild(["ledger"])', sealing.rebuild, scan)
     print(f"   {'':<{W}} {sealing.rebuild.detail}")
@@ -916,6 +925,7 @@ def one_round(
         "verify, 1 checkpoint, fresh process (CLI)",
         fresh,
         scan,
+        binary,
         f"the checkpoint took {1000 * signed:.0f} ms",
     )
     here = measure_verify(system)
@@ -924,6 +934,7 @@ def one_round(
         "verify, 1 checkpoint, this process",
         here,
         scan,
+        binary,
         f"after sealing, the mapper's key cache holds {mapper_cache(system):,} originators "
         "(GC-tracked UUIDs), as in a long-running web or worker process",
     )
@@ -935,6 +946,7 @@ def one_round(
         f"verify, {stored:,} checkpoints (every {every:,}), fresh",
         many,
         scan,
+        binary,
         f"signing them took {seconds:.1f} s (untimed)",
     )
     print(
@@ -982,8 +994,10 @@ def measure_log(args: argparse.Namespace, server: str, folder: Path) -> list[str
     for label, runs in (("fresh process (CLI)", rounds.fresh), ("this process", rounds.here)):
         rate = dataset.median([v.timed.rate for v in runs])
         ok = all(v.ok for v in runs)
+        ratio = rate / dataset.median(rounds.scans)
         targets.append(
-            f"verify {_n(rate)} events/s ≥ {_n(VERIFY_TARGET)}, {label} — "
+            f"verify {_n(rate)} events/s (= {ratio:.2f} × raw scan) ≥ {_n(VERIFY_TARGET)}, "
+            f"{label} — "
             f"{verdict(rate >= VERIFY_TARGET)}{'' if ok else ' (and verify FAILED)'}"
         )
     return targets
