@@ -300,8 +300,8 @@ def mapper_cache(system: System) -> int:
 
 
 def maybe_checkpoint_ms(ledger: Ledger, calls: int = 20) -> float:
-    """Mean duration of ``maybe_checkpoint()`` when nothing is due (it reads every stored
-    checkpoint to find the latest)."""
+    """Mean duration of ``maybe_checkpoint()`` when nothing is due (one read transaction:
+    the head, the newest checkpoint, a trigger after it)."""
     started = time.perf_counter()
     for _ in range(calls):
         ledger.maybe_checkpoint()
@@ -707,7 +707,7 @@ def _verify_stages(system: System, head: int) -> list[str]:
         stages.add("stored checkpoints (SELECT)", time.perf_counter() - started)
         started = time.perf_counter()
         walk = _walk(
-            TimedBatches(stages, "fetch: the log's rows (binary server-side cursor)", log),
+            TimedBatches(stages, "fetch: the log's rows (waiting for the fetching thread)", log),
             TimedBatches(stages, "fetch: the ledger's leaves (same snapshot)", sealed),
             {c.size for c in checkpoints},
         )
@@ -951,7 +951,7 @@ def one_round(
     )
     print(
         f"   {'maybe_checkpoint(), nothing due':<{W}} {maybe_checkpoint_ms(ledger):>9.1f} "
-        f"ms/call  (reads all {stored:,} checkpoints)"
+        f"ms/call  ({stored:,} checkpoints stored; it reads the newest one)"
     )
     print(f"   {'prove(one event), latest checkpoint':<{W}} {prove_line(ledger, head // 2)}")
 
@@ -1013,6 +1013,14 @@ def measure_grids(args: argparse.Namespace, server: str, folder: Path) -> list[s
     return report_grid(costs)
 
 
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 minutes): shared machines skew every rate."""
+    try:
+        return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def describe_machine(server: str) -> None:
     """Print what the figures depend on."""
     memory = ""
@@ -1026,7 +1034,7 @@ def describe_machine(server: str) -> None:
         f"{os.cpu_count()} CPUs{memory}, Python {platform.python_version()}, "
         f"eventsourcing {metadata.version('eventsourcing')}, psycopg {psycopg.__version__}"
     )
-    print(f"PostgreSQL server: {server}")
+    print(f"PostgreSQL server: {server}; load average {load_average()} (1, 5, 15 min)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1084,7 +1092,8 @@ def main(argv: list[str] | None = None) -> int:
             targets += measure_log(args, server, folder)
         if args.part in ("all", "grid"):
             targets += measure_grids(args, server, folder)
-        print("\nTargets (issue 5, DESIGN.md §9; a benchmark reports, it does not fail):")
+        print(f"\nload average at the end: {load_average()}")
+        print("Targets (issue 5, DESIGN.md §9; a benchmark reports, it does not fail):")
         for line in targets:
             print(f"   {line}")
     finally:
