@@ -324,6 +324,8 @@ MODES = (
     Mode("inline", "ledger sealed inline after each command", "none", True),
     Mode("thread", "ledger worker thread, same process", "none", True),
     Mode("process", "ledger worker process", "none", True),
+    Mode("wviews", "worker process, every view but the ledger", None, False),
+    Mode("wall", "worker process, every view and the ledger (ejournal worker)", "wviews", True),
     Mode("views", "every view inline except the ledger", None, False),
     Mode("all", "every view and the ledger inline (EJOURNAL_VIEWS=inline)", "views", True),
 )
@@ -365,7 +367,7 @@ def grid_settings(var_dir: Path, url: str) -> Settings:
 
 def follow(
     processor: Processor,
-    ledger: Ledger,
+    ledger: Ledger | None,
     conninfo: str,
     channel: str,
     stop: threading.Event,
@@ -379,16 +381,22 @@ def follow(
         ready()
         while not stop.is_set():
             sealed += processor.catch_up()
-            ledger.maybe_checkpoint()
+            if ledger is not None:
+                ledger.maybe_checkpoint()
             for _ in conn.notifies(timeout=0.2, stop_after=1):
                 pass
     return sealed
 
 
-def child_worker(url: str, var_dir: str) -> int:
-    """The worker process of the ``process`` mode (``--child worker URL VAR_DIR``): prints
-    "ready", follows the log until SIGTERM, prints the events sealed and its CPU seconds
-    since it was ready."""
+#: Worker processes by mode: which views they keep (``--child worker URL VAR_DIR WHICH``).
+WORKERS = {"process": "ledger", "wviews": "views", "wall": "all"}
+
+
+def child_worker(url: str, var_dir: str, which: str = "ledger") -> int:
+    """The worker process of a worker mode (``--child worker URL VAR_DIR WHICH``): the
+    ledger alone, every view but the ledger, or every view and the ledger (as ``ejournal
+    worker``). Prints "ready", follows the log until SIGTERM, prints the events processed
+    and its CPU seconds since it was ready."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     cpu = [0.0]
@@ -398,7 +406,25 @@ def child_worker(url: str, var_dir: str) -> int:
         print("ready", flush=True)
 
     with build(grid_settings(Path(var_dir), url)) as system:
-        processor, ledger = ledger_only(system)
+        ledger: Ledger | None
+        if which == "ledger":
+            processor, ledger = ledger_only(system)
+        elif which == "views":
+            main = system.views.processor
+            others = [v for v in main.views if v.name != ledger_view.VIEW.name]
+            processor, ledger = (
+                Processor(
+                    others,
+                    system.journal.recorder,
+                    system.journal.mapper,
+                    system.view_db,
+                    main.sealer,
+                    main.batch_size,
+                ),
+                None,
+            )
+        else:  # what ``ejournal worker`` keeps: every view, the ledger among them
+            processor, ledger = system.views.processor, system.ledger
         recorder: Any = system.journal.recorder
         conninfo = system.settings.database.conninfo()
         sealed = follow(processor, ledger, conninfo, recorder.channel_name, stop, ready)
@@ -486,9 +512,9 @@ class Runner:
             )
             thread.start()
             started.wait(30)
-        elif mode.key == "process":
+        elif mode.key in WORKERS:
             process = subprocess.Popen(
-                [*CHILD, "worker", self.url, str(self.var_dir)],
+                [*CHILD, "worker", self.url, str(self.var_dir), WORKERS[mode.key]],
                 stdout=subprocess.PIPE,
                 text=True,
                 cwd=ROOT,
@@ -855,7 +881,7 @@ def report_grid(costs: GridCosts) -> list[str]:
         extra = ""
         if mode.ledger:
             extra += f"; ledger lag at the end {max(r.lag for r in rounds):,} events"
-        if mode.key == "process":
+        if mode.key in WORKERS:
             cpu = sum(r.worker_cpu for r in rounds) / max(merged.count, 1)
             extra += f"; worker CPU {1000 * cpu:.1f} ms/command"
         print(
