@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
-from dataclasses import asdict, dataclass
+import queue
+import threading
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+import psycopg
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -24,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from eventsourcing.persistence import ApplicationRecorder, PersistenceError
+from psycopg import sql
 
 from projections import merkle
 from projections.processor import Processor
@@ -109,53 +117,170 @@ class Verdict:
     problem: str = ""
 
 
-def log_leaves(recorder: ApplicationRecorder, batch: int = 10_000) -> list[tuple[int, bytes]]:
-    """Every (position, leaf) computed from the event table itself."""
-    found: list[tuple[int, bytes]] = []
+#: One stored event as verify reads it: notification id, originator id (bytes: a UUID's 16),
+#: version, topic, stored state (the ciphertext, as stored).
+LogRow = tuple[int, bytes, int, str, bytes]
+FETCH = 10_000  # rows per fetch while verifying
+PROBLEMS = {
+    "missing": "event {} is in the ledger but missing from the log",
+    "altered": "event {} was altered (its hash differs from the ledger)",
+    "inserted": "event {} was inserted (it is not in the ledger)",
+}
+
+
+@dataclass
+class _Walk:
+    """One pass over the log: its extent, the first difference from the ledger's leaves,
+    and the tree heads (with the notification id of their last event) at the sizes asked."""
+
+    events: int = 0
+    last: int = 0  # the notification id of the log's last event
+    first_bad: int | None = None
+    problem: str = ""
+    roots: dict[int, bytes] = field(default_factory=dict)
+    last_ids: dict[int, int] = field(default_factory=dict)
+
+
+class _Merge:
+    """The ledger's leaves consumed in step with the log's (both in notification order).
+    The first difference is the lowest notification id that is wrong in any way: a leaf
+    that differs (altered), a sealed event absent from the log (missing), an event inside
+    the sealed extent that the ledger never sealed (inserted)."""
+
+    def __init__(self, sealed: Iterator[tuple[int, bytes]]) -> None:
+        self.sealed = sealed
+        self.expected = next(sealed, None)
+        self.bad: tuple[int, str] | None = None
+
+    def step(self, position: int, leaf: bytes) -> bool:
+        """Compare the log's next leaf; False once a difference is found or the ledger's
+        leaves have run out (the rest of the log is not sealed yet)."""
+        expected = self.expected
+        if expected is None:
+            return False
+        if expected[0] == position:
+            if expected[1] != leaf:
+                self.bad = (position, "altered")
+                return False
+            self.expected = next(self.sealed, None)
+            return self.expected is not None
+        if expected[0] < position:
+            self.bad = (expected[0], "missing")
+        else:  # the ledger goes on after this event, without it
+            self.bad = (position, "inserted")
+        return False
+
+    def end(self) -> tuple[int, str] | None:
+        """The first difference, once the log has been read to its end."""
+        if self.bad is None and self.expected is not None:  # sealed events after the end
+            return (self.expected[0], "missing")
+        return self.bad
+
+
+def _walk(
+    log: Iterable[Sequence[LogRow]], sealed: Iterable[Sequence[tuple[int, bytes]]], sizes: set[int]
+) -> _Walk:
+    """Recompute every leaf from the log's rows, compare them with the ledger's leaves
+    (``_Merge``) and grow the tree in place, keeping its head at ``sizes``."""
+    sha, head, leaf_head = hashlib.sha256, merkle.LEAF_HEAD.pack, merkle.leaf_head
+    topics: dict[str, bytes] = {}
+    frontier: list[bytes] = []  # roots of the perfect subtrees, largest first
+    walk = _Walk(roots={0: merkle.EMPTY_ROOT})
+    merge = _Merge(itertools.chain.from_iterable(sealed))
+    comparing = merge.expected is not None
+    size = 0
+    for rows in log:
+        for position, oid, version, topic, state in rows:
+            prefix = topics.get(topic)
+            if prefix is None:
+                prefix = topics[topic] = merkle.topic_field(topic)
+            if len(oid) == 16:
+                leaf = sha(head(position, oid, version) + prefix + state).digest()
+            else:
+                leaf = sha(leaf_head(position, oid, version) + prefix + state).digest()
+            if comparing:
+                comparing = merge.step(position, leaf)
+            frontier.append(leaf)
+            merged = size
+            while merged & 1:  # each trailing 1 bit of the old size completes a subtree
+                right = frontier.pop()
+                frontier[-1] = sha(b"\x01" + frontier[-1] + right).digest()
+                merged >>= 1
+            size += 1
+            if size in sizes:
+                walk.roots[size] = merkle.root(frontier)
+                walk.last_ids[size] = position
+        if rows:
+            walk.last = rows[-1][0]
+    walk.events = size
+    bad = merge.end()
+    if bad is not None:
+        walk.first_bad, walk.problem = bad[0], PROBLEMS[bad[1]].format(bad[0])
+    return walk
+
+
+def _batches(cursor: Any, size: int = FETCH) -> Iterator[list[Any]]:
+    while rows := cursor.fetchmany(size):
+        yield rows
+
+
+def _prefetched(batches: Iterator[Any], depth: int = 2) -> Generator[Any, None, None]:
+    """``batches`` fetched ahead by a thread (the driver releases the GIL while it waits
+    for the server, so the next fetch overlaps the hashing of this batch). The thread is
+    stopped and joined when the consumer stops, before the cursor may be closed."""
+    ahead: queue.Queue[tuple[str, Any]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as error:  # handed over to the consumer
+            put(("error", error))
+
+    thread = threading.Thread(target=fetch, name="ledger-verify-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = ahead.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _recorded_rows(recorder: ApplicationRecorder, batch: int = FETCH) -> Iterator[list[LogRow]]:
+    """The log through the recorder (any backend), in batches."""
     start = 1
-    while True:
-        notes = recorder.select_notifications(start=start, limit=batch)
-        if not notes:
-            return found
-        found += [
-            (n.id, merkle.leaf_hash(n.id, n.originator_id, n.originator_version, n.topic, n.state))
+    while notes := recorder.select_notifications(start=start, limit=batch):
+        yield [
+            (
+                n.id,
+                n.originator_id.bytes
+                if isinstance(n.originator_id, UUID)
+                else n.originator_id.encode(),
+                n.originator_version,
+                n.topic,
+                bytes(n.state),
+            )
             for n in notes
         ]
         start = notes[-1].id + 1
-
-
-def _compare(events: list[tuple[int, bytes]], sealed: list[tuple[int, bytes]]) -> Verdict | None:
-    """The first difference between the log and the ledger's leaves (ledger's extent)."""
-    in_log = dict(events)
-    last_sealed = sealed[-1][0] if sealed else 0
-    for position, leaf in sealed:
-        if position not in in_log:
-            return Verdict(
-                False,
-                len(events),
-                0,
-                position,
-                f"event {position} is in the ledger but missing from the log",
-            )
-        if in_log[position] != leaf:
-            return Verdict(
-                False,
-                len(events),
-                0,
-                position,
-                f"event {position} was altered (its hash differs from the ledger)",
-            )
-    sealed_positions = {p for p, _ in sealed}
-    for position, _ in events:
-        if position <= last_sealed and position not in sealed_positions:
-            return Verdict(
-                False,
-                len(events),
-                0,
-                position,
-                f"event {position} was inserted (it is not in the ledger)",
-            )
-    return None
 
 
 CHECKPOINTS = "ejournal_checkpoints"
@@ -207,15 +332,28 @@ class Ledger:
     def checkpoints(self) -> list[Checkpoint]:
         """Every stored checkpoint, smallest first."""
         with self.db.read() as cur:
-            cur.execute(
-                f"SELECT size, root, time, key_id, signature FROM {CHECKPOINTS} ORDER BY size"
-            )
-            return [Checkpoint(int(r[0]), r[1], r[2], r[3], r[4]) for r in cur.fetchall()]
+            return self._stored(cur)
+
+    @staticmethod
+    def _stored(cur: Any) -> list[Checkpoint]:
+        cur.execute(f"SELECT size, root, time, key_id, signature FROM {CHECKPOINTS} ORDER BY size")
+        return [Checkpoint(int(r[0]), r[1], r[2], r[3], r[4]) for r in cur.fetchall()]
 
     def latest(self) -> Checkpoint | None:
         """The newest checkpoint."""
-        found = self.checkpoints()
-        return found[-1] if found else None
+        with self.db.read() as cur:
+            found = self._latest(cur)
+        return found[0] if found else None
+
+    @staticmethod
+    def _latest(cur: Any) -> tuple[Checkpoint, int] | None:
+        """The newest checkpoint and the notification id of its last event (one row)."""
+        cur.execute(
+            f"SELECT size, root, time, key_id, signature, last_position FROM {CHECKPOINTS} "
+            "ORDER BY size DESC LIMIT 1"
+        )
+        r = cur.fetchone()
+        return None if r is None else (Checkpoint(int(r[0]), r[1], r[2], r[3], r[4]), int(r[5]))
 
     def head(self) -> ledger_view.Head:
         """The tree head the ledger view has reached."""
@@ -252,23 +390,25 @@ class Ledger:
 
     def maybe_checkpoint(self) -> Checkpoint | None:
         """Sign a checkpoint when due: every N events, every T seconds with new events, or
-        after a term or the year closed."""
-        head = self.head()
-        latest = self.latest()
-        if head.size == 0 or (latest is not None and latest.size >= head.size):
-            return None
-        due = latest is None or head.size - latest.size >= self.every_events
-        if latest is not None and not due:
-            age = datetime.now(UTC) - datetime.fromisoformat(latest.time)
-            due = age.total_seconds() >= self.every_seconds
-        if not due and latest is not None:
-            with self.db.read() as cur:
-                cur.execute(
-                    f"SELECT last_position FROM {CHECKPOINTS} WHERE size = {self.db.param}",
-                    (latest.size,),
-                )
-                since = int(cur.fetchone()[0])
-                due = bool(ledger_view.triggers_after(SQLReader(self.db, cur), since))
+        after a term or the year closed. (One read transaction of three one-row queries
+        when nothing is due: it runs after every catch-up.)"""
+        with self.db.read() as cur:
+            head = ledger_view.head(SQLReader(self.db, cur))
+            found = self._latest(cur)
+            if head.size == 0 or (found is not None and found[0].size >= head.size):
+                return None
+            due = found is None or head.size - found[0].size >= self.every_events
+            if found is not None and not due:
+                latest, since = found
+                age = datetime.now(UTC) - datetime.fromisoformat(latest.time)
+                due = age.total_seconds() >= self.every_seconds
+                if not due:
+                    cur.execute(
+                        f"SELECT 1 FROM {ledger_view.TRIGGERS.name} "
+                        f"WHERE position > {self.db.param} LIMIT 1",
+                        (since,),
+                    )
+                    due = cur.fetchone() is not None
         return self.checkpoint() if due else None
 
     def _sealed(self) -> list[tuple[int, bytes]]:
@@ -280,42 +420,90 @@ class Ledger:
         """Recompute every leaf from the event table; compare with the ledger's leaves;
         check every checkpoint's root and signature (and ``against``, an exported one)."""
         try:
-            events = log_leaves(self.processor.recorder)
+            with self.snapshot() as (stored, log, sealed):
+                checkpoints = stored + ([against] if against is not None else [])
+                walk = _walk(log, sealed, {c.size for c in checkpoints})
         except PersistenceError as error:  # e.g. a state overwritten with text, not bytes
             return Verdict(False, 0, 0, None, f"the event table is unreadable: {error}")
-        broken = _compare(events, self._sealed())
-        if broken is not None:
-            return broken
-        checkpoints = self.checkpoints() + ([against] if against is not None else [])
-        roots = _roots_at(events, {c.size for c in checkpoints})
+        except psycopg.DataError as error:  # e.g. a leaf overwritten with something not hex
+            return Verdict(False, 0, 0, None, f"the stored rows are unreadable: {error}")
+        if walk.first_bad is not None:
+            return Verdict(False, walk.events, 0, walk.first_bad, walk.problem)
+        return self._judge(walk, checkpoints)
+
+    def _judge(self, walk: _Walk, checkpoints: list[Checkpoint]) -> Verdict:
+        """Every checkpoint's signature, extent and root against the log as read."""
+        events = walk.events
         for c in sorted(checkpoints, key=lambda c: c.size):
             if not check_signature(c, self.public):
                 return Verdict(
                     False,
-                    len(events),
+                    events,
                     len(checkpoints),
-                    _at(events, c.size),
+                    walk.last_ids.get(c.size),
                     f"checkpoint of size {c.size} has a bad signature or is signed by another key",
                 )
-            if c.size > len(events):
-                last = events[-1][0] if events else 0
+            if c.size > events:
+                last = walk.last
                 return Verdict(
                     False,
-                    len(events),
+                    events,
                     len(checkpoints),
                     last + 1,
                     f"checkpoint of size {c.size} is beyond the log's "
-                    f"{len(events)} events: events after {last} were removed",
+                    f"{events} events: events after {last} were removed",
                 )
-            if roots[c.size].hex() != c.root:
+            if walk.roots[c.size].hex() != c.root:
+                # Without the old leaves only the checkpoint's extent is known: its last event.
                 return Verdict(
                     False,
-                    len(events),
+                    events,
                     len(checkpoints),
-                    _first_divergence(events, c),
+                    walk.last_ids.get(c.size),
                     f"the log no longer matches the checkpoint of size {c.size}",
                 )
-        return Verdict(True, len(events), len(checkpoints))
+        return Verdict(True, events, len(checkpoints))
+
+    @contextmanager
+    def snapshot(
+        self,
+    ) -> Iterator[
+        tuple[list[Checkpoint], Iterable[Sequence[LogRow]], Iterable[Sequence[tuple[int, bytes]]]]
+    ]:
+        """The stored checkpoints, the log's rows and the ledger's leaves, read in one
+        snapshot (a worker may be sealing and signing meanwhile). On PostgreSQL straight
+        from the tables through server-side binary cursors; otherwise through the recorder.
+        The rows and leaves come in batches, in notification order."""
+        recorder: Any = self.processor.recorder
+        table = getattr(recorder, "events_table_name", None)
+        with self.db.read() as cur:
+            if not isinstance(cur, psycopg.Cursor) or table is None:
+                sealed = ledger_view.leaves(SQLReader(self.db, cur))
+                yield self._stored(cur), _recorded_rows(recorder), [sealed]
+                return
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            stored = self._stored(cur)
+            events = sql.Identifier(recorder.datastore.schema, table)
+            conn = cur.connection
+            with (
+                conn.cursor("ledger_verify_log", binary=True) as log,
+                conn.cursor("ledger_verify_leaves", binary=True) as leaves,
+            ):
+                log.execute(
+                    sql.SQL(
+                        "SELECT notification_id, uuid_send(originator_id), originator_version, "
+                        "topic, state FROM {} ORDER BY notification_id"
+                    ).format(events)
+                )
+                leaves.execute(
+                    sql.SQL(
+                        "SELECT position, decode(leaf, 'hex') FROM {} ORDER BY position"
+                    ).format(sql.Identifier(ledger_view.LEAVES.name))
+                )
+                # The log's batches fetched ahead by a thread; it is joined (``closing``)
+                # before the cursors close, even when the walk stops on an error.
+                with closing(_prefetched(_batches(log))) as rows:
+                    yield stored, rows, _batches(leaves)
 
     def verify_and_record(self, against: Checkpoint | None = None) -> Verification:
         """Run ``verify`` and keep its verdict, for the auditor's status page."""
@@ -398,24 +586,3 @@ class Ledger:
             "new": asdict(new),
             "proof": [h.hex() for h in merkle.consistency_proof(old.size, leaves)],
         }
-
-
-def _roots_at(events: list[tuple[int, bytes]], sizes: set[int]) -> dict[int, bytes]:
-    roots: dict[int, bytes] = {}
-    frontier: list[bytes] = []
-    if 0 in sizes:
-        roots[0] = merkle.EMPTY_ROOT
-    for size, (_, leaf) in enumerate(events):
-        frontier = merkle.append(frontier, size, leaf)
-        if size + 1 in sizes:
-            roots[size + 1] = merkle.root(frontier)
-    return roots
-
-
-def _at(events: list[tuple[int, bytes]], size: int) -> int | None:
-    return events[size - 1][0] if 0 < size <= len(events) else None
-
-
-def _first_divergence(events: list[tuple[int, bytes]], checkpoint: Checkpoint) -> int | None:
-    """Without the old leaves only the checkpoint's extent is known: name its last event."""
-    return _at(events, checkpoint.size)

@@ -16,20 +16,31 @@ from uuid import UUID
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
+#: 0x00, notification id, originator id (16 bytes: a UUID), version: the head of a leaf.
+LEAF_HEAD = struct.Struct(">xq16sq")
+_INT = struct.Struct(">q")
+
+
+def leaf_head(position: int, originator_id: bytes, version: int) -> bytes:
+    """0x00 ‖ notification id ‖ originator id ‖ version (ids other than UUIDs too)."""
+    if len(originator_id) == 16:
+        return LEAF_HEAD.pack(position, originator_id, version)
+    return b"\x00" + _INT.pack(position) + originator_id + _INT.pack(version)
+
+
+def topic_field(topic: str) -> bytes:
+    """The topic as it enters a leaf: its length (4 bytes), then its UTF-8 bytes."""
+    encoded = topic.encode()
+    return struct.pack(">I", len(encoded)) + encoded
+
+
 def leaf_hash(
     position: int, originator_id: UUID | str, version: int, topic: str, state: bytes
 ) -> bytes:
     """The leaf of one stored event."""
     oid = originator_id.bytes if isinstance(originator_id, UUID) else originator_id.encode()
-    topic_bytes = topic.encode()
     return hashlib.sha256(
-        b"\x00"
-        + struct.pack(">q", position)
-        + oid
-        + struct.pack(">q", version)
-        + struct.pack(">I", len(topic_bytes))
-        + topic_bytes
-        + bytes(state)
+        leaf_head(position, oid, version) + topic_field(topic) + bytes(state)
     ).digest()
 
 

@@ -86,10 +86,3 @@ def head(reader: Reader) -> Head:
 def leaves(reader: Reader) -> list[tuple[int, bytes]]:
     """Every (position, leaf), in log order."""
     return [(r["position"], bytes.fromhex(r["leaf"])) for r in reader.select(LEAVES)]
-
-
-def triggers_after(reader: Reader, position: int) -> list[tuple[int, str]]:
-    """Checkpoint-worthy events after ``position``."""
-    return [
-        (r["position"], r["reason"]) for r in reader.select(TRIGGERS) if r["position"] > position
-    ]
