@@ -140,7 +140,16 @@ def pyhanko_adesverify(path: Path, root: Path) -> int:
 
 
 def flip_byte(data: bytes, at_fraction: float = 0.5) -> bytes:
-    """``data`` with one byte changed (XOR 1) at a fraction of its length."""
+    """``data`` with one byte changed (XOR 1) at about a fraction of its length — moved past
+    any signature's ``/Contents`` gap: those bytes are outside every ``/ByteRange`` and end
+    in zero padding that no verifier reads, so changing one there proves nothing."""
+    gaps = [
+        (int(m.group(1)) + int(m.group(2)), int(m.group(3)))
+        for m in re.finditer(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", data)
+    ]
+    at = int(len(data) * at_fraction)
+    while any(start <= at < end for start, end in gaps):
+        at = next(end for start, end in gaps if start <= at < end)
     changed = bytearray(data)
-    changed[int(len(data) * at_fraction)] ^= 0x01
+    changed[min(at, len(data) - 1)] ^= 0x01
     return bytes(changed)
