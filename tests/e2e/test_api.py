@@ -121,6 +121,31 @@ def test_marks_are_recorded_and_shown_at_once(system: System, web: WebSchool):
     is_json_error(refused, 403)
 
 
+def test_marks_sent_again_with_their_request_key_are_recorded_once(system: System, web: WebSchool):
+    s = web.school
+    lesson = s.hold()
+    teacher = api(system, web, "teacher")
+    body = {
+        "marks": [
+            {"student_id": str(s.pupils[0]), "value": "5"},
+            {"student_id": str(s.pupils[0]), "value": "4", "kind": "test"},  # two for one pupil
+        ],
+        "request_key": "nightly-import-2025-09-16",
+    }
+    with clock.travel(at(LESSON_DAY, 16)):
+        first = teacher.post(f"/lessons/{lesson}/marks", body)
+        again = teacher.post(f"/lessons/{lesson}/marks", body)  # the first answer was lost
+        assert first.status_code == again.status_code == 201, again.get_json()
+        assert again.get_json()["created"] == first.get_json()["created"]
+        assert sorted(m.value for m in system.journal.lesson(lesson).marks) == ["4", "5"]
+        other = {**body, "marks": [{"student_id": str(s.pupils[0]), "value": "2"}]}
+        is_json_error(teacher.post(f"/lessons/{lesson}/marks", other), 409)
+        fresh = teacher.post(f"/lessons/{lesson}/marks", {**body, "request_key": "x" * 16})
+        assert fresh.status_code == 201  # a new key is a new request
+        assert len(system.journal.lesson(lesson).marks) == 4
+        is_json_error(teacher.post(f"/lessons/{lesson}/marks", {**body, "request_key": "a b"}), 422)
+
+
 def test_correct_cancel_and_request_with_reasons(system: System, web: WebSchool):
     s = web.school
     lesson = s.hold()

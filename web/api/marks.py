@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from domain import ids
 from domain.lesson import MarkEntry
 from domain.service import Receipt
 from web.api import schemas
@@ -55,8 +56,19 @@ def _revise(
 @blp.response(201, schemas.Change)
 def record(data: dict[str, Any], lesson_id: UUID) -> dict[str, Any]:
     """Record marks for a lesson in one transaction; ``created`` holds the new marks' ids
-    in the order given."""
-    entries = [MarkEntry(m["student_id"], m["value"], _kind(m["kind"])) for m in data["marks"]]
+    in the order given. With ``request_key`` the marks' ids are derived from it, so the same
+    request sent again (its answer was lost) finds them recorded and records nothing more;
+    the same key with other marks is 409 ``MarkIdTaken``."""
+    key = data["request_key"]
+    entries = [
+        MarkEntry(
+            m["student_id"],
+            m["value"],
+            _kind(m["kind"]),
+            ids.submitted_mark_id(lesson_id, f"api:{key}:{n}", m["student_id"]) if key else None,
+        )
+        for n, m in enumerate(data["marks"])
+    ]
     receipt = saved(services().journal.record_marks(lesson_id, entries, actor()))
     return _changed(lesson_id, receipt.created)
 

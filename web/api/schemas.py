@@ -120,9 +120,21 @@ class MarkIn(ApiSchema):
 
 
 class MarksIn(ApiSchema):
-    """Marks to record for a lesson, all in one transaction."""
+    """Marks to record for a lesson, all in one transaction. ``request_key`` (optional, 16–64
+    letters, digits, ``-`` or ``_``, new for each new request): sent again with the same key
+    and body after a lost answer, the request records nothing twice."""
 
     marks = listing(MarkIn, 200)
+    request_key = fields.String(
+        required=False,
+        load_default="",
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9_-]{16,64}$",
+            error="Ключ запроса: от 16 до 64 латинских букв, цифр, «-» или «_».",
+        ),
+        error_messages={**BASE, "invalid": "Ожидается строка."},
+        metadata={"example": "9f1c2e7a4b6d8f00-lesson-12"},
+    )
 
 
 class AttendanceEntryIn(ApiSchema):
