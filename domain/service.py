@@ -147,6 +147,7 @@ class JournalBase(Application[UUID]):
         """A read-only load through the fact cache: the cached copy brought up to date
         with the events stored since (written by any process), replayed on a copy —
         a copy once cached is never changed, so threads may share it."""
+        generation = self._facts.generation
         cached = self._facts.get(aggregate_id)
         if cached is None:
             aggregate = self.repository.get(aggregate_id, projector_func=_project)
@@ -155,7 +156,7 @@ class JournalBase(Application[UUID]):
             if not newer:
                 return cached
             aggregate = _project(copy.deepcopy(cached), newer)
-        self._facts.put(aggregate_id, aggregate)
+        self._facts.put(aggregate_id, aggregate, generation)
         return aggregate
 
     def forget_cached(self) -> None:
@@ -277,6 +278,9 @@ class FactCache:
         self.size = size
         self._items: OrderedDict[UUID, Any] = OrderedDict()
         self._lock = threading.Lock()
+        #: Advanced by every ``clear``: a load that began before a clear (it may have
+        #: decrypted with a key destroyed since) must not put its copy back after it.
+        self.generation = 0
 
     def get(self, aggregate_id: UUID) -> Any | None:
         with self._lock:
@@ -285,10 +289,13 @@ class FactCache:
                 self._items.move_to_end(aggregate_id)
             return found
 
-    def put(self, aggregate_id: UUID, aggregate: Any) -> None:
+    def put(self, aggregate_id: UUID, aggregate: Any, generation: int) -> None:
+        """Keep ``aggregate``, loaded by a load that began at ``generation``."""
         if self.size <= 0:
             return
         with self._lock:
+            if generation != self.generation:
+                return  # cleared since the load began: its copy may be of a shredded key
             known = self._items.get(aggregate_id)
             if known is not None and known.version > aggregate.version:
                 return  # another thread cached a newer version meanwhile
@@ -300,6 +307,7 @@ class FactCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.generation += 1
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:

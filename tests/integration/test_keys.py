@@ -106,3 +106,37 @@ def test_the_aggregate_cache_can_be_switched_off(tmp_path: Path) -> None:
         assert system.journal._facts.get(school.teacher) is None
     finally:
         system.close()
+
+
+def test_a_load_racing_a_destruction_does_not_put_its_copy_back(tmp_path: Path) -> None:
+    """A load that decrypted a record just before its key was destroyed (in another
+    thread) must not leave its copy in the cache, where later loads would find it."""
+    import threading
+
+    from domain import ids
+    from domain.errors import RecordDestroyed
+
+    with build(settings_for(tmp_path)) as system:
+        journal = system.journal
+        school = build_school(journal)
+        pupil = school.pupils[0]
+        real_get = journal.repository.get
+        loaded, release = threading.Event(), threading.Event()
+
+        def slow_get(*args, **kwargs):  # type: ignore[no-untyped-def]
+            found = real_get(*args, **kwargs)
+            if args and args[0] == pupil and not release.is_set():
+                loaded.set()  # decrypted; now wait while the key is destroyed
+                assert release.wait(10)
+            return found
+
+        journal.repository.get = slow_get  # type: ignore[method-assign]
+        reader = threading.Thread(target=journal.student, args=(pupil,))
+        reader.start()
+        assert loaded.wait(10)
+        system.keyring.destroy(ids.person_series(pupil), "cert-race")
+        release.set()
+        reader.join(10)
+        journal.repository.get = real_get  # type: ignore[method-assign]
+        with pytest.raises(RecordDestroyed):
+            journal.student(pupil)
