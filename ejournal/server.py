@@ -59,6 +59,8 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._stop)
         try:
             for _ in range(self.processes):
+                if self.stopping:  # SIGTERM while starting: start no more
+                    break
                 self._spawn()
             while self.children:
                 try:
@@ -80,19 +82,30 @@ class Supervisor:
             self.listener.close()
 
     def _spawn(self) -> None:
-        pid = os.fork()
-        if pid == 0:  # the child
+        # SIGTERM is held while forking, so that a child is either known to ``_stop`` or
+        # not started at all.
+        held = {signal.SIGTERM, signal.SIGINT}
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+            raise
+        if pid:
+            self.children[pid] = time.monotonic()
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        else:  # the child
             code = 0
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
                 self._child()
             except BaseException:  # logged; the parent starts another
                 log.exception("server process failed")
                 code = 1
             finally:
                 os._exit(code)
-        self.children[pid] = time.monotonic()
 
     def _child(self) -> None:
         app, close = self.factory()

@@ -42,7 +42,7 @@ class SQLiteViewDatabase:
         return write_transaction(self._writer, self._write_lock)
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Cursor]:
+    def read(self, *, own: bool = False) -> Iterator[sqlite3.Cursor]:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
@@ -102,8 +102,8 @@ class PostgresViewDatabase:
             yield cur
 
     @contextmanager
-    def read(self) -> Iterator[psycopg.Cursor[Any]]:
-        stack: ExitStack | None = getattr(self._pin, "stack", None)
+    def read(self, *, own: bool = False) -> Iterator[psycopg.Cursor[Any]]:
+        stack: ExitStack | None = None if own else getattr(self._pin, "stack", None)
         if stack is not None:  # inside ``pinned()``: the thread's one read transaction
             conn = getattr(self._pin, "conn", None)
             if conn is None:

@@ -476,7 +476,7 @@ class Ledger:
         The rows and leaves come in batches, in notification order."""
         recorder: Any = self.processor.recorder
         table = getattr(recorder, "events_table_name", None)
-        with self.db.read() as cur:
+        with self.db.read(own=True) as cur:  # its own transaction: it sets the isolation
             if not isinstance(cur, psycopg.Cursor) or table is None:
                 sealed = ledger_view.leaves(SQLReader(self.db, cur))
                 yield self._stored(cur), _recorded_rows(recorder), [sealed]

@@ -35,8 +35,9 @@ class Database(Protocol):
         """A write transaction (serialised against other writers of the views)."""
         ...
 
-    def read(self) -> AbstractContextManager[Cursor]:
-        """A read-only snapshot."""
+    def read(self, *, own: bool = False) -> AbstractContextManager[Cursor]:
+        """A read-only snapshot; ``own``: a transaction of its own even inside ``pinned``
+        (one that sets its isolation level, e.g. the ledger's verify)."""
         ...
 
     def pinned(self) -> AbstractContextManager[None]:

@@ -86,3 +86,14 @@ def test_connections_lost_between_requests_cost_no_failed_page(
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     for _ in range(3):
         assert teacher.get(url).status_code == 200
+
+
+def test_ledger_verify_inside_a_request_that_already_read_views(pg_system: System) -> None:
+    """Verify sets its own isolation level: inside a request's shared read transaction, after
+    a view was read, it must take a transaction of its own rather than fail."""
+    pg_system.views.catch_up()
+    with pg_system.views.pinned():
+        pg_system.views.status()  # a view read opens the request's transaction
+        with pg_system.views.reader() as reader:
+            assert reader is not None
+        assert pg_system.ledger.verify().ok

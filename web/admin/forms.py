@@ -104,7 +104,7 @@ class TokenForm(FormSchema):
     """Issue an API token for an account, named for the system that will use it."""
 
     login = text(max_length=64)
-    name = text(max_length=100, min_length=3)
+    name = text(max_length=64, min_length=3)  # as ``ApiToken`` keeps it
 
 
 class YearForm(FormSchema):
