@@ -106,9 +106,11 @@ def register_error_handlers(app: Flask) -> None:
             "Изменения сохранены, но показать их пока нельзя: на сервере нет места. "
             "Не вводите их повторно — они появятся, когда место освободится."
         )
+        # 202, not 503: the command IS stored, and clients retry a 503 — which would store
+        # it twice.
         if is_api():
-            return json_error(503, "SavedNotShown", message)
-        return render_template("error.html", code=503, message=message), 503
+            return json_error(202, "SavedNotShown", message)
+        return render_template("error.html", code=202, message=message), 202
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
