@@ -178,12 +178,16 @@ def restore(
     # Every check passed: create the tables, then write everything in one transaction.
     open_system(settings).close()
     _insert(tables, source, keyring, shredded)
-    files = _restore_files(settings, source)
     with open_system(settings) as system:
-        again = _destroyed_in_log(system)
-        for certificate_id, named in again.items():
+        logged = _certificates_in_log(system)
+        for certificate in logged:
+            named = [item["series"] for item in certificate["items"]]
+            certificate_id = str(certificate["certificate_id"])
             system.keyring.destroy_many(named, certificate_id)
             shredded.update({series: certificate_id for series in named})
+        # The files of every destroyed series stay deleted — also those whose certificate
+        # file is not in the backup (an execution stopped before it deleted them).
+        files = _restore_files(settings, source, [*certificates(source), *logged])
         system.views.rebuild()
         summary = RestoreSummary(
             manifest["counts"]["events"],
@@ -276,12 +280,12 @@ def _event_row(event: dict[str, Any], *, hex_ids: bool) -> tuple[Any, ...]:
     return (event["id"], originator, event["version"], event["topic"], unb64(event["state"]))
 
 
-def _restore_files(settings: Settings, folder: Path) -> int:
-    """Copy the archive files and certificates back, except files a certificate says were
-    deleted with their series."""
+def _restore_files(settings: Settings, folder: Path, destroyed: list[dict[str, Any]]) -> int:
+    """Copy the archive files and certificates back, except files a certificate (a file of
+    the backup, or one recorded in the event log) says were deleted with their series."""
     gone = {
         ("archive", str(Path(file["path"])))
-        for certificate in certificates(folder)
+        for certificate in destroyed
         for item in certificate["items"]
         for file in item.get("files", ())
     }
@@ -299,9 +303,9 @@ def _restore_files(settings: Settings, folder: Path) -> int:
     return copied
 
 
-def _destroyed_in_log(system: System) -> dict[str, list[str]]:
-    """certificate id → series, from every disposition executed or transferred in the log."""
-    found: dict[str, list[str]] = {}
+def _certificates_in_log(system: System) -> list[dict[str, Any]]:
+    """The certificate of every disposition executed or transferred in the log."""
+    found: list[dict[str, Any]] = []
     recorder, mapper = system.journal.recorder, system.journal.mapper
     start = 1
     while notes := recorder.select_notifications(start=start, limit=2000):
@@ -310,9 +314,7 @@ def _destroyed_in_log(system: System) -> dict[str, list[str]]:
                 event = mapper.to_domain_event(note)
                 certificate = getattr(event, "certificate", None)
                 if isinstance(certificate, dict):
-                    found[str(certificate["certificate_id"])] = [
-                        item["series"] for item in certificate["items"]
-                    ]
+                    found.append(certificate)
         start = notes[-1].id + 1
     return found
 

@@ -233,3 +233,25 @@ def test_restore_refuses_without_the_master_key_or_with_another_one(tmp_path: Pa
     with pytest.raises(BackupError, match="does not fit"):
         restore(target, folder)
     _nothing_written(target)
+
+
+def test_a_destroyed_series_file_left_on_disk_without_its_certificate_is_not_restored(
+    tmp_path: Path,
+) -> None:
+    """An execution stopped after its event was stored but before it deleted the series'
+    files (and wrote the certificate): the backup holds the file and no certificate; the
+    event log's certificate keeps the file from coming back."""
+    settings = settings_for(tmp_path / "source")
+    with build(settings) as source:
+        _, before, _ = _history_with_destruction(source, tmp_path)
+        left = settings.archive_dir / "journal_2025-26_5А" / "journal.pdf"
+        left.parent.mkdir(parents=True, exist_ok=True)
+        left.write_bytes(FILE_5A)  # as if the execution had stopped before deleting it
+        shutil.rmtree(settings.certificates_dir)
+        stopped = tmp_path / "backup-stopped-execution"
+        backup(settings, stopped)
+    target = _target(settings, tmp_path / "restored")
+    summary = restore(target, stopped, keyring_from=before)
+    assert summary.ok and JOURNAL_5A in summary.destroyed_series
+    assert not (target.archive_dir / "journal_2025-26_5А" / "journal.pdf").exists()
+    assert (target.archive_dir / "journal_2025-26_5Б" / "journal.pdf").read_bytes() == FILE_5B
