@@ -384,3 +384,13 @@ class NothingToPropose(DomainError):
     """Raised when a disposition is proposed with no series in it."""
 
     message = "Нет документов, срок хранения которых истёк."
+
+
+class CertificateNotSigned(DomainError):
+    """Raised when the destruction certificate cannot be signed (the signing key or the
+    timestamp authority failed): nothing is destroyed then."""
+
+    message = (
+        "Акт об уничтожении не удалось подписать — ничего не уничтожено. Проверьте ключ "
+        "подписи и службу меток времени и повторите."
+    )

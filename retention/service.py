@@ -118,8 +118,9 @@ class Records:
         if info.action != "destroy":
             raise errors.InvalidInput("Это предложение о передаче: ejournal retention transfer.")
         certificate, problems = self.certify(info, actor)
+        signed = self._signed_pdf(certificate) if not problems else None
         self.journal.execute_disposition(disposition_id, certificate, actor, problems)
-        self.finish(certificate)
+        self.finish(certificate, signed)
         return certificate
 
     def transfer(self, disposition_id: UUID, destination: Path, actor: UUID) -> dict[str, Any]:
@@ -150,12 +151,13 @@ class Records:
             )
             certificate["package"] = package
         try:
+            signed = self._signed_pdf(certificate) if not problems else None
             self.journal.execute_disposition(disposition_id, certificate, actor, problems)
         except errors.DomainError:
             if package:
                 shutil.rmtree(package["path"], ignore_errors=True)
             raise
-        self.finish(certificate)
+        self.finish(certificate, signed)
         return certificate
 
     def certify(self, info: DispositionInfo, actor: UUID) -> tuple[dict[str, Any], list[str]]:
@@ -190,8 +192,9 @@ class Records:
         )
         return certificate, problems
 
-    def finish(self, certificate: dict[str, Any]) -> None:
-        """Destroy the keys, delete the files, purge the views, write the certificate."""
+    def finish(self, certificate: dict[str, Any], signed_pdf: bytes | None = None) -> None:
+        """Destroy the keys, delete the files, purge the views, write the certificate
+        (``signed_pdf``: its PDF, signed before anything irreversible was done)."""
         series = [item["series"] for item in certificate["items"]]
         self.infra.shredder.destroy(series, certificate["certificate_id"])
         archive = self.infra.archive_dir.resolve()
@@ -201,7 +204,7 @@ class Records:
                 if path.is_relative_to(archive):
                     path.unlink(missing_ok=True)
         self.infra.purge()
-        self.write_certificate(certificate)
+        self.write_certificate(certificate, signed_pdf)
         self.infra.checkpoint()
 
     # --- certificates ----------------------------------------------------------------------
@@ -212,7 +215,20 @@ class Records:
             raise errors.DispositionNotFound(f"Акт {certificate_id} не найден.")
         return found[0].certificate
 
-    def certificate_files(self, certificate: dict[str, Any]) -> dict[str, bytes]:
+    def _signed_pdf(self, certificate: dict[str, Any]) -> bytes:
+        """The certificate's PDF, signed when a signer is configured; a signing failure is
+        ``CertificateNotSigned`` (called before any key is destroyed)."""
+        pdf = certificate_pdf(certificate, self.name)
+        if self.infra.signer is None:
+            return pdf
+        try:
+            return self.infra.signer(pdf)
+        except Exception as error:  # the signer's own errors: key, passphrase, TSA
+            raise errors.CertificateNotSigned(reason=type(error).__name__) from error
+
+    def certificate_files(
+        self, certificate: dict[str, Any], signed_pdf: bytes | None = None
+    ) -> dict[str, bytes]:
         """The certificate's renderings: JSON (with names), PDF (signed when a signer is
         configured) and, when personal data was destroyed, the personal-data act."""
         names = {
@@ -220,9 +236,7 @@ class Records:
             for who in ("proposed_by", "approved_by", "executed_by")
         }
         stem = f"akt-{certificate['number']}"
-        pdf = certificate_pdf(certificate, self.name)
-        if self.infra.signer is not None:
-            pdf = self.infra.signer(pdf)
+        pdf = signed_pdf if signed_pdf is not None else self._signed_pdf(certificate)
         out = {
             f"{stem}.json": json.dumps(
                 certificate | {"names": names}, ensure_ascii=False, indent=1
@@ -235,12 +249,14 @@ class Records:
             out[f"{stem}-pd.pdf"] = pd_act_pdf(certificate, self.name, log)
         return out
 
-    def write_certificate(self, certificate: dict[str, Any]) -> list[Path]:
+    def write_certificate(
+        self, certificate: dict[str, Any], signed_pdf: bytes | None = None
+    ) -> list[Path]:
         """Write the certificate's files into the certificates folder."""
         folder = self.infra.certificates_dir
         folder.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, data in self.certificate_files(certificate).items():
+        for name, data in self.certificate_files(certificate, signed_pdf).items():
             (folder / name).write_bytes(data)
             written.append(folder / name)
         return written

@@ -239,3 +239,23 @@ def test_without_a_signing_key_the_certificate_pdf_is_written_unsigned(
     certificate = dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
     pdf = system.settings.certificates_dir / f"akt-{certificate['number']}.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and b"/ByteRange" not in pdf.read_bytes()
+
+
+def test_a_certificate_that_cannot_be_signed_stops_the_execution_before_anything_is_destroyed(
+    system: System, h: History
+) -> None:
+    def broken(pdf: bytes) -> bytes:
+        raise OSError("the timestamp authority did not answer")
+
+    system.records.infra.signer = broken
+    with clock.travel(at(date(2031, 7, 2))):
+        [proposal] = system.records.propose(h.archivist, series=[JOURNAL_5A])
+        system.journal.approve_disposition(proposal, h.school.head)
+        with pytest.raises(errors.CertificateNotSigned):
+            system.records.execute(proposal, h.archivist)
+    assert system.keyring.store.by_series(JOURNAL_5A).wrapped is not None  # nothing destroyed
+    assert system.journal.lesson(h.lesson_5a).topic == TOPIC_5A
+    assert system.journal.disposition(proposal).state == "approved"
+    assert not system.settings.certificates_dir.exists() or not any(
+        system.settings.certificates_dir.iterdir()
+    )
