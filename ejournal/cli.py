@@ -263,14 +263,15 @@ def history(record_id: str, as_json: bool) -> None:
 def serve(host: str, port: int, threads: int, processes: int) -> None:
     """Serve the web UI with a production WSGI server (waitress)."""
     from ejournal.server import serve as run_server
-    from ejournal.webapp import SecretKeyError, secret_key, web_app
+    from ejournal.webapp import SecretKeyError, read_secret_key, secret_key, web_app
 
     settings = _settings()
     try:
-        secret_key(settings.secret_key_file)  # made here, before any server process starts
+        read_secret_key(settings.secret_key_file)
     except SecretKeyError as error:
         raise Refused(Exit.SIGNING_KEY, str(error)) from None
     _system(settings).close()  # refuse to start (one clear message) before listening
+    secret_key(settings.secret_key_file)  # made once here, not raced by server processes
 
     def factory() -> tuple[object, Callable[[], None]]:
         system = _system(settings)
