@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from ejournal.bootstrap import System
 from ejournal.webapp import web_app
 from tests.conftest import ROOT
-from tests.web import WebSchool, client_for
+from tests.web import WebSchool, client_for, post
 
 TRANSLATIONS = ROOT / "web" / "translations"
 
@@ -72,3 +72,34 @@ def test_every_message_is_translated_and_compiled(tmp_path):
     assert sorted(wanted - set(translated)) == [], "run pybabel update and translate (README)"
     compiled = read_mo(io.BytesIO((TRANSLATIONS / "en/LC_MESSAGES/messages.mo").read_bytes()))
     assert {m.id: m.string for m in compiled if m.id} == translated, "run pybabel compile"
+
+
+def _switch(client, lang: str) -> None:
+    assert client.get(f"/lang/{lang}").status_code == 302
+
+
+def test_the_administrators_pages_switch_to_english_and_back(system: System, web: WebSchool):
+    admin = client_for(system, web, "admin")
+    _switch(admin, "en")
+    page = admin.get("/admin/accounts").get_data(as_text=True)
+    assert "<h1>Accounts</h1>" in page
+    assert ">Initial password (at least 8 characters)<" in page
+    refused = post(
+        admin,
+        "/admin/accounts",
+        {
+            "login": "no.roles",
+            "surname": "Безролев",
+            "name": "Иван",
+            "password": "x" * 9,
+            "password2": "x" * 9,
+        },
+        "/admin/accounts",
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Tick at least one role." in body
+    assert "<h1>Administration</h1>" in admin.get("/admin/").get_data(as_text=True)
+    _switch(admin, "ru")
+    page = admin.get("/admin/accounts").get_data(as_text=True)
+    assert "<h1>Учётные записи</h1>" in page
+    assert ">Начальный пароль (не короче 8 символов)<" in page
