@@ -103,3 +103,18 @@ def test_the_administrators_pages_switch_to_english_and_back(system: System, web
     page = admin.get("/admin/accounts").get_data(as_text=True)
     assert "<h1>Учётные записи</h1>" in page
     assert ">Начальный пароль (не короче 8 символов)<" in page
+
+
+def test_the_class_pages_switch_to_english_and_back(system: System, web: WebSchool):
+    tutor = client_for(system, web, "class_teacher")
+    attendance = f"/classes/{web.school.class_id}/attendance"
+    _switch(tutor, "en")
+    page = tutor.get(attendance).get_data(as_text=True)
+    assert "<h1>Attendance: " in page and "<label>From <input" in page
+    refused = tutor.get(attendance + "?first=2026-10-01&last=2026-09-01")
+    assert refused.status_code == 422
+    assert "The period starts after it ends." in refused.get_data(as_text=True)
+    assert "<h1>Classes and groups</h1>" in tutor.get("/classes/").get_data(as_text=True)
+    _switch(tutor, "ru")
+    page = tutor.get(attendance).get_data(as_text=True)
+    assert "<h1>Посещаемость: " in page and "<label>С <input" in page
