@@ -118,3 +118,15 @@ def test_the_class_pages_switch_to_english_and_back(system: System, web: WebScho
     _switch(tutor, "ru")
     page = tutor.get(attendance).get_data(as_text=True)
     assert "<h1>Посещаемость: " in page and "<label>С <input" in page
+
+
+def test_the_records_pages_switch_to_english_and_back(system: System, web: WebSchool):
+    archivist = client_for(system, web, "archivist")
+    _switch(archivist, "en")
+    page = archivist.get("/records/holds").get_data(as_text=True)
+    assert "<h1>Destruction holds</h1>" in page and "<label>Scope <select" in page
+    register = archivist.get("/records/").get_data(as_text=True)
+    assert "<h1>Records register</h1>" in register and "<label>Records class <select" in register
+    _switch(archivist, "ru")
+    page = archivist.get("/records/holds").get_data(as_text=True)
+    assert "<h1>Приостановки уничтожения</h1>" in page and "<label>Область <select" in page
