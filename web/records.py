@@ -10,6 +10,8 @@ from uuid import UUID
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 
 from domain import errors
@@ -24,22 +26,22 @@ from web.pages import actor, saved, services, today, viewed
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 STATE_RU = {
-    "open": "открыта",
-    "closed": "закрыта",
-    "due": "срок истёк",
-    "proposed": "предложена",
-    "approved": "утверждена",
-    "destroyed": "уничтожена",
-    "transferred": "передана",
-    "permanent": "постоянно",
+    "open": _l("открыта"),
+    "closed": _l("закрыта"),
+    "due": _l("срок истёк"),
+    "proposed": _l("предложена"),
+    "approved": _l("утверждена"),
+    "destroyed": _l("уничтожена"),
+    "transferred": _l("передана"),
+    "permanent": _l("постоянно"),
 }
-ACTION_RU = {"destroy": "уничтожение", "transfer": "передача", "review": "экспертиза"}
+ACTION_RU = {"destroy": _l("уничтожение"), "transfer": _l("передача"), "review": _l("экспертиза")}
 
 
 class IdForm(FormSchema):
     """An action on one disposition or hold."""
 
-    id = fields.UUID(required=True, error_messages={"invalid": "Неверный идентификатор."})
+    id = fields.UUID(required=True, error_messages={"invalid": _l("Неверный идентификатор.")})
 
 
 class ReasonIdForm(IdForm):
@@ -199,7 +201,7 @@ def propose() -> ResponseReturnValue:
     """Propose everything due today (or the series ticked in the plan)."""
     series = request.form.getlist("series")
     return _act(
-        "Предложение составлено и ждёт утверждения.",
+        _("Предложение составлено и ждёт утверждения."),
         url_for("records.proposals"),
         lambda: _records().propose(actor(), series=series),
     )
@@ -215,7 +217,7 @@ def approve() -> ResponseReturnValue:
         data.update(parse(IdForm(), request.form))
         saved(services().journal.approve_disposition(data["id"], actor()))
 
-    return _act("Предложение утверждено.", _back(), run)
+    return _act(_("Предложение утверждено."), _back(), run)
 
 
 @bp.post("/reject")
@@ -227,7 +229,7 @@ def reject() -> ResponseReturnValue:
         data = parse(ReasonIdForm(), request.form)
         saved(services().journal.reject_disposition(data["id"], data["reason"], actor()))
 
-    return _act("Предложение отклонено.", _back(), run)
+    return _act(_("Предложение отклонено."), _back(), run)
 
 
 @bp.post("/execute")
@@ -238,7 +240,7 @@ def execute() -> ResponseReturnValue:
     def run() -> None:
         _records().execute(parse(IdForm(), request.form)["id"], actor())
 
-    return _act("Уничтожение выполнено, акт составлен.", _back(), run)
+    return _act(_("Уничтожение выполнено, акт составлен."), _back(), run)
 
 
 @bp.post("/transfer")
@@ -251,7 +253,7 @@ def transfer() -> ResponseReturnValue:
             parse(IdForm(), request.form)["id"], _records().infra.transfers_dir, actor()
         )
 
-    return _act("Пакет передачи записан, документы переданы.", _back(), run)
+    return _act(_("Пакет передачи записан, документы переданы."), _back(), run)
 
 
 @bp.post("/holds/place")
@@ -263,7 +265,7 @@ def hold_place() -> ResponseReturnValue:
         data = parse(HoldForm(), request.form)
         saved(services().journal.place_hold(data["kind"], data["value"], data["reason"], actor()))
 
-    return _act("Приостановка установлена.", url_for("records.holds"), run)
+    return _act(_("Приостановка установлена."), url_for("records.holds"), run)
 
 
 @bp.post("/holds/release")
@@ -275,7 +277,7 @@ def hold_release() -> ResponseReturnValue:
         data = parse(ReasonIdForm(), request.form)
         saved(services().journal.release_hold(data["id"], data["reason"], actor()))
 
-    return _act("Приостановка снята.", url_for("records.holds"), run)
+    return _act(_("Приостановка снята."), url_for("records.holds"), run)
 
 
 def _back() -> str:
@@ -325,4 +327,6 @@ def year_close() -> ResponseReturnValue:
             reason=data["reason"],
         )
 
-    return _act(f"Учебный год {label} закрыт.", url_for("records.year", year=label), run)
+    return _act(
+        _("Учебный год %(label)s закрыт.", label=label), url_for("records.year", year=label), run
+    )

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from ejournal.bootstrap import System
 from ejournal.webapp import web_app
 from tests.conftest import ROOT
-from tests.web import WebSchool, client_for
+from tests.web import WebSchool, client_for, post
 
 TRANSLATIONS = ROOT / "web" / "translations"
 
@@ -72,3 +72,61 @@ def test_every_message_is_translated_and_compiled(tmp_path):
     assert sorted(wanted - set(translated)) == [], "run pybabel update and translate (README)"
     compiled = read_mo(io.BytesIO((TRANSLATIONS / "en/LC_MESSAGES/messages.mo").read_bytes()))
     assert {m.id: m.string for m in compiled if m.id} == translated, "run pybabel compile"
+
+
+def _switch(client, lang: str) -> None:
+    assert client.get(f"/lang/{lang}").status_code == 302
+
+
+def test_the_administrators_pages_switch_to_english_and_back(system: System, web: WebSchool):
+    admin = client_for(system, web, "admin")
+    _switch(admin, "en")
+    page = admin.get("/admin/accounts").get_data(as_text=True)
+    assert "<h1>Accounts</h1>" in page
+    assert ">Initial password (at least 8 characters)<" in page
+    refused = post(
+        admin,
+        "/admin/accounts",
+        {
+            "login": "no.roles",
+            "surname": "Безролев",
+            "name": "Иван",
+            "password": "x" * 9,
+            "password2": "x" * 9,
+        },
+        "/admin/accounts",
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Tick at least one role." in body
+    assert "<h1>Administration</h1>" in admin.get("/admin/").get_data(as_text=True)
+    _switch(admin, "ru")
+    page = admin.get("/admin/accounts").get_data(as_text=True)
+    assert "<h1>Учётные записи</h1>" in page
+    assert ">Начальный пароль (не короче 8 символов)<" in page
+
+
+def test_the_class_pages_switch_to_english_and_back(system: System, web: WebSchool):
+    tutor = client_for(system, web, "class_teacher")
+    attendance = f"/classes/{web.school.class_id}/attendance"
+    _switch(tutor, "en")
+    page = tutor.get(attendance).get_data(as_text=True)
+    assert "<h1>Attendance: " in page and "<label>From <input" in page
+    refused = tutor.get(attendance + "?first=2026-10-01&last=2026-09-01")
+    assert refused.status_code == 422
+    assert "The period starts after it ends." in refused.get_data(as_text=True)
+    assert "<h1>Classes and groups</h1>" in tutor.get("/classes/").get_data(as_text=True)
+    _switch(tutor, "ru")
+    page = tutor.get(attendance).get_data(as_text=True)
+    assert "<h1>Посещаемость: " in page and "<label>С <input" in page
+
+
+def test_the_records_pages_switch_to_english_and_back(system: System, web: WebSchool):
+    archivist = client_for(system, web, "archivist")
+    _switch(archivist, "en")
+    page = archivist.get("/records/holds").get_data(as_text=True)
+    assert "<h1>Destruction holds</h1>" in page and "<label>Scope <select" in page
+    register = archivist.get("/records/").get_data(as_text=True)
+    assert "<h1>Records register</h1>" in register and "<label>Records class <select" in register
+    _switch(archivist, "ru")
+    page = archivist.get("/records/holds").get_data(as_text=True)
+    assert "<h1>Приостановки уничтожения</h1>" in page and "<label>Область <select" in page

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from flask import request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from domain import clock
 from domain.account import ROLES
@@ -64,10 +65,10 @@ def create_account() -> ResponseReturnValue:
         data = forms.parse(admin_forms.AccountForm(), request.form)
         roles = [r for r in ROLES if request.form.get(f"role-{r}") == "on"]
         if not roles:
-            raise forms.FormInvalid({"roles": "Отметьте хотя бы одну роль."})
+            raise forms.FormInvalid({"roles": _("Отметьте хотя бы одну роль.")})
         person = data["person_id"]
         if person and not is_uuid(person):
-            raise forms.FormInvalid({"person_id": "Неверный идентификатор."})
+            raise forms.FormInvalid({"person_id": _("Неверный идентификатор.")})
         receipt: Receipt = services().journal.create_account(
             data["login"],
             data["surname"],
@@ -83,7 +84,7 @@ def create_account() -> ResponseReturnValue:
     return attempt(
         command,
         _accounts_page,
-        "Учётная запись создана. Сообщите пароль владельцу лично.",
+        _("Учётная запись создана. Сообщите пароль владельцу лично."),
         lambda receipt: url_for("admin.account", account_id=receipt.id),
     )
 
@@ -138,7 +139,7 @@ def change_role(account_id: UUID) -> ResponseReturnValue:
         return receipt
 
     to = url_for("admin.account", account_id=account_id)
-    return attempt(command, _again(account_id), "Роли изменены.", to)
+    return attempt(command, _again(account_id), _("Роли изменены."), to)
 
 
 @bp.post("/accounts/<uuid:account_id>/lock")
@@ -153,7 +154,7 @@ def lock(account_id: UUID) -> ResponseReturnValue:
         return receipt
 
     to = url_for("admin.account", account_id=account_id)
-    return attempt(command, _again(account_id), "Учётная запись заблокирована.", to)
+    return attempt(command, _again(account_id), _("Учётная запись заблокирована."), to)
 
 
 @bp.post("/accounts/<uuid:account_id>/unlock")
@@ -165,7 +166,7 @@ def unlock(account_id: UUID) -> ResponseReturnValue:
     return attempt(
         lambda: services().journal.unlock_account(account_id, actor()),
         _again(account_id),
-        "Учётная запись разблокирована.",
+        _("Учётная запись разблокирована."),
         to,
     )
 
@@ -182,4 +183,6 @@ def reset_password(account_id: UUID) -> ResponseReturnValue:
         return receipt
 
     to = url_for("admin.account", account_id=account_id)
-    return attempt(command, _again(account_id), "Пароль изменён. Сообщите его владельцу лично.", to)
+    return attempt(
+        command, _again(account_id), _("Пароль изменён. Сообщите его владельцу лично."), to
+    )

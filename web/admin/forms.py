@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import LazyString, gettext
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from domain.account import ROLES
@@ -18,10 +20,10 @@ PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,24}")
 EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 
 
-def _pattern(regex: re.Pattern[str], message: str) -> Any:
+def _pattern(regex: re.Pattern[str], message: LazyString) -> Any:
     def check(value: str) -> None:
         if value and not regex.fullmatch(value):
-            raise ValidationError(message)
+            raise ValidationError(str(message))
 
     return check
 
@@ -29,7 +31,7 @@ def _pattern(regex: re.Pattern[str], message: str) -> Any:
 def person_name(*, required: bool = True) -> fields.String:
     """A surname, name or patronymic: letters, with hyphens, apostrophes, spaces."""
     field = text(max_length=100, required=required)
-    field.validators.append(_pattern(NAME, "Только буквы, пробел, дефис и апостроф."))
+    field.validators.append(_pattern(NAME, _l("Только буквы, пробел, дефис и апостроф.")))
     return field
 
 
@@ -37,7 +39,7 @@ def phone_number() -> fields.String:
     """A telephone number (optional)."""
     field = text(max_length=25, required=False)
     field.validators.append(
-        _pattern(PHONE, "Телефон: цифры, пробелы, скобки, дефис; «+» в начале.")
+        _pattern(PHONE, _l("Телефон: цифры, пробелы, скобки, дефис; «+» в начале."))
     )
     return field
 
@@ -45,7 +47,7 @@ def phone_number() -> fields.String:
 def email_address() -> fields.String:
     """An e-mail address (optional)."""
     field = text(max_length=100, required=False)
-    field.validators.append(_pattern(EMAIL, "Адрес почты вида name@example.ru."))
+    field.validators.append(_pattern(EMAIL, _l("Адрес почты вида name@example.ru.")))
     return field
 
 
@@ -53,7 +55,7 @@ def secret() -> fields.String:
     """A password: any characters but control ones; the domain checks its length."""
     return fields.String(
         required=True,
-        validate=validate.Length(min=1, max=256, error="Длина — от 1 до 256 символов."),
+        validate=validate.Length(min=1, max=256, error=_l("Длина — от 1 до 256 символов.")),
         error_messages=MESSAGES,
     )
 
@@ -72,7 +74,7 @@ class AccountForm(FormSchema):
     @validates_schema
     def _same_password(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("password") != data.get("password2"):
-            raise ValidationError("Пароли не совпадают.", "password2")
+            raise ValidationError(gettext("Пароли не совпадают."), "password2")
 
 
 class PasswordForm(FormSchema):
@@ -84,7 +86,7 @@ class PasswordForm(FormSchema):
     @validates_schema
     def _same_password(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("password") != data.get("password2"):
-            raise ValidationError("Пароли не совпадают.", "password2")
+            raise ValidationError(gettext("Пароли не совпадают."), "password2")
 
 
 class RoleForm(FormSchema):
@@ -118,7 +120,7 @@ class YearForm(FormSchema):
     def _year(self, data: dict[str, Any], **_: Any) -> None:
         found = re.fullmatch(r"(\d{4})/(\d{2})", data.get("year", ""))
         if not found or (int(found.group(1)) + 1) % 100 != int(found.group(2)):
-            raise ValidationError("Учебный год в виде 2026/27.", "year")
+            raise ValidationError(gettext("Учебный год в виде 2026/27."), "year")
 
 
 class TermForm(FormSchema):
@@ -146,7 +148,7 @@ class ActivityForm(FormSchema):
     @validates_schema
     def _code(self, data: dict[str, Any], **_: Any) -> None:
         if not re.fullmatch(r"[\w-]+", data.get("code", "")):
-            raise ValidationError("Код: буквы, цифры, дефис, без пробелов.", "code")
+            raise ValidationError(gettext("Код: буквы, цифры, дефис, без пробелов."), "code")
 
 
 class WithdrawForm(FormSchema):

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from flask import Response, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from domain import errors
 from projections.views import school
@@ -76,7 +77,7 @@ def import_list(group_id: UUID) -> ResponseReturnValue:
         on = _enrolment_day()
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            raise forms.FormInvalid({"file": "Выберите файл CSV."})
+            raise forms.FormInvalid({"file": _("Выберите файл CSV.")})
         rows = class_list.read_class_list(upload.read(class_list.MAX_BYTES + 1), on)
         receipt = saved(services().journal.import_class_list(group_id, rows, on, actor()))
     except forms.FormInvalid as error:
@@ -87,7 +88,10 @@ def import_list(group_id: UUID) -> ResponseReturnValue:
         return _import_page(group_id, {"_": error.text}, 422, list(error.problems))
     except errors.DomainError as error:
         return _import_page(group_id, {"_": error.text}, status_of(error))
-    flash(f"Список импортирован: зачислено обучающихся — {len(receipt.created)}.", "ok")
+    flash(
+        _("Список импортирован: зачислено обучающихся — %(count)s.", count=len(receipt.created)),
+        "ok",
+    )
     return redirect(url_for("admin.group", group_id=group_id))
 
 
@@ -98,6 +102,12 @@ def _enrolment_day() -> date:
 
 
 def _summary(problems: list[tuple[int, str]]) -> dict[str, str]:
-    lines = sorted({line for line, _ in problems if line})
-    where = f" в строках {', '.join(map(str, lines))}" if lines else ""
-    return {"_": f"Список не импортирован: ошибки{where}. Ни один обучающийся не зачислен."}
+    lines = ", ".join(map(str, sorted({line for line, _message in problems if line})))
+    if lines:
+        text = _(
+            "Список не импортирован: ошибки в строках %(lines)s. Ни один обучающийся не зачислен.",
+            lines=lines,
+        )
+    else:
+        text = _("Список не импортирован: ошибки. Ни один обучающийся не зачислен.")
+    return {"_": text}

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from flask import request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from domain.enrolment import GuardianDetails, PupilRow
 from domain.service import Receipt
@@ -38,7 +39,11 @@ def enrol(group_id: UUID) -> ResponseReturnValue:
         receipt: Receipt = join(group_id, UUID(data["student_id"]), data["on"], actor())
         return receipt
 
-    done = "Обучающийся зачислен." if row["kind"] == "class" else "Обучающийся добавлен в группу."
+    done = (
+        _("Обучающийся зачислен.")
+        if row["kind"] == "class"
+        else _("Обучающийся добавлен в группу.")
+    )
     return attempt(command, group_again(group_id), done, url_for("admin.group", group_id=group_id))
 
 
@@ -57,7 +62,9 @@ def withdraw(group_id: UUID, student_id: UUID) -> ResponseReturnValue:
         receipt: Receipt = leave(group_id, student_id, data["on"], data["reason"], actor())
         return receipt
 
-    done = "Обучающийся выбыл." if row["kind"] == "class" else "Обучающийся исключён из группы."
+    done = (
+        _("Обучающийся выбыл.") if row["kind"] == "class" else _("Обучающийся исключён из группы.")
+    )
     return attempt(command, group_again(group_id), done, url_for("admin.group", group_id=group_id))
 
 
@@ -99,7 +106,7 @@ def register_pupil() -> ResponseReturnValue:
             return receipt
         group = views.read(school.group, data["group_id"]) if is_uuid(data["group_id"]) else None
         if group is None or group["kind"] != "class":
-            raise forms.FormInvalid({"group_id": "Выберите класс из списка."})
+            raise forms.FormInvalid({"group_id": _("Выберите класс из списка.")})
         row = PupilRow(1, *names, data["birth_date"])
         done = journal.import_class_list(UUID(data["group_id"]), [row], data["on"], actor())
         return Receipt(done.created[0], done.position)
@@ -107,7 +114,7 @@ def register_pupil() -> ResponseReturnValue:
     return attempt(
         command,
         _pupils_page,
-        "Обучающийся зарегистрирован.",
+        _("Обучающийся зарегистрирован."),
         lambda receipt: url_for("admin.pupil", student_id=receipt.id),
     )
 
@@ -171,7 +178,7 @@ def add_guardian(student_id: UUID) -> ResponseReturnValue:
         return receipt
 
     to = url_for("admin.pupil", student_id=student_id)
-    return attempt(command, _pupil_again(student_id), "Представитель добавлен.", to)
+    return attempt(command, _pupil_again(student_id), _("Представитель добавлен."), to)
 
 
 @bp.post("/pupils/<uuid:student_id>/guardians/link")
@@ -193,4 +200,4 @@ def link_guardian(student_id: UUID) -> ResponseReturnValue:
         return receipt
 
     to = url_for("admin.pupil", student_id=student_id)
-    return attempt(command, _pupil_again(student_id), "Представитель привязан.", to)
+    return attempt(command, _pupil_again(student_id), _("Представитель привязан."), to)

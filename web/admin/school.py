@@ -8,6 +8,7 @@ from uuid import UUID
 
 from flask import current_app, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from domain.service import Receipt
 from projections.views import accounts as accounts_view
@@ -59,7 +60,7 @@ def open_year() -> ResponseReturnValue:
     return attempt(
         command,
         _years_page,
-        "Учебный год открыт. Задайте его учебные периоды.",
+        _("Учебный год открыт. Задайте его учебные периоды."),
         lambda receipt: url_for("admin.year", year_id=receipt.id),
     )
 
@@ -113,7 +114,7 @@ def define_term(year_id: UUID) -> ResponseReturnValue:
         return receipt
 
     to = url_for("admin.year", year_id=year_id)
-    return attempt(command, _year_again(year_id), "Учебный период сохранён.", to)
+    return attempt(command, _year_again(year_id), _("Учебный период сохранён."), to)
 
 
 @bp.post("/years/<uuid:year_id>/classes")
@@ -132,7 +133,7 @@ def form_class(year_id: UUID) -> ResponseReturnValue:
     return attempt(
         command,
         _year_again(year_id),
-        "Класс сформирован.",
+        _("Класс сформирован."),
         lambda receipt: url_for("admin.group", group_id=receipt.id),
     )
 
@@ -153,7 +154,7 @@ def form_group(year_id: UUID) -> ResponseReturnValue:
     return attempt(
         command,
         _year_again(year_id),
-        "Группа внеурочной деятельности сформирована.",
+        _("Группа внеурочной деятельности сформирована."),
         lambda receipt: url_for("admin.group", group_id=receipt.id),
     )
 
@@ -252,7 +253,7 @@ def class_teacher(group_id: UUID) -> ResponseReturnValue:
         return receipt
 
     to = url_for("admin.group", group_id=group_id)
-    return attempt(command, group_again(group_id), "Классный руководитель назначен.", to)
+    return attempt(command, group_again(group_id), _("Классный руководитель назначен."), to)
 
 
 @bp.post("/groups/<uuid:group_id>/courses")
@@ -274,7 +275,7 @@ def open_course(group_id: UUID) -> ResponseReturnValue:
         return receipt
 
     to = url_for("admin.group", group_id=group_id)
-    return attempt(command, group_again(group_id), "Журнал предмета открыт.", to)
+    return attempt(command, group_again(group_id), _("Журнал предмета открыт."), to)
 
 
 @bp.post("/courses/<uuid:course_journal_id>/teachers")
@@ -295,4 +296,4 @@ def assign_teacher(course_journal_id: UUID) -> ResponseReturnValue:
         return receipt
 
     to = url_for("admin.group", group_id=group_id)
-    return attempt(command, group_again(group_id), "Учитель назначен.", to)
+    return attempt(command, group_again(group_id), _("Учитель назначен."), to)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from flask import request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from domain import errors
 from domain.service import Receipt
@@ -49,7 +50,7 @@ def issue_token() -> ResponseReturnValue:
     except forms.FormInvalid as error:
         return _tokens_page(error.errors, 422)
     except errors.AccountNotFound:
-        return _tokens_page({"login": "Нет учётной записи с таким логином."}, 422)
+        return _tokens_page({"login": _("Нет учётной записи с таким логином.")}, 422)
     except errors.DomainError as error:
         return _tokens_page({"_": error.text}, status_of(error))
     body, status = _tokens_page(issued_token=issued.token, issued_for=data["login"])  # type: ignore[misc]
@@ -66,4 +67,4 @@ def revoke_token(token_id: UUID) -> ResponseReturnValue:
         receipt: Receipt = services().journal.revoke_api_token(token_id, data["reason"], actor())
         return receipt
 
-    return attempt(command, _tokens_page, "Токен отозван.", url_for("admin.tokens"))
+    return attempt(command, _tokens_page, _("Токен отозван."), url_for("admin.tokens"))

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from domain.service import Receipt
 from projections.views import approvals as queue
@@ -63,9 +64,9 @@ def decide(request_id: UUID) -> ResponseReturnValue:
         journal = services().journal
         if data["decision"] == "approve":
             receipt = journal.approve_correction(lesson_id, request_id, actor())
-            return receipt, "Исправление согласовано: отметка исправлена."
+            return receipt, _("Исправление согласовано: отметка исправлена.")
         receipt = journal.reject_correction(lesson_id, request_id, data["reason"], actor())
-        return receipt, "Запрос отклонён; отметка осталась прежней."
+        return receipt, _("Запрос отклонён; отметка осталась прежней.")
 
     def again(problems: dict[str, str], status: int) -> ResponseReturnValue:
         return _queue_page(problems, status, str(request_id))

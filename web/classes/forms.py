@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from web.forms import FormSchema, choice, day, text
@@ -27,9 +29,9 @@ class PeriodForm(FormSchema):
         if not isinstance(first, date) or not isinstance(last, date):
             return
         if first > last:
-            raise ValidationError("Начало периода позже его конца.", "last")
+            raise ValidationError(gettext("Начало периода позже его конца."), "last")
         if (last - first).days > LONGEST_PERIOD:
-            raise ValidationError("Период — не длиннее учебного года.", "last")
+            raise ValidationError(gettext("Период — не длиннее учебного года."), "last")
 
 
 class CompletenessForm(PeriodForm):
@@ -39,8 +41,8 @@ class CompletenessForm(PeriodForm):
     days = fields.Integer(
         load_default=5,
         strict=False,
-        validate=validate.Range(min=1, max=30, error="Число от 1 до 30."),
-        error_messages={"invalid": "Введите целое число."},
+        validate=validate.Range(min=1, max=30, error=_l("Число от 1 до 30.")),
+        error_messages={"invalid": _l("Введите целое число.")},
     )
 
 
@@ -53,7 +55,7 @@ class DecisionForm(FormSchema):
     @validates_schema
     def _reason_to_reject(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("decision") == "reject" and not data.get("reason"):
-            raise ValidationError("Укажите причину отказа.", "reason")
+            raise ValidationError(gettext("Укажите причину отказа."), "reason")
 
 
 class CloseTermForm(FormSchema):
@@ -61,8 +63,8 @@ class CloseTermForm(FormSchema):
 
     confirm = fields.String(
         required=True,
-        validate=validate.Equal("yes", error="Подтвердите закрытие периода."),
-        error_messages={"required": "Подтвердите закрытие периода."},
+        validate=validate.Equal("yes", error=_l("Подтвердите закрытие периода.")),
+        error_messages={"required": _l("Подтвердите закрытие периода.")},
     )
 
 

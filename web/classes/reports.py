@@ -8,6 +8,7 @@ from uuid import UUID
 
 from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from projections.views import approvals, listing
@@ -118,7 +119,7 @@ def _report(template: str, group: dict[str, Any], **context: Any) -> ResponseRet
         template,
         group=group,
         problems=problems,
-        labels={"first": "С", "last": "По", "days": "Учебных дней"},
+        labels={"first": _("С"), "last": _("По"), "days": _("Учебных дней")},
         **context,
     ), (422 if problems else 200)
 

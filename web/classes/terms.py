@@ -10,6 +10,8 @@ from uuid import UUID
 
 from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from domain.service import Receipt
 from projections.views import listing
@@ -20,7 +22,7 @@ from web.forms import FormSchema
 from web.pages import actor, services, submit
 
 #: The events of a school year the page lists as its log.
-LOGGED = {"TermClosed": "закрыт", "TermReopened": "открыт заново"}
+LOGGED = {"TermClosed": _l("закрыт"), "TermReopened": _l("открыт заново")}
 
 
 @bp.get("/terms")
@@ -54,7 +56,11 @@ def _terms_page(
         form=request.form,
         failed=failed,
         problems=problems or {},
-        labels={"confirm": "Подтверждение", "reason": "Причина", "order_no": "Номер приказа"},
+        labels={
+            "confirm": _("Подтверждение"),
+            "reason": _("Причина"),
+            "order_no": _("Номер приказа"),
+        },
     ), status
 
 
@@ -70,9 +76,11 @@ def close(year_id: UUID, term: int) -> ResponseReturnValue:
     """Close a term (after an explicit confirmation)."""
     _year(year_id)
 
-    def command(_: dict[str, Any]) -> tuple[Receipt, str]:
+    def command(_data: dict[str, Any]) -> tuple[Receipt, str]:
         receipt = services().journal.close_term(year_id, term, actor())
-        return receipt, f"Период № {term} закрыт: записи за него больше не изменяются."
+        return receipt, _(
+            "Период № %(term)s закрыт: записи за него больше не изменяются.", term=term
+        )
 
     return _submit(CloseTermForm(), command, f"close-{year_id}-{term}")
 
@@ -87,7 +95,7 @@ def reopen(year_id: UUID, term: int) -> ResponseReturnValue:
         receipt = services().journal.reopen_term(
             year_id, term, data["reason"], data["order_no"], actor()
         )
-        return receipt, f"Период № {term} открыт заново; основание записано."
+        return receipt, _("Период № %(term)s открыт заново; основание записано.", term=term)
 
     return _submit(ReopenTermForm(), command, f"reopen-{year_id}-{term}")
 
