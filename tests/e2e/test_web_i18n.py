@@ -11,9 +11,11 @@ import sys
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from domain import clock
 from ejournal.bootstrap import System
 from ejournal.webapp import web_app
 from tests.conftest import ROOT
+from tests.school import LESSON_DAY, at
 from tests.web import WebSchool, client_for, post
 
 TRANSLATIONS = ROOT / "web" / "translations"
@@ -130,3 +132,21 @@ def test_the_records_pages_switch_to_english_and_back(system: System, web: WebSc
     _switch(archivist, "ru")
     page = archivist.get("/records/holds").get_data(as_text=True)
     assert "<h1>Приостановки уничтожения</h1>" in page and "<label>Область <select" in page
+
+
+def test_the_teachers_journal_switches_to_english_and_back(system: System, web: WebSchool):
+    lesson = web.school.hold()
+    page_url = f"/journal/lessons/{lesson}"
+    teacher = client_for(system, web, "teacher")
+    _switch(teacher, "en")
+    page = teacher.get(page_url).get_data(as_text=True)
+    assert "<h1>Lesson " in page and '<label for="topic">Lesson topic</label>' in page
+    with clock.travel(at(LESSON_DAY, 16)):
+        assert post(teacher, page_url, {"topic": "Дроби"}, page_url).status_code == 302
+    assert "Lesson saved." in teacher.get(page_url).get_data(as_text=True)
+    grid = teacher.get(f"/journal/{web.school.course_id}/1").get_data(as_text=True)
+    assert "<label>Lesson no. <input" in grid and "<th>Term</th>" in grid
+    assert "<h1>Journal</h1>" in teacher.get("/journal/").get_data(as_text=True)
+    _switch(teacher, "ru")
+    page = teacher.get(page_url).get_data(as_text=True)
+    assert "<h1>Урок " in page and '<label for="topic">Тема урока</label>' in page
