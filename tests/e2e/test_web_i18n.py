@@ -12,6 +12,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from domain import clock
+from domain.lesson import MarkEntry
 from ejournal.bootstrap import System
 from ejournal.webapp import web_app
 from tests.conftest import ROOT
@@ -150,3 +151,24 @@ def test_the_teachers_journal_switches_to_english_and_back(system: System, web: 
     _switch(teacher, "ru")
     page = teacher.get(page_url).get_data(as_text=True)
     assert "<h1>Урок " in page and '<label for="topic">Тема урока</label>' in page
+
+
+def test_the_diary_switches_to_english_and_back(system: System, web: WebSchool):
+    s = web.school
+    diary = f"/diary/{s.pupils[0]}?term=1"
+    parent = client_for(system, web, "parent")
+    _switch(parent, "en")
+    with clock.travel(at(LESSON_DAY, 12)):
+        page = parent.get(diary).get_data(as_text=True)
+    assert "<h1>Diary: " in page and "This is your first visit" in page
+    lesson = s.hold(LESSON_DAY, 2)
+    with clock.travel(at(LESSON_DAY, 16)):
+        s.journal.record_marks(lesson, [MarkEntry(s.pupils[0], "5", "test")], s.teacher)
+    system.views.catch_up()
+    with clock.travel(at(LESSON_DAY, 18)):
+        page = parent.get(diary).get_data(as_text=True)
+    assert "new mark <b>5</b>" in page and "<th>Average mark</th>" in page
+    _switch(parent, "ru")
+    with clock.travel(at(LESSON_DAY, 19)):
+        page = parent.get(diary).get_data(as_text=True)
+    assert "<h1>Дневник: " in page and "<th>Средний балл</th>" in page
