@@ -172,3 +172,28 @@ def test_the_diary_switches_to_english_and_back(system: System, web: WebSchool):
     with clock.travel(at(LESSON_DAY, 19)):
         page = parent.get(diary).get_data(as_text=True)
     assert "<h1>Дневник: " in page and "<th>Средний балл</th>" in page
+
+
+def test_the_auditors_pages_switch_to_english_and_back(system: System, web: WebSchool):
+    auditor = client_for(system, web, "auditor")
+    _switch(auditor, "en")
+    ledger = {"h1": "The journal's integrity ledger", "label": "Record history (identifier)"}
+    _assert_ledger_page(auditor.get("/audit/").get_data(as_text=True), ledger)
+    verified = post(auditor, "/audit/ledger/verify", {}, "/audit/")
+    assert verified.status_code == 302
+    assert "Verification passed: " in auditor.get("/audit/").get_data(as_text=True)
+    refused = auditor.get("/audit/as-of/diary/" + str(web.school.pupils[0]) + "?at=вчера")
+    assert refused.status_code == 422
+    assert "Enter the date and time as YYYY-MM-DD HH:MM." in refused.get_data(as_text=True)
+    log = auditor.get("/audit/access-log").get_data(as_text=True)
+    assert (
+        "<h1>Access log of personal data</h1>" in log and "<label>Pupil (identifier) <input" in log
+    )
+    _switch(auditor, "ru")
+    ledger = {"h1": "Реестр целостности журнала", "label": "История записи (идентификатор)"}
+    _assert_ledger_page(auditor.get("/audit/").get_data(as_text=True), ledger)
+
+
+def _assert_ledger_page(page: str, texts: dict[str, str]) -> None:
+    assert f"<h1>{texts['h1']}</h1>" in page
+    assert f'<label for="record">{texts["label"]}</label>' in page
