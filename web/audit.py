@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from projections.ledger import LedgerError, public_pem
 from web.access import permission
@@ -48,11 +49,22 @@ def verify_now() -> ResponseReturnValue:
     result = _services().ledger.verify_and_record()
     if result.ok:
         flash(
-            f"Проверка пройдена: {result.events} событий, {result.checkpoints} контрольных точек.",
+            _(
+                "Проверка пройдена: %(events)s событий, %(checkpoints)s контрольных точек.",
+                events=result.events,
+                checkpoints=result.checkpoints,
+            ),
             "ok",
         )
     else:
-        flash(f"НАРУШЕНИЕ ЦЕЛОСТНОСТИ: событие № {result.first_bad}. {result.problem}", "error")
+        flash(
+            _(
+                "НАРУШЕНИЕ ЦЕЛОСТНОСТИ: событие № %(first_bad)s. %(problem)s",
+                first_bad=result.first_bad,
+                problem=result.problem,
+            ),
+            "error",
+        )
     return redirect(url_for("audit.ledger_status"))
 
 
@@ -89,7 +101,8 @@ def find_record() -> ResponseReturnValue:
         record_id = UUID(request.args.get("id", "").strip())
     except ValueError:
         flash(
-            "Идентификатор записи — 36 символов вида 1b4e28ba-2fa1-11d2-883f-0016d3cca427.", "error"
+            _("Идентификатор записи — 36 символов вида 1b4e28ba-2fa1-11d2-883f-0016d3cca427."),
+            "error",
         )
         return redirect(url_for("audit.ledger_status"))
     return redirect(url_for("audit.record_history", record_id=record_id))

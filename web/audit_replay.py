@@ -8,6 +8,7 @@ from uuid import UUID
 
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from domain import clock
 from projections.views import access_log, listing
@@ -27,7 +28,7 @@ def _moment() -> datetime:
     try:
         local = datetime.fromisoformat(text)
     except ValueError:
-        raise BadMoment("Укажите дату и время в формате ГГГГ-ММ-ДД ЧЧ:ММ.") from None
+        raise BadMoment(_("Укажите дату и время в формате ГГГГ-ММ-ДД ЧЧ:ММ.")) from None
     moment = local.replace(tzinfo=clock.SCHOOL_TZ) if local.tzinfo is None else local
     return min(moment, clock.now())
 
@@ -135,7 +136,7 @@ def access_log_page() -> ResponseReturnValue:
                     rows=[],
                     names={},
                     form=request.args,
-                    problems={"_": "Идентификатор — 36 символов вида 1b4e28ba-2fa1-…"},
+                    problems={"_": _("Идентификатор — 36 символов вида 1b4e28ba-2fa1-…")},
                 ), 422
     views = services().views
     rows = views.read(access_log.accesses, student_id=student or None, actor=who or None)

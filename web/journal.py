@@ -14,6 +14,7 @@ from uuid import UUID
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from domain import errors, ids
 from domain.lesson import MarkEntry
@@ -129,7 +130,7 @@ def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
         return _grid_page(course_journal_id, term, error.errors, 422)
     except errors.DomainError as error:
         return _grid_page(course_journal_id, term, {"_": error.text}, status_of(error))
-    flash(f"Итоговые отметки сохранены: {len(changes)}.", "ok")
+    flash(_("Итоговые отметки сохранены: %(count)s.", count=len(changes)), "ok")
     return redirect(url_for("journal.grid", course_journal_id=course_journal_id, term=term))
 
 
@@ -143,14 +144,14 @@ def _term_changes(form: dict[str, str], current: dict[str, Any]) -> list[tuple[U
             continue
         student = _uuid(key.removeprefix("final-"))
         if len(value) > 8:
-            raise forms.FormInvalid({key: "Неверное значение."})
+            raise forms.FormInvalid({key: _("Неверное значение.")})
         before = current.get(str(student))
         if before is None:
             changes.append((student, value, ""))
         elif before.value != value:
             if not reason:
                 raise forms.FormInvalid(
-                    {"reason": "Чтобы изменить выставленную отметку, укажите причину."}
+                    {"reason": _("Чтобы изменить выставленную отметку, укажите причину.")}
                 )
             changes.append((student, value, reason))
     return changes
@@ -160,7 +161,7 @@ def _uuid(text: str) -> UUID:
     try:
         return UUID(text)
     except ValueError:
-        raise forms.FormInvalid({"_": "Неверный идентификатор обучающегося."}) from None
+        raise forms.FormInvalid({"_": _("Неверный идентификатор обучающегося.")}) from None
 
 
 # --- the lesson form ---------------------------------------------------------------------
@@ -233,7 +234,7 @@ def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
         return _lesson_page(lesson_id, error.errors, 422)
     except errors.DomainError as error:
         return _lesson_page(lesson_id, {"_": error.text}, status_of(error))
-    flash("Урок сохранён.", "ok")
+    flash(_("Урок сохранён."), "ok")
     return redirect(url_for("journal.lesson", lesson_id=lesson_id))
 
 
@@ -247,13 +248,13 @@ def _entries(
     submission = _form_key(form)
     marks, attendance = [], {}
     for key, value in form.items():
-        field, _, student = key.partition("-")
+        field, _sep, student = key.partition("-")
         if field not in {"mark", "kind", "att"} or not student:
             continue
         if student not in pupils:
-            raise forms.FormInvalid({key: "Обучающегося нет в списке этого урока."})
+            raise forms.FormInvalid({key: _("Обучающегося нет в списке этого урока.")})
         if len(value) > 32:
-            raise forms.FormInvalid({key: "Слишком длинное значение."})
+            raise forms.FormInvalid({key: _("Слишком длинное значение.")})
         if field == "mark" and value:
             kind = form.get(f"kind-{student}", "") or services().views.policies.grading.default_kind
             mark_id = (
@@ -289,13 +290,13 @@ def _correction(lesson_id: UUID, mark_id: UUID, *, request_only: bool) -> Respon
         kind = kind or services().views.policies.grading.default_kind
         if request_only:
             receipt = journal.request_correction(lesson_id, mark_id, value, kind, reason, actor())
-            message = "Запрос на исправление отправлен заместителю директора."
+            message = _("Запрос на исправление отправлен заместителю директора.")
         elif value:
             receipt = journal.correct_mark(lesson_id, mark_id, value, kind, reason, actor())
-            message = "Отметка исправлена."
+            message = _("Отметка исправлена.")
         else:
             receipt = journal.cancel_mark(lesson_id, mark_id, reason, actor())
-            message = "Отметка отменена."
+            message = _("Отметка отменена.")
         saved(receipt)
     except forms.FormInvalid as error:
         return _lesson_page(lesson_id, {f"fix-{mark_id}": v for v in error.errors.values()}, 422)

@@ -11,9 +11,12 @@ import sys
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from domain import clock
+from domain.lesson import MarkEntry
 from ejournal.bootstrap import System
 from ejournal.webapp import web_app
 from tests.conftest import ROOT
+from tests.school import LESSON_DAY, at
 from tests.web import WebSchool, client_for, post
 
 TRANSLATIONS = ROOT / "web" / "translations"
@@ -130,3 +133,67 @@ def test_the_records_pages_switch_to_english_and_back(system: System, web: WebSc
     _switch(archivist, "ru")
     page = archivist.get("/records/holds").get_data(as_text=True)
     assert "<h1>Приостановки уничтожения</h1>" in page and "<label>Область <select" in page
+
+
+def test_the_teachers_journal_switches_to_english_and_back(system: System, web: WebSchool):
+    lesson = web.school.hold()
+    page_url = f"/journal/lessons/{lesson}"
+    teacher = client_for(system, web, "teacher")
+    _switch(teacher, "en")
+    page = teacher.get(page_url).get_data(as_text=True)
+    assert "<h1>Lesson " in page and '<label for="topic">Lesson topic</label>' in page
+    with clock.travel(at(LESSON_DAY, 16)):
+        assert post(teacher, page_url, {"topic": "Дроби"}, page_url).status_code == 302
+    assert "Lesson saved." in teacher.get(page_url).get_data(as_text=True)
+    grid = teacher.get(f"/journal/{web.school.course_id}/1").get_data(as_text=True)
+    assert "<label>Lesson no. <input" in grid and "<th>Term</th>" in grid
+    assert "<h1>Journal</h1>" in teacher.get("/journal/").get_data(as_text=True)
+    _switch(teacher, "ru")
+    page = teacher.get(page_url).get_data(as_text=True)
+    assert "<h1>Урок " in page and '<label for="topic">Тема урока</label>' in page
+
+
+def test_the_diary_switches_to_english_and_back(system: System, web: WebSchool):
+    s = web.school
+    diary = f"/diary/{s.pupils[0]}?term=1"
+    parent = client_for(system, web, "parent")
+    _switch(parent, "en")
+    with clock.travel(at(LESSON_DAY, 12)):
+        page = parent.get(diary).get_data(as_text=True)
+    assert "<h1>Diary: " in page and "This is your first visit" in page
+    lesson = s.hold(LESSON_DAY, 2)
+    with clock.travel(at(LESSON_DAY, 16)):
+        s.journal.record_marks(lesson, [MarkEntry(s.pupils[0], "5", "test")], s.teacher)
+    system.views.catch_up()
+    with clock.travel(at(LESSON_DAY, 18)):
+        page = parent.get(diary).get_data(as_text=True)
+    assert "new mark <b>5</b>" in page and "<th>Average mark</th>" in page
+    _switch(parent, "ru")
+    with clock.travel(at(LESSON_DAY, 19)):
+        page = parent.get(diary).get_data(as_text=True)
+    assert "<h1>Дневник: " in page and "<th>Средний балл</th>" in page
+
+
+def test_the_auditors_pages_switch_to_english_and_back(system: System, web: WebSchool):
+    auditor = client_for(system, web, "auditor")
+    _switch(auditor, "en")
+    ledger = {"h1": "The journal's integrity ledger", "label": "Record history (identifier)"}
+    _assert_ledger_page(auditor.get("/audit/").get_data(as_text=True), ledger)
+    verified = post(auditor, "/audit/ledger/verify", {}, "/audit/")
+    assert verified.status_code == 302
+    assert "Verification passed: " in auditor.get("/audit/").get_data(as_text=True)
+    refused = auditor.get("/audit/as-of/diary/" + str(web.school.pupils[0]) + "?at=вчера")
+    assert refused.status_code == 422
+    assert "Enter the date and time as YYYY-MM-DD HH:MM." in refused.get_data(as_text=True)
+    log = auditor.get("/audit/access-log").get_data(as_text=True)
+    assert (
+        "<h1>Access log of personal data</h1>" in log and "<label>Pupil (identifier) <input" in log
+    )
+    _switch(auditor, "ru")
+    ledger = {"h1": "Реестр целостности журнала", "label": "История записи (идентификатор)"}
+    _assert_ledger_page(auditor.get("/audit/").get_data(as_text=True), ledger)
+
+
+def _assert_ledger_page(page: str, texts: dict[str, str]) -> None:
+    assert f"<h1>{texts['h1']}</h1>" in page
+    assert f'<label for="record">{texts["label"]}</label>' in page
