@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -97,6 +97,13 @@ class JournalBase(Application[UUID]):
             bind(self.recorder)
 
     # --- infrastructure hooks ----------------------------------------------------------
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository without its aggregate cache, whatever the environment
+        says (``AGGREGATE_CACHE_MAXSIZE``): that cache fast-forwards the shared instance in
+        place while other threads read it, and would keep serving records after their keys
+        are destroyed. Read-only loads use ``FactCache`` instead."""
+        return Repository(event_store=self.events, snapshot_store=self.snapshots)
+
     def construct_mapper(self) -> Mapper[UUID]:
         """Use the injected (encrypting) mapper when the composition root gives one."""
         if self._mapper_factory is None:

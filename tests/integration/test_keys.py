@@ -140,3 +140,11 @@ def test_a_load_racing_a_destruction_does_not_put_its_copy_back(tmp_path: Path) 
         journal.repository.get = real_get  # type: ignore[method-assign]
         with pytest.raises(RecordDestroyed):
             journal.student(pupil)
+
+
+def test_the_librarys_aggregate_cache_stays_off_whatever_the_environment_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGGREGATE_CACHE_MAXSIZE", "1000")
+    with build(settings_for(tmp_path)) as system:
+        assert system.journal.repository.cache is None
