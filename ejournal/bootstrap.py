@@ -208,7 +208,7 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
         opened.append(journal)
         keyring.forget_listeners.append(journal.forget_cached)
         journal.load_listeners.append(keyring.refresh)
-        view_db = view_database(settings.database)
+        view_db = view_database(settings.database, settings.view_pool_size)
         opened.append(view_db)
         sealer = KeyringSealer(keyring)
         processor = Processor(

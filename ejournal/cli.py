@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -273,8 +274,11 @@ def serve(host: str, port: int, threads: int, processes: int) -> None:
     _system(settings).close()  # refuse to start (one clear message) before listening
     secret_key(settings.secret_key_file)  # made once here, not raced by server processes
 
+    # Each request holds one connection of the views' pool while it runs.
+    served = replace(settings, view_pool_size=max(settings.view_pool_size, threads + 4))
+
     def factory() -> tuple[object, Callable[[], None]]:
-        system = _system(settings)
+        system = _system(served)
         return web_app(system), system.close
 
     click.echo(

@@ -199,6 +199,9 @@ class Settings:
     key_recheck_seconds: float = 0.5
     archive: ArchiveSettings | None = None
     aggregate_cache: int = 5000
+    #: PostgreSQL connections for the views per process (``serve`` raises it to its
+    #: ``--threads`` + 4: each request holds one while it runs).
+    view_pool_size: int = 16
 
     @property
     def archiving(self) -> ArchiveSettings:

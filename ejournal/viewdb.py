@@ -176,8 +176,11 @@ class KeyringSealer:
             raise ValueError("sealed view value failed authentication") from None
 
 
-def view_database(db: DatabaseURL) -> SQLiteViewDatabase | PostgresViewDatabase:
-    """The views' database for the configured backend."""
+def view_database(
+    db: DatabaseURL, pool_size: int = 16
+) -> SQLiteViewDatabase | PostgresViewDatabase:
+    """The views' database for the configured backend (on PostgreSQL a pool of at most
+    ``pool_size`` connections: a web request holds one while it runs)."""
     if db.backend == "sqlite":
         return SQLiteViewDatabase(db.path)
-    return PostgresViewDatabase(db)
+    return PostgresViewDatabase(db, max_size=pool_size)

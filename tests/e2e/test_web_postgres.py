@@ -97,3 +97,10 @@ def test_ledger_verify_inside_a_request_that_already_read_views(pg_system: Syste
         with pg_system.views.reader() as reader:
             assert reader is not None
         assert pg_system.ledger.verify().ok
+
+
+def test_the_views_pool_has_the_configured_size(tmp_path: Path, pg_schema: tuple[str, str]) -> None:
+    settings = replace(settings_for(tmp_path, pg_schema[1]), view_pool_size=24)
+    with build(settings) as system:
+        assert isinstance(system.view_db, PostgresViewDatabase)
+        assert system.view_db.pool.max_size == 24
