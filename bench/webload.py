@@ -158,20 +158,24 @@ def _cpu_of(pid: int | str) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
-def _cpu_with_children(pid: int) -> float:
-    """A process's CPU plus its live children's (``serve --processes N``)."""
-    total = _cpu_of(pid)
+def children(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (none when it is gone)."""
+    found: set[int] = set()
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
-        return total
+        return found
     for task in tasks:
         try:
-            children = (task / "children").read_text().split()
+            found |= {int(c) for c in (task / "children").read_text().split()}
         except OSError:
             continue
-        total += sum(_cpu_of(child) for child in children)
-    return total
+    return found
+
+
+def _cpu_with_children(pid: int) -> float:
+    """A process's CPU plus its live children's (``serve --processes N``)."""
+    return _cpu_of(pid) + sum(_cpu_of(child) for child in children(pid))
 
 
 def _postgres() -> dict[str, float]:
