@@ -91,7 +91,7 @@ from projections.processor import Processor
 from projections.sqlstore import SQLReader
 from projections.store import MemoryStore
 from projections.view import Applied
-from projections.views import ledger as ledger_view
+from projections.views import ledger_leaves as ledger_view
 
 DEFAULT_SCHEMA = "bench_ledger"
 
@@ -592,12 +592,12 @@ CATEGORIES: tuple[tuple[str, Callable[[str], bool]], ...] = (
         ),
     ),
     ("fetch (select_notifications, psycopg rows)", lambda f: "psycopg" in f or "postgres.py" in f),
-    ("ledger view state (frontier text, MemoryStore)", lambda f: "views/ledger.py" in f),
+    ("ledger view state (frontier text, MemoryStore)", lambda f: "views/ledger_leaves.py" in f),
     ("MemoryStore / SQL store", lambda f: "store.py" in f or "schema.py" in f),
     ("compare, roots, checkpoints (projections/ledger.py)", lambda f: "projections/ledger" in f),
 )
 #: Built-ins are attributed to the category of their caller when it is one of these.
-BUILTIN_CALLERS = ("leaf_hash", "merkle.py", "views/ledger.py", "projections/ledger")
+BUILTIN_CALLERS = ("leaf_hash", "merkle.py", "views/ledger_leaves.py", "projections/ledger")
 
 
 def categorise(stats: pstats.Stats) -> list[tuple[str, float]]:

@@ -1180,11 +1180,11 @@ def diary_query(system: System, data: DataSet, times: int) -> Query:
     student, year = data.diary
     query = Query("diary query (one pupil, the current year)")
     method = getattr(system.views, "diary", None)
-    if not (ROOT / "projections" / "views" / "diary.py").exists():
-        query.skipped = "projections/views/diary.py does not exist yet"
+    if not (ROOT / "projections" / "queries" / "diary.py").exists():
+        query.skipped = "projections/queries/diary.py does not exist yet"
         return query
     if method is None:
-        query.skipped = "Views has no diary method yet (projections/views/diary.py exists)"
+        query.skipped = "Views has no diary method yet (projections/queries/diary.py exists)"
         return query
     since = datetime.combine(TODAY - timedelta(days=7), datetime.min.time(), clock.SCHOOL_TZ)
     calls: list[Callable[[], object]] = [

@@ -37,7 +37,7 @@ from ejournal.viewdb import (
     SQLiteViewDatabase,
     view_database,
 )
-from projections import registry
+from projections import all_views
 from projections.ledger import Ledger
 from projections.processor import Processor
 from projections.service import Views
@@ -212,7 +212,7 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
         opened.append(view_db)
         sealer = KeyringSealer(keyring)
         processor = Processor(
-            registry.ALL,
+            all_views.ALL,
             journal.recorder,
             journal.mapper,
             view_db,

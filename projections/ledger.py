@@ -36,7 +36,7 @@ from psycopg import sql
 from projections import merkle
 from projections.processor import Processor
 from projections.sqlstore import SQLReader
-from projections.views import ledger as ledger_view
+from projections.views import ledger_leaves as ledger_view
 
 FORMAT = "ejournal-checkpoint/v1"
 

@@ -42,7 +42,7 @@ from domain import clock
 from ejournal.bootstrap import System, build
 from ejournal.settings import DatabaseURL, Settings
 from ejournal.viewdb import PostgresViewDatabase
-from projections import registry
+from projections import all_views
 from projections.processor import Processor
 from projections.sqlstore import SQLReader
 from tests.conftest import ROOT
@@ -277,7 +277,7 @@ def views_equal_a_rebuild(system: System, server: str, schema: str) -> tuple[boo
     try:
         sealer = system.views.sealer
         journal = system.journal
-        rebuilt = Processor(registry.ALL, journal.recorder, journal.mapper, db, sealer)
+        rebuilt = Processor(all_views.ALL, journal.recorder, journal.mapper, db, sealer)
         rebuilt.setup()
         rebuilt.catch_up()
         with system.views.reader() as kept_reader:
