@@ -107,7 +107,7 @@ VALUES = "5435424354"
 CHILD = (sys.executable, "-m", "bench.ledger", "--child")
 
 
-# --- the ledger alone ------------------------------------------------------------------------
+# --- the ledger alone -----------------------------------------------------------------------------
 def ledger_only(system: System, recorder: Any = None) -> tuple[Processor, Ledger]:
     """A processor of the ledger view alone, and a ``Ledger`` over it (same tables, same
     key as ``system.ledger``, whose checkpoints would first catch up every view)."""
@@ -167,7 +167,7 @@ def sign_history(system: System, every: int) -> tuple[int, float]:
     return len(ledger.checkpoints()), time.perf_counter() - started
 
 
-# --- raw limits ------------------------------------------------------------------------------
+# --- raw limits -----------------------------------------------------------------------------------
 def scan_notifications(system: System, head: int) -> tuple[int, str]:
     """``select_notifications`` over the whole log, no decryption (the raw scan)."""
     return dataset.fetch_only(system, head, SCAN_BATCH)
@@ -196,7 +196,7 @@ def scan_binary(system: System, head: int) -> tuple[int, str]:
             start = rows[-1][0] + 1
 
 
-# --- sealing ---------------------------------------------------------------------------------
+# --- sealing --------------------------------------------------------------------------------------
 def rebuild_ledger(system: System) -> tuple[int, str]:
     """``views.rebuild(["ledger"])``: in memory from the whole log, then DELETE + COPY."""
     built = [0.0]
@@ -243,7 +243,7 @@ def measure_sealing(system: System, head: int, tail: int) -> Sealing:
     return Sealing(rebuild, catch_up, tail, same)
 
 
-# --- verification ----------------------------------------------------------------------------
+# --- verification ---------------------------------------------------------------------------------
 @dataclass
 class Verified:
     timed: dataset.Timed
@@ -308,7 +308,7 @@ def maybe_checkpoint_ms(ledger: Ledger, calls: int = 20) -> float:
     return 1000 * (time.perf_counter() - started) / calls
 
 
-# --- grid saves ------------------------------------------------------------------------------
+# --- grid saves -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Mode:
     """One way of running grid saves; ``base`` is the mode it is compared with."""
@@ -578,7 +578,7 @@ def measure_grid(server: str, seconds: float, rounds: int, folder: Path) -> Grid
         store.drop_schema(server, schema)
 
 
-# --- where the time goes ---------------------------------------------------------------------
+# --- where the time goes --------------------------------------------------------------------------
 #: cProfile categories: (name, test on "file:function"), first match wins.
 CATEGORIES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("AES-GCM decrypt", lambda f: "'decrypt'" in f),
@@ -844,7 +844,7 @@ def profile(system: System, head: int, server: str, scratch: str, size: int) -> 
     return lines
 
 
-# --- report ----------------------------------------------------------------------------------
+# --- report ---------------------------------------------------------------------------------------
 _n = store._n
 verdict = store.verdict
 W = 50

@@ -68,7 +68,7 @@ GRID_TARGET = 50.0  # ms, p95 of the grid page
 POST_TARGET = 100.0  # ms, p95 of the mark-saving POST
 
 
-# --- the school and its clients ------------------------------------------------------------
+# --- the school and its clients -------------------------------------------------------------------
 def school_year(today: date) -> str:
     """The school year running on ``today`` (from September), e.g. ``"2026/27"``."""
     start = today.year if today.month >= 9 else today.year - 1
@@ -169,7 +169,7 @@ def hold_lessons(clients: list[Teacher], per_client: int, term: int, days: list[
             client.lessons.append(lesson_form(client.session, lesson_id))
 
 
-# --- the endpoints -------------------------------------------------------------------------
+# --- the endpoints --------------------------------------------------------------------------------
 def endpoints(staff: list[Teacher], family: list[Reader], term: int) -> list[Endpoint]:
     """The four measured requests, each with its clients and expected answer."""
 
@@ -218,7 +218,7 @@ def check_marks(clients: list[Teacher]) -> tuple[int, int]:
     return lessons, wrong
 
 
-# --- one run -------------------------------------------------------------------------------
+# --- one run --------------------------------------------------------------------------------------
 def prepare(
     args: argparse.Namespace, app: App, var_dir: Path
 ) -> tuple[list[Teacher], list[Reader], list[date]]:
@@ -283,7 +283,7 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-# --- report --------------------------------------------------------------------------------
+# --- report ---------------------------------------------------------------------------------------
 def report(
     args: argparse.Namespace,
     tallies: list[Tally],
@@ -367,7 +367,7 @@ def describe(server: str, threads: int, processes: int) -> None:
     print(f"ejournal serve: {processes} process(es) × {threads} threads")
 
 
-# --- main ----------------------------------------------------------------------------------
+# --- main -----------------------------------------------------------------------------------------
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     add = parser.add_argument

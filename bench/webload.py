@@ -31,7 +31,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 BIN = Path(sys.executable).parent
 
 
-# --- the app's processes -------------------------------------------------------------------
+# --- the app's processes --------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -149,7 +149,7 @@ class App:
                 print(f"--- {name}.log (end)\n" + "\n".join(tail))
 
 
-# --- CPU from /proc ------------------------------------------------------------------------
+# --- CPU from /proc -------------------------------------------------------------------------------
 def _cpu_of(pid: int | str) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -224,7 +224,7 @@ class Cpu:
         return spent
 
 
-# --- phases --------------------------------------------------------------------------------
+# --- phases ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Request:
     """One request and the answer that counts as right (status; a redirect's target)."""
@@ -339,7 +339,7 @@ def run_phase(
             tally.bad[problem] += 1
 
 
-# --- tables --------------------------------------------------------------------------------
+# --- tables ---------------------------------------------------------------------------------------
 def _ratio(value: float, base: float) -> str:
     return f"{value / base:5.2f}" if base else "    —"
 
@@ -391,7 +391,7 @@ def print_statuses(tally: Tally) -> None:
         print(f"      unexpected ×{n}: {problem}")
 
 
-# --- profile -------------------------------------------------------------------------------
+# --- profile --------------------------------------------------------------------------------------
 def _package(frame: str) -> str:
     found = re.search(r"\(([^)]*)\)$", frame)
     path = found.group(1) if found else frame
