@@ -28,9 +28,7 @@ crashed.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -316,22 +314,13 @@ def profile(system: System, head: int, server: str, scratch: str) -> list[str]:
     """Where a rebuild's time goes, on the first ``SLICE`` events, written to a scratch
     schema (dropped afterwards). The slice starts at the log's beginning because views
     need each record's creation event (the history view keys its seals by it)."""
-    from ejournal.settings import DatabaseURL
-    from ejournal.viewdb import PostgresViewDatabase
-
     last = min(head, SLICE)
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
-    db = PostgresViewDatabase(DatabaseURL.parse(f"{server}?schema={scratch}"))
-    try:
+    with dataset.scratch_views(server, scratch) as db:
         processor = system.views.processor
         Processor(
             processor.views, system.journal.recorder, system.journal.mapper, db, processor.sealer
         ).setup()
         return [*stages(system, last, db), *cprofile(system, last, db)]
-    finally:
-        db.close()
-        common.drop_schema(server, scratch)
 
 
 # --- report ---------------------------------------------------------------------------------------
@@ -502,28 +491,12 @@ def main(argv: list[str] | None = None) -> int:
     common.quick(args, repeats=20)
     dataset.quick(args)
     figures = common.Figures("bench_projections", args)
-    server = common.server_url(args.pg_url)
-    common.describe_machine("projections", server)
-    problem = common.postgres_reachable(server)
-    if problem:
-        print(f"PostgreSQL unreachable — skipped: {problem}")
+    server = common.postgres_server("projections", args)
+    if not server:
         return 0
-    print(common.server_settings(server))
-    folder = Path(tempfile.mkdtemp(prefix="ejournal-bench-projections-"))
-    try:
-        data = dataset.prepare(args, server, folder)
-        how = "reused; generated" if data.reused else "generated"
-        print(
-            f"data set: schema {data.schema}, {data.events:,} events ({how} in "
-            f"{data.generated_in:.0f} s, {data.events / data.generated_in:,.0f} events/s)"
-        )
-        print(f"   {data.description}")
-        print(f"   event types: {data.mix}")
+    with dataset.workspace(args, server, "projections", args.keep) as folder:
+        data = dataset.load(args, server, folder)
         measure(args, server, data, folder, figures)
-    finally:
-        if not args.keep:
-            common.drop_schema(server, args.schema)
-        shutil.rmtree(folder, ignore_errors=True)
     figures.write()
     return 0
 

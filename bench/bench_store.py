@@ -298,9 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         targets += report(bench_postgres(args.seconds, server, not args.no_demo), figures)
 
-    print("\nTargets (DESIGN.md §9; a benchmark reports, it does not fail):")
-    for line in targets:
-        print(f"   {line}")
+    common.print_targets("DESIGN.md §9", targets)
     figures.write()
     return 0
 

@@ -158,10 +158,31 @@ def server_settings(server: str) -> str:
     )
 
 
+def postgres_server(title: str, args: argparse.Namespace, *, settings: bool = True) -> str:
+    """Describe the machine and the server of ``--pg-url``; the server's URL, or "" (said
+    why) when it does not answer."""
+    server = server_url(args.pg_url)
+    describe_machine(title, server)
+    problem = postgres_reachable(server)
+    if problem:
+        print(f"PostgreSQL unreachable — skipped: {problem}")
+        return ""
+    if settings:
+        print(server_settings(server))
+    return server
+
+
 # --- numbers --------------------------------------------------------------------------------------
 def n(value: float) -> str:
     """A rate as a whole number with thousands separators."""
     return f"{value:,.0f}"
+
+
+def print_targets(source: str, targets: Sequence[str]) -> None:
+    """The target lines, under where the targets come from."""
+    print(f"\nTargets ({source}; a benchmark reports, it does not fail):")
+    for line in targets:
+        print(f"   {line}")
 
 
 def verdict(ok: bool, missed: str = "BELOW") -> str:

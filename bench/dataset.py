@@ -23,13 +23,17 @@ import argparse
 import heapq
 import itertools
 import math
+import os
 import random
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import psycopg
@@ -51,7 +55,8 @@ from domain.rules import Actor, EntryContext
 from domain.school_year import SchoolYear
 from ejournal import demo
 from ejournal.bootstrap import System, build
-from ejournal.settings import Settings
+from ejournal.settings import DatabaseURL, Settings
+from ejournal.viewdb import PostgresViewDatabase
 
 META = "bench_projections_meta"
 #: Bump when the generator changes: a kept schema of another version is regenerated.
@@ -59,6 +64,7 @@ GENERATOR = "3"
 MIN_EVENTS = 1_000_000
 
 SCHOOL = "bench"
+P = TypeVar("P", Student, Guardian)
 TODAY = date(2026, 11, 28)  # the data set ends the day before
 LETTERS = "АБВГДЕ"
 GRADES = range(5, 10)
@@ -96,6 +102,33 @@ HOLD_CHUNK = 50  # lessons held (untimed) between timed stretches
 def local(day: date, hour: int, minute: int = 0) -> datetime:
     """The UTC moment of a school-local wall time."""
     return clock.local_datetime(day, hour, minute)
+
+
+def class_group(year_id: UUID, year: str, name: str, grade: int, actor: UUID) -> ClassGroup:
+    """A class of ``year``, in its journal's series."""
+    return ClassGroup(
+        year_id=year_id,
+        year=year,
+        name=name,
+        grade=grade,
+        series=ids.journal_series(year, name),
+        actor=actor,
+    )
+
+
+def course_journal(
+    group: ClassGroup | ActivityGroup, subject: str, actor: UUID, scale: str = "five_point"
+) -> CourseJournal:
+    """A course journal of a class or an extracurricular group, in the group's series."""
+    return CourseJournal(
+        group_id=group.id,
+        group_kind="class" if isinstance(group, ClassGroup) else "activity",
+        subject=subject,
+        scale=scale,
+        year_id=group.year_id,
+        series=group.series,
+        actor=actor,
+    )
 
 
 @dataclass
@@ -277,37 +310,28 @@ class SchoolGenerator:
         team = self.teachers[subject]
         return team[index * len(team) // classes]
 
+    def register(self, kind: type[P], male: bool, details: Callable[[], dict[str, Any]]) -> P:
+        """A new pupil or guardian with Faker's names, then ``details()``."""
+        names = dict(zip(("surname", "name", "patronymic"), self.person(male), strict=True))
+        person_id = uuid4()
+        series = ids.person_series(person_id)
+        return kind(id=person_id, **names, **details(), series=series, actor=self.admin)
+
     def student(self, first_day: date, grade: int) -> UUID:
         """Register a pupil with one or two guardians."""
         male = self.rng.random() < 0.5
-        surname, name, patronymic = self.person(male)
         born = date(first_day.year - grade - 6, 3, 1) + timedelta(days=self.rng.randrange(365))
-        student_id = uuid4()
-        pupil = Student(
-            id=student_id,
-            surname=surname,
-            name=name,
-            patronymic=patronymic,
-            birth_date=born,
-            series=ids.person_series(student_id),
-            actor=self.admin,
-        )
+        pupil = self.register(Student, male, lambda: {"birth_date": born})
         for relation in ("мать", "отец")[: 1 + (self.rng.random() < 0.7)]:
-            g_surname, g_name, g_patronymic = self.person(relation == "отец")
-            guardian_id = uuid4()
-            guardian = Guardian(
-                id=guardian_id,
-                surname=g_surname,
-                name=g_name,
-                patronymic=g_patronymic,
-                phone=self.fake.phone_number(),
-                email=self.fake.free_email(),
-                series=ids.person_series(guardian_id),
-                actor=self.admin,
+            guardian = self.register(
+                Guardian,
+                relation == "отец",
+                lambda: {"phone": self.fake.phone_number(), "email": self.fake.free_email()},
             )
             self.touch(guardian)
-            pupil.link_guardian(guardian_id, relation, self.admin)
+            pupil.link_guardian(guardian.id, relation, self.admin)
         self.touch(pupil, 3)
+        student_id = pupil.id
         self.students[student_id] = pupil
         self.ability[student_id] = self.rng.choices((0, 1, 2), (35, 45, 20))[0]
         self.stats.pupils += 1
@@ -340,14 +364,7 @@ class SchoolGenerator:
         courses: list[Course] = []
         for index, name in enumerate(names):
             grade = int(name[:-1])
-            group = ClassGroup(
-                year_id=school_year.id,
-                year=year,
-                name=name,
-                grade=grade,
-                series=ids.journal_series(year, name),
-                actor=self.admin,
-            )
+            group = class_group(school_year.id, year, name, grade, self.admin)
             group.assign_class_teacher(
                 self.teacher_for("Математика", index, len(names)), self.admin
             )
@@ -395,15 +412,7 @@ class SchoolGenerator:
         year: str,
     ) -> Course:
         teacher = self.teacher_for(subject, index, classes)
-        journal = CourseJournal(
-            group_id=group.id,
-            group_kind="class",
-            subject=subject,
-            scale="five_point",
-            year_id=group.year_id,
-            series=group.series,
-            actor=self.admin,
-        )
+        journal = course_journal(group, subject, self.admin)
         journal.assign_teacher(teacher, self.admin)
         self.touch(journal, 2)
         self.stats.courses[journal.id] = (year, group.name, subject)
@@ -428,15 +437,7 @@ class SchoolGenerator:
             chosen = self.rng.sample(everyone, min(len(everyone), size * 2))
             for pupil in chosen:
                 group.add_member(pupil, starts, self.admin)
-            journal = CourseJournal(
-                group_id=group.id,
-                group_kind="activity",
-                subject=title,
-                scale=scale,
-                year_id=school_year.id,
-                series=group.series,
-                actor=self.admin,
-            )
+            journal = course_journal(group, title, self.admin, scale)
             teacher = self.teachers[subject][0]
             journal.assign_teacher(teacher, self.admin)
             self.touch(group, 1 + len(chosen))
@@ -506,14 +507,7 @@ class SchoolGenerator:
         """Bouts of illness (Б) and excused days (УП), the same in every lesson of a day."""
         self.absent: dict[tuple[UUID, date], str] = {}
         pupils = {p for c in courses for p in c.group.members}
-        for pupil in pupils:
-            for _ in range(4):
-                if days and self.rng.random() < 0.3:
-                    start = self.rng.randrange(len(days))
-                    for day in days[start : start + self.rng.randint(2, 6)]:
-                        self.absent[pupil, day] = "Б"
-                if days and self.rng.random() < 0.08:
-                    self.absent.setdefault((pupil, self.rng.choice(days)), "УП")
+        demo.draw_absences(self.rng, pupils, days, self.absent, bouts=4)
 
     # --- lessons ---------------------------------------------------------------------------
     def context(
@@ -762,15 +756,7 @@ class SchoolGenerator:
                     series=course.group.series,
                     actor=course.teacher,
                 )
-                ctx = EntryContext(
-                    actor=Actor(course.teacher, frozenset({"teacher"})),
-                    policies=self.policies,
-                    teachers=frozenset({course.teacher}),
-                    scale=course.scale,
-                    locked=False,
-                    enrolled=frozenset(course.group.members_between(starts, ends)),
-                    now=clock.now(),
-                )
+                ctx = self.final_context(course, course.group.members_between(starts, ends))
                 for pupil in sorted(ctx.enrolled):
                     grades.set_mark(ctx, pupil, self.final(course.id, number, pupil))
                 self.touch(grades, 1 + len(ctx.enrolled))
@@ -801,15 +787,7 @@ class SchoolGenerator:
                 )
                 count = 1
                 for course in by_group[group.id]:
-                    ctx = EntryContext(
-                        actor=Actor(course.teacher, frozenset({"teacher"})),
-                        policies=self.policies,
-                        teachers=frozenset({course.teacher}),
-                        scale=course.scale,
-                        locked=False,
-                        enrolled=frozenset(group.members_between(first, last)),
-                        now=clock.now(),
-                    )
+                    ctx = self.final_context(course, group.members_between(first, last))
                     for pupil in sorted(self.current(group)):
                         grades.set_mark(ctx, course.id, pupil, self.final(course.id, 0, pupil))
                         count += 1
@@ -826,6 +804,18 @@ class SchoolGenerator:
         self.schedule(local(terms[1][2] + timedelta(days=9), 11), lambda: close(1))
         self.schedule(local(school_year.ends - timedelta(days=2), 16), year_marks)
         self.schedule(local(school_year.ends + timedelta(days=20), 12), close_year)
+
+    def final_context(self, course: Course, enrolled: Iterable[UUID]) -> EntryContext:
+        """The facts a course's teacher sets term or year marks under (the term open)."""
+        return EntryContext(
+            actor=Actor(course.teacher, frozenset({"teacher"})),
+            policies=self.policies,
+            teachers=frozenset({course.teacher}),
+            scale=course.scale,
+            locked=False,
+            enrolled=frozenset(enrolled),
+            now=clock.now(),
+        )
 
     def final(self, course_id: UUID, term: int, pupil: UUID) -> str:
         """A term mark from the weighted average (term 0: the year, from all terms)."""
@@ -1171,6 +1161,44 @@ def arguments(parser: argparse.ArgumentParser, schema: str) -> None:
     parser.add_argument("--min-events", type=int, default=MIN_EVENTS, help=argparse.SUPPRESS)
 
 
+@contextmanager
+def scratch_views(server: str, schema: str) -> Iterator[PostgresViewDatabase]:
+    """A view database in a fresh ``schema``, dropped afterwards (profiles write there)."""
+    common.create_schema(server, schema)
+    db = PostgresViewDatabase(DatabaseURL.parse(with_schema(server, schema)))
+    try:
+        yield db
+    finally:
+        db.close()
+        drop_schema(server, schema)
+
+
+def load(args: argparse.Namespace, server: str, folder: Path) -> DataSet:
+    """``prepare`` the data set and print what it is."""
+    data = prepare(args, server, folder)
+    how = "reused; generated" if data.reused else "generated"
+    print(
+        f"data set: schema {data.schema}, {data.events:,} events ({how} in "
+        f"{data.generated_in:.0f} s, {data.events / data.generated_in:,.0f} events/s)"
+    )
+    print(f"   {data.description}")
+    print(f"   event types: {data.mix}")
+    return data
+
+
+@contextmanager
+def workspace(args: argparse.Namespace, server: str, name: str, keep: bool) -> Iterator[Path]:
+    """A temporary folder (keys of the data set); on the way out it is removed, and the data
+    set's schema dropped unless ``keep``."""
+    folder = Path(tempfile.mkdtemp(prefix=f"ejournal-bench-{name}-"))
+    try:
+        yield folder
+    finally:
+        if not keep:
+            drop_schema(server, args.schema)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def quick(args: argparse.Namespace) -> None:
     """``--quick``: one school year of five classes, whatever the data set's size."""
     common.quick(args, years=1, classes_per_grade=1, min_events=0)
@@ -1179,7 +1207,9 @@ def quick(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Drop a kept data set (--keep).")
     parser.add_argument("--drop", metavar="SCHEMA", required=True)
-    parser.add_argument("--pg-url", default=common.DEFAULT_PG_URL)
+    parser.add_argument(
+        "--pg-url", default=os.environ.get(common.PG_URL_VAR) or common.DEFAULT_PG_URL
+    )
     args = parser.parse_args(argv)
     server = server_url(args.pg_url)
     drop_schema(server, args.drop)

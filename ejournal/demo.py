@@ -15,7 +15,7 @@ import heapq
 import math
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -572,14 +572,7 @@ class _Seeder:
 
     # --- school life ---------------------------------------------------------------------
     def _absences(self, days: list[date]) -> None:
-        """Bouts of illness (Б) and excused days away (УП), the same in every lesson."""
-        for pupil in self.ability:
-            if days and self.rng.random() < 0.3:
-                start = self.rng.randrange(len(days))
-                for day in days[start : start + self.rng.randint(2, 6)]:
-                    self.absent[pupil, day] = "Б"
-            if days and self.rng.random() < 0.08:
-                self.absent.setdefault((pupil, self.rng.choice(days)), "УП")
+        draw_absences(self.rng, self.ability, days, self.absent)
 
     def _schedule_lessons(self, days: list[date], slots: list[tuple[int, int, _Course]]) -> None:
         lessons = []
@@ -712,6 +705,25 @@ def club_start(days: list[date]) -> date:
 
 def _hours(subject: str, class_name: str) -> int:
     return SUBJECTS[subject][0][int(class_name[:-1]) - FIRST_GRADE]
+
+
+def draw_absences(
+    rng: random.Random,
+    pupils: Iterable[UUID],
+    days: list[date],
+    absent: dict[tuple[UUID, date], str],
+    bouts: int = 1,
+) -> None:
+    """Bouts of illness (Б) and excused days away (УП), the same in every lesson: up to
+    ``bouts`` chances of each per pupil, added to ``absent``."""
+    for pupil in pupils:
+        for _ in range(bouts):
+            if days and rng.random() < 0.3:
+                start = rng.randrange(len(days))
+                for day in days[start : start + rng.randint(2, 6)]:
+                    absent[pupil, day] = "Б"
+            if days and rng.random() < 0.08:
+                absent.setdefault((pupil, rng.choice(days)), "УП")
 
 
 class Taught(Protocol):
