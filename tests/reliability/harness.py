@@ -34,6 +34,14 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
+from domain import clock
+from ejournal.bootstrap import System, build
+from ejournal.settings import DatabaseURL, Settings
+from ejournal.viewdb import PostgresViewDatabase
+from projections import registry
+from projections.processor import Processor
+from projections.sqlstore import SQLReader
+from tests.conftest import ROOT
 from tests.httpload.app import BIN, App
 from tests.httpload.client import UUID as UUID_RE
 from tests.httpload.client import Response, alert
@@ -45,14 +53,6 @@ from tests.httpload.school import (
     teachers,
     term_on,
 )
-from domain import clock
-from ejournal.bootstrap import System, build
-from ejournal.settings import DatabaseURL, Settings
-from ejournal.viewdb import PostgresViewDatabase
-from projections import registry
-from projections.processor import Processor
-from projections.sqlstore import SQLReader
-from tests.conftest import ROOT
 from tests.views import snapshot
 
 LESSONS_PER_CLIENT = 3
