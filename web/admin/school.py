@@ -297,3 +297,23 @@ def assign_teacher(course_journal_id: UUID) -> ResponseReturnValue:
 
     to = url_for("admin.group", group_id=group_id)
     return attempt(command, group_again(group_id), _("Учитель назначен."), to)
+
+
+@bp.post("/courses/<uuid:course_journal_id>/teachers/unassign")
+@permission("admin.school")
+def unassign_teacher(course_journal_id: UUID) -> ResponseReturnValue:
+    """Stop a teacher keeping a course journal (one of those assigned to it)."""
+    views = services().views
+    course = found(views.read(listing.course, str(course_journal_id)))
+    group_id = UUID(course.group_id)
+
+    def command() -> Receipt:
+        schema = forms.FormSchema.from_dict({"teacher_id": forms.choice(list(course.teachers))})()
+        data = forms.parse(schema, request.form)
+        receipt: Receipt = services().journal.unassign_teacher(
+            course_journal_id, UUID(data["teacher_id"]), actor()
+        )
+        return receipt
+
+    to = url_for("admin.group", group_id=group_id)
+    return attempt(command, group_again(group_id), _("Учитель снят с журнала."), to)
