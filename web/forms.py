@@ -7,8 +7,9 @@ messages by field, which the pages show beside the re-rendered form (status 422)
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -206,8 +207,11 @@ class LessonPageForm(TopicForm):
         }
 
 
-def lesson_page(pupils: Iterable[str]) -> LessonPageForm:
-    """The lesson page's schema for a lesson of ``pupils`` (ids as the views give them)."""
+@functools.lru_cache(maxsize=64)
+def lesson_page(pupils: tuple[str, ...]) -> LessonPageForm:
+    """The lesson page's schema for a lesson of ``pupils`` (ids as the views give them).
+    Kept for the next lesson of the same pupils: building one costs milliseconds, and a
+    schema holds no state of a load (messages are translated when a form is refused)."""
     per_pupil = {f"{field}-{pupil}": _pupil_value() for pupil in pupils for field in PER_PUPIL}
     schema: LessonPageForm = LessonPageForm.from_dict(per_pupil, name="LessonPageForm")()
     return schema
