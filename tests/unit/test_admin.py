@@ -16,8 +16,8 @@ from domain.errors import (
     WrongPassword,
 )
 from domain.lesson import MarkEntry
-from projections.views import listing
-from projections.views.scope import Scope
+from projections.queries import listing
+from projections.queries.scope import Scope
 from tests.school import LESSON_DAY
 from tests.unit.conftest import on, stored
 from tests.views import memory_views
