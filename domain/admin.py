@@ -383,3 +383,10 @@ class AdminCommands(JournalBase):
         return self.change(
             CourseJournal, course_journal_id, lambda j: j.assign_teacher(teacher_id, actor)
         )
+
+    def unassign_teacher(self, course_journal_id: UUID, teacher_id: UUID, actor: UUID) -> Receipt:
+        """Stop a teacher keeping a course journal (what they entered stays theirs)."""
+        self.require_role(actor, ADMIN)
+        return self.change(
+            CourseJournal, course_journal_id, lambda j: j.unassign_teacher(teacher_id, actor)
+        )
