@@ -117,6 +117,10 @@ def check_signatures(data: bytes, roots: tuple[asn1_x509.Certificate, ...], repo
         except SignatureValidationError as error:
             report.add(f"signature {sig.field_name}", False, f"cannot be validated: {error}")
             continue
+        except Exception as error:  # a damaged revision pyHanko cannot analyse: not intact
+            detail = f"the file is damaged, pyHanko cannot analyse it: {error!r}"
+            report.add(f"signature {sig.field_name}", False, detail)
+            continue
         if status is None:
             report.add(f"signature {sig.field_name}", False, str(result.ades_subindic))
             continue
