@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from domain import clock
 from domain.lesson import MarkEntry
@@ -139,17 +141,37 @@ def pyhanko_adesverify(path: Path, root: Path) -> int:
     return done.returncode
 
 
+def damage_appended_stream(data: bytes) -> bytes:
+    """``data`` with the ``endstream`` keyword of a stream in its last revision (not the
+    cross-reference stream) misspelt: the file still opens, but pyHanko's difference analysis
+    of that revision fails with a parse error."""
+    last_xref = int(data[data.rindex(b"startxref") + len(b"startxref") :].split()[0])
+    at = data.rindex(b"endstream", 0, last_xref)
+    return data[:at] + b"dndstream" + data[at + len(b"endstream") :]
+
+
 def flip_byte(data: bytes, at_fraction: float = 0.5) -> bytes:
-    """``data`` with one byte changed (XOR 1) at about a fraction of its length — moved past
-    any signature's ``/Contents`` gap: those bytes are outside every ``/ByteRange`` and end
-    in zero padding that no verifier reads, so changing one there proves nothing."""
-    gaps = [
-        (int(m.group(1)) + int(m.group(2)), int(m.group(3)))
-        for m in re.finditer(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", data)
+    """``data`` with one byte changed (XOR 1) at about a fraction of the bytes its signatures
+    cover, so that every verifier must notice: from the start of the file to the end of the
+    last regular signature's ``/ByteRange``, moved past any ``/Contents`` gap (outside its own
+    signature's ranges and ending in zero padding no verifier reads).
+
+    What follows the last signature is not a target: the document timestamp's revision and the
+    validation data appended after it are covered by no signature (PAdES lets anyone append
+    them), and ``pyhanko sign adesverify`` takes a broken document timestamp as a missing proof
+    of existence and still validates the signatures at the current time. A byte changed there
+    made the tampering test flaky; our verifier rejects such a file by its register hash."""
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    ranges = [[int(n) for n in sig.sig_object["/ByteRange"]] for sig in reader.embedded_signatures]
+    gaps = [(start + length, resume) for start, length, resume, _ in ranges]
+    regular = [
+        int(sig.sig_object["/ByteRange"][2]) + int(sig.sig_object["/ByteRange"][3])
+        for sig in reader.embedded_regular_signatures
     ]
-    at = int(len(data) * at_fraction)
+    covered = max(regular, default=len(data))
+    at = int(covered * at_fraction)
     while any(start <= at < end for start, end in gaps):
         at = next(end for start, end in gaps if start <= at < end)
     changed = bytearray(data)
-    changed[min(at, len(data) - 1)] ^= 0x01
+    changed[min(at, covered - 1)] ^= 0x01
     return bytes(changed)

@@ -6,6 +6,7 @@ Checks, each reported by name:
 - *signatures*: every signature validated AdES-style (pyHanko's ``ades_lta_validation``,
   the same policy as ``pyhanko sign adesverify``: revocation data required, diff analysis
   on): intact, valid, trusted to the configured roots, PAdES B-LTA (document timestamp);
+  a file pyHanko cannot read or analyse (a damaged revision) fails it with the parser's error;
 - *register*: the file's SHA-256 is a captured ``ArchiveVolume``;
 - *pdfa*: the unsigned revision the signatures cover starts the file byte for byte (its
   hash is in the register) and passes pikepdf's PDF/A-2b check; the whole file has no
@@ -116,6 +117,10 @@ def check_signatures(data: bytes, roots: tuple[asn1_x509.Certificate, ...], repo
             status = result.api_status
         except SignatureValidationError as error:
             report.add(f"signature {sig.field_name}", False, f"cannot be validated: {error}")
+            continue
+        except Exception as error:  # a damaged revision pyHanko cannot analyse: not intact
+            detail = f"the file is damaged, pyHanko cannot analyse it: {error!r}"
+            report.add(f"signature {sig.field_name}", False, detail)
             continue
         if status is None:
             report.add(f"signature {sig.field_name}", False, str(result.ades_subindic))

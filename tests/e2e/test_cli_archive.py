@@ -12,7 +12,7 @@ from domain import clock
 from ejournal.bootstrap import build
 from ejournal.cli import main
 from ejournal.settings import Settings
-from tests.archive_helpers import complete_school, flip_byte
+from tests.archive_helpers import complete_school, damage_appended_stream, flip_byte
 from tests.conftest import ROOT
 from tests.school import at
 
@@ -73,6 +73,10 @@ def test_keys_close_year_verify_and_list(tmp_path: Path) -> None:
     tampered.write_bytes(flip_byte(files[0].read_bytes()))
     bad = runner.invoke(main, ["archive", "verify", "--json", str(tampered)], env=env)
     assert bad.exit_code == 1 and json.loads(bad.output)["ok"] is False
+    tampered.write_bytes(damage_appended_stream(files[0].read_bytes()))
+    damaged = runner.invoke(main, ["archive", "verify", str(tampered)], env=env)
+    assert damaged.exit_code == 1 and isinstance(damaged.exception, SystemExit), damaged.output
+    assert "pyHanko cannot analyse it" in damaged.output and "REJECTED" in damaged.output
     listed = runner.invoke(main, ["archive", "list", "2025/26"], env=env)
     assert listed.exit_code == 0 and "4 volumes" in listed.output
     assert "summary-sheet" in listed.output and "annual-printout" in listed.output

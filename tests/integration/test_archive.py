@@ -34,6 +34,7 @@ from tests.archive_helpers import (
     ROOT,
     TERM_FIX_REASON,
     complete_school,
+    damage_appended_stream,
     demo_pki,
     flip_byte,
     pdf_text,
@@ -202,7 +203,21 @@ def test_one_byte_changed_is_rejected_by_both(archived, tmp_path: Path, where: f
     roots = trust_roots(system.settings.archiving)
     report = verify_file(tampered.read_bytes(), roots, system.views, system.ledger)
     assert not report.ok
+    assert not all(c.ok for c in report.checks if c.name.startswith("signature ")), report
     assert pyhanko_adesverify(tampered, root_pem) != 0
+
+
+def test_a_file_pyhanko_cannot_analyse_is_rejected_with_a_reason(archived) -> None:
+    """A damaged stream (not the cross-reference one) in the revision appended after the
+    document timestamp makes pyHanko's difference analysis raise a parse error: our verifier
+    reports it, it does not crash."""
+    system, made, _ = archived
+    damaged = damage_appended_stream(made[0].path.read_bytes())
+    roots = trust_roots(system.settings.archiving)
+    report = verify_file(damaged, roots, system.views, system.ledger)
+    assert not report.ok
+    failed = [c for c in report.checks if c.name.startswith("signature ") and not c.ok]
+    assert failed and all("pyHanko cannot analyse it" in c.detail for c in failed), failed
 
 
 def test_a_signature_from_another_root_is_rejected(archived, tmp_path: Path) -> None:
