@@ -5,7 +5,7 @@ in the same run, as a ratio (DESIGN.md §9):
 
 1. raw limits — single-row insert+commit per second; ``executemany`` rows/s with 1,000 rows
    per transaction, and with 30 rows per transaction (the shape of one grid);
-2. grid save — ``journal.record_marks(lesson, [30 marks], teacher)``: one command, one
+2. grid save — ``journal.entry.record_marks(lesson, [30 marks], teacher)``: one command, one
    transaction, for a class of 30 pupils; commands/s against raw commits/s, events/s
    against ``executemany`` rows/s;
 3. single-mark commands (one ``MarkEntry`` per command) against raw commits/s;
@@ -300,24 +300,26 @@ class BenchSchool:
     def build(cls, journal: Journal) -> BenchSchool:
         """Open the year with its quarters, a teacher, class 5А with 30 enrolled pupils."""
         with clock.travel(at(date(2025, 8, 25), 10)):
-            admin = journal.create_account(
+            admin = journal.accounts.create_account(
                 "admin", "Админов", "Админ", "", ["admin"], "admin-pass-1", SYSTEM_ACTOR
             ).id
-            year_id = journal.open_school_year(
+            year_id = journal.school.open_school_year(
                 "bench", YEAR, date(2025, 9, 1), date(2026, 5, 31), admin
             ).id
             for number, title, starts, ends in QUARTERS:
-                journal.define_term(year_id, number, title, starts, ends, admin)
-            teacher = journal.create_account(
+                journal.school.define_term(year_id, number, title, starts, ends, admin)
+            teacher = journal.accounts.create_account(
                 "teacher", "Петрова", "Анна", "Ивановна", ["teacher"], "teacher-pass-1", admin
             ).id
-            class_id = journal.form_class(year_id, "5А", 5, admin).id
+            class_id = journal.classes.form_class(year_id, "5А", 5, admin).id
             pupils = []
             for i in range(PUPILS):
                 surname = f"{SURNAMES[i % len(SURNAMES)]}-{i + 1}"
                 born = date(2014, 1, 1) + timedelta(days=11 * i)
-                pupil = journal.register_student(surname, NAMES[i % len(NAMES)], "", born, admin).id
-                journal.enrol(class_id, pupil, date(2025, 9, 1), admin)
+                pupil = journal.people.register_student(
+                    surname, NAMES[i % len(NAMES)], "", born, admin
+                ).id
+                journal.classes.enrol(class_id, pupil, date(2025, 9, 1), admin)
                 pupils.append(pupil)
         return cls(journal, admin, teacher, year_id, class_id, pupils)
 
@@ -325,10 +327,10 @@ class BenchSchool:
         """Open the ``n``-th subject's journal for the class, kept by the teacher."""
         subject = SUBJECTS[n] if n < len(SUBJECTS) else f"Предмет {n + 1}"
         with clock.travel(at(date(2025, 8, 26), 10)):
-            course = self.journal.open_course_journal(
+            course = self.journal.classes.open_course_journal(
                 self.class_id, subject, "five_point", self.admin
             ).id
-            self.journal.assign_teacher(course, self.teacher, self.admin)
+            self.journal.classes.assign_teacher(course, self.teacher, self.admin)
         return course
 
 
@@ -352,7 +354,7 @@ class LessonSupply:
         held = []
         for course, day, period in itertools.islice(self._slots, count):
             with clock.travel(at(day, 9)):
-                receipt = self.school.journal.hold_lesson(
+                receipt = self.school.journal.entry.hold_lesson(
                     course, day, period, "Дроби", "№ 12", self.school.teacher
                 )
             held.append((receipt.id, day))
@@ -408,10 +410,10 @@ def measure_journal(settings: Settings, seconds: float) -> tuple[Commands, Comma
         singles = [[entry] for entry in grid]
 
         def save_grid(lesson_id: UUID, _: int) -> object:
-            return journal.record_marks(lesson_id, grid, school.teacher)
+            return journal.entry.record_marks(lesson_id, grid, school.teacher)
 
         def save_one(lesson_id: UUID, k: int) -> object:
-            return journal.record_marks(lesson_id, singles[k], school.teacher)
+            return journal.entry.record_marks(lesson_id, singles[k], school.teacher)
 
         grid_result = time_commands(supply, seconds, 1, save_grid)
         single_result = time_commands(supply, seconds, SINGLE_MARKS_PER_LESSON, save_one)

@@ -97,7 +97,7 @@ def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
     try:
         data = forms.parse(forms.LessonForm(), request.form)
         receipt = saved(
-            services().journal.hold_lesson(
+            services().journal.entry.hold_lesson(
                 course_journal_id,
                 data["day"],
                 data["period"],
@@ -125,7 +125,7 @@ def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
         form = forms.single(request.form)
         changes = _term_changes(form, current)
         if changes:  # all in one transaction: a refused mark leaves none written
-            saved(journal.set_term_marks(course_journal_id, term, changes, actor()))
+            saved(journal.grades.set_term_marks(course_journal_id, term, changes, actor()))
     except forms.FormInvalid as error:
         return _grid_page(course_journal_id, term, error.errors, 422)
     except errors.DomainError as error:
@@ -226,7 +226,7 @@ def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
         topic = forms.parse(forms.TopicForm(), request.form)
         marks, attendance = _entries(form, sheet, lesson_id)
         saved(
-            services().journal.save_lesson_page(
+            services().journal.entry.save_lesson_page(
                 lesson_id, topic["topic"], topic["homework"], marks, attendance, actor()
             )
         )
@@ -289,13 +289,15 @@ def _correction(lesson_id: UUID, mark_id: UUID, *, request_only: bool) -> Respon
         value, kind, reason = data["value"], data["kind"], data["reason"]
         kind = kind or services().views.policies.grading.default_kind
         if request_only:
-            receipt = journal.request_correction(lesson_id, mark_id, value, kind, reason, actor())
+            receipt = journal.entry.request_correction(
+                lesson_id, mark_id, value, kind, reason, actor()
+            )
             message = _("Запрос на исправление отправлен заместителю директора.")
         elif value:
-            receipt = journal.correct_mark(lesson_id, mark_id, value, kind, reason, actor())
+            receipt = journal.entry.correct_mark(lesson_id, mark_id, value, kind, reason, actor())
             message = _("Отметка исправлена.")
         else:
-            receipt = journal.cancel_mark(lesson_id, mark_id, reason, actor())
+            receipt = journal.entry.cancel_mark(lesson_id, mark_id, reason, actor())
             message = _("Отметка отменена.")
         saved(receipt)
     except forms.FormInvalid as error:

@@ -215,7 +215,7 @@ def approve() -> ResponseReturnValue:
 
     def run() -> None:
         data.update(parse(IdForm(), request.form))
-        saved(services().journal.approve_disposition(data["id"], actor()))
+        saved(services().journal.retention.approve_disposition(data["id"], actor()))
 
     return _act(_("Предложение утверждено."), _back(), run)
 
@@ -227,7 +227,7 @@ def reject() -> ResponseReturnValue:
 
     def run() -> None:
         data = parse(ReasonIdForm(), request.form)
-        saved(services().journal.reject_disposition(data["id"], data["reason"], actor()))
+        saved(services().journal.retention.reject_disposition(data["id"], data["reason"], actor()))
 
     return _act(_("Предложение отклонено."), _back(), run)
 
@@ -263,7 +263,11 @@ def hold_place() -> ResponseReturnValue:
 
     def run() -> None:
         data = parse(HoldForm(), request.form)
-        saved(services().journal.place_hold(data["kind"], data["value"], data["reason"], actor()))
+        saved(
+            services().journal.retention.place_hold(
+                data["kind"], data["value"], data["reason"], actor()
+            )
+        )
 
     return _act(_("Приостановка установлена."), url_for("records.holds"), run)
 
@@ -275,7 +279,7 @@ def hold_release() -> ResponseReturnValue:
 
     def run() -> None:
         data = parse(ReasonIdForm(), request.form)
-        saved(services().journal.release_hold(data["id"], data["reason"], actor()))
+        saved(services().journal.retention.release_hold(data["id"], data["reason"], actor()))
 
     return _act(_("Приостановка снята."), url_for("records.holds"), run)
 

@@ -13,7 +13,7 @@ def test_page_saves_topic_attendance_and_marks_together(school):
     a, b, c = school.pupils
     before = stored(school.journal)
     with on(LESSON_DAY):
-        receipt = school.journal.save_lesson_page(
+        receipt = school.journal.entry.save_lesson_page(
             lesson,
             " Десятичные дроби ",
             "№ 15",
@@ -21,7 +21,7 @@ def test_page_saves_topic_attendance_and_marks_together(school):
             {c: "Б"},
             school.teacher,
         )
-    info = school.journal.lesson(lesson)
+    info = school.journal.queries.lesson(lesson)
     assert (info.topic, info.homework) == ("Десятичные дроби", "№ 15")
     assert info.attendance == {c: "Б"}
     assert [(m.mark_id, m.student_id, m.value) for m in info.marks] == [
@@ -36,10 +36,10 @@ def test_bad_mark_leaves_the_topic_and_attendance_unchanged(school, rejects):
     lesson = school.hold()
     a, _, c = school.pupils
     with on(LESSON_DAY), rejects(MarkOffScale):
-        school.journal.save_lesson_page(
+        school.journal.entry.save_lesson_page(
             lesson, "Новая тема", "№ 99", [MarkEntry(a, "7", "answer")], {c: "Н"}, school.teacher
         )
-    info = school.journal.lesson(lesson)
+    info = school.journal.queries.lesson(lesson)
     assert (info.topic, info.homework) == ("Дроби", "№ 12")
     assert info.attendance == {} and info.marks == ()
 
@@ -48,8 +48,8 @@ def test_bad_attendance_code_leaves_the_topic_unchanged(school, rejects):
     lesson = school.hold()
     a, _, c = school.pupils
     with on(LESSON_DAY), rejects(UnknownAttendanceCode):
-        school.journal.save_lesson_page(
+        school.journal.entry.save_lesson_page(
             lesson, "Новая тема", "№ 99", [MarkEntry(a, "5", "answer")], {c: "?"}, school.teacher
         )
-    info = school.journal.lesson(lesson)
+    info = school.journal.queries.lesson(lesson)
     assert (info.topic, info.marks) == ("Дроби", ())

@@ -79,7 +79,7 @@ def import_list(group_id: UUID) -> ResponseReturnValue:
         if upload is None or not upload.filename:
             raise forms.FormInvalid({"file": _("Выберите файл CSV.")})
         rows = class_list.read_class_list(upload.read(class_list.MAX_BYTES + 1), on)
-        receipt = saved(services().journal.import_class_list(group_id, rows, on, actor()))
+        receipt = saved(services().journal.classes.import_class_list(group_id, rows, on, actor()))
     except forms.FormInvalid as error:
         return _import_page(group_id, error.errors, 422)
     except class_list.ClassListInvalid as error:

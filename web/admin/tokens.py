@@ -44,8 +44,8 @@ def issue_token() -> ResponseReturnValue:
     journal = services().journal
     try:
         data = forms.parse(admin_forms.TokenForm(), request.form)
-        account = journal.account_by_login(data["login"])
-        issued = journal.issue_api_token(account.id, data["name"], actor())
+        account = journal.queries.account_by_login(data["login"])
+        issued = journal.tokens.issue_api_token(account.id, data["name"], actor())
         saved(Receipt(issued.id, issued.position))
     except forms.FormInvalid as error:
         return _tokens_page(error.errors, 422)
@@ -64,7 +64,9 @@ def revoke_token(token_id: UUID) -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.LockForm(), request.form)
-        receipt: Receipt = services().journal.revoke_api_token(token_id, data["reason"], actor())
+        receipt: Receipt = services().journal.tokens.revoke_api_token(
+            token_id, data["reason"], actor()
+        )
         return receipt
 
     return attempt(command, _tokens_page, _("Токен отозван."), url_for("admin.tokens"))
