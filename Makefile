@@ -43,13 +43,19 @@ typecheck: $(VENV)/.stamp-dev
 unit: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest tests/unit -q
 
+## bench: every benchmark (PostgreSQL), figures to var/bench/*.json, then the «Current results» table; BENCH_ARGS=--quick: a smoke run
+BENCH_OUT ?= var/bench
+BENCH_ARGS ?=
 bench: $(VENV)/.stamp-dev
-	$(BIN)/python -m bench.store
-	$(BIN)/python -m bench.projections
-	$(BIN)/python -m bench.ledger
-	$(BIN)/python -m bench.retention
-	$(BIN)/python -m bench.web
-	$(BIN)/python -m bench.archive
+	mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/*.json
+	$(BIN)/python -m bench.bench_store --seconds 3 --json $(BENCH_OUT)/bench_store.json $(BENCH_ARGS)
+	$(BIN)/python -m bench.bench_projections --schema bench_dataset --keep --json $(BENCH_OUT)/bench_projections.json $(BENCH_ARGS)
+	$(BIN)/python -m bench.bench_ledger --schema bench_dataset --keep --grid-rounds 3 --json $(BENCH_OUT)/bench_ledger.json $(BENCH_ARGS)
+	$(BIN)/python -m bench.dataset --drop bench_dataset
+	$(BIN)/python -m bench.bench_retention --json $(BENCH_OUT)/bench_retention.json $(BENCH_ARGS)
+	$(BIN)/python -m bench.bench_web --json $(BENCH_OUT)/bench_web.json $(BENCH_ARGS)
+	$(BIN)/python -m bench.bench_archive --rounds 1 --json $(BENCH_OUT)/bench_archive.json $(BENCH_ARGS)
+	$(BIN)/python -m bench.report $(BENCH_OUT)
 
 ## translations: extract the UI's messages, merge them into the catalogues, compile
 translations: $(VENV)/.stamp-dev

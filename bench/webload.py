@@ -1,6 +1,6 @@
-"""The load side of ``bench/web.py``: the app's processes (seeding, ``ejournal serve``,
-``ejournal worker``), closed-loop phases of concurrent browsers, CPU accounting from
-``/proc``, the tables, and sampling the server with py-spy.
+"""The load side of ``bench/bench_web.py``: closed-loop phases of concurrent browsers (the
+browsers and the app's processes are ``tests.httpload``'s), CPU accounting from ``/proc``,
+the tables, and sampling the server with py-spy.
 """
 
 from __future__ import annotations
@@ -8,11 +8,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,156 +16,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench.store import ROOT
-from bench.webclient import Form, LessonForm, Session, SetupError, alert
-from ejournal.settings import Settings
+from bench.common import percentile
+from tests.httpload.app import App, children
+from tests.httpload.client import Form, LessonForm, Session, alert
 
-HOST = "127.0.0.1"
 WAIT_TIMEOUT = 5.0  # seconds web.pages.saved waits for the views (Views.wait_for's default)
 TICK = os.sysconf("SC_CLK_TCK")
-BIN = Path(sys.executable).parent
 
 
-# --- the app's processes -------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class App:
-    """The demo school in a schema, served by ``ejournal serve`` beside ``ejournal worker``."""
-
-    def __init__(self, folder: Path, database_url: str, threads: int, processes: int = 1) -> None:
-        self.folder, self.threads, self.port = folder, threads, free_port()
-        self.processes = processes
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_")}
-        self.env |= {
-            "EJOURNAL_VAR_DIR": str(folder / "var"),
-            "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
-            "EJOURNAL_DATABASE_URL": database_url,
-        }
-        self.views_mode = Settings.from_env(self.env).views_mode
-        self.serve: subprocess.Popen[bytes] | None = None
-        self.worker: subprocess.Popen[bytes] | None = None
-        self.profiled = False
-
-    def seed(self, year: str) -> str:
-        """Run ``ejournal demo --year`` unless the schema is seeded (``--keep``); its summary."""
-        if (self.folder / "var" / "demo-logins.json").exists():
-            return f"demo school of {self.folder} reused"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.Popen(
-            [str(BIN / "ejournal"), "demo", "--reset", "--year", year],
-            env=self.env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            out, _ = proc.communicate(timeout=1800)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        if proc.returncode != 0:
-            raise SetupError(f"`ejournal demo` failed: {out.strip().splitlines()[-1:]}")
-        seeded = re.search(r"seeded in .*", out)
-        return f"demo school {year}: {seeded.group(0) if seeded else 'seeded'}"
-
-    def start(self, profile: Path | None = None) -> None:
-        """Start the server and the worker (under py-spy when ``profile``); wait for /healthz."""
-        self.profiled = profile is not None
-        self.start_server(profile)
-        self.start_worker(profile)
-
-    def start_server(self, profile: Path | None = None) -> None:
-        """Start ``ejournal serve`` (again, after it died) and wait for /healthz."""
-        address = ["--host", HOST, "--port", str(self.port), "--threads", str(self.threads)]
-        address += ["--processes", str(self.processes)]
-        self.serve = self._spawn(["serve", *address], "serve", profile)
-        deadline = time.monotonic() + 60
-        probe = Session(HOST, self.port, "probe")
-        while probe.request("GET", "/healthz").status != 200:
-            if self.serve.poll() is not None or time.monotonic() > deadline:
-                raise SetupError("`ejournal serve` did not come up")
-            time.sleep(0.1)
-        probe.conn.close()
-
-    def start_worker(self, profile: Path | None = None) -> None:
-        """Start ``ejournal worker`` (again, after it died)."""
-        self.worker = self._spawn(["worker"], "worker", profile)
-
-    def _spawn(self, args: list[str], name: str, profile: Path | None) -> subprocess.Popen[bytes]:
-        command = [str(BIN / "ejournal"), *args]
-        if profile is not None:
-            spy = shutil.which("py-spy", path=f"{BIN}:{os.environ.get('PATH', '')}")
-            if spy is None:
-                raise SetupError("py-spy not found (pip install py-spy)")
-            out = profile / f"{name}.txt"
-            command = [spy, "record", "--gil", "--nolineno", "-r", "200", "-f", "raw", "-o"]
-            command += [str(out), "--", str(BIN / "ejournal"), *args]
-        with (self.folder / f"{name}.log").open("ab") as log:
-            return subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=log, stderr=log)
-
-    def stop(self) -> None:
-        """Stop both (py-spy writes its samples on SIGINT); kill what does not stop."""
-        procs = [p for p in (self.serve, self.worker) if p is not None]
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT if self.profiled else signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.serve = self.worker = None
-
-    def pids(self) -> dict[str, int]:
-        """The server's and worker's process ids (not py-spy's)."""
-        found = {}
-        for name, proc in (("server", self.serve), ("worker", self.worker)):
-            if proc is not None and not self.profiled:
-                found[name] = proc.pid
-        return found
-
-    def queue_warnings(self) -> int:
-        log = self.folder / "serve.log"
-        return log.read_text(errors="replace").count("Task queue depth") if log.exists() else 0
-
-    def print_logs(self) -> None:
-        for name in ("serve", "worker"):
-            log = self.folder / f"{name}.log"
-            if log.exists():
-                tail = log.read_text(errors="replace").strip().splitlines()[-15:]
-                print(f"--- {name}.log (end)\n" + "\n".join(tail))
-
-
-# --- CPU from /proc ------------------------------------------------------------------------
+# --- CPU from /proc -------------------------------------------------------------------------------
 def _cpu_of(pid: int | str) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return 0.0
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-
-
-def children(pid: int) -> set[int]:
-    """The live child processes of ``pid`` (none when it is gone)."""
-    found: set[int] = set()
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            found |= {int(c) for c in (task / "children").read_text().split()}
-        except OSError:
-            continue
-    return found
 
 
 def _cpu_with_children(pid: int) -> float:
@@ -224,7 +84,7 @@ class Cpu:
         return spent
 
 
-# --- phases --------------------------------------------------------------------------------
+# --- phases ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Request:
     """One request and the answer that counts as right (status; a redirect's target)."""
@@ -264,10 +124,8 @@ class Tally:
 
     def percentile(self, q: float, label: str | None = None) -> float:
         """The ``q`` quantile in milliseconds (nearest rank), of ``label``'s requests only."""
-        chosen = sorted(
-            d for d, x in zip(self.durations, self.labels, strict=True) if label in (None, x)
-        )
-        return 1000 * chosen[min(len(chosen) - 1, int(q * len(chosen)))] if chosen else 0.0
+        chosen = [d for d, x in zip(self.durations, self.labels, strict=True) if label in (None, x)]
+        return percentile(chosen, q)
 
     @property
     def rate(self) -> float:
@@ -339,7 +197,7 @@ def run_phase(
             tally.bad[problem] += 1
 
 
-# --- tables --------------------------------------------------------------------------------
+# --- tables ---------------------------------------------------------------------------------------
 def _ratio(value: float, base: float) -> str:
     return f"{value / base:5.2f}" if base else "    —"
 
@@ -391,7 +249,7 @@ def print_statuses(tally: Tally) -> None:
         print(f"      unexpected ×{n}: {problem}")
 
 
-# --- profile -------------------------------------------------------------------------------
+# --- profile --------------------------------------------------------------------------------------
 def _package(frame: str) -> str:
     found = re.search(r"\(([^)]*)\)$", frame)
     path = found.group(1) if found else frame

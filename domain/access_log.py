@@ -25,7 +25,13 @@ MAX_PUPILS = 2000
 class AccessEntry(Aggregate):
     """One page view of pupils' personal data by a staff member."""
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        page: str
+        students: list[UUID]
+        series: str
+        actor: UUID
+
+    @event(Recorded)
     def __init__(self, id: UUID, page: str, students: list[UUID], series: str, actor: UUID) -> None:
         self.page = page
         self.students = list(students)

@@ -37,7 +37,18 @@ class Account(Aggregate):
     def create_id(login: str, **_: object) -> UUID:
         return ids.account_id(login)
 
-    @event("Created")
+    class Created(Aggregate.Created):
+        login: str
+        surname: str
+        name: str
+        patronymic: str
+        roles: list[str]
+        password_hash: str
+        person_id: UUID | None
+        series: str
+        actor: UUID
+
+    @event(Created)
     def __init__(
         self,
         login: str,
@@ -101,29 +112,52 @@ class Account(Aggregate):
         """True when locked for good, or until a moment after ``now``."""
         return self.locked and (self.locked_until is None or now < self.locked_until)
 
-    @event("PasswordChanged")
+    class PasswordChanged(Aggregate.Event):
+        password_hash: str
+        actor: UUID
+
+    @event(PasswordChanged)
     def _password_changed(self, password_hash: str, actor: UUID) -> None:
         self.password_hash = password_hash
 
-    @event("RoleGranted")
+    class RoleGranted(Aggregate.Event):
+        role: str
+        actor: UUID
+
+    @event(RoleGranted)
     def _role_granted(self, role: str, actor: UUID) -> None:
         self.roles.add(role)
 
-    @event("RoleRevoked")
+    class RoleRevoked(Aggregate.Event):
+        role: str
+        actor: UUID
+
+    @event(RoleRevoked)
     def _role_revoked(self, role: str, actor: UUID) -> None:
         self.roles.discard(role)
 
-    @event("Locked")
+    class Locked(Aggregate.Event):
+        reason: str
+        until: datetime | None
+        actor: UUID
+
+    @event(Locked)
     def _locked(self, reason: str, until: datetime | None, actor: UUID) -> None:
         self.locked = True
         self.locked_until = until
 
-    @event("Unlocked")
+    class Unlocked(Aggregate.Event):
+        actor: UUID
+
+    @event(Unlocked)
     def _unlocked(self, actor: UUID) -> None:
         self.locked = False
         self.locked_until = None
         self.failures.clear()
 
-    @event("LoginFailed")
+    class LoginFailed(Aggregate.Event):
+        actor: UUID
+
+    @event(LoginFailed)
     def _login_failed(self, actor: UUID) -> None:
         self.failures = [*self.failures[-9:], self.event_time]

@@ -50,7 +50,14 @@ class ApiToken(Aggregate):
     def create_id(digest: str, **_: object) -> UUID:
         return ids.api_token_id(digest)
 
-    @event("Issued")
+    class Issued(Aggregate.Created):
+        digest: str
+        account_id: UUID
+        name: str
+        series: str
+        actor: UUID
+
+    @event(Issued)
     def __init__(self, digest: str, account_id: UUID, name: str, series: str, actor: UUID) -> None:
         self.digest = digest
         self.account_id = account_id
@@ -64,7 +71,11 @@ class ApiToken(Aggregate):
             raise errors.TokenAlreadyRevoked()
         self._revoked(reason=reason.strip(), actor=actor)
 
-    @event("Revoked")
+    class Revoked(Aggregate.Event):
+        reason: str
+        actor: UUID
+
+    @event(Revoked)
     def _revoked(self, reason: str, actor: UUID) -> None:
         self.revoked = True
 

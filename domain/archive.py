@@ -76,7 +76,24 @@ class ArchiveVolume(Aggregate):
     def create_id(group_id: UUID, kind: str, checkpoint: dict[str, Any], **_: object) -> UUID:
         return volume_id(group_id, kind, int(checkpoint["size"]))
 
-    @event("Captured")
+    class Captured(Aggregate.Created):
+        year_id: UUID
+        group_id: UUID
+        kind: str
+        retention_class: str
+        file_name: str
+        sha256: str
+        size: int
+        rendered_sha256: str
+        rendered_size: int
+        pages: int
+        checkpoint: dict[str, Any]
+        signers: list[dict[str, str]]
+        forced_reason: str
+        series: str
+        actor: UUID
+
+    @event(Captured)
     def __init__(
         self,
         year_id: UUID,
@@ -119,7 +136,13 @@ class ArchiveVolume(Aggregate):
             raise errors.InvalidInput("Нужна SHA-256 подписи (64 шестнадцатеричные цифры).")
         self._detached(file_name=file_name, sha256=sha256, tool=tool, actor=actor)
 
-    @event("DetachedSignatureAdded")
+    class DetachedSignatureAdded(Aggregate.Event):
+        file_name: str
+        sha256: str
+        tool: str
+        actor: UUID
+
+    @event(DetachedSignatureAdded)
     def _detached(self, file_name: str, sha256: str, tool: str, actor: UUID) -> None:
         self.detached = {"file_name": file_name, "sha256": sha256, "tool": tool}
 

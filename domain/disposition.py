@@ -73,7 +73,14 @@ class Disposition(Aggregate):
 
     closes_with_year = False
 
-    @event("Proposed")
+    class Proposed(Aggregate.Created):
+        action: str
+        items: list[dict[str, Any]]
+        as_of: date
+        series: str
+        actor: UUID
+
+    @event(Proposed)
     def __init__(
         self,
         id: UUID,
@@ -126,22 +133,44 @@ class Disposition(Aggregate):
             )
 
     # --- events --------------------------------------------------------------------------
-    @event("Approved")
+    class Approved(Aggregate.Event):
+        actor: UUID
+
+    @event(Approved)
     def _approved(self, actor: UUID) -> None:
         self.state, self.approved_by, self.approved_at = "approved", actor, self.event_time
 
-    @event("Rejected")
+    class Rejected(Aggregate.Event):
+        reason: str
+        actor: UUID
+
+    @event(Rejected)
     def _rejected(self, reason: str, actor: UUID) -> None:
         self.state = "rejected"
 
-    @event("ExecutionRefused")
+    class ExecutionRefused(Aggregate.Event):
+        problems: list[str]
+        held: list[str]
+        actor: UUID
+
+    @event(ExecutionRefused)
     def _execution_refused(self, problems: list[str], held: list[str], actor: UUID) -> None:
         self.refusals += 1
 
-    @event("Executed")
+    class Executed(Aggregate.Event):
+        certificate_id: str
+        certificate: dict[str, Any]
+        actor: UUID
+
+    @event(Executed)
     def _executed(self, certificate_id: str, certificate: dict[str, Any], actor: UUID) -> None:
         self.state, self.certificate = "executed", certificate
 
-    @event("Transferred")
+    class Transferred(Aggregate.Event):
+        certificate_id: str
+        certificate: dict[str, Any]
+        actor: UUID
+
+    @event(Transferred)
     def _transferred(self, certificate_id: str, certificate: dict[str, Any], actor: UUID) -> None:
         self.state, self.certificate = "transferred", certificate

@@ -42,7 +42,13 @@ class TermGrades(Aggregate):
     def create_id(course_journal_id: UUID, term: int, **_: object) -> UUID:
         return ids.term_grades_id(course_journal_id, term)
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        course_journal_id: UUID
+        term: int
+        series: str
+        actor: UUID
+
+    @event(Opened)
     def __init__(self, course_journal_id: UUID, term: int, series: str, actor: UUID) -> None:
         self.course_journal_id, self.term, self.series = course_journal_id, term, series
         self.marks: dict[UUID, FinalMark] = {}
@@ -67,11 +73,23 @@ class TermGrades(Aggregate):
             student_id=student_id, value=value, reason=text, approver=approver, actor=ctx.actor.id
         )
 
-    @event("TermMarkSet")
+    class TermMarkSet(Aggregate.Event):
+        student_id: UUID
+        value: str
+        actor: UUID
+
+    @event(TermMarkSet)
     def _term_mark_set(self, student_id: UUID, value: str, actor: UUID) -> None:
         self.marks[student_id] = FinalMark(value, actor, self.event_time)
 
-    @event("TermMarkCorrected")
+    class TermMarkCorrected(Aggregate.Event):
+        student_id: UUID
+        value: str
+        reason: str
+        approver: UUID | None
+        actor: UUID
+
+    @event(TermMarkCorrected)
     def _term_mark_corrected(
         self, student_id: UUID, value: str, reason: str, approver: UUID | None, actor: UUID
     ) -> None:
@@ -85,7 +103,13 @@ class YearGrades(Aggregate):
     def create_id(group_id: UUID, year_id: UUID, **_: object) -> UUID:
         return ids.year_grades_id(group_id, year_id)
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        group_id: UUID
+        year_id: UUID
+        series: str
+        actor: UUID
+
+    @event(Opened)
     def __init__(self, group_id: UUID, year_id: UUID, series: str, actor: UUID) -> None:
         self.group_id, self.year_id, self.series = group_id, year_id, series
         self.marks: dict[tuple[UUID, UUID], FinalMark] = {}
@@ -122,13 +146,27 @@ class YearGrades(Aggregate):
             actor=ctx.actor.id,
         )
 
-    @event("YearMarkSet")
+    class YearMarkSet(Aggregate.Event):
+        course_journal_id: UUID
+        student_id: UUID
+        value: str
+        actor: UUID
+
+    @event(YearMarkSet)
     def _year_mark_set(
         self, course_journal_id: UUID, student_id: UUID, value: str, actor: UUID
     ) -> None:
         self.marks[(course_journal_id, student_id)] = FinalMark(value, actor, self.event_time)
 
-    @event("YearMarkCorrected")
+    class YearMarkCorrected(Aggregate.Event):
+        course_journal_id: UUID
+        student_id: UUID
+        value: str
+        reason: str
+        approver: UUID | None
+        actor: UUID
+
+    @event(YearMarkCorrected)
     def _year_mark_corrected(
         self,
         course_journal_id: UUID,

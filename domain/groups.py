@@ -72,7 +72,15 @@ class ClassGroup(_Membership, Aggregate):
     def create_id(year_id: UUID, name: str, **_: object) -> UUID:
         return ids.class_group_id(year_id, name)
 
-    @event("Formed")
+    class Formed(Aggregate.Created):
+        year_id: UUID
+        year: str
+        name: str
+        grade: int
+        series: str
+        actor: UUID
+
+    @event(Formed)
     def __init__(
         self, year_id: UUID, year: str, name: str, grade: int, series: str, actor: UUID
     ) -> None:
@@ -98,15 +106,30 @@ class ClassGroup(_Membership, Aggregate):
             student_id=student_id, on=on, reason=require_reason(reason, 3), actor=actor
         )
 
-    @event("ClassTeacherAssigned")
+    class ClassTeacherAssigned(Aggregate.Event):
+        teacher_id: UUID
+        actor: UUID
+
+    @event(ClassTeacherAssigned)
     def _class_teacher_assigned(self, teacher_id: UUID, actor: UUID) -> None:
         self.class_teacher_id = teacher_id
 
-    @event("StudentEnrolled")
+    class StudentEnrolled(Aggregate.Event):
+        student_id: UUID
+        on: date
+        actor: UUID
+
+    @event(StudentEnrolled)
     def _student_enrolled(self, student_id: UUID, on: date, actor: UUID) -> None:
         self._join(student_id, on)
 
-    @event("StudentWithdrawn")
+    class StudentWithdrawn(Aggregate.Event):
+        student_id: UUID
+        on: date
+        reason: str
+        actor: UUID
+
+    @event(StudentWithdrawn)
     def _student_withdrawn(self, student_id: UUID, on: date, reason: str, actor: UUID) -> None:
         self._leave(student_id, on)
 
@@ -118,7 +141,15 @@ class ActivityGroup(_Membership, Aggregate):
     def create_id(year_id: UUID, code: str, **_: object) -> UUID:
         return ids.activity_group_id(year_id, code)
 
-    @event("Formed")
+    class Formed(Aggregate.Created):
+        year_id: UUID
+        year: str
+        code: str
+        title: str
+        series: str
+        actor: UUID
+
+    @event(Formed)
     def __init__(
         self, year_id: UUID, year: str, code: str, title: str, series: str, actor: UUID
     ) -> None:
@@ -139,11 +170,22 @@ class ActivityGroup(_Membership, Aggregate):
             student_id=student_id, on=on, reason=require_reason(reason, 3), actor=actor
         )
 
-    @event("MemberAdded")
+    class MemberAdded(Aggregate.Event):
+        student_id: UUID
+        on: date
+        actor: UUID
+
+    @event(MemberAdded)
     def _member_added(self, student_id: UUID, on: date, actor: UUID) -> None:
         self._join(student_id, on)
 
-    @event("MemberRemoved")
+    class MemberRemoved(Aggregate.Event):
+        student_id: UUID
+        on: date
+        reason: str
+        actor: UUID
+
+    @event(MemberRemoved)
     def _member_removed(self, student_id: UUID, on: date, reason: str, actor: UUID) -> None:
         self._leave(student_id, on)
 
@@ -155,7 +197,16 @@ class CourseJournal(Aggregate):
     def create_id(group_id: UUID, subject: str, year_id: UUID, **_: object) -> UUID:
         return ids.course_journal_id(group_id, subject, year_id)
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        group_id: UUID
+        group_kind: str
+        subject: str
+        scale: str
+        year_id: UUID
+        series: str
+        actor: UUID
+
+    @event(Opened)
     def __init__(
         self,
         group_id: UUID,
@@ -186,10 +237,18 @@ class CourseJournal(Aggregate):
         if teacher_id in self.teachers:
             self._teacher_unassigned(teacher_id=teacher_id, actor=actor)
 
-    @event("TeacherAssigned")
+    class TeacherAssigned(Aggregate.Event):
+        teacher_id: UUID
+        actor: UUID
+
+    @event(TeacherAssigned)
     def _teacher_assigned(self, teacher_id: UUID, actor: UUID) -> None:
         self.teachers.add(teacher_id)
 
-    @event("TeacherUnassigned")
+    class TeacherUnassigned(Aggregate.Event):
+        teacher_id: UUID
+        actor: UUID
+
+    @event(TeacherUnassigned)
     def _teacher_unassigned(self, teacher_id: UUID, actor: UUID) -> None:
         self.teachers.discard(teacher_id)

@@ -103,7 +103,11 @@ class HoldRegister(Aggregate):
     def create_id(**_: object) -> UUID:
         return ids.hold_register_id()
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        series: str
+        actor: UUID
+
+    @event(Opened)
     def __init__(self, series: str, actor: UUID) -> None:
         self.series = series
         self.holds: dict[UUID, Hold] = {}
@@ -133,10 +137,22 @@ class HoldRegister(Aggregate):
         """The series among ``items`` that some hold in force covers."""
         return [f.series for f in items if self.holding(f)]
 
-    @event("Placed")
+    class Placed(Aggregate.Event):
+        hold_id: UUID
+        kind: str
+        value: str
+        reason: str
+        actor: UUID
+
+    @event(Placed)
     def _placed(self, hold_id: UUID, kind: str, value: str, reason: str, actor: UUID) -> None:
         self.holds[hold_id] = Hold(hold_id, kind, value, reason, actor, self.event_time)
 
-    @event("Released")
+    class Released(Aggregate.Event):
+        hold_id: UUID
+        reason: str
+        actor: UUID
+
+    @event(Released)
     def _released(self, hold_id: UUID, reason: str, actor: UUID) -> None:
         self.holds[hold_id].released_at = self.event_time

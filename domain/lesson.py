@@ -85,7 +85,17 @@ class Lesson(Aggregate):
     def create_id(course_journal_id: UUID, day: date, period: int, **_: object) -> UUID:
         return ids.lesson_id(course_journal_id, day, period)
 
-    @event("Held")
+    class Held(Aggregate.Created):
+        course_journal_id: UUID
+        day: date
+        period: int
+        kind: str
+        topic: str
+        homework: str
+        series: str
+        actor: UUID
+
+    @event(Held)
     def __init__(
         self,
         course_journal_id: UUID,
@@ -325,17 +335,39 @@ class Lesson(Aggregate):
         return request
 
     # --- events --------------------------------------------------------------------------
-    @event("TopicChanged")
+    class TopicChanged(Aggregate.Event):
+        topic: str
+        homework: str
+        actor: UUID
+
+    @event(TopicChanged)
     def _topic_changed(self, topic: str, homework: str, actor: UUID) -> None:
         self.topic, self.homework = topic, homework
 
-    @event("MarkRecorded")
+    class MarkRecorded(Aggregate.Event):
+        mark_id: UUID
+        student_id: UUID
+        value: str
+        kind: str
+        actor: UUID
+
+    @event(MarkRecorded)
     def _mark_recorded(
         self, mark_id: UUID, student_id: UUID, value: str, kind: str, actor: UUID
     ) -> None:
         self.marks[mark_id] = Mark(mark_id, student_id, value, kind, actor, self.event_time)
 
-    @event("MarkCorrected")
+    class MarkCorrected(Aggregate.Event):
+        mark_id: UUID
+        supersedes: UUID
+        value: str
+        kind: str
+        reason: str
+        approver: UUID | None
+        request_id: UUID | None
+        actor: UUID
+
+    @event(MarkCorrected)
     def _mark_corrected(
         self,
         mark_id: UUID,
@@ -362,7 +394,14 @@ class Lesson(Aggregate):
             entered_at=old.entered_at,
         )
 
-    @event("MarkCancelled")
+    class MarkCancelled(Aggregate.Event):
+        mark_id: UUID
+        reason: str
+        approver: UUID | None
+        request_id: UUID | None
+        actor: UUID
+
+    @event(MarkCancelled)
     def _mark_cancelled(
         self,
         mark_id: UUID,
@@ -374,11 +413,22 @@ class Lesson(Aggregate):
         mark = self.marks[mark_id]
         mark.cancelled, mark.reason, mark.approver = True, reason, approver
 
-    @event("AttendanceMarked")
+    class AttendanceMarked(Aggregate.Event):
+        student_id: UUID
+        code: str
+        actor: UUID
+
+    @event(AttendanceMarked)
     def _attendance_marked(self, student_id: UUID, code: str, actor: UUID) -> None:
         self._set_attendance(student_id, code)
 
-    @event("AttendanceCorrected")
+    class AttendanceCorrected(Aggregate.Event):
+        student_id: UUID
+        code: str
+        reason: str
+        actor: UUID
+
+    @event(AttendanceCorrected)
     def _attendance_corrected(self, student_id: UUID, code: str, reason: str, actor: UUID) -> None:
         self._set_attendance(student_id, code)
 
@@ -388,7 +438,15 @@ class Lesson(Aggregate):
         else:
             self.attendance.pop(student_id, None)
 
-    @event("CorrectionRequested")
+    class CorrectionRequested(Aggregate.Event):
+        request_id: UUID
+        mark_id: UUID
+        value: str
+        kind: str
+        reason: str
+        actor: UUID
+
+    @event(CorrectionRequested)
     def _correction_requested(
         self, request_id: UUID, mark_id: UUID, value: str, kind: str, reason: str, actor: UUID
     ) -> None:
@@ -396,10 +454,19 @@ class Lesson(Aggregate):
             request_id, mark_id, value, kind, reason, actor, self.event_time
         )
 
-    @event("CorrectionApproved")
+    class CorrectionApproved(Aggregate.Event):
+        request_id: UUID
+        actor: UUID
+
+    @event(CorrectionApproved)
     def _correction_approved(self, request_id: UUID, actor: UUID) -> None:
         self.requests[request_id].state = "approved"
 
-    @event("CorrectionRejected")
+    class CorrectionRejected(Aggregate.Event):
+        request_id: UUID
+        reason: str
+        actor: UUID
+
+    @event(CorrectionRejected)
     def _correction_rejected(self, request_id: UUID, reason: str, actor: UUID) -> None:
         self.requests[request_id].state = "rejected"

@@ -43,7 +43,15 @@ class FullName:
 class Student(Aggregate):
     """A pupil («обучающийся»)."""
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        surname: str
+        name: str
+        patronymic: str
+        birth_date: date
+        series: str
+        actor: UUID
+
+    @event(Registered)
     def __init__(
         self,
         id: UUID,
@@ -93,14 +101,27 @@ class Student(Aggregate):
             raise errors.AlreadyExists("Этот представитель уже привязан к обучающемуся.")
         self._guardian_linked(guardian_id=guardian_id, relation=relation.strip(), actor=actor)
 
-    @event("DetailsCorrected")
+    class DetailsCorrected(Aggregate.Event):
+        surname: str
+        name: str
+        patronymic: str
+        birth_date: date
+        reason: str
+        actor: UUID
+
+    @event(DetailsCorrected)
     def _details_corrected(
         self, surname: str, name: str, patronymic: str, birth_date: date, reason: str, actor: UUID
     ) -> None:
         self.surname, self.name, self.patronymic = surname, name, patronymic
         self.birth_date = birth_date
 
-    @event("GuardianLinked")
+    class GuardianLinked(Aggregate.Event):
+        guardian_id: UUID
+        relation: str
+        actor: UUID
+
+    @event(GuardianLinked)
     def _guardian_linked(self, guardian_id: UUID, relation: str, actor: UUID) -> None:
         self.guardians[guardian_id] = relation
 
@@ -108,7 +129,16 @@ class Student(Aggregate):
 class Guardian(Aggregate):
     """A parent or legal representative («законный представитель»)."""
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        surname: str
+        name: str
+        patronymic: str
+        phone: str
+        email: str
+        series: str
+        actor: UUID
+
+    @event(Registered)
     def __init__(
         self,
         id: UUID,

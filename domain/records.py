@@ -43,7 +43,16 @@ class RecordSeries(Aggregate):
     def create_id(record_series: str, **_: object) -> UUID:
         return ids.record_series_id(record_series)
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        record_series: str
+        record_class: str
+        year_id: UUID | None
+        year: str
+        group: str
+        series: str
+        actor: UUID
+
+    @event(Registered)
     def __init__(
         self,
         record_series: str,
@@ -111,19 +120,39 @@ class RecordSeries(Aggregate):
             )
 
     # --- events ----------------------------------------------------------------------------
-    @event("FileRegistered")
+    class FileRegistered(Aggregate.Event):
+        path: str
+        sha256: str
+        size: int
+        actor: UUID
+
+    @event(FileRegistered)
     def _file_registered(self, path: str, sha256: str, size: int, actor: UUID) -> None:
         self.files[path] = SeriesFile(path, sha256, size)
 
-    @event("Claimed")
+    class Claimed(Aggregate.Event):
+        disposition_id: UUID
+        actor: UUID
+
+    @event(Claimed)
     def _claimed(self, disposition_id: UUID, actor: UUID) -> None:
         self.disposition_id = disposition_id
 
-    @event("Released")
+    class Released(Aggregate.Event):
+        disposition_id: UUID
+        actor: UUID
+
+    @event(Released)
     def _released(self, disposition_id: UUID, actor: UUID) -> None:
         self.disposition_id = None
 
-    @event("Disposed")
+    class Disposed(Aggregate.Event):
+        disposition_id: UUID
+        action: str
+        certificate_id: str
+        actor: UUID
+
+    @event(Disposed)
     def _disposed(
         self, disposition_id: UUID, action: str, certificate_id: str, actor: UUID
     ) -> None:

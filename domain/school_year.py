@@ -37,7 +37,15 @@ class SchoolYear(Aggregate):
     def create_id(school: str, year: str, **_: object) -> UUID:
         return ids.school_year_id(school, year)
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        school: str
+        year: str
+        starts: date
+        ends: date
+        series: str
+        actor: UUID
+
+    @event(Opened)
     def __init__(
         self, school: str, year: str, starts: date, ends: date, series: str, actor: UUID
     ) -> None:
@@ -136,15 +144,32 @@ class SchoolYear(Aggregate):
             raise errors.YearClosed()
 
     # --- events --------------------------------------------------------------------------
-    @event("TermDefined")
+    class TermDefined(Aggregate.Event):
+        number: int
+        title: str
+        starts: date
+        ends: date
+        actor: UUID
+
+    @event(TermDefined)
     def _term_defined(self, number: int, title: str, starts: date, ends: date, actor: UUID) -> None:
         self.terms[number] = Term(number, title, starts, ends)
 
-    @event("TermClosed")
+    class TermClosed(Aggregate.Event):
+        number: int
+        actor: UUID
+
+    @event(TermClosed)
     def _term_closed(self, number: int, actor: UUID) -> None:
         self.terms[number].closed = True
 
-    @event("TermReopened")
+    class TermReopened(Aggregate.Event):
+        number: int
+        reason: str
+        order_no: str
+        actor: UUID
+
+    @event(TermReopened)
     def _term_reopened(self, number: int, reason: str, order_no: str, actor: UUID) -> None:
         self.terms[number].closed = False
 
@@ -166,7 +191,12 @@ class SchoolYear(Aggregate):
         self.closed = True
         self.closed_on = clock.local_date(self.event_time)
 
-    @event("Reopened")
+    class Reopened(Aggregate.Event):
+        reason: str
+        order_no: str
+        actor: UUID
+
+    @event(Reopened)
     def _reopened(self, reason: str, order_no: str, actor: UUID) -> None:
         self.closed = False
         self.closed_on = None

@@ -19,6 +19,7 @@ from psycopg import sql
 
 from domain.journal import Journal
 from domain.policies import Policies
+from ejournal import driver_errors
 from ejournal.keyring import (
     Keyring,
     check_master_key,
@@ -37,7 +38,7 @@ from ejournal.viewdb import (
     SQLiteViewDatabase,
     view_database,
 )
-from projections import registry
+from projections import all_views
 from projections.ledger import Ledger
 from projections.processor import Processor
 from projections.service import Views
@@ -187,6 +188,7 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
     Raises ``PolicyError``, ``StorageError``, ``LedgerError`` (signing key), ``KeyringError``
     (master key), ``DatabaseUnavailable`` or ``StorageUnavailable`` before anything is written
     when something is wrong."""
+    driver_errors.install()  # storage errors recognised by the inner layers (web, views)
     policies = policies or load_policies(settings.policies_dir)
     check_storage(settings)
     signing_key = read_signing_key(settings.ledger_key_file)
@@ -212,7 +214,7 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
         opened.append(view_db)
         sealer = KeyringSealer(keyring)
         processor = Processor(
-            registry.ALL,
+            all_views.ALL,
             journal.recorder,
             journal.mapper,
             view_db,

@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from domain.errors import DomainError
+from ejournal import driver_errors
 from ejournal.bootstrap import DatabaseUnavailable, StorageError, System, build
 from ejournal.exitcodes import Exit, Refused, epilog
 from ejournal.keyring import KeyringError
@@ -59,6 +60,7 @@ class _Main(click.Group):
     the Russian message and exit code 8 (nothing half-written: transactions are atomic)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        driver_errors.install()  # so that ``storage_problem`` knows psycopg's and sqlite3's
         try:
             return super().invoke(ctx)
         except click.ClickException:

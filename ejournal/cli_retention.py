@@ -10,7 +10,7 @@ import click
 
 from domain.holds import SCOPES
 from ejournal.cli_support import actor, as_option, parse_date, parse_id, refused, ru_date, system
-from projections.views.register_query import STATES
+from projections.queries.records_register import STATES
 from retention.plan import Plan
 from retention.transfer import TransferError
 

@@ -15,11 +15,12 @@ import heapq
 import math
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
 from itertools import count
+from typing import Protocol
 from uuid import UUID
 
 from faker import Faker
@@ -573,14 +574,7 @@ class _Seeder:
 
     # --- school life ---------------------------------------------------------------------
     def _absences(self, days: list[date]) -> None:
-        """Bouts of illness (Б) and excused days away (УП), the same in every lesson."""
-        for pupil in self.ability:
-            if days and self.rng.random() < 0.3:
-                start = self.rng.randrange(len(days))
-                for day in days[start : start + self.rng.randint(2, 6)]:
-                    self.absent[pupil, day] = "Б"
-            if days and self.rng.random() < 0.08:
-                self.absent.setdefault((pupil, self.rng.choice(days)), "УП")
+        draw_absences(self.rng, self.ability, days, self.absent)
 
     def _schedule_lessons(self, days: list[date], slots: list[tuple[int, int, _Course]]) -> None:
         lessons = []
@@ -622,7 +616,7 @@ class _Seeder:
     def _enter(self, lesson: _Lesson, fix: str) -> None:
         """The teacher opens the lesson, then saves the page: attendance and marks."""
         course = lesson.course
-        topic, homework = _topic(course, lesson.number), _homework(course, lesson.number)
+        topic, homework = topic_of(course, lesson.number), homework_of(course, lesson.number)
         lesson_id = self.j.entry.hold_lesson(
             course.id, lesson.day, lesson.period, topic, homework, course.teacher
         ).id
@@ -651,12 +645,12 @@ class _Seeder:
 
     def _marks(self, course: _Course, number: int, attendance: dict[UUID, str]) -> list[MarkEntry]:
         present = [p for p in course.pupils if attendance.get(p, "ОП") == "ОП"]
-        work = _work(course, number)
+        work = work_of(course, number)
         if work:
             return [self._mark(course, p, work) for p in present]
         chosen = self.rng.sample(present, min(len(present), self.rng.randint(2, 4)))
         entries = [self._mark(course, p, course.kind) for p in chosen]
-        if course.grade and _homework(course, number) and self.rng.random() < 0.4:
+        if course.grade and homework_of(course, number) and self.rng.random() < 0.4:
             others = [p for p in present if p not in chosen]
             entries += [
                 self._mark(course, p, "homework")
@@ -673,7 +667,7 @@ class _Seeder:
     def _plan_fix(
         self, fix: str, lesson_id: UUID, course: _Course, mark: MarkEntry, mark_id: UUID
     ) -> None:
-        value, teacher, j = _changed(mark.value), course.teacher, self.j
+        value, teacher, j = changed(mark.value), course.teacher, self.j
 
         def own() -> None:
             reason = self.rng.choice(OWN_REASONS)
@@ -715,7 +709,37 @@ def _hours(subject: str, class_name: str) -> int:
     return SUBJECTS[subject][0][int(class_name[:-1]) - FIRST_GRADE]
 
 
-def _work(course: _Course, number: int) -> str:
+def draw_absences(
+    rng: random.Random,
+    pupils: Iterable[UUID],
+    days: list[date],
+    absent: dict[tuple[UUID, date], str],
+    bouts: int = 1,
+) -> None:
+    """Bouts of illness (Б) and excused days away (УП), the same in every lesson: up to
+    ``bouts`` chances of each per pupil, added to ``absent``."""
+    for pupil in pupils:
+        for _ in range(bouts):
+            if days and rng.random() < 0.3:
+                start = rng.randrange(len(days))
+                for day in days[start : start + rng.randint(2, 6)]:
+                    absent[pupil, day] = "Б"
+            if days and rng.random() < 0.08:
+                absent.setdefault((pupil, rng.choice(days)), "УП")
+
+
+class Taught(Protocol):
+    """What the lesson generators read of a course (the demo's and the benchmark's)."""
+
+    @property
+    def subject(self) -> str: ...
+    @property
+    def grade(self) -> int: ...  # 0 for an extracurricular group
+    @property
+    def hours(self) -> int: ...
+
+
+def work_of(course: Taught, number: int) -> str:
     """The whole-class work of a lesson, or "" for an ordinary lesson."""
     cadence = max(2 * course.hours, 4)
     if not course.grade or (number + 1) % cadence:
@@ -725,20 +749,21 @@ def _work(course: _Course, number: int) -> str:
     return SUBJECTS[course.subject][1]
 
 
-def _topic(course: _Course, number: int) -> str:
+def topic_of(course: Taught, number: int) -> str:
     bands = TOPICS[course.subject]
     topics = bands[min(len(bands) - 1, int(course.grade > 6)) if course.grade else 0].split("; ")
     topic = topics[number // max(1, course.hours) % len(topics)]
-    work = _work(course, number)
+    work = work_of(course, number)
     return f"{WORK_TITLES[work]} по теме «{topic}»" if work else topic
 
 
-def _homework(course: _Course, number: int) -> str:
+def homework_of(course: Taught, number: int) -> str:
     template = SUBJECTS[course.subject][2] if course.grade else ""
     return template.format(p=number // 2 + 1, a=10 + 3 * number, b=12 + 3 * number)
 
 
-def _changed(value: str) -> str:
+def changed(value: str) -> str:
+    """Another value of the same scale (a correction's new mark)."""
     if value in ("зач", "незач"):
         return "зач" if value == "незач" else "незач"
     return "4" if value == "5" else str(int(value) + 1)

@@ -51,4 +51,5 @@ class Refused(click.ClickException):
 
     def __init__(self, code: Exit, message: str) -> None:
         super().__init__(message)
-        self.exit_code = int(code)
+        # click declares ``exit_code`` a class variable, yet reads it from the instance
+        self.exit_code = int(code)  # type: ignore[misc]

@@ -199,7 +199,7 @@ class PostgresKeyStore:
         return self._conn
 
     def _execute(self, query: str, *args: object, fetch: str = "") -> Any:
-        statement = sql.SQL(query).format(s=self._schema)  # type: ignore[arg-type]
+        statement = sql.SQL(query).format(s=self._schema)
         with self._lock:
             for attempt in (1, 2):  # one reconnect after a dropped connection
                 try:

@@ -13,7 +13,7 @@ import os
 import struct
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import cast
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
 
 from domain import errors
 from domain.base import Redacted
-from ejournal.keyring import DestroyedKey, Keyring
+from ejournal.keyring import DataKey, DestroyedKey, Keyring
 
 MAGIC = b"EJ\x01"
 HEADER = len(MAGIC) + 16 + 12
@@ -79,8 +79,9 @@ class EncryptingMapper(Mapper[UUID]):
         self._remember(stored_event.originator_id, key_id)
         key = self.keyring.key_by_id(key_id)
         if isinstance(key, DestroyedKey):
-            return Redacted(  # type: ignore[return-value]
-                originator_id=stored_event.originator_id,
+            return Redacted(
+                # UUIDs: the recorders' default ``originator_id_type``, the only one used here
+                originator_id=cast(UUID, stored_event.originator_id),
                 originator_version=stored_event.originator_version,
                 timestamp=key.destroyed_at,
                 original_topic=stored_event.topic,
@@ -109,15 +110,15 @@ class EncryptingMapper(Mapper[UUID]):
         )
 
     # --- which key -----------------------------------------------------------------------
-    def _key_for(self, event: DomainEventProtocol[UUID]) -> Any:
+    def _key_for(self, event: DomainEventProtocol[UUID]) -> DataKey:
         originator = event.originator_id
         if isinstance(event, AggregateCreated):
             series = getattr(event, "series", None)
             if not isinstance(series, str) or not series:
                 raise TypeError(f"{type(event).__qualname__} must carry a record 'series'")
-            key = self.keyring.key_for_series(series)
-            self._remember(originator, key.key_id)
-            return key
+            created = self.keyring.key_for_series(series)
+            self._remember(originator, created.key_id)
+            return created
         key_id = self._key_ids.get(originator) or self._lookup(originator)
         key = self.keyring.key_by_id(key_id)
         if isinstance(key, DestroyedKey):

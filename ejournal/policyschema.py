@@ -18,7 +18,7 @@ class StrictInt(fields.Integer):
     def _validated(self, value: Any) -> int:
         if isinstance(value, bool):
             raise self.make_error("invalid")
-        return super()._validated(value)  # type: ignore[no-any-return]
+        return super()._validated(value)
 
 
 class StrictBool(fields.Boolean):
@@ -35,7 +35,7 @@ def text(**kwargs: Any) -> fields.String:
     return fields.String(required=True, validate=validate.Length(min=1, max=200), **kwargs)
 
 
-def roles() -> fields.List:
+def roles() -> fields.List[str]:
     """A required, non-empty list of known roles."""
     return fields.List(
         fields.String(validate=validate.OneOf(list(ROLES))),

@@ -51,9 +51,9 @@ def _compact(settings: Settings, views: Views, keyring: Keyring) -> None:
         keyring.store.vacuum()
     schema = sql.Identifier(db.schema or "public")
     tables = [t.name for v in views.processor.views if v.name != "ledger" for t in v.tables]
-    with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+    with psycopg.connect(db.conninfo(), autocommit=True) as pg:
         for table in tables:
-            conn.execute(sql.SQL("VACUUM {}.{}").format(schema, sql.Identifier(table)))
+            pg.execute(sql.SQL("VACUUM {}.{}").format(schema, sql.Identifier(table)))
 
 
 def certificate_signer(settings: Settings) -> Callable[[bytes], bytes]:

@@ -20,6 +20,7 @@ from ejournal.mapper import HEADER, MAGIC, key_id_of
 from ejournal.settings import DatabaseURL
 from ejournal.sqlitedb import connect, write_transaction
 from projections.schema import Table
+from projections.sqlstore import batches
 
 
 class SQLiteViewDatabase:
@@ -64,6 +65,17 @@ class SQLiteViewDatabase:
             f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
             rows,
         )
+
+    @contextmanager
+    def stream(
+        self, cursor: Any, name: str, query: str, size: int
+    ) -> Iterator[Iterator[list[Any]]]:
+        rows = cursor.connection.cursor()
+        try:
+            rows.execute(query)
+            yield batches(rows, size)
+        finally:
+            rows.close()
 
     def close(self) -> None:
         self._writer.close()
@@ -148,6 +160,14 @@ class PostgresViewDatabase:
         with cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+
+    @contextmanager
+    def stream(
+        self, cursor: Any, name: str, query: str, size: int
+    ) -> Iterator[Iterator[list[Any]]]:
+        with cursor.connection.cursor(name, binary=True) as rows:
+            rows.execute(query)
+            yield batches(rows, size)
 
     def close(self) -> None:
         self.pool.close()

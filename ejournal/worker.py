@@ -12,7 +12,7 @@ import threading
 import psycopg
 
 from ejournal.bootstrap import System
-from web.errors import DATABASE_UNAVAILABLE
+from ejournal.driver_errors import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 CHANNEL = "ejournal_events"
@@ -37,7 +37,7 @@ def run_worker(system: System, stop: threading.Event, poll: float = 1.0) -> None
                         pass
                 else:
                     stop.wait(poll)
-            except DATABASE_UNAVAILABLE as error:  # the event store's errors too: they
+            except UNAVAILABLE as error:  # the event store's errors too: they
                 # come after its own retries, e.g. while PostgreSQL restarts (crash test)
                 log.warning("database unavailable (%s); retrying", type(error).__name__)
                 if conn is not None:

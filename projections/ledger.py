@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -31,12 +30,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from eventsourcing.persistence import ApplicationRecorder, PersistenceError
-from psycopg import sql
 
 from projections import merkle
 from projections.processor import Processor
-from projections.sqlstore import SQLReader
-from projections.views import ledger as ledger_view
+from projections.sqlstore import SQLReader, quoted
+from projections.storage_errors import unreadable
+from projections.views import ledger_leaves as ledger_view
 
 FORMAT = "ejournal-checkpoint/v1"
 
@@ -217,11 +216,6 @@ def _walk(
     if bad is not None:
         walk.first_bad, walk.problem = bad[0], PROBLEMS[bad[1]].format(bad[0])
     return walk
-
-
-def _batches(cursor: Any, size: int = FETCH) -> Iterator[list[Any]]:
-    while rows := cursor.fetchmany(size):
-        yield rows
 
 
 def _prefetched(batches: Iterator[Any], depth: int = 2) -> Generator[Any, None, None]:
@@ -425,7 +419,9 @@ class Ledger:
                 walk = _walk(log, sealed, {c.size for c in checkpoints})
         except PersistenceError as error:  # e.g. a state overwritten with text, not bytes
             return Verdict(False, 0, 0, None, f"the event table is unreadable: {error}")
-        except psycopg.DataError as error:  # e.g. a leaf overwritten with something not hex
+        except Exception as error:  # e.g. a leaf overwritten with something not hex
+            if not unreadable(error):
+                raise
             return Verdict(False, 0, 0, None, f"the stored rows are unreadable: {error}")
         if walk.first_bad is not None:
             return Verdict(False, walk.events, 0, walk.first_bad, walk.problem)
@@ -477,33 +473,33 @@ class Ledger:
         recorder: Any = self.processor.recorder
         table = getattr(recorder, "events_table_name", None)
         with self.db.read(own=True) as cur:  # its own transaction: it sets the isolation
-            if not isinstance(cur, psycopg.Cursor) or table is None:
+            if self.db.dialect != "postgres" or table is None:
                 sealed = ledger_view.leaves(SQLReader(self.db, cur))
                 yield self._stored(cur), _recorded_rows(recorder), [sealed]
                 return
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             stored = self._stored(cur)
-            events = sql.Identifier(recorder.datastore.schema, table)
-            conn = cur.connection
+            events = quoted(recorder.datastore.schema, table)
             with (
-                conn.cursor("ledger_verify_log", binary=True) as log,
-                conn.cursor("ledger_verify_leaves", binary=True) as leaves,
-            ):
-                log.execute(
-                    sql.SQL(
-                        "SELECT notification_id, uuid_send(originator_id), originator_version, "
-                        "topic, state FROM {} ORDER BY notification_id"
-                    ).format(events)
-                )
-                leaves.execute(
-                    sql.SQL(
-                        "SELECT position, decode(leaf, 'hex') FROM {} ORDER BY position"
-                    ).format(sql.Identifier(ledger_view.LEAVES.name))
-                )
+                self.db.stream(
+                    cur,
+                    "ledger_verify_log",
+                    "SELECT notification_id, uuid_send(originator_id), originator_version, "
+                    f"topic, state FROM {events} ORDER BY notification_id",
+                    FETCH,
+                ) as log,
+                self.db.stream(
+                    cur,
+                    "ledger_verify_leaves",
+                    "SELECT position, decode(leaf, 'hex') "
+                    f"FROM {quoted(ledger_view.LEAVES.name)} ORDER BY position",
+                    FETCH,
+                ) as leaves,
                 # The log's batches fetched ahead by a thread; it is joined (``closing``)
                 # before the cursors close, even when the walk stops on an error.
-                with closing(_prefetched(_batches(log))) as rows:
-                    yield stored, rows, _batches(leaves)
+                closing(_prefetched(log)) as rows,
+            ):
+                yield stored, rows, leaves
 
     def verify_and_record(self, against: Checkpoint | None = None) -> Verification:
         """Run ``verify`` and keep its verdict, for the auditor's status page."""

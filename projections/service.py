@@ -10,14 +10,15 @@ from typing import Any, TypeVar
 
 from domain.policies import Policies
 from projections.processor import Processor, Progress, ViewStatus
+from projections.queries import attendance, completeness, diary, summary
+from projections.queries import class_journal as class_journal_view
+from projections.queries.scope import Scope
 from projections.sqlstore import Database, SQLReader
 from projections.store import Reader
 from projections.view import Sealer
-from projections.views import attendance, catalog, completeness, diary, final_marks, summary
-from projections.views import class_journal as class_journal_view
+from projections.views import catalog, final_marks
 from projections.views import grid as grid_view
 from projections.views import history as history_view
-from projections.views.scope import Scope
 
 T = TypeVar("T")
 
@@ -86,8 +87,8 @@ class Views:
     def read(
         self, query: Callable[..., T], *args: Any, as_of: datetime | None = None, **kwargs: Any
     ) -> T:
-        """Run a query function of ``projections.views`` — ``query(reader, *args, **kwargs)``
-        — on the current views, or on the views as of a moment."""
+        """Run a query function of ``projections.queries`` or ``projections.views`` —
+        ``query(reader, *args, **kwargs)`` — on the current views, or as of a moment."""
         with self.reader(as_of) as reader:
             return query(reader, *args, **kwargs)
 
@@ -220,7 +221,7 @@ class Views:
         self, account_id: str, person_id: str | None, roles: list[str], kind: str, record_id: str
     ) -> bool:
         """True when one of ``roles`` of this user reaches ``record_id`` of ``kind``
-        (see ``projections.views.scope``)."""
+        (see ``projections.queries.scope``)."""
         with self.reader() as reader:
             scope = Scope(reader, account_id, person_id)
             return any(scope.owns(role, kind, record_id) for role in roles)

@@ -23,10 +23,11 @@ class Cursor(Protocol):
     def executemany(self, query: str, params: Iterable[Sequence[Any]]) -> Any: ...
     def fetchall(self) -> list[Any]: ...
     def fetchone(self) -> Any: ...
+    def fetchmany(self, size: int = ...) -> list[Any]: ...
 
 
 class Database(Protocol):
-    """A view database: its dialect, transactions, and bulk loading."""
+    """A view database: its dialect, transactions, bulk loading and streaming."""
 
     dialect: str  # "sqlite" | "postgres"
     param: str  # "?" | "%s"
@@ -47,6 +48,25 @@ class Database(Protocol):
     def bulk_load(self, cursor: Cursor, table: Table, rows: Iterable[Sequence[Any]]) -> None:
         """Append many rows fast (COPY on PostgreSQL)."""
         ...
+
+    def stream(
+        self, cursor: Cursor, name: str, query: str, size: int
+    ) -> AbstractContextManager[Iterator[list[Any]]]:
+        """The rows of ``query``, read in ``cursor``'s transaction, in batches of at most
+        ``size`` fetched as they are consumed: on PostgreSQL through a server-side cursor
+        called ``name`` with binary results, so a table larger than memory streams."""
+        ...
+
+
+def batches(cursor: Cursor, size: int) -> Iterator[list[Any]]:
+    """A cursor's rows (its query executed), ``size`` at a time."""
+    while rows := cursor.fetchmany(size):
+        yield rows
+
+
+def quoted(*names: str) -> str:
+    """A (schema-qualified) SQL identifier, quoted: ``"schema"."table"``."""
+    return ".".join('"' + name.replace('"', '""') + '"' for name in names)
 
 
 class SQLStore:

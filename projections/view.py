@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from domain.base import Redacted
 from projections.schema import Table
@@ -30,11 +30,33 @@ class Applied:
     notification: Any = None
 
 
-Handler = Callable[[ViewStore, Any, Applied], None]
+E = TypeVar("E")
+
+#: Keeps a view's tables from one event: ``handler(store, event, applied)``. ``Handler[E]``
+#: takes events of class ``E`` (a bare ``Handler`` takes any).
+Handler = Callable[[ViewStore, E, Applied], None]
+
+
+def on(event: type[E], handler: Handler[E]) -> tuple[type[E], Handler[Any]]:
+    """One entry of a view's handlers: ``handler`` for events of class ``event`` (a class of
+    the domain, e.g. ``Lesson.MarkRecorded``); mypy checks that the handler takes it."""
+    return event, handler
+
+
+def by_event(*entries: tuple[type[Any], Handler[Any]]) -> dict[type[Any], Handler[Any]]:
+    """A view's handlers from ``on(...)`` entries, keyed by event class; a class given
+    twice is an error (a dict literal would silently keep the last)."""
+    handlers: dict[type[Any], Handler[Any]] = {}
+    for event, handler in entries:
+        if event in handlers:
+            raise ValueError(f"two handlers for {event.__qualname__}")
+        handlers[event] = handler
+    return handlers
 
 
 def event_name(event: object) -> str:
-    """``Lesson.MarkRecorded``; ``Redacted`` for destroyed events."""
+    """``Lesson.MarkRecorded``; ``Redacted`` for destroyed events (what the history and
+    the views' rows store as an event's type)."""
     if isinstance(event, Redacted):
         return "Redacted"
     return type(event).__qualname__
@@ -49,19 +71,22 @@ def when(event: object) -> datetime:
 
 @dataclass(frozen=True)
 class View:
-    """A named view: its tables and a handler per event name it cares about."""
+    """A named view: its tables and a handler per event class it cares about."""
 
     name: str
     title: str
     tables: tuple[Table, ...]
-    handlers: Mapping[str, Handler] = field(default_factory=dict)
-    #: Called for every event, before ``handlers`` (views of the whole log).
-    every: Handler | None = None
+    #: Keyed by the event's class (``by_event(on(Lesson.MarkRecorded, ...), ...)``);
+    #: a destroyed event arrives as a ``Redacted`` (only ``every`` sees it unless keyed).
+    handlers: Mapping[type[Any], Handler[Any]] = field(default_factory=dict)
+    #: Called for every event, ``Redacted`` ones too, before ``handlers`` (views of the
+    #: whole log: the history, the records register, the ledger).
+    every: Handler[object] | None = None
 
     def apply(self, store: ViewStore, event: object, applied: Applied) -> None:
         """Apply one event (events the view does not handle are ignored)."""
         if self.every is not None:
             self.every(store, event, applied)
-        handler = self.handlers.get(event_name(event))
+        handler = self.handlers.get(type(event))
         if handler is not None:
             handler(store, event, applied)

@@ -17,7 +17,7 @@ from typing import Any
 from domain.clock import SCHOOL_TZ
 from domain.policies import RetentionPolicy
 from domain.retention import DispositionInfo
-from projections.views.register_query import RegisterEntry
+from projections.queries.records_register import RegisterEntry
 from retention.pdf import Document
 
 FORMAT = "ejournal-destruction-certificate/v1"

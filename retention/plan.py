@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.disposition import DispositionItem
 from domain.policies import RecordClass, RetentionPolicy
-from projections.views.register_query import RegisterEntry
+from projections.queries.records_register import RegisterEntry
 
 
 @dataclass(frozen=True)

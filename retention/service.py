@@ -21,10 +21,10 @@ from uuid import UUID
 from domain import clock, errors
 from domain.journal import Journal
 from domain.retention import DispositionInfo
+from projections.queries import records_register as rq
 from projections.service import Views
 from projections.store import Reader
 from projections.views import history as history_view
-from projections.views import register_query as rq
 from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
 from retention.plan import Plan, make_plan
 from retention.ports import Infrastructure

@@ -14,9 +14,10 @@ from datetime import date
 from typing import Any
 
 from domain.policies import RetentionPolicy
+from projections.queries import records_register
 from projections.store import Reader
 from projections.view import Sealer
-from projections.views import access_log, catalog, final_marks, grid, history, register_query
+from projections.views import access_log, catalog, final_marks, grid, history
 from retention.pdf import Document
 
 
@@ -140,9 +141,9 @@ def subject_access_report(
         }
         for h in history.record_history(reader, sealer, pupil)
     ]
-    series = [f"person/{pupil}", *register_query.mentioning(reader, f"person/{pupil}")]
+    series = [f"person/{pupil}", *records_register.mentioning(reader, f"person/{pupil}")]
     kept = {
-        e.series: e for e in register_query.register(reader, policy, as_of) if e.series in series
+        e.series: e for e in records_register.register(reader, policy, as_of) if e.series in series
     }
     return {
         "pupil_id": pupil,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.journal import Journal
-from projections import registry
+from projections import all_views
 from projections.processor import Processor
 from projections.store import MemoryStore
 
@@ -29,7 +29,7 @@ class PlainSealer:
 def processor(journal: Journal, sealer: Any | None = None) -> Processor:
     """A processor over the journal's log (its SQL database is unused in memory)."""
     return Processor(
-        registry.ALL,
+        all_views.ALL,
         journal.recorder,
         journal.mapper,
         db=None,  # type: ignore[arg-type]
@@ -41,7 +41,7 @@ def memory_views(
     journal: Journal, until: datetime | None = None, sealer: Any | None = None
 ) -> MemoryStore:
     """Every registered view, built in memory from the journal's events (up to ``until``)."""
-    store, _ = processor(journal, sealer).build_in_memory(registry.ALL, until=until)
+    store, _ = processor(journal, sealer).build_in_memory(all_views.ALL, until=until)
     return store
 
 
@@ -49,7 +49,7 @@ def snapshot(reader: Any, sealer: Any, views: Any = None) -> dict[str, list[tupl
     """Every row of every view table, comparable across stores: sealed values are opened
     (their ciphertexts differ by nonce), ``None`` and ints normalised."""
     tables: dict[str, list[tuple[Any, ...]]] = {}
-    for view in views or registry.ALL:
+    for view in views or all_views.ALL:
         for table in view.tables:
             blobs = {name for name, kind in table.columns if kind == "blob"}
             rows = []

@@ -2,7 +2,7 @@
 (or is public), and the roles and scopes come from that file, not from code.
 
 A role holds a permission for "all" records or only its "own" (see
-``projections.views.scope``): when the scope is "own", every record id in the URL
+``projections.queries.scope``): when the scope is "own", every record id in the URL
 (course journal, class, pupil, lesson, account) must be the user's own, or the answer is 403.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from flask import abort, current_app
 from flask_login import current_user, login_required
 
-from projections.views.scope import KINDS
+from projections.queries.scope import KINDS
 
 PUBLIC = "public"
 

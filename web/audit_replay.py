@@ -11,7 +11,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain import clock
-from projections.views import access_log, listing
+from projections.queries import listing
+from projections.views import access_log
 from web.access import permission
 from web.pages import by_name, services, today, viewed
 

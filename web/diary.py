@@ -11,7 +11,8 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask.typing import ResponseReturnValue
 
 from domain import clock
-from projections.views import catalog, listing
+from projections.queries import listing
+from projections.views import catalog
 from web.access import owned, permission
 from web.pages import services, today, viewed
 

@@ -11,15 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import psycopg
-from eventsourcing import persistence
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
-from projections.storage_errors import storage_problem
+from projections.storage_errors import database_unavailable, storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +143,7 @@ def register_error_handlers(app: Flask) -> None:
                 response = Response(render_template("error.html", code=503, message=message), 503)
             response.headers["Retry-After"] = "60"
             return response
-        if isinstance(error, DATABASE_UNAVAILABLE):
+        if database_unavailable(error):
             return _unavailable(error)
         # Log the type only: messages of lower layers may carry personal data.
         log.error("internal error: %s", type(error).__name__)
@@ -154,16 +152,6 @@ def register_error_handlers(app: Flask) -> None:
         return render_template(
             "error.html", code=500, message=_("Внутренняя ошибка. Попробуйте позже.")
         ), 500
-
-
-#: The database could not be reached or dropped the connection (a restart, the network, a
-#: full pool): the request may be sent again. Its command is either committed or not at all.
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    psycopg.OperationalError,  # also the pools' PoolTimeout
-    psycopg.InterfaceError,
-    persistence.OperationalError,  # the event store's, after its own retries
-    persistence.InterfaceError,
-)
 
 
 def _unavailable(error: BaseException) -> ResponseReturnValue:

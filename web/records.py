@@ -16,7 +16,7 @@ from marshmallow import fields
 
 from domain import errors
 from domain.holds import SCOPES
-from projections.views.register_query import STATES
+from projections.queries.records_register import STATES
 from retention.closing import close_year, find_year, missing_marks
 from retention.subject_access import NotAPupil
 from retention.transfer import TransferError

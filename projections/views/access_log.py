@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.access_log import AccessEntry
 from projections.schema import Table
 from projections.store import Reader, ViewStore
-from projections.view import Applied, View, when
+from projections.view import Applied, View, by_event, on, when
 
 ACCESS = Table(
     "v_access_log",
@@ -25,7 +26,7 @@ ACCESS = Table(
 )
 
 
-def _recorded(store: ViewStore, e: Any, _: Applied) -> None:
+def _recorded(store: ViewStore, e: AccessEntry.Recorded, _: Applied) -> None:
     for student in e.students:
         store.upsert(
             ACCESS,
@@ -43,7 +44,9 @@ VIEW = View(
     name="access_log",
     title="Журнал доступа к персональным данным",
     tables=(ACCESS,),
-    handlers={"AccessEntry.Recorded": _recorded},
+    handlers=by_event(
+        on(AccessEntry.Recorded, _recorded),
+    ),
 )
 
 

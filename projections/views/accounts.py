@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.account import Account
 from domain.base import SYSTEM_ACTOR
 from projections.schema import Table
 from projections.store import Reader, ViewStore
-from projections.view import Applied, Sealer, View
+from projections.view import Applied, Sealer, View, by_event, on
 from projections.views import catalog
 
 LOCKS = Table(
@@ -21,7 +22,7 @@ LOCKS = Table(
 )
 
 
-def _locked(store: ViewStore, e: Any, _: Applied) -> None:
+def _locked(store: ViewStore, e: Account.Locked, _: Applied) -> None:
     store.upsert(
         LOCKS,
         {
@@ -36,10 +37,10 @@ VIEW = View(
     name="accounts",
     title="Блокировки учётных записей",
     tables=(LOCKS,),
-    handlers={
-        "Account.Locked": _locked,
-        "Account.Unlocked": lambda s, e, _: s.delete(LOCKS, (e.originator_id,)),
-    },
+    handlers=by_event(
+        on(Account.Locked, _locked),
+        on(Account.Unlocked, lambda s, e, _: s.delete(LOCKS, (e.originator_id,))),
+    ),
 )
 
 

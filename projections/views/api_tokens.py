@@ -5,11 +5,11 @@ by whom. Never the token or its digest; the token's name is sealed under the acc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from domain.api_tokens import ApiToken
 from projections.schema import Table
 from projections.store import Reader, ViewStore
-from projections.view import Applied, Sealer, View, when
+from projections.view import Applied, Sealer, View, by_event, on, when
 from projections.views import catalog
 
 TOKENS = Table(
@@ -28,7 +28,7 @@ TOKENS = Table(
 )
 
 
-def _issued(store: ViewStore, e: Any, applied: Applied) -> None:
+def _issued(store: ViewStore, e: ApiToken.Issued, applied: Applied) -> None:
     context = str(e.originator_id).encode()
     store.upsert(
         TOKENS,
@@ -44,7 +44,7 @@ def _issued(store: ViewStore, e: Any, applied: Applied) -> None:
     )
 
 
-def _revoked(store: ViewStore, e: Any, _: Applied) -> None:
+def _revoked(store: ViewStore, e: ApiToken.Revoked, _: Applied) -> None:
     store.update(TOKENS, (e.originator_id,), {"revoked_at": when(e), "revoked_by": e.actor})
 
 
@@ -52,7 +52,10 @@ VIEW = View(
     name="api_tokens",
     title="Токены доступа к API",
     tables=(TOKENS,),
-    handlers={"ApiToken.Issued": _issued, "ApiToken.Revoked": _revoked},
+    handlers=by_event(
+        on(ApiToken.Issued, _issued),
+        on(ApiToken.Revoked, _revoked),
+    ),
 )
 
 

@@ -14,9 +14,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from domain.archive import ArchiveVolume
 from projections.schema import Table
 from projections.store import Reader, Row, ViewStore
-from projections.view import Applied, Sealer, View, when
+from projections.view import Applied, Sealer, View, by_event, on, when
 
 VOLUMES = Table(
     "v_archive_volumes",
@@ -49,7 +50,7 @@ VOLUMES = Table(
 )
 
 
-def _captured(store: ViewStore, e: Any, applied: Applied) -> None:
+def _captured(store: ViewStore, e: ArchiveVolume.Captured, applied: Applied) -> None:
     private = {"signers": e.signers, "forced_reason": e.forced_reason}
     sealed = applied.sealer.seal(
         e.series, json.dumps(private, ensure_ascii=False).encode(), str(e.originator_id).encode()
@@ -79,7 +80,7 @@ def _captured(store: ViewStore, e: Any, applied: Applied) -> None:
     )
 
 
-def _detached(store: ViewStore, e: Any, _: Applied) -> None:
+def _detached(store: ViewStore, e: ArchiveVolume.DetachedSignatureAdded, _: Applied) -> None:
     store.update(
         VOLUMES,
         (e.originator_id,),
@@ -91,10 +92,10 @@ VIEW = View(
     name="archive",
     title="Тома годового архива: подписанные PDF/A",
     tables=(VOLUMES,),
-    handlers={
-        "ArchiveVolume.Captured": _captured,
-        "ArchiveVolume.DetachedSignatureAdded": _detached,
-    },
+    handlers=by_event(
+        on(ArchiveVolume.Captured, _captured),
+        on(ArchiveVolume.DetachedSignatureAdded, _detached),
+    ),
 )
 
 

@@ -8,9 +8,13 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from domain.account import Account
+from domain.groups import ActivityGroup, ClassGroup, CourseJournal
+from domain.people import Guardian, Student
+from domain.school_year import SchoolYear
 from projections.schema import Table
 from projections.store import Reader, Row, ViewStore
-from projections.view import Applied, Sealer, View
+from projections.view import Applied, Handler, Sealer, View, by_event, on
 
 YEARS = Table(
     "v_years",
@@ -99,8 +103,14 @@ def _seal(applied: Applied, person_id: Any, series: str, fields: dict[str, Any])
     return applied.sealer.seal(series, data, str(person_id).encode())
 
 
-def _person(kind: str, names: tuple[str, ...]) -> Any:
-    def handle(store: ViewStore, e: Any, applied: Applied) -> None:
+def _person(
+    kind: str, names: tuple[str, ...]
+) -> Handler[Student.Registered | Student.DetailsCorrected | Guardian.Registered | Account.Created]:
+    def handle(
+        store: ViewStore,
+        e: Student.Registered | Student.DetailsCorrected | Guardian.Registered | Account.Created,
+        applied: Applied,
+    ) -> None:
         series = getattr(e, "series", None) or f"person/{e.originator_id}"
         sealed = _seal(applied, e.originator_id, series, {n: getattr(e, n, "") for n in names})
         store.upsert(PERSONS, {"person_id": e.originator_id, "kind": kind, "sealed": sealed})
@@ -108,7 +118,7 @@ def _person(kind: str, names: tuple[str, ...]) -> Any:
     return handle
 
 
-def _year(store: ViewStore, e: Any, _: Applied) -> None:
+def _year(store: ViewStore, e: SchoolYear.Opened, _: Applied) -> None:
     store.upsert(
         YEARS,
         {
@@ -122,7 +132,7 @@ def _year(store: ViewStore, e: Any, _: Applied) -> None:
     )
 
 
-def _term(store: ViewStore, e: Any, _: Applied) -> None:
+def _term(store: ViewStore, e: SchoolYear.TermDefined, _: Applied) -> None:
     store.upsert(
         TERMS,
         {
@@ -136,18 +146,20 @@ def _term(store: ViewStore, e: Any, _: Applied) -> None:
     )
 
 
-def _term_closed(closed: int) -> Any:
+def _term_closed(closed: int) -> Handler[SchoolYear.TermClosed | SchoolYear.TermReopened]:
     return lambda store, e, _: store.update(TERMS, (e.originator_id, e.number), {"closed": closed})
 
 
-def _group(kind: str) -> Any:
-    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+def _group(kind: str) -> Handler[ClassGroup.Formed | ActivityGroup.Formed]:
+    def handle(store: ViewStore, e: ClassGroup.Formed | ActivityGroup.Formed, _: Applied) -> None:
         store.upsert(
             GROUPS,
             {
                 "group_id": e.originator_id,
                 "kind": kind,
-                "name": getattr(e, "name", None) or e.title,
+                "name": e.name
+                if isinstance(e, ClassGroup.Formed)
+                else e.title,  # a name is required
                 "grade": getattr(e, "grade", 0),
                 "year_id": e.year_id,
                 "class_teacher_id": None,
@@ -158,14 +170,18 @@ def _group(kind: str) -> Any:
     return handle
 
 
-def _joined(store: ViewStore, e: Any, _: Applied) -> None:
+def _joined(
+    store: ViewStore, e: ClassGroup.StudentEnrolled | ActivityGroup.MemberAdded, _: Applied
+) -> None:
     store.upsert(
         MEMBERS,
         {"group_id": e.originator_id, "student_id": e.student_id, "since": e.on, "until": None},
     )
 
 
-def _left(store: ViewStore, e: Any, _: Applied) -> None:
+def _left(
+    store: ViewStore, e: ClassGroup.StudentWithdrawn | ActivityGroup.MemberRemoved, _: Applied
+) -> None:
     for row in store.select(MEMBERS, {"group_id": e.originator_id, "student_id": e.student_id}):
         if row["until"] is None:
             store.update(
@@ -173,7 +189,7 @@ def _left(store: ViewStore, e: Any, _: Applied) -> None:
             )
 
 
-def _course(store: ViewStore, e: Any, _: Applied) -> None:
+def _course(store: ViewStore, e: CourseJournal.Opened, _: Applied) -> None:
     store.upsert(
         COURSES,
         {
@@ -188,7 +204,7 @@ def _course(store: ViewStore, e: Any, _: Applied) -> None:
     )
 
 
-def _account(store: ViewStore, e: Any, applied: Applied) -> None:
+def _account(store: ViewStore, e: Account.Created, applied: Applied) -> None:
     _person("account", ("surname", "name", "patronymic", "login"))(store, e, applied)
     store.upsert(
         ACCOUNTS,
@@ -201,8 +217,8 @@ def _account(store: ViewStore, e: Any, applied: Applied) -> None:
     )
 
 
-def _role(grant: bool) -> Any:
-    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+def _role(grant: bool) -> Handler[Account.RoleGranted | Account.RoleRevoked]:
+    def handle(store: ViewStore, e: Account.RoleGranted | Account.RoleRevoked, _: Applied) -> None:
         row = store.get(ACCOUNTS, (e.originator_id,))
         if row is not None:
             roles = set(filter(None, row["roles"].split(",")))
@@ -216,45 +232,61 @@ VIEW = View(
     name="catalog",
     title="Справочники: годы, периоды, классы, журналы, люди",
     tables=(YEARS, TERMS, GROUPS, MEMBERS, COURSES, TEACHERS, PERSONS, GUARDIANS, ACCOUNTS),
-    handlers={
-        "SchoolYear.Opened": _year,
-        "SchoolYear.TermDefined": _term,
-        "SchoolYear.TermClosed": _term_closed(1),
-        "SchoolYear.TermReopened": _term_closed(0),
-        "SchoolYear.Closed": lambda s, e, _: s.update(YEARS, (e.originator_id,), {"closed": 1}),
-        "ClassGroup.Formed": _group("class"),
-        "ClassGroup.ClassTeacherAssigned": lambda s, e, _: s.update(
-            GROUPS, (e.originator_id,), {"class_teacher_id": e.teacher_id}
+    handlers=by_event(
+        on(SchoolYear.Opened, _year),
+        on(SchoolYear.TermDefined, _term),
+        on(SchoolYear.TermClosed, _term_closed(1)),
+        on(SchoolYear.TermReopened, _term_closed(0)),
+        on(SchoolYear.Closed, lambda s, e, _: s.update(YEARS, (e.originator_id,), {"closed": 1})),
+        on(ClassGroup.Formed, _group("class")),
+        on(
+            ClassGroup.ClassTeacherAssigned,
+            lambda s, e, _: s.update(
+                GROUPS, (e.originator_id,), {"class_teacher_id": e.teacher_id}
+            ),
         ),
-        "ClassGroup.StudentEnrolled": _joined,
-        "ClassGroup.StudentWithdrawn": _left,
-        "ActivityGroup.Formed": _group("activity"),
-        "ActivityGroup.MemberAdded": _joined,
-        "ActivityGroup.MemberRemoved": _left,
-        "CourseJournal.Opened": _course,
-        "CourseJournal.TeacherAssigned": lambda s, e, _: s.upsert(
-            TEACHERS, {"course_journal_id": e.originator_id, "teacher_id": e.teacher_id}
+        on(ClassGroup.StudentEnrolled, _joined),
+        on(ClassGroup.StudentWithdrawn, _left),
+        on(ActivityGroup.Formed, _group("activity")),
+        on(ActivityGroup.MemberAdded, _joined),
+        on(ActivityGroup.MemberRemoved, _left),
+        on(CourseJournal.Opened, _course),
+        on(
+            CourseJournal.TeacherAssigned,
+            lambda s, e, _: s.upsert(
+                TEACHERS, {"course_journal_id": e.originator_id, "teacher_id": e.teacher_id}
+            ),
         ),
-        "CourseJournal.TeacherUnassigned": lambda s, e, _: s.delete(
-            TEACHERS, (e.originator_id, e.teacher_id)
+        on(
+            CourseJournal.TeacherUnassigned,
+            lambda s, e, _: s.delete(TEACHERS, (e.originator_id, e.teacher_id)),
         ),
-        "Student.Registered": _person("student", ("surname", "name", "patronymic", "birth_date")),
-        "Student.DetailsCorrected": _person(
-            "student", ("surname", "name", "patronymic", "birth_date")
+        on(Student.Registered, _person("student", ("surname", "name", "patronymic", "birth_date"))),
+        on(
+            Student.DetailsCorrected,
+            _person("student", ("surname", "name", "patronymic", "birth_date")),
         ),
-        "Student.GuardianLinked": lambda s, e, _: s.upsert(
-            GUARDIANS,
-            {"student_id": e.originator_id, "guardian_id": e.guardian_id, "relation": e.relation},
+        on(
+            Student.GuardianLinked,
+            lambda s, e, _: s.upsert(
+                GUARDIANS,
+                {
+                    "student_id": e.originator_id,
+                    "guardian_id": e.guardian_id,
+                    "relation": e.relation,
+                },
+            ),
         ),
-        "Guardian.Registered": _person(
-            "guardian", ("surname", "name", "patronymic", "phone", "email")
+        on(
+            Guardian.Registered,
+            _person("guardian", ("surname", "name", "patronymic", "phone", "email")),
         ),
-        "Account.Created": _account,
-        "Account.RoleGranted": _role(grant=True),
-        "Account.RoleRevoked": _role(grant=False),
-        "Account.Locked": lambda s, e, _: s.update(ACCOUNTS, (e.originator_id,), {"locked": 1}),
-        "Account.Unlocked": lambda s, e, _: s.update(ACCOUNTS, (e.originator_id,), {"locked": 0}),
-    },
+        on(Account.Created, _account),
+        on(Account.RoleGranted, _role(grant=True)),
+        on(Account.RoleRevoked, _role(grant=False)),
+        on(Account.Locked, lambda s, e, _: s.update(ACCOUNTS, (e.originator_id,), {"locked": 1})),
+        on(Account.Unlocked, lambda s, e, _: s.update(ACCOUNTS, (e.originator_id,), {"locked": 0})),
+    ),
 )
 
 

@@ -4,11 +4,11 @@ flag, the reason and approver of the last correction, and who set them when."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from domain.grades import TermGrades, YearGrades
 from projections.schema import Table
 from projections.store import Reader, Row, ViewStore
-from projections.view import Applied, View, when
+from projections.view import Applied, Handler, View, by_event, on, when
 
 #: Which course journal and term (or which class and year) a grades record belongs to:
 #: mark events name only their record, so the handlers look it up here.
@@ -57,20 +57,26 @@ YEAR_MARKS = Table(
 )
 
 
-def _term_opened(store: ViewStore, e: Any, _: Applied) -> None:
+def _term_opened(store: ViewStore, e: TermGrades.Opened, _: Applied) -> None:
     store.upsert(
         SHEETS,
         {"grades_id": e.originator_id, "course_journal_id": e.course_journal_id, "term": e.term},
     )
 
 
-def _year_opened(store: ViewStore, e: Any, _: Applied) -> None:
+def _year_opened(store: ViewStore, e: YearGrades.Opened, _: Applied) -> None:
     store.upsert(
         SHEETS, {"grades_id": e.originator_id, "group_id": e.group_id, "year_id": e.year_id}
     )
 
 
-def _mark(e: Any, corrected: int) -> Row:
+def _mark(
+    e: TermGrades.TermMarkSet
+    | TermGrades.TermMarkCorrected
+    | YearGrades.YearMarkSet
+    | YearGrades.YearMarkCorrected,
+    corrected: int,
+) -> Row:
     return {
         "student_id": e.student_id,
         "value": e.value,
@@ -82,8 +88,10 @@ def _mark(e: Any, corrected: int) -> Row:
     }
 
 
-def _term_mark(corrected: int) -> Any:
-    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+def _term_mark(corrected: int) -> Handler[TermGrades.TermMarkSet | TermGrades.TermMarkCorrected]:
+    def handle(
+        store: ViewStore, e: TermGrades.TermMarkSet | TermGrades.TermMarkCorrected, _: Applied
+    ) -> None:
         sheet = store.get(SHEETS, (e.originator_id,))
         if sheet is None:  # the record's opening is destroyed or unknown
             return
@@ -94,8 +102,10 @@ def _term_mark(corrected: int) -> Any:
     return handle
 
 
-def _year_mark(corrected: int) -> Any:
-    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+def _year_mark(corrected: int) -> Handler[YearGrades.YearMarkSet | YearGrades.YearMarkCorrected]:
+    def handle(
+        store: ViewStore, e: YearGrades.YearMarkSet | YearGrades.YearMarkCorrected, _: Applied
+    ) -> None:
         sheet = store.get(SHEETS, (e.originator_id,))
         if sheet is None:
             return
@@ -110,14 +120,14 @@ VIEW = View(
     name="final_marks",
     title="Четвертные и годовые отметки",
     tables=(SHEETS, TERM_MARKS, YEAR_MARKS),
-    handlers={
-        "TermGrades.Opened": _term_opened,
-        "TermGrades.TermMarkSet": _term_mark(0),
-        "TermGrades.TermMarkCorrected": _term_mark(1),
-        "YearGrades.Opened": _year_opened,
-        "YearGrades.YearMarkSet": _year_mark(0),
-        "YearGrades.YearMarkCorrected": _year_mark(1),
-    },
+    handlers=by_event(
+        on(TermGrades.Opened, _term_opened),
+        on(TermGrades.TermMarkSet, _term_mark(0)),
+        on(TermGrades.TermMarkCorrected, _term_mark(1)),
+        on(YearGrades.Opened, _year_opened),
+        on(YearGrades.YearMarkSet, _year_mark(0)),
+        on(YearGrades.YearMarkCorrected, _year_mark(1)),
+    ),
 )
 
 

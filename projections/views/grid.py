@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.lesson import Lesson
 from domain.policies import GradingPolicy
 from projections.schema import Table
 from projections.store import Reader, Row, ViewStore
-from projections.view import Applied, View, when
+from projections.view import Applied, Handler, View, by_event, on, when
 from projections.views import catalog
 
 LESSONS = Table(
@@ -85,7 +86,7 @@ REQUESTS = Table(
 )
 
 
-def _held(store: ViewStore, e: Any, _: Applied) -> None:
+def _held(store: ViewStore, e: Lesson.Held, _: Applied) -> None:
     store.upsert(
         LESSONS,
         {
@@ -103,7 +104,7 @@ def _held(store: ViewStore, e: Any, _: Applied) -> None:
     )
 
 
-def _topic(store: ViewStore, e: Any, _: Applied) -> None:
+def _topic(store: ViewStore, e: Lesson.TopicChanged, _: Applied) -> None:
     store.update(
         LESSONS,
         (e.originator_id,),
@@ -111,7 +112,7 @@ def _topic(store: ViewStore, e: Any, _: Applied) -> None:
     )
 
 
-def _mark(store: ViewStore, e: Any, _: Applied) -> None:
+def _mark(store: ViewStore, e: Lesson.MarkRecorded, _: Applied) -> None:
     store.upsert(
         MARKS,
         {
@@ -130,7 +131,7 @@ def _mark(store: ViewStore, e: Any, _: Applied) -> None:
     )
 
 
-def _corrected(store: ViewStore, e: Any, _: Applied) -> None:
+def _corrected(store: ViewStore, e: Lesson.MarkCorrected, _: Applied) -> None:
     old = store.get(MARKS, (str(e.supersedes),))
     if old is None:  # the original is destroyed or unknown: nothing to supersede
         return
@@ -155,7 +156,7 @@ def _corrected(store: ViewStore, e: Any, _: Applied) -> None:
     )
 
 
-def _cancelled(store: ViewStore, e: Any, _: Applied) -> None:
+def _cancelled(store: ViewStore, e: Lesson.MarkCancelled, _: Applied) -> None:
     store.update(
         MARKS,
         (e.mark_id,),
@@ -163,8 +164,10 @@ def _cancelled(store: ViewStore, e: Any, _: Applied) -> None:
     )
 
 
-def _attendance(corrected: int) -> Any:
-    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+def _attendance(corrected: int) -> Handler[Lesson.AttendanceMarked | Lesson.AttendanceCorrected]:
+    def handle(
+        store: ViewStore, e: Lesson.AttendanceMarked | Lesson.AttendanceCorrected, _: Applied
+    ) -> None:
         key = (e.originator_id, e.student_id)
         if not e.code and not corrected:
             store.delete(ATTENDANCE, key)
@@ -185,7 +188,7 @@ def _attendance(corrected: int) -> Any:
     return handle
 
 
-def _requested(store: ViewStore, e: Any, _: Applied) -> None:
+def _requested(store: ViewStore, e: Lesson.CorrectionRequested, _: Applied) -> None:
     store.upsert(
         REQUESTS,
         {
@@ -202,8 +205,10 @@ def _requested(store: ViewStore, e: Any, _: Applied) -> None:
     )
 
 
-def _decided(state: str) -> Any:
-    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+def _decided(state: str) -> Handler[Lesson.CorrectionApproved | Lesson.CorrectionRejected]:
+    def handle(
+        store: ViewStore, e: Lesson.CorrectionApproved | Lesson.CorrectionRejected, _: Applied
+    ) -> None:
         store.update(
             REQUESTS,
             (e.request_id,),
@@ -222,18 +227,18 @@ VIEW = View(
     name="grid",
     title="Страницы журнала: уроки, отметки, посещаемость, запросы на исправление",
     tables=(LESSONS, MARKS, ATTENDANCE, REQUESTS),
-    handlers={
-        "Lesson.Held": _held,
-        "Lesson.TopicChanged": _topic,
-        "Lesson.MarkRecorded": _mark,
-        "Lesson.MarkCorrected": _corrected,
-        "Lesson.MarkCancelled": _cancelled,
-        "Lesson.AttendanceMarked": _attendance(0),
-        "Lesson.AttendanceCorrected": _attendance(1),
-        "Lesson.CorrectionRequested": _requested,
-        "Lesson.CorrectionApproved": _decided("approved"),
-        "Lesson.CorrectionRejected": _decided("rejected"),
-    },
+    handlers=by_event(
+        on(Lesson.Held, _held),
+        on(Lesson.TopicChanged, _topic),
+        on(Lesson.MarkRecorded, _mark),
+        on(Lesson.MarkCorrected, _corrected),
+        on(Lesson.MarkCancelled, _cancelled),
+        on(Lesson.AttendanceMarked, _attendance(0)),
+        on(Lesson.AttendanceCorrected, _attendance(1)),
+        on(Lesson.CorrectionRequested, _requested),
+        on(Lesson.CorrectionApproved, _decided("approved")),
+        on(Lesson.CorrectionRejected, _decided("rejected")),
+    ),
 )
 
 

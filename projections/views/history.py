@@ -12,7 +12,7 @@ replaces are kept in ``v_history_marks`` and ``v_history_state`` (names sealed t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,10 +20,14 @@ from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated
 
+from domain.account import Account
 from domain.base import Redacted
+from domain.grades import TermGrades, YearGrades
+from domain.lesson import Lesson
+from domain.people import Student
 from projections.schema import Table
 from projections.store import Reader, ViewStore
-from projections.view import Applied, Handler, Sealer, View, event_name, when
+from projections.view import Applied, Sealer, View, event_name, when
 
 
 def _text(*names: str) -> tuple[tuple[str, str], ...]:
@@ -176,24 +180,25 @@ def _roles(grant: bool | None) -> Change:
     return handle
 
 
-_CHANGES: dict[str, Change] = {
-    "Lesson.Held": _setting(_topic),
-    "Lesson.TopicChanged": _topic,
-    "Lesson.MarkRecorded": _mark,
-    "Lesson.MarkCorrected": _mark,
-    "Lesson.MarkCancelled": _mark_cancelled,
-    "Lesson.AttendanceMarked": _attendance,
-    "Lesson.AttendanceCorrected": _attendance,
-    "Lesson.CorrectionRequested": _requested,
-    "TermGrades.TermMarkSet": _setting(_term_mark),
-    "TermGrades.TermMarkCorrected": _term_mark,
-    "YearGrades.YearMarkSet": _setting(_year_mark),
-    "YearGrades.YearMarkCorrected": _year_mark,
-    "Student.Registered": _setting(_details),
-    "Student.DetailsCorrected": _details,
-    "Account.Created": _setting(_roles(None)),
-    "Account.RoleGranted": _roles(True),
-    "Account.RoleRevoked": _roles(False),
+#: Before/after values, by event class (every other event is recorded with its values only).
+_CHANGES: dict[type[Any], Change] = {
+    Lesson.Held: _setting(_topic),
+    Lesson.TopicChanged: _topic,
+    Lesson.MarkRecorded: _mark,
+    Lesson.MarkCorrected: _mark,
+    Lesson.MarkCancelled: _mark_cancelled,
+    Lesson.AttendanceMarked: _attendance,
+    Lesson.AttendanceCorrected: _attendance,
+    Lesson.CorrectionRequested: _requested,
+    TermGrades.TermMarkSet: _setting(_term_mark),
+    TermGrades.TermMarkCorrected: _term_mark,
+    YearGrades.YearMarkSet: _setting(_year_mark),
+    YearGrades.YearMarkCorrected: _year_mark,
+    Student.Registered: _setting(_details),
+    Student.DetailsCorrected: _details,
+    Account.Created: _setting(_roles(None)),
+    Account.RoleGranted: _roles(True),
+    Account.RoleRevoked: _roles(False),
 }
 
 
@@ -233,7 +238,7 @@ def _record(store: ViewStore, e: Any, applied: Applied) -> None:
         name = event_name(e)
         series = _series(store, e)
         row["mark_id"] = _mark_of(store, e, applied)
-        change = _CHANGES.get(name)
+        change = _CHANGES.get(type(e))
         before, after = change(store, e, applied, series) if change else ({}, {})
         values = {k: v for k, v in vars(e).items() if k not in _META | _HIDDEN}
         reason = str(getattr(e, "reason", "") or "")
@@ -245,25 +250,11 @@ def _record(store: ViewStore, e: Any, applied: Applied) -> None:
     store.upsert(HISTORY, row)
 
 
-class _EveryEvent(Mapping[str, Handler]):
-    """Handlers for every event name: the history records them all. Iterating lists the
-    names with before/after values; looking up any name gives the one handler."""
-
-    def __getitem__(self, name: str) -> Handler:
-        return _record
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(("Redacted", *_CHANGES))
-
-    def __len__(self) -> int:
-        return len(_CHANGES) + 1
-
-
 VIEW = View(
     name="history",
     title="История записей: кто, когда, почему; значения до и после",
     tables=(HISTORY, SERIES, MARKS, STATE),
-    handlers=_EveryEvent(),
+    every=_record,
 )
 
 

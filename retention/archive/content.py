@@ -14,10 +14,10 @@ from uuid import UUID
 
 from domain import clock, ids
 from domain.policies import GradingPolicy
+from projections.queries.summary import SummarySheet, subjects_of, summary_sheet
 from projections.store import Reader, Row
 from projections.view import Sealer
 from projections.views import catalog, final_marks, grid, history
-from projections.views.summary import SummarySheet, subjects_of, summary_sheet
 from retention.archive.model import Book, GridRow, Lesson, Note, SubjectPart, TermPart, kind_codes
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.policies import JournalRegulation
+from projections.queries import completeness
 from projections.store import Reader, Row
 from projections.view import Sealer
-from projections.views import catalog, completeness, final_marks
+from projections.views import catalog, final_marks
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ then the certification page."""
 
 from __future__ import annotations
 
-from projections.views.summary import SummarySheet
+from projections.queries.summary import SummarySheet
 from retention.archive.pager import MARGIN, WIDTH, Column, Pager
 from retention.archive.render import Seal, certification, footer
 

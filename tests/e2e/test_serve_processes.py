@@ -11,9 +11,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.webload import children as _children
-from bench.webload import free_port as _free_port
 from tests.conftest import ROOT
+from tests.httpload.app import children as _children
+from tests.httpload.app import free_port as _free_port
 
 
 def _healthy(port: int) -> bool:

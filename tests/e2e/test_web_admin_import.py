@@ -8,7 +8,7 @@ import re
 from uuid import UUID
 
 from ejournal.bootstrap import System
-from projections.views import people
+from projections.queries import people
 from tests.web import WebSchool, client_for, csrf, written_since
 
 HEADER = "Фамилия;Имя;Отчество;Дата рождения"

@@ -22,7 +22,7 @@ from ejournal.bootstrap import System, build
 from ejournal.pki import make_demo_pki
 from ejournal.settings import ArchiveSettings, Settings
 from projections.views import archive as archive_view
-from projections.views import catalog, register
+from projections.views import catalog, records_register
 from retention.archive import pdfa
 from retention.archive.detached import DetachedSigner, DetachedSignerFailed
 from retention.archive.gaps import ArchiveIncomplete
@@ -90,8 +90,8 @@ def test_the_year_is_closed_and_every_file_is_in_the_records_register(archived) 
     system, made, data = archived
     with system.views.reader() as reader:
         year = reader.get(catalog.YEARS, (str(data.school.year_id),))
-        series = {r["series"]: r for r in reader.select(register.SERIES)}
-        files = {(r["series"], r["path"]): r for r in reader.select(register.FILES)}
+        series = {r["series"]: r for r in reader.select(records_register.SERIES)}
+        files = {(r["series"], r["path"]): r for r in reader.select(records_register.FILES)}
     assert year["closed"]
     folder = system.settings.archiving.folder
     for item in made:

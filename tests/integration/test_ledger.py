@@ -680,6 +680,17 @@ def test_a_stored_checkpoint_with_an_altered_root_fails_verify(demo: Demo) -> No
     assert demo.cli("verify").exit_code == 1
 
 
+@pytest.mark.postgres
+def test_a_leaf_overwritten_with_no_hex_makes_the_stored_rows_unreadable(demo: Demo) -> None:
+    """The driver's "cannot read this value" reaches the ledger through the storage-error
+    port (``projections.storage_errors.unreadable``): a verdict, not a crash."""
+    if demo.system.settings.database.backend != "postgres":
+        pytest.skip("the leaves are decoded by the server on PostgreSQL only")
+    demo.raw.execute("UPDATE v_ledger_leaves SET leaf = 'not hex' WHERE position = ?", (5,))
+    verdict = demo.ledger.verify()
+    assert not verdict.ok and verdict.problem.startswith("the stored rows are unreadable: ")
+
+
 # --- proofs, checked by the independent verifier -----------------------------------------
 def test_inclusion_proofs_verify_independently(demo: Demo) -> None:
     rows = demo.raw.rows()

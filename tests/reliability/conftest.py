@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 from _pytest.terminal import TerminalReporter
 
-from bench.store import drop_schema, server_url, with_schema
-from bench.web import entry_days, school_year
-from bench.webload import App
 from domain import clock
 from tests.conftest import ROOT, postgres_url
+from tests.httpload.app import App
+from tests.httpload.database import drop_schema, server_url, with_schema
+from tests.httpload.school import entry_days, school_year
 
 ARTIFACTS = ROOT / "test-artifacts" / "reliability"
 

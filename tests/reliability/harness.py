@@ -2,9 +2,9 @@
 the three checks afterwards (every acknowledged command in the event store exactly once,
 every view equal to a rebuild, the ledger verifying).
 
-The teachers are ``bench/web.py``'s browsers (``bench.webclient.Session``: keep-alive HTTP,
-cookies, CSRF tokens from the forms), signed in with the demo logins, each on lessons of its
-own held through the grid's form. A teacher alternates two commands:
+The teachers are the browsers of ``tests/httpload`` (``tests.httpload.client.Session``:
+keep-alive HTTP, cookies, CSRF tokens from the forms), signed in with the demo logins, each
+on lessons of its own held through the grid's form. A teacher alternates two commands:
 
 * **lesson save** — the whole lesson form with a new mark for one pupil and a homework text
   carrying a marker unique to the command (``rel-<run>-<client>-<n>``). One committed save
@@ -34,18 +34,25 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from bench.web import Teacher, hold_lessons, logins_of, school_year, teachers, term_on
-from bench.webclient import UUID as UUID_RE
-from bench.webclient import Response, alert
-from bench.webload import BIN, App
 from domain import clock
 from ejournal.bootstrap import System, build
 from ejournal.settings import DatabaseURL, Settings
 from ejournal.viewdb import PostgresViewDatabase
-from projections import registry
+from projections import all_views
 from projections.processor import Processor
 from projections.sqlstore import SQLReader
 from tests.conftest import ROOT
+from tests.httpload.app import BIN, App
+from tests.httpload.client import UUID as UUID_RE
+from tests.httpload.client import Response, alert
+from tests.httpload.school import (
+    Teacher,
+    hold_lessons,
+    logins_of,
+    school_year,
+    teachers,
+    term_on,
+)
 from tests.views import snapshot
 
 LESSONS_PER_CLIENT = 3
@@ -277,7 +284,7 @@ def views_equal_a_rebuild(system: System, server: str, schema: str) -> tuple[boo
     try:
         sealer = system.views.sealer
         journal = system.journal
-        rebuilt = Processor(registry.ALL, journal.recorder, journal.mapper, db, sealer)
+        rebuilt = Processor(all_views.ALL, journal.recorder, journal.mapper, db, sealer)
         rebuilt.setup()
         rebuilt.catch_up()
         with system.views.reader() as kept_reader:

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.webload import App
+from tests.httpload.app import App
 from tests.reliability.conftest import (
     CLIENTS,
     CRASH_SECONDS,

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.store import drop_schema, with_schema
-from bench.webload import BIN
 from ejournal.bootstrap import build
 from ejournal.settings import Settings
 from tests.conftest import ROOT
+from tests.httpload.app import BIN
+from tests.httpload.database import drop_schema, with_schema
 from tests.reliability.conftest import School, write_figures
 from tests.views import snapshot
 

@@ -7,7 +7,7 @@ from datetime import date
 from uuid import UUID
 
 from domain.lesson import MarkEntry
-from projections.views import approvals
+from projections.queries import approvals
 from tests.school import LESSON_DAY
 from tests.unit.conftest import on
 from tests.views import memory_views

@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from domain.lesson import MarkEntry
-from projections.views.diary import (
+from projections.queries.diary import (
     DiaryAttendance,
     DiaryHomework,
     DiaryMark,

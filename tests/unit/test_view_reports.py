@@ -16,9 +16,8 @@ import pytest
 
 from domain import clock
 from domain.lesson import MarkEntry
-from projections.views import catalog, grid
-from projections.views.attendance import AttendanceLine, attendance_report
-from projections.views.completeness import (
+from projections.queries.attendance import AttendanceLine, attendance_report
+from projections.queries.completeness import (
     LateMark,
     MissingTopic,
     Unfilled,
@@ -27,6 +26,7 @@ from projections.views.completeness import (
     school_days,
     term_dates,
 )
+from projections.views import catalog, grid
 from tests.school import School
 from tests.unit.conftest import on
 from tests.views import memory_views, processor

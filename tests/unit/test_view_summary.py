@@ -11,10 +11,10 @@ import pytest
 from domain.journal import Journal
 from domain.lesson import MarkEntry
 from domain.policies import Policies
+from projections.queries.class_journal import class_journal
+from projections.queries.summary import PupilTotals, SubjectTotals, summary_sheet
 from projections.store import MemoryStore
 from projections.views import catalog, final_marks, grid
-from projections.views.class_journal import class_journal
-from projections.views.summary import PupilTotals, SubjectTotals, summary_sheet
 from tests.school import LESSON_DAY, School, at
 from tests.unit.conftest import on
 from tests.views import processor

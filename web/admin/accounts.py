@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from domain import clock
 from domain.account import ROLES
 from domain.service import Receipt
+from projections.queries import people
 from projections.views import accounts as accounts_view
-from projections.views import people
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain import errors
-from projections.views import school
+from projections.queries import school
 from web import forms
 from web.access import permission
 from web.admin import class_list

@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain.service import Receipt
+from projections.queries import listing, people, school
 from projections.views import accounts as accounts_view
-from projections.views import listing, people, school
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms

@@ -13,8 +13,8 @@ from uuid import UUID
 from flask import abort, request
 from flask_smorest import Blueprint
 
-from projections.views import listing, lookup
-from projections.views.scope import KINDS
+from projections.queries import listing, lookup
+from projections.queries.scope import KINDS
 from web.access import permission
 from web.pages import services, viewed
 

@@ -11,7 +11,8 @@ from uuid import UUID
 from flask import abort, request
 from marshmallow import Schema, fields, validate
 
-from projections.views import catalog, listing
+from projections.queries import listing
+from projections.views import catalog
 from web.api import schemas
 from web.api.common import answers, guarded
 from web.api.lessons import term_item

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from flask import abort, url_for
 
-from projections.views import listing, lookup
+from projections.queries import listing, lookup
 from web.access import owned
 from web.api import schemas
 from web.api.common import answers, guarded, lesson_detail, lesson_item

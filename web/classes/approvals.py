@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain.service import Receipt
-from projections.views import approvals as queue
+from projections.queries import approvals as queue
 from web.access import permission
 from web.classes import bp
 from web.classes.forms import DecisionForm

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from domain import clock
-from projections.views.attendance import AttendanceLine, AttendanceReport
-from projections.views.completeness import Completeness
+from projections.queries.attendance import AttendanceLine, AttendanceReport
+from projections.queries.completeness import Completeness
 from web.classes.xlsx import Sheet, Value
 
 

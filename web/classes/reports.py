@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from projections.views import approvals, listing
+from projections.queries import approvals, listing
 from web import forms
 from web.access import owned, permission, reaches
 from web.classes import bp, exports, xlsx

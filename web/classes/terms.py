@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from domain.service import Receipt
-from projections.views import listing
+from projections.queries import listing
 from web.access import permission
 from web.classes import bp
 from web.classes.forms import CloseTermForm, ReopenTermForm

@@ -3,10 +3,10 @@ Read from the catalogue and grid views; no personal data."""
 
 from __future__ import annotations
 
+from projections.queries.listing import TermItem, terms
 from projections.store import Reader
 from projections.views import catalog
 from projections.views import grid as grid_view
-from projections.views.listing import TermItem, terms
 
 
 def exists(reader: Reader, kind: str, record_id: str) -> bool:

@@ -1,4 +1,4 @@
-"""The HTTP side of ``bench/web.py``: a browser's keep-alive session with its cookies,
+"""A browser over HTTP: a keep-alive session with its cookies,
 signing in through the login form, and finding what to open in the pages themselves (the
 teacher's journals, a parent's child, a class's pupils, a new lesson's form) — the way a
 user gets there, with no access to the database.

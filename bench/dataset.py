@@ -1,72 +1,53 @@
-"""Projection benchmark: rebuild of every view over a million events, beside the raw scan.
+"""The data sets of the benchmarks, and the schemas they live in.
 
-On PostgreSQL, in one run (DESIGN.md §5, §9; issue 3, «Measure»):
+1. ``SchoolGenerator``: a school over several years — at least 1,000,000 events with the
+   defaults (20 classes of 30 pupils, grades 5–9, six school years up to 27 November 2026,
+   lessons with topics, homework, attendance and marks, term and year marks, corrections,
+   withdrawals) — written by building the domain aggregates directly (through the commands
+   it would take about half an hour) and saving a few thousand events per transaction, with
+   ``domain.clock`` travelling so every event has a realistic time. Topics, homework, the
+   whole-class work and the marks' values come from ``ejournal.demo``'s generators. The
+   projections and ledger benchmarks measure on it; ``prepare`` reuses a kept schema.
+2. ``BenchSchool`` and ``LessonSupply``: one class of 30 pupils built through the commands,
+   and lessons held for it on valid dates — what the grid-save measurements write to.
+3. Reading the log back: ``batches``, ``fetch_only``, ``scan_decoding`` (the raw scans) and
+   ``SliceRecorder`` (the log seen up to an event).
 
-1. a data set of at least 1,000,000 events — a school over several years (20 classes of
-   30 pupils, grades 5–9, six school years up to 27 November 2026, lessons with topics,
-   homework, attendance and marks, term and year marks, corrections, withdrawals) — is
-   generated in a throwaway schema by building the domain aggregates directly (through the
-   commands it would take about half an hour) and saving a few thousand events per
-   transaction, with ``domain.clock`` travelling so every event has a realistic time
-   (about 2 minutes for 1,075,045 events on the reference machine);
-2. raw limits measured in the same run: ``select_notifications`` alone, and with
-   ``mapper.to_domain_event`` (decryption and decoding) for every event;
-3. ``views.rebuild()`` of every registered view, in events/s and as a ratio to the raw
-   scan with decoding;
-4. the grid query (30 pupils × about 50 lessons) p50/p95 over the SQL views, and the
-   diary query p95 when the product has one;
-5. with ``--profile``: where a rebuild's time goes on a 100,000-event slice (stages timed
-   without a profiler, then cProfile by category and by function).
-
-Generating the data set takes minutes; ``--keep`` keeps the schema afterwards and reuses
-it on the next run when it is complete. Without ``--keep`` the schema is dropped at the
-end. Benchmarks are not tests: the exit status is 0 unless the script itself crashed.
-
-    .venv/bin/python bench/projections.py [--keep] [--profile] [--rounds N]
-                                          [--pg-url postgresql://USER@HOST:PORT/DB]
+``python -m bench.dataset --drop SCHEMA`` drops a kept data set (``make bench`` shares one
+between the projections and the ledger benchmarks).
 """
 
-# ruff: noqa: E402 (the imports after the sys.path fix below)
 from __future__ import annotations
 
 import argparse
-import cProfile
 import heapq
 import itertools
 import math
 import os
-import platform
-import pstats
 import random
 import shutil
-import statistics
-import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
-
-# Run as a script, this file's folder comes first on sys.path and the file itself would
-# shadow the ``projections`` package: take the folder off the path before the imports below.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import psycopg
 from faker import Faker
 from psycopg import sql
 
+from bench import common
+from bench.common import drop_schema, server_url, with_schema
 from domain import clock, ids
 from domain.account import Account
 from domain.base import SYSTEM_ACTOR, Aggregate
 from domain.grades import TermGrades, YearGrades
 from domain.groups import ActivityGroup, ClassGroup, CourseJournal
+from domain.journal import Journal
 from domain.lesson import Lesson, MarkEntry
 from domain.passwords import hash_password
 from domain.people import Guardian, Student
@@ -74,25 +55,16 @@ from domain.rules import Actor, EntryContext
 from domain.school_year import SchoolYear
 from ejournal import demo
 from ejournal.bootstrap import System, build
-from ejournal.settings import Settings
-from projections.processor import Processor
-from projections.store import MemoryStore
-from projections.view import Applied
+from ejournal.settings import DatabaseURL, Settings
+from ejournal.viewdb import PostgresViewDatabase
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-DEFAULT_SCHEMA = "bench_projections"
 META = "bench_projections_meta"
 #: Bump when the generator changes: a kept schema of another version is regenerated.
 GENERATOR = "3"
-
-#: Targets (issue 3, DESIGN.md §9).
-REBUILD_TARGET = 50_000.0  # events/s
-REBUILD_SHARE = 0.25  # of the raw scan with decoding
-GRID_TARGET_MS = 20.0  # grid query p95
 MIN_EVENTS = 1_000_000
 
 SCHOOL = "bench"
+P = TypeVar("P", Student, Guardian)
 TODAY = date(2026, 11, 28)  # the data set ends the day before
 LETTERS = "АБВГДЕ"
 GRADES = range(5, 10)
@@ -100,8 +72,6 @@ SUBJECTS = demo.SUBJECTS  # subject: (weekly hours in grades 5–9, class work, 
 TEACHER_HOURS = 24  # weekly hours of one teacher: sets the size of each department
 FLUSH_EVENTS = 3000  # events per transaction while generating
 GRID_LESSONS = 50  # the grid measured: 30 pupils × about this many lessons
-QUERY_REPEATS = 200
-SLICE = 100_000  # events in the profiled slice
 OWN_REASON = "Опечатка при вводе отметки"
 REQUEST_REASON = "Повторная проверка работы по заявлению родителей"
 REJECT_REASON = "Оснований нет: работа перепроверена, отметка обоснована"
@@ -110,11 +80,55 @@ ATTENDANCE_REASON = "Справка из медицинского учрежде
 WITHDRAW_REASON = "Переезд в другой город"
 REOPEN_REASON = "Исправление четвертных отметок по решению педагогического совета"
 
+#: The one-class school of the write-path benchmarks.
+YEAR = "2025/26"
+CLASS_SUBJECTS = (
+    "Математика",
+    "Русский язык",
+    "Литература",
+    "История",
+    "Биология",
+    "География",
+    "Английский язык",
+    "Информатика",
+)
+SURNAMES = ("Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов")
+NAMES = ("Артём", "Илья", "Михаил", "Егор", "Иван")
+SINGLE_MARKS_PER_LESSON = 5  # single-mark commands per lesson (the lesson grows 1 → 6 events)
+HOLD_CHUNK = 50  # lessons held (untimed) between timed stretches
 
-# --- the data set ----------------------------------------------------------------------------
+
+# --- the million-event school ---------------------------------------------------------------------
 def local(day: date, hour: int, minute: int = 0) -> datetime:
     """The UTC moment of a school-local wall time."""
     return clock.local_datetime(day, hour, minute)
+
+
+def class_group(year_id: UUID, year: str, name: str, grade: int, actor: UUID) -> ClassGroup:
+    """A class of ``year``, in its journal's series."""
+    return ClassGroup(
+        year_id=year_id,
+        year=year,
+        name=name,
+        grade=grade,
+        series=ids.journal_series(year, name),
+        actor=actor,
+    )
+
+
+def course_journal(
+    group: ClassGroup | ActivityGroup, subject: str, actor: UUID, scale: str = "five_point"
+) -> CourseJournal:
+    """A course journal of a class or an extracurricular group, in the group's series."""
+    return CourseJournal(
+        group_id=group.id,
+        group_kind="class" if isinstance(group, ClassGroup) else "activity",
+        subject=subject,
+        scale=scale,
+        year_id=group.year_id,
+        series=group.series,
+        actor=actor,
+    )
 
 
 @dataclass
@@ -296,37 +310,28 @@ class SchoolGenerator:
         team = self.teachers[subject]
         return team[index * len(team) // classes]
 
+    def register(self, kind: type[P], male: bool, details: Callable[[], dict[str, Any]]) -> P:
+        """A new pupil or guardian with Faker's names, then ``details()``."""
+        names = dict(zip(("surname", "name", "patronymic"), self.person(male), strict=True))
+        person_id = uuid4()
+        series = ids.person_series(person_id)
+        return kind(id=person_id, **names, **details(), series=series, actor=self.admin)
+
     def student(self, first_day: date, grade: int) -> UUID:
         """Register a pupil with one or two guardians."""
         male = self.rng.random() < 0.5
-        surname, name, patronymic = self.person(male)
         born = date(first_day.year - grade - 6, 3, 1) + timedelta(days=self.rng.randrange(365))
-        student_id = uuid4()
-        pupil = Student(
-            id=student_id,
-            surname=surname,
-            name=name,
-            patronymic=patronymic,
-            birth_date=born,
-            series=ids.person_series(student_id),
-            actor=self.admin,
-        )
+        pupil = self.register(Student, male, lambda: {"birth_date": born})
         for relation in ("мать", "отец")[: 1 + (self.rng.random() < 0.7)]:
-            g_surname, g_name, g_patronymic = self.person(relation == "отец")
-            guardian_id = uuid4()
-            guardian = Guardian(
-                id=guardian_id,
-                surname=g_surname,
-                name=g_name,
-                patronymic=g_patronymic,
-                phone=self.fake.phone_number(),
-                email=self.fake.free_email(),
-                series=ids.person_series(guardian_id),
-                actor=self.admin,
+            guardian = self.register(
+                Guardian,
+                relation == "отец",
+                lambda: {"phone": self.fake.phone_number(), "email": self.fake.free_email()},
             )
             self.touch(guardian)
-            pupil.link_guardian(guardian_id, relation, self.admin)
+            pupil.link_guardian(guardian.id, relation, self.admin)
         self.touch(pupil, 3)
+        student_id = pupil.id
         self.students[student_id] = pupil
         self.ability[student_id] = self.rng.choices((0, 1, 2), (35, 45, 20))[0]
         self.stats.pupils += 1
@@ -359,14 +364,7 @@ class SchoolGenerator:
         courses: list[Course] = []
         for index, name in enumerate(names):
             grade = int(name[:-1])
-            group = ClassGroup(
-                year_id=school_year.id,
-                year=year,
-                name=name,
-                grade=grade,
-                series=ids.journal_series(year, name),
-                actor=self.admin,
-            )
+            group = class_group(school_year.id, year, name, grade, self.admin)
             group.assign_class_teacher(
                 self.teacher_for("Математика", index, len(names)), self.admin
             )
@@ -414,15 +412,7 @@ class SchoolGenerator:
         year: str,
     ) -> Course:
         teacher = self.teacher_for(subject, index, classes)
-        journal = CourseJournal(
-            group_id=group.id,
-            group_kind="class",
-            subject=subject,
-            scale="five_point",
-            year_id=group.year_id,
-            series=group.series,
-            actor=self.admin,
-        )
+        journal = course_journal(group, subject, self.admin)
         journal.assign_teacher(teacher, self.admin)
         self.touch(journal, 2)
         self.stats.courses[journal.id] = (year, group.name, subject)
@@ -447,15 +437,7 @@ class SchoolGenerator:
             chosen = self.rng.sample(everyone, min(len(everyone), size * 2))
             for pupil in chosen:
                 group.add_member(pupil, starts, self.admin)
-            journal = CourseJournal(
-                group_id=group.id,
-                group_kind="activity",
-                subject=title,
-                scale=scale,
-                year_id=school_year.id,
-                series=group.series,
-                actor=self.admin,
-            )
+            journal = course_journal(group, title, self.admin, scale)
             teacher = self.teachers[subject][0]
             journal.assign_teacher(teacher, self.admin)
             self.touch(group, 1 + len(chosen))
@@ -525,14 +507,7 @@ class SchoolGenerator:
         """Bouts of illness (Б) and excused days (УП), the same in every lesson of a day."""
         self.absent: dict[tuple[UUID, date], str] = {}
         pupils = {p for c in courses for p in c.group.members}
-        for pupil in pupils:
-            for _ in range(4):
-                if days and self.rng.random() < 0.3:
-                    start = self.rng.randrange(len(days))
-                    for day in days[start : start + self.rng.randint(2, 6)]:
-                        self.absent[pupil, day] = "Б"
-                if days and self.rng.random() < 0.08:
-                    self.absent.setdefault((pupil, self.rng.choice(days)), "УП")
+        demo.draw_absences(self.rng, pupils, days, self.absent, bouts=4)
 
     # --- lessons ---------------------------------------------------------------------------
     def context(
@@ -561,7 +536,7 @@ class SchoolGenerator:
 
     def lesson(self, course: Course, day: date, period: int, number: int, term: int) -> None:
         """Hold the lesson, then save its page: attendance and marks."""
-        topic, homework = topic_of(course, number), homework_of(course, number)
+        topic, homework = demo.topic_of(course, number), demo.homework_of(course, number)
         lesson = Lesson(
             course_journal_id=course.id,
             day=day,
@@ -604,7 +579,7 @@ class SchoolGenerator:
         self, course: Course, number: int, present: list[UUID], homework: str
     ) -> list[MarkEntry]:
         """Whole-class work every few lessons; otherwise a few answers and homework."""
-        work = work_of(course, number)
+        work = demo.work_of(course, number)
         if work:
             return [self.mark(course, p, work) for p in present]
         chosen = self.rng.sample(present, min(len(present), self.rng.randint(2, 4)))
@@ -677,7 +652,7 @@ class SchoolGenerator:
         if not mark_ids or course.scale != "five_point":
             return
         i = self.rng.randrange(len(mark_ids))
-        mark_id, value = mark_ids[i], changed(entries[i].value)
+        mark_id, value = mark_ids[i], demo.changed(entries[i].value)
         kind = entries[i].kind
         r = self.rng.random()
         if r < 0.006:
@@ -781,15 +756,7 @@ class SchoolGenerator:
                     series=course.group.series,
                     actor=course.teacher,
                 )
-                ctx = EntryContext(
-                    actor=Actor(course.teacher, frozenset({"teacher"})),
-                    policies=self.policies,
-                    teachers=frozenset({course.teacher}),
-                    scale=course.scale,
-                    locked=False,
-                    enrolled=frozenset(course.group.members_between(starts, ends)),
-                    now=clock.now(),
-                )
+                ctx = self.final_context(course, course.group.members_between(starts, ends))
                 for pupil in sorted(ctx.enrolled):
                     grades.set_mark(ctx, pupil, self.final(course.id, number, pupil))
                 self.touch(grades, 1 + len(ctx.enrolled))
@@ -820,15 +787,7 @@ class SchoolGenerator:
                 )
                 count = 1
                 for course in by_group[group.id]:
-                    ctx = EntryContext(
-                        actor=Actor(course.teacher, frozenset({"teacher"})),
-                        policies=self.policies,
-                        teachers=frozenset({course.teacher}),
-                        scale=course.scale,
-                        locked=False,
-                        enrolled=frozenset(group.members_between(first, last)),
-                        now=clock.now(),
-                    )
+                    ctx = self.final_context(course, group.members_between(first, last))
                     for pupil in sorted(self.current(group)):
                         grades.set_mark(ctx, course.id, pupil, self.final(course.id, 0, pupil))
                         count += 1
@@ -846,6 +805,18 @@ class SchoolGenerator:
         self.schedule(local(school_year.ends - timedelta(days=2), 16), year_marks)
         self.schedule(local(school_year.ends + timedelta(days=20), 12), close_year)
 
+    def final_context(self, course: Course, enrolled: Iterable[UUID]) -> EntryContext:
+        """The facts a course's teacher sets term or year marks under (the term open)."""
+        return EntryContext(
+            actor=Actor(course.teacher, frozenset({"teacher"})),
+            policies=self.policies,
+            teachers=frozenset({course.teacher}),
+            scale=course.scale,
+            locked=False,
+            enrolled=frozenset(enrolled),
+            now=clock.now(),
+        )
+
     def final(self, course_id: UUID, term: int, pupil: UUID) -> str:
         """A term mark from the weighted average (term 0: the year, from all terms)."""
         if term:
@@ -858,37 +829,7 @@ class SchoolGenerator:
         return str(min(5, max(2, round(total / weights))))
 
 
-def work_of(course: Course, number: int) -> str:
-    """The whole-class work of a lesson, or "" for an ordinary lesson (as in the demo)."""
-    cadence = max(2 * course.hours, 4)
-    if not course.grade or (number + 1) % cadence:
-        return ""
-    if course.subject in demo.CORE and (number + 1) % (2 * cadence) == 0:
-        return "test"
-    return SUBJECTS[course.subject][1]
-
-
-def topic_of(course: Course, number: int) -> str:
-    bands = demo.TOPICS[course.subject]
-    band = bands[min(len(bands) - 1, int(course.grade > 6)) if course.grade else 0]
-    topics = band.split("; ")
-    topic = topics[number // max(1, course.hours) % len(topics)]
-    work = work_of(course, number)
-    return f"{demo.WORK_TITLES[work]} по теме «{topic}»" if work else topic
-
-
-def homework_of(course: Course, number: int) -> str:
-    template = SUBJECTS[course.subject][2] if course.grade else ""
-    return template.format(p=number // 2 + 1, a=10 + 3 * number, b=12 + 3 * number)
-
-
-def changed(value: str) -> str:
-    if value in ("зач", "незач"):
-        return "зач" if value == "незач" else "незач"
-    return "4" if value == "5" else str(int(value) + 1)
-
-
-# --- the schema ------------------------------------------------------------------------------
+# --- the schema -----------------------------------------------------------------------------------
 @dataclass
 class DataSet:
     """The generated school in its schema, and what the measurements need from it."""
@@ -903,38 +844,14 @@ class DataSet:
     mix: str  # the most frequent event types
 
 
-def server_url(url: str) -> str:
-    """The URL without a query (``?schema=…`` is ours, not libpq's)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def drop_schema(server: str, schema: str) -> None:
-    """Drop a schema the benchmark made, with everything in it."""
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
-def postgres_reachable(server: str) -> str:
-    """Empty when the server answers; otherwise why not."""
-    try:
-        with psycopg.connect(server, connect_timeout=5):
-            return ""
-    except psycopg.Error as error:
-        return str(error).strip().splitlines()[0]
-
-
 def settings_for(server: str, schema: str, folder: Path) -> Settings:
     """Settings on ``schema``, views kept by a worker (not inline), keys under ``folder``."""
-    return Settings.from_env(
-        {
-            "EJOURNAL_VAR_DIR": str(folder / "var"),
-            "EJOURNAL_MASTER_KEY_FILE": str(folder / "master.key"),
-            "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
-            "EJOURNAL_DATABASE_URL": f"{server}?schema={schema}",
-            "EJOURNAL_VIEWS": "worker",
-            "EJOURNAL_SCHOOL": SCHOOL,
-        }
+    return common.settings(
+        folder / "var",
+        with_schema(server, schema),
+        EJOURNAL_MASTER_KEY_FILE=str(folder / "master.key"),
+        EJOURNAL_VIEWS="worker",
+        EJOURNAL_SCHOOL=SCHOOL,
     )
 
 
@@ -1063,28 +980,7 @@ def generate(args: argparse.Namespace, server: str, schema: str, folder: Path) -
     }
 
 
-# --- measuring -------------------------------------------------------------------------------
-@dataclass
-class Timed:
-    """Events handled in a stretch of wall time, and this process's CPU time meanwhile."""
-
-    events: int
-    seconds: float
-    cpu: float
-    detail: str = ""
-
-    @property
-    def rate(self) -> float:
-        return self.events / self.seconds if self.seconds else 0.0
-
-
-def timed(work: Callable[[], tuple[int, str]]) -> Timed:
-    """Run ``work`` (which returns how many events it handled, and a remark)."""
-    cpu, started = time.process_time(), time.perf_counter()
-    events, detail = work()
-    return Timed(events, time.perf_counter() - started, time.process_time() - cpu, detail)
-
-
+# --- reading the log back -------------------------------------------------------------------------
 def batches(recorder: Any, head: int, size: int, start: int = 1) -> Iterator[Sequence[Any]]:
     """The log from ``start`` to ``head`` in batches, as the processor reads it."""
     while True:
@@ -1114,101 +1010,6 @@ def scan_decoding(system: System, head: int, size: int) -> tuple[int, str]:
     return count, ""
 
 
-def rebuild_all(system: System) -> Timed:
-    """``views.rebuild()`` of every view: in memory, then DELETE + COPY in one transaction.
-    Timed here (the row count afterwards is not part of it)."""
-    built = [0.0]
-    cpu, started = time.process_time(), time.perf_counter()
-
-    def progress(done: int, head: int) -> None:
-        if done >= head:
-            built[0] = time.perf_counter() - started
-
-    last = system.views.rebuild(progress=progress)
-    total, used = time.perf_counter() - started, time.process_time() - cpu
-    rows = sum(system.views.counts().values())
-    write = total - built[0]
-    return Timed(
-        last,
-        total,
-        used,
-        f"in-memory build {built[0]:.1f} s, DELETE + COPY of {rows:,} rows {write:.1f} s "
-        f"({rows / max(write, 1e-9):,.0f} rows/s)",
-    )
-
-
-@dataclass
-class Query:
-    """Durations of one query, repeated; or why it was not measured."""
-
-    label: str
-    durations: list[float] = field(default_factory=list)
-    skipped: str = ""
-    shape: str = ""
-
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.durations)
-        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def repeat(query: Query, call: Callable[[], object], times: int) -> Query:
-    """Warm up, then time ``call`` ``times`` times."""
-    for _ in range(5):
-        call()
-    for _ in range(times):
-        started = time.perf_counter()
-        call()
-        query.durations.append(time.perf_counter() - started)
-    return query
-
-
-def grid_query(system: System, data: DataSet, times: int) -> Query:
-    course, term, _, label = data.grid
-    query = Query(f"grid query ({label})")
-    try:
-        grid = system.views.grid(course, term)
-    except Exception as error:
-        query.skipped = f"failed: {type(error).__name__}: {error}"
-        return query
-    cells = sum(len(v) for v in grid.marks.values())
-    query.shape = f"{len(grid.pupils)} pupils × {len(grid.lessons)} lessons, {cells} marks"
-    return repeat(query, lambda: system.views.grid(course, term), times)
-
-
-def diary_query(system: System, data: DataSet, times: int) -> Query:
-    """The diary through ``Views`` when it has a diary method; else skipped."""
-    student, year = data.diary
-    query = Query("diary query (one pupil, the current year)")
-    method = getattr(system.views, "diary", None)
-    if not (ROOT / "projections" / "views" / "diary.py").exists():
-        query.skipped = "projections/views/diary.py does not exist yet"
-        return query
-    if method is None:
-        query.skipped = "Views has no diary method yet (projections/views/diary.py exists)"
-        return query
-    since = datetime.combine(TODAY - timedelta(days=7), datetime.min.time(), clock.SCHOOL_TZ)
-    calls: list[Callable[[], object]] = [
-        lambda: method(student, year_id=year, since=since),
-        lambda: method(student, year_id=year),
-        lambda: method(student),
-    ]
-    for call in calls:
-        try:
-            found: Any = call()
-        except TypeError:
-            continue
-        except Exception as error:
-            query.skipped = f"failed: {type(error).__name__}: {error}"
-            return query
-        subjects = getattr(found, "subjects", ())
-        marks = sum(len(getattr(s, "marks", ())) for s in subjects)
-        query.shape = f"{len(subjects)} subjects, {marks} marks"
-        return repeat(query, call, times)
-    query.skipped = "Views.diary takes arguments this benchmark does not know"
-    return query
-
-
-# --- where the time goes ---------------------------------------------------------------------
 class SliceRecorder:
     """The recorder seen through a window: the log ends at event ``last``."""
 
@@ -1225,421 +1026,198 @@ class SliceRecorder:
         return self.recorder.select_notifications(start=start, limit=limit, stop=stop, **kwargs)
 
 
-class TimedStore(MemoryStore):
-    """A ``MemoryStore`` that adds up the time spent in it."""
-
-    spent = 0.0
-
-    def upsert(self, table: Any, row: Any) -> None:
-        started = time.perf_counter()
-        super().upsert(table, row)
-        self.spent += time.perf_counter() - started
-
-    def update(self, table: Any, key: Any, changes: Any) -> None:
-        started = time.perf_counter()
-        super().update(table, key, changes)
-        self.spent += time.perf_counter() - started
-
-    def delete(self, table: Any, key: Any) -> None:
-        started = time.perf_counter()
-        super().delete(table, key)
-        self.spent += time.perf_counter() - started
-
-    def get(self, table: Any, key: Any) -> Any:
-        started = time.perf_counter()
-        found = super().get(table, key)
-        self.spent += time.perf_counter() - started
-        return found
-
-    def select(self, table: Any, where: Any = None, within: Any = None) -> list[Any]:
-        started = time.perf_counter()
-        found = super().select(table, where, within)
-        self.spent += time.perf_counter() - started
-        return found
+# --- one class, through the commands (the write-path benchmarks' school) --------------------------
+def school_days() -> Iterator[date]:
+    """Every weekday of every quarter."""
+    for _, _, starts, ends in demo.quarters(YEAR):
+        day = starts
+        while day <= ends:
+            if day.weekday() < 5:
+                yield day
+            day += timedelta(days=1)
 
 
-#: cProfile categories: (name, test on "file:function"), first match wins.
-CATEGORIES: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    ("decryption (AES-GCM decrypt)", lambda f: "'decrypt'" in f),
-    ("sealing in handlers (AES-GCM encrypt)", lambda f: "'encrypt'" in f),
-    (
-        "ledger (Merkle hashing, frontier)",
-        lambda f: "merkle" in f or "ledger" in f or "sha256" in f,
-    ),
-    ("COPY (psycopg copy, bulk_load)", lambda f: "copy" in f.lower() or "bulk_load" in f),
-    (
-        "JSON decoding (json, object_hook, transcodings, UUID/date parsing)",
-        lambda f: any(
-            k in f for k in ("json/decoder", "_decode_obj", ":decode", "uuid.py", "fromisoformat")
-        ),
-    ),
-    ("JSON encoding in handlers (json.dumps)", lambda f: "json/encoder" in f or "_jsonable" in f),
-    (
-        "mapper (topic, ids, key lookup, event object)",
-        lambda f: any(k in f for k in ("mapper.py", "persistence.py", "keyring.py", "utils.py")),
-    ),
-    ("fetch (select_notifications, psycopg)", lambda f: "psycopg" in f or "postgres.py" in f),
-    ("MemoryStore (incl. plain, key_of)", lambda f: "store.py" in f or "schema.py" in f),
-    ("handlers (views' code)", lambda f: "projections/view" in f or "viewdb.py" in f),
-)
+@dataclass
+class BenchSchool:
+    """One class of 30 pupils, its teacher, and course journals opened as lessons run out."""
+
+    journal: Journal
+    admin: UUID
+    teacher: UUID
+    year_id: UUID
+    class_id: UUID
+    pupils: list[UUID]
+
+    @classmethod
+    def build(cls, journal: Journal) -> BenchSchool:
+        """Open the year with its quarters, a teacher, class 5А with 30 enrolled pupils."""
+        with clock.travel(local(date(2025, 8, 25), 10)):
+            admin = journal.accounts.create_account(
+                "admin", "Админов", "Админ", "", ["admin"], "admin-pass-1", SYSTEM_ACTOR
+            ).id
+            year_id = journal.school.open_school_year(
+                "bench", YEAR, date(2025, 9, 1), date(2026, 5, 31), admin
+            ).id
+            for number, title, starts, ends in demo.quarters(YEAR):
+                journal.school.define_term(year_id, number, title, starts, ends, admin)
+            teacher = journal.accounts.create_account(
+                "teacher", "Петрова", "Анна", "Ивановна", ["teacher"], "teacher-pass-1", admin
+            ).id
+            class_id = journal.classes.form_class(year_id, "5А", 5, admin).id
+            pupils = []
+            for i in range(common.PUPILS):
+                surname = f"{SURNAMES[i % len(SURNAMES)]}-{i + 1}"
+                born = date(2014, 1, 1) + timedelta(days=11 * i)
+                pupil = journal.people.register_student(
+                    surname, NAMES[i % len(NAMES)], "", born, admin
+                ).id
+                journal.classes.enrol(class_id, pupil, date(2025, 9, 1), admin)
+                pupils.append(pupil)
+        return cls(journal, admin, teacher, year_id, class_id, pupils)
+
+    def open_course(self, n: int) -> UUID:
+        """Open the ``n``-th subject's journal for the class, kept by the teacher."""
+        subject = CLASS_SUBJECTS[n] if n < len(CLASS_SUBJECTS) else f"Предмет {n + 1}"
+        with clock.travel(local(date(2025, 8, 26), 10)):
+            course = self.journal.classes.open_course_journal(
+                self.class_id, subject, "five_point", self.admin
+            ).id
+            self.journal.classes.assign_teacher(course, self.teacher, self.admin)
+        return course
 
 
-def categorise(stats: pstats.Stats) -> list[tuple[str, float]]:
-    """Own time (tottime) summed by category."""
-    totals: Counter[str] = Counter()
-    for (filename, _, function), entry in stats.stats.items():  # type: ignore[attr-defined]
-        label = f"{filename}:{function}"
-        name = next((n for n, test in CATEGORIES if test(label)), "other (processor, builtins)")
-        totals[name] += entry[2]
-    return totals.most_common()
+class LessonSupply:
+    """Holds lessons on valid dates (periods 1–7 of every school weekday, subject after
+    subject) and hands them out; holding is not timed."""
+
+    def __init__(self, school: BenchSchool) -> None:
+        self.school = school
+        self._slots = self._all_slots()
+
+    def _all_slots(self) -> Iterator[tuple[UUID, date, int]]:
+        for n in itertools.count():
+            course = self.school.open_course(n)
+            for day in school_days():
+                for period in range(1, 8):
+                    yield course, day, period
+
+    def hold(self, count: int) -> list[tuple[UUID, date]]:
+        """Hold ``count`` more lessons (at 9:00 on their day); their ids and days."""
+        held = []
+        for course, day, period in itertools.islice(self._slots, count):
+            with clock.travel(local(day, 9)):
+                receipt = self.school.journal.entry.hold_lesson(
+                    course, day, period, "Дроби", "№ 12", self.school.teacher
+                )
+            held.append((receipt.id, day))
+        return held
 
 
-def stages(system: System, last: int, db: Any) -> list[str]:
-    """Each stage of a rebuild of events 1..``last``, timed on its own without a profiler."""
-    from ejournal.mapper import HEADER, MAGIC, associated_data, key_id_of
-
-    journal, processor = system.journal, system.views.processor
-    mapper: Any = journal.mapper
-    views, size = processor.views, processor.batch_size * 5
-    found: list[tuple[str, float]] = []
-
-    def stage(name: str, work: Callable[[], Any]) -> Any:
-        started = time.perf_counter()
-        result = work()
-        found.append((name, time.perf_counter() - started))
-        return result
-
-    notes = stage(
-        "fetch (select_notifications)",
-        lambda: [n for b in batches(journal.recorder, last, size) for n in b],
-    )
-
-    def decrypt() -> list[bytes]:
-        plain = []
-        for n in notes:
-            key: Any = mapper.keyring.key_by_id(key_id_of(n.state))
-            nonce, data = n.state[len(MAGIC) + 16 : HEADER], n.state[HEADER:]
-            aad = associated_data(n.originator_id, n.originator_version)
-            plain.append(key.aead.decrypt(nonce, data, aad))
-        return plain
-
-    plains = stage("decryption (key lookup + AES-GCM)", decrypt)
-    stage(
-        "JSON decoding (transcoder.decode)", lambda: [mapper.transcoder.decode(p) for p in plains]
-    )
-    started = time.perf_counter()
-    events = [mapper.to_domain_event(n) for n in notes]
-    rest = time.perf_counter() - started - found[-1][1] - found[-2][1]
-    found.append(("rest of the mapper (topic, ids, event object)", rest))
-    memory = TimedStore()
-    started = time.perf_counter()
-    for note, event in zip(notes, events, strict=True):
-        applied = Applied(note.id, processor.sealer, note)
-        for view in views:
-            view.apply(memory, event, applied)
-    applying = time.perf_counter() - started
-    found.append(("handlers (views' code, sealing, JSON)", applying - memory.spent))
-    found.append(("MemoryStore", memory.spent))
-    by_view = []
-    for view in views:
-        alone = MemoryStore()
-        started = time.perf_counter()
-        for note, event in zip(notes, events, strict=True):
-            view.apply(alone, event, Applied(note.id, processor.sealer, note))
-        by_view.append(f"{view.name} {time.perf_counter() - started:.2f} s")
-    rows = sum(len(memory.rows(t)) for v in views for t in v.tables)
-
-    def copy() -> None:
-        with db.transaction() as cur:
-            for view in views:
-                for table in view.tables:
-                    cur.execute(f"DELETE FROM {table.name}")
-                    names = table.column_names
-                    data = memory.rows(table).values()
-                    db.bulk_load(cur, table, ([r[c] for c in names] for r in data))
-
-    stage(f"DELETE + COPY ({rows:,} rows)", copy)
-    total, count = sum(s for _, s in found), len(notes)
-    lines = [f"events 1–{last:,}; views: {', '.join(v.name for v in views)}"]
-    for name, seconds in found:
-        lines.append(
-            f"   {name:<46} {seconds:6.2f} s {1e6 * seconds / count:7.1f} µs/event"
-            f" {seconds / total:6.1%}"
-        )
-    lines.append(
-        f"   {'total':<46} {total:6.2f} s {1e6 * total / count:7.1f} µs/event"
-        f"  = {count / total:,.0f} events/s"
-    )
-    lines.append(f"   handlers + MemoryStore, each view alone: {', '.join(by_view)}")
-    return lines
-
-
-def cprofile(system: System, last: int, db: Any) -> list[str]:
-    """``Processor.rebuild`` of events 1..``last`` under cProfile: own time by category and
-    the top functions."""
-    processor = system.views.processor
-    sliced = Processor(
-        processor.views,
-        SliceRecorder(system.journal.recorder, last),
-        system.journal.mapper,
-        db,
-        processor.sealer,
-        processor.batch_size,
-    )
-    profiler = cProfile.Profile()
-    started = time.perf_counter()
-    profiler.runcall(sliced.rebuild)
-    wall = time.perf_counter() - started
-    stats = pstats.Stats(profiler)
-    entries = stats.stats.items()  # type: ignore[attr-defined]
-    own = sum(e[2] for _, e in entries)
-    lines = [f"Processor.rebuild of events 1–{last:,}: {wall:.1f} s under cProfile"]
-    for name, seconds in categorise(stats):
-        lines.append(f"   {name:<66} {seconds:6.2f} s {seconds / own:6.1%}")
-    lines.append("   top functions by own time:")
-    for (filename, line, function), entry in sorted(entries, key=lambda kv: -kv[1][2])[:20]:
-        where = f"{Path(filename).name}:{line}" if line else ""
-        lines.append(f"   {entry[2]:6.2f} s {entry[1]:>10,} calls  {function} {where}".rstrip())
-    return lines
-
-
-def profile(system: System, head: int, server: str, scratch: str) -> list[str]:
-    """Where a rebuild's time goes, on the first ``SLICE`` events, written to a scratch
-    schema (dropped afterwards). The slice starts at the log's beginning because views
-    need each record's creation event (the history view keys its seals by it)."""
-    from ejournal.settings import DatabaseURL
-    from ejournal.viewdb import PostgresViewDatabase
-
-    last = min(head, SLICE)
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
-    db = PostgresViewDatabase(DatabaseURL.parse(f"{server}?schema={scratch}"))
+def time_commands(
+    supply: LessonSupply,
+    seconds: float,
+    per_lesson: int,
+    command: Callable[[UUID, int], object],
+    warmup: int = 5,
+) -> common.Commands:
+    """Run ``command(lesson_id, k)`` for k < ``per_lesson`` on fresh lessons, each at 15:00
+    on the lesson's day (within the entry deadline), until ``seconds`` of command time."""
+    result = common.Commands()
     try:
-        processor = system.views.processor
-        Processor(
-            processor.views, system.journal.recorder, system.journal.mapper, db, processor.sealer
-        ).setup()
-        return [*stages(system, last, db), *cprofile(system, last, db)]
+        for lesson_id, day in supply.hold(warmup):
+            clock.set_time(local(day, 15))
+            for k in range(per_lesson):
+                command(lesson_id, k)
+        while result.spent < seconds:
+            lessons = supply.hold(max(1, HOLD_CHUNK // per_lesson))
+            for lesson_id, day in lessons:
+                clock.set_time(local(day, 15))
+                for k in range(per_lesson):
+                    cpu = time.process_time()
+                    started = time.perf_counter()
+                    command(lesson_id, k)
+                    took = time.perf_counter() - started
+                    result.cpu += time.process_time() - cpu
+                    result.durations.append(took)
+                    result.spent += took
+                    result.count += 1
     finally:
-        db.close()
-        drop_schema(server, scratch)
+        clock.set_time(None)
+    return result
 
 
-# --- report ----------------------------------------------------------------------------------
-def _n(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "BELOW"
-
-
-def describe_machine(server: str) -> None:
-    """Print what the figures depend on."""
-    memory = ""
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        memory = f", {pages / 2**30:.1f} GiB RAM"
-    except (ValueError, OSError):
-        pass
-    print(
-        f"ejournal projections benchmark — {time.strftime('%Y-%m-%d %H:%M')}, "
-        f"{os.cpu_count()} CPUs{memory}, Python {platform.python_version()}, "
-        f"eventsourcing {metadata.version('eventsourcing')}, psycopg {psycopg.__version__}"
-    )
-    print(f"PostgreSQL server: {server}")
-
-
-def server_settings(server: str) -> str:
-    with psycopg.connect(server) as conn:
-        row = conn.execute(
-            "SELECT current_setting('server_version'), current_setting('shared_buffers'), "
-            "current_setting('fsync'), current_setting('synchronous_commit'), "
-            "current_setting('autovacuum')"
-        ).fetchone()
-    assert row is not None
-    return (
-        f"PostgreSQL {row[0]}, shared_buffers={row[1]}, fsync={row[2]}, "
-        f"synchronous_commit={row[3]}, autovacuum={row[4]}"
-    )
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def measure(args: argparse.Namespace, server: str, data: DataSet, folder: Path) -> None:
-    """Every measurement on the data set, printed as it comes; then the targets."""
-    w = 48
-    with build(settings_for(server, data.schema, folder)) as system:
-        head = system.journal.recorder.max_notification_id() or 0
-        size = system.views.processor.batch_size * 5
-        views = system.views.processor.views
-        tables = sum(len(v.tables) for v in views)
-        print(f"views: {', '.join(v.name for v in views)} ({tables} tables); log head {head:,}")
-        rebuilds: list[Timed] = []
-        ratios: list[float] = []
-        for round_ in range(1, args.rounds + 1):
-            print(f"\n== Round {round_} of {args.rounds}")
-            fetch = timed(lambda: fetch_only(system, head, size))
-            print(
-                f"   {f'raw select_notifications ({size:,}/batch)':<{w}} {_n(fetch.rate):>9} "
-                f"events/s   ({fetch.seconds:.1f} s, client CPU {fetch.cpu:.1f} s)"
-            )
-            scan = timed(lambda: scan_decoding(system, head, size))
-            print(
-                f"   {'raw scan + mapper.to_domain_event':<{w}} {_n(scan.rate):>9} events/s"
-                f"   ({scan.seconds:.1f} s, client CPU {scan.cpu:.1f} s)"
-            )
-            cleaned = vacuum(system)
-            rebuild = rebuild_all(system)
-            rebuilds.append(rebuild)
-            ratios.append(rebuild.rate / scan.rate)
-            print(
-                f"   {'views.rebuild() — all views':<{w}} {_n(rebuild.rate):>9} events/s"
-                f"  = {rebuild.rate / scan.rate:.2f} × raw scan with decoding"
-                f"   ({rebuild.seconds:.1f} s, client CPU {rebuild.cpu:.1f} s)"
-            )
-            print(f"   {'':<{w}} {rebuild.detail}; VACUUM before, untimed: {cleaned:.0f} s")
-        print(
-            "\n== Queries over the SQL views, right after the rebuild "
-            f"(planner statistics of the view tables: {planner_statistics(system)})"
-        )
-        before = queries(system, data, args.repeats)
-        seconds = analyze(system)
-        print(
-            f"\n== The same after ANALYZE of the view tables ({seconds:.1f} s; autovacuum "
-            "would do it some time after a rebuild, when it is on)"
-        )
-        after = queries(system, data, args.repeats)
-        if args.profile:
-            print("\n== Where a rebuild's time goes (stages timed without a profiler)")
-            for line in profile(system, head, server, f"{data.schema}_profile"):
-                print(f"   {line}")
-
-    rate, ratio = median([r.rate for r in rebuilds]), median(ratios)
-    print("\nTargets (issue 3, DESIGN.md §9; a benchmark reports, it does not fail):")
-    print(
-        f"   rebuild {_n(rate)} events/s ≥ {_n(REBUILD_TARGET)} — {verdict(rate >= REBUILD_TARGET)}"
-    )
-    print(
-        f"   rebuild ÷ raw scan with decoding {ratio:.2f} ≥ {REBUILD_SHARE} — "
-        f"{verdict(ratio >= REBUILD_SHARE)}"
-    )
-    for when, (grid, diary) in (("right after the rebuild", before), ("after ANALYZE", after)):
-        if grid.skipped:
-            print(f"   grid query p95 < {GRID_TARGET_MS:.0f} ms — not measured: {grid.skipped}")
-        else:
-            p95 = grid.percentile(0.95)
-            print(
-                f"   grid query p95 {p95:.1f} ms < {GRID_TARGET_MS:.0f} ms, {when} — "
-                f"{verdict(p95 < GRID_TARGET_MS)}"
-            )
-        if diary.skipped:
-            print(f"   diary query p95 (no target) — skipped: {diary.skipped}")
-        else:
-            print(f"   diary query p95 {diary.percentile(0.95):.1f} ms, {when} (no target set)")
-
-
-def queries(system: System, data: DataSet, repeats: int) -> tuple[Query, Query]:
-    """The grid and the diary queries, printed."""
-    grid, diary = grid_query(system, data, repeats), diary_query(system, data, repeats)
-    for query in (grid, diary):
-        if query.skipped:
-            print(f"   {query.label}: skipped — {query.skipped}")
-        else:
-            print(
-                f"   {query.label}: p50 {query.percentile(0.5):.1f} ms, "
-                f"p95 {query.percentile(0.95):.1f} ms, n={len(query.durations)}"
-                f"   [{query.shape}]"
-            )
-    return grid, diary
-
-
-def planner_statistics(system: System) -> str:
-    """Whether the view tables have been analysed (a kept schema keeps earlier statistics)."""
-    names = [t.name for v in system.views.processor.views for t in v.tables]
-    with system.view_db.read() as cur:
-        cur.execute(
-            "SELECT count(DISTINCT tablename) FROM pg_stats "
-            "WHERE schemaname = current_schema() AND tablename = ANY(%s)",
-            (names,),
-        )
-        analysed = int(cur.fetchone()[0])
-    if not analysed:
-        return "none yet"
-    return f"{analysed} of {len(names)} tables analysed earlier"
-
-
-def vacuum(system: System) -> float:
-    """VACUUM the view tables (untimed): a rebuild deletes every row and COPYs them anew,
-    so without (auto)vacuum each run would start from tables twice as big as the last."""
-    started = time.perf_counter()
-    with psycopg.connect(system.settings.database.conninfo(), autocommit=True) as conn:
-        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(system.view_db.schema)))
-        for view in system.views.processor.views:
-            for table in view.tables:
-                conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table.name)))
-    return time.perf_counter() - started
-
-
-def analyze(system: System) -> float:
-    """ANALYZE every view table (planner statistics); the seconds it took."""
-    started = time.perf_counter()
-    with system.view_db.transaction() as cur:
-        for view in system.views.processor.views:
-            for table in view.tables:
-                cur.execute(f"ANALYZE {table.name}")
-    return time.perf_counter() - started
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("EJOURNAL_TEST_POSTGRES_URL") or DEFAULT_PG_URL,
-        help=f"PostgreSQL server (default: $EJOURNAL_TEST_POSTGRES_URL, else {DEFAULT_PG_URL})",
-    )
-    parser.add_argument("--schema", default=DEFAULT_SCHEMA, help=f"({DEFAULT_SCHEMA})")
+# --- options --------------------------------------------------------------------------------------
+def arguments(parser: argparse.ArgumentParser, schema: str) -> None:
+    """The options of the million-event data set (``--quick``: one year of five classes)."""
+    parser.add_argument("--schema", default=schema, help=f"({schema})")
     parser.add_argument(
         "--keep",
         "--reuse",
         action="store_true",
         help="reuse the schema when it already holds a complete data set; keep it afterwards",
     )
-    parser.add_argument("--profile", action="store_true", help="profile a 100k-event slice")
-    parser.add_argument("--rounds", type=int, default=1, help="raw scan + rebuild rounds (1)")
-    parser.add_argument("--repeats", type=int, default=QUERY_REPEATS, help="per query (200)")
     parser.add_argument("--years", type=int, default=6, help="school years to generate (6)")
     parser.add_argument("--classes-per-grade", type=int, default=4, choices=range(1, 7))
     parser.add_argument("--pupils", type=int, default=30, help="per class (30)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--min-events", type=int, default=MIN_EVENTS, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    server = server_url(args.pg_url)
-    describe_machine(server)
-    problem = postgres_reachable(server)
-    if problem:
-        print(f"PostgreSQL unreachable — skipped: {problem}")
-        return 0
-    print(server_settings(server))
-    folder = Path(tempfile.mkdtemp(prefix="ejournal-bench-projections-"))
+
+
+@contextmanager
+def scratch_views(server: str, schema: str) -> Iterator[PostgresViewDatabase]:
+    """A view database in a fresh ``schema``, dropped afterwards (profiles write there)."""
+    common.create_schema(server, schema)
+    db = PostgresViewDatabase(DatabaseURL.parse(with_schema(server, schema)))
     try:
-        data = prepare(args, server, folder)
-        how = "reused; generated" if data.reused else "generated"
-        print(
-            f"data set: schema {data.schema}, {data.events:,} events ({how} in "
-            f"{data.generated_in:.0f} s, {data.events / data.generated_in:,.0f} events/s)"
-        )
-        print(f"   {data.description}")
-        print(f"   event types: {data.mix}")
-        measure(args, server, data, folder)
+        yield db
     finally:
-        if not args.keep:
+        db.close()
+        drop_schema(server, schema)
+
+
+def load(args: argparse.Namespace, server: str, folder: Path) -> DataSet:
+    """``prepare`` the data set and print what it is."""
+    data = prepare(args, server, folder)
+    how = "reused; generated" if data.reused else "generated"
+    print(
+        f"data set: schema {data.schema}, {data.events:,} events ({how} in "
+        f"{data.generated_in:.0f} s, {data.events / data.generated_in:,.0f} events/s)"
+    )
+    print(f"   {data.description}")
+    print(f"   event types: {data.mix}")
+    return data
+
+
+@contextmanager
+def workspace(args: argparse.Namespace, server: str, name: str, keep: bool) -> Iterator[Path]:
+    """A temporary folder (keys of the data set); on the way out it is removed, and the data
+    set's schema dropped unless ``keep``."""
+    folder = Path(tempfile.mkdtemp(prefix=f"ejournal-bench-{name}-"))
+    try:
+        yield folder
+    finally:
+        if not keep:
             drop_schema(server, args.schema)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def quick(args: argparse.Namespace) -> None:
+    """``--quick``: one school year of five classes, whatever the data set's size."""
+    common.quick(args, years=1, classes_per_grade=1, min_events=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Drop a kept data set (--keep).")
+    parser.add_argument("--drop", metavar="SCHEMA", required=True)
+    parser.add_argument(
+        "--pg-url", default=os.environ.get(common.PG_URL_VAR) or common.DEFAULT_PG_URL
+    )
+    args = parser.parse_args(argv)
+    server = server_url(args.pg_url)
+    drop_schema(server, args.drop)
+    print(f"schema {args.drop} dropped")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

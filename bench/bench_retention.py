@@ -18,30 +18,32 @@ On PostgreSQL (issue 6, «Measure»), in a throwaway schema:
 
 Benchmarks are not tests: the exit status is 0 unless the script crashed.
 
-    .venv/bin/python -m bench.retention [--years 50] [--pupils 1000] [--lessons 8]
-                                        [--pg-url postgresql://USER@HOST:PORT/DB]
+``--quick``: 8 school years of 99 pupils, 2 lessons per journal.
+
+    .venv/bin/python -m bench.bench_retention [--years 50] [--pupils 1000] [--lessons 8]
+                                              [--quick] [--json FILE]
+                                              [--pg-url postgresql://USER@HOST:PORT/DB]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from bench import common, dataset
 from domain import clock, ids
 from domain.base import SYSTEM_ACTOR, Aggregate
 from domain.grades import YearGrades
-from domain.groups import ClassGroup, CourseJournal
 from domain.lesson import Lesson
 from domain.people import Student
 from domain.school_year import SchoolYear
@@ -49,7 +51,6 @@ from ejournal.bootstrap import System, build
 from ejournal.keystore import PostgresKeyStore
 from ejournal.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
 GRADES = range(1, 12)
 LETTERS = "АБВГ"
 
@@ -134,25 +135,10 @@ class Generator:
     ) -> None:
         start = year.starts
         with clock.travel(_at(date(start.year, 8, 26))):
-            group = ClassGroup(
-                year_id=year.id,
-                year=label,
-                name=name,
-                grade=grade,
-                series=ids.journal_series(label, name),
-                actor=SYSTEM_ACTOR,
-            )
+            group = dataset.class_group(year.id, label, name, grade, SYSTEM_ACTOR)
             for pupil in members:
                 group.enrol(pupil, start, SYSTEM_ACTOR)
-            course = CourseJournal(
-                group_id=group.id,
-                group_kind="class",
-                subject="Математика",
-                scale="five_point",
-                year_id=year.id,
-                series=group.series,
-                actor=SYSTEM_ACTOR,
-            )
+            course = dataset.course_journal(group, "Математика", SYSTEM_ACTOR)
             self.save(group, course, register=True)
         for number in range(self.lessons):
             day = date(start.year, 9, 2 + 2 * number)
@@ -192,21 +178,15 @@ class Generator:
 
 
 def settings(url: str, schema: str, folder: Path) -> Settings:
-    return Settings.from_env(
-        {
-            "EJOURNAL_VAR_DIR": str(folder / "var"),
-            "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
-            "EJOURNAL_DATABASE_URL": f"{url}?schema={schema}",
-            "EJOURNAL_VIEWS": "worker",
-            "EJOURNAL_CHECKPOINT_EVERY": "100000000",
-        }
+    return common.settings(
+        folder / "var",
+        common.with_schema(url, schema),
+        EJOURNAL_VIEWS="worker",
+        EJOURNAL_CHECKPOINT_EVERY="100000000",
     )
 
 
-def timed(work: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = work()
-    return time.perf_counter() - started, result
+timed = common.stopwatch
 
 
 def raw_keyring(system: System, count: int, *, bulk: bool) -> float:
@@ -244,31 +224,32 @@ def server(system: System) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    common.arguments(parser)
     parser.add_argument("--years", type=int, default=50)
     parser.add_argument("--pupils", type=int, default=1000)
     parser.add_argument("--lessons", type=int, default=8)
     parser.add_argument("--plans", type=int, default=5)
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("EJOURNAL_TEST_POSTGRES_URL")
-        or "postgresql://postgres@127.0.0.1:5432/test",
-    )
     args = parser.parse_args(argv)
+    common.quick(args, years=8, pupils=99, lessons=2, plans=3)
+    figures = common.Figures("bench_retention", args)
+    server = common.postgres_server("retention", args, settings=False)
+    if not server:
+        return 0
     schema = f"bench_retention_{uuid.uuid4().hex[:8]}"
     folder = Path(tempfile.mkdtemp(prefix="bench-retention-"))
-    with psycopg.connect(args.pg_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    common.create_schema(server, schema)
     try:
-        with build(settings(args.pg_url, schema, folder)) as system:
-            run(system, args)
+        with build(settings(server, schema, folder)) as system:
+            run(system, args, figures)
     finally:
-        with psycopg.connect(args.pg_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        common.drop_schema(server, schema)
+        shutil.rmtree(folder, ignore_errors=True)
+    figures.write()
     return 0
 
 
-def run(system: System, args: argparse.Namespace) -> None:
+def run(system: System, args: argparse.Namespace, figures: common.Figures) -> None:
     first = 2025 - args.years + 1
     generator = Generator(system, args.pupils, args.lessons)
 
@@ -290,10 +271,10 @@ def run(system: System, args: argparse.Namespace) -> None:
     records = system.records
     runs = [timed(lambda: records.plan(as_of))[0] for _ in range(args.plans)]
     plan = records.plan(as_of)
-    series = len(records.register(as_of))
+    registered = len(records.register(as_of))
     median, fastest = statistics.median(runs) * 1000, min(runs) * 1000
     print(
-        f"plan as of {as_of}: {series:,} series in the register, "
+        f"plan as of {as_of}: {registered:,} series in the register, "
         f"{len(plan.executable):,} executable; median {median:.0f} ms over {args.plans} runs "
         f"(min {fastest:.0f} ms)"
     )
@@ -341,6 +322,32 @@ def run(system: System, args: argparse.Namespace) -> None:
     print(
         f"ratio, shredding through the keyring : raw one-by-one = {per_key / shredding:.2f}; "
         f": raw bulk = {bulk / shredding:.3f}"
+    )
+    views = system.settings.views_mode
+    figures.add(
+        f"retention plan, {registered:,} series in the register",
+        "postgres",
+        views,
+        median,
+        "ms",
+    )
+    figures.add(
+        f"retention: keys destroyed ({count:,} series)",
+        "postgres",
+        views,
+        count / shredding,
+        "series/s",
+        raw=count / per_key,
+        raw_label="keys/s, raw keyring delete one by one",
+    )
+    figures.add(
+        "retention: whole execution",
+        "postgres",
+        views,
+        count / total,
+        "series/s",
+        raw=count / per_key,
+        raw_label="keys/s, raw keyring delete one by one",
     )
 
 

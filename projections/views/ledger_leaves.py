@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.school_year import SchoolYear
 from projections import merkle
 from projections.schema import Table
 from projections.store import Reader, ViewStore
-from projections.view import Applied, View
+from projections.view import Applied, Handler, View, by_event, on
 
 LEAVES = Table("v_ledger_leaves", (("position", "int"), ("leaf", "text")), ("position",))
 STATE = Table(
@@ -48,7 +49,7 @@ def _append(store: ViewStore, _event: Any, applied: Applied) -> None:
     )
 
 
-def _trigger(reason: str) -> Any:
+def _trigger(reason: str) -> Handler[object]:
     return lambda store, _e, applied: store.upsert(
         TRIGGERS, {"position": applied.position, "reason": reason}
     )
@@ -59,10 +60,10 @@ VIEW = View(
     title="Реестр целостности: дерево Меркла над журналом событий",
     tables=(LEAVES, STATE, TRIGGERS),
     every=_append,
-    handlers={
-        "SchoolYear.TermClosed": _trigger("term closed"),
-        "SchoolYear.Closed": _trigger("school year closed"),
-    },
+    handlers=by_event(
+        on(SchoolYear.TermClosed, _trigger("term closed")),
+        on(SchoolYear.Closed, _trigger("school year closed")),
+    ),
 )
 
 

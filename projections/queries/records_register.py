@@ -20,7 +20,7 @@ from domain.holds import Hold, SeriesFacts
 from domain.policies import RecordClass, RetentionPolicy
 from projections.store import Reader
 from projections.view import Sealer
-from projections.views.register import (
+from projections.views.records_register import (
     DISPOSITIONS,
     FILES,
     HOLDS,

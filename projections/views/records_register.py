@@ -19,9 +19,13 @@ from eventsourcing.domain import AggregateCreated
 
 from domain.base import SYSTEM_ACTOR, Redacted
 from domain.clock import local_date
+from domain.disposition import Disposition
+from domain.holds import HoldRegister
+from domain.records import RecordSeries
+from domain.school_year import SchoolYear
 from projections.schema import Table
 from projections.store import ViewStore
-from projections.view import Applied, View, when
+from projections.view import Applied, Handler, View, by_event, on, when
 
 #: Event fields naming a person the event's series mentions: that person's identity is
 #: kept while the series is.
@@ -121,7 +125,7 @@ def _every(store: ViewStore, e: Any, _: Applied) -> None:
 
 
 # --- the register's own events ---------------------------------------------------------------
-def _registered(store: ViewStore, e: Any, _: Applied) -> None:
+def _registered(store: ViewStore, e: RecordSeries.Registered, _: Applied) -> None:
     year_id = str(e.year_id) if e.year_id else None
     if year_id is None and e.year:  # a series of a year whose records do not carry it
         found = store.select(YEARS, {"year": e.year})
@@ -149,7 +153,7 @@ def _entry(store: ViewStore, e: Any) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def _file(store: ViewStore, e: Any, _: Applied) -> None:
+def _file(store: ViewStore, e: RecordSeries.FileRegistered, _: Applied) -> None:
     entry = _entry(store, e)
     if entry is not None:
         store.upsert(
@@ -163,30 +167,30 @@ def _update_entry(store: ViewStore, e: Any, changes: dict[str, Any]) -> None:
         store.update(SERIES, (entry["series"],), changes)
 
 
-def _claimed(store: ViewStore, e: Any, _: Applied) -> None:
+def _claimed(store: ViewStore, e: RecordSeries.Claimed, _: Applied) -> None:
     _update_entry(store, e, {"disposition_id": e.disposition_id, "state": "proposed"})
 
 
-def _released(store: ViewStore, e: Any, _: Applied) -> None:
+def _released(store: ViewStore, e: RecordSeries.Released, _: Applied) -> None:
     _update_entry(store, e, {"disposition_id": None, "state": ""})
 
 
-def _disposed(store: ViewStore, e: Any, _: Applied) -> None:
+def _disposed(store: ViewStore, e: RecordSeries.Disposed, _: Applied) -> None:
     state = "destroyed" if e.action == "destroy" else "transferred"
     changes = {"state": state, "disposed_at": when(e), "certificate_id": e.certificate_id}
     _update_entry(store, e, changes)
 
 
 # --- the year's cut-off ----------------------------------------------------------------------
-def _year_opened(store: ViewStore, e: Any, _: Applied) -> None:
+def _year_opened(store: ViewStore, e: SchoolYear.Opened, _: Applied) -> None:
     store.upsert(YEARS, {"year_id": e.originator_id, "year": e.year, "closed_on": None})
     for row in store.select(SERIES, {"year": e.year}):  # registered before the year opened
         if not row["year_id"]:
             store.update(SERIES, (row["series"],), {"year_id": e.originator_id})
 
 
-def _year_cut_off(closed: bool) -> Any:
-    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+def _year_cut_off(closed: bool) -> Handler[SchoolYear.Closed | SchoolYear.Reopened]:
+    def handle(store: ViewStore, e: SchoolYear.Closed | SchoolYear.Reopened, _: Applied) -> None:
         closed_on = local_date(when(e)).isoformat() if closed else None
         store.update(YEARS, (str(e.originator_id),), {"closed_on": closed_on})
         for row in store.select(SERIES, {"year_id": str(e.originator_id)}):
@@ -201,7 +205,7 @@ def _seal(applied: Applied, context: str, value: Any) -> bytes:
     return applied.sealer.seal(RETENTION, data, context.encode())
 
 
-def _hold_placed(store: ViewStore, e: Any, applied: Applied) -> None:
+def _hold_placed(store: ViewStore, e: HoldRegister.Placed, applied: Applied) -> None:
     store.upsert(
         HOLDS,
         {
@@ -215,7 +219,7 @@ def _hold_placed(store: ViewStore, e: Any, applied: Applied) -> None:
     )
 
 
-def _hold_released(store: ViewStore, e: Any, applied: Applied) -> None:
+def _hold_released(store: ViewStore, e: HoldRegister.Released, applied: Applied) -> None:
     row = store.get(HOLDS, (str(e.hold_id),))
     if row is None:
         return
@@ -233,7 +237,7 @@ def _hold_released(store: ViewStore, e: Any, applied: Applied) -> None:
     )
 
 
-def _proposed(store: ViewStore, e: Any, _: Applied) -> None:
+def _proposed(store: ViewStore, e: Disposition.Proposed, _: Applied) -> None:
     store.upsert(
         DISPOSITIONS,
         {
@@ -258,7 +262,7 @@ def _proposed(store: ViewStore, e: Any, _: Applied) -> None:
                 store.upsert(MENTIONED, {"subject": f"person/{subject}", "series": item["series"]})
 
 
-def _approved(store: ViewStore, e: Any, _: Applied) -> None:
+def _approved(store: ViewStore, e: Disposition.Approved, _: Applied) -> None:
     key = (str(e.originator_id),)
     store.update(
         DISPOSITIONS, key, {"state": "approved", "approved_by": e.actor, "approved_at": when(e)}
@@ -267,16 +271,18 @@ def _approved(store: ViewStore, e: Any, _: Applied) -> None:
         store.update(SERIES, (item["series"],), {"state": "approved"})
 
 
-def _decided(store: ViewStore, e: Any, applied: Applied) -> None:
+def _decided(
+    store: ViewStore, e: Disposition.Rejected | Disposition.ExecutionRefused, applied: Applied
+) -> None:
     """Rejected, or an attempt to execute refused: who, when, and why (sealed)."""
     key = (str(e.originator_id),)
     row = store.get(DISPOSITIONS, key)
     if row is None:
         return
     changes: dict[str, Any] = {"decided_by": e.actor, "decided_at": when(e)}
-    if hasattr(e, "problems"):  # a refused execution
+    if isinstance(e, Disposition.ExecutionRefused):
         changes["refusals"] = int(row["refusals"] or 0) + 1
-        why = {"problems": e.problems, "held": e.held}
+        why: dict[str, Any] = {"problems": e.problems, "held": e.held}
     else:
         changes["state"] = "rejected"
         why = {"reason": e.reason}
@@ -284,8 +290,10 @@ def _decided(store: ViewStore, e: Any, applied: Applied) -> None:
     store.update(DISPOSITIONS, key, changes)
 
 
-def _executed(state: str) -> Any:
-    def handle(store: ViewStore, e: Any, _: Applied) -> None:
+def _executed(state: str) -> Handler[Disposition.Executed | Disposition.Transferred]:
+    def handle(
+        store: ViewStore, e: Disposition.Executed | Disposition.Transferred, _: Applied
+    ) -> None:
         changes = {
             "state": state,
             "executed_by": e.actor,
@@ -303,22 +311,22 @@ VIEW = View(
     title="Реестр дел: серии, классы, отсечка, сроки, приостановки, уничтожение",
     tables=(SERIES, RECORDS, MENTIONED, FILES, YEARS, HOLDS, DISPOSITIONS, ITEMS),
     every=_every,
-    handlers={
-        "RecordSeries.Registered": _registered,
-        "RecordSeries.FileRegistered": _file,
-        "RecordSeries.Claimed": _claimed,
-        "RecordSeries.Released": _released,
-        "RecordSeries.Disposed": _disposed,
-        "SchoolYear.Opened": _year_opened,
-        "SchoolYear.Closed": _year_cut_off(closed=True),
-        "SchoolYear.Reopened": _year_cut_off(closed=False),
-        "HoldRegister.Placed": _hold_placed,
-        "HoldRegister.Released": _hold_released,
-        "Disposition.Proposed": _proposed,
-        "Disposition.Approved": _approved,
-        "Disposition.Rejected": _decided,
-        "Disposition.ExecutionRefused": _decided,
-        "Disposition.Executed": _executed("executed"),
-        "Disposition.Transferred": _executed("transferred"),
-    },
+    handlers=by_event(
+        on(RecordSeries.Registered, _registered),
+        on(RecordSeries.FileRegistered, _file),
+        on(RecordSeries.Claimed, _claimed),
+        on(RecordSeries.Released, _released),
+        on(RecordSeries.Disposed, _disposed),
+        on(SchoolYear.Opened, _year_opened),
+        on(SchoolYear.Closed, _year_cut_off(closed=True)),
+        on(SchoolYear.Reopened, _year_cut_off(closed=False)),
+        on(HoldRegister.Placed, _hold_placed),
+        on(HoldRegister.Released, _hold_released),
+        on(Disposition.Proposed, _proposed),
+        on(Disposition.Approved, _approved),
+        on(Disposition.Rejected, _decided),
+        on(Disposition.ExecutionRefused, _decided),
+        on(Disposition.Executed, _executed("executed")),
+        on(Disposition.Transferred, _executed("transferred")),
+    ),
 )

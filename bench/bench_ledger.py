@@ -3,7 +3,7 @@ ledger's cost on grid saves.
 
 On PostgreSQL, in one run (issue 5, «Measure»; DESIGN.md §9):
 
-1. the data set of ``bench/projections.py`` (its generator, imported: at least 1,000,000
+1. the data set of ``bench/dataset.py`` (shared with the projections benchmark: at least 1,000,000
    events of a school over six years) in a throwaway schema, or reused with ``--keep``;
 2. raw limits of the same run: ``select_notifications`` in batches (no decryption — the
    ledger hashes the stored ciphertext), and a plain binary psycopg ``SELECT`` of the same
@@ -14,7 +14,7 @@ On PostgreSQL, in one run (issue 5, «Measure»; DESIGN.md §9):
 4. verify: ``ledger.verify()`` after a checkpoint, in events/s and as a ratio to the raw
    scan — once with that one checkpoint, once with a checkpoint every
    ``EJOURNAL_CHECKPOINT_EVERY`` events, as a worker following the log would have signed;
-5. grid saves (``record_marks`` with 30 marks, the school of ``bench/store.py``) on a small
+5. grid saves (``record_marks`` with 30 marks, ``bench.dataset.BenchSchool``) on a small
    schema of their own, in interleaved rounds: without any processor, with the ledger
    sealed inline after each command, by a worker thread, by a worker process; and with
    every view inline, without and with the ledger (``EJOURNAL_VIEWS=inline``);
@@ -26,55 +26,42 @@ The ledger is measured alone: a ``Processor`` and a ``Ledger`` over the ledger v
 dropped at the end; ``--keep`` keeps (and on the next run reuses) the data set's. Benchmarks
 are not tests: the exit status is 0 unless the script itself crashed.
 
-    .venv/bin/python -m bench.ledger [--keep] [--profile] [--part all|log|grid]
-                                     [--rounds N] [--tail N] [--seconds N] [--grid-rounds N]
-                                     [--pg-url postgresql://USER@HOST:PORT/DB]
+``--quick``: the data set of ``bench.dataset``'s quick mode (one year, five classes), a
+10,000-event tail, one grid-save round of one second per mode.
+
+    .venv/bin/python -m bench.bench_ledger [--keep] [--profile] [--part all|log|grid]
+                                           [--rounds N] [--tail N] [--seconds N]
+                                           [--grid-rounds N] [--quick] [--json FILE]
+                                           [--pg-url postgresql://USER@HOST:PORT/DB]
 """
 
-# ruff: noqa: E402 (the imports after the sys.path fix below)
 from __future__ import annotations
 
 import argparse
 import base64
-import cProfile
 import gc
-import os
-import platform
-import pstats
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
-
-# Run as a script, this file's folder comes first on sys.path, and ``bench/projections.py``
-# would shadow the ``projections`` package: take the folder off the path, put the
-# repository on it (for ``bench.projections`` and ``bench.store``).
-_HERE = Path(__file__).resolve().parent
-ROOT = _HERE.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from bench import projections as dataset
-from bench import store
+from bench import common, dataset
+from bench.common import PUPILS, ROOT, n, verdict
 from domain.lesson import MarkEntry
 from ejournal.bootstrap import System, build
-from ejournal.settings import DatabaseURL, Settings
+from ejournal.settings import Settings
 from ejournal.viewdb import PostgresViewDatabase
 from projections import merkle
 from projections.ledger import (
@@ -91,7 +78,7 @@ from projections.processor import Processor
 from projections.sqlstore import SQLReader
 from projections.store import MemoryStore
 from projections.view import Applied
-from projections.views import ledger as ledger_view
+from projections.views import ledger_leaves as ledger_view
 
 DEFAULT_SCHEMA = "bench_ledger"
 
@@ -104,10 +91,10 @@ TAIL = 100_000  # events of the fresh tail the incremental catch-up seals
 SLICE = 200_000  # events of the profiled sealing slice
 VALUES = "5435424354"
 #: This benchmark run again in a subprocess, for a worker or a fresh verify (cwd=ROOT).
-CHILD = (sys.executable, "-m", "bench.ledger", "--child")
+CHILD = (sys.executable, "-m", "bench.bench_ledger", "--child")
 
 
-# --- the ledger alone ------------------------------------------------------------------------
+# --- the ledger alone -----------------------------------------------------------------------------
 def ledger_only(system: System, recorder: Any = None) -> tuple[Processor, Ledger]:
     """A processor of the ledger view alone, and a ``Ledger`` over it (same tables, same
     key as ``system.ledger``, whose checkpoints would first catch up every view)."""
@@ -167,7 +154,7 @@ def sign_history(system: System, every: int) -> tuple[int, float]:
     return len(ledger.checkpoints()), time.perf_counter() - started
 
 
-# --- raw limits ------------------------------------------------------------------------------
+# --- raw limits -----------------------------------------------------------------------------------
 def scan_notifications(system: System, head: int) -> tuple[int, str]:
     """``select_notifications`` over the whole log, no decryption (the raw scan)."""
     return dataset.fetch_only(system, head, SCAN_BATCH)
@@ -196,7 +183,7 @@ def scan_binary(system: System, head: int) -> tuple[int, str]:
             start = rows[-1][0] + 1
 
 
-# --- sealing ---------------------------------------------------------------------------------
+# --- sealing --------------------------------------------------------------------------------------
 def rebuild_ledger(system: System) -> tuple[int, str]:
     """``views.rebuild(["ledger"])``: in memory from the whole log, then DELETE + COPY."""
     built = [0.0]
@@ -216,8 +203,8 @@ def rebuild_ledger(system: System) -> tuple[int, str]:
 
 @dataclass
 class Sealing:
-    rebuild: dataset.Timed
-    catch_up: dataset.Timed
+    rebuild: common.Timed
+    catch_up: common.Timed
     tail: int
     same_root: bool
 
@@ -225,14 +212,14 @@ class Sealing:
 def measure_sealing(system: System, head: int, tail: int) -> Sealing:
     """The ledger rebuilt from the whole log; then sealed again up to head − ``tail`` and
     caught up over the tail in the processor's batches (one transaction each)."""
-    rebuild = dataset.timed(lambda: rebuild_ledger(system))
+    rebuild = common.timed(lambda: rebuild_ledger(system))
     full_root = system.ledger.head().root
     base = head - tail
     sliced, _ = ledger_only(system, dataset.SliceRecorder(system.journal.recorder, base))
     sliced.rebuild()
     processor, ledger = ledger_only(system)
     batches = -(-tail // processor.batch_size)
-    catch_up = dataset.timed(
+    catch_up = common.timed(
         lambda: (
             processor.catch_up(),
             f"events {base + 1:,}–{head:,}, {batches} transactions of "
@@ -243,10 +230,10 @@ def measure_sealing(system: System, head: int, tail: int) -> Sealing:
     return Sealing(rebuild, catch_up, tail, same)
 
 
-# --- verification ----------------------------------------------------------------------------
+# --- verification ---------------------------------------------------------------------------------
 @dataclass
 class Verified:
-    timed: dataset.Timed
+    timed: common.Timed
     ok: bool
     checkpoints: int
     problem: str = ""
@@ -265,10 +252,10 @@ def verify_fresh(server: str, schema: str, folder: Path) -> Verified:
     if not lines:
         tail = (proc.stderr or proc.stdout).strip().splitlines()
         failed = tail[-1] if tail else f"exit status {proc.returncode}"
-        return Verified(dataset.Timed(0, 0.0, 0.0), False, 0, f"the child failed: {failed}")
+        return Verified(common.Timed(0, 0.0, 0.0), False, 0, f"the child failed: {failed}")
     parts = lines[0].split(" ", 5)
     problem = parts[5].strip() if len(parts) > 5 else ""
-    timed = dataset.Timed(int(parts[1]), float(parts[2]), float(parts[3]))
+    timed = common.Timed(int(parts[1]), float(parts[2]), float(parts[3]))
     return Verified(timed, not problem, int(parts[4]), problem)
 
 
@@ -281,7 +268,7 @@ def measure_verify(system: System) -> Verified:
         found.append(verdict)
         return verdict.events, ""
 
-    result = dataset.timed(work)
+    result = common.timed(work)
     verdict = found[0]
     problem = "" if verdict.ok else f"first bad {verdict.first_bad}: {verdict.problem}"
     return Verified(result, verdict.ok, verdict.checkpoints, problem)
@@ -308,7 +295,7 @@ def maybe_checkpoint_ms(ledger: Ledger, calls: int = 20) -> float:
     return 1000 * (time.perf_counter() - started) / calls
 
 
-# --- grid saves ------------------------------------------------------------------------------
+# --- grid saves -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Mode:
     """One way of running grid saves; ``base`` is the mode it is compared with."""
@@ -333,20 +320,20 @@ MODES = (
 
 @dataclass
 class GridRound:
-    commands: store.Commands
+    commands: common.Commands
     lag: int  # events the ledger had not sealed when the round ended
     worker_cpu: float = 0.0  # CPU seconds of a worker process
 
 
 @dataclass
 class GridCosts:
-    raw: store.Raw
+    raw: common.Raw
     rounds: dict[str, list[GridRound]] = field(default_factory=dict)
     setup: str = ""
     skipped: str = ""
 
     def rate(self, key: str) -> float:
-        return dataset.median([r.commands.per_second for r in self.rounds[key]])
+        return common.median([r.commands.per_second for r in self.rounds[key]])
 
     def cost(self, mode: Mode) -> float:
         assert mode.base is not None
@@ -355,14 +342,7 @@ class GridCosts:
 
 def grid_settings(var_dir: Path, url: str) -> Settings:
     """Settings of the grid-save schema; views not maintained by the commands."""
-    return Settings.from_env(
-        {
-            "EJOURNAL_VAR_DIR": str(var_dir),
-            "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
-            "EJOURNAL_DATABASE_URL": url,
-            "EJOURNAL_VIEWS": "worker",
-        }
-    )
+    return common.settings(var_dir, url, EJOURNAL_VIEWS="worker")
 
 
 def follow(
@@ -450,8 +430,8 @@ class Runner:
     def __init__(self, system: System, url: str, var_dir: Path, seconds: float) -> None:
         self.system, self.url, self.var_dir, self.seconds = system, url, var_dir, seconds
         journal = system.journal
-        self.school = store.BenchSchool.build(journal)
-        self.supply = store.LessonSupply(self.school)
+        self.school = dataset.BenchSchool.build(journal)
+        self.supply = dataset.LessonSupply(self.school)
         self.grid = [
             MarkEntry(pupil, VALUES[i % len(VALUES)], "answer")
             for i, pupil in enumerate(self.school.pupils)
@@ -525,7 +505,7 @@ class Runner:
         if listener is not None:
             journal.saved_listeners.append(listener)
         try:
-            commands = store.time_commands(self.supply, self.seconds, 1, self.save_grid)
+            commands = dataset.time_commands(self.supply, self.seconds, 1, self.save_grid)
             head = journal.recorder.max_notification_id() or 0
             lag = head - ledger_position(system)
         finally:
@@ -551,10 +531,10 @@ def stop_worker(process: subprocess.Popen[str] | None) -> float:
 def measure_grid(server: str, seconds: float, rounds: int, folder: Path) -> GridCosts:
     """Grid saves in every mode, interleaved: ``rounds`` rounds of ``seconds`` each."""
     schema = f"bench_ledger_grid_{uuid4().hex[:8]}"
-    url = store.with_schema(server, schema)
+    url = common.with_schema(server, schema)
     var_dir = folder / "grid-var"
     try:
-        raw = store.postgres_raw(server, seconds)
+        raw = common.postgres_raw(server, seconds)
         with build(grid_settings(var_dir, url)) as system:
             started = time.perf_counter()
             runner = Runner(system, url, var_dir, seconds)
@@ -569,16 +549,16 @@ def measure_grid(server: str, seconds: float, rounds: int, folder: Path) -> Grid
             runner.settle()
             events = system.journal.recorder.max_notification_id() or 0
             costs.setup = (
-                f"schema {schema}: one class of {store.PUPILS}, lessons held untimed; "
+                f"schema {schema}: one class of {PUPILS}, lessons held untimed; "
                 f"{events:,} events and {len(system.ledger.checkpoints())} checkpoints at the "
                 f"end ({time.perf_counter() - started:.0f} s)"
             )
             return costs
     finally:
-        store.drop_schema(server, schema)
+        common.drop_schema(server, schema)
 
 
-# --- where the time goes ---------------------------------------------------------------------
+# --- where the time goes --------------------------------------------------------------------------
 #: cProfile categories: (name, test on "file:function"), first match wins.
 CATEGORIES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("AES-GCM decrypt", lambda f: "'decrypt'" in f),
@@ -592,48 +572,17 @@ CATEGORIES: tuple[tuple[str, Callable[[str], bool]], ...] = (
         ),
     ),
     ("fetch (select_notifications, psycopg rows)", lambda f: "psycopg" in f or "postgres.py" in f),
-    ("ledger view state (frontier text, MemoryStore)", lambda f: "views/ledger.py" in f),
+    ("ledger view state (frontier text, MemoryStore)", lambda f: "views/ledger_leaves.py" in f),
     ("MemoryStore / SQL store", lambda f: "store.py" in f or "schema.py" in f),
     ("compare, roots, checkpoints (projections/ledger.py)", lambda f: "projections/ledger" in f),
 )
 #: Built-ins are attributed to the category of their caller when it is one of these.
-BUILTIN_CALLERS = ("leaf_hash", "merkle.py", "views/ledger.py", "projections/ledger")
+BUILTIN_CALLERS = ("leaf_hash", "merkle.py", "views/ledger_leaves.py", "projections/ledger")
 
 
-def categorise(stats: pstats.Stats) -> list[tuple[str, float]]:
-    """Own time (tottime) summed by category; a built-in (sha256, struct.pack, bytes.hex…)
-    counts where its most expensive caller belongs."""
-    totals: Counter[str] = Counter()
-    entries = stats.stats.items()  # type: ignore[attr-defined]
-    for (filename, _, function), (_, _, own, _, callers) in entries:
-        label = f"{filename}:{function}"
-        if filename == "~" and callers:
-            (caller_file, _, caller_fn), _ = max(callers.items(), key=lambda kv: kv[1][2])
-            caller = f"{caller_file}:{caller_fn}"
-            if any(k in caller for k in BUILTIN_CALLERS):
-                label = caller
-        name = next((n for n, test in CATEGORIES if test(label)), "other (processor, builtins)")
-        totals[name] += own
-    return totals.most_common()
-
-
-def profiled(work: Callable[[], Any], title: str, top: int = 15) -> list[str]:
+def profiled(work: Callable[[], Any], title: str) -> list[str]:
     """``work`` under cProfile: own time by category and the top functions."""
-    profiler = cProfile.Profile()
-    started = time.perf_counter()
-    profiler.runcall(work)
-    wall = time.perf_counter() - started
-    stats = pstats.Stats(profiler)
-    entries = stats.stats.items()  # type: ignore[attr-defined]
-    own = sum(e[2] for _, e in entries)
-    lines = [f"{title}: {wall:.1f} s under cProfile (own time {own:.1f} s)"]
-    for name, seconds in categorise(stats):
-        lines.append(f"   {name:<56} {seconds:6.2f} s {seconds / own:6.1%}")
-    lines.append("   top functions by own time:")
-    for (filename, line, function), entry in sorted(entries, key=lambda kv: -kv[1][2])[:top]:
-        where = f"{Path(filename).name}:{line}" if line else ""
-        lines.append(f"   {entry[2]:6.2f} s {entry[1]:>10,} calls  {function} {where}".rstrip())
-    return lines
+    return common.profiled(work, title, CATEGORIES, BUILTIN_CALLERS)
 
 
 class GCTimer:
@@ -794,8 +743,10 @@ def _sealing_stages(system: System, last: int, db: PostgresViewDatabase) -> list
             ledger_view.VIEW.apply(memory, event, Applied(note.id, sealer, note))
         stages.add("ledger handler (hash, frontier, MemoryStore)", time.perf_counter() - started)
         started = time.perf_counter()
-        for n in notes:
-            merkle.leaf_hash(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+        for note in notes:
+            merkle.leaf_hash(
+                note.id, note.originator_id, note.originator_version, note.topic, note.state
+            )
         hashing += time.perf_counter() - started
     rows = sum(len(memory.rows(t)) for t in ledger_view.VIEW.tables)
 
@@ -822,10 +773,7 @@ def profile(system: System, head: int, server: str, scratch: str, size: int) -> 
     lines = [*verify_stages(system, head)]
     lines += profiled(system.ledger.verify, f"ledger.verify() of {head:,} events")
     last = min(head, size)
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
-    db = PostgresViewDatabase(DatabaseURL.parse(f"{server}?schema={scratch}"))
-    try:
+    with dataset.scratch_views(server, scratch) as db:
         main = system.views.processor
         sliced = Processor(
             [ledger_view.VIEW],
@@ -838,45 +786,37 @@ def profile(system: System, head: int, server: str, scratch: str, size: int) -> 
         sliced.setup()
         lines += sealing_stages(system, last, db)
         lines += profiled(sliced.rebuild, f"ledger rebuild of events 1–{last:,}")
-    finally:
-        db.close()
-        dataset.drop_schema(server, scratch)
     return lines
 
 
-# --- report ----------------------------------------------------------------------------------
-_n = store._n
-verdict = store.verdict
+# --- report ---------------------------------------------------------------------------------------
 W = 50
 
 
-def rate_line(label: str, timed: dataset.Timed, scan: dataset.Timed) -> None:
+def rate_line(label: str, timed: common.Timed, scan: common.Timed) -> None:
     print(
-        f"   {label:<{W}} {_n(timed.rate):>9} events/s  = {timed.rate / scan.rate:.2f} × raw scan"
+        f"   {label:<{W}} {n(timed.rate):>9} events/s  = {timed.rate / scan.rate:.2f} × raw scan"
         f"   ({timed.seconds:.1f} s, client CPU {timed.cpu:.1f} s)"
     )
 
 
-def report_grid(costs: GridCosts) -> list[str]:
-    """Print the grid-save table; return the target lines."""
+def report_grid(costs: GridCosts, figures: common.Figures) -> list[str]:
+    """Print the grid-save table and keep its figures; return the target lines."""
     raw = costs.raw
     print(f"   {costs.setup}")
-    print(f"   {'raw single-row insert+commit':<{W + 13}} {_n(raw.commits):>6} commits/s")
+    print(f"   {'raw single-row insert+commit':<{W + 13}} {n(raw.commits):>6} commits/s")
     print(
-        f"   {f'raw executemany, {store.PUPILS} rows/transaction':<{W + 13}} "
-        f"{_n(raw.grid_rows / store.PUPILS):>6} transactions/s"
+        f"   {f'raw executemany, {PUPILS} rows/transaction':<{W + 13}} "
+        f"{n(raw.grid_rows / PUPILS):>6} transactions/s"
     )
     targets = []
     for mode in MODES:
         rounds = costs.rounds[mode.key]
         rates = [r.commands.per_second for r in rounds]
         rate = costs.rate(mode.key)
-        merged = store.Commands()
+        merged = common.Commands()
         for r in rounds:
-            merged.count += r.commands.count
-            merged.spent += r.commands.spent
-            merged.cpu += r.commands.cpu
-            merged.durations += r.commands.durations
+            merged.merge(r.commands)
         against = f"  = {rate / costs.rate(mode.base):.2f} × {mode.base}" if mode.base else " " * 16
         extra = ""
         if mode.ledger:
@@ -885,12 +825,33 @@ def report_grid(costs: GridCosts) -> list[str]:
             cpu = sum(r.worker_cpu for r in rounds) / max(merged.count, 1)
             extra += f"; worker CPU {1000 * cpu:.1f} ms/command"
         print(
-            f"   {f'{mode.key}: {mode.label}':<{W + 13}} {_n(rate):>6} grid saves/s{against}"
+            f"   {f'{mode.key}: {mode.label}':<{W + 13}} {n(rate):>6} grid saves/s{against}"
             f"  ({min(rates):.0f}–{max(rates):.0f}; {rate / raw.commits:.2f} × raw commits/s)"
         )
-        print(f"   {'':<{W + 13}} {store.latency(merged)}{extra}")
+        print(f"   {'':<{W + 13}} {common.latency(merged)}{extra}")
+        figures.add(
+            f"grid save, {mode.label}",
+            "postgres",
+            mode.key,
+            rate,
+            "commands/s",
+            raw=raw.commits,
+            raw_label="commits/s, raw single-row insert+commit",
+        )
         if mode.base:
             cost = costs.cost(mode)
+            figures.add(
+                f"ledger cost on grid saves, {mode.key} vs {mode.base}",
+                "postgres",
+                mode.key,
+                100 * cost,
+                "%",
+                raw=costs.rate(mode.base),
+                raw_label=f"grid saves/s in mode {mode.base}",
+                ratio=rate / costs.rate(mode.base),
+                target=f"≤ {COST_TARGET:.0%}",
+                verdict=verdict(cost <= COST_TARGET),
+            )
             targets.append(
                 f"ledger cost on grid saves, {mode.key} vs {mode.base}: {cost:.1%} ≤ "
                 f"{COST_TARGET:.0%} — {verdict(cost <= COST_TARGET)}"
@@ -899,7 +860,7 @@ def report_grid(costs: GridCosts) -> list[str]:
 
 
 def verdict_line(
-    label: str, result: Verified, scan: dataset.Timed, binary: dataset.Timed, note: str
+    label: str, result: Verified, scan: common.Timed, binary: common.Timed, note: str
 ) -> None:
     rate_line(label, result.timed, scan)
     print(
@@ -917,6 +878,7 @@ class Rounds:
     fresh: list[Verified] = field(default_factory=list)
     here: list[Verified] = field(default_factory=list)
     scans: list[float] = field(default_factory=list)  # raw select_notifications, events/s
+    sealing: list[Sealing] = field(default_factory=list)
 
 
 def one_round(
@@ -924,16 +886,17 @@ def one_round(
 ) -> None:
     """Raw scans, sealing and verify, printed as they come."""
     head = system.journal.recorder.max_notification_id() or 0
-    scan = dataset.timed(lambda: scan_notifications(system, head))
+    scan = common.timed(lambda: scan_notifications(system, head))
     rounds.scans.append(scan.rate)
     print(
         f"   {f'raw scan: select_notifications ({SCAN_BATCH:,}/batch)':<{W}} "
-        f"{_n(scan.rate):>9} events/s  (= 1, the reference; {scan.seconds:.1f} s, "
+        f"{n(scan.rate):>9} events/s  (= 1, the reference; {scan.seconds:.1f} s, "
         f"client CPU {scan.cpu:.1f} s)"
     )
     binary = timed_binary(system, head)
     rate_line("raw binary SELECT, same columns (psycopg)", binary, scan)
     sealing = measure_sealing(system, head, min(args.tail, head // 2))
+    rounds.sealing.append(sealing)
     rate_line('sealing: views.rebuild(["ledger"])', sealing.rebuild, scan)
     print(f"   {'':<{W}} {sealing.rebuild.detail}")
     rate_line(f"sealing: catch-up of a fresh {sealing.tail:,}-event tail", sealing.catch_up, scan)
@@ -982,8 +945,8 @@ def one_round(
     print(f"   {'prove(one event), latest checkpoint':<{W}} {prove_line(ledger, head // 2)}")
 
 
-def timed_binary(system: System, head: int) -> dataset.Timed:
-    return dataset.timed(lambda: scan_binary(system, head))
+def timed_binary(system: System, head: int) -> common.Timed:
+    return common.timed(lambda: scan_binary(system, head))
 
 
 def prove_line(ledger: Ledger, position: int) -> str:
@@ -994,15 +957,11 @@ def prove_line(ledger: Ledger, position: int) -> str:
     return f"{seconds:>9.2f} s        (event {position:,}; reads every leaf, rehashes subtrees)"
 
 
-def measure_log(args: argparse.Namespace, server: str, folder: Path) -> list[str]:
+def measure_log(
+    args: argparse.Namespace, server: str, folder: Path, figures: common.Figures
+) -> list[str]:
     """Scans, sealing and verify on the million-event data set; the target lines."""
-    data = dataset.prepare(args, server, folder)
-    how = "reused; generated" if data.reused else "generated"
-    print(
-        f"data set: schema {data.schema}, {data.events:,} events ({how} in "
-        f"{data.generated_in:.0f} s by bench/projections.py's generator)"
-    )
-    print(f"   {data.description}")
+    data = dataset.load(args, server, folder)
     rounds = Rounds()
     with build(dataset.settings_for(server, data.schema, folder)) as system:
         clear_checkpoints(system)
@@ -1017,67 +976,61 @@ def measure_log(args: argparse.Namespace, server: str, folder: Path) -> list[str
                 print(f"   {line}")
         clear_checkpoints(system)
     targets = []
+    scan = common.median(rounds.scans)
+    raw = {"raw": scan, "raw_label": "events/s, raw select_notifications"}
+    for label, runs in (
+        ("rebuild", [r.rebuild for r in rounds.sealing]),
+        (
+            f"catch-up of a {rounds.sealing[0].tail:,}-event tail",
+            [r.catch_up for r in rounds.sealing],
+        ),
+    ):
+        figures.add(
+            f"ledger sealing, {label}",
+            "postgres",
+            "worker",
+            common.median([t.rate for t in runs]),
+            "events/s",
+            **raw,
+        )
     for label, runs in (("fresh process (CLI)", rounds.fresh), ("this process", rounds.here)):
-        rate = dataset.median([v.timed.rate for v in runs])
+        rate = common.median([v.timed.rate for v in runs])
         ok = all(v.ok for v in runs)
-        ratio = rate / dataset.median(rounds.scans)
+        ratio = rate / scan
+        figures.add(
+            f"ledger verify, {label}, {head:,} events",
+            "postgres",
+            "worker",
+            rate,
+            "events/s",
+            **raw,
+            target=f"≥ {n(VERIFY_TARGET)} events/s",
+            verdict=verdict(rate >= VERIFY_TARGET and ok),
+        )
         targets.append(
-            f"verify {_n(rate)} events/s (= {ratio:.2f} × raw scan) ≥ {_n(VERIFY_TARGET)}, "
+            f"verify {n(rate)} events/s (= {ratio:.2f} × raw scan) ≥ {n(VERIFY_TARGET)}, "
             f"{label} — "
             f"{verdict(rate >= VERIFY_TARGET)}{'' if ok else ' (and verify FAILED)'}"
         )
     return targets
 
 
-def measure_grids(args: argparse.Namespace, server: str, folder: Path) -> list[str]:
+def measure_grids(
+    args: argparse.Namespace, server: str, folder: Path, figures: common.Figures
+) -> list[str]:
     """Grid saves in every mode; the target lines."""
     print(
-        f"\n== Grid saves ({store.PUPILS} marks, one command) with and without the ledger: "
+        f"\n== Grid saves ({PUPILS} marks, one command) with and without the ledger: "
         f"{args.grid_rounds} interleaved rounds × {args.seconds:g} s per mode"
     )
     costs = measure_grid(server, args.seconds, args.grid_rounds, folder)
-    return report_grid(costs)
-
-
-def load_average() -> str:
-    """The machine's load average (1, 5, 15 minutes): shared machines skew every rate."""
-    try:
-        return ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def describe_machine(server: str) -> None:
-    """Print what the figures depend on."""
-    memory = ""
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        memory = f", {pages / 2**30:.1f} GiB RAM"
-    except (ValueError, OSError):
-        pass
-    print(
-        f"ejournal ledger benchmark — {time.strftime('%Y-%m-%d %H:%M')}, "
-        f"{os.cpu_count()} CPUs{memory}, Python {platform.python_version()}, "
-        f"eventsourcing {metadata.version('eventsourcing')}, psycopg {psycopg.__version__}"
-    )
-    print(f"PostgreSQL server: {server}; load average {load_average()} (1, 5, 15 min)")
+    return report_grid(costs, figures)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("EJOURNAL_TEST_POSTGRES_URL") or dataset.DEFAULT_PG_URL,
-        help="PostgreSQL server (default: $EJOURNAL_TEST_POSTGRES_URL, else "
-        f"{dataset.DEFAULT_PG_URL})",
-    )
-    parser.add_argument("--schema", default=DEFAULT_SCHEMA, help=f"({DEFAULT_SCHEMA})")
-    parser.add_argument(
-        "--keep",
-        "--reuse",
-        action="store_true",
-        help="reuse the schema when it already holds a complete data set; keep it afterwards",
-    )
+    common.arguments(parser)
+    dataset.arguments(parser, DEFAULT_SCHEMA)
     parser.add_argument("--profile", action="store_true", help="where verify and sealing spend")
     parser.add_argument(
         "--part",
@@ -1090,42 +1043,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slice", type=int, default=SLICE, help=f"profiled sealing ({SLICE:,})")
     parser.add_argument("--seconds", type=float, default=4.0, help="per grid-save round (4)")
     parser.add_argument("--grid-rounds", type=int, default=5, help="interleaved rounds (5)")
-    parser.add_argument("--years", type=int, default=6, help="school years to generate (6)")
-    parser.add_argument("--classes-per-grade", type=int, default=4, choices=range(1, 7))
-    parser.add_argument("--pupils", type=int, default=30, help="per class (30)")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument(
-        "--min-events", type=int, default=dataset.MIN_EVENTS, help=argparse.SUPPRESS
-    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         kind, *rest = args.child
         return child_worker(*rest) if kind == "worker" else child_verify(*rest)
+    common.quick(args, tail=10_000, slice=20_000, seconds=1.0, grid_rounds=1)
+    dataset.quick(args)
+    figures = common.Figures("bench_ledger", args)
     # A terminated run still drops its schemas (the ``finally`` blocks run on SystemExit).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    server = dataset.server_url(args.pg_url)
-    describe_machine(server)
-    problem = dataset.postgres_reachable(server)
-    if problem:
-        print(f"PostgreSQL unreachable — skipped: {problem}")
+    server = common.postgres_server("ledger", args)
+    if not server:
         return 0
-    print(dataset.server_settings(server))
-    folder = Path(tempfile.mkdtemp(prefix="ejournal-bench-ledger-"))
-    try:
+    with dataset.workspace(args, server, "ledger", args.keep or args.part == "grid") as folder:
         targets = []
         if args.part in ("all", "log"):
-            targets += measure_log(args, server, folder)
+            targets += measure_log(args, server, folder, figures)
         if args.part in ("all", "grid"):
-            targets += measure_grids(args, server, folder)
-        print(f"\nload average at the end: {load_average()}")
-        print("Targets (issue 5, DESIGN.md §9; a benchmark reports, it does not fail):")
-        for line in targets:
-            print(f"   {line}")
-    finally:
-        if not args.keep and args.part != "grid":
-            dataset.drop_schema(server, args.schema)
-        shutil.rmtree(folder, ignore_errors=True)
+            targets += measure_grids(args, server, folder, figures)
+        print(f"\nload average at the end: {common.load_average()}")
+        common.print_targets("issue 5, DESIGN.md §9", targets)
+    figures.write()
     return 0
 
 

@@ -25,9 +25,12 @@ On PostgreSQL, in one run (issue 4, «Measure»; DESIGN.md §9):
 The schema and the temporary directory are removed at the end, also on SIGTERM. Benchmarks
 are not tests: the exit status is 0 unless the script itself crashed.
 
-    .venv/bin/python -m bench.web [--clients 20] [--seconds 8] [--rounds 3] [--serial 3]
-                                  [--term 1] [--threads 8] [--profile DIR] [--keep]
-                                  [--pg-url postgresql://USER@HOST:PORT/DB]
+``--quick``: 4 clients, one round of 2 s per endpoint, 1 s alone.
+
+    .venv/bin/python -m bench.bench_web [--clients 20] [--seconds 8] [--rounds 3] [--serial 3]
+                                        [--term 1] [--threads 8] [--profile DIR] [--keep]
+                                        [--quick] [--json FILE]
+                                        [--pg-url postgresql://USER@HOST:PORT/DB]
 """
 
 from __future__ import annotations
@@ -39,137 +42,34 @@ import signal
 import sys
 import tempfile
 import time
-import tomllib
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-from bench import webload
-from bench.store import LIBRARY_ENV, ROOT, drop_schema, postgres_reachable, server_url, with_schema
-from bench.webclient import (
-    LessonForm,
-    Response,
-    Session,
-    SetupError,
-    children,
-    class_pupils,
-    hold_lesson,
-    lesson_form,
-    own_courses,
-    sign_in,
-)
-from bench.webload import App, Endpoint, Request, Tally
+from bench import common, webload
+from bench.common import drop_schema, postgres_reachable, server_url, with_schema
+from bench.webload import Endpoint, Request, Tally
 from domain import clock
-from ejournal.demo import quarters
+from tests.httpload.app import App
+from tests.httpload.client import Response, SetupError
+from tests.httpload.school import (
+    Reader,
+    Teacher,
+    entry_days,
+    hold_lessons,
+    logins_of,
+    readers,
+    school_year,
+    teachers,
+    term_on,
+)
 
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 KEPT_SCHEMA = "bench_web"
 GRID_TARGET = 50.0  # ms, p95 of the grid page
 POST_TARGET = 100.0  # ms, p95 of the mark-saving POST
 
 
-# --- the school and its clients ------------------------------------------------------------
-def school_year(today: date) -> str:
-    """The school year running on ``today`` (from September), e.g. ``"2026/27"``."""
-    start = today.year if today.month >= 9 else today.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def entry_days(year: str, today: date, policies: Path = ROOT / "policies") -> list[date]:
-    """Days a teacher may still enter marks for (today first), inside a quarter."""
-    policy = tomllib.loads((policies / "journal.toml").read_text(encoding="utf-8"))
-    deadline = int(policy.get("entry_deadline_days", 0))
-    days = [today - timedelta(days=k) for k in range(max(1, deadline))]  # one day of margin
-    return [d for d in days if any(s <= d <= e for _, _, s, e in quarters(year))]
-
-
-class Teacher:
-    """A teacher's browser: own course journals, and lessons of its own to mark."""
-
-    def __init__(self, session: Session, courses: list[str]) -> None:
-        self.session, self.courses = session, courses
-        self.lessons: list[LessonForm] = []
-        self.turn = 0
-
-
-class Reader:
-    """A diary reader's browser: a parent (own child) or the deputy head (a class)."""
-
-    def __init__(self, session: Session, pupils: list[str], label: str) -> None:
-        self.session, self.pupils, self.label = session, pupils, label
-        self.turn = 0
-
-
-def logins_of(var_dir: Path) -> dict[str, list[tuple[str, str]]]:
-    """The demo's logins by role: role → [(login, password)]."""
-    import json
-
-    rows = json.loads((var_dir / "demo-logins.json").read_text(encoding="utf-8"))
-    found: dict[str, list[tuple[str, str]]] = {}
-    for row in rows:
-        found.setdefault(row["role"], []).append((row["login"], row["password"]))
-    return found
-
-
-def teachers(
-    port: int, logins: dict[str, list[tuple[str, str]]], n: int, term: int
-) -> list[Teacher]:
-    """``n`` teachers' browsers signed in (teacher logins in turn), with their journals."""
-    accounts = logins.get("teacher", []) + logins.get("class_teacher", [])
-    if not accounts:
-        raise SetupError("the demo logins hold no teacher")
-    courses: dict[str, list[str]] = {}
-    found = []
-    for k in range(n):
-        login, password = accounts[k % len(accounts)]
-        session = Session(webload.HOST, port, f"client {k} ({login})")
-        sign_in(session, login, password)
-        if login not in courses:
-            courses[login] = own_courses(session, term)
-        if not courses[login]:
-            raise SetupError(f"{login} keeps no course journal")
-        found.append(Teacher(session, courses[login]))
-    return found
-
-
-def readers(port: int, logins: dict[str, list[tuple[str, str]]], n: int) -> list[Reader]:
-    """``n`` diary browsers: every other one a parent (demo parents in turn), the rest the
-    deputy head reading a class's diaries."""
-    parents, deputy = logins.get("parent", []), logins.get("deputy", [])
-    if not deputy:
-        raise SetupError("the demo logins hold no deputy head")
-    found = []
-    for k in range(n):
-        parent = k % 2 == 0 and bool(parents)
-        login, password = parents[(k // 2) % len(parents)] if parent else deputy[0]
-        session = Session(webload.HOST, port, f"diary client {k} ({login})")
-        sign_in(session, login, password)
-        pupils = children(session) if parent else class_pupils(session, k // 2)
-        if not pupils:
-            raise SetupError(f"{login} may open no diary")
-        found.append(Reader(session, pupils, "parent" if parent else "deputy"))
-    return found
-
-
-def hold_lessons(clients: list[Teacher], per_client: int, term: int, days: list[date]) -> None:
-    """Give every client ``per_client`` new lessons in its own journals (free slots only)."""
-    slots: dict[str, list[tuple[str, int]]] = {}
-    for k, client in enumerate(clients):
-        for j in range(per_client):
-            course = client.courses[(k + j) % len(client.courses)]
-            free = slots.setdefault(
-                course, [(d.isoformat(), p) for d in days for p in range(1, 13)]
-            )
-            lesson_id = None
-            while lesson_id is None:
-                if not free:
-                    raise SetupError(f"no free lesson slot left in journal {course}")
-                day, period = free.pop(0)
-                lesson_id = hold_lesson(client.session, course, term, day, period)
-            client.lessons.append(lesson_form(client.session, lesson_id))
-
-
-# --- the endpoints -------------------------------------------------------------------------
+# --- the endpoints --------------------------------------------------------------------------------
 def endpoints(staff: list[Teacher], family: list[Reader], term: int) -> list[Endpoint]:
     """The four measured requests, each with its clients and expected answer."""
 
@@ -218,7 +118,7 @@ def check_marks(clients: list[Teacher]) -> tuple[int, int]:
     return lessons, wrong
 
 
-# --- one run -------------------------------------------------------------------------------
+# --- one run --------------------------------------------------------------------------------------
 def prepare(
     args: argparse.Namespace, app: App, var_dir: Path
 ) -> tuple[list[Teacher], list[Reader], list[date]]:
@@ -242,7 +142,7 @@ def prepare(
     return staff, family, days
 
 
-def measure(args: argparse.Namespace, app: App, var_dir: Path) -> None:
+def measure(args: argparse.Namespace, app: App, var_dir: Path, figures: common.Figures) -> None:
     """Warm up, the interleaved rounds, the serial pass, the checks, the report."""
     staff, family, days = prepare(args, app, var_dir)
     chosen = [e for e in endpoints(staff, family, args.term) if days or "POST" not in e.name]
@@ -265,6 +165,7 @@ def measure(args: argparse.Namespace, app: App, var_dir: Path) -> None:
         f"answer; largest Cookie header {cookie} bytes (browsers drop a cookie over 4,096)"
     )
     report(args, tallies, serial, app, (lessons, wrong), connections)
+    record(args, tallies, app, figures)
     if args.profile:
         webload.profile(
             app,
@@ -274,16 +175,49 @@ def measure(args: argparse.Namespace, app: App, var_dir: Path) -> None:
         )
 
 
-def term_on(year: str, day: date) -> int:
-    """The number of the quarter ``day`` falls in."""
-    return next(n for n, _, s, e in quarters(year) if s <= day <= e)
-
-
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-# --- report --------------------------------------------------------------------------------
+def record(
+    args: argparse.Namespace, tallies: list[Tally], app: App, figures: common.Figures
+) -> None:
+    """Keep each endpoint's p95 and throughput beside ``GET /healthz``'s of the same rounds."""
+    base = tallies[0]
+    targets = {"grid": GRID_TARGET, "POST": POST_TARGET}
+    for tally in tallies[1:]:
+        p95 = tally.percentile(0.95)
+        target = next((t for k, t in targets.items() if k in tally.name), None)
+        figures.add(
+            f"{tally.name}, p95, {args.clients} clients",
+            "postgres",
+            app.views_mode,
+            p95,
+            "ms",
+            raw=base.percentile(0.95),
+            raw_label="ms, p95 of GET /healthz (same server, same rounds)",
+            ratio=p95 / base.percentile(0.95) if base.percentile(0.95) else None,
+            **(
+                {
+                    "target": f"< {target:g} ms",
+                    "verdict": common.verdict(p95 < target and not tally.bad, "MISS"),
+                }
+                if target is not None
+                else {}
+            ),
+        )
+        figures.add(
+            f"{tally.name}, throughput, {args.clients} clients",
+            "postgres",
+            app.views_mode,
+            tally.rate,
+            "requests/s",
+            raw=base.rate,
+            raw_label="requests/s of GET /healthz",
+        )
+
+
+# --- report ---------------------------------------------------------------------------------------
 def report(
     args: argparse.Namespace,
     tallies: list[Tally],
@@ -337,37 +271,15 @@ def print_targets(tallies: list[Tally]) -> None:
 
 def describe(server: str, threads: int, processes: int) -> None:
     """Print what the figures depend on."""
-    import platform
-    from importlib import metadata
-
-    import psycopg
-
-    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    versions = ", ".join(
-        f"{name} {metadata.version(name)}"
-        for name in ("flask", "werkzeug", "jinja2", "waitress", "psycopg", "eventsourcing")
-    )
-    print(
-        f"ejournal web benchmark — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
-        f"{pages / 2**30:.1f} GiB RAM, load average {load()}; Python "
-        f"{platform.python_version()}, {versions}"
-    )
-    with psycopg.connect(server) as conn:
-        row = conn.execute(
-            "SELECT current_setting('server_version'), current_setting('shared_buffers'), "
-            "current_setting('fsync'), current_setting('synchronous_commit')"
-        ).fetchone()
-    assert row is not None
-    print(
-        f"PostgreSQL {row[0]} at {server}: shared_buffers={row[1]}, fsync={row[2]}, "
-        f"synchronous_commit={row[3]}"
-    )
-    library = [f"{k}={os.environ[k]}" for k in (*LIBRARY_ENV, "PYTHONOPTIMIZE") if k in os.environ]
-    print(f"settings passed to the server from the environment: {', '.join(library) or 'none'}")
+    packages = ("flask", "werkzeug", "jinja2", "waitress", "psycopg", "eventsourcing")
+    common.describe_machine("web", None, packages)
+    print(f"{common.server_settings(server)}, at {server}")
+    passed = [k for k in ("PYTHONOPTIMIZE",) if k in os.environ]
+    print(f"also passed to the server from the environment: {', '.join(passed) or 'none'}")
     print(f"ejournal serve: {processes} process(es) × {threads} threads")
 
 
-# --- main ----------------------------------------------------------------------------------
+# --- main -----------------------------------------------------------------------------------------
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     add = parser.add_argument
@@ -388,12 +300,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add("--processes", type=int, default=1, help="server processes (`ejournal serve --processes`)")
     add("--profile", metavar="DIR", help="sample server and worker with py-spy into DIR")
     add("--keep", action="store_true", help=f"keep schema {KEPT_SCHEMA} (reused when seeded)")
-    add(
-        "--pg-url",
-        default=os.environ.get("EJOURNAL_TEST_POSTGRES_URL") or DEFAULT_PG_URL,
-        help=f"PostgreSQL server (default: $EJOURNAL_TEST_POSTGRES_URL, else {DEFAULT_PG_URL})",
-    )
-    return parser.parse_args(argv)
+    common.arguments(parser)
+    args = parser.parse_args(argv)
+    common.quick(args, clients=4, seconds=2.0, rounds=1, serial=1.0, warmup=0.5, lessons=2)
+    return args
 
 
 def stopped(*_: object) -> None:
@@ -404,6 +314,7 @@ def stopped(*_: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    figures = common.Figures("bench_web", args)
     signal.signal(signal.SIGTERM, stopped)
     server = server_url(args.pg_url)
     problem = postgres_reachable(server)
@@ -421,15 +332,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(app.seed(school_year(clock.today())))
         app.start()
-        measure(args, app, folder / "var")
+        measure(args, app, folder / "var", figures)
     except SetupError as error:
         print(f"\nthe run stopped: {error}")
-        app.print_logs()
+        print(app.log_tails())
     finally:
         app.stop()
         if not args.keep:
             drop_schema(server, schema)
             shutil.rmtree(folder, ignore_errors=True)
+    figures.write()
     return 0
 
 

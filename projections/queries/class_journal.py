@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.policies import GradingPolicy
+from projections.queries.summary import subjects_of
 from projections.store import Reader
 from projections.views import catalog
 from projections.views.grid import Grid, grid
-from projections.views.summary import subjects_of
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from projections.views import (
     final_marks,
     grid,
     history,
-    ledger,
-    register,
+    ledger_leaves,
+    records_register,
 )
 
 ALL: tuple[View, ...] = (
@@ -24,10 +24,10 @@ ALL: tuple[View, ...] = (
     final_marks.VIEW,
     history.VIEW,
     access_log.VIEW,
-    register.VIEW,
+    records_register.VIEW,
     api_tokens.VIEW,
     archive.VIEW,
-    ledger.VIEW,
+    ledger_leaves.VIEW,
 )
 
 
