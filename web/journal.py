@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from domain import errors, ids
 from domain.lesson import MarkEntry
-from projections.views import listing
+from projections.queries import listing
 from web import forms
 from web.access import owned, permission, reaches
 from web.errors import status_of
