@@ -423,6 +423,13 @@ class Classes(CommandGroup):
             CourseJournal, course_journal_id, lambda j: j.assign_teacher(teacher_id, actor)
         )
 
+    def unassign_teacher(self, course_journal_id: UUID, teacher_id: UUID, actor: UUID) -> Receipt:
+        """Stop a teacher keeping a course journal (what they entered stays theirs)."""
+        self.app.require_role(actor, ADMIN)
+        return self.app.change(
+            CourseJournal, course_journal_id, lambda j: j.unassign_teacher(teacher_id, actor)
+        )
+
     def import_class_list(
         self, class_id: UUID, rows: Sequence[PupilRow], on: date, actor: UUID
     ) -> Receipt:

@@ -113,12 +113,15 @@ class Entry(CommandGroup):
         actor: UUID,
     ) -> Receipt:
         """Save the teacher's whole lesson form — topic, homework, new marks and attendance —
-        in one transaction: either all of it is recorded or none."""
+        in one transaction: either all of it is recorded or none. The form sends every
+        pupil's attendance code: those the lesson holds already are left out before any
+        check (a code since dropped from the regulation does not refuse the form)."""
 
         def decide(lesson: Lesson, ctx: EntryContext) -> list[UUID]:
             lesson.change_topic(ctx, topic, homework)
-            if attendance:
-                lesson.mark_attendance(ctx, attendance)
+            changed = {p: c for p, c in attendance.items() if lesson.attendance.get(p, "") != c}
+            if changed:
+                lesson.mark_attendance(ctx, changed)
             return lesson.record_marks(ctx, marks) if marks else []
 
         return self._lesson_command(lesson_id, actor, decide)

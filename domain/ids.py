@@ -133,14 +133,3 @@ def group_of_series(series: str) -> str:
     """``journal/2025-26/5А`` → ``5А``; ``""`` when the series names no class or group."""
     parts = series.split("/")
     return "/".join(parts[2:]) if year_of_series(series) else ""
-
-
-def person_of_series(series: str) -> UUID | None:
-    """``person/<id>`` → the person's id; None for any other series."""
-    prefix, _, rest = series.partition("/")
-    if prefix != "person":
-        return None
-    try:
-        return UUID(rest)
-    except ValueError:
-        return None

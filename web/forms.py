@@ -7,11 +7,21 @@ messages by field, which the pages show beside the re-rendered form (status 422)
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from flask_babel import lazy_gettext as _l
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 from werkzeug.datastructures import MultiDict
 
 MESSAGES = {
@@ -81,7 +91,7 @@ def number(low: int, high: int) -> fields.Integer:
 
 class FormSchema(Schema):
     """Forms carry the CSRF token and the submit button: unknown keys are ignored here and
-    checked by the page (per-pupil fields are read separately)."""
+    checked by the page."""
 
     class Meta:
         unknown = EXCLUDE
@@ -138,7 +148,70 @@ class CorrectionForm(FormSchema):
     reason = text(max_length=500)
 
 
-class ReasonForm(FormSchema):
-    """A decision that needs a reason (rejecting a request)."""
+#: The lesson page's fields per pupil: ``mark-<pupil>``, ``kind-<pupil>``, ``att-<pupil>``.
+PER_PUPIL = ("mark", "kind", "att")
 
-    reason = text(max_length=500)
+
+def _per_pupil(key: str) -> tuple[str, str] | None:
+    """``mark-<pupil>`` → (``mark``, ``<pupil>``); None for a key that is no per-pupil field."""
+    field, _sep, pupil = key.partition("-")
+    return (field, pupil) if field in PER_PUPIL and pupil else None
+
+
+def _pupil_value() -> fields.String:
+    """A mark, a kind of work or an attendance code (the domain knows which are allowed);
+    ``""`` when none was chosen."""
+    return fields.String(
+        load_default="",
+        validate=validate.Length(max=32, error=_l("Слишком длинное значение.")),
+        error_messages=MESSAGES,
+    )
+
+
+class LessonPageForm(TopicForm):
+    """The lesson page saved in one go: topic, homework, and for each pupil of the lesson a
+    new mark, its kind and the attendance code (build it with ``lesson_page(pupils)``).
+
+    Loads to ``topic``, ``homework``, ``form_key`` (as sent; the page checks it), ``marks``
+    — (pupil, value, kind) of every mark given, in the order sent, kind ``""`` when not
+    chosen — and ``attendance`` — {pupil: code} of every code given (an empty one is no
+    entry). A per-pupil field of anyone not on the lesson's list is refused."""
+
+    form_key = fields.String(load_default="")
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _only_the_lessons_pupils(self, _data: Any, original: Mapping[str, str], **_: Any) -> None:
+        strangers = [k for k in original if _per_pupil(k) and k not in self.fields]
+        if strangers:
+            message = str(_l("Обучающегося нет в списке этого урока."))
+            raise ValidationError({k: [message] for k in strangers})
+
+    @post_load(pass_original=True)
+    def _entries(self, data: dict[str, Any], original: Mapping[str, str], **_: Any) -> Any:
+        marks, attendance = [], {}
+        for key in original:
+            found = _per_pupil(key)
+            if found is None or key not in self.fields:
+                continue
+            field, pupil = found
+            if field == "mark" and data[key]:
+                marks.append((pupil, data[key], data[f"kind-{pupil}"]))
+            elif field == "att" and data[key]:
+                attendance[pupil] = data[key]
+        return {
+            "topic": data["topic"],
+            "homework": data["homework"],
+            "form_key": data["form_key"],
+            "marks": marks,
+            "attendance": attendance,
+        }
+
+
+@functools.lru_cache(maxsize=64)
+def lesson_page(pupils: tuple[str, ...]) -> LessonPageForm:
+    """The lesson page's schema for a lesson of ``pupils`` (ids as the views give them).
+    Kept for the next lesson of the same pupils: building one costs milliseconds, and a
+    schema holds no state of a load (messages are translated when a form is refused)."""
+    per_pupil = {f"{field}-{pupil}": _pupil_value() for pupil in pupils for field in PER_PUPIL}
+    schema: LessonPageForm = LessonPageForm.from_dict(per_pupil, name="LessonPageForm")()
+    return schema

@@ -12,17 +12,18 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain import errors, ids
 from domain.lesson import MarkEntry
+from domain.service import Receipt
 from projections.queries import listing
 from web import forms
 from web.access import owned, permission, reaches
 from web.errors import status_of
-from web.pages import actor, by_name, saved, services, today, viewed
+from web.pages import Again, actor, attempt, by_name, services, today, viewed
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
 FORM_KEY = re.compile(r"[0-9a-f]{32}")
@@ -89,28 +90,29 @@ def _grid_page(
     ), status
 
 
+def _grid_again(course_journal_id: UUID, term: int) -> Again:
+    return lambda problems, status: _grid_page(course_journal_id, term, problems, status)
+
+
 @bp.post("/<uuid:course_journal_id>/lessons")
 @permission("journal.enter")
 def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
     """Enter a lesson (date, period, topic, homework), then open its form."""
     term = request.args.get("term", 1, type=int)
-    try:
+
+    def command() -> Receipt:
         data = forms.parse(forms.LessonForm(), request.form)
-        receipt = saved(
-            services().journal.entry.hold_lesson(
-                course_journal_id,
-                data["day"],
-                data["period"],
-                data["topic"],
-                data["homework"],
-                actor(),
-            )
+        receipt: Receipt = services().journal.entry.hold_lesson(
+            course_journal_id, data["day"], data["period"], data["topic"], data["homework"], actor()
         )
-    except forms.FormInvalid as error:
-        return _grid_page(course_journal_id, term, error.errors, 422)
-    except errors.DomainError as error:
-        return _grid_page(course_journal_id, term, {"_": error.text}, status_of(error))
-    return redirect(url_for("journal.lesson", lesson_id=receipt.id))
+        return receipt
+
+    return attempt(
+        command,
+        _grid_again(course_journal_id, term),
+        None,
+        lambda receipt: url_for("journal.lesson", lesson_id=receipt.id),
+    )
 
 
 @bp.post("/<uuid:course_journal_id>/<int:term>/term-marks")
@@ -121,17 +123,22 @@ def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
     if views.read(listing.course, str(course_journal_id)) is None:
         abort(404)
     current = views.term_marks(str(course_journal_id), term)
-    try:
-        form = forms.single(request.form)
-        changes = _term_changes(form, current)
-        if changes:  # all in one transaction: a refused mark leaves none written
-            saved(journal.grades.set_term_marks(course_journal_id, term, changes, actor()))
-    except forms.FormInvalid as error:
-        return _grid_page(course_journal_id, term, error.errors, 422)
-    except errors.DomainError as error:
-        return _grid_page(course_journal_id, term, {"_": error.text}, status_of(error))
-    flash(_("Итоговые отметки сохранены: %(count)s.", count=len(changes)), "ok")
-    return redirect(url_for("journal.grid", course_journal_id=course_journal_id, term=term))
+    changes: list[tuple[UUID, str, str]] = []
+
+    def command() -> Receipt | None:
+        changes.extend(_term_changes(forms.single(request.form), current))
+        if not changes:
+            return None
+        # all in one transaction: a refused mark leaves none written
+        receipt: Receipt = journal.grades.set_term_marks(course_journal_id, term, changes, actor())
+        return receipt
+
+    return attempt(
+        command,
+        _grid_again(course_journal_id, term),
+        lambda: _("Итоговые отметки сохранены: %(count)s.", count=len(changes)),
+        url_for("journal.grid", course_journal_id=course_journal_id, term=term),
+    )
 
 
 def _term_changes(form: dict[str, str], current: dict[str, Any]) -> list[tuple[UUID, str, str]]:
@@ -215,55 +222,49 @@ def _form_key(form: Any) -> str:
 @bp.post("/lessons/<uuid:lesson_id>")
 @permission("journal.enter")
 def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
-    """Save the whole lesson form in one transaction (all of it, or nothing)."""
+    """Save the whole lesson form in one transaction (all of it, or nothing). Attendance
+    codes go to the command as chosen: the lesson records only those that change."""
     views = services().views
     try:
         sheet = views.read(listing.lesson_sheet, views.policies.grading, str(lesson_id))
     except LookupError:
         abort(404)
-    try:
-        form = forms.single(request.form)
-        topic = forms.parse(forms.TopicForm(), request.form)
-        marks, attendance = _entries(form, sheet, lesson_id)
-        saved(
-            services().journal.entry.save_lesson_page(
-                lesson_id, topic["topic"], topic["homework"], marks, attendance, actor()
-            )
+
+    def command() -> Receipt:
+        data = forms.parse(forms.lesson_page(sheet.pupils), request.form)
+        attendance = {UUID(pupil): code for pupil, code in data["attendance"].items()}
+        receipt: Receipt = services().journal.entry.save_lesson_page(
+            lesson_id,
+            data["topic"],
+            data["homework"],
+            _marks(lesson_id, _form_key(data), data["marks"]),
+            attendance,
+            actor(),
         )
-    except forms.FormInvalid as error:
-        return _lesson_page(lesson_id, error.errors, 422)
-    except errors.DomainError as error:
-        return _lesson_page(lesson_id, {"_": error.text}, status_of(error))
-    flash(_("Урок сохранён."), "ok")
-    return redirect(url_for("journal.lesson", lesson_id=lesson_id))
+        return receipt
+
+    return attempt(
+        command,
+        lambda problems, status: _lesson_page(lesson_id, problems, status),
+        _("Урок сохранён."),
+        url_for("journal.lesson", lesson_id=lesson_id),
+    )
 
 
-def _entries(
-    form: dict[str, str], sheet: Any, lesson_id: UUID
-) -> tuple[list[MarkEntry], dict[UUID, str]]:
-    """New marks and attendance codes from the per-pupil fields (only this lesson's pupils).
-    With the form's key each new mark's id is derived from it: the same form sent again
-    (the answer to the first sending was lost) does not record its marks twice."""
-    pupils = set(sheet.pupils)
-    submission = _form_key(form)
-    marks, attendance = [], {}
-    for key, value in form.items():
-        field, _sep, student = key.partition("-")
-        if field not in {"mark", "kind", "att"} or not student:
-            continue
-        if student not in pupils:
-            raise forms.FormInvalid({key: _("Обучающегося нет в списке этого урока.")})
-        if len(value) > 32:
-            raise forms.FormInvalid({key: _("Слишком длинное значение.")})
-        if field == "mark" and value:
-            kind = form.get(f"kind-{student}", "") or services().views.policies.grading.default_kind
-            mark_id = (
-                ids.submitted_mark_id(lesson_id, submission, UUID(student)) if submission else None
-            )
-            marks.append(MarkEntry(UUID(student), value, kind, mark_id))
-        elif field == "att" and value and sheet.attendance.get(student) != value:
-            attendance[UUID(student)] = value
-    return marks, attendance
+def _marks(lesson_id: UUID, submission: str, marks: list[tuple[str, str, str]]) -> list[MarkEntry]:
+    """The form's new marks, of the policy's default kind when none was chosen. With the
+    form's key each new mark's id is derived from it: the same form sent again (the answer
+    to the first sending was lost) does not record its marks twice."""
+    default_kind = services().views.policies.grading.default_kind
+    return [
+        MarkEntry(
+            UUID(pupil),
+            value,
+            kind or default_kind,
+            ids.submitted_mark_id(lesson_id, submission, UUID(pupil)) if submission else None,
+        )
+        for pupil, value, kind in marks
+    ]
 
 
 # --- corrections -------------------------------------------------------------------------
@@ -284,28 +285,39 @@ def request_correction(lesson_id: UUID, mark_id: UUID) -> ResponseReturnValue:
 
 def _correction(lesson_id: UUID, mark_id: UUID, *, request_only: bool) -> ResponseReturnValue:
     journal = services().journal
-    try:
+    said: list[str] = []
+
+    def command() -> Receipt:
         data = forms.parse(forms.CorrectionForm(), request.form)
         value, kind, reason = data["value"], data["kind"], data["reason"]
         kind = kind or services().views.policies.grading.default_kind
+        receipt: Receipt
         if request_only:
             receipt = journal.entry.request_correction(
                 lesson_id, mark_id, value, kind, reason, actor()
             )
-            message = _("Запрос на исправление отправлен заместителю директора.")
+            said.append(_("Запрос на исправление отправлен заместителю директора."))
         elif value:
             receipt = journal.entry.correct_mark(lesson_id, mark_id, value, kind, reason, actor())
-            message = _("Отметка исправлена.")
+            said.append(_("Отметка исправлена."))
         else:
             receipt = journal.entry.cancel_mark(lesson_id, mark_id, reason, actor())
-            message = _("Отметка отменена.")
-        saved(receipt)
-    except forms.FormInvalid as error:
-        return _lesson_page(lesson_id, {f"fix-{mark_id}": v for v in error.errors.values()}, 422)
-    except errors.CorrectionNeedsApproval as error:
+            said.append(_("Отметка отменена."))
+        return receipt
+
+    def again(problems: dict[str, str], status: int) -> ResponseReturnValue:
+        """The problem is shown beside the mark's correction form."""
+        return _lesson_page(lesson_id, {f"fix-{mark_id}": v for v in problems.values()}, status)
+
+    def late(error: errors.CorrectionNeedsApproval) -> ResponseReturnValue:
+        """Past the window: the page offers a request instead."""
         problems = {f"fix-{mark_id}": error.text, "late": str(mark_id)}
         return _lesson_page(lesson_id, problems, status_of(error))
-    except errors.DomainError as error:
-        return _lesson_page(lesson_id, {f"fix-{mark_id}": error.text}, status_of(error))
-    flash(message, "ok")
-    return redirect(url_for("journal.lesson", lesson_id=lesson_id))
+
+    return attempt(
+        command,
+        again,
+        lambda: said[0],
+        url_for("journal.lesson", lesson_id=lesson_id),
+        refusals={errors.CorrectionNeedsApproval: late},
+    )

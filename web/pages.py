@@ -1,15 +1,16 @@
 """What every blueprint needs: the services, the actor, today, read-your-writes after a
-command, the access log, rendering a form again with its errors, and the form → command →
-redirect round trip."""
+command, the access log, and the one form → command → redirect round trip every page
+submits through (``attempt``, or ``submit`` for a form with a schema), which renders the
+form again with its errors when the form or a rule refuses it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from flask import current_app, flash, redirect, render_template, request
+from flask import current_app, flash, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -68,39 +69,55 @@ def by_name(ids: Iterable[str], names: dict[str, str]) -> list[str]:
     return sorted(ids, key=lambda i: (names.get(i, "").replace("ё", "е").lower(), i))
 
 
-def form_error(
-    template: str, error: Exception, *, status: int | None = None, **context: Any
-) -> ResponseReturnValue:
-    """Render ``template`` again with the submitted input and the error's message."""
-    if isinstance(error, errors.DomainError):
-        code, problems = status or status_of(error), {"_": error.text}
-    else:
-        code, problems = status or 422, dict(getattr(error, "errors", {"_": str(error)}))
-    return render_template(template, form=request.form, problems=problems, **context), code
-
-
 #: Renders a form's page again with its problems and the status to answer.
 Again = Callable[[dict[str, str], int], ResponseReturnValue]
 
 
+#: The page's own answer to a refusal it shows apart (a field's message for a lookup that
+#: failed, the lines of a rejected file…).
+Refusal = Callable[[Any], ResponseReturnValue]
+
+
 def attempt(
-    command: Callable[[], Receipt],
+    command: Callable[[], Receipt | None],
     again: Again,
-    done: str | Callable[[], str],
+    done: str | Callable[[], str] | None,
     to: str | Callable[[Receipt], str],
+    *,
+    refusals: Mapping[type[Exception], Refusal] | None = None,
+    shown: Callable[[Receipt], ResponseReturnValue] | None = None,
 ) -> ResponseReturnValue:
-    """Post/redirect/get: run ``command`` (the form's parsing and one application command);
-    then wait for the views, say ``done`` and go to ``to`` (or to ``to(receipt)``). A refused
-    form (422) or rule renders the page again through ``again(problems, status)``; nothing
-    is written then."""
+    """Post/redirect/get, the one way every page runs a form's command: run ``command``
+    (the form's parsing and one application command); then wait for the views, say
+    ``done`` (nothing when ``None``) and go to ``to`` (or to ``to(receipt)``).
+
+    A refused form (422) or rule renders the page again through ``again(problems,
+    status)``; nothing is written then. ``refusals`` answers the errors a page shows apart
+    (checked first, by the first class the error belongs to; other errors than forms' and
+    rules' are refused only when named there). A command that has nothing to write returns
+    ``None`` (then nothing is waited for). ``shown(receipt)`` answers instead of the
+    redirect, for a page shown once (a new token is in no URL or cookie)."""
+    special = tuple(refusals or {})
     try:
-        receipt = saved(command())
+        receipt = command()
+        if receipt is not None:
+            saved(receipt)
+    except special as error:
+        answer = next(a for kind, a in (refusals or {}).items() if isinstance(error, kind))
+        return answer(error)
     except forms.FormInvalid as error:
         return again(error.errors, 422)
     except errors.DomainError as error:
         return again({"_": error.text}, status_of(error))
-    flash(done if isinstance(done, str) else done(), "ok")
-    return redirect(to if isinstance(to, str) else to(receipt))
+    if shown is not None:
+        assert receipt is not None, "a page shown after a command shows what it wrote"
+        return shown(receipt)
+    if done is not None:
+        flash(done if isinstance(done, str) else done(), "ok")
+    if isinstance(to, str):
+        return redirect(to)
+    assert receipt is not None, "a redirect to what was written needs a receipt"
+    return redirect(to(receipt))
 
 
 def submit(

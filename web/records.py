@@ -5,6 +5,7 @@ redirects back with a message (post/redirect/get)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from uuid import UUID
 
@@ -16,13 +17,14 @@ from marshmallow import fields
 
 from domain import errors
 from domain.holds import SCOPES
+from domain.service import Receipt
 from projections.queries.records_register import STATES
 from retention.closing import close_year, find_year, missing_marks
 from retention.subject_access import NotAPupil
 from retention.transfer import TransferError
 from web.access import permission
-from web.forms import FormInvalid, FormSchema, choice, parse, text
-from web.pages import actor, saved, services, today, viewed
+from web.forms import FormSchema, choice, parse, text
+from web.pages import actor, attempt, services, today, viewed
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 STATE_RU = {
@@ -77,17 +79,22 @@ def _as_of() -> date:
         return today()
 
 
-def _act(done: str, back: str, action) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
-    """Run ``action``; flash ``done`` or the refusal, and go back (post/redirect/get)."""
-    try:
-        action()
-    except FormInvalid as error:
-        flash("; ".join(error.errors.values()), "error")
-    except (errors.DomainError, TransferError, NotAPupil, LookupError) as error:
-        flash(getattr(error, "text", str(error)), "error")
-    else:
-        flash(done, "ok")
-    return redirect(back)
+#: Refusals of the archive's own steps (transfer, subject access, a year not found).
+REFUSED = (TransferError, NotAPupil, LookupError)
+
+
+def _act(done: str, back: str, action: Callable[[], Receipt | None]) -> ResponseReturnValue:
+    """Run ``action`` (``attempt``); flash ``done`` or the refusal, and go back either way
+    (post/redirect/get: these forms are buttons in lists)."""
+
+    def refused(problems: dict[str, str], _status: int) -> ResponseReturnValue:
+        flash("; ".join(problems.values()), "error")
+        return redirect(back)
+
+    def other(error: Exception) -> ResponseReturnValue:
+        return refused({"_": getattr(error, "text", str(error))}, 422)
+
+    return attempt(action, refused, done, back, refusals=dict.fromkeys(REFUSED, other))
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -200,22 +207,22 @@ def certificate() -> ResponseReturnValue:
 def propose() -> ResponseReturnValue:
     """Propose everything due today (or the series ticked in the plan)."""
     series = request.form.getlist("series")
-    return _act(
-        _("Предложение составлено и ждёт утверждения."),
-        url_for("records.proposals"),
-        lambda: _records().propose(actor(), series=series),
-    )
+
+    def run() -> None:
+        _records().propose(actor(), series=series)
+
+    return _act(_("Предложение составлено и ждёт утверждения."), url_for("records.proposals"), run)
 
 
 @bp.post("/approve")
 @permission("records.approve")
 def approve() -> ResponseReturnValue:
     """Approve a proposal (a second person)."""
-    data: dict = {}
 
-    def run() -> None:
-        data.update(parse(IdForm(), request.form))
-        saved(services().journal.retention.approve_disposition(data["id"], actor()))
+    def run() -> Receipt:
+        data = parse(IdForm(), request.form)
+        receipt: Receipt = services().journal.retention.approve_disposition(data["id"], actor())
+        return receipt
 
     return _act(_("Предложение утверждено."), _back(), run)
 
@@ -225,9 +232,12 @@ def approve() -> ResponseReturnValue:
 def reject() -> ResponseReturnValue:
     """Reject a proposal with a reason."""
 
-    def run() -> None:
+    def run() -> Receipt:
         data = parse(ReasonIdForm(), request.form)
-        saved(services().journal.retention.reject_disposition(data["id"], data["reason"], actor()))
+        receipt: Receipt = services().journal.retention.reject_disposition(
+            data["id"], data["reason"], actor()
+        )
+        return receipt
 
     return _act(_("Предложение отклонено."), _back(), run)
 
@@ -261,13 +271,12 @@ def transfer() -> ResponseReturnValue:
 def hold_place() -> ResponseReturnValue:
     """Place a hold."""
 
-    def run() -> None:
+    def run() -> Receipt:
         data = parse(HoldForm(), request.form)
-        saved(
-            services().journal.retention.place_hold(
-                data["kind"], data["value"], data["reason"], actor()
-            )
+        receipt: Receipt = services().journal.retention.place_hold(
+            data["kind"], data["value"], data["reason"], actor()
         )
+        return receipt
 
     return _act(_("Приостановка установлена."), url_for("records.holds"), run)
 
@@ -277,9 +286,12 @@ def hold_place() -> ResponseReturnValue:
 def hold_release() -> ResponseReturnValue:
     """Release a hold with a reason."""
 
-    def run() -> None:
+    def run() -> Receipt:
         data = parse(ReasonIdForm(), request.form)
-        saved(services().journal.retention.release_hold(data["id"], data["reason"], actor()))
+        receipt: Receipt = services().journal.retention.release_hold(
+            data["id"], data["reason"], actor()
+        )
+        return receipt
 
     return _act(_("Приостановка снята."), url_for("records.holds"), run)
 

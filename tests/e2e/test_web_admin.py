@@ -100,6 +100,29 @@ def test_school_year_terms_classes_groups_and_course_journals(system, web):
     assert "Группа внеурочной деятельности Робототехника" in page
 
 
+def test_a_teacher_is_unassigned_from_a_course_journal(system: System, web: WebSchool):
+    """The «Снять» button beside an assigned teacher: the teacher leaves the journal's
+    list and no longer opens it; only the administrator may press it."""
+    s = web.school
+    class_url = f"/admin/groups/{s.class_id}"
+    action = f"/admin/courses/{s.course_id}/teachers/unassign"
+    teacher = client_for(system, web, "teacher")
+    assert teacher.get(f"/journal/{s.course_id}/1").status_code == 200
+    for role in ("teacher", "class_teacher", "deputy", "head"):
+        refused = post(client_for(system, web, role), action, {"teacher_id": str(s.teacher)}, "/")
+        assert refused.status_code == 403, role
+    admin = _admin(system, web)
+    page = admin.get(class_url).get_data(as_text=True)
+    assert f'action="{action}"' in page and 'aria-label="Снять с журнала: Петрова А. И."' in page
+    missing = post(admin, action, {"teacher_id": str(s.other_teacher)}, class_url)
+    assert missing.status_code == 422 and "Выберите значение из списка." in missing.text
+    page = _follow(admin, post(admin, action, {"teacher_id": str(s.teacher)}, class_url))
+    assert "Учитель снят с журнала." in page
+    assert re.search(r"<td>Математика</td>\s*<td>—</td>", page), page
+    assert f'action="{action}"' not in page
+    assert teacher.get(f"/journal/{s.course_id}/1").status_code == 403
+
+
 def test_register_enrol_and_withdraw_a_pupil(system: System, web: WebSchool):
     admin, class_url = _admin(system, web), f"/admin/groups/{web.school.class_id}"
     page = _follow(

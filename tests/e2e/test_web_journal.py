@@ -47,6 +47,50 @@ def test_teacher_enters_a_lesson_with_marks_and_attendance(system: System, web: 
     assert sorted(m.value for m in info.marks) == ["4", "5"]
 
 
+def test_saving_the_page_with_unchanged_attendance_records_no_attendance_event(
+    system: System, web: WebSchool
+):
+    """The page sends every pupil's attendance as shown; the web passes it all and the
+    lesson records only what changed."""
+    s = web.school
+    lesson = s.hold()
+    teacher = client_for(system, web, "teacher")
+    path = f"/journal/lessons/{lesson}"
+    form = {"topic": "Дроби", f"att-{s.pupils[1]}": "Б", f"att-{s.pupils[2]}": "Н"}
+    with clock.travel(at(LESSON_DAY, 16)):
+        assert post(teacher, path, form, page=path).status_code == 302
+        before = system.journal.recorder.max_notification_id() or 0
+        again = post(teacher, path, {**form, "topic": "Сложение дробей"}, page=path)
+    assert again.status_code == 302
+    assert [t.rpartition(".")[2] for t in written_since(system, before)] == ["TopicChanged"]
+    assert system.journal.queries.lesson(lesson).attendance == {s.pupils[1]: "Б", s.pupils[2]: "Н"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("mark-{stranger}", "5", "Обучающегося нет в списке этого урока."),
+        ("att-{stranger}", "", "Обучающегося нет в списке этого урока."),
+        ("kind-{pupil}", "x" * 33, "Слишком длинное значение."),
+        ("att-{pupil}", "Н" * 33, "Слишком длинное значение."),
+    ],
+)
+def test_bad_pupil_fields_of_the_lesson_page_are_refused_in_russian(
+    system: System, web: WebSchool, field: str, value: str, message: str
+):
+    s = web.school
+    lesson = s.hold()
+    teacher = client_for(system, web, "teacher")
+    path = f"/journal/lessons/{lesson}"
+    key = field.format(stranger=s.other_teacher, pupil=s.pupils[0])
+    before = system.journal.recorder.max_notification_id() or 0
+    with clock.travel(at(LESSON_DAY, 16)):
+        refused = post(teacher, path, {"topic": "Дроби", key: value}, page=path)
+    assert refused.status_code == 422
+    assert f"<b>{key}</b>: {message}" in refused.get_data(as_text=True)
+    assert written_since(system, before) == []
+
+
 def test_a_bad_mark_saves_nothing_and_keeps_the_input(system: System, web: WebSchool):
     s = web.school
     lesson = s.hold()

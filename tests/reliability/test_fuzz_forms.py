@@ -48,6 +48,7 @@ PAGES = {
     "admin.issue_token": "/admin/tokens",
     "admin.revoke_token": "/admin/tokens",
     "admin.assign_teacher": "/admin/groups/{group_id}",
+    "admin.unassign_teacher": "/admin/groups/{group_id}",
     "admin.open_course": "/admin/groups/{group_id}",
     "admin.import_list": "/admin/groups/{group_id}/import",
     "admin.enrol": "/admin/groups/{group_id}",

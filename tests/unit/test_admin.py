@@ -10,12 +10,17 @@ from domain.errors import (
     AlreadyExists,
     InvalidInput,
     InvalidTerms,
+    NotCourseTeacher,
     RoleRequired,
     WeakPassword,
     WrongPassword,
 )
+from domain.lesson import MarkEntry
+from projections.queries import listing
+from projections.queries.scope import Scope
 from tests.school import LESSON_DAY
-from tests.unit.conftest import on
+from tests.unit.conftest import on, stored
+from tests.views import memory_views
 
 ADMIN_COMMANDS = {
     "open_school_year": lambda j, s, a: j.school.open_school_year(
@@ -35,6 +40,7 @@ ADMIN_COMMANDS = {
         s.class_id, "Русский язык", "five_point", a
     ),
     "assign_teacher": lambda j, s, a: j.classes.assign_teacher(s.course_id, s.other_teacher, a),
+    "unassign_teacher": lambda j, s, a: j.classes.unassign_teacher(s.course_id, s.teacher, a),
     "enrol": lambda j, s, a: j.classes.enrol(s.class_id, s.outsider, LESSON_DAY, a),
     "withdraw": lambda j, s, a: j.classes.withdraw(
         s.class_id, s.pupils[0], LESSON_DAY, "Переезд", a
@@ -63,6 +69,30 @@ def test_admin_commands_work_for_the_admin(school, command):
 def test_only_a_teacher_may_keep_a_journal(school, rejects):
     with on(LESSON_DAY), rejects(RoleRequired):
         school.journal.classes.assign_teacher(school.course_id, school.head, school.admin)
+
+
+def test_an_unassigned_teacher_no_longer_keeps_the_journal(school, rejects):
+    """Unassigning removes the teacher from the journal (the domain refuses their entries)
+    and from the catalogue (the course's teachers, the teacher's own journals)."""
+    lesson = school.hold()
+    course = str(school.course_id)
+    views = memory_views(school.journal)
+    assert course in Scope(views, str(school.teacher), None).owned("teacher", "course")
+    receipt = school.journal.classes.unassign_teacher(
+        school.course_id, school.teacher, school.admin
+    )
+    assert receipt.position == stored(school.journal)
+    with on(LESSON_DAY), rejects(NotCourseTeacher):
+        school.journal.entry.record_marks(
+            lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.teacher
+        )
+    views = memory_views(school.journal)
+    assert course not in Scope(views, str(school.teacher), None).owned("teacher", "course")
+    (item,) = listing.courses(views, str(school.year_id), [course])
+    assert str(school.teacher) not in item.teachers
+    before = stored(school.journal)  # unassigning again changes nothing
+    school.journal.classes.unassign_teacher(school.course_id, school.teacher, school.admin)
+    assert stored(school.journal) == before
 
 
 def test_duplicate_class_is_rejected(school, rejects):

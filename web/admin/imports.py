@@ -7,18 +7,18 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain import errors
+from domain.service import Receipt
 from projections.queries import school
 from web import forms
 from web.access import permission
 from web.admin import class_list
 from web.admin.base import bp, found, page
-from web.errors import status_of
-from web.pages import actor, saved, services, today
+from web.pages import actor, attempt, services, today
 
 
 @bp.get("/class-list-template.csv")
@@ -73,26 +73,33 @@ def _import_page(
 def import_list(group_id: UUID) -> ResponseReturnValue:
     """Import a class list: all pupils registered and enrolled from the date, or none."""
     _class(group_id)
-    try:
+    imported: list[Receipt] = []
+
+    def command() -> Receipt:
         on = _enrolment_day()
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise forms.FormInvalid({"file": _("Выберите файл CSV.")})
         rows = class_list.read_class_list(upload.read(class_list.MAX_BYTES + 1), on)
-        receipt = saved(services().journal.classes.import_class_list(group_id, rows, on, actor()))
-    except forms.FormInvalid as error:
-        return _import_page(group_id, error.errors, 422)
-    except class_list.ClassListInvalid as error:
+        imported.append(services().journal.classes.import_class_list(group_id, rows, on, actor()))
+        return imported[0]
+
+    def unreadable(error: class_list.ClassListInvalid) -> ResponseReturnValue:
         return _import_page(group_id, _summary(error.problems), 422, error.problems)
-    except errors.ClassListRejected as error:
+
+    def rejected(error: errors.ClassListRejected) -> ResponseReturnValue:
         return _import_page(group_id, {"_": error.text}, 422, list(error.problems))
-    except errors.DomainError as error:
-        return _import_page(group_id, {"_": error.text}, status_of(error))
-    flash(
-        _("Список импортирован: зачислено обучающихся — %(count)s.", count=len(receipt.created)),
-        "ok",
+
+    return attempt(
+        command,
+        lambda problems, status: _import_page(group_id, problems, status),
+        lambda: _(
+            "Список импортирован: зачислено обучающихся — %(count)s.",
+            count=len(imported[0].created),
+        ),
+        url_for("admin.group", group_id=group_id),
+        refusals={class_list.ClassListInvalid: unreadable, errors.ClassListRejected: rejected},
     )
-    return redirect(url_for("admin.group", group_id=group_id))
 
 
 def _enrolment_day() -> date:

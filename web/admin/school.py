@@ -3,6 +3,7 @@ class teachers, course journals and their teachers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -283,17 +284,40 @@ def open_course(group_id: UUID) -> ResponseReturnValue:
 def assign_teacher(course_journal_id: UUID) -> ResponseReturnValue:
     """Let a teacher keep a course journal."""
     views = services().views
-    course = found(views.read(listing.course, str(course_journal_id)))
+    return _course_teacher(
+        course_journal_id,
+        lambda _course: views.read(accounts_view.with_role, {"teacher"}),
+        services().journal.classes.assign_teacher,
+        _("Учитель назначен."),
+    )
+
+
+@bp.post("/courses/<uuid:course_journal_id>/teachers/unassign")
+@permission("admin.school")
+def unassign_teacher(course_journal_id: UUID) -> ResponseReturnValue:
+    """Stop a teacher keeping a course journal (one of those assigned to it)."""
+    return _course_teacher(
+        course_journal_id,
+        lambda course: list(course.teachers),
+        services().journal.classes.unassign_teacher,
+        _("Учитель снят с журнала."),
+    )
+
+
+def _course_teacher(
+    course_journal_id: UUID,
+    choices: Callable[[listing.CourseItem], list[str]],
+    command: Callable[[UUID, UUID, UUID], Receipt],
+    done: str,
+) -> ResponseReturnValue:
+    """Run ``command(course journal, teacher, actor)`` for the teacher chosen among
+    ``choices(course)``; then back to the page of the course's class or group."""
+    course = found(services().views.read(listing.course, str(course_journal_id)))
     group_id = UUID(course.group_id)
 
-    def command() -> Receipt:
-        staff = views.read(accounts_view.with_role, {"teacher"})
-        schema = forms.FormSchema.from_dict({"teacher_id": forms.choice(staff)})()
+    def run() -> Receipt:
+        schema = forms.FormSchema.from_dict({"teacher_id": forms.choice(choices(course))})()
         data = forms.parse(schema, request.form)
-        receipt: Receipt = services().journal.classes.assign_teacher(
-            course_journal_id, UUID(data["teacher_id"]), actor()
-        )
-        return receipt
+        return command(course_journal_id, UUID(data["teacher_id"]), actor())
 
-    to = url_for("admin.group", group_id=group_id)
-    return attempt(command, group_again(group_id), _("Учитель назначен."), to)
+    return attempt(run, group_again(group_id), done, url_for("admin.group", group_id=group_id))

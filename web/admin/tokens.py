@@ -12,14 +12,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain import errors
+from domain.api_tokens import IssuedToken
 from domain.service import Receipt
 from projections.views import api_tokens
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
 from web.admin.base import bp, page
-from web.errors import status_of
-from web.pages import actor, attempt, saved, services
+from web.pages import actor, attempt, services
 
 
 def _tokens_page(
@@ -42,19 +42,30 @@ def tokens() -> ResponseReturnValue:
 def issue_token() -> ResponseReturnValue:
     """Issue a token; the answer shows it once (not a redirect: it is in no cookie or URL)."""
     journal = services().journal
-    try:
-        data = forms.parse(admin_forms.TokenForm(), request.form)
+    data: dict[str, Any] = {}
+    tokens: list[IssuedToken] = []
+
+    def command() -> Receipt:
+        data.update(forms.parse(admin_forms.TokenForm(), request.form))
         account = journal.queries.account_by_login(data["login"])
-        issued = journal.tokens.issue_api_token(account.id, data["name"], actor())
-        saved(Receipt(issued.id, issued.position))
-    except forms.FormInvalid as error:
-        return _tokens_page(error.errors, 422)
-    except errors.AccountNotFound:
+        tokens.append(journal.tokens.issue_api_token(account.id, data["name"], actor()))
+        return Receipt(tokens[0].id, tokens[0].position)
+
+    def unknown(_error: errors.AccountNotFound) -> ResponseReturnValue:
         return _tokens_page({"login": _("Нет учётной записи с таким логином.")}, 422)
-    except errors.DomainError as error:
-        return _tokens_page({"_": error.text}, status_of(error))
-    body, status = _tokens_page(issued_token=issued.token, issued_for=data["login"])  # type: ignore[misc]
-    return body, status, {"Cache-Control": "no-store"}
+
+    def shown(_receipt: Receipt) -> ResponseReturnValue:
+        body, status = _tokens_page(issued_token=tokens[0].token, issued_for=data["login"])  # type: ignore[misc]
+        return body, status, {"Cache-Control": "no-store"}
+
+    return attempt(
+        command,
+        _tokens_page,
+        None,
+        url_for("admin.tokens"),
+        refusals={errors.AccountNotFound: unknown},
+        shown=shown,
+    )
 
 
 @bp.post("/tokens/<uuid:token_id>/revoke")
