@@ -51,13 +51,13 @@ def reaches(code: str, **ids: Any) -> bool:
         return False
     if found == "all":
         return True
-    views = current_app.extensions["services"].views
+    reads = current_app.extensions["services"].reads
     roles = own_roles(code)
     for name, value in ids.items():
         kind = KINDS.get(name)
         if kind is None or value is None:
             continue
-        if not views.owns(current_user.id, current_user.person_id, roles, kind, str(value)):
+        if not reads.scope.owns(current_user.id, current_user.person_id, roles, kind, str(value)):
             return False
     return True
 
@@ -69,8 +69,8 @@ def owned(code: str, kind: str) -> frozenset[str] | None:
         return None
     if found is None:
         return frozenset()
-    views = current_app.extensions["services"].views
-    result: frozenset[str] = views.owned(
+    reads = current_app.extensions["services"].reads
+    result: frozenset[str] = reads.scope.owned(
         current_user.id, current_user.person_id, own_roles(code), kind
     )
     return result

@@ -112,11 +112,14 @@ def find_record() -> ResponseReturnValue:
 @permission("audit.history")
 def record_history(record_id: UUID) -> ResponseReturnValue:
     """Every event of a record — who, when, what, why, before and after — with proofs."""
-    rows = _services().views.history(str(record_id))
+    rows = _services().reads.audit.history(str(record_id))
     if not rows:
         abort(404)
     return render_template(
-        "audit/record.html", record_id=record_id, rows=rows, actor_name=_services().views.name
+        "audit/record.html",
+        record_id=record_id,
+        rows=rows,
+        actor_name=_services().reads.people.name,
     )
 
 

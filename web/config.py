@@ -27,3 +27,8 @@ class Services:
     views: Any
     ledger: Any
     records: Any = None
+
+    @property
+    def reads(self) -> Any:
+        """Every read of the views, by feature (``projections.reads.Reads``)."""
+        return self.views.reads

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from domain import errors
 from domain.api_tokens import IssuedToken
 from domain.service import Receipt
-from projections.views import api_tokens
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
@@ -25,8 +24,8 @@ from web.pages import actor, attempt, services
 def _tokens_page(
     problems: dict[str, str] | None = None, status: int = 200, **shown: Any
 ) -> ResponseReturnValue:
-    views = services().views
-    items = views.read(api_tokens.tokens, views.sealer)
+    reads = services().reads
+    items = reads.accounts.tokens()
     return page("admin/tokens.html", problems, status, tokens=items, **shown)
 
 
