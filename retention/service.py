@@ -21,12 +21,13 @@ from uuid import UUID
 from domain import clock, errors
 from domain.journal import Journal
 from domain.retention import DispositionInfo
+from domain.service import Receipt
 from projections.queries import records_register as rq
 from projections.service import Views
 from projections.store import Reader
 from projections.views import history as history_view
 from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
-from retention.closing import MissingMark, find_year, missing_marks
+from retention.closing import MissingMark, close_year, find_year, missing_marks
 from retention.plan import Plan, make_plan
 from retention.ports import Infrastructure
 from retention.subject_access import subject_access_report
@@ -88,6 +89,12 @@ class Records:
         return self.views.reads.people.name(account_id) if account_id else "—"
 
     # --- commands --------------------------------------------------------------------------
+    def close_year(
+        self, year: str, actor: UUID, *, force: bool = False, reason: str = ""
+    ) -> tuple[Receipt, list[MissingMark]]:
+        """Close the school year labelled ``year`` (``retention.closing.close_year``)."""
+        return close_year(self.journal, self.views, year, actor, force=force, reason=reason)
+
     def propose(
         self,
         actor: UUID,

@@ -21,7 +21,7 @@ PUBLIC = "public"
 
 
 def _policy() -> Any:
-    return current_app.extensions["services"].views.policies.access
+    return current_app.extensions["services"].policies.access
 
 
 def public(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -75,7 +75,7 @@ def grid_as_of(course_journal_id: UUID, term: int) -> ResponseReturnValue:
         finals=reads.journal.term_marks(str(course_journal_id), term, as_of=moment),
         terms=[],
         names=names,
-        scale=services().views.policies.grading.scale(page.scale),
+        scale=services().policies.grading.scale(page.scale),
         final_values=(),
         may_enter=False,
         as_of=moment,

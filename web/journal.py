@@ -77,10 +77,10 @@ def _grid_page(
         finals=reads.journal.term_marks(str(course_journal_id), term),
         terms=reads.school.terms(course.year_id),
         names=names,
-        scale=services().views.policies.grading.scale(page.scale),
+        scale=services().policies.grading.scale(page.scale),
         final_values=(
-            *services().views.policies.grading.scale(page.scale).values,
-            *services().views.policies.grading.term_scale_extra,
+            *services().policies.grading.scale(page.scale).values,
+            *services().policies.grading.term_scale_extra,
         ),
         may_enter=reaches("journal.enter", course_journal_id=course_journal_id),
         today=today(),
@@ -197,10 +197,10 @@ def _lesson_page(
         pupils=by_name(sheet.pupils, names),
         course=course,
         names=names,
-        scale=services().views.policies.grading.scale(sheet.scale),
-        kinds=services().views.policies.grading.kinds,
-        default_kind=services().views.policies.grading.default_kind,
-        codes=services().views.policies.attendance.codes,
+        scale=services().policies.grading.scale(sheet.scale),
+        kinds=services().policies.grading.kinds,
+        default_kind=services().policies.grading.default_kind,
+        codes=services().policies.attendance.codes,
         may_enter=reaches("journal.enter", lesson_id=lesson_id),
         term=reads.school.term_on(course.year_id, date.fromisoformat(sheet.lesson.day)),
         form=request.form,
@@ -254,7 +254,7 @@ def _marks(lesson_id: UUID, submission: str, marks: list[tuple[str, str, str]]) 
     """The form's new marks, of the policy's default kind when none was chosen. With the
     form's key each new mark's id is derived from it: the same form sent again (the answer
     to the first sending was lost) does not record its marks twice."""
-    default_kind = services().views.policies.grading.default_kind
+    default_kind = services().policies.grading.default_kind
     return [
         MarkEntry(
             UUID(pupil),
@@ -289,7 +289,7 @@ def _correction(lesson_id: UUID, mark_id: UUID, *, request_only: bool) -> Respon
     def command() -> Receipt:
         data = forms.parse(forms.CorrectionForm(), request.form)
         value, kind, reason = data["value"], data["kind"], data["reason"]
-        kind = kind or services().views.policies.grading.default_kind
+        kind = kind or services().policies.grading.default_kind
         receipt: Receipt
         if request_only:
             receipt = journal.entry.request_correction(

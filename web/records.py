@@ -19,7 +19,6 @@ from domain import errors
 from domain.holds import SCOPES
 from domain.service import Receipt
 from projections.queries.records_register import STATES
-from retention.closing import close_year
 from retention.subject_access import NotAPupil
 from retention.transfer import TransferError
 from web.access import permission
@@ -331,14 +330,7 @@ def year_close() -> ResponseReturnValue:
 
     def run() -> None:
         data = parse(CloseForm(), request.form)
-        close_year(
-            services().journal,
-            services().views,
-            data["year"],
-            actor(),
-            force=data["force"],
-            reason=data["reason"],
-        )
+        _records().close_year(data["year"], actor(), force=data["force"], reason=data["reason"])
 
     return _act(
         _("Учебный год %(label)s закрыт.", label=label), url_for("records.year", year=label), run

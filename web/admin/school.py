@@ -195,8 +195,8 @@ def group_page(
         courses=courses,
         staff=sorted(((s, names[s]) for s in staff), key=lambda s: s[1]),
         names=names,
-        scales=[(code, s.title) for code, s in services().views.policies.grading.scales.items()],
-        default_scale=services().views.policies.grading.default_scale,
+        scales=[(code, s.title) for code, s in services().policies.grading.scales.items()],
+        default_scale=services().policies.grading.default_scale,
         candidates=[(c.person_id, f"{c.name}, {_ru(c.birth_date)}") for c in candidates],
         classes=[(g["group_id"], g["name"]) for g in classes if g["kind"] == "class"],
         source=source,
@@ -264,7 +264,7 @@ def open_course(group_id: UUID) -> ResponseReturnValue:
     def command() -> Receipt:
         fields = {
             "subject": forms.text(max_length=100),
-            "scale": forms.choice(list(services().views.policies.grading.scales)),
+            "scale": forms.choice(list(services().policies.grading.scales)),
         }
         data = forms.parse(forms.FormSchema.from_dict(fields)(), request.form)
         receipt: Receipt = services().journal.classes.open_course_journal(

@@ -141,7 +141,7 @@ def _attendance(group_id: UUID, *, download: bool) -> ResponseReturnValue:
     reads = services().reads
     group = _group(group_id)
     form, data = _period(group, PeriodForm())
-    codes = list(services().views.policies.attendance.codes)
+    codes = list(services().policies.attendance.codes)
     if isinstance(data, forms.FormInvalid):
         return _report("classes/attendance.html", group, form=form, data=data, codes=codes)
     report = reads.reports.attendance(str(group_id), data["first"], data["last"])
@@ -160,7 +160,7 @@ def _attendance(group_id: UUID, *, download: bool) -> ResponseReturnValue:
         form=form,
         data=data,
         codes=codes,
-        titles={c: v.title for c, v in services().views.policies.attendance.codes.items()},
+        titles={c: v.title for c, v in services().policies.attendance.codes.items()},
         report=report,
         lines=lines,
         names=names,
@@ -208,7 +208,7 @@ def _completeness(group_id: UUID, *, download: bool) -> ResponseReturnValue:
         data=data,
         report=report,
         names=names,
-        deadline=services().views.policies.journal.entry_deadline_days,
+        deadline=services().policies.journal.entry_deadline_days,
         may_open={
             c
             for c in {t.course_journal_id for t in report.missing_topics}

@@ -51,7 +51,7 @@ def _terms_page(
         log=log,
         logged=LOGGED,
         names=services().reads.people.names(staff, short=True),
-        reopen_requires_order=services().views.policies.journal.reopen_requires_order,
+        reopen_requires_order=services().policies.journal.reopen_requires_order,
         form=request.form,
         failed=failed,
         problems=problems or {},
