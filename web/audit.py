@@ -21,12 +21,14 @@ from flask_babel import gettext as _
 
 from projections.ledger import LedgerError, public_pem
 from web.access import permission
+from web.config import Services
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
-def _services():  # type: ignore[no-untyped-def]
-    return current_app.extensions["services"]
+def _services() -> Services:
+    found: Services = current_app.extensions["services"]
+    return found
 
 
 @bp.get("/")

@@ -187,6 +187,8 @@ def _lesson_page(
     except LookupError:
         abort(404)
     course = reads.school.course(sheet.course_journal_id)
+    if course is None:  # a lesson's course journal is never removed
+        abort(404)
     cells = [c for cs in sheet.marks.values() for c in cs]
     people = set(sheet.pupils) | {c.changed_by for c in cells} | {c.approver for c in cells}
     names = reads.people.names(people - {""}, short=True)

@@ -19,6 +19,7 @@ from domain import errors
 from domain.holds import SCOPES
 from domain.service import Receipt
 from projections.queries.records_register import STATES
+from retention.service import Records
 from retention.subject_access import NotAPupil
 from retention.transfer import TransferError
 from web.access import permission
@@ -67,7 +68,7 @@ class CloseForm(FormSchema):
     reason = text(max_length=500, required=False)
 
 
-def _records():  # type: ignore[no-untyped-def]
+def _records() -> Records:
     return services().records
 
 

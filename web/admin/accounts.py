@@ -17,7 +17,7 @@ from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
 from web.admin.base import bp, found, is_uuid, page
-from web.pages import actor, attempt, services, viewed
+from web.pages import Again, actor, attempt, services, viewed
 
 
 def _family(person_id: str) -> tuple[str, str] | None:
@@ -114,7 +114,7 @@ def _account_page(
     )
 
 
-def _again(account_id: UUID):  # type: ignore[no-untyped-def]
+def _again(account_id: UUID) -> Again:
     return lambda problems, status: _account_page(account_id, problems, status)
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 from flask import current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from marshmallow.fields import Field
 
 from domain.service import Receipt
 from projections.queries import listing, people
@@ -262,7 +263,7 @@ def open_course(group_id: UUID) -> ResponseReturnValue:
     found(reads.school.group(str(group_id)))
 
     def command() -> Receipt:
-        fields = {
+        fields: dict[str, Field[Any]] = {
             "subject": forms.text(max_length=100),
             "scale": forms.choice(list(services().policies.grading.scales)),
         }
