@@ -46,15 +46,18 @@ AAD_PREFIX = b"ejournal/v1"
 #: notification id, originator id, version, topic, plaintext (the transcoder's bytes).
 #: Ids have gaps (PostgreSQL's sequence may skip); one topic is not ASCII, so its length
 #: in bytes (21) differs from its length in characters (13).
+SERIES = "11111111-1111-4111-8111-111111111111"
+LESSON = "22222222-2222-4222-8222-222222222222"
+OTHER = "33333333-3333-4333-8333-333333333333"
 EVENTS: tuple[tuple[int, str, int, str, bytes], ...] = (
-    (1, "11111111-1111-4111-8111-111111111111", 1, "domain.records:RecordSeries.Registered", b'{"series":"journal/2025-26/5A"}'),
-    (2, "22222222-2222-4222-8222-222222222222", 1, "domain.lesson:Lesson.Created", b'{"topic":"Fractions"}'),
-    (3, "22222222-2222-4222-8222-222222222222", 2, "domain.lesson:Lesson.MarkRecorded", b'{"value":"5"}'),
-    (5, "22222222-2222-4222-8222-222222222222", 3, "domain.lesson:Lesson.MarkCorrected", b'{"value":"4","reason":"typo"}'),
-    (8, "33333333-3333-4333-8333-333333333333", 1, "тест:Событие.A", b"{}"),
-    (13, "22222222-2222-4222-8222-222222222222", 4, "domain.lesson:Lesson.AttendanceRecorded", b'{"code":"N"}'),
-    (21, "11111111-1111-4111-8111-111111111111", 2, "domain.records:RecordSeries.Held", b'{"hold":"audit"}'),
-)  # fmt: skip
+    (1, SERIES, 1, "domain.records:RecordSeries.Registered", b'{"series":"journal/5A"}'),
+    (2, LESSON, 1, "domain.lesson:Lesson.Created", b'{"topic":"Fractions"}'),
+    (3, LESSON, 2, "domain.lesson:Lesson.MarkRecorded", b'{"value":"5"}'),
+    (5, LESSON, 3, "domain.lesson:Lesson.MarkCorrected", b'{"value":"4","reason":"typo"}'),
+    (8, OTHER, 1, "тест:Событие.A", b"{}"),
+    (13, LESSON, 4, "domain.lesson:Lesson.AttendanceRecorded", b'{"code":"N"}'),
+    (21, SERIES, 2, "domain.records:RecordSeries.Held", b'{"hold":"audit"}'),
+)
 CHECKPOINT_SIZES = (3, 4, 7)
 CHECKPOINT_TIME = "2026-09-01T09:{:02d}:00+00:00"
 INCLUSIONS = ((2, 7), (6, 7), (0, 3))  # (leaf index, tree size)
