@@ -601,10 +601,14 @@ def csv_source(path: Path) -> Source:
 def open_source(path: Path) -> Source:
     if path.is_dir():
         return backup_source(path)
-    head = _read_bytes(path)[:16]
-    if head == b"SQLite format 3\x00":
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64)
+    except OSError as error:
+        raise Unusable(f"cannot read {path}: {error.strerror}") from None
+    if head.startswith(b"SQLite format 3\x00"):
         return sqlite_source(path)
-    if head.startswith(b",".join(c.encode() for c in CSV_COLUMNS[:2])):
+    if head.startswith(",".join(CSV_COLUMNS).encode()):
         return csv_source(path)
     raise Unusable(f"{path}: neither a backup folder, an SQLite database nor the CSV export")
 

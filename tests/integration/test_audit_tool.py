@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -273,3 +274,67 @@ def test_a_backup_altered_after_it_was_written_is_refused(school: School, tmp_pa
     events.write_text("".join(lines), encoding="utf-8")
     code, out = audit("tree", backup, "--key", school.key)
     assert code == 1 and "events.jsonl does not match its SHA-256" in out, out
+
+
+# --- PostgreSQL: the CSV export of docs/auditors.md -----------------------------------------
+@pytest.mark.postgres
+def test_the_documented_csv_export_of_postgresql_recomputes_the_vectors_tree(
+    pg_schema: tuple[str, str], tmp_path: Path
+) -> None:
+    """The ``\\copy`` statement of docs/auditors.md, run on an event table of PostgreSQL's
+    layout holding the test vectors' events, gives a CSV the verifier recomputes."""
+    import psycopg
+    from psycopg import sql
+
+    from tests.audit_tools import ledger_vectors
+
+    url, with_schema = pg_schema
+    schema = with_schema.rsplit("schema=", 1)[1]
+    document = (ROOT / "docs" / "auditors.md").read_text(encoding="utf-8")
+    found = re.search(
+        r"\\copy \((SELECT .*?)\) TO 'events.csv' WITH \(FORMAT csv, HEADER\)", document
+    )
+    assert found is not None
+    select = found.group(1).replace("school_0042.", f"{schema}.")
+    v = ledger_vectors.vectors()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {}.ejournal_events (originator_id uuid NOT NULL, "
+                "originator_version bigint NOT NULL, topic text, state bytea, "
+                "notification_id bigint PRIMARY KEY)"
+            ).format(sql.Identifier(schema))
+        )
+        for e in v["events"]:
+            conn.execute(
+                sql.SQL("INSERT INTO {}.ejournal_events VALUES (%s, %s, %s, %s, %s)").format(
+                    sql.Identifier(schema)
+                ),
+                (
+                    UUID(e["originator_id"]),
+                    e["originator_version"],
+                    e["topic"],
+                    base64.b64decode(e["state_b64"]),
+                    e["notification_id"],
+                ),
+            )
+        csv_file = tmp_path / "events.csv"
+        with conn.cursor().copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+            csv_file.write_bytes(b"".join(bytes(block) for block in copy))
+    key = tmp_path / "test-key.pem"
+    key.write_text(v["test_signing_key"]["public_pem"], encoding="utf-8")
+    checkpoints = tmp_path / "checkpoints.json"
+    checkpoints.write_text(
+        json.dumps(
+            [{k: x for k, x in c.items() if k != "message_hex"} for c in v["checkpoints"].values()]
+        ),
+        encoding="utf-8",
+    )
+    code, out = audit("tree", csv_file, "--key", key, "--checkpoint", checkpoints)
+    assert code == 0 and "7 events recomputed; 3 checkpoints match" in out, out
+    lines = csv_file.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace(",domain.", ",domainx.")
+    csv_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out = audit("tree", csv_file, "--key", key, "--checkpoint", checkpoints)
+    assert code == 1 and "no longer matches the checkpoint of size 3" in out, out
