@@ -63,19 +63,30 @@ def _u64(value: int, what: str) -> bytes:
     return value.to_bytes(8, "big")
 
 
+def leaf_input(
+    notification_id: int, originator_id: UUID, version: int, topic: str, state: bytes
+) -> bytes:
+    """0x00 ‖ u64be id ‖ uuid (16) ‖ u64be version ‖ u32be len(topic) ‖ topic ‖ state."""
+    encoded = topic.encode("utf-8")
+    return b"".join(
+        (
+            LEAF_PREFIX,
+            _u64(notification_id, "notification id"),
+            originator_id.bytes,
+            _u64(version, "version"),
+            len(encoded).to_bytes(4, "big"),
+            encoded,
+            state,
+        )
+    )
+
+
 def leaf_hash(
     notification_id: int, originator_id: UUID, version: int, topic: str, state: bytes
 ) -> bytes:
-    """SHA-256(0x00 ‖ u64be id ‖ uuid (16) ‖ u64be version ‖ u32be len(topic) ‖ topic ‖ state)."""
-    encoded = topic.encode("utf-8")
+    """The leaf of one stored event: SHA-256 of its ``leaf_input``."""
     return hashlib.sha256(
-        LEAF_PREFIX
-        + _u64(notification_id, "notification id")
-        + originator_id.bytes
-        + _u64(version, "version")
-        + len(encoded).to_bytes(4, "big")
-        + encoded
-        + state
+        leaf_input(notification_id, originator_id, version, topic, state)
     ).digest()
 
 

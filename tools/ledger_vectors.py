@@ -27,7 +27,7 @@ from uuid import UUID
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from ejournal_audit import Checkpoint, Tree, key_id, leaf_hash, node_hash, tree_head
+from ejournal_audit import Checkpoint, Tree, key_id, leaf_input, node_hash, tree_head
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON_FILE = ROOT / "docs" / "ledger-vectors.json"
@@ -113,17 +113,8 @@ def vectors() -> dict[str, Any]:
         originator = UUID(oid)
         nonce = hashlib.sha256(b"nonce %d" % position).digest()[:12]
         state = stored_state(originator, version, plaintext, nonce)
-        leaf = leaf_hash(position, originator, version, topic, state)
-        encoded = topic.encode()
-        preimage = (
-            b"\x00"
-            + position.to_bytes(8, "big")
-            + originator.bytes
-            + version.to_bytes(8, "big")
-            + len(encoded).to_bytes(4, "big")
-            + encoded
-            + state
-        )
+        preimage = leaf_input(position, originator, version, topic, state)
+        leaf = hashlib.sha256(preimage).digest()
         events.append(
             {
                 "leaf_index": i,
