@@ -293,7 +293,8 @@ def load_checkpoints(path: Path) -> list[Checkpoint]:
     """The checkpoints in a file (one object, or a list), or in every ``*.json`` file of a
     folder (an export folder an operator mirrors)."""
     if path.is_dir():
-        found = [c for f in sorted(path.glob("*.json")) for c in load_checkpoints(f)]
+        files = sorted(f for f in path.glob("*.json") if not f.name.startswith("."))
+        found = [c for f in files for c in load_checkpoints(f)]
         if not found:
             raise Unusable(f"{path}: no checkpoint files (*.json) in this folder")
         return found

@@ -40,8 +40,17 @@ class School:
     def database(self) -> Path:
         return self.var / "ejournal.sqlite"
 
+    @property
+    def exports(self) -> Path:
+        """The checkpoint export folder (EJOURNAL_CHECKPOINT_EXPORT_DIR) an auditor mirrors."""
+        return self.var.parent / "exports"
+
     def env(self) -> dict[str, str]:
-        return {"EJOURNAL_VAR_DIR": str(self.var), "EJOURNAL_POLICIES_DIR": str(ROOT / "policies")}
+        return {
+            "EJOURNAL_VAR_DIR": str(self.var),
+            "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
+            "EJOURNAL_CHECKPOINT_EXPORT_DIR": str(self.exports),
+        }
 
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(main, list(args), env=self.env())
@@ -103,6 +112,15 @@ def test_the_key_id_and_checkpoints_agree_with_the_product(school: School) -> No
     assert code == 0, out
 
 
+def test_the_export_folder_is_a_set_of_checkpoints_the_verifier_reads(school: School) -> None:
+    exported = sorted(school.exports.glob("checkpoint-*.json"))
+    assert exported, "ledger checkpoint wrote nothing to EJOURNAL_CHECKPOINT_EXPORT_DIR"
+    code, out = audit("checkpoint", school.exports, "--key", school.key)
+    assert code == 0 and f"OK: {len(exported)} checkpoint(s)" in out, out
+    code, out = audit("tree", school.database, "--key", school.key, "--checkpoint", school.exports)
+    assert code == 0, out
+
+
 def test_inclusion_proofs_of_the_product_verify(school: School, tmp_path: Path) -> None:
     size = _size(school.final)
     for position in (1, size // 2, size):
@@ -113,8 +131,8 @@ def test_inclusion_proofs_of_the_product_verify(school: School, tmp_path: Path) 
         code, out = audit("inclusion", proof, "--key", school.key, "--checkpoint", school.final)
         assert code == 0, out
         assert f"of the tree of size {size}" in out
-        if "preimage" in json.loads(result.output):  # the `prove` of issue 15, item 4
-            assert f"event {position} (its preimage hashes to the leaf)" in out
+        assert "preimage" in json.loads(result.output)  # the `prove` of issue 15, item 4
+        assert f"event {position} (its preimage hashes to the leaf)" in out
 
 
 def _row(database: Path, position: int) -> tuple[Any, ...]:
@@ -131,7 +149,8 @@ def _row(database: Path, position: int) -> tuple[Any, ...]:
 def test_a_preimage_from_the_database_ties_the_leaf_to_the_event(
     school: School, tmp_path: Path
 ) -> None:
-    """The preimage as `prove` gives it (issue 15, item 4), filled here from the event row."""
+    """The preimage `prove` gives (issue 15, item 4) is the event row itself: put there from
+    the database, it verifies; with one byte of the state changed, it does not."""
     position = _size(school.final) // 3
     proof = json.loads(school.cli("ledger", "prove", str(position)).output)
     rowid, oid, version, topic, state = _row(school.database, position)
@@ -156,6 +175,7 @@ def test_a_preimage_from_the_database_ties_the_leaf_to_the_event(
 def test_a_consistency_proof_of_the_product_verifies(school: School, tmp_path: Path) -> None:
     result = school.cli("ledger", "consistency", str(school.early))
     assert result.exit_code == 0, result.output
+    assert {"first", "second", "consistency_path"} <= json.loads(result.output).keys()
     proof = tmp_path / "consistency.json"
     proof.write_text(result.output, encoding="utf-8")
     code, out = audit(
