@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from domain import clock, errors
 from domain.base import Redacted
@@ -68,7 +68,7 @@ def test_every_stored_state_is_ciphertext_bound_to_its_place(system: System) -> 
     # A ciphertext moved to another event's place fails authentication.
     first, second = notes[0], notes[1]
     moved = StoredEvent(second.originator_id, second.originator_version, second.topic, first.state)
-    with pytest.raises(MapperDeserialisationError):
+    with pytest.raises(errors.RecordUnauthentic):
         j.mapper.to_domain_event(moved)
     assert j.student(school.pupils[0]).surname == "Смирнов"
 
