@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from eventsourcing.persistence import StoredEvent
 
@@ -10,6 +12,7 @@ from domain.base import Redacted
 from domain.lesson import MarkEntry
 from ejournal.bootstrap import System, build
 from ejournal.mapper import MAGIC
+from tests.conftest import settings_for
 from tests.school import LESSON_DAY, at, build_school
 
 
@@ -103,3 +106,29 @@ def test_a_destroyed_series_accepts_no_new_events(system: System) -> None:
         )
     with pytest.raises(errors.RecordDestroyed):
         system.journal.student(school.pupils[0])
+
+
+@pytest.mark.postgres
+def test_a_start_on_postgres_creates_the_event_type_only_when_missing(
+    pg_schema: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15, item 8: every start ran eventsourcing's ``CREATE TYPE`` and PostgreSQL
+    logged «ERROR: type "stored_event_uuid" already exists»."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    settings = settings_for(tmp_path, pg_schema[1])
+    attempted: list[str] = []
+    create = PostgresApplicationRecorder.create_table
+
+    def spy(recorder: PostgresApplicationRecorder) -> None:
+        attempted.extend(s.as_string() for s in recorder.sql_create_statements)
+        create(recorder)
+
+    monkeypatch.setattr(PostgresApplicationRecorder, "create_table", spy)
+    with build(settings):
+        pass
+    assert any("CREATE TYPE" in s for s in attempted)  # a new schema: the type is made
+    attempted.clear()
+    with build(settings) as system:  # the next start: no CREATE TYPE at all
+        assert system.journal.recorder.max_notification_id() is None
+    assert attempted and not any("CREATE TYPE" in s for s in attempted), attempted
