@@ -1,4 +1,4 @@
-# The two commands a newcomer needs:  make run  |  make test
+# The two commands a newcomer needs:  make run  |  make test      (make help lists the rest)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -6,20 +6,38 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-reliability lint typecheck unit bench translations clean
+# The lock files (`make lock` writes them from pyproject.toml with uv): every package with its
+# exact version and hashes, for Python 3.11 on Linux x86_64. Hashes in a requirements file turn
+# on pip's --require-hashes mode: every download is checked, and a package missing from the
+# lock is an error. The pip configuration of the team's machine adds local package folders
+# (find-links, extra indexes); they hold PyPI's own files (same hashes), pip drops an index file
+# whose hash is not in the lock, and a foreign build would fail the check, never install. So the
+# configuration is left as it is, and PyPI stays reachable.
+LOCK_RUN := requirements/run.txt
+LOCK_DEV := requirements/dev.txt
+LOCK     := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+            --python-platform x86_64-unknown-linux-gnu --custom-compile-command 'make lock'
 
-# Runtime install (the product only).
-$(VENV)/.stamp-run: pyproject.toml
+.DEFAULT_GOAL := help
+.PHONY: help run test test-reliability lint typecheck unit bench translations lock clean
+
+## help: list the targets (this text)
+help:
+	@sed -n 's/^## \([a-z-]*\): /\1\t/p' $(MAKEFILE_LIST) | expand -t 18
+
+# Runtime install (the product only): the locked packages, then the product itself, editable.
+$(VENV)/.stamp-run: $(LOCK_RUN) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -e .
+	$(PIP) install -r $(LOCK_RUN)
+	$(PIP) install --no-deps -e .
 	touch $@
 
-# Development install (tests, linters, type checker).
-$(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-run
-	$(PIP) install -e '.[dev]'
+# Development install (tests, linters, type checker, the lock tool).
+$(VENV)/.stamp-dev: $(LOCK_DEV) $(VENV)/.stamp-run
+	$(PIP) install -r $(LOCK_DEV)
 	touch $@
 
-## run: create the venv, install, seed the demo school on first start, serve on $(HOST):$(PORT)
+## run: create the venv, install, seed the demo school on first start, serve on HOST:PORT (127.0.0.1:5000)
 run: $(VENV)/.stamp-run
 	$(BIN)/ejournal demo --if-empty
 	$(BIN)/ejournal serve --host $(HOST) --port $(PORT)
@@ -32,14 +50,17 @@ test: lint typecheck
 test-reliability: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest tests/reliability $(PYTEST_ARGS)
 
+## lint: ruff (lint and format check) and the import contracts (lint-imports)
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+## typecheck: mypy --strict on the packages of pyproject.toml [tool.mypy] files
 typecheck: $(VENV)/.stamp-dev
 	$(BIN)/mypy
 
+## unit: the unit tests only (in memory, fast)
 unit: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest tests/unit -q
 
@@ -63,5 +84,11 @@ translations: $(VENV)/.stamp-dev
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -w 100
 	$(BIN)/pybabel compile -d web/translations
 
+## lock: re-resolve pyproject.toml into the lock files (LOCK_ARGS=--upgrade: newest allowed)
+lock: $(VENV)/.stamp-dev
+	$(LOCK) pyproject.toml --extra dev $(LOCK_ARGS) -o $(LOCK_DEV)
+	$(LOCK) pyproject.toml --constraints $(LOCK_DEV) -o $(LOCK_RUN)
+
+## clean: remove the venv and the tools' caches (never var/: the demo school's data)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -511,7 +511,7 @@ class Runner:
         )
 
     def save_grid(self, lesson_id: Any, _: int) -> object:
-        return self.system.journal.record_marks(lesson_id, self.grid, self.school.teacher)
+        return self.system.journal.entry.record_marks(lesson_id, self.grid, self.school.teacher)
 
     def settle(self) -> None:
         """Untimed: every view and the ledger caught up, a checkpoint when due."""

@@ -280,21 +280,21 @@ def run(system: System, args: argparse.Namespace, figures: common.Figures) -> No
     )
 
     with clock.travel(_at(as_of, 10)):
-        archivist = system.journal.create_account(
+        archivist = system.journal.accounts.create_account(
             "archivist", "А", "А", "", ["archivist"], "bench-pass-1", SYSTEM_ACTOR
         ).id
-        head = system.journal.create_account(
+        head = system.journal.accounts.create_account(
             "head", "Д", "Д", "", ["head"], "bench-pass-1", SYSTEM_ACTOR
         ).id
         proposing, [proposal] = timed(
             lambda: records.propose(archivist, record_class="class-journal")
         )
-        approving, _ = timed(lambda: system.journal.approve_disposition(proposal, head))
-        info = system.journal.disposition(proposal)
+        approving, _ = timed(lambda: system.journal.retention.approve_disposition(proposal, head))
+        info = system.journal.retention.disposition(proposal)
         certifying, (certificate, problems) = timed(lambda: records.certify(info, archivist))
         assert not problems, problems
         recording, _ = timed(
-            lambda: system.journal.execute_disposition(proposal, certificate, archivist)
+            lambda: system.journal.retention.execute_disposition(proposal, certificate, archivist)
         )
         shred = records.infra.shredder
         series = [i["series"] for i in certificate["items"]]

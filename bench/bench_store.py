@@ -5,7 +5,7 @@ in the same run, as a ratio (DESIGN.md §9):
 
 1. raw limits — single-row insert+commit per second; ``executemany`` rows/s with 1,000 rows
    per transaction, and with 30 rows per transaction (the shape of one grid);
-2. grid save — ``journal.record_marks(lesson, [30 marks], teacher)``: one command, one
+2. grid save — ``journal.entry.record_marks(lesson, [30 marks], teacher)``: one command, one
    transaction, for a class of 30 pupils; commands/s against raw commits/s, events/s
    against ``executemany`` rows/s;
 3. single-mark commands (one ``MarkEntry`` per command) against raw commits/s;
@@ -93,10 +93,10 @@ def measure_journal(settings: Settings, seconds: float) -> tuple[Commands, Comma
         singles = [[entry] for entry in grid]
 
         def save_grid(lesson_id: UUID, _: int) -> object:
-            return journal.record_marks(lesson_id, grid, school.teacher)
+            return journal.entry.record_marks(lesson_id, grid, school.teacher)
 
         def save_one(lesson_id: UUID, k: int) -> object:
-            return journal.record_marks(lesson_id, singles[k], school.teacher)
+            return journal.entry.record_marks(lesson_id, singles[k], school.teacher)
 
         grid_result = time_commands(supply, seconds, 1, save_grid)
         single_result = time_commands(supply, seconds, SINGLE_MARKS_PER_LESSON, save_one)

@@ -1052,24 +1052,26 @@ class BenchSchool:
     def build(cls, journal: Journal) -> BenchSchool:
         """Open the year with its quarters, a teacher, class 5А with 30 enrolled pupils."""
         with clock.travel(local(date(2025, 8, 25), 10)):
-            admin = journal.create_account(
+            admin = journal.accounts.create_account(
                 "admin", "Админов", "Админ", "", ["admin"], "admin-pass-1", SYSTEM_ACTOR
             ).id
-            year_id = journal.open_school_year(
+            year_id = journal.school.open_school_year(
                 "bench", YEAR, date(2025, 9, 1), date(2026, 5, 31), admin
             ).id
             for number, title, starts, ends in demo.quarters(YEAR):
-                journal.define_term(year_id, number, title, starts, ends, admin)
-            teacher = journal.create_account(
+                journal.school.define_term(year_id, number, title, starts, ends, admin)
+            teacher = journal.accounts.create_account(
                 "teacher", "Петрова", "Анна", "Ивановна", ["teacher"], "teacher-pass-1", admin
             ).id
-            class_id = journal.form_class(year_id, "5А", 5, admin).id
+            class_id = journal.classes.form_class(year_id, "5А", 5, admin).id
             pupils = []
             for i in range(common.PUPILS):
                 surname = f"{SURNAMES[i % len(SURNAMES)]}-{i + 1}"
                 born = date(2014, 1, 1) + timedelta(days=11 * i)
-                pupil = journal.register_student(surname, NAMES[i % len(NAMES)], "", born, admin).id
-                journal.enrol(class_id, pupil, date(2025, 9, 1), admin)
+                pupil = journal.people.register_student(
+                    surname, NAMES[i % len(NAMES)], "", born, admin
+                ).id
+                journal.classes.enrol(class_id, pupil, date(2025, 9, 1), admin)
                 pupils.append(pupil)
         return cls(journal, admin, teacher, year_id, class_id, pupils)
 
@@ -1077,10 +1079,10 @@ class BenchSchool:
         """Open the ``n``-th subject's journal for the class, kept by the teacher."""
         subject = CLASS_SUBJECTS[n] if n < len(CLASS_SUBJECTS) else f"Предмет {n + 1}"
         with clock.travel(local(date(2025, 8, 26), 10)):
-            course = self.journal.open_course_journal(
+            course = self.journal.classes.open_course_journal(
                 self.class_id, subject, "five_point", self.admin
             ).id
-            self.journal.assign_teacher(course, self.teacher, self.admin)
+            self.journal.classes.assign_teacher(course, self.teacher, self.admin)
         return course
 
 
@@ -1104,7 +1106,7 @@ class LessonSupply:
         held = []
         for course, day, period in itertools.islice(self._slots, count):
             with clock.travel(local(day, 9)):
-                receipt = self.school.journal.hold_lesson(
+                receipt = self.school.journal.entry.hold_lesson(
                     course, day, period, "Дроби", "№ 12", self.school.teacher
                 )
             held.append((receipt.id, day))

@@ -16,7 +16,7 @@ from eventsourcing.domain import event
 from domain import clock, errors, ids
 from domain.base import Aggregate
 from domain.group_commit import GroupCommit
-from domain.service import JournalBase, Receipt
+from domain.service import CommandGroup, Receipt
 
 #: Pages write at most this many pupils per entry (a class list); more is an input error.
 MAX_PUPILS = 2000
@@ -52,7 +52,7 @@ class _Seen:
 _batchers_lock = threading.Lock()
 
 
-class AccessLogCommands(JournalBase):
+class AccessLog(CommandGroup):
     """Appending to the access log.
 
     Every staff page showing pupils appends an entry before it is shown, so under load many
@@ -95,5 +95,5 @@ class AccessLogCommands(JournalBase):
                     )
             return made
 
-        receipt = self.run(entries, batch[0].id)
+        receipt = self.app.run(entries, batch[0].id)
         return [Receipt(seen.id, receipt.position) for seen in batch]

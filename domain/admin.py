@@ -1,18 +1,23 @@
-"""Administration commands: the school year, people, accounts, classes, course journals."""
+"""Administration commands, in four groups of the journal: ``School`` (the school year and
+its terms), ``People`` (pupils and guardians), ``Accounts`` (accounts, roles, passwords, locks,
+failed sign-ins) and ``Classes`` (classes, extracurricular groups, course journals, enrolment,
+class-list import)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from uuid import UUID, uuid4
 
 from domain import clock, errors, ids, passwords
 from domain.account import Account, check_role
-from domain.base import SYSTEM_ACTOR
+from domain.base import SYSTEM_ACTOR, Aggregate
+from domain.enrolment import GuardianDetails, PupilRow, guardian_from, row_problems, student_from
 from domain.groups import ActivityGroup, ClassGroup, CourseJournal
 from domain.people import FullName, Guardian, Student
 from domain.school_year import SchoolYear
-from domain.service import JournalBase, Receipt
+from domain.service import CommandGroup, Receipt
 
 ADMIN = frozenset({"admin"})
 #: Five failed logins within 15 minutes lock an account for 15 minutes.
@@ -20,18 +25,18 @@ LOCKOUT_LIMIT = 5
 LOCKOUT = timedelta(minutes=15)
 
 
-class AdminCommands(JournalBase):
-    """Commands of the administrator (and of the deputy head for terms)."""
+class School(CommandGroup):
+    """The school year and its terms: the administrator opens them, the deputy head or
+    head closes and re-opens terms."""
 
-    # --- school year ---------------------------------------------------------------------
     def open_school_year(
         self, school: str, year: str, starts: date, ends: date, actor: UUID
     ) -> Receipt:
         """Open a school year («2025/26») running from ``starts`` to ``ends``."""
-        self.require_role(actor, ADMIN)
+        self.app.require_role(actor, ADMIN)
         if starts >= ends:
             raise errors.InvalidInput("Дата начала учебного года должна быть раньше даты конца.")
-        return self.create(
+        return self.app.create(
             lambda: SchoolYear(
                 school=school,
                 year=year,
@@ -47,23 +52,23 @@ class AdminCommands(JournalBase):
         self, year_id: UUID, number: int, title: str, starts: date, ends: date, actor: UUID
     ) -> Receipt:
         """Define term ``number`` of a school year."""
-        self.require_role(actor, ADMIN)
-        return self.change(
+        self.app.require_role(actor, ADMIN)
+        return self.app.change(
             SchoolYear, year_id, lambda y: y.define_term(number, title, starts, ends, actor)
         )
 
     def close_term(self, year_id: UUID, number: int, actor: UUID) -> Receipt:
         """Close a term (deputy head or head): its entries lock."""
-        self.require_role(actor, self.policies.journal.period_roles)
-        return self.change(SchoolYear, year_id, lambda y: y.close_term(number, actor))
+        self.app.require_role(actor, self.app.policies.journal.period_roles)
+        return self.app.change(SchoolYear, year_id, lambda y: y.close_term(number, actor))
 
     def reopen_term(
         self, year_id: UUID, number: int, reason: str, order_no: str, actor: UUID
     ) -> Receipt:
         """Re-open a closed term under a reason and an order number."""
-        self.require_role(actor, self.policies.journal.period_roles)
-        reg = self.policies.journal
-        return self.change(
+        self.app.require_role(actor, self.app.policies.journal.period_roles)
+        reg = self.app.policies.journal
+        return self.app.change(
             SchoolYear,
             year_id,
             lambda y: y.reopen_term(
@@ -76,15 +81,18 @@ class AdminCommands(JournalBase):
             ),
         )
 
-    # --- people --------------------------------------------------------------------------
+
+class People(CommandGroup):
+    """Pupils and guardians: registering them, correcting details, linking a guardian."""
+
     def register_student(
         self, surname: str, name: str, patronymic: str, birth_date: date, actor: UUID
     ) -> Receipt:
         """Register a pupil; the details are encrypted under the pupil's own key."""
-        self.require_role(actor, ADMIN)
+        self.app.require_role(actor, ADMIN)
         full = FullName(surname.strip(), name.strip(), patronymic.strip())
         student_id = uuid4()
-        return self.create(
+        return self.app.create(
             lambda: Student(
                 id=student_id,
                 surname=full.surname,
@@ -107,9 +115,9 @@ class AdminCommands(JournalBase):
         actor: UUID,
     ) -> Receipt:
         """Correct a pupil's details with a reason."""
-        self.require_role(actor, ADMIN)
-        minimum = self.policies.journal.min_reason_length
-        return self.change(
+        self.app.require_role(actor, ADMIN)
+        minimum = self.app.policies.journal.min_reason_length
+        return self.app.change(
             Student,
             student_id,
             lambda s: s.correct_details(
@@ -122,10 +130,10 @@ class AdminCommands(JournalBase):
         self, surname: str, name: str, patronymic: str, phone: str, email: str, actor: UUID
     ) -> Receipt:
         """Register a parent or legal representative."""
-        self.require_role(actor, ADMIN)
+        self.app.require_role(actor, ADMIN)
         full = FullName(surname.strip(), name.strip(), patronymic.strip())
         guardian_id = uuid4()
-        return self.create(
+        return self.app.create(
             lambda: Guardian(
                 id=guardian_id,
                 surname=full.surname,
@@ -142,16 +150,37 @@ class AdminCommands(JournalBase):
         self, student_id: UUID, guardian_id: UUID, relation: str, actor: UUID
     ) -> Receipt:
         """Link a guardian to a pupil (the guardian then sees the pupil's diary)."""
-        self.require_role(actor, ADMIN)
-        self.load(Guardian, guardian_id)
-        return self.change(
+        self.app.require_role(actor, ADMIN)
+        self.app.load(Guardian, guardian_id)
+        return self.app.change(
             Student,
             student_id,
             lambda s: s.link_guardian(guardian_id, relation, actor),
             errors.StudentNotFound,
         )
 
-    # --- accounts ------------------------------------------------------------------------
+    def register_guardian_for(
+        self, student_id: UUID, guardian: GuardianDetails, actor: UUID
+    ) -> Receipt:
+        """Register a parent or legal representative and link them to a pupil, in one
+        transaction (no unlinked guardian is left behind when the link is refused)."""
+        self.app.require_role(actor, ADMIN)
+        holder: list[UUID] = []
+
+        def command() -> list[Aggregate]:
+            pupil = self.app.load(Student, student_id, errors.StudentNotFound)
+            found = guardian_from(guardian, actor)
+            pupil.link_guardian(found.id, guardian.relation, actor)
+            holder[:] = [found.id]
+            return [found, pupil]
+
+        receipt = self.app.run(command, student_id)
+        return Receipt(holder[0], receipt.position)
+
+
+class Accounts(CommandGroup):
+    """Accounts: creating them, roles, passwords, locks, failed sign-ins."""
+
     def create_account(
         self,
         login: str,
@@ -166,7 +195,7 @@ class AdminCommands(JournalBase):
         """Create an account with roles; ``person_id`` links a parent or pupil account to
         the guardian or pupil it belongs to."""
         if actor != SYSTEM_ACTOR:
-            self.require_role(actor, ADMIN)
+            self.app.require_role(actor, ADMIN)
         login = login.strip().lower()
         if not re.fullmatch(r"[a-z0-9][a-z0-9._]{0,63}", login):
             raise errors.InvalidInput("Логин: латинские буквы, цифры, точка и подчёркивание.")
@@ -178,7 +207,7 @@ class AdminCommands(JournalBase):
         FullName(surname.strip(), name.strip(), patronymic.strip())
         password_hash = passwords.hash_password(password)
         account_id = ids.account_id(login)
-        return self.create(
+        return self.app.create(
             lambda: Account(
                 login=login,
                 surname=surname.strip(),
@@ -197,14 +226,14 @@ class AdminCommands(JournalBase):
         """Record a failed login of an existing account (unknown logins leave no trace);
         five failures within 15 minutes lock it for 15 minutes. True when it locked."""
         account_id = ids.account_id(login)
-        if not self.exists(account_id):
+        if not self.app.exists(account_id):
             return False
         locked: list[bool] = []
 
         def fail(account: Account) -> None:
             locked[:] = [account.record_login_failure(clock.now(), LOCKOUT_LIMIT, LOCKOUT)]
 
-        self.change(Account, account_id, fail, errors.AccountNotFound)
+        self.app.change(Account, account_id, fail, errors.AccountNotFound)
         return bool(locked and locked[0])
 
     def _check_person(self, roles: list[str], person_id: UUID | None) -> None:
@@ -213,8 +242,8 @@ class AdminCommands(JournalBase):
         for role, cls in expected.items():
             if role in roles and (
                 person_id is None
-                or not self.exists(person_id)
-                or not isinstance(self.repository.get(person_id), cls)
+                or not self.app.exists(person_id)
+                or not isinstance(self.app.repository.get(person_id), cls)
             ):
                 raise errors.InvalidInput(
                     "Учётная запись родителя связывается с законным представителем, "
@@ -227,8 +256,8 @@ class AdminCommands(JournalBase):
     def change_password(self, account_id: UUID, new_password: str, actor: UUID) -> Receipt:
         """Change a password: one's own, or anyone's by the administrator."""
         if actor != account_id:
-            self.require_role(actor, ADMIN)
-        return self.change(
+            self.app.require_role(actor, ADMIN)
+        return self.app.change(
             Account,
             account_id,
             lambda a: a.change_password(new_password, actor),
@@ -238,20 +267,20 @@ class AdminCommands(JournalBase):
     def grant_role(self, account_id: UUID, role: str, actor: UUID) -> Receipt:
         """Grant a role to an account (a parent's or pupil's role only to an account linked
         to that guardian or pupil)."""
-        self.require_role(actor, ADMIN)
+        self.app.require_role(actor, ADMIN)
         if role in ("parent", "pupil"):
-            account = self.load(Account, account_id, errors.AccountNotFound, readonly=True)
+            account = self.app.load(Account, account_id, errors.AccountNotFound, readonly=True)
             self._check_person([role], account.person_id)
-        return self.change(
+        return self.app.change(
             Account, account_id, lambda a: a.grant(role, actor), errors.AccountNotFound
         )
 
     def revoke_role(self, account_id: UUID, role: str, actor: UUID) -> Receipt:
         """Revoke a role from an account (administrators keep their own admin role)."""
-        self.require_role(actor, ADMIN)
+        self.app.require_role(actor, ADMIN)
         if account_id == actor and role == "admin":
             raise errors.OwnAccountProtected()
-        return self.change(
+        return self.app.change(
             Account, account_id, lambda a: a.revoke(role, actor), errors.AccountNotFound
         )
 
@@ -259,28 +288,34 @@ class AdminCommands(JournalBase):
         self, account_id: UUID, reason: str, actor: UUID, until: datetime | None = None
     ) -> Receipt:
         """Lock an account (for good, or until a moment); never one's own."""
-        self.require_role(actor, ADMIN)
+        self.app.require_role(actor, ADMIN)
         if account_id == actor:
             raise errors.OwnAccountProtected()
-        return self.change(
+        return self.app.change(
             Account, account_id, lambda a: a.lock(reason, until, actor), errors.AccountNotFound
         )
 
     def unlock_account(self, account_id: UUID, actor: UUID) -> Receipt:
         """Unlock an account."""
-        self.require_role(actor, ADMIN)
-        return self.change(Account, account_id, lambda a: a.unlock(actor), errors.AccountNotFound)
+        self.app.require_role(actor, ADMIN)
+        return self.app.change(
+            Account, account_id, lambda a: a.unlock(actor), errors.AccountNotFound
+        )
 
-    # --- classes and groups --------------------------------------------------------------
+
+class Classes(CommandGroup):
+    """Classes, extracurricular groups and course journals: forming them, teachers,
+    enrolment and withdrawal, and a whole class list imported in one transaction."""
+
     def form_class(self, year_id: UUID, name: str, grade: int, actor: UUID) -> Receipt:
         """Form a class («5А») in a school year."""
-        self.require_role(actor, ADMIN)
-        year = self.load(SchoolYear, year_id)
+        self.app.require_role(actor, ADMIN)
+        year = self.app.load(SchoolYear, year_id)
         year.check_open()
         name = name.strip()
         if not name or not 1 <= grade <= 11:
             raise errors.InvalidInput("Класс: название и параллель 1–11.")
-        return self.create(
+        return self.app.create(
             lambda: ClassGroup(
                 year_id=year_id,
                 year=year.year,
@@ -294,35 +329,35 @@ class AdminCommands(JournalBase):
 
     def assign_class_teacher(self, class_id: UUID, teacher_id: UUID, actor: UUID) -> Receipt:
         """Make a teacher the class teacher of a class."""
-        self.require_role(actor, ADMIN)
-        self.load(Account, teacher_id, errors.AccountNotFound)
-        return self.change(
+        self.app.require_role(actor, ADMIN)
+        self.app.load(Account, teacher_id, errors.AccountNotFound)
+        return self.app.change(
             ClassGroup, class_id, lambda c: c.assign_class_teacher(teacher_id, actor)
         )
 
     def enrol(self, class_id: UUID, student_id: UUID, on: date, actor: UUID) -> Receipt:
         """Enrol a pupil in a class from ``on``."""
-        self.require_role(actor, ADMIN)
-        self.load(Student, student_id, errors.StudentNotFound)
-        return self.change(ClassGroup, class_id, lambda c: c.enrol(student_id, on, actor))
+        self.app.require_role(actor, ADMIN)
+        self.app.load(Student, student_id, errors.StudentNotFound)
+        return self.app.change(ClassGroup, class_id, lambda c: c.enrol(student_id, on, actor))
 
     def withdraw(
         self, class_id: UUID, student_id: UUID, on: date, reason: str, actor: UUID
     ) -> Receipt:
         """Withdraw a pupil from a class; ``on`` is the first day away."""
-        self.require_role(actor, ADMIN)
-        return self.change(
+        self.app.require_role(actor, ADMIN)
+        return self.app.change(
             ClassGroup, class_id, lambda c: c.withdraw(student_id, on, reason, actor)
         )
 
     def form_activity_group(self, year_id: UUID, code: str, title: str, actor: UUID) -> Receipt:
         """Form an extracurricular group (pupils of any class may join)."""
-        self.require_role(actor, ADMIN)
-        year = self.load(SchoolYear, year_id)
+        self.app.require_role(actor, ADMIN)
+        year = self.app.load(SchoolYear, year_id)
         code, title = code.strip(), title.strip()
         if not code or not title:
             raise errors.InvalidInput("Укажите код и название группы.")
-        return self.create(
+        return self.app.create(
             lambda: ActivityGroup(
                 year_id=year_id,
                 year=year.year,
@@ -336,32 +371,36 @@ class AdminCommands(JournalBase):
 
     def add_member(self, group_id: UUID, student_id: UUID, on: date, actor: UUID) -> Receipt:
         """Add a pupil to an extracurricular group."""
-        self.require_role(actor, ADMIN)
-        self.load(Student, student_id, errors.StudentNotFound)
-        return self.change(ActivityGroup, group_id, lambda g: g.add_member(student_id, on, actor))
+        self.app.require_role(actor, ADMIN)
+        self.app.load(Student, student_id, errors.StudentNotFound)
+        return self.app.change(
+            ActivityGroup, group_id, lambda g: g.add_member(student_id, on, actor)
+        )
 
     def remove_member(
         self, group_id: UUID, student_id: UUID, on: date, reason: str, actor: UUID
     ) -> Receipt:
         """Remove a pupil from an extracurricular group."""
-        self.require_role(actor, ADMIN)
-        return self.change(
+        self.app.require_role(actor, ADMIN)
+        return self.app.change(
             ActivityGroup, group_id, lambda g: g.remove_member(student_id, on, reason, actor)
         )
 
     def open_course_journal(self, group_id: UUID, subject: str, scale: str, actor: UUID) -> Receipt:
         """Open the journal of a subject for a class (or of an extracurricular group)."""
-        self.require_role(actor, ADMIN)
-        self.policies.grading.scale(scale)
+        self.app.require_role(actor, ADMIN)
+        self.app.policies.grading.scale(scale)
         subject = subject.strip()
         if not subject:
             raise errors.InvalidInput("Укажите предмет.")
         group: ClassGroup | ActivityGroup
-        if self.exists(group_id) and isinstance(self.repository.get(group_id), ActivityGroup):
-            group, kind = self.load(ActivityGroup, group_id), "activity"
+        if self.app.exists(group_id) and isinstance(
+            self.app.repository.get(group_id), ActivityGroup
+        ):
+            group, kind = self.app.load(ActivityGroup, group_id), "activity"
         else:
-            group, kind = self.load(ClassGroup, group_id), "class"
-        return self.create(
+            group, kind = self.app.load(ClassGroup, group_id), "class"
+        return self.app.create(
             lambda: CourseJournal(
                 group_id=group_id,
                 group_kind=kind,
@@ -376,17 +415,66 @@ class AdminCommands(JournalBase):
 
     def assign_teacher(self, course_journal_id: UUID, teacher_id: UUID, actor: UUID) -> Receipt:
         """Let a teacher keep a course journal."""
-        self.require_role(actor, ADMIN)
-        teacher = self.load(Account, teacher_id, errors.AccountNotFound)
+        self.app.require_role(actor, ADMIN)
+        teacher = self.app.load(Account, teacher_id, errors.AccountNotFound)
         if "teacher" not in teacher.roles:
             raise errors.RoleRequired("Журнал может вести только учитель.")
-        return self.change(
+        return self.app.change(
             CourseJournal, course_journal_id, lambda j: j.assign_teacher(teacher_id, actor)
         )
 
     def unassign_teacher(self, course_journal_id: UUID, teacher_id: UUID, actor: UUID) -> Receipt:
         """Stop a teacher keeping a course journal (what they entered stays theirs)."""
-        self.require_role(actor, ADMIN)
-        return self.change(
+        self.app.require_role(actor, ADMIN)
+        return self.app.change(
             CourseJournal, course_journal_id, lambda j: j.unassign_teacher(teacher_id, actor)
         )
+
+    def import_class_list(
+        self, class_id: UUID, rows: Sequence[PupilRow], on: date, actor: UUID
+    ) -> Receipt:
+        """Register every pupil of ``rows``, enrol them in the class from ``on`` and link
+        the guardians given — in one transaction. Raises ``ClassListRejected`` naming every
+        bad row (empty name, birth date not before ``on``, a repeated row, a pupil already
+        in the class); then nothing is saved. The receipt lists the new pupils' ids."""
+        self.app.require_role(actor, ADMIN)
+        if not rows:
+            raise errors.InvalidInput("В списке нет ни одного обучающегося.")
+        created: list[UUID] = []
+
+        def command() -> list[Aggregate]:
+            group = self.app.load(ClassGroup, class_id)
+            self.app.load(SchoolYear, group.year_id, readonly=True).check_open()
+            problems = row_problems(rows, on) + self._already_in(group, rows)
+            if problems:
+                raise errors.ClassListRejected(problems)
+            guardians: dict[tuple[str, ...], Guardian] = {}
+            pupils = []
+            for row in rows:
+                pupil = student_from(row, actor)
+                group.enrol(pupil.id, on, actor)
+                if row.guardian is not None:
+                    found = guardians.get(row.guardian.key)
+                    if found is None:
+                        found = guardians[row.guardian.key] = guardian_from(row.guardian, actor)
+                    pupil.link_guardian(found.id, row.guardian.relation, actor)
+                pupils.append(pupil)
+            created[:] = [p.id for p in pupils]
+            return [*guardians.values(), *pupils, group]
+
+        receipt = self.app.run(command, class_id)
+        return Receipt(class_id, receipt.position, tuple(created))
+
+    def _already_in(self, group: ClassGroup, rows: Sequence[PupilRow]) -> list[tuple[int, str]]:
+        """Rows naming a pupil who already belongs to the class (a list imported twice)."""
+        current = {s for s, periods in group.members.items() if periods[-1][1] is None}
+        known = set()
+        for student_id in current:
+            pupil = self.app.load(Student, student_id, errors.StudentNotFound, readonly=True)
+            row = PupilRow(0, pupil.surname, pupil.name, pupil.patronymic, pupil.birth_date)
+            known.add(row.key)
+        return [
+            (row.line, "Такой обучающийся уже зачислен в этот класс.")
+            for row in rows
+            if row.key in known
+        ]

@@ -22,7 +22,7 @@ from domain import errors, ids
 from domain.account import Account
 from domain.base import Aggregate
 from domain.queries import AccountInfo, Queries
-from domain.service import Receipt
+from domain.service import CommandGroup, Receipt
 
 #: Every token starts with this, so a leaked one is easy to recognise (secret scanners).
 PREFIX = "ejt_"
@@ -90,21 +90,21 @@ class IssuedToken:
     position: int
 
 
-class ApiTokenCommands(Queries):
+class Tokens(CommandGroup):
     """Issuing, revoking and checking API tokens."""
 
     def issue_api_token(self, account_id: UUID, name: str, actor: UUID) -> IssuedToken:
         """Issue a bearer token for an account (administrator). The token is returned once;
         only its digest is kept. ``name`` says which system holds it (up to 64 characters)."""
-        self.require_role(actor, ADMIN)
+        self.app.require_role(actor, ADMIN)
         name = name.strip()
         if not _NAME.fullmatch(name):
             raise errors.InvalidInput(
                 "Название токена: до 64 символов, без управляющих символов и разметки."
             )
-        account = self.load(Account, account_id, errors.AccountNotFound, readonly=True)
+        account = self.app.load(Account, account_id, errors.AccountNotFound, readonly=True)
         token = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
-        receipt = self.create(
+        receipt = self.app.create(
             lambda: ApiToken(
                 digest=digest_of(token),
                 account_id=account_id,
@@ -117,8 +117,8 @@ class ApiTokenCommands(Queries):
 
     def revoke_api_token(self, token_id: UUID, reason: str, actor: UUID) -> Receipt:
         """Revoke a token (administrator): from now on it authenticates no one."""
-        self.require_role(actor, ADMIN)
-        return self.change(
+        self.app.require_role(actor, ADMIN)
+        return self.app.change(
             ApiToken, token_id, lambda t: t.revoke(reason, actor), errors.ApiTokenNotFound
         )
 
@@ -130,14 +130,14 @@ class ApiTokenCommands(Queries):
             raise errors.InvalidToken()
         digest = digest_of(token)
         try:
-            found = self.load(
+            found = self.app.load(
                 ApiToken, ids.api_token_id(digest), errors.ApiTokenNotFound, readonly=True
             )
         except (errors.NotFound, errors.RecordDestroyed):
             raise errors.InvalidToken() from None
         if found.revoked or not hmac.compare_digest(found.digest, digest):
             raise errors.InvalidToken()
-        account = self.account(found.account_id)
+        account = Queries(self.app).account(found.account_id)
         if account.locked:
             raise errors.AccountLocked()
         return account

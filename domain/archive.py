@@ -21,7 +21,7 @@ from eventsourcing.domain import event
 
 from domain import errors, ids
 from domain.base import Aggregate
-from domain.service import JournalBase, Receipt
+from domain.service import CommandGroup, Receipt
 
 #: Volume kinds, the retention class of each and how long it is kept (years).
 KINDS: dict[str, tuple[str, int]] = {
@@ -147,17 +147,17 @@ class ArchiveVolume(Aggregate):
         self.detached = {"file_name": file_name, "sha256": sha256, "tool": tool}
 
 
-class ArchiveCommands(JournalBase):
+class Archive(CommandGroup):
     """Commands of the annual archive."""
 
     def capture_volume(self, facts: VolumeFacts, actor: UUID) -> Receipt:
         """Capture a signed archive file as a record (head, deputy head or operator)."""
-        self.require_role(actor, ARCHIVISTS)
+        self.app.require_role(actor, ARCHIVISTS)
         if facts.kind not in KINDS:
             raise errors.InvalidInput(f"Неизвестный вид тома «{facts.kind}».")
         if len(facts.sha256) != 64 or facts.pages < 1 or facts.size < facts.rendered_size:
             raise errors.InvalidInput("Неполные сведения о файле тома.")
-        return self.create(
+        return self.app.create(
             lambda: ArchiveVolume(
                 year_id=facts.year_id,
                 group_id=facts.group_id,
@@ -182,8 +182,8 @@ class ArchiveCommands(JournalBase):
         self, volume: UUID, file_name: str, sha256: str, tool: str, actor: UUID
     ) -> Receipt:
         """Record the hash of a volume's detached signature (``FILE.sig``)."""
-        self.require_role(actor, ARCHIVISTS)
-        return self.change(
+        self.app.require_role(actor, ARCHIVISTS)
+        return self.app.change(
             ArchiveVolume,
             volume,
             lambda v: v.add_detached_signature(file_name, sha256, tool, actor),

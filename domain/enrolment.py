@@ -3,6 +3,9 @@
 A class list (from a CSV file) either goes in whole — every pupil registered, enrolled and
 linked to the guardians given — or not at all: every row is checked first, every problem is
 reported with its line, and the new records are saved together by one ``save``.
+
+The rows and their checks live here; the commands are ``journal.classes.import_class_list``
+and ``journal.people.register_guardian_for`` (``domain/admin.py``).
 """
 
 from __future__ import annotations
@@ -12,13 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
 
-from domain import errors, ids
-from domain.admin import ADMIN
-from domain.base import Aggregate
-from domain.groups import ClassGroup
+from domain import ids
 from domain.people import FullName, Guardian, Student
-from domain.school_year import SchoolYear
-from domain.service import JournalBase, Receipt
 
 
 @dataclass(frozen=True)
@@ -58,77 +56,6 @@ class PupilRow:
         return a, b, c, self.birth_date
 
 
-class EnrolmentCommands(JournalBase):
-    """Commands that create several records at once, atomically."""
-
-    def import_class_list(
-        self, class_id: UUID, rows: Sequence[PupilRow], on: date, actor: UUID
-    ) -> Receipt:
-        """Register every pupil of ``rows``, enrol them in the class from ``on`` and link
-        the guardians given — in one transaction. Raises ``ClassListRejected`` naming every
-        bad row (empty name, birth date not before ``on``, a repeated row, a pupil already
-        in the class); then nothing is saved. The receipt lists the new pupils' ids."""
-        self.require_role(actor, ADMIN)
-        if not rows:
-            raise errors.InvalidInput("В списке нет ни одного обучающегося.")
-        created: list[UUID] = []
-
-        def command() -> list[Aggregate]:
-            group = self.load(ClassGroup, class_id)
-            self.load(SchoolYear, group.year_id, readonly=True).check_open()
-            problems = row_problems(rows, on) + self._already_in(group, rows)
-            if problems:
-                raise errors.ClassListRejected(problems)
-            guardians: dict[tuple[str, ...], Guardian] = {}
-            pupils = []
-            for row in rows:
-                pupil = _student(row, actor)
-                group.enrol(pupil.id, on, actor)
-                if row.guardian is not None:
-                    found = guardians.get(row.guardian.key)
-                    if found is None:
-                        found = guardians[row.guardian.key] = _guardian(row.guardian, actor)
-                    pupil.link_guardian(found.id, row.guardian.relation, actor)
-                pupils.append(pupil)
-            created[:] = [p.id for p in pupils]
-            return [*guardians.values(), *pupils, group]
-
-        receipt = self.run(command, class_id)
-        return Receipt(class_id, receipt.position, tuple(created))
-
-    def register_guardian_for(
-        self, student_id: UUID, guardian: GuardianDetails, actor: UUID
-    ) -> Receipt:
-        """Register a parent or legal representative and link them to a pupil, in one
-        transaction (no unlinked guardian is left behind when the link is refused)."""
-        self.require_role(actor, ADMIN)
-        holder: list[UUID] = []
-
-        def command() -> list[Aggregate]:
-            pupil = self.load(Student, student_id, errors.StudentNotFound)
-            found = _guardian(guardian, actor)
-            pupil.link_guardian(found.id, guardian.relation, actor)
-            holder[:] = [found.id]
-            return [found, pupil]
-
-        receipt = self.run(command, student_id)
-        return Receipt(holder[0], receipt.position)
-
-    def _already_in(self, group: ClassGroup, rows: Sequence[PupilRow]) -> list[tuple[int, str]]:
-        """Rows naming a pupil who already belongs to the class (a list imported twice)."""
-        current = {s for s, periods in group.members.items() if periods[-1][1] is None}
-        known = set()
-        for student_id in current:
-            pupil = self.load(Student, student_id, errors.StudentNotFound, readonly=True)
-            row = PupilRow(0, pupil.surname, pupil.name, pupil.patronymic, pupil.birth_date)
-            known.add(row.key)
-        return [
-            (row.line, "Такой обучающийся уже зачислен в этот класс.")
-            for row in rows
-            if row.key in known
-        ]
-
-
 def row_problems(rows: Sequence[PupilRow], on: date) -> list[tuple[int, str]]:
     """(line, message) for what is wrong with each row of a class list by itself (empty
     names, a birth date not before the enrolment date ``on``) and for rows that repeat an
@@ -150,7 +77,7 @@ def row_problems(rows: Sequence[PupilRow], on: date) -> list[tuple[int, str]]:
     return problems
 
 
-def _student(row: PupilRow, actor: UUID) -> Student:
+def student_from(row: PupilRow, actor: UUID) -> Student:
     full = FullName(row.surname.strip(), row.name.strip(), row.patronymic.strip())
     student_id = uuid4()
     return Student(
@@ -164,7 +91,7 @@ def _student(row: PupilRow, actor: UUID) -> Student:
     )
 
 
-def _guardian(details: GuardianDetails, actor: UUID) -> Guardian:
+def guardian_from(details: GuardianDetails, actor: UUID) -> Guardian:
     full = FullName(details.surname.strip(), details.name.strip(), details.patronymic.strip())
     guardian_id = uuid4()
     return Guardian(

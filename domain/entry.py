@@ -16,11 +16,12 @@ from domain.groups import CourseJournal
 from domain.lesson import Lesson, MarkEntry
 from domain.rules import EntryContext
 from domain.school_year import SchoolYear
-from domain.service import JournalBase, Receipt
+from domain.service import CommandGroup, Receipt
 
 
-class EntryCommands(JournalBase):
-    """Commands teachers, deputy heads and heads use to keep the journal."""
+class Entry(CommandGroup):
+    """Lessons, marks, attendance, corrections and correction requests: the commands
+    teachers, deputy heads and heads use to keep the journal."""
 
     def _lesson_command(
         self, lesson_id: UUID, actor: UUID, decide: Callable[[Lesson, EntryContext], object]
@@ -28,16 +29,16 @@ class EntryCommands(JournalBase):
         created: list[UUID] = []
 
         def command() -> Sequence[Aggregate]:
-            lesson = self.load(Lesson, lesson_id, errors.LessonNotFound)
-            journal = self.load(CourseJournal, lesson.course_journal_id, readonly=True)
-            ctx = self.entry_context(journal, lesson.day, actor)
+            lesson = self.app.load(Lesson, lesson_id, errors.LessonNotFound)
+            journal = self.app.load(CourseJournal, lesson.course_journal_id, readonly=True)
+            ctx = self.app.entry_context(journal, lesson.day, actor)
             result = decide(lesson, ctx)
             created[:] = [
                 r for r in (result if isinstance(result, list) else [result]) if isinstance(r, UUID)
             ]
             return [lesson]
 
-        receipt = self.run(command, lesson_id)
+        receipt = self.app.run(command, lesson_id)
         return Receipt(receipt.id, receipt.position, tuple(created))
 
     # --- lessons -------------------------------------------------------------------------
@@ -53,13 +54,13 @@ class EntryCommands(JournalBase):
         """Enter a lesson (date, period, topic, homework) in a course journal."""
         if not 0 <= period <= 12:
             raise errors.InvalidInput("Номер урока должен быть от 0 до 12.")
-        journal = self.load(CourseJournal, course_journal_id)
-        ctx = self.entry_context(journal, day, actor)
+        journal = self.app.load(CourseJournal, course_journal_id)
+        ctx = self.app.entry_context(journal, day, actor)
         ctx.check_unlocked()
         ctx.check_writer()
         if day <= ctx.today and not ctx.may_enter_late:
             ctx.check_entry_window(day)
-        return self.create(
+        return self.app.create(
             lambda: Lesson(
                 course_journal_id=course_journal_id,
                 day=day,
@@ -166,18 +167,21 @@ class EntryCommands(JournalBase):
             lesson_id, actor, lambda lesson, ctx: lesson.reject_correction(ctx, request_id, reason)
         )
 
-    # --- term and year marks -------------------------------------------------------------
+
+class Grades(CommandGroup):
+    """Term and year marks: teachers set them, the deputy head and head correct them."""
+
     def _final_context(self, journal: CourseJournal, actor: UUID, term: int | None) -> EntryContext:
-        year = self.load(SchoolYear, journal.year_id, readonly=True)
+        year = self.app.load(SchoolYear, journal.year_id, readonly=True)
         if term is None:
             first, last, locked = year.starts, year.ends, year.closed
         else:
             period = year.term(term)
             first, last, locked = period.starts, period.ends, year.closed or period.closed
-        group = self.group_of(journal)
+        group = self.app.group_of(journal)
         return EntryContext(
-            actor=self.actor(actor),
-            policies=self.policies,
+            actor=self.app.actor(actor),
+            policies=self.app.policies,
             teachers=frozenset(journal.teachers),
             scale=journal.scale,
             locked=locked,
@@ -210,11 +214,11 @@ class EntryCommands(JournalBase):
         grades_id = ids.term_grades_id(course_journal_id, term)
 
         def command() -> Sequence[Aggregate]:
-            journal = self.load(CourseJournal, course_journal_id)
+            journal = self.app.load(CourseJournal, course_journal_id)
             ctx = self._final_context(journal, actor, term)
             grades = (
-                self.load(TermGrades, grades_id)
-                if self.exists(grades_id)
+                self.app.load(TermGrades, grades_id)
+                if self.app.exists(grades_id)
                 else TermGrades(
                     course_journal_id=course_journal_id,
                     term=term,
@@ -229,7 +233,7 @@ class EntryCommands(JournalBase):
                     grades.set_mark(ctx, student_id, value)
             return [grades]
 
-        return self.run(command, grades_id)
+        return self.app.run(command, grades_id)
 
     def set_year_mark(
         self, course_journal_id: UUID, student_id: UUID, value: str, actor: UUID, reason: str = ""
@@ -237,17 +241,17 @@ class EntryCommands(JournalBase):
         """Set a pupil's year mark in a subject; with a ``reason``, correct an existing one."""
 
         def command() -> Sequence[Aggregate]:
-            journal = self.load(CourseJournal, course_journal_id)
-            year = self.load(SchoolYear, journal.year_id, readonly=True)
+            journal = self.app.load(CourseJournal, course_journal_id)
+            year = self.app.load(SchoolYear, journal.year_id, readonly=True)
             grades_id = ids.year_grades_id(journal.group_id, journal.year_id)
             ctx = self._final_context(journal, actor, None)
             grades = (
-                self.load(YearGrades, grades_id)
-                if self.exists(grades_id)
+                self.app.load(YearGrades, grades_id)
+                if self.app.exists(grades_id)
                 else YearGrades(
                     group_id=journal.group_id,
                     year_id=journal.year_id,
-                    series=ids.summary_series(year.year, self.group_of(journal).name),
+                    series=ids.summary_series(year.year, self.app.group_of(journal).name),
                     actor=actor,
                 )
             )
@@ -257,4 +261,4 @@ class EntryCommands(JournalBase):
                 grades.set_mark(ctx, course_journal_id, student_id, value)
             return [grades]
 
-        return self.run(command, course_journal_id)
+        return self.app.run(command, course_journal_id)

@@ -19,7 +19,7 @@ from domain.base import Redacted
 from domain.groups import ActivityGroup, ClassGroup
 from domain.lesson import Lesson
 from domain.people import Guardian, Student
-from domain.service import JournalBase
+from domain.service import CommandGroup
 
 _META = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "reason"}
 
@@ -110,13 +110,13 @@ class GroupInfo:
     members: frozenset[UUID]
 
 
-class Queries(JournalBase):
+class Queries(CommandGroup):
     """Read the current state (or any earlier version) of single records."""
 
     def lesson(self, lesson_id: UUID, version: int | None = None) -> LessonInfo:
         """Return a lesson as it stands, or as it stood at ``version``."""
         try:
-            lesson: object = self.repository.get(lesson_id, version=version)
+            lesson: object = self.app.repository.get(lesson_id, version=version)
         except AggregateNotFoundError:
             raise errors.LessonNotFound(lesson_id=str(lesson_id)) from None
         if not isinstance(lesson, Lesson):
@@ -153,14 +153,14 @@ class Queries(JournalBase):
 
     def student(self, student_id: UUID) -> PersonInfo:
         """Return a pupil's details (decrypted: personal data)."""
-        s = self.load(Student, student_id, errors.StudentNotFound, readonly=True)
+        s = self.app.load(Student, student_id, errors.StudentNotFound, readonly=True)
         return PersonInfo(s.id, s.surname, s.name, s.patronymic, s.birth_date, tuple(s.guardians))
 
     def group(self, group_id: UUID, on: date) -> GroupInfo:
         """Return a class or extracurricular group with its members on ``on``."""
-        if not self.exists(group_id):
+        if not self.app.exists(group_id):
             raise errors.RecordNotFound(record_id=str(group_id))
-        group: object = self.repository.get(group_id)
+        group: object = self.app.repository.get(group_id)
         if isinstance(group, ClassGroup):
             kind = "class"
         elif isinstance(group, ActivityGroup):
@@ -171,12 +171,12 @@ class Queries(JournalBase):
 
     def guardian(self, guardian_id: UUID) -> PersonInfo:
         """Return a guardian's details (decrypted: personal data)."""
-        g = self.load(Guardian, guardian_id, readonly=True)
+        g = self.app.load(Guardian, guardian_id, readonly=True)
         return PersonInfo(g.id, g.surname, g.name, g.patronymic, None)
 
     def account(self, account_id: UUID) -> AccountInfo:
         """Return an account."""
-        a = self.load(Account, account_id, errors.AccountNotFound, readonly=True)
+        a = self.app.load(Account, account_id, errors.AccountNotFound, readonly=True)
         name = " ".join(p for p in (a.surname, a.name, a.patronymic) if p)
         return AccountInfo(
             a.id, a.login, name, frozenset(a.roles), a.person_id, a.is_locked(clock.now())
@@ -190,7 +190,7 @@ class Queries(JournalBase):
         """Return the account when the password matches; ``WrongPassword`` otherwise (also
         for an unknown login, so the answer does not tell which logins exist)."""
         try:
-            account = self.load(
+            account = self.app.load(
                 Account, ids.account_id(login), errors.AccountNotFound, readonly=True
             )
         except errors.AccountNotFound:
@@ -206,7 +206,7 @@ class Queries(JournalBase):
         """Every event of a record, in order, with time, actor, type, reason and values.
         Events whose key was destroyed appear as redacted entries."""
         entries = []
-        for e in self.events.get(record_id):
+        for e in self.app.events.get(record_id):
             if isinstance(e, Redacted):
                 entries.append(
                     HistoryEntry(

@@ -21,7 +21,7 @@ from domain.holds import HoldRegister, normalise_scope
 from domain.records import RecordSeries
 from domain.rules import Actor
 from domain.school_year import SchoolYear
-from domain.service import JournalBase, Receipt
+from domain.service import CommandGroup, Receipt
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class DispositionInfo:
     refusals: int
 
 
-class RetentionCommands(JournalBase):
+class Retention(CommandGroup):
     """Commands of the deputy head and head (the year), archivists (register, proposals,
     execution), approvers and whoever may place holds."""
 
@@ -57,22 +57,24 @@ class RetentionCommands(JournalBase):
     ) -> Receipt:
         """Close the school year (deputy head or head): the cut-off of its record series.
         Refused while ``missing`` lists marks not given, unless ``force`` with a reason."""
-        self.require_role(actor, self.policies.journal.period_roles)
+        self.app.require_role(actor, self.app.policies.journal.period_roles)
         if missing and not force:
             raise errors.YearIncomplete(
                 f"Учебный год нельзя закрыть: не выставлено отметок — {len(missing)}. "
                 "Выставьте их или закройте год принудительно с указанием причины.",
                 missing=list(missing),
             )
-        text = require_reason(reason, self.policies.journal.min_reason_length) if force else ""
-        return self.change(SchoolYear, year_id, lambda y: y.close(actor, text, force, len(missing)))
+        text = require_reason(reason, self.app.policies.journal.min_reason_length) if force else ""
+        return self.app.change(
+            SchoolYear, year_id, lambda y: y.close(actor, text, force, len(missing))
+        )
 
     def reopen_school_year(self, year_id: UUID, reason: str, order_no: str, actor: UUID) -> Receipt:
         """Re-open a closed school year (deputy head or head) under a reason and the head's
         order number: its series accept events again until it is closed again."""
-        self.require_role(actor, self.policies.journal.period_roles)
-        regulation = self.policies.journal
-        return self.change(
+        self.app.require_role(actor, self.app.policies.journal.period_roles)
+        regulation = self.app.policies.journal
+        return self.app.change(
             SchoolYear,
             year_id,
             lambda y: y.reopen(
@@ -90,15 +92,17 @@ class RetentionCommands(JournalBase):
     ) -> Receipt:
         """Record a file kept outside the event store (a signed printout) as part of a
         registered series: it is deleted when the series is destroyed."""
-        retention = self.policies.retention
-        self.require_role(
+        retention = self.app.policies.retention
+        self.app.require_role(
             actor,
-            retention.hold_roles | retention.executor_roles | self.policies.journal.period_roles,
+            retention.hold_roles
+            | retention.executor_roles
+            | self.app.policies.journal.period_roles,
         )
         entry_id = ids.record_series_id(series)
-        if not self.exists(entry_id):
+        if not self.app.exists(entry_id):
             raise errors.RecordNotFound(f"Серия «{series}» не зарегистрирована.", series=series)
-        return self.change(
+        return self.app.change(
             RecordSeries, entry_id, lambda s: s.register_file(path, sha256, size, actor)
         )
 
@@ -106,9 +110,9 @@ class RetentionCommands(JournalBase):
     def place_hold(self, kind: str, value: str, reason: str, actor: UUID) -> Receipt:
         """Place a hold (legal or audit) on a scope: nothing in it is proposed or disposed
         of until the hold is released. ``created`` holds the new hold's id."""
-        self.require_role(actor, self.policies.retention.hold_roles)
+        self.app.require_role(actor, self.app.policies.retention.hold_roles)
         kind, value = normalise_scope(kind, value)
-        text = require_reason(reason, self.policies.journal.min_reason_length)
+        text = require_reason(reason, self.app.policies.journal.min_reason_length)
         hold_id = uuid4()
 
         def command() -> Sequence[Aggregate]:
@@ -116,28 +120,28 @@ class RetentionCommands(JournalBase):
             register.place(hold_id, kind, value, text, actor)
             return [register]
 
-        receipt = self.run(command, ids.hold_register_id())
+        receipt = self.app.run(command, ids.hold_register_id())
         return Receipt(hold_id, receipt.position, (hold_id,))
 
     def release_hold(self, hold_id: UUID, reason: str, actor: UUID) -> Receipt:
         """Release a hold, with a reason."""
-        self.require_role(actor, self.policies.retention.hold_roles)
-        text = require_reason(reason, self.policies.journal.min_reason_length)
-        if not self.exists(ids.hold_register_id()):
+        self.app.require_role(actor, self.app.policies.retention.hold_roles)
+        text = require_reason(reason, self.app.policies.journal.min_reason_length)
+        if not self.app.exists(ids.hold_register_id()):
             raise errors.HoldNotFound(hold_id=str(hold_id))
-        return self.change(
+        return self.app.change(
             HoldRegister, ids.hold_register_id(), lambda r: r.release(hold_id, text, actor)
         )
 
     def _hold_register(self, actor: UUID) -> HoldRegister:
-        if self.exists(ids.hold_register_id()):
-            return self.load(HoldRegister, ids.hold_register_id())
+        if self.app.exists(ids.hold_register_id()):
+            return self.app.load(HoldRegister, ids.hold_register_id())
         return HoldRegister(series=ids.RETENTION_SERIES, actor=actor)
 
     def _held(self, items: Sequence[DispositionItem]) -> list[str]:
-        if not self.exists(ids.hold_register_id()):
+        if not self.app.exists(ids.hold_register_id()):
             return []
-        register = self.load(HoldRegister, ids.hold_register_id(), readonly=True)
+        register = self.app.load(HoldRegister, ids.hold_register_id(), readonly=True)
         return register.held(item.facts() for item in items)
 
     # --- disposition ---------------------------------------------------------------------
@@ -147,7 +151,7 @@ class RetentionCommands(JournalBase):
         """Propose series whose retention period has run out for their disposal action
         (archivist). Refused for a held series, a series not due on ``as_of``, or one
         already in another proposal. The new disposition's id is the receipt's ``id``."""
-        self.require_role(actor, self.policies.retention.proposer_roles)
+        self.app.require_role(actor, self.app.policies.retention.proposer_roles)
         self._check_items(items, as_of)
         held = self._held(items)
         if held:
@@ -172,7 +176,7 @@ class RetentionCommands(JournalBase):
                 entry.claim(disposition.id, actor)
             return [disposition, *entries]
 
-        return self.run(command, disposition_id)
+        return self.app.run(command, disposition_id)
 
     def _check_items(self, items: Sequence[DispositionItem], as_of: date) -> None:
         if not items:
@@ -186,7 +190,7 @@ class RetentionCommands(JournalBase):
             )
         seen: set[str] = set()
         for item in items:
-            record_class = self.policies.retention.record_class(item.record_class)
+            record_class = self.app.policies.retention.record_class(item.record_class)
             due = record_class.due_on(item.cut_off)
             if (
                 item.series in seen
@@ -212,7 +216,7 @@ class RetentionCommands(JournalBase):
             return f"серия «{item.series}» уже уничтожена или передана"
         if entry.year_id is None:
             return ""
-        year = self.load(SchoolYear, entry.year_id, readonly=True)
+        year = self.app.load(SchoolYear, entry.year_id, readonly=True)
         if not year.closed or year.closed_on != item.cut_off:
             return (
                 f"учебный год серии «{item.series}» открыт или закрыт заново: "
@@ -221,7 +225,7 @@ class RetentionCommands(JournalBase):
         return ""
 
     def _entry(self, series: str, *, readonly: bool = False) -> RecordSeries:
-        return self.load(RecordSeries, ids.record_series_id(series), readonly=readonly)
+        return self.app.load(RecordSeries, ids.record_series_id(series), readonly=readonly)
 
     def approve_disposition(self, disposition_id: UUID, actor: UUID) -> Receipt:
         """Approve a proposal: a second person, holding an approver role of every record
@@ -229,16 +233,16 @@ class RetentionCommands(JournalBase):
         disposition = self._disposition(disposition_id)
         if actor == disposition.proposed_by:
             raise errors.DispositionSelfApproval()
-        self._check_approver(self.actor(actor), disposition)
-        return self.change(Disposition, disposition_id, lambda d: d.approve(actor))
+        self._check_approver(self.app.actor(actor), disposition)
+        return self.app.change(Disposition, disposition_id, lambda d: d.approve(actor))
 
     def reject_disposition(self, disposition_id: UUID, reason: str, actor: UUID) -> Receipt:
         """Reject a proposal (an approver, or the proposer withdrawing it) with a reason;
         its series are free to be proposed again."""
         disposition = self._disposition(disposition_id)
         if actor != disposition.proposed_by:
-            self._check_approver(self.actor(actor), disposition)
-        text = require_reason(reason, self.policies.journal.min_reason_length)
+            self._check_approver(self.app.actor(actor), disposition)
+        text = require_reason(reason, self.app.policies.journal.min_reason_length)
 
         def command() -> Sequence[Aggregate]:
             found = self._disposition(disposition_id)
@@ -248,14 +252,14 @@ class RetentionCommands(JournalBase):
                 entry.release(disposition_id, actor)
             return [found, *entries]
 
-        return self.run(command, disposition_id)
+        return self.app.run(command, disposition_id)
 
     def _check_approver(self, actor: Actor, disposition: Disposition) -> None:
         classes = {i.record_class for i in disposition.items}
         lacking = sorted(
             c
             for c in classes
-            if not actor.has_any(self.policies.retention.record_class(c).approver_roles)
+            if not actor.has_any(self.app.policies.retention.record_class(c).approver_roles)
         )
         if lacking:
             raise errors.RoleRequired(
@@ -273,14 +277,14 @@ class RetentionCommands(JournalBase):
         """Record the execution of an approved disposition with its certificate (the keys
         are destroyed by the caller right after). Refused — and the attempt recorded — when
         a series is under a hold, its year was re-opened, or ``problems`` says so."""
-        self.require_role(actor, self.policies.retention.executor_roles)
+        self.app.require_role(actor, self.app.policies.retention.executor_roles)
         disposition = self._disposition(disposition_id)
         if disposition.state != "approved":
             raise errors.DispositionDecided(state=disposition.state)
         held = self._held(disposition.items)
         found = [p for p in (*problems, *map(self._check_cut_off, disposition.items)) if p]
         if held or found:
-            self.change(Disposition, disposition_id, lambda d: d.refuse(found, held, actor))
+            self.app.change(Disposition, disposition_id, lambda d: d.refuse(found, held, actor))
             error = errors.SeriesOnHold if held else errors.SeriesNotDue
             raise error(
                 f"{error.message} " + "; ".join([*(f"под запретом: {s}" for s in held), *found]),
@@ -298,11 +302,11 @@ class RetentionCommands(JournalBase):
                 )
             return [current, *entries]
 
-        return self.run(command, disposition_id)
+        return self.app.run(command, disposition_id)
 
     # --- queries -------------------------------------------------------------------------
     def _disposition(self, disposition_id: UUID) -> Disposition:
-        return self.load(Disposition, disposition_id, errors.DispositionNotFound)
+        return self.app.load(Disposition, disposition_id, errors.DispositionNotFound)
 
     def disposition(self, disposition_id: UUID) -> DispositionInfo:
         """A disposition as it stands."""

@@ -95,6 +95,11 @@ class JournalBase(Application[UUID]):
         bind = getattr(self.mapper, "bind_recorder", None)
         if bind is not None:
             bind(self.recorder)
+        self.compose()
+
+    def compose(self) -> None:
+        """Build the command groups on this application (``Journal`` does): called once at
+        the end of ``__init__``, when the event store and the repository are ready."""
 
     # --- infrastructure hooks ----------------------------------------------------------
     def construct_repository(self) -> Repository[UUID]:
@@ -275,6 +280,16 @@ class JournalBase(Application[UUID]):
 
         receipt = self.run(command, aggregate_id)
         return Receipt(receipt.id, receipt.position, tuple(created))
+
+
+class CommandGroup:
+    """One group of the journal's commands or queries (``journal.entry``, ``journal.grades``…),
+    composed on the application: it holds the application and reaches the event store, the
+    acting account, the rules' facts and the retries (``run``/``create``/``change``) through
+    it, so every group writes through the same event store and notification log."""
+
+    def __init__(self, app: JournalBase) -> None:
+        self.app = app
 
 
 class FactCache:

@@ -213,7 +213,7 @@ def history(record_id: str, as_json: bool) -> None:
     with _system() as system:
         journal = system.journal
         try:
-            entries = journal.history(uid)
+            entries = journal.queries.history(uid)
         except DomainError as error:
             raise click.ClickException(str(error)) from None
         logins: dict[UUID, str] = {}
@@ -223,7 +223,7 @@ def history(record_id: str, as_json: bool) -> None:
                 return ""
             if actor not in logins:
                 try:
-                    logins[actor] = journal.account(actor).login
+                    logins[actor] = journal.queries.account(actor).login
                 except DomainError:
                     logins[actor] = "system" if actor.int == 0 else str(actor)
             return logins[actor]

@@ -33,7 +33,7 @@ def report(pupil_id: str, login: str, pdf_file: str | None) -> None:
             found = built.records.subject_access(str(pupil))
         except NotAPupil as error:
             raise click.ClickException(str(error)) from None
-        built.journal.record_access(who, "ejournal pd report", [pupil])
+        built.journal.access_log.record_access(who, "ejournal pd report", [pupil])
         if pdf_file:
             Path(pdf_file).write_bytes(report_pdf(found, built.records.name))
     click.echo(json.dumps(found, ensure_ascii=False, indent=1))

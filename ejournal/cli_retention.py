@@ -129,7 +129,7 @@ def propose(login: str, series: tuple[str, ...], record_class: str) -> None:
             actor(built, login), series=series, record_class=record_class
         )
         for proposal in created:
-            info = built.journal.disposition(proposal)
+            info = built.journal.retention.disposition(proposal)
             click.echo(f"предложение {proposal}: {info.action}, серий {len(info.items)}")
 
 
@@ -180,7 +180,7 @@ def proposals(as_json: bool) -> None:
 def approve(disposition_id: str, login: str) -> None:
     """Approve proposal ID (a second person with an approver role of every class in it)."""
     with system() as built, refused():
-        built.journal.approve_disposition(parse_id(disposition_id), actor(built, login))
+        built.journal.retention.approve_disposition(parse_id(disposition_id), actor(built, login))
     click.echo(f"предложение {disposition_id} утверждено")
 
 
@@ -191,7 +191,9 @@ def approve(disposition_id: str, login: str) -> None:
 def reject(disposition_id: str, reason: str, login: str) -> None:
     """Reject proposal ID with a reason; its series may be proposed again."""
     with system() as built, refused():
-        built.journal.reject_disposition(parse_id(disposition_id), reason, actor(built, login))
+        built.journal.retention.reject_disposition(
+            parse_id(disposition_id), reason, actor(built, login)
+        )
     click.echo(f"предложение {disposition_id} отклонено")
 
 
@@ -275,7 +277,7 @@ def hold() -> None:
 def hold_place(scope: str, value: str, reason: str, login: str) -> None:
     """Place a hold: nothing in its scope is proposed or disposed of until released."""
     with system() as built, refused():
-        receipt = built.journal.place_hold(scope, value, reason, actor(built, login))
+        receipt = built.journal.retention.place_hold(scope, value, reason, actor(built, login))
     click.echo(f"приостановка {receipt.id}")
 
 
@@ -286,7 +288,7 @@ def hold_place(scope: str, value: str, reason: str, login: str) -> None:
 def hold_release(hold_id: str, reason: str, login: str) -> None:
     """Release hold ID, with a reason."""
     with system() as built, refused():
-        built.journal.release_hold(parse_id(hold_id), reason, actor(built, login))
+        built.journal.retention.release_hold(parse_id(hold_id), reason, actor(built, login))
     click.echo(f"приостановка {hold_id} снята")
 
 

@@ -34,7 +34,7 @@ def system() -> System:
 def actor(built: System, login: str) -> UUID:
     """The account id of ``login``; exit 1 when there is none."""
     try:
-        return built.journal.account_by_login(login).id
+        return built.journal.queries.account_by_login(login).id
     except DomainError:
         raise click.ClickException(f"нет учётной записи «{login}»") from None
 

@@ -39,8 +39,8 @@ def issue(account_login: str, name: str, login: str | None) -> None:
     """Issue a token for the account LOGIN and print it once: only its SHA-256 digest is
     stored, so it cannot be shown again. The token acts with the account's roles."""
     with system() as built, refused():
-        account = built.journal.account_by_login(account_login)
-        issued = built.journal.issue_api_token(account.id, name, _acting(built, login))
+        account = built.journal.queries.account_by_login(account_login)
+        issued = built.journal.tokens.issue_api_token(account.id, name, _acting(built, login))
     click.echo(f"token id {issued.id} for {account.login}; keep it secret, it is shown once:")
     click.echo(issued.token)
 
@@ -53,7 +53,7 @@ def revoke(token_id: str, reason: str, login: str | None) -> None:
     """Revoke the token TOKEN_ID (from `api-token list`): it stops working at once."""
     uid = parse_id(token_id, "TOKEN_ID")
     with system() as built, refused():
-        built.journal.revoke_api_token(uid, reason, _acting(built, login))
+        built.journal.tokens.revoke_api_token(uid, reason, _acting(built, login))
     click.echo(f"token {uid} revoked")
 
 
@@ -63,7 +63,7 @@ def revoke(token_id: str, reason: str, login: str | None) -> None:
 def list_tokens(account_login: str | None, as_json: bool) -> None:
     """List tokens (all, or LOGIN's): id, account, name, issued, revoked. Never the token."""
     with system() as built, refused():
-        account = built.journal.account_by_login(account_login) if account_login else None
+        account = built.journal.queries.account_by_login(account_login) if account_login else None
         built.views.catch_up()
         owner = str(account.id) if account else None
         rows = built.views.read(api_tokens.tokens, built.views.sealer, owner)

@@ -408,7 +408,7 @@ class _Seeder:
         password = demo_password(self.seed, login)
         actor = self.admin if self.logins else SYSTEM_ACTOR
         surname, name, patronymic = person or self._person(self.rng.random() < 0.3)
-        account = self.j.create_account(
+        account = self.j.accounts.create_account(
             login, surname, name, patronymic, roles, password, actor, person_id=person_id
         ).id
         self.logins.append((role, login, password))
@@ -421,14 +421,14 @@ class _Seeder:
         for role in ("head", "deputy", "auditor", "archivist"):
             self._account(role, role, [role])
         self.deputy = ids.account_id("deputy")
-        self.j.open_school_year(SCHOOL, self.year, first, last, self.admin)
+        self.j.school.open_school_year(SCHOOL, self.year, first, last, self.admin)
         for number, title, starts, ends in quarters(self.year):
             self._tick()
-            self.j.define_term(self.year_id, number, title, starts, ends, self.admin)
+            self.j.school.define_term(self.year_id, number, title, starts, ends, self.admin)
 
     def _form_classes(self, names: list[str]) -> None:
         for name in names:
-            self.classes[name] = self.j.form_class(
+            self.classes[name] = self.j.classes.form_class(
                 self.year_id, name, int(name[:-1]), self.admin
             ).id
             self._tick()
@@ -443,7 +443,7 @@ class _Seeder:
             teacher = self._account(role, f"teacher{i + 1:02d}", sorted({"teacher", role}))
             teaches |= {(c, s): teacher for c in taught for s in subjects}
             if i in tutors:
-                self.j.assign_class_teacher(self.classes[tutors[i]], teacher, self.admin)
+                self.j.classes.assign_class_teacher(self.classes[tutors[i]], teacher, self.admin)
         return teaches
 
     def _pupils(self, name: str, size: int) -> None:
@@ -454,12 +454,12 @@ class _Seeder:
             male = self.rng.random() < 0.5
             person = self._person(male)
             birth = born_from + timedelta(days=self.rng.randrange(365))
-            pupil = self.j.register_student(*person, birth, self.admin).id
+            pupil = self.j.people.register_student(*person, birth, self.admin).id
             self.names[pupil] = person
             self.ability[pupil] = self.rng.choices((0, 1, 2), (35, 45, 20))[0]
             self._tick()
             self._guardians(pupil, male, person)
-            self.j.enrol(self.classes[name], pupil, first, self.admin)
+            self.j.classes.enrol(self.classes[name], pupil, first, self.admin)
             self.pupils[name].append(pupil)
             self._tick()
             self.progress("pupils", len(self.ability), self.totals["pupils"])
@@ -480,11 +480,11 @@ class _Seeder:
                 )
             )
         for relation, (s, n, p) in family:
-            guardian = self.j.register_guardian(
+            guardian = self.j.people.register_guardian(
                 s, n, p, self.fake.phone_number(), self.fake.free_email(), self.admin
             ).id
             self._tick()
-            self.j.link_guardian(pupil, guardian, relation, self.admin)
+            self.j.people.link_guardian(pupil, guardian, relation, self.admin)
             self.names[guardian] = (s, n, p)
             self.guardian.setdefault(pupil, guardian)
             self.tally["guardians"] += 1
@@ -506,8 +506,10 @@ class _Seeder:
             for subject in SUBJECTS:
                 if not _hours(subject, name):
                     continue
-                course = self.j.open_course_journal(class_id, subject, "five_point", self.admin).id
-                self.j.assign_teacher(course, teaches[name, subject], self.admin)
+                course = self.j.classes.open_course_journal(
+                    class_id, subject, "five_point", self.admin
+                ).id
+                self.j.classes.assign_teacher(course, teaches[name, subject], self.admin)
                 self.courses.append(
                     _Course(
                         course,
@@ -525,15 +527,15 @@ class _Seeder:
         everyone = [p for name in self.classes for p in self.pupils[name]]
         starts = club_start(days)
         for code, title, scale, kind, weekday, subject, size in CLUBS:
-            group = self.j.form_activity_group(self.year_id, code, title, self.admin).id
-            course = self.j.open_course_journal(group, title, scale, self.admin).id
+            group = self.j.classes.form_activity_group(self.year_id, code, title, self.admin).id
+            course = self.j.classes.open_course_journal(group, title, scale, self.admin).id
             teacher = next(t for (_, s), t in teaches.items() if s == subject)
-            self.j.assign_teacher(course, teacher, self.admin)
+            self.j.classes.assign_teacher(course, teacher, self.admin)
             members = sorted(
                 self.rng.sample(everyone, min(size, len(everyone))), key=everyone.index
             )
             for pupil in members:
-                self.j.add_member(group, pupil, starts, self.admin)
+                self.j.classes.add_member(group, pupil, starts, self.admin)
                 self._tick()
             self.groups[title] = group
             club = _Course(course, title, title, 0, 1, teacher, members, scale, kind)
@@ -615,13 +617,13 @@ class _Seeder:
         """The teacher opens the lesson, then saves the page: attendance and marks."""
         course = lesson.course
         topic, homework = topic_of(course, lesson.number), homework_of(course, lesson.number)
-        lesson_id = self.j.hold_lesson(
+        lesson_id = self.j.entry.hold_lesson(
             course.id, lesson.day, lesson.period, topic, homework, course.teacher
         ).id
         self._tick(60, 240)
         attendance = self._attendance(course, lesson)
         marks = self._marks(course, lesson.number, attendance)
-        receipt = self.j.save_lesson_page(
+        receipt = self.j.entry.save_lesson_page(
             lesson_id, topic, homework, marks, attendance, course.teacher
         )
         self.tally.update(lessons=1, marks=len(marks))
@@ -669,25 +671,25 @@ class _Seeder:
 
         def own() -> None:
             reason = self.rng.choice(OWN_REASONS)
-            j.correct_mark(lesson_id, mark_id, value, mark.kind, reason, teacher)
+            j.entry.correct_mark(lesson_id, mark_id, value, mark.kind, reason, teacher)
             self.tally["corrections"] += 1
 
         def cancel() -> None:
-            j.cancel_mark(lesson_id, mark_id, CANCEL_REASON, teacher)
+            j.entry.cancel_mark(lesson_id, mark_id, CANCEL_REASON, teacher)
             self.tally["corrections"] += 1
 
         def request() -> None:
-            request_id = j.request_correction(
+            request_id = j.entry.request_correction(
                 lesson_id, mark_id, value, mark.kind, REQUEST_REASON, teacher
             ).created[0]
             self._schedule(self._later(1, (9, 13)), lambda: decide(request_id))
 
         def decide(request_id: UUID) -> None:
             if fix == "approve":
-                j.approve_correction(lesson_id, request_id, self.deputy)
+                j.entry.approve_correction(lesson_id, request_id, self.deputy)
                 self.tally["corrections"] += 1
             else:
-                j.reject_correction(lesson_id, request_id, REJECT_REASON, self.deputy)
+                j.entry.reject_correction(lesson_id, request_id, REJECT_REASON, self.deputy)
 
         if fix in ("own", "cancel"):
             self._schedule(

@@ -87,7 +87,7 @@ def close_year(
         year_id = find_year(reader, year)
         missing = missing_marks(reader, year_id)
     described = [m.describe() for m in missing]
-    receipt = journal.close_school_year(
+    receipt = journal.retention.close_school_year(
         UUID(year_id), actor, missing=described, force=force, reason=reason
     )
     return receipt, missing
@@ -100,7 +100,7 @@ def reopen_year(
     views.catch_up()
     with views.reader() as reader:
         year_id = find_year(reader, year)
-    return journal.reopen_school_year(UUID(year_id), reason, order_no, actor)
+    return journal.retention.reopen_school_year(UUID(year_id), reason, order_no, actor)
 
 
 def year_series(year: str) -> str:

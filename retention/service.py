@@ -102,7 +102,7 @@ class Records:
                 and (not record_class or i.record_class == record_class)
             ]
             if items:
-                created.append(self.journal.propose_disposition(items, day, actor).id)
+                created.append(self.journal.retention.propose_disposition(items, day, actor).id)
         if not created:
             raise errors.NothingToPropose()
         self.views.catch_up()
@@ -111,7 +111,7 @@ class Records:
     def execute(self, disposition_id: UUID, actor: UUID) -> dict[str, Any]:
         """Execute an approved disposition (action ``destroy``); returns its certificate.
         On an executed one, completes what a stopped run left undone."""
-        info = self.journal.disposition(disposition_id)
+        info = self.journal.retention.disposition(disposition_id)
         if info.state in ("executed", "transferred"):
             self.finish(info.certificate)
             return info.certificate
@@ -119,7 +119,7 @@ class Records:
             raise errors.InvalidInput("Это предложение о передаче: ejournal retention transfer.")
         certificate, problems = self.certify(info, actor)
         signed = self._signed_pdf(certificate) if not problems else None
-        self.journal.execute_disposition(disposition_id, certificate, actor, problems)
+        self.journal.retention.execute_disposition(disposition_id, certificate, actor, problems)
         self.finish(certificate, signed)
         return certificate
 
@@ -127,7 +127,7 @@ class Records:
         """Transfer an approved disposition (action ``transfer``): write the BagIt package
         under ``destination`` and validate it, record the transfer with its certificate
         (``package`` says where), then destroy the series here like an execution."""
-        info = self.journal.disposition(disposition_id)
+        info = self.journal.retention.disposition(disposition_id)
         if info.state == "transferred":
             self.finish(info.certificate)
             return info.certificate
@@ -152,7 +152,7 @@ class Records:
             certificate["package"] = package
         try:
             signed = self._signed_pdf(certificate) if not problems else None
-            self.journal.execute_disposition(disposition_id, certificate, actor, problems)
+            self.journal.retention.execute_disposition(disposition_id, certificate, actor, problems)
         except errors.DomainError:
             if package:
                 shutil.rmtree(package["path"], ignore_errors=True)

@@ -50,7 +50,7 @@ def complete_school(system: System) -> Complete:
     lesson = school.hold()
     school.hold(course=school.other_course_id)
     with clock.travel(at(LESSON_DAY, 16)):
-        marks = j.record_marks(
+        marks = j.entry.record_marks(
             lesson,
             [
                 MarkEntry(p0, "3", "test"),
@@ -59,21 +59,21 @@ def complete_school(system: System) -> Complete:
             ],
             school.teacher,
         )
-        j.correct_mark(lesson, marks.created[0], "4", "test", FIX_REASON, school.teacher)
+        j.entry.correct_mark(lesson, marks.created[0], "4", "test", FIX_REASON, school.teacher)
     assert school.outsider is not None
     for number, _, _, ends in QUARTERS:
         with clock.travel(at(ends - timedelta(days=1))):
             for pupil, value in ((p0, "4"), (p1, "5"), (p2, "3")):
-                j.set_term_mark(school.course_id, number, pupil, value, school.teacher)
-            j.set_term_mark(
+                j.grades.set_term_mark(school.course_id, number, pupil, value, school.teacher)
+            j.grades.set_term_mark(
                 school.other_course_id, number, school.outsider, "5", school.other_teacher
             )
     with clock.travel(at(QUARTERS[0][3] - timedelta(days=1), 17)):
-        j.set_term_mark(school.course_id, 1, p2, "4", school.teacher, reason=TERM_FIX_REASON)
+        j.grades.set_term_mark(school.course_id, 1, p2, "4", school.teacher, reason=TERM_FIX_REASON)
     with clock.travel(at(date(2026, 5, 20))):
         for pupil, value in ((p0, "4"), (p1, "5"), (p2, "4")):
-            j.set_year_mark(school.course_id, pupil, value, school.teacher)
-        j.set_year_mark(school.other_course_id, school.outsider, "5", school.other_teacher)
+            j.grades.set_year_mark(school.course_id, pupil, value, school.teacher)
+        j.grades.set_year_mark(school.other_course_id, school.outsider, "5", school.other_teacher)
     system.views.catch_up()
     return Complete(school, lesson, p0)
 

@@ -46,7 +46,7 @@ def _file(system: System, series: str, name: str, content: bytes, actor: UUID) -
     target = system.settings.archive_dir / path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(content)
-    system.journal.register_series_file(
+    system.journal.retention.register_series_file(
         series, str(path), hashlib.sha256(content).hexdigest(), len(content), actor
     )
 
@@ -57,36 +57,38 @@ def make_history(system: System) -> History:
     j = system.journal
     school = build_school(j)
     with clock.travel(at(date(2025, 8, 25), 11)):
-        archivist = j.create_account(
+        archivist = j.accounts.create_account(
             "archivist", "Архивова", "Анна", "", ["archivist"], "archive-pass-1", school.admin
         ).id
-        second = j.create_account(
+        second = j.accounts.create_account(
             "archivist2", "Хранилова", "Вера", "", ["archivist"], "archive-pass-2", school.admin
         ).id
-        guardian = j.register_guardian(
+        guardian = j.people.register_guardian(
             "Смирнова", "Ольга", "", "+7 900 000-00-01", "o.smirnova@example.ru", school.admin
         ).id
-        j.link_guardian(school.pupils[0], guardian, "мать", school.admin)
+        j.people.link_guardian(school.pupils[0], guardian, "мать", school.admin)
     lesson_5a, lesson_5b = school.hold(), school.hold(course=school.other_course_id)
     with clock.travel(at(LESSON_DAY, 10)):
-        j.change_topic(lesson_5a, TOPIC_5A, "№ 1", school.teacher)
-        j.change_topic(lesson_5b, TOPIC_5B, "№ 2", school.other_teacher)
-        marks = j.record_marks(
+        j.entry.change_topic(lesson_5a, TOPIC_5A, "№ 1", school.teacher)
+        j.entry.change_topic(lesson_5b, TOPIC_5B, "№ 2", school.other_teacher)
+        marks = j.entry.record_marks(
             lesson_5a,
             [MarkEntry(p, v, "answer") for p, v in zip(school.pupils, "543", strict=True)],
             school.teacher,
         ).created
-        j.correct_mark(lesson_5a, marks[2], "4", "answer", REASON_5A, school.teacher)
-        j.record_marks(lesson_5b, [MarkEntry(school.outsider, "5", "answer")], school.other_teacher)  # type: ignore[list-item]
+        j.entry.correct_mark(lesson_5a, marks[2], "4", "answer", REASON_5A, school.teacher)
+        j.entry.record_marks(
+            lesson_5b, [MarkEntry(school.outsider, "5", "answer")], school.other_teacher
+        )  # type: ignore[list-item]
     with clock.travel(at(date(2026, 5, 26), 12)):
         for pupil in school.pupils:
-            j.set_year_mark(school.course_id, pupil, "5", school.teacher)
-        j.set_year_mark(school.other_course_id, school.outsider, "4", school.other_teacher)  # type: ignore[arg-type]
+            j.grades.set_year_mark(school.course_id, pupil, "5", school.teacher)
+        j.grades.set_year_mark(school.other_course_id, school.outsider, "4", school.other_teacher)  # type: ignore[arg-type]
     with clock.travel(at(date(2026, 6, 1), 12)):
         _file(system, JOURNAL_5A, "journal.pdf", FILE_5A, school.head)
         _file(system, JOURNAL_5B, "journal.pdf", FILE_5B, school.head)
     with clock.travel(at(CLOSED_ON)):
-        j.close_school_year(
+        j.retention.close_school_year(
             school.year_id, school.deputy, missing=["…"], force=True, reason="Тестовая школа"
         )
     system.views.catch_up()

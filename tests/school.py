@@ -49,7 +49,7 @@ class School:
         course = course or self.course_id
         teacher = self.teacher if course == self.course_id else self.other_teacher
         with clock.travel(at(day, 9)):
-            return self.journal.hold_lesson(course, day, period, "Дроби", "№ 12", teacher).id
+            return self.journal.entry.hold_lesson(course, day, period, "Дроби", "№ 12", teacher).id
 
 
 def build_school(journal: Journal) -> School:
@@ -57,35 +57,41 @@ def build_school(journal: Journal) -> School:
     a mathematics journal for each class."""
     j = journal
     with clock.travel(at(date(2025, 8, 25), 10)):
-        admin = j.create_account(
+        admin = j.accounts.create_account(
             "admin", "Админов", "Админ", "", ["admin"], "admin-pass-1", SYSTEM_ACTOR
         ).id
-        year_id = j.open_school_year("test", YEAR, date(2025, 9, 1), date(2026, 5, 31), admin).id
+        year_id = j.school.open_school_year(
+            "test", YEAR, date(2025, 9, 1), date(2026, 5, 31), admin
+        ).id
         for number, title, starts, ends in QUARTERS:
-            j.define_term(year_id, number, title, starts, ends, admin)
-        teacher = j.create_account(
+            j.school.define_term(year_id, number, title, starts, ends, admin)
+        teacher = j.accounts.create_account(
             "teacher", "Петрова", "Анна", "Ивановна", ["teacher"], "teacher-pass-1", admin
         ).id
-        other = j.create_account(
+        other = j.accounts.create_account(
             "teacher2", "Сидоров", "Олег", "", ["teacher"], "teacher-pass-2", admin
         ).id
-        deputy = j.create_account(
+        deputy = j.accounts.create_account(
             "deputy", "Завучева", "Мария", "", ["deputy", "teacher"], "deputy-pass-1", admin
         ).id
-        head = j.create_account("head", "Директоров", "Иван", "", ["head"], "head-pass-1", admin).id
-        class_id = j.form_class(year_id, "5А", 5, admin).id
-        other_class = j.form_class(year_id, "5Б", 5, admin).id
-        course = j.open_course_journal(class_id, "Математика", "five_point", admin).id
-        other_course = j.open_course_journal(other_class, "Математика", "five_point", admin).id
-        j.assign_teacher(course, teacher, admin)
-        j.assign_teacher(other_course, other, admin)
+        head = j.accounts.create_account(
+            "head", "Директоров", "Иван", "", ["head"], "head-pass-1", admin
+        ).id
+        class_id = j.classes.form_class(year_id, "5А", 5, admin).id
+        other_class = j.classes.form_class(year_id, "5Б", 5, admin).id
+        course = j.classes.open_course_journal(class_id, "Математика", "five_point", admin).id
+        other_course = j.classes.open_course_journal(
+            other_class, "Математика", "five_point", admin
+        ).id
+        j.classes.assign_teacher(course, teacher, admin)
+        j.classes.assign_teacher(other_course, other, admin)
         pupils = []
         for surname, name in (("Смирнов", "Артём"), ("Кузнецова", "Дарья"), ("Попов", "Илья")):
-            pupil = j.register_student(surname, name, "", date(2014, 3, 7), admin).id
-            j.enrol(class_id, pupil, date(2025, 9, 1), admin)
+            pupil = j.people.register_student(surname, name, "", date(2014, 3, 7), admin).id
+            j.classes.enrol(class_id, pupil, date(2025, 9, 1), admin)
             pupils.append(pupil)
-        outsider = j.register_student("Чужой", "Пётр", "", date(2014, 1, 2), admin).id
-        j.enrol(other_class, outsider, date(2025, 9, 1), admin)
+        outsider = j.people.register_student("Чужой", "Пётр", "", date(2014, 1, 2), admin).id
+        j.classes.enrol(other_class, outsider, date(2025, 9, 1), admin)
     return School(
         j,
         year_id,

@@ -31,19 +31,21 @@ def build_web_school(journal: Any) -> WebSchool:
     school = build_school(journal)
     j, admin = journal, school.admin
     with clock.travel(at(date(2025, 8, 26), 10)):
-        tutor = j.create_account(
+        tutor = j.accounts.create_account(
             "tutor", "Классова", "Нина", "", ["teacher", "class_teacher"], PASSWORD, admin
         ).id
-        j.assign_class_teacher(school.class_id, tutor, admin)
-        guardian = j.register_guardian("Смирнова", "Елена", "", "+7 900 000-00-01", "", admin).id
-        j.link_guardian(school.pupils[0], guardian, "мать", admin)
-        other = j.register_guardian("Чужая", "Анна", "", "+7 900 000-00-02", "", admin).id
+        j.classes.assign_class_teacher(school.class_id, tutor, admin)
+        guardian = j.people.register_guardian(
+            "Смирнова", "Елена", "", "+7 900 000-00-01", "", admin
+        ).id
+        j.people.link_guardian(school.pupils[0], guardian, "мать", admin)
+        other = j.people.register_guardian("Чужая", "Анна", "", "+7 900 000-00-02", "", admin).id
         assert school.outsider is not None
-        j.link_guardian(school.outsider, other, "мать", admin)
-        j.create_account(
+        j.people.link_guardian(school.outsider, other, "мать", admin)
+        j.accounts.create_account(
             "parent", "Смирнова", "Елена", "", ["parent"], PASSWORD, admin, person_id=guardian
         )
-        j.create_account(
+        j.accounts.create_account(
             "pupil",
             "Смирнов",
             "Артём",
@@ -54,7 +56,7 @@ def build_web_school(journal: Any) -> WebSchool:
             person_id=school.pupils[0],
         )
         for login, role in (("auditor", "auditor"), ("archivist", "archivist")):
-            j.create_account(login, "Сотрудник", login, "", [role], PASSWORD, admin)
+            j.accounts.create_account(login, "Сотрудник", login, "", [role], PASSWORD, admin)
     logins = {
         "admin": ("admin", "admin-pass-1"),
         "teacher": ("teacher", "teacher-pass-1"),
@@ -118,8 +120,10 @@ def client_for(system: Any, web: WebSchool, role: str) -> FlaskClient:
 
 def api_token(system: Any, web: WebSchool, role: str) -> str:
     """A fresh bearer token of the account of ``role``, issued by the administrator."""
-    account = system.journal.account_by_login(web.logins[role][0])
-    return str(system.journal.issue_api_token(account.id, f"tests/{role}", web.school.admin).token)
+    account = system.journal.queries.account_by_login(web.logins[role][0])
+    return str(
+        system.journal.tokens.issue_api_token(account.id, f"tests/{role}", web.school.admin).token
+    )
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -139,9 +143,9 @@ def lesson_with_request(system: Any, web: WebSchool) -> tuple[UUID, UUID, UUID]:
     lesson = s.hold()
     with clock.travel(at(LESSON_DAY, 16)):
         marks = [MarkEntry(s.pupils[0], "3", "answer")]
-        system.journal.save_lesson_page(lesson, "Дроби", "", marks, {}, s.teacher)
-    mark = system.journal.lesson(lesson).marks[0].mark_id
+        system.journal.entry.save_lesson_page(lesson, "Дроби", "", marks, {}, s.teacher)
+    mark = system.journal.queries.lesson(lesson).marks[0].mark_id
     with clock.travel(at(LESSON_DAY + timedelta(days=14), 10)):
-        system.journal.request_correction(lesson, mark, "4", "answer", "Пересчёт", s.teacher)
+        system.journal.entry.request_correction(lesson, mark, "4", "answer", "Пересчёт", s.teacher)
     system.views.catch_up()
-    return lesson, mark, system.journal.lesson(lesson).pending_requests[0]
+    return lesson, mark, system.journal.queries.lesson(lesson).pending_requests[0]

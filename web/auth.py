@@ -60,7 +60,7 @@ def load_user(user_id: str) -> User | None:
         return None
     journal = current_app.extensions["services"].journal
     try:
-        account = journal.account(UUID(user_id))
+        account = journal.queries.account(UUID(user_id))
     except (ValueError, errors.DomainError):
         return None
     if account.locked:
@@ -78,7 +78,9 @@ def load_token_user(req: Request) -> User | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        account = current_app.extensions["services"].journal.authenticate_token(token.strip())
+        account = current_app.extensions["services"].journal.tokens.authenticate_token(
+            token.strip()
+        )
     except errors.DomainError as error:
         g.token_problem = error.text
         return None
@@ -100,7 +102,7 @@ def login() -> ResponseReturnValue:
     password = request.form.get("password", "")[:256]
     journal = current_app.extensions["services"].journal
     try:
-        account = journal.authenticate(login_name, password)
+        account = journal.queries.authenticate(login_name, password)
     except errors.AccountLocked:
         flash(
             _(
@@ -111,7 +113,7 @@ def login() -> ResponseReturnValue:
         )
         return render_template("auth/login.html", login=login_name), 403
     except (errors.WrongPassword, errors.InvalidInput):
-        if journal.record_failed_login(login_name):
+        if journal.accounts.record_failed_login(login_name):
             flash(_("После 5 неудачных попыток вход заблокирован на 15 минут."), "error")
         else:
             flash(_("Неверный логин или пароль."), "error")

@@ -102,7 +102,7 @@ def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(forms.LessonForm(), request.form)
-        receipt: Receipt = services().journal.hold_lesson(
+        receipt: Receipt = services().journal.entry.hold_lesson(
             course_journal_id, data["day"], data["period"], data["topic"], data["homework"], actor()
         )
         return receipt
@@ -130,7 +130,7 @@ def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
         if not changes:
             return None
         # all in one transaction: a refused mark leaves none written
-        receipt: Receipt = journal.set_term_marks(course_journal_id, term, changes, actor())
+        receipt: Receipt = journal.grades.set_term_marks(course_journal_id, term, changes, actor())
         return receipt
 
     return attempt(
@@ -233,7 +233,7 @@ def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
     def command() -> Receipt:
         data = forms.parse(forms.lesson_page(sheet.pupils), request.form)
         attendance = {UUID(pupil): code for pupil, code in data["attendance"].items()}
-        receipt: Receipt = services().journal.save_lesson_page(
+        receipt: Receipt = services().journal.entry.save_lesson_page(
             lesson_id,
             data["topic"],
             data["homework"],
@@ -293,13 +293,15 @@ def _correction(lesson_id: UUID, mark_id: UUID, *, request_only: bool) -> Respon
         kind = kind or services().views.policies.grading.default_kind
         receipt: Receipt
         if request_only:
-            receipt = journal.request_correction(lesson_id, mark_id, value, kind, reason, actor())
+            receipt = journal.entry.request_correction(
+                lesson_id, mark_id, value, kind, reason, actor()
+            )
             said.append(_("Запрос на исправление отправлен заместителю директора."))
         elif value:
-            receipt = journal.correct_mark(lesson_id, mark_id, value, kind, reason, actor())
+            receipt = journal.entry.correct_mark(lesson_id, mark_id, value, kind, reason, actor())
             said.append(_("Отметка исправлена."))
         else:
-            receipt = journal.cancel_mark(lesson_id, mark_id, reason, actor())
+            receipt = journal.entry.cancel_mark(lesson_id, mark_id, reason, actor())
             said.append(_("Отметка отменена."))
         return receipt
 

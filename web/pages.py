@@ -61,7 +61,7 @@ def viewed(page: str, student_ids: Iterable[str]) -> None:
         return  # a family reading its own diary is not staff access
     shown = sorted({str(s) for s in student_ids})
     if shown:
-        services().journal.record_access(actor(), page, [UUID(s) for s in shown])
+        services().journal.access_log.record_access(actor(), page, [UUID(s) for s in shown])
 
 
 def by_name(ids: Iterable[str], names: dict[str, str]) -> list[str]:

@@ -221,7 +221,7 @@ def approve() -> ResponseReturnValue:
 
     def run() -> Receipt:
         data = parse(IdForm(), request.form)
-        receipt: Receipt = services().journal.approve_disposition(data["id"], actor())
+        receipt: Receipt = services().journal.retention.approve_disposition(data["id"], actor())
         return receipt
 
     return _act(_("Предложение утверждено."), _back(), run)
@@ -234,7 +234,7 @@ def reject() -> ResponseReturnValue:
 
     def run() -> Receipt:
         data = parse(ReasonIdForm(), request.form)
-        receipt: Receipt = services().journal.reject_disposition(
+        receipt: Receipt = services().journal.retention.reject_disposition(
             data["id"], data["reason"], actor()
         )
         return receipt
@@ -273,7 +273,7 @@ def hold_place() -> ResponseReturnValue:
 
     def run() -> Receipt:
         data = parse(HoldForm(), request.form)
-        receipt: Receipt = services().journal.place_hold(
+        receipt: Receipt = services().journal.retention.place_hold(
             data["kind"], data["value"], data["reason"], actor()
         )
         return receipt
@@ -288,7 +288,9 @@ def hold_release() -> ResponseReturnValue:
 
     def run() -> Receipt:
         data = parse(ReasonIdForm(), request.form)
-        receipt: Receipt = services().journal.release_hold(data["id"], data["reason"], actor())
+        receipt: Receipt = services().journal.retention.release_hold(
+            data["id"], data["reason"], actor()
+        )
         return receipt
 
     return _act(_("Приостановка снята."), url_for("records.holds"), run)

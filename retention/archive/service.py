@@ -209,19 +209,21 @@ class Archiver:
         )
         path = self.store(label, item, checkpoint.size, signed)
         facts = self.facts(year_id, label, item, path, signed, rendered, pages, checkpoint, reason)
-        receipt = self.journal.capture_volume(facts, actor)
+        receipt = self.journal.archive.capture_volume(facts, actor)
         series = volume_series(item.kind, label, item.group)
         # The register keeps the file with its series: destroying the series deletes it.
-        self.journal.register_series_file(series, facts.file_name, facts.sha256, facts.size, actor)
+        self.journal.retention.register_series_file(
+            series, facts.file_name, facts.sha256, facts.size, actor
+        )
         sig = None
         if self.detached is not None:
             made = self.detached.sign(path)
-            self.journal.add_detached_signature(
+            self.journal.archive.add_detached_signature(
                 receipt.id, made.path.name, made.sha256, made.tool, actor
             )
             relative = str(made.path.relative_to(self.folder))
             size = made.path.stat().st_size
-            self.journal.register_series_file(series, relative, made.sha256, size, actor)
+            self.journal.retention.register_series_file(series, relative, made.sha256, size, actor)
             sig = made.path
         return Made(receipt.id, path, pages, facts.sha256, sig)
 

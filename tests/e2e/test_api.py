@@ -114,7 +114,7 @@ def test_marks_are_recorded_and_shown_at_once(system: System, web: WebSchool):
         (str(s.pupils[0]), "5", "test"),
         (str(s.pupils[1]), "4", "answer"),  # the policy's default kind
     ]
-    assert sorted(m.value for m in system.journal.lesson(lesson).marks) == ["4", "5"]
+    assert sorted(m.value for m in system.journal.queries.lesson(lesson).marks) == ["4", "5"]
     other = s.hold(course=s.other_course_id)
     with clock.travel(at(LESSON_DAY, 16)):
         refused = teacher.post(f"/lessons/{other}/marks", {"marks": marks[:1]})
@@ -137,12 +137,12 @@ def test_marks_sent_again_with_their_request_key_are_recorded_once(system: Syste
         again = teacher.post(f"/lessons/{lesson}/marks", body)  # the first answer was lost
         assert first.status_code == again.status_code == 201, again.get_json()
         assert again.get_json()["created"] == first.get_json()["created"]
-        assert sorted(m.value for m in system.journal.lesson(lesson).marks) == ["4", "5"]
+        assert sorted(m.value for m in system.journal.queries.lesson(lesson).marks) == ["4", "5"]
         other = {**body, "marks": [{"student_id": str(s.pupils[0]), "value": "2"}]}
         is_json_error(teacher.post(f"/lessons/{lesson}/marks", other), 409)
         fresh = teacher.post(f"/lessons/{lesson}/marks", {**body, "request_key": "x" * 16})
         assert fresh.status_code == 201  # a new key is a new request
-        assert len(system.journal.lesson(lesson).marks) == 4
+        assert len(system.journal.queries.lesson(lesson).marks) == 4
         is_json_error(teacher.post(f"/lessons/{lesson}/marks", {**body, "request_key": "a b"}), 422)
 
 
@@ -152,7 +152,7 @@ def test_correct_cancel_and_request_with_reasons(system: System, web: WebSchool)
     teacher = api(system, web, "teacher")
     entries = [MarkEntry(p, "3", "answer") for p in s.pupils[:3]]
     with clock.travel(at(LESSON_DAY, 16)):
-        first, second, third = s.journal.record_marks(lesson, entries, s.teacher).created
+        first, second, third = s.journal.entry.record_marks(lesson, entries, s.teacher).created
         fixed = teacher.post(
             f"/lessons/{lesson}/marks/{first}/correction", {"value": "4", "reason": "Ошибка ввода"}
         )
@@ -227,7 +227,7 @@ def test_parent_token_reads_only_their_childs_diary(system: System, web: WebScho
     s = web.school
     lesson = s.hold()
     with clock.travel(at(LESSON_DAY, 16)):
-        s.journal.record_marks(lesson, [MarkEntry(s.pupils[0], "5", "test")], s.teacher)
+        s.journal.entry.record_marks(lesson, [MarkEntry(s.pupils[0], "5", "test")], s.teacher)
     parent = api(system, web, "parent")
     with clock.travel(at(LESSON_DAY, 18)):
         diary = parent.get(f"/students/{s.pupils[0]}/diary?term=1&since=2025-09-16T08:00")
@@ -272,12 +272,12 @@ def test_revoked_and_locked_tokens_get_401(system: System, web: WebSchool):
     teacher, deputy = Api(system, teacher_token), Api(system, deputy_token)
     assert teacher.get("/course-journals").status_code == 200
     token_id = ids.api_token_id(digest_of(teacher_token))
-    system.journal.revoke_api_token(token_id, "утечка", s.admin)
+    system.journal.tokens.revoke_api_token(token_id, "утечка", s.admin)
     assert "отозван" in is_json_error(teacher.get("/course-journals"), 401)["message"]
     assert deputy.get("/course-journals").status_code == 200
-    system.journal.lock_account(s.deputy, "увольнение", s.admin)
+    system.journal.accounts.lock_account(s.deputy, "увольнение", s.admin)
     assert "заблокирована" in is_json_error(deputy.get("/course-journals"), 401)["message"]
-    system.journal.unlock_account(s.deputy, s.admin)
+    system.journal.accounts.unlock_account(s.deputy, s.admin)
     assert deputy.get("/course-journals").status_code == 200
 
 
@@ -325,17 +325,17 @@ def test_only_an_administrator_issues_tokens_and_only_the_digest_is_kept(
 
     s = web.school
     with pytest.raises(errors.RoleRequired):
-        system.journal.issue_api_token(s.teacher, "свой", s.teacher)
-    issued = system.journal.issue_api_token(s.teacher, "портал", s.admin)
-    assert system.journal.authenticate_token(issued.token).id == s.teacher
+        system.journal.tokens.issue_api_token(s.teacher, "свой", s.teacher)
+    issued = system.journal.tokens.issue_api_token(s.teacher, "портал", s.admin)
+    assert system.journal.tokens.authenticate_token(issued.token).id == s.teacher
     stored = system.journal.recorder.select_notifications(issued.position, 1)[0].state
     assert issued.token.encode() not in stored  # encrypted, and only the digest inside
-    (event,) = [e for e in system.journal.history(issued.id) if e.type == "Issued"]
+    (event,) = [e for e in system.journal.queries.history(issued.id) if e.type == "Issued"]
     assert issued.token not in str(event.values) and len(event.values["digest"]) == 64
     (shown,) = system.views.history(str(issued.id))  # what the auditor's pages show
     assert "digest" not in shown.values and shown.values["name"] == "портал"
     with pytest.raises(errors.InvalidToken):
-        system.journal.authenticate_token(issued.token[:-1] + "x")
+        system.journal.tokens.authenticate_token(issued.token[:-1] + "x")
 
 
 # --- bad input: 422, JSON, Russian, nothing written --------------------------------------

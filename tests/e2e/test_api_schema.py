@@ -71,7 +71,7 @@ def api_schema(folder: Path) -> Iterator[tuple[Any, System]]:
         lessons = [s.hold(), s.hold(course=s.other_course_id)]
         entry = [MarkEntry(s.pupils[0], "4", "test")]
         with clock.travel(at(LESSON_DAY, 16)):
-            marks = s.journal.record_marks(lessons[0], entry, s.teacher).created
+            marks = s.journal.entry.record_marks(lessons[0], entry, s.teacher).created
         teacher, parent = api_token(system, web, "teacher"), api_token(system, web, "parent")
         schema = schemathesis.openapi.from_wsgi(
             "/api/v1/openapi.json", web_app(system, testing=True)

@@ -72,10 +72,10 @@ def test_history_prints_original_and_correction_with_actor_and_reason(tmp_path: 
         school = build_school(system.journal)
         lesson = school.hold()
         with clock.travel(at(LESSON_DAY, 14)):
-            mark = system.journal.record_marks(
+            mark = system.journal.entry.record_marks(
                 lesson, [MarkEntry(school.pupils[0], "3", "test")], school.teacher
             ).created[0]
-            system.journal.correct_mark(
+            system.journal.entry.correct_mark(
                 lesson, mark, "4", "test", "пересчёт баллов", school.teacher
             )
 
@@ -104,11 +104,11 @@ def test_views_status_rebuild_and_replay(tmp_path: Path) -> None:
         school = build_school(system.journal)
         lesson = school.hold()
         with clock.travel(at(LESSON_DAY, 14)):
-            mark = system.journal.record_marks(
+            mark = system.journal.entry.record_marks(
                 lesson, [MarkEntry(school.pupils[0], "3", "test")], school.teacher
             ).created[0]
         with clock.travel(at(LESSON_DAY.replace(day=18), 10)):
-            system.journal.correct_mark(lesson, mark, "4", "test", "пересчёт", school.teacher)
+            system.journal.entry.correct_mark(lesson, mark, "4", "test", "пересчёт", school.teacher)
     env = _env(tmp_path)
     status = CliRunner().invoke(main, ["views", "status", "--json"], env=env)
     assert status.exit_code == 0, status.output

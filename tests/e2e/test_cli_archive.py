@@ -36,10 +36,12 @@ def test_keys_close_year_verify_and_list(tmp_path: Path) -> None:
     with build(Settings.from_env(env)) as system:
         data = complete_school(system)
         with clock.travel(at(date(2026, 5, 25))):
-            late = system.journal.register_student(
+            late = system.journal.people.register_student(
                 "Новикова", "Вера", "", date(2014, 2, 2), data.school.admin
             ).id
-            system.journal.enrol(data.school.class_id, late, date(2026, 5, 25), data.school.admin)
+            system.journal.classes.enrol(
+                data.school.class_id, late, date(2026, 5, 25), data.school.admin
+            )
     with clock.travel(at(date(2026, 7, 2))):
         refused = runner.invoke(main, ["archive", "close-year", "2025/26", "--as", "head"], env=env)
         assert refused.exit_code == 1

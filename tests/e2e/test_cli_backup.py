@@ -28,7 +28,7 @@ def _school(tmp_path: Path) -> Path:
         school = build_school(system.journal)
         lesson = school.hold()
         with clock.travel(at(LESSON_DAY, 14)):
-            system.journal.record_marks(
+            system.journal.entry.record_marks(
                 lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.teacher
             )
         system.ledger.checkpoint()

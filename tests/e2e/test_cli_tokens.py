@@ -51,4 +51,4 @@ def test_tokens_are_issued_once_listed_without_secret_and_revoked(tmp_path: Path
     code, out = _run(tmp_path, "list", "teacher")
     assert code == 0 and "revoked 20" in out
     with build(settings_for(tmp_path)) as system, pytest.raises(errors.InvalidToken):
-        system.journal.authenticate_token(token)
+        system.journal.tokens.authenticate_token(token)

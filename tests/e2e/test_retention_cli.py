@@ -56,7 +56,7 @@ def test_closing_the_year_lists_missing_marks_and_needs_force_with_a_reason(tmp_
         school = build_school(system.journal)
         lesson = school.hold()
         with clock.travel(at(LESSON_DAY, 10)):
-            system.journal.record_marks(
+            system.journal.entry.record_marks(
                 lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.teacher
             )
     refused = run(tmp_path, "year", "close", "2025/26", "--as", "deputy")

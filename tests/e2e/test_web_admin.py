@@ -70,7 +70,7 @@ def test_school_year_terms_classes_groups_and_course_journals(system, web):
     )
     assert "Класс 6А" in page
     class_url = re.search(r'action="(/admin/groups/[0-9a-f-]+)/courses"', page).group(1)
-    tutor = str(system.journal.account_by_login("tutor").id)
+    tutor = str(system.journal.queries.account_by_login("tutor").id)
     page = _follow(admin, post(admin, f"{class_url}/teacher", {"teacher_id": tutor}, class_url))
     assert "Классный руководитель назначен" in page
     page = _follow(
@@ -260,7 +260,7 @@ def test_guardians_are_registered_and_linked(system: System, web: WebSchool):
         ),
     )
     assert re.search(r"<td>Кузнецов Олег</td><td>отец</td><td>\+7 900 555-11-22</td>", page)
-    guardian = next(iter(system.journal.student(s.pupils[1]).guardians))
+    guardian = next(iter(system.journal.queries.student(s.pupils[1]).guardians))
     other = f"/admin/pupils/{s.pupils[2]}"
     page = _follow(
         admin,

@@ -137,13 +137,13 @@ def test_grant_and_revoke_a_role(system: System, web: WebSchool):
     url = f"/admin/accounts/{teacher}"
     page = _follow(admin, post(admin, f"{url}/roles", {"role": "deputy", "action": "grant"}, url))
     assert "Роли изменены" in page
-    assert "deputy" in system.journal.account(teacher).roles
+    assert "deputy" in system.journal.queries.account(teacher).roles
     listing = admin.get("/admin/accounts").get_data(as_text=True)
     assert re.search(
         r"<code>teacher</code>.*?<td>учитель, заместитель директора</td>", listing, re.S
     )
     _follow(admin, post(admin, f"{url}/roles", {"role": "deputy", "action": "revoke"}, url))
-    assert system.journal.account(teacher).roles == frozenset({"teacher"})
+    assert system.journal.queries.account(teacher).roles == frozenset({"teacher"})
     bad = post(admin, f"{url}/roles", {"role": "wizard", "action": "grant"}, url)
     assert bad.status_code == 422 and "Выберите значение из списка" in bad.get_data(as_text=True)
 

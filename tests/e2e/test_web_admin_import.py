@@ -64,7 +64,7 @@ def test_a_good_file_enrols_every_pupil_with_guardians(system: System, web: WebS
         assert re.search(rf"{name}</a></td>\s*<td>{born}</td><td>01.09.2025</td>", page), name
     new = _members(system, web) - before
     assert len(new) == 3
-    guardians = [system.journal.student(UUID(p)).guardians for p in new]
+    guardians = [system.journal.queries.student(UUID(p)).guardians for p in new]
     siblings = [g for g in guardians if g]
     assert len(siblings) == 2 and siblings[0] == siblings[1]  # one mother, registered once
     again = _upload(admin, web.school.class_id, GOOD.encode())

@@ -29,7 +29,7 @@ def system(tmp_path: Path) -> Iterator[System]:
 @pytest.fixture
 def school(system: System) -> School:
     built = build_school(system.journal)
-    system.journal.create_account(
+    system.journal.accounts.create_account(
         "auditor", "Проверкина", "Ольга", "", ["auditor"], "auditor-pass-1", built.admin
     )
     return built
@@ -103,10 +103,12 @@ def test_auditor_verifies_downloads_and_reads_a_record_with_proofs(
 ) -> None:
     lesson = school.hold()
     with clock.travel(at(LESSON_DAY, 14)):
-        mark = system.journal.record_marks(
+        mark = system.journal.entry.record_marks(
             lesson, [MarkEntry(school.pupils[0], "3", "test")], school.teacher
         ).created[0]
-        system.journal.correct_mark(lesson, mark, "4", "test", "пересчёт баллов", school.teacher)
+        system.journal.entry.correct_mark(
+            lesson, mark, "4", "test", "пересчёт баллов", school.teacher
+        )
     checkpoint = system.ledger.checkpoint()
     assert _sign_in(client, "auditor", "auditor-pass-1") == 302
 

@@ -29,21 +29,21 @@ def _marked_lesson(system: System, web: WebSchool, value: str = "3", teacher=Non
     s = web.school
     lesson = s.hold()
     with clock.travel(at(LESSON_DAY, 16)):
-        system.journal.save_lesson_page(
+        system.journal.entry.save_lesson_page(
             lesson, "Дроби", "", [MarkEntry(s.pupils[0], value, "answer")], {}, teacher or s.teacher
         )
-    return lesson, system.journal.lesson(lesson).marks[0].mark_id
+    return lesson, system.journal.queries.lesson(lesson).marks[0].mark_id
 
 
 def _request(system: System, web: WebSchool, by=None) -> tuple:
     """A late correction request 3 → 4 by ``by`` (the teacher); (lesson, mark, request)."""
     lesson, mark = _marked_lesson(system, web, teacher=by)
     with clock.travel(at(LATE, 10)):
-        system.journal.request_correction(
+        system.journal.entry.request_correction(
             lesson, mark, "4", "answer", "Пересчёт баллов", by or web.school.teacher
         )
     system.views.catch_up()
-    return lesson, mark, system.journal.lesson(lesson).pending_requests[0]
+    return lesson, mark, system.journal.queries.lesson(lesson).pending_requests[0]
 
 
 def test_deputy_approves_a_late_correction_and_the_grid_shows_it(system, web):
@@ -73,7 +73,7 @@ def test_deputy_approves_a_late_correction_and_the_grid_shows_it(system, web):
             assert shown in page
         row = page[page.index('<tr id="req-') :]
         assert '<span class="mark">3</span> → <span class="mark">4</span>' in row
-        request_id = system.journal.lesson(lesson).pending_requests[0]
+        request_id = system.journal.queries.lesson(lesson).pending_requests[0]
         done = post(deputy, f"{APPROVALS}/{request_id}", {"decision": "approve"}, APPROVALS)
     assert done.status_code == 302
     assert "согласовано" in deputy.get(APPROVALS).get_data(as_text=True)
@@ -86,7 +86,7 @@ def test_deputy_approves_a_late_correction_and_the_grid_shows_it(system, web):
     found = re.search(CORRECTED.format("4"), journal)
     assert found, journal
     assert "Петрова А. И." in found.group(1) and "согласовал(а): Завучева М." in found.group(1)
-    info = system.journal.lesson(lesson)
+    info = system.journal.queries.lesson(lesson)
     assert info.pending_requests == ()
     assert sorted(m.value for m in info.marks if m.current) == ["4"]
 
@@ -116,7 +116,7 @@ def test_reject_needs_a_reason_and_leaves_the_mark(system, web):
             APPROVALS,
         )
     assert done.status_code == 302
-    info = system.journal.lesson(lesson)
+    info = system.journal.queries.lesson(lesson)
     assert info.pending_requests == ()
     assert [m.value for m in info.marks if m.current] == ["3"]
     assert "отклонено: Работа оценена верно" in deputy.get(APPROVALS).get_data(as_text=True)
@@ -125,7 +125,7 @@ def test_reject_needs_a_reason_and_leaves_the_mark(system, web):
 def test_an_approver_cannot_decide_their_own_request(system, web):
     s = web.school
     with clock.travel(at(date(2025, 8, 26), 10)):
-        system.journal.assign_teacher(s.course_id, s.deputy, s.admin)
+        system.journal.classes.assign_teacher(s.course_id, s.deputy, s.admin)
     lesson, _, request_id = _request(system, web, by=s.deputy)
     deputy = client_for(system, web, "deputy")
     assert "Ваш запрос: решает другой" in deputy.get(APPROVALS).get_data(as_text=True)
@@ -139,7 +139,7 @@ def test_an_approver_cannot_decide_their_own_request(system, web):
     with clock.travel(at(LATE, 12)):
         done = post(head, f"{APPROVALS}/{request_id}", {"decision": "approve"}, APPROVALS)
     assert done.status_code == 302
-    assert system.journal.lesson(lesson).pending_requests == ()
+    assert system.journal.queries.lesson(lesson).pending_requests == ()
 
 
 def test_a_decision_without_the_csrf_token_is_refused(system, web):
@@ -150,7 +150,7 @@ def test_a_decision_without_the_csrf_token_is_refused(system, web):
         refused = deputy.post(f"{APPROVALS}/{request_id}", data={"decision": "approve"})
     assert refused.status_code == 400
     assert written_since(system, before) == []
-    assert system.journal.lesson(lesson).pending_requests == (request_id,)
+    assert system.journal.queries.lesson(lesson).pending_requests == (request_id,)
 
 
 def test_unknown_request_is_404_and_a_missing_decision_422(system, web):
@@ -171,7 +171,9 @@ def test_class_teacher_opens_own_class_only(system, web):
     s = web.school
     lesson, mark = _marked_lesson(system, web)
     with clock.travel(at(LESSON_DAY, 17)):
-        system.journal.correct_mark(lesson, mark, "5", "answer", "Ошибка при вводе", s.teacher)
+        system.journal.entry.correct_mark(
+            lesson, mark, "5", "answer", "Ошибка при вводе", s.teacher
+        )
     system.views.catch_up()
     tutor = client_for(system, web, "class_teacher")
     index = tutor.get("/classes/").get_data(as_text=True)
@@ -248,7 +250,7 @@ def test_closed_term_refuses_entries_until_reopened_with_reason_and_order(system
         log = deputy.get("/classes/terms").get_data(as_text=True)
         assert "Исправление ошибок в отметках" in log and "П-12" in log and "Завучева М." in log
         assert post(teacher, lesson_page, form, lesson_page).status_code == 302
-    assert [m.value for m in system.journal.lesson(lesson).marks] == ["5"]
+    assert [m.value for m in system.journal.queries.lesson(lesson).marks] == ["5"]
     assert post(teacher, close_url, {"confirm": "yes"}).status_code == 403
     assert (
         post(deputy, f"/classes/terms/{uuid.uuid4()}/1/close", {"confirm": "yes"}).status_code
@@ -265,7 +267,7 @@ def _attendance_day(system: System, web: WebSchool) -> None:
         lesson = s.hold(period=period)
         with clock.travel(at(LESSON_DAY, 16)):
             codes = {s.pupils[1]: "Б", s.pupils[2]: "Н" if period == 2 else "ОП"}
-            system.journal.save_lesson_page(lesson, "Дроби", "", [], codes, s.teacher)
+            system.journal.entry.save_lesson_page(lesson, "Дроби", "", [], codes, s.teacher)
 
 
 def _book(response):
@@ -308,10 +310,10 @@ def test_completeness_report_and_its_xlsx(system, web):
     s = web.school
     lesson = s.hold()
     with clock.travel(at(LESSON_DAY, 16)):
-        system.journal.change_topic(lesson, "", "", s.teacher)
+        system.journal.entry.change_topic(lesson, "", "", s.teacher)
     late = s.hold(day=date(2025, 9, 17))
     with clock.travel(at(date(2025, 9, 26), 10)):
-        system.journal.record_marks(late, [MarkEntry(s.pupils[0], "4", "answer")], s.deputy)
+        system.journal.entry.record_marks(late, [MarkEntry(s.pupils[0], "4", "answer")], s.deputy)
     deputy = client_for(system, web, "deputy")
     query = "first=2025-09-01&last=2025-09-30&days=3"
     with clock.travel(at(date(2025, 9, 26), 12)):

@@ -15,7 +15,7 @@ def mark(web: WebSchool, value: str, day=LESSON_DAY, period=2) -> None:
     s = web.school
     lesson = s.hold(day, period)
     with clock.travel(at(day, 16)):
-        s.journal.record_marks(lesson, [MarkEntry(s.pupils[0], value, "test")], s.teacher)
+        s.journal.entry.record_marks(lesson, [MarkEntry(s.pupils[0], value, "test")], s.teacher)
 
 
 def test_parent_sees_the_new_mark_and_what_is_new(system: System, web: WebSchool):

@@ -163,7 +163,7 @@ def test_the_diary_switches_to_english_and_back(system: System, web: WebSchool):
     assert "<h1>Diary: " in page and "This is your first visit" in page
     lesson = s.hold(LESSON_DAY, 2)
     with clock.travel(at(LESSON_DAY, 16)):
-        s.journal.record_marks(lesson, [MarkEntry(s.pupils[0], "5", "test")], s.teacher)
+        s.journal.entry.record_marks(lesson, [MarkEntry(s.pupils[0], "5", "test")], s.teacher)
     system.views.catch_up()
     with clock.travel(at(LESSON_DAY, 18)):
         page = parent.get(diary).get_data(as_text=True)

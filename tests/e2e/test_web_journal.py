@@ -42,7 +42,7 @@ def test_teacher_enters_a_lesson_with_marks_and_attendance(system: System, web: 
     cells = re.findall(r'<span class="mark" title="([a-z]+)">(\d)</span>', page)
     assert sorted(cells) == [("answer", "4"), ("test", "5")]
     assert '<span class="att">Н</span>' in page
-    info = system.journal.lesson(lesson)
+    info = system.journal.queries.lesson(lesson)
     assert info.topic == "Сложение дробей"
     assert sorted(m.value for m in info.marks) == ["4", "5"]
 
@@ -63,7 +63,7 @@ def test_saving_the_page_with_unchanged_attendance_records_no_attendance_event(
         again = post(teacher, path, {**form, "topic": "Сложение дробей"}, page=path)
     assert again.status_code == 302
     assert [t.rpartition(".")[2] for t in written_since(system, before)] == ["TopicChanged"]
-    assert system.journal.lesson(lesson).attendance == {s.pupils[1]: "Б", s.pupils[2]: "Н"}
+    assert system.journal.queries.lesson(lesson).attendance == {s.pupils[1]: "Б", s.pupils[2]: "Н"}
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_correction_with_reason_is_shown_as_corrected(system: System, web: WebSc
             {"topic": "Дроби", f"mark-{s.pupils[0]}": "3"},
             f"/journal/lessons/{lesson}",
         )
-        mark = system.journal.lesson(lesson).marks[0].mark_id
+        mark = system.journal.queries.lesson(lesson).marks[0].mark_id
         refused = post(
             teacher,
             f"/journal/lessons/{lesson}/marks/{mark}/correct",
@@ -176,7 +176,7 @@ def test_late_correction_becomes_a_request(system: System, web: WebSchool):
             {"topic": "Дроби", f"mark-{s.pupils[0]}": "3"},
             f"/journal/lessons/{lesson}",
         )
-    mark = system.journal.lesson(lesson).marks[0].mark_id
+    mark = system.journal.queries.lesson(lesson).marks[0].mark_id
     with clock.travel(at(LESSON_DAY.replace(day=30), 10)):
         late = post(
             teacher,
@@ -193,7 +193,7 @@ def test_late_correction_becomes_a_request(system: System, web: WebSchool):
             f"/journal/lessons/{lesson}",
         )
     assert asked.status_code == 302
-    assert len(system.journal.lesson(lesson).pending_requests) == 1
+    assert len(system.journal.queries.lesson(lesson).pending_requests) == 1
     assert "ожидает согласования" in teacher.get(f"/journal/lessons/{lesson}").get_data(
         as_text=True
     )
@@ -305,14 +305,14 @@ def test_the_same_lesson_form_sent_again_records_its_mark_once(system: System, w
         form = {"topic": "Дроби", "form_key": key.group(1), f"mark-{s.pupils[0]}": "5"}
         assert post(teacher, path, form, page=path).status_code == 302
         assert post(teacher, path, form, page=path).status_code == 302  # sent again
-        assert [m.value for m in system.journal.lesson(lesson).marks] == ["5"]
+        assert [m.value for m in system.journal.queries.lesson(lesson).marks] == ["5"]
         fresh = re.search(r'name="form_key" value="([0-9a-f]{32})"', teacher.get(path).text)
         assert fresh is not None and fresh.group(1) != key.group(1)
         taken = {**form, f"mark-{s.pupils[0]}": "4"}  # the used key with another mark
         assert post(teacher, path, taken, page=path).status_code == 409
         form["form_key"] = fresh.group(1)
         assert post(teacher, path, form, page=path).status_code == 302
-    assert [m.value for m in system.journal.lesson(lesson).marks] == ["5", "5"]
+    assert [m.value for m in system.journal.queries.lesson(lesson).marks] == ["5", "5"]
 
 
 def test_an_unreachable_database_answers_503_to_send_again(

@@ -27,7 +27,7 @@ def web(system: System) -> WebSchool:
 
 def close_year(system: System, web: WebSchool) -> None:
     with clock.travel(at(date(2026, 6, 30))):
-        system.journal.close_school_year(
+        system.journal.retention.close_school_year(
             web.school.year_id, web.school.deputy, missing=["x"], force=True, reason="Конец года"
         )
 

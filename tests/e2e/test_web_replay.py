@@ -17,10 +17,10 @@ def corrected_mark(web: WebSchool) -> None:
     s = web.school
     lesson = s.hold()
     with clock.travel(at(LESSON_DAY, 16)):
-        s.journal.record_marks(lesson, [MarkEntry(s.pupils[0], "3", "answer")], s.teacher)
-    mark = s.journal.lesson(lesson).marks[0].mark_id
+        s.journal.entry.record_marks(lesson, [MarkEntry(s.pupils[0], "3", "answer")], s.teacher)
+    mark = s.journal.queries.lesson(lesson).marks[0].mark_id
     with clock.travel(at(LESSON_DAY, 17)):
-        s.journal.correct_mark(lesson, mark, "4", "answer", "Ошибка ввода", s.teacher)
+        s.journal.entry.correct_mark(lesson, mark, "4", "answer", "Ошибка ввода", s.teacher)
 
 
 def marks_in(page: str) -> list[str]:

@@ -42,6 +42,8 @@ def test_idle_session_expires_and_activity_keeps_it(system: System, web: WebScho
 def test_a_locked_account_is_signed_out(system: System, web: WebSchool):
     client = client_for(system, web, "teacher")
     assert client.get("/journal/").status_code == 200
-    system.journal.lock_account(web.school.teacher, "Проверка блокировки", web.school.admin)
+    system.journal.accounts.lock_account(
+        web.school.teacher, "Проверка блокировки", web.school.admin
+    )
     response = client.get("/journal/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -27,7 +27,7 @@ def test_concurrent_page_views_are_each_logged_once(system: System) -> None:
             start.wait(10)
             with clock.travel(moment):
                 pupil = school.pupils[k % len(school.pupils)]
-                receipt = journal.record_access(school.teacher, f"/page/{k}", [pupil])
+                receipt = journal.access_log.record_access(school.teacher, f"/page/{k}", [pupil])
             assert journal.recorder.max_notification_id() >= receipt.position  # committed
             receipts[k] = receipt.id
         except BaseException as error:

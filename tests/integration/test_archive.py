@@ -283,8 +283,8 @@ def test_missing_year_marks_refuse_and_force_records_the_reason(tmp_path: Path) 
         system.views.catch_up()
         # a pupil enrolled late has no marks at all
         with clock.travel(at(date(2026, 5, 21))):
-            late = j.register_student("Новикова", "Вера", "", date(2014, 2, 2), s.admin).id
-            j.enrol(s.class_id, late, date(2026, 5, 21), s.admin)
+            late = j.people.register_student("Новикова", "Вера", "", date(2014, 2, 2), s.admin).id
+            j.classes.enrol(s.class_id, late, date(2026, 5, 21), s.admin)
         with pytest.raises(ArchiveIncomplete) as refused:
             service.close_year(s.year_id, s.head)
         lines = [g.line() for g in refused.value.gaps]

@@ -38,7 +38,7 @@ DESTROYED_ON = date(2031, 7, 2)
 def _dispose(system: System, h: History, *series: str) -> dict[str, Any]:
     with clock.travel(at(DESTROYED_ON)):
         [proposal] = system.records.propose(h.archivist, series=series)
-        system.journal.approve_disposition(proposal, h.school.head)
+        system.journal.retention.approve_disposition(proposal, h.school.head)
         return system.records.execute(proposal, h.archivist)
 
 
@@ -75,13 +75,13 @@ def _same_school(source: System, restored: System, h: History) -> None:
     assert restored.views.diary(diary[0], year_id=diary[1]) == source.views.diary(
         diary[0], year_id=diary[1]
     )
-    assert restored.journal.lesson(h.lesson_5b).topic == TOPIC_5B
+    assert restored.journal.queries.lesson(h.lesson_5b).topic == TOPIC_5B
     # the ledger verifies, with the same latest checkpoint
     assert restored.ledger.verify().ok
     assert restored.ledger.latest() == source.ledger.latest()
     # the destroyed series: no key, every event Redacted, nothing rebuildable, no file
     assert restored.keyring.store.by_series(JOURNAL_5A).wrapped is None
-    entries = restored.journal.history(h.lesson_5a)
+    entries = restored.journal.queries.history(h.lesson_5a)
     assert entries and all(e.redacted for e in entries)
     with pytest.raises(errors.RecordDestroyed):
         restored.journal.load(Lesson, h.lesson_5a)
@@ -125,7 +125,7 @@ def test_a_restored_school_is_the_same_and_a_destroyed_series_stays_destroyed_ev
             # the restored store goes on: new events follow the restored notification ids
             head = restored.journal.recorder.max_notification_id()
             with clock.travel(at(date(2031, 7, 3))):
-                restored.journal.record_access(h.school.head, "test", [])
+                restored.journal.access_log.record_access(h.school.head, "test", [])
             [first] = restored.journal.recorder.select_notifications(start=head + 1, limit=1)
             assert first.id == head + 1
     finally:
@@ -168,7 +168,7 @@ def test_the_event_log_alone_keeps_a_series_destroyed_when_its_certificate_file_
     assert summary.ok and JOURNAL_5A in summary.destroyed_series
     with build(target) as restored:
         assert restored.keyring.store.by_series(JOURNAL_5A).wrapped is None
-        assert all(e.redacted for e in restored.journal.history(h.lesson_5a))
+        assert all(e.redacted for e in restored.journal.queries.history(h.lesson_5a))
 
 
 def _nothing_written(target: Settings) -> None:

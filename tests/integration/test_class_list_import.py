@@ -73,23 +73,23 @@ def test_a_failure_halfway_through_the_insert_leaves_nothing(system: System) -> 
     sqlite = system.settings.database.backend == "sqlite"
     expected = errors.ConcurrentUpdate if sqlite else ProgrammingError
     with pytest.raises(expected, match=None if sqlite else "injected failure"):
-        system.journal.import_class_list(school.class_id, rows, ON, school.admin)
+        system.journal.classes.import_class_list(school.class_id, rows, ON, school.admin)
     assert _stored(system) == before
-    group = system.journal.group(school.class_id, ON)
+    group = system.journal.queries.group(school.class_id, ON)
     assert group.members == frozenset(school.pupils)
 
 
 def test_the_whole_list_is_saved_by_one_command(system: System) -> None:
     school = build_school(system.journal)
     before = _stored(system)
-    receipt = system.journal.import_class_list(school.class_id, _rows(4), ON, school.admin)
+    receipt = system.journal.classes.import_class_list(school.class_id, _rows(4), ON, school.admin)
     topics = [n.topic for n in system.journal.recorder.select_notifications(before + 1, 1000)]
     registered = [t for t in topics if t.endswith("RecordSeries.Registered")]
     assert len(topics) - len(registered) == 1 + 4 * 3  # guardian, pupils, links, enrolments
     assert len(registered) == 1 + 4  # the register entry of each new person's series
     assert receipt.position == _stored(system)
     assert len(receipt.created) == 4
-    group = system.journal.group(school.class_id, ON)
+    group = system.journal.queries.group(school.class_id, ON)
     assert group.members == frozenset(school.pupils) | set(receipt.created)
-    guardians = {system.journal.student(p).guardians for p in receipt.created}
+    guardians = {system.journal.queries.student(p).guardians for p in receipt.created}
     assert len(guardians) == 1  # the siblings' mother is one person

@@ -29,7 +29,7 @@ def test_parallel_marks_on_one_lesson_are_saved_or_reported(system: System) -> N
         for i in range(COMMANDS_PER_THREAD):
             pupil = school.pupils[(n + i) % len(school.pupils)]
             try:
-                receipt = journal.record_marks(
+                receipt = journal.entry.record_marks(
                     lesson, [MarkEntry(pupil, str(1 + (n + i) % 5), "answer")], school.teacher
                 )
             except errors.ConcurrentUpdate as error:
@@ -50,6 +50,6 @@ def test_parallel_marks_on_one_lesson_are_saved_or_reported(system: System) -> N
 
     assert not unexpected, unexpected
     assert len(acknowledged) + len(conflicts) == THREADS * COMMANDS_PER_THREAD
-    stored = [h for h in journal.history(lesson) if h.type == "MarkRecorded"]
+    stored = [h for h in journal.queries.history(lesson) if h.type == "MarkRecorded"]
     assert sorted(str(h.values["mark_id"]) for h in stored) == sorted(map(str, acknowledged))
-    assert len(journal.lesson(lesson).marks) == len(acknowledged)
+    assert len(journal.queries.lesson(lesson).marks) == len(acknowledged)

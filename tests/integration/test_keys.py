@@ -84,13 +84,13 @@ def test_a_cached_record_is_not_served_after_its_key_is_destroyed_elsewhere(
     here, there = build(settings), build(settings)
     try:
         school = build_school(here.journal)
-        assert here.journal.account(school.teacher).login  # now cached in ``here``
-        assert here.journal.account(school.teacher).login  # served from the cache
+        assert here.journal.queries.account(school.teacher).login  # now cached in ``here``
+        assert here.journal.queries.account(school.teacher).login  # served from the cache
         assert here.journal._facts.get(school.teacher) is not None
         there.keyring.destroy_many([ids.person_series(school.teacher)], "cert-cache")
         with pytest.raises(RecordDestroyed):
-            here.journal.account(school.teacher)
-        assert here.journal.account(school.other_teacher).login  # others still load
+            here.journal.queries.account(school.teacher)
+        assert here.journal.queries.account(school.other_teacher).login  # others still load
     finally:
         here.close()
         there.close()
@@ -102,7 +102,7 @@ def test_the_aggregate_cache_can_be_switched_off(tmp_path: Path) -> None:
     system = build(replace(settings_for(tmp_path), aggregate_cache=0))
     try:
         school = build_school(system.journal)
-        assert system.journal.account(school.teacher).login
+        assert system.journal.queries.account(school.teacher).login
         assert system.journal._facts.get(school.teacher) is None
     finally:
         system.close()
@@ -131,7 +131,7 @@ def test_a_load_racing_a_destruction_does_not_put_its_copy_back(tmp_path: Path) 
             return found
 
         journal.repository.get = slow_get  # type: ignore[method-assign]
-        reader = threading.Thread(target=journal.student, args=(pupil,))
+        reader = threading.Thread(target=journal.queries.student, args=(pupil,))
         reader.start()
         assert loaded.wait(10)
         system.keyring.destroy(ids.person_series(pupil), "cert-race")
@@ -139,7 +139,7 @@ def test_a_load_racing_a_destruction_does_not_put_its_copy_back(tmp_path: Path) 
         reader.join(10)
         journal.repository.get = real_get  # type: ignore[method-assign]
         with pytest.raises(RecordDestroyed):
-            journal.student(pupil)
+            journal.queries.student(pupil)
 
 
 def test_the_librarys_aggregate_cache_stays_off_whatever_the_environment_says(

@@ -258,7 +258,7 @@ def _more_events(system: System, count: int) -> None:
     """New events: ``count`` pupils registered by the demo's administrator (two events
     each: the register entry of the pupil's series, and the pupil)."""
     for n in range(count):
-        system.journal.register_student(
+        system.journal.people.register_student(
             "Новикова", f"Ученица {n}", "", date(2014, 5, 1), ids.account_id("admin")
         )
 
@@ -532,7 +532,9 @@ def test_catch_up_passes_a_gap_left_by_a_rejected_insert(
         conflicting = StoredEvent(last.originator_id, last.originator_version, last.topic, b"x")
         with pytest.raises(IntegrityError):  # what a concurrent save of the same record gets
             recorder.insert_events([conflicting])
-        system.journal.register_student("Новикова", "Анна", "", date(2014, 5, 1), school.admin)
+        system.journal.people.register_student(
+            "Новикова", "Анна", "", date(2014, 5, 1), school.admin
+        )
         head = recorder.max_notification_id()
         saved = recorder.select_notifications(start=last.id + 1, limit=100)
         assert saved[0].id == last.id + 2  # the rejected insert took an id with it
@@ -854,7 +856,7 @@ def test_closing_a_term_signs_a_checkpoint(tmp_path: Path) -> None:
         school = build_school(system.journal)
         lesson = school.hold()
         with clock.travel(at(LESSON_DAY, 15)):
-            system.journal.record_marks(
+            system.journal.entry.record_marks(
                 lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.teacher
             )
         before = system.ledger.latest()
@@ -862,7 +864,7 @@ def test_closing_a_term_signs_a_checkpoint(tmp_path: Path) -> None:
         assert before.size < system.journal.recorder.max_notification_id()
 
         with clock.travel(at(LESSON_DAY, 16)):
-            system.journal.close_term(school.year_id, 1, school.deputy)
+            system.journal.school.close_term(school.year_id, 1, school.deputy)
         latest = system.ledger.latest()
         raw = Raw(system.settings)
         try:

@@ -40,7 +40,7 @@ def dispose(system: System, h: History, day: date, *series: str) -> dict:
     """Propose ``series`` on ``day`` (the archivist), approve (the head), execute."""
     with clock.travel(at(day)):
         [proposal] = system.records.propose(h.archivist, series=series)
-        system.journal.approve_disposition(proposal, h.school.head)
+        system.journal.retention.approve_disposition(proposal, h.school.head)
         return system.records.execute(proposal, h.archivist)
 
 
@@ -67,7 +67,7 @@ def test_a_pupils_identity_is_kept_while_any_record_of_theirs_is(system: System,
     assert system.keyring.store.by_series(pupil).wrapped is not None
     later = states(system, date(2050, 1, 1))
     assert later[pupil] == "open" and later[JOURNAL_5A] == "destroyed"
-    assert system.journal.student(h.school.pupils[0]).surname == "Смирнов"
+    assert system.journal.queries.student(h.school.pupils[0]).surname == "Смирнов"
     planned = {line.entry.series for line in system.records.plan(date(2051, 7, 1)).executable}
     assert pupil not in planned and SUMMARY_5A in planned
 
@@ -79,7 +79,7 @@ def test_a_pupils_identity_is_kept_while_any_record_of_theirs_is(system: System,
     certificate = dispose(system, h, date(2051, 7, 3), pupil)
     assert certificate["personal_data"][0]["kind"] == "Student"
     with pytest.raises(errors.RecordDestroyed):
-        system.journal.student(h.school.pupils[0])
+        system.journal.queries.student(h.school.pupils[0])
     planned = {line.entry.series for line in system.records.plan(date(2051, 7, 4)).executable}
     assert person(h.guardian) in planned
 
@@ -89,29 +89,31 @@ def test_a_held_series_is_never_executable_and_executing_it_is_refused_and_recor
 ) -> None:
     j, records = system.journal, system.records
     with clock.travel(at(date(2031, 7, 2))):
-        hold = j.place_hold("pupil", str(h.school.pupils[1]), "Запрос суда № 5", h.school.head).id
+        hold = j.retention.place_hold(
+            "pupil", str(h.school.pupils[1]), "Запрос суда № 5", h.school.head
+        ).id
         plan = records.plan()
         assert [line.entry.series for line in plan.held] == [JOURNAL_5A]
         assert [line.entry.series for line in plan.executable] == [JOURNAL_5B]
         with pytest.raises(errors.NothingToPropose):
             records.propose(h.archivist, series=[JOURNAL_5A])
-        j.release_hold(hold, "Дело закрыто", h.school.head)
+        j.retention.release_hold(hold, "Дело закрыто", h.school.head)
         [proposal] = records.propose(h.archivist, series=[JOURNAL_5A])
-        j.approve_disposition(proposal, h.school.deputy)
-        j.place_hold("series", JOURNAL_5A, "Проверка прокуратуры", h.school.head)
+        j.retention.approve_disposition(proposal, h.school.deputy)
+        j.retention.place_hold("series", JOURNAL_5A, "Проверка прокуратуры", h.school.head)
         assert JOURNAL_5A not in {line.entry.series for line in records.plan().executable}
         before = j.recorder.max_notification_id()
         with pytest.raises(errors.SeriesOnHold):
             records.execute(proposal, h.archivist)
     assert j.recorder.max_notification_id() == before + 1
-    refused = j.history(proposal)[-1]
+    refused = j.queries.history(proposal)[-1]
     assert (refused.type, refused.actor, refused.values["held"]) == (
         "ExecutionRefused",
         h.archivist,
         [JOURNAL_5A],
     )
     assert system.keyring.store.by_series(JOURNAL_5A).wrapped is not None
-    assert j.lesson(h.lesson_5a).topic == TOPIC_5A
+    assert j.queries.lesson(h.lesson_5a).topic == TOPIC_5A
     assert records.dispositions(str(proposal))[0].refusals == 1
 
 
@@ -144,7 +146,7 @@ def test_after_execution_nothing_of_the_series_can_be_read_and_nothing_else_chan
     certificate = dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
 
     # the records read as Redacted, and cannot be rebuilt
-    entries = j.history(h.lesson_5a)
+    entries = j.queries.history(h.lesson_5a)
     assert entries and all(e.redacted for e in entries)
     assert {e.values["certificate_id"] for e in entries} == {certificate["certificate_id"]}
     with pytest.raises(errors.RecordDestroyed):
@@ -163,12 +165,12 @@ def test_after_execution_nothing_of_the_series_can_be_read_and_nothing_else_chan
     assert FILE_5B in archive
     # the ledger verifies; 5Б is untouched
     assert system.ledger.verify().ok
-    assert j.lesson(h.lesson_5b).topic == TOPIC_5B and TOPIC_5B.encode() in dump
-    assert not any(e.redacted for e in j.history(h.lesson_5b))
+    assert j.queries.lesson(h.lesson_5b).topic == TOPIC_5B and TOPIC_5B.encode() in dump
+    assert not any(e.redacted for e in j.queries.history(h.lesson_5b))
     with system.views.reader() as reader:
         assert reader.get(grid.LESSONS, (str(h.lesson_5b),))["topic"] == TOPIC_5B
     # every step was an event, and the certificate lists exactly what was destroyed
-    steps = [(e.type, e.actor) for e in j.history(UUID(certificate["disposition_id"]))]
+    steps = [(e.type, e.actor) for e in j.queries.history(UUID(certificate["disposition_id"]))]
     assert steps == [
         ("Proposed", h.archivist),
         ("Approved", h.school.head),
@@ -193,15 +195,15 @@ def test_destruction_in_one_process_is_effective_in_another(system: System, h: H
 
     other_settings = replace(system.settings, key_recheck_seconds=0.0)
     with build(other_settings) as other:
-        assert other.journal.lesson(h.lesson_5a).topic == TOPIC_5A  # its key is cached
+        assert other.journal.queries.lesson(h.lesson_5a).topic == TOPIC_5A  # its key is cached
         assert other.views.name(str(h.school.pupils[0])) != catalog.DESTROYED
         dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
         with pytest.raises(errors.RecordDestroyed):
-            other.journal.lesson(h.lesson_5a)
-        assert all(e.redacted for e in other.journal.history(h.lesson_5a))
+            other.journal.queries.lesson(h.lesson_5a)
+        assert all(e.redacted for e in other.journal.queries.history(h.lesson_5a))
         with pytest.raises(errors.RecordDestroyed):  # nor can it write into the series
             other.keyring.key_for_series(JOURNAL_5A)
-        assert other.journal.lesson(h.lesson_5b).topic == TOPIC_5B
+        assert other.journal.queries.lesson(h.lesson_5b).topic == TOPIC_5B
 
 
 def test_executing_twice_completes_and_changes_nothing_more(system: System, h: History):
@@ -215,7 +217,9 @@ def test_executing_twice_completes_and_changes_nothing_more(system: System, h: H
 
 def test_the_access_log_of_a_year_is_cut_off_with_the_year(system: System, h: History):
     with clock.travel(at(date(2026, 5, 20))):
-        system.journal.record_access(h.school.teacher, "journal/grid", [h.school.pupils[0]])
+        system.journal.access_log.record_access(
+            h.school.teacher, "journal/grid", [h.school.pupils[0]]
+        )
     assert states(system, date(2029, 6, 30))["access-log/2025-26"] == "closed"
     assert states(system, date(2029, 7, 1))["access-log/2025-26"] == "due"
 
@@ -250,12 +254,12 @@ def test_a_certificate_that_cannot_be_signed_stops_the_execution_before_anything
     system.records.infra.signer = broken
     with clock.travel(at(date(2031, 7, 2))):
         [proposal] = system.records.propose(h.archivist, series=[JOURNAL_5A])
-        system.journal.approve_disposition(proposal, h.school.head)
+        system.journal.retention.approve_disposition(proposal, h.school.head)
         with pytest.raises(errors.CertificateNotSigned):
             system.records.execute(proposal, h.archivist)
     assert system.keyring.store.by_series(JOURNAL_5A).wrapped is not None  # nothing destroyed
-    assert system.journal.lesson(h.lesson_5a).topic == TOPIC_5A
-    assert system.journal.disposition(proposal).state == "approved"
+    assert system.journal.queries.lesson(h.lesson_5a).topic == TOPIC_5A
+    assert system.journal.retention.disposition(proposal).state == "approved"
     assert not system.settings.certificates_dir.exists() or not any(
         system.settings.certificates_dir.iterdir()
     )

@@ -27,21 +27,21 @@ def test_correction_keeps_the_original_and_history_survives_a_restart(system: Sy
     lesson = school.hold()
     j = system.journal
     with clock.travel(at(LESSON_DAY, 14)):
-        mark = j.record_marks(
+        mark = j.entry.record_marks(
             lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.teacher
         ).created[0]
-        before = j.lesson(lesson).version
-        j.correct_mark(lesson, mark, "4", "answer", "ошибка при вводе", school.teacher)
+        before = j.queries.lesson(lesson).version
+        j.entry.correct_mark(lesson, mark, "4", "answer", "ошибка при вводе", school.teacher)
     system.close()
 
     with build(system.settings) as again:
-        history = again.journal.history(lesson)
+        history = again.journal.queries.history(lesson)
         kinds = [(h.type, h.actor, h.reason) for h in history]
         assert ("MarkRecorded", school.teacher, "") in kinds
         assert ("MarkCorrected", school.teacher, "ошибка при вводе") in kinds
-        old = again.journal.lesson(lesson, version=before)
+        old = again.journal.queries.lesson(lesson, version=before)
         assert [(m.value, m.current) for m in old.marks] == [("5", True)]
-        now = again.journal.lesson(lesson)
+        now = again.journal.queries.lesson(lesson)
         assert {(m.value, m.current) for m in now.marks} == {("5", False), ("4", True)}
 
 
@@ -51,7 +51,7 @@ def test_rejected_command_writes_nothing(system: System) -> None:
     j = system.journal
     count = j.recorder.max_notification_id()
     with clock.travel(at(LESSON_DAY, 14)), pytest.raises(errors.MarkOffScale):
-        j.record_marks(
+        j.entry.record_marks(
             lesson,
             [
                 MarkEntry(school.pupils[0], "5", "answer"),
@@ -73,7 +73,7 @@ def test_every_stored_state_is_ciphertext_bound_to_its_place(system: System) -> 
     moved = StoredEvent(second.originator_id, second.originator_version, second.topic, first.state)
     with pytest.raises(errors.RecordUnauthentic):
         j.mapper.to_domain_event(moved)
-    assert j.student(school.pupils[0]).surname == "Смирнов"
+    assert j.queries.student(school.pupils[0]).surname == "Смирнов"
 
 
 def test_destroyed_series_reads_as_redacted_others_normally(system: System) -> None:
@@ -83,13 +83,13 @@ def test_destroyed_series_reads_as_redacted_others_normally(system: System) -> N
     j = system.journal
     system.keyring.destroy("journal/2025-26/5А", certificate_id="АКТ-1")
 
-    history = j.history(lesson_5a)
+    history = j.queries.history(lesson_5a)
     assert history and all(h.redacted for h in history)
     assert history[0].values == {"certificate_id": "АКТ-1"}
-    assert j.lesson(lesson_5b).topic == "Дроби"
-    assert j.student(school.pupils[0]).surname == "Смирнов"
+    assert j.queries.lesson(lesson_5b).topic == "Дроби"
+    assert j.queries.student(school.pupils[0]).surname == "Смирнов"
     with pytest.raises(errors.RecordDestroyed):
-        j.lesson(lesson_5a)
+        j.queries.lesson(lesson_5a)
     # The whole log still decodes: destroyed events are placeholders, not errors.
     events = _all_events(system)
     redacted = [e for e in events if isinstance(e, Redacted)]
@@ -101,11 +101,11 @@ def test_a_destroyed_series_accepts_no_new_events(system: System) -> None:
     school = build_school(system.journal)
     system.keyring.destroy(f"person/{school.pupils[0]}", certificate_id="АКТ-2")
     with pytest.raises(errors.RecordDestroyed):
-        system.journal.correct_student_details(
+        system.journal.people.correct_student_details(
             school.pupils[0], "Новая", "Фамилия", "", LESSON_DAY, "смена фамилии", school.admin
         )
     with pytest.raises(errors.RecordDestroyed):
-        system.journal.student(school.pupils[0])
+        system.journal.queries.student(school.pupils[0])
 
 
 @pytest.mark.postgres

@@ -46,7 +46,7 @@ def test_a_transfer_package_validates_with_bagit(transferring: System, tmp_path:
     h = make_history(system)
     with clock.travel(at(date(2031, 7, 2))):
         [proposal] = system.records.propose(h.archivist, series=[JOURNAL_5A])
-        system.journal.approve_disposition(proposal, h.school.head)
+        system.journal.retention.approve_disposition(proposal, h.school.head)
         certificate = system.records.transfer(proposal, tmp_path / "out", h.archivist)
     package = Path(certificate["package"]["path"])
     bag = bagit.Bag(str(package))
@@ -64,7 +64,7 @@ def test_a_transfer_package_validates_with_bagit(transferring: System, tmp_path:
     # the records left the school's custody: transferred, and unreadable here
     assert {e.series: e.state for e in system.records.register()}[JOURNAL_5A] == "transferred"
     with pytest.raises(errors.RecordDestroyed):
-        system.journal.lesson(h.lesson_5a)
+        system.journal.queries.lesson(h.lesson_5a)
     # a changed byte is caught
     (package / "data/inventory.json").write_text("{}")
     with pytest.raises(bagit.BagValidationError):
@@ -81,7 +81,9 @@ def test_the_subject_access_report_holds_all_of_one_pupil_and_none_of_another(
     h = make_history(system)
     pupil, classmate = h.school.pupils[0], h.school.pupils[1]
     with clock.travel(at(date(2026, 7, 1))):
-        system.journal.record_access(h.school.teacher, "journal/grid", [pupil, classmate])
+        system.journal.access_log.record_access(
+            h.school.teacher, "journal/grid", [pupil, classmate]
+        )
         report = system.records.subject_access(str(pupil))
     assert [(a["page"], a["actor"]) for a in report["access_log"]] == [
         ("journal/grid", str(h.school.teacher))

@@ -40,7 +40,7 @@ def test_a_command_then_a_query_sees_its_own_write(running: System) -> None:
     school = build_school(running.journal)
     lesson = school.hold()
     with clock.travel(at(LESSON_DAY, 14)):
-        receipt = running.journal.record_marks(
+        receipt = running.journal.entry.record_marks(
             lesson, [MarkEntry(school.pupils[0], "4", "test")], school.teacher
         )
     assert running.views.wait_for(receipt.position, timeout=10)
@@ -55,12 +55,12 @@ def test_incremental_views_equal_a_rebuild_and_the_as_of_replay(running: System)
     j = running.journal
     lesson = school.hold()
     with clock.travel(at(LESSON_DAY, 14)):
-        marks = j.record_marks(
+        marks = j.entry.record_marks(
             lesson, [MarkEntry(p, "5", "answer") for p in school.pupils], school.teacher
         ).created
-        j.correct_mark(lesson, marks[0], "3", "answer", "ошибка ввода", school.teacher)
-        j.cancel_mark(lesson, marks[1], "выставлена по ошибке", school.teacher)
-        last = j.mark_attendance(lesson, {school.pupils[2]: "Б"}, school.teacher)
+        j.entry.correct_mark(lesson, marks[0], "3", "answer", "ошибка ввода", school.teacher)
+        j.entry.cancel_mark(lesson, marks[1], "выставлена по ошибке", school.teacher)
+        last = j.entry.mark_attendance(lesson, {school.pupils[2]: "Б"}, school.teacher)
     assert running.views.wait_for(last.position, timeout=10)
     with running.views.reader() as reader:
         incremental = snapshot(reader, running.views.sealer)
@@ -78,11 +78,11 @@ def test_as_of_shows_a_corrected_mark_before_and_after(running: System) -> None:
     j = running.journal
     lesson = school.hold(date(2025, 9, 10))
     with clock.travel(at(date(2025, 9, 10), 14)):
-        mark = j.record_marks(
+        mark = j.entry.record_marks(
             lesson, [MarkEntry(school.pupils[0], "2", "test")], school.teacher
         ).created[0]
     with clock.travel(at(date(2025, 9, 12), 14)):  # the correction is made on the 12th
-        j.correct_mark(lesson, mark, "3", "test", "пересмотр работы", school.teacher)
+        j.entry.correct_mark(lesson, mark, "3", "test", "пересмотр работы", school.teacher)
     key = (str(school.pupils[0]), str(lesson))
     before = running.views.grid(str(school.course_id), 1, as_of=at(date(2025, 9, 11), 12))
     after = running.views.grid(str(school.course_id), 1, as_of=at(date(2025, 9, 13), 12))
@@ -95,7 +95,9 @@ def test_a_withdrawn_pupil_leaves_the_grids_after_the_withdrawal_only(running: S
     j = running.journal
     leaver = school.pupils[2]
     with clock.travel(at(date(2025, 10, 1), 9)):
-        last = j.withdraw(school.class_id, leaver, date(2025, 10, 1), "переезд", school.admin)
+        last = j.classes.withdraw(
+            school.class_id, leaver, date(2025, 10, 1), "переезд", school.admin
+        )
     assert running.views.wait_for(last.position, timeout=10)
     term1 = running.views.grid(str(school.course_id), 1)
     term2 = running.views.grid(str(school.course_id), 2)

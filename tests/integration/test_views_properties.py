@@ -33,30 +33,32 @@ def _apply(school, lesson, op, marks: list) -> None:  # type: ignore[no-untyped-
     j, teacher = school.journal, school.teacher
     kind, pupil_no, value, mark_kind, code = op
     pupil = school.pupils[pupil_no]
-    live = [m.mark_id for m in j.lesson(lesson).marks if m.current]
+    live = [m.mark_id for m in j.queries.lesson(lesson).marks if m.current]
     if kind == "mark":
-        j.record_marks(lesson, [MarkEntry(pupil, value, mark_kind)], teacher)
+        j.entry.record_marks(lesson, [MarkEntry(pupil, value, mark_kind)], teacher)
     elif kind == "correct" and live:
-        j.correct_mark(lesson, live[pupil_no % len(live)], value, mark_kind, "исправление", teacher)
+        j.entry.correct_mark(
+            lesson, live[pupil_no % len(live)], value, mark_kind, "исправление", teacher
+        )
     elif kind == "cancel" and live:
-        j.cancel_mark(lesson, live[pupil_no % len(live)], "ошибочная отметка", teacher)
+        j.entry.cancel_mark(lesson, live[pupil_no % len(live)], "ошибочная отметка", teacher)
     elif kind == "attend":
-        j.mark_attendance(lesson, {pupil: code}, teacher)
+        j.entry.mark_attendance(lesson, {pupil: code}, teacher)
     elif kind == "topic":
-        j.change_topic(lesson, f"Тема {value}", f"№ {value}{mark_kind}", teacher)
+        j.entry.change_topic(lesson, f"Тема {value}", f"№ {value}{mark_kind}", teacher)
     elif kind == "request" and live:
         try:
-            request = j.request_correction(
+            request = j.entry.request_correction(
                 lesson, live[0], value, mark_kind, "пересмотр", teacher
             ).created[0]
         except errors.PendingRequestExists:
             return
-        j.approve_correction(lesson, request, school.deputy)
+        j.entry.approve_correction(lesson, request, school.deputy)
     elif kind == "term":
         try:
-            j.set_term_mark(school.course_id, 1, pupil, value, teacher)
+            j.grades.set_term_mark(school.course_id, 1, pupil, value, teacher)
         except errors.AlreadyExists:
-            j.set_term_mark(school.course_id, 1, pupil, value, teacher, reason="пересчёт")
+            j.grades.set_term_mark(school.course_id, 1, pupil, value, teacher, reason="пересчёт")
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

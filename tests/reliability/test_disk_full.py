@@ -122,7 +122,7 @@ class Lessons:
         if response.status_code == 302:
             assert written, "acknowledged but nothing stored"
             lesson = response.headers["Location"].rsplit("/", 1)[1]
-            assert self.system.journal.lesson(UUID(lesson)).topic == topic  # all of it
+            assert self.system.journal.queries.lesson(UUID(lesson)).topic == topic  # all of it
             self.acknowledged.append(lesson)
         elif "Изменения сохранены" in response.get_data(as_text=True):
             # committed just before the views found the disk full: stored whole, said so

@@ -103,10 +103,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
         with clock.travel(at(LESSON_DAY, 10)):
             # Account forms act on an account of its own: locking the teacher would end the
             # fuzzing of the journal's forms.
-            victim = system.journal.create_account(
+            victim = system.journal.accounts.create_account(
                 "victim", "Проверочный", "Пользователь", "", ["teacher"], PASSWORD, s.admin
             ).id
-            token = system.journal.issue_api_token(victim, "fuzz", s.admin).id
+            token = system.journal.tokens.issue_api_token(victim, "fuzz", s.admin).id
         values = {
             "course_journal_id": s.course_id,
             "group_id": s.class_id,

@@ -23,28 +23,30 @@ from tests.unit.conftest import on, stored
 from tests.views import memory_views
 
 ADMIN_COMMANDS = {
-    "open_school_year": lambda j, s, a: j.open_school_year(
+    "open_school_year": lambda j, s, a: j.school.open_school_year(
         "test", "2026/27", date(2026, 9, 1), date(2027, 5, 31), a
     ),
-    "define_term": lambda j, s, a: j.define_term(
+    "define_term": lambda j, s, a: j.school.define_term(
         s.year_id, 1, "1 четверть", date(2025, 9, 1), date(2025, 10, 20), a
     ),
-    "create_account": lambda j, s, a: j.create_account(
+    "create_account": lambda j, s, a: j.accounts.create_account(
         "new.teacher", "Новая", "Учительница", "", ["teacher"], "long-enough-1", a
     ),
-    "register_student": lambda j, s, a: j.register_student(
+    "register_student": lambda j, s, a: j.people.register_student(
         "Новиков", "Лев", "", date(2014, 5, 5), a
     ),
-    "form_class": lambda j, s, a: j.form_class(s.year_id, "5В", 5, a),
-    "open_course_journal": lambda j, s, a: j.open_course_journal(
+    "form_class": lambda j, s, a: j.classes.form_class(s.year_id, "5В", 5, a),
+    "open_course_journal": lambda j, s, a: j.classes.open_course_journal(
         s.class_id, "Русский язык", "five_point", a
     ),
-    "assign_teacher": lambda j, s, a: j.assign_teacher(s.course_id, s.other_teacher, a),
-    "unassign_teacher": lambda j, s, a: j.unassign_teacher(s.course_id, s.teacher, a),
-    "enrol": lambda j, s, a: j.enrol(s.class_id, s.outsider, LESSON_DAY, a),
-    "withdraw": lambda j, s, a: j.withdraw(s.class_id, s.pupils[0], LESSON_DAY, "Переезд", a),
-    "grant_role": lambda j, s, a: j.grant_role(s.teacher, "deputy", a),
-    "change_others_password": lambda j, s, a: j.change_password(
+    "assign_teacher": lambda j, s, a: j.classes.assign_teacher(s.course_id, s.other_teacher, a),
+    "unassign_teacher": lambda j, s, a: j.classes.unassign_teacher(s.course_id, s.teacher, a),
+    "enrol": lambda j, s, a: j.classes.enrol(s.class_id, s.outsider, LESSON_DAY, a),
+    "withdraw": lambda j, s, a: j.classes.withdraw(
+        s.class_id, s.pupils[0], LESSON_DAY, "Переезд", a
+    ),
+    "grant_role": lambda j, s, a: j.accounts.grant_role(s.teacher, "deputy", a),
+    "change_others_password": lambda j, s, a: j.accounts.change_password(
         s.other_teacher, "another-pass-1", a
     ),
 }
@@ -66,7 +68,7 @@ def test_admin_commands_work_for_the_admin(school, command):
 
 def test_only_a_teacher_may_keep_a_journal(school, rejects):
     with on(LESSON_DAY), rejects(RoleRequired):
-        school.journal.assign_teacher(school.course_id, school.head, school.admin)
+        school.journal.classes.assign_teacher(school.course_id, school.head, school.admin)
 
 
 def test_an_unassigned_teacher_no_longer_keeps_the_journal(school, rejects):
@@ -76,10 +78,12 @@ def test_an_unassigned_teacher_no_longer_keeps_the_journal(school, rejects):
     course = str(school.course_id)
     views = memory_views(school.journal)
     assert course in Scope(views, str(school.teacher), None).owned("teacher", "course")
-    receipt = school.journal.unassign_teacher(school.course_id, school.teacher, school.admin)
+    receipt = school.journal.classes.unassign_teacher(
+        school.course_id, school.teacher, school.admin
+    )
     assert receipt.position == stored(school.journal)
     with on(LESSON_DAY), rejects(NotCourseTeacher):
-        school.journal.record_marks(
+        school.journal.entry.record_marks(
             lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.teacher
         )
     views = memory_views(school.journal)
@@ -87,25 +91,25 @@ def test_an_unassigned_teacher_no_longer_keeps_the_journal(school, rejects):
     (item,) = listing.courses(views, str(school.year_id), [course])
     assert str(school.teacher) not in item.teachers
     before = stored(school.journal)  # unassigning again changes nothing
-    school.journal.unassign_teacher(school.course_id, school.teacher, school.admin)
+    school.journal.classes.unassign_teacher(school.course_id, school.teacher, school.admin)
     assert stored(school.journal) == before
 
 
 def test_duplicate_class_is_rejected(school, rejects):
     with on(LESSON_DAY), rejects(AlreadyExists):
-        school.journal.form_class(school.year_id, " 5А ", 5, school.admin)
+        school.journal.classes.form_class(school.year_id, " 5А ", 5, school.admin)
 
 
 def test_duplicate_course_journal_is_rejected(school, rejects):
     with on(LESSON_DAY), rejects(AlreadyExists):
-        school.journal.open_course_journal(
+        school.journal.classes.open_course_journal(
             school.class_id, "Математика", "five_point", school.admin
         )
 
 
 def test_duplicate_login_is_rejected(school, rejects):
     with on(LESSON_DAY), rejects(AlreadyExists):
-        school.journal.create_account(
+        school.journal.accounts.create_account(
             "Teacher", "Другая", "Анна", "", ["teacher"], "teacher-pass-9", school.admin
         )
 
@@ -113,7 +117,9 @@ def test_duplicate_login_is_rejected(school, rejects):
 def test_duplicate_lesson_is_rejected(school, rejects):
     school.hold()
     with on(LESSON_DAY, 10), rejects(AlreadyExists):
-        school.journal.hold_lesson(school.course_id, LESSON_DAY, 2, "Другое", "", school.teacher)
+        school.journal.entry.hold_lesson(
+            school.course_id, LESSON_DAY, 2, "Другое", "", school.teacher
+        )
 
 
 @pytest.mark.parametrize(
@@ -127,7 +133,7 @@ def test_duplicate_lesson_is_rejected(school, rejects):
 )
 def test_overlapping_terms_are_rejected(school, rejects, starts, ends):
     with on(LESSON_DAY), rejects(InvalidTerms):
-        school.journal.define_term(school.year_id, 5, "Лишний", starts, ends, school.admin)
+        school.journal.school.define_term(school.year_id, 5, "Лишний", starts, ends, school.admin)
 
 
 @pytest.mark.parametrize(
@@ -139,61 +145,63 @@ def test_overlapping_terms_are_rejected(school, rejects, starts, ends):
 )
 def test_terms_outside_the_year_or_inverted_are_rejected(school, rejects, starts, ends):
     with on(LESSON_DAY), rejects(InvalidTerms):
-        school.journal.define_term(school.year_id, 5, "Лишний", starts, ends, school.admin)
+        school.journal.school.define_term(school.year_id, 5, "Лишний", starts, ends, school.admin)
 
 
 def test_term_in_the_holidays_between_terms_is_accepted(school):
     with on(LESSON_DAY):
-        school.journal.define_term(
+        school.journal.school.define_term(
             school.year_id, 5, "Каникулы", date(2025, 10, 27), date(2025, 11, 4), school.admin
         )
-    assert school.journal.history(school.year_id)[-1].type == "TermDefined"
+    assert school.journal.queries.history(school.year_id)[-1].type == "TermDefined"
 
 
 def test_weak_password_is_rejected_on_account_creation(school, rejects):
     with on(LESSON_DAY), rejects(WeakPassword):
-        school.journal.create_account(
+        school.journal.accounts.create_account(
             "short", "Краткий", "Пароль", "", ["teacher"], "1234567", school.admin
         )
 
 
 def test_weak_password_is_rejected_on_change(school, rejects):
     with on(LESSON_DAY), rejects(WeakPassword):
-        school.journal.change_password(school.teacher, "short", school.teacher)
+        school.journal.accounts.change_password(school.teacher, "short", school.teacher)
 
 
 def test_authenticate_accepts_the_right_password(school):
-    account = school.journal.authenticate(" Teacher ", "teacher-pass-1")
+    account = school.journal.queries.authenticate(" Teacher ", "teacher-pass-1")
     assert account.id == school.teacher
     assert account.roles == frozenset({"teacher"})
 
 
 def test_authenticate_rejects_a_wrong_password(school):
     with pytest.raises(WrongPassword):
-        school.journal.authenticate("teacher", "teacher-pass-2")
+        school.journal.queries.authenticate("teacher", "teacher-pass-2")
 
 
 def test_authenticate_rejects_an_unknown_login_the_same_way(school):
     with pytest.raises(WrongPassword) as info:
-        school.journal.authenticate("nobody", "teacher-pass-1")
+        school.journal.queries.authenticate("nobody", "teacher-pass-1")
     assert type(info.value) is WrongPassword
 
 
 def test_changed_password_replaces_the_old_one(school):
     with on(LESSON_DAY):
-        school.journal.change_password(school.teacher, "brand-new-pass", school.teacher)
-    assert school.journal.authenticate("teacher", "brand-new-pass").id == school.teacher
+        school.journal.accounts.change_password(school.teacher, "brand-new-pass", school.teacher)
+    assert school.journal.queries.authenticate("teacher", "brand-new-pass").id == school.teacher
     with pytest.raises(WrongPassword):
-        school.journal.authenticate("teacher", "teacher-pass-1")
+        school.journal.queries.authenticate("teacher", "teacher-pass-1")
 
 
 def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, rejects):
     j = school.journal
     pupil = school.pupils[0]
-    guardian = j.register_guardian("Смирнова", "Ольга", "", "+7 900 000-00-00", "", school.admin).id
-    j.link_guardian(pupil, guardian, "мать", school.admin)
+    guardian = j.people.register_guardian(
+        "Смирнова", "Ольга", "", "+7 900 000-00-00", "", school.admin
+    ).id
+    j.people.link_guardian(pupil, guardian, "мать", school.admin)
     with rejects(InvalidInput):
-        j.create_account(
+        j.accounts.create_account(
             "parentx",
             "Смирнова",
             "Ольга",
@@ -204,7 +212,7 @@ def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, reject
             person_id=pupil,
         )
     with rejects(InvalidInput):
-        j.create_account(
+        j.accounts.create_account(
             "pupilx",
             "Смирнов",
             "Артём",
@@ -215,7 +223,7 @@ def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, reject
             person_id=guardian,
         )
     with rejects(InvalidInput):
-        j.create_account(
+        j.accounts.create_account(
             "teacherx",
             "Учителев",
             "Ян",
@@ -225,7 +233,7 @@ def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, reject
             school.admin,
             person_id=pupil,
         )
-    account = j.create_account(
+    account = j.accounts.create_account(
         "parenty",
         "Смирнова",
         "Ольга",
@@ -235,23 +243,27 @@ def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, reject
         school.admin,
         person_id=guardian,
     ).id
-    assert j.account(account).person_id == guardian
-    assert j.student(pupil).guardians == (guardian,)
+    assert j.queries.account(account).person_id == guardian
+    assert j.queries.student(pupil).guardians == (guardian,)
 
 
 @pytest.mark.parametrize("login", ["", "иванов", "a b", "x" * 65, ".dot"])
 def test_login_must_be_latin_letters_digits_dot_underscore(school, rejects, login):
     with rejects(InvalidInput):
-        school.journal.create_account(
+        school.journal.accounts.create_account(
             login, "Иванов", "Иван", "", ["teacher"], "teacher-pass-1", school.admin
         )
 
 
 def test_group_query_lists_members_on_a_date(school):
     j = school.journal
-    j.withdraw(school.class_id, school.pupils[2], date(2025, 10, 1), "переезд", school.admin)
-    assert j.group(school.class_id, date(2025, 9, 30)).members == frozenset(school.pupils)
-    assert j.group(school.class_id, date(2025, 10, 1)).members == frozenset(school.pupils[:2])
+    j.classes.withdraw(
+        school.class_id, school.pupils[2], date(2025, 10, 1), "переезд", school.admin
+    )
+    assert j.queries.group(school.class_id, date(2025, 9, 30)).members == frozenset(school.pupils)
+    assert j.queries.group(school.class_id, date(2025, 10, 1)).members == frozenset(
+        school.pupils[:2]
+    )
 
 
 def test_five_failed_logins_lock_the_account_for_fifteen_minutes(school):
@@ -264,12 +276,12 @@ def test_five_failed_logins_lock_the_account_for_fifteen_minutes(school):
     j = school.journal
     start = at(LESSON_DAY, 10)
     with clock.travel(start):
-        assert [j.record_failed_login("teacher") for _ in range(4)] == [False] * 4
-        assert j.record_failed_login("teacher") is True
-        assert j.record_failed_login("nobody") is False  # unknown logins leave no trace
+        assert [j.accounts.record_failed_login("teacher") for _ in range(4)] == [False] * 4
+        assert j.accounts.record_failed_login("teacher") is True
+        assert j.accounts.record_failed_login("nobody") is False  # unknown logins leave no trace
         with pytest.raises(AccountLocked):
-            j.authenticate("teacher", "teacher-pass-1")
+            j.queries.authenticate("teacher", "teacher-pass-1")
     with clock.travel(start + timedelta(minutes=16)):
-        assert j.authenticate("teacher", "teacher-pass-1").login == "teacher"
-    types = [h.type for h in j.history(school.teacher)]
+        assert j.queries.authenticate("teacher", "teacher-pass-1").login == "teacher"
+    types = [h.type for h in j.queries.history(school.teacher)]
     assert types.count("LoginFailed") == 5 and types.count("Locked") == 1

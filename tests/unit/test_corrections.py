@@ -31,7 +31,7 @@ def marked(school):
     """A lesson with one mark «3» by the teacher for the first pupil; returns (lesson, mark)."""
     lesson = school.hold()
     with on(LESSON_DAY):
-        receipt = school.journal.record_marks(
+        receipt = school.journal.entry.record_marks(
             lesson, [MarkEntry(school.pupils[0], "3", "answer")], school.teacher
         )
     return lesson, receipt.created[0]
@@ -44,12 +44,12 @@ def by_id(info):
 # --- direct correction -----------------------------------------------------------------
 def test_correction_keeps_the_original_in_history(school, marked):
     lesson, old = marked
-    version_before = school.journal.lesson(lesson).version
+    version_before = school.journal.queries.lesson(lesson).version
     with on(LESSON_DAY, 16):
-        new = school.journal.correct_mark(
+        new = school.journal.entry.correct_mark(
             lesson, old, "4", "answer", REASON, school.teacher
         ).created[0]
-    history = school.journal.history(lesson)
+    history = school.journal.queries.history(lesson)
     assert [e.type for e in history] == ["Held", "MarkRecorded", "MarkCorrected"]
     recorded, corrected = history[1], history[2]
     assert recorded.values["mark_id"] == old and recorded.values["value"] == "3"
@@ -61,11 +61,11 @@ def test_correction_keeps_the_original_in_history(school, marked):
     assert corrected.values["value"] == "4"
     assert corrected.values["approver"] is None
 
-    then = by_id(school.journal.lesson(lesson, version=version_before))
+    then = by_id(school.journal.queries.lesson(lesson, version=version_before))
     assert list(then) == [old]
     assert then[old].value == "3" and then[old].current
 
-    now = by_id(school.journal.lesson(lesson))
+    now = by_id(school.journal.queries.lesson(lesson))
     assert not now[old].current and not now[old].cancelled
     assert now[new].current and now[new].value == "4"
     assert now[new].supersedes == old and now[new].reason == REASON
@@ -75,82 +75,82 @@ def test_correction_keeps_the_original_in_history(school, marked):
 def test_cancellation_keeps_the_mark_as_cancelled(school, marked):
     lesson, old = marked
     with on(LESSON_DAY, 16):
-        school.journal.cancel_mark(lesson, old, REASON, school.teacher)
-    [mark] = school.journal.lesson(lesson).marks
+        school.journal.entry.cancel_mark(lesson, old, REASON, school.teacher)
+    [mark] = school.journal.queries.lesson(lesson).marks
     assert (mark.mark_id, mark.cancelled, mark.current, mark.reason) == (old, True, False, REASON)
-    assert school.journal.history(lesson)[-1].type == "MarkCancelled"
+    assert school.journal.queries.history(lesson)[-1].type == "MarkCancelled"
 
 
 def test_correction_without_reason_is_rejected(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 16), rejects(ReasonRequired):
-        school.journal.correct_mark(lesson, old, "4", "answer", "   ", school.teacher)
+        school.journal.entry.correct_mark(lesson, old, "4", "answer", "   ", school.teacher)
 
 
 def test_correction_with_too_short_reason_is_rejected(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 16), rejects(ReasonRequired):
-        school.journal.correct_mark(lesson, old, "4", "answer", " abcd ", school.teacher)
+        school.journal.entry.correct_mark(lesson, old, "4", "answer", " abcd ", school.teacher)
 
 
 def test_cancellation_without_reason_is_rejected(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 16), rejects(ReasonRequired):
-        school.journal.cancel_mark(lesson, old, "", school.teacher)
+        school.journal.entry.cancel_mark(lesson, old, "", school.teacher)
 
 
 def test_correction_to_a_value_off_the_scale_is_rejected(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 16), rejects(MarkOffScale):
-        school.journal.correct_mark(lesson, old, "5+", "answer", REASON, school.teacher)
+        school.journal.entry.correct_mark(lesson, old, "5+", "answer", REASON, school.teacher)
 
 
 def test_teacher_may_not_correct_another_teachers_mark(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 10):
-        school.journal.assign_teacher(school.course_id, school.other_teacher, school.admin)
+        school.journal.classes.assign_teacher(school.course_id, school.other_teacher, school.admin)
     with on(LESSON_DAY, 16), rejects(NotMarkAuthor):
-        school.journal.correct_mark(lesson, old, "4", "answer", REASON, school.other_teacher)
+        school.journal.entry.correct_mark(lesson, old, "4", "answer", REASON, school.other_teacher)
 
 
 def test_teacher_may_not_cancel_another_teachers_mark(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 10):
-        school.journal.assign_teacher(school.course_id, school.other_teacher, school.admin)
+        school.journal.classes.assign_teacher(school.course_id, school.other_teacher, school.admin)
     with on(LESSON_DAY, 16), rejects(NotMarkAuthor):
-        school.journal.cancel_mark(lesson, old, REASON, school.other_teacher)
+        school.journal.entry.cancel_mark(lesson, old, REASON, school.other_teacher)
 
 
 def test_teacher_not_keeping_the_journal_may_not_correct(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 16), rejects(NotCourseTeacher):
-        school.journal.correct_mark(lesson, old, "4", "answer", REASON, school.other_teacher)
+        school.journal.entry.correct_mark(lesson, old, "4", "answer", REASON, school.other_teacher)
 
 
 def test_author_may_correct_on_the_last_own_correction_day(school, marked):
     lesson, old = marked
     with on(LESSON_DAY + timedelta(days=7), 23):
-        school.journal.correct_mark(lesson, old, "4", "answer", REASON, school.teacher)
-    assert [m.value for m in school.journal.lesson(lesson).marks if m.current] == ["4"]
+        school.journal.entry.correct_mark(lesson, old, "4", "answer", REASON, school.teacher)
+    assert [m.value for m in school.journal.queries.lesson(lesson).marks if m.current] == ["4"]
 
 
 def test_author_correction_after_own_correction_days_needs_approval(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY + timedelta(days=8), 0), rejects(CorrectionNeedsApproval):
-        school.journal.correct_mark(lesson, old, "4", "answer", REASON, school.teacher)
+        school.journal.entry.correct_mark(lesson, old, "4", "answer", REASON, school.teacher)
 
 
 def test_author_cancellation_after_own_correction_days_needs_approval(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY + timedelta(days=8)), rejects(CorrectionNeedsApproval):
-        school.journal.cancel_mark(lesson, old, REASON, school.teacher)
+        school.journal.entry.cancel_mark(lesson, old, REASON, school.teacher)
 
 
 def test_deputy_corrects_directly_after_the_window_and_is_the_approver(school, marked):
     lesson, old = marked
     with on(LESSON_DAY + timedelta(days=30)):
-        school.journal.correct_mark(lesson, old, "4", "answer", REASON, school.deputy)
-    entry = school.journal.history(lesson)[-1]
+        school.journal.entry.correct_mark(lesson, old, "4", "answer", REASON, school.deputy)
+    entry = school.journal.queries.history(lesson)[-1]
     assert (entry.type, entry.actor, entry.values["approver"]) == (
         "MarkCorrected",
         school.deputy,
@@ -161,23 +161,23 @@ def test_deputy_corrects_directly_after_the_window_and_is_the_approver(school, m
 def test_superseded_mark_may_not_be_corrected_again(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 16):
-        school.journal.correct_mark(lesson, old, "4", "answer", REASON, school.teacher)
+        school.journal.entry.correct_mark(lesson, old, "4", "answer", REASON, school.teacher)
     with on(LESSON_DAY, 17), rejects(Conflict):
-        school.journal.correct_mark(lesson, old, "5", "answer", REASON, school.teacher)
+        school.journal.entry.correct_mark(lesson, old, "5", "answer", REASON, school.teacher)
 
 
 def test_cancelled_mark_may_not_be_cancelled_again(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 16):
-        school.journal.cancel_mark(lesson, old, REASON, school.teacher)
+        school.journal.entry.cancel_mark(lesson, old, REASON, school.teacher)
     with on(LESSON_DAY, 17), rejects(MarkAlreadyCancelled):
-        school.journal.cancel_mark(lesson, old, REASON, school.teacher)
+        school.journal.entry.cancel_mark(lesson, old, REASON, school.teacher)
 
 
 # --- requests --------------------------------------------------------------------------
 def request(school, lesson, mark, value="4", day_offset=10, actor=None):
     with on(LESSON_DAY + timedelta(days=day_offset)):
-        return school.journal.request_correction(
+        return school.journal.entry.request_correction(
             lesson, mark, value, "answer", REASON, actor or school.teacher
         ).created[0]
 
@@ -185,15 +185,15 @@ def request(school, lesson, mark, value="4", day_offset=10, actor=None):
 def test_approved_request_corrects_the_mark_for_the_requesting_teacher(school, marked):
     lesson, old = marked
     req = request(school, lesson, old)
-    info = school.journal.lesson(lesson)
+    info = school.journal.queries.lesson(lesson)
     assert info.pending_requests == (req,)
     assert [m.value for m in info.marks if m.current] == ["3"]
     version_before = info.version
 
     with on(LESSON_DAY + timedelta(days=11)):
-        school.journal.approve_correction(lesson, req, school.deputy)
+        school.journal.entry.approve_correction(lesson, req, school.deputy)
 
-    history = school.journal.history(lesson)
+    history = school.journal.queries.history(lesson)
     assert [e.type for e in history[-3:]] == [
         "CorrectionRequested",
         "CorrectionApproved",
@@ -207,9 +207,9 @@ def test_approved_request_corrects_the_mark_for_the_requesting_teacher(school, m
     assert corrected.values["supersedes"] == old
     assert corrected.reason == REASON
 
-    then = by_id(school.journal.lesson(lesson, version=version_before))
+    then = by_id(school.journal.queries.lesson(lesson, version=version_before))
     assert then[old].current and then[old].value == "3"
-    now = school.journal.lesson(lesson)
+    now = school.journal.queries.lesson(lesson)
     assert now.pending_requests == ()
     marks = by_id(now)
     assert not marks[old].current
@@ -221,10 +221,10 @@ def test_approved_cancel_request_cancels_the_mark(school, marked):
     lesson, old = marked
     req = request(school, lesson, old, value="")
     with on(LESSON_DAY + timedelta(days=11)):
-        school.journal.approve_correction(lesson, req, school.head)
-    [mark] = school.journal.lesson(lesson).marks
+        school.journal.entry.approve_correction(lesson, req, school.head)
+    [mark] = school.journal.queries.lesson(lesson).marks
     assert mark.cancelled and not mark.current
-    entry = school.journal.history(lesson)[-1]
+    entry = school.journal.queries.history(lesson)[-1]
     assert (entry.type, entry.actor, entry.values["approver"]) == (
         "MarkCancelled",
         school.teacher,
@@ -236,11 +236,11 @@ def test_rejected_request_leaves_the_mark_standing(school, marked):
     lesson, old = marked
     req = request(school, lesson, old)
     with on(LESSON_DAY + timedelta(days=11)):
-        school.journal.reject_correction(lesson, req, "Оценка верна", school.deputy)
-    info = school.journal.lesson(lesson)
+        school.journal.entry.reject_correction(lesson, req, "Оценка верна", school.deputy)
+    info = school.journal.queries.lesson(lesson)
     assert [(m.mark_id, m.value, m.current) for m in info.marks] == [(old, "3", True)]
     assert info.pending_requests == ()
-    entry = school.journal.history(lesson)[-1]
+    entry = school.journal.queries.history(lesson)[-1]
     assert (entry.type, entry.actor, entry.reason) == (
         "CorrectionRejected",
         school.deputy,
@@ -252,80 +252,80 @@ def test_rejection_needs_a_reason(school, marked, rejects):
     lesson, old = marked
     req = request(school, lesson, old)
     with on(LESSON_DAY + timedelta(days=11)), rejects(ReasonRequired):
-        school.journal.reject_correction(lesson, req, "", school.deputy)
+        school.journal.entry.reject_correction(lesson, req, "", school.deputy)
 
 
 def test_request_needs_a_reason(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY + timedelta(days=10)), rejects(ReasonRequired):
-        school.journal.request_correction(lesson, old, "4", "answer", "", school.teacher)
+        school.journal.entry.request_correction(lesson, old, "4", "answer", "", school.teacher)
 
 
 def test_approver_may_not_approve_own_request(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 10):
-        school.journal.assign_teacher(school.course_id, school.deputy, school.admin)
+        school.journal.classes.assign_teacher(school.course_id, school.deputy, school.admin)
     req = request(school, lesson, old, actor=school.deputy)
     with on(LESSON_DAY + timedelta(days=11)), rejects(SelfApprovalForbidden):
-        school.journal.approve_correction(lesson, req, school.deputy)
-    assert school.journal.lesson(lesson).pending_requests == (req,)
+        school.journal.entry.approve_correction(lesson, req, school.deputy)
+    assert school.journal.queries.lesson(lesson).pending_requests == (req,)
 
 
 def test_teacher_may_not_approve_a_request(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY, 10):
-        school.journal.assign_teacher(school.course_id, school.other_teacher, school.admin)
+        school.journal.classes.assign_teacher(school.course_id, school.other_teacher, school.admin)
     req = request(school, lesson, old)
     with on(LESSON_DAY + timedelta(days=11)), rejects(ApproverRoleRequired):
-        school.journal.approve_correction(lesson, req, school.other_teacher)
+        school.journal.entry.approve_correction(lesson, req, school.other_teacher)
 
 
 def test_teacher_may_not_reject_a_request(school, marked, rejects):
     lesson, old = marked
     req = request(school, lesson, old)
     with on(LESSON_DAY + timedelta(days=11)), rejects(ApproverRoleRequired):
-        school.journal.reject_correction(lesson, req, "Оценка верна", school.teacher)
+        school.journal.entry.reject_correction(lesson, req, "Оценка верна", school.teacher)
 
 
 def test_request_may_not_be_approved_twice(school, marked, rejects):
     lesson, old = marked
     req = request(school, lesson, old)
     with on(LESSON_DAY + timedelta(days=11)):
-        school.journal.approve_correction(lesson, req, school.deputy)
+        school.journal.entry.approve_correction(lesson, req, school.deputy)
     with on(LESSON_DAY + timedelta(days=11), 16), rejects(RequestAlreadyDecided):
-        school.journal.approve_correction(lesson, req, school.head)
+        school.journal.entry.approve_correction(lesson, req, school.head)
 
 
 def test_rejected_request_may_not_be_approved(school, marked, rejects):
     lesson, old = marked
     req = request(school, lesson, old)
     with on(LESSON_DAY + timedelta(days=11)):
-        school.journal.reject_correction(lesson, req, "Оценка верна", school.deputy)
+        school.journal.entry.reject_correction(lesson, req, "Оценка верна", school.deputy)
     with on(LESSON_DAY + timedelta(days=11), 16), rejects(RequestAlreadyDecided):
-        school.journal.approve_correction(lesson, req, school.deputy)
+        school.journal.entry.approve_correction(lesson, req, school.deputy)
 
 
 def test_second_pending_request_for_one_mark_is_rejected(school, marked, rejects):
     lesson, old = marked
     request(school, lesson, old)
     with on(LESSON_DAY + timedelta(days=10), 16), rejects(PendingRequestExists):
-        school.journal.request_correction(lesson, old, "5", "answer", REASON, school.teacher)
+        school.journal.entry.request_correction(lesson, old, "5", "answer", REASON, school.teacher)
 
 
 def test_new_request_allowed_once_the_previous_was_rejected(school, marked):
     lesson, old = marked
     first = request(school, lesson, old)
     with on(LESSON_DAY + timedelta(days=11)):
-        school.journal.reject_correction(lesson, first, "Оценка верна", school.deputy)
+        school.journal.entry.reject_correction(lesson, first, "Оценка верна", school.deputy)
     second = request(school, lesson, old, value="5", day_offset=12)
-    assert school.journal.lesson(lesson).pending_requests == (second,)
+    assert school.journal.queries.lesson(lesson).pending_requests == (second,)
 
 
 def test_chained_own_corrections_do_not_extend_the_own_correction_window(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY + timedelta(days=7)):
-        newer = school.journal.correct_mark(
+        newer = school.journal.entry.correct_mark(
             lesson, old, "4", "answer", REASON, school.teacher
         ).created[0]
     with on(LESSON_DAY + timedelta(days=14)), rejects(CorrectionNeedsApproval):
-        school.journal.correct_mark(lesson, newer, "5", "answer", REASON, school.teacher)
+        school.journal.entry.correct_mark(lesson, newer, "5", "answer", REASON, school.teacher)

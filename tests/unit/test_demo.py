@@ -54,7 +54,7 @@ def test_every_role_has_a_role_based_login_that_authenticates(demo: Any) -> None
             r"(admin|head|deputy|auditor|archivist|(teacher|parent|pupil)\d\d)", login
         )
         assert len(password) >= 8
-        account = journal.authenticate(login, password)
+        account = journal.queries.authenticate(login, password)
         assert role in account.roles
         granted |= account.roles
     assert granted == set(ROLES)
@@ -64,31 +64,31 @@ def test_every_role_has_a_role_based_login_that_authenticates(demo: Any) -> None
 def test_the_system_actor_creates_the_first_admin_who_creates_the_rest(demo: Any) -> None:
     journal, _, _ = demo
     admin = ids.account_id("admin")
-    assert journal.history(admin)[0].actor == SYSTEM_ACTOR
-    assert journal.history(ids.account_id("deputy"))[0].actor == admin
+    assert journal.queries.history(admin)[0].actor == SYSTEM_ACTOR
+    assert journal.queries.history(ids.account_id("deputy"))[0].actor == admin
 
 
 def test_parent_account_belongs_to_a_guardian_of_the_pupil_account(demo: Any) -> None:
     journal, _, _ = demo
     for n in ("01", "02"):
-        parent = journal.account_by_login(f"parent{n}")
-        pupil = journal.account_by_login(f"pupil{n}")
+        parent = journal.queries.account_by_login(f"parent{n}")
+        pupil = journal.queries.account_by_login(f"pupil{n}")
         assert parent.person_id is not None and pupil.person_id is not None
         linked = {
             e.values["guardian_id"]
-            for e in journal.history(pupil.person_id)
+            for e in journal.queries.history(pupil.person_id)
             if e.type == "GuardianLinked"
         }
         assert parent.person_id in linked
-        assert journal.guardian(parent.person_id).full_name == parent.display_name
-        assert journal.student(pupil.person_id).full_name == pupil.display_name
+        assert journal.queries.guardian(parent.person_id).full_name == parent.display_name
+        assert journal.queries.student(pupil.person_id).full_name == pupil.display_name
 
 
 def test_classes_have_enrolled_pupils_and_class_teachers(demo: Any) -> None:
     journal, school, _ = demo
     assert list(school.classes) == ["5А", "5Б"]
     for class_id in school.classes.values():
-        kinds = Counter(e.type for e in journal.history(class_id))
+        kinds = Counter(e.type for e in journal.queries.history(class_id))
         assert kinds["StudentEnrolled"] == SMALL["pupils_per_class"]
         assert kinds["ClassTeacherAssigned"] == 1
     assert school.pupils == 12 and 12 <= school.guardians <= 24
@@ -101,19 +101,19 @@ def test_pupils_have_consistent_names_grade_birth_dates_and_guardians(demo: Any)
     for registered in events(journal, "Registered"):
         if not hasattr(registered, "birth_date"):
             continue  # a guardian
-        pupil = journal.student(registered.originator_id)
+        pupil = journal.queries.student(registered.originator_id)
         male = pupil.name in RuNames.first_names_male
         assert (pupil.patronymic in RuNames.middle_names_male) == male
         assert (pupil.surname in RuNames.last_names_male) == male
         assert date(first_year - 11, 3, 1) <= pupil.birth_date <= date(first_year - 10, 3, 1)
-        links = [e for e in journal.history(pupil.id) if e.type == "GuardianLinked"]
+        links = [e for e in journal.queries.history(pupil.id) if e.type == "GuardianLinked"]
         assert 1 <= len(links) <= 2
         assert links[0].values["relation"] == "мать"
 
 
 def test_lessons_have_topics_attendance_and_marks_of_several_kinds(demo: Any) -> None:
     journal, school, _ = demo
-    lessons = [journal.lesson(e.originator_id) for e in events(journal, "Held")]
+    lessons = [journal.queries.lesson(e.originator_id) for e in events(journal, "Held")]
     assert len(lessons) == school.lessons > 0
     assert all(lesson.topic for lesson in lessons)
     assert {lesson.kind for lesson in lessons} == {"lesson", "extracurricular"}
@@ -140,7 +140,7 @@ def test_events_are_in_time_order_and_lessons_entered_within_the_deadline(demo: 
 def test_history_shows_corrections_with_reasons_and_decided_requests(demo: Any) -> None:
     journal, school, _ = demo
     corrected = {e.originator_id for e in events(journal, "MarkCorrected")}
-    history = [h for lesson_id in corrected for h in journal.history(lesson_id)]
+    history = [h for lesson_id in corrected for h in journal.queries.history(lesson_id)]
     fixes = [h for h in history if h.type == "MarkCorrected"]
     assert all(len(h.reason) >= 5 for h in fixes)
     own = [h for h in fixes if h.values["approver"] is None]
@@ -196,4 +196,4 @@ def test_a_second_seed_into_the_same_journal_is_refused() -> None:
     seed_demo(journal, **TINY)
     with pytest.raises(Exception, match="уже"):
         seed_demo(journal, **TINY)
-    assert isinstance(journal.account_by_login("admin").id, UUID)
+    assert isinstance(journal.queries.account_by_login("admin").id, UUID)

@@ -32,14 +32,14 @@ def test_a_class_list_is_saved_in_one_save(school, monkeypatch):
     original = journal.save
     monkeypatch.setattr(journal, "save", lambda *a, **k: saves.append(len(a)) or original(*a, **k))
     rows = [row(2, "Максим", guardian=MOTHER), row(3, "Вера", guardian=MOTHER), row(4, "Лев")]
-    receipt = journal.import_class_list(school.class_id, rows, ON, school.admin)
+    receipt = journal.classes.import_class_list(school.class_id, rows, ON, school.admin)
     # One save: the mother, three pupils, the class, and the register entries of the four
     # new people's record series (retention registers every new series in the same save).
     assert saves == [1 + 3 + 1 + 4]
-    assert journal.group(school.class_id, ON).members >= set(receipt.created)
-    mothers = {journal.student(p).guardians for p in receipt.created[:2]}
-    assert len(mothers) == 1 and journal.student(receipt.created[2]).guardians == ()
-    assert journal.guardian(next(iter(mothers.pop()))).surname == "Орлова"
+    assert journal.queries.group(school.class_id, ON).members >= set(receipt.created)
+    mothers = {journal.queries.student(p).guardians for p in receipt.created[:2]}
+    assert len(mothers) == 1 and journal.queries.student(receipt.created[2]).guardians == ()
+    assert journal.queries.guardian(next(iter(mothers.pop()))).surname == "Орлова"
 
 
 def test_every_bad_row_is_named_and_nothing_is_stored(school, rejects):
@@ -51,7 +51,7 @@ def test_every_bad_row_is_named_and_nothing_is_stored(school, rejects):
         row(6, "Лев", guardian=GuardianDetails("", "", phone="+7 900")),
     ]
     with rejects(ClassListRejected) as info:
-        school.journal.import_class_list(school.class_id, rows, ON, school.admin)
+        school.journal.classes.import_class_list(school.class_id, rows, ON, school.admin)
     problems = dict(info.value.problems)
     assert sorted(problems) == [3, 4, 5, 6]
     assert "фамилия и имя" in problems[3] and "раньше даты зачисления" in problems[4]
@@ -61,42 +61,42 @@ def test_every_bad_row_is_named_and_nothing_is_stored(school, rejects):
 
 def test_a_list_imported_twice_is_refused_the_second_time(school, rejects):
     rows = [row(2, "Максим"), row(3, "Вера")]
-    school.journal.import_class_list(school.class_id, rows, ON, school.admin)
+    school.journal.classes.import_class_list(school.class_id, rows, ON, school.admin)
     with rejects(ClassListRejected) as info:
-        school.journal.import_class_list(school.class_id, rows, ON, school.admin)
+        school.journal.classes.import_class_list(school.class_id, rows, ON, school.admin)
     assert [line for line, _ in info.value.problems] == [2, 3]
 
 
 def test_only_the_admin_imports_and_only_into_a_class(school, rejects):
     journal = school.journal
     with rejects(RoleRequired):
-        journal.import_class_list(school.class_id, [row(2, "Лев")], ON, school.teacher)
-    group = journal.form_activity_group(school.year_id, "chess", "Шахматы", school.admin).id
+        journal.classes.import_class_list(school.class_id, [row(2, "Лев")], ON, school.teacher)
+    group = journal.classes.form_activity_group(school.year_id, "chess", "Шахматы", school.admin).id
     with rejects(RecordNotFound):
-        journal.import_class_list(group, [row(2, "Лев")], ON, school.admin)
+        journal.classes.import_class_list(group, [row(2, "Лев")], ON, school.admin)
     with rejects(RecordNotFound):
-        journal.import_class_list(uuid4(), [row(2, "Лев")], ON, school.admin)
+        journal.classes.import_class_list(uuid4(), [row(2, "Лев")], ON, school.admin)
 
 
 def test_a_guardian_is_registered_and_linked_together(school, rejects):
     journal = school.journal
     with rejects(StudentNotFound):
-        journal.register_guardian_for(uuid4(), MOTHER, school.admin)
-    receipt = journal.register_guardian_for(school.pupils[1], MOTHER, school.admin)
-    assert journal.student(school.pupils[1]).guardians == (receipt.id,)
-    assert journal.guardian(receipt.id).name == "Светлана"
+        journal.people.register_guardian_for(uuid4(), MOTHER, school.admin)
+    receipt = journal.people.register_guardian_for(school.pupils[1], MOTHER, school.admin)
+    assert journal.queries.student(school.pupils[1]).guardians == (receipt.id,)
+    assert journal.queries.guardian(receipt.id).name == "Светлана"
     with rejects(RoleRequired):
-        journal.register_guardian_for(school.pupils[1], MOTHER, school.teacher)
+        journal.people.register_guardian_for(school.pupils[1], MOTHER, school.teacher)
 
 
 def test_administrators_cannot_lock_themselves_out(school, rejects):
     journal = school.journal
     with rejects(OwnAccountProtected):
-        journal.lock_account(school.admin, "Проверка", school.admin)
+        journal.accounts.lock_account(school.admin, "Проверка", school.admin)
     with rejects(OwnAccountProtected):
-        journal.revoke_role(school.admin, "admin", school.admin)
+        journal.accounts.revoke_role(school.admin, "admin", school.admin)
     before = stored(journal)
-    journal.lock_account(school.teacher, "Увольнение", school.admin)
+    journal.accounts.lock_account(school.teacher, "Увольнение", school.admin)
     assert stored(journal) == before + 1
 
 
@@ -105,11 +105,11 @@ def test_an_empty_list_is_refused(school, empty):
     from domain.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
-        school.journal.import_class_list(school.class_id, empty, ON, school.admin)
+        school.journal.classes.import_class_list(school.class_id, empty, ON, school.admin)
 
 
 def test_family_roles_go_only_to_linked_accounts(school, rejects):
     from domain.errors import InvalidInput
 
     with rejects(InvalidInput):
-        school.journal.grant_role(school.teacher, "parent", school.admin)
+        school.journal.accounts.grant_role(school.teacher, "parent", school.admin)

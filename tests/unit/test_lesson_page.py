@@ -18,7 +18,7 @@ def test_page_saves_topic_attendance_and_marks_together(school):
     a, b, c = school.pupils
     before = stored(school.journal)
     with on(LESSON_DAY):
-        receipt = school.journal.save_lesson_page(
+        receipt = school.journal.entry.save_lesson_page(
             lesson,
             " Десятичные дроби ",
             "№ 15",
@@ -26,7 +26,7 @@ def test_page_saves_topic_attendance_and_marks_together(school):
             {c: "Б"},
             school.teacher,
         )
-    info = school.journal.lesson(lesson)
+    info = school.journal.queries.lesson(lesson)
     assert (info.topic, info.homework) == ("Десятичные дроби", "№ 15")
     assert info.attendance == {c: "Б"}
     assert [(m.mark_id, m.student_id, m.value) for m in info.marks] == [
@@ -41,10 +41,10 @@ def test_bad_mark_leaves_the_topic_and_attendance_unchanged(school, rejects):
     lesson = school.hold()
     a, _, c = school.pupils
     with on(LESSON_DAY), rejects(MarkOffScale):
-        school.journal.save_lesson_page(
+        school.journal.entry.save_lesson_page(
             lesson, "Новая тема", "№ 99", [MarkEntry(a, "7", "answer")], {c: "Н"}, school.teacher
         )
-    info = school.journal.lesson(lesson)
+    info = school.journal.queries.lesson(lesson)
     assert (info.topic, info.homework) == ("Дроби", "№ 12")
     assert info.attendance == {} and info.marks == ()
 
@@ -53,10 +53,10 @@ def test_bad_attendance_code_leaves_the_topic_unchanged(school, rejects):
     lesson = school.hold()
     a, _, c = school.pupils
     with on(LESSON_DAY), rejects(UnknownAttendanceCode):
-        school.journal.save_lesson_page(
+        school.journal.entry.save_lesson_page(
             lesson, "Новая тема", "№ 99", [MarkEntry(a, "5", "answer")], {c: "?"}, school.teacher
         )
-    info = school.journal.lesson(lesson)
+    info = school.journal.queries.lesson(lesson)
     assert (info.topic, info.marks) == ("Дроби", ())
 
 
@@ -71,18 +71,18 @@ def test_unchanged_attendance_records_no_event(school):
     lesson = school.hold()
     _, b, c = school.pupils
     with on(LESSON_DAY):
-        school.journal.save_lesson_page(lesson, "Дроби", "№ 12", [], {c: "Б"}, school.teacher)
+        school.journal.entry.save_lesson_page(lesson, "Дроби", "№ 12", [], {c: "Б"}, school.teacher)
         before = stored(school.journal)
-        school.journal.save_lesson_page(
+        school.journal.entry.save_lesson_page(
             lesson, "Дроби", "№ 12", [], {b: "Н", c: "Б"}, school.teacher
         )
         assert _topics_since(school.journal, before) == ["AttendanceMarked"]
         before = stored(school.journal)
-        school.journal.save_lesson_page(
+        school.journal.entry.save_lesson_page(
             lesson, "Новая тема", "№ 12", [], {b: "Н", c: "Б"}, school.teacher
         )
     assert _topics_since(school.journal, before) == ["TopicChanged"]
-    assert school.journal.lesson(lesson).attendance == {b: "Н", c: "Б"}
+    assert school.journal.queries.lesson(lesson).attendance == {b: "Н", c: "Б"}
 
 
 def test_a_code_dropped_from_the_regulation_since_does_not_refuse_the_page(school):
@@ -91,15 +91,19 @@ def test_a_code_dropped_from_the_regulation_since_does_not_refuse_the_page(schoo
     lesson = school.hold()
     a, _, c = school.pupils
     with on(LESSON_DAY):
-        school.journal.save_lesson_page(lesson, "Дроби", "", [], {c: "Б"}, school.teacher)
+        school.journal.entry.save_lesson_page(lesson, "Дроби", "", [], {c: "Б"}, school.teacher)
     policies = school.journal.policies
     codes = {k: v for k, v in policies.attendance.codes.items() if k != "Б"}
     school.journal.policies = replace(policies, attendance=AttendancePolicy(codes))
     try:
         with on(LESSON_DAY):
-            school.journal.save_lesson_page(lesson, "Новая тема", "", [], {c: "Б"}, school.teacher)
-            assert school.journal.lesson(lesson).topic == "Новая тема"
+            school.journal.entry.save_lesson_page(
+                lesson, "Новая тема", "", [], {c: "Б"}, school.teacher
+            )
+            assert school.journal.queries.lesson(lesson).topic == "Новая тема"
             with pytest.raises(UnknownAttendanceCode):
-                school.journal.save_lesson_page(lesson, "Дроби", "", [], {a: "Б"}, school.teacher)
+                school.journal.entry.save_lesson_page(
+                    lesson, "Дроби", "", [], {a: "Б"}, school.teacher
+                )
     finally:
         school.journal.policies = policies

@@ -31,19 +31,19 @@ def closed(school):
     """A lesson with a mark and an absence in term 1, then term 1 closed by the deputy."""
     lesson = school.hold()
     with on(LESSON_DAY, 15):
-        mark = school.journal.record_marks(
+        mark = school.journal.entry.record_marks(
             lesson, [MarkEntry(school.pupils[0], "3", "answer")], school.teacher
         ).created[0]
-        school.journal.mark_attendance(lesson, {school.pupils[1]: "Н"}, school.teacher)
+        school.journal.entry.mark_attendance(lesson, {school.pupils[1]: "Н"}, school.teacher)
     with on(LESSON_DAY, 16):
-        school.journal.close_term(school.year_id, 1, school.deputy)
+        school.journal.school.close_term(school.year_id, 1, school.deputy)
     return lesson, mark
 
 
 def test_closed_term_refuses_new_marks(school, closed, rejects):
     lesson, _ = closed
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.record_marks(
+        school.journal.entry.record_marks(
             lesson, [MarkEntry(school.pupils[1], "4", "answer")], school.teacher
         )
 
@@ -51,7 +51,7 @@ def test_closed_term_refuses_new_marks(school, closed, rejects):
 def test_closed_term_refuses_late_entries_by_the_deputy(school, closed, rejects):
     lesson, _ = closed
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.record_marks(
+        school.journal.entry.record_marks(
             lesson, [MarkEntry(school.pupils[1], "4", "answer")], school.deputy
         )
 
@@ -59,50 +59,58 @@ def test_closed_term_refuses_late_entries_by_the_deputy(school, closed, rejects)
 def test_closed_term_refuses_corrections(school, closed, rejects):
     lesson, mark = closed
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.correct_mark(lesson, mark, "4", "answer", REASON, school.teacher)
+        school.journal.entry.correct_mark(lesson, mark, "4", "answer", REASON, school.teacher)
 
 
 def test_closed_term_refuses_cancellations_by_the_deputy(school, closed, rejects):
     lesson, mark = closed
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.cancel_mark(lesson, mark, REASON, school.deputy)
+        school.journal.entry.cancel_mark(lesson, mark, REASON, school.deputy)
 
 
 def test_closed_term_refuses_attendance(school, closed, rejects):
     lesson, _ = closed
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.mark_attendance(lesson, {school.pupils[1]: ""}, school.teacher)
+        school.journal.entry.mark_attendance(lesson, {school.pupils[1]: ""}, school.teacher)
 
 
 def test_closed_term_refuses_attendance_corrections(school, closed, rejects):
     lesson, _ = closed
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.correct_attendance(lesson, school.pupils[1], "Б", REASON, school.deputy)
+        school.journal.entry.correct_attendance(
+            lesson, school.pupils[1], "Б", REASON, school.deputy
+        )
 
 
 def test_closed_term_refuses_topic_changes(school, closed, rejects):
     lesson, _ = closed
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.change_topic(lesson, "Другая тема", "", school.teacher)
+        school.journal.entry.change_topic(lesson, "Другая тема", "", school.teacher)
 
 
 def test_closed_term_refuses_new_lessons(school, closed, rejects):
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.hold_lesson(school.course_id, LESSON_DAY, 5, "Тема", "", school.teacher)
+        school.journal.entry.hold_lesson(
+            school.course_id, LESSON_DAY, 5, "Тема", "", school.teacher
+        )
 
 
 def test_closed_term_refuses_term_marks(school, closed, rejects):
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.set_term_mark(school.course_id, 1, school.pupils[0], "4", school.teacher)
+        school.journal.grades.set_term_mark(
+            school.course_id, 1, school.pupils[0], "4", school.teacher
+        )
 
 
 def test_closed_term_refuses_term_mark_corrections(school, rejects):
     with on(LESSON_DAY, 15):
-        school.journal.set_term_mark(school.course_id, 1, school.pupils[0], "4", school.teacher)
+        school.journal.grades.set_term_mark(
+            school.course_id, 1, school.pupils[0], "4", school.teacher
+        )
     with on(LESSON_DAY, 16):
-        school.journal.close_term(school.year_id, 1, school.deputy)
+        school.journal.school.close_term(school.year_id, 1, school.deputy)
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.set_term_mark(
+        school.journal.grades.set_term_mark(
             school.course_id, 1, school.pupils[0], "5", school.teacher, reason=REASON
         )
 
@@ -111,50 +119,50 @@ def test_other_terms_stay_open_while_one_is_closed(school, closed):
     day = date(2025, 11, 11)
     lesson = school.hold(day=day)
     with on(day):
-        school.journal.record_marks(
+        school.journal.entry.record_marks(
             lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.teacher
         )
-    assert len(school.journal.lesson(lesson).marks) == 1
+    assert len(school.journal.queries.lesson(lesson).marks) == 1
 
 
 def test_closing_a_closed_term_again_is_rejected(school, closed, rejects):
     with on(LESSON_DAY, 17), rejects(PeriodClosed):
-        school.journal.close_term(school.year_id, 1, school.head)
+        school.journal.school.close_term(school.year_id, 1, school.head)
 
 
 def test_only_period_roles_close_terms(school, rejects):
     for actor in (school.teacher, school.admin):
         with on(LESSON_DAY), rejects(RoleRequired):
-            school.journal.close_term(school.year_id, 1, actor)
+            school.journal.school.close_term(school.year_id, 1, actor)
 
 
 # --- re-opening ------------------------------------------------------------------------
 def test_reopening_needs_a_reason(school, closed, rejects):
     with on(LESSON_DAY, 17), rejects(ReasonRequired):
-        school.journal.reopen_term(school.year_id, 1, "  ", ORDER, school.deputy)
+        school.journal.school.reopen_term(school.year_id, 1, "  ", ORDER, school.deputy)
 
 
 def test_reopening_needs_an_order_number(school, closed, rejects):
     with on(LESSON_DAY, 17), rejects(OrderNumberRequired):
-        school.journal.reopen_term(school.year_id, 1, REASON, "  ", school.deputy)
+        school.journal.school.reopen_term(school.year_id, 1, REASON, "  ", school.deputy)
 
 
 def test_only_period_roles_reopen_terms(school, closed, rejects):
     with on(LESSON_DAY, 17), rejects(RoleRequired):
-        school.journal.reopen_term(school.year_id, 1, REASON, ORDER, school.teacher)
+        school.journal.school.reopen_term(school.year_id, 1, REASON, ORDER, school.teacher)
 
 
 def test_reopening_an_open_term_is_rejected(school, rejects):
     with on(LESSON_DAY), rejects(TermNotClosed):
-        school.journal.reopen_term(school.year_id, 1, REASON, ORDER, school.deputy)
+        school.journal.school.reopen_term(school.year_id, 1, REASON, ORDER, school.deputy)
 
 
 def test_after_reopening_entries_work_again(school, closed):
     lesson, mark = closed
     j = school.journal
     with on(LESSON_DAY, 17):
-        j.reopen_term(school.year_id, 1, REASON, ORDER, school.deputy)
-    reopened = j.history(school.year_id)[-1]
+        j.school.reopen_term(school.year_id, 1, REASON, ORDER, school.deputy)
+    reopened = j.queries.history(school.year_id)[-1]
     assert (reopened.type, reopened.actor, reopened.reason, reopened.values["order_no"]) == (
         "TermReopened",
         school.deputy,
@@ -162,12 +170,12 @@ def test_after_reopening_entries_work_again(school, closed):
         ORDER,
     )
     with on(LESSON_DAY, 18):
-        j.record_marks(lesson, [MarkEntry(school.pupils[1], "4", "answer")], school.teacher)
-        j.correct_mark(lesson, mark, "5", "answer", REASON, school.teacher)
-        j.mark_attendance(lesson, {school.pupils[1]: ""}, school.teacher)
-        j.change_topic(lesson, "Другая тема", "", school.teacher)
-        j.set_term_mark(school.course_id, 1, school.pupils[0], "5", school.teacher)
-    info = j.lesson(lesson)
+        j.entry.record_marks(lesson, [MarkEntry(school.pupils[1], "4", "answer")], school.teacher)
+        j.entry.correct_mark(lesson, mark, "5", "answer", REASON, school.teacher)
+        j.entry.mark_attendance(lesson, {school.pupils[1]: ""}, school.teacher)
+        j.entry.change_topic(lesson, "Другая тема", "", school.teacher)
+        j.grades.set_term_mark(school.course_id, 1, school.pupils[0], "5", school.teacher)
+    info = j.queries.lesson(lesson)
     assert sorted(m.value for m in info.marks if m.current) == ["4", "5"]
     assert info.attendance == {}
     assert info.topic == "Другая тема"
@@ -177,18 +185,22 @@ def test_after_reopening_entries_work_again(school, closed):
 def test_term_mark_set_twice_without_reason_is_rejected(school, rejects):
     pupil = school.pupils[0]
     with on(LESSON_DAY):
-        school.journal.set_term_mark(school.course_id, 1, pupil, "4", school.teacher)
+        school.journal.grades.set_term_mark(school.course_id, 1, pupil, "4", school.teacher)
     with on(LESSON_DAY, 16), rejects(AlreadyExists):
-        school.journal.set_term_mark(school.course_id, 1, pupil, "5", school.teacher)
+        school.journal.grades.set_term_mark(school.course_id, 1, pupil, "5", school.teacher)
 
 
 def test_term_mark_correction_with_reason_replaces_the_value(school):
     pupil = school.pupils[0]
     with on(LESSON_DAY):
-        grades = school.journal.set_term_mark(school.course_id, 1, pupil, "4", school.teacher).id
+        grades = school.journal.grades.set_term_mark(
+            school.course_id, 1, pupil, "4", school.teacher
+        ).id
     with on(LESSON_DAY, 16):
-        school.journal.set_term_mark(school.course_id, 1, pupil, "5", school.teacher, reason=REASON)
-    set_, corrected = school.journal.history(grades)[-2:]
+        school.journal.grades.set_term_mark(
+            school.course_id, 1, pupil, "5", school.teacher, reason=REASON
+        )
+    set_, corrected = school.journal.queries.history(grades)[-2:]
     assert (set_.type, set_.values["value"]) == ("TermMarkSet", "4")
     assert (corrected.type, corrected.values["value"], corrected.reason) == (
         "TermMarkCorrected",
@@ -199,7 +211,7 @@ def test_term_mark_correction_with_reason_replaces_the_value(school):
 
 def test_term_mark_correction_of_a_missing_mark_is_rejected(school, rejects):
     with on(LESSON_DAY), rejects(MarkNotFound):
-        school.journal.set_term_mark(
+        school.journal.grades.set_term_mark(
             school.course_id, 1, school.pupils[0], "5", school.teacher, reason=REASON
         )
 
@@ -207,32 +219,38 @@ def test_term_mark_correction_of_a_missing_mark_is_rejected(school, rejects):
 def test_term_mark_correction_needs_a_real_reason(school, rejects):
     pupil = school.pupils[0]
     with on(LESSON_DAY):
-        school.journal.set_term_mark(school.course_id, 1, pupil, "4", school.teacher)
+        school.journal.grades.set_term_mark(school.course_id, 1, pupil, "4", school.teacher)
     with on(LESSON_DAY, 16), rejects(ReasonRequired):
-        school.journal.set_term_mark(school.course_id, 1, pupil, "5", school.teacher, reason="  ")
+        school.journal.grades.set_term_mark(
+            school.course_id, 1, pupil, "5", school.teacher, reason="  "
+        )
 
 
 def test_term_mark_may_be_not_attested(school):
     with on(LESSON_DAY):
-        grades = school.journal.set_term_mark(
+        grades = school.journal.grades.set_term_mark(
             school.course_id, 1, school.pupils[0], "н/а", school.teacher
         ).id
-    assert school.journal.history(grades)[-1].values["value"] == "н/а"
+    assert school.journal.queries.history(grades)[-1].values["value"] == "н/а"
 
 
 def test_term_mark_off_the_scale_is_rejected(school, rejects):
     with on(LESSON_DAY), rejects(MarkOffScale):
-        school.journal.set_term_mark(school.course_id, 1, school.pupils[0], "6", school.teacher)
+        school.journal.grades.set_term_mark(
+            school.course_id, 1, school.pupils[0], "6", school.teacher
+        )
 
 
 def test_term_mark_for_a_pupil_of_another_class_is_rejected(school, rejects):
     with on(LESSON_DAY), rejects(NotEnrolled):
-        school.journal.set_term_mark(school.course_id, 1, school.outsider, "4", school.teacher)
+        school.journal.grades.set_term_mark(
+            school.course_id, 1, school.outsider, "4", school.teacher
+        )
 
 
 def test_term_mark_by_a_teacher_of_another_journal_is_rejected(school, rejects):
     with on(LESSON_DAY), rejects(NotCourseTeacher):
-        school.journal.set_term_mark(
+        school.journal.grades.set_term_mark(
             school.course_id, 1, school.pupils[0], "4", school.other_teacher
         )
 
@@ -240,13 +258,13 @@ def test_term_mark_by_a_teacher_of_another_journal_is_rejected(school, rejects):
 def test_term_mark_for_a_pupil_withdrawn_before_the_term_is_rejected(school, rejects):
     pupil = school.pupils[0]
     with on(LESSON_DAY):
-        school.journal.withdraw(
+        school.journal.classes.withdraw(
             school.class_id, pupil, LESSON_DAY - timedelta(days=1), "Переезд", school.admin
         )
     # still a member during term 1 (Sept 1-15), but never in term 2
     with on(date(2025, 12, 20)), rejects(NotEnrolled):
-        school.journal.set_term_mark(school.course_id, 2, pupil, "4", school.teacher)
+        school.journal.grades.set_term_mark(school.course_id, 2, pupil, "4", school.teacher)
     before = stored(school.journal)
     with on(date(2025, 10, 20)):
-        school.journal.set_term_mark(school.course_id, 1, pupil, "4", school.teacher)
+        school.journal.grades.set_term_mark(school.course_id, 1, pupil, "4", school.teacher)
     assert stored(school.journal) > before

@@ -44,13 +44,13 @@ class Lessons:
         if course_no not in self.courses:
             with on(day, 8):
                 j, s = self.school.journal, self.school
-                course = j.open_course_journal(
+                course = j.classes.open_course_journal(
                     s.class_id, f"Предмет {course_no}", "five_point", s.admin
                 ).id
-                j.assign_teacher(course, s.teacher, s.admin)
+                j.classes.assign_teacher(course, s.teacher, s.admin)
             self.courses[course_no] = course
         with on(day, 8):
-            lesson = self.school.journal.hold_lesson(
+            lesson = self.school.journal.entry.hold_lesson(
                 self.courses[course_no], day, rest % PERIODS, "Тема", "", self.school.teacher
             ).id
         return lesson, day
@@ -81,7 +81,7 @@ operations = st.lists(
 def current(journal, lesson, version=None):
     return [
         (m.mark_id, m.student_id, m.value, m.kind, m.author)
-        for m in journal.lesson(lesson, version=version).marks
+        for m in journal.queries.lesson(lesson, version=version).marks
         if m.current
     ]
 
@@ -92,13 +92,13 @@ def test_current_marks_follow_the_model_at_every_version(shared, lessons, ops):
     j = shared.journal
     lesson, day = lessons.next()
     model: dict = {}  # mark id -> (student, value, kind, author), in entry order
-    snapshots = {j.lesson(lesson).version: []}
+    snapshots = {j.queries.lesson(lesson).version: []}
     with on(day, 12):
         for op, who, *args in ops:
             actor = getattr(shared, who)
             if op == "record":
                 entries = [MarkEntry(shared.pupils[p], v, k) for p, v, k in args[0]]
-                created = j.record_marks(lesson, entries, actor).created
+                created = j.entry.record_marks(lesson, entries, actor).created
                 for mark_id, entry in zip(created, entries, strict=True):
                     model[mark_id] = (entry.student_id, entry.value, entry.kind, actor)
             elif model:
@@ -107,20 +107,22 @@ def test_current_marks_follow_the_model_at_every_version(shared, lessons, ops):
                 if who == "teacher" and author != shared.teacher:
                     with expect_rejected(j, NotMarkAuthor):
                         if op == "correct":
-                            j.correct_mark(lesson, target, args[1], args[2], REASON, actor)
+                            j.entry.correct_mark(lesson, target, args[1], args[2], REASON, actor)
                         else:
-                            j.cancel_mark(lesson, target, REASON, actor)
+                            j.entry.cancel_mark(lesson, target, REASON, actor)
                     continue
                 del model[target]
                 if op == "correct":
-                    new = j.correct_mark(lesson, target, args[1], args[2], REASON, actor).created[0]
+                    new = j.entry.correct_mark(
+                        lesson, target, args[1], args[2], REASON, actor
+                    ).created[0]
                     model[new] = (student, args[1], args[2], author)
                 else:
-                    j.cancel_mark(lesson, target, REASON, actor)
-            snapshots[j.lesson(lesson).version] = [(i, *m) for i, m in model.items()]
+                    j.entry.cancel_mark(lesson, target, REASON, actor)
+            snapshots[j.queries.lesson(lesson).version] = [(i, *m) for i, m in model.items()]
 
     assert current(j, lesson) == [(i, *m) for i, m in model.items()]
-    final = j.lesson(lesson).version
+    final = j.queries.lesson(lesson).version
     for version in range(1, final + 1):
         replayed = current(j, lesson, version)  # never raises
         if version in snapshots:
@@ -146,12 +148,14 @@ def test_only_values_of_the_scale_are_recorded(shared, scale_lesson, value):
     before = stored(j)
     with on(LESSON_DAY):
         if value in SCALE:
-            [mark_id] = j.record_marks(scale_lesson, [entry], shared.teacher).created
+            [mark_id] = j.entry.record_marks(scale_lesson, [entry], shared.teacher).created
             assert stored(j) == before + 1
-            assert {m.mark_id: m.value for m in j.lesson(scale_lesson).marks}[mark_id] == value
+            assert {m.mark_id: m.value for m in j.queries.lesson(scale_lesson).marks}[
+                mark_id
+            ] == value
         else:
             with expect_rejected(j, MarkOffScale):
-                j.record_marks(scale_lesson, [entry], shared.teacher)
+                j.entry.record_marks(scale_lesson, [entry], shared.teacher)
 
 
 def test_expect_rejected_notices_stored_events(journal, school):
@@ -159,7 +163,7 @@ def test_expect_rejected_notices_stored_events(journal, school):
     lesson = school.hold()
 
     def record_then_fail():
-        school.journal.record_marks(
+        school.journal.entry.record_marks(
             lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.teacher
         )
         raise MarkOffScale()

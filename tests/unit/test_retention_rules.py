@@ -23,12 +23,12 @@ JOURNAL_5A = "journal/2025-26/5А"
 
 def close(school: School, **kwargs: object) -> None:
     with on(CLOSE_DAY):
-        school.journal.close_school_year(school.year_id, school.deputy, **kwargs)
+        school.journal.retention.close_school_year(school.year_id, school.deputy, **kwargs)
 
 
 def archivist(school: School, login: str = "archivist", *roles: str) -> UUID:
     with on(date(2025, 8, 26)):
-        return school.journal.create_account(
+        return school.journal.accounts.create_account(
             login, "Архивова", "Анна", "", ["archivist", *roles], "archive-pass-1", school.admin
         ).id
 
@@ -48,7 +48,9 @@ def journal_item(cut_off: date = CLOSE_DAY) -> DispositionItem:
 # --- the year's cut-off ------------------------------------------------------------------
 def test_closing_the_year_is_refused_while_marks_are_missing(school: School, rejects: Rejects):
     with on(CLOSE_DAY), rejects(errors.YearIncomplete) as info:
-        school.journal.close_school_year(school.year_id, school.deputy, missing=["5А: Смирнов"])
+        school.journal.retention.close_school_year(
+            school.year_id, school.deputy, missing=["5А: Смирнов"]
+        )
     assert info.value.details["missing"] == ["5А: Смирнов"]
 
 
@@ -56,16 +58,18 @@ def test_a_forced_close_needs_a_reason_and_records_what_was_missing(
     school: School, rejects: Rejects
 ):
     with on(CLOSE_DAY), rejects(errors.ReasonRequired):
-        school.journal.close_school_year(school.year_id, school.deputy, missing=["x"], force=True)
+        school.journal.retention.close_school_year(
+            school.year_id, school.deputy, missing=["x"], force=True
+        )
     close(school, missing=["a", "b"], force=True, reason="Выбыл до аттестации")
-    closed = school.journal.history(school.year_id)[-1]
+    closed = school.journal.queries.history(school.year_id)[-1]
     assert closed.type == "Closed" and closed.values["missing"] == 2
     assert closed.values["forced"] is True and closed.reason == "Выбыл до аттестации"
 
 
 def test_only_the_deputy_or_head_closes_the_year(school: School, rejects: Rejects):
     with on(CLOSE_DAY), rejects(errors.RoleRequired):
-        school.journal.close_school_year(school.year_id, school.teacher)
+        school.journal.retention.close_school_year(school.year_id, school.teacher)
 
 
 def test_a_closed_year_accepts_no_new_event_in_its_series(school: School, rejects: Rejects):
@@ -74,15 +78,17 @@ def test_a_closed_year_accepts_no_new_event_in_its_series(school: School, reject
     j = school.journal
     with on(date(2026, 7, 1)):
         with rejects(errors.YearClosed):
-            j.enrol(school.class_id, school.outsider, date(2026, 7, 1), school.admin)
+            j.classes.enrol(school.class_id, school.outsider, date(2026, 7, 1), school.admin)
         with rejects(errors.YearClosed):
-            j.assign_teacher(school.course_id, school.other_teacher, school.admin)
+            j.classes.assign_teacher(school.course_id, school.other_teacher, school.admin)
         with rejects(errors.YearClosed):
-            j.open_course_journal(school.class_id, "История", "five_point", school.admin)
+            j.classes.open_course_journal(school.class_id, "История", "five_point", school.admin)
         with rejects(errors.PeriodClosed):
-            j.record_marks(lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.deputy)
+            j.entry.record_marks(
+                lesson, [MarkEntry(school.pupils[0], "5", "answer")], school.deputy
+            )
         # the people's own series are not the year's
-        j.correct_student_details(
+        j.people.correct_student_details(
             school.pupils[0], "Смирнов", "Артём", "", date(2014, 3, 8), "Опечатка", school.admin
         )
 
@@ -92,16 +98,20 @@ def test_a_recorded_reopening_lets_the_series_accept_events_again(school: School
     j = school.journal
     with on(date(2026, 7, 2)):
         with rejects(errors.OrderNumberRequired):
-            j.reopen_school_year(school.year_id, "Исправление ошибки", "", school.deputy)
+            j.retention.reopen_school_year(school.year_id, "Исправление ошибки", "", school.deputy)
         with rejects(errors.RoleRequired):
-            j.reopen_school_year(school.year_id, "Исправление ошибки", "№ 12", school.teacher)
-        j.reopen_school_year(school.year_id, "Исправление ошибки", "№ 12-о", school.deputy)
-        j.assign_teacher(school.course_id, school.other_teacher, school.admin)
-    reopened = j.history(school.year_id)[-1]
+            j.retention.reopen_school_year(
+                school.year_id, "Исправление ошибки", "№ 12", school.teacher
+            )
+        j.retention.reopen_school_year(
+            school.year_id, "Исправление ошибки", "№ 12-о", school.deputy
+        )
+        j.classes.assign_teacher(school.course_id, school.other_teacher, school.admin)
+    reopened = j.queries.history(school.year_id)[-1]
     assert reopened.type == "Reopened" and reopened.values["order_no"] == "№ 12-о"
     assert reopened.actor == school.deputy
     with on(date(2026, 7, 2)), rejects(errors.YearNotClosed):
-        j.reopen_school_year(school.year_id, "Ещё раз", "№ 13", school.deputy)
+        j.retention.reopen_school_year(school.year_id, "Ещё раз", "№ 13", school.deputy)
 
 
 # --- series and their classes ------------------------------------------------------------
@@ -138,62 +148,62 @@ def due(school: School) -> School:
 
 def test_a_held_series_is_not_proposed(due: School, rejects: Rejects):
     j, who = due.journal, archivist(due)
-    hold = j.place_hold("group", "2025-26 5А", "Запрос прокуратуры № 7", due.head).id
+    hold = j.retention.place_hold("group", "2025-26 5А", "Запрос прокуратуры № 7", due.head).id
     with rejects(errors.SeriesOnHold):
-        j.propose_disposition([journal_item()], clock.today(), who)
-    j.release_hold(hold, "Проверка завершена", due.head)
-    j.propose_disposition([journal_item()], clock.today(), who)
+        j.retention.propose_disposition([journal_item()], clock.today(), who)
+    j.retention.release_hold(hold, "Проверка завершена", due.head)
+    j.retention.propose_disposition([journal_item()], clock.today(), who)
 
 
 def test_holds_need_an_authorised_role_and_a_reason(due: School, rejects: Rejects):
     j = due.journal
     with rejects(errors.RoleRequired):
-        j.place_hold("year", "2025/26", "Проверка", due.teacher)
+        j.retention.place_hold("year", "2025/26", "Проверка", due.teacher)
     with rejects(errors.ReasonRequired):
-        j.place_hold("year", "2025/26", "", due.head)
+        j.retention.place_hold("year", "2025/26", "", due.head)
     with rejects(errors.InvalidInput):
-        j.place_hold("class", "5А", "Проверка", due.head)
-    hold = j.place_hold("year", "2025-26", "Проверка", due.deputy).id
+        j.retention.place_hold("class", "5А", "Проверка", due.head)
+    hold = j.retention.place_hold("year", "2025-26", "Проверка", due.deputy).id
     with rejects(errors.RoleRequired):
-        j.release_hold(hold, "Готово", due.teacher)
-    j.release_hold(hold, "Готово", due.head)
+        j.retention.release_hold(hold, "Готово", due.teacher)
+    j.retention.release_hold(hold, "Готово", due.head)
     with rejects(errors.HoldAlreadyReleased):
-        j.release_hold(hold, "Ещё раз", due.head)
+        j.retention.release_hold(hold, "Ещё раз", due.head)
 
 
 def test_a_series_not_yet_due_is_not_proposed(school: School, rejects: Rejects):
     close(school)
     who = archivist(school)
     with on(date(2031, 6, 30)), rejects(errors.SeriesNotDue):
-        school.journal.propose_disposition([journal_item()], clock.today(), who)
+        school.journal.retention.propose_disposition([journal_item()], clock.today(), who)
 
 
 def test_the_proposer_cannot_approve_and_others_need_the_right(due: School, rejects: Rejects):
     j = due.journal
     who = archivist(due, "archivist", "head")  # holds the right, but proposed it
     second = archivist(due, "archivist2")
-    proposal = j.propose_disposition([journal_item()], clock.today(), who).id
+    proposal = j.retention.propose_disposition([journal_item()], clock.today(), who).id
     with rejects(errors.DispositionSelfApproval):
-        j.approve_disposition(proposal, who)
+        j.retention.approve_disposition(proposal, who)
     with rejects(errors.RoleRequired):
-        j.approve_disposition(proposal, second)
+        j.retention.approve_disposition(proposal, second)
     with rejects(errors.RoleRequired):
-        j.approve_disposition(proposal, due.teacher)
-    j.approve_disposition(proposal, due.deputy)
-    assert j.disposition(proposal).state == "approved"
+        j.retention.approve_disposition(proposal, due.teacher)
+    j.retention.approve_disposition(proposal, due.deputy)
+    assert j.retention.disposition(proposal).state == "approved"
 
 
 def test_every_step_is_an_event_with_its_actor(due: School):
     j, who = due.journal, archivist(due)
-    proposal = j.propose_disposition([journal_item()], clock.today(), who).id
-    j.reject_disposition(proposal, "Нужна экспертиза", due.head)
-    again = j.propose_disposition([journal_item()], clock.today(), who).id
-    j.approve_disposition(again, due.head)
-    j.place_hold("series", JOURNAL_5A, "Судебный запрос", due.head)
+    proposal = j.retention.propose_disposition([journal_item()], clock.today(), who).id
+    j.retention.reject_disposition(proposal, "Нужна экспертиза", due.head)
+    again = j.retention.propose_disposition([journal_item()], clock.today(), who).id
+    j.retention.approve_disposition(again, due.head)
+    j.retention.place_hold("series", JOURNAL_5A, "Судебный запрос", due.head)
     with pytest.raises(errors.SeriesOnHold):
-        j.execute_disposition(again, {"certificate_id": str(again)}, who)
-    steps = [(e.type, e.actor) for e in j.history(proposal)] + [
-        (e.type, e.actor) for e in j.history(again)
+        j.retention.execute_disposition(again, {"certificate_id": str(again)}, who)
+    steps = [(e.type, e.actor) for e in j.queries.history(proposal)] + [
+        (e.type, e.actor) for e in j.queries.history(again)
     ]
     assert steps == [
         ("Proposed", who),
@@ -202,26 +212,26 @@ def test_every_step_is_an_event_with_its_actor(due: School):
         ("Approved", due.head),
         ("ExecutionRefused", who),
     ]
-    assert j.history(again)[-1].values["held"] == [JOURNAL_5A]
+    assert j.queries.history(again)[-1].values["held"] == [JOURNAL_5A]
 
 
 def test_a_series_is_in_one_proposal_at_a_time(due: School, rejects: Rejects):
     j, who = due.journal, archivist(due)
-    j.propose_disposition([journal_item()], clock.today(), who)
+    j.retention.propose_disposition([journal_item()], clock.today(), who)
     with rejects(errors.SeriesNotDue):
-        j.propose_disposition([journal_item()], clock.today(), who)
+        j.retention.propose_disposition([journal_item()], clock.today(), who)
 
 
 def test_reopening_the_year_stops_an_approved_disposition(due: School):
     j, who = due.journal, archivist(due)
-    proposal = j.propose_disposition([journal_item()], clock.today(), who).id
-    j.approve_disposition(proposal, due.head)
-    j.reopen_school_year(due.year_id, "Жалоба родителей", "№ 3", due.deputy)
+    proposal = j.retention.propose_disposition([journal_item()], clock.today(), who).id
+    j.retention.approve_disposition(proposal, due.head)
+    j.retention.reopen_school_year(due.year_id, "Жалоба родителей", "№ 3", due.deputy)
     before = stored(j)
     with pytest.raises(errors.SeriesNotDue):
-        j.execute_disposition(proposal, {"certificate_id": str(proposal)}, who)
+        j.retention.execute_disposition(proposal, {"certificate_id": str(proposal)}, who)
     assert stored(j) == before + 1  # the refused attempt, and nothing else
-    assert j.disposition(proposal).state == "approved"
+    assert j.retention.disposition(proposal).state == "approved"
 
 
 @pytest.fixture(autouse=True)

@@ -20,11 +20,11 @@ def _requests(journal, school):
     with on(LESSON_DAY, 16):
         for lesson in (first, second):
             entries = [MarkEntry(s.pupils[0], "3", "answer"), MarkEntry(s.pupils[1], "5", "test")]
-            journal.record_marks(lesson, entries, s.teacher)
+            journal.entry.record_marks(lesson, entries, s.teacher)
     marks = {
         (lesson, m.student_id): m.mark_id
         for lesson in (first, second)
-        for m in journal.lesson(lesson).marks
+        for m in journal.queries.lesson(lesson).marks
     }
     asks = [
         (first, s.pupils[0], "4", date(2025, 9, 29)),
@@ -33,7 +33,7 @@ def _requests(journal, school):
     ]
     for lesson, pupil, value, day in asks:
         with on(day, 10):
-            journal.request_correction(
+            journal.entry.request_correction(
                 lesson, marks[(lesson, pupil)], value, "answer", "Пересчёт баллов", s.teacher
             )
     return first, second, marks
@@ -65,9 +65,9 @@ def test_decisions_leave_the_queue_and_list_newest_first(journal, school):
     views = memory_views(journal)
     ids = [r.request_id for r in approvals.pending(views)]
     with on(date(2025, 10, 2), 9):
-        journal.approve_correction(first, UUID(ids[0]), school.deputy)
+        journal.entry.approve_correction(first, UUID(ids[0]), school.deputy)
     with on(date(2025, 10, 2), 11):
-        journal.reject_correction(second, UUID(ids[2]), "Оценено верно", school.head)
+        journal.entry.reject_correction(second, UUID(ids[2]), "Оценено верно", school.head)
     views = memory_views(journal)
     assert [r.request_id for r in approvals.pending(views)] == [ids[1]]
     latest = approvals.decided(views, 10)

@@ -43,10 +43,10 @@ class Scenario:
 def _robotics(s: School) -> tuple[UUID, UUID]:
     j, admin = s.journal, s.admin
     with on(date(2025, 8, 26)):
-        group = j.form_activity_group(s.year_id, "robo", "Робототехника", admin).id
-        j.add_member(group, s.pupils[0], date(2025, 9, 1), admin)
-        course = j.open_course_journal(group, "Робототехника", "pass_fail", admin).id
-        j.assign_teacher(course, s.other_teacher, admin)
+        group = j.classes.form_activity_group(s.year_id, "robo", "Робототехника", admin).id
+        j.classes.add_member(group, s.pupils[0], date(2025, 9, 1), admin)
+        course = j.classes.open_course_journal(group, "Робототехника", "pass_fail", admin).id
+        j.classes.assign_teacher(course, s.other_teacher, admin)
     return group, course
 
 
@@ -58,16 +58,16 @@ def _before_the_visit(s: School, robo: UUID) -> tuple[UUID, UUID, UUID, dict[str
     math17 = s.hold(D17, 1)
     robo18 = s.hold(D18, 7, course=robo)
     with on(D16):
-        five, test, _ = j.record_marks(
+        five, test, _ = j.entry.record_marks(
             math16,
             [MarkEntry(a, "5", "answer"), MarkEntry(a, "3", "test"), MarkEntry(b, "2", "answer")],
             s.teacher,
         ).created
     with on(D17):
-        dictation, two = j.record_marks(
+        dictation, two = j.entry.record_marks(
             math17, [MarkEntry(a, "4", "dictation"), MarkEntry(a, "2", "answer")], s.teacher
         ).created
-        j.mark_attendance(math17, {a: "ОП"}, s.teacher)
+        j.entry.mark_attendance(math17, {a: "ОП"}, s.teacher)
     return math16, math17, robo18, {"five": five, "test": test, "two": two, "dict": dictation}
 
 
@@ -76,15 +76,15 @@ def _after_the_visit(s: Scenario) -> None:
     17.09 changed (12:00), robotics: «зач» (13:00) and «Б» (14:00)."""
     j, t, a = s.school.journal, s.school.teacher, s.school.pupils[0]
     with on(D19, 10):
-        j.correct_mark(s.math16, s.marks["test"], "4", "test", REASON, t)
+        j.entry.correct_mark(s.math16, s.marks["test"], "4", "test", REASON, t)
     with on(D19, 11):
-        j.cancel_mark(s.math17, s.marks["two"], REASON, t)
+        j.entry.cancel_mark(s.math17, s.marks["two"], REASON, t)
     with on(D19, 12):
-        j.change_topic(s.math17, "Углы", "стр. 40", t)
+        j.entry.change_topic(s.math17, "Углы", "стр. 40", t)
     with on(D19, 13):
-        j.record_marks(s.robo18, [MarkEntry(a, "зач", "project")], s.school.other_teacher)
+        j.entry.record_marks(s.robo18, [MarkEntry(a, "зач", "project")], s.school.other_teacher)
     with on(D19, 14):
-        j.mark_attendance(s.robo18, {a: "Б"}, s.school.other_teacher)
+        j.entry.mark_attendance(s.robo18, {a: "Б"}, s.school.other_teacher)
 
 
 @pytest.fixture
@@ -233,7 +233,9 @@ def test_extracurricular_sessions_only_while_a_member(scenario, policies):
     so the group's journal drops out of a diary from 18.09."""
     s = scenario.school
     with on(D19, 16):
-        s.journal.remove_member(scenario.robo_group, s.pupils[0], D18, "По заявлению", s.admin)
+        s.journal.classes.remove_member(
+            scenario.robo_group, s.pupils[0], D18, "По заявлению", s.admin
+        )
     found = diary(memory_views(s.journal), policies.grading, str(s.pupils[0]), first=D18, last=D19)
     assert [x.subject for x in found.subjects] == ["Математика"]
 

@@ -31,14 +31,16 @@ def marked(school: School) -> School:
     term 2: pupil 0 «5»; the other class: its pupil «4»."""
     j, course, (p0, p1, _) = school.journal, school.course_id, school.pupils
     with on(SET_DAY):
-        j.set_term_mark(course, 1, p0, "4", school.teacher)
-        j.set_term_mark(course, 1, p1, "3", school.teacher)
+        j.grades.set_term_mark(course, 1, p0, "4", school.teacher)
+        j.grades.set_term_mark(course, 1, p1, "3", school.teacher)
         assert school.outsider is not None
-        j.set_term_mark(school.other_course_id, 1, school.outsider, "4", school.other_teacher)
+        j.grades.set_term_mark(
+            school.other_course_id, 1, school.outsider, "4", school.other_teacher
+        )
     with on(date(2025, 12, 25)):
-        j.set_term_mark(course, 2, p0, "5", school.teacher)
+        j.grades.set_term_mark(course, 2, p0, "5", school.teacher)
     with on(CORRECTION_DAY):
-        j.set_term_mark(course, 1, p0, "5", school.teacher, reason=REASON)
+        j.grades.set_term_mark(course, 1, p0, "5", school.teacher, reason=REASON)
     return school
 
 
@@ -80,10 +82,10 @@ def test_year_mark_corrected_by_deputy_names_the_approver(school: School) -> Non
     s, (p0, p1, _) = school, school.pupils
     j, course = s.journal, s.course_id
     with on(date(2026, 5, 20)):
-        j.set_year_mark(course, p0, "2", s.teacher)
-        j.set_year_mark(course, p1, "5", s.teacher)
+        j.grades.set_year_mark(course, p0, "2", s.teacher)
+        j.grades.set_year_mark(course, p1, "5", s.teacher)
     with on(date(2026, 5, 22)):
-        j.set_year_mark(course, p0, "3", s.deputy, reason=REASON)
+        j.grades.set_year_mark(course, p0, "3", s.deputy, reason=REASON)
     marks = year_marks(build(j), str(s.class_id))
     key = (str(p0), str(course))
     assert marks[key] == FinalMark(
@@ -108,5 +110,5 @@ def test_year_mark_corrected_by_deputy_names_the_approver(school: School) -> Non
 def test_not_attested_is_a_final_mark(school: School) -> None:
     s, p2 = school, school.pupils[2]
     with on(date(2025, 10, 24)):
-        s.journal.set_term_mark(s.course_id, 1, p2, "н/а", s.teacher)
+        s.journal.grades.set_term_mark(s.course_id, 1, p2, "н/а", s.teacher)
     assert term_marks(build(s.journal), str(s.course_id), 1)[str(p2)].value == "н/а"

@@ -36,7 +36,7 @@ def marked(school):
     """A lesson with a mark «3» by the teacher for the first pupil: (lesson, mark)."""
     lesson = school.hold()
     with on(LESSON_DAY):
-        receipt = school.journal.record_marks(
+        receipt = school.journal.entry.record_marks(
             lesson, [MarkEntry(school.pupils[0], "3", "answer")], school.teacher
         )
     return lesson, receipt.created[0]
@@ -46,9 +46,9 @@ def test_record_correct_cancel_chain_shows_exact_before_and_after(school, marked
     lesson, old = marked
     j = school.journal
     with on(LESSON_DAY, 16):
-        new = j.correct_mark(lesson, old, "4", "test", REASON, school.teacher).created[0]
+        new = j.entry.correct_mark(lesson, old, "4", "test", REASON, school.teacher).created[0]
     with on(LESSON_DAY, 17):
-        j.cancel_mark(lesson, new, "Работа не засчитана", school.teacher)
+        j.entry.cancel_mark(lesson, new, "Работа не засчитана", school.teacher)
     store, sealer = build(j)
 
     rows = record_history(store, sealer, lesson)
@@ -75,9 +75,11 @@ def test_request_and_approval_show_requester_approver_and_reason(school, marked)
     lesson, old = marked
     j = school.journal
     with on(LESSON_DAY + timedelta(days=10)):
-        req = j.request_correction(lesson, old, "5", "answer", REASON, school.teacher).created[0]
+        req = j.entry.request_correction(
+            lesson, old, "5", "answer", REASON, school.teacher
+        ).created[0]
     with on(LESSON_DAY + timedelta(days=11)):
-        j.approve_correction(lesson, req, school.deputy)
+        j.entry.approve_correction(lesson, req, school.deputy)
     store, sealer = build(j)
 
     chain = mark_history(store, sealer, old)
@@ -104,12 +106,12 @@ def test_attendance_topic_and_term_marks_have_before_and_after(school):
     pupil = school.pupils[0]
     j = school.journal
     with on(LESSON_DAY):
-        j.mark_attendance(lesson, {pupil: "Н"}, school.teacher)
-        j.change_topic(lesson, "Десятичные дроби", "№ 14", school.teacher)
-        j.set_term_mark(school.course_id, 1, pupil, "4", school.teacher)
+        j.entry.mark_attendance(lesson, {pupil: "Н"}, school.teacher)
+        j.entry.change_topic(lesson, "Десятичные дроби", "№ 14", school.teacher)
+        j.grades.set_term_mark(school.course_id, 1, pupil, "4", school.teacher)
     with on(LESSON_DAY, 16):
-        j.correct_attendance(lesson, pupil, "УП", "Справка от врача", school.teacher)
-        j.set_term_mark(school.course_id, 1, pupil, "5", school.teacher, reason=REASON)
+        j.entry.correct_attendance(lesson, pupil, "УП", "Справка от врача", school.teacher)
+        j.grades.set_term_mark(school.course_id, 1, pupil, "5", school.teacher, reason=REASON)
     store, sealer = build(j)
 
     rows = {r.type: r for r in record_history(store, sealer, lesson)}
@@ -137,7 +139,7 @@ def test_attendance_topic_and_term_marks_have_before_and_after(school):
 def test_details_corrected_shows_names_before_and_after_and_keeps_them_sealed(school):
     pupil = school.pupils[0]
     with on(date(2025, 9, 20)):
-        school.journal.correct_student_details(
+        school.journal.people.correct_student_details(
             pupil,
             "Смирнова-Ли",
             "Артём",
@@ -172,8 +174,8 @@ def test_details_corrected_shows_names_before_and_after_and_keeps_them_sealed(sc
 
 def test_role_changes_show_role_sets_and_no_password_hash(school):
     with on(date(2025, 9, 20)):
-        school.journal.grant_role(school.teacher, "deputy", school.admin)
-        school.journal.revoke_role(school.teacher, "teacher", school.admin)
+        school.journal.accounts.grant_role(school.teacher, "deputy", school.admin)
+        school.journal.accounts.revoke_role(school.teacher, "teacher", school.admin)
     store, sealer = build(school.journal)
 
     created, granted, revoked = record_history(store, sealer, school.teacher)
@@ -231,18 +233,20 @@ def test_lesson_history_equals_the_event_store_history(school, marked):
     lesson, old = marked
     j = school.journal
     with on(LESSON_DAY, 16):
-        j.mark_attendance(lesson, {school.pupils[1]: "Б"}, school.teacher)
-        new = j.correct_mark(lesson, old, "4", "answer", REASON, school.teacher).created[0]
-        j.change_topic(lesson, "Проценты", "", school.teacher)
+        j.entry.mark_attendance(lesson, {school.pupils[1]: "Б"}, school.teacher)
+        new = j.entry.correct_mark(lesson, old, "4", "answer", REASON, school.teacher).created[0]
+        j.entry.change_topic(lesson, "Проценты", "", school.teacher)
     with on(LESSON_DAY + timedelta(days=10)):
-        req = j.request_correction(lesson, new, "", "answer", REASON, school.teacher).created[0]
+        req = j.entry.request_correction(lesson, new, "", "answer", REASON, school.teacher).created[
+            0
+        ]
     with on(LESSON_DAY + timedelta(days=11)):
-        j.reject_correction(lesson, req, "Отметка верна", school.deputy)
+        j.entry.reject_correction(lesson, req, "Отметка верна", school.deputy)
     store, sealer = build(j)
 
     expected = [
         (e.version, e.time, str(e.actor), e.type, e.reason, json.loads(history._dumps(e.values)))
-        for e in j.history(lesson)
+        for e in j.queries.history(lesson)
     ]
     got = [
         (r.version, r.time, r.actor, r.type, r.reason, r.values)

@@ -31,8 +31,8 @@ def test_grid_row_lists_marks_and_attendance_in_lesson_order(school) -> None:
     j, teacher, pupil = school.journal, school.teacher, school.pupils[0]
     first, second = school.hold(), school.hold(period=3)
     with clock.travel(at(LESSON_DAY, 14)):
-        j.record_marks(second, [MarkEntry(pupil, "4", "answer")], teacher)
-        j.mark_attendance(first, {pupil: "Н"}, teacher)
+        j.entry.record_marks(second, [MarkEntry(pupil, "4", "answer")], teacher)
+        j.entry.mark_attendance(first, {pupil: "Н"}, teacher)
     page = grid.grid(memory_views(j), j.policies.grading, str(school.course_id), 1)
     row = page.row(str(pupil))
     assert [lesson.lesson_id for lesson in page.lessons] == [str(first), str(second)]

@@ -64,11 +64,11 @@ def _lessons(s: School, russian: UUID) -> dict[str, UUID]:
     found = {"math16": s.hold(D16, 2), "math18": s.hold(D18, 2)}
     for name, day in (("math17", D17), ("math19", D19)):
         with on(day, 9):
-            found[name] = j.hold_lesson(s.course_id, day, 1, "", "", t).id
+            found[name] = j.entry.hold_lesson(s.course_id, day, 1, "", "", t).id
     with on(D16, 9):
-        found["ru16"] = j.hold_lesson(russian, D16, 3, "Диктант", "упр. 5", t).id
+        found["ru16"] = j.entry.hold_lesson(russian, D16, 3, "Диктант", "упр. 5", t).id
     with on(D22, 9):
-        found["math22"] = j.hold_lesson(s.course_id, D22, 1, "Повторение", "", t).id
+        found["math22"] = j.entry.hold_lesson(s.course_id, D22, 1, "Повторение", "", t).id
     return found
 
 
@@ -76,42 +76,44 @@ def _attendance(s: School, ls: dict[str, UUID]) -> None:
     j, t = s.journal, s.teacher
     a, b, c = s.pupils
     with on(D16):
-        j.mark_attendance(ls["math16"], {a: "Н"}, t)
-        j.mark_attendance(ls["ru16"], {a: "ОП"}, t)
+        j.entry.mark_attendance(ls["math16"], {a: "Н"}, t)
+        j.entry.mark_attendance(ls["ru16"], {a: "ОП"}, t)
     with on(D17):
-        j.mark_attendance(ls["math17"], {a: "Б", c: "Н"}, t)
+        j.entry.mark_attendance(ls["math17"], {a: "Б", c: "Н"}, t)
     with on(D17, 18):
-        j.withdraw(s.class_id, c, D18, "Переезд в другой город", s.admin)
+        j.classes.withdraw(s.class_id, c, D18, "Переезд в другой город", s.admin)
     with on(D18):
-        j.mark_attendance(ls["math18"], {b: "УП"}, t)
+        j.entry.mark_attendance(ls["math18"], {b: "УП"}, t)
     with on(D19):
-        j.mark_attendance(ls["math19"], {b: "Н"}, t)
+        j.entry.mark_attendance(ls["math19"], {b: "Н"}, t)
     with on(D19, 16):  # a mistake, corrected to "present": not counted
-        j.correct_attendance(ls["math19"], b, "", REASON, t)
+        j.entry.correct_attendance(ls["math19"], b, "", REASON, t)
     with on(D22):  # outside the week
-        j.mark_attendance(ls["math22"], {a: "Н"}, t)
+        j.entry.mark_attendance(ls["math22"], {a: "Н"}, t)
 
 
 def _marks(s: School, ls: dict[str, UUID]) -> UUID:
     j, t = s.journal, s.teacher
     a, b, _ = s.pupils
     with on(D16):
-        five = j.record_marks(ls["ru16"], [MarkEntry(a, "5", "answer")], t).created[0]
+        five = j.entry.record_marks(ls["ru16"], [MarkEntry(a, "5", "answer")], t).created[0]
     with on(D17):
-        j.cancel_mark(ls["ru16"], five, REASON, t)
+        j.entry.cancel_mark(ls["ru16"], five, REASON, t)
     with on(D19):  # three days after the lesson: the last day of the deadline
-        j.record_marks(ls["math16"], [MarkEntry(a, "4", "answer")], t)
+        j.entry.record_marks(ls["math16"], [MarkEntry(a, "4", "answer")], t)
     with clock.travel(LATE_ENTRY):
-        return j.record_marks(ls["math16"], [MarkEntry(b, "4", "answer")], s.deputy).created[0]
+        return j.entry.record_marks(ls["math16"], [MarkEntry(b, "4", "answer")], s.deputy).created[
+            0
+        ]
 
 
 @pytest.fixture
 def week(school: School) -> Week:
     with on(date(2025, 8, 26)):
-        russian = school.journal.open_course_journal(
+        russian = school.journal.classes.open_course_journal(
             school.class_id, "Русский язык", "five_point", school.admin
         ).id
-        school.journal.assign_teacher(russian, school.teacher, school.admin)
+        school.journal.classes.assign_teacher(russian, school.teacher, school.admin)
     lessons = _lessons(school, russian)
     _attendance(school, lessons)
     late = _marks(school, lessons)

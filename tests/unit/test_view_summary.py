@@ -47,16 +47,16 @@ class Sheet:
 def _subjects_and_pupils(s: School) -> tuple[UUID, UUID, UUID, UUID]:
     j, admin = s.journal, s.admin
     with on(date(2025, 8, 26)):
-        russian = j.open_course_journal(s.class_id, "Русский язык", "five_point", admin).id
-        pe = j.open_course_journal(s.class_id, "Физкультура", "pass_fail", admin).id
+        russian = j.classes.open_course_journal(s.class_id, "Русский язык", "five_point", admin).id
+        pe = j.classes.open_course_journal(s.class_id, "Физкультура", "pass_fail", admin).id
         for course in (russian, pe):
-            j.assign_teacher(course, s.teacher, admin)
-        late = j.register_student("Волков", "Глеб", "", date(2014, 5, 1), admin).id
-        gone = j.register_student("Лебедев", "Марк", "", date(2014, 6, 2), admin).id
+            j.classes.assign_teacher(course, s.teacher, admin)
+        late = j.people.register_student("Волков", "Глеб", "", date(2014, 5, 1), admin).id
+        gone = j.people.register_student("Лебедев", "Марк", "", date(2014, 6, 2), admin).id
         for pupil in (late, gone):
-            j.enrol(s.class_id, pupil, date(2025, 9, 1), admin)
+            j.classes.enrol(s.class_id, pupil, date(2025, 9, 1), admin)
     with on(date(2026, 1, 19)):
-        j.withdraw(s.class_id, gone, date(2026, 1, 20), "Переезд в другой город", admin)
+        j.classes.withdraw(s.class_id, gone, date(2026, 1, 20), "Переезд в другой город", admin)
     return russian, pe, late, gone
 
 
@@ -71,10 +71,10 @@ def sheet(school: School) -> Sheet:
     russian, pe, late, gone = _subjects_and_pupils(s)
     p0, p1, p2 = s.pupils
     with on(date(2025, 10, 20)):
-        j.set_term_mark(s.course_id, 1, gone, "4", t)
-        j.set_term_mark(s.course_id, 1, p0, "5", t)
+        j.grades.set_term_mark(s.course_id, 1, gone, "4", t)
+        j.grades.set_term_mark(s.course_id, 1, p0, "5", t)
     with on(date(2025, 12, 25)):
-        j.set_term_mark(s.course_id, 2, gone, "3", t)
+        j.grades.set_term_mark(s.course_id, 2, gone, "3", t)
     marks = {
         s.course_id: [(p0, "5"), (p1, "4"), (p2, "2"), (late, "2")],
         russian: [(p0, "5"), (p1, "5"), (p2, "4"), (late, "н/а")],
@@ -83,9 +83,9 @@ def sheet(school: School) -> Sheet:
     with on(YEAR_DAY):
         for course, pairs in marks.items():
             for pupil, value in pairs:
-                j.set_year_mark(course, pupil, value, t)
+                j.grades.set_year_mark(course, pupil, value, t)
     with on(CORRECTION_DAY):
-        j.set_year_mark(s.course_id, p2, "3", t, reason="Исправлено по итогам пересдачи")
+        j.grades.set_year_mark(s.course_id, p2, "3", t, reason="Исправлено по итогам пересдачи")
     return Sheet(s, russian, pe, late, gone)
 
 
@@ -169,10 +169,12 @@ def test_class_journal_has_every_subject(sheet: Sheet, policies: Policies) -> No
     s, j = sheet.school, sheet.school.journal
     math_lesson = s.hold()
     with on(LESSON_DAY, 9):
-        russian_lesson = j.hold_lesson(sheet.russian, LESSON_DAY, 3, "Глагол", "упр. 5", s.teacher)
+        russian_lesson = j.entry.hold_lesson(
+            sheet.russian, LESSON_DAY, 3, "Глагол", "упр. 5", s.teacher
+        )
     with on(LESSON_DAY):
-        j.record_marks(math_lesson, [MarkEntry(s.pupils[0], "5", "answer")], s.teacher)
-        j.record_marks(russian_lesson.id, [MarkEntry(s.pupils[1], "4", "test")], s.teacher)
+        j.entry.record_marks(math_lesson, [MarkEntry(s.pupils[0], "5", "answer")], s.teacher)
+        j.entry.record_marks(russian_lesson.id, [MarkEntry(s.pupils[1], "4", "test")], s.teacher)
     store = build(j)
     first = class_journal(store, policies.grading, str(s.class_id), 1)
     assert (first.name, first.term) == ("5А", 1)

@@ -69,7 +69,7 @@ def create_account() -> ResponseReturnValue:
         person = data["person_id"]
         if person and not is_uuid(person):
             raise forms.FormInvalid({"person_id": _("Неверный идентификатор.")})
-        receipt: Receipt = services().journal.create_account(
+        receipt: Receipt = services().journal.accounts.create_account(
             data["login"],
             data["surname"],
             data["name"],
@@ -134,7 +134,11 @@ def change_role(account_id: UUID) -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.RoleForm(), request.form)
-        change = journal.grant_role if data["action"] == "grant" else journal.revoke_role
+        change = (
+            journal.accounts.grant_role
+            if data["action"] == "grant"
+            else journal.accounts.revoke_role
+        )
         receipt: Receipt = change(account_id, data["role"], actor())
         return receipt
 
@@ -150,7 +154,9 @@ def lock(account_id: UUID) -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.LockForm(), request.form)
-        receipt: Receipt = services().journal.lock_account(account_id, data["reason"], actor())
+        receipt: Receipt = services().journal.accounts.lock_account(
+            account_id, data["reason"], actor()
+        )
         return receipt
 
     to = url_for("admin.account", account_id=account_id)
@@ -164,7 +170,7 @@ def unlock(account_id: UUID) -> ResponseReturnValue:
     _exists(account_id)
     to = url_for("admin.account", account_id=account_id)
     return attempt(
-        lambda: services().journal.unlock_account(account_id, actor()),
+        lambda: services().journal.accounts.unlock_account(account_id, actor()),
         _again(account_id),
         _("Учётная запись разблокирована."),
         to,
@@ -179,7 +185,9 @@ def reset_password(account_id: UUID) -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.PasswordForm(), request.form)
-        receipt: Receipt = services().journal.change_password(account_id, data["password"], actor())
+        receipt: Receipt = services().journal.accounts.change_password(
+            account_id, data["password"], actor()
+        )
         return receipt
 
     to = url_for("admin.account", account_id=account_id)

@@ -81,7 +81,7 @@ def import_list(group_id: UUID) -> ResponseReturnValue:
         if upload is None or not upload.filename:
             raise forms.FormInvalid({"file": _("Выберите файл CSV.")})
         rows = class_list.read_class_list(upload.read(class_list.MAX_BYTES + 1), on)
-        imported.append(services().journal.import_class_list(group_id, rows, on, actor()))
+        imported.append(services().journal.classes.import_class_list(group_id, rows, on, actor()))
         return imported[0]
 
     def unreadable(error: class_list.ClassListInvalid) -> ResponseReturnValue:

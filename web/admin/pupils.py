@@ -35,7 +35,7 @@ def enrol(group_id: UUID) -> ResponseReturnValue:
         known = views.read(people.of_kind, "student")
         schema = forms.FormSchema.from_dict({"student_id": forms.choice(known), "on": forms.day()})
         data = forms.parse(schema(), request.form)
-        join = journal.enrol if row["kind"] == "class" else journal.add_member
+        join = journal.classes.enrol if row["kind"] == "class" else journal.classes.add_member
         receipt: Receipt = join(group_id, UUID(data["student_id"]), data["on"], actor())
         return receipt
 
@@ -58,7 +58,9 @@ def withdraw(group_id: UUID, student_id: UUID) -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.WithdrawForm(), request.form)
-        leave = journal.withdraw if row["kind"] == "class" else journal.remove_member
+        leave = (
+            journal.classes.withdraw if row["kind"] == "class" else journal.classes.remove_member
+        )
         receipt: Receipt = leave(group_id, student_id, data["on"], data["reason"], actor())
         return receipt
 
@@ -102,13 +104,13 @@ def register_pupil() -> ResponseReturnValue:
         data = forms.parse(admin_forms.PupilForm(), request.form)
         names = (data["surname"], data["name"], data["patronymic"])
         if not data["group_id"]:
-            receipt: Receipt = journal.register_student(*names, data["birth_date"], actor())
+            receipt: Receipt = journal.people.register_student(*names, data["birth_date"], actor())
             return receipt
         group = views.read(school.group, data["group_id"]) if is_uuid(data["group_id"]) else None
         if group is None or group["kind"] != "class":
             raise forms.FormInvalid({"group_id": _("Выберите класс из списка.")})
         row = PupilRow(1, *names, data["birth_date"])
-        done = journal.import_class_list(UUID(data["group_id"]), [row], data["on"], actor())
+        done = journal.classes.import_class_list(UUID(data["group_id"]), [row], data["on"], actor())
         return Receipt(done.created[0], done.position)
 
     return attempt(
@@ -174,7 +176,9 @@ def add_guardian(student_id: UUID) -> ResponseReturnValue:
             data["email"],
             data["relation"],
         )
-        receipt: Receipt = services().journal.register_guardian_for(student_id, details, actor())
+        receipt: Receipt = services().journal.people.register_guardian_for(
+            student_id, details, actor()
+        )
         return receipt
 
     to = url_for("admin.pupil", student_id=student_id)
@@ -194,7 +198,7 @@ def link_guardian(student_id: UUID) -> ResponseReturnValue:
             {"guardian_id": forms.choice(known), "relation": forms.text(max_length=50)}
         )
         data = forms.parse(schema(), request.form)
-        receipt: Receipt = services().journal.link_guardian(
+        receipt: Receipt = services().journal.people.link_guardian(
             student_id, UUID(data["guardian_id"]), data["relation"], actor()
         )
         return receipt

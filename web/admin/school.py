@@ -49,7 +49,7 @@ def open_year() -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.YearForm(), request.form)
-        receipt: Receipt = services().journal.open_school_year(
+        receipt: Receipt = services().journal.school.open_school_year(
             current_app.config["EJOURNAL_SCHOOL"],
             data["year"],
             data["starts"],
@@ -109,7 +109,7 @@ def define_term(year_id: UUID) -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.TermForm(), request.form)
-        receipt: Receipt = services().journal.define_term(
+        receipt: Receipt = services().journal.school.define_term(
             year_id, data["number"], data["title"], data["starts"], data["ends"], actor()
         )
         return receipt
@@ -126,7 +126,7 @@ def form_class(year_id: UUID) -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.ClassForm(), request.form)
-        receipt: Receipt = services().journal.form_class(
+        receipt: Receipt = services().journal.classes.form_class(
             year_id, data["name"], data["grade"], actor()
         )
         return receipt
@@ -147,7 +147,7 @@ def form_group(year_id: UUID) -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.ActivityForm(), request.form)
-        receipt: Receipt = services().journal.form_activity_group(
+        receipt: Receipt = services().journal.classes.form_activity_group(
             year_id, data["code"], data["title"], actor()
         )
         return receipt
@@ -248,7 +248,7 @@ def class_teacher(group_id: UUID) -> ResponseReturnValue:
         staff = views.read(accounts_view.with_role, {"teacher", "class_teacher"})
         schema = forms.FormSchema.from_dict({"teacher_id": forms.choice(staff)})()
         data = forms.parse(schema, request.form)
-        receipt: Receipt = services().journal.assign_class_teacher(
+        receipt: Receipt = services().journal.classes.assign_class_teacher(
             group_id, UUID(data["teacher_id"]), actor()
         )
         return receipt
@@ -270,7 +270,7 @@ def open_course(group_id: UUID) -> ResponseReturnValue:
             "scale": forms.choice(list(views.policies.grading.scales)),
         }
         data = forms.parse(forms.FormSchema.from_dict(fields)(), request.form)
-        receipt: Receipt = services().journal.open_course_journal(
+        receipt: Receipt = services().journal.classes.open_course_journal(
             group_id, data["subject"], data["scale"], actor()
         )
         return receipt
@@ -287,7 +287,7 @@ def assign_teacher(course_journal_id: UUID) -> ResponseReturnValue:
     return _course_teacher(
         course_journal_id,
         lambda _course: views.read(accounts_view.with_role, {"teacher"}),
-        services().journal.assign_teacher,
+        services().journal.classes.assign_teacher,
         _("Учитель назначен."),
     )
 
@@ -299,7 +299,7 @@ def unassign_teacher(course_journal_id: UUID) -> ResponseReturnValue:
     return _course_teacher(
         course_journal_id,
         lambda course: list(course.teachers),
-        services().journal.unassign_teacher,
+        services().journal.classes.unassign_teacher,
         _("Учитель снят с журнала."),
     )
 

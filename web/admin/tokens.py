@@ -47,8 +47,8 @@ def issue_token() -> ResponseReturnValue:
 
     def command() -> Receipt:
         data.update(forms.parse(admin_forms.TokenForm(), request.form))
-        account = journal.account_by_login(data["login"])
-        tokens.append(journal.issue_api_token(account.id, data["name"], actor()))
+        account = journal.queries.account_by_login(data["login"])
+        tokens.append(journal.tokens.issue_api_token(account.id, data["name"], actor()))
         return Receipt(tokens[0].id, tokens[0].position)
 
     def unknown(_error: errors.AccountNotFound) -> ResponseReturnValue:
@@ -75,7 +75,9 @@ def revoke_token(token_id: UUID) -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.LockForm(), request.form)
-        receipt: Receipt = services().journal.revoke_api_token(token_id, data["reason"], actor())
+        receipt: Receipt = services().journal.tokens.revoke_api_token(
+            token_id, data["reason"], actor()
+        )
         return receipt
 
     return attempt(command, _tokens_page, _("Токен отозван."), url_for("admin.tokens"))

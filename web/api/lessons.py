@@ -86,7 +86,7 @@ def term_item(term: listing.TermItem) -> dict[str, Any]:
 def create_lesson(data: dict[str, Any], course_journal_id: UUID) -> Any:
     """Enter a lesson (date, period, topic, homework) in a course journal."""
     receipt = saved(
-        services().journal.hold_lesson(
+        services().journal.entry.hold_lesson(
             course_journal_id, data["day"], data["period"], data["topic"], data["homework"], actor()
         )
     )

@@ -69,7 +69,7 @@ def record(data: dict[str, Any], lesson_id: UUID) -> dict[str, Any]:
         )
         for n, m in enumerate(data["marks"])
     ]
-    receipt = saved(services().journal.record_marks(lesson_id, entries, actor()))
+    receipt = saved(services().journal.entry.record_marks(lesson_id, entries, actor()))
     return _changed(lesson_id, receipt.created)
 
 
@@ -82,7 +82,7 @@ def correct(data: dict[str, Any], lesson_id: UUID, mark_id: UUID) -> dict[str, A
     """Correct a mark with a reason: a new mark supersedes it (``created``), the original
     stays in the history. Past the own-correction window the answer is 422
     ``CorrectionNeedsApproval``: send a correction request instead."""
-    return _revise(services().journal.correct_mark, data, lesson_id, mark_id)
+    return _revise(services().journal.entry.correct_mark, data, lesson_id, mark_id)
 
 
 @blp.route("/<uuid:mark_id>/cancellation", methods=["POST"])
@@ -92,7 +92,9 @@ def correct(data: dict[str, Any], lesson_id: UUID, mark_id: UUID) -> dict[str, A
 @blp.response(200, schemas.Change)
 def cancel(data: dict[str, Any], lesson_id: UUID, mark_id: UUID) -> dict[str, Any]:
     """Cancel a mark given by mistake, with a reason (it stays in the history as cancelled)."""
-    receipt = saved(services().journal.cancel_mark(lesson_id, mark_id, data["reason"], actor()))
+    receipt = saved(
+        services().journal.entry.cancel_mark(lesson_id, mark_id, data["reason"], actor())
+    )
     return _changed(lesson_id, receipt.created)
 
 
@@ -104,7 +106,7 @@ def cancel(data: dict[str, Any], lesson_id: UUID, mark_id: UUID) -> dict[str, An
 def request_correction(data: dict[str, Any], lesson_id: UUID, mark_id: UUID) -> dict[str, Any]:
     """Ask the deputy head to correct (or, with an empty value, cancel) a mark; ``created``
     holds the request's id."""
-    return _revise(services().journal.request_correction, data, lesson_id, mark_id)
+    return _revise(services().journal.entry.request_correction, data, lesson_id, mark_id)
 
 
 @attendance_blp.route("", methods=["POST"])
@@ -115,5 +117,5 @@ def request_correction(data: dict[str, Any], lesson_id: UUID, mark_id: UUID) -> 
 def mark_attendance(data: dict[str, Any], lesson_id: UUID) -> dict[str, Any]:
     """Set attendance codes for pupils of the lesson, in one transaction."""
     codes = {entry["student_id"]: entry["code"] for entry in data["attendance"]}
-    saved(services().journal.mark_attendance(lesson_id, codes, actor()))
+    saved(services().journal.entry.mark_attendance(lesson_id, codes, actor()))
     return lesson_detail(lesson_id)

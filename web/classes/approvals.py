@@ -63,9 +63,9 @@ def decide(request_id: UUID) -> ResponseReturnValue:
     def command(data: dict[str, Any]) -> tuple[Receipt, str]:
         journal = services().journal
         if data["decision"] == "approve":
-            receipt = journal.approve_correction(lesson_id, request_id, actor())
+            receipt = journal.entry.approve_correction(lesson_id, request_id, actor())
             return receipt, _("Исправление согласовано: отметка исправлена.")
-        receipt = journal.reject_correction(lesson_id, request_id, data["reason"], actor())
+        receipt = journal.entry.reject_correction(lesson_id, request_id, data["reason"], actor())
         return receipt, _("Запрос отклонён; отметка осталась прежней.")
 
     def again(problems: dict[str, str], status: int) -> ResponseReturnValue:

@@ -77,7 +77,7 @@ def close(year_id: UUID, term: int) -> ResponseReturnValue:
     _year(year_id)
 
     def command(_data: dict[str, Any]) -> tuple[Receipt, str]:
-        receipt = services().journal.close_term(year_id, term, actor())
+        receipt = services().journal.school.close_term(year_id, term, actor())
         return receipt, _(
             "Период № %(term)s закрыт: записи за него больше не изменяются.", term=term
         )
@@ -92,7 +92,7 @@ def reopen(year_id: UUID, term: int) -> ResponseReturnValue:
     _year(year_id)
 
     def command(data: dict[str, Any]) -> tuple[Receipt, str]:
-        receipt = services().journal.reopen_term(
+        receipt = services().journal.school.reopen_term(
             year_id, term, data["reason"], data["order_no"], actor()
         )
         return receipt, _("Период № %(term)s открыт заново; основание записано.", term=term)
