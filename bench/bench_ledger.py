@@ -83,6 +83,7 @@ from projections.ledger import (
 )
 from projections.processor import Processor
 from projections.sealing import Keeper
+from projections.service import Views
 from projections.sqlstore import SQLReader
 from projections.views import ledger_leaves as ledger_view
 
@@ -413,7 +414,7 @@ def grid_settings(var_dir: Path, url: str) -> Settings:
 
 
 def follow(
-    processor: Processor | Keeper,
+    processor: Processor | Keeper | Views,
     ledger: Ledger | None,
     conninfo: str,
     channel: str,
@@ -471,7 +472,7 @@ def child_worker(url: str, var_dir: str, which: str = "ledger") -> int:
                 None,
             )
         else:  # what ``ejournal worker`` keeps: every view, the ledger among them
-            processor, ledger = system.views.processor, system.ledger
+            processor, ledger = system.views, system.ledger  # views, then sealing
         recorder: Any = system.journal.recorder
         conninfo = system.settings.database.conninfo()
         sealed = follow(processor, ledger, conninfo, recorder.channel_name, stop, ready)

@@ -39,6 +39,7 @@ TRACKING = "ejournal_view_tracking"
 CHECKPOINTS = "ejournal_checkpoints"
 #: What an operator reads when a row fails authentication (``{}``: its notification id).
 PROBLEM = "событие {} не прошло проверку подлинности: вставлено или изменено в обход приложения"
+COPY_FROM = 100  # leaves per batch from which they are written with COPY (PostgreSQL)
 QUARANTINE = "карантин: docs/operations.md, «Карантин подложного события»"
 
 
@@ -107,12 +108,23 @@ class Acceptor:
     """Decides whether one stored row may be sealed: authentic, or of a destroyed series
     and covered by a checkpoint signed at or before the destruction."""
 
-    def __init__(self, authenticator: Authenticator, checkpoints: Sequence[tuple[int, str]]):
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        checkpoints: Callable[[], Sequence[tuple[int, str]]],
+    ) -> None:
         self.authenticator = authenticator
-        # (last notification id covered, signing time), by coverage.
-        self.checkpoints = sorted(
-            (int(last), datetime.fromisoformat(time)) for last, time in checkpoints
-        )
+        self._load = checkpoints  # read only when a destroyed series' row is met
+        self._checkpoints: list[tuple[int, datetime]] | None = None
+
+    @property
+    def checkpoints(self) -> list[tuple[int, datetime]]:
+        """(last notification id covered, signing time) of every stored checkpoint."""
+        if self._checkpoints is None:
+            self._checkpoints = sorted(
+                (int(last), datetime.fromisoformat(time)) for last, time in self._load()
+            )
+        return self._checkpoints
 
     def accepts(self, position: int, originator_id: UUID | str, version: int, state: bytes) -> bool:
         """True when the row may be sealed (or counted as sealed by ``verify``)."""
@@ -187,13 +199,16 @@ class Keeper:
             halt = self.halt(cur)
         return SealingStatus(state[0], state[1], head, halt)
 
-    def acceptor(self, cur: Cursor | None = None) -> Acceptor:
-        """The acceptance rule with the stored checkpoints as they stand."""
-        if cur is None:
-            with self.db.read() as read:
-                return self.acceptor(read)
-        cur.execute(f"SELECT last_position, time FROM {CHECKPOINTS}")
-        return Acceptor(self.authenticator, cur.fetchall())
+    def acceptor(self) -> Acceptor:
+        """The acceptance rule, with the stored checkpoints as they stand when first
+        needed (a destroyed series' row)."""
+
+        def checkpoints() -> list[tuple[int, str]]:
+            with self.db.read() as cur:
+                cur.execute(f"SELECT last_position, time FROM {CHECKPOINTS}")
+                return [(int(r[0]), str(r[1])) for r in cur.fetchall()]
+
+        return Acceptor(self.authenticator, checkpoints)
 
     # --- sealing -------------------------------------------------------------------------
     def catch_up(self) -> int:
@@ -233,7 +248,7 @@ class Keeper:
         with self.db.read() as cur:
             start = self.position(cur) + 1
             halted = self.halt(cur)
-            acceptor = self.acceptor(cur)
+        acceptor = self.acceptor()
         # Halted at the next row: look at that row alone until it is moved aside.
         limit = 1 if halted is not None and halted.position == start else self.batch_size
         notes: Sequence[Notification] = self.recorder.select_notifications(start=start, limit=limit)
@@ -260,7 +275,8 @@ class Keeper:
                 return -1
             if sealed:
                 self._seal(cur, sealed)
-            self._set_halt(cur, failed)
+            if failed is not None or halted is not None:
+                self._set_halt(cur, failed)
         if failed is not None:
             self._report(failed)
             return len(sealed) if sealed else 0
@@ -273,7 +289,13 @@ class Keeper:
             frontier = merkle.append(frontier, size, leaf)
             size += 1
         p = self.db.param
-        self.db.bulk_load(cur, ledger_view.LEAVES, ((note.id, leaf.hex()) for note, leaf in sealed))
+        leaves = [(note.id, leaf.hex()) for note, leaf in sealed]
+        if len(leaves) >= COPY_FROM:
+            self.db.bulk_load(cur, ledger_view.LEAVES, leaves)
+        else:  # a command's few events: one pipelined INSERT beats setting up a COPY
+            cur.executemany(
+                f"INSERT INTO {ledger_view.LEAVES.name} (position, leaf) VALUES ({p}, {p})", leaves
+            )
         triggers = [
             (note.id, TRIGGER_TOPICS[note.topic])
             for note, _ in sealed

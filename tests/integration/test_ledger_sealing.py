@@ -171,14 +171,14 @@ def test_a_write_after_a_forged_row_is_stored_once_or_refused_before_storing(dem
 
     # A command on the forged record is refused before anything is stored, in one line.
     with pytest.raises(errors.RecordUnauthentic) as refused:
-        demo.system.journal.history(record)
+        demo.system.journal.queries.history(record)
     assert "не прошло проверку подлинности" in refused.value.text
     code, _, err = _cli(demo, "history", str(record))
     assert code == 1 and "не прошло проверку подлинности" in err
     assert len(err.strip().splitlines()) == 1
     count = len(demo.raw.rows())
     with pytest.raises(errors.RecordUnauthentic):
-        demo.system.journal.cancel_mark(record, UUID(mark), "ошибка", ids.account_id("admin"))
+        demo.system.journal.entry.cancel_mark(record, UUID(mark), "ошибка", ids.account_id("admin"))
     assert len(demo.raw.rows()) == count
     _assert_halted_at(demo, forged)
 
