@@ -316,6 +316,19 @@ class RecordDestroyed(DomainError):
     message = "Запись уничтожена по акту об уничтожении; данные недоступны."
 
 
+class RecordUnauthentic(Conflict):
+    """Raised when a stored event of a record fails authentication (AES-GCM with its
+    associated data): it was inserted or altered in the database, bypassing the
+    application. Nothing is written; the operator quarantines the row
+    (docs/operations.md, «Карантин подложного события»)."""
+
+    message = (
+        "Событие записи не прошло проверку подлинности: вставлено или изменено в обход "
+        "приложения. Ничего не записано; сообщите администратору (карантин события, "
+        "docs/operations.md)."
+    )
+
+
 # --- retention and disposition ------------------------------------------------------------
 class DispositionNotFound(NotFound):
     """Raised when no disposition (proposal to destroy or transfer) has the given id."""

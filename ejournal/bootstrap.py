@@ -41,6 +41,7 @@ from ejournal.viewdb import (
 from projections import all_views
 from projections.ledger import Ledger
 from projections.processor import Processor
+from projections.sealing import Keeper
 from projections.service import Views
 from projections.storage_errors import storage_problem
 from retention.service import Records
@@ -167,6 +168,27 @@ def _unavailable(db: DatabaseURL, error: BaseException) -> Exception:
     return DatabaseUnavailable(f"cannot open the database {where}: {first}")
 
 
+def create_event_tables(recorder: Any) -> None:
+    """Create the event store's type, table and functions on PostgreSQL, idempotently and
+    without an error in the server's log: eventsourcing's recorder runs ``CREATE TYPE`` at
+    every start and swallows the ``DuplicateObject`` (which PostgreSQL logs as «ERROR: type
+    "stored_event_uuid" already exists»); here the type is created only when missing."""
+    statements = list(recorder.sql_create_statements)
+    datastore = recorder.datastore
+    name = f'"{datastore.schema}"."{recorder.stored_event_type_name}"'
+    with datastore.transaction(commit=False) as curs:
+        curs.execute("SELECT to_regtype(%s) IS NOT NULL AS found", (name,))
+        row = curs.fetchone()
+    if row is not None and row["found"]:
+        recorder.sql_create_statements = [
+            s for s in statements if "CREATE TYPE" not in s.as_string()
+        ]
+    try:
+        recorder.create_table()
+    finally:
+        recorder.sql_create_statements = statements
+
+
 def _prepare_database(db: DatabaseURL) -> KeyStore:
     try:
         if db.backend == "sqlite":
@@ -210,6 +232,8 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
             mapper_factory=lambda transcoder: EncryptingMapper(transcoder, keyring),
         )
         opened.append(journal)
+        if settings.database.backend == "postgres":
+            create_event_tables(journal.recorder)
         keyring.forget_listeners.append(journal.forget_cached)
         journal.load_listeners.append(keyring.refresh)
         view_db = view_database(settings.database, settings.view_pool_size)
@@ -224,9 +248,14 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
             batch_size=settings.view_batch_size,
         )
         processor.setup()
+        mapper = journal.mapper
+        assert isinstance(mapper, EncryptingMapper)
+        keeper = Keeper(journal.recorder, view_db, mapper, batch_size=settings.view_batch_size)
+        keeper.setup()
         ledger = Ledger(
             processor,
             signing_key or load_or_create_signing_key(settings.ledger_key_file),
+            keeper=keeper,
             every_events=settings.checkpoint_every,
             every_seconds=settings.checkpoint_seconds,
             export_dir=settings.checkpoint_export_dir,
@@ -238,7 +267,7 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
         if isinstance(error, sqlite3.Error | psycopg.Error | PersistenceError):
             raise _unavailable(settings.database, error) from None
         raise
-    views = Views(processor, view_db, sealer, policies)
+    views = Views(processor, view_db, sealer, policies, keeper)
     if settings.views_mode == "inline":
 
         def after_command(_position: int) -> None:

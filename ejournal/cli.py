@@ -16,7 +16,7 @@ import click
 import psycopg
 from psycopg import sql
 
-from domain.errors import DomainError
+from domain.errors import DomainError, RecordUnauthentic
 from ejournal import driver_errors
 from ejournal.bootstrap import DatabaseUnavailable, StorageError, System, build
 from ejournal.exitcodes import Exit, Refused, epilog
@@ -65,6 +65,8 @@ class _Main(click.Group):
             return super().invoke(ctx)
         except click.ClickException:
             raise
+        except RecordUnauthentic as error:  # a stored row forged or altered: one line
+            raise click.ClickException(error.text) from None
         except Exception as error:
             problem = storage_problem(error)
             if problem is None:
@@ -302,7 +304,9 @@ def views_rebuild(names: tuple[str, ...]) -> None:
     """Drop and rebuild views from the whole event log, then print their row counts."""
     with _system() as system:
         try:
-            selected = [system.views.processor.view(n).name for n in names] or None
+            selected = [
+                n if n == "ledger" else system.views.processor.view(n).name for n in names
+            ] or None
         except KeyError as error:
             raise click.BadParameter(str(error.args[0]), param_hint="--view") from None
         head = system.journal.recorder.max_notification_id() or 0
@@ -492,6 +496,46 @@ def ledger_verify(against: str | None, as_json: bool) -> None:
         where = "" if verdict.first_bad is None else f" at notification {verdict.first_bad}"
         click.echo(f"LEDGER BROKEN{where}: {verdict.problem}", err=True)
     if not verdict.ok:
+        sys.exit(1)
+
+
+@ledger.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def ledger_status(as_json: bool) -> None:
+    """Print how far sealing has come: sealed events, the log's head, the latest checkpoint,
+    and where sealing is halted (exit 1) when a stored row failed authentication."""
+    with _system() as system:
+        status = system.ledger.status()
+        latest = system.ledger.latest()
+    halt = status.halt
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "sealed": status.size,
+                    "last_sealed": status.last_position,
+                    "head": status.head,
+                    "unsealed": status.unsealed,
+                    "checkpoint": None if latest is None else latest.size,
+                    "halted_at": None if halt is None else halt.position,
+                    "problem": None if halt is None else halt.problem,
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        checkpoint = "none" if latest is None else f"size {latest.size} at {latest.time}"
+        click.echo(
+            f"sealed {status.size} events up to notification {status.last_position}; "
+            f"log head {status.head}; latest checkpoint {checkpoint}"
+        )
+        if halt is not None:
+            click.echo(
+                f"SEALING HALTED at notification {halt.position}: {halt.problem} — "
+                "quarantine: docs/operations.md, «Карантин подложного события»",
+                err=True,
+            )
+    if halt is not None:
         sys.exit(1)
 
 

@@ -82,6 +82,9 @@ class DatabaseURL:
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_POOL_SIZE": "8",
             "POSTGRES_MAX_OVERFLOW": "8",
+            # The tables are made by ``ejournal.bootstrap.create_event_tables``: the library
+            # would run CREATE TYPE at every start (an ERROR in the server's log each time).
+            "CREATE_TABLE": "no",
         }
 
     def conninfo(self) -> str:

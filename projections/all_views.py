@@ -1,5 +1,6 @@
 """Every view, in processing order. A view's module defines its tables, handlers and
-queries; this list is the one place that names them all."""
+queries; this list is the one place that names them all. (The ledger is not a view: its
+own processor, ``projections.sealing.Keeper``, authenticates each row before sealing it.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from projections.views import (
     final_marks,
     grid,
     history,
-    ledger_leaves,
     records_register,
 )
 
@@ -27,7 +27,6 @@ ALL: tuple[View, ...] = (
     records_register.VIEW,
     api_tokens.VIEW,
     archive.VIEW,
-    ledger_leaves.VIEW,
 )
 
 

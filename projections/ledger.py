@@ -19,7 +19,7 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from eventsourcing.persistence import ApplicationRecorder, PersistenceError
 
-from projections import merkle
+from projections import merkle, sealing
 from projections.processor import Processor
 from projections.sqlstore import SQLReader, quoted
 from projections.storage_errors import unreadable
@@ -179,6 +179,7 @@ class _Walk:
     problem: str = ""
     roots: dict[int, bytes] = field(default_factory=dict)
     last_ids: dict[int, int] = field(default_factory=dict)
+    unauthentic: int | None = None  # the first unsealed row that failed authentication
     #: Where the notification ids skip: (index of the leaf after the gap, the first id missing).
     gaps: list[tuple[int, int]] = field(default_factory=list)
 
@@ -233,10 +234,14 @@ def _note_gaps(walk: _Walk, rows: Sequence[LogRow], size: int) -> None:
 
 
 def _walk(
-    log: Iterable[Sequence[LogRow]], sealed: Iterable[Sequence[tuple[int, bytes]]], sizes: set[int]
+    log: Iterable[Sequence[LogRow]],
+    sealed: Iterable[Sequence[tuple[int, bytes]]],
+    sizes: set[int],
+    accepts: Callable[[LogRow], bool] | None = None,
 ) -> _Walk:
     """Recompute every leaf from the log's rows, compare them with the ledger's leaves
-    (``_Merge``) and grow the tree in place, keeping its head at ``sizes``."""
+    (``_Merge``) and grow the tree in place, keeping its head at ``sizes``; every row after
+    the sealed ones is authenticated with ``accepts`` (the first that fails is noted)."""
     sha, head, leaf_head = hashlib.sha256, merkle.LEAF_HEAD.pack, merkle.leaf_head
     topics: dict[str, bytes] = {}
     frontier: list[bytes] = []  # roots of the perfect subtrees, largest first
@@ -257,6 +262,13 @@ def _walk(
                 leaf = sha(leaf_head(position, oid, version) + prefix + state).digest()
             if comparing:
                 comparing = merge.step(position, leaf)
+            elif (
+                accepts is not None
+                and merge.bad is None
+                and walk.unauthentic is None
+                and not accepts((position, oid, version, topic, state))
+            ):
+                walk.unauthentic = position
             frontier.append(leaf)
             merged = size
             while merged & 1:  # each trailing 1 bit of the old size completes a subtree
@@ -359,11 +371,13 @@ class Ledger:
         processor: Processor,
         key: Ed25519PrivateKey,
         *,
+        keeper: sealing.Keeper,
         every_events: int,
         every_seconds: float,
         export_dir: Path | None = None,
     ) -> None:
-        self.processor = processor
+        self.processor = processor  # the views' (for the event log's recorder)
+        self.keeper = keeper  # the ledger's own processor: authenticates, seals, halts
         self.export_dir = export_dir
         self.db = processor.db
         self.key = key
@@ -415,8 +429,9 @@ class Ledger:
             return ledger_view.head(SQLReader(self.db, cur))
 
     def checkpoint(self) -> Checkpoint:
-        """Sign the current tree head (after catching the views up) and store it."""
-        self.processor.catch_up()
+        """Seal what is authentic, then sign the current tree head and store it (a halted
+        ledger signs the head it reached: every leaf in it was authenticated)."""
+        self.keeper.catch_up()
         head = self.head()
         latest = self.latest()
         if latest is not None and latest.size == head.size:
@@ -489,6 +504,10 @@ class Ledger:
                     due = cur.fetchone() is not None
         return self.checkpoint() if due else None
 
+    def status(self) -> sealing.SealingStatus:
+        """How far sealing has come, and where it is halted if it is."""
+        return self.keeper.status()
+
     def _sealed(self) -> list[tuple[int, bytes]]:
         with self.db.read() as cur:
             return ledger_view.leaves(SQLReader(self.db, cur))
@@ -496,11 +515,13 @@ class Ledger:
     # --- verification --------------------------------------------------------------------
     def verify(self, against: Checkpoint | None = None) -> Verdict:
         """Recompute every leaf from the event table; compare with the ledger's leaves;
-        check every checkpoint's root and signature (and ``against``, an exported one)."""
+        check every checkpoint's root and signature (and ``against``, an exported one);
+        authenticate every row not yet sealed."""
         try:
+            accepts = sealing.accepts_row(self.keeper.acceptor())
             with self.snapshot() as (stored, log, sealed):
                 checkpoints = stored + ([against] if against is not None else [])
-                walk = _walk(log, sealed, {c.size for c in checkpoints})
+                walk = _walk(log, sealed, {c.size for c in checkpoints}, accepts)
         except PersistenceError as error:  # e.g. a state overwritten with text, not bytes
             return Verdict(False, 0, 0, None, f"the event table is unreadable: {error}")
         except Exception as error:  # e.g. a leaf overwritten with something not hex
@@ -509,7 +530,16 @@ class Ledger:
             return Verdict(False, 0, 0, None, f"the stored rows are unreadable: {error}")
         if walk.first_bad is not None:
             return Verdict(False, walk.events, 0, walk.first_bad, walk.problem)
-        return self._judge(walk, checkpoints)
+        verdict = self._judge(walk, checkpoints)
+        if verdict.ok and walk.unauthentic is not None:
+            return Verdict(
+                False,
+                walk.events,
+                verdict.checkpoints,
+                walk.unauthentic,
+                sealing.problem(walk.unauthentic),
+            )
+        return verdict
 
     def _judge(self, walk: _Walk, checkpoints: list[Checkpoint]) -> Verdict:
         """Every checkpoint's signature, extent and root against the log as read.

@@ -10,6 +10,7 @@ transaction; ``as_of`` builds them in memory from the events up to a moment.
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,12 +20,19 @@ from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
+from domain.errors import RecordUnauthentic
 from projections.sqlstore import Cursor, Database, SQLStore
 from projections.store import MemoryStore
 from projections.view import Applied, Sealer, View, when
 
 TRACKING = "ejournal_view_tracking"
 Progress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
+#: The line logged when the views pass over a row that fails authentication.
+SKIPPED = (
+    "views: event %d skipped: событие %d не прошло проверку подлинности: вставлено или "
+    "изменено в обход приложения; карантин: docs/operations.md, «Карантин подложного события»"
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class Processor:
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._dirty = threading.Event()
+        self._skipped: set[int] = set()  # rows that failed authentication, logged once
 
     def view(self, name: str) -> View:
         """The view called ``name``; ``KeyError`` naming the known views."""
@@ -140,7 +149,7 @@ class Processor:
         notes = self.recorder.select_notifications(start=start, limit=self.batch_size)
         if not notes:
             return 0
-        events = [self.mapper.to_domain_event(n) for n in notes]
+        decoded = [(n, self.decode(n)) for n in notes]
         with self.db.transaction() as cur:
             positions = self.positions(cur, lock=True)
             store = SQLStore(self.db, cur)
@@ -149,13 +158,24 @@ class Processor:
                 seen = positions[view.name]
                 if seen < start - 1:
                     continue  # moved back meanwhile (a rebuild): the next batch starts lower
-                for note, event in zip(notes, events, strict=True):
-                    if note.id > seen:
+                for note, event in decoded:
+                    if event is not None and note.id > seen:
                         view.apply(store, event, Applied(note.id, self.sealer, note))
                 advanced[view.name] = max(seen, notes[-1].id)
             store.flush()
             self._set_positions(cur, advanced)
         return len(notes)
+
+    def decode(self, note: Notification) -> object | None:
+        """The event of a stored row; None (and one line logged) when the row fails
+        authentication: the views pass over it, the ledger halts at it."""
+        try:
+            return self.mapper.to_domain_event(note)
+        except RecordUnauthentic:
+            if note.id not in self._skipped:
+                self._skipped.add(note.id)
+                log.warning(SKIPPED, note.id, note.id)
+            return None
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Wait until every view has reached ``position`` (read-your-writes)."""
@@ -224,8 +244,8 @@ class Processor:
         last = 0
         for notes in self.notifications(stop=head):
             for note in notes:
-                event = self.mapper.to_domain_event(note)
-                if until is not None and _after(event, until):
+                event = self.decode(note)
+                if event is None or (until is not None and _after(event, until)):
                     continue
                 applied = Applied(note.id, self.sealer, note)
                 for view in views:

@@ -13,9 +13,14 @@ from typing import Any, TypeVar
 from domain.policies import Policies
 from projections.processor import Processor, Progress, ViewStatus
 from projections.reads import Reads
+from projections.sealing import Keeper
 from projections.sqlstore import Database, SQLReader
 from projections.store import Reader
 from projections.view import Sealer
+from projections.views import ledger_leaves
+
+LEDGER = "ledger"
+LEDGER_TITLE = "Реестр целостности: дерево Меркла над журналом событий"
 
 T = TypeVar("T")
 
@@ -24,44 +29,72 @@ class Views:
     """Read access to the views, and their upkeep (catch-up, rebuild, status)."""
 
     def __init__(
-        self, processor: Processor, db: Database, sealer: Sealer, policies: Policies
+        self,
+        processor: Processor,
+        db: Database,
+        sealer: Sealer,
+        policies: Policies,
+        keeper: Keeper | None = None,
     ) -> None:
         self.processor = processor
         self.db = db
         self.sealer = sealer
         self.policies = policies
+        #: The ledger's own processor (sealing): kept up with the views, listed as "ledger".
+        self.keeper = keeper
         self.reads = Reads(self)
 
     # --- upkeep ----------------------------------------------------------------------------
     def catch_up(self) -> int:
-        """Process every new event into every view."""
-        return self.processor.catch_up()
+        """Process every new event into every view, then seal it into the ledger."""
+        done = self.processor.catch_up()
+        if self.keeper is not None:
+            self.keeper.catch_up()
+        return done
 
     def nudge(self) -> None:
         """Catch up after a command (in-process mode); see ``Processor.nudge``."""
         self.processor.nudge()
+        if self.keeper is not None:
+            self.keeper.nudge()
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Wait until the views have processed ``position`` (read-your-writes)."""
         return self.processor.wait_for(position, timeout)
 
     def rebuild(self, names: list[str] | None = None, progress: Progress | None = None) -> int:
-        """Drop and rebuild views from the whole log."""
-        return self.processor.rebuild(names, progress)
+        """Drop and rebuild views from the whole log (``"ledger"``: sealed again from the
+        stored rows by its own processor)."""
+        ledger = self.keeper is not None and (not names or LEDGER in names)
+        others = [n for n in names or () if n != LEDGER]
+        last = 0
+        if others or not names:
+            last = self.processor.rebuild(others or None, progress)
+        if ledger:
+            assert self.keeper is not None
+            sealed = self.keeper.rebuild(progress)
+            last = sealed if names == [LEDGER] else last
+        return last
 
     def status(self) -> list[ViewStatus]:
-        """Position and lag of every view."""
-        return self.processor.status()
+        """Position and lag of every view (and of the ledger's sealing)."""
+        found = self.processor.status()
+        if self.keeper is not None:
+            position = self.keeper.position()
+            head = self.processor.recorder.max_notification_id() or 0
+            found.append(ViewStatus(LEDGER, LEDGER_TITLE, position, head - position))
+        return found
 
     def counts(self, names: list[str] | None = None) -> dict[str, int]:
         """Row count of every table of the views (all, or ``names``)."""
-        views = [self.processor.view(n) for n in names] if names else self.processor.views
+        tables = [t for v in self.processor.views if not names or v.name in names for t in v.tables]
+        if self.keeper is not None and (not names or LEDGER in names):
+            tables += ledger_leaves.TABLES
         with self.db.read() as cursor:
             found = {}
-            for view in views:
-                for table in view.tables:
-                    cursor.execute(f"SELECT COUNT(*) FROM {table.name}")  # noqa: S608
-                    found[table.name] = int(cursor.fetchone()[0])
+            for table in tables:
+                cursor.execute(f"SELECT COUNT(*) FROM {table.name}")  # noqa: S608
+                found[table.name] = int(cursor.fetchone()[0])
         return found
 
     # --- reading ---------------------------------------------------------------------------

@@ -94,6 +94,25 @@ def _demo_logins(path: Path | None) -> list[dict[str, str]]:
     ]
 
 
+def _health(services: Services) -> dict[str, object]:
+    """/healthz: up, and the log's size; to signed-in operators and auditors also the
+    ledger's sealing — where it is halted, if it is (never to anonymous callers)."""
+    found: dict[str, object] = {
+        "status": "ok",
+        "events": services.journal.recorder.max_notification_id() or 0,
+    }
+    if access.scope("audit.ledger") or access.scope("admin.accounts"):
+        status = services.ledger.status()
+        halt = status.halt
+        found["ledger"] = {
+            "sealed": status.size,
+            "unsealed": status.unsealed,
+            "halted_at": None if halt is None else halt.position,
+            "problem": None if halt is None else halt.problem,
+        }
+    return found
+
+
 def create_app(services: Services, config: WebConfig) -> Flask:
     """Build the web application around already built services."""
     app = Flask(__name__)
@@ -195,6 +214,6 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     @app.get("/healthz")
     @access.public
     def healthz() -> dict[str, object]:
-        return {"status": "ok", "events": services.journal.recorder.max_notification_id() or 0}
+        return _health(services)
 
     return app

@@ -41,6 +41,7 @@ def ledger_status() -> ResponseReturnValue:
         head=ledger.head(),
         checkpoint=ledger.latest(),
         verification=ledger.last_verification(),
+        sealing=ledger.status(),
     )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from domain import clock, errors
 from domain.base import Redacted
 from domain.lesson import MarkEntry
 from ejournal.bootstrap import System, build
 from ejournal.mapper import MAGIC
+from tests.conftest import settings_for
 from tests.school import LESSON_DAY, at, build_school
 
 
@@ -68,7 +71,7 @@ def test_every_stored_state_is_ciphertext_bound_to_its_place(system: System) -> 
     # A ciphertext moved to another event's place fails authentication.
     first, second = notes[0], notes[1]
     moved = StoredEvent(second.originator_id, second.originator_version, second.topic, first.state)
-    with pytest.raises(MapperDeserialisationError):
+    with pytest.raises(errors.RecordUnauthentic):
         j.mapper.to_domain_event(moved)
     assert j.queries.student(school.pupils[0]).surname == "Смирнов"
 
@@ -103,3 +106,29 @@ def test_a_destroyed_series_accepts_no_new_events(system: System) -> None:
         )
     with pytest.raises(errors.RecordDestroyed):
         system.journal.queries.student(school.pupils[0])
+
+
+@pytest.mark.postgres
+def test_a_start_on_postgres_creates_the_event_type_only_when_missing(
+    pg_schema: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15, item 8: every start ran eventsourcing's ``CREATE TYPE`` and PostgreSQL
+    logged «ERROR: type "stored_event_uuid" already exists»."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    settings = settings_for(tmp_path, pg_schema[1])
+    attempted: list[str] = []
+    create = PostgresApplicationRecorder.create_table
+
+    def spy(recorder: PostgresApplicationRecorder) -> None:
+        attempted.extend(s.as_string() for s in recorder.sql_create_statements)
+        create(recorder)
+
+    monkeypatch.setattr(PostgresApplicationRecorder, "create_table", spy)
+    with build(settings):
+        pass
+    assert any("CREATE TYPE" in s for s in attempted)  # a new schema: the type is made
+    attempted.clear()
+    with build(settings) as system:  # the next start: no CREATE TYPE at all
+        assert system.journal.recorder.max_notification_id() is None
+    assert attempted and not any("CREATE TYPE" in s for s in attempted), attempted

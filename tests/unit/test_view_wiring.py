@@ -14,6 +14,7 @@ from uuid import uuid4
 
 import pytest
 from eventsourcing.domain import DecoratedFuncCaller, _created_event_classes
+from eventsourcing.utils import get_topic
 
 import domain
 from domain import clock
@@ -30,7 +31,7 @@ from domain.lesson import Lesson
 from domain.people import Guardian, Student
 from domain.records import RecordSeries
 from domain.school_year import SchoolYear
-from projections import all_views
+from projections import all_views, sealing
 from projections.store import MemoryStore
 from projections.view import Applied, View, by_event, on
 from projections.views import history
@@ -88,13 +89,12 @@ MUST_HANDLE: dict[str, frozenset[type]] = {
     | {SchoolYear.Opened, SchoolYear.Closed, SchoolYear.Reopened},
     "api_tokens": of(ApiToken),
     "archive": of(ArchiveVolume),
-    "ledger": frozenset({SchoolYear.TermClosed, SchoolYear.Closed}),  # checkpoint triggers
 }
 
 #: Views of the whole log: ``View.every`` sees every event, ``Redacted`` ones too
-#: (the history records each one; the register counts them per series; the ledger hashes
-#: each stored event).
-SEE_EVERY_EVENT = frozenset({"history", "register", "ledger"})
+#: (the history records each one; the register counts them per series). The ledger is not
+#: a view: its own processor (``projections.sealing``) seals every stored row.
+SEE_EVERY_EVENT = frozenset({"history", "register"})
 
 #: Events that no view handles by class (the whole-log views above still see them), with
 #: why. A new event must be handled somewhere or be added here.
@@ -124,6 +124,13 @@ def test_the_domain_walk_finds_the_recorded_events_and_not_the_library_defaults(
 def test_every_handler_is_keyed_by_an_event_class_of_the_domain(view: View) -> None:
     stale = [key for key in view.handlers if key not in ALL_EVENTS | {Redacted}]
     assert not stale, f"{view.name}: handlers keyed by no domain event: {stale}"
+
+
+def test_the_ledger_triggers_name_the_topics_of_a_term_and_a_year_closed() -> None:
+    assert set(sealing.TRIGGER_TOPICS) == {
+        get_topic(SchoolYear.TermClosed),
+        get_topic(SchoolYear.Closed),
+    }
 
 
 def test_the_history_before_and_after_table_names_domain_events() -> None:
