@@ -109,13 +109,13 @@ def grid_query(system: System, data: dataset.DataSet, times: int) -> Query:
     course, term, _, label = data.grid
     query = Query(f"grid query ({label})")
     try:
-        grid = system.views.grid(course, term)
+        grid = system.views.reads.journal.grid(course, term)
     except Exception as error:
         query.skipped = f"failed: {type(error).__name__}: {error}"
         return query
     cells = sum(len(v) for v in grid.marks.values())
     query.shape = f"{len(grid.pupils)} pupils × {len(grid.lessons)} lessons, {cells} marks"
-    return repeat(query, lambda: system.views.grid(course, term), times)
+    return repeat(query, lambda: system.views.reads.journal.grid(course, term), times)
 
 
 def diary_query(system: System, data: dataset.DataSet, times: int) -> Query:

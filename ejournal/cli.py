@@ -586,7 +586,7 @@ def _event_position(system: System, event: str) -> int:
         mark = UUID(event)
     except ValueError:
         raise click.BadParameter("a notification id or a mark id", param_hint="EVENT") from None
-    rows = system.views.mark_history(str(mark))
+    rows = system.views.reads.audit.mark_history(str(mark))
     if not rows:
         raise click.ClickException(f"no mark {mark}")
     return rows[0].position

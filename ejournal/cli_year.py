@@ -20,7 +20,7 @@ def year() -> None:
 
 def _describe(built: object, missing: list[MissingMark]) -> list[str]:
     views = built.views  # type: ignore[attr-defined]
-    return [m.describe(views.name(m.student_id, short=True)) for m in missing]
+    return [m.describe(views.reads.people.name(m.student_id, short=True)) for m in missing]
 
 
 @year.command("missing")

@@ -1,7 +1,7 @@
 """``ejournal replay``: any view as it stood at a moment, built in memory from the events.
 
 Each entry maps a view name to the query it runs and the filters it needs. The same
-functions serve the UI (``Views`` methods with ``as_of``).
+functions serve the UI (``Views.reads`` methods with ``as_of``).
 """
 
 from __future__ import annotations
@@ -28,17 +28,23 @@ class Replay:
 
 
 REPLAYS: dict[str, Replay] = {
-    "grid": Replay(("course", "term"), lambda v, at, o: v.grid(o["course"], o["term"], as_of=at)),
+    "grid": Replay(
+        ("course", "term"), lambda v, at, o: v.reads.journal.grid(o["course"], o["term"], as_of=at)
+    ),
     "class-journal": Replay(
-        ("group", "term"), lambda v, at, o: v.class_journal(o["group"], o["term"], as_of=at)
+        ("group", "term"),
+        lambda v, at, o: v.reads.reports.class_journal(o["group"], o["term"], as_of=at),
     ),
     "term-marks": Replay(
-        ("course", "term"), lambda v, at, o: v.term_marks(o["course"], o["term"], as_of=at)
+        ("course", "term"),
+        lambda v, at, o: v.reads.journal.term_marks(o["course"], o["term"], as_of=at),
     ),
-    "year-marks": Replay(("group",), lambda v, at, o: v.year_marks(o["group"], as_of=at)),
+    "year-marks": Replay(
+        ("group",), lambda v, at, o: v.reads.journal.year_marks(o["group"], as_of=at)
+    ),
     "diary": Replay(
         ("student",),
-        lambda v, at, o: v.diary(
+        lambda v, at, o: v.reads.reports.diary(
             o["student"],
             first=o.get("first"),
             last=o.get("last"),
@@ -49,16 +55,18 @@ REPLAYS: dict[str, Replay] = {
     ),
     "attendance": Replay(
         ("group", "first", "last"),
-        lambda v, at, o: v.attendance(o["group"], o["first"], o["last"], as_of=at),
+        lambda v, at, o: v.reads.reports.attendance(o["group"], o["first"], o["last"], as_of=at),
     ),
     "completeness": Replay(
         ("group", "term"),
-        lambda v, at, o: v.completeness(
+        lambda v, at, o: v.reads.reports.completeness(
             day=at.date(), group_id=o["group"], term=o["term"], as_of=at
         ),
     ),
-    "history": Replay(("record",), lambda v, at, o: v.history(o["record"], as_of=at)),
-    "summary": Replay(("group",), lambda v, at, o: v.summary_sheet(o["group"], as_of=at)),
+    "history": Replay(("record",), lambda v, at, o: v.reads.audit.history(o["record"], as_of=at)),
+    "summary": Replay(
+        ("group",), lambda v, at, o: v.reads.reports.summary_sheet(o["group"], as_of=at)
+    ),
 }
 
 
@@ -102,7 +110,7 @@ def render_grid(views: Views, grid: grid_view.Grid) -> str:
         f"{grid.subject}, период {grid.term}",
         "ФИО".ljust(24) + " ".join(h.rjust(6) for h in heads) + "  средний",
     ]
-    names = {p: views.name(p, short=True) for p in grid.pupils}
+    names = {p: views.reads.people.name(p, short=True) for p in grid.pupils}
     for pupil in sorted(grid.pupils, key=lambda p: names[p]):
         cells = []
         for lesson in grid.lessons:
@@ -114,7 +122,7 @@ def render_grid(views: Views, grid: grid_view.Grid) -> str:
             cells.append((marks or code).rjust(6))
         average = grid.averages.get(pupil)
         lines.append(
-            views.name(pupil, short=True)[:23].ljust(24)
+            views.reads.people.name(pupil, short=True)[:23].ljust(24)
             + " ".join(cells)
             + f"  {average if average is not None else '—'}"
         )

@@ -51,4 +51,11 @@ def web_app(system: System, *, testing: bool = False) -> Flask:
         testing=testing,
         school=settings.school,
     )
-    return create_app(Services(system.journal, system.views, system.ledger, system.records), config)
+    services = Services(
+        journal=system.journal,
+        views=system.views,
+        ledger=system.ledger,
+        records=system.records,
+        policies=system.policies,
+    )
+    return create_app(services, config)

@@ -21,11 +21,13 @@ from uuid import UUID
 from domain import clock, errors
 from domain.journal import Journal
 from domain.retention import DispositionInfo
+from domain.service import Receipt
 from projections.queries import records_register as rq
 from projections.service import Views
 from projections.store import Reader
 from projections.views import history as history_view
 from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
+from retention.closing import MissingMark, close_year, find_year, missing_marks
 from retention.plan import Plan, make_plan
 from retention.ports import Infrastructure
 from retention.subject_access import subject_access_report
@@ -76,11 +78,23 @@ class Records:
                 as_of or clock.today(),
             )
 
+    def missing_marks(self, year: str) -> list[MissingMark]:
+        """The term and year marks still missing in the school year labelled ``year``
+        («2025/26»); ``LookupError`` when there is no such year."""
+        with self.views.reader() as reader:
+            return missing_marks(reader, find_year(reader, year))
+
     def name(self, account_id: str | None) -> str:
         """A person's name for print (or the placeholder once destroyed)."""
-        return self.views.name(account_id) if account_id else "—"
+        return self.views.reads.people.name(account_id) if account_id else "—"
 
     # --- commands --------------------------------------------------------------------------
+    def close_year(
+        self, year: str, actor: UUID, *, force: bool = False, reason: str = ""
+    ) -> tuple[Receipt, list[MissingMark]]:
+        """Close the school year labelled ``year`` (``retention.closing.close_year``)."""
+        return close_year(self.journal, self.views, year, actor, force=force, reason=reason)
+
     def propose(
         self,
         actor: UUID,

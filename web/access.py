@@ -21,12 +21,12 @@ PUBLIC = "public"
 
 
 def _policy() -> Any:
-    return current_app.extensions["services"].views.policies.access
+    return current_app.extensions["services"].policies.access
 
 
 def public(view: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a route as open to everyone (sign-in page, start page, health check)."""
-    view.permission = PUBLIC  # type: ignore[attr-defined]
+    view.permission = PUBLIC  # type: ignore[attr-defined]  # a mark on the function
     return view
 
 
@@ -51,13 +51,13 @@ def reaches(code: str, **ids: Any) -> bool:
         return False
     if found == "all":
         return True
-    views = current_app.extensions["services"].views
+    reads = current_app.extensions["services"].reads
     roles = own_roles(code)
     for name, value in ids.items():
         kind = KINDS.get(name)
         if kind is None or value is None:
             continue
-        if not views.owns(current_user.id, current_user.person_id, roles, kind, str(value)):
+        if not reads.scope.owns(current_user.id, current_user.person_id, roles, kind, str(value)):
             return False
     return True
 
@@ -69,8 +69,8 @@ def owned(code: str, kind: str) -> frozenset[str] | None:
         return None
     if found is None:
         return frozenset()
-    views = current_app.extensions["services"].views
-    result: frozenset[str] = views.owned(
+    reads = current_app.extensions["services"].reads
+    result: frozenset[str] = reads.scope.owned(
         current_user.id, current_user.person_id, own_roles(code), kind
     )
     return result
@@ -82,13 +82,13 @@ def permission(code: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
-        @login_required  # type: ignore[misc]
+        @login_required  # type: ignore[untyped-decorator]  # flask-login ships no types
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not reaches(code, **kwargs):
                 abort(403)
             return view(*args, **kwargs)
 
-        guarded.permission = code  # type: ignore[attr-defined]
+        guarded.permission = code  # type: ignore[attr-defined]  # a mark on the function
         return guarded
 
     return decorate

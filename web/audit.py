@@ -21,12 +21,14 @@ from flask_babel import gettext as _
 
 from projections.ledger import LedgerError, public_pem
 from web.access import permission
+from web.config import Services
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
-def _services():  # type: ignore[no-untyped-def]
-    return current_app.extensions["services"]
+def _services() -> Services:
+    found: Services = current_app.extensions["services"]
+    return found
 
 
 @bp.get("/")
@@ -113,11 +115,14 @@ def find_record() -> ResponseReturnValue:
 @permission("audit.history")
 def record_history(record_id: UUID) -> ResponseReturnValue:
     """Every event of a record — who, when, what, why, before and after — with proofs."""
-    rows = _services().views.history(str(record_id))
+    rows = _services().reads.audit.history(str(record_id))
     if not rows:
         abort(404)
     return render_template(
-        "audit/record.html", record_id=record_id, rows=rows, actor_name=_services().views.name
+        "audit/record.html",
+        record_id=record_id,
+        rows=rows,
+        actor_name=_services().reads.people.name,
     )
 
 

@@ -11,8 +11,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain import clock
-from projections.queries import listing
-from projections.views import access_log
 from web.access import permission
 from web.pages import by_name, services, today, viewed
 
@@ -42,9 +40,9 @@ def _refused(message: str) -> ResponseReturnValue:
 @permission("audit.history")
 def as_of() -> ResponseReturnValue:
     """Choose a grid or a diary and a moment."""
-    views = services().views
-    year = views.read(listing.current_year, today())
-    courses = views.read(listing.courses, year["year_id"]) if year else []
+    reads = services().reads
+    year = reads.school.current_year(today())
+    courses = reads.school.courses(year["year_id"]) if year else []
     return render_template(
         "audit/as_of.html", courses=courses, problems={}, form=request.args, now=clock.now()
     )
@@ -54,8 +52,8 @@ def as_of() -> ResponseReturnValue:
 @permission("audit.history")
 def grid_as_of(course_journal_id: UUID, term: int) -> ResponseReturnValue:
     """A course journal's grid exactly as it stood at ``?at=``."""
-    views = services().views
-    course = views.read(listing.course, str(course_journal_id))
+    reads = services().reads
+    course = reads.school.course(str(course_journal_id))
     if course is None:
         abort(404)
     try:
@@ -63,21 +61,21 @@ def grid_as_of(course_journal_id: UUID, term: int) -> ResponseReturnValue:
     except BadMoment as error:
         return _refused(str(error))
     try:
-        page = views.grid(str(course_journal_id), term, as_of=moment)
+        page = reads.journal.grid(str(course_journal_id), term, as_of=moment)
     except LookupError:
         abort(404)
     people = set(page.pupils) | {c.changed_by for cells in page.marks.values() for c in cells}
-    names = views.names(people - {""}, short=True)
+    names = reads.people.names(people - {""}, short=True)
     viewed(request.full_path, page.pupils)
     return render_template(
         "journal/grid.html",
         grid=page,
         pupils=by_name(page.pupils, names),
         course=course,
-        finals=views.term_marks(str(course_journal_id), term, as_of=moment),
+        finals=reads.journal.term_marks(str(course_journal_id), term, as_of=moment),
         terms=[],
         names=names,
-        scale=views.policies.grading.scale(page.scale),
+        scale=services().policies.grading.scale(page.scale),
         final_values=(),
         may_enter=False,
         as_of=moment,
@@ -91,18 +89,18 @@ def grid_as_of(course_journal_id: UUID, term: int) -> ResponseReturnValue:
 @permission("audit.history")
 def diary_as_of(student_id: UUID) -> ResponseReturnValue:
     """A pupil's diary for the school year exactly as it stood at ``?at=``."""
-    views = services().views
+    reads = services().reads
     key = str(student_id)
-    if not views.read(listing.known_person, key):
+    if not reads.people.known(key):
         abort(404)
     try:
         moment = _moment()
     except BadMoment as error:
         return _refused(str(error))
-    year = views.read(listing.current_year, moment.astimezone(clock.SCHOOL_TZ).date())
+    year = reads.school.current_year(moment.astimezone(clock.SCHOOL_TZ).date())
     if year is None:
         abort(404)
-    diary = views.diary(
+    diary = reads.reports.diary(
         key,
         year_id=str(year["year_id"]),
         first=date.fromisoformat(str(year["starts"])),
@@ -113,7 +111,7 @@ def diary_as_of(student_id: UUID) -> ResponseReturnValue:
     return render_template(
         "diary/pupil.html",
         diary=diary,
-        name=views.names([key])[key],
+        name=reads.people.names([key])[key],
         terms=[],
         term=None,
         since=None,
@@ -139,9 +137,9 @@ def access_log_page() -> ResponseReturnValue:
                     form=request.args,
                     problems={"_": _("Идентификатор — 36 символов вида 1b4e28ba-2fa1-…")},
                 ), 422
-    views = services().views
-    rows = views.read(access_log.accesses, student_id=student or None, actor=who or None)
-    names = views.names({r.actor for r in rows} | {r.student_id for r in rows}, short=True)
+    reads = services().reads
+    rows = reads.audit.accesses(student_id=student or None, actor=who or None)
+    names = reads.people.names({r.actor for r in rows} | {r.student_id for r in rows}, short=True)
     viewed(request.full_path, {r.student_id for r in rows})
     return render_template(
         "audit/access_log.html", rows=rows, names=names, form=request.args, problems={}

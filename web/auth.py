@@ -38,7 +38,7 @@ login_manager.login_message = _l("Войдите, чтобы продолжит�
 
 
 @dataclass(frozen=True)
-class User(UserMixin):  # type: ignore[misc]
+class User(UserMixin):  # type: ignore[misc]  # flask-login ships no types
     """The signed-in account."""
 
     id: str
@@ -52,7 +52,7 @@ class User(UserMixin):  # type: ignore[misc]
         return bool(self.roles & set(roles))
 
 
-@login_manager.user_loader
+@login_manager.user_loader  # type: ignore[untyped-decorator]  # flask-login ships no types
 def load_user(user_id: str) -> User | None:
     """Reload the user on each request; a locked or removed account is signed out.
     The API does not accept the session (see ``load_token_user``)."""
@@ -68,7 +68,7 @@ def load_user(user_id: str) -> User | None:
     return _user(account)
 
 
-@login_manager.request_loader
+@login_manager.request_loader  # type: ignore[untyped-decorator]  # flask-login: no types
 def load_token_user(req: Request) -> User | None:
     """The account of the API request's ``Authorization: Bearer <token>`` (API only).
     A malformed, unknown or revoked token, or a locked account, gives no user (401)."""

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
+
+from domain.journal import Journal
+from domain.policies import Policies
+from projections.ledger import Ledger
+from projections.reads import Reads
+from retention.service import Records
 
 
 @dataclass(frozen=True)
@@ -19,11 +26,46 @@ class WebConfig:
     school: str = "demo"  # the school's code (EJOURNAL_SCHOOL): part of a school year's id
 
 
+class PageViews(Protocol):
+    """What the pages use of the views (``projections.service.Views``): the reads, one
+    transaction per request, and read-your-writes after a command. Not ``read`` nor
+    ``reader``: a page reads through ``reads`` (one read API), never with a query
+    function or a raw reader."""
+
+    @property
+    def reads(self) -> Reads:
+        """Every read of the views, by feature."""
+
+    def pinned(self) -> AbstractContextManager[None]:
+        """The reads of this thread share one transaction within the block."""
+
+    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+        """Wait until the views have processed ``position``."""
+
+    def nudge(self) -> None:
+        """Catch up after a command (in-process mode)."""
+
+    def catch_up(self) -> int:
+        """Process every new event into every view."""
+
+
 @dataclass(frozen=True)
 class Services:
-    """The built application objects the pages use (journal commands, views, ledger)."""
+    """The built application objects the pages use.
 
-    journal: Any
-    views: Any
-    ledger: Any
-    records: Any = None
+    ``views`` is a Protocol (``PageViews``): it states the little the pages need of the
+    views and keeps ``read``/``reader`` out of their reach. The others are the concrete
+    classes: the pages use most of the journal's command groups, of the records service
+    and of the ledger's page API, each with one implementation, so a Protocol would only
+    restate them."""
+
+    journal: Journal  # the commands, by group (``journal.entry.record_marks(...)``)
+    views: PageViews
+    ledger: Ledger
+    records: Records  # retention: the records register, dispositions, the year's close
+    policies: Policies  # the journal's regulation (``policies/*.toml``)
+
+    @property
+    def reads(self) -> Reads:
+        """Every read of the views, by feature (``projections.reads``)."""
+        return self.views.reads

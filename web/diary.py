@@ -11,7 +11,6 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask.typing import ResponseReturnValue
 
 from domain import clock
-from projections.queries import listing
 from projections.views import catalog
 from web.access import owned, permission
 from web.pages import services, today, viewed
@@ -23,15 +22,15 @@ bp = Blueprint("diary", __name__, url_prefix="/diary")
 @permission("diary.view")
 def index() -> ResponseReturnValue:
     """Choose whose diary to open (a pupil goes straight to their own)."""
-    views = services().views
+    reads = services().reads
     mine = owned("diary.view", "student")
     if mine is not None and len(mine) == 1:
         return redirect(url_for("diary.pupil", student_id=next(iter(mine))))
-    year = views.read(listing.current_year, today())
+    year = reads.school.current_year(today())
     group_id = request.args.get("group", "")
-    groups = views.read(listing.groups, year["year_id"]) if year and mine is None else []
+    groups = reads.school.groups(year["year_id"]) if year and mine is None else []
     pupils = sorted(mine) if mine is not None else _members(group_id) if group_id else []
-    names = views.names(pupils)
+    names = reads.people.names(pupils)
     pupils.sort(key=lambda p: names[p])
     return render_template(
         "diary/index.html", pupils=pupils, names=names, groups=groups, group_id=group_id
@@ -44,9 +43,7 @@ def _members(group_id: str) -> list[str]:
     except ValueError:
         abort(404)
     day = today().isoformat()
-    return services().views.read(
-        lambda reader: catalog.Membership(reader, group_id).between(day, day)
-    )
+    return services().reads.school.members(group_id, day, day)
 
 
 #: Diaries whose last visit the session remembers (about 60 bytes each in the cookie).
@@ -57,26 +54,26 @@ SEEN_KEPT = 12
 @permission("diary.view")
 def pupil(student_id: UUID) -> ResponseReturnValue:
     """One pupil's diary for a term (``?term=N``, the current one by default)."""
-    views = services().views
-    year = views.read(listing.current_year, today())
+    reads = services().reads
+    year = reads.school.current_year(today())
     if year is None:
         abort(404)
-    terms = views.read(listing.terms, year["year_id"])
-    number = request.args.get("term", views.read(listing.term_on, year["year_id"], today()), int)
+    terms = reads.school.terms(year["year_id"])
+    number = request.args.get("term", reads.school.term_on(year["year_id"], today()), int)
     term = next((t for t in terms if t.number == number), None)
     if term is None:
         abort(404)
     key = str(student_id)
     seen: dict[str, str] = dict(session.get("diary_seen", {}))
     since = datetime.fromisoformat(seen[key]) if key in seen else None
-    diary = views.diary(
+    diary = reads.reports.diary(
         key,
         year_id=str(year["year_id"]),
         first=date.fromisoformat(term.starts),
         last=date.fromisoformat(term.ends),
         since=since,
     )
-    name = views.names([key])[key]
+    name = reads.people.names([key])[key]
     if name == catalog.DESTROYED and not diary.subjects:
         abort(404)
     viewed(request.path, [key])

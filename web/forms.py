@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import (
@@ -24,7 +24,7 @@ from marshmallow import (
 )
 from werkzeug.datastructures import MultiDict
 
-MESSAGES = {
+MESSAGES: dict[str, Any] = {
     "required": "Обязательное поле.",
     "null": "Обязательное поле.",
     "invalid": "Неверное значение.",
@@ -47,7 +47,7 @@ def _no_markup(value: str) -> None:
 
 def text(*, max_length: int, required: bool = True, min_length: int = 0) -> fields.String:
     """A plain text field: trimmed length limits, no markup, Russian messages."""
-    checks = [
+    checks: list[Callable[[Any], Any]] = [
         validate.Length(
             min=max(min_length, 1 if required else 0),
             max=max_length,
@@ -55,14 +55,14 @@ def text(*, max_length: int, required: bool = True, min_length: int = 0) -> fiel
         ),
         _no_markup,
     ]
-    extra = {} if required else {"load_default": ""}
+    extra: dict[str, Any] = {} if required else {"load_default": ""}
     return fields.String(required=required, validate=checks, error_messages=MESSAGES, **extra)
 
 
 def choice(options: list[str], *, required: bool = True) -> fields.String:
     """One of ``options`` (an empty value allowed when not required)."""
     allowed = options if required else ["", *options]
-    extra = {} if required else {"load_default": ""}
+    extra: dict[str, Any] = {} if required else {"load_default": ""}
     return fields.String(
         required=required,
         validate=validate.OneOf(allowed, error="Выберите значение из списка."),
@@ -120,7 +120,8 @@ def parse(schema: Schema, form: MultiDict[str, str]) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = schema.load(single(form))
     except ValidationError as error:
-        raise FormInvalid(_flat(error.normalized_messages())) from None
+        messages = error.normalized_messages()  # type: ignore[no-untyped-call]  # marshmallow
+        raise FormInvalid(_flat(messages)) from None
     return loaded
 
 
@@ -212,6 +213,9 @@ def lesson_page(pupils: tuple[str, ...]) -> LessonPageForm:
     """The lesson page's schema for a lesson of ``pupils`` (ids as the views give them).
     Kept for the next lesson of the same pupils: building one costs milliseconds, and a
     schema holds no state of a load (messages are translated when a form is refused)."""
-    per_pupil = {f"{field}-{pupil}": _pupil_value() for pupil in pupils for field in PER_PUPIL}
-    schema: LessonPageForm = LessonPageForm.from_dict(per_pupil, name="LessonPageForm")()
-    return schema
+    per_pupil: dict[str, fields.Field[Any]] = {
+        f"{field}-{pupil}": _pupil_value() for pupil in pupils for field in PER_PUPIL
+    }
+    # ``from_dict`` builds a subclass of the class it is called on
+    built = cast(type[LessonPageForm], LessonPageForm.from_dict(per_pupil, name="LessonPageForm"))
+    return built()

@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 from domain import errors, ids
 from domain.lesson import MarkEntry
 from domain.service import Receipt
-from projections.queries import listing
 from web import forms
 from web.access import owned, permission, reaches
 from web.errors import status_of
@@ -33,18 +32,18 @@ FORM_KEY = re.compile(r"[0-9a-f]{32}")
 @permission("journal.view")
 def index() -> ResponseReturnValue:
     """Today's lessons and the course journals the user may open."""
-    views = services().views
-    year = views.read(listing.current_year, today())
+    reads = services().reads
+    year = reads.school.current_year(today())
     if year is None:
         return render_template("journal/index.html", year=None, courses=[], lessons=[], term=1)
-    courses = views.read(listing.courses, year["year_id"], owned("journal.view", "course"))
+    courses = reads.school.courses(year["year_id"], owned("journal.view", "course"))
     return render_template(
         "journal/index.html",
         year=year,
         courses=courses,
-        lessons=views.read(listing.lessons_on, courses, today()),
-        term=views.read(listing.term_on, year["year_id"], today()),
-        names=views.names({t for c in courses for t in c.teachers}, short=True),
+        lessons=reads.journal.lessons_on(courses, today()),
+        term=reads.school.term_on(year["year_id"], today()),
+        names=reads.people.names({t for c in courses for t in c.teachers}, short=True),
     )
 
 
@@ -58,30 +57,30 @@ def grid(course_journal_id: UUID, term: int) -> ResponseReturnValue:
 def _grid_page(
     course_journal_id: UUID, term: int, problems: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    views = services().views
-    course = views.read(listing.course, str(course_journal_id))
+    reads = services().reads
+    course = reads.school.course(str(course_journal_id))
     if course is None:
         abort(404)
     try:
-        page = views.grid(str(course_journal_id), term)
+        page = reads.journal.grid(str(course_journal_id), term)
     except LookupError:
         abort(404)
     cells = [c for marks in page.marks.values() for c in marks]
     people = set(page.pupils) | {c.changed_by for c in cells} | {c.approver for c in cells}
-    names = views.names(people - {""}, short=True)
+    names = reads.people.names(people - {""}, short=True)
     viewed(request.path, page.pupils)
     return render_template(
         "journal/grid.html",
         grid=page,
         pupils=by_name(page.pupils, names),
         course=course,
-        finals=views.term_marks(str(course_journal_id), term),
-        terms=views.read(listing.terms, course.year_id),
+        finals=reads.journal.term_marks(str(course_journal_id), term),
+        terms=reads.school.terms(course.year_id),
         names=names,
-        scale=views.policies.grading.scale(page.scale),
+        scale=services().policies.grading.scale(page.scale),
         final_values=(
-            *views.policies.grading.scale(page.scale).values,
-            *views.policies.grading.term_scale_extra,
+            *services().policies.grading.scale(page.scale).values,
+            *services().policies.grading.term_scale_extra,
         ),
         may_enter=reaches("journal.enter", course_journal_id=course_journal_id),
         today=today(),
@@ -119,10 +118,10 @@ def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
 @permission("journal.enter")
 def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
     """Set the term marks chosen in the grid's last column (changed ones only)."""
-    views, journal = services().views, services().journal
-    if views.read(listing.course, str(course_journal_id)) is None:
+    reads, journal = services().reads, services().journal
+    if reads.school.course(str(course_journal_id)) is None:
         abort(404)
-    current = views.term_marks(str(course_journal_id), term)
+    current = reads.journal.term_marks(str(course_journal_id), term)
     changes: list[tuple[UUID, str, str]] = []
 
     def command() -> Receipt | None:
@@ -182,15 +181,17 @@ def lesson(lesson_id: UUID) -> ResponseReturnValue:
 def _lesson_page(
     lesson_id: UUID, problems: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    views = services().views
+    reads = services().reads
     try:
-        sheet = views.read(listing.lesson_sheet, views.policies.grading, str(lesson_id))
+        sheet = reads.journal.lesson_sheet(str(lesson_id))
     except LookupError:
         abort(404)
-    course = views.read(listing.course, sheet.course_journal_id)
+    course = reads.school.course(sheet.course_journal_id)
+    if course is None:  # a lesson's course journal is never removed
+        abort(404)
     cells = [c for cs in sheet.marks.values() for c in cs]
     people = set(sheet.pupils) | {c.changed_by for c in cells} | {c.approver for c in cells}
-    names = views.names(people - {""}, short=True)
+    names = reads.people.names(people - {""}, short=True)
     viewed(request.path, sheet.pupils)
     return render_template(
         "journal/lesson.html",
@@ -198,12 +199,12 @@ def _lesson_page(
         pupils=by_name(sheet.pupils, names),
         course=course,
         names=names,
-        scale=views.policies.grading.scale(sheet.scale),
-        kinds=views.policies.grading.kinds,
-        default_kind=views.policies.grading.default_kind,
-        codes=views.policies.attendance.codes,
+        scale=services().policies.grading.scale(sheet.scale),
+        kinds=services().policies.grading.kinds,
+        default_kind=services().policies.grading.default_kind,
+        codes=services().policies.attendance.codes,
         may_enter=reaches("journal.enter", lesson_id=lesson_id),
-        term=views.read(listing.term_on, course.year_id, date.fromisoformat(sheet.lesson.day)),
+        term=reads.school.term_on(course.year_id, date.fromisoformat(sheet.lesson.day)),
         form=request.form,
         # The form shown again after a rejection keeps its key (nothing of it was saved),
         # unless the key itself was the conflict.
@@ -224,9 +225,9 @@ def _form_key(form: Any) -> str:
 def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
     """Save the whole lesson form in one transaction (all of it, or nothing). Attendance
     codes go to the command as chosen: the lesson records only those that change."""
-    views = services().views
+    reads = services().reads
     try:
-        sheet = views.read(listing.lesson_sheet, views.policies.grading, str(lesson_id))
+        sheet = reads.journal.lesson_sheet(str(lesson_id))
     except LookupError:
         abort(404)
 
@@ -255,7 +256,7 @@ def _marks(lesson_id: UUID, submission: str, marks: list[tuple[str, str, str]]) 
     """The form's new marks, of the policy's default kind when none was chosen. With the
     form's key each new mark's id is derived from it: the same form sent again (the answer
     to the first sending was lost) does not record its marks twice."""
-    default_kind = services().views.policies.grading.default_kind
+    default_kind = services().policies.grading.default_kind
     return [
         MarkEntry(
             UUID(pupil),
@@ -290,7 +291,7 @@ def _correction(lesson_id: UUID, mark_id: UUID, *, request_only: bool) -> Respon
     def command() -> Receipt:
         data = forms.parse(forms.CorrectionForm(), request.form)
         value, kind, reason = data["value"], data["kind"], data["reason"]
-        kind = kind or services().views.policies.grading.default_kind
+        kind = kind or services().policies.grading.default_kind
         receipt: Receipt
         if request_only:
             receipt = journal.entry.request_correction(

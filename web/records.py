@@ -19,7 +19,7 @@ from domain import errors
 from domain.holds import SCOPES
 from domain.service import Receipt
 from projections.queries.records_register import STATES
-from retention.closing import close_year, find_year, missing_marks
+from retention.service import Records
 from retention.subject_access import NotAPupil
 from retention.transfer import TransferError
 from web.access import permission
@@ -68,7 +68,7 @@ class CloseForm(FormSchema):
     reason = text(max_length=500, required=False)
 
 
-def _records():  # type: ignore[no-untyped-def]
+def _records() -> Records:
     return services().records
 
 
@@ -309,16 +309,13 @@ def _back() -> str:
 @permission("terms.manage")
 def year() -> ResponseReturnValue:
     """Closing the school year: the marks still missing, and the close form."""
-    views = services().views
-    views.catch_up()
+    services().views.catch_up()
     label = request.args.get("year", "")
-    with views.reader() as reader:
-        try:
-            year_id = find_year(reader, label) if label else None
-        except LookupError:
-            year_id = None
-        missing = missing_marks(reader, year_id) if year_id else []
-    names = views.names([m.student_id for m in missing]) if missing else {}
+    try:
+        missing = _records().missing_marks(label) if label else []
+    except LookupError:
+        missing = []
+    names = services().reads.people.names([m.student_id for m in missing]) if missing else {}
     viewed("records/year", names)  # pupils' names are shown: logged
     entries = [e for e in _records().register() if e.series.startswith("school-year/")]
     return render_template(
@@ -334,14 +331,7 @@ def year_close() -> ResponseReturnValue:
 
     def run() -> None:
         data = parse(CloseForm(), request.form)
-        close_year(
-            services().journal,
-            services().views,
-            data["year"],
-            actor(),
-            force=data["force"],
-            reason=data["reason"],
-        )
+        _records().close_year(data["year"], actor(), force=data["force"], reason=data["reason"])
 
     return _act(
         _("Учебный год %(label)s закрыт.", label=label), url_for("records.year", year=label), run

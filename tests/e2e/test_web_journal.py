@@ -230,7 +230,7 @@ def test_term_marks_are_set_and_changing_one_needs_a_reason(system: System, web:
             teacher, url, {f"final-{s.pupils[0]}": "4", "reason": "Пересдача работы"}, grid_url(web)
         )
     assert changed.status_code == 302
-    assert system.views.term_marks(str(s.course_id), 1)[str(s.pupils[0])].value == "4"
+    assert system.views.reads.journal.term_marks(str(s.course_id), 1)[str(s.pupils[0])].value == "4"
 
 
 def test_term_marks_of_several_pupils_are_saved_all_or_none(system: System, web: WebSchool):
@@ -247,12 +247,12 @@ def test_term_marks_of_several_pupils_are_saved_all_or_none(system: System, web:
         refused = post(teacher, url, form, grid_url(web))
         assert refused.status_code == 422, refused.get_data(as_text=True)[:500]
         assert written_since(system, before) == []
-        assert system.views.term_marks(str(s.course_id), 1) == {}
+        assert system.views.reads.journal.term_marks(str(s.course_id), 1) == {}
         form[f"final-{ordered[2]}"] = "3"
         assert post(teacher, url, form, grid_url(web)).status_code == 302
     written = written_since(system, before)
     assert len([t for t in written if t.endswith("TermGrades.TermMarkSet")]) == 3, written
-    finals = system.views.term_marks(str(s.course_id), 1)
+    finals = system.views.reads.journal.term_marks(str(s.course_id), 1)
     assert {p: finals[str(p)].value for p in ordered} == dict(zip(ordered, "543", strict=True))
 
 
@@ -325,7 +325,7 @@ def test_an_unreachable_database_answers_503_to_send_again(
     def unreachable(*_: object, **__: object) -> None:
         raise psycopg.OperationalError("the database system is shutting down")
 
-    monkeypatch.setattr(system.views, "read", unreachable)
+    monkeypatch.setattr(system.views, "reader", unreachable)  # every read opens one
     response = teacher.get(grid_url(web))
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"

@@ -150,10 +150,12 @@ def test_text_names_subjects_dates_marks_and_pupils(archived) -> None:
     assert "16.09" in text and "Дроби" in text and "№ 12" in text
     assert re.search(r"4к \[\d+\]", text)  # the corrected «test» mark and its note number
     for pupil in data.school.pupils:
-        assert system.views.name(str(pupil)) in text  # names decrypted into the printout
+        assert (
+            system.views.reads.people.name(str(pupil)) in text
+        )  # names decrypted into the printout
     summary = pdf_text(next(m for m in made if m.path.name.startswith("summary-5А")).path)
     assert "СВОДНАЯ ВЕДОМОСТЬ" in summary and "Математика" in summary
-    assert system.views.name(str(data.school.pupils[1])) in summary
+    assert system.views.reads.people.name(str(data.school.pupils[1])) in summary
 
 
 def test_corrections_are_footnoted_with_old_new_who_when_why(archived) -> None:

@@ -196,7 +196,7 @@ def test_destruction_in_one_process_is_effective_in_another(system: System, h: H
     other_settings = replace(system.settings, key_recheck_seconds=0.0)
     with build(other_settings) as other:
         assert other.journal.queries.lesson(h.lesson_5a).topic == TOPIC_5A  # its key is cached
-        assert other.views.name(str(h.school.pupils[0])) != catalog.DESTROYED
+        assert other.views.reads.people.name(str(h.school.pupils[0])) != catalog.DESTROYED
         dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
         with pytest.raises(errors.RecordDestroyed):
             other.journal.queries.lesson(h.lesson_5a)

@@ -44,7 +44,7 @@ def test_a_command_then_a_query_sees_its_own_write(running: System) -> None:
             lesson, [MarkEntry(school.pupils[0], "4", "test")], school.teacher
         )
     assert running.views.wait_for(receipt.position, timeout=10)
-    grid = running.views.grid(str(school.course_id), 1)
+    grid = running.views.reads.journal.grid(str(school.course_id), 1)
     cells = grid.marks[(str(school.pupils[0]), str(lesson))]
     assert [(c.value, c.kind, c.weight) for c in cells] == [("4", "test", 3)]
     assert grid.averages[str(school.pupils[0])] == 4.0
@@ -84,8 +84,12 @@ def test_as_of_shows_a_corrected_mark_before_and_after(running: System) -> None:
     with clock.travel(at(date(2025, 9, 12), 14)):  # the correction is made on the 12th
         j.entry.correct_mark(lesson, mark, "3", "test", "пересмотр работы", school.teacher)
     key = (str(school.pupils[0]), str(lesson))
-    before = running.views.grid(str(school.course_id), 1, as_of=at(date(2025, 9, 11), 12))
-    after = running.views.grid(str(school.course_id), 1, as_of=at(date(2025, 9, 13), 12))
+    before = running.views.reads.journal.grid(
+        str(school.course_id), 1, as_of=at(date(2025, 9, 11), 12)
+    )
+    after = running.views.reads.journal.grid(
+        str(school.course_id), 1, as_of=at(date(2025, 9, 13), 12)
+    )
     assert [(c.value, c.corrected) for c in before.marks[key]] == [("2", False)]
     assert [(c.value, c.corrected) for c in after.marks[key]] == [("3", True)]
 
@@ -99,9 +103,11 @@ def test_a_withdrawn_pupil_leaves_the_grids_after_the_withdrawal_only(running: S
             school.class_id, leaver, date(2025, 10, 1), "переезд", school.admin
         )
     assert running.views.wait_for(last.position, timeout=10)
-    term1 = running.views.grid(str(school.course_id), 1)
-    term2 = running.views.grid(str(school.course_id), 2)
+    term1 = running.views.reads.journal.grid(str(school.course_id), 1)
+    term2 = running.views.reads.journal.grid(str(school.course_id), 2)
     assert str(leaver) in term1.pupils  # was in the class for part of the first term
     assert str(leaver) not in term2.pupils
-    earlier = running.views.grid(str(school.course_id), 2, as_of=at(date(2025, 9, 30), 12))
+    earlier = running.views.reads.journal.grid(
+        str(school.course_id), 2, as_of=at(date(2025, 9, 30), 12)
+    )
     assert str(leaver) in earlier.pupils  # before the withdrawal was recorded

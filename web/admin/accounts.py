@@ -13,22 +13,20 @@ from flask_babel import gettext as _
 from domain import clock
 from domain.account import ROLES
 from domain.service import Receipt
-from projections.queries import people
-from projections.views import accounts as accounts_view
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
 from web.admin.base import bp, found, is_uuid, page
-from web.pages import actor, attempt, services, viewed
+from web.pages import Again, actor, attempt, services, viewed
 
 
 def _family(person_id: str) -> tuple[str, str] | None:
     """(kind, name) of the pupil or guardian a new account is for; None if not one."""
-    views = services().views
-    kind = views.read(people.kind_of, person_id) if person_id else None
+    reads = services().reads
+    kind = reads.people.kind_of(person_id) if person_id else None
     if kind not in ("student", "guardian"):
         return None
-    return kind, views.names([person_id])[person_id]
+    return kind, reads.people.names([person_id])[person_id]
 
 
 @bp.get("/accounts")
@@ -41,8 +39,8 @@ def accounts() -> ResponseReturnValue:
 def _accounts_page(
     problems: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    views = services().views
-    items = views.read(accounts_view.accounts, views.sealer, clock.now())
+    reads = services().reads
+    items = reads.accounts.accounts(clock.now())
     viewed(request.path, [a.person_id for a in items if a.person_id and "pupil" in a.roles])
     person_id = request.values.get("person", request.form.get("person_id", ""))
     return page(
@@ -99,11 +97,11 @@ def account(account_id: UUID) -> ResponseReturnValue:
 def _account_page(
     account_id: UUID, problems: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    views = services().views
-    item = found(views.read(accounts_view.account, views.sealer, str(account_id), clock.now()))
+    reads = services().reads
+    item = found(reads.accounts.account(str(account_id), clock.now()))
     if item.person_id and "pupil" in item.roles:
         viewed(request.path, [item.person_id])
-    person = views.names([item.person_id])[item.person_id] if item.person_id else ""
+    person = reads.people.names([item.person_id])[item.person_id] if item.person_id else ""
     return page(
         "admin/account.html",
         problems,
@@ -111,18 +109,18 @@ def _account_page(
         account=item,
         roles=ROLES,
         person=person,
-        person_kind=views.read(people.kind_of, item.person_id) if item.person_id else None,
+        person_kind=reads.people.kind_of(item.person_id) if item.person_id else None,
         own=str(account_id) == str(actor()),
     )
 
 
-def _again(account_id: UUID):  # type: ignore[no-untyped-def]
+def _again(account_id: UUID) -> Again:
     return lambda problems, status: _account_page(account_id, problems, status)
 
 
 def _exists(account_id: UUID) -> None:
-    views = services().views
-    found(views.read(accounts_view.account, views.sealer, str(account_id), clock.now()))
+    reads = services().reads
+    found(reads.accounts.account(str(account_id), clock.now()))
 
 
 @bp.post("/accounts/<uuid:account_id>/roles")

@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from flask import Blueprint, abort, render_template, request
-from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -48,7 +47,7 @@ LABELS = {
 
 def page(
     template: str, problems: dict[str, str] | None = None, status: int = 200, **context: Any
-) -> ResponseReturnValue:
+) -> tuple[str, int]:
     """Render an admin page; after a refused POST the input stays in the form that sent
     it (password fields are never filled back)."""
     return render_template(

@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 
 from domain import errors
 from domain.service import Receipt
-from projections.queries import school
 from web import forms
 from web.access import permission
 from web.admin import class_list
@@ -33,7 +32,7 @@ def class_list_template() -> ResponseReturnValue:
 
 
 def _class(group_id: UUID) -> dict[str, object]:
-    row = found(services().views.read(school.group, str(group_id)))
+    row = found(services().reads.school.group(str(group_id)))
     if row["kind"] != "class":
         found(None)
     return dict(row)
@@ -53,7 +52,7 @@ def _import_page(
     lines: list[tuple[int, str]] | None = None,
 ) -> ResponseReturnValue:
     row = _class(group_id)
-    year = services().views.read(school.year, str(row["year_id"]))
+    year = services().reads.school.year(str(row["year_id"]))
     first_day = max(today().isoformat(), str(year["starts"])) if year else today().isoformat()
     return page(
         "admin/import.html",

@@ -12,8 +12,6 @@ from flask_babel import gettext as _
 
 from domain.enrolment import GuardianDetails, PupilRow
 from domain.service import Receipt
-from projections.queries import listing, people, school
-from projections.views import accounts as accounts_view
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
@@ -27,12 +25,12 @@ from web.pages import Again, actor, attempt, services, today, viewed
 @permission("admin.school")
 def enrol(group_id: UUID) -> ResponseReturnValue:
     """Enrol a pupil in a class, or add one to an extracurricular group, from a date."""
-    views = services().views
-    row = found(views.read(school.group, str(group_id)))
+    reads = services().reads
+    row = found(reads.school.group(str(group_id)))
     journal = services().journal
 
     def command() -> Receipt:
-        known = views.read(people.of_kind, "student")
+        known = reads.people.of_kind("student")
         schema = forms.FormSchema.from_dict({"student_id": forms.choice(known), "on": forms.day()})
         data = forms.parse(schema(), request.form)
         join = journal.classes.enrol if row["kind"] == "class" else journal.classes.add_member
@@ -51,9 +49,9 @@ def enrol(group_id: UUID) -> ResponseReturnValue:
 @permission("admin.school")
 def withdraw(group_id: UUID, student_id: UUID) -> ResponseReturnValue:
     """Withdraw a pupil from a class (or a group) from a date, with a reason."""
-    views = services().views
-    row = found(views.read(school.group, str(group_id)))
-    found(views.read(people.kind_of, str(student_id)) == "student" or None)
+    reads = services().reads
+    row = found(reads.school.group(str(group_id)))
+    found(reads.people.kind_of(str(student_id)) == "student" or None)
     journal = services().journal
 
     def command() -> Receipt:
@@ -79,11 +77,11 @@ def pupils() -> ResponseReturnValue:
 
 
 def _pupils_page(problems: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
-    views = services().views
-    unplaced = views.read(people.persons, views.sealer, views.read(people.without_class))
+    reads = services().reads
+    unplaced = reads.people.persons(reads.people.without_class())
     viewed(request.path, [p.person_id for p in unplaced])
-    year = views.read(listing.current_year, today())
-    classes = views.read(listing.groups, str(year["year_id"])) if year else []
+    year = reads.school.current_year(today())
+    classes = reads.school.groups(str(year["year_id"])) if year else []
     return page(
         "admin/pupils.html",
         problems,
@@ -98,7 +96,7 @@ def _pupils_page(problems: dict[str, str] | None = None, status: int = 200) -> R
 @permission("admin.school")
 def register_pupil() -> ResponseReturnValue:
     """Register a pupil; with a class chosen, enrol them in the same transaction."""
-    views, journal = services().views, services().journal
+    reads, journal = services().reads, services().journal
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.PupilForm(), request.form)
@@ -106,7 +104,7 @@ def register_pupil() -> ResponseReturnValue:
         if not data["group_id"]:
             receipt: Receipt = journal.people.register_student(*names, data["birth_date"], actor())
             return receipt
-        group = views.read(school.group, data["group_id"]) if is_uuid(data["group_id"]) else None
+        group = reads.school.group(data["group_id"]) if is_uuid(data["group_id"]) else None
         if group is None or group["kind"] != "class":
             raise forms.FormInvalid({"group_id": _("Выберите класс из списка.")})
         row = PupilRow(1, *names, data["birth_date"])
@@ -131,26 +129,26 @@ def pupil(student_id: UUID) -> ResponseReturnValue:
 def _pupil_page(
     student_id: UUID, problems: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    views = services().views
+    reads = services().reads
     key = str(student_id)
-    found(views.read(people.kind_of, key) == "student" or None)
-    person = views.read(people.persons, views.sealer, [key])[0]
-    guardians = views.read(people.guardians_of, key)
-    linked = views.read(people.persons, views.sealer, list(guardians))
-    others = [g for g in views.read(people.of_kind, "guardian") if g not in guardians]
-    family = {g: views.read(accounts_view.of_person, g) for g in [key, *guardians]}
+    found(reads.people.kind_of(key) == "student" or None)
+    person = reads.people.persons([key])[0]
+    guardians = reads.people.guardians_of(key)
+    linked = reads.people.persons(list(guardians))
+    others = [g for g in reads.people.of_kind("guardian") if g not in guardians]
+    family = {g: reads.accounts.of_person(g) for g in [key, *guardians]}
     viewed(request.path, [key])
     return page(
         "admin/pupil.html",
         problems,
         status,
         pupil=person,
-        periods=views.read(people.periods, student_id=key),
+        periods=reads.people.periods(student_id=key),
         guardians=linked,
         relations=guardians,
         others=[
             (g.person_id, f"{g.name}{', ' + g.phone if g.phone else ''}")
-            for g in views.read(people.persons, views.sealer, others)
+            for g in reads.people.persons(others)
         ],
         family=family,
     )
@@ -164,7 +162,7 @@ def _pupil_again(student_id: UUID) -> Again:
 @permission("admin.school")
 def add_guardian(student_id: UUID) -> ResponseReturnValue:
     """Register a new guardian and link them to the pupil (one transaction)."""
-    found(services().views.read(people.kind_of, str(student_id)) == "student" or None)
+    found(services().reads.people.kind_of(str(student_id)) == "student" or None)
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.GuardianForm(), request.form)
@@ -189,11 +187,11 @@ def add_guardian(student_id: UUID) -> ResponseReturnValue:
 @permission("admin.school")
 def link_guardian(student_id: UUID) -> ResponseReturnValue:
     """Link an already registered guardian (a sibling's parent) to the pupil."""
-    views = services().views
-    found(views.read(people.kind_of, str(student_id)) == "student" or None)
+    reads = services().reads
+    found(reads.people.kind_of(str(student_id)) == "student" or None)
 
     def command() -> Receipt:
-        known = views.read(people.of_kind, "guardian")
+        known = reads.people.of_kind("guardian")
         schema = forms.FormSchema.from_dict(
             {"guardian_id": forms.choice(known), "relation": forms.text(max_length=50)}
         )

@@ -10,10 +10,10 @@ from uuid import UUID
 from flask import current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from marshmallow.fields import Field
 
 from domain.service import Receipt
-from projections.queries import listing, people, school
-from projections.views import accounts as accounts_view
+from projections.queries import listing, people
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
@@ -25,9 +25,9 @@ from web.pages import Again, actor, attempt, services, today, viewed
 @permission("admin.accounts")
 def index() -> ResponseReturnValue:
     """The administrator's start page: the current year and where to go."""
-    views = services().views
-    year = views.read(listing.current_year, today())
-    return page("admin/index.html", year=year, years=views.read(school.years))
+    reads = services().reads
+    year = reads.school.current_year(today())
+    return page("admin/index.html", year=year, years=reads.school.years())
 
 
 # --- school years and terms ----------------------------------------------------------------
@@ -39,7 +39,7 @@ def years() -> ResponseReturnValue:
 
 
 def _years_page(problems: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
-    return page("admin/years.html", problems, status, years=services().views.read(school.years))
+    return page("admin/years.html", problems, status, years=services().reads.school.years())
 
 
 @bp.post("/years")
@@ -76,19 +76,19 @@ def year(year_id: UUID) -> ResponseReturnValue:
 def _year_page(
     year_id: UUID, problems: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    views = services().views
-    row = found(views.read(school.year, str(year_id)))
-    groups = views.read(listing.groups, str(year_id))
+    reads = services().reads
+    row = found(reads.school.year(str(year_id)))
+    groups = reads.school.groups(str(year_id))
     teachers = {str(g["class_teacher_id"]) for g in groups if g["class_teacher_id"]}
     return page(
         "admin/year.html",
         problems,
         status,
         year=row,
-        terms=views.read(listing.terms, str(year_id)),
+        terms=reads.school.terms(str(year_id)),
         groups=groups,
-        counts=views.read(school.member_counts, [g["group_id"] for g in groups], _day(row)),
-        names=views.names(teachers, short=True),
+        counts=reads.school.member_counts([g["group_id"] for g in groups], _day(row)),
+        names=reads.people.names(teachers, short=True),
     )
 
 
@@ -105,7 +105,7 @@ def _year_again(year_id: UUID) -> Again:
 @permission("admin.school")
 def define_term(year_id: UUID) -> ResponseReturnValue:
     """Define (or, while it is open, redefine) a term of the year."""
-    found(services().views.read(school.year, str(year_id)))
+    found(services().reads.school.year(str(year_id)))
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.TermForm(), request.form)
@@ -122,7 +122,7 @@ def define_term(year_id: UUID) -> ResponseReturnValue:
 @permission("admin.school")
 def form_class(year_id: UUID) -> ResponseReturnValue:
     """Form a class in the year."""
-    found(services().views.read(school.year, str(year_id)))
+    found(services().reads.school.year(str(year_id)))
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.ClassForm(), request.form)
@@ -143,7 +143,7 @@ def form_class(year_id: UUID) -> ResponseReturnValue:
 @permission("admin.school")
 def form_group(year_id: UUID) -> ResponseReturnValue:
     """Form an extracurricular group in the year."""
-    found(services().views.read(school.year, str(year_id)))
+    found(services().reads.school.year(str(year_id)))
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.ActivityForm(), request.form)
@@ -172,21 +172,19 @@ def group_page(
     group_id: UUID, problems: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
     """The page of a class or group, with a refused form's problems when given."""
-    views = services().views
-    row = found(views.read(school.group, str(group_id)))
-    year_row = views.read(school.year, str(row["year_id"]))
-    periods = views.read(people.periods, group_id=str(group_id))
-    pupils = {p.person_id: p for p in views.read(people.persons, views.sealer, _ids(periods))}
+    reads = services().reads
+    row = found(reads.school.group(str(group_id)))
+    year_row = reads.school.year(str(row["year_id"]))
+    periods = reads.people.periods(group_id=str(group_id))
+    pupils = {p.person_id: p for p in reads.people.persons(_ids(periods))}
     stays = sorted(periods, key=lambda p: (pupils[p.student_id].name.casefold(), p.since))
-    courses = [
-        c for c in views.read(listing.courses, str(row["year_id"])) if c.group_id == str(group_id)
-    ]
-    staff = views.read(accounts_view.with_role, {"teacher", "class_teacher"})
-    names = views.names({*staff, *(t for c in courses for t in c.teachers)}, short=True)
+    courses = [c for c in reads.school.courses(str(row["year_id"])) if c.group_id == str(group_id)]
+    staff = reads.accounts.with_role({"teacher", "class_teacher"})
+    names = reads.people.names({*staff, *(t for c in courses for t in c.teachers)}, short=True)
     source = request.args.get("from", "")
     candidates = _candidates(row, source)
     viewed(request.path, [*pupils, *(p.person_id for p in candidates)])
-    classes = views.read(listing.groups, str(row["year_id"]))
+    classes = reads.school.groups(str(row["year_id"]))
     return page(
         "admin/group.html",
         problems,
@@ -198,8 +196,8 @@ def group_page(
         courses=courses,
         staff=sorted(((s, names[s]) for s in staff), key=lambda s: s[1]),
         names=names,
-        scales=[(code, s.title) for code, s in views.policies.grading.scales.items()],
-        default_scale=views.policies.grading.default_scale,
+        scales=[(code, s.title) for code, s in services().policies.grading.scales.items()],
+        default_scale=services().policies.grading.default_scale,
         candidates=[(c.person_id, f"{c.name}, {_ru(c.birth_date)}") for c in candidates],
         classes=[(g["group_id"], g["name"]) for g in classes if g["kind"] == "class"],
         source=source,
@@ -219,15 +217,15 @@ def _ids(periods: list[people.Period]) -> list[str]:
 def _candidates(row: dict[str, Any], source: str) -> list[people.PersonItem]:
     """Who may join: pupils without a class (for a class); the pupils of the class chosen
     in ``?from=`` (for an extracurricular group)."""
-    views = services().views
+    reads = services().reads
     if row["kind"] == "class":
-        ids = views.read(people.without_class)
+        ids = reads.people.without_class()
     else:
-        source_row = views.read(school.group, source) if is_uuid(source) else None
+        source_row = reads.school.group(source) if is_uuid(source) else None
         if source_row is None:
             return []
-        ids = _ids([p for p in views.read(people.periods, group_id=source) if p.until is None])
-    return views.read(people.persons, views.sealer, ids)
+        ids = _ids([p for p in reads.people.periods(group_id=source) if p.until is None])
+    return reads.people.persons(ids)
 
 
 def group_again(group_id: UUID) -> Again:
@@ -239,13 +237,13 @@ def group_again(group_id: UUID) -> Again:
 @permission("admin.school")
 def class_teacher(group_id: UUID) -> ResponseReturnValue:
     """Assign the class teacher of a class."""
-    views = services().views
-    row = found(views.read(school.group, str(group_id)))
+    reads = services().reads
+    row = found(reads.school.group(str(group_id)))
     if row["kind"] != "class":
         found(None)
 
     def command() -> Receipt:
-        staff = views.read(accounts_view.with_role, {"teacher", "class_teacher"})
+        staff = reads.accounts.with_role({"teacher", "class_teacher"})
         schema = forms.FormSchema.from_dict({"teacher_id": forms.choice(staff)})()
         data = forms.parse(schema, request.form)
         receipt: Receipt = services().journal.classes.assign_class_teacher(
@@ -261,13 +259,13 @@ def class_teacher(group_id: UUID) -> ResponseReturnValue:
 @permission("admin.school")
 def open_course(group_id: UUID) -> ResponseReturnValue:
     """Open a course journal (a subject with its grading scale) for a class or group."""
-    views = services().views
-    found(views.read(school.group, str(group_id)))
+    reads = services().reads
+    found(reads.school.group(str(group_id)))
 
     def command() -> Receipt:
-        fields = {
+        fields: dict[str, Field[Any]] = {
             "subject": forms.text(max_length=100),
-            "scale": forms.choice(list(views.policies.grading.scales)),
+            "scale": forms.choice(list(services().policies.grading.scales)),
         }
         data = forms.parse(forms.FormSchema.from_dict(fields)(), request.form)
         receipt: Receipt = services().journal.classes.open_course_journal(
@@ -283,10 +281,10 @@ def open_course(group_id: UUID) -> ResponseReturnValue:
 @permission("admin.school")
 def assign_teacher(course_journal_id: UUID) -> ResponseReturnValue:
     """Let a teacher keep a course journal."""
-    views = services().views
+    reads = services().reads
     return _course_teacher(
         course_journal_id,
-        lambda _course: views.read(accounts_view.with_role, {"teacher"}),
+        lambda _course: reads.accounts.with_role({"teacher"}),
         services().journal.classes.assign_teacher,
         _("Учитель назначен."),
     )
@@ -312,7 +310,7 @@ def _course_teacher(
 ) -> ResponseReturnValue:
     """Run ``command(course journal, teacher, actor)`` for the teacher chosen among
     ``choices(course)``; then back to the page of the course's class or group."""
-    course = found(services().views.read(listing.course, str(course_journal_id)))
+    course = found(services().reads.school.course(str(course_journal_id)))
     group_id = UUID(course.group_id)
 
     def run() -> Receipt:

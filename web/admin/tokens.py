@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from domain import errors
 from domain.api_tokens import IssuedToken
 from domain.service import Receipt
-from projections.views import api_tokens
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
@@ -24,9 +23,9 @@ from web.pages import actor, attempt, services
 
 def _tokens_page(
     problems: dict[str, str] | None = None, status: int = 200, **shown: Any
-) -> ResponseReturnValue:
-    views = services().views
-    items = views.read(api_tokens.tokens, views.sealer)
+) -> tuple[str, int]:
+    reads = services().reads
+    items = reads.accounts.tokens()
     return page("admin/tokens.html", problems, status, tokens=items, **shown)
 
 
@@ -55,7 +54,7 @@ def issue_token() -> ResponseReturnValue:
         return _tokens_page({"login": _("Нет учётной записи с таким логином.")}, 422)
 
     def shown(_receipt: Receipt) -> ResponseReturnValue:
-        body, status = _tokens_page(issued_token=tokens[0].token, issued_for=data["login"])  # type: ignore[misc]
+        body, status = _tokens_page(issued_token=tokens[0].token, issued_for=data["login"])
         return body, status, {"Cache-Control": "no-store"}
 
     return attempt(

@@ -37,7 +37,7 @@ Cookie сеанса веб-интерфейса здесь не принимае
 """
 
 
-class JsonApi(Api):  # type: ignore[misc]
+class JsonApi(Api):  # type: ignore[misc]  # flask-smorest ships no types
     """flask-smorest's ``Api`` whose errors ``web.errors`` renders (JSON under ``/api/``,
     pages elsewhere) instead of an app-wide handler of its own."""
 

@@ -13,7 +13,6 @@ from uuid import UUID
 from flask import abort, request
 from flask_smorest import Blueprint
 
-from projections.queries import listing, lookup
 from projections.queries.scope import KINDS
 from web.access import permission
 from web.pages import services, viewed
@@ -27,10 +26,10 @@ def guarded(code: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def existing(*args: Any, **kwargs: Any) -> Any:
-            views = services().views
+            reads = services().reads
             for name, value in kwargs.items():
                 kind = KINDS.get(name)
-                if kind is not None and not views.read(lookup.exists, kind, str(value)):
+                if kind is not None and not reads.scope.exists(kind, str(value)):
                     abort(404)
             return view(*args, **kwargs)
 
@@ -58,13 +57,13 @@ def moment(text: str | None) -> datetime | None:
 def lesson_detail(lesson_id: UUID | str) -> dict[str, Any]:
     """A lesson with its pupils, standing marks and attendance, read from the views (and
     logged as staff access to those pupils' data)."""
-    views = services().views
+    reads = services().reads
     try:
-        sheet = views.read(listing.lesson_sheet, views.policies.grading, str(lesson_id))
+        sheet = reads.journal.lesson_sheet(str(lesson_id))
     except LookupError:
         abort(404)
     viewed(request.path, sheet.pupils)
-    names = views.names(sheet.pupils, short=True)
+    names = reads.people.names(sheet.pupils, short=True)
     marks = [
         {
             "mark_id": cell.mark_id,

@@ -11,7 +11,6 @@ from uuid import UUID
 from flask import abort, request
 from marshmallow import Schema, fields, validate
 
-from projections.queries import listing
 from projections.views import catalog
 from web.api import schemas
 from web.api.common import answers, guarded
@@ -109,24 +108,24 @@ def _dated(item: Any, *, at: bool = False) -> dict[str, Any]:
 def diary(query: dict[str, Any], student_id: UUID) -> dict[str, Any]:
     """A pupil's diary for a term (``term``, the current one by default); ``news`` lists
     what changed after ``since`` (empty without it)."""
-    views = services().views
-    year = views.read(listing.current_year, today())
+    reads = services().reads
+    year = reads.school.current_year(today())
     if year is None:
         abort(404)
-    terms = views.read(listing.terms, year["year_id"])
-    number = query.get("term") or views.read(listing.term_on, year["year_id"], today())
+    terms = reads.school.terms(year["year_id"])
+    number = query.get("term") or reads.school.term_on(year["year_id"], today())
     term = next((t for t in terms if t.number == number), None)
     if term is None:
         abort(404)
     key = str(student_id)
-    found = views.diary(
+    found = reads.reports.diary(
         key,
         year_id=str(year["year_id"]),
         first=date.fromisoformat(term.starts),
         last=date.fromisoformat(term.ends),
         since=query.get("since"),
     )
-    name = views.names([key])[key]
+    name = reads.people.names([key])[key]
     if name == catalog.DESTROYED and not found.subjects:
         abort(404)
     viewed(request.path, [key])

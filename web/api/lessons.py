@@ -9,7 +9,7 @@ from uuid import UUID
 
 from flask import abort, url_for
 
-from projections.queries import listing, lookup
+from projections.queries import listing
 from web.access import owned
 from web.api import schemas
 from web.api.common import answers, guarded, lesson_detail, lesson_item
@@ -30,11 +30,11 @@ blp = ApiBlueprint(
 @blp.response(200, schemas.CourseJournal(many=True))
 def course_journals() -> list[dict[str, Any]]:
     """Course journals of the current school year that the token may read."""
-    views = services().views
-    year = views.read(listing.current_year, today())
+    reads = services().reads
+    year = reads.school.current_year(today())
     if year is None:
         return []
-    found = views.read(listing.courses, year["year_id"], owned("journal.view", "course"))
+    found = reads.school.courses(year["year_id"], owned("journal.view", "course"))
     return [
         {
             "course_journal_id": c.course_journal_id,
@@ -55,11 +55,11 @@ def course_journals() -> list[dict[str, Any]]:
 @blp.response(200, schemas.Lessons)
 def lessons(course_journal_id: UUID, term: int) -> dict[str, Any]:
     """A course journal's lessons in a term, by date and period."""
-    views = services().views
-    period = views.read(lookup.term_of, str(course_journal_id), term)
+    reads = services().reads
+    period = reads.school.term_of(str(course_journal_id), term)
     if period is None:
         abort(404)
-    found = views.read(lookup.lessons_between, str(course_journal_id), period.starts, period.ends)
+    found = reads.journal.lessons_between(str(course_journal_id), period.starts, period.ends)
     return {
         "course_journal_id": course_journal_id,
         "term": term_item(period),

@@ -33,7 +33,7 @@ attendance_blp = ApiBlueprint(
 
 
 def _kind(kind: str) -> str:
-    return kind or services().views.policies.grading.default_kind
+    return kind or services().policies.grading.default_kind
 
 
 def _changed(lesson_id: UUID, created: tuple[UUID, ...]) -> dict[str, Any]:

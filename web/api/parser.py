@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from typing import Any, NoReturn
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn, TypeVar
 
 import flask
 import marshmallow as ma
@@ -111,7 +111,32 @@ class StrictParser(FlaskParser):
         refuse(INVALID, flat(messages))
 
 
-class ApiBlueprint(Blueprint):
-    """A flask-smorest blueprint reading requests with ``StrictParser``."""
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class ApiBlueprint(Blueprint):  # type: ignore[misc]  # flask-smorest ships no types
+    """A flask-smorest blueprint reading requests with ``StrictParser``.
+
+    Its decorators are flask-smorest's, given types here: each returns the view it
+    decorates (flask-smorest wraps it in a view of the same signature)."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def route(self, rule: str, **options: Any) -> Callable[[View], View]:
+        """Register the view at ``rule`` (and document it)."""
+        decorate: Callable[[View], View] = super().route(rule, **options)
+        return decorate
+
+    def arguments(
+        self, schema: type[ma.Schema] | ma.Schema, **options: Any
+    ) -> Callable[[View], View]:
+        """Load the request's ``location`` through ``schema`` into the view's first argument."""
+        decorate: Callable[[View], View] = super().arguments(schema, **options)
+        return decorate
+
+    def response(
+        self, status_code: int, schema: type[ma.Schema] | ma.Schema | None = None, **options: Any
+    ) -> Callable[[View], View]:
+        """Dump the view's result through ``schema`` with ``status_code``."""
+        decorate: Callable[[View], View] = super().response(status_code, schema, **options)
+        return decorate

@@ -4,7 +4,8 @@ Meaning (is the mark on the scale, is the pupil enrolled) is the domain's job.""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -12,7 +13,7 @@ from domain import clock
 from web.forms import MARKUP
 
 REQUIRED = "Обязательное поле."
-BASE = {
+BASE: dict[str, Any] = {
     "required": REQUIRED,
     "null": "Значение не может быть null.",
     "invalid": "Неверное значение.",
@@ -22,7 +23,7 @@ BASE = {
 class ApiSchema(Schema):
     """Input: an object with exactly the documented fields."""
 
-    error_messages: ClassVar[dict[str, str]] = {
+    error_messages: dict[str, str] = {  # noqa: RUF012  # marshmallow's own (class) attribute
         "unknown": "Неизвестное поле.",
         "type": "Ожидается объект JSON.",
     }
@@ -39,7 +40,7 @@ def _no_markup(value: str) -> None:
 def text(max_length: int, *, required: bool = True, min_length: int = 1) -> fields.String:
     """A JSON string without markup or control characters; optional ones default to ""."""
     low = min_length if required else 0
-    checks = [
+    checks: list[Callable[[Any], Any]] = [
         validate.Length(
             min=low, max=max_length, error=f"Длина — от {low} до {max_length} символов."
         ),
@@ -90,7 +91,7 @@ def day() -> fields.Date:
     )
 
 
-def listing(item: type[Schema], most: int) -> fields.List:
+def listing(item: type[Schema], most: int) -> fields.List[Any]:
     """A non-empty JSON array of objects, at most ``most`` long."""
     return fields.List(
         fields.Nested(item, error_messages=BASE),
@@ -189,7 +190,7 @@ class DiaryQuery(ApiSchema):
 
 
 # --- output ------------------------------------------------------------------------------
-def out(field: type[fields.Field], *args: Any, **kwargs: Any) -> Any:
+def out(field: type[fields.Field[Any]], *args: Any, **kwargs: Any) -> Any:
     """An output field, always present (``required`` only documents that)."""
     return field(*args, required=True, **kwargs)
 

@@ -12,7 +12,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain.service import Receipt
-from projections.queries import approvals as queue
 from web.access import permission
 from web.classes import bp
 from web.classes.forms import DecisionForm
@@ -32,9 +31,9 @@ def approvals() -> ResponseReturnValue:
 def _queue_page(
     problems: dict[str, str] | None = None, status: int = 200, failed: str = ""
 ) -> ResponseReturnValue:
-    views = services().views
-    pending = views.read(queue.pending)
-    decided = views.read(queue.decided, RECENT)
+    reads = services().reads
+    pending = reads.approvals.pending()
+    decided = reads.approvals.decided(RECENT)
     shown = pending + decided
     pupils = {r.student_id for r in shown} - {""}
     staff = {r.requested_by for r in shown} | {r.decided_by for r in decided}
@@ -43,7 +42,7 @@ def _queue_page(
         "classes/approvals.html",
         pending=pending,
         decided=decided,
-        names=views.names(pupils | (staff - {""}), short=True),
+        names=reads.people.names(pupils | (staff - {""}), short=True),
         me=str(actor()),
         form=request.form,
         failed=failed,
@@ -55,7 +54,7 @@ def _queue_page(
 @permission("corrections.approve")
 def decide(request_id: UUID) -> ResponseReturnValue:
     """Approve a request, or reject it with a reason."""
-    found = services().views.read(queue.request, str(request_id))
+    found = services().reads.approvals.request(str(request_id))
     if found is None:
         abort(404)
     lesson_id = UUID(found.lesson_id)

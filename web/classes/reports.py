@@ -11,7 +11,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from projections.queries import approvals, listing
 from web import forms
 from web.access import owned, permission, reaches
 from web.classes import bp, exports, xlsx
@@ -29,26 +28,26 @@ def formatting() -> dict[str, Any]:
 @permission("classes.view")
 def index() -> ResponseReturnValue:
     """The classes and groups of the current year the user may open."""
-    views = services().views
-    year = views.read(listing.current_year, today())
+    reads = services().reads
+    year = reads.school.current_year(today())
     if year is None:
         return render_template("classes/index.html", year=None, groups=[])
-    groups = views.read(listing.groups, year["year_id"], owned("classes.view", "group"))
+    groups = reads.school.groups(year["year_id"], owned("classes.view", "group"))
     tutors = {str(g["class_teacher_id"]) for g in groups if g["class_teacher_id"]}
     may_approve = reaches("corrections.approve")
     return render_template(
         "classes/index.html",
         year=year,
         groups=groups,
-        term=views.read(listing.term_on, year["year_id"], today()),
-        names=views.names(tutors, short=True),
-        pending=len(views.read(approvals.pending)) if may_approve else None,
+        term=reads.school.term_on(year["year_id"], today()),
+        names=reads.people.names(tutors, short=True),
+        pending=len(reads.approvals.pending()) if may_approve else None,
     )
 
 
 def _group(group_id: UUID) -> dict[str, Any]:
     """The class or group, or 404."""
-    found = services().views.read(listing.group, str(group_id))
+    found = services().reads.school.group(str(group_id))
     if found is None:
         abort(404)
     return found
@@ -59,7 +58,7 @@ def _group(group_id: UUID) -> dict[str, Any]:
 def journal_now(group_id: UUID) -> ResponseReturnValue:
     """The class journal of the current term."""
     year_id = str(_group(group_id)["year_id"])
-    term = services().views.read(listing.term_on, year_id, today())
+    term = services().reads.school.term_on(year_id, today())
     return redirect(url_for("classes.journal", group_id=group_id, term=term))
 
 
@@ -67,17 +66,17 @@ def journal_now(group_id: UUID) -> ResponseReturnValue:
 @permission("classes.view")
 def journal(group_id: UUID, term: int) -> ResponseReturnValue:
     """The class journal for a term: every subject's grid, corrected marks marked."""
-    views = services().views
+    reads = services().reads
     group = _group(group_id)
-    terms = views.read(listing.terms, str(group["year_id"]))
+    terms = reads.school.terms(str(group["year_id"]))
     if term not in {t.number for t in terms}:
         abort(404)
-    page = views.class_journal(str(group_id), term)
+    page = reads.reports.class_journal(str(group_id), term)
     pupils = {p for g in page.grids for p in g.pupils}
     cells = [c for g in page.grids for marks in g.marks.values() for c in marks]
     staff = {c.changed_by for c in cells} | {c.approver for c in cells}
     viewed(request.path, pupils)
-    names = views.names((pupils | staff) - {""}, short=True)
+    names = reads.people.names((pupils | staff) - {""}, short=True)
     return render_template(
         "classes/journal.html",
         group=group,
@@ -97,10 +96,10 @@ def journal(group_id: UUID, term: int) -> ResponseReturnValue:
 def _period(group: dict[str, Any], schema: PeriodForm) -> tuple[MultiDict[str, str], Any]:
     """The submitted period (the current term up to today by default), loaded through
     ``schema``: (the values to show in the form, the loaded data or the ``FormInvalid``)."""
-    views = services().views
+    reads = services().reads
     year_id = str(group["year_id"])
-    number = views.read(listing.term_on, year_id, today())
-    term = next((t for t in views.read(listing.terms, year_id) if t.number == number), None)
+    number = reads.school.term_on(year_id, today())
+    term = next((t for t in reads.school.terms(year_id) if t.number == number), None)
     values = request.args.copy()
     first, last = (term.starts, term.ends) if term else (today().isoformat(),) * 2
     values.setdefault("first", first)
@@ -139,15 +138,15 @@ def attendance_xlsx(group_id: UUID) -> ResponseReturnValue:
 
 
 def _attendance(group_id: UUID, *, download: bool) -> ResponseReturnValue:
-    views = services().views
+    reads = services().reads
     group = _group(group_id)
     form, data = _period(group, PeriodForm())
-    codes = list(views.policies.attendance.codes)
+    codes = list(services().policies.attendance.codes)
     if isinstance(data, forms.FormInvalid):
         return _report("classes/attendance.html", group, form=form, data=data, codes=codes)
-    report = views.attendance(str(group_id), data["first"], data["last"])
+    report = reads.reports.attendance(str(group_id), data["first"], data["last"])
     pupils = [p.student_id or "" for p in report.pupils]
-    names = views.names(pupils)
+    names = reads.people.names(pupils)
     viewed(request.path, pupils)
     order = {p: n for n, p in enumerate(by_name(pupils, names))}
     lines = sorted(report.pupils, key=lambda line: order[line.student_id or ""])
@@ -161,7 +160,7 @@ def _attendance(group_id: UUID, *, download: bool) -> ResponseReturnValue:
         form=form,
         data=data,
         codes=codes,
-        titles={c: v.title for c, v in views.policies.attendance.codes.items()},
+        titles={c: v.title for c, v in services().policies.attendance.codes.items()},
         report=report,
         lines=lines,
         names=names,
@@ -183,12 +182,12 @@ def completeness_xlsx(group_id: UUID) -> ResponseReturnValue:
 
 
 def _completeness(group_id: UUID, *, download: bool) -> ResponseReturnValue:
-    views = services().views
+    reads = services().reads
     group = _group(group_id)
     form, data = _period(group, CompletenessForm())
     if isinstance(data, forms.FormInvalid):
         return _report("classes/completeness.html", group, form=form, data=data)
-    report = views.completeness(
+    report = reads.reports.completeness(
         day=today(),
         group_id=str(group_id),
         first=data["first"],
@@ -196,7 +195,7 @@ def _completeness(group_id: UUID, *, download: bool) -> ResponseReturnValue:
         recent_days=data["days"],
     )
     pupils, staff = exports.people_of(report)
-    names = views.names(pupils | staff, short=not download)
+    names = reads.people.names(pupils | staff, short=not download)
     viewed(request.path, pupils)
     if download:
         sheets = exports.completeness_sheets(report, names, str(group["name"]))
@@ -209,7 +208,7 @@ def _completeness(group_id: UUID, *, download: bool) -> ResponseReturnValue:
         data=data,
         report=report,
         names=names,
-        deadline=views.policies.journal.entry_deadline_days,
+        deadline=services().policies.journal.entry_deadline_days,
         may_open={
             c
             for c in {t.course_journal_id for t in report.missing_topics}

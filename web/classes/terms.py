@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from domain.service import Receipt
-from projections.queries import listing
 from web.access import permission
 from web.classes import bp
 from web.classes.forms import CloseTermForm, ReopenTermForm
@@ -35,12 +34,12 @@ def terms() -> ResponseReturnValue:
 def _terms_page(
     problems: dict[str, str] | None = None, status: int = 200, failed: str = ""
 ) -> ResponseReturnValue:
-    views = services().views
-    years = views.read(listing.years)
-    periods = {str(y["year_id"]): views.read(listing.terms, str(y["year_id"])) for y in years}
+    reads = services().reads
+    years = reads.school.years()
+    periods = {str(y["year_id"]): reads.school.terms(str(y["year_id"])) for y in years}
     log = {
         str(y["year_id"]): [
-            r for r in reversed(views.history(str(y["year_id"]))) if r.type in LOGGED
+            r for r in reversed(reads.audit.history(str(y["year_id"]))) if r.type in LOGGED
         ]
         for y in years
     }
@@ -51,8 +50,8 @@ def _terms_page(
         periods=periods,
         log=log,
         logged=LOGGED,
-        names=services().views.names(staff, short=True),
-        reopen_requires_order=views.policies.journal.reopen_requires_order,
+        names=services().reads.people.names(staff, short=True),
+        reopen_requires_order=services().policies.journal.reopen_requires_order,
         form=request.form,
         failed=failed,
         problems=problems or {},
@@ -66,7 +65,7 @@ def _terms_page(
 
 def _year(year_id: UUID) -> None:
     """404 unless the school year exists."""
-    if not any(str(y["year_id"]) == str(year_id) for y in services().views.read(listing.years)):
+    if not any(str(y["year_id"]) == str(year_id) for y in services().reads.school.years()):
         abort(404)
 
 

@@ -13,8 +13,10 @@ from io import BytesIO
 
 from flask import Response, send_file
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -36,7 +38,7 @@ class Sheet:
 def workbook(sheets: Sequence[Sheet]) -> bytes:
     """The sheets as an XLSX file."""
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the empty sheet a new workbook has
     for sheet in sheets:
         _write(book.create_sheet(sheet.title[:31]), sheet)
     out = BytesIO()
@@ -44,7 +46,7 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
     return out.getvalue()
 
 
-def _write(ws, sheet: Sheet) -> None:  # type: ignore[no-untyped-def]
+def _write(ws: Worksheet, sheet: Sheet) -> None:
     for number, line in enumerate(sheet.heading, start=1):
         cell = _put(ws, number, 1, line)
         cell.font = Font(bold=number == 1, size=13 if number == 1 else 11)
@@ -62,10 +64,10 @@ def _write(ws, sheet: Sheet) -> None:  # type: ignore[no-untyped-def]
             widths[column - 1] = max(widths[column - 1], len(str(value or "")))
     for column, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 6), 60)
-    ws.freeze_panes = ws.cell(row=top + 1, column=1)
+    ws.freeze_panes = ws.cell(row=top + 1, column=1).coordinate
 
 
-def _put(ws, row: int, column: int, value: Value):  # type: ignore[no-untyped-def]
+def _put(ws: Worksheet, row: int, column: int, value: Value) -> Cell:
     """Write one cell; strings stay strings (no formula, no control characters)."""
     if isinstance(value, str):
         value = "".join(ch for ch in value if ch >= " " or ch in "\t\n")
