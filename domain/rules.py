@@ -75,17 +75,27 @@ class EntryContext:
         if student_id not in self.enrolled:
             raise errors.NotEnrolled(student_id=str(student_id))
 
-    def check_entry_window(self, lesson_day: date) -> None:
-        """Raise ``LessonNotYetHeld`` or ``EntryDeadlinePassed`` as the regulation says."""
+    def deadline_passed(self, lesson_day: date) -> bool:
+        """True when the regulation's entry deadline for a lesson of ``lesson_day`` has
+        passed (whatever the actor's roles)."""
+        late_by = clock.days_between(lesson_day, self.today)
+        return late_by > self.policies.journal.entry_deadline_days
+
+    def check_entry_window(self, lesson_day: date, granted_until: date | None = None) -> None:
+        """Raise ``LessonNotYetHeld`` or ``EntryDeadlinePassed`` as the regulation says.
+        ``granted_until``: the last day of an approved late-entry request of the actor."""
         if lesson_day > self.today:
             raise errors.LessonNotYetHeld()
         if self.may_enter_late:
+            return
+        if granted_until is not None and self.today <= granted_until:
             return
         late_by = clock.days_between(lesson_day, self.today)
         if late_by > self.policies.journal.entry_deadline_days:
             raise errors.EntryDeadlinePassed(
                 f"Срок внесения записей истёк: прошло {late_by} дн. после урока, "
-                f"регламент разрешает {self.policies.journal.entry_deadline_days}.",
+                f"регламент разрешает {self.policies.journal.entry_deadline_days}. "
+                "Запросите у заместителя директора разрешение на внесение записей.",
                 days=late_by,
             )
 
