@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import event
 
-from domain import clock, errors, ids
+from domain import clock, errors, ids, rules
 from domain.base import Aggregate
 from domain.rules import EntryContext
 
@@ -442,10 +442,9 @@ class Lesson(Aggregate):
             return ctx.actor.id
         if mark.author != ctx.actor.id:
             raise errors.NotMarkAuthor()
-        entered = mark.entered_at or mark.recorded_at
-        age = clock.days_between(entered.astimezone(clock.SCHOOL_TZ).date(), ctx.today)
-        if age > ctx.policies.journal.own_correction_days:
-            raise errors.CorrectionNeedsApproval(days=age)
+        entered = (mark.entered_at or mark.recorded_at).astimezone(clock.SCHOOL_TZ).date()
+        if not rules.own_correction_open(ctx.policies.journal, entered, ctx.today):
+            raise errors.CorrectionNeedsApproval(days=clock.days_between(entered, ctx.today))
         return None
 
     @staticmethod
