@@ -466,9 +466,7 @@ class Lesson(Aggregate):
     ) -> bool:
         """True when ``request`` was already decided so by this actor: the same decision
         sent again after a lost answer."""
-        return (
-            request is not None and request.state == state and request.decided_by == ctx.actor.id
-        )
+        return request is not None and request.state == state and request.decided_by == ctx.actor.id
 
     def _pending_late(self, ctx: EntryContext, request_id: UUID) -> LateEntryRequest:
         ctx.check_unlocked()

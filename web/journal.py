@@ -278,11 +278,12 @@ def _lesson_page(
 def _labels(sheet: Any, names: dict[str, str], problems: dict[str, str]) -> dict[str, str]:
     """The problems' keys in words: a pupil's fields and corrections by the pupil's name,
     never by an internal id (a field of a pupil not on the lesson's list says so)."""
-    labels = {"topic": _("Тема урока"), "homework": _("Домашнее задание"), "reason": _("Причина")}
-    for key in problems:
-        labels[key] = _("Поле формы")
-        if key.startswith(("mark-", "kind-", "att-")):
-            labels[key] = _("Обучающийся не из списка урока")
+    labels = {
+        "topic": _("Тема урока"),
+        "homework": _("Домашнее задание"),
+        "reason": _("Причина"),
+        "late-entry": _("Запрос на внесение записей после срока"),
+    }
     for pupil in sheet.pupils:
         name = names.get(pupil, "")
         labels[f"mark-{pupil}"] = _("Отметка: %(name)s", name=name)
@@ -290,6 +291,13 @@ def _labels(sheet: Any, names: dict[str, str], problems: dict[str, str]) -> dict
         labels[f"att-{pupil}"] = _("Посещаемость: %(name)s", name=name)
         for cell in sheet.marks.get(pupil, ()):
             labels[f"fix-{cell.mark_id}"] = _("Исправление отметки: %(name)s", name=name)
+    for key in set(problems) - set(labels):  # a mark since corrected; a stranger's field
+        if key.startswith("fix-"):
+            labels[key] = _("Исправление отметки")
+        elif key.startswith(("mark-", "kind-", "att-")):
+            labels[key] = _("Обучающийся не из списка урока")
+        else:
+            labels[key] = _("Поле формы")
     return labels
 
 
@@ -427,9 +435,8 @@ def request_late_entry(lesson_id: UUID) -> ResponseReturnValue:
         return receipt
 
     def again(problems: dict[str, str], status: int) -> ResponseReturnValue:
-        return _lesson_page(
-            lesson_id, {"late-entry": v for v in problems.values()}, status
-        )
+        """The problem is shown beside the request's form (one message, the first)."""
+        return _lesson_page(lesson_id, {"late-entry": next(iter(problems.values()))}, status)
 
     return attempt(
         command,

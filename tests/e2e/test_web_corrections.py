@@ -78,9 +78,7 @@ def test_refused_correction_keeps_what_was_entered(system: System, web: WebSchoo
     assert "введённое сохранено в форме" in refused.get_data(as_text=True)
 
     with clock.travel(at(LESSON_DAY, 17)):  # «cancel» chosen stays chosen too
-        refused = post(
-            teacher, f"{path}/marks/{mark}/correct", {"value": "", "reason": "x"}, path
-        )
+        refused = post(teacher, f"{path}/marks/{mark}/correct", {"value": "", "reason": "x"}, path)
     row = _row(refused.get_data(as_text=True), mark)
     assert '<option value="" selected>' in row
 

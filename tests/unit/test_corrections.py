@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain import ids
 from domain.errors import (
     ApproverRoleRequired,
     Conflict,
@@ -21,7 +22,6 @@ from domain.errors import (
     SelfApprovalForbidden,
     SubmissionTaken,
 )
-from domain import ids
 from domain.lesson import MarkEntry
 from tests.school import LESSON_DAY
 from tests.unit.conftest import on
@@ -354,9 +354,7 @@ def test_correction_of_the_kind_only_is_accepted(school, marked):
 def test_request_for_the_same_value_is_refused(school, marked, rejects):
     lesson, old = marked
     with on(LESSON_DAY + timedelta(days=10)), rejects(CorrectionChangesNothing):
-        school.journal.entry.request_correction(
-            lesson, old, "3", "answer", REASON, school.teacher
-        )
+        school.journal.entry.request_correction(lesson, old, "3", "answer", REASON, school.teacher)
 
 
 def test_resent_correction_is_answered_as_the_first(school, marked):
