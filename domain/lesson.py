@@ -257,8 +257,8 @@ class Lesson(Aggregate):
         mark = self._correctable(ctx, mark_id)
         text = ctx.reason(reason)
         self._check_new_value(ctx, value, kind)
-        self._check_changes(mark, value, kind)
         approver = self._direct_correction_approver(ctx, mark)
+        self._check_changes(mark, value, kind)
         new_id = new_id or uuid4()
         self._mark_corrected(
             mark_id=new_id,

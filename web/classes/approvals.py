@@ -81,11 +81,12 @@ def decide(request_id: UUID) -> ResponseReturnValue:
     return submit(DecisionForm(), command, again, url_for("classes.approvals"))
 
 
-@bp.post("/approvals/late/<uuid:request_id>")
+@bp.post("/approvals/late/<uuid:late_request_id>")
 @permission("corrections.approve")
-def decide_late(request_id: UUID) -> ResponseReturnValue:
+def decide_late(late_request_id: UUID) -> ResponseReturnValue:
     """Approve a late-entry request (the teacher may enter for that lesson for the days the
     regulation gives), or reject it with a reason."""
+    request_id = late_request_id
     found = services().reads.approvals.late_request(str(request_id))
     if found is None:
         abort(404)
