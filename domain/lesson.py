@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import event
@@ -91,6 +92,26 @@ class MarkEntry:
     value: str
     kind: str
     mark_id: UUID | None = None
+
+
+Request = TypeVar("Request", CorrectionRequest, LateEntryRequest)
+
+
+def _decidable(
+    ctx: EntryContext, request: Request | None, not_found: type[errors.DomainError]
+) -> Request:
+    """Rule «requests are decided once, by an approver, never one's own»: ``request`` when
+    ``ctx``'s actor may decide it now (``not_found`` when there is no such request)."""
+    ctx.check_unlocked()
+    if not ctx.is_approver:
+        raise errors.ApproverRoleRequired()
+    if request is None:
+        raise not_found()
+    if request.state != "pending":
+        raise errors.RequestAlreadyDecided()
+    if request.requested_by == ctx.actor.id:
+        raise errors.SelfApprovalForbidden()
+    return request
 
 
 class Lesson(Aggregate):
@@ -469,36 +490,14 @@ class Lesson(Aggregate):
         return request is not None and request.state == state and request.decided_by == ctx.actor.id
 
     def _pending_late(self, ctx: EntryContext, request_id: UUID) -> LateEntryRequest:
-        ctx.check_unlocked()
-        if not ctx.is_approver:
-            raise errors.ApproverRoleRequired()
-        try:
-            request = self.late_requests[request_id]
-        except KeyError:
-            raise errors.LateEntryRequestNotFound() from None
-        if request.state != "pending":
-            raise errors.RequestAlreadyDecided()
-        if request.requested_by == ctx.actor.id:
-            raise errors.SelfApprovalForbidden()
-        return request
+        return _decidable(ctx, self.late_requests.get(request_id), errors.LateEntryRequestNotFound)
 
     def _check_new_value(self, ctx: EntryContext, value: str, kind: str) -> None:
         ctx.policies.grading.scale(ctx.scale).check(value)
         ctx.policies.grading.kind(kind)
 
     def _pending_request(self, ctx: EntryContext, request_id: UUID) -> CorrectionRequest:
-        ctx.check_unlocked()
-        if not ctx.is_approver:
-            raise errors.ApproverRoleRequired()
-        try:
-            request = self.requests[request_id]
-        except KeyError:
-            raise errors.CorrectionRequestNotFound() from None
-        if request.state != "pending":
-            raise errors.RequestAlreadyDecided()
-        if request.requested_by == ctx.actor.id:
-            raise errors.SelfApprovalForbidden()
-        return request
+        return _decidable(ctx, self.requests.get(request_id), errors.CorrectionRequestNotFound)
 
     # --- events --------------------------------------------------------------------------
     class TopicChanged(Aggregate.Event):

@@ -70,6 +70,15 @@ def _build(reader: Reader, rows: list[Row]) -> list[Request]:
     if not rows:
         return []
     marks = _by(reader, grid.MARKS, "mark_id", {r["mark_id"] for r in rows})
+    return [
+        _request(r, marks.get(r["mark_id"]) or {}, lesson, course, group)
+        for r, lesson, course, group in _placed(reader, rows)
+    ]
+
+
+def _placed(reader: Reader, rows: list[Row]) -> list[tuple[Row, Row, Row, Row]]:
+    """Each request row with its lesson, course journal and group (in order); a request whose
+    lesson's series was destroyed is left out: nothing is left to decide."""
     lessons = _by(reader, grid.LESSONS, "lesson_id", {r["lesson_id"] for r in rows})
     courses = _by(
         reader,
@@ -82,10 +91,8 @@ def _build(reader: Reader, rows: list[Row]) -> list[Request]:
     for r in rows:
         lesson = lessons.get(r["lesson_id"])
         course = courses.get(lesson["course_journal_id"]) if lesson else None
-        if lesson is None or course is None:
-            continue  # the lesson's series was destroyed: nothing left to decide
-        group = groups.get(course["group_id"]) or {}
-        found.append(_request(r, marks.get(r["mark_id"]) or {}, lesson, course, group))
+        if lesson is not None and course is not None:
+            found.append((r, lesson, course, groups.get(course["group_id"]) or {}))
     return found
 
 
@@ -170,40 +177,23 @@ def late_for_lesson(reader: Reader, lesson_id: str) -> list[LateRequest]:
 
 
 def _build_late(reader: Reader, rows: list[Row]) -> list[LateRequest]:
-    if not rows:
-        return []
-    lessons = _by(reader, grid.LESSONS, "lesson_id", {r["lesson_id"] for r in rows})
-    courses = _by(
-        reader,
-        catalog.COURSES,
-        "course_journal_id",
-        {v["course_journal_id"] for v in lessons.values()},
-    )
-    groups = _by(reader, catalog.GROUPS, "group_id", {c["group_id"] for c in courses.values()})
-    found = []
-    for r in rows:
-        lesson = lessons.get(r["lesson_id"])
-        course = courses.get(lesson["course_journal_id"]) if lesson else None
-        if lesson is None or course is None:
-            continue  # the lesson's series was destroyed
-        group = groups.get(course["group_id"]) or {}
-        found.append(
-            LateRequest(
-                request_id=r["request_id"],
-                state=r["state"],
-                lesson_id=r["lesson_id"],
-                course_journal_id=course["course_journal_id"],
-                subject=course["subject"],
-                group_name=str(group.get("name") or ""),
-                day=lesson["day"],
-                period=int(lesson["period"]),
-                reason=r["reason"] or "",
-                requested_by=str(r["requested_by"] or ""),
-                requested_at=str(r["requested_at"] or ""),
-                until=str(r["until"] or ""),
-                decided_by=str(r["decided_by"] or ""),
-                decided_at=str(r["decided_at"] or ""),
-                decision_reason=r["decision_reason"] or "",
-            )
+    return [
+        LateRequest(
+            request_id=r["request_id"],
+            state=r["state"],
+            lesson_id=r["lesson_id"],
+            course_journal_id=course["course_journal_id"],
+            subject=course["subject"],
+            group_name=str(group.get("name") or ""),
+            day=lesson["day"],
+            period=int(lesson["period"]),
+            reason=r["reason"] or "",
+            requested_by=str(r["requested_by"] or ""),
+            requested_at=str(r["requested_at"] or ""),
+            until=str(r["until"] or ""),
+            decided_by=str(r["decided_by"] or ""),
+            decided_at=str(r["decided_at"] or ""),
+            decision_reason=r["decision_reason"] or "",
         )
-    return found
+        for r, lesson, course, group in (_placed(reader, rows) if rows else [])
+    ]

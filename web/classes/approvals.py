@@ -5,6 +5,7 @@ and the page shows its message."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -63,22 +64,13 @@ def _queue_page(
 def decide(request_id: UUID) -> ResponseReturnValue:
     """Approve a request, or reject it with a reason."""
     found = services().reads.approvals.request(str(request_id))
-    if found is None:
-        abort(404)
-    lesson_id = UUID(found.lesson_id)
-
-    def command(data: dict[str, Any]) -> tuple[Receipt, str]:
-        journal = services().journal
-        if data["decision"] == "approve":
-            receipt = journal.entry.approve_correction(lesson_id, request_id, actor())
-            return receipt, _("Исправление согласовано: отметка исправлена.")
-        receipt = journal.entry.reject_correction(lesson_id, request_id, data["reason"], actor())
-        return receipt, _("Запрос отклонён; отметка осталась прежней.")
-
-    def again(problems: dict[str, str], status: int) -> ResponseReturnValue:
-        return _queue_page(problems, status, str(request_id))
-
-    return submit(DecisionForm(), command, again, url_for("classes.approvals"))
+    entry = services().journal.entry
+    return _decide(
+        request_id,
+        found.lesson_id if found else None,
+        (entry.approve_correction, _("Исправление согласовано: отметка исправлена.")),
+        (entry.reject_correction, _("Запрос отклонён; отметка осталась прежней.")),
+    )
 
 
 @bp.post("/approvals/late/<uuid:late_request_id>")
@@ -86,19 +78,32 @@ def decide(request_id: UUID) -> ResponseReturnValue:
 def decide_late(late_request_id: UUID) -> ResponseReturnValue:
     """Approve a late-entry request (the teacher may enter for that lesson for the days the
     regulation gives), or reject it with a reason."""
-    request_id = late_request_id
-    found = services().reads.approvals.late_request(str(request_id))
-    if found is None:
+    found = services().reads.approvals.late_request(str(late_request_id))
+    entry = services().journal.entry
+    return _decide(
+        late_request_id,
+        found.lesson_id if found else None,
+        (entry.approve_late_entry, _("Внесение записей после срока разрешено.")),
+        (entry.reject_late_entry, _("Запрос на внесение записей после срока отклонён.")),
+    )
+
+
+def _decide(
+    request_id: UUID,
+    lesson: str | None,
+    approve: tuple[Callable[[UUID, UUID, UUID], Receipt], str],
+    reject: tuple[Callable[[UUID, UUID, str, UUID], Receipt], str],
+) -> ResponseReturnValue:
+    """The decision form of a request of ``lesson`` (404 when there is no such request):
+    ``approve`` or ``reject`` — the command and what to say when it is done."""
+    if lesson is None:
         abort(404)
-    lesson_id = UUID(found.lesson_id)
+    lesson_id = UUID(lesson)
 
     def command(data: dict[str, Any]) -> tuple[Receipt, str]:
-        journal = services().journal
         if data["decision"] == "approve":
-            receipt = journal.entry.approve_late_entry(lesson_id, request_id, actor())
-            return receipt, _("Внесение записей после срока разрешено.")
-        receipt = journal.entry.reject_late_entry(lesson_id, request_id, data["reason"], actor())
-        return receipt, _("Запрос на внесение записей после срока отклонён.")
+            return approve[0](lesson_id, request_id, actor()), approve[1]
+        return reject[0](lesson_id, request_id, data["reason"], actor()), reject[1]
 
     def again(problems: dict[str, str], status: int) -> ResponseReturnValue:
         return _queue_page(problems, status, str(request_id))
