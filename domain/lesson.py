@@ -179,7 +179,7 @@ class Lesson(Aggregate):
         return max(days) if days else None
 
     def _check_window(self, ctx: EntryContext) -> None:
-        ctx.check_entry_window(self.day, self.granted_until(ctx.actor.id))
+        ctx.check_entry_window(self.day, self.granted_until(ctx.actor.id), on_lesson=True)
 
     # --- commands ------------------------------------------------------------------------
     def change_topic(self, ctx: EntryContext, topic: str, homework: str) -> None:

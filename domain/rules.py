@@ -92,9 +92,13 @@ class EntryContext:
         passed (whatever the actor's roles)."""
         return deadline_passed(self.policies.journal, lesson_day, self.today)
 
-    def check_entry_window(self, lesson_day: date, granted_until: date | None = None) -> None:
+    def check_entry_window(
+        self, lesson_day: date, granted_until: date | None = None, *, on_lesson: bool = False
+    ) -> None:
         """Raise ``LessonNotYetHeld`` or ``EntryDeadlinePassed`` as the regulation says.
-        ``granted_until``: the last day of an approved late-entry request of the actor."""
+        ``granted_until``: the last day of an approved late-entry request of the actor;
+        ``on_lesson``: the entry is on a lesson entered already, which a late-entry request
+        can open (a lesson not yet entered is entered late by the deputy head)."""
         if lesson_day > self.today:
             raise errors.LessonNotYetHeld()
         if self.may_enter_late:
@@ -106,7 +110,12 @@ class EntryContext:
             raise errors.EntryDeadlinePassed(
                 f"Срок внесения записей истёк: прошло {late_by} дн. после урока, "
                 f"регламент разрешает {self.policies.journal.entry_deadline_days}. "
-                "Запросите у заместителя директора разрешение на внесение записей.",
+                + (
+                    "Запросите у заместителя директора разрешение на внесение записей "
+                    "(на странице урока)."
+                    if on_lesson
+                    else "Урок с этой датой вносит заместитель директора."
+                ),
                 days=late_by,
             )
 

@@ -122,3 +122,13 @@ def test_resent_request_and_approval_are_answered_as_the_first(school, lesson, r
     assert types == ["Held", "LateEntryRequested", "LateEntryApproved"]
     with on(LATE), rejects(SubmissionTaken):
         school.journal.entry.request_late_entry(lesson, "Другая причина", school.teacher, req_id)
+
+
+def test_a_lesson_not_entered_in_time_is_for_the_deputy(school, rejects):
+    """No lesson, nothing to request on: the message says who enters it instead."""
+    with on(LATE), rejects(EntryDeadlinePassed) as refused:
+        school.journal.entry.hold_lesson(
+            school.course_id, LESSON_DAY, 3, "Дроби", "", school.teacher
+        )
+    assert "вносит заместитель директора" in refused.value.text
+    assert "Запросите" not in refused.value.text
