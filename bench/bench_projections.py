@@ -34,15 +34,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
+from eventsourcing.persistence import ApplicationRecorder
 from psycopg import sql
 
 from bench import common, dataset
 from bench.common import n
 from domain import clock
 from ejournal.bootstrap import System, build
+from ejournal.viewdb import PostgresViewDatabase
 from projections.processor import Processor
 from projections.store import MemoryStore
 from projections.view import Applied
@@ -293,7 +295,7 @@ def cprofile(system: System, last: int, db: Any) -> list[str]:
     processor = system.views.processor
     sliced = Processor(
         processor.views,
-        dataset.SliceRecorder(system.journal.recorder, last),
+        cast(ApplicationRecorder, dataset.SliceRecorder(system.journal.recorder, last)),
         system.journal.mapper,
         db,
         processor.sealer,
@@ -446,7 +448,8 @@ def planner_statistics(system: System) -> str:
             "WHERE schemaname = current_schema() AND tablename = ANY(%s)",
             (names,),
         )
-        analysed = int(cur.fetchone()[0])
+        row = cur.fetchone()
+        analysed = int(row[0]) if row else 0
     if not analysed:
         return "none yet"
     return f"{analysed} of {len(names)} tables analysed earlier"
@@ -457,7 +460,9 @@ def vacuum(system: System) -> float:
     so without (auto)vacuum each run would start from tables twice as big as the last."""
     started = time.perf_counter()
     with psycopg.connect(system.settings.database.conninfo(), autocommit=True) as conn:
-        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(system.view_db.schema)))
+        view_db = system.view_db
+        assert isinstance(view_db, PostgresViewDatabase)
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(view_db.schema)))
         for view in system.views.processor.views:
             for table in view.tables:
                 conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table.name)))
