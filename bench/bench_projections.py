@@ -62,15 +62,17 @@ SLICE = 100_000  # events in the profiled slice
 # --- measuring ------------------------------------------------------------------------------------
 def rebuild_all(system: System) -> common.Timed:
     """``views.rebuild()`` of every view: in memory, then DELETE + COPY in one transaction.
-    Timed here (the row count afterwards is not part of it)."""
+    Timed here (the row count afterwards is not part of it). The ledger is left out: its
+    sealing from the stored rows (which ``ejournal views rebuild`` also redoes) is measured by
+    ``bench_ledger`` against its own raw limit."""
     built = [0.0]
     cpu, started = time.process_time(), time.perf_counter()
 
     def progress(done: int, head: int) -> None:
-        if done >= head:
+        if done >= head and not built[0]:
             built[0] = time.perf_counter() - started
 
-    last = system.views.rebuild(progress=progress)
+    last = system.views.rebuild([v.name for v in system.views.processor.views], progress=progress)
     total, used = time.perf_counter() - started, time.process_time() - cpu
     rows = sum(system.views.counts().values())
     write = total - built[0]
@@ -357,7 +359,8 @@ def measure(
             ratios.append(rebuild.rate / scan.rate)
             scans.append(scan.rate)
             print(
-                f"   {'views.rebuild() — all views':<{w}} {n(rebuild.rate):>9} events/s"
+                f"   {'views.rebuild() — all views, not the ledger':<{w}} "
+                f"{n(rebuild.rate):>9} events/s"
                 f"  = {rebuild.rate / scan.rate:.2f} × raw scan with decoding"
                 f"   ({rebuild.seconds:.1f} s, client CPU {rebuild.cpu:.1f} s)"
             )
@@ -380,7 +383,7 @@ def measure(
 
     rate, ratio = common.median([r.rate for r in rebuilds]), common.median(ratios)
     figures.add(
-        f"views.rebuild(), all views, {head:,} events",
+        f"views.rebuild(), all views (the ledger apart), {head:,} events",
         "postgres",
         mode,
         rate,
