@@ -275,7 +275,10 @@ def serve(host: str, port: int, threads: int, processes: int) -> None:
         read_secret_key(settings.secret_key_file)
     except SecretKeyError as error:
         raise Refused(Exit.SIGNING_KEY, str(error)) from None
-    _system(settings).close()  # refuse to start (one clear message) before listening
+    with _system(settings) as started:  # refuse to start (one clear message) before listening
+        told = started.records.reschedule_at_start()  # an upgraded schedule, recorded
+    if told:
+        click.echo(told)
     secret_key(settings.secret_key_file)  # made once here, not raced by server processes
 
     # Each request holds one connection of the views' pool while it runs.
@@ -350,6 +353,9 @@ def worker(poll: float) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with _system() as system:
+        told = system.records.reschedule_at_start()
+        if told:
+            click.echo(told)
         click.echo(f"worker: keeping views of {system.settings.database_url} up to date")
         run_worker(system, stop, poll)
 

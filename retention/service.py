@@ -19,8 +19,10 @@ from typing import Any
 from uuid import UUID
 
 from domain import clock, errors
+from domain.base import SYSTEM_ACTOR
 from domain.journal import Journal
 from domain.retention import DispositionInfo
+from domain.schedule import ClosedSeries, DueDateChange
 from domain.service import Receipt
 from projections.queries import records_register as rq
 from projections.service import Views
@@ -87,6 +89,53 @@ class Records:
     def name(self, account_id: str | None) -> str:
         """A person's name for print (or the placeholder once destroyed)."""
         return self.views.reads.people.name(account_id) if account_id else "—"
+
+    # --- the retention schedule ------------------------------------------------------------
+    def closed_series(self) -> list[ClosedSeries]:
+        """Every series cut off and not disposed of: whose due dates depend on the rules."""
+        return [
+            ClosedSeries(e.series, e.record_class, e.cut_off)
+            for e in self.register()
+            if e.cut_off is not None and e.state not in rq.DISPOSED
+        ]
+
+    def pending_reschedule(self) -> list[DueDateChange] | None:
+        """The due dates adopting ``policies/retention.toml`` would move (None: its rules
+        are the recorded ones, or nothing is cut off yet and the first close records them)."""
+        retention = self.journal.retention
+        recorded = retention.recorded_schedule()
+        if recorded == self.policy.schedule():
+            return None
+        closed = self.closed_series()
+        if recorded is None and not closed:
+            return None
+        return retention.due_date_changes(closed)
+
+    def reschedule(
+        self, actor: UUID, reason: str = "", *, allow_earlier: bool = False
+    ) -> list[DueDateChange]:
+        """Adopt the file's rules, recording every due date they move (``Retention.
+        reschedule``); [] when they are in force already."""
+        changed = self.journal.retention.reschedule(
+            self.closed_series(), reason, actor, allow_earlier=allow_earlier
+        )
+        self.views.catch_up()
+        return changed
+
+    def reschedule_at_start(self) -> str:
+        """At start-up (``serve``, ``worker``, ``retention run``): adopt changed rules as the
+        system when no due date comes sooner; otherwise leave them unadopted (proposals are
+        refused until a person decides). Returns what to tell the operator ("" if nothing)."""
+        pending = self.pending_reschedule()
+        if pending is None:
+            return ""
+        try:
+            changed = self.reschedule(
+                SYSTEM_ACTOR, "при запуске: сроки хранения policies/retention.toml изменены"
+            )
+        except errors.ScheduleShortens as error:
+            return f"сроки хранения не пересчитаны: {error}"
+        return f"сроки хранения пересчитаны по policies/retention.toml: серий — {len(changed)}"
 
     # --- commands --------------------------------------------------------------------------
     def close_year(
@@ -186,6 +235,12 @@ class Records:
                 problems.append(f"серия «{item.series}» не утверждена в этом предложении")
             elif entry.cut_off != item.cut_off or not entry.due_on or entry.due_on > today:
                 problems.append(f"серия «{item.series}»: отсечка изменилась или срок не истёк")
+            elif entry.due_on != item.due_on:
+                problems.append(
+                    f"серия «{item.series}»: срок хранения пересчитан "
+                    f"({item.due_on:%d.%m.%Y} → {entry.due_on:%d.%m.%Y}), "
+                    "составьте предложение заново"
+                )
         series = [i.series for i in info.items]
         with self.views.reader() as reader:
             records = {s: len(rq.originators(reader, s)) for s in series}

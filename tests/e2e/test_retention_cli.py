@@ -105,20 +105,20 @@ def history(tmp_path: Path) -> History:
 def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
     tmp_path: Path, history: History
 ):
-    plan = run(tmp_path, "retention", "plan", "--as-of", "2031-07-01", "--json")
+    plan = run(tmp_path, "retention", "plan", "--as-of", "2032-01-01", "--json")
     assert plan.exit_code == 0, plan.output
     assert [line["series"] for line in json.loads(plan.output)["executable"]] == [
         JOURNAL_5A,
         JOURNAL_5B,
     ]
     assert (
-        json.loads(run(tmp_path, "retention", "plan", "--as-of", "2031-06-29", "--json").output)[
+        json.loads(run(tmp_path, "retention", "plan", "--as-of", "2031-12-31", "--json").output)[
             "executable"
         ]
         == []
     )
 
-    day = date(2031, 7, 2)
+    day = date(2032, 1, 2)
     proposed = run(
         tmp_path, "retention", "propose", "--as", "archivist", "--series", JOURNAL_5A, day=day
     )
@@ -147,7 +147,7 @@ def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
 
 
 def test_holds_from_the_command_line(tmp_path: Path, history: History):
-    day = date(2031, 7, 2)
+    day = date(2032, 1, 2)
     placed = run(
         tmp_path,
         "retention",
@@ -184,10 +184,10 @@ def test_holds_from_the_command_line(tmp_path: Path, history: History):
 
 
 def test_the_daily_run_only_plans(tmp_path: Path, history: History):
-    result = run(tmp_path, "retention", "run", "--as-of", "2031-07-01")
+    result = run(tmp_path, "retention", "run", "--as-of", "2032-01-01")
     assert result.exit_code == 0, result.output
     assert "к исполнению 2" in result.output
-    written = json.loads((tmp_path / "var/retention/plan-2031-07-01.json").read_text())
+    written = json.loads((tmp_path / "var/retention/plan-2032-01-01.json").read_text())
     assert len(written["executable"]) == 2
     assert json.loads(run(tmp_path, "retention", "proposals", "--json").output) == []
 
