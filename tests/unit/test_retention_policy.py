@@ -11,6 +11,7 @@ import pytest
 
 from domain import errors
 from domain.policies import Period, Policies
+from domain.schedule import ClosedSeries, changes, legacy
 from ejournal.policyfiles import PolicyError, load_policies
 from tests.unit.conftest import POLICIES_DIR
 
@@ -188,3 +189,18 @@ def test_a_missing_retention_file_is_named(folder: Path) -> None:
     with pytest.raises(PolicyError) as info:
         load_policies(folder)
     assert "retention.toml: missing" in info.value.problems
+
+
+def test_a_deployment_with_no_recorded_schedule_had_dates_from_the_cut_off(
+    policies: Policies,
+) -> None:
+    closed = [
+        ClosedSeries("journal/2025-26/5А", "class-journal", date(2026, 6, 30)),
+        ClosedSeries("summary/2025-26/5А", "summary-sheet", date(2026, 12, 5)),
+        ClosedSeries("retention", "retention-records", date(2026, 6, 30)),
+    ]
+    moved = changes(legacy(policies.retention.schedule()), policies.retention, closed)
+    assert [(c.series, c.before, c.after, c.earlier) for c in moved] == [
+        ("journal/2025-26/5А", date(2031, 7, 1), date(2032, 1, 1), False),
+        ("summary/2025-26/5А", date(2051, 12, 6), date(2052, 1, 1), False),
+    ]

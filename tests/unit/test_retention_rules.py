@@ -46,6 +46,15 @@ def journal_item(cut_off: date = CLOSE_DAY) -> DispositionItem:
 
 
 # --- the year's cut-off ------------------------------------------------------------------
+def test_the_first_close_records_the_schedule_its_due_dates_follow(school: School):
+    assert school.journal.retention.recorded_schedule() is None
+    close(school)
+    recorded = school.journal.retention.recorded_schedule()
+    assert recorded == school.journal.policies.retention.schedule()
+    assert recorded["class-journal"]["count_from"] == "january_after_cut_off"
+    assert recorded["class-journal"]["period"] == "P5Y"
+
+
 def test_closing_the_year_is_refused_while_marks_are_missing(school: School, rejects: Rejects):
     with on(CLOSE_DAY), rejects(errors.YearIncomplete) as info:
         school.journal.retention.close_school_year(
