@@ -108,9 +108,8 @@ def run(as_of: str | None) -> None:
     """The daily run (cron): plan, write the plan to var/retention/plan-DAY.json and print
     what needs attention. It never proposes, approves or destroys anything."""
     with system() as built:
-        told = built.records.reschedule_at_start()
-        if told:
-            click.echo(told)
+        for line in built.records.at_start():
+            click.echo(line)
         found = built.records.plan(parse_date(as_of))
         folder = built.settings.var_dir / "retention"
     folder.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ from projections.queries import records_register as rq
 from projections.service import Views
 from projections.store import Reader
 from projections.views import history as history_view
+from retention.archive.service import record_volume_mentions
 from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
 from retention.closing import MissingMark, close_year, find_year, missing_marks
 from retention.plan import Plan, make_plan
@@ -137,6 +138,19 @@ class Records:
             return f"сроки хранения не пересчитаны: {error}"
         return f"сроки хранения пересчитаны по policies/retention.toml: серий — {len(changed)}"
 
+    def at_start(self) -> list[str]:
+        """What start-up (``serve``, ``worker``, ``retention run``) records after an upgrade:
+        the people of archive volumes captured before volumes recorded them, then the due
+        dates a changed schedule moves (``reschedule_at_start``). Returns what to tell."""
+        told = []
+        completed = record_volume_mentions(self.journal, self.views, SYSTEM_ACTOR)
+        if completed:
+            told.append(f"тома архива: записаны упомянутые в них люди — томов {completed}")
+        rescheduled = self.reschedule_at_start()
+        if rescheduled:
+            told.append(rescheduled)
+        return told
+
     # --- commands --------------------------------------------------------------------------
     def close_year(
         self, year: str, actor: UUID, *, force: bool = False, reason: str = ""
@@ -245,7 +259,17 @@ class Records:
         with self.views.reader() as reader:
             records = {s: len(rq.originators(reader, s)) for s in series}
             files = {s: rq.files(reader, s) for s in series}
-            extract = [_extract(reader, s) for s in series if s.startswith("person/")]
+            extract = [
+                _extract(reader, s) | {"remains": _remains(reader, s, entries)}
+                for s in series
+                if s.startswith("person/")
+            ]
+        for subject in extract:
+            problems += [
+                f"серия «{r['series']}» ещё хранится и упоминает субъекта {subject['person_id']}"
+                for r in subject["remains"]
+                if r["certificate_id"] is None
+            ]
         certificate = build_certificate(
             info,
             entries,
@@ -352,3 +376,35 @@ def _extract(reader: Reader, series: str) -> dict[str, Any]:
     first = next((f for f in frames if f["record"] == series.partition("/")[2]), None)
     kind = first["type"].partition(".")[0] if first else "Account"
     return {"series": series, "person_id": series.partition("/")[2], "kind": kind, "events": frames}
+
+
+def _remains(
+    reader: Reader, person: str, entries: dict[str, rq.RegisterEntry]
+) -> list[dict[str, Any]]:
+    """Where records that mention a person still are once their identity is destroyed:
+    series transferred to an archive (with their act). Series kept here cannot be among
+    them — the identity is not due while one is — but one is listed if found."""
+    found = []
+    for series in rq.mentioning(reader, person):
+        entry = entries.get(series)
+        if entry is None or entry.state == "destroyed":
+            continue
+        if entry.state == "transferred":
+            found.append(
+                {
+                    "series": series,
+                    "where": "передано на хранение в архив",
+                    "until": "по правилам принявшего архива",
+                    "certificate_id": entry.certificate_id,
+                }
+            )
+        else:
+            found.append(
+                {
+                    "series": series,
+                    "where": "хранится в системе",
+                    "until": entry.due_on.isoformat() if entry.due_on else "постоянно",
+                    "certificate_id": None,
+                }
+            )
+    return found
