@@ -206,3 +206,41 @@ def test_the_subject_access_report_from_the_command_line(tmp_path: Path, history
     assert [(a["page"], a["actor"]) for a in again["access_log"]] == [
         ("ejournal pd report", str(history.school.head))
     ]
+
+
+def test_reschedule_shows_and_records_the_dates_a_changed_schedule_moves(
+    tmp_path: Path, history: History
+):
+    """The year was closed under the shipped rule; the school's file goes back to counting
+    from the cut-off: dates come sooner, so the daily run records nothing and says so, the
+    dry run lists them, and only a person with a reason adopts them."""
+    folder = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", folder)
+    path = folder / "retention.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"january_after_cut_off"', '"cut_off"'), encoding="utf-8")
+
+    def cli(*args: str) -> Result:
+        return CliRunner().invoke(main, list(args), env=_env(tmp_path, folder))
+
+    daily = cli("retention", "run", "--as-of", "2031-07-02")
+    assert daily.exit_code == 0, daily.output
+    assert "сроки хранения не пересчитаны" in daily.output
+    dry = cli("retention", "reschedule", "--dry-run", "--as", "archivist")
+    assert dry.exit_code == 0, dry.output
+    assert f"{JOURNAL_5A}" in dry.output and "01.01.2032 → 01.07.2031" in dry.output
+    refused = cli("retention", "reschedule", "--as", "archivist")
+    assert refused.exit_code == 1 and "сокращают срок" in refused.output
+    done = cli(
+        "retention",
+        "reschedule",
+        "--as",
+        "archivist",
+        "--allow-earlier",
+        "--reason",
+        "Протокол ЭК № 2 от 01.09.2026",
+    )
+    assert done.exit_code == 0, done.output
+    assert "пересчитано сроков:" in done.output
+    again = cli("retention", "reschedule", "--dry-run", "--as", "archivist")
+    assert "уже действуют" in again.output
