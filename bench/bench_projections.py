@@ -122,7 +122,7 @@ def diary_query(system: System, data: dataset.DataSet, times: int) -> Query:
     """The diary through ``Views``."""
     student, year = data.diary
     query = Query("diary query (one pupil, the current year)")
-    method = system.views.diary
+    method = system.views.reads.reports.diary
     since = datetime.combine(
         dataset.TODAY - timedelta(days=7), datetime.min.time(), clock.SCHOOL_TZ
     )
