@@ -158,7 +158,7 @@ class Retention(CommandGroup):
             text = require_reason(reason, self.app.policies.journal.min_reason_length)
 
         def command() -> Sequence[Aggregate]:
-            if recorded is None:
+            if not self.app.exists(ids.retention_schedule_id()):
                 schedule = RetentionSchedule(
                     rules=rules,
                     baseline="до записи графика: сроки от даты отсечки",

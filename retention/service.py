@@ -169,6 +169,8 @@ class Records:
         """Propose every executable line of the plan (or those of ``series`` / a class):
         one proposal per action. Returns the new dispositions' ids."""
         day = as_of or clock.today()
+        if self.pending_reschedule() is not None:  # dates not yet recorded (an upgrade)
+            raise errors.ScheduleNotAdopted()
         plan, wanted = self.plan(day), set(series)
         created = []
         for action in ("destroy", "transfer"):
