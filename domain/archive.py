@@ -64,6 +64,9 @@ class VolumeFacts:
     checkpoint: dict[str, Any]
     signers: list[dict[str, str]]
     forced_reason: str = ""
+    #: The people the volume names (pupils, teachers): a hold on one of them holds the
+    #: volume, and their identities are kept while it is.
+    mentions: tuple[UUID, ...] = ()
 
 
 class ArchiveVolume(Aggregate):
@@ -77,6 +80,10 @@ class ArchiveVolume(Aggregate):
         return volume_id(group_id, kind, int(checkpoint["size"]))
 
     class Captured(Aggregate.Created):
+        """Version 2 records the people the volume names (``mentions``); volumes captured
+        before read as naming no one (``ejournal archive mentions`` records theirs)."""
+
+        class_version = 2
         year_id: UUID
         group_id: UUID
         kind: str
@@ -90,8 +97,13 @@ class ArchiveVolume(Aggregate):
         checkpoint: dict[str, Any]
         signers: list[dict[str, str]]
         forced_reason: str
+        mentions: list[UUID]
         series: str
         actor: UUID
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["mentions"] = []
 
     @event(Captured)
     def __init__(
@@ -109,9 +121,11 @@ class ArchiveVolume(Aggregate):
         checkpoint: dict[str, Any],
         signers: list[dict[str, str]],
         forced_reason: str,
+        mentions: list[UUID],
         series: str,
         actor: UUID,
     ) -> None:
+        self.mentions = set(mentions)
         self.year_id = year_id
         self.group_id = group_id
         self.kind = kind
@@ -135,6 +149,22 @@ class ArchiveVolume(Aggregate):
         if len(sha256) != 64:
             raise errors.InvalidInput("Нужна SHA-256 подписи (64 шестнадцатеричные цифры).")
         self._detached(file_name=file_name, sha256=sha256, tool=tool, actor=actor)
+
+    def record_mentions(self, people: list[UUID], actor: UUID) -> None:
+        """Record the people a volume captured without them names (added, never removed)."""
+        new = sorted(set(people) - self.mentions, key=str)
+        if new:
+            self._mentions_recorded(mentions=new, actor=actor)
+
+    class MentionsRecorded(Aggregate.Event):
+        """People the volume names, recorded after its capture (volumes of version 1)."""
+
+        mentions: list[UUID]
+        actor: UUID
+
+    @event(MentionsRecorded)
+    def _mentions_recorded(self, mentions: list[UUID], actor: UUID) -> None:
+        self.mentions |= set(mentions)
 
     class DetachedSignatureAdded(Aggregate.Event):
         file_name: str
@@ -172,11 +202,17 @@ class Archive(CommandGroup):
                 checkpoint=facts.checkpoint,
                 signers=facts.signers,
                 forced_reason=facts.forced_reason,
+                mentions=sorted(set(facts.mentions), key=str),
                 series=volume_series(facts.kind, facts.year, facts.group),
                 actor=actor,
             ),
             exists_message="Этот том архива уже сохранён.",
         )
+
+    def record_mentions(self, volume: UUID, people: list[UUID], actor: UUID) -> Receipt:
+        """Record whom a volume names, for a volume captured before volumes recorded it."""
+        self.app.require_role(actor, ARCHIVISTS)
+        return self.app.change(ArchiveVolume, volume, lambda v: v.record_mentions(people, actor))
 
     def add_detached_signature(
         self, volume: UUID, file_name: str, sha256: str, tool: str, actor: UUID

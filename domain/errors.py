@@ -414,6 +414,28 @@ class SeriesNotDue(Conflict):
     message = "Срок хранения серии не истёк или она уже в работе."
 
 
+class ScheduleNotAdopted(Conflict):
+    """Raised when a disposition is proposed while the retention schedule of
+    ``policies/retention.toml`` differs from the one recorded: the due dates it moves must
+    be recorded first (at start-up, or ``ejournal retention reschedule``)."""
+
+    message = (
+        "Сроки хранения в policies/retention.toml изменены, но пересчёт сроков не записан: "
+        "выполните «ejournal retention reschedule»."
+    )
+
+
+class ScheduleShortens(Conflict):
+    """Raised when new retention rules would let series go sooner than the recorded ones
+    and no one has taken that decision with a reason (``ejournal retention reschedule
+    --allow-earlier``)."""
+
+    message = (
+        "Новые сроки хранения сокращают срок уже закрытых дел; это решение принимается "
+        "явно, с основанием (ejournal retention reschedule --allow-earlier)."
+    )
+
+
 class HoldAlreadyReleased(Conflict):
     """Raised when a hold that was released is released again."""
 

@@ -164,6 +164,23 @@ def verify(file: str, as_json: bool) -> None:
         sys.exit(1)
 
 
+@archive.command("mentions")
+@click.option("--as", "login", required=True, help="Login of the head, deputy head or admin.")
+def mentions(login: str) -> None:
+    """Record the people each kept volume names where its record does not say so (volumes
+    captured before this was recorded): holds on a pupil then reach those volumes, and the
+    pupil's identity is kept while they are. Start-up (serve, worker) does this by itself."""
+    from ejournal.cli import _system
+    from retention.archive.service import record_volume_mentions
+
+    with _system() as system:
+        try:
+            done = record_volume_mentions(system.journal, system.views, _actor(login))
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"томов дополнено: {done}")
+
+
 @archive.command("list")
 @click.argument("year")
 def list_volumes(year: str) -> None:

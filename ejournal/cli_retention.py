@@ -108,6 +108,8 @@ def run(as_of: str | None) -> None:
     """The daily run (cron): plan, write the plan to var/retention/plan-DAY.json and print
     what needs attention. It never proposes, approves or destroys anything."""
     with system() as built:
+        for line in built.records.at_start():
+            click.echo(line)
         found = built.records.plan(parse_date(as_of))
         folder = built.settings.var_dir / "retention"
     folder.mkdir(parents=True, exist_ok=True)
@@ -116,6 +118,39 @@ def run(as_of: str | None) -> None:
     if found.executable or found.held or found.review:
         _print_plan(found)
     click.echo(f"план записан: {path}")
+
+
+@retention.command("reschedule")
+@as_option
+@click.option("--reason", default="", help="Why (the order or protocol adopting the schedule).")
+@click.option(
+    "--allow-earlier",
+    is_flag=True,
+    help="Adopt rules that bring due dates sooner (needs --reason).",
+)
+@click.option("--dry-run", is_flag=True, help="Only print the due dates that would move.")
+def reschedule(login: str, reason: str, allow_earlier: bool, dry_run: bool) -> None:
+    """Adopt the rules of policies/retention.toml as the schedule in force: every closed
+    series whose due date they move gets an event with the old and the new date. Start-up
+    (serve, worker, retention run) does this by itself unless a due date would come sooner."""
+    with system() as built, refused():
+        if dry_run:
+            pending = built.records.pending_reschedule()
+            if pending is None:
+                click.echo("сроки хранения policies/retention.toml уже действуют")
+                return
+            changed = pending
+        else:
+            changed = built.records.reschedule(
+                actor(built, login), reason, allow_earlier=allow_earlier
+            )
+        for c in changed:
+            click.echo(
+                f"{c.series:<48} отсечка {ru_date(c.cut_off)}: "
+                f"срок {ru_date(c.before)} → {ru_date(c.after)}"
+            )
+        verb = "будет пересчитано" if dry_run else "пересчитано"
+        click.echo(f"{verb} сроков: {len(changed)}")
 
 
 @retention.command("propose")

@@ -88,6 +88,11 @@ def _detached(store: ViewStore, e: ArchiveVolume.DetachedSignatureAdded, _: Appl
     )
 
 
+def _mentions(store: ViewStore, e: ArchiveVolume.MentionsRecorded, _: Applied) -> None:
+    """Whom a volume names is the records register's (``MENTIONS_MANY``); the volume's row
+    here does not change."""
+
+
 VIEW = View(
     name="archive",
     title="Тома годового архива: подписанные PDF/A",
@@ -95,6 +100,7 @@ VIEW = View(
     handlers=by_event(
         on(ArchiveVolume.Captured, _captured),
         on(ArchiveVolume.DetachedSignatureAdded, _detached),
+        on(ArchiveVolume.MentionsRecorded, _mentions),
     ),
 )
 
