@@ -120,6 +120,7 @@ def pupil(student_id: UUID) -> ResponseReturnValue:
         previous=(monday - timedelta(days=7)).isoformat(),
         following=(monday + timedelta(days=7)).isoformat(),
         this_week=monday == monday_of(today()),
+        attendance_titles={c: a.title for c, a in services().policies.attendance.codes.items()},
     )
 
 
