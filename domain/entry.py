@@ -85,7 +85,7 @@ class Entry(CommandGroup):
         topic: str,
         homework: str,
         actor: UUID,
-        homework_due: date | None | Literal[Keep.DUE] = Keep.DUE,
+        homework_due: date | Literal[Keep.DUE] | None = Keep.DUE,
     ) -> Receipt:
         """Change a lesson's topic and homework (and the homework's due date when given)."""
         return self._lesson_command(

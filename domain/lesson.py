@@ -161,7 +161,7 @@ class Lesson(Aggregate):
         ctx: EntryContext,
         topic: str,
         homework: str,
-        homework_due: date | None | Literal[Keep.DUE] = Keep.DUE,
+        homework_due: date | Literal[Keep.DUE] | None = Keep.DUE,
     ) -> None:
         """Set the lesson's topic and homework (may be planned ahead of the date), and the
         homework's due date when given (None: the subject's next lesson)."""

@@ -316,9 +316,7 @@ class ReportReads(ReadGroup):
         """A pupil's week, Monday to Saturday: each day's lessons, marks, absences and the
         homework due; and the «на завтра» day after ``today``."""
         with self.reader() as reader:
-            return week_query.week(
-                reader, self.views.policies.grading, student_id, monday, today
-            )
+            return week_query.week(reader, self.views.policies.grading, student_id, monday, today)
 
 
 def _year_of(reader: Reader, group_id: str | None) -> str:

@@ -14,7 +14,7 @@ switch, a reload, the next week — shows the same items again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from projections.schema import Table
 from projections.sqlstore import Database
@@ -41,7 +41,7 @@ class Position:
 
 def _iso(moment: datetime) -> str:
     """UTC ISO text: positions compare as text."""
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 class SeenPositions:

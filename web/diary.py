@@ -124,9 +124,7 @@ def pupil(student_id: UUID) -> ResponseReturnValue:
     )
 
 
-def _term(
-    key: str, name: str, year: dict[str, Any], terms: list[TermItem]
-) -> ResponseReturnValue:
+def _term(key: str, name: str, year: dict[str, Any], terms: list[TermItem]) -> ResponseReturnValue:
     """The term summary tab: marks by subject with averages, absences, homework."""
     number = request.args.get("term", 0, int) or services().reads.school.term_on(
         year["year_id"], today()

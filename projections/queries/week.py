@@ -158,7 +158,9 @@ def week(
     rows = reader.select(grid.LESSONS, within=("course_journal_id", subject))
     explicit = {
         r["lesson_id"]: r["due"]
-        for r in reader.select(grid.HOMEWORK_DUE, within=("lesson_id", [r["lesson_id"] for r in rows]))
+        for r in reader.select(
+            grid.HOMEWORK_DUE, within=("lesson_id", [r["lesson_id"] for r in rows])
+        )
     }
     due: dict[str, Due] = {}
     for cid in subject:
@@ -195,8 +197,7 @@ def week(
                     r["homework"],
                     due.get(r["lesson_id"]),
                     tuple(
-                        diary_query._mark(m, iso, grading)
-                        for m in standing.get(r["lesson_id"], ())
+                        diary_query._mark(m, iso, grading) for m in standing.get(r["lesson_id"], ())
                     ),
                     code.get(r["lesson_id"], ""),
                 )
@@ -219,9 +220,7 @@ def _due_on(
 ) -> tuple[DueHomework, ...]:
     """Homework due on ``day`` for the classes and groups the pupil belongs to that day."""
     found = [
-        DueHomework(
-            subject[r["course_journal_id"]], r["homework"], r["day"], due[lid].estimated
-        )
+        DueHomework(subject[r["course_journal_id"]], r["homework"], r["day"], due[lid].estimated)
         for lid, r in lessons.items()
         if lid in due
         and due[lid].day == day

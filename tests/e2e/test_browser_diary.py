@@ -54,7 +54,13 @@ def a_week(system: System, web: WebSchool) -> None:
     with clock.travel(at(MONDAY, 9)):
         first = j.entry.hold_lesson(s.course_id, MONDAY, 2, "Дроби", "№ 12, 14", s.teacher).id
         second = j.entry.hold_lesson(
-            s.course_id, MONDAY, 3, "Проценты", "Доклад о процентах", s.teacher, homework_due=THURSDAY
+            s.course_id,
+            MONDAY,
+            3,
+            "Проценты",
+            "Доклад о процентах",
+            s.teacher,
+            homework_due=THURSDAY,
         ).id
         j.entry.mark_attendance(second, {s.pupils[0]: "Н"}, s.teacher)
     tuesday = s.hold(MONDAY + timedelta(days=1), 1)

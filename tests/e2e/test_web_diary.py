@@ -115,7 +115,9 @@ def test_acknowledging_refuses_a_bad_moment(system: System, web: WebSchool):
     assert post(parent, f"{diary}/seen", {"upto": "вчера"}, diary).status_code == 400
     assert post(parent, f"{diary}/seen", {"upto": "2025-09-16T10:00"}, diary).status_code == 400
     other = f"/diary/{web.school.pupils[1]}"
-    assert post(parent, f"{other}/seen", {"upto": "2025-09-16T10:00+00:00"}, diary).status_code == 403
+    assert (
+        post(parent, f"{other}/seen", {"upto": "2025-09-16T10:00+00:00"}, diary).status_code == 403
+    )
 
 
 def test_the_week_shows_lessons_homework_due_marks_and_absences(system: System, web: WebSchool):

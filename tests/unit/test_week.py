@@ -40,7 +40,9 @@ def test_without_a_next_lesson_the_due_date_is_estimated_from_the_weeks_before()
 
 
 def test_a_lone_lesson_sets_homework_for_the_same_weekday_next_week_and_never_a_sunday():
-    assert due_dates([slot("a", SAT)], {}) == {"a": Due((SAT + timedelta(days=7)).isoformat(), True)}
+    assert due_dates([slot("a", SAT)], {}) == {
+        "a": Due((SAT + timedelta(days=7)).isoformat(), True)
+    }
     assert due_dates([slot("a", SAT, "")], {}) == {}
 
 
