@@ -156,6 +156,8 @@ def _term(key: str, name: str, year: dict[str, Any], terms: list[TermItem]) -> R
 @permission("diary.view")
 def seen(student_id: UUID) -> ResponseReturnValue:
     """«Прочитано»: the news listed up to the moment the page was shown are seen."""
+    if not services().reads.people.known(str(student_id)):
+        abort(404)
     try:
         upto = datetime.fromisoformat(request.form.get("upto", ""))
     except ValueError:
