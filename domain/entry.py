@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Literal
 from uuid import UUID
 
 from domain import clock, errors, ids
 from domain.base import Aggregate
 from domain.grades import TermGrades, YearGrades
 from domain.groups import CourseJournal
-from domain.lesson import Lesson, MarkEntry
+from domain.lesson import Keep, Lesson, MarkEntry, check_homework_due
 from domain.rules import EntryContext
 from domain.school_year import SchoolYear
 from domain.service import CommandGroup, Receipt
@@ -50,10 +51,13 @@ class Entry(CommandGroup):
         topic: str,
         homework: str,
         actor: UUID,
+        homework_due: date | None = None,
     ) -> Receipt:
-        """Enter a lesson (date, period, topic, homework) in a course journal."""
+        """Enter a lesson (date, period, topic, homework) in a course journal; the homework
+        is due on ``homework_due``, else at the subject's next lesson."""
         if not 0 <= period <= 12:
             raise errors.InvalidInput("Номер урока должен быть от 0 до 12.")
+        check_homework_due(day, homework_due)
         journal = self.app.load(CourseJournal, course_journal_id)
         ctx = self.app.entry_context(journal, day, actor)
         ctx.check_unlocked()
@@ -70,14 +74,24 @@ class Entry(CommandGroup):
                 homework=homework.strip(),
                 series=journal.series,
                 actor=actor,
+                homework_due=homework_due,
             ),
             exists_message=f"Урок {day:%d.%m.%Y}, {period}-й уже внесён в журнал.",
         )
 
-    def change_topic(self, lesson_id: UUID, topic: str, homework: str, actor: UUID) -> Receipt:
-        """Change a lesson's topic and homework."""
+    def change_topic(
+        self,
+        lesson_id: UUID,
+        topic: str,
+        homework: str,
+        actor: UUID,
+        homework_due: date | Literal[Keep.DUE] | None = Keep.DUE,
+    ) -> Receipt:
+        """Change a lesson's topic and homework (and the homework's due date when given)."""
         return self._lesson_command(
-            lesson_id, actor, lambda lesson, ctx: lesson.change_topic(ctx, topic, homework)
+            lesson_id,
+            actor,
+            lambda lesson, ctx: lesson.change_topic(ctx, topic, homework, homework_due),
         )
 
     def record_marks(self, lesson_id: UUID, entries: list[MarkEntry], actor: UUID) -> Receipt:

@@ -231,6 +231,12 @@ class InvalidInput(DomainError):
     message = "Неверные данные."
 
 
+class HomeworkDueTooEarly(DomainError):
+    """Raised when a homework's due date is not after the lesson that sets it."""
+
+    message = "Срок домашнего задания должен быть позже дня урока."
+
+
 class MarkOffScale(DomainError):
     """Raised when a mark is not a value of the course journal's grading scale."""
 

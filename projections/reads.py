@@ -22,6 +22,7 @@ from projections.queries import class_journal as class_journal_query
 from projections.queries import completeness as completeness_query
 from projections.queries import diary as diary_query
 from projections.queries import listing, lookup, people, school, summary
+from projections.queries import week as week_query
 from projections.queries.scope import Scope
 from projections.store import Reader
 from projections.views import access_log, api_tokens, catalog, final_marks
@@ -310,6 +311,12 @@ class ReportReads(ReadGroup):
                 last=last,
                 since=since,
             )
+
+    def week(self, student_id: str, monday: date, today: date) -> week_query.Week:
+        """A pupil's week, Monday to Saturday: each day's lessons, marks, absences and the
+        homework due; and the «на завтра» day after ``today``."""
+        with self.reader() as reader:
+            return week_query.week(reader, self.views.policies.grading, student_id, monday, today)
 
 
 def _year_of(reader: Reader, group_id: str | None) -> str:

@@ -11,6 +11,7 @@ from domain.journal import Journal
 from domain.policies import Policies
 from projections.ledger import Ledger
 from projections.reads import Reads
+from projections.seen import SeenPositions
 from retention.service import Records
 
 
@@ -35,6 +36,10 @@ class PageViews(Protocol):
     @property
     def reads(self) -> Reads:
         """Every read of the views, by feature."""
+
+    @property
+    def seen(self) -> SeenPositions:
+        """«Что нового»: how far each account has seen each diary (ADR 0017)."""
 
     def pinned(self) -> AbstractContextManager[None]:
         """The reads of this thread share one transaction within the block."""
