@@ -332,9 +332,7 @@ class Grades(CommandGroup):
             grades = self._year_grades(group_id, group.year_id, actor)
             for student_id, decision in decisions:
                 if student_id not in members:
-                    raise errors.NotEnrolled(
-                        "Обучающийся не состоял в этом классе в учебном году."
-                    )
+                    raise errors.NotEnrolled("Обучающийся не состоял в этом классе в учебном году.")
                 grades.record_decision(
                     student_id,
                     decision,

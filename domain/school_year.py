@@ -207,9 +207,7 @@ class SchoolYear(Aggregate):
             state["undecided"] = 0
 
     @event(Closed)
-    def _closed(
-        self, reason: str, forced: bool, missing: int, undecided: int, actor: UUID
-    ) -> None:
+    def _closed(self, reason: str, forced: bool, missing: int, undecided: int, actor: UUID) -> None:
         self.closed = True
         self.closed_on = clock.local_date(self.event_time)
 

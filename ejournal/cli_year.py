@@ -151,13 +151,13 @@ def year_close(year_label: str, login: str, force: bool, reason: str) -> None:
             click.echo("Выставьте их или закройте год с --force --reason ТЕКСТ.", err=True)
             sys.exit(1)
         except errors.DecisionsMissing:
-            listed = _undecided(built, year_label)
+            undecided = _undecided(built, year_label)
             click.echo(
                 f"Учебный год {year_label} не закрыт: нет решения педагогического совета "
-                f"для обучающихся — {len(listed)}:",
+                f"для обучающихся — {len(undecided)}:",
                 err=True,
             )
-            for line in listed:
+            for line in undecided:
                 click.echo(f"  {line}", err=True)
             click.echo(
                 "Внесите решения (ejournal year decide) или закройте год с --force --reason ТЕКСТ.",

@@ -4,8 +4,9 @@ itself (the cut-off).
 The deputy head or head closes the year once every pupil has a term mark for each term
 (pupils in the class on the term's last day), a year mark in each subject and a decision of
 the pedagogical council (pupils in the class on the last day of the year); ``force`` with a
-reason closes it anyway, and the close records how many marks and decisions were missing. The same service serves the CLI, the web UI
-and the annual archive (``ejournal archive close-year``).
+reason closes it anyway, and the close records how many marks and decisions were missing.
+The same service serves the CLI, the web UI and the annual archive
+(``ejournal archive close-year``).
 """
 
 from __future__ import annotations
