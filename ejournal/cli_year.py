@@ -113,6 +113,11 @@ def year_decide(
             actor(built, login),
             reason=reason,
         )
+    if not done:
+        raise click.ClickException(
+            f"у всех обучающихся {group} решение уже есть; чтобы изменить его, укажите --pupil "
+            "и --reason"
+        )
     click.echo(
         f"{group}: решение «{DECISIONS[decision]}» (протокол № {protocol_no.strip()} "
         f"от {ru_date(day)}) — обучающихся: {len(done)}"
@@ -134,7 +139,9 @@ def year_close(year_label: str, login: str, force: bool, reason: str) -> None:
     council are missing (they are listed), unless --force with --reason."""
     with system() as built:
         who = actor(built, login)
+        undecided: list[str] = []
         try:
+            undecided = _undecided(built, year_label)
             receipt, missing = close_year(
                 built.journal, built.views, year_label, who, force=force, reason=reason
             )
@@ -167,7 +174,10 @@ def year_close(year_label: str, login: str, force: bool, reason: str) -> None:
         except (errors.DomainError, LookupError) as error:
             raise click.ClickException(str(error)) from None
         closed_on = built.journal.load(SchoolYear, receipt.id).closed_on
-    forced = f" принудительно, не выставлено отметок: {len(missing)}" if missing else ""
+    lacking = [f"не выставлено отметок: {len(missing)}"] if missing else []
+    if undecided:
+        lacking.append(f"нет решения педагогического совета: {len(undecided)}")
+    forced = f" принудительно, {', '.join(lacking)}" if lacking else ""
     click.echo(f"учебный год {year_label} закрыт {ru_date(closed_on)}{forced}")
 
 
