@@ -17,9 +17,9 @@ from flask_babel import gettext as _
 from domain.grades import DECISIONS
 from domain.service import Receipt
 from web import forms
+from web.access import permission
 from web.classes import bp
 from web.classes.forms import CouncilForm, per_pupil_decisions
-from web.access import permission
 from web.pages import actor, attempt, by_name, services, viewed
 
 #: The decisions in the order the form offers them, with their wording on the page.
@@ -92,9 +92,7 @@ def council_record(group_id: UUID) -> ResponseReturnValue:
                 if pupil not in sheet.decisions and pupil not in chosen:
                     chosen[pupil] = data["everyone"]
         if not chosen:
-            raise forms.FormInvalid(
-                {"_": _("Выберите решение хотя бы для одного обучающегося.")}
-            )
+            raise forms.FormInvalid({"_": _("Выберите решение хотя бы для одного обучающегося.")})
         receipt = services().journal.grades.record_decisions(
             group_id,
             [(UUID(p), d) for p, d in chosen.items()],
@@ -117,4 +115,3 @@ def council_record(group_id: UUID) -> ResponseReturnValue:
         return _page(group_id, problems, status)
 
     return attempt(run, again, lambda: said[0], url_for("classes.council", group_id=group_id))
-

@@ -1,6 +1,6 @@
 """The class area's forms: a report period, a decision on a correction request, closing and
-re-opening a term, the pedagogical council's decisions. Syntax only; the rules (who may, minimum reason length, order number
-required) are the domain's."""
+re-opening a term, the pedagogical council's decisions. Syntax only; the rules (who may,
+minimum reason length, order number required) are the domain's."""
 
 from __future__ import annotations
 
