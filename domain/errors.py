@@ -462,6 +462,44 @@ class YearIncomplete(DomainError):
     message = "Учебный год нельзя закрыть: не выставлены отметки."
 
 
+class DecisionsMissing(DomainError):
+    """Raised when a school year is closed without ``force`` while pupils have no decision
+    of the pedagogical council; ``details["undecided"]`` lists them."""
+
+    message = "Учебный год нельзя закрыть: нет решений педагогического совета."
+
+
+class UnknownDecision(DomainError):
+    """Raised when a council decision is not one of the known ones."""
+
+    message = (
+        "Неизвестное решение педагогического совета (допустимо: переведён, переведён условно, "
+        "оставлен на повторное обучение, выпущен)."
+    )
+
+
+class ProtocolRequired(DomainError):
+    """Raised when a council decision is recorded without its protocol number."""
+
+    message = "Укажите номер протокола педагогического совета."
+
+
+class ProtocolDateInvalid(DomainError):
+    """Raised when the protocol date is in the future or before the school year."""
+
+    message = (
+        "Дата протокола педагогического совета не может быть позже сегодняшнего дня "
+        "или раньше начала учебного года."
+    )
+
+
+class NoExams(DomainError):
+    """Raised when an exam or final mark is set in a class whose grade has no exams in
+    policies/grading.toml."""
+
+    message = "В этом классе нет экзаменов: экзаменационная и итоговая отметки не ставятся."
+
+
 class NothingToPropose(DomainError):
     """Raised when a disposition is proposed with no series in it."""
 

@@ -52,6 +52,9 @@ class GradingPolicy:
     default_scale: str
     default_kind: str
     term_scale_extra: tuple[str, ...] = ()
+    #: Grades (the number of a class: 9 for «9А») whose summary sheet has an exam mark and
+    #: a final mark per subject (``[exams]`` in ``grading.toml``).
+    exam_grades: frozenset[int] = frozenset()
 
     def scale(self, code: str) -> Scale:
         """Return the scale with ``code`` (a course journal's scale)."""

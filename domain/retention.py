@@ -53,11 +53,15 @@ class Retention(CommandGroup):
         actor: UUID,
         *,
         missing: Sequence[str] = (),
+        undecided: Sequence[str] = (),
         force: bool = False,
         reason: str = "",
     ) -> Receipt:
         """Close the school year (deputy head or head): the cut-off of its record series.
-        Refused while ``missing`` lists marks not given, unless ``force`` with a reason."""
+        Refused while ``missing`` lists marks not given (``YearIncomplete``) or
+        ``undecided`` lists pupils without a decision of the pedagogical council
+        (``DecisionsMissing``), unless ``force`` with a reason; the close records both
+        counts."""
         self.app.require_role(actor, self.app.policies.journal.period_roles)
         if missing and not force:
             raise errors.YearIncomplete(
@@ -65,11 +69,18 @@ class Retention(CommandGroup):
                 "Выставьте их или закройте год принудительно с указанием причины.",
                 missing=list(missing),
             )
+        if undecided and not force:
+            raise errors.DecisionsMissing(
+                "Учебный год нельзя закрыть: нет решения педагогического совета "
+                f"для обучающихся — {len(undecided)}. Внесите решения или закройте год "
+                "принудительно с указанием причины.",
+                undecided=list(undecided),
+            )
         text = require_reason(reason, self.app.policies.journal.min_reason_length) if force else ""
 
         def command() -> Sequence[Aggregate]:
             year = self.app.load(SchoolYear, year_id)
-            year.close(actor, text, force, len(missing))
+            year.close(actor, text, force, len(missing), len(undecided))
             if self.app.exists(ids.retention_schedule_id()):
                 return [year]
             # The first cut-off: record the rules its due dates are computed under.

@@ -247,7 +247,8 @@ class ReportReads(ReadGroup):
     def summary_sheet(self, group_id: str, as_of: datetime | None = None) -> summary.SummarySheet:
         """The summary sheet («сводная ведомость») of a class for its school year."""
         with self.reader(as_of) as reader:
-            return summary.summary_sheet(reader, self.views.policies.grading, group_id)
+            policies = self.views.policies
+            return summary.summary_sheet(reader, policies.grading, policies.attendance, group_id)
 
     def attendance(
         self, group_id: str, first: date, last: date, as_of: datetime | None = None

@@ -30,7 +30,14 @@ from projections.store import Reader
 from projections.views import history as history_view
 from retention.archive.service import record_volume_mentions
 from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
-from retention.closing import MissingMark, close_year, find_year, missing_marks
+from retention.closing import (
+    MissingMark,
+    Undecided,
+    close_year,
+    find_year,
+    missing_marks,
+    undecided_pupils,
+)
 from retention.plan import Plan, make_plan
 from retention.ports import Infrastructure
 from retention.subject_access import subject_access_report
@@ -86,6 +93,12 @@ class Records:
         («2025/26»); ``LookupError`` when there is no such year."""
         with self.views.reader() as reader:
             return missing_marks(reader, find_year(reader, year))
+
+    def undecided(self, year: str) -> list[Undecided]:
+        """Pupils of the school year labelled ``year`` without a decision of the pedagogical
+        council; ``LookupError`` when there is no such year."""
+        with self.views.reader() as reader:
+            return undecided_pupils(reader, find_year(reader, year))
 
     def name(self, account_id: str | None) -> str:
         """A person's name for print (or the placeholder once destroyed)."""

@@ -313,20 +313,35 @@ def year() -> ResponseReturnValue:
     label = request.args.get("year", "")
     try:
         missing = _records().missing_marks(label) if label else []
+        undecided = _records().undecided(label) if label else []
     except LookupError:
-        missing = []
-    names = services().reads.people.names([m.student_id for m in missing]) if missing else {}
+        missing, undecided = [], []
+    pupils = [m.student_id for m in missing] + [u.student_id for u in undecided]
+    names = services().reads.people.names(pupils) if pupils else {}
     viewed("records/year", names)  # pupils' names are shown: logged
     entries = [e for e in _records().register() if e.series.startswith("school-year/")]
+    classes = {
+        str(g["name"]): str(g["group_id"])
+        for y in services().reads.school.years()
+        if y["year"] == label
+        for g in services().reads.school.groups(str(y["year_id"]))
+    }
     return render_template(
-        "records/year.html", label=label, missing=missing, names=names, years=entries
+        "records/year.html",
+        label=label,
+        missing=missing,
+        undecided=undecided,
+        classes=classes,
+        names=names,
+        years=entries,
     )
 
 
 @bp.post("/year/close")
 @permission("terms.manage")
 def year_close() -> ResponseReturnValue:
-    """Close the school year: refused while marks are missing unless forced with a reason."""
+    """Close the school year: refused while marks or council decisions are missing unless
+    forced with a reason."""
     label = request.form.get("year", "")
 
     def run() -> None:

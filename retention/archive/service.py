@@ -136,8 +136,10 @@ class Archiver:
         for index, item in enumerate(plan):
             if progress:
                 progress(f"{item.group} · {item.kind}", index, len(plan), pages)
+            # Only a volume with something missing says so, with the reason it was made.
+            own = [g for g in gaps if g.concerns(item.group, item.kind)]
             made.append(
-                self.volume(year_id, item, checkpoint, actor, reason.strip() if gaps else "")
+                self.volume(year_id, item, checkpoint, actor, reason.strip() if own else "")
             )
             pages += made[-1].pages
         if progress:
@@ -164,10 +166,13 @@ class Archiver:
         grading = self.views.policies.grading
         with self.views.reader() as reader:
             if item.kind == "summary":
-                sheet, names = content.summary(reader, self.views.sealer, grading, item.group_id)
+                attendance = self.views.policies.attendance
+                sheet = content.summary(
+                    reader, self.views.sealer, grading, attendance, item.group_id
+                )
                 year = reader.get(catalog.YEARS, (str(year_id),))
                 assert year is not None
-                return render_summary(sheet, names, item.group, year["year"], year["school"], seal)
+                return render_summary(sheet, item.group, year["year"], year["school"], seal)
             book = content.Gatherer(reader, self.views.sealer, grading).book(
                 item.group_id, item.kind
             )
