@@ -29,7 +29,7 @@ def renewal(system: System) -> Renewal:
 
     def make():  # type: ignore[no-untyped-def]
         now = clock.now()
-        renew_demo_pki(settings, system.settings.school, now)
+        renew_demo_pki(settings, system.settings.school, now, fresh_crl=True)
         stamper, context, _ = renewal_setup(settings, now)
         return stamper, context
 

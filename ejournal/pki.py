@@ -162,7 +162,7 @@ def _crl(
     crl = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(root.subject)
-        .last_update(now - timedelta(minutes=5))
+        .last_update(now)
         .next_update(now + life)
         .add_extension(x509.CRLNumber(number), critical=False)
         .add_extension(

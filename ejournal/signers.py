@@ -86,11 +86,15 @@ def signing_setup(settings: ArchiveSettings) -> SigningSetup:
     )
 
 
-def renew_demo_pki(settings: ArchiveSettings, school: str, now: datetime) -> list[str]:
+def renew_demo_pki(
+    settings: ArchiveSettings, school: str, now: datetime, *, fresh_crl: bool = False
+) -> list[str]:
     """For the demo PKI (its root key beside it): publish the next CRL when the current one
-    ends within the refresh margin, and give the demo TSA a new certificate when its own
-    ends within the margin — what a real CA and TSA do on their own schedule. Nothing for
-    a real PKI (no root key). Returns what was renewed, in words."""
+    ends within the refresh margin (or always, with ``fresh_crl``: a refresh needs
+    revocation data issued after the signatures it renews, as a real CA's current CRL is),
+    and give the demo TSA a new certificate when its own ends within the margin — what a
+    real CA and TSA do on their own schedule. Nothing for a real PKI (no root key).
+    Returns what was renewed, in words."""
     folder = settings.pki_dir
     if settings.tsa_url or not pki.has_root_key(folder):
         return []
@@ -98,7 +102,8 @@ def renew_demo_pki(settings: ArchiveSettings, school: str, now: datetime) -> lis
     done = []
     for path in _existing(settings.crl_files):
         ends = pki.crl_next_update(path)
-        if path == folder / pki.ROOT_CRL and (ends is None or ends - margin <= now):
+        stale = fresh_crl or ends is None or ends - margin <= now
+        if path == folder / pki.ROOT_CRL and stale:
             pki.issue_crl(folder, now)
             done.append(f"new CRL {path}")
     ends = pki.tsa_not_after(folder)

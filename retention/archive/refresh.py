@@ -116,7 +116,7 @@ class Refresher:
             return Outcome(volume.file_name, "failed", None, "no timestamp authority")
         stamper, context = made
         try:
-            renewed = ltv.augment(data, context, stamper)
+            renewed = ltv.augment(data, context, stamper, now)
             after = ltv.horizon(renewed)
         except Exception as error:  # pyHanko's refusal: the file is past renewing
             detail = f"{type(error).__name__}: {error}".splitlines()[0][:300]

@@ -25,7 +25,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pikepdf
@@ -33,10 +33,8 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
-from pyhanko.sign.validation import async_validate_pdf_timestamp
-from pyhanko.sign.validation.ades import ades_lta_validation
+from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
-from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.policy_decl import (
     LocalKnowledge,
     PdfSignatureValidationSpec,
@@ -44,7 +42,6 @@ from pyhanko.sign.validation.policy_decl import (
 )
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
-from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import (
     REQUIRE_REVINFO,
     CertRevTrustPolicy,
@@ -130,40 +127,74 @@ def check_signatures(
     report: Report,
     at: datetime | None = None,
 ) -> None:
-    """Validate every signature (AdES with past proof of existence from the document
-    timestamps) and every document timestamp (chain to the roots, revocation data, time)
-    as of ``at`` (default: now)."""
+    """Long-term validation as ETSI EN 319 102-1 chains it: every signature validated at
+    the time the first document timestamp proves it existed, each document timestamp at
+    the time the next one proves it existed, the newest at ``at`` (default now) — each
+    with the certificates and revocation data the file carries, trusted to ``roots``,
+    with pyHanko's diff analysis on the revisions after the signature."""
     _quiet()
+    moment = at or datetime.now(UTC)
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=True)
         signatures = list(reader.embedded_regular_signatures)
         timestamps = list(reader.embedded_timestamp_signatures)
+        certs, crls = _validation_data(reader)
     except Exception as error:  # any parse failure means "not intact"
         report.add("signatures", False, f"the file cannot be read as a PDF: {_one_line(error)}")
         return
     if not signatures:
         report.add("signatures", False, "no signature")
         return
-    policy = _policy(roots)
-    timing = ValidationTimingInfo(at, at, True) if at else ValidationTimingInfo.now()
+    proved = _gen_time(timestamps[0]) if timestamps else moment
     for sig in signatures:
+        name = f"signature {sig.field_name}"
+        context = _context(roots, certs, crls, proved)
         try:
-            result = asyncio.run(ades_lta_validation(sig, policy, timing_info=timing))
-            status = result.api_status
-        except SignatureValidationError as error:
-            report.add(f"signature {sig.field_name}", False, f"cannot be validated: {error}")
-            continue
+            status = asyncio.run(
+                async_validate_pdf_signature(sig, context, context, diff_policy=DEFAULT_DIFF_POLICY)
+            )
         except Exception as error:  # a damaged revision pyHanko cannot analyse: not intact
             detail = f"the file is damaged, pyHanko cannot analyse it: {_one_line(error)}"
-            report.add(f"signature {sig.field_name}", False, detail)
-            continue
-        if status is None:
-            report.add(f"signature {sig.field_name}", False, str(result.ades_subindic))
+            report.add(name, False, detail)
             continue
         holder = status.signing_cert.subject.human_friendly
         state = f"intact={status.intact} valid={status.valid} trusted={status.trusted}"
-        report.add(f"signature {sig.field_name}", status.bottom_line, f"{holder}: {state}")
-    check_timestamps(reader, timestamps, roots, report, timing.validation_time)
+        changes = status.modification_level.name if status.modification_level else "?"
+        problem = f" ({_problem(status)})" if not status.trusted else ""
+        report.add(
+            name,
+            bool(status.bottom_line),
+            f"{holder}: {state}{problem}, later changes {changes}, at {proved:%Y-%m-%d %H:%M} UTC",
+        )
+    check_timestamps(timestamps, roots, certs, crls, report, moment)
+
+
+def _validation_data(
+    reader: PdfFileReader,
+) -> tuple[list[asn1_x509.Certificate], list[asn1_crl.CertificateList]]:
+    try:
+        store = DocumentSecurityStore.read_dss(reader)
+    except Exception:
+        return [], []
+    crls = [asn1_crl.CertificateList.load(r.get_object().data) for r in store.crls]
+    certs = [asn1_x509.Certificate.load(r.get_object().data) for r in store.certs.values()]
+    return certs, crls
+
+
+def _context(
+    roots: tuple[asn1_x509.Certificate, ...],
+    certs: list[asn1_x509.Certificate],
+    crls: list[asn1_crl.CertificateList],
+    moment: datetime,
+) -> ValidationContext:
+    return ValidationContext(
+        trust_roots=list(roots),
+        other_certs=certs,
+        crls=crls,
+        allow_fetching=False,
+        revocation_mode="hard-fail",
+        moment=moment,
+    )
 
 
 def _gen_time(sig: Any) -> datetime:
@@ -173,9 +204,10 @@ def _gen_time(sig: Any) -> datetime:
 
 
 def check_timestamps(
-    reader: PdfFileReader,
     timestamps: list[Any],
     roots: tuple[asn1_x509.Certificate, ...],
+    certs: list[asn1_x509.Certificate],
+    crls: list[asn1_crl.CertificateList],
     report: Report,
     at: datetime,
 ) -> None:
@@ -185,37 +217,31 @@ def check_timestamps(
     if not timestamps:
         report.add("document timestamp (B-LTA)", False, "no document timestamp")
         return
-    try:
-        store = DocumentSecurityStore.read_dss(reader)
-        crls = [asn1_crl.CertificateList.load(r.get_object().data) for r in store.crls]
-        certs = list(store.certs.values())
-    except Exception:  # no DSS: no revocation data, the chain check below says so
-        crls, certs = [], []
     for index, ts in enumerate(timestamps):
         moment = _gen_time(timestamps[index + 1]) if index + 1 < len(timestamps) else at
-        context = ValidationContext(
-            trust_roots=list(roots),
-            other_certs=certs,
-            crls=crls,
-            allow_fetching=False,
-            revocation_mode="hard-fail",
-            moment=moment,
-        )
         name = f"document timestamp {index + 1}/{len(timestamps)}"
         made = _gen_time(ts).strftime("%Y-%m-%d %H:%M UTC")
         try:
-            status = asyncio.run(async_validate_pdf_timestamp(ts, context))
+            status = asyncio.run(
+                async_validate_pdf_timestamp(ts, _context(roots, certs, crls, moment))
+            )
         except Exception as error:  # a damaged timestamp is a failed check, not a crash
             report.add(name, False, f"of {made}: {_one_line(error)}")
             continue
         tsa = status.signing_cert.subject.human_friendly
-        when = moment.strftime("%Y-%m-%d")
+        problem = f" ({_problem(status)})" if not status.trusted else ""
         report.add(
             name,
             bool(status.intact and status.valid and status.trusted),
             f"of {made} by {tsa}: intact={status.intact} valid={status.valid} "
-            f"trusted={status.trusted} at {when}",
+            f"trusted={status.trusted}{problem} at {moment:%Y-%m-%d %H:%M} UTC",
         )
+
+
+def _problem(status: Any) -> str:
+    """Why a certificate path was not trusted, in pyHanko's AdES words."""
+    indic = getattr(status, "trust_problem_indic", None)
+    return str(getattr(indic, "name", indic) or "untrusted")
 
 
 def _keyword(text: str, key: str) -> str:
