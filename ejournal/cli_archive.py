@@ -244,11 +244,13 @@ def run_refresh(system: object, actor: UUID) -> int:
 
 
 def ru_date(moment: object) -> str:
-    """A date as Russians write it (ДД.ММ.ГГГГ), in the school's time zone."""
+    """A moment's date as Russians write it (ДД.ММ.ГГГГ), in the school's time zone."""
     from datetime import datetime
 
+    from ejournal.cli_support import ru_date as day
+
     assert isinstance(moment, datetime)
-    return clock.local_date(moment).strftime("%d.%m.%Y")
+    return day(clock.local_date(moment))
 
 
 @archive.command("list")

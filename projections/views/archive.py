@@ -191,6 +191,13 @@ def volumes_of_year(reader: Reader, sealer: Sealer, year_id: str) -> list[Volume
     return sorted((_volume(r, sealer) for r in rows), key=lambda v: v.file_name)
 
 
+def all_volumes(reader: Reader, sealer: Sealer) -> list[Volume]:
+    """Every volume of every year, ordered by file name."""
+    return sorted(
+        (_volume(r, sealer) for r in reader.select(VOLUMES, {})), key=lambda v: v.file_name
+    )
+
+
 def volume_by_hash(reader: Reader, sealer: Sealer, sha256: str) -> Volume | None:
     """The volume whose signed file has this SHA-256, if any."""
     rows = reader.select(VOLUMES, {"sha256": sha256})

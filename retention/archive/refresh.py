@@ -57,9 +57,7 @@ class Refresher:
         """Every captured volume, by file name."""
         self.views.catch_up()
         with self.views.reader() as reader:
-            rows = reader.select(archive_view.VOLUMES, {})
-            found = [archive_view._volume(r, self.views.sealer) for r in rows]
-        return sorted(found, key=lambda v: v.file_name)
+            return archive_view.all_volumes(reader, self.views.sealer)
 
     def run(
         self,

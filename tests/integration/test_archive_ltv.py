@@ -177,3 +177,24 @@ def test_a_second_refresh_the_same_day_has_nothing_to_do(archived: Archived) -> 
     done = _cli(archived.env, now, "archive", "refresh", "--as", "head")
     assert done.returncode == 0, done.stderr
     assert "refreshed" not in done.stdout.replace("archive refresh", "")
+
+
+def test_records_page_shows_each_volumes_horizon_and_next_refresh(archived: Archived) -> None:
+    from ejournal.webapp import web_app
+    from tests.web import sign_in
+
+    with build(archived.settings) as system:
+        volumes = _volumes(system)
+        client = web_app(system, testing=True).test_client()
+        sign_in(client, "head", "head-pass-1")
+        page = client.get("/records/archive").get_data(as_text=True)
+    assert "Действительна до" in page and "Следующее обновление" in page
+    for v in volumes:
+        assert v.valid_until
+        until = clock.local_date(datetime.fromisoformat(v.valid_until))
+        refresh = clock.local_date(
+            datetime.fromisoformat(v.valid_until) - timedelta(days=MARGIN_DAYS)
+        )
+        row = page[page.index(v.file_name) :].split("</tr>")[0]
+        assert until.strftime("%d.%m.%Y") in row and refresh.strftime("%d.%m.%Y") in row
+        assert "сводная ведомость" in row or "классный журнал" in row
