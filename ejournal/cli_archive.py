@@ -24,7 +24,9 @@ def keys() -> None:
 def keys_demo(replace: bool) -> None:
     """Make a throwaway PKI for the demo and tests under EJOURNAL_PKI_DIR (var/pki):
     root CA (root.pem, root.crl), head-of-school and class-teacher signing certificates and
-    a timestamping certificate (PKCS#12 files with passphrase files). Never for real use."""
+    a timestamping certificate (PKCS#12 files with passphrase files), with real lifetimes:
+    root 20 years, signers 3 years, TSA 10 years, CRL next update in 4 weeks (`archive
+    refresh` publishes the next CRL and renews the TSA certificate). Never for real use."""
     from ejournal.cli import _settings
     from ejournal.pki import PKIError, make_demo_pki
 
