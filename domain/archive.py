@@ -141,6 +141,7 @@ class ArchiveVolume(Aggregate):
         self.forced_reason = forced_reason
         self.series = series
         self.detached: dict[str, str] | None = None
+        self.valid_until = ""
 
     def add_detached_signature(self, file_name: str, sha256: str, tool: str, actor: UUID) -> None:
         """Record the detached signature file made by the external signer (once)."""
@@ -175,6 +176,55 @@ class ArchiveVolume(Aggregate):
     @event(DetachedSignatureAdded)
     def _detached(self, file_name: str, sha256: str, tool: str, actor: UUID) -> None:
         self.detached = {"file_name": file_name, "sha256": sha256, "tool": tool}
+
+    def note_validity(self, valid_until: str) -> None:
+        """Record until when the file's signatures verify on their own (its newest document
+        timestamp, that timestamp's certificate and the revocation lists it carries)."""
+        self._validity(valid_until=valid_until)
+
+    class ValidityNoted(Aggregate.Event):
+        valid_until: str
+
+    @event(ValidityNoted)
+    def _validity(self, valid_until: str) -> None:
+        self.valid_until = valid_until
+
+    def refresh(
+        self, sha256: str, size: int, valid_until: str, timestamps: int, actor: UUID
+    ) -> None:
+        """Record a long-term-validation refresh: fresh revocation data and a new document
+        timestamp were appended to the file (ETSI EN 319 142 LTA), so its hash and size
+        changed; ``valid_until`` is the new horizon."""
+        if len(sha256) != 64 or size <= self.size:
+            raise errors.InvalidInput("Обновлённый файл тома должен продолжать прежний.")
+        self._refreshed(
+            previous_sha256=self.sha256,
+            sha256=sha256,
+            size=size,
+            valid_until=valid_until,
+            timestamps=timestamps,
+            actor=actor,
+        )
+
+    class Refreshed(Aggregate.Event):
+        previous_sha256: str
+        sha256: str
+        size: int
+        valid_until: str
+        timestamps: int
+        actor: UUID
+
+    @event(Refreshed)
+    def _refreshed(
+        self,
+        previous_sha256: str,
+        sha256: str,
+        size: int,
+        valid_until: str,
+        timestamps: int,
+        actor: UUID,
+    ) -> None:
+        self.sha256, self.size, self.valid_until = sha256, size, valid_until
 
 
 class Archive(CommandGroup):
@@ -223,4 +273,26 @@ class Archive(CommandGroup):
             ArchiveVolume,
             volume,
             lambda v: v.add_detached_signature(file_name, sha256, tool, actor),
+        )
+
+    def note_validity(self, volume: UUID, valid_until: str, actor: UUID) -> Receipt:
+        """Record a captured volume's long-term-validation horizon (ISO date-time)."""
+        self.app.require_role(actor, ARCHIVISTS)
+        return self.app.change(ArchiveVolume, volume, lambda v: v.note_validity(valid_until))
+
+    def refresh_volume(
+        self,
+        volume: UUID,
+        sha256: str,
+        size: int,
+        valid_until: str,
+        timestamps: int,
+        actor: UUID,
+    ) -> Receipt:
+        """Record a refresh of a volume's file (``archive refresh``, ``retention run``)."""
+        self.app.require_role(actor, ARCHIVISTS)
+        return self.app.change(
+            ArchiveVolume,
+            volume,
+            lambda v: v.refresh(sha256, size, valid_until, timestamps, actor),
         )

@@ -4,11 +4,13 @@ disposition (propose → approve or reject → execute or transfer) with certifi
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from domain.holds import SCOPES
+from ejournal.cli_archive import run_refresh
 from ejournal.cli_support import actor, as_option, parse_date, parse_id, refused, ru_date, system
 from projections.queries.records_register import STATES
 from retention.plan import Plan
@@ -104,20 +106,31 @@ def plan(as_of: str | None, as_json: bool) -> None:
 
 @retention.command("run")
 @click.option("--as-of", "as_of", help="Day to plan for (default today).")
-def run(as_of: str | None) -> None:
+@click.option(
+    "--as",
+    "login",
+    default="",
+    help="Also run `archive refresh` as this head, deputy head or operator (long-term "
+    "validation of the archive's signatures).",
+)
+def run(as_of: str | None, login: str) -> None:
     """The daily run (cron): plan, write the plan to var/retention/plan-DAY.json and print
-    what needs attention. It never proposes, approves or destroys anything."""
+    what needs attention; with --as LOGIN, also renew the archive's long-term validation
+    data (`archive refresh`). It never proposes, approves or destroys anything."""
     with system() as built:
         for line in built.records.at_start():
             click.echo(line)
         found = built.records.plan(parse_date(as_of))
         folder = built.settings.var_dir / "retention"
+        failed = run_refresh(built, actor(built, login)) if login else 0
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"plan-{found.as_of.isoformat()}.json"
     path.write_text(found.to_json(), encoding="utf-8")
     if found.executable or found.held or found.review:
         _print_plan(found)
     click.echo(f"план записан: {path}")
+    if failed:
+        sys.exit(1)
 
 
 @retention.command("reschedule")

@@ -50,6 +50,7 @@ def web_app(system: System, *, testing: bool = False) -> Flask:
         secure_cookies=settings.secure_cookies,
         testing=testing,
         school=settings.school,
+        refresh_margin_days=settings.archiving.refresh_margin_days,
     )
     services = Services(
         journal=system.journal,

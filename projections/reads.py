@@ -27,6 +27,7 @@ from projections.queries.scope import Scope
 from projections.store import Reader
 from projections.views import access_log, api_tokens, catalog, final_marks
 from projections.views import accounts as accounts_view
+from projections.views import archive as archive_view
 from projections.views import grid as grid_view
 from projections.views import history as history_view
 
@@ -420,6 +421,15 @@ class ScopeReads(ReadGroup):
             return frozenset().union(*(scope.owned(role, kind) for role in roles))
 
 
+class ArchiveReads(ReadGroup):
+    """The annual archive's volumes (``projections.views.archive``)."""
+
+    def volumes(self) -> list[archive_view.Volume]:
+        """Every captured volume with its long-term-validation horizon, by file name."""
+        with self.reader() as reader:
+            return archive_view.all_volumes(reader, self.views.sealer)
+
+
 class Reads:
     """Every read of the views, by feature (built once with ``Views``: ``views.reads``)."""
 
@@ -432,3 +442,4 @@ class Reads:
         self.approvals = ApprovalReads(views)
         self.audit = AuditReads(views)
         self.scope = ScopeReads(views)
+        self.archive = ArchiveReads(views)

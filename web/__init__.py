@@ -127,6 +127,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,
         EJOURNAL_SCHOOL=config.school,
+        EJOURNAL_REFRESH_MARGIN_DAYS=config.refresh_margin_days,
     )
     app.extensions["services"] = services
     CSRFProtect(app)

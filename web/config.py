@@ -25,6 +25,9 @@ class WebConfig:
     idle_minutes: int = 30
     testing: bool = False
     school: str = "demo"  # the school's code (EJOURNAL_SCHOOL): part of a school year's id
+    #: ``archive refresh`` renews a volume this many days before its signatures stop
+    #: verifying on their own (EJOURNAL_ARCHIVE_REFRESH_MARGIN_DAYS).
+    refresh_margin_days: int = 14
 
 
 class PageViews(Protocol):

@@ -6,16 +6,26 @@ redirects back with a message (post/redirect/get)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 
-from domain import errors
+from domain import clock, errors
 from domain.holds import SCOPES
 from domain.service import Receipt
 from projections.queries.records_register import STATES
@@ -36,6 +46,11 @@ STATE_RU = {
     "destroyed": _l("уничтожена"),
     "transferred": _l("передана"),
     "permanent": _l("постоянно"),
+}
+VOLUME_RU = {
+    "journal": _l("классный журнал"),
+    "summary": _l("сводная ведомость"),
+    "extracurricular": _l("журнал внеурочной деятельности"),
 }
 ACTION_RU = {"destroy": _l("уничтожение"), "transfer": _l("передача"), "review": _l("экспертиза")}
 
@@ -125,6 +140,26 @@ def register() -> ResponseReturnValue:
         years=years,
         args=args,
     )
+
+
+@bp.get("/archive")
+@permission("records.view")
+def archive() -> ResponseReturnValue:
+    """The annual archive's volumes: until when each one's signatures verify on their own
+    and when ``archive refresh`` renews them."""
+    margin = timedelta(days=int(current_app.config.get("EJOURNAL_REFRESH_MARGIN_DAYS", 14)))
+    rows = []
+    for v in services().reads.archive.volumes():
+        until = datetime.fromisoformat(v.valid_until) if v.valid_until else None
+        rows.append(
+            {
+                "volume": v,
+                "until": clock.local_date(until) if until else None,
+                "refresh": clock.local_date(until - margin) if until else None,
+                "overdue": until is not None and until - margin <= clock.now(),
+            }
+        )
+    return render_template("records/archive.html", rows=rows, margin=margin.days, kinds=VOLUME_RU)
 
 
 @bp.get("/plan")

@@ -30,9 +30,10 @@ from projections.views import archive as archive_view
 from projections.views import catalog
 from projections.views import records_register as register_view
 from retention import closing
-from retention.archive import content, pdfa
+from retention.archive import content, ltv, pdfa
 from retention.archive.detached import DetachedSigner
 from retention.archive.gaps import ArchiveIncomplete, Gap, year_gaps
+from retention.archive.refresh import iso
 from retention.archive.render import Seal, render_book
 from retention.archive.signing import SigningSetup, sign_pdf
 from retention.archive.summary_pdf import render_summary
@@ -218,6 +219,7 @@ class Archiver:
         facts = self.facts(year_id, label, item, path, signed, rendered, pages, checkpoint, reason)
         facts = replace(facts, mentions=self.mentioned(item))
         receipt = self.journal.archive.capture_volume(facts, actor)
+        self.journal.archive.note_validity(receipt.id, iso(ltv.horizon(signed).valid_until), actor)
         series = volume_series(item.kind, label, item.group)
         # The register keeps the file with its series: destroying the series deletes it.
         self.journal.retention.register_series_file(
