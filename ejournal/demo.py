@@ -647,11 +647,13 @@ class _Seeder:
     def _schedule_term_marks(
         self, lessons: list[_Lesson], moments: list[datetime], days: list[date]
     ) -> None:
-        """Term marks of every quarter over by the last school day, set by each teacher once
-        the quarter's last lesson is entered."""
+        """Term marks of every quarter over (before today, its last school day seeded), set
+        by each teacher once the quarter's last lesson is entered."""
+        today = clock.local_date(self.horizon)
         for number, _, starts, ends in quarters(self.year):
             entered = [m for x, m in zip(lessons, moments, strict=True) if starts <= x.day <= ends]
-            if not days or ends >= days[-1] or not entered:
+            last = max(d for d in school_days(self.year) if starts <= d <= ends)
+            if not days or ends >= today or last > days[-1] or not entered:
                 continue
             moment = max(entered)
             for course in self.courses:

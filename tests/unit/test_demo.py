@@ -307,3 +307,26 @@ def test_seeded_before_school_the_last_lessons_are_of_the_last_school_day() -> N
     days = lesson_days(journal)
     assert days[-1] == date(2026, 11, 6)
     assert date(2026, 11, 4) not in days and date(2026, 11, 5) in days
+
+
+def test_in_the_holidays_the_quarter_just_over_has_its_term_marks() -> None:
+    journal = new_journal()
+    with clock.travel(clock.local_datetime(date(2026, 10, 30), 12)):  # autumn holidays
+        seed_demo(journal, year="2026/27", classes=1, pupils_per_class=1)
+    assert lesson_days(journal)[-1] == date(2026, 10, 26)
+    assert {e.term for e in events(journal) if isinstance(e, TermGrades.Opened)} == {1}
+    short = new_journal()  # six weeks seeded: the first quarter is not over in the journal
+    seed_demo(short, year="2025/26", classes=1, pupils_per_class=1, weeks=6)
+    assert not [e for e in events(short) if isinstance(e, TermGrades.Opened)]
+
+
+def test_seeded_at_the_same_moment_the_school_is_the_same() -> None:
+    schools = []
+    for _ in range(2):
+        with clock.travel(clock.local_datetime(TODAY, 15)):
+            journal = new_journal()
+            seed_demo(journal, year="2026/27", seed=3, classes=1, pupils_per_class=2)
+        held = events(journal, "Held")
+        marks = [m.value for e in held for m in journal.queries.lesson(e.originator_id).marks]
+        schools.append(([(e.day, e.period, e.topic) for e in held], marks))
+    assert schools[0] == schools[1] and schools[0][1]
