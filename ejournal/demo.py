@@ -411,8 +411,9 @@ class _Seeder:
             self._at(moment)
             action()
             done += 1
-            if done % 50 == 0 or not self.queue:
+            if done % 50 == 0:
                 self.progress(stage, done, done + len(self.queue))
+        self.progress(stage, done, done)  # what lies past the horizon is not done
 
     # --- people and accounts -------------------------------------------------------------
     def _person(self, male: bool) -> tuple[str, str, str]:
