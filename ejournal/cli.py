@@ -136,13 +136,24 @@ def _reset(settings: Settings) -> None:
     "--year",
     default=None,
     help="School year to seed, e.g. 2025/26 (default: the current one, so that teachers "
-    "can enter today's lessons).",
+    "can enter today's lessons). Lessons are held up to today only: a past year gets its "
+    "lessons and term marks, but no year marks or council decisions.",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Hold lessons in the first N weeks only (default: every school day from "
+    "1 September up to today).",
 )
 @click.option(
     "--seed", default=2025, show_default=True, help="Random seed (same seed, same school)."
 )
-def demo(reset: bool, if_empty: bool, year: str | None, seed: int) -> None:
-    """Seed a realistic demo school and print a login for every role."""
+def demo(reset: bool, if_empty: bool, year: str | None, weeks: int | None, seed: int) -> None:
+    """Seed a realistic demo school and print a login for every role: lessons with topics,
+    homework, marks and attendance every school day from 1 September up to today, term marks
+    of the quarters already over, corrections and requests, news the family accounts have
+    not read yet."""
     from domain import clock, ids
     from ejournal.demo import seed_demo
 
@@ -170,10 +181,14 @@ def demo(reset: bool, if_empty: bool, year: str | None, seed: int) -> None:
             listeners = list(system.journal.saved_listeners)
             system.journal.saved_listeners.clear()
             try:
-                school = seed_demo(system.journal, year=year, seed=seed, progress=progress)
+                school = seed_demo(
+                    system.journal, year=year, seed=seed, progress=progress, weeks=weeks
+                )
             finally:
                 system.journal.saved_listeners[:] = listeners
         system.views.rebuild()
+        for account, pupil, moment in school.read_up_to:  # «что нового» starts there
+            system.views.seen.visit(str(account), str(pupil), "demo", moment)
         system.ledger.checkpoint()  # the seeded history is sealed from the start
         elapsed = time.perf_counter() - started
     logins = [

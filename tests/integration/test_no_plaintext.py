@@ -27,7 +27,7 @@ def _seed(tmp_path: Path, database_url: str | None) -> None:
     if database_url:
         env["EJOURNAL_DATABASE_URL"] = database_url
     subprocess.run(
-        [sys.executable, "-m", "ejournal.cli", "demo"],
+        [sys.executable, "-m", "ejournal.cli", "demo", "--weeks", "6"],
         env=env,
         check=True,
         capture_output=True,
