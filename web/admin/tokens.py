@@ -1,6 +1,7 @@
-"""API tokens for other systems (``/api/v1``): the list, issuing one for an account — the
-token is shown once, on the answer to the form, and never again (only its digest is
-stored) — and revoking one with a reason."""
+"""API tokens for other systems (``/api/v1``): the list — service accounts' tokens apart from
+the tokens people issued for themselves on «Мой профиль» —, issuing one for a service account
+(never for a person: ``TokenForAnotherPerson``) — the token is shown once, on the answer to
+the form, and never again (only its digest is stored) — and revoking any with a reason."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask_babel import gettext as _
 from domain import errors
 from domain.api_tokens import IssuedToken
 from domain.service import Receipt
+from projections.views import accounts as accounts_view
 from projections.views import api_tokens
 from web import forms
 from web.access import permission
@@ -27,7 +29,15 @@ def _tokens_page(
 ) -> ResponseReturnValue:
     views = services().views
     items = views.read(api_tokens.tokens, views.sealer)
-    return page("admin/tokens.html", problems, status, tokens=items, **shown)
+    service = views.read(accounts_view.service_ids)
+    return page(
+        "admin/tokens.html",
+        problems,
+        status,
+        tokens=[t for t in items if t.account_id in service],
+        personal=[t for t in items if t.account_id not in service],
+        **shown,
+    )
 
 
 @bp.get("/tokens")
