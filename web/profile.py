@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, Flask, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -150,6 +150,9 @@ def _grants_page(problems: dict[str, str] | None = None, status: int = 200) -> R
 def decide_grant(account_id: UUID) -> ResponseReturnValue:
     """Confirm or reject a pending grant (``role``, ``action`` = confirm | reject)."""
     journal = services().journal
+    views = services().views
+    if views.read(accounts_view.account, views.sealer, str(account_id), clock.now()) is None:
+        abort(404)
 
     def command() -> Receipt:
         data = forms.parse(admin_forms.GrantDecisionForm(), request.form)

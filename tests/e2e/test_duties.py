@@ -211,7 +211,7 @@ def test_the_duties_are_validated_strictly(tmp_path: Path) -> None:
     access.write_text(
         text.replace('auditor = ["teacher", "deputy", "head"]', 'auditor = ["deputy", "head"]')
         .replace('service_roles = ["teacher", "class_teacher"]', 'service_roles = ["admin"]')
-        .replace("[duties.confirmers]\n", "[duties.confirmers]\nwizard = [\"head\"]\n"),
+        .replace("[duties.confirmers]\n", '[duties.confirmers]\nwizard = ["head"]\n'),
         encoding="utf-8",
     )
     env = {"EJOURNAL_VAR_DIR": str(tmp_path / "var"), "EJOURNAL_POLICIES_DIR": str(folder)}

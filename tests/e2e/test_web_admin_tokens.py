@@ -87,6 +87,7 @@ def test_a_person_issues_their_own_token_on_the_profile_page(system: System, web
     assert answer.status_code == 200 and "no-store" in answer.headers.get("Cache-Control", "")
     [token] = TOKEN.findall(answer.get_data(as_text=True))
     api = teacher.application.test_client()
-    assert api.get("/api/v1/course-journals", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    auth = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/course-journals", headers=auth).status_code == 200
     page = teacher.get("/profile/").get_data(as_text=True)
     assert "Мой планшет" in page and token not in page
