@@ -29,8 +29,6 @@ KINDS: dict[str, tuple[str, int]] = {
     "extracurricular": ("annual-printout", 5),
     "summary": ("summary-sheet", 25),
 }
-#: Who may capture the annual archive: the head, the deputy head, or the operator.
-ARCHIVISTS = frozenset({"head", "deputy", "admin"})
 
 
 def volume_id(group_id: UUID, kind: str, checkpoint_size: int) -> UUID:
@@ -152,7 +150,7 @@ class Archive(CommandGroup):
 
     def capture_volume(self, facts: VolumeFacts, actor: UUID) -> Receipt:
         """Capture a signed archive file as a record (head, deputy head or operator)."""
-        self.app.require_role(actor, ARCHIVISTS)
+        self.app.require_permission(actor, "archive.capture")
         if facts.kind not in KINDS:
             raise errors.InvalidInput(f"Неизвестный вид тома «{facts.kind}».")
         if len(facts.sha256) != 64 or facts.pages < 1 or facts.size < facts.rendered_size:
@@ -182,7 +180,7 @@ class Archive(CommandGroup):
         self, volume: UUID, file_name: str, sha256: str, tool: str, actor: UUID
     ) -> Receipt:
         """Record the hash of a volume's detached signature (``FILE.sig``)."""
-        self.app.require_role(actor, ARCHIVISTS)
+        self.app.require_permission(actor, "archive.capture")
         return self.app.change(
             ArchiveVolume,
             volume,

@@ -144,10 +144,38 @@ class Permission:
 
 
 @dataclass(frozen=True)
+class Duties:
+    """Separation of duties (``[duties]`` of ``policies/access.toml``).
+
+    ``privileged`` roles take effect only when a second person confirms the grant, one
+    holding a role of ``confirmers[role]``; ``incompatible`` pairs of roles are never held by
+    one account; ``service_roles`` are the only roles a service account may hold."""
+
+    privileged: frozenset[str] = frozenset()
+    confirmers: dict[str, frozenset[str]] = field(default_factory=dict)
+    incompatible: frozenset[frozenset[str]] = frozenset()
+    service_roles: frozenset[str] = frozenset()
+
+    def conflicts(self, roles: frozenset[str] | set[str]) -> list[tuple[str, str]]:
+        """The incompatible pairs among ``roles``, each sorted, in order."""
+        return sorted(
+            tuple(sorted(pair))  # type: ignore[misc]
+            for pair in self.incompatible
+            if pair <= set(roles)
+        )
+
+
+@dataclass(frozen=True)
 class AccessPolicy:
-    """Every permission by code (``policies/access.toml``)."""
+    """Every permission by code (``policies/access.toml``), and the separation of duties."""
 
     permissions: dict[str, Permission] = field(default_factory=dict)
+    duties: Duties = field(default_factory=Duties)
+
+    def roles_for(self, code: str) -> frozenset[str]:
+        """The roles that hold permission ``code`` for every record ("all" scope): the
+        roles a domain command under that permission needs."""
+        return frozenset(r for r, s in self.permission(code).scopes.items() if s == "all")
 
     def permission(self, code: str) -> Permission:
         """The permission ``code``; raise ``KeyError`` naming it when the file lacks it."""

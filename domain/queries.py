@@ -21,7 +21,15 @@ from domain.lesson import Lesson
 from domain.people import Guardian, Student
 from domain.service import CommandGroup
 
-_META = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "reason"}
+_META = {
+    "originator_id",
+    "originator_version",
+    "originator_topic",
+    "timestamp",
+    "actor",
+    "reason",
+    "authenticated_by",
+}
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,12 @@ class AccountInfo:
     roles: frozenset[str]
     person_id: UUID | None
     locked: bool
+    #: A service account (another system: API tokens only, no password sign-in).
+    service: bool = False
+    #: An administrator set the password: the owner must change it before anything else.
+    must_change_password: bool = False
+    #: Privileged roles asked for and awaiting a second person's confirmation.
+    pending_roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -179,7 +193,15 @@ class Queries(CommandGroup):
         a = self.app.load(Account, account_id, errors.AccountNotFound, readonly=True)
         name = " ".join(p for p in (a.surname, a.name, a.patronymic) if p)
         return AccountInfo(
-            a.id, a.login, name, frozenset(a.roles), a.person_id, a.is_locked(clock.now())
+            a.id,
+            a.login,
+            name,
+            frozenset(a.roles),
+            a.person_id,
+            a.is_locked(clock.now()),
+            service=a.service,
+            must_change_password=a.must_change_password,
+            pending_roles=frozenset(a.pending),
         )
 
     def account_by_login(self, login: str) -> AccountInfo:
@@ -196,7 +218,7 @@ class Queries(CommandGroup):
         except errors.AccountNotFound:
             passwords.hash_password("x" * passwords.MIN_LENGTH)  # same time either way
             raise errors.WrongPassword() from None
-        if not passwords.verify_password(password, account.password_hash):
+        if account.service or not passwords.verify_password(password, account.password_hash):
             raise errors.WrongPassword()
         if account.is_locked(clock.now()):
             raise errors.AccountLocked()

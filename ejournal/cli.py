@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +18,8 @@ import click
 import psycopg
 from psycopg import sql
 
+from domain import auth_context, clock
+from domain.auth_context import AuthenticatedBy
 from domain.errors import DomainError, RecordUnauthentic
 from ejournal import driver_errors
 from ejournal.bootstrap import DatabaseUnavailable, StorageError, System, build
@@ -55,6 +59,14 @@ def _system(settings: Settings | None = None) -> System:
         raise Refused(Exit.DATABASE, f"{error} ({settings.database_url})") from None
 
 
+def _operator() -> str:
+    """The operating-system user running the command (who acts at the server's shell)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
 class _Main(click.Group):
     """The command group; a command that finds the database full or read-only stops with
     the Russian message and exit code 8 (nothing half-written: transactions are atomic)."""
@@ -62,7 +74,10 @@ class _Main(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         driver_errors.install()  # so that ``storage_problem`` knows psycopg's and sqlite3's
         try:
-            return super().invoke(ctx)
+            # Events caused from the shell say so (ADR 0011); ``api-token issue`` narrows
+            # it to the person whose password it read.
+            with auth_context.authenticated(AuthenticatedBy("cli", _operator())):
+                return super().invoke(ctx)
         except click.ClickException:
             raise
         except RecordUnauthentic as error:  # a stored row forged or altered: one line
@@ -102,6 +117,23 @@ def policies_check() -> None:
             click.echo(f"error: {problem}", err=True)
         sys.exit(Exit.POLICIES)
     click.echo(f"policies OK: {', '.join(sorted(p.name for p in folder.glob('*.toml')))}")
+    settings = _settings()
+    database = settings.database
+    if database.backend == "sqlite" and not Path(database.path or "").exists():
+        click.echo("accounts not checked: no database yet")
+        return
+    with _system(settings) as built:
+        built.views.catch_up()
+        items = built.views.reads.accounts.accounts(clock.now())
+        duties = built.views.policies.access.duties
+    bad = [(a, duties.conflicts(set(a.roles) | {r for r, _ in a.pending})) for a in items]
+    bad = [(a, c) for a, c in bad if c]
+    for account, conflicts in bad:
+        pairs = ", ".join(f"{x} + {y}" for x, y in conflicts)
+        click.echo(f"incompatible roles: {account.login}: {pairs}", err=True)
+    if bad:
+        sys.exit(Exit.POLICIES)
+    click.echo(f"accounts OK: {len(items)} checked against [duties.incompatible]")
 
 
 # --- demo ----------------------------------------------------------------------------------

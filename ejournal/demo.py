@@ -404,9 +404,10 @@ class _Seeder:
         roles: list[str],
         person: tuple[str, str, str] | None = None,
         person_id: UUID | None = None,
+        by: UUID | None = None,
     ) -> UUID:
         password = demo_password(self.seed, login)
-        actor = self.admin if self.logins else SYSTEM_ACTOR
+        actor = by if by is not None else (self.admin if self.logins else SYSTEM_ACTOR)
         surname, name, patronymic = person or self._person(self.rng.random() < 0.3)
         account = self.j.accounts.create_account(
             login, surname, name, patronymic, roles, password, actor, person_id=person_id
@@ -418,8 +419,12 @@ class _Seeder:
 
     def _staff_and_year(self, first: date, last: date) -> None:
         self.admin = self._account("admin", "admin", ["admin"])
-        for role in ("head", "deputy", "auditor", "archivist"):
-            self._account(role, role, [role])
+        # The operator appoints the head; the privileged roles the administrator grants take
+        # effect when the head — a second person — confirms them (policies/access.toml).
+        head = self._account("head", "head", ["head"], by=SYSTEM_ACTOR)
+        for role in ("deputy", "auditor", "archivist"):
+            staff = self._account(role, role, [role])
+            self.j.accounts.confirm_role_grant(staff, role, head)
         self.deputy = ids.account_id("deputy")
         self.j.school.open_school_year(SCHOOL, self.year, first, last, self.admin)
         for number, title, starts, ends in quarters(self.year):

@@ -21,6 +21,7 @@ from domain.policies import (
     AccessPolicy,
     AttendanceCode,
     AttendancePolicy,
+    Duties,
     GradingPolicy,
     JournalRegulation,
     MarkKind,
@@ -28,7 +29,7 @@ from domain.policies import (
     Policies,
     Scale,
 )
-from ejournal.policyschema import Strict, StrictBool, StrictInt, roles, text, unique
+from ejournal.policyschema import DutiesSchema, Strict, StrictBool, StrictInt, roles, text, unique
 from ejournal.retention_policy import RetentionSchema, build_retention
 
 
@@ -128,13 +129,47 @@ class AccessSchema(Strict):
             if not set(permission) & set(ROLES):
                 raise ValidationError({"permissions": {code: ["no role holds it"]}})
 
+    duties = fields.Nested(DutiesSchema, required=True)
+
+    @validates_schema
+    def _auditor_independent(self, data: dict[str, Any], **_: Any) -> None:
+        """The auditor is incompatible with every role that writes the journal."""
+        writers = data["permissions"].get("journal.enter", {})
+        against = set(data["duties"]["incompatible"].get("auditor", []))
+        against |= {
+            r for r, others in data["duties"]["incompatible"].items() if "auditor" in others
+        }
+        missing = sorted(r for r in ROLES if r in writers and r not in against)
+        if "auditor" in ROLES and missing:
+            raise ValidationError(
+                {
+                    "duties": {
+                        "incompatible": [f"auditor must be incompatible with {', '.join(missing)}"]
+                    }
+                }
+            )
+
 
 def _access(d: dict[str, Any]) -> AccessPolicy:
     return AccessPolicy(
         {
             code: Permission(code, p["title"], {r: p[r] for r in ROLES if r in p})
             for code, p in d["permissions"].items()
-        }
+        },
+        _duties(d["duties"]),
+    )
+
+
+def _duties(d: dict[str, Any]) -> Duties:
+    return Duties(
+        privileged=frozenset(d["privileged"]),
+        confirmers={role: frozenset(by) for role, by in d["confirmers"].items()},
+        incompatible=frozenset(
+            frozenset({role, other})
+            for role, others in d["incompatible"].items()
+            for other in others
+        ),
+        service_roles=frozenset(d["service_roles"]),
     )
 
 

@@ -63,6 +63,8 @@ def make_history(system: System) -> History:
         second = j.accounts.create_account(
             "archivist2", "Хранилова", "Вера", "", ["archivist"], "archive-pass-2", school.admin
         ).id
+        for staff in (archivist, second):
+            j.accounts.confirm_role_grant(staff, "archivist", school.head)
         guardian = j.people.register_guardian(
             "Смирнова", "Ольга", "", "+7 900 000-00-01", "o.smirnova@example.ru", school.admin
         ).id

@@ -71,12 +71,15 @@ def build_school(journal: Journal) -> School:
         other = j.accounts.create_account(
             "teacher2", "Сидоров", "Олег", "", ["teacher"], "teacher-pass-2", admin
         ).id
+        # The operator appoints the head; the head confirms the privileged roles the
+        # administrator grants (separation of duties: policies/access.toml [duties]).
+        head = j.accounts.create_account(
+            "head", "Директоров", "Иван", "", ["head"], "head-pass-1", SYSTEM_ACTOR
+        ).id
         deputy = j.accounts.create_account(
             "deputy", "Завучева", "Мария", "", ["deputy", "teacher"], "deputy-pass-1", admin
         ).id
-        head = j.accounts.create_account(
-            "head", "Директоров", "Иван", "", ["head"], "head-pass-1", admin
-        ).id
+        j.accounts.confirm_role_grant(deputy, "deputy", head)
         class_id = j.classes.form_class(year_id, "5А", 5, admin).id
         other_class = j.classes.form_class(year_id, "5Б", 5, admin).id
         course = j.classes.open_course_journal(class_id, "Математика", "five_point", admin).id

@@ -56,7 +56,10 @@ def build_web_school(journal: Any) -> WebSchool:
             person_id=school.pupils[0],
         )
         for login, role in (("auditor", "auditor"), ("archivist", "archivist")):
-            j.accounts.create_account(login, "Сотрудник", login, "", [role], PASSWORD, admin)
+            staff = j.accounts.create_account(
+                login, "Сотрудник", login, "", [role], PASSWORD, admin
+            ).id
+            j.accounts.confirm_role_grant(staff, role, school.head)
     logins = {
         "admin": ("admin", "admin-pass-1"),
         "teacher": ("teacher", "teacher-pass-1"),
@@ -119,11 +122,9 @@ def client_for(system: Any, web: WebSchool, role: str) -> FlaskClient:
 
 
 def api_token(system: Any, web: WebSchool, role: str) -> str:
-    """A fresh bearer token of the account of ``role``, issued by the administrator."""
+    """A fresh bearer token of the account of ``role``, issued by its owner."""
     account = system.journal.queries.account_by_login(web.logins[role][0])
-    return str(
-        system.journal.tokens.issue_api_token(account.id, f"tests/{role}", web.school.admin).token
-    )
+    return str(system.journal.tokens.issue_api_token(account.id, f"tests/{role}", account.id).token)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -25,6 +25,7 @@ from web import (
     diary,
     i18n,
     journal,
+    profile,
     records,
 )
 from web.config import Services, WebConfig
@@ -140,6 +141,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     app.register_blueprint(classes.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(records.bp)
+    profile.register(app)
     api.register(app)
     register_error_handlers(app)
 

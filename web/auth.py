@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from flask import (
     Blueprint,
@@ -20,6 +20,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -28,8 +29,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from domain import errors
+from domain.auth_context import AuthenticatedBy
 from web.access import permission, public
 from web.errors import API_PREFIX
+from web.profile import SIGN_IN_REF, authenticated
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -46,6 +49,8 @@ class User(UserMixin):  # type: ignore[misc]  # flask-login ships no types
     name: str
     roles: frozenset[str]
     person_id: str | None = None
+    #: An administrator set the password: every page leads to ``auth.change_password``.
+    must_change_password: bool = False
 
     def has_any(self, *roles: str) -> bool:
         """True when the user holds one of ``roles``."""
@@ -65,6 +70,7 @@ def load_user(user_id: str) -> User | None:
         return None
     if account.locked:
         return None
+    authenticated(AuthenticatedBy("session", str(session.get(SIGN_IN_REF, ""))))
     return _user(account)
 
 
@@ -78,18 +84,26 @@ def load_token_user(req: Request) -> User | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        account = current_app.extensions["services"].journal.tokens.authenticate_token(
+        account, by = current_app.extensions["services"].journal.tokens.identify_token(
             token.strip()
         )
     except errors.DomainError as error:
         g.token_problem = error.text
         return None
+    authenticated(by)
     return _user(account)
 
 
 def _user(account: Any) -> User:
     person = str(account.person_id) if account.person_id else None
-    return User(str(account.id), account.login, account.display_name, account.roles, person)
+    return User(
+        str(account.id),
+        account.login,
+        account.display_name,
+        account.roles,
+        person,
+        getattr(account, "must_change_password", False),
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -118,7 +132,10 @@ def login() -> ResponseReturnValue:
         else:
             flash(_("Неверный логин или пароль."), "error")
         return render_template("auth/login.html", login=login_name), 401
+    session[SIGN_IN_REF] = uuid4().hex  # names this sign-in in the events it causes
     login_user(_user(account))
+    if account.must_change_password:
+        return redirect(url_for("auth.change_password"))
     return redirect(url_for("home"))
 
 
@@ -135,3 +152,31 @@ def current() -> User:
     user = current_user._get_current_object()
     assert isinstance(user, User)
     return user
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@permission("account.self")
+def change_password() -> ResponseReturnValue:
+    """Change one's own password (a minimal page: the first page after a sign-in when an
+    administrator set the password — issue 14; ``sec-passwords`` owns the full one)."""
+    if request.method == "GET":
+        return render_template("auth/change_password.html", problems={}), 200
+    journal = current_app.extensions["services"].journal
+    me = current()
+    current_password = request.form.get("current", "")[:256]
+    new, again = request.form.get("password", "")[:256], request.form.get("password2", "")[:256]
+    try:
+        journal.queries.authenticate(me.login, current_password)
+    except errors.DomainError:
+        problems = {"current": _("Неверный текущий пароль.")}
+        return render_template("auth/change_password.html", problems=problems), 422
+    if new != again:
+        problems = {"password2": _("Пароли не совпадают.")}
+        return render_template("auth/change_password.html", problems=problems), 422
+    try:
+        journal.accounts.change_password(UUID(me.id), new, UUID(me.id))
+    except errors.DomainError as error:
+        return render_template("auth/change_password.html", problems={"password": error.text}), 422
+    login_user(_user(journal.queries.account(UUID(me.id))))
+    flash(_("Пароль изменён."), "ok")
+    return redirect(url_for("home"))

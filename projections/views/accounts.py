@@ -33,13 +33,48 @@ def _locked(store: ViewStore, e: Account.Locked, _: Applied) -> None:
     )
 
 
+#: Service accounts (another system: API tokens only) and privileged grants awaiting a
+#: second person's confirmation (issue 14): ids and role codes only, no personal data.
+SERVICES = Table("v_service_accounts", (("account_id", "text"),), ("account_id",))
+PENDING = Table(
+    "v_role_grants_pending",
+    (("account_id", "text"), ("role", "text"), ("requested_by", "text"), ("requested_at", "text")),
+    ("account_id", "role"),
+)
+
+
+def _requested(store: ViewStore, e: Account.RoleGrantRequested, _: Applied) -> None:
+    store.upsert(
+        PENDING,
+        {
+            "account_id": e.originator_id,
+            "role": e.role,
+            "requested_by": e.actor,
+            "requested_at": e.timestamp.isoformat(),
+        },
+    )
+
+
+def _decided(
+    store: ViewStore, e: Account.RoleGrantConfirmed | Account.RoleGrantRejected, _: Applied
+) -> None:
+    store.delete(PENDING, (str(e.originator_id), e.role))
+
+
 VIEW = View(
     name="accounts",
-    title="Блокировки учётных записей",
-    tables=(LOCKS,),
+    title="Блокировки учётных записей, служебные записи, роли на подтверждении",
+    tables=(LOCKS, SERVICES, PENDING),
     handlers=by_event(
         on(Account.Locked, _locked),
         on(Account.Unlocked, lambda s, e, _: s.delete(LOCKS, (e.originator_id,))),
+        on(
+            Account.ServiceDesignated,
+            lambda s, e, _: s.upsert(SERVICES, {"account_id": e.originator_id}),
+        ),
+        on(Account.RoleGrantRequested, _requested),
+        on(Account.RoleGrantConfirmed, _decided),
+        on(Account.RoleGrantRejected, _decided),
     ),
 )
 
@@ -56,6 +91,9 @@ class AccountItem:
     locked: bool
     locked_until: datetime | None  # None while locked: locked until unlocked
     automatic: bool  # locked by the system after failed logins
+    service: bool = False  # a service account (API tokens only, no password)
+    #: Privileged roles awaiting confirmation: (role, id of the account that asked).
+    pending: tuple[tuple[str, str], ...] = ()
 
 
 def _item(reader: Reader, sealer: Sealer, row: dict[str, Any], now: datetime) -> AccountItem:
@@ -73,6 +111,11 @@ def _item(reader: Reader, sealer: Sealer, row: dict[str, Any], now: datetime) ->
         locked,
         until if locked else None,
         bool(lock and lock["automatic"]) and locked,
+        reader.get(SERVICES, (row["account_id"],)) is not None,
+        tuple(
+            (str(p["role"]), str(p["requested_by"]))
+            for p in reader.select(PENDING, {"account_id": str(row["account_id"])})
+        ),
     )
 
 
@@ -104,3 +147,15 @@ def of_person(reader: Reader, person_id: str) -> list[str]:
         for row in reader.select(catalog.ACCOUNTS)
         if row["person_id"] == person_id
     ]
+
+
+def pending(reader: Reader, sealer: Sealer, now: datetime) -> list[AccountItem]:
+    """The accounts with privileged roles awaiting confirmation, by login."""
+    ids = sorted({str(row["account_id"]) for row in reader.select(PENDING)})
+    found = [account(reader, sealer, i, now) for i in ids]
+    return sorted((a for a in found if a is not None), key=lambda a: a.login)
+
+
+def service_ids(reader: Reader) -> set[str]:
+    """Ids of the service accounts."""
+    return {str(row["account_id"]) for row in reader.select(SERVICES)}

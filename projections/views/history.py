@@ -20,6 +20,7 @@ from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated
 
+from domain import auth_context
 from domain.account import Account
 from domain.base import Redacted
 from domain.grades import TermGrades, YearGrades
@@ -64,7 +65,15 @@ STATE = Table(
 CANCELLED = "аннулирована"
 #: Event attributes that are the row's frame, not its values.
 _META = frozenset(
-    {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "reason"}
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "actor",
+        "reason",
+        auth_context.ATTRIBUTE,
+    }
 )
 #: Never shown, not even sealed.
 _HIDDEN = frozenset({"password_hash", "digest"})  # credentials: a password hash, a token digest
@@ -199,6 +208,7 @@ _CHANGES: dict[type[Any], Change] = {
     Account.Created: _setting(_roles(None)),
     Account.RoleGranted: _roles(True),
     Account.RoleRevoked: _roles(False),
+    Account.RoleGrantConfirmed: _roles(True),
 }
 
 
@@ -242,7 +252,16 @@ def _record(store: ViewStore, e: Any, applied: Applied) -> None:
         before, after = change(store, e, applied, series) if change else ({}, {})
         values = {k: v for k, v in vars(e).items() if k not in _META | _HIDDEN}
         reason = str(getattr(e, "reason", "") or "")
-        payload = _dumps({"values": values, "before": before, "after": after, "reason": reason})
+        by = auth_context.of_event(e)
+        payload = _dumps(
+            {
+                "values": values,
+                "before": before,
+                "after": after,
+                "reason": reason,
+                "auth": by.stored() if by else {},
+            }
+        )
         context = f"{e.originator_id}/{e.originator_version}".encode()
         row |= {"time": when(e), "actor": getattr(e, "actor", None), "redacted": 0}
         row["sealed"] = applied.sealer.seal(series, payload.encode(), context)
@@ -276,6 +295,9 @@ class HistoryRow:
     redacted: bool = False
     aggregate: str = ""
     certificate_id: str = ""
+    #: How the actor was authenticated (``domain.auth_context``): kind, ref, name; empty
+    #: for events saved before it was recorded.
+    auth: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 def _history_row(sealer: Sealer, row: Mapping[str, Any]) -> HistoryRow:
@@ -298,6 +320,7 @@ def _history_row(sealer: Sealer, row: Mapping[str, Any]) -> HistoryRow:
         redacted=payload is None,
         aggregate=row["aggregate"] or "",
         certificate_id=row["certificate_id"] or "",
+        auth=opened.get("auth", {}),
     )
 
 

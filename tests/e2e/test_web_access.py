@@ -38,7 +38,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
         s = web.school
         lesson, _mark, request = lesson_with_request(system, web)
         other_lesson = s.hold(course=s.other_course_id)
-        token = system.journal.tokens.issue_api_token(s.teacher, "matrix", s.admin).id
+        token = system.journal.tokens.issue_api_token(s.teacher, "matrix", s.teacher).id
         system.views.catch_up()
         own = {
             "course_journal_id": s.course_id,

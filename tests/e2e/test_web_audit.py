@@ -29,9 +29,10 @@ def system(tmp_path: Path) -> Iterator[System]:
 @pytest.fixture
 def school(system: System) -> School:
     built = build_school(system.journal)
-    system.journal.accounts.create_account(
+    auditor = system.journal.accounts.create_account(
         "auditor", "Проверкина", "Ольга", "", ["auditor"], "auditor-pass-1", built.admin
-    )
+    ).id
+    system.journal.accounts.confirm_role_grant(auditor, "auditor", built.head)
     return built
 
 

@@ -106,7 +106,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             victim = system.journal.accounts.create_account(
                 "victim", "Проверочный", "Пользователь", "", ["teacher"], PASSWORD, s.admin
             ).id
-            token = system.journal.tokens.issue_api_token(victim, "fuzz", s.admin).id
+            token = system.journal.tokens.issue_api_token(victim, "fuzz", victim).id
         values = {
             "course_journal_id": s.course_id,
             "group_id": s.class_id,
