@@ -75,9 +75,21 @@ class Account(Aggregate):
         """True when the account holds at least one of ``roles``."""
         return bool(self.roles & set(roles))
 
-    def change_password(self, new_password: str, actor: UUID) -> None:
-        """Replace the password (hashed with scrypt)."""
-        self._password_changed(password_hash=passwords.hash_password(new_password), actor=actor)
+    def change_password(self, password_hash: str, actor: UUID) -> None:
+        """Replace the password (``password_hash``: checked and hashed by ``Accounts``)."""
+        self._password_changed(password_hash=password_hash, actor=actor)
+
+    def rehash_password(self, old_hash: str, password_hash: str) -> None:
+        """Store the same password hashed at the current cost (at sign-in: the account's
+        own act, not a change of password — no session ends for it). Nothing happens when
+        the hash is no longer ``old_hash`` (the password changed in between)."""
+        if self.password_hash == old_hash:
+            self._password_rehashed(password_hash=password_hash, actor=self.id)
+
+    def check_new_password(self, password: str, strength: passwords.StrengthCheck | None) -> None:
+        """Raise ``WeakPassword`` when ``password`` does not suit this account."""
+        names = (self.surname, self.name, self.patronymic)
+        passwords.check_password(password, self.login, names, strength)
 
     def grant(self, role: str, actor: UUID) -> None:
         """Grant a role (no event when the account already holds it)."""
@@ -118,6 +130,16 @@ class Account(Aggregate):
 
     @event(PasswordChanged)
     def _password_changed(self, password_hash: str, actor: UUID) -> None:
+        self.password_hash = password_hash
+
+    class PasswordRehashed(Aggregate.Event):
+        """The same password stored at a new cost (the old hash's parameters were older)."""
+
+        password_hash: str
+        actor: UUID
+
+    @event(PasswordRehashed)
+    def _password_rehashed(self, password_hash: str, actor: UUID) -> None:
         self.password_hash = password_hash
 
     class RoleGranted(Aggregate.Event):

@@ -19,7 +19,7 @@ from psycopg import sql
 
 from domain.journal import Journal
 from domain.policies import Policies
-from ejournal import driver_errors
+from ejournal import driver_errors, password_strength
 from ejournal.keyring import (
     Keyring,
     check_master_key,
@@ -208,6 +208,7 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
             mapper_factory=lambda transcoder: EncryptingMapper(transcoder, keyring),
         )
         opened.append(journal)
+        journal.accounts.strength = password_strength.check
         keyring.forget_listeners.append(journal.forget_cached)
         journal.load_listeners.append(keyring.refresh)
         view_db = view_database(settings.database, settings.view_pool_size)

@@ -27,9 +27,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from domain import errors
+from domain import errors, passwords
+from domain.service import Receipt
+from web import forms
 from web.access import permission, public
+from web.admin.forms import PasswordForm, secret
 from web.errors import API_PREFIX
+from web.pages import actor, attempt
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -128,6 +132,51 @@ def logout() -> ResponseReturnValue:
     """Sign out."""
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+class OwnPasswordForm(PasswordForm):
+    """One's own new password (twice) and the current one."""
+
+    current = secret()
+
+
+#: The fields of the password page, for the list of problems above the form.
+PASSWORD_LABELS = {
+    "current": _l("Текущий пароль"),
+    "password": _l("Новый пароль"),
+    "password2": _l("Новый пароль ещё раз"),
+}
+
+
+def _password_page(problems: dict[str, str] | None = None, status: int = 200) -> Any:
+    return render_template(
+        "auth/password.html",
+        form=request.form,
+        problems=problems or {},
+        labels=PASSWORD_LABELS,
+        min_length=passwords.MIN_LENGTH,
+    ), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@permission("account.self")
+def change_password() -> ResponseReturnValue:
+    """Change one's own password: the current one, and the new one twice (at least 12
+    characters, not the login or one's name, not easy to guess: the message says which).
+    The domain tells ``accounts.password_changed_listeners``, where the server-side
+    sessions end the account's other sessions (issue 14, item 3)."""
+    if request.method == "GET":
+        return _password_page()
+
+    def command() -> Receipt:
+        data = forms.parse(OwnPasswordForm(), request.form)
+        journal = current_app.extensions["services"].journal
+        receipt: Receipt = journal.accounts.change_own_password(
+            actor(), data["current"], data["password"]
+        )
+        return receipt
+
+    return attempt(command, _password_page, _("Пароль изменён."), url_for("home"))
 
 
 def current() -> User:

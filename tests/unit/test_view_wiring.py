@@ -100,6 +100,7 @@ SEE_EVERY_EVENT = frozenset({"history", "register", "ledger"})
 #: why. A new event must be handled somewhere or be added here.
 LOG_ONLY: dict[type, str] = {
     Account.PasswordChanged: "a credential; the history shows that it changed",
+    Account.PasswordRehashed: "the same password at a new scrypt cost; no view shows hashes",
     Account.LoginFailed: "counts toward a lock, which Account.Locked reports",
     HoldRegister.Opened: "the one hold register's creation; holds are Placed/Released",
 }
