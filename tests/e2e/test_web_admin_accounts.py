@@ -96,7 +96,7 @@ def test_a_refused_account_form_keeps_the_input_but_never_the_password(system, w
     )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert "не менее 8 символов" in body
+    assert "Пароль слишком короткий: нужно не менее 12 символов." in body
     assert 'value="weak.one"' in body and 'value="Слабов"' in body
     assert weak not in body
     assert written_since(system, before) == []
