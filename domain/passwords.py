@@ -40,7 +40,7 @@ StrengthCheck = Callable[[str, Sequence[str]], str | None]
 _TRANSLIT = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch  y  e yu ya".split(" "),
+        "a,b,v,g,d,e,e,zh,z,i,y,k,l,m,n,o,p,r,s,t,u,f,kh,ts,ch,sh,shch,,y,,e,yu,ya".split(","),  # noqa: SIM905
         strict=True,
     )
 )
@@ -66,18 +66,14 @@ def check_password(
     the login or a part of the person's name (also transliterated), or too easy to guess
     (``strength``). The name is personal data: it stays in memory and in no message."""
     if len(password) < MIN_LENGTH:
-        raise errors.WeakPassword(
-            f"Пароль слишком короткий: нужно не менее {MIN_LENGTH} символов."
-        )
+        raise errors.WeakPassword(f"Пароль слишком короткий: нужно не менее {MIN_LENGTH} символов.")
     lowered = password.lower()
     if len(login) >= _MIN_PART and login.lower() in lowered:
         raise errors.WeakPassword("Пароль слишком простой: в нём есть логин.")
     words = [w.strip().lower() for w in names if w and w.strip()]
     forms = {form for w in words for form in (w, transliterate(w))}
     if any(len(form) >= _MIN_PART and form in lowered for form in forms):
-        raise errors.WeakPassword(
-            "Пароль слишком простой: в нём есть фамилия, имя или отчество."
-        )
+        raise errors.WeakPassword("Пароль слишком простой: в нём есть фамилия, имя или отчество.")
     if strength is not None:
         reason = strength(password, [login, *sorted(forms)])
         if reason:

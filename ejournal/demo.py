@@ -31,6 +31,7 @@ from domain.base import SYSTEM_ACTOR
 from domain.journal import Journal
 from domain.lesson import MarkEntry
 from ejournal import password_strength
+
 Progress = Callable[[str, int, int], None]
 Action = Callable[[], None]
 SCHOOL = "demo"

@@ -34,9 +34,7 @@ _REASONS = {
 _WORD = "распространённое слово или имя"
 
 # A Russian keyboard's letters at the keys of the Latin layout: «йцукен» is the «qwerty» row.
-_LAYOUT = str.maketrans(
-    "йцукенгшщзхъфывапролджэячсмитьбю", "qwertyuiop[]asdfghjkl;'zxcvbnm,."
-)
+_LAYOUT = str.maketrans("йцукенгшщзхъфывапролджэячсмитьбю", "qwertyuiop[]asdfghjkl;'zxcvbnm,.")
 
 
 def _reason(match: dict[str, Any]) -> str | None:
@@ -52,8 +50,7 @@ def _reason(match: dict[str, Any]) -> str | None:
 
 
 def _estimate(password: str, user_inputs: Sequence[str]) -> dict[str, Any]:
-    result: dict[str, Any] = zxcvbn(password[:_CHECKED], user_inputs=list(user_inputs))
-    return result
+    return dict(zxcvbn(password[:_CHECKED], user_inputs=list(user_inputs)))
 
 
 def check(password: str, user_inputs: Sequence[str]) -> str | None:

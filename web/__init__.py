@@ -197,4 +197,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     def healthz() -> dict[str, object]:
         return {"status": "ok", "events": services.journal.recorder.max_notification_id() or 0}
 
+    # A route naming a permission that access.toml lacks refuses the start (exit 4), not
+    # every request to it (500).
+    access.check_declared(app, services.views.policies.access.permissions, (a[0] for a in AREAS))
     return app

@@ -160,7 +160,8 @@ def test_locking_signs_the_user_out_and_refuses_them(system: System, web: WebSch
     assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
     again = _fresh_client(system)
     refused = again.post(
-        "/login", data={"login": "teacher", "password": "uchitel-secret-1", "csrf_token": csrf(again)}
+        "/login",
+        data={"login": "teacher", "password": "uchitel-secret-1", "csrf_token": csrf(again)},
     )
     assert refused.status_code == 403 and "заблокирована" in refused.get_data(as_text=True)
     _follow(admin, post(admin, f"{url}/unlock", {}, url))
