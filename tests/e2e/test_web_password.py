@@ -4,6 +4,8 @@ refused; afterwards only the new password signs in."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask.testing import FlaskClient
 
 from ejournal.bootstrap import System
@@ -74,3 +76,13 @@ def test_after_a_change_only_the_new_password_signs_in(system: System, web: WebS
     )
     assert refused.status_code == 401
     sign_in(fresh, "teacher", "tihaya-gavan-22")
+
+
+def test_no_password_hash_is_stored_in_plaintext(system: System, web: WebSchool) -> None:
+    """The hashes live only inside the accounts' encrypted event states: the database file
+    (and its WAL) holds no ``scrypt$…`` string to attack offline without the master key."""
+    client = client_for(system, web, "teacher")
+    assert change(client, "uchitel-secret-1", "tihaya-gavan-22").status_code == 302
+    path = Path(system.settings.database.path)
+    stored = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    assert b"scrypt$" not in stored
