@@ -33,7 +33,7 @@ from web import forms
 from web.access import permission, public
 from web.admin.forms import PasswordForm, secret
 from web.errors import API_PREFIX
-from web.pages import actor, attempt
+from web.pages import actor, attempt, services
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -170,8 +170,7 @@ def change_password() -> ResponseReturnValue:
 
     def command() -> Receipt:
         data = forms.parse(OwnPasswordForm(), request.form)
-        journal = current_app.extensions["services"].journal
-        receipt: Receipt = journal.accounts.change_own_password(
+        receipt: Receipt = services().journal.accounts.change_own_password(
             actor(), data["current"], data["password"]
         )
         return receipt
