@@ -81,16 +81,29 @@ class Account(Aggregate):
         """True when the account holds at least one of ``roles``."""
         return bool(self.roles & set(roles))
 
-    def change_password(self, new_password: str, actor: UUID) -> None:
-        """Replace the password (hashed with scrypt)."""
-        self._password_changed(password_hash=passwords.hash_password(new_password), actor=actor)
+    def change_password(self, password_hash: str, actor: UUID) -> None:
+        """Replace the password (``password_hash``: checked and hashed by ``Accounts``)."""
+        self._password_changed(password_hash=password_hash, actor=actor)
 
-    def reset_password(self, new_password: str, actor: UUID) -> None:
-        """An administrator sets the password: recorded as a reset (not as the owner's own
-        change), and the owner must change it at the next sign-in."""
+    def rehash_password(self, old_hash: str, password_hash: str) -> None:
+        """Store the same password hashed at the current cost (at sign-in: the account's
+        own act, not a change of password — no session ends for it). Nothing happens when
+        the hash is no longer ``old_hash`` (the password changed in between)."""
+        if self.password_hash == old_hash:
+            self._password_rehashed(password_hash=password_hash, actor=self.id)
+
+    def check_new_password(self, password: str, strength: passwords.StrengthCheck | None) -> None:
+        """Raise ``WeakPassword`` when ``password`` does not suit this account."""
+        names = (self.surname, self.name, self.patronymic)
+        passwords.check_password(password, self.login, names, strength)
+
+    def reset_password(self, password_hash: str, actor: UUID) -> None:
+        """An administrator sets the password (``password_hash``: checked and hashed by
+        ``Accounts``): recorded as a reset (not as the owner's own change), and the owner
+        must change it at the next sign-in."""
         if self.service:
             raise errors.ServiceAccountNoPassword()
-        self._password_reset(password_hash=passwords.hash_password(new_password), actor=actor)
+        self._password_reset(password_hash=password_hash, actor=actor)
 
     def designate_service(self, actor: UUID) -> None:
         """Make this (new) account a service account: no password sign-in."""
@@ -212,6 +225,16 @@ class Account(Aggregate):
     @event(RoleGrantRejected)
     def _grant_rejected(self, role: str, actor: UUID) -> None:
         self.pending.pop(role, None)
+
+    class PasswordRehashed(Aggregate.Event):
+        """The same password stored at a new cost (the old hash's parameters were older)."""
+
+        password_hash: str
+        actor: UUID
+
+    @event(PasswordRehashed)
+    def _password_rehashed(self, password_hash: str, actor: UUID) -> None:
+        self.password_hash = password_hash
 
     class RoleGranted(Aggregate.Event):
         role: str

@@ -305,9 +305,10 @@ class WrongPassword(DomainError):
 
 
 class WeakPassword(DomainError):
-    """Raised when a new password is too short."""
+    """Raised when a new password is too short, contains the login or the person's name, or
+    is too easy to guess; the message names which (``domain/passwords.py``)."""
 
-    message = "Пароль должен содержать не менее 8 символов."
+    message = "Пароль слишком простой."
 
 
 class RecordDestroyed(DomainError):

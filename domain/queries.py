@@ -222,6 +222,11 @@ class Queries(CommandGroup):
             raise errors.WrongPassword()
         if account.is_locked(clock.now()):
             raise errors.AccountLocked()
+        if passwords.needs_rehash(account.password_hash):  # an older cost: store it anew
+            old, fresh = account.password_hash, passwords.hash_password(password)
+            self.app.change(
+                Account, account.id, lambda a: a.rehash_password(old, fresh), errors.AccountNotFound
+            )
         return self.account(account.id)
 
     def history(self, record_id: UUID) -> list[HistoryEntry]:

@@ -39,12 +39,19 @@ def _settings() -> Settings:
         raise Refused(Exit.SETTINGS, str(error)) from None
 
 
-def _system(settings: Settings | None = None) -> System:
+def _create_asked() -> bool:
+    """True when the command line says ``ejournal --create …``."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and (ctx.find_root().obj or {}).get("create"))
+
+
+def _system(settings: Settings | None = None, *, create: bool = False) -> System:
     """Build the system or stop with one clear message and the exit code of its class
-    (``ejournal.exitcodes``), nothing written."""
+    (``ejournal.exitcodes``), nothing written. A SQLite file that does not exist is refused
+    (exit 5) unless ``create`` (``demo``, ``restore``) or ``ejournal --create``."""
     settings = settings or _settings()
     try:
-        return build(settings)
+        return build(settings, create=create or _create_asked())
     except PolicyError as error:
         raise Refused(Exit.POLICIES, "invalid policies:\n" + str(error)) from None
     except StorageError as error:
@@ -90,7 +97,14 @@ class _Main(click.Group):
 
 
 @click.group(cls=_Main, epilog=epilog())
-def main() -> None:
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Create the SQLite database when its file does not exist (otherwise refused: a "
+    "mistyped path must not start an empty school; `demo` and `restore` create it anyway).",
+)
+@click.pass_context
+def main(ctx: click.Context, create: bool) -> None:
     """ejournal — an event-sourced electronic school journal («электронный журнал»).
 
     Settings come from EJOURNAL_* environment variables (see README.md). A command refuses to
@@ -98,6 +112,7 @@ def main() -> None:
     key or a storage folder is wrong; its exit code names which (README, «Start-up
     refusals»).
     """
+    ctx.ensure_object(dict)["create"] = create
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -183,7 +198,7 @@ def demo(reset: bool, if_empty: bool, year: str | None, seed: int) -> None:
     settings = _settings()
     if reset:
         _reset(settings)
-    with _system(settings) as system:
+    with _system(settings, create=True) as system:
         if _has_events(system):
             if if_empty:
                 click.echo(f"demo school already seeded; logins: {settings.demo_logins_file}")
@@ -300,13 +315,26 @@ def history(record_id: str, as_json: bool) -> None:
 def serve(host: str, port: int, threads: int, processes: int) -> None:
     """Serve the web UI with a production WSGI server (waitress)."""
     from ejournal.server import serve as run_server
-    from ejournal.webapp import SecretKeyError, read_secret_key, secret_key, web_app
+    from ejournal.webapp import (
+        SecretKeyError,
+        check_web_app,
+        read_secret_key,
+        secret_key,
+        web_app,
+    )
+    from web.access import UndeclaredPermission
 
     settings = _settings()
     try:
         read_secret_key(settings.secret_key_file)
     except SecretKeyError as error:
         raise Refused(Exit.SIGNING_KEY, str(error)) from None
+    try:  # a route's permission missing from access.toml: refused, nothing opened
+        check_web_app(load_policies(settings.policies_dir))
+    except PolicyError:
+        pass  # refused below with every problem of the files
+    except UndeclaredPermission as error:
+        raise Refused(Exit.POLICIES, f"invalid policies: {error}") from None
     _system(settings).close()  # refuse to start (one clear message) before listening
     secret_key(settings.secret_key_file)  # made once here, not raced by server processes
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import cast
 
 from flask import Flask
 
+from domain.journal import Journal
+from domain.policies import Policies
 from ejournal.bootstrap import System
+from ejournal.filemodes import create_private_file, shared_key_problem
+from projections.ledger import Ledger
+from retention.service import Records
 from web import Services, WebConfig, create_app
+from web.config import PageViews
 
 
 class SecretKeyError(Exception):
@@ -20,6 +27,9 @@ def read_secret_key(path: Path) -> bytes | None:
     """The session-signing secret in ``path``; ``None`` when there is no such file."""
     if not path.exists():
         return None
+    problem = shared_key_problem(path, "web session secret")
+    if problem:
+        raise SecretKeyError(problem)
     try:
         value = path.read_bytes().strip()
     except OSError as error:
@@ -34,11 +44,24 @@ def secret_key(path: Path) -> bytes:
     found = read_secret_key(path)
     if found is not None:
         return found
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
+    with os.fdopen(create_private_file(path), "w") as handle:
         handle.write(secrets.token_hex(32))
     return path.read_bytes().strip()
+
+
+def check_web_app(policies: Policies) -> None:
+    """Build the app once over no database and a throwaway secret, writing nothing, so that
+    what only the app can tell — a route's permission that access.toml lacks
+    (``UndeclaredPermission``) — refuses the start instead of answering 500."""
+    # Building the app reads only the policies: the rest is used by requests, and none is made.
+    services = Services(
+        journal=cast(Journal, None),
+        views=cast(PageViews, None),
+        ledger=cast(Ledger, None),
+        records=cast(Records, None),
+        policies=policies,
+    )
+    create_app(services, WebConfig(secret_key=secrets.token_bytes(32)))
 
 
 def web_app(system: System, *, testing: bool = False) -> Flask:

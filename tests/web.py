@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from domain import clock
 from tests.school import School, at, build_school
 
-PASSWORD = "pass-word-1"
+PASSWORD = "pass-word-12"
 
 
 @dataclass
@@ -61,11 +61,11 @@ def build_web_school(journal: Any) -> WebSchool:
             ).id
             j.accounts.confirm_role_grant(staff, role, school.head)
     logins = {
-        "admin": ("admin", "admin-pass-1"),
-        "teacher": ("teacher", "teacher-pass-1"),
+        "admin": ("admin", "sysop-secret-1"),
+        "teacher": ("teacher", "uchitel-secret-1"),
         "class_teacher": ("tutor", PASSWORD),
-        "deputy": ("deputy", "deputy-pass-1"),
-        "head": ("head", "head-pass-1"),
+        "deputy": ("deputy", "zavuch-secret-1"),
+        "head": ("head", "direktor-secret-1"),
         "auditor": ("auditor", PASSWORD),
         "archivist": ("archivist", PASSWORD),
         "parent": ("parent", PASSWORD),

@@ -218,4 +218,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     def healthz() -> dict[str, object]:
         return _health(services)
 
+    # A route naming a permission that access.toml lacks refuses the start (exit 4), not
+    # every request to it (500).
+    access.check_declared(app, services.policies.access.permissions, (a[0] for a in AREAS))
     return app

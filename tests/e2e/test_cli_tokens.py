@@ -32,7 +32,7 @@ def test_tokens_are_issued_once_listed_without_secret_and_revoked(tmp_path: Path
     with build(settings_for(tmp_path)) as system:
         build_school(system.journal)
     code, out = _run(
-        tmp_path, "issue", "teacher", "--name", "школьный портал", password="teacher-pass-1"
+        tmp_path, "issue", "teacher", "--name", "школьный портал", password="uchitel-secret-1"
     )
     assert code == 0, out
     token = out.strip().splitlines()[-1]

@@ -96,7 +96,7 @@ def test_a_refused_account_form_keeps_the_input_but_never_the_password(system, w
     )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert "не менее 8 символов" in body
+    assert "Пароль слишком короткий: нужно не менее 12 символов." in body
     assert 'value="weak.one"' in body and 'value="Слабов"' in body
     assert weak not in body
     assert written_since(system, before) == []
@@ -162,11 +162,12 @@ def test_locking_signs_the_user_out_and_refuses_them(system: System, web: WebSch
     assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
     again = _fresh_client(system)
     refused = again.post(
-        "/login", data={"login": "teacher", "password": "teacher-pass-1", "csrf_token": csrf(again)}
+        "/login",
+        data={"login": "teacher", "password": "uchitel-secret-1", "csrf_token": csrf(again)},
     )
     assert refused.status_code == 403 and "заблокирована" in refused.get_data(as_text=True)
     _follow(admin, post(admin, f"{url}/unlock", {}, url))
-    sign_in(_fresh_client(system), "teacher", "teacher-pass-1")
+    sign_in(_fresh_client(system), "teacher", "uchitel-secret-1")
 
 
 def test_an_admin_cannot_lock_themselves_or_drop_their_own_admin_role(system, web):
@@ -194,7 +195,7 @@ def test_reset_password_refuses_the_old_one_and_accepts_the_new(system, web):
     assert "Пароль изменён" in done and NEW_PASSWORD not in done
     old = _fresh_client(system)
     response = old.post(
-        "/login", data={"login": "teacher", "password": "teacher-pass-1", "csrf_token": csrf(old)}
+        "/login", data={"login": "teacher", "password": "uchitel-secret-1", "csrf_token": csrf(old)}
     )
     assert response.status_code == 401
     sign_in(_fresh_client(system), "teacher", NEW_PASSWORD)

@@ -30,7 +30,7 @@ def system(tmp_path: Path) -> Iterator[System]:
 def school(system: System) -> School:
     built = build_school(system.journal)
     auditor = system.journal.accounts.create_account(
-        "auditor", "Проверкина", "Ольга", "", ["auditor"], "auditor-pass-1", built.admin
+        "auditor", "Проверкина", "Ольга", "", ["auditor"], "revizor-secret-1", built.admin
     ).id
     system.journal.accounts.confirm_role_grant(auditor, "auditor", built.head)
     return built
@@ -70,7 +70,7 @@ def test_wrong_password_is_refused_in_russian_and_five_lock(client: FlaskClient)
         "/login", data={"login": "teacher", "password": "nope-nope", "csrf_token": _token(client)}
     )
     assert "заблокирован" in response.get_data(as_text=True)
-    assert _sign_in(client, "teacher", "teacher-pass-1") == 403  # locked, right password
+    assert _sign_in(client, "teacher", "uchitel-secret-1") == 403  # locked, right password
 
 
 def test_login_without_csrf_token_is_rejected(client: FlaskClient, system: System) -> None:
@@ -85,9 +85,9 @@ def test_login_without_csrf_token_is_rejected(client: FlaskClient, system: Syste
     ("login", "password", "status"),
     [
         (None, None, 302),
-        ("teacher", "teacher-pass-1", 403),
-        ("auditor", "auditor-pass-1", 200),
-        ("head", "head-pass-1", 200),
+        ("teacher", "uchitel-secret-1", 403),
+        ("auditor", "revizor-secret-1", 200),
+        ("head", "direktor-secret-1", 200),
     ],
 )
 def test_only_auditors_and_the_head_see_the_ledger(
@@ -111,7 +111,7 @@ def test_auditor_verifies_downloads_and_reads_a_record_with_proofs(
             lesson, mark, "4", "test", "пересчёт баллов", school.teacher
         )
     checkpoint = system.ledger.checkpoint()
-    assert _sign_in(client, "auditor", "auditor-pass-1") == 302
+    assert _sign_in(client, "auditor", "revizor-secret-1") == 302
 
     page = client.get("/audit/").get_data(as_text=True)
     assert str(checkpoint.size) in page and checkpoint.root in page
@@ -154,7 +154,7 @@ def test_a_tampered_store_is_reported_on_the_page(
             "substr(state, 32) AS BLOB) WHERE rowid = 7"
         )
     db.close()
-    assert _sign_in(client, "auditor", "auditor-pass-1") == 302
+    assert _sign_in(client, "auditor", "revizor-secret-1") == 302
     page = client.post(
         "/audit/ledger/verify",
         data={"csrf_token": _token(client, "/audit/")},

@@ -86,7 +86,7 @@ def test_the_administrators_pages_switch_to_english_and_back(system: System, web
     _switch(admin, "en")
     page = admin.get("/admin/accounts").get_data(as_text=True)
     assert "<h1>Accounts</h1>" in page
-    assert ">Initial password (at least 8 characters)<" in page
+    assert ">Initial password (at least 12 characters)<" in page
     refused = post(
         admin,
         "/admin/accounts",
@@ -105,7 +105,7 @@ def test_the_administrators_pages_switch_to_english_and_back(system: System, web
     _switch(admin, "ru")
     page = admin.get("/admin/accounts").get_data(as_text=True)
     assert "<h1>Учётные записи</h1>" in page
-    assert ">Начальный пароль (не короче 8 символов)<" in page
+    assert ">Начальный пароль (не короче 12 символов)<" in page
 
 
 def test_the_class_pages_switch_to_english_and_back(system: System, web: WebSchool):

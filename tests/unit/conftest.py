@@ -13,6 +13,7 @@ from domain import clock
 from domain.errors import DomainError
 from domain.journal import Journal
 from domain.policies import Policies
+from ejournal import password_strength
 from ejournal.policyfiles import load_policies
 from tests.school import School, at, build_school
 
@@ -28,8 +29,11 @@ def stored(journal: Journal) -> int:
 
 
 def new_journal(policies: Policies) -> Journal:
-    """A fresh journal on the in-memory (POPO) backend."""
-    return Journal(policies, env=dict(MEMORY))
+    """A fresh journal on the in-memory (POPO) backend, with the product's password
+    strength check (as ``ejournal.bootstrap.build`` gives it)."""
+    journal = Journal(policies, env=dict(MEMORY))
+    journal.accounts.strength = password_strength.check
+    return journal
 
 
 @contextmanager

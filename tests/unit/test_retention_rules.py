@@ -29,7 +29,7 @@ def close(school: School, **kwargs: object) -> None:
 def archivist(school: School, login: str = "archivist", *roles: str) -> UUID:
     with on(date(2025, 8, 26)):
         account = school.journal.accounts.create_account(
-            login, "Архивова", "Анна", "", ["archivist", *roles], "archive-pass-1", school.admin
+            login, "Архивова", "Анна", "", ["archivist", *roles], "arkhiv-secret-1", school.admin
         ).id
         for role in ("archivist", *roles):  # privileged: the head confirms each
             school.journal.accounts.confirm_role_grant(account, role, school.head)

@@ -101,6 +101,7 @@ SEE_EVERY_EVENT = frozenset({"history", "register"})
 LOG_ONLY: dict[type, str] = {
     Account.PasswordChanged: "a credential; the history shows that it changed",
     Account.PasswordReset: "a credential; the history shows that an administrator set it",
+    Account.PasswordRehashed: "the same password at a new scrypt cost; no view shows hashes",
     Account.LoginFailed: "counts toward a lock, which Account.Locked reports",
     HoldRegister.Opened: "the one hold register's creation; holds are Placed/Released",
 }
