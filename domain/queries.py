@@ -188,7 +188,8 @@ class Queries(CommandGroup):
 
     def authenticate(self, login: str, password: str) -> AccountInfo:
         """Return the account when the password matches; ``WrongPassword`` otherwise (also
-        for an unknown login, so the answer does not tell which logins exist)."""
+        for an unknown login, so the answer does not tell which logins exist);
+        ``AccountLocked`` for a locked account whether or not the password matches."""
         try:
             account = self.app.load(
                 Account, ids.account_id(login), errors.AccountNotFound, readonly=True
@@ -196,10 +197,13 @@ class Queries(CommandGroup):
         except errors.AccountNotFound:
             passwords.hash_password("x" * passwords.MIN_LENGTH)  # same time either way
             raise errors.WrongPassword() from None
-        if not passwords.verify_password(password, account.password_hash):
-            raise errors.WrongPassword()
+        # The lock is decided first, whatever the password: a locked account never tells
+        # whether a guess was right. The hash is checked either way, so both take as long.
+        matches = passwords.verify_password(password, account.password_hash)
         if account.is_locked(clock.now()):
             raise errors.AccountLocked()
+        if not matches:
+            raise errors.WrongPassword()
         return self.account(account.id)
 
     def history(self, record_id: UUID) -> list[HistoryEntry]:

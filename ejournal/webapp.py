@@ -9,7 +9,9 @@ from pathlib import Path
 from flask import Flask
 
 from ejournal.bootstrap import System
+from ejournal.settings import SettingsError
 from web import Services, WebConfig, create_app
+from web.limits import limits_from
 
 
 class SecretKeyError(Exception):
@@ -44,11 +46,16 @@ def secret_key(path: Path) -> bytes:
 def web_app(system: System, *, testing: bool = False) -> Flask:
     """The Flask app over ``system``."""
     settings = system.settings
+    try:
+        limits_from(settings.rate_limits)
+    except ValueError as error:
+        raise SettingsError(f"EJOURNAL_RATE_LIMITS: {error}") from None
     config = WebConfig(
         secret_key=secret_key(settings.secret_key_file),
         demo_logins=settings.demo_logins_file,
         secure_cookies=settings.secure_cookies,
         testing=testing,
         school=settings.school,
+        rate_limits=settings.rate_limits,
     )
     return create_app(Services(system.journal, system.views, system.ledger, system.records), config)

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from domain import clock
 from domain.account import ROLES
+from projections import sessions as server_sessions
 from web import (
     access,
     admin,
@@ -25,7 +26,9 @@ from web import (
     diary,
     i18n,
     journal,
+    limits,
     records,
+    sessions,
 )
 from web.config import Services, WebConfig
 from web.errors import API_PREFIX, register_error_handlers
@@ -106,14 +109,24 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.idle_minutes),
         SESSION_REFRESH_EACH_REQUEST=True,
-        WTF_CSRF_TIME_LIMIT=None,
+        # The CSRF token lives in the session and is replaced at sign-in and sign-out; it
+        # expires with the session's absolute lifetime at the latest.
+        WTF_CSRF_TIME_LIMIT=config.absolute_hours * 3600,
         EJOURNAL_SCHOOL=config.school,
     )
     app.extensions["services"] = services
+    server_sessions.setup(services.views.db)
+    app.extensions["ejournal.sessions"] = server_sessions.SessionStore(
+        services.views.db,
+        services.views.sealer,
+        idle_seconds=config.idle_minutes * 60,
+        absolute_seconds=config.absolute_hours * 3600,
+    )
     CSRFProtect(app)
     i18n.init_app(app)
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(sessions.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(audit_replay.bp)
     app.register_blueprint(journal.bp)
@@ -176,6 +189,12 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     def idle_timeout() -> None:
         if not request.path.startswith(API_PREFIX):  # the API uses no session
             session.permanent = True  # the session expires after idle_minutes without requests
+
+    limits.init_app(
+        app,
+        server_sessions.RateCounters(services.views.db, config.secret_key),
+        limits.limits_from(config.rate_limits),
+    )
 
     @app.after_request
     def security_headers(response: Response) -> Response:

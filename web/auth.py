@@ -1,5 +1,10 @@
-"""Sign-in and sign-out (Flask-Login). Five failed logins in 15 minutes lock an account;
-the answer never says whether the login or the password was wrong.
+"""Sign-in and sign-out (Flask-Login over the server-side sessions of ``web.sessions``).
+
+A refused sign-in — unknown login, wrong password, a locked account, or a login refused from
+this address after five failures (``web.limits``) — gets one answer: the same status, page and
+message, after the same password-hashing work. Too many attempts from one address, or failures
+of one login from everywhere, answer 429 with ``Retry-After``. Failed sign-ins write no
+events: an anonymous flood cannot lock an account for everyone (ADR 0012).
 
 The pages use the session cookie; the JSON API (``/api/``) uses bearer tokens only and
 ignores the session, so a page open in a browser cannot be made to call the API for its user
@@ -28,8 +33,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from domain import errors
+from web import sessions
 from web.access import permission, public
 from web.errors import API_PREFIX
+from web.limits import SignIn
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -54,9 +61,12 @@ class User(UserMixin):  # type: ignore[misc]
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Reload the user on each request; a locked or removed account is signed out.
-    The API does not accept the session (see ``load_token_user``)."""
+    """Reload the user on each request: only through a live server-side session
+    (``web.sessions``); a locked or removed account is signed out. The API does not accept
+    the session (see ``load_token_user``)."""
     if request.path.startswith(API_PREFIX):
+        return None
+    if sessions.account() != user_id:
         return None
     journal = current_app.extensions["services"].journal
     try:
@@ -100,24 +110,27 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", login="")
     login_name = request.form.get("login", "").strip()[:64]
     password = request.form.get("password", "")[:256]
+    attempt = SignIn(login_name)
+    admitted = attempt.admit()  # 429 when over a limit
     journal = current_app.extensions["services"].journal
     try:
+        # The password is checked whatever the lock, so that every refusal takes as long.
         account = journal.queries.authenticate(login_name, password)
-    except errors.AccountLocked:
+    except (errors.WrongPassword, errors.AccountLocked, errors.InvalidInput):
+        account = None
+    if account is None or not admitted:
+        attempt.failed(counted=admitted)
         flash(
             _(
-                "Учётная запись временно заблокирована. Повторите попытку позже "
-                "или обратитесь к администратору."
+                "Неверный логин или пароль. После пяти неудачных попыток вход с этого адреса "
+                "приостанавливается на 15 минут; заблокированную учётную запись "
+                "разблокирует администратор."
             ),
             "error",
         )
-        return render_template("auth/login.html", login=login_name), 403
-    except (errors.WrongPassword, errors.InvalidInput):
-        if journal.accounts.record_failed_login(login_name):
-            flash(_("После 5 неудачных попыток вход заблокирован на 15 минут."), "error")
-        else:
-            flash(_("Неверный логин или пароль."), "error")
         return render_template("auth/login.html", login=login_name), 401
+    attempt.succeeded()
+    sessions.start(str(account.id))
     login_user(_user(account))
     return redirect(url_for("home"))
 
@@ -125,8 +138,9 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @permission("account.self")
 def logout() -> ResponseReturnValue:
-    """Sign out."""
+    """Sign out: the server-side session ends for good."""
     logout_user()
+    sessions.end()
     return redirect(url_for("auth.login"))
 
 

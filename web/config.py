@@ -15,6 +15,9 @@ class WebConfig:
     demo_logins: Path | None = None
     secure_cookies: bool = False
     idle_minutes: int = 30
+    absolute_hours: int = 12  # a session ends this long after sign-in, however used
+    #: Overrides of ``web.limits.DEFAULTS``: (name, count, seconds) — EJOURNAL_RATE_LIMITS.
+    rate_limits: tuple[tuple[str, int, int], ...] = ()
     testing: bool = False
     school: str = "demo"  # the school's code (EJOURNAL_SCHOOL): part of a school year's id
 
