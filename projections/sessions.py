@@ -285,5 +285,3 @@ class RateCounters:
                 f"DELETE FROM {COUNTERS.name} WHERE bucket = {p} AND slot = {p}",
                 (self._bucket(name, key, limit), window),
             )
-
-

@@ -97,6 +97,22 @@ def _demo_logins(path: Path | None) -> list[dict[str, str]]:
     ]
 
 
+def _server_sessions(app: Flask, services: Services, config: WebConfig) -> None:
+    """Sessions and rate-limit counters in the views' database (ADR 0012)."""
+    server_sessions.setup(services.views.db)
+    app.extensions["ejournal.sessions"] = server_sessions.SessionStore(
+        services.views.db,
+        services.views.sealer,
+        idle_seconds=config.idle_minutes * 60,
+        absolute_seconds=config.absolute_hours * 3600,
+    )
+    limits.init_app(
+        app,
+        server_sessions.RateCounters(services.views.db, config.secret_key),
+        limits.limits_from(config.rate_limits),
+    )
+
+
 def create_app(services: Services, config: WebConfig) -> Flask:
     """Build the web application around already built services."""
     app = Flask(__name__)
@@ -115,13 +131,6 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         EJOURNAL_SCHOOL=config.school,
     )
     app.extensions["services"] = services
-    server_sessions.setup(services.views.db)
-    app.extensions["ejournal.sessions"] = server_sessions.SessionStore(
-        services.views.db,
-        services.views.sealer,
-        idle_seconds=config.idle_minutes * 60,
-        absolute_seconds=config.absolute_hours * 3600,
-    )
     CSRFProtect(app)
     i18n.init_app(app)
     auth.login_manager.init_app(app)
@@ -190,11 +199,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         if not request.path.startswith(API_PREFIX):  # the API uses no session
             session.permanent = True  # the session expires after idle_minutes without requests
 
-    limits.init_app(
-        app,
-        server_sessions.RateCounters(services.views.db, config.secret_key),
-        limits.limits_from(config.rate_limits),
-    )
+    _server_sessions(app, services, config)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -2,13 +2,13 @@
 server process (``serve --processes N``) shares them (``projections.sessions.RateCounters``,
 ADR 0012). Over a limit the answer is 429 with ``Retry-After`` and a Russian message.
 
-| name | counts | default |
-|---|---|---|
-| ``signin-address`` | every sign-in attempt from one client address | 60 per 5 min |
-| ``signin-login`` | failed sign-ins of one login, from every address | 50 per 15 min |
-| ``signin-client`` | failed sign-ins of one login from one address: at the limit that pair is refused (answered as a wrong password) until the window ends | 5 per 15 min |
-| ``api-address`` | every API request from one client address | 600 per minute |
-| ``api-account`` | every API request of one account (its token) | 300 per minute |
+- ``signin-address``: every sign-in attempt from one client address — 60 per 5 minutes;
+- ``signin-login``: failed sign-ins of one login, from every address — 50 per 15 minutes;
+- ``signin-client``: failed sign-ins of one login from one address — 5 per 15 minutes; at the
+  limit that login is refused from that address (answered as a wrong password) until the
+  window ends: per-client locking, so a flood locks out nobody but itself;
+- ``api-address``: every API request from one client address — 600 per minute;
+- ``api-account``: every API request of one account (its token) — 300 per minute.
 
 ``EJOURNAL_RATE_LIMITS`` overrides them: ``name=COUNT/SECONDS`` separated by commas.
 """

@@ -133,7 +133,9 @@ def test_the_csrf_token_of_the_anonymous_page_is_refused_after_sign_in(
     client = web_app(system, testing=True).test_client()
     before = csrf(client)
     login, password = web.logins["teacher"]
-    answer = client.post("/login", data={"login": login, "password": password, "csrf_token": before})
+    answer = client.post(
+        "/login", data={"login": login, "password": password, "csrf_token": before}
+    )
     assert answer.status_code == 302
     assert client.post("/logout", data={"csrf_token": before}).status_code == 400
     assert client.get("/journal/").status_code == 200  # still signed in
