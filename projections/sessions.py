@@ -65,6 +65,14 @@ def _wall_clock() -> float:
     return time.time()  # looked up at each call: tests move the clock
 
 
+def _not_durable(db: Database, cur: Any) -> None:
+    """Let this transaction commit without waiting for the disk (PostgreSQL): a counter or
+    a last-seen time lost in a crash costs nothing, and a page should not wait for a flush.
+    Opening and ending sessions stay durable — an ended session must stay ended."""
+    if db.dialect == "postgres":
+        cur.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def sid_hash(sid: str) -> str:
     """What the database keeps of a session id."""
     return hashlib.sha256(sid.encode()).hexdigest()
@@ -156,6 +164,7 @@ class SessionStore:
             return None
         if now - float(last_seen) >= TOUCH_SECONDS:
             with self.db.transaction() as cur:
+                _not_durable(self.db, cur)
                 cur.execute(
                     f"UPDATE {SESSIONS.name} SET last_seen = {self.db.param} "
                     f"WHERE sid_hash = {self.db.param}",
@@ -254,6 +263,7 @@ class RateCounters:
         wait when one of them is over its limit now (None when none is)."""
         wait: int | None = None
         with self.db.transaction() as cur:
+            _not_durable(self.db, cur)
             for name, key, limit in counts:
                 window, ends = self._window(limit)
                 cur.execute(self._hit, (self._bucket(name, key, limit), window, ends))
