@@ -110,6 +110,21 @@ def _rate_limits(raw: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
+def _export_dir(raw: str) -> Path | None:
+    """``EJOURNAL_CHECKPOINT_EXPORT_DIR``: empty (off) or an absolute folder — every process
+    (server, worker, CLI) must write to the same place whatever its working directory."""
+    if not raw.strip():
+        return None
+    path = Path(raw)
+    if not path.is_absolute():
+        raise SettingsError(
+            f"EJOURNAL_CHECKPOINT_EXPORT_DIR: an absolute path to a folder, not {raw!r}"
+        )
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"EJOURNAL_CHECKPOINT_EXPORT_DIR: {raw} exists and is not a folder")
+    return path
+
+
 def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
@@ -217,6 +232,9 @@ class Settings:
     view_pool_size: int = 16
     #: Overrides of the web's rate limits (``web.limits``): (name, count, seconds).
     rate_limits: tuple[tuple[str, int, int], ...] = ()
+    #: Every signed checkpoint is also written here (one JSON file per checkpoint) for the
+    #: operator to mirror outside the database; None: not exported.
+    checkpoint_export_dir: Path | None = None
 
     @property
     def archiving(self) -> ArchiveSettings:
@@ -250,6 +268,7 @@ class Settings:
                 raise ValueError(recheck)
         except ValueError:
             raise SettingsError("EJOURNAL_KEY_RECHECK_SECONDS: seconds from 0 to 60") from None
+        export_dir = _export_dir(env.get("EJOURNAL_CHECKPOINT_EXPORT_DIR") or "")
         cache = env.get("EJOURNAL_AGGREGATE_CACHE") or "5000"
         if not cache.isdigit() or int(cache) > 1_000_000:
             raise SettingsError("EJOURNAL_AGGREGATE_CACHE: a whole number from 0 to 1000000")
@@ -279,6 +298,7 @@ class Settings:
             archive=ArchiveSettings.from_env(env, var_dir),
             aggregate_cache=int(cache),
             rate_limits=_rate_limits(env.get("EJOURNAL_RATE_LIMITS") or ""),
+            checkpoint_export_dir=export_dir,
         )
 
     @property
