@@ -89,6 +89,8 @@ def _measure(backend: str, settings: Any, args: argparse.Namespace, figures: Any
             checked.append(_per_call(page, args.requests))
             if not n % 2:
                 without_check()
+        print(f"  rounds (ms): with {[round(x * 1000, 2) for x in checked]}")
+        print(f"  rounds (ms): without {[round(x * 1000, 2) for x in plain]}")
         with_checks, baseline = statistics.median(checked), statistics.median(plain)
         added_ms = (with_checks - baseline) * 1000
 
