@@ -210,7 +210,8 @@ class Queries(CommandGroup):
 
     def authenticate(self, login: str, password: str) -> AccountInfo:
         """Return the account when the password matches; ``WrongPassword`` otherwise (also
-        for an unknown login, so the answer does not tell which logins exist)."""
+        for an unknown login, so the answer does not tell which logins exist);
+        ``AccountLocked`` for a locked account whether or not the password matches."""
         try:
             account = self.app.load(
                 Account, ids.account_id(login), errors.AccountNotFound, readonly=True
@@ -218,10 +219,13 @@ class Queries(CommandGroup):
         except errors.AccountNotFound:
             passwords.hash_password("x" * passwords.MIN_LENGTH)  # same time either way
             raise errors.WrongPassword() from None
-        if account.service or not passwords.verify_password(password, account.password_hash):
-            raise errors.WrongPassword()
+        # The lock is decided first, whatever the password: a locked account never tells
+        # whether a guess was right. The hash is checked either way, so both take as long.
+        matches = passwords.verify_password(password, account.password_hash)
         if account.is_locked(clock.now()):
             raise errors.AccountLocked()
+        if account.service or not matches:  # a service account never signs in
+            raise errors.WrongPassword()
         if passwords.needs_rehash(account.password_hash):  # an older cost: store it anew
             old, fresh = account.password_hash, passwords.hash_password(password)
             self.app.change(

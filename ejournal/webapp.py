@@ -13,10 +13,13 @@ from domain.journal import Journal
 from domain.policies import Policies
 from ejournal.bootstrap import System
 from ejournal.filemodes import create_private_file, shared_key_problem
+from ejournal.settings import SettingsError
+from projections import sessions as server_sessions
 from projections.ledger import Ledger
 from retention.service import Records
 from web import Services, WebConfig, create_app
 from web.config import PageViews
+from web.limits import limits_from
 
 
 class SecretKeyError(Exception):
@@ -60,6 +63,8 @@ def check_web_app(policies: Policies) -> None:
         ledger=cast(Ledger, None),
         records=cast(Records, None),
         policies=policies,
+        sessions=cast(server_sessions.SessionStore, None),
+        counters=cast(server_sessions.RateCounters, None),
     )
     create_app(services, WebConfig(secret_key=secrets.token_bytes(32)))
 
@@ -67,18 +72,37 @@ def check_web_app(policies: Policies) -> None:
 def web_app(system: System, *, testing: bool = False) -> Flask:
     """The Flask app over ``system``."""
     settings = system.settings
+    try:
+        limits_from(settings.rate_limits)
+    except ValueError as error:
+        raise SettingsError(f"EJOURNAL_RATE_LIMITS: {error}") from None
     config = WebConfig(
         secret_key=secret_key(settings.secret_key_file),
         demo_logins=settings.demo_logins_file,
         secure_cookies=settings.secure_cookies,
         testing=testing,
         school=settings.school,
+        rate_limits=settings.rate_limits,
     )
-    services = Services(
+    return create_app(services_of(system, config), config)
+
+
+def services_of(system: System, config: WebConfig) -> Services:
+    """What the pages use of ``system``, with the server-side sessions and the rate-limit
+    counters in the views' database (ADR 0012; their tables made here if missing)."""
+    views = system.views
+    server_sessions.setup(views.db)
+    return Services(
         journal=system.journal,
-        views=system.views,
+        views=views,
         ledger=system.ledger,
         records=system.records,
         policies=system.policies,
+        sessions=server_sessions.SessionStore(
+            views.db,
+            views.sealer,
+            idle_seconds=config.idle_minutes * 60,
+            absolute_seconds=config.absolute_hours * 3600,
+        ),
+        counters=server_sessions.RateCounters(views.db, config.secret_key),
     )
-    return create_app(services, config)

@@ -25,8 +25,10 @@ from web import (
     diary,
     i18n,
     journal,
+    limits,
     profile,
     records,
+    sessions,
 )
 from web.config import Services, WebConfig
 from web.errors import API_PREFIX, register_error_handlers
@@ -114,6 +116,32 @@ def _health(services: Services) -> dict[str, object]:
     return found
 
 
+def _server_sessions(app: Flask, services: Services, config: WebConfig) -> None:
+    """Sessions and rate-limit counters in the views' database (ADR 0012), made by the
+    composition root (``Services.sessions``, ``Services.counters``)."""
+    app.extensions["ejournal.sessions"] = services.sessions
+    limits.init_app(app, services.counters, limits.limits_from(config.rate_limits))
+
+
+def _register_pages(app: Flask) -> None:
+    """Every blueprint, the API and the error pages."""
+    for blueprint in (
+        auth.bp,
+        sessions.bp,
+        audit.bp,
+        audit_replay.bp,
+        journal.bp,
+        diary.bp,
+        classes.bp,
+        admin.bp,
+        records.bp,
+    ):
+        app.register_blueprint(blueprint)
+    profile.register(app)
+    api.register(app)
+    register_error_handlers(app)
+
+
 def create_app(services: Services, config: WebConfig) -> Flask:
     """Build the web application around already built services."""
     app = Flask(__name__)
@@ -126,24 +154,16 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.idle_minutes),
         SESSION_REFRESH_EACH_REQUEST=True,
-        WTF_CSRF_TIME_LIMIT=None,
+        # The CSRF token lives in the session and is replaced at sign-in and sign-out; it
+        # expires with the session's absolute lifetime at the latest.
+        WTF_CSRF_TIME_LIMIT=config.absolute_hours * 3600,
         EJOURNAL_SCHOOL=config.school,
     )
     app.extensions["services"] = services
     CSRFProtect(app)
     i18n.init_app(app)
     auth.login_manager.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(audit.bp)
-    app.register_blueprint(audit_replay.bp)
-    app.register_blueprint(journal.bp)
-    app.register_blueprint(diary.bp)
-    app.register_blueprint(classes.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(records.bp)
-    profile.register(app)
-    api.register(app)
-    register_error_handlers(app)
+    _register_pages(app)
 
     @app.template_filter("school_time")
     def school_time(moment: datetime | str) -> str:
@@ -197,6 +217,8 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     def idle_timeout() -> None:
         if not request.path.startswith(API_PREFIX):  # the API uses no session
             session.permanent = True  # the session expires after idle_minutes without requests
+
+    _server_sessions(app, services, config)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

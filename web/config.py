@@ -11,6 +11,7 @@ from domain.journal import Journal
 from domain.policies import Policies
 from projections.ledger import Ledger
 from projections.reads import Reads
+from projections.sessions import RateCounters, SessionStore
 from retention.service import Records
 
 
@@ -22,6 +23,9 @@ class WebConfig:
     demo_logins: Path | None = None
     secure_cookies: bool = False
     idle_minutes: int = 30
+    absolute_hours: int = 12  # a session ends this long after sign-in, however used
+    #: Overrides of ``web.limits.DEFAULTS``: (name, count, seconds) — EJOURNAL_RATE_LIMITS.
+    rate_limits: tuple[tuple[str, int, int], ...] = ()
     testing: bool = False
     school: str = "demo"  # the school's code (EJOURNAL_SCHOOL): part of a school year's id
 
@@ -64,6 +68,9 @@ class Services:
     ledger: Ledger
     records: Records  # retention: the records register, dispositions, the year's close
     policies: Policies  # the journal's regulation (``policies/*.toml``)
+    #: Server-side sessions and the rate-limit counters, in the views' database (ADR 0012).
+    sessions: SessionStore
+    counters: RateCounters
 
     @property
     def reads(self) -> Reads:

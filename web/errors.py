@@ -39,6 +39,8 @@ API_MESSAGES = {
     405: "Метод не поддерживается для этого адреса.",
     409: "Запись изменилась или уже существует.",
     422: "Данные запроса не прошли проверку.",
+    429: "Слишком много запросов. Повторите позже: через столько секунд, сколько указано "
+    "в заголовке Retry-After.",
 }
 
 
@@ -122,10 +124,18 @@ def register_error_handlers(app: Flask) -> None:
             403: _("Недостаточно прав для этой страницы."),
             404: _("Страница не найдена."),
             405: _("Метод не поддерживается."),
+            429: _("Слишком много попыток. Повторите позже."),
         }
-        return render_template(
-            "error.html", code=code, message=messages.get(code, _("Запрос отклонён."))
-        ), code
+        response = Response(
+            render_template(
+                "error.html", code=code, message=messages.get(code, _("Запрос отклонён."))
+            ),
+            code,
+        )
+        for name, value in error.get_headers():
+            if name.lower() == "retry-after":  # 429: when to try again
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> ResponseReturnValue:

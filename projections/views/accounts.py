@@ -1,6 +1,12 @@
 """Accounts as the administrator sees them: login and name (opened from the sealed catalogue
 row), roles, and whether the account is locked now — for good, or until a moment (five failed
-logins lock it for 15 minutes), which ``v_account_locks`` keeps without personal data."""
+logins lock it for 15 minutes), which ``v_account_locks`` keeps without personal data.
+
+``v_account_credentials`` counts each account's **credentials generation**: every event that
+must end the account's web sessions (a password changed or reset by an administrator, a role
+granted, confirmed or revoked, a lock) adds one, and a server-side session lives only while
+the generation it was opened at is still the account's (``projections.sessions``; ADR 0012).
+An account with no row is at generation 0."""
 
 from __future__ import annotations
 
@@ -61,22 +67,56 @@ def _decided(
     store.delete(PENDING, (str(e.originator_id), e.role))
 
 
+CREDENTIALS = Table(
+    "v_account_credentials",
+    (("account_id", "text"), ("generation", "int")),
+    ("account_id",),
+)
+
+
+def _next_generation(store: ViewStore, e: Any, _: Applied) -> None:
+    row = store.get(CREDENTIALS, (e.originator_id,))
+    generation = int(row["generation"]) + 1 if row else 1
+    store.upsert(CREDENTIALS, {"account_id": e.originator_id, "generation": generation})
+
+
+def _confirmed(store: ViewStore, e: Account.RoleGrantConfirmed, applied: Applied) -> None:
+    _decided(store, e, applied)
+    _next_generation(store, e, applied)
+
+
+def _locked_now(store: ViewStore, e: Account.Locked, applied: Applied) -> None:
+    _locked(store, e, applied)
+    _next_generation(store, e, applied)
+
+
 VIEW = View(
     name="accounts",
-    title="Блокировки учётных записей, служебные записи, роли на подтверждении",
-    tables=(LOCKS, SERVICES, PENDING),
+    title="Учётные записи: блокировки, служебные, роли на подтверждении, поколения",
+    tables=(LOCKS, SERVICES, PENDING, CREDENTIALS),
     handlers=by_event(
-        on(Account.Locked, _locked),
+        on(Account.Locked, _locked_now),
         on(Account.Unlocked, lambda s, e, _: s.delete(LOCKS, (e.originator_id,))),
         on(
             Account.ServiceDesignated,
             lambda s, e, _: s.upsert(SERVICES, {"account_id": e.originator_id}),
         ),
         on(Account.RoleGrantRequested, _requested),
-        on(Account.RoleGrantConfirmed, _decided),
         on(Account.RoleGrantRejected, _decided),
+        on(Account.PasswordChanged, _next_generation),
+        on(Account.RoleGranted, _next_generation),
+        on(Account.RoleRevoked, _next_generation),
+        # An administrator's reset and a confirmed privileged role end the sessions too.
+        on(Account.PasswordReset, _next_generation),
+        on(Account.RoleGrantConfirmed, _confirmed),
     ),
 )
+
+
+def generation(reader: Reader, account_id: str) -> int:
+    """The account's credentials generation (0 before any change)."""
+    row = reader.get(CREDENTIALS, (account_id,))
+    return int(row["generation"]) if row else 0
 
 
 @dataclass(frozen=True)

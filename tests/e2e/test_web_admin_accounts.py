@@ -165,7 +165,8 @@ def test_locking_signs_the_user_out_and_refuses_them(system: System, web: WebSch
         "/login",
         data={"login": "teacher", "password": "uchitel-secret-1", "csrf_token": csrf(again)},
     )
-    assert refused.status_code == 403 and "заблокирована" in refused.get_data(as_text=True)
+    # Answered as a wrong password: a locked account never confirms a right guess (ADR 0012).
+    assert refused.status_code == 401 and "Неверный логин или пароль" in refused.get_data(True)
     _follow(admin, post(admin, f"{url}/unlock", {}, url))
     sign_in(_fresh_client(system), "teacher", "uchitel-secret-1")
 

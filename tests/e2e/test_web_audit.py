@@ -63,14 +63,17 @@ def test_home_page_is_russian_utf8_html(client: FlaskClient) -> None:
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-def test_wrong_password_is_refused_in_russian_and_five_lock(client: FlaskClient) -> None:
-    for _ in range(4):
+def test_wrong_password_is_refused_in_russian_and_five_refuse_this_client(
+    client: FlaskClient,
+) -> None:
+    for _ in range(5):
         assert _sign_in(client, "teacher", "wrong-password") == 401
     response = client.post(
         "/login", data={"login": "teacher", "password": "nope-nope", "csrf_token": _token(client)}
     )
-    assert "заблокирован" in response.get_data(as_text=True)
-    assert _sign_in(client, "teacher", "uchitel-secret-1") == 403  # locked, right password
+    assert "Неверный логин или пароль" in response.get_data(as_text=True)
+    # This client is refused now, with the same answer as a wrong password (ADR 0012).
+    assert _sign_in(client, "teacher", "uchitel-secret-1") == 401
 
 
 def test_login_without_csrf_token_is_rejected(client: FlaskClient, system: System) -> None:
