@@ -21,6 +21,7 @@ from ejournal import driver_errors
 from ejournal.bootstrap import DatabaseUnavailable, StorageError, System, build
 from ejournal.exitcodes import Exit, Refused, epilog
 from ejournal.keyring import KeyringError
+from ejournal.keystore import DEMO_SEEDED
 from ejournal.policyfiles import PolicyError, load_policies
 from ejournal.settings import Settings, SettingsError
 from projections.ledger import LedgerError
@@ -173,6 +174,7 @@ def demo(reset: bool, if_empty: bool, year: str | None, seed: int) -> None:
                 system.journal.saved_listeners[:] = listeners
         system.views.rebuild()
         system.ledger.checkpoint()  # the seeded history is sealed from the start
+        system.keyring.store.set_meta(DEMO_SEEDED, b"1")  # the start page may list the logins
         elapsed = time.perf_counter() - started
     logins = [
         {"role": role, "login": login, "password": password}

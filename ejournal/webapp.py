@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from ejournal.bootstrap import System
+from ejournal.keystore import DEMO_SEEDED
 from web import Services, WebConfig, create_app
 
 
@@ -44,9 +45,12 @@ def secret_key(path: Path) -> bytes:
 def web_app(system: System, *, testing: bool = False) -> Flask:
     """The Flask app over ``system``."""
     settings = system.settings
+    # The demo logins only in a deployment that ``ejournal demo`` seeded (its mark in the
+    # database), never because a demo-logins file happens to lie in var/.
+    seeded = system.keyring.store.meta(DEMO_SEEDED) is not None
     config = WebConfig(
         secret_key=secret_key(settings.secret_key_file),
-        demo_logins=settings.demo_logins_file,
+        demo_logins=settings.demo_logins_file if seeded else None,
         secure_cookies=settings.secure_cookies,
         testing=testing,
         school=settings.school,

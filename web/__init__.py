@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, g, render_template, request, session
+from flask import Flask, abort, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
@@ -23,6 +23,7 @@ from web import (
     auth,
     classes,
     diary,
+    hygiene,
     i18n,
     journal,
     records,
@@ -110,6 +111,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         EJOURNAL_SCHOOL=config.school,
     )
     app.extensions["services"] = services
+    hygiene.init_app(app, secure_cookies=config.secure_cookies)  # before anything reads a body
     CSRFProtect(app)
     i18n.init_app(app)
     auth.login_manager.init_app(app)
@@ -177,24 +179,9 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         if not request.path.startswith(API_PREFIX):  # the API uses no session
             session.permanent = True  # the session expires after idle_minutes without requests
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
     @app.get("/")
     @access.public
     def home() -> str:
         return render_template("home/index.html", logins=_demo_logins(config.demo_logins))
-
-    @app.get("/healthz")
-    @access.public
-    def healthz() -> dict[str, object]:
-        return {"status": "ok", "events": services.journal.recorder.max_notification_id() or 0}
 
     return app
