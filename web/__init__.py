@@ -22,6 +22,7 @@ from web import (
     audit_replay,
     auth,
     classes,
+    codes,
     diary,
     hygiene,
     i18n,
@@ -115,6 +116,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     CSRFProtect(app)
     i18n.init_app(app)
     auth.login_manager.init_app(app)
+    codes.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(audit_replay.bp)
