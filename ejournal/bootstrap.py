@@ -91,6 +91,8 @@ def _folders(settings: Settings) -> list[tuple[str, Path]]:
         ("EJOURNAL_ARCHIVE_DIR", settings.archive_dir),
         ("EJOURNAL_CERTIFICATES_DIR", settings.certificates_dir),
     ]
+    if settings.checkpoint_export_dir is not None:
+        found.append(("EJOURNAL_CHECKPOINT_EXPORT_DIR", settings.checkpoint_export_dir))
     if settings.database.backend == "sqlite":
         found.insert(0, ("EJOURNAL_DATABASE_URL", Path(settings.database.path).parent))
     return found
@@ -227,6 +229,7 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
             signing_key or load_or_create_signing_key(settings.ledger_key_file),
             every_events=settings.checkpoint_every,
             every_seconds=settings.checkpoint_seconds,
+            export_dir=settings.checkpoint_export_dir,
         )
     except BaseException as error:
         for thing in reversed(opened):

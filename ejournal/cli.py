@@ -426,14 +426,45 @@ def ledger() -> None:
 
 
 def _read_checkpoint(path: str) -> Any:
+    """A checkpoint kept outside the system: an exported JSON file, or the one an annual
+    archive volume (PDF) carries in its metadata (see ``_signed``)."""
     from projections.ledger import Checkpoint, LedgerError
 
     try:
-        return Checkpoint.from_json(Path(path).read_text(encoding="utf-8"))
+        data = Path(path).read_bytes()
     except OSError as error:
         raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
-    except LedgerError as error:
-        raise click.ClickException(str(error)) from None
+    if not data.startswith(b"%PDF-"):
+        try:
+            return Checkpoint.from_json(data.decode("utf-8"))
+        except (LedgerError, UnicodeDecodeError) as error:
+            problem = error if isinstance(error, LedgerError) else "not UTF-8 text"
+            raise click.ClickException(f"{path}: {problem}") from None
+    from retention.archive.verify import NoCheckpoint, printed_checkpoint
+
+    try:
+        printed = printed_checkpoint(data)
+    except NoCheckpoint as error:
+        raise click.ClickException(f"{path}: {error}") from None
+    if not printed["size"].isdigit():
+        raise click.ClickException(f"{path}: ledger-size is not a number: {printed['size']!r}")
+    size = int(printed["size"])
+    return Checkpoint(
+        size, printed["root"], printed["time"], printed["key_id"], printed["signature"]
+    )
+
+
+def _signed(checkpoint: Any, system: System) -> Any:
+    """``checkpoint``, or — read from a PDF made before the signature was put in its
+    metadata — with the signature of the stored checkpoint that has the same size, root,
+    time and key id (checked like any other afterwards: it signs exactly those fields)."""
+    if checkpoint.signature:
+        return checkpoint
+    fields = (checkpoint.size, checkpoint.root, checkpoint.time, checkpoint.key_id)
+    for stored in system.ledger.checkpoints():
+        if (stored.size, stored.root, stored.time, stored.key_id) == fields:
+            return stored
+    return checkpoint
 
 
 @ledger.command("verify")
@@ -451,17 +482,18 @@ def ledger_verify(against: str | None, as_json: bool) -> None:
     """
     checkpoint = _read_checkpoint(against) if against else None
     with _system() as system:
+        if checkpoint is not None:
+            checkpoint = _signed(checkpoint, system)
         verdict = system.ledger.verify(checkpoint)
-        unsealed = verdict.events - system.ledger.head().size
+        unsealed = max(0, verdict.events - system.ledger.head().size)
     if as_json:
         click.echo(json.dumps(vars(verdict) | {"unsealed": unsealed}, ensure_ascii=False))
     elif verdict.ok:
         tail = f" ({unsealed} newest not yet sealed)" if unsealed > 0 else ""
         click.echo(f"ledger OK: {verdict.events} events, {verdict.checkpoints} checkpoints{tail}")
     else:
-        click.echo(
-            f"LEDGER BROKEN at notification {verdict.first_bad}: {verdict.problem}", err=True
-        )
+        where = "" if verdict.first_bad is None else f" at notification {verdict.first_bad}"
+        click.echo(f"LEDGER BROKEN{where}: {verdict.problem}", err=True)
     if not verdict.ok:
         sys.exit(1)
 
@@ -475,11 +507,16 @@ def ledger_verify(against: str | None, as_json: bool) -> None:
 )
 def ledger_checkpoint(export: str | None) -> None:
     """Sign a checkpoint of the current tree head (on demand)."""
+    from projections.ledger import write_atomically
+
     with _system() as system:
         checkpoint = system.ledger.checkpoint()
     text = checkpoint.to_json()
     if export:
-        Path(export).write_text(text + "\n", encoding="utf-8")
+        try:
+            write_atomically(Path(export), text + "\n")
+        except OSError as error:
+            raise click.ClickException(f"cannot write {export}: {error.strerror}") from None
     click.echo(text)
 
 
@@ -487,7 +524,8 @@ def ledger_checkpoint(export: str | None) -> None:
 @click.argument("event")
 def ledger_prove(event: str) -> None:
     """Print an inclusion proof (JSON) of an event — its notification id, or a mark's id —
-    against the latest checkpoint."""
+    against the latest checkpoint, with the event's stored row it is computed from
+    (docs/ledger-json.md). The proof is verified before it is printed."""
     from projections.ledger import LedgerError
 
     with _system() as system:
@@ -516,14 +554,17 @@ def _event_position(system: System, event: str) -> int:
 @ledger.command("consistency")
 @click.argument("old_file", type=click.Path(dir_okay=False))
 def ledger_consistency(old_file: str) -> None:
-    """Print a consistency proof (JSON) from an exported checkpoint to the latest one."""
+    """Print a consistency proof (JSON, RFC 9162 §2.1.4) from a checkpoint kept outside
+    the system (an exported file or an archive PDF) to the latest one. Refused, printing no
+    proof, unless both are signed by the school's key and the tree still has OLD's root."""
     from projections.ledger import LedgerError
 
-    old = _read_checkpoint(old_file)
+    checkpoint = _read_checkpoint(old_file)
     with _system() as system:
+        old = _signed(checkpoint, system)
         try:
             proof = system.ledger.consistency(old)
-        except (LedgerError, ValueError) as error:
+        except LedgerError as error:
             raise click.ClickException(str(error)) from None
     click.echo(json.dumps(proof, indent=1))
 

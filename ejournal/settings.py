@@ -97,6 +97,21 @@ class DatabaseURL:
         return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
 
 
+def _export_dir(raw: str) -> Path | None:
+    """``EJOURNAL_CHECKPOINT_EXPORT_DIR``: empty (off) or an absolute folder — every process
+    (server, worker, CLI) must write to the same place whatever its working directory."""
+    if not raw.strip():
+        return None
+    path = Path(raw)
+    if not path.is_absolute():
+        raise SettingsError(
+            f"EJOURNAL_CHECKPOINT_EXPORT_DIR: an absolute path to a folder, not {raw!r}"
+        )
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"EJOURNAL_CHECKPOINT_EXPORT_DIR: {raw} exists and is not a folder")
+    return path
+
+
 def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
@@ -202,6 +217,9 @@ class Settings:
     #: PostgreSQL connections for the views per process (``serve`` raises it to its
     #: ``--threads`` + 4: each request holds one while it runs).
     view_pool_size: int = 16
+    #: Every signed checkpoint is also written here (one JSON file per checkpoint) for the
+    #: operator to mirror outside the database; None: not exported.
+    checkpoint_export_dir: Path | None = None
 
     @property
     def archiving(self) -> ArchiveSettings:
@@ -235,6 +253,7 @@ class Settings:
                 raise ValueError(recheck)
         except ValueError:
             raise SettingsError("EJOURNAL_KEY_RECHECK_SECONDS: seconds from 0 to 60") from None
+        export_dir = _export_dir(env.get("EJOURNAL_CHECKPOINT_EXPORT_DIR") or "")
         cache = env.get("EJOURNAL_AGGREGATE_CACHE") or "5000"
         if not cache.isdigit() or int(cache) > 1_000_000:
             raise SettingsError("EJOURNAL_AGGREGATE_CACHE: a whole number from 0 to 1000000")
@@ -263,6 +282,7 @@ class Settings:
             key_recheck_seconds=float(recheck),
             archive=ArchiveSettings.from_env(env, var_dir),
             aggregate_cache=int(cache),
+            checkpoint_export_dir=export_dir,
         )
 
     @property

@@ -14,12 +14,16 @@ import base64
 import hashlib
 import itertools
 import json
+import logging
+import os
 import queue
+import tempfile
 import threading
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -38,6 +42,9 @@ from projections.storage_errors import unreadable
 from projections.views import ledger_leaves as ledger_view
 
 FORMAT = "ejournal-checkpoint/v1"
+EXPORT_MODE = 0o644  # checkpoints are public statements: auditors and mirrors read them
+
+log = logging.getLogger(__name__)
 
 
 class LedgerError(Exception):
@@ -70,8 +77,11 @@ class Checkpoint:
             data = json.loads(text)
             if data.get("format") != FORMAT:
                 raise ValueError("not an ejournal checkpoint")
+            size = data["size"]
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                raise ValueError(f"size must be a whole number of events, not {size!r}")
             return cls(
-                int(data["size"]),
+                size,
                 str(data["root"]),
                 str(data["time"]),
                 str(data["key_id"]),
@@ -79,6 +89,37 @@ class Checkpoint:
             )
         except (ValueError, KeyError, TypeError) as error:
             raise LedgerError(f"not a valid checkpoint file: {error}") from None
+
+
+def export_name(size: int) -> str:
+    """The file a checkpoint of ``size`` events is exported to (sorts by size)."""
+    return f"checkpoint-{size:012d}.json"
+
+
+def write_atomically(path: Path, text: str, mode: int = EXPORT_MODE) -> None:
+    """Write ``text`` to ``path`` so that a reader sees the whole file or none: a temporary
+    file in the same folder, flushed to disk, then renamed over ``path``."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fchmod(out.fileno(), mode)
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    try:  # the rename itself made durable (not possible on every platform)
+        folder = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(folder)
+    except OSError:
+        pass
+    finally:
+        os.close(folder)
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -138,6 +179,12 @@ class _Walk:
     problem: str = ""
     roots: dict[int, bytes] = field(default_factory=dict)
     last_ids: dict[int, int] = field(default_factory=dict)
+    #: Where the notification ids skip: (index of the leaf after the gap, the first id missing).
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+
+    def first_gap(self, start: int, end: int) -> int | None:
+        """The first notification id missing before a leaf with index in [start, end)."""
+        return next((missing for index, missing in self.gaps if start <= index < end), None)
 
 
 class _Merge:
@@ -176,6 +223,15 @@ class _Merge:
         return self.bad
 
 
+def _note_gaps(walk: _Walk, rows: Sequence[LogRow], size: int) -> None:
+    """Note where the notification ids of ``rows`` (leaves from index ``size``) skip."""
+    previous = walk.last
+    for n, row in enumerate(rows):
+        if row[0] != previous + 1:
+            walk.gaps.append((size + n, previous + 1))
+        previous = row[0]
+
+
 def _walk(
     log: Iterable[Sequence[LogRow]], sealed: Iterable[Sequence[tuple[int, bytes]]], sizes: set[int]
 ) -> _Walk:
@@ -189,6 +245,8 @@ def _walk(
     comparing = merge.expected is not None
     size = 0
     for rows in log:
+        if rows and rows[-1][0] - walk.last != len(rows):  # ids skip somewhere in this batch
+            _note_gaps(walk, rows, size)
         for position, oid, version, topic, state in rows:
             prefix = topics.get(topic)
             if prefix is None:
@@ -303,8 +361,10 @@ class Ledger:
         *,
         every_events: int,
         every_seconds: float,
+        export_dir: Path | None = None,
     ) -> None:
         self.processor = processor
+        self.export_dir = export_dir
         self.db = processor.db
         self.key = key
         self.public = key.public_key()
@@ -360,6 +420,7 @@ class Ledger:
         head = self.head()
         latest = self.latest()
         if latest is not None and latest.size == head.size:
+            self.export()
             return latest
         moment = datetime.now(UTC).isoformat(timespec="seconds")
         unsigned = Checkpoint(head.size, head.root.hex(), moment, key_id(self.public), "")
@@ -380,7 +441,30 @@ class Ledger:
                     head.last_position,
                 ),
             )
+        self.export()
         return signed
+
+    def export(self) -> list[Path]:
+        """Write every stored checkpoint not yet in the export folder
+        (``EJOURNAL_CHECKPOINT_EXPORT_DIR``) to it, one file per checkpoint named by its
+        size; return the files written. A folder that cannot be written is logged, not
+        raised: the checkpoint is stored, and the next one writes whatever is missing."""
+        if self.export_dir is None:
+            return []
+        written: list[Path] = []
+        try:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
+            present = set(os.listdir(self.export_dir))
+            for checkpoint in self.checkpoints():
+                name = export_name(checkpoint.size)
+                if name not in present:
+                    write_atomically(self.export_dir / name, checkpoint.to_json() + "\n")
+                    written.append(self.export_dir / name)
+        except OSError as error:
+            log.warning(
+                "checkpoint not exported to %s: %s", self.export_dir, error.strerror or error
+            )
+        return written
 
     def maybe_checkpoint(self) -> Checkpoint | None:
         """Sign a checkpoint when due: every N events, every T seconds with new events, or
@@ -428,8 +512,13 @@ class Ledger:
         return self._judge(walk, checkpoints)
 
     def _judge(self, walk: _Walk, checkpoints: list[Checkpoint]) -> Verdict:
-        """Every checkpoint's signature, extent and root against the log as read."""
-        events = walk.events
+        """Every checkpoint's signature, extent and root against the log as read.
+
+        Only roots are signed, so when a root no longer matches, the first difference lies
+        after the last checkpoint that still matches: it is named when the log shows it (the
+        first notification id missing there — a deleted event), otherwise the checkpoint's
+        last event is."""
+        events, matched = walk.events, 0
         for c in sorted(checkpoints, key=lambda c: c.size):
             if not check_signature(c, self.public):
                 return Verdict(
@@ -439,6 +528,18 @@ class Ledger:
                     walk.last_ids.get(c.size),
                     f"checkpoint of size {c.size} has a bad signature or is signed by another key",
                 )
+            if c.size > events or walk.roots[c.size].hex() != c.root:
+                gap = walk.first_gap(matched, min(c.size, events + 1))
+                if gap is not None:
+                    return Verdict(
+                        False,
+                        events,
+                        len(checkpoints),
+                        gap,
+                        f"event {gap} is missing from the log: the log no longer matches the "
+                        f"checkpoint of size {c.size}, and the notification ids skip {gap} "
+                        "within it",
+                    )
             if c.size > events:
                 last = walk.last
                 return Verdict(
@@ -450,14 +551,16 @@ class Ledger:
                     f"{events} events: events after {last} were removed",
                 )
             if walk.roots[c.size].hex() != c.root:
-                # Without the old leaves only the checkpoint's extent is known: its last event.
+                after = f" after event {walk.last_ids[matched]}" if matched else ""
                 return Verdict(
                     False,
                     events,
                     len(checkpoints),
                     walk.last_ids.get(c.size),
-                    f"the log no longer matches the checkpoint of size {c.size}",
+                    f"the log no longer matches the checkpoint of size {c.size} (an event"
+                    f"{after} up to this one was altered, inserted or removed)",
                 )
+            matched = c.size
         return Verdict(True, events, len(checkpoints))
 
     @contextmanager
@@ -548,12 +651,33 @@ class Ledger:
         )
 
     # --- proofs --------------------------------------------------------------------------
+    # Each proof is checked before it is returned, as an auditor would check it: the
+    # checkpoint's signature, the leaf recomputed from the stored event, the root rebuilt
+    # from the path (inclusion) or both roots from the proof (consistency).
     def prove(self, position: int, checkpoint: Checkpoint | None = None) -> dict[str, Any]:
-        """An inclusion proof of event ``position`` against a checkpoint (the latest)."""
+        """An inclusion proof of event ``position`` (its notification id) against a
+        checkpoint (the latest), with the event's stored row (the leaf's preimage).
+        ``LedgerError`` when there is no such event, the checkpoint does not cover it,
+        or the proof would not verify."""
         checkpoint = checkpoint or self.latest()
         if checkpoint is None:
             raise LedgerError("no checkpoint yet: run `ejournal ledger checkpoint`")
-        sealed = self._sealed()[: checkpoint.size]
+        if position < 1:
+            raise LedgerError(
+                f"event {position} does not exist: events are numbered by their notification "
+                "id, from 1"
+            )
+        self._check_signed(checkpoint)
+        sealed = self._sealed()
+        note = self._stored_event(position)
+        if note is None:
+            if any(p == position for p, _ in sealed):
+                raise LedgerError(
+                    f"event {position} is in the ledger but missing from the log: "
+                    "run `ejournal ledger verify`"
+                )
+            raise LedgerError(f"event {position} does not exist: no such notification id")
+        sealed = sealed[: checkpoint.size]
         index = next((i for i, (p, _) in enumerate(sealed) if p == position), None)
         if index is None:
             raise LedgerError(
@@ -561,24 +685,94 @@ class Ledger:
                 f"{checkpoint.size}: run `ejournal ledger checkpoint` first"
             )
         leaves = [leaf for _, leaf in sealed]
+        leaf, preimage = self._preimage(note)
+        if leaf != leaves[index]:
+            raise LedgerError(
+                f"event {position} differs from the ledger's leaf: the log was altered; "
+                "run `ejournal ledger verify`"
+            )
+        path = merkle.inclusion_path(index, leaves)
+        if len(leaves) < checkpoint.size or merkle.root_from_path(
+            index, checkpoint.size, leaf, path
+        ) != bytes.fromhex(checkpoint.root):
+            raise LedgerError(
+                f"the ledger's leaves no longer match the checkpoint of size {checkpoint.size}: "
+                "no proof can be given; run `ejournal ledger verify`"
+            )
         return {
             "position": position,
             "leaf_index": index,
-            "leaf": leaves[index].hex(),
+            "leaf": leaf.hex(),
             "tree_size": checkpoint.size,
             "root": checkpoint.root,
-            "path": [h.hex() for h in merkle.inclusion_path(index, leaves)],
+            "path": [h.hex() for h in path],
             "checkpoint": asdict(checkpoint),
+            "preimage": preimage,
         }
 
+    def _stored_event(self, position: int) -> Any:
+        """The stored notification ``position`` as the recorder reads it, or None."""
+        found = self.processor.recorder.select_notifications(start=position, limit=1)
+        return found[0] if found and found[0].id == position else None
+
+    @staticmethod
+    def _preimage(note: Any) -> tuple[bytes, dict[str, Any]]:
+        """The leaf of a stored notification and the fields it is computed from."""
+        oid = note.originator_id
+        state = bytes(note.state)
+        leaf = merkle.leaf_hash(note.id, oid, note.originator_version, note.topic, state)
+        return leaf, {
+            "notification_id": note.id,
+            "originator_id": str(oid),
+            "originator_version": note.originator_version,
+            "topic": note.topic,
+            "state_b64": base64.b64encode(state).decode(),
+        }
+
+    def _check_signed(self, checkpoint: Checkpoint) -> None:
+        if not check_signature(checkpoint, self.public):
+            raise LedgerError(
+                f"the checkpoint of size {checkpoint.size} is not signed by this ledger's key "
+                f"({key_id(self.public)}): its signature, size, root or time was altered, "
+                "or another key signed it"
+            )
+
     def consistency(self, old: Checkpoint) -> dict[str, Any]:
-        """A consistency proof from an exported checkpoint to the latest one."""
+        """A consistency proof (RFC 9162 §2.1.4) from a checkpoint kept outside the system
+        to the latest one. ``LedgerError``, printing nothing, unless both checkpoints are
+        signed by this ledger's key, the ledger's tree has ``old``'s root at its size (it
+        does not when the history since was rewritten, even if re-sealed and re-signed),
+        and the proof verifies."""
+        self._check_signed(old)
+        if old.size < 1:
+            raise LedgerError("a checkpoint of 0 events has nothing to prove consistency with")
         new = self.latest()
         if new is None or new.size < old.size:
             raise LedgerError("the latest checkpoint is older than the given one")
+        self._check_signed(new)
         leaves = [leaf for _, leaf in self._sealed()[: new.size]]
+        if len(leaves) < new.size or merkle.mth(leaves).hex() != new.root:
+            raise LedgerError(
+                f"the ledger's leaves no longer match the latest checkpoint (size {new.size}): "
+                "run `ejournal ledger verify`"
+            )
+        if merkle.mth(leaves[: old.size]).hex() != old.root:
+            raise LedgerError(
+                f"the ledger is not consistent with the checkpoint of size {old.size}: the tree "
+                "of its first events has another root now — the history was rewritten since "
+                f"(run `ejournal ledger verify --against` with that checkpoint)"
+            )
+        proof = merkle.consistency_proof(old.size, leaves)
+        if not merkle.consistent(
+            old.size, new.size, bytes.fromhex(old.root), bytes.fromhex(new.root), proof
+        ):
+            raise LedgerError(f"the consistency proof from size {old.size} does not verify")
+        hashes = [h.hex() for h in proof]
         return {
             "old": asdict(old),
             "new": asdict(new),
-            "proof": [h.hex() for h in merkle.consistency_proof(old.size, leaves)],
+            "proof": hashes,
+            "first": old.size,
+            "second": new.size,
+            "consistency_path": hashes,
         }

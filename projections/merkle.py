@@ -116,3 +116,58 @@ def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
     if m <= k:
         return [*_subproof(m, leaves[:k], complete), mth(leaves[k:])]
     return [*_subproof(m - k, leaves[k:], False), mth(leaves[:k])]
+
+
+# --- checking proofs (the product checks every proof it prints) ----------------------------
+# Written from the recursive definitions of PATH and PROOF above (RFC 9162 §2.1.3.1,
+# §2.1.4.1), not from the iterative algorithms of §2.1.3.2 and §2.1.4.2 the auditor's
+# verifier (tests/ledger_verifier.py) follows: the two cannot share a mistake.
+def root_from_path(index: int, size: int, leaf: bytes, path: Sequence[bytes]) -> bytes | None:
+    """The tree head that ``path`` proves for ``leaf`` at ``index`` in a tree of ``size``
+    leaves; None when the path cannot be one (wrong length, index outside the tree)."""
+    if not 0 <= index < size:
+        return None
+
+    def rebuild(m: int, n: int, rest: Sequence[bytes]) -> bytes | None:
+        if n == 1:
+            return leaf if not rest else None
+        if not rest:
+            return None
+        k, sibling = _split(n), rest[-1]
+        if m < k:
+            below = rebuild(m, k, rest[:-1])
+            return None if below is None else node(below, sibling)
+        below = rebuild(m - k, n - k, rest[:-1])
+        return None if below is None else node(sibling, below)
+
+    return rebuild(index, size, list(path))
+
+
+def consistent(
+    first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """Does ``proof`` show that the tree of ``second`` leaves with head ``second_root``
+    extends the tree of ``first`` leaves with head ``first_root``?"""
+    if not 0 < first <= second:
+        return False
+
+    def rebuild(
+        m: int, n: int, rest: Sequence[bytes], complete: bool
+    ) -> tuple[bytes, bytes] | None:
+        """(head of the old part, head of the new part) of the subtree D[0:n] in which the
+        old tree takes the first m leaves."""
+        if m == n:
+            if complete:
+                return (first_root, first_root) if not rest else None
+            return (rest[0], rest[0]) if len(rest) == 1 else None
+        if not rest:
+            return None
+        k, last = _split(n), rest[-1]
+        if m <= k:
+            below = rebuild(m, k, rest[:-1], complete)
+            return None if below is None else (below[0], node(below[1], last))
+        below = rebuild(m - k, n - k, rest[:-1], False)
+        return None if below is None else (node(last, below[0]), node(last, below[1]))
+
+    heads = rebuild(first, second, list(proof), True)
+    return heads is not None and heads == (first_root, second_root)

@@ -41,12 +41,14 @@ class Seal:
     extra: dict[str, str] = field(default_factory=dict, hash=False)
 
     def keywords(self) -> str:
-        """The checkpoint and record ids as document keywords (metadata)."""
+        """The checkpoint (all it signs, and its signature) and record ids as document
+        keywords (metadata; ``ledger verify --against FILE.pdf`` reads them back)."""
         c = self.checkpoint
         ids = "; ".join(f"{k}={v}" for k, v in self.records)
         return (
             f"ejournal-volume={self.volume_id}; ledger-size={c['size']}; ledger-root={c['root']}; "
-            f"ledger-time={c['time']}; ledger-key={c['key_id']}; {ids}"
+            f"ledger-time={c['time']}; ledger-key={c['key_id']}; "
+            f"ledger-signature={c['signature']}; {ids}"
         )
 
 

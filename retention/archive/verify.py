@@ -136,8 +136,41 @@ def check_signatures(data: bytes, roots: tuple[asn1_x509.Certificate, ...], repo
 
 
 def _keyword(text: str, key: str) -> str:
-    match = re.search(rf"{key}=([^;]+)", text)
+    match = re.search(rf"(?:^|;)\s*{key}=([^;]+)", text)
     return match.group(1).strip() if match else ""
+
+
+#: The ledger checkpoint's fields as an archive volume's keywords name them.
+PRINTED_CHECKPOINT = {
+    "size": "ledger-size",
+    "root": "ledger-root",
+    "time": "ledger-time",
+    "key_id": "ledger-key",
+    "signature": "ledger-signature",
+}
+
+
+class NoCheckpoint(Exception):
+    """Raised when a PDF carries no ledger checkpoint in its metadata."""
+
+
+def printed_checkpoint(data: bytes) -> dict[str, str]:
+    """The ledger checkpoint an archive volume carries in its metadata (the document
+    keywords, also in its XMP as ``pdf:Keywords``): size, root, time, key id and — in files
+    made since it was added — the signature (else ""). ``NoCheckpoint`` otherwise."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            keywords = str(pdf.docinfo.get("/Keywords", ""))
+            if "ledger-root=" not in keywords:
+                with pdf.open_metadata() as xmp:
+                    keywords = str(xmp.get("pdf:Keywords", ""))
+    except pikepdf.PdfError as error:
+        raise NoCheckpoint(f"not a readable PDF: {error}") from None
+    found = {name: _keyword(keywords, key) for name, key in PRINTED_CHECKPOINT.items()}
+    missing = [PRINTED_CHECKPOINT[n] for n in ("size", "root", "time", "key_id") if not found[n]]
+    if missing:
+        raise NoCheckpoint(f"no ledger checkpoint in the PDF's metadata ({', '.join(missing)})")
+    return found
 
 
 def verify_file(

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 
 import pikepdf
 import pytest
+from click.testing import CliRunner, Result
 
 from domain import clock
 from ejournal.archiving import archiver, signing_setup, trust_roots
 from ejournal.bootstrap import System, build
+from ejournal.cli import main
 from ejournal.pki import make_demo_pki
 from ejournal.settings import ArchiveSettings, Settings
 from projections.views import archive as archive_view
@@ -28,7 +31,7 @@ from retention.archive.detached import DetachedSigner, DetachedSignerFailed
 from retention.archive.gaps import ArchiveIncomplete
 from retention.archive.service import Archiver, after_deadline
 from retention.archive.signing import sign_pdf
-from retention.archive.verify import verify_file
+from retention.archive.verify import printed_checkpoint, verify_file
 from tests.archive_helpers import (
     FIX_REASON,
     ROOT,
@@ -183,6 +186,68 @@ def test_checkpoint_on_the_last_page_and_in_the_metadata(archived) -> None:
             assert checkpoint["root"] in xmp
 
 
+def _ledger_cli(settings: Settings, *args: str) -> Result:
+    env = {
+        "EJOURNAL_VAR_DIR": str(settings.var_dir),
+        "EJOURNAL_POLICIES_DIR": str(settings.policies_dir),
+    }
+    if settings.database.backend == "postgres":
+        env["EJOURNAL_DATABASE_URL"] = settings.database_url
+    return CliRunner().invoke(main, ["ledger", *args], env=env)
+
+
+def _with_keywords(source: Path, target: Path, change: Callable[[str], str]) -> Path:
+    """A copy of ``source`` whose document keywords (and their XMP copy) are changed."""
+    with pikepdf.open(source) as pdf:
+        keywords = change(str(pdf.docinfo["/Keywords"]))
+        pdf.docinfo["/Keywords"] = keywords
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            xmp["pdf:Keywords"] = keywords
+        pdf.save(target)
+    return target
+
+
+def test_ledger_verify_against_the_checkpoint_an_archive_pdf_carries(
+    archived, tmp_path: Path
+) -> None:
+    system, made, _ = archived
+    item = made[0]
+    with system.views.reader() as reader:
+        volume = archive_view.volume_by_hash(reader, system.views.sealer, item.sha256)
+    printed = printed_checkpoint(item.path.read_bytes())
+    assert printed == {k: str(v) for k, v in volume.checkpoint.items() if k != "format"}
+
+    result = _ledger_cli(system.settings, "verify", "--against", str(item.path))
+    assert result.exit_code == 0, result.output
+    assert "ledger OK" in result.stdout
+    result = _ledger_cli(system.settings, "consistency", str(item.path))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["old"] == volume.checkpoint
+
+    # A volume made before the signature was in its keywords: the stored checkpoint with
+    # the same fields lends its signature.
+    unsigned = _with_keywords(
+        item.path, tmp_path / "older.pdf", lambda k: re.sub(r"ledger-signature=[^;]*; ", "", k)
+    )
+    assert printed_checkpoint(unsigned.read_bytes())["signature"] == ""
+    result = _ledger_cli(system.settings, "verify", "--against", str(unsigned))
+    assert result.exit_code == 0, result.output
+
+    # Its root changed: not the school's signed checkpoint any more.
+    root = str(volume.checkpoint["root"])
+    forged = _with_keywords(item.path, tmp_path / "forged.pdf", lambda k: k.replace(root, "0" * 64))
+    result = _ledger_cli(system.settings, "verify", "--against", str(forged))
+    assert result.exit_code == 1
+    assert "has a bad signature" in result.stderr and "None" not in result.stderr
+    result = _ledger_cli(system.settings, "consistency", str(forged))
+    assert result.exit_code == 1 and "not signed by this ledger's key" in result.stderr
+
+    # No checkpoint at all.
+    bare = _with_keywords(item.path, tmp_path / "bare.pdf", lambda _k: "nothing here")
+    result = _ledger_cli(system.settings, "verify", "--against", str(bare))
+    assert result.exit_code == 1 and "no ledger checkpoint in the PDF's metadata" in result.stderr
+
+
 def test_signed_files_verify_here_and_with_pyhanko(archived) -> None:
     system, made, _ = archived
     roots = trust_roots(system.settings.archiving)
@@ -322,6 +387,8 @@ def test_capture_and_verify_on_each_backend(backend_settings: Settings) -> None:
         for item in made:
             report = verify_file(item.path.read_bytes(), roots, system.views, system.ledger)
             assert report.ok, [c for c in report.checks if not c.ok]
+        result = _ledger_cli(backend_settings, "verify", "--against", str(made[0].path))
+        assert result.exit_code == 0, result.output
         with system.views.reader() as reader:
             assert (
                 len(

@@ -12,6 +12,7 @@ import base64
 import dataclasses
 import itertools
 import json
+import re
 import shutil
 import sqlite3
 import uuid
@@ -27,15 +28,17 @@ import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, StoredEvent
+from jsonschema import Draft202012Validator
 from psycopg import sql
+from referencing import Registry, Resource
 
 from domain import clock, ids
 from domain.base import Redacted
 from domain.lesson import MarkEntry
-from ejournal.bootstrap import System, build
+from ejournal.bootstrap import StorageError, System, build
 from ejournal.cli import main
 from ejournal.demo import DemoSchool, seed_demo
-from ejournal.settings import Settings
+from ejournal.settings import Settings, SettingsError
 from projections.ledger import Checkpoint, LedgerError, key_id
 from tests import ledger_verifier as lv
 from tests.conftest import postgres_url, settings_for
@@ -785,9 +788,11 @@ def test_consistency_proofs_verify_independently(demo: Demo) -> None:
         assert proof["new"]["size"] == new.size
         assert lv.check_consistency_proof(proof), name
 
-    # From trees of many sizes (the old head as the auditor computes it).
+    # From trees of many sizes (the old head as the auditor computes it, signed by the
+    # school's key: an unsigned one is refused).
+    school = key_id(demo.ledger.public)
     for size in _sizes(new.size):
-        old = Checkpoint(size, _root(rows, size), "", "", "")
+        old = _sign(demo.ledger.key, size, _root(rows, size), school)
         assert lv.check_consistency_proof(demo.ledger.consistency(old)), size
 
     # A tampered proof fails; so does a proof for an old head the log never had.
@@ -798,6 +803,310 @@ def test_consistency_proofs_verify_independently(demo: Demo) -> None:
         assert not lv.check_consistency_proof(proof | {"proof": [h.hex() for h in bad]})
     forged_old = proof["old"] | {"root": _root(rows[1:], proof["old"]["size"])}
     assert not lv.check_consistency_proof(proof | {"old": forged_old})
+
+
+# --- proofs check themselves; outputs an auditor can use (issue 15) ---------------------
+def _refused(result: Result) -> str:
+    """A refusal: exit 1, nothing on stdout, one line on stderr and no traceback."""
+    assert result.exit_code == 1, result.output
+    assert result.stdout == "", result.stdout
+    assert "Traceback" not in result.output and result.exception is not None
+    assert isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def _written(demo: Demo, checkpoint: Checkpoint | dict[str, Any], name: str) -> Path:
+    data = asdict(checkpoint) if isinstance(checkpoint, Checkpoint) else checkpoint
+    path = demo.export(name)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def _rewrite_and_reseal(demo: Demo) -> tuple[int, Checkpoint]:
+    """Someone with the database and the signing key deletes an event, re-seals the ledger
+    from the rewritten log and signs a new checkpoint (the product's own code does it)."""
+    rows = demo.raw.rows()
+    victim = rows[100]
+    demo.raw.delete(victim.id)
+    demo.system.views.rebuild(["ledger"])
+    _more_events(demo.system, 3)
+    resealed = demo.ledger.checkpoint()
+    assert resealed.size == len(rows) - 1 + 2 * 3
+    assert lv.checkpoint_signed(asdict(resealed), demo.cli("public-key").output)
+    return victim.id, resealed
+
+
+def _altered_root(demo: Demo, old: Checkpoint) -> Checkpoint:
+    return dataclasses.replace(old, root=_root(demo.raw.rows()[1:], old.size))
+
+
+def _altered_signature(demo: Demo, old: Checkpoint) -> Checkpoint:
+    other = demo.exported("early-pupils.json")  # a real signature, of another checkpoint
+    return dataclasses.replace(old, signature=other.signature)
+
+
+def _altered_size(demo: Demo, old: Checkpoint) -> Checkpoint:
+    return dataclasses.replace(old, size=old.size - 1)
+
+
+ALTERED_OLD = {
+    "an altered root": _altered_root,
+    "an altered signature": _altered_signature,
+    "an altered size": _altered_size,
+}
+
+
+@pytest.mark.parametrize("alteration", list(ALTERED_OLD))
+def test_consistency_refuses_an_altered_old_checkpoint(demo: Demo, alteration: str) -> None:
+    old = ALTERED_OLD[alteration](demo, demo.exported("early-families.json"))
+    with pytest.raises(LedgerError, match="not signed by this ledger's key"):
+        demo.ledger.consistency(old)
+    line = _refused(demo.cli("consistency", str(_written(demo, old, "altered.json"))))
+    assert f"the checkpoint of size {old.size} is not signed" in line
+
+
+def test_consistency_refuses_after_a_rewrite_resealed_with_the_signing_key(demo: Demo) -> None:
+    early, final = demo.exported("early-pupils.json"), demo.exported("final.json")
+    assert early.size <= 100 < final.size
+    victim, resealed = _rewrite_and_reseal(demo)
+
+    with pytest.raises(LedgerError, match="not consistent with the checkpoint"):
+        demo.ledger.consistency(final)
+    line = _refused(demo.cli("consistency", str(demo.export("final.json"))))
+    assert f"not consistent with the checkpoint of size {final.size}" in line
+    # Before the deleted event the history is intact: that proof is given, and verifies.
+    result = demo.cli("consistency", str(demo.export("early-pupils.json")))
+    assert result.exit_code == 0, result.output
+    proof = json.loads(result.stdout)
+    assert proof["new"] == asdict(resealed) and lv.check_consistency_proof(proof)
+
+    # verify --against names the deleted event, not the checkpoint's last one.
+    demo.raw.delete_checkpoints()
+    demo.raw.add_checkpoint(resealed, demo.raw.rows()[-1].id)
+    assert demo.ledger.verify().ok  # the re-signed state is consistent in itself
+    verdict = demo.ledger.verify(final)
+    assert not verdict.ok and verdict.first_bad == victim, verdict
+    assert f"event {victim} is missing from the log" in verdict.problem
+    result = demo.cli("verify", "--against", str(demo.export("final.json")))
+    assert result.exit_code == 1
+    assert f"LEDGER BROKEN at notification {victim}: event {victim} is missing" in result.stderr
+
+
+def test_consistency_output_in_rfc_9162_terms(demo: Demo) -> None:
+    _more_events(demo.system, 1)
+    new = demo.ledger.checkpoint()
+    old = demo.exported("early-families.json")
+    result = demo.cli("consistency", str(demo.export("early-families.json")))
+    assert result.exit_code == 0, result.output
+    proof = json.loads(result.stdout)
+    assert (proof["first"], proof["second"]) == (old.size, new.size)
+    assert proof["consistency_path"] == proof["proof"] and proof["proof"]
+    assert (proof["old"], proof["new"]) == (asdict(old), asdict(new))
+    assert lv.verify_consistency(
+        proof["first"],
+        proof["second"],
+        bytes.fromhex(proof["old"]["root"]),
+        bytes.fromhex(proof["new"]["root"]),
+        [bytes.fromhex(h) for h in proof["consistency_path"]],
+    )
+
+
+def test_prove_prints_the_preimage_and_the_checkpoint(demo: Demo) -> None:
+    rows = demo.raw.rows()
+    latest = demo.ledger.latest()
+    for row in (rows[0], rows[123], rows[-1]):
+        result = demo.cli("prove", str(row.id))
+        assert result.exit_code == 0, result.output
+        proof = json.loads(result.stdout)
+        pre = proof["preimage"]
+        assert pre["originator_id"] == str(row.originator_id)  # canonical: lower case, hyphens
+        state = base64.b64decode(pre["state_b64"], validate=True)
+        recomputed = lv.leaf(
+            pre["notification_id"],
+            UUID(pre["originator_id"]),
+            pre["originator_version"],
+            pre["topic"],
+            state,
+        )
+        assert recomputed.hex() == proof["leaf"] == row.leaf().hex()
+        assert (pre["notification_id"], pre["originator_version"], pre["topic"], state) == (
+            row.id,
+            row.version,
+            row.topic,
+            row.state,
+        )
+        assert proof["checkpoint"] == asdict(latest)
+        assert lv.check_inclusion_proof(proof, recomputed)
+
+
+def test_prove_refuses_a_proof_that_would_not_verify(demo: Demo) -> None:
+    rows = demo.raw.rows()
+    proven, other = rows[40], rows[41]
+    # Another event's leaf rewritten in the ledger's table: the path no longer leads to
+    # the signed root.
+    demo.raw.execute(
+        "UPDATE v_ledger_leaves SET leaf = ? WHERE position = ?", ("ab" * 32, other.id)
+    )
+    line = _refused(demo.cli("prove", str(proven.id)))
+    assert "no longer match the checkpoint" in line
+    demo.raw.execute(
+        "UPDATE v_ledger_leaves SET leaf = ? WHERE position = ?", (other.leaf().hex(), other.id)
+    )
+    assert demo.cli("prove", str(proven.id)).exit_code == 0
+
+    # The event itself altered in the log: its leaf differs from the sealed one.
+    _flip = bytes([proven.state[0] ^ 1]) + proven.state[1:]
+    demo.raw.set_state(proven.id, _flip)
+    line = _refused(demo.cli("prove", str(proven.id)))
+    assert f"event {proven.id} differs from the ledger's leaf" in line
+
+    # Against a checkpoint the school did not sign.
+    forged = _another_key_claiming_the_schools(demo, len(rows), _root(rows))
+    with pytest.raises(LedgerError, match="not signed by this ledger's key"):
+        demo.ledger.prove(rows[3].id, forged)
+
+
+def test_prove_names_events_that_do_not_exist(demo: Demo) -> None:
+    rows = demo.raw.rows()
+    line = _refused(demo.cli("prove", "0"))
+    assert "event 0 does not exist" in line and "from 1" in line
+    assert "not covered" not in line
+    line = _refused(demo.cli("prove", str(rows[-1].id + 1000)))
+    assert f"event {rows[-1].id + 1000} does not exist" in line
+    demo.raw.delete(rows[7].id)
+    line = _refused(demo.cli("prove", str(rows[7].id)))
+    assert f"event {rows[7].id} is in the ledger but missing from the log" in line
+
+
+def test_a_checkpoint_file_with_a_bad_size_names_no_notification_none(demo: Demo) -> None:
+    final = demo.exported("final.json")
+    beyond = _written(demo, dataclasses.replace(final, size=final.size + 10**6), "beyond.json")
+    result = demo.cli("verify", "--against", str(beyond))
+    assert result.exit_code == 1
+    assert "None" not in result.output
+    assert f"LEDGER BROKEN: checkpoint of size {final.size + 10**6} has a bad signature" in (
+        result.stderr
+    )
+    assert (
+        json.loads(demo.cli("verify", "--json", "--against", str(beyond)).stdout)["first_bad"]
+        is None
+    )
+    for size in (-1, 1.5, "12", True):
+        bad = _written(demo, asdict(final) | {"size": size}, "bad-size.json")
+        line = _refused(demo.cli("verify", "--against", str(bad)))
+        assert "not a valid checkpoint file: size must be a whole number" in line
+
+
+def test_every_checkpoint_is_exported_to_the_export_folder(demo: Demo, tmp_path: Path) -> None:
+    out = tmp_path / "mirror" / "checkpoints"
+    settings = dataclasses.replace(demo.system.settings, checkpoint_export_dir=out)
+    with build(settings) as system:
+        _more_events(system, 1)
+        new = system.ledger.checkpoint()
+        stored = system.ledger.checkpoints()
+    assert len(stored) == 4 and stored[-1] == new
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [f"checkpoint-{c.size:012d}.json" for c in stored]  # nothing else left
+    for checkpoint in stored:
+        path = out / f"checkpoint-{checkpoint.size:012d}.json"
+        assert path.stat().st_mode & 0o777 == 0o644
+        assert path.read_text(encoding="utf-8") == checkpoint.to_json() + "\n"
+        assert Checkpoint.from_json(path.read_text(encoding="utf-8")) == checkpoint
+
+    # Through the setting: the CLI's checkpoint lands there too, and verifies as --against.
+    env = demo.env | {"EJOURNAL_CHECKPOINT_EXPORT_DIR": str(out)}
+    _more_events(demo.system, 1)
+    result = CliRunner().invoke(main, ["ledger", "checkpoint"], env=env)
+    assert result.exit_code == 0, result.output
+    newest = Checkpoint.from_json(result.stdout)
+    exported = out / f"checkpoint-{newest.size:012d}.json"
+    assert Checkpoint.from_json(exported.read_text(encoding="utf-8")) == newest
+    assert demo.cli("verify", "--against", str(exported)).exit_code == 0
+
+    # A folder that cannot be written is refused at start-up (like every folder the system
+    # writes to); one that fails later does not stop signing, and the next export catches up.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    with pytest.raises(StorageError, match="EJOURNAL_CHECKPOINT_EXPORT_DIR"):
+        build(dataclasses.replace(settings, checkpoint_export_dir=blocker / "under"))
+    with build(settings) as system:
+        system.ledger.export_dir = blocker / "under"
+        _more_events(system, 1)
+        signed = system.ledger.checkpoint()
+        assert system.ledger.export() == []
+        system.ledger.export_dir = out
+        assert system.ledger.export() == [out / f"checkpoint-{signed.size:012d}.json"]
+
+
+def test_the_export_folder_setting_is_validated(tmp_path: Path) -> None:
+    env = {"EJOURNAL_VAR_DIR": str(tmp_path / "var")}
+    assert Settings.from_env(env).checkpoint_export_dir is None
+    folder = tmp_path / "cp"
+    got = Settings.from_env(env | {"EJOURNAL_CHECKPOINT_EXPORT_DIR": str(folder)})
+    assert got.checkpoint_export_dir == folder
+    a_file = tmp_path / "file"
+    a_file.write_text("", encoding="utf-8")
+    for bad in ("relative/checkpoints", str(a_file)):
+        with pytest.raises(SettingsError, match="EJOURNAL_CHECKPOINT_EXPORT_DIR"):
+            Settings.from_env(env | {"EJOURNAL_CHECKPOINT_EXPORT_DIR": bad})
+
+
+def _doc_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schemas of docs/ledger-json.md, by their title's command."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ledger-json.md").read_text(
+        encoding="utf-8"
+    )
+    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, re.S)]
+    return {b["$id"].split(":")[-2]: b for b in blocks if "$schema" in b}
+
+
+def test_every_json_output_matches_its_documented_schema(demo: Demo, tmp_path: Path) -> None:
+    schemas = _doc_schemas()
+    assert sorted(schemas) == ["checkpoint", "consistency", "prove", "verify"]
+    registry: Registry[Any] = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas.values()
+    )
+    validators = {
+        name: Draft202012Validator(schema, registry=registry) for name, schema in schemas.items()
+    }
+    for validator in validators.values():
+        Draft202012Validator.check_schema(validator.schema)
+
+    def valid(name: str, text: str) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(text)
+        errors = [e.message for e in validators[name].iter_errors(document)]
+        assert not errors, (name, errors)
+        return document
+
+    out = tmp_path / "exported"
+    exported = tmp_path / "one.json"
+    env = demo.env | {"EJOURNAL_CHECKPOINT_EXPORT_DIR": str(out)}
+    _more_events(demo.system, 1)
+    result = CliRunner().invoke(main, ["ledger", "checkpoint", "--export", str(exported)], env=env)
+    assert result.exit_code == 0, result.output
+    valid("checkpoint", result.stdout)
+    valid("checkpoint", exported.read_text(encoding="utf-8"))
+    for path in out.iterdir():
+        valid("checkpoint", path.read_text(encoding="utf-8"))
+    valid("verify", demo.cli("verify", "--json").stdout)
+    valid("verify", demo.cli("verify", "--json", "--against", str(exported)).stdout)
+    rows = demo.raw.rows()
+    for row in (rows[0], rows[len(rows) // 2], rows[-1]):
+        valid("prove", demo.cli("prove", str(row.id)).stdout)
+    mark_id, _ = demo.raw.a_mark()
+    valid("prove", demo.cli("prove", mark_id).stdout)
+    for name in demo.golden.exports:
+        valid("consistency", demo.cli("consistency", str(demo.export(name))).stdout)
+    valid("consistency", demo.cli("consistency", str(exported)).stdout)  # first == second
+
+    # A broken ledger's verdict, and the schema's grip: a key it does not list fails.
+    _flip_one_byte(demo)
+    broken = valid("verify", demo.cli("verify", "--json").stdout)
+    assert not broken["ok"] and broken["first_bad"] is not None
+    assert list(validators["verify"].iter_errors(broken | {"extra": 1}))
+    assert list(validators["prove"].iter_errors({"position": 1}))
 
 
 # --- crypto-shredding ----------------------------------------------------------------------
