@@ -25,6 +25,7 @@ from ejournal import driver_errors
 from ejournal.bootstrap import DatabaseUnavailable, StorageError, System, build
 from ejournal.exitcodes import Exit, Refused, epilog
 from ejournal.keyring import KeyringError
+from ejournal.keystore import DEMO_SEEDED
 from ejournal.policyfiles import PolicyError, load_policies
 from ejournal.settings import Settings, SettingsError
 from projections.ledger import LedgerError
@@ -222,6 +223,7 @@ def demo(reset: bool, if_empty: bool, year: str | None, seed: int) -> None:
                 system.journal.saved_listeners[:] = listeners
         system.views.rebuild()
         system.ledger.checkpoint()  # the seeded history is sealed from the start
+        system.keyring.store.set_meta(DEMO_SEEDED, b"1")  # the start page may list the logins
         elapsed = time.perf_counter() - started
     logins = [
         {"role": role, "login": login, "password": password}
@@ -472,7 +474,8 @@ def replay(view: str, as_of: str, json_out: bool, **filters: Any) -> None:
         missing.append("year (or from and to)")
     if missing:
         raise click.UsageError(f"view {view} needs: {', '.join('--' + m for m in missing)}")
-    with _system() as system:
+    # An operator's tool (personal data decrypted): attendance codes as recorded, «Б» too.
+    with _system() as system, system.views.reading_codes(allowed=True):
         try:
             result = REPLAYS[view].query(system.views, moment, filters)
         except (LookupError, ValueError) as error:

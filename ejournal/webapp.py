@@ -13,6 +13,7 @@ from domain.journal import Journal
 from domain.policies import Policies
 from ejournal.bootstrap import System
 from ejournal.filemodes import create_private_file, shared_key_problem
+from ejournal.keystore import DEMO_SEEDED
 from ejournal.settings import SettingsError
 from projections import sessions as server_sessions
 from projections.ledger import Ledger
@@ -76,9 +77,12 @@ def web_app(system: System, *, testing: bool = False) -> Flask:
         limits_from(settings.rate_limits)
     except ValueError as error:
         raise SettingsError(f"EJOURNAL_RATE_LIMITS: {error}") from None
+    # The demo logins only in a deployment that ``ejournal demo`` seeded (its mark in the
+    # database), never because a demo-logins file happens to lie in var/.
+    seeded = system.keyring.store.meta(DEMO_SEEDED) is not None
     config = WebConfig(
         secret_key=secret_key(settings.secret_key_file),
-        demo_logins=settings.demo_logins_file,
+        demo_logins=settings.demo_logins_file if seeded else None,
         secure_cookies=settings.secure_cookies,
         testing=testing,
         school=settings.school,

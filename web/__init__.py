@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, g, render_template, request, session
+from flask import Flask, abort, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
@@ -22,7 +22,9 @@ from web import (
     audit_replay,
     auth,
     classes,
+    codes,
     diary,
+    hygiene,
     i18n,
     journal,
     limits,
@@ -97,25 +99,6 @@ def _demo_logins(path: Path | None) -> list[dict[str, str]]:
     ]
 
 
-def _health(services: Services) -> dict[str, object]:
-    """/healthz: up, and the log's size; to signed-in operators and auditors also the
-    ledger's sealing — where it is halted, if it is (never to anonymous callers)."""
-    found: dict[str, object] = {
-        "status": "ok",
-        "events": services.journal.recorder.max_notification_id() or 0,
-    }
-    if access.scope("audit.ledger") or access.scope("admin.accounts"):
-        status = services.ledger.status()
-        halt = status.halt
-        found["ledger"] = {
-            "sealed": status.size,
-            "unsealed": status.unsealed,
-            "halted_at": None if halt is None else halt.position,
-            "problem": None if halt is None else halt.problem,
-        }
-    return found
-
-
 def _server_sessions(app: Flask, services: Services, config: WebConfig) -> None:
     """Sessions and rate-limit counters in the views' database (ADR 0012), made by the
     composition root (``Services.sessions``, ``Services.counters``)."""
@@ -160,9 +143,11 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         EJOURNAL_SCHOOL=config.school,
     )
     app.extensions["services"] = services
+    hygiene.init_app(app, secure_cookies=config.secure_cookies)  # before anything reads a body
     CSRFProtect(app)
     i18n.init_app(app)
     auth.login_manager.init_app(app)
+    codes.init_app(app)
     _register_pages(app)
 
     @app.template_filter("school_time")
@@ -220,25 +205,10 @@ def create_app(services: Services, config: WebConfig) -> Flask:
 
     _server_sessions(app, services, config)
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
     @app.get("/")
     @access.public
     def home() -> str:
         return render_template("home/index.html", logins=_demo_logins(config.demo_logins))
-
-    @app.get("/healthz")
-    @access.public
-    def healthz() -> dict[str, object]:
-        return _health(services)
 
     # A route naming a permission that access.toml lacks refuses the start (exit 4), not
     # every request to it (500).

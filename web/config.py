@@ -10,8 +10,10 @@ from typing import Protocol
 from domain.journal import Journal
 from domain.policies import Policies
 from projections.ledger import Ledger
+from projections.processor import ViewStatus
 from projections.reads import Reads
 from projections.sessions import RateCounters, SessionStore
+from projections.views.grid import Codes
 from retention.service import Records
 
 
@@ -42,6 +44,13 @@ class PageViews(Protocol):
 
     def pinned(self) -> AbstractContextManager[None]:
         """The reads of this thread share one transaction within the block."""
+
+    def reading_codes(self, *, allowed: bool) -> AbstractContextManager[Codes]:
+        """Within the block attendance codes are opened for a reader who may (``allowed``)
+        or may not see the sensitive ones (``policies/attendance.toml``)."""
+
+    def status(self) -> list[ViewStatus]:
+        """Position and lag of every view (``/healthz``)."""
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Wait until the views have processed ``position``."""

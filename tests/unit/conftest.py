@@ -74,3 +74,15 @@ def school(journal: Journal) -> School:
 def rejects(journal: Journal) -> Rejects:
     """``with rejects(PeriodClosed): ...`` — exactly that error, and no events stored."""
     return lambda error: expect_rejected(journal, error)
+
+
+@pytest.fixture(autouse=True)
+def _attendance_codes_as_recorded() -> Iterator[None]:
+    """Queries over in-memory views read attendance codes as a reader allowed the sensitive
+    ones (the web decides per user; ``tests/integration/test_sensitive_codes.py``)."""
+    from projections.views import grid
+    from tests.views import PlainSealer
+
+    policy = load_policies(POLICIES_DIR).attendance
+    with grid.reading_codes(grid.Codes(PlainSealer(), policy, allowed=True)):
+        yield
