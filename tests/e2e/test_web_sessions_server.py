@@ -198,3 +198,16 @@ def test_no_session_id_device_or_address_in_plaintext(system: System, web: WebSc
             raw += extra.read_bytes() if extra.exists() else b""
         for secret in (sid, "UniqueTestAgent", "10.77.66.55"):
             assert secret.encode() not in raw
+
+
+def test_ones_own_password_change_ends_the_other_sessions_and_this_one_goes_on(
+    system: System, web: WebSchool
+) -> None:
+    here = client_for(system, web, "teacher")
+    elsewhere = client_for(system, web, "teacher")
+    copy = _replay(system, here)  # the cookie this browser held before the change
+    data = {"current": "uchitel-secret-1", "password": "tihaya-gavan-22"}
+    answer = post(here, "/password", {**data, "password2": data["password"]}, page="/password")
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+    assert _signed_out(elsewhere) and _signed_out(copy)
+    assert here.get("/journal/").status_code == 200  # a new session, at the new generation
