@@ -46,14 +46,14 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import gc
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -455,6 +455,7 @@ def child_worker(url: str, var_dir: str, which: str = "ledger") -> int:
 
     with build(grid_settings(Path(var_dir), url)) as system:
         ledger: Ledger | None
+        processor: Processor | Keeper | Views
         if which == "ledger":
             processor, ledger = ledger_only(system)
         elif which == "views":
@@ -699,10 +700,10 @@ class Stages:
 
     def __init__(self, events: int) -> None:
         self.events = events
-        self.found: Counter[str] = Counter()
+        self.found: dict[str, float] = {}
 
     def add(self, name: str, seconds: float) -> None:
-        self.found[name] += seconds
+        self.found[name] = self.found.get(name, 0.0) + seconds
 
     def time(self, name: str, work: Callable[[], Any]) -> Any:
         started = time.perf_counter()
@@ -760,7 +761,7 @@ def _verify_stages(system: System, head: int) -> list[str]:
             TimedBatches(stages, "fetch: the ledger's leaves (same snapshot)", sealed),
             {c.size for c in checkpoints},
         )
-        fetched = sum(stages.found.values()) - stages.found["stored checkpoints (SELECT)"]
+        fetched = sum(stages.found.values()) - stages.found.get("stored checkpoints (SELECT)", 0.0)
         stages.add(
             f"leaves hashed, compared, tree grown; {len(checkpoints):,} roots",
             time.perf_counter() - started - fetched,
@@ -807,26 +808,28 @@ def _sealing_stages(system: System, last: int, db: PostgresViewDatabase) -> list
     for notes in iter_batches(stages, recorder, last, SCAN_BATCH):
         stages.time(
             "authentication (AES-GCM with associated data)",
-            lambda notes=notes: [
-                mapper.authenticate(  # type: ignore[attr-defined]
-                    n.originator_id, n.originator_version, bytes(n.state)
-                )
-                for n in notes
-            ],
+            functools.partial(authenticate_all, mapper, notes),
         )
-        stages.time(
-            "leaf hashing (merkle.leaf_hash)",
-            lambda notes=notes: [
-                merkle.leaf_hash(
-                    n.id, n.originator_id, n.originator_version, n.topic, bytes(n.state)
-                )
-                for n in notes
-            ],
-        )
+        stages.time("leaf hashing (merkle.leaf_hash)", functools.partial(hash_all, notes))
     keeper, _ = ledger_only(system, dataset.SliceRecorder(recorder, last), db)
     keeper.setup()
     stages.time("keeper.rebuild() end to end (fetch, authenticate, hash, COPY)", keeper.rebuild)
     return [f"ledger sealing, events 1–{last:,} (into a scratch schema)", *stages.lines()]
+
+
+def authenticate_all(mapper: Any, notes: Sequence[Any]) -> list[object]:
+    """AES-GCM authentication of each stored row, as the keeper does before sealing."""
+    return [
+        mapper.authenticate(n.originator_id, n.originator_version, bytes(n.state)) for n in notes
+    ]
+
+
+def hash_all(notes: Sequence[Any]) -> list[bytes]:
+    """The leaf hash of each stored row."""
+    return [
+        merkle.leaf_hash(n.id, n.originator_id, n.originator_version, n.topic, bytes(n.state))
+        for n in notes
+    ]
 
 
 def profile(system: System, head: int, server: str, scratch: str, size: int) -> list[str]:
@@ -1136,9 +1139,9 @@ def measure_log(
             "events/s",
             **raw,
         )
-    for label, runs in (("fresh process (CLI)", rounds.fresh), ("this process", rounds.here)):
-        rate = common.median([v.timed.rate for v in runs])
-        ok = all(v.ok for v in runs)
+    for label, verified in (("fresh process (CLI)", rounds.fresh), ("this process", rounds.here)):
+        rate = common.median([v.timed.rate for v in verified])
+        ok = all(v.ok for v in verified)
         ratio = rate / scan
         figures.add(
             f"ledger verify, {label}, {head:,} events",

@@ -77,11 +77,11 @@ def _measure(backend: str, settings: Any, args: argparse.Namespace, figures: Any
         plain: list[float] = []
 
         def without_check() -> None:
-            web_sessions.account = cookie_only  # type: ignore[assignment]
+            web_sessions.account = cookie_only
             try:
                 plain.append(_per_call(page, args.requests))
             finally:
-                web_sessions.account = real  # type: ignore[assignment]
+                web_sessions.account = real
 
         for n in range(args.rounds):  # alternate which goes first
             if n % 2:

@@ -458,7 +458,7 @@ def categorise(
                 label = caller
         name = next((n for n, test in categories if test(label)), "other (processor, builtins)")
         totals[name] += own
-    return totals.most_common()
+    return [(name, float(seconds)) for name, seconds in totals.most_common()]
 
 
 def profiled(

@@ -20,6 +20,7 @@ between the projections and the ledger benchmarks).
 from __future__ import annotations
 
 import argparse
+import functools
 import heapq
 import itertools
 import math
@@ -312,7 +313,9 @@ class SchoolGenerator:
 
     def register(self, kind: type[P], male: bool, details: Callable[[], dict[str, Any]]) -> P:
         """A new pupil or guardian with Faker's names, then ``details()``."""
-        names = dict(zip(("surname", "name", "patronymic"), self.person(male), strict=True))
+        names: dict[str, Any] = dict(
+            zip(("surname", "name", "patronymic"), self.person(male), strict=True)
+        )
         person_id = uuid4()
         series = ids.person_series(person_id)
         return kind(id=person_id, **names, **details(), series=series, actor=self.admin)
@@ -477,19 +480,19 @@ class SchoolGenerator:
         slots += [(1 + i, 8, club) for i, club in enumerate(clubs)]
         year_days = [d for d in demo.school_days(year, 40) if d < TODAY]
         self.absences(courses, year_days)
-        for day in year_days:
+        for held in year_days:
             for weekday, period, course in slots:
-                if weekday != day.weekday():
+                if weekday != held.weekday():
                     continue
-                if not course.grade and day < year_days[0] + timedelta(days=14):
+                if not course.grade and held < year_days[0] + timedelta(days=14):
                     continue
-                moment = self.entry_moment(day, period)
+                moment = self.entry_moment(held, period)
                 if moment > cutoff:
                     moment = cutoff - timedelta(minutes=self.rng.randint(1, 600))
                 number = course.taught
                 course.taught += 1
-                term = next((n for n, _, s, e in terms if s <= day <= e), 0)
-                self.schedule(moment, self.lesson_action(course, day, period, number, term))
+                term = next((n for n, _, s, e in terms if s <= held <= e), 0)
+                self.schedule(moment, self.lesson_action(course, held, period, number, term))
 
     def entry_moment(self, day: date, period: int) -> datetime:
         """Right after the lesson, that evening, or a day or two later (within 3 days)."""
@@ -798,8 +801,8 @@ class SchoolGenerator:
             self.touch(school_year)
 
         for number, _, starts, ends in terms:
-            self.schedule(local(ends, 15), lambda n=number, s=starts, e=ends: term_marks(n, s, e))
-            self.schedule(local(ends + timedelta(days=3), 10), lambda n=number: close(n))
+            self.schedule(local(ends, 15), functools.partial(term_marks, number, starts, ends))
+            self.schedule(local(ends + timedelta(days=3), 10), functools.partial(close, number))
         self.schedule(local(terms[1][2] + timedelta(days=2), 11), reopen)
         self.schedule(local(terms[1][2] + timedelta(days=9), 11), lambda: close(1))
         self.schedule(local(school_year.ends - timedelta(days=2), 16), year_marks)
@@ -1023,7 +1026,10 @@ class SliceRecorder:
         self, start: int | None, limit: int, stop: int | None = None, **kwargs: Any
     ) -> Sequence[Any]:
         stop = self.last if stop is None else min(stop, self.last)
-        return self.recorder.select_notifications(start=start, limit=limit, stop=stop, **kwargs)
+        found: Sequence[Any] = self.recorder.select_notifications(
+            start=start, limit=limit, stop=stop, **kwargs
+        )
+        return found
 
 
 # --- one class, through the commands (the write-path benchmarks' school) --------------------------

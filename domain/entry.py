@@ -128,29 +128,51 @@ class Entry(CommandGroup):
 
     # --- corrections ---------------------------------------------------------------------
     def correct_mark(
-        self, lesson_id: UUID, mark_id: UUID, value: str, kind: str, reason: str, actor: UUID
+        self,
+        lesson_id: UUID,
+        mark_id: UUID,
+        value: str,
+        kind: str,
+        reason: str,
+        actor: UUID,
+        new_id: UUID | None = None,
     ) -> Receipt:
-        """Correct a mark (a new mark supersedes it; the original stays in the history)."""
+        """Correct a mark (a new mark supersedes it; the original stays in the history).
+        ``new_id`` (derived from the form sent) makes a resent form answer as the first."""
         return self._lesson_command(
             lesson_id,
             actor,
-            lambda lesson, ctx: lesson.correct_mark(ctx, mark_id, value, kind, reason),
+            lambda lesson, ctx: lesson.correct_mark(ctx, mark_id, value, kind, reason, new_id),
         )
 
-    def cancel_mark(self, lesson_id: UUID, mark_id: UUID, reason: str, actor: UUID) -> Receipt:
-        """Cancel a mark given by mistake, with a reason."""
+    def cancel_mark(
+        self, lesson_id: UUID, mark_id: UUID, reason: str, actor: UUID, resent: bool = False
+    ) -> Receipt:
+        """Cancel a mark given by mistake, with a reason (``resent``: a form that may have
+        been sent before — the same cancellation is then answered as done)."""
         return self._lesson_command(
-            lesson_id, actor, lambda lesson, ctx: lesson.cancel_mark(ctx, mark_id, reason)
+            lesson_id,
+            actor,
+            lambda lesson, ctx: lesson.cancel_mark(ctx, mark_id, reason, resent=resent),
         )
 
     def request_correction(
-        self, lesson_id: UUID, mark_id: UUID, value: str, kind: str, reason: str, actor: UUID
+        self,
+        lesson_id: UUID,
+        mark_id: UUID,
+        value: str,
+        kind: str,
+        reason: str,
+        actor: UUID,
+        request_id: UUID | None = None,
     ) -> Receipt:
         """Ask the deputy head to correct (or, with an empty value, cancel) a mark."""
         return self._lesson_command(
             lesson_id,
             actor,
-            lambda lesson, ctx: lesson.request_correction(ctx, mark_id, value, kind, reason),
+            lambda lesson, ctx: lesson.request_correction(
+                ctx, mark_id, value, kind, reason, request_id
+            ),
         )
 
     def approve_correction(self, lesson_id: UUID, request_id: UUID, actor: UUID) -> Receipt:
@@ -165,6 +187,31 @@ class Entry(CommandGroup):
         """Reject a correction request with a reason."""
         return self._lesson_command(
             lesson_id, actor, lambda lesson, ctx: lesson.reject_correction(ctx, request_id, reason)
+        )
+
+    # --- late entry ----------------------------------------------------------------------
+    def request_late_entry(
+        self, lesson_id: UUID, reason: str, actor: UUID, request_id: UUID | None = None
+    ) -> Receipt:
+        """Ask the deputy head to allow entries for a lesson past the entry deadline."""
+        return self._lesson_command(
+            lesson_id,
+            actor,
+            lambda lesson, ctx: lesson.request_late_entry(ctx, reason, request_id),
+        )
+
+    def approve_late_entry(self, lesson_id: UUID, request_id: UUID, actor: UUID) -> Receipt:
+        """Approve a late-entry request (deputy head or head; not one's own)."""
+        return self._lesson_command(
+            lesson_id, actor, lambda lesson, ctx: lesson.approve_late_entry(ctx, request_id)
+        )
+
+    def reject_late_entry(
+        self, lesson_id: UUID, request_id: UUID, reason: str, actor: UUID
+    ) -> Receipt:
+        """Reject a late-entry request with a reason."""
+        return self._lesson_command(
+            lesson_id, actor, lambda lesson, ctx: lesson.reject_late_entry(ctx, request_id, reason)
         )
 
 

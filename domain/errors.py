@@ -80,6 +80,12 @@ class MarkNotFound(NotFound):
     message = "Отметка не найдена."
 
 
+class LateEntryRequestNotFound(NotFound):
+    """Raised when a late-entry request does not exist."""
+
+    message = "Запрос на внесение записей после срока не найден."
+
+
 class CorrectionRequestNotFound(NotFound):
     """Raised when a lesson has no pending correction request with the given id."""
 
@@ -187,6 +193,25 @@ class MarkIdTaken(Conflict):
     message = "Эта форма уже сохранена с другими отметками. Обновите страницу урока."
 
 
+class SubmissionTaken(Conflict):
+    """Raised when a form's key (its idempotency key) names a correction or request already
+    recorded with other contents."""
+
+    message = "Эта форма уже отправлена с другими данными. Обновите страницу урока."
+
+
+class PendingLateEntryExists(Conflict):
+    """Raised when a teacher asks for a late entry while their request waits for a decision."""
+
+    message = "Запрос на внесение записей после срока уже отправлен и ожидает решения."
+
+
+class LateEntryNotNeeded(Conflict):
+    """Raised when a late entry is asked for a lesson the teacher may still enter."""
+
+    message = "Срок внесения записей за этот урок не истёк: записи можно вносить без запроса."
+
+
 class TokenAlreadyRevoked(Conflict):
     """Raised when an API token that was already revoked is revoked again."""
 
@@ -240,6 +265,22 @@ class LessonNotYetHeld(DomainError):
     """Raised when marks or attendance are entered for a lesson dated in the future."""
 
     message = "Нельзя выставлять отметки за урок, который ещё не проведён."
+
+
+class CorrectionChangesNothing(DomainError):
+    """Raised by the rule «a correction changes something»: the new value and kind are those
+    of the mark that stands."""
+
+    message = "Новое значение совпадает с выставленной отметкой: исправлять нечего."
+
+    def __init__(self, value: str = "") -> None:
+        super().__init__(
+            f"Отметка уже «{value}» этого вида работы: выберите другое значение "
+            "или другой вид работы (или отмените отметку)."
+            if value
+            else None,
+            value=value,
+        )
 
 
 class ReasonRequired(DomainError):

@@ -44,6 +44,17 @@ def submitted_mark_id(lesson_id: UUID, form_key: str, student_id: UUID) -> UUID:
     return uuid5(NAMESPACE, f"mark/{lesson_id}/{form_key}/{student_id}")
 
 
+def submitted_correction_id(lesson_id: UUID, form_key: str, mark_id: UUID) -> UUID:
+    """Id of the mark that corrects ``mark_id`` by the correction form ``form_key``."""
+    return uuid5(NAMESPACE, f"correction/{lesson_id}/{form_key}/{mark_id}")
+
+
+def submitted_request_id(lesson_id: UUID, form_key: str, subject: str) -> UUID:
+    """Id of the request (a correction of mark ``subject``, or ``late-entry``) sent with the
+    form ``form_key``: the same form sent again names the same request."""
+    return uuid5(NAMESPACE, f"request/{lesson_id}/{form_key}/{subject}")
+
+
 def term_grades_id(course_journal_id: UUID, term: int) -> UUID:
     """Id of the term marks of a course journal."""
     return uuid5(NAMESPACE, f"term-grades/{course_journal_id}/{term}")

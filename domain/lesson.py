@@ -9,12 +9,13 @@ apply what was decided (they also run on replay, where no rule may fail).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import event
 
-from domain import clock, errors, ids
+from domain import clock, errors, ids, rules
 from domain.base import Aggregate
 from domain.rules import EntryContext
 
@@ -36,6 +37,7 @@ class Mark:
     cancelled: bool = False
     reason: str = ""
     approver: UUID | None = None
+    cancelled_by: UUID | None = None
     #: When the first mark of this chain of corrections was entered: the author's own
     #: correction window runs from here, so chained corrections cannot extend it.
     entered_at: datetime | None = None
@@ -62,6 +64,20 @@ class CorrectionRequest:
     requested_by: UUID
     requested_at: datetime
     state: str = "pending"  # pending → approved | rejected
+    decided_by: UUID | None = None
+
+
+@dataclass
+class LateEntryRequest:
+    """A teacher's request to make entries for a lesson past the entry deadline."""
+
+    request_id: UUID
+    reason: str
+    requested_by: UUID
+    requested_at: datetime
+    state: str = "pending"  # pending → approved | rejected
+    decided_by: UUID | None = None
+    until: date | None = None  # when approved: the last day entries are allowed
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,26 @@ class MarkEntry:
     value: str
     kind: str
     mark_id: UUID | None = None
+
+
+Request = TypeVar("Request", CorrectionRequest, LateEntryRequest)
+
+
+def _decidable(
+    ctx: EntryContext, request: Request | None, not_found: type[errors.DomainError]
+) -> Request:
+    """Rule «requests are decided once, by an approver, never one's own»: ``request`` when
+    ``ctx``'s actor may decide it now (``not_found`` when there is no such request)."""
+    ctx.check_unlocked()
+    if not ctx.is_approver:
+        raise errors.ApproverRoleRequired()
+    if request is None:
+        raise not_found()
+    if request.state != "pending":
+        raise errors.RequestAlreadyDecided()
+    if request.requested_by == ctx.actor.id:
+        raise errors.SelfApprovalForbidden()
+    return request
 
 
 class Lesson(Aggregate):
@@ -118,6 +154,7 @@ class Lesson(Aggregate):
         self.marks: dict[UUID, Mark] = {}
         self.attendance: dict[UUID, str] = {}
         self.requests: dict[UUID, CorrectionRequest] = {}
+        self.late_requests: dict[UUID, LateEntryRequest] = {}
 
     # --- queries -------------------------------------------------------------------------
     def current_marks(self) -> list[Mark]:
@@ -131,13 +168,26 @@ class Lesson(Aggregate):
         except KeyError:
             raise errors.MarkNotFound(mark_id=str(mark_id)) from None
 
+    def granted_until(self, actor: UUID) -> date | None:
+        """The last day ``actor`` may still make entries by an approved late-entry request
+        (the latest of their approved requests), or None."""
+        days = [
+            r.until
+            for r in self.late_requests.values()
+            if r.state == "approved" and r.requested_by == actor and r.until is not None
+        ]
+        return max(days) if days else None
+
+    def _check_window(self, ctx: EntryContext) -> None:
+        ctx.check_entry_window(self.day, self.granted_until(ctx.actor.id), on_lesson=True)
+
     # --- commands ------------------------------------------------------------------------
     def change_topic(self, ctx: EntryContext, topic: str, homework: str) -> None:
         """Set the lesson's topic and homework (may be planned ahead of the date)."""
         ctx.check_unlocked()
         ctx.check_writer()
         if not ctx.may_enter_late and self.day <= ctx.today:
-            ctx.check_entry_window(self.day)
+            self._check_window(ctx)
         if (topic.strip(), homework.strip()) != (self.topic, self.homework):
             self._topic_changed(topic=topic.strip(), homework=homework.strip(), actor=ctx.actor.id)
 
@@ -147,7 +197,7 @@ class Lesson(Aggregate):
         the same id with other contents is ``MarkIdTaken``."""
         ctx.check_unlocked()
         ctx.check_writer()
-        ctx.check_entry_window(self.day)
+        self._check_window(ctx)
         scale = ctx.policies.grading.scale(ctx.scale)
         for entry in entries:
             ctx.check_enrolled(entry.student_id)
@@ -184,7 +234,7 @@ class Lesson(Aggregate):
         """
         ctx.check_unlocked()
         ctx.check_writer()
-        ctx.check_entry_window(self.day)
+        self._check_window(ctx)
         for student_id, code in codes.items():
             ctx.check_enrolled(student_id)
             if code:
@@ -203,20 +253,34 @@ class Lesson(Aggregate):
         ctx.check_enrolled(student_id)
         if code:
             ctx.policies.attendance.check(code)
-        ctx.check_entry_window(self.day)  # late-entry roles: only "not in the future"
+        self._check_window(ctx)  # late-entry roles: only "not in the future"
         self._attendance_corrected(
             student_id=student_id, code=code, reason=text, actor=ctx.actor.id
         )
 
     def correct_mark(
-        self, ctx: EntryContext, mark_id: UUID, value: str, kind: str, reason: str
+        self,
+        ctx: EntryContext,
+        mark_id: UUID,
+        value: str,
+        kind: str,
+        reason: str,
+        new_id: UUID | None = None,
     ) -> UUID:
-        """Supersede a mark with a new value; returns the new mark's id."""
+        """Supersede a mark with a new value; returns the new mark's id.
+
+        ``new_id`` makes the correction idempotent (the client derives it from the form it
+        sent, ``ids.submitted_correction_id``): when the mark is already corrected by
+        ``new_id`` to this value — the same form sent again after a lost answer — nothing is
+        recorded and the answer is the first one's; other contents are ``SubmissionTaken``."""
+        if new_id is not None and new_id in self.marks:
+            return self._same_correction(mark_id, new_id, value, kind)
         mark = self._correctable(ctx, mark_id)
         text = ctx.reason(reason)
         self._check_new_value(ctx, value, kind)
         approver = self._direct_correction_approver(ctx, mark)
-        new_id = uuid4()
+        self._check_changes(mark, value, kind)
+        new_id = new_id or uuid4()
         self._mark_corrected(
             mark_id=new_id,
             supersedes=mark_id,
@@ -229,8 +293,21 @@ class Lesson(Aggregate):
         )
         return new_id
 
-    def cancel_mark(self, ctx: EntryContext, mark_id: UUID, reason: str) -> None:
-        """Cancel a mark given by mistake (it stays in the history as cancelled)."""
+    def cancel_mark(
+        self, ctx: EntryContext, mark_id: UUID, reason: str, *, resent: bool = False
+    ) -> None:
+        """Cancel a mark given by mistake (it stays in the history as cancelled).
+
+        With ``resent`` (the client sent a form key), a mark already cancelled by this actor
+        with this very reason is the same form sent again: nothing more is recorded."""
+        mark = self.mark(mark_id)
+        if (
+            resent
+            and mark.cancelled
+            and mark.cancelled_by == ctx.actor.id
+            and mark.reason == reason.strip()
+        ):
+            return
         mark = self._correctable(ctx, mark_id)
         text = ctx.reason(reason)
         approver = self._direct_correction_approver(ctx, mark)
@@ -239,18 +316,38 @@ class Lesson(Aggregate):
         )
 
     def request_correction(
-        self, ctx: EntryContext, mark_id: UUID, value: str, kind: str, reason: str
+        self,
+        ctx: EntryContext,
+        mark_id: UUID,
+        value: str,
+        kind: str,
+        reason: str,
+        request_id: UUID | None = None,
     ) -> UUID:
-        """Ask an approver to correct (or, with ``value == ""``, cancel) a mark."""
+        """Ask an approver to correct (or, with ``value == ""``, cancel) a mark.
+
+        ``request_id`` (derived from the form sent) makes the request idempotent: the same
+        form sent again finds its request and is answered as the first was."""
+        if request_id is not None and request_id in self.requests:
+            first = self.requests[request_id]
+            if (first.mark_id, first.value, first.kind, first.reason) != (
+                mark_id,
+                value,
+                kind if value else first.kind,
+                reason.strip(),
+            ) or first.requested_by != ctx.actor.id:
+                raise errors.SubmissionTaken()
+            return request_id
         mark = self._correctable(ctx, mark_id)
         if not ctx.is_teacher:
             raise errors.NotCourseTeacher()
         text = ctx.reason(reason)
         if value:
             self._check_new_value(ctx, value, kind)
+            self._check_changes(mark, value, kind)
         if any(r.mark_id == mark.mark_id and r.state == "pending" for r in self.requests.values()):
             raise errors.PendingRequestExists()
-        request_id = uuid4()
+        request_id = request_id or uuid4()
         self._correction_requested(
             request_id=request_id,
             mark_id=mark_id,
@@ -262,7 +359,10 @@ class Lesson(Aggregate):
         return request_id
 
     def approve_correction(self, ctx: EntryContext, request_id: UUID) -> None:
-        """Approve a pending request: the mark is corrected (or cancelled) at once."""
+        """Approve a pending request: the mark is corrected (or cancelled) at once. The same
+        approval sent again (by the same approver) is answered as the first was."""
+        if self._decided_by(ctx, self.requests.get(request_id), "approved"):
+            return
         request = self._pending_request(ctx, request_id)
         mark = self._correctable(ctx, request.mark_id, as_approver=True)
         self._correction_approved(request_id=request_id, actor=ctx.actor.id)
@@ -287,10 +387,63 @@ class Lesson(Aggregate):
             )
 
     def reject_correction(self, ctx: EntryContext, request_id: UUID, reason: str) -> None:
-        """Reject a pending request with a reason; the mark stands."""
+        """Reject a pending request with a reason; the mark stands. Sent again by the same
+        approver, it is answered as the first was."""
+        if self._decided_by(ctx, self.requests.get(request_id), "rejected"):
+            return
         self._pending_request(ctx, request_id)
         text = ctx.reason(reason)
         self._correction_rejected(request_id=request_id, reason=text, actor=ctx.actor.id)
+
+    # --- late entry ----------------------------------------------------------------------
+    def request_late_entry(
+        self, ctx: EntryContext, reason: str, request_id: UUID | None = None
+    ) -> UUID:
+        """Ask an approver to allow entries for this lesson past the entry deadline (rule
+        ``late entry by request``). Only the course's teacher asks, only once the deadline
+        has passed, and only one request at a time; ``request_id`` (derived from the form)
+        makes a resent form answer as the first did."""
+        if request_id is not None and request_id in self.late_requests:
+            first = self.late_requests[request_id]
+            if first.reason != reason.strip() or first.requested_by != ctx.actor.id:
+                raise errors.SubmissionTaken()
+            return request_id
+        ctx.check_unlocked()
+        if not ctx.is_teacher:
+            raise errors.NotCourseTeacher()
+        text = ctx.reason(reason)
+        if self.day > ctx.today:
+            raise errors.LessonNotYetHeld()
+        if ctx.may_enter_late or not ctx.deadline_passed(self.day):
+            raise errors.LateEntryNotNeeded()
+        granted = self.granted_until(ctx.actor.id)
+        if granted is not None and granted >= ctx.today:
+            raise errors.LateEntryNotNeeded()
+        if any(
+            r.state == "pending" and r.requested_by == ctx.actor.id
+            for r in self.late_requests.values()
+        ):
+            raise errors.PendingLateEntryExists()
+        request_id = request_id or uuid4()
+        self._late_entry_requested(request_id=request_id, reason=text, actor=ctx.actor.id)
+        return request_id
+
+    def approve_late_entry(self, ctx: EntryContext, request_id: UUID) -> None:
+        """Approve a late-entry request: its author may make entries for this lesson from
+        today through ``late_entry_days`` days after (the day is fixed in the event)."""
+        if self._decided_by(ctx, self.late_requests.get(request_id), "approved"):
+            return
+        self._pending_late(ctx, request_id)
+        until = ctx.today + timedelta(days=ctx.policies.journal.late_entry_days)
+        self._late_entry_approved(request_id=request_id, until=until, actor=ctx.actor.id)
+
+    def reject_late_entry(self, ctx: EntryContext, request_id: UUID, reason: str) -> None:
+        """Reject a late-entry request with a reason."""
+        if self._decided_by(ctx, self.late_requests.get(request_id), "rejected"):
+            return
+        self._pending_late(ctx, request_id)
+        text = ctx.reason(reason)
+        self._late_entry_rejected(request_id=request_id, reason=text, actor=ctx.actor.id)
 
     # --- rule helpers --------------------------------------------------------------------
     def _correctable(self, ctx: EntryContext, mark_id: UUID, *, as_approver: bool = False) -> Mark:
@@ -310,29 +463,41 @@ class Lesson(Aggregate):
             return ctx.actor.id
         if mark.author != ctx.actor.id:
             raise errors.NotMarkAuthor()
-        entered = mark.entered_at or mark.recorded_at
-        age = clock.days_between(entered.astimezone(clock.SCHOOL_TZ).date(), ctx.today)
-        if age > ctx.policies.journal.own_correction_days:
-            raise errors.CorrectionNeedsApproval(days=age)
+        entered = (mark.entered_at or mark.recorded_at).astimezone(clock.SCHOOL_TZ).date()
+        if not rules.own_correction_open(ctx.policies.journal, entered, ctx.today):
+            raise errors.CorrectionNeedsApproval(days=clock.days_between(entered, ctx.today))
         return None
+
+    @staticmethod
+    def _check_changes(mark: Mark, value: str, kind: str) -> None:
+        """Rule «a correction changes something»: the same value and kind is refused."""
+        if (value, kind) == (mark.value, mark.kind):
+            raise errors.CorrectionChangesNothing(value=value)
+
+    def _same_correction(self, mark_id: UUID, new_id: UUID, value: str, kind: str) -> UUID:
+        """The answer to a correction form sent again: its mark, if it is the same one."""
+        made = self.marks[new_id]
+        if (made.supersedes, made.value, made.kind) != (mark_id, value, kind):
+            raise errors.SubmissionTaken()
+        return new_id
+
+    @staticmethod
+    def _decided_by(
+        ctx: EntryContext, request: CorrectionRequest | LateEntryRequest | None, state: str
+    ) -> bool:
+        """True when ``request`` was already decided so by this actor: the same decision
+        sent again after a lost answer."""
+        return request is not None and request.state == state and request.decided_by == ctx.actor.id
+
+    def _pending_late(self, ctx: EntryContext, request_id: UUID) -> LateEntryRequest:
+        return _decidable(ctx, self.late_requests.get(request_id), errors.LateEntryRequestNotFound)
 
     def _check_new_value(self, ctx: EntryContext, value: str, kind: str) -> None:
         ctx.policies.grading.scale(ctx.scale).check(value)
         ctx.policies.grading.kind(kind)
 
     def _pending_request(self, ctx: EntryContext, request_id: UUID) -> CorrectionRequest:
-        ctx.check_unlocked()
-        if not ctx.is_approver:
-            raise errors.ApproverRoleRequired()
-        try:
-            request = self.requests[request_id]
-        except KeyError:
-            raise errors.CorrectionRequestNotFound() from None
-        if request.state != "pending":
-            raise errors.RequestAlreadyDecided()
-        if request.requested_by == ctx.actor.id:
-            raise errors.SelfApprovalForbidden()
-        return request
+        return _decidable(ctx, self.requests.get(request_id), errors.CorrectionRequestNotFound)
 
     # --- events --------------------------------------------------------------------------
     class TopicChanged(Aggregate.Event):
@@ -412,6 +577,7 @@ class Lesson(Aggregate):
     ) -> None:
         mark = self.marks[mark_id]
         mark.cancelled, mark.reason, mark.approver = True, reason, approver
+        mark.cancelled_by = actor
 
     class AttendanceMarked(Aggregate.Event):
         student_id: UUID
@@ -461,6 +627,7 @@ class Lesson(Aggregate):
     @event(CorrectionApproved)
     def _correction_approved(self, request_id: UUID, actor: UUID) -> None:
         self.requests[request_id].state = "approved"
+        self.requests[request_id].decided_by = actor
 
     class CorrectionRejected(Aggregate.Event):
         request_id: UUID
@@ -470,3 +637,35 @@ class Lesson(Aggregate):
     @event(CorrectionRejected)
     def _correction_rejected(self, request_id: UUID, reason: str, actor: UUID) -> None:
         self.requests[request_id].state = "rejected"
+        self.requests[request_id].decided_by = actor
+
+    class LateEntryRequested(Aggregate.Event):
+        request_id: UUID
+        reason: str
+        actor: UUID
+
+    @event(LateEntryRequested)
+    def _late_entry_requested(self, request_id: UUID, reason: str, actor: UUID) -> None:
+        self.late_requests[request_id] = LateEntryRequest(
+            request_id, reason, actor, self.event_time
+        )
+
+    class LateEntryApproved(Aggregate.Event):
+        request_id: UUID
+        until: date
+        actor: UUID
+
+    @event(LateEntryApproved)
+    def _late_entry_approved(self, request_id: UUID, until: date, actor: UUID) -> None:
+        request = self.late_requests[request_id]
+        request.state, request.decided_by, request.until = "approved", actor, until
+
+    class LateEntryRejected(Aggregate.Event):
+        request_id: UUID
+        reason: str
+        actor: UUID
+
+    @event(LateEntryRejected)
+    def _late_entry_rejected(self, request_id: UUID, reason: str, actor: UUID) -> None:
+        request = self.late_requests[request_id]
+        request.state, request.decided_by = "rejected", actor

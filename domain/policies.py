@@ -132,7 +132,9 @@ class JournalRegulation:
     attendance and topics. ``own_correction_days``: days after a mark was entered its author
     may still correct or cancel it with a reason. Later corrections need approval by one of
     ``approver_roles``. ``late_entry_roles`` may make entries after the deadline.
-    ``period_roles`` close and re-open terms. A closed term or year locks; re-opening needs a
+    ``late_entry_days``: a teacher's late-entry request, once approved, allows entries for
+    that lesson on the day of approval and this many days after. ``period_roles`` close and
+    re-open terms. A closed term or year locks; re-opening needs a
     reason (and an order number when ``reopen_requires_order``).
     """
 
@@ -143,6 +145,7 @@ class JournalRegulation:
     period_roles: frozenset[str]
     reopen_requires_order: bool = True
     min_reason_length: int = 5
+    late_entry_days: int = 2
 
 
 #: A role's reach under a permission: every record of the kind, or only the user's own

@@ -13,7 +13,19 @@ from uuid import UUID
 
 from domain import clock, errors
 from domain.base import require_reason
-from domain.policies import Policies
+from domain.policies import JournalRegulation, Policies
+
+
+def deadline_passed(regulation: JournalRegulation, lesson_day: date, today: date) -> bool:
+    """Rule «entry deadline»: entries for a lesson of ``lesson_day`` are late on ``today``
+    (more than ``entry_deadline_days`` after it). Pages use it to show a lesson read-only."""
+    return clock.days_between(lesson_day, today) > regulation.entry_deadline_days
+
+
+def own_correction_open(regulation: JournalRegulation, entered_day: date, today: date) -> bool:
+    """Rule «own correction window»: the author of a mark first entered on ``entered_day``
+    may still correct or cancel it themself on ``today``."""
+    return clock.days_between(entered_day, today) <= regulation.own_correction_days
 
 
 @dataclass(frozen=True)
@@ -75,17 +87,35 @@ class EntryContext:
         if student_id not in self.enrolled:
             raise errors.NotEnrolled(student_id=str(student_id))
 
-    def check_entry_window(self, lesson_day: date) -> None:
-        """Raise ``LessonNotYetHeld`` or ``EntryDeadlinePassed`` as the regulation says."""
+    def deadline_passed(self, lesson_day: date) -> bool:
+        """True when the regulation's entry deadline for a lesson of ``lesson_day`` has
+        passed (whatever the actor's roles)."""
+        return deadline_passed(self.policies.journal, lesson_day, self.today)
+
+    def check_entry_window(
+        self, lesson_day: date, granted_until: date | None = None, *, on_lesson: bool = False
+    ) -> None:
+        """Raise ``LessonNotYetHeld`` or ``EntryDeadlinePassed`` as the regulation says.
+        ``granted_until``: the last day of an approved late-entry request of the actor;
+        ``on_lesson``: the entry is on a lesson entered already, which a late-entry request
+        can open (a lesson not yet entered is entered late by the deputy head)."""
         if lesson_day > self.today:
             raise errors.LessonNotYetHeld()
         if self.may_enter_late:
             return
-        late_by = clock.days_between(lesson_day, self.today)
-        if late_by > self.policies.journal.entry_deadline_days:
+        if granted_until is not None and self.today <= granted_until:
+            return
+        if deadline_passed(self.policies.journal, lesson_day, self.today):
+            late_by = clock.days_between(lesson_day, self.today)
             raise errors.EntryDeadlinePassed(
                 f"Срок внесения записей истёк: прошло {late_by} дн. после урока, "
-                f"регламент разрешает {self.policies.journal.entry_deadline_days}.",
+                f"регламент разрешает {self.policies.journal.entry_deadline_days}. "
+                + (
+                    "Запросите у заместителя директора разрешение на внесение записей "
+                    "(на странице урока)."
+                    if on_lesson
+                    else "Урок с этой датой вносит заместитель директора."
+                ),
                 days=late_by,
             )
 

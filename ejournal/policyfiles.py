@@ -131,6 +131,7 @@ class JournalSchema(Strict):
     period_roles = roles()
     reopen_requires_order = StrictBool(required=True)
     min_reason_length = StrictInt(required=True, validate=validate.Range(min=1, max=200))
+    late_entry_days = StrictInt(required=True, validate=validate.Range(min=0, max=31))
 
 
 PermissionSchema = Strict.from_dict(
@@ -241,6 +242,7 @@ def _journal(d: dict[str, Any]) -> JournalRegulation:
         period_roles=frozenset(d["period_roles"]),
         reopen_requires_order=d["reopen_requires_order"],
         min_reason_length=d["min_reason_length"],
+        late_entry_days=d["late_entry_days"],
     )
 
 

@@ -347,6 +347,26 @@ class ApprovalReads(ReadGroup):
         with self.reader() as reader:
             return approvals_query.request(reader, request_id)
 
+    def late_pending(self) -> list[approvals_query.LateRequest]:
+        """Late-entry requests waiting for a decision, oldest first."""
+        with self.reader() as reader:
+            return approvals_query.late_pending(reader)
+
+    def late_decided(self, limit: int) -> list[approvals_query.LateRequest]:
+        """The latest ``limit`` decided late-entry requests, newest first."""
+        with self.reader() as reader:
+            return approvals_query.late_decided(reader, limit)
+
+    def late_request(self, request_id: str) -> approvals_query.LateRequest | None:
+        """One late-entry request (any state), or None."""
+        with self.reader() as reader:
+            return approvals_query.late_request(reader, request_id)
+
+    def late_for_lesson(self, lesson_id: str) -> list[approvals_query.LateRequest]:
+        """A lesson's late-entry requests, oldest first."""
+        with self.reader() as reader:
+            return approvals_query.late_for_lesson(reader, lesson_id)
+
 
 class AuditReads(ReadGroup):
     """Records' histories and the access log of pupils' personal data."""

@@ -149,6 +149,12 @@ class CorrectionForm(FormSchema):
     reason = text(max_length=500)
 
 
+class LateEntryForm(FormSchema):
+    """The reason of a late-entry request."""
+
+    reason = text(max_length=500)
+
+
 #: The lesson page's fields per pupil: ``mark-<pupil>``, ``kind-<pupil>``, ``att-<pupil>``.
 PER_PUPIL = ("mark", "kind", "att")
 

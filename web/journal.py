@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from domain import errors, ids
+from domain import clock, errors, ids, rules
 from domain.lesson import MarkEntry
 from domain.service import Receipt
 from web import forms
@@ -179,6 +181,60 @@ def lesson(lesson_id: UUID) -> ResponseReturnValue:
     return _lesson_page(lesson_id)
 
 
+@dataclass(frozen=True)
+class EntryState:
+    """What the signed-in user may do on a lesson's page today: ``open`` — enter marks,
+    attendance, topic (the deadline has not passed, the user may enter late, or a late-entry
+    request of theirs is approved through ``granted_until``); ``late`` — the deadline has
+    passed for them, so the page is read-only and offers a late-entry request."""
+
+    open: bool
+    late: bool
+    granted_until: str = ""
+    pending: bool = False
+    rejected: str = ""  # the reason of the latest rejection, when the last word was «no»
+
+
+def entry_state(may_enter: bool, lesson_day: date, lesson_id: UUID) -> EntryState:
+    """The entry state of a lesson for the signed-in user (the rules of the regulation,
+    ``rules.deadline_passed``; the grants from the approvals view)."""
+    policies = services().policies
+    now = today()
+    if not may_enter:
+        return EntryState(open=False, late=False)
+    if current_user.roles & policies.journal.late_entry_roles or not rules.deadline_passed(
+        policies.journal, lesson_day, now
+    ):
+        return EntryState(open=True, late=False)
+    mine = [
+        r
+        for r in services().reads.approvals.late_for_lesson(str(lesson_id))
+        if r.requested_by == current_user.id
+    ]
+    until = max((r.until for r in mine if r.state == "approved"), default="")
+    if until and date.fromisoformat(until) >= now:
+        return EntryState(open=True, late=False, granted_until=until)
+    last = mine[-1] if mine else None
+    return EntryState(
+        open=False,
+        late=True,
+        pending=last is not None and last.state == "pending",
+        rejected=last.decision_reason if last is not None and last.state == "rejected" else "",
+    )
+
+
+def _own_correction_open(origin: tuple[str, str] | None) -> bool:
+    """The signed-in user may correct this mark themself (an approver, or its author
+    within the own correction window): otherwise the page offers only a request."""
+    policies = services().policies
+    if current_user.roles & policies.journal.approver_roles:
+        return True
+    if origin is None or origin[0] != current_user.id or not origin[1]:
+        return False
+    entered = clock.local_date(datetime.fromisoformat(origin[1]))
+    return rules.own_correction_open(policies.journal, entered, today())
+
+
 def _lesson_page(
     lesson_id: UUID, problems: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
@@ -194,6 +250,8 @@ def _lesson_page(
     people = set(sheet.pupils) | {c.changed_by for c in cells} | {c.approver for c in cells}
     names = reads.people.names(people - {""}, short=True)
     viewed(request.path, sheet.pupils)
+    may_enter = reaches("journal.enter", lesson_id=lesson_id)
+    state = entry_state(may_enter, date.fromisoformat(sheet.lesson.day), lesson_id)
     return render_template(
         "journal/lesson.html",
         sheet=sheet,
@@ -204,14 +262,44 @@ def _lesson_page(
         kinds=services().policies.grading.kinds,
         default_kind=services().policies.grading.default_kind,
         codes=services().policies.attendance.codes,
-        may_enter=reaches("journal.enter", lesson_id=lesson_id),
+        may_enter=may_enter,
+        entry=state,
+        deadline_days=services().policies.journal.entry_deadline_days,
+        own_fix={m: _own_correction_open(o) for m, o in sheet.origins.items()},
         term=reads.school.term_on(course.year_id, date.fromisoformat(sheet.lesson.day)),
         form=request.form,
         # The form shown again after a rejection keeps its key (nothing of it was saved),
         # unless the key itself was the conflict.
         form_key=(_form_key(request.form) if status != 409 else "") or secrets.token_hex(16),
         problems=problems or {},
+        labels=_labels(sheet, names, problems or {}),
     ), status
+
+
+def _labels(sheet: Any, names: dict[str, str], problems: dict[str, str]) -> dict[str, str]:
+    """The problems' keys in words: a pupil's fields and corrections by the pupil's name,
+    never by an internal id (a field of a pupil not on the lesson's list says so)."""
+    labels = {
+        "topic": _("Тема урока"),
+        "homework": _("Домашнее задание"),
+        "reason": _("Причина"),
+        "late-entry": _("Запрос на внесение записей после срока"),
+    }
+    for pupil in sheet.pupils:
+        name = names.get(pupil, "")
+        labels[f"mark-{pupil}"] = _("Отметка: %(name)s", name=name)
+        labels[f"kind-{pupil}"] = _("Вид работы: %(name)s", name=name)
+        labels[f"att-{pupil}"] = _("Посещаемость: %(name)s", name=name)
+        for cell in sheet.marks.get(pupil, ()):
+            labels[f"fix-{cell.mark_id}"] = _("Исправление отметки: %(name)s", name=name)
+    for key in set(problems) - set(labels):  # a mark since corrected; a stranger's field
+        if key.startswith("fix-"):
+            labels[key] = _("Исправление отметки")
+        elif key.startswith(("mark-", "kind-", "att-")):
+            labels[key] = _("Обучающийся не из списка урока")
+        else:
+            labels[key] = _("Поле формы")
+    return labels
 
 
 def _form_key(form: Any) -> str:
@@ -293,17 +381,24 @@ def _correction(lesson_id: UUID, mark_id: UUID, *, request_only: bool) -> Respon
         data = forms.parse(forms.CorrectionForm(), request.form)
         value, kind, reason = data["value"], data["kind"], data["reason"]
         kind = kind or services().policies.grading.default_kind
+        # With the form's key a resent form (the answer to the first was lost) names the
+        # same correction or request, and is answered as the first was.
+        key = _form_key(request.form)
         receipt: Receipt
         if request_only:
+            request_id = ids.submitted_request_id(lesson_id, key, str(mark_id)) if key else None
             receipt = journal.entry.request_correction(
-                lesson_id, mark_id, value, kind, reason, actor()
+                lesson_id, mark_id, value, kind, reason, actor(), request_id
             )
             said.append(_("Запрос на исправление отправлен заместителю директора."))
         elif value:
-            receipt = journal.entry.correct_mark(lesson_id, mark_id, value, kind, reason, actor())
+            new_id = ids.submitted_correction_id(lesson_id, key, mark_id) if key else None
+            receipt = journal.entry.correct_mark(
+                lesson_id, mark_id, value, kind, reason, actor(), new_id
+            )
             said.append(_("Отметка исправлена."))
         else:
-            receipt = journal.entry.cancel_mark(lesson_id, mark_id, reason, actor())
+            receipt = journal.entry.cancel_mark(lesson_id, mark_id, reason, actor(), bool(key))
             said.append(_("Отметка отменена."))
         return receipt
 
@@ -322,4 +417,31 @@ def _correction(lesson_id: UUID, mark_id: UUID, *, request_only: bool) -> Respon
         lambda: said[0],
         url_for("journal.lesson", lesson_id=lesson_id),
         refusals={errors.CorrectionNeedsApproval: late},
+    )
+
+
+# --- late entry --------------------------------------------------------------------------
+@bp.post("/lessons/<uuid:lesson_id>/late-entry")
+@permission("journal.enter")
+def request_late_entry(lesson_id: UUID) -> ResponseReturnValue:
+    """Ask the deputy head to allow entries for a lesson past the entry deadline."""
+
+    def command() -> Receipt:
+        data = forms.parse(forms.LateEntryForm(), request.form)
+        key = _form_key(request.form)
+        request_id = ids.submitted_request_id(lesson_id, key, "late-entry") if key else None
+        receipt: Receipt = services().journal.entry.request_late_entry(
+            lesson_id, data["reason"], actor(), request_id
+        )
+        return receipt
+
+    def again(problems: dict[str, str], status: int) -> ResponseReturnValue:
+        """The problem is shown beside the request's form (one message, the first)."""
+        return _lesson_page(lesson_id, {"late-entry": next(iter(problems.values()))}, status)
+
+    return attempt(
+        command,
+        again,
+        _("Запрос на внесение записей после срока отправлен заместителю директора."),
+        url_for("journal.lesson", lesson_id=lesson_id),
     )

@@ -70,6 +70,15 @@ def _build(reader: Reader, rows: list[Row]) -> list[Request]:
     if not rows:
         return []
     marks = _by(reader, grid.MARKS, "mark_id", {r["mark_id"] for r in rows})
+    return [
+        _request(r, marks.get(r["mark_id"]) or {}, lesson, course, group)
+        for r, lesson, course, group in _placed(reader, rows)
+    ]
+
+
+def _placed(reader: Reader, rows: list[Row]) -> list[tuple[Row, Row, Row, Row]]:
+    """Each request row with its lesson, course journal and group (in order); a request whose
+    lesson's series was destroyed is left out: nothing is left to decide."""
     lessons = _by(reader, grid.LESSONS, "lesson_id", {r["lesson_id"] for r in rows})
     courses = _by(
         reader,
@@ -82,10 +91,8 @@ def _build(reader: Reader, rows: list[Row]) -> list[Request]:
     for r in rows:
         lesson = lessons.get(r["lesson_id"])
         course = courses.get(lesson["course_journal_id"]) if lesson else None
-        if lesson is None or course is None:
-            continue  # the lesson's series was destroyed: nothing left to decide
-        group = groups.get(course["group_id"]) or {}
-        found.append(_request(r, marks.get(r["mark_id"]) or {}, lesson, course, group))
+        if lesson is not None and course is not None:
+            found.append((r, lesson, course, groups.get(course["group_id"]) or {}))
     return found
 
 
@@ -118,3 +125,75 @@ def _request(r: Row, mark: Row, lesson: Row, course: Row, group: Row) -> Request
 def _by(reader: Reader, table: Table, key: str, ids: set[str]) -> dict[str, Row]:
     """Rows of ``table`` whose ``key`` is one of ``ids``, by that key."""
     return {str(r[key]): r for r in reader.select(table, within=(key, sorted(ids)))}
+
+
+# --- late-entry requests -------------------------------------------------------------------
+@dataclass(frozen=True)
+class LateRequest:
+    """A teacher's request to make entries for a lesson past the entry deadline; when
+    approved, ``until`` is the last day (ISO date) entries are allowed."""
+
+    request_id: str
+    state: str
+    lesson_id: str
+    course_journal_id: str
+    subject: str
+    group_name: str
+    day: str
+    period: int
+    reason: str
+    requested_by: str
+    requested_at: str
+    until: str
+    decided_by: str
+    decided_at: str
+    decision_reason: str
+
+
+def late_pending(reader: Reader) -> list[LateRequest]:
+    """Late-entry requests waiting for a decision, oldest first."""
+    found = _build_late(reader, reader.select(grid.LATE, {"state": PENDING}))
+    return sorted(found, key=lambda r: (r.requested_at, r.request_id))
+
+
+def late_decided(reader: Reader, limit: int) -> list[LateRequest]:
+    """The latest ``limit`` decided late-entry requests, newest first."""
+    rows = [r for state in DECIDED for r in reader.select(grid.LATE, {"state": state})]
+    rows.sort(key=lambda r: (str(r["decided_at"]), r["request_id"]), reverse=True)
+    return _build_late(reader, rows[:limit])
+
+
+def late_request(reader: Reader, request_id: str) -> LateRequest | None:
+    """One late-entry request (any state), or None."""
+    row = reader.get(grid.LATE, (request_id,))
+    found = _build_late(reader, [row] if row else [])
+    return found[0] if found else None
+
+
+def late_for_lesson(reader: Reader, lesson_id: str) -> list[LateRequest]:
+    """A lesson's late-entry requests, oldest first."""
+    found = _build_late(reader, reader.select(grid.LATE, {"lesson_id": lesson_id}))
+    return sorted(found, key=lambda r: (r.requested_at, r.request_id))
+
+
+def _build_late(reader: Reader, rows: list[Row]) -> list[LateRequest]:
+    return [
+        LateRequest(
+            request_id=r["request_id"],
+            state=r["state"],
+            lesson_id=r["lesson_id"],
+            course_journal_id=course["course_journal_id"],
+            subject=course["subject"],
+            group_name=str(group.get("name") or ""),
+            day=lesson["day"],
+            period=int(lesson["period"]),
+            reason=r["reason"] or "",
+            requested_by=str(r["requested_by"] or ""),
+            requested_at=str(r["requested_at"] or ""),
+            until=str(r["until"] or ""),
+            decided_by=str(r["decided_by"] or ""),
+            decided_at=str(r["decided_at"] or ""),
+            decision_reason=r["decision_reason"] or "",
+        )
+        for r, lesson, course, group in (_placed(reader, rows) if rows else [])
+    ]

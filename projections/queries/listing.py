@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from domain.policies import GradingPolicy
-from projections.store import Reader
+from projections.store import Reader, Row
 from projections.views import catalog
 from projections.views import grid as grid_view
 
@@ -171,6 +171,9 @@ class LessonSheet:
     marks: dict[str, tuple[grid_view.Cell, ...]] = field(hash=False)
     attendance: dict[str, str] = field(hash=False)
     pending: frozenset[str] = frozenset()  # marks with a correction request waiting
+    #: Per standing mark: its author and when the first mark of its chain of corrections
+    #: was entered (the author's own correction window runs from there).
+    origins: dict[str, tuple[str, str]] = field(default_factory=dict, hash=False)
 
 
 def lesson_sheet(reader: Reader, grading: GradingPolicy, lesson_id: str) -> LessonSheet:
@@ -195,4 +198,19 @@ def lesson_sheet(reader: Reader, grading: GradingPolicy, lesson_id: str) -> Less
         {p: grid.marks.get((p, lesson_id), ()) for p in pupils},
         {p: grid.attendance[(p, lesson_id)] for p in pupils if (p, lesson_id) in grid.attendance},
         frozenset(str(r["mark_id"]) for r in requests if r["state"] == "pending"),
+        _origins(reader.select(grid_view.MARKS, {"lesson_id": lesson_id})),
     )
+
+
+def _origins(rows: list[Row]) -> dict[str, tuple[str, str]]:
+    """Standing mark → (author, when its chain's first mark was entered)."""
+    by_id = {str(r["mark_id"]): r for r in rows}
+    found = {}
+    for r in rows:
+        if r["superseded_by"] is not None or r["cancelled"]:
+            continue
+        first = r
+        while first["supersedes"] is not None and str(first["supersedes"]) in by_id:
+            first = by_id[str(first["supersedes"])]
+        found[str(r["mark_id"])] = (str(r["author"] or ""), str(first["recorded_at"] or ""))
+    return found

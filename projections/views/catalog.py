@@ -241,6 +241,7 @@ VIEW = View(
         on(SchoolYear.TermClosed, _term_closed(1)),
         on(SchoolYear.TermReopened, _term_closed(0)),
         on(SchoolYear.Closed, lambda s, e, _: s.update(YEARS, (e.originator_id,), {"closed": 1})),
+        on(SchoolYear.Reopened, lambda s, e, _: s.update(YEARS, (e.originator_id,), {"closed": 0})),
         on(ClassGroup.Formed, _group("class")),
         on(
             ClassGroup.ClassTeacherAssigned,

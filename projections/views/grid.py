@@ -97,6 +97,26 @@ REQUESTS = Table(
     (("state",), ("lesson_id",)),
 )
 
+#: Late-entry requests: a teacher asks to make entries for a lesson past the deadline;
+#: ``until`` is the last day allowed once approved.
+LATE = Table(
+    "v_late_entry_requests",
+    (
+        ("request_id", "text"),
+        ("lesson_id", "text"),
+        ("reason", "text"),
+        ("requested_by", "text"),
+        ("requested_at", "text"),
+        ("state", "text"),
+        ("until", "text"),
+        ("decided_by", "text"),
+        ("decided_at", "text"),
+        ("decision_reason", "text"),
+    ),
+    ("request_id",),
+    (("state",), ("lesson_id",)),
+)
+
 
 def _held(store: ViewStore, e: Lesson.Held, _: Applied) -> None:
     store.upsert(
@@ -248,10 +268,35 @@ def _decided(state: str) -> Handler[Lesson.CorrectionApproved | Lesson.Correctio
     return handle
 
 
+def _late_requested(store: ViewStore, e: Lesson.LateEntryRequested, _: Applied) -> None:
+    store.upsert(
+        LATE,
+        {
+            "request_id": e.request_id,
+            "lesson_id": e.originator_id,
+            "reason": e.reason,
+            "requested_by": e.actor,
+            "requested_at": when(e),
+            "state": "pending",
+        },
+    )
+
+
+def _late_decided(
+    store: ViewStore, e: Lesson.LateEntryApproved | Lesson.LateEntryRejected, _: Applied
+) -> None:
+    decided = {"decided_by": e.actor, "decided_at": when(e)}
+    if isinstance(e, Lesson.LateEntryApproved):
+        decided |= {"state": "approved", "until": e.until.isoformat()}
+    else:
+        decided |= {"state": "rejected", "decision_reason": e.reason}
+    store.update(LATE, (e.request_id,), decided)
+
+
 VIEW = View(
     name="grid",
     title="Страницы журнала: уроки, отметки, посещаемость, запросы на исправление",
-    tables=(LESSONS, MARKS, ATTENDANCE, REQUESTS),
+    tables=(LESSONS, MARKS, ATTENDANCE, REQUESTS, LATE),
     handlers=by_event(
         on(Lesson.Held, _held),
         on(Lesson.TopicChanged, _topic),
@@ -263,6 +308,9 @@ VIEW = View(
         on(Lesson.CorrectionRequested, _requested),
         on(Lesson.CorrectionApproved, _decided("approved")),
         on(Lesson.CorrectionRejected, _decided("rejected")),
+        on(Lesson.LateEntryRequested, _late_requested),
+        on(Lesson.LateEntryApproved, _late_decided),
+        on(Lesson.LateEntryRejected, _late_decided),
     ),
 )
 

@@ -2,7 +2,8 @@
 attendance, corrects one with a reason and sees it marked as corrected, asks for a late
 correction, which the deputy head approves from the queue; a parent sees the new mark and gets
 403 on another child's diary. Screenshots of the grid, the approval queue, the class journal and
-the diary are saved under test-artifacts/screenshots/."""
+the diary are saved under test-artifacts/screenshots/. Past the entry deadline a lesson is
+read-only: the teacher asks for a late entry, the deputy head allows it, the teacher enters."""
 
 from __future__ import annotations
 
@@ -106,15 +107,12 @@ def test_teacher_marks_corrects_and_a_parent_reads_the_diary(browser_page, web: 
     assert page.locator("span.att").inner_text() == "Н"
     shot(page, "teacher-grid.png")
 
-    # Past the own-correction window a correction becomes a request to the deputy head.
+    # Past the own-correction window a correction is a request to the deputy head: the page
+    # offers no «Исправить» that could only be refused.
     server_clock.moment = at(LESSON_DAY + timedelta(days=20), 10)
     page.click("table.grid thead a")  # the lesson's column header opens the lesson
     row = page.locator("tr", has=page.locator("td:text('Кузнецова Д.')")).last
-    row.locator("select[name=value]").select_option("4")
-    row.locator("input[name=reason]").fill("Пересчёт баллов за работу")
-    row.locator("button:text('Исправить')").click()
-    assert "запрос на исправление" in page.locator(".flash.error").first.inner_text()
-    row = page.locator("tr", has=page.locator("td:text('Кузнецова Д.')")).last
+    assert row.locator("button:text-is('Исправить')").count() == 0
     row.locator("select[name=value]").select_option("4")
     row.locator("input[name=reason]").fill("Пересчёт баллов за работу")
     row.locator("button:text('Запросить исправление')").click()
@@ -147,3 +145,41 @@ def test_teacher_marks_corrects_and_a_parent_reads_the_diary(browser_page, web: 
     response = page.goto(f"{base}/diary/{s.outsider}")
     assert response is not None and response.status == 403
     assert "Недостаточно прав" in page.content()
+
+
+def test_late_entry_request_end_to_end(browser_page, web: WebSchool):
+    """A lesson past the entry deadline: read-only, a late-entry request, the deputy head's
+    approval, then the teacher's marks saved."""
+    page, base, server_clock = browser_page
+    s = web.school
+    lesson = s.hold()
+    server_clock.moment = at(LESSON_DAY + timedelta(days=10), 10)
+    sign_in(page, base, *web.logins["teacher"])
+    page.goto(f"{base}/journal/lessons/{lesson}")
+    notice = page.locator("#late-entry")
+    assert "Срок внесения записей за этот урок истёк" in notice.inner_text()
+    assert page.locator("select[name^='mark-']").count() == 0
+    assert page.locator("button:text('Сохранить урок')").count() == 0
+    page.fill("#late-reason", "Была на курсах повышения квалификации")
+    page.click("button:text('Запросить разрешение на внесение записей')")
+    assert "отправлен" in page.locator(".flash.ok").inner_text()
+    assert "ожидает решения" in page.locator("#late-entry").inner_text()
+    shot(page, "lesson-late-entry-requested.png")
+    sign_out(page)
+
+    sign_in(page, base, *web.logins["deputy"])
+    page.click("header a:text('Согласования')")
+    row = page.locator("tr[id^='late-']")
+    assert "Была на курсах повышения квалификации" in row.inner_text()
+    assert "Петрова А. И." in row.inner_text()
+    row.locator("button:text('Разрешить')").click()
+    assert "разрешено" in page.locator(".flash.ok").inner_text()
+    sign_out(page)
+
+    sign_in(page, base, *web.logins["teacher"])
+    page.goto(f"{base}/journal/lessons/{lesson}")
+    assert "разрешено до" in page.locator("p.notice").inner_text()
+    page.select_option(f"select[name='mark-{s.pupils[0]}']", "5")
+    page.click("button:text('Сохранить урок')")
+    assert page.locator(".flash.ok").inner_text() == "Урок сохранён."
+    assert "5" in page.locator("tr", has=page.locator("td:text('Смирнов А.')")).first.inner_text()

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from domain import clock
 from domain.account import ROLES
 from ejournal.bootstrap import System, build
 from ejournal.webapp import web_app
 from tests.conftest import settings_for
+from tests.school import LESSON_DAY, at
 from tests.web import (
     WebSchool,
     api_token,
@@ -37,6 +40,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
         web = build_web_school(system.journal)
         s = web.school
         lesson, _mark, request = lesson_with_request(system, web)
+        with clock.travel(at(LESSON_DAY + timedelta(days=14), 11)):
+            late = system.journal.entry.request_late_entry(lesson, "Курсы", s.teacher).created[0]
         other_lesson = s.hold(course=s.other_course_id)
         token = system.journal.tokens.issue_api_token(s.teacher, "matrix", s.teacher).id
         system.views.catch_up()
@@ -48,6 +53,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "record_id": lesson,
             "mark_id": uuid.uuid4(),
             "request_id": request,
+            "late_request_id": late,
             "year_id": s.year_id,
             "term": 1,
             "position": 1,

@@ -153,9 +153,18 @@ class Load:
         action = client.rng.choice(actions)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token is not None
+        # The page's form key, as a browser sends it: a form sent again after a lost answer
+        # is then recognised and answered as the first was.
+        key = re.search(r'name="form_key" value="([0-9a-f]{32})"', page.text)
+        # A correction must change the value (the same one is refused): the standing value
+        # is the row's second cell.
+        mark_id = action.rsplit("/", 2)[-2]
+        standing = re.search(rf'<tr id="mark-{mark_id}"><td>[^<]*</td><td>([^ <]+)', page.text)
+        values = [v for v in self._values[lesson_id] if not standing or v != standing.group(1)]
         form = [
             ("csrf_token", html.unescape(token.group(1))),
-            ("value", client.rng.choice(self._values[lesson_id])),
+            ("form_key", key.group(1) if key else ""),
+            ("value", client.rng.choice(values)),
             ("kind", ""),
             ("reason", f"Ошибка при вводе, {marker}"),
         ]

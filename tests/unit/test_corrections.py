@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from domain import ids
 from domain.errors import (
     ApproverRoleRequired,
     Conflict,
+    CorrectionChangesNothing,
     CorrectionNeedsApproval,
     MarkAlreadyCancelled,
     MarkOffScale,
@@ -18,6 +20,7 @@ from domain.errors import (
     ReasonRequired,
     RequestAlreadyDecided,
     SelfApprovalForbidden,
+    SubmissionTaken,
 )
 from domain.lesson import MarkEntry
 from tests.school import LESSON_DAY
@@ -329,3 +332,87 @@ def test_chained_own_corrections_do_not_extend_the_own_correction_window(school,
         ).created[0]
     with on(LESSON_DAY + timedelta(days=14)), rejects(CorrectionNeedsApproval):
         school.journal.entry.correct_mark(lesson, newer, "5", "answer", REASON, school.teacher)
+
+
+# --- a correction changes something; a resent form is answered as the first -----------
+def test_correction_to_the_same_value_is_refused(school, marked, rejects):
+    lesson, old = marked
+    with on(LESSON_DAY, 16), rejects(CorrectionChangesNothing) as refused:
+        school.journal.entry.correct_mark(lesson, old, "3", "answer", REASON, school.teacher)
+    assert "«3»" in refused.value.text
+
+
+def test_correction_of_the_kind_only_is_accepted(school, marked):
+    lesson, old = marked
+    with on(LESSON_DAY, 16):
+        new = school.journal.entry.correct_mark(
+            lesson, old, "3", "test", REASON, school.teacher
+        ).created[0]
+    assert by_id(school.journal.queries.lesson(lesson))[new].kind == "test"
+
+
+def test_request_for_the_same_value_is_refused(school, marked, rejects):
+    lesson, old = marked
+    with on(LESSON_DAY + timedelta(days=10)), rejects(CorrectionChangesNothing):
+        school.journal.entry.request_correction(lesson, old, "3", "answer", REASON, school.teacher)
+
+
+def test_resent_correction_is_answered_as_the_first(school, marked):
+    lesson, old = marked
+    new_id = ids.submitted_correction_id(lesson, "a" * 32, old)
+    with on(LESSON_DAY, 16):
+        first = school.journal.entry.correct_mark(
+            lesson, old, "4", "answer", REASON, school.teacher, new_id
+        )
+        again = school.journal.entry.correct_mark(
+            lesson, old, "4", "answer", REASON, school.teacher, new_id
+        )
+    assert first.created == again.created == (new_id,)
+    types = [e.type for e in school.journal.queries.history(lesson)]
+    assert types == ["Held", "MarkRecorded", "MarkCorrected"]
+
+
+def test_resent_correction_with_other_contents_is_refused(school, marked, rejects):
+    lesson, old = marked
+    new_id = ids.submitted_correction_id(lesson, "a" * 32, old)
+    with on(LESSON_DAY, 16):
+        school.journal.entry.correct_mark(
+            lesson, old, "4", "answer", REASON, school.teacher, new_id
+        )
+    with on(LESSON_DAY, 16), rejects(SubmissionTaken):
+        school.journal.entry.correct_mark(
+            lesson, old, "5", "answer", REASON, school.teacher, new_id
+        )
+
+
+def test_resent_cancellation_is_answered_as_the_first(school, marked, rejects):
+    lesson, old = marked
+    with on(LESSON_DAY, 16):
+        school.journal.entry.cancel_mark(lesson, old, REASON, school.teacher, resent=True)
+        school.journal.entry.cancel_mark(lesson, old, REASON, school.teacher, resent=True)
+    types = [e.type for e in school.journal.queries.history(lesson)]
+    assert types == ["Held", "MarkRecorded", "MarkCancelled"]
+    with on(LESSON_DAY, 16), rejects(MarkAlreadyCancelled):  # without a form key: refused
+        school.journal.entry.cancel_mark(lesson, old, REASON, school.teacher)
+
+
+def test_resent_request_and_decision_are_answered_as_the_first(school, marked):
+    lesson, old = marked
+    req_id = ids.submitted_request_id(lesson, "b" * 32, str(old))
+    with on(LESSON_DAY + timedelta(days=10)):
+        for _ in range(2):
+            got = school.journal.entry.request_correction(
+                lesson, old, "4", "answer", REASON, school.teacher, req_id
+            )
+            assert got.created == (req_id,)
+    with on(LESSON_DAY + timedelta(days=11)):
+        school.journal.entry.approve_correction(lesson, req_id, school.deputy)
+        school.journal.entry.approve_correction(lesson, req_id, school.deputy)
+    types = [e.type for e in school.journal.queries.history(lesson)]
+    assert types == [
+        "Held",
+        "MarkRecorded",
+        "CorrectionRequested",
+        "CorrectionApproved",
+        "MarkCorrected",
+    ]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.errors import DomainError, MarkOffScale, NotMarkAuthor
+from domain.errors import CorrectionChangesNothing, DomainError, MarkOffScale, NotMarkAuthor
 from domain.lesson import MarkEntry
 from tests.school import LESSON_DAY, School, build_school
 from tests.unit.conftest import expect_rejected, new_journal, on, stored
@@ -110,6 +110,10 @@ def test_current_marks_follow_the_model_at_every_version(shared, lessons, ops):
                             j.entry.correct_mark(lesson, target, args[1], args[2], REASON, actor)
                         else:
                             j.entry.cancel_mark(lesson, target, REASON, actor)
+                    continue
+                if op == "correct" and model[target][1:3] == (args[1], args[2]):
+                    with expect_rejected(j, CorrectionChangesNothing):  # changes nothing
+                        j.entry.correct_mark(lesson, target, args[1], args[2], REASON, actor)
                     continue
                 del model[target]
                 if op == "correct":

@@ -14,8 +14,10 @@ from domain.disposition import DispositionItem
 from domain.lesson import MarkEntry
 from domain.policies import Policies
 from domain.records import RecordSeries
+from projections.views import catalog
 from tests.school import School, at, build_school
 from tests.unit.conftest import Rejects, new_journal, on, stored
+from tests.views import memory_views
 
 CLOSE_DAY = date(2026, 6, 30)
 JOURNAL_5A = "journal/2025-26/5А"
@@ -241,3 +243,26 @@ def test_reopening_the_year_stops_an_approved_disposition(due: School):
 def _real_clock_after() -> object:
     yield
     clock.set_time(None)
+
+
+def test_the_catalogue_shows_a_reopened_year_open_again(school: School):
+    """v_years.closed (the admin's «Учебные годы» page) follows a re-opening, and a second
+    close."""
+    j = school.journal
+
+    def closed() -> int:
+        year = memory_views(j).get(catalog.YEARS, (str(school.year_id),))
+        assert year is not None
+        return int(year["closed"])
+
+    assert closed() == 0
+    close(school)
+    assert closed() == 1
+    with on(date(2026, 7, 2)):
+        j.retention.reopen_school_year(
+            school.year_id, "Исправление ошибки", "№ 12-о", school.deputy
+        )
+    assert closed() == 0
+    with on(date(2026, 7, 3)):
+        j.retention.close_school_year(school.year_id, school.deputy)
+    assert closed() == 1

@@ -107,9 +107,7 @@ LOG_ONLY: dict[type, str] = {
 
 #: Known gaps in ``MUST_HANDLE``, kept visible: the test fails once one is fixed, so the
 #: entry is removed with the fix (their behaviour is not this test's to change).
-KNOWN_GAPS: dict[tuple[str, type], str] = {
-    ("catalog", SchoolYear.Reopened): "v_years.closed stays 1 after a year is re-opened",
-}
+KNOWN_GAPS: dict[tuple[str, type], str] = {}
 
 VIEWS = {view.name: view for view in all_views.ALL}
 
