@@ -21,7 +21,7 @@ from tests.httpload.app import children as _children
 from tests.httpload.app import free_port as _free_port
 
 LIMIT = 4
-WINDOW = 10**6
+WINDOW = 999_999  # the longest EJOURNAL_RATE_LIMITS takes (six digits)
 
 
 def _sign_in(port: int) -> tuple[int, dict[str, str], str]:
@@ -49,7 +49,7 @@ def test_the_sign_in_limit_is_shared_by_every_server_process(tmp_path: Path) -> 
     env |= {
         "EJOURNAL_VAR_DIR": str(tmp_path / "var"),
         "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
-        # Windows are fixed (aligned to multiples of their length): one of 10^6 s is not
+        # Windows are fixed (aligned to multiples of their length): one of 11.6 days is not
         # crossed during the test, so a new window never lets a fifth attempt in.
         "EJOURNAL_RATE_LIMITS": f"signin-address={LIMIT}/{WINDOW}",
     }
