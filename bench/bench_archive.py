@@ -7,6 +7,9 @@
 2. The whole demo school (``seed_demo`` defaults, SQLite in a temporary folder):
    ``Archiver.close_year`` — completeness check, every class's journal and summary sheet,
    every extracurricular group's journal, PDF/A, signature, capture — in seconds and pages.
+3. ``archive refresh`` of that year's volumes with the clock 20 days on (every file inside
+   the 14-day margin of its 4-week CRL): fresh CRL and a new document timestamp per file,
+   recorded; volumes/s against close-year's volumes/s of the same run, and bytes added.
 
 Benchmarks are not tests: the exit status is 0 unless the script itself crashed.
 
@@ -22,18 +25,20 @@ import argparse
 import random
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from bench import common
 from domain import clock, ids
 from ejournal import demo
-from ejournal.archiving import archiver, signing_setup
-from ejournal.bootstrap import build
+from ejournal.archiving import archiver, refresher, renewal, signing_setup
+from ejournal.bootstrap import System, build
 from ejournal.pki import make_demo_pki
 from ejournal.settings import ArchiveSettings
 from retention.archive import pdfa
 from retention.archive.model import Book, GridRow, Lesson, SubjectPart, TermPart
 from retention.archive.render import Seal, render_book
+from retention.archive.service import Made
 from retention.archive.signing import sign_pdf
 
 #: The demo's subjects and quarters: a long year of the same school.
@@ -153,6 +158,7 @@ def measure_school(classes: int, figures: common.Figures) -> list[str]:
                 reason="бенчмарк: отметки не выставлены",
             )
         elapsed = time.perf_counter() - started
+        lines = measure_refresh(system, made, elapsed, figures)
     pages = sum(m.pages for m in made)
     figures.add(
         f"annual archive: close-year of the demo school ({classes} classes, {pages} pages)",
@@ -168,6 +174,36 @@ def measure_school(classes: int, figures: common.Figures) -> list[str]:
         f"{school.lessons} lessons, {school.marks} marks",
         f"  close-year: {len(made)} volumes, {pages} pages in {elapsed:.1f} s "
         f"({pages / elapsed:.1f} pages/s; target < {SCHOOL_TARGET:.0f} s)",
+        *lines,
+    ]
+
+
+def measure_refresh(
+    system: System, made: list[Made], made_in: float, figures: common.Figures
+) -> list[str]:
+    """Part 3: ``archive refresh`` of the year just made, 20 days on."""
+    before = sum(m.path.stat().st_size for m in made)
+    with clock.travel(clock.now() + timedelta(days=20)):
+        started = time.perf_counter()
+        outcomes = refresher(system).run(clock.now(), renewal(system), ids.account_id("head"))
+        elapsed = time.perf_counter() - started
+    done = sum(1 for o in outcomes if o.state == "refreshed")
+    added = sum(m.path.stat().st_size for m in made) - before
+    rate, raw = done / elapsed, len(made) / made_in
+    figures.add(
+        f"annual archive: refresh of a year's volumes ({done} files, LTA: CRL + timestamp)",
+        "sqlite",
+        "—",
+        rate,
+        "volumes/s",
+        raw=raw,
+        raw_label="volumes/s, close-year of the same volumes (same run)",
+    )
+    return [
+        f"  refresh 20 days on: {done} of {len(outcomes)} volumes in {elapsed:.1f} s "
+        f"({rate:.1f} volumes/s; close-year made {raw:.2f} volumes/s, ratio {rate / raw:.0f}×)",
+        f"  bytes added: {added / 1024:.0f} KiB in all, "
+        f"{added / max(done, 1) / 1024:.1f} KiB a file",
     ]
 
 

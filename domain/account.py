@@ -23,6 +23,11 @@ ROLES: dict[str, str] = {
 }
 
 
+#: Roles of the school's staff: an account holding one is an employee's, kept while the
+#: employment lasts (its identity is never due while the account is active).
+STAFF_ROLES = frozenset(ROLES) - {"parent", "pupil"}
+
+
 def check_role(role: str) -> str:
     """Return ``role`` or raise ``InvalidInput`` for an unknown role."""
     if role not in ROLES:

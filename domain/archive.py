@@ -62,6 +62,9 @@ class VolumeFacts:
     checkpoint: dict[str, Any]
     signers: list[dict[str, str]]
     forced_reason: str = ""
+    #: The people the volume names (pupils, teachers): a hold on one of them holds the
+    #: volume, and their identities are kept while it is.
+    mentions: tuple[UUID, ...] = ()
 
 
 class ArchiveVolume(Aggregate):
@@ -75,6 +78,10 @@ class ArchiveVolume(Aggregate):
         return volume_id(group_id, kind, int(checkpoint["size"]))
 
     class Captured(Aggregate.Created):
+        """Version 2 records the people the volume names (``mentions``); volumes captured
+        before read as naming no one (``ejournal archive mentions`` records theirs)."""
+
+        class_version = 2
         year_id: UUID
         group_id: UUID
         kind: str
@@ -88,8 +95,13 @@ class ArchiveVolume(Aggregate):
         checkpoint: dict[str, Any]
         signers: list[dict[str, str]]
         forced_reason: str
+        mentions: list[UUID]
         series: str
         actor: UUID
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["mentions"] = []
 
     @event(Captured)
     def __init__(
@@ -107,9 +119,11 @@ class ArchiveVolume(Aggregate):
         checkpoint: dict[str, Any],
         signers: list[dict[str, str]],
         forced_reason: str,
+        mentions: list[UUID],
         series: str,
         actor: UUID,
     ) -> None:
+        self.mentions = set(mentions)
         self.year_id = year_id
         self.group_id = group_id
         self.kind = kind
@@ -125,6 +139,7 @@ class ArchiveVolume(Aggregate):
         self.forced_reason = forced_reason
         self.series = series
         self.detached: dict[str, str] | None = None
+        self.valid_until = ""
 
     def add_detached_signature(self, file_name: str, sha256: str, tool: str, actor: UUID) -> None:
         """Record the detached signature file made by the external signer (once)."""
@@ -133,6 +148,22 @@ class ArchiveVolume(Aggregate):
         if len(sha256) != 64:
             raise errors.InvalidInput("Нужна SHA-256 подписи (64 шестнадцатеричные цифры).")
         self._detached(file_name=file_name, sha256=sha256, tool=tool, actor=actor)
+
+    def record_mentions(self, people: list[UUID], actor: UUID) -> None:
+        """Record the people a volume captured without them names (added, never removed)."""
+        new = sorted(set(people) - self.mentions, key=str)
+        if new:
+            self._mentions_recorded(mentions=new, actor=actor)
+
+    class MentionsRecorded(Aggregate.Event):
+        """People the volume names, recorded after its capture (volumes of version 1)."""
+
+        mentions: list[UUID]
+        actor: UUID
+
+    @event(MentionsRecorded)
+    def _mentions_recorded(self, mentions: list[UUID], actor: UUID) -> None:
+        self.mentions |= set(mentions)
 
     class DetachedSignatureAdded(Aggregate.Event):
         file_name: str
@@ -143,6 +174,55 @@ class ArchiveVolume(Aggregate):
     @event(DetachedSignatureAdded)
     def _detached(self, file_name: str, sha256: str, tool: str, actor: UUID) -> None:
         self.detached = {"file_name": file_name, "sha256": sha256, "tool": tool}
+
+    def note_validity(self, valid_until: str) -> None:
+        """Record until when the file's signatures verify on their own (its newest document
+        timestamp, that timestamp's certificate and the revocation lists it carries)."""
+        self._validity(valid_until=valid_until)
+
+    class ValidityNoted(Aggregate.Event):
+        valid_until: str
+
+    @event(ValidityNoted)
+    def _validity(self, valid_until: str) -> None:
+        self.valid_until = valid_until
+
+    def refresh(
+        self, sha256: str, size: int, valid_until: str, timestamps: int, actor: UUID
+    ) -> None:
+        """Record a long-term-validation refresh: fresh revocation data and a new document
+        timestamp were appended to the file (ETSI EN 319 142 LTA), so its hash and size
+        changed; ``valid_until`` is the new horizon."""
+        if len(sha256) != 64 or size <= self.size:
+            raise errors.InvalidInput("Обновлённый файл тома должен продолжать прежний.")
+        self._refreshed(
+            previous_sha256=self.sha256,
+            sha256=sha256,
+            size=size,
+            valid_until=valid_until,
+            timestamps=timestamps,
+            actor=actor,
+        )
+
+    class Refreshed(Aggregate.Event):
+        previous_sha256: str
+        sha256: str
+        size: int
+        valid_until: str
+        timestamps: int
+        actor: UUID
+
+    @event(Refreshed)
+    def _refreshed(
+        self,
+        previous_sha256: str,
+        sha256: str,
+        size: int,
+        valid_until: str,
+        timestamps: int,
+        actor: UUID,
+    ) -> None:
+        self.sha256, self.size, self.valid_until = sha256, size, valid_until
 
 
 class Archive(CommandGroup):
@@ -170,11 +250,17 @@ class Archive(CommandGroup):
                 checkpoint=facts.checkpoint,
                 signers=facts.signers,
                 forced_reason=facts.forced_reason,
+                mentions=sorted(set(facts.mentions), key=str),
                 series=volume_series(facts.kind, facts.year, facts.group),
                 actor=actor,
             ),
             exists_message="Этот том архива уже сохранён.",
         )
+
+    def record_mentions(self, volume: UUID, people: list[UUID], actor: UUID) -> Receipt:
+        """Record whom a volume names, for a volume captured before volumes recorded it."""
+        self.app.require_permission(actor, "archive.capture")
+        return self.app.change(ArchiveVolume, volume, lambda v: v.record_mentions(people, actor))
 
     def add_detached_signature(
         self, volume: UUID, file_name: str, sha256: str, tool: str, actor: UUID
@@ -185,4 +271,26 @@ class Archive(CommandGroup):
             ArchiveVolume,
             volume,
             lambda v: v.add_detached_signature(file_name, sha256, tool, actor),
+        )
+
+    def note_validity(self, volume: UUID, valid_until: str, actor: UUID) -> Receipt:
+        """Record a captured volume's long-term-validation horizon (ISO date-time)."""
+        self.app.require_permission(actor, "archive.capture")
+        return self.app.change(ArchiveVolume, volume, lambda v: v.note_validity(valid_until))
+
+    def refresh_volume(
+        self,
+        volume: UUID,
+        sha256: str,
+        size: int,
+        valid_until: str,
+        timestamps: int,
+        actor: UUID,
+    ) -> Receipt:
+        """Record a refresh of a volume's file (``archive refresh``, ``retention run``)."""
+        self.app.require_permission(actor, "archive.capture")
+        return self.app.change(
+            ArchiveVolume,
+            volume,
+            lambda v: v.refresh(sha256, size, valid_until, timestamps, actor),
         )

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Literal
 from uuid import UUID
 
 from domain import clock, errors, ids
 from domain.base import Aggregate
 from domain.grades import TermGrades, YearGrades
-from domain.groups import CourseJournal
-from domain.lesson import Lesson, MarkEntry
+from domain.groups import ClassGroup, CourseJournal
+from domain.lesson import Keep, Lesson, MarkEntry, check_homework_due
 from domain.rules import EntryContext
 from domain.school_year import SchoolYear
 from domain.service import CommandGroup, Receipt
@@ -50,10 +51,13 @@ class Entry(CommandGroup):
         topic: str,
         homework: str,
         actor: UUID,
+        homework_due: date | None = None,
     ) -> Receipt:
-        """Enter a lesson (date, period, topic, homework) in a course journal."""
+        """Enter a lesson (date, period, topic, homework) in a course journal; the homework
+        is due on ``homework_due``, else at the subject's next lesson."""
         if not 0 <= period <= 12:
             raise errors.InvalidInput("Номер урока должен быть от 0 до 12.")
+        check_homework_due(day, homework_due)
         journal = self.app.load(CourseJournal, course_journal_id)
         ctx = self.app.entry_context(journal, day, actor)
         ctx.check_unlocked()
@@ -70,14 +74,24 @@ class Entry(CommandGroup):
                 homework=homework.strip(),
                 series=journal.series,
                 actor=actor,
+                homework_due=homework_due,
             ),
             exists_message=f"Урок {day:%d.%m.%Y}, {period}-й уже внесён в журнал.",
         )
 
-    def change_topic(self, lesson_id: UUID, topic: str, homework: str, actor: UUID) -> Receipt:
-        """Change a lesson's topic and homework."""
+    def change_topic(
+        self,
+        lesson_id: UUID,
+        topic: str,
+        homework: str,
+        actor: UUID,
+        homework_due: date | Literal[Keep.DUE] | None = Keep.DUE,
+    ) -> Receipt:
+        """Change a lesson's topic and homework (and the homework's due date when given)."""
         return self._lesson_command(
-            lesson_id, actor, lambda lesson, ctx: lesson.change_topic(ctx, topic, homework)
+            lesson_id,
+            actor,
+            lambda lesson, ctx: lesson.change_topic(ctx, topic, homework, homework_due),
         )
 
     def record_marks(self, lesson_id: UUID, entries: list[MarkEntry], actor: UUID) -> Receipt:
@@ -309,3 +323,100 @@ class Grades(CommandGroup):
             return [grades]
 
         return self.app.run(command, course_journal_id)
+
+    def set_result_mark(
+        self,
+        kind: str,
+        course_journal_id: UUID,
+        student_id: UUID,
+        value: str,
+        actor: UUID,
+        reason: str = "",
+    ) -> Receipt:
+        """Set a pupil's exam (``kind="exam"``) or final (``"final"``) mark in a subject of a
+        class whose grade has exams (``policies/grading.toml``); with a ``reason``, correct
+        one already set."""
+
+        def command() -> Sequence[Aggregate]:
+            journal = self.app.load(CourseJournal, course_journal_id)
+            group = self.app.group_of(journal)
+            exams = self.app.policies.grading.exam_grades
+            if not isinstance(group, ClassGroup) or group.grade not in exams:
+                raise errors.NoExams()
+            grades = self._year_grades(journal.group_id, journal.year_id, actor)
+            ctx = self._final_context(journal, actor, None)
+            grades.set_result(ctx, kind, course_journal_id, student_id, value, reason)
+            return [grades]
+
+        return self.app.run(command, course_journal_id)
+
+    def record_decision(
+        self,
+        group_id: UUID,
+        student_id: UUID,
+        decision: str,
+        protocol_no: str,
+        protocol_date: date,
+        actor: UUID,
+        reason: str = "",
+    ) -> Receipt:
+        """Record the pedagogical council's decision on one pupil (``record_decisions``)."""
+        return self.record_decisions(
+            group_id, [(student_id, decision)], protocol_no, protocol_date, actor, reason
+        )
+
+    def record_decisions(
+        self,
+        group_id: UUID,
+        decisions: Sequence[tuple[UUID, str]],
+        protocol_no: str,
+        protocol_date: date,
+        actor: UUID,
+        reason: str = "",
+    ) -> Receipt:
+        """Record the pedagogical council's decisions on pupils of a class (deputy head or
+        head) — ``(pupil, decision)``, a decision being «promoted» (переведён),
+        «conditional» (переведён условно), «retained» (оставлен на повторное обучение) or
+        «graduated» (выпущен) — under one protocol's number and date, in ONE transaction.
+        A recorded decision changes only with a reason. Refused once the year is closed."""
+        self.app.require_role(actor, self.app.policies.journal.period_roles)
+        if not decisions:
+            raise errors.InvalidInput("Не выбраны обучающиеся.")
+
+        def command() -> Sequence[Aggregate]:
+            group = self.app.load(ClassGroup, group_id)
+            year = self.app.load(SchoolYear, group.year_id, readonly=True)
+            year.check_open()
+            if protocol_date > clock.today() or protocol_date < year.starts:
+                raise errors.ProtocolDateInvalid()
+            members = group.members_between(year.starts, year.ends)
+            grades = self._year_grades(group_id, group.year_id, actor)
+            for student_id, decision in decisions:
+                if student_id not in members:
+                    raise errors.NotEnrolled("Обучающийся не состоял в этом классе в учебном году.")
+                grades.record_decision(
+                    student_id,
+                    decision,
+                    protocol_no,
+                    protocol_date,
+                    actor,
+                    reason,
+                    self.app.policies.journal.min_reason_length,
+                )
+            return [grades]
+
+        return self.app.run(command, group_id)
+
+    def _year_grades(self, group_id: UUID, year_id: UUID, actor: UUID) -> YearGrades:
+        """The year marks of a class (created on first use, in its summary series)."""
+        grades_id = ids.year_grades_id(group_id, year_id)
+        if self.app.exists(grades_id):
+            return self.app.load(YearGrades, grades_id)
+        year = self.app.load(SchoolYear, year_id, readonly=True)
+        group = self.app.load(ClassGroup, group_id, readonly=True)
+        return YearGrades(
+            group_id=group_id,
+            year_id=year_id,
+            series=ids.summary_series(year.year, group.name),
+            actor=actor,
+        )

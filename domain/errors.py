@@ -231,6 +231,12 @@ class InvalidInput(DomainError):
     message = "Неверные данные."
 
 
+class HomeworkDueTooEarly(DomainError):
+    """Raised when a homework's due date is not after the lesson that sets it."""
+
+    message = "Срок домашнего задания должен быть позже дня урока."
+
+
 class MarkOffScale(DomainError):
     """Raised when a mark is not a value of the course journal's grading scale."""
 
@@ -415,6 +421,28 @@ class SeriesNotDue(Conflict):
     message = "Срок хранения серии не истёк или она уже в работе."
 
 
+class ScheduleNotAdopted(Conflict):
+    """Raised when a disposition is proposed while the retention schedule of
+    ``policies/retention.toml`` differs from the one recorded: the due dates it moves must
+    be recorded first (at start-up, or ``ejournal retention reschedule``)."""
+
+    message = (
+        "Сроки хранения в policies/retention.toml изменены, но пересчёт сроков не записан: "
+        "выполните «ejournal retention reschedule»."
+    )
+
+
+class ScheduleShortens(Conflict):
+    """Raised when new retention rules would let series go sooner than the recorded ones
+    and no one has taken that decision with a reason (``ejournal retention reschedule
+    --allow-earlier``)."""
+
+    message = (
+        "Новые сроки хранения сокращают срок уже закрытых дел; это решение принимается "
+        "явно, с основанием (ejournal retention reschedule --allow-earlier)."
+    )
+
+
 class HoldAlreadyReleased(Conflict):
     """Raised when a hold that was released is released again."""
 
@@ -433,6 +461,44 @@ class YearIncomplete(DomainError):
     ``details["missing"]`` lists them."""
 
     message = "Учебный год нельзя закрыть: не выставлены отметки."
+
+
+class DecisionsMissing(DomainError):
+    """Raised when a school year is closed without ``force`` while pupils have no decision
+    of the pedagogical council; ``details["undecided"]`` lists them."""
+
+    message = "Учебный год нельзя закрыть: нет решений педагогического совета."
+
+
+class UnknownDecision(DomainError):
+    """Raised when a council decision is not one of the known ones."""
+
+    message = (
+        "Неизвестное решение педагогического совета (допустимо: переведён, переведён условно, "
+        "оставлен на повторное обучение, выпущен)."
+    )
+
+
+class ProtocolRequired(DomainError):
+    """Raised when a council decision is recorded without its protocol number."""
+
+    message = "Укажите номер протокола педагогического совета."
+
+
+class ProtocolDateInvalid(DomainError):
+    """Raised when the protocol date is in the future or before the school year."""
+
+    message = (
+        "Дата протокола педагогического совета не может быть позже сегодняшнего дня "
+        "или раньше начала учебного года."
+    )
+
+
+class NoExams(DomainError):
+    """Raised when an exam or final mark is set in a class whose grade has no exams in
+    policies/grading.toml."""
+
+    message = "В этом классе нет экзаменов: экзаменационная и итоговая отметки не ставятся."
 
 
 class NothingToPropose(DomainError):

@@ -6,14 +6,15 @@ Year marks of a class are the source of the summary sheet («сводная ве
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain import errors, ids
-from domain.base import Aggregate
+from domain.base import Aggregate, require_reason
 from domain.rules import EntryContext
 
 
@@ -25,6 +26,31 @@ class FinalMark:
     author: UUID
     set_at: datetime
     corrected: bool = False
+    reason: str = ""
+
+
+#: Decisions of the pedagogical council on a pupil at the end of the year
+#: («решение педагогического совета»), by code, with their wording in the summary sheet.
+DECISIONS: dict[str, str] = {
+    "promoted": "переведён(а) в следующий класс",
+    "conditional": "переведён(а) условно",
+    "retained": "оставлен(а) на повторное обучение",
+    "graduated": "выпущен(а)",
+}
+
+#: Marks of the summary sheet set besides the year mark, in classes whose grade has exams:
+#: the exam mark and the final mark («экзаменационная», «итоговая»).
+RESULT_KINDS: dict[str, str] = {"exam": "экзаменационная", "final": "итоговая"}
+
+
+@dataclass
+class Decision:
+    """The pedagogical council's decision on a pupil as it stands."""
+
+    decision: str
+    protocol_no: str
+    protocol_date: date
+    author: UUID
     reason: str = ""
 
 
@@ -113,6 +139,8 @@ class YearGrades(Aggregate):
     def __init__(self, group_id: UUID, year_id: UUID, series: str, actor: UUID) -> None:
         self.group_id, self.year_id, self.series = group_id, year_id, series
         self.marks: dict[tuple[UUID, UUID], FinalMark] = {}
+        self.results: dict[tuple[str, UUID, UUID], FinalMark] = {}
+        self.decisions: dict[UUID, Decision] = {}
 
     def set_mark(
         self, ctx: EntryContext, course_journal_id: UUID, student_id: UUID, value: str
@@ -145,6 +173,74 @@ class YearGrades(Aggregate):
             approver=approver,
             actor=ctx.actor.id,
         )
+
+    def set_result(
+        self,
+        ctx: EntryContext,
+        kind: str,
+        course_journal_id: UUID,
+        student_id: UUID,
+        value: str,
+        reason: str = "",
+    ) -> None:
+        """Set (or, with a reason, correct) a pupil's exam or final mark in a subject."""
+        if kind not in RESULT_KINDS:
+            raise errors.InvalidInput(f"Неизвестный вид отметки «{kind}».")
+        _check_final(ctx, student_id, value)
+        key = (kind, course_journal_id, student_id)
+        title = RESULT_KINDS[kind].capitalize()
+        text, approver = "", None
+        if reason.strip() or key in self.results:
+            if key not in self.results:
+                raise errors.MarkNotFound(f"{title} отметка ещё не выставлена.")
+            if not reason.strip():
+                raise errors.AlreadyExists(
+                    f"{title} отметка уже выставлена; исправьте её с причиной."
+                )
+            text = ctx.reason(reason)
+            approver = ctx.actor.id if ctx.is_approver else None
+        self._result_mark_set(
+            kind=kind,
+            course_journal_id=course_journal_id,
+            student_id=student_id,
+            value=value,
+            reason=text,
+            approver=approver,
+            actor=ctx.actor.id,
+        )
+
+    def record_decision(
+        self,
+        student_id: UUID,
+        decision: str,
+        protocol_no: str,
+        protocol_date: date,
+        actor: UUID,
+        reason: str,
+        min_reason: int,
+    ) -> None:
+        """Record the pedagogical council's decision on a pupil (protocol number and date);
+        a decision already recorded changes only with a reason."""
+        if decision not in DECISIONS:
+            raise errors.UnknownDecision(decision=decision)
+        number = protocol_no.strip()
+        if not number:
+            raise errors.ProtocolRequired()
+        text = ""
+        if student_id in self.decisions:
+            text = require_reason(reason, min_reason)
+        self._decision_recorded(
+            student_id=student_id,
+            decision=decision,
+            protocol_no=number,
+            protocol_date=protocol_date,
+            reason=text,
+            actor=actor,
+        )
+
+    def undecided(self, pupils: Iterable[UUID]) -> list[UUID]:
+        """Those of ``pupils`` without a decision of the council."""
+        return [p for p in pupils if p not in self.decisions]
 
     class YearMarkSet(Aggregate.Event):
         course_journal_id: UUID
@@ -179,3 +275,53 @@ class YearGrades(Aggregate):
         self.marks[(course_journal_id, student_id)] = FinalMark(
             value, actor, self.event_time, True, reason
         )
+
+    class ResultMarkSet(Aggregate.Event):
+        """An exam or final mark («экзаменационная», «итоговая») set, or corrected when
+        ``reason`` is not empty."""
+
+        kind: str
+        course_journal_id: UUID
+        student_id: UUID
+        value: str
+        reason: str
+        approver: UUID | None
+        actor: UUID
+
+    @event(ResultMarkSet)
+    def _result_mark_set(
+        self,
+        kind: str,
+        course_journal_id: UUID,
+        student_id: UUID,
+        value: str,
+        reason: str,
+        approver: UUID | None,
+        actor: UUID,
+    ) -> None:
+        self.results[(kind, course_journal_id, student_id)] = FinalMark(
+            value, actor, self.event_time, bool(reason), reason
+        )
+
+    class DecisionRecorded(Aggregate.Event):
+        """The pedagogical council's decision on a pupil; ``reason`` set when it replaced an
+        earlier one."""
+
+        student_id: UUID
+        decision: str
+        protocol_no: str
+        protocol_date: date
+        reason: str
+        actor: UUID
+
+    @event(DecisionRecorded)
+    def _decision_recorded(
+        self,
+        student_id: UUID,
+        decision: str,
+        protocol_no: str,
+        protocol_date: date,
+        reason: str,
+        actor: UUID,
+    ) -> None:
+        self.decisions[student_id] = Decision(decision, protocol_no, protocol_date, actor, reason)

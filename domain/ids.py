@@ -144,3 +144,8 @@ def group_of_series(series: str) -> str:
     """``journal/2025-26/5А`` → ``5А``; ``""`` when the series names no class or group."""
     parts = series.split("/")
     return "/".join(parts[2:]) if year_of_series(series) else ""
+
+
+def retention_schedule_id() -> UUID:
+    """Id of the school's recorded retention schedule (``RetentionSchedule``)."""
+    return uuid5(NAMESPACE, "retention-schedule")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from enum import Enum
+from typing import Literal, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import event
@@ -20,6 +21,18 @@ from domain.base import Aggregate
 from domain.rules import EntryContext
 
 LESSON_KINDS = ("lesson", "extracurricular")
+
+
+class Keep(Enum):
+    """``Keep.DUE``: leave the homework's due date as it is (a form without the field)."""
+
+    DUE = "keep"
+
+
+def check_homework_due(day: date, due: date | None) -> None:
+    """Rule: homework is due after the lesson that sets it (``HomeworkDueTooEarly``)."""
+    if due is not None and due <= day:
+        raise errors.HomeworkDueTooEarly()
 
 
 @dataclass
@@ -122,6 +135,10 @@ class Lesson(Aggregate):
         return ids.lesson_id(course_journal_id, day, period)
 
     class Held(Aggregate.Created):
+        """The lesson was entered; version 2 carries the homework's due date (None: the
+        subject's next lesson, ADR 0017)."""
+
+        class_version = 2
         course_journal_id: UUID
         day: date
         period: int
@@ -130,6 +147,11 @@ class Lesson(Aggregate):
         homework: str
         series: str
         actor: UUID
+        homework_due: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["homework_due"] = None
 
     @event(Held)
     def __init__(
@@ -142,6 +164,7 @@ class Lesson(Aggregate):
         homework: str,
         series: str,
         actor: UUID,
+        homework_due: date | None = None,
     ) -> None:
         self.course_journal_id, self.day, self.period, self.kind = (
             course_journal_id,
@@ -149,7 +172,7 @@ class Lesson(Aggregate):
             period,
             kind,
         )
-        self.topic, self.homework = topic, homework
+        self.topic, self.homework, self.homework_due = topic, homework, homework_due
         self.series = series
         self.marks: dict[UUID, Mark] = {}
         self.attendance: dict[UUID, str] = {}
@@ -182,14 +205,25 @@ class Lesson(Aggregate):
         ctx.check_entry_window(self.day, self.granted_until(ctx.actor.id), on_lesson=True)
 
     # --- commands ------------------------------------------------------------------------
-    def change_topic(self, ctx: EntryContext, topic: str, homework: str) -> None:
-        """Set the lesson's topic and homework (may be planned ahead of the date)."""
+    def change_topic(
+        self,
+        ctx: EntryContext,
+        topic: str,
+        homework: str,
+        homework_due: date | Literal[Keep.DUE] | None = Keep.DUE,
+    ) -> None:
+        """Set the lesson's topic and homework (may be planned ahead of the date), and the
+        homework's due date when given (None: the subject's next lesson)."""
         ctx.check_unlocked()
         ctx.check_writer()
         if not ctx.may_enter_late and self.day <= ctx.today:
             self._check_window(ctx)
-        if (topic.strip(), homework.strip()) != (self.topic, self.homework):
-            self._topic_changed(topic=topic.strip(), homework=homework.strip(), actor=ctx.actor.id)
+        due = self.homework_due if homework_due is Keep.DUE else homework_due
+        check_homework_due(self.day, due)
+        if (topic.strip(), homework.strip(), due) != (self.topic, self.homework, self.homework_due):
+            self._topic_changed(
+                topic=topic.strip(), homework=homework.strip(), actor=ctx.actor.id, homework_due=due
+            )
 
     def record_marks(self, ctx: EntryContext, entries: list[MarkEntry]) -> list[UUID]:
         """Record new marks; all entries are checked before any is recorded. An entry whose
@@ -501,13 +535,23 @@ class Lesson(Aggregate):
 
     # --- events --------------------------------------------------------------------------
     class TopicChanged(Aggregate.Event):
+        """Topic or homework changed; version 2 carries the homework's due date."""
+
+        class_version = 2
         topic: str
         homework: str
         actor: UUID
+        homework_due: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["homework_due"] = None
 
     @event(TopicChanged)
-    def _topic_changed(self, topic: str, homework: str, actor: UUID) -> None:
-        self.topic, self.homework = topic, homework
+    def _topic_changed(
+        self, topic: str, homework: str, actor: UUID, homework_due: date | None = None
+    ) -> None:
+        self.topic, self.homework, self.homework_due = topic, homework, homework_due
 
     class MarkRecorded(Aggregate.Event):
         mark_id: UUID

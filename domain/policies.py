@@ -52,6 +52,9 @@ class GradingPolicy:
     default_scale: str
     default_kind: str
     term_scale_extra: tuple[str, ...] = ()
+    #: Grades (the number of a class: 9 for «9А») whose summary sheet has an exam mark and
+    #: a final mark per subject (``[exams]`` in ``grading.toml``).
+    exam_grades: frozenset[int] = frozenset()
 
     def scale(self, code: str) -> Scale:
         """Return the scale with ``code`` (a course journal's scale)."""
@@ -259,7 +262,7 @@ class RecordClass:
     action: str
     approver_roles: frozenset[str]
     series_prefixes: tuple[str, ...]
-    count_from: str = "cut_off"
+    count_from: str = "january_after_cut_off"
 
     @property
     def permanent(self) -> bool:
@@ -280,6 +283,42 @@ class RecordClass:
         last = self.retained_until(cut_off)
         return None if last is None else last + timedelta(days=1)
 
+    def rule(self) -> dict[str, object]:
+        """What decides the due dates of this class's series, as plain values (recorded
+        by ``RetentionSchedule`` so that a change of the file is never silent)."""
+        period = self.period
+        return {
+            "trigger": self.trigger,
+            "period": str(period) if period is not None else "permanent",
+            "years": period.years if period is not None else None,
+            "months": period.months if period is not None else None,
+            "days": period.days if period is not None else None,
+            "count_from": self.count_from,
+            "action": self.action,
+        }
+
+    @staticmethod
+    def from_rule(name: str, rule: dict[str, object]) -> RecordClass:
+        """A bare class that computes due dates as ``rule`` (see ``rule()``) did."""
+        years, months, days = rule.get("years"), rule.get("months"), rule.get("days")
+        period = (
+            Period(int(str(years)), int(str(months)), int(str(days)))
+            if years is not None and months is not None and days is not None
+            else None
+        )
+        return RecordClass(
+            name=name,
+            title=name,
+            description="",
+            legal_basis=(),
+            trigger=str(rule["trigger"]),
+            period=period,
+            action=str(rule["action"]),
+            approver_roles=frozenset(),
+            series_prefixes=(),
+            count_from=str(rule["count_from"]),
+        )
+
 
 @dataclass(frozen=True)
 class RetentionPolicy:
@@ -289,6 +328,10 @@ class RetentionPolicy:
     proposer_roles: frozenset[str]
     executor_roles: frozenset[str]
     hold_roles: frozenset[str]
+
+    def schedule(self) -> dict[str, dict[str, object]]:
+        """The rules of every class, by name (what ``RetentionSchedule`` records)."""
+        return {name: c.rule() for name, c in sorted(self.classes.items())}
 
     def record_class(self, name: str) -> RecordClass:
         """The class called ``name``, or ``NoRetentionSchedule``."""

@@ -12,6 +12,7 @@ destroying a series leaves its metadata («destroy but keep metadata»).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -112,6 +113,13 @@ class RecordSeries(Aggregate):
                 actor=actor,
             )
 
+    def reschedule(
+        self, cut_off: date, before: date | None, after: date | None, reason: str, actor: UUID
+    ) -> None:
+        """Record that the retention schedule in force moved the series' due date."""
+        self.check_not_disposed()
+        self._rescheduled(cut_off=cut_off, before=before, after=after, reason=reason, actor=actor)
+
     def check_not_disposed(self) -> None:
         """Raise ``RecordDestroyed`` when the series was destroyed or transferred."""
         if self.disposed:
@@ -145,6 +153,22 @@ class RecordSeries(Aggregate):
     @event(Released)
     def _released(self, disposition_id: UUID, actor: UUID) -> None:
         self.disposition_id = None
+
+    class Rescheduled(Aggregate.Event):
+        """The due date moved from ``before`` to ``after`` (None: never) under a newly
+        adopted retention schedule (``RetentionSchedule``)."""
+
+        cut_off: date
+        before: date | None
+        after: date | None
+        reason: str
+        actor: UUID
+
+    @event(Rescheduled)
+    def _rescheduled(
+        self, cut_off: date, before: date | None, after: date | None, reason: str, actor: UUID
+    ) -> None:
+        pass
 
     class Disposed(Aggregate.Event):
         disposition_id: UUID

@@ -15,11 +15,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from domain import clock, errors, ids
-from domain.base import Aggregate, require_reason
+from domain.base import SYSTEM_ACTOR, Aggregate, require_reason
 from domain.disposition import Disposition, DispositionItem
 from domain.holds import HoldRegister, normalise_scope
 from domain.records import RecordSeries
 from domain.rules import Actor
+from domain.schedule import ClosedSeries, DueDateChange, RetentionSchedule, Rules, changes, legacy
 from domain.school_year import SchoolYear
 from domain.service import CommandGroup, Receipt
 
@@ -52,11 +53,15 @@ class Retention(CommandGroup):
         actor: UUID,
         *,
         missing: Sequence[str] = (),
+        undecided: Sequence[str] = (),
         force: bool = False,
         reason: str = "",
     ) -> Receipt:
         """Close the school year (deputy head or head): the cut-off of its record series.
-        Refused while ``missing`` lists marks not given, unless ``force`` with a reason."""
+        Refused while ``missing`` lists marks not given (``YearIncomplete``) or
+        ``undecided`` lists pupils without a decision of the pedagogical council
+        (``DecisionsMissing``), unless ``force`` with a reason; the close records both
+        counts."""
         self.app.require_role(actor, self.app.policies.journal.period_roles)
         if missing and not force:
             raise errors.YearIncomplete(
@@ -64,10 +69,32 @@ class Retention(CommandGroup):
                 "Выставьте их или закройте год принудительно с указанием причины.",
                 missing=list(missing),
             )
+        if undecided and not force:
+            raise errors.DecisionsMissing(
+                "Учебный год нельзя закрыть: нет решения педагогического совета "
+                f"для обучающихся — {len(undecided)}. Внесите решения или закройте год "
+                "принудительно с указанием причины.",
+                undecided=list(undecided),
+            )
         text = require_reason(reason, self.app.policies.journal.min_reason_length) if force else ""
-        return self.app.change(
-            SchoolYear, year_id, lambda y: y.close(actor, text, force, len(missing))
-        )
+
+        def command() -> Sequence[Aggregate]:
+            year = self.app.load(SchoolYear, year_id)
+            year.close(actor, text, force, len(missing), len(undecided))
+            if self.app.exists(ids.retention_schedule_id()):
+                return [year]
+            # The first cut-off: record the rules its due dates are computed under.
+            schedule = RetentionSchedule(
+                rules=self.app.policies.retention.schedule(),
+                baseline="",
+                reason="первое закрытие учебного года",
+                rescheduled=0,
+                series=ids.RETENTION_SERIES,
+                actor=actor,
+            )
+            return [year, schedule]
+
+        return self.app.run(command, year_id)
 
     def reopen_school_year(self, year_id: UUID, reason: str, order_no: str, actor: UUID) -> Receipt:
         """Re-open a closed school year (deputy head or head) under a reason and the head's
@@ -85,6 +112,90 @@ class Retention(CommandGroup):
                 order_required=regulation.reopen_requires_order,
             ),
         )
+
+    # --- the retention schedule ----------------------------------------------------------
+    def recorded_schedule(self) -> Rules | None:
+        """The rules recorded as in force (None: none recorded yet)."""
+        if not self.app.exists(ids.retention_schedule_id()):
+            return None
+        found = self.app.load(RetentionSchedule, ids.retention_schedule_id(), readonly=True)
+        return found.rules
+
+    def schedule_in_force(self) -> bool:
+        """True when the rules of ``policies/retention.toml`` are the recorded ones (or
+        none are recorded and no year was closed yet: the first close records them)."""
+        recorded = self.recorded_schedule()
+        return recorded is None or recorded == self.app.policies.retention.schedule()
+
+    def due_date_changes(self, closed: Sequence[ClosedSeries]) -> list[DueDateChange]:
+        """The due dates of ``closed`` that adopting the file's rules would move."""
+        recorded = self.recorded_schedule()
+        policy = self.app.policies.retention
+        before = recorded if recorded is not None else legacy(policy.schedule())
+        return changes(before, policy, list(closed))
+
+    def reschedule(
+        self,
+        closed: Sequence[ClosedSeries],
+        reason: str,
+        actor: UUID,
+        *,
+        allow_earlier: bool = False,
+    ) -> list[DueDateChange]:
+        """Adopt the rules of ``policies/retention.toml`` as the schedule in force: every
+        series of ``closed`` (cut off, not disposed of — the engine lists them from the
+        register) whose due date they move gets ``RecordSeries.Rescheduled``, in the same
+        transaction as the adoption. Refused (``ScheduleShortens``) when a due date would
+        come sooner, unless ``allow_earlier`` (a person's decision, with the reason).
+        Returns the changes recorded ([] when the rules were in force already)."""
+        retention = self.app.policies.retention
+        roles = retention.proposer_roles.union(
+            *(c.approver_roles for c in retention.classes.values())
+        )
+        if actor != SYSTEM_ACTOR:  # at start-up the system records what the file says
+            self.app.require_role(actor, roles)
+        rules = retention.schedule()
+        recorded = self.recorded_schedule()
+        if recorded == rules:
+            return []
+        text = reason.strip() or "изменение policies/retention.toml"
+        found = [c for c in self.due_date_changes(closed) if not self._disposed(c.series)]
+        earlier = [c.series for c in found if c.earlier]
+        if earlier and not allow_earlier:
+            raise errors.ScheduleShortens(
+                f"{errors.ScheduleShortens.message} Серии: {', '.join(earlier)}.", series=earlier
+            )
+        if allow_earlier and actor != SYSTEM_ACTOR:
+            text = require_reason(reason, self.app.policies.journal.min_reason_length)
+
+        def command() -> Sequence[Aggregate]:
+            if not self.app.exists(ids.retention_schedule_id()):
+                schedule = RetentionSchedule(
+                    rules=rules,
+                    baseline="до записи графика: сроки от даты отсечки",
+                    reason=text,
+                    rescheduled=len(found),
+                    series=ids.RETENTION_SERIES,
+                    actor=actor,
+                )
+            else:
+                schedule = self.app.load(RetentionSchedule, ids.retention_schedule_id())
+                schedule.adopt(rules, text, len(found), actor)
+            entries = []
+            for change in found:
+                entry = self._entry(change.series)
+                entry.reschedule(change.cut_off, change.before, change.after, text, actor)
+                entries.append(entry)
+            return [schedule, *entries]
+
+        self.app.run(command, ids.retention_schedule_id())
+        return found
+
+    def _disposed(self, series: str) -> bool:
+        entry_id = ids.record_series_id(series)
+        if not self.app.exists(entry_id):
+            return True
+        return bool(self.app.load(RecordSeries, entry_id, readonly=True).disposed)
 
     # --- the register --------------------------------------------------------------------
     def register_series_file(
@@ -152,6 +263,8 @@ class Retention(CommandGroup):
         (archivist). Refused for a held series, a series not due on ``as_of``, or one
         already in another proposal. The new disposition's id is the receipt's ``id``."""
         self.app.require_role(actor, self.app.policies.retention.proposer_roles)
+        if not self.schedule_in_force():
+            raise errors.ScheduleNotAdopted()
         self._check_items(items, as_of)
         held = self._held(items)
         if held:

@@ -101,11 +101,25 @@ class SchoolYear(Aggregate):
             raise errors.OrderNumberRequired()
         self._term_reopened(number=number, reason=text, order_no=order_no.strip(), actor=actor)
 
-    def close(self, actor: UUID, reason: str = "", forced: bool = False, missing: int = 0) -> None:
+    def close(
+        self,
+        actor: UUID,
+        reason: str = "",
+        forced: bool = False,
+        missing: int = 0,
+        undecided: int = 0,
+    ) -> None:
         """Close the year (the cut-off of its record series); ``forced`` with ``missing``
-        marks still not given, under a reason."""
+        marks still not given and ``undecided`` pupils without a council decision, under a
+        reason."""
         self.check_open()
-        self._closed(reason=reason.strip(), forced=forced, missing=missing, actor=actor)
+        self._closed(
+            reason=reason.strip(),
+            forced=forced,
+            missing=missing,
+            undecided=undecided,
+            actor=actor,
+        )
 
     def reopen(
         self, reason: str, order_no: str, actor: UUID, *, min_reason: int, order_required: bool
@@ -174,20 +188,26 @@ class SchoolYear(Aggregate):
         self.terms[number].closed = False
 
     class Closed(Aggregate.Event):
-        """The year was closed; version 2 counts the marks still missing when forced."""
+        """The year was closed; version 2 counts the marks still missing when forced,
+        version 3 the pupils without a decision of the pedagogical council."""
 
-        class_version = 2
+        class_version = 3
         reason: str
         forced: bool
         missing: int
+        undecided: int
         actor: UUID
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, object]) -> None:
             state["missing"] = 0
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, object]) -> None:
+            state["undecided"] = 0
+
     @event(Closed)
-    def _closed(self, reason: str, forced: bool, missing: int, actor: UUID) -> None:
+    def _closed(self, reason: str, forced: bool, missing: int, undecided: int, actor: UUID) -> None:
         self.closed = True
         self.closed_on = clock.local_date(self.event_time)
 

@@ -337,7 +337,10 @@ def serve(host: str, port: int, threads: int, processes: int) -> None:
         pass  # refused below with every problem of the files
     except UndeclaredPermission as error:
         raise Refused(Exit.POLICIES, f"invalid policies: {error}") from None
-    _system(settings).close()  # refuse to start (one clear message) before listening
+    with _system(settings) as started:  # refuse to start (one clear message) before listening
+        told = started.records.at_start()  # after an upgrade: recorded, never silent
+    for line in told:
+        click.echo(line)
     secret_key(settings.secret_key_file)  # made once here, not raced by server processes
 
     # Each request holds one connection of the views' pool while it runs.
@@ -412,6 +415,8 @@ def worker(poll: float) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with _system() as system:
+        for line in system.records.at_start():
+            click.echo(line)
         click.echo(f"worker: keeping views of {system.settings.database_url} up to date")
         run_worker(system, stop, poll)
 

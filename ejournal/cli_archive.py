@@ -24,7 +24,9 @@ def keys() -> None:
 def keys_demo(replace: bool) -> None:
     """Make a throwaway PKI for the demo and tests under EJOURNAL_PKI_DIR (var/pki):
     root CA (root.pem, root.crl), head-of-school and class-teacher signing certificates and
-    a timestamping certificate (PKCS#12 files with passphrase files). Never for real use."""
+    a timestamping certificate (PKCS#12 files with passphrase files), with real lifetimes:
+    root 20 years, signers 3 years, TSA 10 years, CRL next update in 4 weeks (`archive
+    refresh` publishes the next CRL and renews the TSA certificate). Never for real use."""
     from ejournal.cli import _settings
     from ejournal.pki import PKIError, make_demo_pki
 
@@ -132,36 +134,142 @@ def _run(service: object, year_id: UUID, actor: UUID, force: bool, reason: str) 
     click.echo(f"{len(made)} volumes, {sum(m.pages for m in made)} pages")
 
 
+#: ``archive verify`` exit codes.
+VERIFY_EXIT = {"valid": 0, "rejected": 1, "unusable": 2}
+
+
 @archive.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def verify(file: str, as_json: bool) -> None:
-    """Verify an archive file: signatures (AdES, trust to the configured root, B-LTA),
-    PDF/A of the signed revision, hash in the register, checkpoint in the ledger.
-    Exit 0 when every check passes, 1 otherwise."""
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="Validate as of this date (YYYY-MM-DD), e.g. a future one: would the file, "
+    "as it is now, still verify then?",
+)
+def verify(file: str, as_json: bool, at: str | None) -> None:
+    """Verify an archive file: signatures (AdES, trust to the configured root), every
+    document timestamp (chain, revocation data, time; B-LTA), PDF/A-2b of the unsigned
+    first revision (and pikepdf's verdict on the whole file: SKIP when pikepdf cannot
+    check signed content), hash in the register, checkpoint in the ledger.
+
+    Exit 0 when every check that ran passed (VALID), 1 when one failed (REJECTED), 2 when
+    the file or the configuration cannot be used (one line saying why, no traceback)."""
+    from datetime import UTC, datetime, time
+
     from ejournal.archiving import trust_roots
     from ejournal.cli import _system
     from retention.archive.signing import SigningError
     from retention.archive.verify import verify_file
 
-    data = Path(file).read_bytes()
-    sig = Path(file + ".sig")
-    detached = sig.read_bytes() if sig.is_file() else None
+    moment = None
+    if at:
+        try:
+            moment = datetime.combine(date.fromisoformat(at), time(12), tzinfo=UTC)
+        except ValueError:
+            raise click.UsageError(f"--at: дата в виде ГГГГ-ММ-ДД, а не «{at}»") from None
+    try:
+        data = Path(file).read_bytes()
+        sig = Path(file + ".sig")
+        detached = sig.read_bytes() if sig.is_file() else None
+    except OSError as error:
+        click.echo(f"{file}: не удаётся прочитать файл ({error.strerror})", err=True)
+        sys.exit(VERIFY_EXIT["unusable"])
     with _system() as system:
         try:
             roots = trust_roots(system.settings.archiving)
         except SigningError as error:
-            raise click.ClickException(str(error)) from None
-        report = verify_file(data, roots, system.views, system.ledger, detached)
+            click.echo(f"нет корневого сертификата для проверки: {error}", err=True)
+            sys.exit(VERIFY_EXIT["unusable"])
+        try:
+            report = verify_file(data, roots, system.views, system.ledger, detached, moment)
+        except Exception as error:  # whatever a strange file does, answer in one line
+            first = str(error).strip().splitlines()
+            reason = f"{type(error).__name__}: {first[0] if first else ''}"[:300]
+            click.echo(f"{file}: проверка невозможна — {reason}", err=True)
+            sys.exit(VERIFY_EXIT["unusable"])
     if as_json:
         checks = [vars(c) for c in report.checks]
-        click.echo(json.dumps({"ok": report.ok, "sha256": report.sha256, "checks": checks}))
+        out = {"ok": report.ok, "sha256": report.sha256, "at": at, "checks": checks}
+        click.echo(json.dumps(out, ensure_ascii=False))
     else:
+        if at:
+            click.echo(f"as of {at}")
         for check in report.checks:
-            click.echo(f"{'OK  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+            click.echo(f"{check.mark} {check.name}: {check.detail}")
         click.echo(f"{file}: {'VALID' if report.ok else 'REJECTED'}")
     if not report.ok:
+        sys.exit(VERIFY_EXIT["rejected"])
+
+
+@archive.command("refresh")
+@click.option("--as", "login", required=True, help="Login of the head, deputy head or operator.")
+def refresh(login: str) -> None:
+    """Long-term validation (PAdES B-LTA, ETSI EN 319 142): every volume whose newest
+    document timestamp, TSA certificate or CRL ends within EJOURNAL_ARCHIVE_REFRESH_MARGIN_DAYS
+    (default 14) gets fresh revocation data and a new document timestamp, and records the
+    refresh. Run it daily (cron; `retention run --as LOGIN` runs it too). Exit 0 when every
+    file is current or refreshed, 1 when one could not be (listed)."""
+    from ejournal.cli import _system
+
+    with _system() as system:
+        failed = run_refresh(system, _actor(login))
+    if failed:
         sys.exit(1)
+
+
+@archive.command("mentions")
+@click.option("--as", "login", required=True, help="Login of the head, deputy head or admin.")
+def mentions(login: str) -> None:
+    """Record the people each kept volume names where its record does not say so (volumes
+    captured before this was recorded): holds on a pupil then reach those volumes, and the
+    pupil's identity is kept while they are. Start-up (serve, worker) does this by itself."""
+    from ejournal.cli import _system
+    from retention.archive.service import record_volume_mentions
+
+    with _system() as system:
+        try:
+            done = record_volume_mentions(system.journal, system.views, _actor(login))
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"томов дополнено: {done}")
+
+
+def run_refresh(system: object, actor: UUID) -> int:
+    """Refresh the archive of a built system, print one line per volume refreshed or
+    failed and a total; returns how many failed."""
+    from ejournal.archiving import refresher, renewal
+    from ejournal.bootstrap import System
+    from retention.archive.signing import SigningError
+
+    assert isinstance(system, System)
+    service = refresher(system)
+    try:
+        outcomes = service.run(clock.now(), renewal(system), actor)
+    except (SigningError, OSError, ValueError) as error:
+        raise click.ClickException(f"cannot refresh: {error}") from None
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.state] = counts.get(o.state, 0) + 1
+        if o.state in ("refreshed", "failed"):
+            until = f"действительна до {ru_date(o.valid_until)}" if o.valid_until else ""
+            click.echo(f"  {o.state:<9} {o.file_name}  {until}  {o.detail}".rstrip())
+    summary = ", ".join(f"{state}: {n}" for state, n in sorted(counts.items()))
+    click.echo(f"archive refresh: {len(outcomes)} volumes ({summary or 'none'})")
+    return counts.get("failed", 0)
+
+
+def ru_date(moment: object) -> str:
+    """A moment's date as Russians write it (ДД.ММ.ГГГГ), in the school's time zone."""
+    from datetime import datetime
+
+    from ejournal.cli_support import ru_date as day
+
+    assert isinstance(moment, datetime)
+    return day(clock.local_date(moment))
 
 
 @archive.command("list")

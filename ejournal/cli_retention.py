@@ -4,11 +4,13 @@ disposition (propose → approve or reject → execute or transfer) with certifi
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from domain.holds import SCOPES
+from ejournal.cli_archive import run_refresh
 from ejournal.cli_support import actor, as_option, parse_date, parse_id, refused, ru_date, system
 from projections.queries.records_register import STATES
 from retention.plan import Plan
@@ -104,18 +106,64 @@ def plan(as_of: str | None, as_json: bool) -> None:
 
 @retention.command("run")
 @click.option("--as-of", "as_of", help="Day to plan for (default today).")
-def run(as_of: str | None) -> None:
+@click.option(
+    "--as",
+    "login",
+    default="",
+    help="Also run `archive refresh` as this head, deputy head or operator (long-term "
+    "validation of the archive's signatures).",
+)
+def run(as_of: str | None, login: str) -> None:
     """The daily run (cron): plan, write the plan to var/retention/plan-DAY.json and print
-    what needs attention. It never proposes, approves or destroys anything."""
+    what needs attention; with --as LOGIN, also renew the archive's long-term validation
+    data (`archive refresh`). It never proposes, approves or destroys anything."""
     with system() as built:
+        for line in built.records.at_start():
+            click.echo(line)
         found = built.records.plan(parse_date(as_of))
         folder = built.settings.var_dir / "retention"
+        failed = run_refresh(built, actor(built, login)) if login else 0
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"plan-{found.as_of.isoformat()}.json"
     path.write_text(found.to_json(), encoding="utf-8")
     if found.executable or found.held or found.review:
         _print_plan(found)
     click.echo(f"план записан: {path}")
+    if failed:
+        sys.exit(1)
+
+
+@retention.command("reschedule")
+@as_option
+@click.option("--reason", default="", help="Why (the order or protocol adopting the schedule).")
+@click.option(
+    "--allow-earlier",
+    is_flag=True,
+    help="Adopt rules that bring due dates sooner (needs --reason).",
+)
+@click.option("--dry-run", is_flag=True, help="Only print the due dates that would move.")
+def reschedule(login: str, reason: str, allow_earlier: bool, dry_run: bool) -> None:
+    """Adopt the rules of policies/retention.toml as the schedule in force: every closed
+    series whose due date they move gets an event with the old and the new date. Start-up
+    (serve, worker, retention run) does this by itself unless a due date would come sooner."""
+    with system() as built, refused():
+        if dry_run:
+            pending = built.records.pending_reschedule()
+            if pending is None:
+                click.echo("сроки хранения policies/retention.toml уже действуют")
+                return
+            changed = pending
+        else:
+            changed = built.records.reschedule(
+                actor(built, login), reason, allow_earlier=allow_earlier
+            )
+        for c in changed:
+            click.echo(
+                f"{c.series:<48} отсечка {ru_date(c.cut_off)}: "
+                f"срок {ru_date(c.before)} → {ru_date(c.after)}"
+            )
+        verb = "будет пересчитано" if dry_run else "пересчитано"
+        click.echo(f"{verb} сроков: {len(changed)}")
 
 
 @retention.command("propose")

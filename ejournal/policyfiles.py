@@ -64,10 +64,24 @@ class KindSchema(Strict):
     weight = StrictInt(required=True, validate=validate.Range(min=1, max=10))
 
 
+class ExamsSchema(Strict):
+    grades = fields.List(
+        StrictInt(validate=validate.Range(min=1, max=12)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+    @validates_schema
+    def _unique_grades(self, data: dict[str, Any], **_: Any) -> None:
+        if len(set(data["grades"])) != len(data["grades"]):
+            raise ValidationError({"grades": ["a grade is listed twice"]})
+
+
 class GradingSchema(Strict):
     default_scale = text()
     default_kind = text()
     final_extra_values = fields.List(text(), load_default=list)
+    exams = fields.Nested(ExamsSchema, load_default=None)
     scales = fields.List(fields.Nested(ScaleSchema), required=True, validate=validate.Length(min=1))
     kinds = fields.List(fields.Nested(KindSchema), required=True, validate=validate.Length(min=1))
 
@@ -213,6 +227,7 @@ def _grading(d: dict[str, Any]) -> GradingPolicy:
         default_scale=d["default_scale"],
         default_kind=d["default_kind"],
         term_scale_extra=tuple(d["final_extra_values"]),
+        exam_grades=frozenset(d["exams"]["grades"] if d["exams"] else ()),
     )
 
 

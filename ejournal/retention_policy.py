@@ -55,7 +55,7 @@ class RecordClassSchema(Strict):
     )
     trigger = fields.String(required=True, validate=validate.OneOf(TRIGGERS))
     period = PeriodField(required=True)
-    count_from = fields.String(load_default="cut_off", validate=validate.OneOf(COUNT_FROM))
+    count_from = fields.String(load_default=None, validate=validate.OneOf(COUNT_FROM))
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     approver_roles = roles()
     series_prefixes = fields.List(
@@ -100,6 +100,14 @@ class RetentionSchema(Strict):
                 owner[prefix] = item["name"]
 
 
+def default_count_from(trigger: str) -> str:
+    """Where a period runs from when the file does not say: 1 January of the year after
+    the cut-off for records closed with the school year (archival practice, ADR 0007); the
+    cut-off itself for personal data, which 152-FZ art. 21 has destroyed once its purpose is
+    achieved, not at the next new year."""
+    return "january_after_cut_off" if trigger == "school_year_closed" else "cut_off"
+
+
 def build_retention(data: dict[str, Any]) -> RetentionPolicy:
     """The validated file as domain policy."""
     classes = {
@@ -113,7 +121,7 @@ def build_retention(data: dict[str, Any]) -> RetentionPolicy:
             action=c["action"],
             approver_roles=frozenset(c["approver_roles"]),
             series_prefixes=tuple(c["series_prefixes"]),
-            count_from=c["count_from"],
+            count_from=c["count_from"] or default_count_from(c["trigger"]),
         )
         for c in data["classes"]
     }

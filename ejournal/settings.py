@@ -157,6 +157,9 @@ class ArchiveSettings:
     pkcs11_key: str = ""
     pkcs11_cert: str = ""
     pkcs11_pin_file: Path = Path()
+    #: ``archive refresh`` renews a file whose signatures verify on their own for less than
+    #: this many more days (its newest timestamp's TSA certificate or CRL ends sooner).
+    refresh_margin_days: int = 14
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], var_dir: Path) -> ArchiveSettings:
@@ -168,6 +171,10 @@ class ArchiveSettings:
         )
         if signers not in (("head",), ("class_teacher", "head")):
             raise SettingsError("EJOURNAL_ARCHIVE_SIGNERS: 'head' or 'class_teacher,head'")
+
+        margin = env.get("EJOURNAL_ARCHIVE_REFRESH_MARGIN_DAYS") or "14"
+        if not margin.isdigit() or not 1 <= int(margin) <= 3650:
+            raise SettingsError("EJOURNAL_ARCHIVE_REFRESH_MARGIN_DAYS: whole days, 1 to 3650")
 
         detached = env.get("EJOURNAL_DETACHED_SIGNER") or ""
         if detached and ("{in}" not in detached or "{out}" not in detached):
@@ -205,6 +212,7 @@ class ArchiveSettings:
             or env.get("EJOURNAL_SIGNER_PKCS11_KEY")
             or "",
             pkcs11_pin_file=Path(env.get("EJOURNAL_SIGNER_PKCS11_PIN_FILE") or pki / "token.pin"),
+            refresh_margin_days=int(margin),
         )
 
 

@@ -4,8 +4,13 @@ destruction certificates."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko_certvalidator import ValidationContext
+
+from ejournal import pki
 from ejournal.settings import ArchiveSettings
 from retention.archive.signing import (
     Pkcs11Token,
@@ -79,3 +84,53 @@ def signing_setup(settings: ArchiveSettings) -> SigningSetup:
         fetch_revocation=settings.fetch_revocation,
         timestamper_name=tsa,
     )
+
+
+def renew_demo_pki(
+    settings: ArchiveSettings, school: str, now: datetime, *, fresh_crl: bool = False
+) -> list[str]:
+    """For the demo PKI (its root key beside it): publish the next CRL when the current one
+    ends within the refresh margin (or always, with ``fresh_crl``: a refresh needs
+    revocation data issued after the signatures it renews, as a real CA's current CRL is),
+    and give the demo TSA a new certificate when its own ends within the margin — what a
+    real CA and TSA do on their own schedule. Nothing for a real PKI (no root key).
+    Returns what was renewed, in words."""
+    folder = settings.pki_dir
+    if settings.tsa_url or not pki.has_root_key(folder):
+        return []
+    margin = timedelta(days=settings.refresh_margin_days)
+    done = []
+    for path in _existing(settings.crl_files):
+        ends = pki.crl_next_update(path)
+        stale = fresh_crl or ends is None or ends - margin <= now
+        if path == folder / pki.ROOT_CRL and stale:
+            pki.issue_crl(folder, now)
+            done.append(f"new CRL {path}")
+    ends = pki.tsa_not_after(folder)
+    if ends is None or ends - margin <= now:
+        pki.renew_tsa(folder, school, now)
+        done.append(f"new TSA certificate {folder / 'tsa.p12'}")
+    return done
+
+
+def renewal_setup(
+    settings: ArchiveSettings, now: datetime | None = None
+) -> tuple[TimeStamper, ValidationContext, str]:
+    """The timestamp authority and the validation context (trust roots, current CRLs,
+    fetching when allowed) for ``archive refresh``; ``now`` fixes the demo TSA's time (the
+    tests' clock) and the context's moment."""
+    roots = load_certificates(_existing(settings.trust_roots))
+    if not roots:
+        raise SigningError("no trust root; run `ejournal keys demo` for a demo PKI")
+    crls = load_crls(_existing(settings.crl_files))
+    context = ValidationContext(
+        trust_roots=list(roots),
+        crls=list(crls),
+        allow_fetching=settings.fetch_revocation,
+        moment=now,
+    )
+    if settings.tsa_url:
+        return http_timestamper(settings.tsa_url), context, settings.tsa_url
+    demo = settings.pki_dir / "tsa.p12"
+    stamper = local_timestamper(demo, settings.pki_dir / "tsa.pass", now)
+    return stamper, context, f"in-process demo TSA ({demo})"

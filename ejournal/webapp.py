@@ -87,6 +87,7 @@ def web_app(system: System, *, testing: bool = False) -> Flask:
         testing=testing,
         school=settings.school,
         rate_limits=settings.rate_limits,
+        refresh_margin_days=settings.archiving.refresh_margin_days,
     )
     return create_app(services_of(system, config), config)
 

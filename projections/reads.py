@@ -22,10 +22,12 @@ from projections.queries import class_journal as class_journal_query
 from projections.queries import completeness as completeness_query
 from projections.queries import diary as diary_query
 from projections.queries import listing, lookup, people, school, summary
+from projections.queries import week as week_query
 from projections.queries.scope import Scope
 from projections.store import Reader
 from projections.views import access_log, api_tokens, catalog, final_marks
 from projections.views import accounts as accounts_view
+from projections.views import archive as archive_view
 from projections.views import grid as grid_view
 from projections.views import history as history_view
 
@@ -256,7 +258,8 @@ class ReportReads(ReadGroup):
     def summary_sheet(self, group_id: str, as_of: datetime | None = None) -> summary.SummarySheet:
         """The summary sheet («сводная ведомость») of a class for its school year."""
         with self.reader(as_of) as reader:
-            return summary.summary_sheet(reader, self.views.policies.grading, group_id)
+            policies = self.views.policies
+            return summary.summary_sheet(reader, policies.grading, policies.attendance, group_id)
 
     def attendance(
         self, group_id: str, first: date, last: date, as_of: datetime | None = None
@@ -320,6 +323,12 @@ class ReportReads(ReadGroup):
                 last=last,
                 since=since,
             )
+
+    def week(self, student_id: str, monday: date, today: date) -> week_query.Week:
+        """A pupil's week, Monday to Saturday: each day's lessons, marks, absences and the
+        homework due; and the «на завтра» day after ``today``."""
+        with self.reader() as reader:
+            return week_query.week(reader, self.views.policies.grading, student_id, monday, today)
 
 
 def _year_of(reader: Reader, group_id: str | None) -> str:
@@ -422,6 +431,15 @@ class ScopeReads(ReadGroup):
             return frozenset().union(*(scope.owned(role, kind) for role in roles))
 
 
+class ArchiveReads(ReadGroup):
+    """The annual archive's volumes (``projections.views.archive``)."""
+
+    def volumes(self) -> list[archive_view.Volume]:
+        """Every captured volume with its long-term-validation horizon, by file name."""
+        with self.reader() as reader:
+            return archive_view.all_volumes(reader, self.views.sealer)
+
+
 class Reads:
     """Every read of the views, by feature (built once with ``Views``: ``views.reads``)."""
 
@@ -434,3 +452,4 @@ class Reads:
         self.approvals = ApprovalReads(views)
         self.audit = AuditReads(views)
         self.scope = ScopeReads(views)
+        self.archive = ArchiveReads(views)

@@ -14,6 +14,7 @@ from domain.policies import Policies
 from projections.processor import Processor, Progress, ViewStatus
 from projections.reads import Reads
 from projections.sealing import Keeper
+from projections.seen import SeenPositions
 from projections.sqlstore import Database, SQLReader
 from projections.store import Reader
 from projections.view import Sealer
@@ -44,6 +45,8 @@ class Views:
         #: The ledger's own processor (sealing): kept up with the views, listed as "ledger".
         self.keeper = keeper
         self.reads = Reads(self)
+        #: «Что нового»: how far each account has seen each diary (an ops table, ADR 0017).
+        self.seen = SeenPositions(db)
 
     # --- upkeep ----------------------------------------------------------------------------
     def catch_up(self) -> int:

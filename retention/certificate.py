@@ -162,7 +162,11 @@ def pd_act_pdf(cert: Mapping[str, Any], names: Names, log: Sequence[Mapping[str,
         [
             ("Оператор", cert["school"]),
             ("Информационная система", "ejournal — электронный журнал успеваемости"),
-            ("Причина", "достижение целей обработки: документы, где упомянут субъект, уничтожены"),
+            (
+                "Причина",
+                "достижение целей обработки: документы, где упомянут субъект, уничтожены "
+                "или переданы в архив (см. «Где сведения остаются»)",
+            ),
             ("Способ", cert["method"]),
             ("Дата уничтожения", _when(cert["executed_at"])),
             ("Уничтожил", names(cert["executed_by"])),
@@ -182,6 +186,8 @@ def pd_act_pdf(cert: Mapping[str, Any], names: Names, log: Sequence[Mapping[str,
         ],
         [60, 30, 60, 20],
     )
+    doc.heading("Где сведения о субъектах остаются")
+    doc.table(["Субъект (id)", "Где", "До"], remains_rows(subjects), [60, 80, 30])
     doc.heading("Выгрузка из журнала регистрации событий")
     rows = [
         [str(e["position"]), e["record"], str(e["version"]), e["type"], _when(e.get("time"))]
@@ -195,3 +201,34 @@ def pd_act_pdf(cert: Mapping[str, Any], names: Names, log: Sequence[Mapping[str,
     doc.table(["№ события", "Запись", "Версия", "Событие", "Время"], rows, [18, 62, 14, 40, 36])
     doc.signatures([("Ответственный", names(cert["executed_by"]))])
     return doc.render()
+
+
+#: What stays of every subject after the act, whatever the records: stated, not implied.
+ALWAYS_REMAINS = (
+    (
+        "идентификатор (UUID, без ФИО и иных сведений): реестр дел и настоящий акт",
+        "постоянно",
+    ),
+    (
+        "идентификатор (UUID, без ФИО): журналы доступа к персональным данным",
+        "истечение их срока хранения",
+    ),
+    (
+        "резервные копии, сделанные до уничтожения: в зашифрованном виде; при восстановлении "
+        "из них уничтожение повторяется",
+        "уничтожение копий по графику резервного копирования",
+    ),
+)
+
+
+def remains_rows(subjects: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """Where the subjects' data still is after the act, and until when: records that
+    mention them and were transferred (with the act), then what stays of everyone. The act
+    claims destroyed only what its own series held."""
+    rows = []
+    for s in subjects:
+        for r in s.get("remains", ()):
+            act = f", акт {r['certificate_id']}" if r.get("certificate_id") else ""
+            rows.append([s["person_id"], f"{r['where']}: {r['series']}{act}", str(r["until"])])
+    rows += [["все субъекты акта", where, until] for where, until in ALWAYS_REMAINS]
+    return rows

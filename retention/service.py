@@ -19,15 +19,25 @@ from typing import Any
 from uuid import UUID
 
 from domain import clock, errors
+from domain.base import SYSTEM_ACTOR
 from domain.journal import Journal
 from domain.retention import DispositionInfo
+from domain.schedule import ClosedSeries, DueDateChange
 from domain.service import Receipt
 from projections.queries import records_register as rq
 from projections.service import Views
 from projections.store import Reader
 from projections.views import history as history_view
+from retention.archive.service import record_volume_mentions
 from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
-from retention.closing import MissingMark, close_year, find_year, missing_marks
+from retention.closing import (
+    MissingMark,
+    Undecided,
+    close_year,
+    find_year,
+    missing_marks,
+    undecided_pupils,
+)
 from retention.plan import Plan, make_plan
 from retention.ports import Infrastructure
 from retention.subject_access import subject_access_report
@@ -84,9 +94,75 @@ class Records:
         with self.views.reader() as reader:
             return missing_marks(reader, find_year(reader, year))
 
+    def undecided(self, year: str) -> list[Undecided]:
+        """Pupils of the school year labelled ``year`` without a decision of the pedagogical
+        council; ``LookupError`` when there is no such year."""
+        with self.views.reader() as reader:
+            return undecided_pupils(reader, find_year(reader, year))
+
     def name(self, account_id: str | None) -> str:
         """A person's name for print (or the placeholder once destroyed)."""
         return self.views.reads.people.name(account_id) if account_id else "—"
+
+    # --- the retention schedule ------------------------------------------------------------
+    def closed_series(self) -> list[ClosedSeries]:
+        """Every series cut off and not disposed of: whose due dates depend on the rules."""
+        return [
+            ClosedSeries(e.series, e.record_class, e.cut_off)
+            for e in self.register()
+            if e.cut_off is not None and e.state not in rq.DISPOSED
+        ]
+
+    def pending_reschedule(self) -> list[DueDateChange] | None:
+        """The due dates adopting ``policies/retention.toml`` would move (None: its rules
+        are the recorded ones, or nothing is cut off yet and the first close records them)."""
+        retention = self.journal.retention
+        recorded = retention.recorded_schedule()
+        if recorded == self.policy.schedule():
+            return None
+        closed = self.closed_series()
+        if recorded is None and not closed:
+            return None
+        return retention.due_date_changes(closed)
+
+    def reschedule(
+        self, actor: UUID, reason: str = "", *, allow_earlier: bool = False
+    ) -> list[DueDateChange]:
+        """Adopt the file's rules, recording every due date they move (``Retention.
+        reschedule``); [] when they are in force already."""
+        changed = self.journal.retention.reschedule(
+            self.closed_series(), reason, actor, allow_earlier=allow_earlier
+        )
+        self.views.catch_up()
+        return changed
+
+    def reschedule_at_start(self) -> str:
+        """At start-up (``serve``, ``worker``, ``retention run``): adopt changed rules as the
+        system when no due date comes sooner; otherwise leave them unadopted (proposals are
+        refused until a person decides). Returns what to tell the operator ("" if nothing)."""
+        pending = self.pending_reschedule()
+        if pending is None:
+            return ""
+        try:
+            changed = self.reschedule(
+                SYSTEM_ACTOR, "при запуске: сроки хранения policies/retention.toml изменены"
+            )
+        except errors.ScheduleShortens as error:
+            return f"сроки хранения не пересчитаны: {error}"
+        return f"сроки хранения пересчитаны по policies/retention.toml: серий — {len(changed)}"
+
+    def at_start(self) -> list[str]:
+        """What start-up (``serve``, ``worker``, ``retention run``) records after an upgrade:
+        the people of archive volumes captured before volumes recorded them, then the due
+        dates a changed schedule moves (``reschedule_at_start``). Returns what to tell."""
+        told = []
+        completed = record_volume_mentions(self.journal, self.views, SYSTEM_ACTOR)
+        if completed:
+            told.append(f"тома архива: записаны упомянутые в них люди — томов {completed}")
+        rescheduled = self.reschedule_at_start()
+        if rescheduled:
+            told.append(rescheduled)
+        return told
 
     # --- commands --------------------------------------------------------------------------
     def close_year(
@@ -106,6 +182,8 @@ class Records:
         """Propose every executable line of the plan (or those of ``series`` / a class):
         one proposal per action. Returns the new dispositions' ids."""
         day = as_of or clock.today()
+        if self.pending_reschedule() is not None:  # dates not yet recorded (an upgrade)
+            raise errors.ScheduleNotAdopted()
         plan, wanted = self.plan(day), set(series)
         created = []
         for action in ("destroy", "transfer"):
@@ -186,11 +264,27 @@ class Records:
                 problems.append(f"серия «{item.series}» не утверждена в этом предложении")
             elif entry.cut_off != item.cut_off or not entry.due_on or entry.due_on > today:
                 problems.append(f"серия «{item.series}»: отсечка изменилась или срок не истёк")
+            elif entry.due_on != item.due_on:
+                problems.append(
+                    f"серия «{item.series}»: срок хранения пересчитан "
+                    f"({item.due_on:%d.%m.%Y} → {entry.due_on:%d.%m.%Y}), "
+                    "составьте предложение заново"
+                )
         series = [i.series for i in info.items]
         with self.views.reader() as reader:
             records = {s: len(rq.originators(reader, s)) for s in series}
             files = {s: rq.files(reader, s) for s in series}
-            extract = [_extract(reader, s) for s in series if s.startswith("person/")]
+            extract = [
+                _extract(reader, s) | {"remains": _remains(reader, s, entries)}
+                for s in series
+                if s.startswith("person/")
+            ]
+        for subject in extract:
+            problems += [
+                f"серия «{r['series']}» ещё хранится и упоминает субъекта {subject['person_id']}"
+                for r in subject["remains"]
+                if r["certificate_id"] is None
+            ]
         certificate = build_certificate(
             info,
             entries,
@@ -297,3 +391,35 @@ def _extract(reader: Reader, series: str) -> dict[str, Any]:
     first = next((f for f in frames if f["record"] == series.partition("/")[2]), None)
     kind = first["type"].partition(".")[0] if first else "Account"
     return {"series": series, "person_id": series.partition("/")[2], "kind": kind, "events": frames}
+
+
+def _remains(
+    reader: Reader, person: str, entries: dict[str, rq.RegisterEntry]
+) -> list[dict[str, Any]]:
+    """Where records that mention a person still are once their identity is destroyed:
+    series transferred to an archive (with their act). Series kept here cannot be among
+    them — the identity is not due while one is — but one is listed if found."""
+    found = []
+    for series in rq.mentioning(reader, person):
+        entry = entries.get(series)
+        if entry is None or entry.state == "destroyed":
+            continue
+        if entry.state == "transferred":
+            found.append(
+                {
+                    "series": series,
+                    "where": "передано на хранение в архив",
+                    "until": "по правилам принявшего архива",
+                    "certificate_id": entry.certificate_id,
+                }
+            )
+        else:
+            found.append(
+                {
+                    "series": series,
+                    "where": "хранится в системе",
+                    "until": entry.due_on.isoformat() if entry.due_on else "постоянно",
+                    "certificate_id": None,
+                }
+            )
+    return found

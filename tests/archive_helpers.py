@@ -30,12 +30,16 @@ WORD = re.compile(
 )
 FIX_REASON = "Ошибка при вводе: перепутаны строки"
 TERM_FIX_REASON = "Пересдача контрольной работы"
+YEAR_FIX_REASON = "Пересмотр годовой отметки по заявлению родителей"
+#: The council's protocol the complete school's decisions are recorded under.
+PROTOCOL_NO, PROTOCOL_DAY = "12", date(2026, 5, 28)
 
 
 @dataclass
 class Complete:
-    """A small school whose journals are complete, with one corrected mark and one
-    corrected term mark."""
+    """A small school whose journals are complete, with one corrected mark, one corrected
+    term mark, one corrected year mark (``corrected_pupil``'s classmate p2) and the
+    council's decisions on every pupil."""
 
     school: School
     lesson: UUID
@@ -60,6 +64,10 @@ def complete_school(system: System) -> Complete:
             school.teacher,
         )
         j.entry.correct_mark(lesson, marks.created[0], "4", "test", FIX_REASON, school.teacher)
+        # absences over the year: p1 ill (excused), p2 without a reason
+        second = school.hold(period=3)
+        j.entry.mark_attendance(second, {p1: "Б", p2: "Н"}, school.teacher)
+        j.entry.mark_attendance(lesson, {p1: "Б"}, school.teacher)
     assert school.outsider is not None
     for number, _, _, ends in QUARTERS:
         with clock.travel(at(ends - timedelta(days=1))):
@@ -74,6 +82,24 @@ def complete_school(system: System) -> Complete:
         for pupil, value in ((p0, "4"), (p1, "5"), (p2, "4")):
             j.grades.set_year_mark(school.course_id, pupil, value, school.teacher)
         j.grades.set_year_mark(school.other_course_id, school.outsider, "5", school.other_teacher)
+    with clock.travel(at(date(2026, 5, 21))):
+        j.grades.set_year_mark(school.course_id, p2, "5", school.teacher, reason=YEAR_FIX_REASON)
+    with clock.travel(at(PROTOCOL_DAY, 15)):
+        j.grades.record_decisions(
+            school.class_id,
+            [(p0, "promoted"), (p1, "promoted"), (p2, "conditional")],
+            PROTOCOL_NO,
+            PROTOCOL_DAY,
+            school.deputy,
+        )
+        j.grades.record_decision(
+            school.other_class_id,
+            school.outsider,
+            "promoted",
+            PROTOCOL_NO,
+            PROTOCOL_DAY,
+            school.deputy,
+        )
     system.views.catch_up()
     return Complete(school, lesson, p0)
 

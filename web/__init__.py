@@ -141,6 +141,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         # expires with the session's absolute lifetime at the latest.
         WTF_CSRF_TIME_LIMIT=config.absolute_hours * 3600,
         EJOURNAL_SCHOOL=config.school,
+        EJOURNAL_REFRESH_MARGIN_DAYS=config.refresh_margin_days,
     )
     app.extensions["services"] = services
     hygiene.init_app(app, secure_cookies=config.secure_cookies)  # before anything reads a body

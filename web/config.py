@@ -12,6 +12,7 @@ from domain.policies import Policies
 from projections.ledger import Ledger
 from projections.processor import ViewStatus
 from projections.reads import Reads
+from projections.seen import SeenPositions
 from projections.sessions import RateCounters, SessionStore
 from projections.views.grid import Codes
 from retention.service import Records
@@ -30,6 +31,9 @@ class WebConfig:
     rate_limits: tuple[tuple[str, int, int], ...] = ()
     testing: bool = False
     school: str = "demo"  # the school's code (EJOURNAL_SCHOOL): part of a school year's id
+    #: ``archive refresh`` renews a volume this many days before its signatures stop
+    #: verifying on their own (EJOURNAL_ARCHIVE_REFRESH_MARGIN_DAYS).
+    refresh_margin_days: int = 14
 
 
 class PageViews(Protocol):
@@ -41,6 +45,10 @@ class PageViews(Protocol):
     @property
     def reads(self) -> Reads:
         """Every read of the views, by feature."""
+
+    @property
+    def seen(self) -> SeenPositions:
+        """«Что нового»: how far each account has seen each diary (ADR 0017)."""
 
     def pinned(self) -> AbstractContextManager[None]:
         """The reads of this thread share one transaction within the block."""

@@ -1,19 +1,26 @@
 """The electronic diary («электронный дневник»): a parent chooses one of their children, a
-pupil sees their own; marks by subject with averages, attendance, homework, and «что нового»
-since the last visit. Staff with ``diary.view`` may open a pupil's diary (access-logged)."""
+pupil sees their own; the week (lessons, homework due, marks, absences) and a term's summary
+(marks by subject with averages), with «что нового» kept on the server per account and pupil
+(ADR 0017). Staff with ``diary.view`` may open a pupil's diary (access-logged)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 
 from domain import clock
+from projections.queries.diary import Diary
+from projections.queries.listing import TermItem
+from projections.queries.week import monday_of
 from projections.views import catalog
 from web.access import owned, permission
-from web.pages import services, today, viewed
+from web.pages import actor, services, today, viewed
 
 bp = Blueprint("diary", __name__, url_prefix="/diary")
 
@@ -46,43 +53,126 @@ def _members(group_id: str) -> list[str]:
     return services().reads.school.members(group_id, day, day)
 
 
-#: Diaries whose last visit the session remembers (about 60 bytes each in the cookie).
-SEEN_KEPT = 12
+def _visit() -> str:
+    """This browser session's visit id: news shown in another visit count as seen."""
+    if "diary_visit" not in session:
+        session["diary_visit"] = secrets.token_hex(8)
+    return str(session["diary_visit"])
+
+
+def _news(key: str, year: dict[str, Any]) -> tuple[Diary, datetime | None, datetime]:
+    """«Что нового» of pupil ``key`` for this account: the news since its position, and the
+    moment the list reaches (recorded as shown when the list is not empty, ADR 0017)."""
+    views = services().views
+    account = str(actor())
+    now = clock.now()  # before the read: what arrives while the page renders stays new
+    since = views.seen.visit(account, key, _visit(), now).since
+    news = services().reads.reports.diary(
+        key,
+        year_id=str(year["year_id"]),
+        first=date.fromisoformat(str(year["starts"])),
+        last=date.fromisoformat(str(year["ends"])),
+        since=since,
+    )
+    if news.news:
+        views.seen.shown(account, key, _visit(), now)
+    return news, since, now
+
+
+def _week_start(value: str | None) -> date:
+    if not value:
+        return today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(404)
 
 
 @bp.get("/<uuid:student_id>")
 @permission("diary.view")
 def pupil(student_id: UUID) -> ResponseReturnValue:
-    """One pupil's diary for a term (``?term=N``, the current one by default)."""
+    """One pupil's diary: the week (``?week=`` any day of it; this week by default) or a
+    term's summary (``?term=N``), with «что нового» on top."""
     reads = services().reads
     year = reads.school.current_year(today())
     if year is None:
         abort(404)
+    key = str(student_id)
+    name = reads.people.names([key])[key]
+    if name == catalog.DESTROYED and not reads.people.known(key):
+        abort(404)
     terms = reads.school.terms(year["year_id"])
-    number = request.args.get("term", reads.school.term_on(year["year_id"], today()), int)
+    if "term" in request.args:
+        return _term(key, name, year, terms)
+    week = reads.reports.week(key, _week_start(request.args.get("week")), today())
+    news, since, shown = _news(key, year)
+    viewed(request.path, [key])
+    monday = date.fromisoformat(week.monday)
+    return render_template(
+        "diary/week.html",
+        week=week,
+        name=name,
+        terms=terms,
+        news=news,
+        since=since,
+        shown=shown,
+        today=today().isoformat(),
+        previous=(monday - timedelta(days=7)).isoformat(),
+        following=(monday + timedelta(days=7)).isoformat(),
+        this_week=monday == monday_of(today()),
+        attendance_titles={c: a.title for c, a in services().policies.attendance.codes.items()},
+    )
+
+
+def _term(key: str, name: str, year: dict[str, Any], terms: list[TermItem]) -> ResponseReturnValue:
+    """The term summary tab: marks by subject with averages, absences, homework."""
+    number = request.args.get("term", 0, int) or services().reads.school.term_on(
+        year["year_id"], today()
+    )
     term = next((t for t in terms if t.number == number), None)
     if term is None:
         abort(404)
-    key = str(student_id)
-    seen: dict[str, str] = dict(session.get("diary_seen", {}))
-    since = datetime.fromisoformat(seen[key]) if key in seen else None
-    diary = reads.reports.diary(
+    diary = services().reads.reports.diary(
         key,
         year_id=str(year["year_id"]),
         first=date.fromisoformat(term.starts),
         last=date.fromisoformat(term.ends),
-        since=since,
     )
-    name = reads.people.names([key])[key]
-    if name == catalog.DESTROYED and not diary.subjects:
-        abort(404)
+    news, since, shown = _news(key, year)
     viewed(request.path, [key])
-    seen[key] = clock.now().isoformat()
-    # The session cookie must stay small (browsers drop cookies over 4 KB, which would sign
-    # the user out): keep only the latest visits — a family has a few children; staff
-    # reading many diaries lose «что нового» of the oldest, which they do not need.
-    latest = sorted(seen.items(), key=lambda item: item[1])[-SEEN_KEPT:]
-    session["diary_seen"] = dict(latest)
     return render_template(
-        "diary/pupil.html", diary=diary, name=name, terms=terms, term=term, since=since
+        "diary/pupil.html",
+        diary=diary,
+        name=name,
+        terms=terms,
+        term=term,
+        news=news,
+        since=since,
+        shown=shown,
     )
+
+
+@bp.post("/<uuid:student_id>/seen")
+@permission("diary.view")
+def seen(student_id: UUID) -> ResponseReturnValue:
+    """«Прочитано»: the news listed up to the moment the page was shown are seen."""
+    if not services().reads.people.known(str(student_id)):
+        abort(404)
+    try:
+        upto = datetime.fromisoformat(request.form.get("upto", ""))
+    except ValueError:
+        abort(400)
+    if upto.tzinfo is None:
+        abort(400)
+    services().views.seen.acknowledge(str(actor()), str(student_id), min(upto, clock.now()))
+    back = request.form.get("back", "")
+    if not back.startswith(f"/diary/{student_id}"):
+        back = url_for("diary.pupil", student_id=student_id)
+    return redirect(back)
+
+
+@bp.app_template_filter("day_month")
+def day_month(day: str | date, weekday: bool = True) -> str:
+    """«пн, 7 декабря» (or «7 декабря») in the UI's language (Babel)."""
+    value = date.fromisoformat(day) if isinstance(day, str) else day
+    return str(format_date(value, "EEE, d MMMM" if weekday else "d MMMM"))

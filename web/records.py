@@ -6,16 +6,26 @@ redirects back with a message (post/redirect/get)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 
-from domain import errors
+from domain import clock, errors
 from domain.holds import SCOPES
 from domain.service import Receipt
 from projections.queries.records_register import STATES
@@ -36,6 +46,11 @@ STATE_RU = {
     "destroyed": _l("уничтожена"),
     "transferred": _l("передана"),
     "permanent": _l("постоянно"),
+}
+VOLUME_RU = {
+    "journal": _l("классный журнал"),
+    "summary": _l("сводная ведомость"),
+    "extracurricular": _l("журнал внеурочной деятельности"),
 }
 ACTION_RU = {"destroy": _l("уничтожение"), "transfer": _l("передача"), "review": _l("экспертиза")}
 
@@ -125,6 +140,26 @@ def register() -> ResponseReturnValue:
         years=years,
         args=args,
     )
+
+
+@bp.get("/archive")
+@permission("records.view")
+def archive() -> ResponseReturnValue:
+    """The annual archive's volumes: until when each one's signatures verify on their own
+    and when ``archive refresh`` renews them."""
+    margin = timedelta(days=int(current_app.config.get("EJOURNAL_REFRESH_MARGIN_DAYS", 14)))
+    rows = []
+    for v in services().reads.archive.volumes():
+        until = datetime.fromisoformat(v.valid_until) if v.valid_until else None
+        rows.append(
+            {
+                "volume": v,
+                "until": clock.local_date(until) if until else None,
+                "refresh": clock.local_date(until - margin) if until else None,
+                "overdue": until is not None and until - margin <= clock.now(),
+            }
+        )
+    return render_template("records/archive.html", rows=rows, margin=margin.days, kinds=VOLUME_RU)
 
 
 @bp.get("/plan")
@@ -313,20 +348,35 @@ def year() -> ResponseReturnValue:
     label = request.args.get("year", "")
     try:
         missing = _records().missing_marks(label) if label else []
+        undecided = _records().undecided(label) if label else []
     except LookupError:
-        missing = []
-    names = services().reads.people.names([m.student_id for m in missing]) if missing else {}
+        missing, undecided = [], []
+    pupils = [m.student_id for m in missing] + [u.student_id for u in undecided]
+    names = services().reads.people.names(pupils) if pupils else {}
     viewed("records/year", names)  # pupils' names are shown: logged
     entries = [e for e in _records().register() if e.series.startswith("school-year/")]
+    classes = {
+        str(g["name"]): str(g["group_id"])
+        for y in services().reads.school.years()
+        if y["year"] == label
+        for g in services().reads.school.groups(str(y["year_id"]))
+    }
     return render_template(
-        "records/year.html", label=label, missing=missing, names=names, years=entries
+        "records/year.html",
+        label=label,
+        missing=missing,
+        undecided=undecided,
+        classes=classes,
+        names=names,
+        years=entries,
     )
 
 
 @bp.post("/year/close")
 @permission("terms.manage")
 def year_close() -> ResponseReturnValue:
-    """Close the school year: refused while marks are missing unless forced with a reason."""
+    """Close the school year: refused while marks or council decisions are missing unless
+    forced with a reason."""
     label = request.form.get("year", "")
 
     def run() -> None:

@@ -16,10 +16,13 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.account import STAFF_ROLES
 from domain.holds import Hold, SeriesFacts
 from domain.policies import RecordClass, RetentionPolicy
 from projections.store import Reader
 from projections.view import Sealer
+from projections.views import accounts as accounts_view
+from projections.views import catalog
 from projections.views.records_register import (
     DISPOSITIONS,
     FILES,
@@ -206,6 +209,21 @@ def mentioning(reader: Reader, person_series: str) -> list[str]:
     return sorted(r["series"] for r in reader.select(MENTIONED, {"subject": person_series}))
 
 
+def active_staff(reader: Reader) -> set[str]:
+    """The person series of active staff accounts: a staff role, and not locked until
+    unlocked (a lock after failed logins, with an end, leaves the account active). The
+    purpose of processing an employee's data lasts while they work: never due."""
+    closed_for_good = {
+        r["account_id"] for r in reader.select(accounts_view.LOCKS) if r["until"] is None
+    }
+    return {
+        f"person/{r['account_id']}"
+        for r in reader.select(catalog.ACCOUNTS)
+        if set(filter(None, (r["roles"] or "").split(","))) & STAFF_ROLES
+        and r["account_id"] not in closed_for_good
+    }
+
+
 class _Index:
     """Everything the states are computed from, read once."""
 
@@ -219,6 +237,7 @@ class _Index:
         self.files: dict[str, int] = defaultdict(int)
         for f in reader.select(FILES):
             self.files[f["series"]] += 1
+        self.active_staff = active_staff(reader)
 
     def last_disposed(self, series: str) -> date | None:
         """The day the last series mentioning a person was disposed of (None: some kept)."""
@@ -257,7 +276,7 @@ def register(
     for name, row in sorted(index.rows.items()):
         record_class: RecordClass | None = policy.classes.get(row["record_class"])
         if record_class is not None and record_class.trigger == "last_record_disposed":
-            cut_off = index.last_disposed(name)
+            cut_off = None if name in index.active_staff else index.last_disposed(name)
         else:
             cut_off = _date(row["cut_off"]) if record_class and not record_class.permanent else None
         due_on = record_class.due_on(cut_off) if record_class and cut_off else None

@@ -1,6 +1,10 @@
 """The summary sheet («сводная ведомость успеваемости») of a class for its school year:
-pupils × subjects with term and year marks, per-pupil counts of marks and standing, and
-per-subject success («успеваемость») and quality («качество знаний»).
+pupils × subjects with term, year, exam and final marks (exam and final ones where
+``policies/grading.toml`` gives the class's grade exams; elsewhere the final mark is the
+year mark), which of them were corrected, each pupil's absences over the year (lessons
+missed, of them excused), the pedagogical council's decision with its protocol, per-pupil
+counts of marks and standing, and per-subject success («успеваемость») and quality
+(«качество знаний»).
 
 A query over the catalogue and the final marks; it keeps no tables of its own.
 
@@ -17,10 +21,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
-from domain.policies import GradingPolicy, Scale
+from domain.policies import AttendancePolicy, GradingPolicy, Scale
+from projections.queries.attendance import attendance_report
 from projections.store import Reader
 from projections.views import catalog, final_marks
+from projections.views.final_marks import CouncilDecision, FinalMark
 
 
 @dataclass(frozen=True)
@@ -73,9 +80,20 @@ class SubjectTotals:
 
 
 @dataclass(frozen=True)
+class Absences:
+    """A pupil's lessons missed over the year and, of them, excused ones."""
+
+    missed: int
+    excused: int
+
+
+@dataclass(frozen=True)
 class SummarySheet:
-    """The summary sheet of a class for its year: ``year[(pupil, course)]`` and
-    ``terms[(pupil, course, term)]`` hold the marks; pupils are ids, ordered by id."""
+    """The summary sheet of a class for its year: ``year[(pupil, course)]``,
+    ``terms[(pupil, course, term)]``, ``exam[(pupil, course)]`` and ``final[(pupil, course)]``
+    hold the marks (``exam`` empty and ``final`` equal to ``year`` without exams);
+    ``corrected[(pupil, course, column)]`` the corrected ones, ``column`` being the term's
+    number, «year», «exam» or «final»; pupils are ids, ordered by id."""
 
     group_id: str
     year_id: str
@@ -88,6 +106,12 @@ class SummarySheet:
     subject_totals: dict[str, SubjectTotals] = field(hash=False)
     success_percent: float | None
     quality_percent: float | None
+    exams: bool = False
+    exam: dict[tuple[str, str], str] = field(default_factory=dict, hash=False)
+    final: dict[tuple[str, str], str] = field(default_factory=dict, hash=False)
+    corrected: dict[tuple[str, str, str], FinalMark] = field(default_factory=dict, hash=False)
+    absences: dict[str, Absences] = field(default_factory=dict, hash=False)
+    decisions: dict[str, CouncilDecision] = field(default_factory=dict, hash=False)
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -148,23 +172,52 @@ def subjects_of(reader: Reader, group_id: str) -> list[Subject]:
 
 def _marks(
     reader: Reader, group_id: str, pupils: tuple[str, ...], courses: list[str]
-) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str, int], str]]:
-    """Year marks by (pupil, course) and term marks by (pupil, course, term) of the sheet."""
+) -> tuple[
+    dict[tuple[str, str], FinalMark],
+    dict[tuple[str, str, int], FinalMark],
+    dict[tuple[str, str, str], FinalMark],
+]:
+    """Year marks by (pupil, course), term marks by (pupil, course, term), exam and final
+    marks by (kind, pupil, course) of the sheet."""
     inside = set(pupils)
     year = {
-        key: mark.value
+        key: mark
         for key, mark in final_marks.year_marks(reader, group_id).items()
         if key[0] in inside and key[1] in courses
     }
     terms = {
-        (m.student_id, m.course_journal_id, m.term or 0): m.value
+        (m.student_id, m.course_journal_id, m.term or 0): m
         for m in final_marks.term_marks_of_courses(reader, courses)
         if m.student_id in inside
     }
-    return year, terms
+    results = {
+        key: mark
+        for key, mark in final_marks.result_marks(reader, group_id).items()
+        if key[1] in inside and key[2] in courses
+    }
+    return year, terms, results
 
 
-def summary_sheet(reader: Reader, grading: GradingPolicy, group_id: str) -> SummarySheet:
+def _absences(
+    reader: Reader, policy: AttendancePolicy, group_id: str, year: dict[str, str]
+) -> dict[str, Absences]:
+    report = attendance_report(
+        reader,
+        policy,
+        group_id,
+        date.fromisoformat(year["starts"]),
+        date.fromisoformat(year["ends"]),
+    )
+    return {
+        str(line.student_id): Absences(line.absent, line.excused)
+        for line in report.pupils
+        if line.student_id is not None
+    }
+
+
+def summary_sheet(
+    reader: Reader, grading: GradingPolicy, attendance: AttendancePolicy, group_id: str
+) -> SummarySheet:
     """The summary sheet of a class: everyone who belonged to it during the year."""
     group = reader.get(catalog.GROUPS, (group_id,))
     if group is None:
@@ -175,7 +228,19 @@ def summary_sheet(reader: Reader, grading: GradingPolicy, group_id: str) -> Summ
     subjects = subjects_of(reader, group_id)
     pupils = tuple(catalog.Membership(reader, group_id).between(year["starts"], year["ends"]))
     scales = {s.course_journal_id: grading.scale(s.scale) for s in subjects}
-    year_marks, term_marks = _marks(reader, group_id, pupils, list(scales))
+    year_found, term_found, results = _marks(reader, group_id, pupils, list(scales))
+    exams = group["grade"] in grading.exam_grades
+    year_marks = {k: m.value for k, m in year_found.items()}
+    exam = {(p, c): m.value for (kind, p, c), m in results.items() if kind == "exam"}
+    final = (
+        {(p, c): m.value for (kind, p, c), m in results.items() if kind == "final"}
+        if exams
+        else dict(year_marks)
+    )
+    corrected = {(p, c, str(t)): m for (p, c, t), m in term_found.items() if m.corrected}
+    corrected |= {(p, c, "year"): m for (p, c), m in year_found.items() if m.corrected}
+    if exams:
+        corrected |= {(p, c, kind): m for (kind, p, c), m in results.items() if m.corrected}
     by_pupil = {
         p: pupil_totals(
             [(year_marks[p, c], scales[c]) for c in scales if (p, c) in year_marks], grading
@@ -187,18 +252,25 @@ def summary_sheet(reader: Reader, grading: GradingPolicy, group_id: str) -> Summ
         for c, scale in scales.items()
     }
     attested = [t for t in by_pupil.values() if t.marks]
+    inside = set(pupils)
     return SummarySheet(
         group_id=group_id,
         year_id=year["year_id"],
         term_numbers=tuple(
-            r["number"] for r in reader.select(catalog.TERMS, {"year_id": year["year_id"]})
+            sorted(r["number"] for r in reader.select(catalog.TERMS, {"year_id": year["year_id"]}))
         ),
         subjects=tuple(subjects),
         pupils=pupils,
         year=year_marks,
-        terms=term_marks,
+        terms={k: m.value for k, m in term_found.items()},
         pupil_totals=by_pupil,
         subject_totals=by_subject,
         success_percent=percent(sum(not t.failing for t in attested), len(attested)),
         quality_percent=percent(sum(t.fours_and_fives for t in attested), len(attested)),
+        exams=exams,
+        exam=exam if exams else {},
+        final=final,
+        corrected=corrected,
+        absences=_absences(reader, attendance, group_id, year),
+        decisions={p: d for p, d in final_marks.decisions(reader, group_id).items() if p in inside},
     )

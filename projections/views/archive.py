@@ -43,6 +43,9 @@ VOLUMES = Table(
         ("detached_file", "text"),
         ("detached_sha256", "text"),
         ("detached_tool", "text"),
+        ("valid_until", "text"),
+        ("refreshed_at", "text"),
+        ("refreshes", "int"),
     ),
     ("volume_id",),
     (("sha256",), ("year_id",)),
@@ -76,6 +79,27 @@ def _captured(store: ViewStore, e: ArchiveVolume.Captured, applied: Applied) -> 
             "sealed": sealed,
             "captured_at": when(e),
             "captured_by": e.actor,
+            "refreshes": 0,
+        },
+    )
+
+
+def _validity(store: ViewStore, e: ArchiveVolume.ValidityNoted, _: Applied) -> None:
+    store.update(VOLUMES, (e.originator_id,), {"valid_until": e.valid_until})
+
+
+def _refreshed(store: ViewStore, e: ArchiveVolume.Refreshed, _: Applied) -> None:
+    row = store.get(VOLUMES, (e.originator_id,))
+    count = int(row["refreshes"] or 0) + 1 if row is not None else 1
+    store.update(
+        VOLUMES,
+        (e.originator_id,),
+        {
+            "sha256": e.sha256,
+            "size": e.size,
+            "valid_until": e.valid_until,
+            "refreshed_at": when(e),
+            "refreshes": count,
         },
     )
 
@@ -88,6 +112,11 @@ def _detached(store: ViewStore, e: ArchiveVolume.DetachedSignatureAdded, _: Appl
     )
 
 
+def _mentions(store: ViewStore, e: ArchiveVolume.MentionsRecorded, _: Applied) -> None:
+    """Whom a volume names is the records register's (``MENTIONS_MANY``); the volume's row
+    here does not change."""
+
+
 VIEW = View(
     name="archive",
     title="Тома годового архива: подписанные PDF/A",
@@ -95,6 +124,9 @@ VIEW = View(
     handlers=by_event(
         on(ArchiveVolume.Captured, _captured),
         on(ArchiveVolume.DetachedSignatureAdded, _detached),
+        on(ArchiveVolume.MentionsRecorded, _mentions),
+        on(ArchiveVolume.ValidityNoted, _validity),
+        on(ArchiveVolume.Refreshed, _refreshed),
     ),
 )
 
@@ -122,6 +154,9 @@ class Volume:
     captured_by: str
     detached_file: str | None
     detached_sha256: str | None
+    valid_until: str | None = None
+    refreshed_at: str | None = None
+    refreshes: int = 0
 
 
 def _volume(row: Row, sealer: Sealer) -> Volume:
@@ -149,6 +184,9 @@ def _volume(row: Row, sealer: Sealer) -> Volume:
         captured_by=row["captured_by"],
         detached_file=row["detached_file"],
         detached_sha256=row["detached_sha256"],
+        valid_until=row["valid_until"],
+        refreshed_at=row["refreshed_at"],
+        refreshes=int(row["refreshes"] or 0),
     )
 
 
@@ -157,6 +195,13 @@ def volumes_of_year(reader: Reader, sealer: Sealer, year_id: str) -> list[Volume
     when the series' key was destroyed)."""
     rows = reader.select(VOLUMES, {"year_id": str(year_id)})
     return sorted((_volume(r, sealer) for r in rows), key=lambda v: v.file_name)
+
+
+def all_volumes(reader: Reader, sealer: Sealer) -> list[Volume]:
+    """Every volume of every year, ordered by file name."""
+    return sorted(
+        (_volume(r, sealer) for r in reader.select(VOLUMES, {})), key=lambda v: v.file_name
+    )
 
 
 def volume_by_hash(reader: Reader, sealer: Sealer, sha256: str) -> Volume | None:

@@ -1,5 +1,6 @@
 """Term and year marks («четвертные и годовые отметки») as they stand, with a corrected
-flag, the reason and approver of the last correction, and who set them when."""
+flag, the reason and approver of the last correction, and who set them when; the exam and
+final marks of classes with exams; the pedagogical council's decision on each pupil."""
 
 from __future__ import annotations
 
@@ -56,6 +57,42 @@ YEAR_MARKS = Table(
     (("student_id",), ("course_journal_id",)),
 )
 
+#: Exam and final marks («экзаменационная», «итоговая»; ``kind`` «exam» or «final»).
+RESULT_MARKS = Table(
+    "v_result_marks",
+    (
+        ("group_id", "text"),
+        ("kind", "text"),
+        ("course_journal_id", "text"),
+        ("student_id", "text"),
+        ("value", "text"),
+        ("corrected", "int"),
+        ("reason", "text"),
+        ("set_by", "text"),
+        ("set_at", "text"),
+        ("approver", "text"),
+        ("previous", "text"),
+    ),
+    ("group_id", "kind", "course_journal_id", "student_id"),
+    (("student_id",),),
+)
+#: The pedagogical council's decision on each pupil of a class (the latest one).
+DECISIONS = Table(
+    "v_council_decisions",
+    (
+        ("group_id", "text"),
+        ("student_id", "text"),
+        ("decision", "text"),
+        ("protocol_no", "text"),
+        ("protocol_date", "text"),
+        ("reason", "text"),
+        ("set_by", "text"),
+        ("set_at", "text"),
+    ),
+    ("group_id", "student_id"),
+    (("student_id",),),
+)
+
 
 def _term_opened(store: ViewStore, e: TermGrades.Opened, _: Applied) -> None:
     store.upsert(
@@ -74,7 +111,8 @@ def _mark(
     e: TermGrades.TermMarkSet
     | TermGrades.TermMarkCorrected
     | YearGrades.YearMarkSet
-    | YearGrades.YearMarkCorrected,
+    | YearGrades.YearMarkCorrected
+    | YearGrades.ResultMarkSet,
     corrected: int,
 ) -> Row:
     return {
@@ -116,10 +154,45 @@ def _year_mark(corrected: int) -> Handler[YearGrades.YearMarkSet | YearGrades.Ye
     return handle
 
 
+def _result_mark(store: ViewStore, e: YearGrades.ResultMarkSet, _: Applied) -> None:
+    sheet = store.get(SHEETS, (e.originator_id,))
+    if sheet is None:
+        return
+    key = (sheet["group_id"], e.kind, e.course_journal_id, e.student_id)
+    before = store.get(RESULT_MARKS, key)
+    row = _mark(e, 1 if e.reason else 0)
+    row.update(
+        group_id=sheet["group_id"],
+        kind=e.kind,
+        course_journal_id=e.course_journal_id,
+        previous=before["value"] if before and e.reason else None,
+    )
+    store.upsert(RESULT_MARKS, row)
+
+
+def _decision(store: ViewStore, e: YearGrades.DecisionRecorded, _: Applied) -> None:
+    sheet = store.get(SHEETS, (e.originator_id,))
+    if sheet is None:
+        return
+    store.upsert(
+        DECISIONS,
+        {
+            "group_id": sheet["group_id"],
+            "student_id": e.student_id,
+            "decision": e.decision,
+            "protocol_no": e.protocol_no,
+            "protocol_date": e.protocol_date.isoformat(),
+            "reason": e.reason,
+            "set_by": e.actor,
+            "set_at": when(e),
+        },
+    )
+
+
 VIEW = View(
     name="final_marks",
     title="Четвертные и годовые отметки",
-    tables=(SHEETS, TERM_MARKS, YEAR_MARKS),
+    tables=(SHEETS, TERM_MARKS, YEAR_MARKS, RESULT_MARKS, DECISIONS),
     handlers=by_event(
         on(TermGrades.Opened, _term_opened),
         on(TermGrades.TermMarkSet, _term_mark(0)),
@@ -127,6 +200,8 @@ VIEW = View(
         on(YearGrades.Opened, _year_opened),
         on(YearGrades.YearMarkSet, _year_mark(0)),
         on(YearGrades.YearMarkCorrected, _year_mark(1)),
+        on(YearGrades.ResultMarkSet, _result_mark),
+        on(YearGrades.DecisionRecorded, _decision),
     ),
 )
 
@@ -177,3 +252,45 @@ def year_marks(reader: Reader, group_id: str) -> dict[tuple[str, str], FinalMark
     """Year marks of a class in every subject, by (pupil id, course journal id)."""
     rows = reader.select(YEAR_MARKS, {"group_id": group_id})
     return {(r["student_id"], r["course_journal_id"]): _final(r, None) for r in rows}
+
+
+def result_marks(reader: Reader, group_id: str) -> dict[tuple[str, str, str], FinalMark]:
+    """Exam and final marks of a class, by (kind, pupil id, course journal id)."""
+    rows = reader.select(RESULT_MARKS, {"group_id": group_id})
+    return {(r["kind"], r["student_id"], r["course_journal_id"]): _final(r, None) for r in rows}
+
+
+def previous_result(reader: Reader, group_id: str, kind: str, course: str, pupil: str) -> str:
+    """The value a corrected exam or final mark replaced («?» when unknown)."""
+    row = reader.get(RESULT_MARKS, (group_id, kind, course, pupil))
+    return (row or {}).get("previous") or "?"
+
+
+@dataclass(frozen=True)
+class CouncilDecision:
+    """The pedagogical council's decision on a pupil (``decision`` is a code of
+    ``domain.grades.DECISIONS``; ``protocol_date`` ISO)."""
+
+    student_id: str
+    decision: str
+    protocol_no: str
+    protocol_date: str
+    reason: str
+    set_by: str
+    set_at: str
+
+
+def decisions(reader: Reader, group_id: str) -> dict[str, CouncilDecision]:
+    """The council's decisions on the pupils of a class, by pupil id."""
+    return {
+        r["student_id"]: CouncilDecision(
+            r["student_id"],
+            r["decision"],
+            r["protocol_no"],
+            r["protocol_date"],
+            r["reason"] or "",
+            r["set_by"],
+            r["set_at"],
+        )
+        for r in reader.select(DECISIONS, {"group_id": group_id})
+    }

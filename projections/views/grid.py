@@ -35,6 +35,14 @@ LESSONS = Table(
     ("lesson_id",),
     (("course_journal_id", "day"),),
 )
+#: Due dates the teacher set for a lesson's homework (ADR 0017); a lesson without a row
+#: has its homework due at the subject's next lesson. A table of its own rather than a
+#: column of ``v_lessons``: databases built before it gain it without a rebuild.
+HOMEWORK_DUE = Table(
+    "v_homework_due",
+    (("lesson_id", "text"), ("due", "text")),
+    ("lesson_id",),
+)
 MARKS = Table(
     "v_marks",
     (
@@ -134,6 +142,8 @@ def _held(store: ViewStore, e: Lesson.Held, _: Applied) -> None:
             "changed_at": when(e),
         },
     )
+    if e.homework_due is not None:
+        _due(store, e.originator_id, e.homework_due)
 
 
 def _topic(store: ViewStore, e: Lesson.TopicChanged, _: Applied) -> None:
@@ -142,6 +152,15 @@ def _topic(store: ViewStore, e: Lesson.TopicChanged, _: Applied) -> None:
         (e.originator_id,),
         {"topic": e.topic, "homework": e.homework, "changed_at": when(e)},
     )
+    _due(store, e.originator_id, e.homework_due)
+
+
+def _due(store: ViewStore, lesson_id: Any, due: Any) -> None:
+    if due is None:
+        if store.get(HOMEWORK_DUE, (str(lesson_id),)) is not None:
+            store.delete(HOMEWORK_DUE, (lesson_id,))
+    else:
+        store.upsert(HOMEWORK_DUE, {"lesson_id": lesson_id, "due": due})
 
 
 def _mark(store: ViewStore, e: Lesson.MarkRecorded, _: Applied) -> None:
@@ -296,7 +315,7 @@ def _late_decided(
 VIEW = View(
     name="grid",
     title="Страницы журнала: уроки, отметки, посещаемость, запросы на исправление",
-    tables=(LESSONS, MARKS, ATTENDANCE, REQUESTS, LATE),
+    tables=(LESSONS, MARKS, ATTENDANCE, REQUESTS, LATE, HOMEWORK_DUE),
     handlers=by_event(
         on(Lesson.Held, _held),
         on(Lesson.TopicChanged, _topic),

@@ -166,6 +166,10 @@ _attendance = _replaces(
 )
 _term_mark = _replaces(lambda e: f"term:{e.student_id}", "value")
 _year_mark = _replaces(lambda e: f"year:{e.course_journal_id}:{e.student_id}", "value")
+_result = _replaces(lambda e: f"{e.kind}:{e.course_journal_id}:{e.student_id}", "value")
+_decision = _replaces(
+    lambda e: f"decision:{e.student_id}", "decision", "protocol_no", "protocol_date"
+)
 _details = _replaces(lambda e: "details", *_NAMES, sealed=True)
 _requested = _setting(_replaces(lambda e: f"request:{e.request_id}", "mark_id"))
 
@@ -216,6 +220,8 @@ _CHANGES: dict[type[Any], Change] = {
     TermGrades.TermMarkCorrected: _term_mark,
     YearGrades.YearMarkSet: _setting(_year_mark),
     YearGrades.YearMarkCorrected: _year_mark,
+    YearGrades.ResultMarkSet: _result,
+    YearGrades.DecisionRecorded: _decision,
     Student.Registered: _setting(_details),
     Student.DetailsCorrected: _details,
     Account.Created: _setting(_roles(None)),

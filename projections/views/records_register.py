@@ -30,6 +30,9 @@ from projections.view import Applied, Handler, View, by_event, on, when
 #: Event fields naming a person the event's series mentions: that person's identity is
 #: kept while the series is.
 MENTIONS = ("student_id", "guardian_id", "teacher_id", "approver", "actor")
+#: Event fields listing people the event's series mentions (an archive volume's pupils
+#: and teachers): kept, and held, like ``MENTIONS``.
+MENTIONS_MANY = ("mentions",)
 #: Event fields naming the person whose records the event's own series belongs to (an
 #: account of a pupil or parent): the series is kept while that person's identity is.
 OWNED_BY = ("person_id",)
@@ -118,6 +121,10 @@ def _every(store: ViewStore, e: Any, _: Applied) -> None:
             subject = f"person/{person}"
             if subject != series and not (field == "actor" and series.startswith("person/")):
                 store.upsert(MENTIONED, {"subject": subject, "series": series})
+    for field in MENTIONS_MANY:
+        for person in getattr(e, field, None) or ():
+            if isinstance(person, UUID) and f"person/{person}" != series:
+                store.upsert(MENTIONED, {"subject": f"person/{person}", "series": series})
     for field in OWNED_BY:
         person = getattr(e, field, None)
         if isinstance(person, UUID):
@@ -173,6 +180,11 @@ def _claimed(store: ViewStore, e: RecordSeries.Claimed, _: Applied) -> None:
 
 def _released(store: ViewStore, e: RecordSeries.Released, _: Applied) -> None:
     _update_entry(store, e, {"disposition_id": None, "state": ""})
+
+
+def _rescheduled(store: ViewStore, e: RecordSeries.Rescheduled, _: Applied) -> None:
+    """Due dates are computed from the cut-off and the schedule in force, which the event
+    was recorded with; the series' row keeps its cut-off (the history shows the change)."""
 
 
 def _disposed(store: ViewStore, e: RecordSeries.Disposed, _: Applied) -> None:
@@ -316,6 +328,7 @@ VIEW = View(
         on(RecordSeries.FileRegistered, _file),
         on(RecordSeries.Claimed, _claimed),
         on(RecordSeries.Released, _released),
+        on(RecordSeries.Rescheduled, _rescheduled),
         on(RecordSeries.Disposed, _disposed),
         on(SchoolYear.Opened, _year_opened),
         on(SchoolYear.Closed, _year_cut_off(closed=True)),

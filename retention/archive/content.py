@@ -9,10 +9,12 @@ marks carry a note number; the notes give the old value, the new one, who, when 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from domain import clock, ids
+from domain.grades import RESULT_KINDS
 from domain.policies import AttendancePolicy, GradingPolicy
 from projections.queries.summary import SummarySheet, subjects_of, summary_sheet
 from projections.store import Reader, Row
@@ -283,10 +285,80 @@ class Gatherer:
         return catalog.Membership(self.reader, group_id).between(span["starts"], span["ends"])
 
 
+@dataclass(frozen=True)
+class SummaryBook:
+    """What the summary sheet prints: the sheet (from the view), pupils' full names, each
+    mark cell as printed (``cells[(pupil, course, column)]``, «5 [2]» when corrected;
+    ``column`` a term's number, «year», «exam» or «final») and the notes of corrections."""
+
+    sheet: SummarySheet
+    names: dict[str, str]
+    term_titles: dict[int, str]
+    cells: dict[tuple[str, str, str], str]
+    notes: tuple[Note, ...]
+
+
 def summary(
-    reader: Reader, sealer: Sealer, grading: GradingPolicy, group_id: str
-) -> tuple[SummarySheet, dict[str, str]]:
-    """The summary sheet of a class and its pupils' names (decrypted)."""
-    sheet = summary_sheet(reader, grading, group_id)
+    reader: Reader,
+    sealer: Sealer,
+    grading: GradingPolicy,
+    attendance: AttendancePolicy,
+    group_id: str,
+) -> SummaryBook:
+    """The summary sheet of a class, its pupils' names (decrypted) and its corrections."""
+    sheet = summary_sheet(reader, grading, attendance, group_id)
     names = {p: catalog.display_name(reader, sealer, p) for p in sheet.pupils}
-    return sheet, names
+    titles = {
+        r["number"]: r["title"] for r in reader.select(catalog.TERMS, {"year_id": sheet.year_id})
+    }
+    gatherer = Gatherer(reader, sealer, grading)
+    subjects = {s.course_journal_id: s.subject for s in sheet.subjects}
+    values: dict[tuple[str, str, str], str] = {}
+    for (p, c, t), value in sheet.terms.items():
+        values[p, c, str(t)] = value
+    for (p, c), value in sheet.year.items():
+        values[p, c, "year"] = value
+    for (p, c), value in sheet.exam.items():
+        values[p, c, "exam"] = value
+    if sheet.exams:
+        for (p, c), value in sheet.final.items():
+            values[p, c, "final"] = value
+    cells: dict[tuple[str, str, str], str] = {}
+    for pupil in sorted(sheet.pupils, key=names.__getitem__):
+        name = gatherer.name(pupil, short=True)
+        for course, subject in subjects.items():
+            for column in [*map(str, sheet.term_numbers), "year", "exam", "final"]:
+                key = (pupil, course, column)
+                if key in values:
+                    mark = sheet.corrected.get(key)
+                    cells[key] = (
+                        values[key]
+                        if mark is None
+                        else _corrected(gatherer, sheet, titles, key, mark, subject, name)
+                    )
+    return SummaryBook(sheet, names, titles, cells, tuple(gatherer.notes))
+
+
+def _corrected(
+    gatherer: Gatherer,
+    sheet: SummarySheet,
+    titles: dict[int, str],
+    key: tuple[str, str, str],
+    mark: final_marks.FinalMark,
+    subject: str,
+    name: str,
+) -> str:
+    """A corrected mark of the summary sheet with its note number («5 [2]»)."""
+    pupil, course, column = key
+    if column in RESULT_KINDS:
+        old = final_marks.previous_result(gatherer.reader, sheet.group_id, column, course, pupil)
+        fix = {"who": mark.set_by, "when": mark.set_at, "why": mark.reason}
+        fix["approver"] = mark.approver or ""
+        where = f"{RESULT_KINDS[column]} отметка"
+        return f"{mark.value} [{gatherer.note(subject, name, where, old, mark.value, fix)}]"
+    if column == "year":
+        record = ids.year_grades_id(UUID(sheet.group_id), UUID(sheet.year_id))
+        return gatherer.final(mark, subject, name, "годовая", record)
+    record = ids.term_grades_id(UUID(course), int(column))
+    where = titles.get(int(column), f"{column} период")
+    return gatherer.final(mark, subject, name, where, record)

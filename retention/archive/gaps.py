@@ -3,7 +3,11 @@ journals. Reads the existing views only (completeness report, catalogue, final m
 
 - course journals of classes whose pupils lack a year mark (pupils in the class at year end);
 - lessons without a topic (every course journal, extracurricular ones too);
-- pupils without a term mark (pupils in the class at the end of that term).
+- pupils without a term mark (pupils in the class at the end of that term);
+- pupils without a decision of the pedagogical council (pupils in the class at year end).
+
+Each gap says which volumes it leaves incomplete (``concerns``): a lesson without a topic
+the class journal, a missing decision the summary sheet, a missing mark both.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from projections.queries import completeness
 from projections.store import Reader, Row
 from projections.view import Sealer
 from projections.views import catalog, final_marks
+from retention import closing
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,12 @@ class Gap:
     course_journal_id: str
     what: str
     items: tuple[str, ...]
+    in_journal: bool = True
+    in_summary: bool = True
+
+    def concerns(self, group: str, kind: str) -> bool:
+        """True when this gap leaves the volume of ``kind`` of ``group`` incomplete."""
+        return self.group == group and (self.in_summary if kind == "summary" else self.in_journal)
 
     def line(self, limit: int = 6) -> str:
         """One line for the operator."""
@@ -77,10 +88,29 @@ def year_gaps(
         ]
         if missing:
             found.append(
-                Gap(group["name"], course["subject"], cid, "уроки без темы", tuple(missing))
+                Gap(
+                    group["name"],
+                    course["subject"],
+                    cid,
+                    "уроки без темы",
+                    tuple(missing),
+                    in_summary=False,
+                )
             )
         if group["kind"] == "class":
             found += marks.of(group, course)
+    for name, undecided in _undecided(reader, year_id).items():
+        lacking = tuple(sorted(marks.name(p) for p in undecided))
+        what = "нет решения педагогического совета"
+        found.append(Gap(name, "—", "", what, lacking, in_journal=False))
+    return found
+
+
+def _undecided(reader: Reader, year_id: str) -> dict[str, list[str]]:
+    """Pupils without a council decision, by class name."""
+    found: dict[str, list[str]] = {}
+    for u in closing.undecided_pupils(reader, year_id):
+        found.setdefault(u.group, []).append(u.student_id)
     return found
 
 

@@ -7,7 +7,7 @@ the boxes the signature stamps go in.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from retention.archive.model import Book, Note, SubjectPart, TermPart
@@ -137,17 +137,12 @@ def grid(pager: Pager, book: Book, part: SubjectPart, term: TermPart) -> None:
             values = [str(row.number), row.pupil, *(row.cells[i] for i in chunk)]
             rows.append(values + ([row.average, row.final] if last else []))
         pager.table(columns, rows, header=22, size=7, again=heading)
-    notes(pager, book, term)
+    notes(pager, book, [text for row in term.rows for text in (*row.cells, row.final)])
 
 
-def notes(pager: Pager, book: Book, term: TermPart) -> None:
-    """The notes of the corrections shown in this term's grid."""
-    wanted = {
-        int(n)
-        for row in term.rows
-        for text in (*row.cells, row.final)
-        for n in re.findall(r"\[(\d+)\]", text)
-    }
+def notes(pager: Pager, book: Book, cells: Iterable[str]) -> None:
+    """The notes of the corrections shown in these cells (a term's grid, a finals table)."""
+    wanted = {int(n) for text in cells for n in re.findall(r"\[(\d+)\]", text)}
     found = [n for n in book.notes if n.number in wanted]
     if found:
         pager.y -= 6
@@ -193,6 +188,7 @@ def finals(pager: Pager, book: Book, part: SubjectPart) -> None:
     columns += [Column(t, width) for t in book.term_titles] + [Column("Год", width)]
     rows = [[str(i), name, *marks] for i, (name, marks) in enumerate(part.finals, 1)]
     pager.table(columns, rows, header=18, size=8, again=title)
+    notes(pager, book, [mark for _, marks in part.finals for mark in marks])
 
 
 def certification(pager: Pager, seal: Seal, title: str) -> None:
@@ -212,8 +208,9 @@ def certification(pager: Pager, seal: Seal, title: str) -> None:
     lines += [f"Идентификатор записи «{k}»: {v}" for k, v in seal.records]
     lines += [f"{k}: {v}" for k, v in seal.extra.items()]
     if seal.forced_reason:
+        what = "сводной ведомости" if seal.kind == "summary" else "журнала"
         lines.append(
-            f"Сформировано при неполном заполнении журнала. Основание: {seal.forced_reason}"
+            f"Сформировано при неполном заполнении {what}. Основание: {seal.forced_reason}"
         )
     lines.append(f"Всего листов: {pager.page}")
     for line in lines:

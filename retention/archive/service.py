@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from uuid import UUID
@@ -25,12 +25,15 @@ from domain.archive import VolumeFacts, volume_id, volume_series
 from domain.journal import Journal
 from projections.ledger import Checkpoint, Ledger
 from projections.service import Views
+from projections.store import Reader
 from projections.views import archive as archive_view
 from projections.views import catalog
+from projections.views import records_register as register_view
 from retention import closing
-from retention.archive import content, pdfa
+from retention.archive import content, ltv, pdfa
 from retention.archive.detached import DetachedSigner
 from retention.archive.gaps import ArchiveIncomplete, Gap, year_gaps
+from retention.archive.refresh import iso
 from retention.archive.render import Seal, render_book
 from retention.archive.signing import SigningSetup, sign_pdf
 from retention.archive.summary_pdf import render_summary
@@ -134,8 +137,10 @@ class Archiver:
         for index, item in enumerate(plan):
             if progress:
                 progress(f"{item.group} · {item.kind}", index, len(plan), pages)
+            # Only a volume with something missing says so, with the reason it was made.
+            own = [g for g in gaps if g.concerns(item.group, item.kind)]
             made.append(
-                self.volume(year_id, item, checkpoint, actor, reason.strip() if gaps else "")
+                self.volume(year_id, item, checkpoint, actor, reason.strip() if own else "")
             )
             pages += made[-1].pages
         if progress:
@@ -162,10 +167,13 @@ class Archiver:
         grading = self.views.policies.grading
         with self.views.reader() as reader:
             if item.kind == "summary":
-                sheet, names = content.summary(reader, self.views.sealer, grading, item.group_id)
+                attendance = self.views.policies.attendance
+                sheet = content.summary(
+                    reader, self.views.sealer, grading, attendance, item.group_id
+                )
                 year = reader.get(catalog.YEARS, (str(year_id),))
                 assert year is not None
-                return render_summary(sheet, names, item.group, year["year"], year["school"], seal)
+                return render_summary(sheet, item.group, year["year"], year["school"], seal)
             book = content.Gatherer(reader, self.views.sealer, grading).book(
                 item.group_id, item.kind
             )
@@ -209,7 +217,9 @@ class Archiver:
         )
         path = self.store(label, item, checkpoint.size, signed)
         facts = self.facts(year_id, label, item, path, signed, rendered, pages, checkpoint, reason)
+        facts = replace(facts, mentions=self.mentioned(item))
         receipt = self.journal.archive.capture_volume(facts, actor)
+        self.journal.archive.note_validity(receipt.id, iso(ltv.horizon(signed).valid_until), actor)
         series = volume_series(item.kind, label, item.group)
         # The register keeps the file with its series: destroying the series deletes it.
         self.journal.retention.register_series_file(
@@ -260,6 +270,11 @@ class Archiver:
             forced_reason=reason,
         )
 
+    def mentioned(self, item: Planned) -> tuple[UUID, ...]:
+        """The people a volume names (``volume_mentions``)."""
+        with self.views.reader() as reader:
+            return volume_mentions(reader, item.group_id, item.kind)
+
     def store(self, year: str, item: Planned, size: int, data: bytes) -> Path:
         """Write the signed file under ``ARCHIVE_DIR/2025-26/``; the name carries the ledger
         size, so a later archive of the same class never replaces a captured one."""
@@ -270,3 +285,51 @@ class Archiver:
         temporary.write_bytes(data)
         os.replace(temporary, path)
         return path
+
+
+def volume_mentions(reader: Reader, group_id: str, kind: str) -> tuple[UUID, ...]:
+    """The people a volume names: every pupil who belonged to the class (group) during the
+    year — the rows of its grids and of its summary sheet — and, in a journal, the class
+    teacher and the subjects' teachers."""
+    group = reader.get(catalog.GROUPS, (group_id,))
+    if group is None:
+        return ()
+    span = reader.get(catalog.YEARS, (group["year_id"],))
+    if span is None:
+        return ()
+    people = set(catalog.Membership(reader, group_id).between(span["starts"], span["ends"]))
+    if kind != "summary":
+        if group["class_teacher_id"]:
+            people.add(group["class_teacher_id"])
+        for course in reader.select(catalog.COURSES, {"group_id": group_id}):
+            where = {"course_journal_id": course["course_journal_id"]}
+            people.update(t["teacher_id"] for t in reader.select(catalog.TEACHERS, where))
+    return tuple(sorted(UUID(str(p)) for p in people))
+
+
+def record_volume_mentions(journal: Journal, views: Views, actor: UUID) -> int:
+    """Record whom each kept volume names where the register does not know it yet
+    (volumes captured before volumes recorded the people in them): idempotent, it only
+    adds. Returns how many volumes got people recorded."""
+    views.catch_up()
+    todo = []
+    with views.reader() as reader:
+        gone = {
+            r["series"]
+            for r in reader.select(register_view.SERIES)
+            if r["state"] in ("destroyed", "transferred")
+        }
+        for v in sorted(reader.select(archive_view.VOLUMES), key=lambda r: r["file_name"]):
+            if v["series"] in gone:
+                continue
+            people = volume_mentions(reader, v["group_id"], v["kind"])
+            known = {
+                r["subject"]
+                for r in reader.select(register_view.MENTIONED, {"series": v["series"]})
+            }
+            if {f"person/{p}" for p in people} - known:
+                todo.append((UUID(v["volume_id"]), list(people)))
+    for volume, named in todo:
+        journal.archive.record_mentions(volume, named, actor)
+    views.catch_up()
+    return len(todo)

@@ -13,14 +13,16 @@ import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import cms, pem
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
-from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.keys import load_certs_from_pemder
@@ -28,12 +30,14 @@ from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import simple_cms_attribute
 from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from retention.archive.fonts import REGULAR
 
@@ -163,9 +167,37 @@ def http_timestamper(url: str) -> TimeStamper:
     return HTTPTimeStamper(url)
 
 
-def local_timestamper(path: Path, phrase_file: Path) -> TimeStamper:
+class LocalTimeStamper(DummyTimeStamper):
+    """pyHanko's in-process timestamper, writing the CMS signing time as RFC 5652 asks
+    (UTCTime until 2049, GeneralizedTime from 2050: a 25-year archive gets there)."""
+
+    def _sign_tst_info(
+        self, tst_info_data: bytes, md_algorithm: str, dt: datetime
+    ) -> tuple[bytes, cms.CMSAttributes]:
+        signature, attrs = super()._sign_tst_info(tst_info_data, md_algorithm, min(dt, _UTC_END))
+        if dt < _UTC_END:
+            return signature, attrs
+        fixed = cms.CMSAttributes(
+            [
+                simple_cms_attribute("signing_time", cms.Time({"generalized_time": dt}))
+                if a["type"].native == "signing_time"
+                else a
+                for a in attrs
+            ]
+        )
+        key = serialization.load_der_private_key(self.tsa_key.dump(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        hashed = get_pyca_cryptography_hash(md_algorithm.upper())
+        return key.sign(fixed.dump(), padding.PKCS1v15(), hashed), fixed
+
+
+_UTC_END = datetime(2049, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def local_timestamper(path: Path, phrase_file: Path, at: datetime | None = None) -> TimeStamper:
     """pyHanko's in-process timestamper with a key and certificate from a PKCS#12 file (the
-    demo's ``tsa.p12``): for the demo and tests, never for a real archive."""
+    demo's ``tsa.p12``): for the demo and tests, never for a real archive. ``at`` fixes
+    the time it stamps (the tests' controlled clock); None is the system clock."""
     key, cert, chain = pkcs12.load_key_and_certificates(
         _read(path, "timestamping PKCS#12 file"), passphrase(phrase_file)
     )
@@ -179,10 +211,11 @@ def local_timestamper(path: Path, phrase_file: Path) -> TimeStamper:
     embed = SimpleCertificateStore.from_certs(
         [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain]
     )
-    return DummyTimeStamper(
+    return LocalTimeStamper(
         tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
         tsa_key=asn1_keys.PrivateKeyInfo.load(der_key),
         certs_to_embed=embed,
+        fixed_dt=at,
     )
 
 

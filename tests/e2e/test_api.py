@@ -251,6 +251,32 @@ def test_parent_token_reads_only_their_childs_diary(system: System, web: WebScho
     is_json_error(pupil.get(f"/students/{s.pupils[1]}/diary"), 403)
 
 
+def test_the_week_through_the_api_lists_homework_on_its_due_day(system: System, web: WebSchool):
+    """A lesson entered with a due date for its homework; the parent's week lists it on that
+    day; a due date not after the lesson is refused with a Russian message."""
+    s = web.school
+    teacher, parent = api(system, web, "teacher"), api(system, web, "parent")
+    lessons = f"/course-journals/{s.course_id}/lessons"
+    body = {"day": "2025-09-16", "period": 3, "topic": "Дроби", "homework": "Доклад"}
+    with clock.travel(at(LESSON_DAY, 10)):
+        early = teacher.post(lessons, {**body, "homework_due": "2025-09-16"})
+        made = teacher.post(lessons, {**body, "homework_due": "2025-09-19"})
+    assert "позже дня урока" in is_json_error(early, 422)["message"]
+    assert made.status_code == 201, made.get_json()
+    with clock.travel(at(LESSON_DAY, 18)):
+        week = parent.get(f"/students/{s.pupils[0]}/diary/week?day=2025-09-18")
+        other = parent.get(f"/students/{s.pupils[1]}/diary/week")
+    assert week.status_code == 200, week.get_json()
+    found = week.get_json()
+    assert found["monday"] == "2025-09-15" and len(found["days"]) == 6
+    tuesday, friday = found["days"][1], found["days"][4]
+    assert [(x["topic"], x["due"], x["due_estimated"]) for x in tuesday["lessons"]] == [
+        ("Дроби", "2025-09-19", False)
+    ]
+    assert [(h["homework"], h["set_on"]) for h in friday["due"]] == [("Доклад", "2025-09-16")]
+    is_json_error(other, 403)
+
+
 def test_staff_reading_through_the_api_is_access_logged(system: System, web: WebSchool):
     s = web.school
     lesson = s.hold()

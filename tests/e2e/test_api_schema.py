@@ -58,6 +58,7 @@ OPERATIONS = [
     "POST /api/v1/lessons/{lesson_id}/marks/{mark_id}/correction-requests",
     "POST /api/v1/lessons/{lesson_id}/attendance",
     "GET /api/v1/students/{student_id}/diary",
+    "GET /api/v1/students/{student_id}/diary/week",
 ]
 
 
@@ -102,7 +103,7 @@ def api_schema(folder: Path) -> Iterator[tuple[Any, System]]:
                 return {"teacher": teacher, "parent": parent}
 
             def set(self, case: Any, data: dict[str, str], _context: Any) -> None:
-                token = data["parent" if case.operation.path.endswith("/diary") else "teacher"]
+                token = data["parent" if "/diary" in case.operation.path else "teacher"]
                 case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
 
         yield schema, system

@@ -99,6 +99,8 @@ def test_teacher_marks_corrects_and_a_parent_reads_the_diary(browser_page, web: 
     row.locator("button:text('Исправить')").click()
     assert page.locator(".flash.ok").inner_text() == "Отметка исправлена."
     page.click("a:text('← Математика · 5А')")
+    # count() does not wait for the grid the link navigates to (seen failing under load)
+    page.wait_for_selector("span.mark.corrected")
     corrected = page.locator("span.mark.corrected")
     assert corrected.count() == 1
     assert corrected.inner_text().startswith("4")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+import re
+from datetime import date, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -71,6 +72,31 @@ def test_keys_close_year_verify_and_list(tmp_path: Path) -> None:
     assert len(files) == 4
     ok = runner.invoke(main, ["archive", "verify", str(files[0])], env=env)
     assert ok.exit_code == 0 and "VALID" in ok.output, ok.output
+    # which PDF/A check ran on which revision: pikepdf's not_checked is a SKIP, never «0
+    # violation(s)»; the document timestamp is validated, not counted
+    assert re.search(r"^OK   pdfa-2b \(revision 1, bytes 0-\d+, unsigned\)", ok.output, re.M)
+    assert re.search(
+        r"^SKIP pdfa-2b \(whole file, all revisions\): pikepdf verdict not_checked", ok.output, re.M
+    )
+    assert "violation(s)" not in ok.output
+    assert re.search(r"^OK   document timestamp 1/1: of .* trusted=True at ", ok.output, re.M)
+    later = runner.invoke(main, ["archive", "verify", "--at", "2031-01-01", str(files[0])], env=env)
+    assert later.exit_code == 1 and "REJECTED" in later.output, later.output
+    assert re.search(r"^FAIL document timestamp 1/1", later.output, re.M)
+    wrong = runner.invoke(main, ["archive", "verify", "--at", "01.01.2031", str(files[0])], env=env)
+    assert wrong.exit_code == 2 and "ГГГГ-ММ-ДД" in wrong.output
+    for name, content in (
+        ("empty.pdf", b""),
+        ("text.pdf", b"hello, not a PDF\n"),
+        ("half.pdf", files[0].read_bytes()[: files[0].stat().st_size // 2]),
+        ("header.pdf", b"%PDF-1.7\n%\xe2\xe3\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"),
+    ):
+        odd = tmp_path / name
+        odd.write_bytes(content)
+        answer = runner.invoke(main, ["archive", "verify", str(odd)], env=env)
+        assert answer.exit_code in (1, 2), (name, answer.output)
+        assert isinstance(answer.exception, SystemExit), (name, answer.exception)
+        assert "Traceback" not in answer.output and "REJECTED" in answer.output, name
     tampered = tmp_path / "tampered.pdf"
     tampered.write_bytes(flip_byte(files[0].read_bytes()))
     bad = runner.invoke(main, ["archive", "verify", "--json", str(tampered)], env=env)
@@ -86,6 +112,20 @@ def test_keys_close_year_verify_and_list(tmp_path: Path) -> None:
     again += ["--as", "head"]
     nothing = runner.invoke(main, again, env=env)
     assert nothing.exit_code == 0 and "nothing to do" in nothing.output
+    # the daily run: every volume good for 4 weeks (the demo CRL), nothing to renew yet
+    daily = runner.invoke(main, ["retention", "run", "--as", "head"], env=env)
+    assert daily.exit_code == 0, daily.output
+    assert "archive refresh: 4 volumes (current: 4)" in daily.output
+    # 20 days on every volume is inside the 14-day margin: renewed, recorded, still valid
+    later_on = clock.now() + timedelta(days=20)
+    with clock.travel(later_on):
+        renewed = runner.invoke(main, ["archive", "refresh", "--as", "head"], env=env)
+    assert renewed.exit_code == 0, renewed.output
+    assert "archive refresh: 4 volumes (refreshed: 4)" in renewed.output
+    assert renewed.output.count("действительна до") == 4
+    day = (later_on + timedelta(days=1)).date().isoformat()
+    still = runner.invoke(main, ["archive", "verify", "--at", day, str(files[0])], env=env)
+    assert still.exit_code == 0 and "document timestamp 2/2" in still.output, still.output
 
 
 def test_close_year_without_keys_says_how_to_get_them(tmp_path: Path) -> None:

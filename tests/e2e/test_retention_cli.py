@@ -15,6 +15,7 @@ from domain import clock
 from domain.lesson import MarkEntry
 from ejournal.bootstrap import build
 from ejournal.cli import main
+from tests.archive_helpers import complete_school
 from tests.conftest import ROOT, settings_for
 from tests.retention_school import JOURNAL_5A, JOURNAL_5B, TOPIC_5A, History, make_history
 from tests.school import LESSON_DAY, at, build_school
@@ -105,20 +106,20 @@ def history(tmp_path: Path) -> History:
 def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
     tmp_path: Path, history: History
 ):
-    plan = run(tmp_path, "retention", "plan", "--as-of", "2031-07-01", "--json")
+    plan = run(tmp_path, "retention", "plan", "--as-of", "2032-01-01", "--json")
     assert plan.exit_code == 0, plan.output
     assert [line["series"] for line in json.loads(plan.output)["executable"]] == [
         JOURNAL_5A,
         JOURNAL_5B,
     ]
     assert (
-        json.loads(run(tmp_path, "retention", "plan", "--as-of", "2031-06-29", "--json").output)[
+        json.loads(run(tmp_path, "retention", "plan", "--as-of", "2031-12-31", "--json").output)[
             "executable"
         ]
         == []
     )
 
-    day = date(2031, 7, 2)
+    day = date(2032, 1, 2)
     proposed = run(
         tmp_path, "retention", "propose", "--as", "archivist", "--series", JOURNAL_5A, day=day
     )
@@ -147,7 +148,7 @@ def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
 
 
 def test_holds_from_the_command_line(tmp_path: Path, history: History):
-    day = date(2031, 7, 2)
+    day = date(2032, 1, 2)
     placed = run(
         tmp_path,
         "retention",
@@ -184,10 +185,10 @@ def test_holds_from_the_command_line(tmp_path: Path, history: History):
 
 
 def test_the_daily_run_only_plans(tmp_path: Path, history: History):
-    result = run(tmp_path, "retention", "run", "--as-of", "2031-07-01")
+    result = run(tmp_path, "retention", "run", "--as-of", "2032-01-01")
     assert result.exit_code == 0, result.output
     assert "к исполнению 2" in result.output
-    written = json.loads((tmp_path / "var/retention/plan-2031-07-01.json").read_text())
+    written = json.loads((tmp_path / "var/retention/plan-2032-01-01.json").read_text())
     assert len(written["executable"]) == 2
     assert json.loads(run(tmp_path, "retention", "proposals", "--json").output) == []
 
@@ -206,3 +207,109 @@ def test_the_subject_access_report_from_the_command_line(tmp_path: Path, history
     assert [(a["page"], a["actor"]) for a in again["access_log"]] == [
         ("ejournal pd report", str(history.school.head))
     ]
+
+
+def test_reschedule_shows_and_records_the_dates_a_changed_schedule_moves(
+    tmp_path: Path, history: History
+):
+    """The year was closed under the shipped rule; the school's file goes back to counting
+    from the cut-off: dates come sooner, so the daily run records nothing and says so, the
+    dry run lists them, and only a person with a reason adopts them."""
+    folder = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", folder)
+    path = folder / "retention.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"january_after_cut_off"', '"cut_off"'), encoding="utf-8")
+
+    def cli(*args: str) -> Result:
+        return CliRunner().invoke(main, list(args), env=_env(tmp_path, folder))
+
+    daily = cli("retention", "run", "--as-of", "2031-07-02")
+    assert daily.exit_code == 0, daily.output
+    assert "сроки хранения не пересчитаны" in daily.output
+    dry = cli("retention", "reschedule", "--dry-run", "--as", "archivist")
+    assert dry.exit_code == 0, dry.output
+    assert f"{JOURNAL_5A}" in dry.output and "01.01.2032 → 01.07.2031" in dry.output
+    refused = cli("retention", "reschedule", "--as", "archivist")
+    assert refused.exit_code == 1 and "сокращают срок" in refused.output
+    done = cli(
+        "retention",
+        "reschedule",
+        "--as",
+        "archivist",
+        "--allow-earlier",
+        "--reason",
+        "Протокол ЭК № 2 от 01.09.2026",
+    )
+    assert done.exit_code == 0, done.output
+    assert "пересчитано сроков:" in done.output
+    again = cli("retention", "reschedule", "--dry-run", "--as", "archivist")
+    assert "уже действуют" in again.output
+
+
+def test_council_decisions_from_the_command_line_and_closing_without_them(tmp_path: Path):
+    with build(settings_for(tmp_path)) as system:
+        data = complete_school(system)  # every mark and decision given
+        with clock.travel(at(date(2025, 9, 2))):  # a class without subjects, one pupil
+            j, admin = system.journal, data.school.admin
+            sixth = j.classes.form_class(data.school.year_id, "6А", 6, admin).id
+            pupil = j.people.register_student("Новый", "Лев", "", date(2013, 3, 3), admin).id
+            j.classes.enrol(sixth, pupil, date(2025, 9, 2), admin)
+    listed = run(tmp_path, "year", "undecided", "2025/26")
+    assert listed.exit_code == 0, listed.output
+    assert (
+        "6А: Новый Л." in listed.output and "нет решения педагогического совета: 1" in listed.output
+    )
+    refused = run(tmp_path, "year", "close", "2025/26", "--as", "deputy", day=date(2026, 6, 30))
+    assert refused.exit_code == 1
+    assert "нет решения педагогического совета для обучающихся — 1:" in refused.output
+    assert "  6А: Новый Л." in refused.output and "ejournal year decide" in refused.output
+    decide = ["year", "decide", "2025/26", "6А", "--as", "deputy", "--protocol", "9"]
+    bad = run(tmp_path, *decide, "--decision", "expelled", "--date", "2026-05-28")
+    assert bad.exit_code == 2 and "expelled" in bad.output
+    future = run(
+        tmp_path, *decide, "--decision", "promoted", "--date", "2026-07-01", day=date(2026, 6, 1)
+    )
+    assert future.exit_code == 1 and "Дата протокола" in future.output
+    as_teacher = ["year", "decide", "2025/26", "6А", "--as", "teacher", "--protocol", "9"]
+    denied = run(
+        tmp_path,
+        *as_teacher,
+        "--decision",
+        "promoted",
+        "--date",
+        "2026-05-28",
+        day=date(2026, 6, 1),
+    )
+    assert denied.exit_code == 1
+    done = run(
+        tmp_path, *decide, "--decision", "promoted", "--date", "2026-05-28", day=date(2026, 6, 1)
+    )
+    assert done.exit_code == 0, done.output
+    assert (
+        "6А: решение «переведён(а) в следующий класс» (протокол № 9 от 28.05.2026)" in done.output
+    )
+    assert "обучающихся: 1" in done.output
+    assert (
+        "нет решения педагогического совета: 0"
+        in run(tmp_path, "year", "undecided", "2025/26").output
+    )
+    closed = run(tmp_path, "year", "close", "2025/26", "--as", "deputy", day=date(2026, 6, 30))
+    assert closed.exit_code == 0, closed.output
+    assert "закрыт 30.06.2026" in closed.output and "принудительно" not in closed.output
+    nobody = run(tmp_path, *decide, "--decision", "retained", "--date", "2026-05-28")
+    assert nobody.exit_code == 1 and "решение уже есть" in nobody.output
+    late = run(
+        tmp_path,
+        *decide,
+        "--pupil",
+        str(pupil),
+        "--decision",
+        "retained",
+        "--date",
+        "2026-05-28",
+        "--reason",
+        "Ошибка ввода",
+        day=date(2026, 7, 1),
+    )
+    assert late.exit_code == 1 and "закрыт" in late.output

@@ -57,6 +57,22 @@ def test_pages_and_a_save_on_postgresql(pg_system: System, pg_web: WebSchool) ->
     assert parent.get(f"/diary/{s.pupils[1]}?term=1").status_code == 403  # not their child
 
 
+def test_what_is_new_positions_on_postgresql(pg_system: System, pg_web: WebSchool) -> None:
+    """The «что нового» ops table on PostgreSQL: first visit, news shown, seen at the next
+    visit of another client, and the week with a homework due."""
+    s = pg_web.school
+    phone, laptop = client_for(pg_system, pg_web, "parent"), client_for(pg_system, pg_web, "parent")
+    diary = f"/diary/{s.pupils[0]}"
+    with clock.travel(at(LESSON_DAY, 8)):
+        assert "первый визит" in phone.get(diary).get_data(as_text=True)
+    s.hold()
+    with clock.travel(at(LESSON_DAY, 18)):
+        page = phone.get(diary).get_data(as_text=True)
+    assert "задание: № 12" in page and "Дроби" in page
+    with clock.travel(at(LESSON_DAY, 19)):
+        assert "Ничего нового" in laptop.get(diary).get_data(as_text=True)
+
+
 def _backends(db: PostgresViewDatabase) -> list[int]:
     """The backend pids of every connection the views' pool holds (all taken, then back)."""
     taken = []

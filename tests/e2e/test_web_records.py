@@ -15,7 +15,7 @@ from tests.school import at
 from tests.web import WebSchool, build_web_school, client_for, post
 
 JOURNAL_5A = "journal/2025-26/5А"
-LATER = at(date(2031, 7, 2))
+LATER = at(date(2032, 1, 2))
 
 
 @pytest.fixture

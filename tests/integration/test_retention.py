@@ -52,35 +52,35 @@ def h(system: System) -> History:
 def test_a_journal_is_due_five_years_after_cut_off_and_a_summary_sheet_after_25(
     system: System, h: History
 ) -> None:
-    assert states(system, date(2031, 6, 29))[JOURNAL_5A] == "closed"
-    assert states(system, date(2031, 7, 1))[JOURNAL_5A] == "due"
-    assert states(system, date(2031, 7, 1))[SUMMARY_5A] == "closed"
-    assert states(system, date(2051, 6, 29))[SUMMARY_5A] == "closed"
-    assert states(system, date(2051, 7, 1))[SUMMARY_5A] == "due"
-    due = {line.entry.series for line in system.records.plan(date(2031, 7, 1)).executable}
+    assert states(system, date(2031, 12, 31))[JOURNAL_5A] == "closed"
+    assert states(system, date(2032, 1, 1))[JOURNAL_5A] == "due"
+    assert states(system, date(2032, 1, 1))[SUMMARY_5A] == "closed"
+    assert states(system, date(2051, 12, 31))[SUMMARY_5A] == "closed"
+    assert states(system, date(2052, 1, 1))[SUMMARY_5A] == "due"
+    due = {line.entry.series for line in system.records.plan(date(2032, 1, 1)).executable}
     assert due == {JOURNAL_5A, JOURNAL_5B}
 
 
 def test_a_pupils_identity_is_kept_while_any_record_of_theirs_is(system: System, h: History):
     pupil = person(h.school.pupils[0])
-    dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
+    dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
     assert system.keyring.store.by_series(pupil).wrapped is not None
     later = states(system, date(2050, 1, 1))
     assert later[pupil] == "open" and later[JOURNAL_5A] == "destroyed"
     assert system.journal.queries.student(h.school.pupils[0]).surname == "Смирнов"
-    planned = {line.entry.series for line in system.records.plan(date(2051, 7, 1)).executable}
+    planned = {line.entry.series for line in system.records.plan(date(2052, 1, 1)).executable}
     assert pupil not in planned and SUMMARY_5A in planned
 
-    dispose(system, h, date(2051, 7, 2), SUMMARY_5A)
-    planned = {line.entry.series for line in system.records.plan(date(2051, 7, 3)).executable}
+    dispose(system, h, date(2052, 1, 2), SUMMARY_5A)
+    planned = {line.entry.series for line in system.records.plan(date(2052, 1, 3)).executable}
     assert pupil in planned
     assert person(h.school.outsider) not in planned  # 5Б's records are all still kept
     assert person(h.guardian) not in planned  # kept while the pupil's identity is
-    certificate = dispose(system, h, date(2051, 7, 3), pupil)
+    certificate = dispose(system, h, date(2052, 1, 3), pupil)
     assert certificate["personal_data"][0]["kind"] == "Student"
     with pytest.raises(errors.RecordDestroyed):
         system.journal.queries.student(h.school.pupils[0])
-    planned = {line.entry.series for line in system.records.plan(date(2051, 7, 4)).executable}
+    planned = {line.entry.series for line in system.records.plan(date(2052, 1, 4)).executable}
     assert person(h.guardian) in planned
 
 
@@ -88,7 +88,7 @@ def test_a_held_series_is_never_executable_and_executing_it_is_refused_and_recor
     system: System, h: History
 ) -> None:
     j, records = system.journal, system.records
-    with clock.travel(at(date(2031, 7, 2))):
+    with clock.travel(at(date(2032, 1, 2))):
         hold = j.retention.place_hold(
             "pupil", str(h.school.pupils[1]), "Запрос суда № 5", h.school.head
         ).id
@@ -140,10 +140,10 @@ def test_after_execution_nothing_of_the_series_can_be_read_and_nothing_else_chan
 ) -> None:
     j = system.journal
     wrapped = system.keyring.store.by_series(JOURNAL_5A).wrapped
-    events = {e.series: e.events for e in system.records.register(date(2031, 7, 2))}
+    events = {e.series: e.events for e in system.records.register(date(2032, 1, 2))}
     assert TOPIC_5A.encode() in _dump(system) and FILE_5A in _archive(system)
 
-    certificate = dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
+    certificate = dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
 
     # the records read as Redacted, and cannot be rebuilt
     entries = j.queries.history(h.lesson_5a)
@@ -182,7 +182,7 @@ def test_after_execution_nothing_of_the_series_can_be_read_and_nothing_else_chan
     assert certificate["totals"]["series"] == 1
     assert certificate["approved_by"] == str(h.school.head)
     assert certificate["proposed_by"] == certificate["executed_by"] == str(h.archivist)
-    after = {e.series: e.state for e in system.records.register(date(2031, 7, 3))}
+    after = {e.series: e.state for e in system.records.register(date(2032, 1, 3))}
     assert [s for s, state in after.items() if state == "destroyed"] == [JOURNAL_5A]
     files = sorted(p.name for p in system.settings.certificates_dir.iterdir())
     assert files == [f"akt-{certificate['number']}.json", f"akt-{certificate['number']}.pdf"]
@@ -197,7 +197,7 @@ def test_destruction_in_one_process_is_effective_in_another(system: System, h: H
     with build(other_settings) as other:
         assert other.journal.queries.lesson(h.lesson_5a).topic == TOPIC_5A  # its key is cached
         assert other.views.reads.people.name(str(h.school.pupils[0])) != catalog.DESTROYED
-        dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
+        dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
         with pytest.raises(errors.RecordDestroyed):
             other.journal.queries.lesson(h.lesson_5a)
         assert all(e.redacted for e in other.journal.queries.history(h.lesson_5a))
@@ -207,9 +207,9 @@ def test_destruction_in_one_process_is_effective_in_another(system: System, h: H
 
 
 def test_executing_twice_completes_and_changes_nothing_more(system: System, h: History):
-    certificate = dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
+    certificate = dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
     position = system.journal.recorder.max_notification_id()
-    with clock.travel(at(date(2031, 7, 3))):
+    with clock.travel(at(date(2032, 1, 3))):
         again = system.records.execute(UUID(certificate["disposition_id"]), h.archivist)
     assert again == certificate
     assert system.journal.recorder.max_notification_id() == position
@@ -220,8 +220,8 @@ def test_the_access_log_of_a_year_is_cut_off_with_the_year(system: System, h: Hi
         system.journal.access_log.record_access(
             h.school.teacher, "journal/grid", [h.school.pupils[0]]
         )
-    assert states(system, date(2029, 6, 30))["access-log/2025-26"] == "closed"
-    assert states(system, date(2029, 7, 1))["access-log/2025-26"] == "due"
+    assert states(system, date(2029, 12, 31))["access-log/2025-26"] == "closed"
+    assert states(system, date(2030, 1, 1))["access-log/2025-26"] == "due"
 
 
 def test_the_certificate_pdf_is_signed_by_the_school_when_it_has_a_signing_key(
@@ -230,7 +230,7 @@ def test_the_certificate_pdf_is_signed_by_the_school_when_it_has_a_signing_key(
     from tests.archive_helpers import demo_pki, pyhanko_adesverify
 
     demo_pki(system.settings)
-    certificate = dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
+    certificate = dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
     pdf = system.settings.certificates_dir / f"akt-{certificate['number']}.pdf"
     assert b"/ByteRange" in pdf.read_bytes()
     root = system.settings.archiving.pki_dir / "root.pem"
@@ -240,7 +240,7 @@ def test_the_certificate_pdf_is_signed_by_the_school_when_it_has_a_signing_key(
 def test_without_a_signing_key_the_certificate_pdf_is_written_unsigned(
     system: System, h: History
 ) -> None:
-    certificate = dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
+    certificate = dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
     pdf = system.settings.certificates_dir / f"akt-{certificate['number']}.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and b"/ByteRange" not in pdf.read_bytes()
 
@@ -252,7 +252,7 @@ def test_a_certificate_that_cannot_be_signed_stops_the_execution_before_anything
         raise OSError("the timestamp authority did not answer")
 
     system.records.infra.signer = broken
-    with clock.travel(at(date(2031, 7, 2))):
+    with clock.travel(at(date(2032, 1, 2))):
         [proposal] = system.records.propose(h.archivist, series=[JOURNAL_5A])
         system.journal.retention.approve_disposition(proposal, h.school.head)
         with pytest.raises(errors.CertificateNotSigned):

@@ -44,7 +44,7 @@ def transferring(backend_settings: Settings) -> System:
 def test_a_transfer_package_validates_with_bagit(transferring: System, tmp_path: Path):
     system = transferring
     h = make_history(system)
-    with clock.travel(at(date(2031, 7, 2))):
+    with clock.travel(at(date(2032, 1, 2))):
         [proposal] = system.records.propose(h.archivist, series=[JOURNAL_5A])
         system.journal.retention.approve_disposition(proposal, h.school.head)
         certificate = system.records.transfer(proposal, tmp_path / "out", h.archivist)
@@ -97,7 +97,7 @@ def test_the_subject_access_report_holds_all_of_one_pupil_and_none_of_another(
     assert [y["value"] for y in report["year_marks"]] == ["5"]
     assert report["history"][0]["type"] == "Registered"
     kept = {r["series"]: r["due_on"] for r in report["retention"]}
-    assert kept[JOURNAL_5A] == "2031-07-01" and kept[SUMMARY_5A] == "2051-07-01"
+    assert kept[JOURNAL_5A] == "2032-01-01" and kept[SUMMARY_5A] == "2052-01-01"
     assert kept[person(pupil)] is None  # kept while the records that mention them are
 
     text = _text(report)
@@ -121,9 +121,9 @@ def test_the_report_refuses_what_is_not_a_pupil(system: System) -> None:
 def test_the_personal_data_act_lists_the_subjects_and_their_events(system: System) -> None:
     h = make_history(system)
     pupil = h.school.pupils[0]
-    dispose(system, h, date(2031, 7, 2), JOURNAL_5A)
-    dispose(system, h, date(2051, 7, 2), SUMMARY_5A)
-    certificate = dispose(system, h, date(2051, 7, 3), person(pupil))
+    dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
+    dispose(system, h, date(2052, 1, 2), SUMMARY_5A)
+    certificate = dispose(system, h, date(2052, 1, 3), person(pupil))
     [subject] = certificate["personal_data"]
     assert subject["person_id"] == str(pupil) and subject["kind"] == "Student"
     assert [e["type"] for e in subject["events"]] == [

@@ -28,6 +28,7 @@ def test_every_shipped_file_loads_through_its_schema(path):
 def test_shipped_policies_say_what_the_rules_rely_on(policies):
     assert policies.grading.scale("five_point").values == ("1", "2", "3", "4", "5")
     assert policies.grading.kind("test").weight == 3
+    assert policies.grading.exam_grades == frozenset({9, 11})
     assert set(policies.attendance.codes) == {"Н", "Б", "УП", "ОП"}
     assert policies.journal.entry_deadline_days == 3
     assert policies.journal.own_correction_days == 7
@@ -115,6 +116,36 @@ BROKEN = {
         "numeric = true",
         'numeric = "yes"',
         "grading.toml: scales.0.numeric:",
+    ),
+    "exam grade as a string": (
+        "grading.toml",
+        "grades = [9, 11]",
+        'grades = ["9", 11]',
+        "grading.toml: exams.grades.0:",
+    ),
+    "exam grade out of range": (
+        "grading.toml",
+        "grades = [9, 11]",
+        "grades = [9, 13]",
+        "grading.toml: exams.grades.1:",
+    ),
+    "exam grade twice": (
+        "grading.toml",
+        "grades = [9, 11]",
+        "grades = [9, 9]",
+        "grading.toml: exams.grades:",
+    ),
+    "no exam grade": (
+        "grading.toml",
+        "grades = [9, 11]",
+        "grades = []",
+        "grading.toml: exams.grades:",
+    ),
+    "unknown key under exams": (
+        "grading.toml",
+        "grades = [9, 11]",
+        "grades = [9, 11]\nsubjects = []",
+        "grading.toml: exams.subjects:",
     ),
     "duplicate attendance code": (
         "attendance.toml",

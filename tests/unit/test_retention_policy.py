@@ -11,6 +11,7 @@ import pytest
 
 from domain import errors
 from domain.policies import Period, Policies
+from domain.schedule import ClosedSeries, changes, legacy
 from ejournal.policyfiles import PolicyError, load_policies
 from tests.unit.conftest import POLICIES_DIR
 
@@ -59,13 +60,53 @@ def test_a_series_of_no_class_is_refused(policies: Policies) -> None:
 
 
 def test_due_is_the_day_after_the_period_ran_out(policies: Policies) -> None:
+    """The shipped schedule counts from 1 January after the cut-off (archival practice)."""
     journal = policies.retention.classes["class-journal"]
-    assert journal.retained_until(date(2026, 6, 30)) == date(2031, 6, 30)
-    assert journal.due_on(date(2026, 6, 30)) == date(2031, 7, 1)
-    assert journal.due_on(date(2028, 2, 29)) == date(2033, 3, 1)  # 28 Feb kept, due 1 March
-    paper = journal.__class__(**{**vars(journal), "count_from": "january_after_cut_off"})
-    assert paper.due_on(date(2026, 6, 30)) == date(2032, 1, 1)  # 1.1.2027 + 5 years
+    summary = policies.retention.classes["summary-sheet"]
+    # A year closed on 30 June 2026: the period runs from 1 January 2027.
+    assert journal.retained_until(date(2026, 6, 30)) == date(2031, 12, 31)
+    assert journal.due_on(date(2026, 6, 30)) == date(2032, 1, 1)
+    assert summary.due_on(date(2026, 6, 30)) == date(2052, 1, 1)
+    # Closed late, on 5 December 2026: still from 1 January 2027; and on 2 January 2027
+    # (after the new year) from 1 January 2028.
+    assert journal.due_on(date(2026, 12, 5)) == date(2032, 1, 1)
+    assert summary.due_on(date(2026, 12, 5)) == date(2052, 1, 1)
+    assert journal.due_on(date(2027, 1, 2)) == date(2033, 1, 1)
     assert policies.retention.classes["retention-records"].due_on(date(2026, 6, 30)) is None
+
+
+def test_every_class_closed_with_the_year_counts_from_january(policies: Policies) -> None:
+    """Every shipped class cut off by the year's close counts from 1 January after it;
+    personal data counts from its own cut-off (152-FZ art. 21: destroyed once the purpose
+    is achieved, not kept to the next new year)."""
+    for record_class in policies.retention.classes.values():
+        expected = {
+            "school_year_closed": "january_after_cut_off",
+            "last_record_disposed": "cut_off",
+        }.get(record_class.trigger)
+        if expected:
+            assert record_class.count_from == expected, record_class.name
+
+
+def test_the_old_rule_counted_from_the_cut_off(policies: Policies) -> None:
+    journal = policies.retention.classes["class-journal"]
+    cut_off = journal.__class__(**{**vars(journal), "count_from": "cut_off"})
+    assert cut_off.due_on(date(2026, 6, 30)) == date(2031, 7, 1)
+    assert cut_off.due_on(date(2028, 2, 29)) == date(2033, 3, 1)  # 28 Feb kept, due 1 March
+
+
+def test_a_file_without_count_from_defaults_by_trigger(folder: Path) -> None:
+    path = folder / "retention.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace('count_from = "january_after_cut_off"\n', "").replace(
+            'count_from = "cut_off"\n', ""
+        ),
+        encoding="utf-8",
+    )
+    classes = load_policies(folder).retention.classes
+    assert classes["class-journal"].count_from == "january_after_cut_off"
+    assert classes["personal-data"].count_from == "cut_off"
 
 
 @pytest.fixture
@@ -148,3 +189,18 @@ def test_a_missing_retention_file_is_named(folder: Path) -> None:
     with pytest.raises(PolicyError) as info:
         load_policies(folder)
     assert "retention.toml: missing" in info.value.problems
+
+
+def test_a_deployment_with_no_recorded_schedule_had_dates_from_the_cut_off(
+    policies: Policies,
+) -> None:
+    closed = [
+        ClosedSeries("journal/2025-26/5А", "class-journal", date(2026, 6, 30)),
+        ClosedSeries("summary/2025-26/5А", "summary-sheet", date(2026, 12, 5)),
+        ClosedSeries("retention", "retention-records", date(2026, 6, 30)),
+    ]
+    moved = changes(legacy(policies.retention.schedule()), policies.retention, closed)
+    assert [(c.series, c.before, c.after, c.earlier) for c in moved] == [
+        ("journal/2025-26/5А", date(2031, 7, 1), date(2032, 1, 1), False),
+        ("summary/2025-26/5А", date(2051, 12, 6), date(2052, 1, 1), False),
+    ]

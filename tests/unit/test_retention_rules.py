@@ -4,7 +4,7 @@ series with their class, holds, and the two-person disposition."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import date
 from uuid import UUID
 
 import pytest
@@ -44,13 +44,22 @@ def journal_item(cut_off: date = CLOSE_DAY) -> DispositionItem:
         record_class="class-journal",
         action="destroy",
         cut_off=cut_off,
-        due_on=date(cut_off.year + 5, cut_off.month, cut_off.day) + timedelta(days=1),
+        due_on=date(cut_off.year + 6, 1, 1),  # 5 years from 1 January after the cut-off
         year="2025/26",
         group="5А",
     )
 
 
 # --- the year's cut-off ------------------------------------------------------------------
+def test_the_first_close_records_the_schedule_its_due_dates_follow(school: School):
+    assert school.journal.retention.recorded_schedule() is None
+    close(school)
+    recorded = school.journal.retention.recorded_schedule()
+    assert recorded == school.journal.policies.retention.schedule()
+    assert recorded["class-journal"]["count_from"] == "january_after_cut_off"
+    assert recorded["class-journal"]["period"] == "P5Y"
+
+
 def test_closing_the_year_is_refused_while_marks_are_missing(school: School, rejects: Rejects):
     with on(CLOSE_DAY), rejects(errors.YearIncomplete) as info:
         school.journal.retention.close_school_year(
@@ -145,9 +154,9 @@ def test_a_series_whose_class_has_no_schedule_cannot_be_created(policies: Polici
 # --- holds and the two-person disposition ---------------------------------------------------
 @pytest.fixture
 def due(school: School) -> School:
-    """5А's journal, closed on 30 June 2026, five years and a day later."""
+    """5А's journal, closed on 30 June 2026: kept through 2031, due from 1 January 2032."""
     close(school)
-    clock.set_time(at(date(2031, 7, 2)))
+    clock.set_time(at(date(2032, 1, 2)))
     return school
 
 
@@ -179,7 +188,7 @@ def test_holds_need_an_authorised_role_and_a_reason(due: School, rejects: Reject
 def test_a_series_not_yet_due_is_not_proposed(school: School, rejects: Rejects):
     close(school)
     who = archivist(school)
-    with on(date(2031, 6, 30)), rejects(errors.SeriesNotDue):
+    with on(date(2031, 12, 31)), rejects(errors.SeriesNotDue):
         school.journal.retention.propose_disposition([journal_item()], clock.today(), who)
 
 

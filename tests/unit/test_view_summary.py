@@ -93,7 +93,7 @@ def test_sheet_has_every_pupil_of_the_year_and_subjects_by_name(
     sheet: Sheet, policies: Policies
 ) -> None:
     s = sheet.school
-    result = summary_sheet(build(s.journal), policies.grading, str(s.class_id))
+    result = summary_sheet(build(s.journal), policies.grading, policies.attendance, str(s.class_id))
     assert result.pupils == tuple(sorted(sheet.ids()))  # the withdrawn pupil stays
     assert str(s.outsider) not in result.pupils
     assert [(x.subject, x.scale) for x in result.subjects] == [
@@ -113,7 +113,7 @@ def test_sheet_cells_hold_year_and_term_marks(sheet: Sheet, policies: Policies) 
     s = sheet.school
     p0, _, p2, _, gone = sheet.ids()
     math, pe = str(s.course_id), str(sheet.pe)
-    result = summary_sheet(build(s.journal), policies.grading, str(s.class_id))
+    result = summary_sheet(build(s.journal), policies.grading, policies.attendance, str(s.class_id))
     assert len(result.year) == 11
     assert result.year[p2, math] == "3"  # the corrected value
     assert result.year[p2, pe] == "зач"
@@ -124,7 +124,7 @@ def test_sheet_cells_hold_year_and_term_marks(sheet: Sheet, policies: Policies) 
 def test_pupil_counts_and_standing(sheet: Sheet, policies: Policies) -> None:
     s = sheet.school
     p0, p1, p2, p3, gone = sheet.ids()
-    result = summary_sheet(build(s.journal), policies.grading, str(s.class_id))
+    result = summary_sheet(build(s.journal), policies.grading, policies.attendance, str(s.class_id))
     t = result.pupil_totals
     #                          5  4  3  2 н/а fail n  excel  good   one3   failing
     assert t[p0] == PupilTotals(2, 0, 0, 0, 0, 0, 2, True, False, False, False)
@@ -137,7 +137,7 @@ def test_pupil_counts_and_standing(sheet: Sheet, policies: Policies) -> None:
 
 def test_subject_success_and_quality(sheet: Sheet, policies: Policies) -> None:
     s = sheet.school
-    result = summary_sheet(build(s.journal), policies.grading, str(s.class_id))
+    result = summary_sheet(build(s.journal), policies.grading, policies.attendance, str(s.class_id))
     totals = result.subject_totals
     # Математика 5 4 3 2: passing 3 of 4, quality («4», «5») 2 of 4.
     assert totals[str(s.course_id)] == SubjectTotals(4, 3, 2, 75.0, 50.0)
@@ -153,7 +153,7 @@ def test_sheet_as_of_before_the_correction(sheet: Sheet, policies: Policies) -> 
     s = sheet.school
     p2, math = sheet.ids()[2], str(s.course_id)
     store = build(s.journal, until=at(CORRECTION_DAY, 9))
-    result = summary_sheet(store, policies.grading, str(s.class_id))
+    result = summary_sheet(store, policies.grading, policies.attendance, str(s.class_id))
     assert result.year[p2, math] == "2"
     assert result.pupil_totals[p2].failing
     assert result.subject_totals[math] == SubjectTotals(4, 2, 2, 50.0, 50.0)
@@ -161,7 +161,9 @@ def test_sheet_as_of_before_the_correction(sheet: Sheet, policies: Policies) -> 
 
 def test_unknown_class_is_a_lookup_error(school: School, policies: Policies) -> None:
     with pytest.raises(LookupError):
-        summary_sheet(build(school.journal), policies.grading, str(school.year_id))
+        summary_sheet(
+            build(school.journal), policies.grading, policies.attendance, str(school.year_id)
+        )
 
 
 # --- class journal -------------------------------------------------------------------------

@@ -143,3 +143,96 @@ def diary(query: dict[str, Any], student_id: UUID) -> dict[str, Any]:
         "subjects": subjects,
         "news": [_dated(n, at=True) for n in found.news],
     }
+
+
+class WeekMark(Schema):
+    """A standing mark of a lesson of the week, with its kind and weight."""
+
+    value = out(fields.String)
+    kind = out(fields.String)
+    kind_title = out(fields.String)
+    weight = out(fields.Integer)
+    corrected = out(fields.Boolean)
+
+
+class WeekLesson(Schema):
+    """A lesson of the day: topic, homework set and its due date (``due_estimated`` when
+    no next lesson is entered yet), the pupil's marks and attendance code."""
+
+    course_journal_id = out(fields.UUID)
+    subject = out(fields.String)
+    period = out(fields.Integer)
+    topic = out(fields.String)
+    homework = out(fields.String)
+    due = out(fields.Date, allow_none=True)
+    due_estimated = out(fields.Boolean)
+    marks = out(fields.List, fields.Nested(WeekMark))
+    attendance = out(fields.String)
+
+
+class DueHomework(Schema):
+    """A homework due on the day, set at the lesson of ``set_on``."""
+
+    subject = out(fields.String)
+    homework = out(fields.String)
+    set_on = out(fields.Date)
+    estimated = out(fields.Boolean)
+
+
+class WeekDay(Schema):
+    """One school day of the week."""
+
+    day = out(fields.Date)
+    lessons = out(fields.List, fields.Nested(WeekLesson))
+    due = out(fields.List, fields.Nested(DueHomework))
+
+
+class Week(Schema):
+    """A pupil's week, Monday to Saturday."""
+
+    student_id = out(fields.UUID)
+    monday = out(fields.Date)
+    days = out(fields.List, fields.Nested(WeekDay))
+
+
+def _day(d: Any) -> dict[str, Any]:
+    return {
+        "day": date.fromisoformat(d.day),
+        "lessons": [
+            {
+                "course_journal_id": x.course_journal_id,
+                "subject": x.subject,
+                "period": x.period,
+                "topic": x.topic,
+                "homework": x.homework,
+                "due": date.fromisoformat(x.due.day) if x.due else None,
+                "due_estimated": bool(x.due and x.due.estimated),
+                "marks": [asdict(m) for m in x.marks],
+                "attendance": x.attendance,
+            }
+            for x in d.lessons
+        ],
+        "due": [{**asdict(h), "set_on": date.fromisoformat(h.set_on)} for h in d.due],
+    }
+
+
+@blp.route("/diary/week")
+@guarded("diary.view")
+@answers(blp, 403, 404)
+@blp.arguments(schemas.WeekQuery, location="query")
+@blp.response(200, Week)
+def week(query: dict[str, Any], student_id: UUID) -> dict[str, Any]:
+    """A pupil's week (Monday to Saturday) containing ``day`` (today by default): each
+    day's lessons with topic, homework and its due date, marks and absences, and the
+    homework due that day."""
+    reads = services().reads
+    key = str(student_id)
+    if not reads.people.known(key):
+        abort(404)
+    found = reads.reports.week(key, query.get("day") or today(), today())
+    viewed(request.path, [key])
+    return {
+        "student_id": key,
+        "monday": date.fromisoformat(found.monday),
+        "days": [_day(d) for d in found.days],
+    }

@@ -87,7 +87,13 @@ def create_lesson(data: dict[str, Any], course_journal_id: UUID) -> Any:
     """Enter a lesson (date, period, topic, homework) in a course journal."""
     receipt = saved(
         services().journal.entry.hold_lesson(
-            course_journal_id, data["day"], data["period"], data["topic"], data["homework"], actor()
+            course_journal_id,
+            data["day"],
+            data["period"],
+            data["topic"],
+            data["homework"],
+            actor(),
+            homework_due=data["homework_due"],
         )
     )
     return lesson_detail(receipt.id), {"Location": url_for(".lesson", lesson_id=receipt.id)}

@@ -84,10 +84,13 @@ def uuid(*, required: bool = True) -> fields.UUID:
     )
 
 
-def day() -> fields.Date:
-    """A date, ГГГГ-ММ-ДД."""
+def date_field(*, required: bool = True) -> fields.Date:
+    """A date, ГГГГ-ММ-ДД (None when optional and left out)."""
+    extra: dict[str, Any] = {} if required else {"load_default": None}
     return fields.Date(
-        required=True, error_messages={**BASE, "invalid": "Дата в формате ГГГГ-ММ-ДД."}
+        required=required,
+        error_messages={**BASE, "invalid": "Дата в формате ГГГГ-ММ-ДД."},
+        **extra,
     )
 
 
@@ -103,12 +106,14 @@ def listing(item: type[Schema], most: int) -> fields.List[Any]:
 
 # --- input -------------------------------------------------------------------------------
 class LessonIn(ApiSchema):
-    """A new lesson: date, period (0–12), topic, homework."""
+    """A new lesson: date, period (0–12), topic, homework, and the homework's due date
+    (optional: the subject's next lesson when left out)."""
 
-    day = day()
+    day = date_field()
     period = integer(0, 12)
     topic = text(200)
     homework = text(500, required=False)
+    homework_due = date_field(required=False)
 
 
 class MarkIn(ApiSchema):
@@ -177,6 +182,12 @@ class CorrectionRequestIn(ApiSchema):
     value = text(8, required=False)
     kind = text(32, required=False)
     reason = text(500)
+
+
+class WeekQuery(ApiSchema):
+    """Which week: any day of it (this week by default)."""
+
+    day = date_field(required=False)
 
 
 class DiaryQuery(ApiSchema):

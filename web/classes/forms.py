@@ -1,9 +1,10 @@
 """The class area's forms: a report period, a decision on a correction request, closing and
-re-opening a term. Syntax only; the rules (who may, minimum reason length, order number
-required) are the domain's."""
+re-opening a term, the pedagogical council's decisions. Syntax only; the rules (who may,
+minimum reason length, order number required) are the domain's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,8 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from web.forms import FormSchema, choice, day, text
+from domain.grades import DECISIONS
+from web.forms import FormInvalid, FormSchema, choice, day, text
 
 #: The longest report period, in days (a school year and a little).
 LONGEST_PERIOD = 366
@@ -73,3 +75,29 @@ class ReopenTermForm(FormSchema):
 
     reason = text(max_length=500)
     order_no = text(max_length=50, required=False)
+
+
+class CouncilForm(FormSchema):
+    """The pedagogical council's decisions on pupils of a class: the protocol's number and
+    date, the reason when a recorded decision changes, a decision for every pupil still
+    without one (``everyone``) and per pupil (``decision-<pupil>``, parsed apart)."""
+
+    protocol_no = text(max_length=30)
+    protocol_date = day()
+    reason = text(max_length=500, required=False)
+    everyone = choice(list(DECISIONS), required=False)
+
+
+def per_pupil_decisions(form: Mapping[str, str], pupils: Iterable[str]) -> dict[str, str]:
+    """The decisions chosen per pupil (``decision-<pupil>``; empty: no change). Raises
+    ``FormInvalid`` naming the field of a value not in the list."""
+    found, bad = {}, {}
+    for pupil in pupils:
+        value = form.get(f"decision-{pupil}", "").strip()
+        if value and value not in DECISIONS:
+            bad[f"decision-{pupil}"] = gettext("Выберите решение из списка.")
+        elif value:
+            found[pupil] = value
+    if bad:
+        raise FormInvalid(bad)
+    return found
