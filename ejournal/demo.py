@@ -18,7 +18,7 @@ import heapq
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -29,10 +29,11 @@ from uuid import UUID
 from faker import Faker
 from faker.providers.person.ru_RU import Provider as RuNames
 
-from domain import clock, ids
+from domain import clock, errors, ids, passwords
 from domain.base import SYSTEM_ACTOR
 from domain.journal import Journal
 from domain.lesson import MarkEntry
+from ejournal import password_strength
 
 Progress = Callable[[str, int, int], None]
 Action = Callable[[], None]
@@ -243,10 +244,17 @@ def school_days(year: str, weeks: int | None = None, until: date | None = None) 
     ]
 
 
-def demo_password(seed: int, login: str) -> str:
-    """The demo password of ``login``: deterministic for a seed, 13 characters."""
+def demo_password(seed: int, login: str, names: Sequence[str] = ()) -> str:
+    """The demo password of ``login``: deterministic for a seed, 13 characters, one that
+    the product's password rules accept for that login and name."""
     rng = random.Random(f"{seed}/{login}")  # noqa: S311 (demo data, reproducible on purpose)
-    return "demo-" + "".join(rng.choice(ALPHABET) for _ in range(8))
+    while True:  # the rare draw that the strength check would refuse is drawn again
+        password = "demo-" + "".join(rng.choice(ALPHABET) for _ in range(8))
+        try:
+            passwords.check_password(password, login, names, password_strength.check)
+        except errors.WeakPassword:
+            continue
+        return password
 
 
 def class_names(classes: int) -> list[str]:
@@ -429,10 +437,11 @@ class _Seeder:
         roles: list[str],
         person: tuple[str, str, str] | None = None,
         person_id: UUID | None = None,
+        by: UUID | None = None,
     ) -> UUID:
-        password = demo_password(self.seed, login)
-        actor = self.admin if self.logins else SYSTEM_ACTOR
+        actor = by if by is not None else (self.admin if self.logins else SYSTEM_ACTOR)
         surname, name, patronymic = person or self._person(self.rng.random() < 0.3)
+        password = demo_password(self.seed, login, (surname, name, patronymic))
         account = self.j.accounts.create_account(
             login, surname, name, patronymic, roles, password, actor, person_id=person_id
         ).id
@@ -443,8 +452,12 @@ class _Seeder:
 
     def _staff_and_year(self, first: date, last: date) -> None:
         self.admin = self._account("admin", "admin", ["admin"])
-        for role in ("head", "deputy", "auditor", "archivist"):
-            self._account(role, role, [role])
+        # The operator appoints the head; the privileged roles the administrator grants take
+        # effect when the head — a second person — confirms them (policies/access.toml).
+        head = self._account("head", "head", ["head"], by=SYSTEM_ACTOR)
+        for role in ("deputy", "auditor", "archivist"):
+            staff = self._account(role, role, [role])
+            self.j.accounts.confirm_role_grant(staff, role, head)
         self.deputy = ids.account_id("deputy")
         self.j.school.open_school_year(SCHOOL, self.year, first, last, self.admin)
         for number, title, starts, ends in quarters(self.year):
