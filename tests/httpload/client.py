@@ -121,7 +121,10 @@ def sign_in(session: Session, login: str, password: str) -> None:
     session's token is kept for its later forms."""
     session.token = csrf(session.expect(200, "GET", "/login"))
     form = [("csrf_token", session.token), ("login", login), ("password", password)]
-    session.expect(302, "POST", "/login", form)
+    signed_in = session.expect(302, "POST", "/login", form)
+    # The CSRF token rotates at sign-in (issue 14): take the new one from the page the
+    # sign-in leads to (every signed-in page carries the sign-out form).
+    session.token = csrf(session.expect(200, "GET", signed_in.location or "/"))
 
 
 def own_courses(session: Session, term: int) -> list[str]:

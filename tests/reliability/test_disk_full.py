@@ -253,16 +253,21 @@ def test_a_read_only_database_refuses_writes_and_recovers(storage, writing):
 
 @pytest.mark.parametrize("fault", ["readonly", "full"])
 def test_the_command_line_says_so_and_exits_8(storage, world, tmp_path: Path, fault: str):
-    system, _ = world
+    system, web = world
     env = {
         "EJOURNAL_VAR_DIR": str(tmp_path / "var"),
         "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
     }
+    # A person issues tokens only for themselves, with their password (issue 14).
+    password = web.logins["teacher"][1] + "\n"
     before = events(system)
     storage.set(fault)
     tokens = [
         CliRunner().invoke(
-            main, ["api-token", "issue", "teacher", "--name", f"cli {n} " * 8], env=env
+            main,
+            ["api-token", "issue", "teacher", "--name", f"cli {n} " * 8],
+            env=env,
+            input=password,
         )
         for n in range(30)
     ]
@@ -275,5 +280,7 @@ def test_the_command_line_says_so_and_exits_8(storage, world, tmp_path: Path, fa
         assert "Traceback" not in result.output
     issued = [r for r in tokens if r.exit_code == 0]
     assert len(written_since(system, before)) >= len(issued)
-    ok = CliRunner().invoke(main, ["api-token", "issue", "teacher", "--name", "after"], env=env)
+    ok = CliRunner().invoke(
+        main, ["api-token", "issue", "teacher", "--name", "after"], env=env, input=password
+    )
     assert ok.exit_code == 0, ok.output

@@ -44,6 +44,7 @@ from tests.web import (
 #: missing here fails ``test_every_post_route_has_a_fuzz_target``.
 PAGES = {
     "admin.create_account": "/admin/accounts",
+    "admin.create_service_account": "/admin/accounts",
     "admin.lock": "/admin/accounts/{account_id}",
     "admin.reset_password": "/admin/accounts/{account_id}",
     "admin.change_role": "/admin/accounts/{account_id}",
@@ -78,6 +79,12 @@ PAGES = {
     "journal.request_correction": "/journal/lessons/{lesson_id}",
     "journal.request_late_entry": "/journal/lessons/{lesson_id}",
     "auth.login": "/login",
+    "auth.change_password": "/password",
+    "profile.decide_grant": "/profile/grants",
+    "profile.issue_token": "/profile/",
+    "profile.revoke_token": "/profile/",
+    "sessions.end_one": "/account/sessions",
+    "sessions.end_others": "/account/sessions",
     "auth.logout": "/",
     "records.approve": "/records/proposals",
     "records.execute": "/records/proposals",
@@ -158,6 +165,14 @@ def _client(system: System, web: WebSchool, role: str) -> FlaskClient:
 
 
 ENDPOINTS = sorted(PAGES)
+#: Forms after which the fuzzing client may be signed out: a fresh session for the next case.
+SIGNING_OUT = (
+    "auth.logout",
+    "auth.login",
+    "auth.change_password",
+    "sessions.end_one",
+    "sessions.end_others",
+)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
@@ -187,7 +202,7 @@ def test_a_form_survives_bad_input(world, endpoint: str):
         fuzz_verdict(response.status_code, written, "form cases")
         if response.status_code >= 500 or (400 <= response.status_code < 500 and written):
             failures.append(f"{response.status_code} {written} {case!r:.300}")
-        if endpoint in ("auth.logout", "auth.login") or response.status_code == 400:
+        if endpoint in SIGNING_OUT or response.status_code == 400:
             client = _client(system, web, role)  # a fresh session for the next case
             token = csrf(client, "/login")
 
