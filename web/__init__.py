@@ -26,6 +26,7 @@ from web import (
     i18n,
     journal,
     records,
+    words,
 )
 from web.config import Services, WebConfig
 from web.errors import API_PREFIX, register_error_handlers
@@ -132,6 +133,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     app.extensions["services"] = services
     CSRFProtect(app)
     i18n.init_app(app)
+    words.install(app)
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(audit.bp)
