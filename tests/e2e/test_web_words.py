@@ -91,8 +91,14 @@ def test_a_proposal_is_approved_only_through_its_confirmation_page(system: Syste
         assert raw_codes(confirm) == []
         post(head, "/records/approve", {"id": proposal, "confirm": "yes"}, page)
         assert "одобрено" in shown(head, page)
-        # an approved proposal has nothing left to confirm
+        # an approved proposal has nothing left to confirm; a second approval is refused in words
         assert head.get(f"/records/approve?id={proposal}").status_code == 302
+        post(head, "/records/approve", {"id": proposal, "confirm": "yes"}, page)
+        refused = shown(head, page)
+        assert "Состояние предложения — «одобрено», а для этого действия нужно «предложено»" in (
+            refused
+        )
+        assert raw_codes(refused) == []
 
 
 def test_ledger_and_access_log_show_school_time(system: System, web: WebSchool):
