@@ -33,7 +33,12 @@ def _apply(school, lesson, op, marks: list) -> None:  # type: ignore[no-untyped-
     j, teacher = school.journal, school.teacher
     kind, pupil_no, value, mark_kind, code = op
     pupil = school.pupils[pupil_no]
-    live = [m.mark_id for m in j.queries.lesson(lesson).marks if m.current]
+    current = [m for m in j.queries.lesson(lesson).marks if m.current]
+    live = [m.mark_id for m in current]
+    if kind == "correct" and live:
+        old = current[pupil_no % len(live)]
+        if (old.value, old.kind) == (value, mark_kind):  # a correction must change something
+            value = "5" if value != "5" else "4"
     if kind == "mark":
         j.entry.record_marks(lesson, [MarkEntry(pupil, value, mark_kind)], teacher)
     elif kind == "correct" and live:
