@@ -75,7 +75,9 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python -m bench.dataset --drop bench_dataset
 	$(BIN)/python -m bench.bench_retention --json $(BENCH_OUT)/bench_retention.json $(BENCH_ARGS)
 	$(BIN)/python -m bench.bench_web --json $(BENCH_OUT)/bench_web.json $(BENCH_ARGS)
+	$(BIN)/python -m bench.bench_sessions --json $(BENCH_OUT)/bench_sessions.json $(BENCH_ARGS)
 	$(BIN)/python -m bench.bench_archive --rounds 1 --json $(BENCH_OUT)/bench_archive.json $(BENCH_ARGS)
+	$(BIN)/python -m bench.bench_passwords --json $(BENCH_OUT)/bench_passwords.json $(BENCH_ARGS)
 	$(BIN)/python -m bench.report $(BENCH_OUT)
 
 ## translations: extract the UI's messages, merge them into the catalogues, compile

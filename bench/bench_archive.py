@@ -146,7 +146,7 @@ def measure_school(classes: int, figures: common.Figures) -> list[str]:
     with build(settings) as system:
         listeners = list(system.journal.saved_listeners)
         system.journal.saved_listeners.clear()
-        school = demo.seed_demo(system.journal, classes=classes)
+        school = demo.seed_demo(system.journal, classes=classes, weeks=6)
         system.journal.saved_listeners[:] = listeners
         system.views.rebuild()
         started = time.perf_counter()

@@ -281,10 +281,10 @@ def run(system: System, args: argparse.Namespace, figures: common.Figures) -> No
 
     with clock.travel(_at(as_of, 10)):
         archivist = system.journal.accounts.create_account(
-            "archivist", "А", "А", "", ["archivist"], "bench-pass-1", SYSTEM_ACTOR
+            "archivist", "А", "А", "", ["archivist"], "bench-secret-1", SYSTEM_ACTOR
         ).id
         head = system.journal.accounts.create_account(
-            "head", "Д", "Д", "", ["head"], "bench-pass-1", SYSTEM_ACTOR
+            "head", "Д", "Д", "", ["head"], "bench-secret-1", SYSTEM_ACTOR
         ).id
         proposing, [proposal] = timed(
             lambda: records.propose(archivist, record_class="class-journal")

@@ -1059,7 +1059,7 @@ class BenchSchool:
         """Open the year with its quarters, a teacher, class 5А with 30 enrolled pupils."""
         with clock.travel(local(date(2025, 8, 25), 10)):
             admin = journal.accounts.create_account(
-                "admin", "Админов", "Админ", "", ["admin"], "admin-pass-1", SYSTEM_ACTOR
+                "admin", "Админов", "Админ", "", ["admin"], "sysop-secret-1", SYSTEM_ACTOR
             ).id
             year_id = journal.school.open_school_year(
                 "bench", YEAR, date(2025, 9, 1), date(2026, 5, 31), admin
@@ -1067,7 +1067,7 @@ class BenchSchool:
             for number, title, starts, ends in demo.quarters(YEAR):
                 journal.school.define_term(year_id, number, title, starts, ends, admin)
             teacher = journal.accounts.create_account(
-                "teacher", "Петрова", "Анна", "Ивановна", ["teacher"], "teacher-pass-1", admin
+                "teacher", "Петрова", "Анна", "Ивановна", ["teacher"], "uchitel-secret-1", admin
             ).id
             class_id = journal.classes.form_class(year_id, "5А", 5, admin).id
             pupils = []

@@ -26,6 +26,7 @@ ORDER = (
     "bench_retention",
     "bench_web",
     "bench_archive",
+    "bench_passwords",
 )
 
 

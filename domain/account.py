@@ -75,14 +75,65 @@ class Account(Aggregate):
         self.locked_until: datetime | None = None
         self.locked = False
         self.failures: list[datetime] = []
+        #: A service account: another system, signs in only with API tokens (issue 14).
+        self.service = False
+        #: Set when an administrator set the password: changed at the next sign-in.
+        self.must_change_password = False
+        #: Privileged roles asked for and not yet confirmed: role → who asked.
+        self.pending: dict[str, UUID] = {}
 
     def has_any(self, roles: frozenset[str] | set[str]) -> bool:
         """True when the account holds at least one of ``roles``."""
         return bool(self.roles & set(roles))
 
-    def change_password(self, new_password: str, actor: UUID) -> None:
-        """Replace the password (hashed with scrypt)."""
-        self._password_changed(password_hash=passwords.hash_password(new_password), actor=actor)
+    def change_password(self, password_hash: str, actor: UUID) -> None:
+        """Replace the password (``password_hash``: checked and hashed by ``Accounts``)."""
+        self._password_changed(password_hash=password_hash, actor=actor)
+
+    def rehash_password(self, old_hash: str, password_hash: str) -> None:
+        """Store the same password hashed at the current cost (at sign-in: the account's
+        own act, not a change of password — no session ends for it). Nothing happens when
+        the hash is no longer ``old_hash`` (the password changed in between)."""
+        if self.password_hash == old_hash:
+            self._password_rehashed(password_hash=password_hash, actor=self.id)
+
+    def check_new_password(self, password: str, strength: passwords.StrengthCheck | None) -> None:
+        """Raise ``WeakPassword`` when ``password`` does not suit this account."""
+        names = (self.surname, self.name, self.patronymic)
+        passwords.check_password(password, self.login, names, strength)
+
+    def reset_password(self, password_hash: str, actor: UUID) -> None:
+        """An administrator sets the password (``password_hash``: checked and hashed by
+        ``Accounts``): recorded as a reset (not as the owner's own change), and the owner
+        must change it at the next sign-in."""
+        if self.service:
+            raise errors.ServiceAccountNoPassword()
+        self._password_reset(password_hash=password_hash, actor=actor)
+
+    def designate_service(self, actor: UUID) -> None:
+        """Make this (new) account a service account: no password sign-in."""
+        self._service_designated(actor=actor)
+
+    def request_grant(self, role: str, actor: UUID) -> None:
+        """Ask for a privileged role; it takes effect when a second person confirms it (no
+        event when the account holds it or it is already asked for)."""
+        if check_role(role) not in self.roles and role not in self.pending:
+            self._grant_requested(role=role, actor=actor)
+
+    def confirm_grant(self, role: str, actor: UUID) -> None:
+        """Confirm a pending grant: the role takes effect. The one who asked cannot."""
+        requested_by = self.pending.get(role)
+        if requested_by is None:
+            raise errors.NoPendingGrant(role=role)
+        if requested_by == actor:
+            raise errors.GrantConfirmedBySameActor(role=role)
+        self._grant_confirmed(role=role, requested_by=requested_by, actor=actor)
+
+    def reject_grant(self, role: str, actor: UUID) -> None:
+        """Reject a pending grant (the one who asked may withdraw it)."""
+        if role not in self.pending:
+            raise errors.NoPendingGrant(role=role)
+        self._grant_rejected(role=role, actor=actor)
 
     def grant(self, role: str, actor: UUID) -> None:
         """Grant a role (no event when the account already holds it)."""
@@ -123,6 +174,71 @@ class Account(Aggregate):
 
     @event(PasswordChanged)
     def _password_changed(self, password_hash: str, actor: UUID) -> None:
+        self.password_hash = password_hash
+        if actor == self.id:
+            self.must_change_password = False
+
+    class PasswordReset(Aggregate.Event):
+        """An administrator set the password (the owner changes it at the next sign-in)."""
+
+        password_hash: str
+        actor: UUID
+
+    @event(PasswordReset)
+    def _password_reset(self, password_hash: str, actor: UUID) -> None:
+        self.password_hash = password_hash
+        self.must_change_password = True
+
+    class ServiceDesignated(Aggregate.Event):
+        """The account is a service account (another system; API tokens only)."""
+
+        actor: UUID
+
+    @event(ServiceDesignated)
+    def _service_designated(self, actor: UUID) -> None:
+        self.service = True
+        self.password_hash = ""
+
+    class RoleGrantRequested(Aggregate.Event):
+        """A privileged role was asked for; it takes effect only when confirmed."""
+
+        role: str
+        actor: UUID
+
+    @event(RoleGrantRequested)
+    def _grant_requested(self, role: str, actor: UUID) -> None:
+        self.pending[role] = actor
+
+    class RoleGrantConfirmed(Aggregate.Event):
+        """A second person confirmed a privileged grant: the role takes effect."""
+
+        role: str
+        requested_by: UUID
+        actor: UUID
+
+    @event(RoleGrantConfirmed)
+    def _grant_confirmed(self, role: str, requested_by: UUID, actor: UUID) -> None:
+        self.pending.pop(role, None)
+        self.roles.add(role)
+
+    class RoleGrantRejected(Aggregate.Event):
+        """A privileged grant was rejected (or withdrawn): the role is not granted."""
+
+        role: str
+        actor: UUID
+
+    @event(RoleGrantRejected)
+    def _grant_rejected(self, role: str, actor: UUID) -> None:
+        self.pending.pop(role, None)
+
+    class PasswordRehashed(Aggregate.Event):
+        """The same password stored at a new cost (the old hash's parameters were older)."""
+
+        password_hash: str
+        actor: UUID
+
+    @event(PasswordRehashed)
+    def _password_rehashed(self, password_hash: str, actor: UUID) -> None:
         self.password_hash = password_hash
 
     class RoleGranted(Aggregate.Event):

@@ -1,6 +1,7 @@
 """API tokens: bearer tokens that let another system act as an account through the JSON API.
 
-An administrator issues a token for an account; the token is shown once and only its SHA-256
+A person issues a token for their own account, an administrator for a service account
+(never for another person: issue 14); the token is shown once and only its SHA-256
 digest is stored (in the ``Issued`` event, itself encrypted under the account's person key).
 The token's id is derived from that digest, so a presented token is found by hashing it —
 no index, no stored secret. A token acts with its account's roles as they stand; it stops
@@ -20,6 +21,7 @@ from eventsourcing.domain import event
 
 from domain import errors, ids
 from domain.account import Account
+from domain.auth_context import AuthenticatedBy
 from domain.base import Aggregate
 from domain.queries import AccountInfo, Queries
 from domain.service import CommandGroup, Receipt
@@ -30,7 +32,6 @@ PREFIX = "ejt_"
 SECRET_BYTES = 32
 _SHAPE = re.compile(rf"{PREFIX}[A-Za-z0-9_-]{{43}}")
 _NAME = re.compile(r"[^\x00-\x1f\x7f<>]{0,64}")
-ADMIN = frozenset({"admin"})
 
 
 def digest_of(token: str) -> str:
@@ -94,15 +95,22 @@ class Tokens(CommandGroup):
     """Issuing, revoking and checking API tokens."""
 
     def issue_api_token(self, account_id: UUID, name: str, actor: UUID) -> IssuedToken:
-        """Issue a bearer token for an account (administrator). The token is returned once;
-        only its digest is kept. ``name`` says which system holds it (up to 64 characters)."""
-        self.app.require_role(actor, ADMIN)
+        """Issue a bearer token: a person for their own account, or an administrator for a
+        service account — never for another person (``TokenForAnotherPerson``), so nobody
+        acts in another's name. The token is returned once; only its digest is kept.
+        ``name`` says which system holds it (up to 64 characters)."""
+        account = self.app.load(Account, account_id, errors.AccountNotFound, readonly=True)
+        if account.service:
+            self.app.require_permission(actor, "admin.accounts")
+        elif account_id == actor:
+            self.app.actor(actor)  # a locked account issues nothing
+        else:
+            raise errors.TokenForAnotherPerson()
         name = name.strip()
         if not _NAME.fullmatch(name):
             raise errors.InvalidInput(
                 "Название токена: до 64 символов, без управляющих символов и разметки."
             )
-        account = self.app.load(Account, account_id, errors.AccountNotFound, readonly=True)
         token = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
         receipt = self.app.create(
             lambda: ApiToken(
@@ -116,8 +124,11 @@ class Tokens(CommandGroup):
         return IssuedToken(receipt.id, token, receipt.position)
 
     def revoke_api_token(self, token_id: UUID, reason: str, actor: UUID) -> Receipt:
-        """Revoke a token (administrator): from now on it authenticates no one."""
-        self.app.require_role(actor, ADMIN)
+        """Revoke a token (its owner, or an administrator): from now on it authenticates no
+        one."""
+        token = self.app.load(ApiToken, token_id, errors.ApiTokenNotFound, readonly=True)
+        if token.account_id != actor:
+            self.app.require_permission(actor, "admin.accounts")
         return self.app.change(
             ApiToken, token_id, lambda t: t.revoke(reason, actor), errors.ApiTokenNotFound
         )
@@ -126,6 +137,11 @@ class Tokens(CommandGroup):
         """Return the account a bearer token acts for. ``InvalidToken`` when the token is
         malformed, unknown, revoked or destroyed; ``AccountLocked`` when its account is
         locked."""
+        return self.identify_token(token)[0]
+
+    def identify_token(self, token: str) -> tuple[AccountInfo, AuthenticatedBy]:
+        """The account a bearer token acts for, and the token as the events it causes name
+        it (its id and name: see ``domain.auth_context``); errors as ``authenticate_token``."""
         if not well_formed(token):
             raise errors.InvalidToken()
         digest = digest_of(token)
@@ -140,4 +156,4 @@ class Tokens(CommandGroup):
         account = Queries(self.app).account(found.account_id)
         if account.locked:
             raise errors.AccountLocked()
-        return account
+        return account, AuthenticatedBy("token", str(found.id), found.name)

@@ -29,8 +29,6 @@ KINDS: dict[str, tuple[str, int]] = {
     "extracurricular": ("annual-printout", 5),
     "summary": ("summary-sheet", 25),
 }
-#: Who may capture the annual archive: the head, the deputy head, or the operator.
-ARCHIVISTS = frozenset({"head", "deputy", "admin"})
 
 
 def volume_id(group_id: UUID, kind: str, checkpoint_size: int) -> UUID:
@@ -232,7 +230,7 @@ class Archive(CommandGroup):
 
     def capture_volume(self, facts: VolumeFacts, actor: UUID) -> Receipt:
         """Capture a signed archive file as a record (head, deputy head or operator)."""
-        self.app.require_role(actor, ARCHIVISTS)
+        self.app.require_permission(actor, "archive.capture")
         if facts.kind not in KINDS:
             raise errors.InvalidInput(f"Неизвестный вид тома «{facts.kind}».")
         if len(facts.sha256) != 64 or facts.pages < 1 or facts.size < facts.rendered_size:
@@ -261,14 +259,14 @@ class Archive(CommandGroup):
 
     def record_mentions(self, volume: UUID, people: list[UUID], actor: UUID) -> Receipt:
         """Record whom a volume names, for a volume captured before volumes recorded it."""
-        self.app.require_role(actor, ARCHIVISTS)
+        self.app.require_permission(actor, "archive.capture")
         return self.app.change(ArchiveVolume, volume, lambda v: v.record_mentions(people, actor))
 
     def add_detached_signature(
         self, volume: UUID, file_name: str, sha256: str, tool: str, actor: UUID
     ) -> Receipt:
         """Record the hash of a volume's detached signature (``FILE.sig``)."""
-        self.app.require_role(actor, ARCHIVISTS)
+        self.app.require_permission(actor, "archive.capture")
         return self.app.change(
             ArchiveVolume,
             volume,
@@ -277,7 +275,7 @@ class Archive(CommandGroup):
 
     def note_validity(self, volume: UUID, valid_until: str, actor: UUID) -> Receipt:
         """Record a captured volume's long-term-validation horizon (ISO date-time)."""
-        self.app.require_role(actor, ARCHIVISTS)
+        self.app.require_permission(actor, "archive.capture")
         return self.app.change(ArchiveVolume, volume, lambda v: v.note_validity(valid_until))
 
     def refresh_volume(
@@ -290,7 +288,7 @@ class Archive(CommandGroup):
         actor: UUID,
     ) -> Receipt:
         """Record a refresh of a volume's file (``archive refresh``, ``retention run``)."""
-        self.app.require_role(actor, ARCHIVISTS)
+        self.app.require_permission(actor, "archive.capture")
         return self.app.change(
             ArchiveVolume,
             volume,

@@ -352,9 +352,10 @@ class WrongPassword(DomainError):
 
 
 class WeakPassword(DomainError):
-    """Raised when a new password is too short."""
+    """Raised when a new password is too short, contains the login or the person's name, or
+    is too easy to guess; the message names which (``domain/passwords.py``)."""
 
-    message = "Пароль должен содержать не менее 8 символов."
+    message = "Пароль слишком простой."
 
 
 class RecordDestroyed(DomainError):
@@ -514,3 +515,60 @@ class CertificateNotSigned(DomainError):
         "Акт об уничтожении не удалось подписать — ничего не уничтожено. Проверьте ключ "
         "подписи и службу меток времени и повторите."
     )
+
+
+# --- separation of duties, acting in one's own name (issue 14) -------------------------------
+class TokenForAnotherPerson(Forbidden):
+    """Raised when an API token would be issued for a person's account by anyone but that
+    person (administrators issue tokens only for service accounts)."""
+
+    message = (
+        "Токен доступа к API выпускает для себя только сам владелец учётной записи; "
+        "администратор выпускает токены только для служебных учётных записей."
+    )
+
+
+class OwnRolesProtected(Forbidden):
+    """Raised when someone would grant or remove their own roles, or confirm a grant of
+    their own."""
+
+    message = "Нельзя назначать или снимать роли самому себе."
+
+
+class IncompatibleRoles(Conflict):
+    """Raised when a grant would give an account two roles that ``policies/access.toml``
+    declares incompatible (separation of duties)."""
+
+    message = "Эти роли несовместимы: одна учётная запись не может совмещать их."
+
+
+class ConfirmerRoleRequired(Forbidden):
+    """Raised when an account that may not confirm a privileged grant confirms or rejects it."""
+
+    message = "Подтвердить назначение этой роли может только другой уполномоченный сотрудник."
+
+
+class GrantConfirmedBySameActor(Forbidden):
+    """Raised when the administrator who asked for a privileged grant confirms it."""
+
+    message = "Назначение роли подтверждает другой человек, а не тот, кто его запросил."
+
+
+class NoPendingGrant(Conflict):
+    """Raised when a grant is confirmed or rejected that nobody asked for (or that was
+    already decided)."""
+
+    message = "Нет ожидающего подтверждения назначения этой роли."
+
+
+class ServiceAccountRole(Conflict):
+    """Raised when a service account would hold a role ``policies/access.toml`` does not
+    allow service accounts."""
+
+    message = "Служебной учётной записи нельзя назначить эту роль."
+
+
+class ServiceAccountNoPassword(Conflict):
+    """Raised when a password would be set for a service account (it never signs in)."""
+
+    message = "У служебной учётной записи нет пароля: она работает только через токены API."

@@ -79,19 +79,42 @@ class GradingPolicy:
 
 @dataclass(frozen=True)
 class AttendanceCode:
-    """An attendance code («Н», «Б», «УП», «ОП») and what it means."""
+    """An attendance code («Н», «Б», «УП», «ОП») and what it means. A ``sensitive`` code is
+    health data (152-FZ art. 10, «Б»): the views keep it sealed under the pupil's key, and
+    readers without the right to see it are shown ``shown_as`` instead (a code that means
+    the same for the counts)."""
 
     code: str
     title: str
     absent: bool
     excused: bool
+    sensitive: bool = False
+    shown_as: str = ""
 
 
 @dataclass(frozen=True)
 class AttendancePolicy:
-    """``policies/attendance.toml``: the attendance codes."""
+    """``policies/attendance.toml``: the attendance codes, and the roles that may see the
+    sensitive ones (each within what ``access.toml`` lets it reach)."""
 
     codes: dict[str, AttendanceCode]
+    sensitive_roles: frozenset[str] = frozenset()
+
+    def shown(self, code: str) -> str:
+        """What a reader without the right to sensitive codes sees for ``code``."""
+        meaning = self.codes.get(code)
+        return meaning.shown_as if meaning is not None and meaning.sensitive else code
+
+    def covers(self) -> frozenset[str]:
+        """The codes that may stand for a sensitive one, and the sensitive ones: the view
+        rows holding these carry the true code sealed (so a sealed value does not itself
+        single out a sensitive code)."""
+        sensitive = [c for c in self.codes.values() if c.sensitive]
+        return frozenset({c.code for c in sensitive} | {c.shown_as for c in sensitive})
+
+    def may_see_sensitive(self, roles: frozenset[str] | set[str]) -> bool:
+        """True when one of ``roles`` may see sensitive codes."""
+        return bool(self.sensitive_roles & set(roles))
 
     def check(self, code: str) -> AttendanceCode:
         """Return the code's meaning or raise ``UnknownAttendanceCode``."""
@@ -150,10 +173,38 @@ class Permission:
 
 
 @dataclass(frozen=True)
+class Duties:
+    """Separation of duties (``[duties]`` of ``policies/access.toml``).
+
+    ``privileged`` roles take effect only when a second person confirms the grant, one
+    holding a role of ``confirmers[role]``; ``incompatible`` pairs of roles are never held by
+    one account; ``service_roles`` are the only roles a service account may hold."""
+
+    privileged: frozenset[str] = frozenset()
+    confirmers: dict[str, frozenset[str]] = field(default_factory=dict)
+    incompatible: frozenset[frozenset[str]] = frozenset()
+    service_roles: frozenset[str] = frozenset()
+
+    def conflicts(self, roles: frozenset[str] | set[str]) -> list[tuple[str, str]]:
+        """The incompatible pairs among ``roles``, each sorted, in order."""
+        return sorted(
+            tuple(sorted(pair))  # type: ignore[misc]
+            for pair in self.incompatible
+            if pair <= set(roles)
+        )
+
+
+@dataclass(frozen=True)
 class AccessPolicy:
-    """Every permission by code (``policies/access.toml``)."""
+    """Every permission by code (``policies/access.toml``), and the separation of duties."""
 
     permissions: dict[str, Permission] = field(default_factory=dict)
+    duties: Duties = field(default_factory=Duties)
+
+    def roles_for(self, code: str) -> frozenset[str]:
+        """The roles that hold permission ``code`` for every record ("all" scope): the
+        roles a domain command under that permission needs."""
+        return frozenset(r for r, s in self.permission(code).scopes.items() if s == "all")
 
     def permission(self, code: str) -> Permission:
         """The permission ``code``; raise ``KeyError`` naming it when the file lacks it."""

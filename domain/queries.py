@@ -21,7 +21,15 @@ from domain.lesson import Lesson
 from domain.people import Guardian, Student
 from domain.service import CommandGroup
 
-_META = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "reason"}
+_META = {
+    "originator_id",
+    "originator_version",
+    "originator_topic",
+    "timestamp",
+    "actor",
+    "reason",
+    "authenticated_by",
+}
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,12 @@ class AccountInfo:
     roles: frozenset[str]
     person_id: UUID | None
     locked: bool
+    #: A service account (another system: API tokens only, no password sign-in).
+    service: bool = False
+    #: An administrator set the password: the owner must change it before anything else.
+    must_change_password: bool = False
+    #: Privileged roles asked for and awaiting a second person's confirmation.
+    pending_roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -179,7 +193,15 @@ class Queries(CommandGroup):
         a = self.app.load(Account, account_id, errors.AccountNotFound, readonly=True)
         name = " ".join(p for p in (a.surname, a.name, a.patronymic) if p)
         return AccountInfo(
-            a.id, a.login, name, frozenset(a.roles), a.person_id, a.is_locked(clock.now())
+            a.id,
+            a.login,
+            name,
+            frozenset(a.roles),
+            a.person_id,
+            a.is_locked(clock.now()),
+            service=a.service,
+            must_change_password=a.must_change_password,
+            pending_roles=frozenset(a.pending),
         )
 
     def account_by_login(self, login: str) -> AccountInfo:
@@ -188,7 +210,8 @@ class Queries(CommandGroup):
 
     def authenticate(self, login: str, password: str) -> AccountInfo:
         """Return the account when the password matches; ``WrongPassword`` otherwise (also
-        for an unknown login, so the answer does not tell which logins exist)."""
+        for an unknown login, so the answer does not tell which logins exist);
+        ``AccountLocked`` for a locked account whether or not the password matches."""
         try:
             account = self.app.load(
                 Account, ids.account_id(login), errors.AccountNotFound, readonly=True
@@ -196,10 +219,18 @@ class Queries(CommandGroup):
         except errors.AccountNotFound:
             passwords.hash_password("x" * passwords.MIN_LENGTH)  # same time either way
             raise errors.WrongPassword() from None
-        if not passwords.verify_password(password, account.password_hash):
-            raise errors.WrongPassword()
+        # The lock is decided first, whatever the password: a locked account never tells
+        # whether a guess was right. The hash is checked either way, so both take as long.
+        matches = passwords.verify_password(password, account.password_hash)
         if account.is_locked(clock.now()):
             raise errors.AccountLocked()
+        if account.service or not matches:  # a service account never signs in
+            raise errors.WrongPassword()
+        if passwords.needs_rehash(account.password_hash):  # an older cost: store it anew
+            old, fresh = account.password_hash, passwords.hash_password(password)
+            self.app.change(
+                Account, account.id, lambda a: a.rehash_password(old, fresh), errors.AccountNotFound
+            )
         return self.account(account.id)
 
     def history(self, record_id: UUID) -> list[HistoryEntry]:

@@ -26,7 +26,7 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
-from domain import clock, errors
+from domain import auth_context, clock, errors
 from domain.account import Account
 from domain.base import SYSTEM_ACTOR, Aggregate
 from domain.groups import ActivityGroup, ClassGroup, CourseJournal
@@ -196,6 +196,12 @@ class JournalBase(Application[UUID]):
             raise errors.RoleRequired(roles=sorted(roles))
         return actor
 
+    def require_permission(self, account_id: UUID, code: str) -> Actor:
+        """Return the actor, or raise ``RoleRequired`` unless one of its roles holds
+        permission ``code`` of ``policies/access.toml`` for every record (the file, not the
+        code, says who may run a command: issue 14)."""
+        return self.require_role(account_id, self.policies.access.roles_for(code))
+
     def group_of(self, journal: CourseJournal) -> ClassGroup | ActivityGroup:
         """The class or extracurricular group a course journal belongs to."""
         if journal.group_kind == "activity":
@@ -225,6 +231,8 @@ class JournalBase(Application[UUID]):
             try:
                 aggregates = list(command())
                 entries = self.series_guard.prepare(aggregates)
+                for aggregate in (*entries, *aggregates):
+                    auth_context.stamp(aggregate.pending_events)
             finally:
                 self._memo.loads = None
             try:

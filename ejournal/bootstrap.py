@@ -19,7 +19,8 @@ from psycopg import sql
 
 from domain.journal import Journal
 from domain.policies import Policies
-from ejournal import driver_errors
+from ejournal import driver_errors, password_strength
+from ejournal.filemodes import create_private_file, private_dirs
 from ejournal.keyring import (
     Keyring,
     check_master_key,
@@ -192,7 +193,8 @@ def create_event_tables(recorder: Any) -> None:
 def _prepare_database(db: DatabaseURL) -> KeyStore:
     try:
         if db.backend == "sqlite":
-            Path(db.path).parent.mkdir(parents=True, exist_ok=True)
+            if not Path(db.path).exists():  # made 0600 here: SQLite gives -wal/-shm its mode
+                os.close(create_private_file(Path(db.path)))
             return SQLiteKeyStore(db.path)
         with psycopg.connect(db.conninfo(), autocommit=True) as conn:
             conn.execute(
@@ -205,9 +207,46 @@ def _prepare_database(db: DatabaseURL) -> KeyStore:
         raise _unavailable(db, error) from None
 
 
-def build(settings: Settings, policies: Policies | None = None) -> System:
+def missing_database(settings: Settings) -> DatabaseUnavailable | None:
+    """The refusal when the SQLite file does not exist: a typo in the path must not start
+    an empty school (``ejournal demo``, ``restore`` or ``--create`` make a new one)."""
+    db = settings.database
+    if db.backend != "sqlite" or Path(db.path).exists():
+        return None
+    return DatabaseUnavailable(
+        f"the SQLite database {db.path} does not exist: check EJOURNAL_DATABASE_URL, or "
+        "create it with `ejournal demo`, `ejournal restore` or `ejournal --create …`"
+    )
+
+
+def _open_journal(
+    settings: Settings,
+    policies: Policies,
+    keyring: Keyring,
+    opened: list[Journal | SQLiteViewDatabase | PostgresViewDatabase],
+) -> Journal:
+    """The journal over the event store (appended to ``opened`` at once, so a failure after
+    it closes it), with the password strength check and the keyring's listeners."""
+    journal = Journal(
+        policies,
+        env=settings.database.eventsourcing_env(),
+        cache_size=settings.aggregate_cache,
+        mapper_factory=lambda transcoder: EncryptingMapper(transcoder, keyring),
+    )
+    opened.append(journal)
+    if settings.database.backend == "postgres":
+        create_event_tables(journal.recorder)
+    journal.accounts.strength = password_strength.check
+    keyring.forget_listeners.append(journal.forget_cached)
+    journal.load_listeners.append(keyring.refresh)
+    return journal
+
+
+def build(settings: Settings, policies: Policies | None = None, *, create: bool = True) -> System:
     """Validate the policies, folders and key files, open the database and keyring, and
-    build the journal.
+    build the journal. With ``create`` False a SQLite file that does not exist is refused
+    (the command line's default: ``ejournal.cli``); new files and folders are private
+    (``ejournal.filemodes``).
 
     Raises ``PolicyError``, ``StorageError``, ``LedgerError`` (signing key), ``KeyringError``
     (master key), ``DatabaseUnavailable`` or ``StorageUnavailable`` before anything is written
@@ -220,22 +259,16 @@ def build(settings: Settings, policies: Policies | None = None) -> System:
     check_master_key(
         settings.master_key_file, read_master_key(settings.master_key_file), check, events
     )
+    missing = None if create else missing_database(settings)
+    if missing is not None:
+        raise missing
+    private_dirs(settings.var_dir)
     store = _prepare_database(settings.database)
     opened: list[Journal | SQLiteViewDatabase | PostgresViewDatabase] = []
     try:
         master = load_or_create_master_key(settings.master_key_file, store)
         keyring = Keyring(store, master, recheck_seconds=settings.key_recheck_seconds)
-        journal = Journal(
-            policies,
-            env=settings.database.eventsourcing_env(),
-            cache_size=settings.aggregate_cache,
-            mapper_factory=lambda transcoder: EncryptingMapper(transcoder, keyring),
-        )
-        opened.append(journal)
-        if settings.database.backend == "postgres":
-            create_event_tables(journal.recorder)
-        keyring.forget_listeners.append(journal.forget_cached)
-        journal.load_listeners.append(keyring.refresh)
+        journal = _open_journal(settings, policies, keyring, opened)
         view_db = view_database(settings.database, settings.view_pool_size)
         opened.append(view_db)
         sealer = KeyringSealer(keyring)

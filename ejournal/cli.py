@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -16,11 +18,14 @@ import click
 import psycopg
 from psycopg import sql
 
+from domain import auth_context, clock
+from domain.auth_context import AuthenticatedBy
 from domain.errors import DomainError, RecordUnauthentic
 from ejournal import driver_errors
 from ejournal.bootstrap import DatabaseUnavailable, StorageError, System, build
 from ejournal.exitcodes import Exit, Refused, epilog
 from ejournal.keyring import KeyringError
+from ejournal.keystore import DEMO_SEEDED
 from ejournal.policyfiles import PolicyError, load_policies
 from ejournal.settings import Settings, SettingsError
 from projections.ledger import LedgerError
@@ -35,12 +40,19 @@ def _settings() -> Settings:
         raise Refused(Exit.SETTINGS, str(error)) from None
 
 
-def _system(settings: Settings | None = None) -> System:
+def _create_asked() -> bool:
+    """True when the command line says ``ejournal --create …``."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and (ctx.find_root().obj or {}).get("create"))
+
+
+def _system(settings: Settings | None = None, *, create: bool = False) -> System:
     """Build the system or stop with one clear message and the exit code of its class
-    (``ejournal.exitcodes``), nothing written."""
+    (``ejournal.exitcodes``), nothing written. A SQLite file that does not exist is refused
+    (exit 5) unless ``create`` (``demo``, ``restore``) or ``ejournal --create``."""
     settings = settings or _settings()
     try:
-        return build(settings)
+        return build(settings, create=create or _create_asked())
     except PolicyError as error:
         raise Refused(Exit.POLICIES, "invalid policies:\n" + str(error)) from None
     except StorageError as error:
@@ -55,6 +67,14 @@ def _system(settings: Settings | None = None) -> System:
         raise Refused(Exit.DATABASE, f"{error} ({settings.database_url})") from None
 
 
+def _operator() -> str:
+    """The operating-system user running the command (who acts at the server's shell)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
 class _Main(click.Group):
     """The command group; a command that finds the database full or read-only stops with
     the Russian message and exit code 8 (nothing half-written: transactions are atomic)."""
@@ -62,7 +82,10 @@ class _Main(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         driver_errors.install()  # so that ``storage_problem`` knows psycopg's and sqlite3's
         try:
-            return super().invoke(ctx)
+            # Events caused from the shell say so (ADR 0011); ``api-token issue`` narrows
+            # it to the person whose password it read.
+            with auth_context.authenticated(AuthenticatedBy("cli", _operator())):
+                return super().invoke(ctx)
         except click.ClickException:
             raise
         except RecordUnauthentic as error:  # a stored row forged or altered: one line
@@ -75,7 +98,14 @@ class _Main(click.Group):
 
 
 @click.group(cls=_Main, epilog=epilog())
-def main() -> None:
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Create the SQLite database when its file does not exist (otherwise refused: a "
+    "mistyped path must not start an empty school; `demo` and `restore` create it anyway).",
+)
+@click.pass_context
+def main(ctx: click.Context, create: bool) -> None:
     """ejournal — an event-sourced electronic school journal («электронный журнал»).
 
     Settings come from EJOURNAL_* environment variables (see README.md). A command refuses to
@@ -83,6 +113,7 @@ def main() -> None:
     key or a storage folder is wrong; its exit code names which (README, «Start-up
     refusals»).
     """
+    ctx.ensure_object(dict)["create"] = create
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -102,6 +133,23 @@ def policies_check() -> None:
             click.echo(f"error: {problem}", err=True)
         sys.exit(Exit.POLICIES)
     click.echo(f"policies OK: {', '.join(sorted(p.name for p in folder.glob('*.toml')))}")
+    settings = _settings()
+    database = settings.database
+    if database.backend == "sqlite" and not Path(database.path or "").exists():
+        click.echo("accounts not checked: no database yet")
+        return
+    with _system(settings) as built:
+        built.views.catch_up()
+        items = built.views.reads.accounts.accounts(clock.now())
+        duties = built.views.policies.access.duties
+    bad = [(a, duties.conflicts(set(a.roles) | {r for r, _ in a.pending})) for a in items]
+    bad = [(a, c) for a, c in bad if c]
+    for account, conflicts in bad:
+        pairs = ", ".join(f"{x} + {y}" for x, y in conflicts)
+        click.echo(f"incompatible roles: {account.login}: {pairs}", err=True)
+    if bad:
+        sys.exit(Exit.POLICIES)
+    click.echo(f"accounts OK: {len(items)} checked against [duties.incompatible]")
 
 
 # --- demo ----------------------------------------------------------------------------------
@@ -136,13 +184,24 @@ def _reset(settings: Settings) -> None:
     "--year",
     default=None,
     help="School year to seed, e.g. 2025/26 (default: the current one, so that teachers "
-    "can enter today's lessons).",
+    "can enter today's lessons). Lessons are held up to today only: a past year gets its "
+    "lessons and term marks, but no year marks or council decisions.",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Hold lessons in the first N weeks only (default: every school day from "
+    "1 September up to today).",
 )
 @click.option(
     "--seed", default=2025, show_default=True, help="Random seed (same seed, same school)."
 )
-def demo(reset: bool, if_empty: bool, year: str | None, seed: int) -> None:
-    """Seed a realistic demo school and print a login for every role."""
+def demo(reset: bool, if_empty: bool, year: str | None, weeks: int | None, seed: int) -> None:
+    """Seed a realistic demo school and print a login for every role: lessons with topics,
+    homework, marks and attendance every school day from 1 September up to today, term marks
+    of the quarters already over, corrections and requests, news the family accounts have
+    not read yet."""
     from domain import clock, ids
     from ejournal.demo import seed_demo
 
@@ -151,7 +210,7 @@ def demo(reset: bool, if_empty: bool, year: str | None, seed: int) -> None:
     settings = _settings()
     if reset:
         _reset(settings)
-    with _system(settings) as system:
+    with _system(settings, create=True) as system:
         if _has_events(system):
             if if_empty:
                 click.echo(f"demo school already seeded; logins: {settings.demo_logins_file}")
@@ -170,11 +229,16 @@ def demo(reset: bool, if_empty: bool, year: str | None, seed: int) -> None:
             listeners = list(system.journal.saved_listeners)
             system.journal.saved_listeners.clear()
             try:
-                school = seed_demo(system.journal, year=year, seed=seed, progress=progress)
+                school = seed_demo(
+                    system.journal, year=year, seed=seed, progress=progress, weeks=weeks
+                )
             finally:
                 system.journal.saved_listeners[:] = listeners
         system.views.rebuild()
+        for account, pupil, moment in school.read_up_to:  # «что нового» starts there
+            system.views.seen.visit(str(account), str(pupil), "demo", moment)
         system.ledger.checkpoint()  # the seeded history is sealed from the start
+        system.keyring.store.set_meta(DEMO_SEEDED, b"1")  # the start page may list the logins
         elapsed = time.perf_counter() - started
     logins = [
         {"role": role, "login": login, "password": password}
@@ -268,13 +332,26 @@ def history(record_id: str, as_json: bool) -> None:
 def serve(host: str, port: int, threads: int, processes: int) -> None:
     """Serve the web UI with a production WSGI server (waitress)."""
     from ejournal.server import serve as run_server
-    from ejournal.webapp import SecretKeyError, read_secret_key, secret_key, web_app
+    from ejournal.webapp import (
+        SecretKeyError,
+        check_web_app,
+        read_secret_key,
+        secret_key,
+        web_app,
+    )
+    from web.access import UndeclaredPermission
 
     settings = _settings()
     try:
         read_secret_key(settings.secret_key_file)
     except SecretKeyError as error:
         raise Refused(Exit.SIGNING_KEY, str(error)) from None
+    try:  # a route's permission missing from access.toml: refused, nothing opened
+        check_web_app(load_policies(settings.policies_dir))
+    except PolicyError:
+        pass  # refused below with every problem of the files
+    except UndeclaredPermission as error:
+        raise Refused(Exit.POLICIES, f"invalid policies: {error}") from None
     with _system(settings) as started:  # refuse to start (one clear message) before listening
         told = started.records.at_start()  # after an upgrade: recorded, never silent
     for line in told:
@@ -417,7 +494,8 @@ def replay(view: str, as_of: str, json_out: bool, **filters: Any) -> None:
         missing.append("year (or from and to)")
     if missing:
         raise click.UsageError(f"view {view} needs: {', '.join('--' + m for m in missing)}")
-    with _system() as system:
+    # An operator's tool (personal data decrypted): attendance codes as recorded, «Б» too.
+    with _system() as system, system.views.reading_codes(allowed=True):
         try:
             result = REPLAYS[view].query(system.views, moment, filters)
         except (LookupError, ValueError) as error:

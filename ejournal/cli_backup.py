@@ -79,7 +79,9 @@ def restore(source: Path, keyring_from: Path | None) -> None:
     from ejournal.cli import _settings, _system
 
     with _refused():
-        done = run_restore(_settings(), source, keyring_from, open_system=_system)
+        done = run_restore(
+            _settings(), source, keyring_from, open_system=lambda s: _system(s, create=True)
+        )
     click.echo(
         f"restored {done.events} events (up to notification {done.max_notification_id}), "
         f"{done.keys} series keys, {done.files} files in {done.seconds:.1f} s; "

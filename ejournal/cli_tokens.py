@@ -1,6 +1,7 @@
-"""``ejournal api-token``: bearer tokens of the JSON API, issued and revoked by an
-administrator — the operator at the server's shell acts as one unless ``--as`` (or
-``EJOURNAL_AS``) names an administrator's login, who is then recorded as the actor."""
+"""``ejournal api-token``: bearer tokens of the JSON API. A person's token is issued by that
+person, with their password; a service account's by an administrator — the operator at the
+server's shell acts as one unless ``--as`` (or ``EJOURNAL_AS``) names an administrator's
+login, who is then recorded as the actor. Revoking: an administrator, or the token's owner."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from uuid import UUID
 import click
 
 from domain.base import SYSTEM_ACTOR
+from domain.errors import DomainError
 from ejournal.bootstrap import System
 from ejournal.cli_support import actor, parse_id, refused, system
-from projections.views import api_tokens
 
 as_admin = click.option(
     "--as",
@@ -37,10 +38,24 @@ def api_token() -> None:
 @as_admin
 def issue(account_login: str, name: str, login: str | None) -> None:
     """Issue a token for the account LOGIN and print it once: only its SHA-256 digest is
-    stored, so it cannot be shown again. The token acts with the account's roles."""
+    stored, so it cannot be shown again. The token acts with the account's roles.
+
+    A person's token is issued only by that person: the command asks for LOGIN's password
+    (or reads it from standard input). An administrator (--as, or the operator) issues
+    tokens only for service accounts; for anyone else it is refused."""
     with system() as built, refused():
         account = built.journal.queries.account_by_login(account_login)
-        issued = built.journal.tokens.issue_api_token(account.id, name, _acting(built, login))
+        if account.service or (login and login.strip().lower() != account.login):
+            acting = _acting(built, login)  # for a person: refused (TokenForAnotherPerson)
+        else:
+            password = click.prompt(f"password of {account.login}", hide_input=True, err=True)
+            try:
+                built.journal.queries.authenticate(account.login, password)
+            except DomainError:
+                built.journal.accounts.record_failed_login(account.login)
+                raise
+            acting = account.id
+        issued = built.journal.tokens.issue_api_token(account.id, name, acting)
     click.echo(f"token id {issued.id} for {account.login}; keep it secret, it is shown once:")
     click.echo(issued.token)
 
@@ -66,7 +81,7 @@ def list_tokens(account_login: str | None, as_json: bool) -> None:
         account = built.journal.queries.account_by_login(account_login) if account_login else None
         built.views.catch_up()
         owner = str(account.id) if account else None
-        rows = built.views.read(api_tokens.tokens, built.views.sealer, owner)
+        rows = built.views.reads.accounts.tokens(owner)
     if as_json:
         click.echo(json.dumps([vars(r) for r in rows], ensure_ascii=False, indent=1))
         return

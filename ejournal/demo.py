@@ -3,10 +3,13 @@
 ``seed_demo`` opens a school year with four quarters, creates staff accounts with role-based
 logins, forms classes, registers pupils and their guardians (Faker, ru_RU), opens a course
 journal per subject of each class and two extracurricular groups, draws a weekly timetable,
-and then plays several weeks of school life in time order: lessons entered on their day with
-topic, homework, attendance and marks; corrections within the author's own window; and late
-corrections requested by the teacher and approved (or rejected) by the deputy head the next
-day. Every event is stamped by a travelled clock, so the notification log is in time order.
+and then plays school life in time order, every school day from 1 September up to the moment
+of seeding (weekends, public holidays and the holidays between quarters skipped): lessons
+entered on their day with topic, homework, attendance and marks; corrections within the
+author's own window; late corrections requested by the teacher and approved (or rejected) by
+the deputy head the next day, and two requests still waiting; term marks of every quarter
+already over. Every event is stamped by a travelled clock, never later than the moment of
+seeding, so the notification log is in time order and today's grid is filled.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import heapq
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -26,10 +29,11 @@ from uuid import UUID
 from faker import Faker
 from faker.providers.person.ru_RU import Provider as RuNames
 
-from domain import clock, ids
+from domain import clock, errors, ids, passwords
 from domain.base import SYSTEM_ACTOR
 from domain.journal import Journal
 from domain.lesson import MarkEntry
+from ejournal import password_strength
 
 Progress = Callable[[str, int, int], None]
 Action = Callable[[], None]
@@ -178,6 +182,9 @@ class DemoSchool:
     marks: int
     corrections: int
     events: int
+    #: (account, pupil, moment): where «что нового» of the family accounts starts, so that
+    #: the last school days are news to them (``SeenPositions.visit`` after the rebuild).
+    read_up_to: list[tuple[UUID, UUID, datetime]] = field(hash=False, default_factory=list)
 
 
 @dataclass
@@ -219,26 +226,35 @@ def quarters(year: str) -> list[tuple[int, str, date, date]]:
     ]
 
 
-def school_days(year: str, weeks: int) -> list[date]:
-    """Weekdays of the first ``weeks`` calendar weeks that fall in a quarter, not a holiday."""
-    first = parse_year(year)[0]
+def school_days(year: str, weeks: int | None = None, until: date | None = None) -> list[date]:
+    """Weekdays of the first ``weeks`` calendar weeks (all of the year when None) that fall in
+    a quarter, not a holiday, and not after ``until``."""
+    first, last = parse_year(year)
     monday = first - timedelta(days=first.weekday())
     terms = quarters(year)
-    days = (monday + timedelta(days=n) for n in range(weeks * 7))
+    span = weeks * 7 if weeks is not None else (last - monday).days + 1
+    days = (monday + timedelta(days=n) for n in range(span))
     return [
         d
         for d in days
         if d.weekday() < 5
-        and d >= first
+        and first <= d <= (until or last)
         and (d.month, d.day) not in HOLIDAYS
         and any(s <= d <= e for _, _, s, e in terms)
     ]
 
 
-def demo_password(seed: int, login: str) -> str:
-    """The demo password of ``login``: deterministic for a seed, 13 characters."""
+def demo_password(seed: int, login: str, names: Sequence[str] = ()) -> str:
+    """The demo password of ``login``: deterministic for a seed, 13 characters, one that
+    the product's password rules accept for that login and name."""
     rng = random.Random(f"{seed}/{login}")  # noqa: S311 (demo data, reproducible on purpose)
-    return "demo-" + "".join(rng.choice(ALPHABET) for _ in range(8))
+    while True:  # the rare draw that the strength check would refuse is drawn again
+        password = "demo-" + "".join(rng.choice(ALPHABET) for _ in range(8))
+        try:
+            passwords.check_password(password, login, names, password_strength.check)
+        except errors.WeakPassword:
+            continue
+        return password
 
 
 def class_names(classes: int) -> list[str]:
@@ -290,13 +306,15 @@ def seed_demo(
     progress: Progress | None = None,
     classes: int = 8,
     pupils_per_class: int = 25,
-    weeks: int = 6,
+    weeks: int | None = None,
 ) -> DemoSchool:
     """Seed a demo school into ``journal`` through its application commands.
 
-    The same ``seed`` gives the same logins, passwords, names and marks. ``progress(stage,
+    Lessons are held every school day of the first ``weeks`` weeks (None: of the whole year),
+    up to the moment of seeding (``clock.now()``): nothing is stamped later. The same
+    ``seed`` and moment give the same logins, passwords, names and marks. ``progress(stage,
     done, total)`` is called now and then. Returns what was created and how much of it."""
-    if pupils_per_class < 1 or weeks < 1:
+    if pupils_per_class < 1 or (weeks is not None and weeks < 1):
         raise ValueError("Нужен хотя бы один ученик в классе и одна неделя уроков.")
     seeder = _Seeder(journal, year, seed, progress or (lambda *_: None))
     return seeder.run(class_names(classes), pupils_per_class, weeks)
@@ -313,6 +331,9 @@ class _Seeder:
         self.queue: list[tuple[datetime, int, Action]] = []
         self.order = count()
         self.now = clock.now()
+        #: Nothing later than an hour before the moment of seeding: the entries of the last
+        #: lessons and their few minutes of clicks stay in the past.
+        self.horizon = self.now - timedelta(hours=1)
         self.tally: Counter[str] = Counter()
         self.logins: list[tuple[str, str, str]] = []
         self.classes: dict[str, UUID] = {}
@@ -327,12 +348,15 @@ class _Seeder:
         self.admin = self.deputy = SYSTEM_ACTOR
         self.year_id = ids.school_year_id(SCHOOL, year)
         self.totals = {"accounts": 5, "pupils": 0}
+        #: (course, term, pupil) → (value, weight) of each mark entered: the term marks.
+        self.term_marks: dict[tuple[UUID, int, UUID], list[tuple[int, int]]] = {}
+        self.family: list[tuple[UUID, UUID]] = []  # (account, pupil) of the family logins
 
-    def run(self, names: list[str], per_class: int, weeks: int) -> DemoSchool:
+    def run(self, names: list[str], per_class: int, weeks: int | None) -> DemoSchool:
         """Seed everything in time order and report."""
         before = self.j.recorder.max_notification_id() or 0
         first, last = parse_year(self.year)
-        days = school_days(self.year, weeks)
+        days = school_days(self.year, weeks, until=clock.local_date(self.horizon))
         with clock.travel(clock.local_datetime(first - timedelta(days=7), 9)):
             self.now = clock.now()
             self._staff_and_year(first, last)
@@ -351,6 +375,11 @@ class _Seeder:
             self._absences(days)
             self._schedule_lessons(days, self._timetable(names))
             self._drain("lessons")
+        read_up_to = [
+            (account, pupil, clock.local_datetime(days[-4], 20))
+            for account, pupil in self.family
+            if len(days) > 4
+        ]
         return DemoSchool(
             self.year_id,
             dict(self.classes),
@@ -363,6 +392,7 @@ class _Seeder:
             marks=self.tally["marks"],
             corrections=self.tally["corrections"],
             events=(self.j.recorder.max_notification_id() or 0) - before,
+            read_up_to=read_up_to,
         )
 
     # --- clock ---------------------------------------------------------------------------
@@ -384,11 +414,14 @@ class _Seeder:
         done = 0
         while self.queue:
             moment, _, action = heapq.heappop(self.queue)
+            if moment > self.horizon:
+                continue  # a decision or a correction still to come
             self._at(moment)
             action()
             done += 1
-            if done % 50 == 0 or not self.queue:
+            if done % 50 == 0:
                 self.progress(stage, done, done + len(self.queue))
+        self.progress(stage, done, done)  # what lies past the horizon is not done
 
     # --- people and accounts -------------------------------------------------------------
     def _person(self, male: bool) -> tuple[str, str, str]:
@@ -404,10 +437,11 @@ class _Seeder:
         roles: list[str],
         person: tuple[str, str, str] | None = None,
         person_id: UUID | None = None,
+        by: UUID | None = None,
     ) -> UUID:
-        password = demo_password(self.seed, login)
-        actor = self.admin if self.logins else SYSTEM_ACTOR
+        actor = by if by is not None else (self.admin if self.logins else SYSTEM_ACTOR)
         surname, name, patronymic = person or self._person(self.rng.random() < 0.3)
+        password = demo_password(self.seed, login, (surname, name, patronymic))
         account = self.j.accounts.create_account(
             login, surname, name, patronymic, roles, password, actor, person_id=person_id
         ).id
@@ -418,8 +452,12 @@ class _Seeder:
 
     def _staff_and_year(self, first: date, last: date) -> None:
         self.admin = self._account("admin", "admin", ["admin"])
-        for role in ("head", "deputy", "auditor", "archivist"):
-            self._account(role, role, [role])
+        # The operator appoints the head; the privileged roles the administrator grants take
+        # effect when the head — a second person — confirms them (policies/access.toml).
+        head = self._account("head", "head", ["head"], by=SYSTEM_ACTOR)
+        for role in ("deputy", "auditor", "archivist"):
+            staff = self._account(role, role, [role])
+            self.j.accounts.confirm_role_grant(staff, role, head)
         self.deputy = ids.account_id("deputy")
         self.j.school.open_school_year(SCHOOL, self.year, first, last, self.admin)
         for number, title, starts, ends in quarters(self.year):
@@ -495,10 +533,13 @@ class _Seeder:
         for i, name in enumerate(names[:2], 1):
             pupil = self.pupils[name][0]
             guardian = self.guardian[pupil]
-            self._account(
+            parent = self._account(
                 "parent", f"parent{i:02d}", ["parent"], self.names[guardian], person_id=guardian
             )
-            self._account("pupil", f"pupil{i:02d}", ["pupil"], self.names[pupil], person_id=pupil)
+            own = self._account(
+                "pupil", f"pupil{i:02d}", ["pupil"], self.names[pupil], person_id=pupil
+            )
+            self.family += [(parent, pupil), (own, pupil)]
 
     # --- course journals and timetable ---------------------------------------------------
     def _courses(self, teaches: dict[tuple[str, str], UUID]) -> None:
@@ -577,34 +618,83 @@ class _Seeder:
         draw_absences(self.rng, self.ability, days, self.absent)
 
     def _schedule_lessons(self, days: list[date], slots: list[tuple[int, int, _Course]]) -> None:
-        lessons = []
+        lessons, moments = [], []
         for day in days:
             for _, period, course in sorted(
                 (s for s in slots if s[0] == day.weekday()), key=lambda s: s[1]
             ):
-                if course.grade or day >= club_start(days):
-                    lessons.append(_Lesson(course, day, period, course.planned))
-                    course.planned += 1
-        fixes = self._plan_fixes([i for i, x in enumerate(lessons) if x.course.grade])
-        for i, lesson in enumerate(lessons):
-            self._schedule(
-                self._entry_moment(lesson.day, lesson.period),
-                partial(self._enter, lesson, fixes.get(i, "")),
-            )
+                if not course.grade and day < club_start(days):
+                    continue
+                moment = self._entry_moment(day, period)
+                if moment > self.horizon:  # not entered yet: right after the lesson, if over
+                    moment = self._lesson_end(day, period) + timedelta(
+                        minutes=self.rng.randint(1, 9)
+                    )
+                    if moment > self.horizon:
+                        continue
+                lessons.append(_Lesson(course, day, period, course.planned))
+                moments.append(moment)
+                course.planned += 1
+        fixes = self._plan_fixes(lessons, days)
+        for i, (lesson, moment) in enumerate(zip(lessons, moments, strict=True)):
+            self._schedule(moment, partial(self._enter, lesson, fixes.get(i, "")))
+        self._schedule_term_marks(lessons, moments, days)
 
-    def _plan_fixes(self, candidates: list[int]) -> dict[int, str]:
+    def _plan_fixes(self, lessons: list[_Lesson], days: list[date]) -> dict[int, str]:
+        """Own corrections, decided requests spread over the lessons, and two requests still
+        waiting for the deputy head (of lessons two weeks before the last day)."""
+        candidates = [i for i, x in enumerate(lessons) if x.course.grade]
         kinds = ["own"] * max(3, len(candidates) // 150) + ["approve"] * 3 + ["reject", "cancel"]
         self.rng.shuffle(kinds)
         span = max(1, int(len(candidates) * 0.8) // (len(kinds) + 1))
-        return {
+        fixes = {
             candidates[min(len(candidates) - 1, span * (i + 1))]: kind
             for i, kind in enumerate(kinds)
             if candidates
         }
+        if days:
+            cutoff = days[-1] - timedelta(days=14)
+            waiting = [i for i in candidates if lessons[i].day <= cutoff and i not in fixes]
+            fixes |= {i: "pending" for i in waiting[-60::30]}
+        return fixes
+
+    def _schedule_term_marks(
+        self, lessons: list[_Lesson], moments: list[datetime], days: list[date]
+    ) -> None:
+        """Term marks of every quarter over (before today, its last school day seeded), set
+        by each teacher once the quarter's last lesson is entered."""
+        today = clock.local_date(self.horizon)
+        for number, _, starts, ends in quarters(self.year):
+            entered = [m for x, m in zip(lessons, moments, strict=True) if starts <= x.day <= ends]
+            last = max(d for d in school_days(self.year) if starts <= d <= ends)
+            if not days or ends >= today or last > days[-1] or not entered:
+                continue
+            moment = max(entered)
+            for course in self.courses:
+                if course.grade:
+                    moment += timedelta(minutes=self.rng.randint(2, 30))
+                    self._schedule(min(moment, self.horizon), partial(self._term, course, number))
+
+    def _term(self, course: _Course, term: int) -> None:
+        """The teacher sets the term marks: the weighted average, half up; «н/а» without marks."""
+        marks = []
+        for pupil in course.pupils:
+            got = self.term_marks.get((course.id, term, pupil), [])
+            weight = sum(w for _, w in got)
+            average = sum(v * w for v, w in got) / weight if weight else 0.0
+            value = str(min(5, max(2, math.floor(average + 0.5)))) if weight else "н/а"
+            marks.append((pupil, value, ""))
+        self.j.grades.set_term_marks(course.id, term, marks, course.teacher)
+        self.tally["term_marks"] += len(marks)
+        self._tick(30, 90)
+
+    @staticmethod
+    def _lesson_end(day: date, period: int) -> datetime:
+        return clock.local_datetime(day, *PERIODS[period]) + timedelta(minutes=45)
 
     def _entry_moment(self, day: date, period: int) -> datetime:
         """Mostly right after the lesson or that evening; sometimes a day or two later."""
-        end = clock.local_datetime(day, *PERIODS[period]) + timedelta(minutes=45)
+        end = self._lesson_end(day, period)
         r = self.rng.random()
         if r < 0.55:
             return end + timedelta(minutes=self.rng.randint(1, 9))
@@ -627,6 +717,13 @@ class _Seeder:
             lesson_id, topic, homework, marks, attendance, course.teacher
         )
         self.tally.update(lessons=1, marks=len(marks))
+        term = self._term_of(lesson.day)
+        if course.grade and term:
+            grading = self.j.policies.grading
+            for mark in marks:
+                self.term_marks.setdefault((course.id, term, mark.student_id), []).append(
+                    (int(mark.value), grading.kind(mark.kind).weight)
+                )
         if fix and marks:
             i = self.rng.randrange(len(marks))
             self._plan_fix(fix, lesson_id, course, marks[i], receipt.created[i])
@@ -663,6 +760,9 @@ class _Seeder:
             return MarkEntry(pupil, "незач" if self.rng.random() < 0.08 else "зач", kind)
         return MarkEntry(pupil, self.rng.choices(VALUES, WEIGHTS[self.ability[pupil]])[0], kind)
 
+    def _term_of(self, day: date) -> int:
+        return next((n for n, _, s, e in quarters(self.year) if s <= day <= e), 0)
+
     # --- corrections ---------------------------------------------------------------------
     def _plan_fix(
         self, fix: str, lesson_id: UUID, course: _Course, mark: MarkEntry, mark_id: UUID
@@ -691,7 +791,14 @@ class _Seeder:
             else:
                 j.entry.reject_correction(lesson_id, request_id, REJECT_REASON, self.deputy)
 
-        if fix in ("own", "cancel"):
+        def waiting() -> None:  # the deputy head has not decided yet
+            j.entry.request_correction(
+                lesson_id, mark_id, value, mark.kind, REQUEST_REASON, teacher
+            )
+
+        if fix == "pending":
+            self._schedule(self._later(self.rng.randint(9, 12), (15, 19)), waiting)
+        elif fix in ("own", "cancel"):
             self._schedule(
                 self._later(self.rng.randint(1, 4), (16, 20)), own if fix == "own" else cancel
             )

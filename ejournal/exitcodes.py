@@ -19,10 +19,10 @@ class Exit(IntEnum):
     FAILED = 1  # a command refused its input or a rule (the message says which)
     USAGE = 2  # a wrong option or argument (click's own code)
     SETTINGS = 3  # a malformed EJOURNAL_* variable
-    POLICIES = 4  # an invalid or unreadable policy file
-    DATABASE = 5  # the database URL is unreachable, refused, or not an ejournal database
-    MASTER_KEY = 6  # the master key is missing (while data exists), unreadable or wrong
-    SIGNING_KEY = 7  # the ledger signing key or the web session secret is unreadable
+    POLICIES = 4  # an invalid or unreadable policy file; a route's permission access.toml lacks
+    DATABASE = 5  # unreachable, refused, not an ejournal database; a SQLite file that is missing
+    MASTER_KEY = 6  # missing (while data exists), unreadable, wrong, or open to group/others
+    SIGNING_KEY = 7  # the ledger key or the web secret: unreadable, or open to group/others
     STORAGE = 8  # a storage folder is not writable; the database is full or read-only
 
 
@@ -31,10 +31,14 @@ MEANING = {
     Exit.FAILED: "the command refused its input or a rule of the journal",
     Exit.USAGE: "wrong option or argument",
     Exit.SETTINGS: "malformed setting (EJOURNAL_* variable)",
-    Exit.POLICIES: "invalid policy file (policies/*.toml)",
-    Exit.DATABASE: "database unreachable, refused or not an ejournal database",
-    Exit.MASTER_KEY: "master key missing while data exists, unreadable or wrong",
-    Exit.SIGNING_KEY: "ledger signing key or web session secret unreadable or malformed",
+    Exit.POLICIES: "invalid policy file (policies/*.toml), or a permission used by a route "
+    "missing from access.toml",
+    Exit.DATABASE: "database unreachable, refused or not an ejournal database; SQLite file "
+    "missing (ejournal --create makes one)",
+    Exit.MASTER_KEY: "master key missing while data exists, unreadable, wrong, or readable by "
+    "group or others",
+    Exit.SIGNING_KEY: "ledger signing key or web session secret unreadable, malformed, or "
+    "readable by group or others",
     Exit.STORAGE: "storage folder not writable; database full or read-only",
 }
 

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from domain import clock, errors
+from ejournal.filemodes import create_private_file, shared_key_problem
 from ejournal.keystore import KeyRow, KeyStore
 
 
@@ -66,6 +67,9 @@ def read_master_key(path: Path) -> bytes | None:
     when it is unreadable or malformed (nothing is written either way)."""
     if not path.exists():
         return None
+    problem = shared_key_problem(path, "Master key file")
+    if problem:
+        raise KeyringError(problem)
     try:
         master = base64.b64decode(path.read_text().strip(), validate=True)
     except (OSError, ValueError) as error:
@@ -103,9 +107,7 @@ def load_or_create_master_key(path: Path, store: KeyStore) -> bytes:
         if store.count() or store.meta("check"):
             raise missing_master_key(path)
         master = secrets.token_bytes(32)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
+        with os.fdopen(create_private_file(path), "w") as handle:
             handle.write(base64.b64encode(master).decode() + "\n")
     stored = store.meta("check")
     if stored is None:

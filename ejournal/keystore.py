@@ -2,7 +2,8 @@
 
 ``ejournal_keyring`` holds one data key per record series, wrapped by the master key;
 destroying a key clears the wrapped bytes and records when and under which certificate.
-``ejournal_keyring_meta`` holds the master key's check value.
+``ejournal_keyring_meta`` holds the master key's check value, the destruction epoch and the
+mark of a demo school (``DEMO_SEEDED``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class KeyStore(Protocol):
 _COLUMNS = "key_id, series, wrapped, created_at, destroyed_at, certificate_id"
 #: Changed whenever a key is destroyed: other processes drop their cached keys on seeing it.
 EPOCH = "destroy-epoch"
+#: Set by ``ejournal demo`` once it has seeded the demo school: only then does the start page
+#: list the demo logins (a stray demo-logins file elsewhere shows nothing).
+DEMO_SEEDED = "demo-seeded"
 
 
 def _row(values: Any) -> KeyRow | None:

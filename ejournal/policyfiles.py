@@ -21,6 +21,7 @@ from domain.policies import (
     AccessPolicy,
     AttendanceCode,
     AttendancePolicy,
+    Duties,
     GradingPolicy,
     JournalRegulation,
     MarkKind,
@@ -28,7 +29,7 @@ from domain.policies import (
     Policies,
     Scale,
 )
-from ejournal.policyschema import Strict, StrictBool, StrictInt, roles, text, unique
+from ejournal.policyschema import DutiesSchema, Strict, StrictBool, StrictInt, roles, text, unique
 from ejournal.retention_policy import RetentionSchema, build_retention
 
 
@@ -99,14 +100,41 @@ class CodeSchema(Strict):
     title = text()
     absent = StrictBool(required=True)
     excused = StrictBool(required=True)
+    sensitive = StrictBool(load_default=False)
+    shown_as = fields.String(validate=validate.Length(min=1, max=4))
+
+    @validates_schema
+    def _shown_as_with_sensitive(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("sensitive") and "shown_as" not in data:
+            raise ValidationError({"shown_as": ["a sensitive code needs the code shown instead"]})
+        if not data.get("sensitive") and "shown_as" in data:
+            raise ValidationError({"shown_as": ["only a sensitive code is shown as another"]})
 
 
 class AttendanceSchema(Strict):
     codes = fields.List(fields.Nested(CodeSchema), required=True, validate=validate.Length(min=1))
+    sensitive_roles = roles()
 
     @validates_schema
     def _unique_codes(self, data: dict[str, Any], **_: Any) -> None:
         unique(data["codes"], "code", "codes")
+
+    @validates_schema
+    def _shown_as_codes(self, data: dict[str, Any], **_: Any) -> None:
+        """A sensitive code is shown as a code of the file that is not sensitive and means
+        the same for the counts (absent, excused)."""
+        by_code = {c["code"]: c for c in data["codes"]}
+        for index, c in enumerate(data["codes"]):
+            if not c.get("sensitive"):
+                continue
+            cover = by_code.get(c["shown_as"])
+            if cover is None or cover.get("sensitive"):
+                problem = "not a code of this file that is not sensitive"
+            elif (cover["absent"], cover["excused"]) != (c["absent"], c["excused"]):
+                problem = "must have the same absent and excused as the code it stands for"
+            else:
+                continue
+            raise ValidationError({"codes": {index: {"shown_as": [problem]}}})
 
 
 class JournalSchema(Strict):
@@ -143,13 +171,47 @@ class AccessSchema(Strict):
             if not set(permission) & set(ROLES):
                 raise ValidationError({"permissions": {code: ["no role holds it"]}})
 
+    duties = fields.Nested(DutiesSchema, required=True)
+
+    @validates_schema
+    def _auditor_independent(self, data: dict[str, Any], **_: Any) -> None:
+        """The auditor is incompatible with every role that writes the journal."""
+        writers = data["permissions"].get("journal.enter", {})
+        against = set(data["duties"]["incompatible"].get("auditor", []))
+        against |= {
+            r for r, others in data["duties"]["incompatible"].items() if "auditor" in others
+        }
+        missing = sorted(r for r in ROLES if r in writers and r not in against)
+        if "auditor" in ROLES and missing:
+            raise ValidationError(
+                {
+                    "duties": {
+                        "incompatible": [f"auditor must be incompatible with {', '.join(missing)}"]
+                    }
+                }
+            )
+
 
 def _access(d: dict[str, Any]) -> AccessPolicy:
     return AccessPolicy(
         {
             code: Permission(code, p["title"], {r: p[r] for r in ROLES if r in p})
             for code, p in d["permissions"].items()
-        }
+        },
+        _duties(d["duties"]),
+    )
+
+
+def _duties(d: dict[str, Any]) -> Duties:
+    return Duties(
+        privileged=frozenset(d["privileged"]),
+        confirmers={role: frozenset(by) for role, by in d["confirmers"].items()},
+        incompatible=frozenset(
+            frozenset({role, other})
+            for role, others in d["incompatible"].items()
+            for other in others
+        ),
+        service_roles=frozenset(d["service_roles"]),
     )
 
 
@@ -172,9 +234,17 @@ def _grading(d: dict[str, Any]) -> GradingPolicy:
 def _attendance(d: dict[str, Any]) -> AttendancePolicy:
     return AttendancePolicy(
         {
-            c["code"]: AttendanceCode(c["code"], c["title"], c["absent"], c["excused"])
+            c["code"]: AttendanceCode(
+                c["code"],
+                c["title"],
+                c["absent"],
+                c["excused"],
+                sensitive=c["sensitive"],
+                shown_as=c.get("shown_as", ""),
+            )
             for c in d["codes"]
-        }
+        },
+        sensitive_roles=frozenset(d["sensitive_roles"]),
     )
 
 
@@ -249,6 +319,22 @@ def load_file(path: Path, spec: PolicyFile) -> tuple[Any, list[str]]:
     return spec.build(data), []
 
 
+def _across_files(loaded: dict[str, Any]) -> list[str]:
+    """Rules between files: a role that enters attendance (``journal.enter``) sees the
+    sensitive codes, or saving a lesson form would write the code it is shown («УП") over
+    the pupil's «Б»."""
+    attendance, access = loaded.get("attendance.toml"), loaded.get("access.toml")
+    if attendance is None or access is None or "journal.enter" not in access.permissions:
+        return []
+    entering = access.permissions["journal.enter"].scopes
+    return [
+        f"attendance.toml: sensitive_roles: lacks {role}, who enters attendance "
+        "(access.toml journal.enter) and would save the code shown over a sensitive one"
+        for role in entering
+        if role not in attendance.sensitive_roles
+    ]
+
+
 def load_policies(folder: Path) -> Policies:
     """Load every policy file of ``folder``; raise ``PolicyError`` listing all problems."""
     if not folder.is_dir():
@@ -269,6 +355,7 @@ def load_policies(folder: Path) -> Policies:
         built, found = load_file(path, spec)
         problems += found
         loaded[name] = built
+    problems += _across_files(loaded)
     if problems:
         raise PolicyError(problems)
     return Policies(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from domain.account import ROLES
 
@@ -58,3 +58,40 @@ class Strict(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+def role_map() -> fields.Dict:
+    """A table of known roles, each with a non-empty list of known roles."""
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(list(ROLES))),
+        values=roles(),
+        required=True,
+    )
+
+
+class DutiesSchema(Strict):
+    """``[duties]`` of ``access.toml``: privileged roles and who confirms each, the roles
+    of service accounts, incompatible roles (separation of duties, issue 14)."""
+
+    privileged = roles()
+    service_roles = roles()
+    confirmers = role_map()
+    incompatible = role_map()
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        privileged = set(data["privileged"])
+        missing = sorted(privileged - set(data["confirmers"]))
+        if missing:
+            raise ValidationError({"confirmers": [f"no confirmers for {', '.join(missing)}"]})
+        extra = sorted(set(data["confirmers"]) - privileged)
+        if extra:
+            raise ValidationError({"confirmers": [f"not privileged: {', '.join(extra)}"]})
+        for role, others in data["incompatible"].items():
+            if role in others:
+                raise ValidationError({"incompatible": {role: ["a role with itself"]}})
+        both = sorted(privileged & set(data["service_roles"]))
+        if both:
+            raise ValidationError(
+                {"service_roles": [f"privileged roles for services: {', '.join(both)}"]}
+            )

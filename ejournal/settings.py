@@ -100,6 +100,19 @@ class DatabaseURL:
         return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
 
 
+def _rate_limits(raw: str) -> tuple[tuple[str, int, int], ...]:
+    """``signin-address=60/300,api-account=300/60`` → ((name, count, seconds), …)."""
+    found = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        matched = re.fullmatch(r"([a-z-]+)=(\d{1,7})/(\d{1,6})", part)
+        if not matched or int(matched[2]) < 1 or int(matched[3]) < 1:
+            raise SettingsError(
+                f"EJOURNAL_RATE_LIMITS: expected NAME=COUNT/SECONDS, comma-separated; got {part!r}"
+            )
+        found.append((matched[1], int(matched[2]), int(matched[3])))
+    return tuple(found)
+
+
 def _export_dir(raw: str) -> Path | None:
     """``EJOURNAL_CHECKPOINT_EXPORT_DIR``: empty (off) or an absolute folder — every process
     (server, worker, CLI) must write to the same place whatever its working directory."""
@@ -228,6 +241,8 @@ class Settings:
     #: PostgreSQL connections for the views per process (``serve`` raises it to its
     #: ``--threads`` + 4: each request holds one while it runs).
     view_pool_size: int = 16
+    #: Overrides of the web's rate limits (``web.limits``): (name, count, seconds).
+    rate_limits: tuple[tuple[str, int, int], ...] = ()
     #: Every signed checkpoint is also written here (one JSON file per checkpoint) for the
     #: operator to mirror outside the database; None: not exported.
     checkpoint_export_dir: Path | None = None
@@ -293,6 +308,7 @@ class Settings:
             key_recheck_seconds=float(recheck),
             archive=ArchiveSettings.from_env(env, var_dir),
             aggregate_cache=int(cache),
+            rate_limits=_rate_limits(env.get("EJOURNAL_RATE_LIMITS") or ""),
             checkpoint_export_dir=export_dir,
         )
 

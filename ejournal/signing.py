@@ -8,6 +8,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ejournal.filemodes import create_private_file, shared_key_problem
 from projections.ledger import LedgerError
 
 
@@ -16,6 +17,9 @@ def read_signing_key(path: Path) -> Ed25519PrivateKey | None:
     it is unreadable or not an Ed25519 private key."""
     if not path.exists():
         return None
+    problem = shared_key_problem(path, "ledger signing key")
+    if problem:
+        raise LedgerError(problem)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError, OSError) as error:
@@ -31,9 +35,7 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
     if key is not None:
         return key
     key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
+    with os.fdopen(create_private_file(path), "wb") as handle:
         handle.write(
             key.private_bytes(
                 serialization.Encoding.PEM,

@@ -5,11 +5,22 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import cast
 
 from flask import Flask
 
+from domain.journal import Journal
+from domain.policies import Policies
 from ejournal.bootstrap import System
+from ejournal.filemodes import create_private_file, shared_key_problem
+from ejournal.keystore import DEMO_SEEDED
+from ejournal.settings import SettingsError
+from projections import sessions as server_sessions
+from projections.ledger import Ledger
+from retention.service import Records
 from web import Services, WebConfig, create_app
+from web.config import PageViews
+from web.limits import limits_from
 
 
 class SecretKeyError(Exception):
@@ -20,6 +31,9 @@ def read_secret_key(path: Path) -> bytes | None:
     """The session-signing secret in ``path``; ``None`` when there is no such file."""
     if not path.exists():
         return None
+    problem = shared_key_problem(path, "web session secret")
+    if problem:
+        raise SecretKeyError(problem)
     try:
         value = path.read_bytes().strip()
     except OSError as error:
@@ -34,29 +48,66 @@ def secret_key(path: Path) -> bytes:
     found = read_secret_key(path)
     if found is not None:
         return found
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
+    with os.fdopen(create_private_file(path), "w") as handle:
         handle.write(secrets.token_hex(32))
     return path.read_bytes().strip()
+
+
+def check_web_app(policies: Policies) -> None:
+    """Build the app once over no database and a throwaway secret, writing nothing, so that
+    what only the app can tell — a route's permission that access.toml lacks
+    (``UndeclaredPermission``) — refuses the start instead of answering 500."""
+    # Building the app reads only the policies: the rest is used by requests, and none is made.
+    services = Services(
+        journal=cast(Journal, None),
+        views=cast(PageViews, None),
+        ledger=cast(Ledger, None),
+        records=cast(Records, None),
+        policies=policies,
+        sessions=cast(server_sessions.SessionStore, None),
+        counters=cast(server_sessions.RateCounters, None),
+    )
+    create_app(services, WebConfig(secret_key=secrets.token_bytes(32)))
 
 
 def web_app(system: System, *, testing: bool = False) -> Flask:
     """The Flask app over ``system``."""
     settings = system.settings
+    try:
+        limits_from(settings.rate_limits)
+    except ValueError as error:
+        raise SettingsError(f"EJOURNAL_RATE_LIMITS: {error}") from None
+    # The demo logins only in a deployment that ``ejournal demo`` seeded (its mark in the
+    # database), never because a demo-logins file happens to lie in var/.
+    seeded = system.keyring.store.meta(DEMO_SEEDED) is not None
     config = WebConfig(
         secret_key=secret_key(settings.secret_key_file),
-        demo_logins=settings.demo_logins_file,
+        demo_logins=settings.demo_logins_file if seeded else None,
         secure_cookies=settings.secure_cookies,
         testing=testing,
         school=settings.school,
+        rate_limits=settings.rate_limits,
         refresh_margin_days=settings.archiving.refresh_margin_days,
     )
-    services = Services(
+    return create_app(services_of(system, config), config)
+
+
+def services_of(system: System, config: WebConfig) -> Services:
+    """What the pages use of ``system``, with the server-side sessions and the rate-limit
+    counters in the views' database (ADR 0012; their tables made here if missing)."""
+    views = system.views
+    server_sessions.setup(views.db)
+    return Services(
         journal=system.journal,
-        views=system.views,
+        views=views,
         ledger=system.ledger,
         records=system.records,
         policies=system.policies,
+        sessions=server_sessions.SessionStore(
+            views.db,
+            views.sealer,
+            idle_seconds=config.idle_minutes * 60,
+            absolute_seconds=config.absolute_hours * 3600,
+        ),
+        counters=server_sessions.RateCounters(views.db, config.secret_key),
     )
-    return create_app(services, config)

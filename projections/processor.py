@@ -77,14 +77,20 @@ class Processor:
 
     # --- set-up and status -------------------------------------------------------------
     def setup(self) -> None:
-        """Create the view tables and the tracking rows (idempotent)."""
+        """Create the view tables and the tracking rows (idempotent). A view whose stored
+        tables have other columns than the release declares (an upgraded view) is dropped
+        — on SQLite with its freed pages overwritten, as they may hold what the new version
+        seals — and built again from the log by the next catch-up."""
         big = "INTEGER" if self.db.dialect == "sqlite" else "BIGINT"
         with self.db.transaction() as cur:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {TRACKING} "
                 f"(view TEXT PRIMARY KEY, position {big} NOT NULL)"
             )
+            changed = [v.name for v in self.views if self._changed(cur, v)]
             for view in self.views:
+                if view.name in changed:
+                    self._drop(cur, view)
                 for table in view.tables:
                     for statement in table.ddl(self.db.dialect):
                         cur.execute(statement)
@@ -93,6 +99,39 @@ class Processor:
                     "ON CONFLICT (view) DO NOTHING",
                     (view.name,),
                 )
+            self._set_positions(cur, dict.fromkeys(changed, 0))
+
+    def _columns(self, cur: Cursor, table: str) -> set[str]:
+        """The columns ``table`` has in the database (empty when it does not exist)."""
+        if self.db.dialect == "sqlite":
+            cur.execute(f"PRAGMA table_info({table})")
+            return {str(r[1]) for r in cur.fetchall()}
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s",
+            (table,),
+        )
+        return {str(r[0]) for r in cur.fetchall()}
+
+    def _changed(self, cur: Cursor, view: View) -> bool:
+        """True when a stored table of ``view`` has other columns than it declares."""
+        for table in view.tables:
+            found = self._columns(cur, table.name)
+            if found and found != set(table.column_names):
+                return True
+        return False
+
+    def _drop(self, cur: Cursor, view: View) -> None:
+        if self.db.dialect != "sqlite":
+            for table in view.tables:
+                cur.execute(f"DROP TABLE IF EXISTS {table.name}")
+            return
+        cur.execute("PRAGMA secure_delete")
+        before = int(cur.fetchone()[0])
+        cur.execute("PRAGMA secure_delete = ON")  # the freed pages are zeroed
+        for table in view.tables:
+            cur.execute(f"DROP TABLE IF EXISTS {table.name}")
+        cur.execute(f"PRAGMA secure_delete = {before}")
 
     def positions(self, cur: Cursor | None = None, *, lock: bool = False) -> dict[str, int]:
         """Tracking position of every view (locked for update when ``lock``)."""

@@ -189,6 +189,16 @@ class AccountReads(ReadGroup):
         with self.reader() as reader:
             return api_tokens.tokens(reader, self.views.sealer, account_id)
 
+    def service_ids(self) -> set[str]:
+        """Ids of the service accounts (another system: API tokens only, no password)."""
+        with self.reader() as reader:
+            return accounts_view.service_ids(reader)
+
+    def pending(self, now: datetime) -> list[accounts_view.AccountItem]:
+        """The accounts with privileged roles awaiting a second person's confirmation."""
+        with self.reader() as reader:
+            return accounts_view.pending(reader, self.views.sealer, now)
+
 
 class JournalReads(ReadGroup):
     """Course journals: grids, lessons, term and year marks."""

@@ -6,7 +6,7 @@ the events. The reads themselves are typed methods grouped by feature: ``views.r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from projections.seen import SeenPositions
 from projections.sqlstore import Database, SQLReader
 from projections.store import Reader
 from projections.view import Sealer
+from projections.views import grid as grid_view
 from projections.views import ledger_leaves
 
 LEDGER = "ledger"
@@ -101,6 +102,14 @@ class Views:
         return found
 
     # --- reading ---------------------------------------------------------------------------
+    def reading_codes(self, *, allowed: bool) -> AbstractContextManager[grid_view.Codes]:
+        """Within this block attendance codes are opened for a reader who may (``allowed``)
+        or may not see the sensitive ones (``policies/attendance.toml``): a web request,
+        a CLI command."""
+        return grid_view.reading_codes(
+            grid_view.Codes(self.sealer, self.policies.attendance, allowed)
+        )
+
     def pinned(self) -> AbstractContextManager[None]:
         """Within this block the reads of the calling thread share one database
         transaction where the backend gains by it (one web request)."""
@@ -109,14 +118,19 @@ class Views:
     @contextmanager
     def reader(self, as_of: datetime | None = None, names: Sequence[str] = ()) -> Iterator[Reader]:
         """Current views (SQL), or the views as they stood at ``as_of`` (built in memory:
-        only ``names`` when given — an as-of grid needs the catalogue and the grid only)."""
-        if as_of is not None:
-            chosen = [self.processor.view(n) for n in names] if names else self.processor.views
-            memory, _ = self.processor.build_in_memory(chosen, until=as_of)
-            yield memory
-            return
-        with self.db.read() as cursor:
-            yield SQLReader(self.db, cursor)
+        only ``names`` when given — an as-of grid needs the catalogue and the grid only).
+        Attendance codes are read as the enclosing ``reading_codes`` says; outside one, as
+        for a reader not allowed the sensitive codes."""
+        with ExitStack() as stack:
+            if grid_view.reading() is None:
+                stack.enter_context(self.reading_codes(allowed=False))
+            if as_of is not None:
+                chosen = [self.processor.view(n) for n in names] if names else self.processor.views
+                memory, _ = self.processor.build_in_memory(chosen, until=as_of)
+                yield memory
+                return
+            with self.db.read() as cursor:
+                yield SQLReader(self.db, cursor)
 
     def read(
         self, query: Callable[..., T], *args: Any, as_of: datetime | None = None, **kwargs: Any

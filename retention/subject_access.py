@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from domain.policies import RetentionPolicy
+from domain.policies import AttendancePolicy, RetentionPolicy
 from projections.queries import records_register
 from projections.store import Reader
 from projections.view import Sealer
@@ -70,12 +70,15 @@ def _marks(
 
 
 def _attendance(
-    reader: Reader, pupil: str, subjects: dict[str, tuple[str, str]]
+    reader: Reader, sealer: Sealer, pupil: str, subjects: dict[str, tuple[str, str]]
 ) -> list[dict[str, Any]]:
     rows = reader.select(grid.ATTENDANCE, {"student_id": pupil})
+    # The pupil's own report: every code as recorded, «Б» included (opened with their key).
+    codes = grid.Codes(sealer, AttendancePolicy({}), allowed=True)
     found = [
-        {"day": day, "subject": subject, "code": a["code"], "reason": a["reason"] or ""}
+        {"day": day, "subject": subject, "code": code, "reason": reason}
         for a, day, subject in _placed(reader, rows, subjects)
+        for code, reason in [codes.opened(a)]
     ]
     return sorted(found, key=lambda r: r["day"] or "")
 
@@ -152,7 +155,7 @@ def subject_access_report(
         **_people(reader, sealer, pupil),
         "classes": classes,
         "marks": _marks(reader, pupil, subjects),
-        "attendance": _attendance(reader, pupil, subjects),
+        "attendance": _attendance(reader, sealer, pupil, subjects),
         "term_marks": term,
         "year_marks": year,
         "history": own,

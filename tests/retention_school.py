@@ -58,11 +58,13 @@ def make_history(system: System) -> History:
     school = build_school(j)
     with clock.travel(at(date(2025, 8, 25), 11)):
         archivist = j.accounts.create_account(
-            "archivist", "Архивова", "Анна", "", ["archivist"], "archive-pass-1", school.admin
+            "archivist", "Архивова", "Анна", "", ["archivist"], "arkhiv-secret-1", school.admin
         ).id
         second = j.accounts.create_account(
-            "archivist2", "Хранилова", "Вера", "", ["archivist"], "archive-pass-2", school.admin
+            "archivist2", "Хранилова", "Вера", "", ["archivist"], "arkhiv-secret-2", school.admin
         ).id
+        for staff in (archivist, second):
+            j.accounts.confirm_role_grant(staff, "archivist", school.head)
         guardian = j.people.register_guardian(
             "Смирнова", "Ольга", "", "+7 900 000-00-01", "o.smirnova@example.ru", school.admin
         ).id

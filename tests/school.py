@@ -58,7 +58,7 @@ def build_school(journal: Journal) -> School:
     j = journal
     with clock.travel(at(date(2025, 8, 25), 10)):
         admin = j.accounts.create_account(
-            "admin", "Админов", "Админ", "", ["admin"], "admin-pass-1", SYSTEM_ACTOR
+            "admin", "Админов", "Админ", "", ["admin"], "sysop-secret-1", SYSTEM_ACTOR
         ).id
         year_id = j.school.open_school_year(
             "test", YEAR, date(2025, 9, 1), date(2026, 5, 31), admin
@@ -66,17 +66,20 @@ def build_school(journal: Journal) -> School:
         for number, title, starts, ends in QUARTERS:
             j.school.define_term(year_id, number, title, starts, ends, admin)
         teacher = j.accounts.create_account(
-            "teacher", "Петрова", "Анна", "Ивановна", ["teacher"], "teacher-pass-1", admin
+            "teacher", "Петрова", "Анна", "Ивановна", ["teacher"], "uchitel-secret-1", admin
         ).id
         other = j.accounts.create_account(
-            "teacher2", "Сидоров", "Олег", "", ["teacher"], "teacher-pass-2", admin
+            "teacher2", "Сидоров", "Олег", "", ["teacher"], "uchitel-secret-2", admin
+        ).id
+        # The operator appoints the head; the head confirms the privileged roles the
+        # administrator grants (separation of duties: policies/access.toml [duties]).
+        head = j.accounts.create_account(
+            "head", "Директоров", "Иван", "", ["head"], "direktor-secret-1", SYSTEM_ACTOR
         ).id
         deputy = j.accounts.create_account(
-            "deputy", "Завучева", "Мария", "", ["deputy", "teacher"], "deputy-pass-1", admin
+            "deputy", "Завучева", "Мария", "", ["deputy", "teacher"], "zavuch-secret-1", admin
         ).id
-        head = j.accounts.create_account(
-            "head", "Директоров", "Иван", "", ["head"], "head-pass-1", admin
-        ).id
+        j.accounts.confirm_role_grant(deputy, "deputy", head)
         class_id = j.classes.form_class(year_id, "5А", 5, admin).id
         other_class = j.classes.form_class(year_id, "5Б", 5, admin).id
         course = j.classes.open_course_journal(class_id, "Математика", "five_point", admin).id

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, g, render_template, request, session
+from flask import Flask, abort, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
@@ -22,10 +22,15 @@ from web import (
     audit_replay,
     auth,
     classes,
+    codes,
     diary,
+    hygiene,
     i18n,
     journal,
+    limits,
+    profile,
     records,
+    sessions,
     words,
 )
 from web.config import Services, WebConfig
@@ -95,23 +100,30 @@ def _demo_logins(path: Path | None) -> list[dict[str, str]]:
     ]
 
 
-def _health(services: Services) -> dict[str, object]:
-    """/healthz: up, and the log's size; to signed-in operators and auditors also the
-    ledger's sealing — where it is halted, if it is (never to anonymous callers)."""
-    found: dict[str, object] = {
-        "status": "ok",
-        "events": services.journal.recorder.max_notification_id() or 0,
-    }
-    if access.scope("audit.ledger") or access.scope("admin.accounts"):
-        status = services.ledger.status()
-        halt = status.halt
-        found["ledger"] = {
-            "sealed": status.size,
-            "unsealed": status.unsealed,
-            "halted_at": None if halt is None else halt.position,
-            "problem": None if halt is None else halt.problem,
-        }
-    return found
+def _server_sessions(app: Flask, services: Services, config: WebConfig) -> None:
+    """Sessions and rate-limit counters in the views' database (ADR 0012), made by the
+    composition root (``Services.sessions``, ``Services.counters``)."""
+    app.extensions["ejournal.sessions"] = services.sessions
+    limits.init_app(app, services.counters, limits.limits_from(config.rate_limits))
+
+
+def _register_pages(app: Flask) -> None:
+    """Every blueprint, the API and the error pages."""
+    for blueprint in (
+        auth.bp,
+        sessions.bp,
+        audit.bp,
+        audit_replay.bp,
+        journal.bp,
+        diary.bp,
+        classes.bp,
+        admin.bp,
+        records.bp,
+    ):
+        app.register_blueprint(blueprint)
+    profile.register(app)
+    api.register(app)
+    register_error_handlers(app)
 
 
 def create_app(services: Services, config: WebConfig) -> Flask:
@@ -126,25 +138,20 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.idle_minutes),
         SESSION_REFRESH_EACH_REQUEST=True,
-        WTF_CSRF_TIME_LIMIT=None,
+        # The CSRF token lives in the session and is replaced at sign-in and sign-out; it
+        # expires with the session's absolute lifetime at the latest.
+        WTF_CSRF_TIME_LIMIT=config.absolute_hours * 3600,
         EJOURNAL_SCHOOL=config.school,
         EJOURNAL_REFRESH_MARGIN_DAYS=config.refresh_margin_days,
     )
     app.extensions["services"] = services
+    hygiene.init_app(app, secure_cookies=config.secure_cookies)  # before anything reads a body
     CSRFProtect(app)
     i18n.init_app(app)
     words.install(app)
     auth.login_manager.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(audit.bp)
-    app.register_blueprint(audit_replay.bp)
-    app.register_blueprint(journal.bp)
-    app.register_blueprint(diary.bp)
-    app.register_blueprint(classes.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(records.bp)
-    api.register(app)
-    register_error_handlers(app)
+    codes.init_app(app)
+    _register_pages(app)
 
     @app.template_filter("school_time")
     def school_time(moment: datetime | str) -> str:
@@ -199,24 +206,14 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         if not request.path.startswith(API_PREFIX):  # the API uses no session
             session.permanent = True  # the session expires after idle_minutes without requests
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    _server_sessions(app, services, config)
 
     @app.get("/")
     @access.public
     def home() -> str:
         return render_template("home/index.html", logins=_demo_logins(config.demo_logins))
 
-    @app.get("/healthz")
-    @access.public
-    def healthz() -> dict[str, object]:
-        return _health(services)
-
+    # A route naming a permission that access.toml lacks refuses the start (exit 4), not
+    # every request to it (500).
+    access.check_declared(app, services.policies.access.permissions, (a[0] for a in AREAS))
     return app

@@ -8,16 +8,44 @@ A role holds a permission for "all" records or only its "own" (see
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app
+from flask import Flask, abort, current_app
 from flask_login import current_user, login_required
 
 from projections.queries.scope import KINDS
 
 PUBLIC = "public"
+
+
+class UndeclaredPermission(Exception):
+    """Raised when the app is built while a route names a permission that
+    ``policies/access.toml`` lacks (every such page would answer 500)."""
+
+
+def check_declared(app: Flask, declared: Iterable[str], also: Iterable[str] = ()) -> None:
+    """Raise ``UndeclaredPermission`` (one line) naming each permission the app's routes —
+    and ``also``, the codes the pages ask for themselves — use but ``declared`` lacks."""
+    known = set(declared)
+    used: dict[str, list[str]] = {}
+    for endpoint, view in sorted(app.view_functions.items()):
+        code = getattr(view, "permission", None)
+        if code is not None and code != PUBLIC and code not in known:
+            used.setdefault(code, []).append(endpoint)
+    for code in also:
+        if code not in known:
+            used.setdefault(code, [])
+    if used:
+        listed = "; ".join(
+            f"'{code}' (routes: {', '.join(endpoints) or 'the header'})"
+            for code, endpoints in sorted(used.items())
+        )
+        raise UndeclaredPermission(
+            f"access.toml lacks permissions the web UI uses: {listed}; "
+            'add each as [permissions."…"] to policies/access.toml'
+        )
 
 
 def _policy() -> Any:

@@ -10,8 +10,11 @@ from typing import Protocol
 from domain.journal import Journal
 from domain.policies import Policies
 from projections.ledger import Ledger
+from projections.processor import ViewStatus
 from projections.reads import Reads
 from projections.seen import SeenPositions
+from projections.sessions import RateCounters, SessionStore
+from projections.views.grid import Codes
 from retention.service import Records
 
 
@@ -23,6 +26,9 @@ class WebConfig:
     demo_logins: Path | None = None
     secure_cookies: bool = False
     idle_minutes: int = 30
+    absolute_hours: int = 12  # a session ends this long after sign-in, however used
+    #: Overrides of ``web.limits.DEFAULTS``: (name, count, seconds) — EJOURNAL_RATE_LIMITS.
+    rate_limits: tuple[tuple[str, int, int], ...] = ()
     testing: bool = False
     school: str = "demo"  # the school's code (EJOURNAL_SCHOOL): part of a school year's id
     #: ``archive refresh`` renews a volume this many days before its signatures stop
@@ -46,6 +52,13 @@ class PageViews(Protocol):
 
     def pinned(self) -> AbstractContextManager[None]:
         """The reads of this thread share one transaction within the block."""
+
+    def reading_codes(self, *, allowed: bool) -> AbstractContextManager[Codes]:
+        """Within the block attendance codes are opened for a reader who may (``allowed``)
+        or may not see the sensitive ones (``policies/attendance.toml``)."""
+
+    def status(self) -> list[ViewStatus]:
+        """Position and lag of every view (``/healthz``)."""
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Wait until the views have processed ``position``."""
@@ -72,6 +85,9 @@ class Services:
     ledger: Ledger
     records: Records  # retention: the records register, dispositions, the year's close
     policies: Policies  # the journal's regulation (``policies/*.toml``)
+    #: Server-side sessions and the rate-limit counters, in the views' database (ADR 0012).
+    sessions: SessionStore
+    counters: RateCounters
 
     @property
     def reads(self) -> Reads:

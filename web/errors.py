@@ -38,7 +38,10 @@ API_MESSAGES = {
     404: "Запись или адрес не найдены.",
     405: "Метод не поддерживается для этого адреса.",
     409: "Запись изменилась или уже существует.",
+    413: "Запрос слишком велик: не больше 1 МБ.",
     422: "Данные запроса не прошли проверку.",
+    429: "Слишком много запросов. Повторите позже: через столько секунд, сколько указано "
+    "в заголовке Retry-After.",
 }
 
 
@@ -122,10 +125,23 @@ def register_error_handlers(app: Flask) -> None:
             403: _("Недостаточно прав для этой страницы."),
             404: _("Страница не найдена."),
             405: _("Метод не поддерживается."),
+            429: _("Слишком много попыток. Повторите позже."),
+            413: _(
+                "Запрос слишком велик: сервер принимает не больше 1 МБ. "
+                "Уменьшите файл (например, разделите список класса на части) и повторите."
+            ),
+            422: _("Данные запроса не прошли проверку: в тексте есть недопустимые символы."),
         }
-        return render_template(
-            "error.html", code=code, message=messages.get(code, _("Запрос отклонён."))
-        ), code
+        response = Response(
+            render_template(
+                "error.html", code=code, message=messages.get(code, _("Запрос отклонён."))
+            ),
+            code,
+        )
+        for name, value in error.get_headers():
+            if name.lower() == "retry-after":  # 429: when to try again
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> ResponseReturnValue:

@@ -10,13 +10,13 @@ prefers — the journal is a Russian school's document. Domain error messages st
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, redirect, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 
 from web.access import public
+from web.hygiene import safe_next
 
 LANGUAGES = {"ru": "Русский", "en": "English"}
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -36,10 +36,7 @@ def choose(code: str) -> ResponseReturnValue:
     """Switch the UI language and go back to the page the link was on."""
     if code in LANGUAGES:
         session["lang"] = code
-    back = request.referrer or "/"
-    parts = urlsplit(back)
-    # Only ever redirect within this site.
-    return redirect(parts.path + (f"?{parts.query}" if parts.query else "") if parts.path else "/")
+    return redirect(safe_next(request.referrer))
 
 
 def init_app(app: Flask) -> None:

@@ -24,6 +24,7 @@ from domain.service import Receipt
 from web import forms
 from web.access import owned, permission, reaches
 from web.errors import status_of
+from web.hygiene import bounded_int
 from web.pages import Again, actor, attempt, by_name, services, today, viewed
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
@@ -99,7 +100,7 @@ def _grid_again(course_journal_id: UUID, term: int) -> Again:
 @permission("journal.enter")
 def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
     """Enter a lesson (date, period, topic, homework), then open its form."""
-    term = request.args.get("term", 1, type=int)
+    term = bounded_int(request.args.get("term"), 1)
 
     def command() -> Receipt:
         data = forms.parse(forms.LessonForm(), request.form)

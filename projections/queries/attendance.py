@@ -71,9 +71,9 @@ def attendance_report(
         for pupil in pupils:
             lessons[pupil] += sum(membership.on(pupil, day) for day in held.values())
         for r in marked:
-            pupil = r["student_id"]
-            if r["code"] and pupil in codes and membership.on(pupil, held[r["lesson_id"]]):
-                codes[pupil].append(r["code"])
+            pupil, code = r["student_id"], grid.code_of(r)  # «Б» opened for those allowed
+            if code and pupil in codes and membership.on(pupil, held[r["lesson_id"]]):
+                codes[pupil].append(code)
     lines = tuple(_line(policy, p, lessons[p], codes[p]) for p in pupils)
     total = _line(
         policy,

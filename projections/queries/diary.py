@@ -146,7 +146,11 @@ def _entries(
     codes = reader.select(grid.ATTENDANCE, {"student_id": student_id})
     return (
         [r for r in marks if r["lesson_id"] in lessons],
-        [r for r in codes if r["lesson_id"] in lessons and r["code"]],
+        [
+            {**r, "code": code}
+            for r in codes
+            if r["lesson_id"] in lessons and (code := grid.code_of(r))
+        ],
     )
 
 

@@ -217,8 +217,11 @@ def _account(store: ViewStore, e: Account.Created, applied: Applied) -> None:
     )
 
 
-def _role(grant: bool) -> Handler[Account.RoleGranted | Account.RoleRevoked]:
-    def handle(store: ViewStore, e: Account.RoleGranted | Account.RoleRevoked, _: Applied) -> None:
+_RoleChange = Account.RoleGranted | Account.RoleRevoked | Account.RoleGrantConfirmed
+
+
+def _role(grant: bool) -> Handler[_RoleChange]:
+    def handle(store: ViewStore, e: _RoleChange, _: Applied) -> None:
         row = store.get(ACCOUNTS, (e.originator_id,))
         if row is not None:
             roles = set(filter(None, row["roles"].split(",")))
@@ -285,6 +288,7 @@ VIEW = View(
         on(Account.Created, _account),
         on(Account.RoleGranted, _role(grant=True)),
         on(Account.RoleRevoked, _role(grant=False)),
+        on(Account.RoleGrantConfirmed, _role(grant=True)),
         on(Account.Locked, lambda s, e, _: s.update(ACCOUNTS, (e.originator_id,), {"locked": 1})),
         on(Account.Unlocked, lambda s, e, _: s.update(ACCOUNTS, (e.originator_id,), {"locked": 0})),
     ),

@@ -3,14 +3,19 @@ corrected flag, attendance codes, the correction-request queue, and weighted ave
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
+from domain import ids
 from domain.lesson import Lesson
-from domain.policies import GradingPolicy
+from domain.policies import AttendanceCode, AttendancePolicy, GradingPolicy
 from projections.schema import Table
 from projections.store import Reader, Row, ViewStore
-from projections.view import Applied, Handler, View, by_event, on, when
+from projections.view import Applied, Handler, Sealer, View, by_event, on, when
 from projections.views import catalog
 
 LESSONS = Table(
@@ -59,20 +64,27 @@ MARKS = Table(
     ("mark_id",),
     (("lesson_id",), ("student_id",)),
 )
+#: A pupil's attendance at a lesson. The code and the correction's reason are sealed under the
+#: pupil's own key (``sealed``; NULL: present): «Б» is health data (152-FZ art. 10), and a
+#: code in plain beside the pupil's id would say who was ill when. Read them with ``code_of``
+#: and ``reason_of`` inside ``reading_codes``.
 ATTENDANCE = Table(
     "v_attendance",
     (
         ("lesson_id", "text"),
         ("student_id", "text"),
-        ("code", "text"),
+        ("sealed", "blob"),
         ("marked_at", "text"),
         ("marked_by", "text"),
         ("corrected", "int"),
-        ("reason", "text"),
     ),
     ("lesson_id", "student_id"),
     (("student_id",),),
+    sealed_with=("lesson_id", "student_id"),
 )
+#: Bytes the code takes in a sealed value, padded: every code seals to the same length, so
+#: the ciphertext's size does not tell «Б» from «УП» (codes are at most 4 characters).
+CODE_BYTES = 16
 REQUESTS = Table(
     "v_correction_requests",
     (
@@ -203,24 +215,37 @@ def _cancelled(store: ViewStore, e: Lesson.MarkCancelled, _: Applied) -> None:
     )
 
 
+def seal_code(sealer: Sealer, lesson_id: Any, student_id: Any, code: str, reason: str) -> bytes:
+    """The sealed value of an attendance row: the code padded to ``CODE_BYTES``, then the
+    reason, under the pupil's key (series ``person/<id>``, destroyed with their data)."""
+    data = code.encode().ljust(CODE_BYTES) + reason.encode()
+    context = f"{lesson_id}/{student_id}".encode()
+    return sealer.seal(ids.person_series(UUID(str(student_id))), data, context)
+
+
 def _attendance(corrected: int) -> Handler[Lesson.AttendanceMarked | Lesson.AttendanceCorrected]:
     def handle(
-        store: ViewStore, e: Lesson.AttendanceMarked | Lesson.AttendanceCorrected, _: Applied
+        store: ViewStore, e: Lesson.AttendanceMarked | Lesson.AttendanceCorrected, applied: Applied
     ) -> None:
         key = (e.originator_id, e.student_id)
         if not e.code and not corrected:
             store.delete(ATTENDANCE, key)
             return
+        reason = str(getattr(e, "reason", "") or "")
+        sealed = (
+            seal_code(applied.sealer, e.originator_id, e.student_id, e.code, reason)
+            if e.code or reason
+            else None
+        )
         store.upsert(
             ATTENDANCE,
             {
                 "lesson_id": e.originator_id,
                 "student_id": e.student_id,
-                "code": e.code,
+                "sealed": sealed,
                 "marked_at": when(e),
                 "marked_by": e.actor,
                 "corrected": corrected,
-                "reason": getattr(e, "reason", ""),
             },
         )
 
@@ -307,6 +332,83 @@ VIEW = View(
         on(Lesson.LateEntryRejected, _late_decided),
     ),
 )
+
+
+# --- reading attendance codes -----------------------------------------------------------------
+@dataclass
+class Codes:
+    """How the current reader sees attendance codes: opened with ``sealer``; a reader that
+    is not ``allowed`` sensitive codes (``policies/attendance.toml``) sees each sensitive
+    code as its ``shown_as``. Opened values are kept for the reader's lifetime (one web
+    request): a page reading the same rows twice opens them once."""
+
+    sealer: Sealer
+    policy: AttendancePolicy
+    allowed: bool
+    _opened: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, repr=False)
+
+    def opened(self, row: Row) -> tuple[str, str]:
+        """(code, reason) of an attendance row as this reader may see them; ("", "") for a
+        pupil present, or whose key was destroyed."""
+        if row["sealed"] is None:
+            return "", ""
+        key = (str(row["lesson_id"]), str(row["student_id"]))
+        found = self._opened.get(key)
+        if found is None:
+            data = self.sealer.open(bytes(row["sealed"]), f"{key[0]}/{key[1]}".encode())
+            if data is None:
+                found = ("", "")
+            else:
+                code = data[:CODE_BYTES].decode().rstrip(" ")
+                found = (code, data[CODE_BYTES:].decode())
+            self._opened[key] = found
+        code, reason = found
+        if self.allowed or not self.policy.codes.get(code, _PLAIN).sensitive:
+            return code, reason
+        return self.policy.shown(code), ""  # the reason may name the illness
+
+    def shown(self, code: str) -> str:
+        """``code`` (already opened, e.g. in a record's history) as this reader may see it."""
+        return code if self.allowed else self.policy.shown(code)
+
+
+_PLAIN = AttendanceCode("", "", absent=False, excused=False)
+_CODES: ContextVar[Codes | None] = ContextVar("attendance_codes", default=None)
+
+
+@contextmanager
+def reading_codes(codes: Codes) -> Iterator[Codes]:
+    """Within this block (a web request, a CLI command, an archive volume) attendance codes
+    are read as ``codes`` says."""
+    token = _CODES.set(codes)
+    try:
+        yield codes
+    finally:
+        _CODES.reset(token)
+
+
+def reading() -> Codes | None:
+    """The reader's ``Codes``, or None outside ``reading_codes``."""
+    return _CODES.get()
+
+
+def current_codes() -> Codes:
+    """The reader's ``Codes``; ``LookupError`` outside ``reading_codes`` — a code read
+    without knowing who reads would be either hidden from a teacher or shown to anyone."""
+    codes = _CODES.get()
+    if codes is None:
+        raise LookupError("attendance codes are read within grid.reading_codes(...)")
+    return codes
+
+
+def code_of(row: Row) -> str:
+    """The attendance code of a ``v_attendance`` row, as the current reader may see it."""
+    return current_codes().opened(row)[0]
+
+
+def reason_of(row: Row) -> str:
+    """The reason of an attendance correction, for a reader who may see its code."""
+    return current_codes().opened(row)[1]
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -429,8 +531,9 @@ def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: i
             marks.setdefault((r["student_id"], r["lesson_id"]), []).append(
                 _cell(r, by_id.get(r["supersedes"]), grading)
             )
+    codes = current_codes()
     attendance = {
-        (r["student_id"], r["lesson_id"]): r["code"]
+        (r["student_id"], r["lesson_id"]): codes.opened(r)[0]
         for r in reader.select(ATTENDANCE, within=("lesson_id", ids))
     }
     # A pupil withdrawn mid-term keeps the lessons they attended only.

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated
 
+from domain import auth_context, ids
 from domain.account import Account
 from domain.base import Redacted
 from domain.grades import TermGrades, YearGrades
@@ -28,6 +29,7 @@ from domain.people import Student
 from projections.schema import Table
 from projections.store import Reader, ViewStore
 from projections.view import Applied, Sealer, View, event_name, when
+from projections.views import grid
 
 
 def _text(*names: str) -> tuple[tuple[str, str], ...]:
@@ -64,7 +66,15 @@ STATE = Table(
 CANCELLED = "аннулирована"
 #: Event attributes that are the row's frame, not its values.
 _META = frozenset(
-    {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "reason"}
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "actor",
+        "reason",
+        auth_context.ATTRIBUTE,
+    }
 )
 #: Never shown, not even sealed.
 _HIDDEN = frozenset({"password_hash", "digest"})  # credentials: a password hash, a token digest
@@ -127,21 +137,33 @@ def _setting(change: Change) -> Change:
 
 # --- before/after of each kind of change -------------------------------------------------------
 def _replaces(
-    item: Callable[[Any], str], *fields: str, sealed: bool = False, absent: Values | None = None
+    item: Callable[[Any], str],
+    *fields: str,
+    sealed: bool = False,
+    absent: Values | None = None,
+    sealed_under: Callable[[Any], str] | None = None,
 ) -> Change:
     """A change of ``fields``, remembered per record under ``item(event)``; ``sealed``
-    under the record's series for personal data; ``absent`` is "before" the first one."""
+    under the record's series for personal data (or under ``sealed_under(event)``, e.g. the
+    pupil's own series); ``absent`` is "before" the first one."""
 
     def handle(store: ViewStore, e: Any, applied: Applied, series: str) -> tuple[Values, Values]:
         new = {f: getattr(e, f) for f in fields}
-        before, after = _swap(store, e, applied, item(e), new, series if sealed else None)
+        under = sealed_under(e) if sealed_under else (series if sealed else None)
+        before, after = _swap(store, e, applied, item(e), new, under)
         return before or dict(absent or {}), after
 
     return handle
 
 
 _topic = _replaces(lambda e: "topic", "topic", "homework")
-_attendance = _replaces(lambda e: f"attendance:{e.student_id}", "code", absent={"code": ""})
+#: An attendance code is remembered sealed under the pupil's key: «Б» is health data.
+_attendance = _replaces(
+    lambda e: f"attendance:{e.student_id}",
+    "code",
+    absent={"code": ""},
+    sealed_under=lambda e: ids.person_series(UUID(str(e.student_id))),
+)
 _term_mark = _replaces(lambda e: f"term:{e.student_id}", "value")
 _year_mark = _replaces(lambda e: f"year:{e.course_journal_id}:{e.student_id}", "value")
 _result = _replaces(lambda e: f"{e.kind}:{e.course_journal_id}:{e.student_id}", "value")
@@ -205,6 +227,7 @@ _CHANGES: dict[type[Any], Change] = {
     Account.Created: _setting(_roles(None)),
     Account.RoleGranted: _roles(True),
     Account.RoleRevoked: _roles(False),
+    Account.RoleGrantConfirmed: _roles(True),
 }
 
 
@@ -248,7 +271,16 @@ def _record(store: ViewStore, e: Any, applied: Applied) -> None:
         before, after = change(store, e, applied, series) if change else ({}, {})
         values = {k: v for k, v in vars(e).items() if k not in _META | _HIDDEN}
         reason = str(getattr(e, "reason", "") or "")
-        payload = _dumps({"values": values, "before": before, "after": after, "reason": reason})
+        by = auth_context.of_event(e)
+        payload = _dumps(
+            {
+                "values": values,
+                "before": before,
+                "after": after,
+                "reason": reason,
+                "auth": by.stored() if by else {},
+            }
+        )
         context = f"{e.originator_id}/{e.originator_version}".encode()
         row |= {"time": when(e), "actor": getattr(e, "actor", None), "redacted": 0}
         row["sealed"] = applied.sealer.seal(series, payload.encode(), context)
@@ -282,6 +314,30 @@ class HistoryRow:
     redacted: bool = False
     aggregate: str = ""
     certificate_id: str = ""
+    #: How the actor was authenticated (``domain.auth_context``): kind, ref, name; empty
+    #: for events saved before it was recorded.
+    auth: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+#: History rows whose values hold an attendance code (``grid.Codes`` decides who sees it).
+_ATTENDANCE_TYPES = frozenset({"AttendanceMarked", "AttendanceCorrected"})
+
+
+def _codes_shown(opened: dict[str, Any]) -> dict[str, Any]:
+    """An attendance event's values as the current reader may see them: a sensitive code
+    («Б») as its ``shown_as`` for a reader not allowed it, and then no reason (it may name
+    the illness). Unchanged outside ``grid.reading_codes`` (the CLI's operator)."""
+    codes = grid.reading()
+    if codes is None or codes.allowed:
+        return opened
+    parts = {k: dict(opened.get(k) or {}) for k in ("values", "before", "after")}
+    hidden = False
+    for part in parts.values():
+        if "code" in part:
+            shown = codes.shown(str(part["code"]))
+            hidden |= shown != part["code"]
+            part["code"] = shown
+    return {**opened, **parts, "reason": "" if hidden else opened.get("reason", "")}
 
 
 def _history_row(sealer: Sealer, row: Mapping[str, Any]) -> HistoryRow:
@@ -291,6 +347,8 @@ def _history_row(sealer: Sealer, row: Mapping[str, Any]) -> HistoryRow:
         data = sealer.open(bytes(row["sealed"]), context)
         payload = None if data is None else json.loads(data)
     opened = payload or {}
+    if opened and row["type"] in _ATTENDANCE_TYPES:
+        opened = _codes_shown(opened)
     return HistoryRow(
         position=int(row["position"]),
         version=int(row["version"]),
@@ -304,6 +362,7 @@ def _history_row(sealer: Sealer, row: Mapping[str, Any]) -> HistoryRow:
         redacted=payload is None,
         aggregate=row["aggregate"] or "",
         certificate_id=row["certificate_id"] or "",
+        auth=opened.get("auth", {}),
     )
 
 

@@ -36,6 +36,7 @@ class Gatherer:
 
     def __init__(self, reader: Reader, sealer: Sealer, grading: GradingPolicy) -> None:
         self.reader, self.sealer, self.grading = reader, sealer, grading
+        self.codes_as_recorded = grid.Codes(sealer, AttendancePolicy({}), allowed=True)
         self.codes = kind_codes(grading)
         self._names: dict[str, str] = {}
         self.notes: list[Note] = []
@@ -114,7 +115,10 @@ class Gatherer:
         )
         parts = []
         for term in terms:
-            page = grid.grid(self.reader, self.grading, course_id, term["number"])
+            # The volume is the journal itself (a document with the pupils' names): its
+            # codes are printed as recorded, «Б» included, as in a paper journal.
+            with grid.reading_codes(self.codes_as_recorded):
+                page = grid.grid(self.reader, self.grading, course_id, term["number"])
             finals = final_marks.term_marks(self.reader, course_id, term["number"])
             if page.lessons or finals:
                 record = ids.term_grades_id(UUID(course_id), term["number"])

@@ -344,15 +344,19 @@ def test_the_session_cookie_is_not_accepted_by_the_api_nor_a_token_by_pages(
     assert page.status_code == 302 and "/login" in page.headers["Location"]
 
 
-def test_only_an_administrator_issues_tokens_and_only_the_digest_is_kept(
+def test_a_person_issues_only_their_own_token_and_only_the_digest_is_kept(
     system: System, web: WebSchool
 ):
     from domain import errors
 
     s = web.school
-    with pytest.raises(errors.RoleRequired):
-        system.journal.tokens.issue_api_token(s.teacher, "свой", s.teacher)
-    issued = system.journal.tokens.issue_api_token(s.teacher, "портал", s.admin)
+    before = system.journal.recorder.max_notification_id()
+    with pytest.raises(errors.TokenForAnotherPerson):
+        system.journal.tokens.issue_api_token(s.teacher, "чужой", s.admin)
+    with pytest.raises(errors.TokenForAnotherPerson):
+        system.journal.tokens.issue_api_token(s.teacher, "чужой", s.deputy)
+    assert written_since(system, before) == []
+    issued = system.journal.tokens.issue_api_token(s.teacher, "портал", s.teacher)
     assert system.journal.tokens.authenticate_token(issued.token).id == s.teacher
     stored = system.journal.recorder.select_notifications(issued.position, 1)[0].state
     assert issued.token.encode() not in stored  # encrypted, and only the digest inside

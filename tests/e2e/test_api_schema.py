@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from ejournal.bootstrap import System, build
 from ejournal.webapp import web_app
 from tests.conftest import settings_for
 from tests.school import LESSON_DAY, at
-from tests.web import api_token, build_web_school
+from tests.web import UNLIMITED, api_token, build_web_school
 
 #: Left out: ``positive_data_acceptance`` (a request valid by the schema may break a rule
 #: of the journal — a mark off the scale, a pupil not enrolled — and 409/422 is then right);
@@ -66,7 +67,7 @@ def api_schema(folder: Path) -> Iterator[tuple[Any, System]]:
     """The API's schema over a small school, called with a teacher's token, and the system
     under it. Path parameters are often real ids (the teacher's and another teacher's), so
     the operations are reached, not only refused."""
-    with build(settings_for(folder)) as system:
+    with build(replace(settings_for(folder), rate_limits=UNLIMITED)) as system:
         web = build_web_school(system.journal)
         s = web.school
         lessons = [s.hold(), s.hold(course=s.other_course_id)]

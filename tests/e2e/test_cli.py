@@ -94,7 +94,7 @@ def test_history_prints_original_and_correction_with_actor_and_reason(tmp_path: 
 
 @pytest.mark.parametrize("record_id", ["not-a-uuid", "00000000-0000-0000-0000-00000000abcd"])
 def test_history_of_unknown_record_is_a_clear_error(tmp_path: Path, record_id: str) -> None:
-    result = CliRunner().invoke(main, ["history", record_id], env=_env(tmp_path))
+    result = CliRunner().invoke(main, ["--create", "history", record_id], env=_env(tmp_path))
     assert result.exit_code != 0
     assert "not a record id" in result.output or "Запись не найдена" in result.output
 
@@ -164,6 +164,6 @@ def test_views_status_rebuild_and_replay(tmp_path: Path) -> None:
     ],
 )
 def test_views_and_replay_reject_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
-    result = CliRunner().invoke(main, args, env=_env(tmp_path))
+    result = CliRunner().invoke(main, ["--create", *args], env=_env(tmp_path))
     assert result.exit_code != 0
     assert message in result.output

@@ -40,7 +40,8 @@ def test_children_are_replaced_and_all_stop_on_sigterm(tmp_path: Path) -> None:
         "EJOURNAL_VAR_DIR": str(tmp_path / "var"),
         "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
     }
-    cmd = [sys.executable, "-m", "ejournal.cli", "serve", "--port", str(port), "--processes", "2"]
+    cmd = [sys.executable, "-m", "ejournal.cli", "--create", "serve", "--port", str(port)]
+    cmd += ["--processes", "2"]  # a new school: --create, or a missing database is refused
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert _until(lambda: _healthy(port) and len(_children(server.pid)) == 2), "no start"

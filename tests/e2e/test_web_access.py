@@ -43,7 +43,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
         with clock.travel(at(LESSON_DAY + timedelta(days=14), 11)):
             late = system.journal.entry.request_late_entry(lesson, "Курсы", s.teacher).created[0]
         other_lesson = s.hold(course=s.other_course_id)
-        token = system.journal.tokens.issue_api_token(s.teacher, "matrix", s.admin).id
+        token = system.journal.tokens.issue_api_token(s.teacher, "matrix", s.teacher).id
         system.views.catch_up()
         own = {
             "course_journal_id": s.course_id,

@@ -96,7 +96,7 @@ def test_a_refused_account_form_keeps_the_input_but_never_the_password(system, w
     )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert "не менее 8 символов" in body
+    assert "Пароль слишком короткий: нужно не менее 12 символов." in body
     assert 'value="weak.one"' in body and 'value="Слабов"' in body
     assert weak not in body
     assert written_since(system, before) == []
@@ -135,14 +135,16 @@ def test_a_refused_account_form_keeps_the_input_but_never_the_password(system, w
 def test_grant_and_revoke_a_role(system: System, web: WebSchool):
     admin, teacher = _admin(system, web), web.school.teacher
     url = f"/admin/accounts/{teacher}"
-    page = _follow(admin, post(admin, f"{url}/roles", {"role": "deputy", "action": "grant"}, url))
+    page = _follow(
+        admin, post(admin, f"{url}/roles", {"role": "class_teacher", "action": "grant"}, url)
+    )
     assert "Роли изменены" in page
-    assert "deputy" in system.journal.queries.account(teacher).roles
+    assert "class_teacher" in system.journal.queries.account(teacher).roles
     listing = admin.get("/admin/accounts").get_data(as_text=True)
     assert re.search(
-        r"<code>teacher</code>.*?<td>учитель, заместитель директора</td>", listing, re.S
+        r"<code>teacher</code>.*?<td>учитель, классный руководитель</td>", listing, re.S
     )
-    _follow(admin, post(admin, f"{url}/roles", {"role": "deputy", "action": "revoke"}, url))
+    _follow(admin, post(admin, f"{url}/roles", {"role": "class_teacher", "action": "revoke"}, url))
     assert system.journal.queries.account(teacher).roles == frozenset({"teacher"})
     bad = post(admin, f"{url}/roles", {"role": "wizard", "action": "grant"}, url)
     assert bad.status_code == 422 and "Выберите значение из списка" in bad.get_data(as_text=True)
@@ -160,11 +162,13 @@ def test_locking_signs_the_user_out_and_refuses_them(system: System, web: WebSch
     assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
     again = _fresh_client(system)
     refused = again.post(
-        "/login", data={"login": "teacher", "password": "teacher-pass-1", "csrf_token": csrf(again)}
+        "/login",
+        data={"login": "teacher", "password": "uchitel-secret-1", "csrf_token": csrf(again)},
     )
-    assert refused.status_code == 403 and "заблокирована" in refused.get_data(as_text=True)
+    # Answered as a wrong password: a locked account never confirms a right guess (ADR 0012).
+    assert refused.status_code == 401 and "Неверный логин или пароль" in refused.get_data(True)
     _follow(admin, post(admin, f"{url}/unlock", {}, url))
-    sign_in(_fresh_client(system), "teacher", "teacher-pass-1")
+    sign_in(_fresh_client(system), "teacher", "uchitel-secret-1")
 
 
 def test_an_admin_cannot_lock_themselves_or_drop_their_own_admin_role(system, web):
@@ -174,7 +178,8 @@ def test_an_admin_cannot_lock_themselves_or_drop_their_own_admin_role(system, we
     locked = post(admin, f"{url}/lock", {"reason": "Проверка"}, url)
     assert locked.status_code == 422 and "Нельзя заблокировать" in locked.get_data(as_text=True)
     dropped = post(admin, f"{url}/roles", {"role": "admin", "action": "revoke"}, url)
-    assert dropped.status_code == 422
+    assert dropped.status_code == 403
+    assert "Нельзя назначать или снимать роли самому себе" in dropped.get_data(as_text=True)
     assert written_since(system, before) == []
 
 
@@ -191,7 +196,7 @@ def test_reset_password_refuses_the_old_one_and_accepts_the_new(system, web):
     assert "Пароль изменён" in done and NEW_PASSWORD not in done
     old = _fresh_client(system)
     response = old.post(
-        "/login", data={"login": "teacher", "password": "teacher-pass-1", "csrf_token": csrf(old)}
+        "/login", data={"login": "teacher", "password": "uchitel-secret-1", "csrf_token": csrf(old)}
     )
     assert response.status_code == 401
     sign_in(_fresh_client(system), "teacher", NEW_PASSWORD)

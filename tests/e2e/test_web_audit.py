@@ -29,9 +29,10 @@ def system(tmp_path: Path) -> Iterator[System]:
 @pytest.fixture
 def school(system: System) -> School:
     built = build_school(system.journal)
-    system.journal.accounts.create_account(
-        "auditor", "Проверкина", "Ольга", "", ["auditor"], "auditor-pass-1", built.admin
-    )
+    auditor = system.journal.accounts.create_account(
+        "auditor", "Проверкина", "Ольга", "", ["auditor"], "revizor-secret-1", built.admin
+    ).id
+    system.journal.accounts.confirm_role_grant(auditor, "auditor", built.head)
     return built
 
 
@@ -62,14 +63,17 @@ def test_home_page_is_russian_utf8_html(client: FlaskClient) -> None:
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-def test_wrong_password_is_refused_in_russian_and_five_lock(client: FlaskClient) -> None:
-    for _ in range(4):
+def test_wrong_password_is_refused_in_russian_and_five_refuse_this_client(
+    client: FlaskClient,
+) -> None:
+    for _ in range(5):
         assert _sign_in(client, "teacher", "wrong-password") == 401
     response = client.post(
         "/login", data={"login": "teacher", "password": "nope-nope", "csrf_token": _token(client)}
     )
-    assert "заблокирован" in response.get_data(as_text=True)
-    assert _sign_in(client, "teacher", "teacher-pass-1") == 403  # locked, right password
+    assert "Неверный логин или пароль" in response.get_data(as_text=True)
+    # This client is refused now, with the same answer as a wrong password (ADR 0012).
+    assert _sign_in(client, "teacher", "uchitel-secret-1") == 401
 
 
 def test_login_without_csrf_token_is_rejected(client: FlaskClient, system: System) -> None:
@@ -84,9 +88,9 @@ def test_login_without_csrf_token_is_rejected(client: FlaskClient, system: Syste
     ("login", "password", "status"),
     [
         (None, None, 302),
-        ("teacher", "teacher-pass-1", 403),
-        ("auditor", "auditor-pass-1", 200),
-        ("head", "head-pass-1", 200),
+        ("teacher", "uchitel-secret-1", 403),
+        ("auditor", "revizor-secret-1", 200),
+        ("head", "direktor-secret-1", 200),
     ],
 )
 def test_only_auditors_and_the_head_see_the_ledger(
@@ -110,7 +114,7 @@ def test_auditor_verifies_downloads_and_reads_a_record_with_proofs(
             lesson, mark, "4", "test", "пересчёт баллов", school.teacher
         )
     checkpoint = system.ledger.checkpoint()
-    assert _sign_in(client, "auditor", "auditor-pass-1") == 302
+    assert _sign_in(client, "auditor", "revizor-secret-1") == 302
 
     page = client.get("/audit/").get_data(as_text=True)
     assert str(checkpoint.size) in page and checkpoint.root in page
@@ -153,7 +157,7 @@ def test_a_tampered_store_is_reported_on_the_page(
             "substr(state, 32) AS BLOB) WHERE rowid = 7"
         )
     db.close()
-    assert _sign_in(client, "auditor", "auditor-pass-1") == 302
+    assert _sign_in(client, "auditor", "revizor-secret-1") == 302
     page = client.post(
         "/audit/ledger/verify",
         data={"csrf_token": _token(client, "/audit/")},

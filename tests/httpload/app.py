@@ -47,13 +47,21 @@ class App:
         self.worker: subprocess.Popen[bytes] | None = None
         self.profiled = False
 
-    def seed(self, year: str) -> str:
-        """Run ``ejournal demo --year`` unless the schema is seeded (``--keep``); its summary."""
+    def seed(self, year: str, weeks: int | None = None) -> str:
+        """Run ``ejournal demo --year`` (only its first ``weeks`` weeks when given) unless the
+        schema is seeded (``--keep``); its summary."""
         if (self.folder / "var" / "demo-logins.json").exists():
             return f"demo school of {self.folder} reused"
         self.folder.mkdir(parents=True, exist_ok=True)
         proc = subprocess.Popen(
-            [str(BIN / "ejournal"), "demo", "--reset", "--year", year],
+            [
+                str(BIN / "ejournal"),
+                "demo",
+                "--reset",
+                "--year",
+                year,
+                *(["--weeks", str(weeks)] if weeks else []),
+            ],
             env=self.env,
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -186,7 +186,7 @@ def test_records_page_shows_each_volumes_horizon_and_next_refresh(archived: Arch
     with build(archived.settings) as system:
         volumes = _volumes(system)
         client = web_app(system, testing=True).test_client()
-        sign_in(client, "head", "head-pass-1")
+        sign_in(client, "head", "direktor-secret-1")
         page = client.get("/records/archive").get_data(as_text=True)
     assert "Действительна до" in page and "Следующее обновление" in page
     for v in volumes:

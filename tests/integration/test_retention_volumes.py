@@ -47,10 +47,11 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
             late = j.people.register_student("Новикова", "Вера", "", date(2014, 2, 2), s.admin).id
             j.classes.enrol(s.class_id, late, date(2026, 5, 21), s.admin)
             archivist = j.accounts.create_account(
-                "archivist", "Архивова", "Анна", "", ["archivist"], "archive-pass-1", s.admin
+                "archivist", "Архивова", "Анна", "", ["archivist"], "arhivarius-secret-1", s.admin
             ).id
+            j.accounts.confirm_role_grant(archivist, "archivist", s.head)  # a privileged role
             assistant = j.accounts.create_account(
-                "teacher3", "Помощникова", "Ирина", "", ["teacher"], "teacher-pass-3", s.admin
+                "teacher3", "Помощникова", "Ирина", "", ["teacher"], "pomoshnik-secret-3", s.admin
             ).id
             j.classes.assign_teacher(s.course_id, assistant, s.admin)
         with clock.travel(ARCHIVE_DAY):

@@ -33,18 +33,16 @@ def _apply(school, lesson, op, marks: list) -> None:  # type: ignore[no-untyped-
     j, teacher = school.journal, school.teacher
     kind, pupil_no, value, mark_kind, code = op
     pupil = school.pupils[pupil_no]
-    current = [m for m in j.queries.lesson(lesson).marks if m.current]
-    live = [m.mark_id for m in current]
-    if kind == "correct" and live:
-        old = current[pupil_no % len(live)]
-        if (old.value, old.kind) == (value, mark_kind):  # a correction must change something
-            value = "5" if value != "5" else "4"
+    live = [m.mark_id for m in j.queries.lesson(lesson).marks if m.current]
     if kind == "mark":
         j.entry.record_marks(lesson, [MarkEntry(pupil, value, mark_kind)], teacher)
     elif kind == "correct" and live:
-        j.entry.correct_mark(
-            lesson, live[pupil_no % len(live)], value, mark_kind, "исправление", teacher
-        )
+        try:
+            j.entry.correct_mark(
+                lesson, live[pupil_no % len(live)], value, mark_kind, "исправление", teacher
+            )
+        except errors.CorrectionChangesNothing:
+            return  # refused, nothing written: the views must still equal a rebuild
     elif kind == "cancel" and live:
         j.entry.cancel_mark(lesson, live[pupil_no % len(live)], "ошибочная отметка", teacher)
     elif kind == "attend":
@@ -56,7 +54,7 @@ def _apply(school, lesson, op, marks: list) -> None:  # type: ignore[no-untyped-
             request = j.entry.request_correction(
                 lesson, live[0], value, mark_kind, "пересмотр", teacher
             ).created[0]
-        except errors.PendingRequestExists:
+        except (errors.PendingRequestExists, errors.CorrectionChangesNothing):
             return
         j.entry.approve_correction(lesson, request, school.deputy)
     elif kind == "term":

@@ -7,6 +7,7 @@ error, and a refusal (4xx) wrote no event."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.reliability.fuzzing import API_SETTINGS, ApiCase, api_cases
 from tests.reliability.input_support import FUZZ, fuzz_verdict, record_figures, role_for
 from tests.school import LESSON_DAY, at
 from tests.web import (
+    UNLIMITED,
     WebSchool,
     api_token,
     bearer,
@@ -33,7 +35,8 @@ API = "/api/v1/"
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, WebSchool, dict]]:
-    with build(settings_for(tmp_path_factory.mktemp("fuzz-api"))) as system:
+    settings = replace(settings_for(tmp_path_factory.mktemp("fuzz-api")), rate_limits=UNLIMITED)
+    with build(settings) as system:
         web = build_web_school(system.journal)
         lesson, mark, _request = lesson_with_request(system, web)
         values = {"course_journal_id": web.school.course_id, "lesson_id": lesson, "mark_id": mark}

@@ -7,6 +7,7 @@ that may use it. No answer is a 5xx; an answer that refuses (4xx) wrote no event
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from tests.reliability.input_support import (
 from tests.school import LESSON_DAY, at
 from tests.web import (
     PASSWORD,
+    UNLIMITED,
     WebSchool,
     build_web_school,
     csrf,
@@ -101,7 +103,8 @@ EXTRA_FIELDS = {
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, WebSchool, dict]]:
-    with build(settings_for(tmp_path_factory.mktemp("fuzz-forms"))) as system:
+    folder = tmp_path_factory.mktemp("fuzz-forms")
+    with build(replace(settings_for(folder), rate_limits=UNLIMITED)) as system:
         web = build_web_school(system.journal)
         s = web.school
         lesson, mark, request = lesson_with_request(system, web)
@@ -111,7 +114,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             victim = system.journal.accounts.create_account(
                 "victim", "Проверочный", "Пользователь", "", ["teacher"], PASSWORD, s.admin
             ).id
-            token = system.journal.tokens.issue_api_token(victim, "fuzz", s.admin).id
+            token = system.journal.tokens.issue_api_token(victim, "fuzz", victim).id
         values = {
             "course_journal_id": s.course_id,
             "group_id": s.class_id,

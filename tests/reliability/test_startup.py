@@ -96,6 +96,7 @@ def key_file(name: str, text: str) -> Callable[[Path], dict[str, str]]:
         path = tmp_path / "var" / "keys" / name
         path.parent.mkdir(parents=True)
         path.write_text(text)
+        path.chmod(0o600)  # private, as a key file must be (else refused for its mode)
         return {}
 
     return make
@@ -110,6 +111,39 @@ short_web_secret = key_file("web-secret.key", "short\n")
 def unreadable_ledger_key(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "var" / "keys" / "ledger-ed25519.pem").mkdir(parents=True)  # not a file
     return {}
+
+
+def missing_database(tmp_path: Path) -> dict[str, str]:
+    """A school exists, but the URL names a file that does not (a typo in the path)."""
+    seeded(tmp_path)
+    return {"EJOURNAL_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'ejournal.sqllite'}"}
+
+
+def shared_key(name: str, mode: int) -> Callable[[Path], dict[str, str]]:
+    """A school whose key file var/keys/NAME has ``mode`` (readable by group or others)."""
+
+    def make(tmp_path: Path) -> dict[str, str]:
+        seeded(tmp_path)
+        path = tmp_path / "var" / "keys" / name
+        if not path.exists():  # the web secret: made by the first `serve`
+            path.write_text(secrets.token_hex(32))
+        path.chmod(mode)
+        return {}
+
+    return make
+
+
+def undeclared_permission(tmp_path: Path) -> dict[str, str]:
+    """access.toml without a permission that the auditor's routes use."""
+    seeded(tmp_path)
+    folder = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", folder)
+    access = folder / "access.toml"
+    text = access.read_text(encoding="utf-8")
+    start = text.index('[permissions."audit.ledger"]')
+    end = text.index("[permissions.", start + 1)
+    access.write_text(text[:start] + text[end:], encoding="utf-8")
+    return {"EJOURNAL_POLICIES_DIR": str(folder)}
 
 
 def not_a_database(tmp_path: Path) -> dict[str, str]:
@@ -163,6 +197,34 @@ CASES = {
         ("cannot open the database 127.0.0.1:9/none",),
     ),
     "not a database file": Case(not_a_database, Exit.DATABASE, ("cannot open the database",)),
+    "missing SQLite file": Case(
+        missing_database, Exit.DATABASE, ("ejournal.sqllite does not exist", "--create")
+    ),
+    "fresh folder without --create": Case(
+        settings_env({}), Exit.DATABASE, ("ejournal.sqlite does not exist",)
+    ),
+    "master key readable by others": Case(
+        shared_key("master.key", 0o644),
+        Exit.MASTER_KEY,
+        ("mode 0644", "run `chmod 600 ", "master.key`"),
+    ),
+    "ledger key readable by group": Case(
+        shared_key("ledger-ed25519.pem", 0o640),
+        Exit.SIGNING_KEY,
+        ("mode 0640", "run `chmod 600 ", "ledger-ed25519.pem`"),
+    ),
+    "web secret readable by others": Case(
+        shared_key("web-secret.key", 0o604),
+        Exit.SIGNING_KEY,
+        ("mode 0604", "run `chmod 600 ", "web-secret.key`"),
+        ("serve",),
+    ),
+    "permission a route uses missing from access.toml": Case(
+        undeclared_permission,
+        Exit.POLICIES,
+        ("access.toml lacks", "'audit.ledger'", "audit.ledger_status"),
+        ("serve",),
+    ),
     "missing master key": Case(missing_master_key, Exit.MASTER_KEY, ("master.key is missing",)),
     "missing master key and keyring": Case(
         missing_keyring_rows, Exit.MASTER_KEY, ("master.key is missing",)
@@ -225,15 +287,21 @@ def test_every_exit_code_is_in_the_help(tmp_path: Path):
 
 
 def test_a_good_configuration_starts_and_then_restarts_with_the_same_keys(tmp_path: Path):
-    """The refusals are not over-eager: a fresh folder starts (keys generated once), and a
-    second start reuses them."""
-    first = run(tmp_path, ["info"], {})
+    """The refusals are not over-eager: a fresh folder starts with --create (keys generated
+    once, every file and folder private to the service's account), and a second start
+    reuses them without it."""
+    first = run(tmp_path, ["--create", "info"], {})
     assert first.returncode == 0, first.stderr
     keys = snapshot(tmp_path / "var" / "keys")
     assert {"master.key", "ledger-ed25519.pem"} <= set(keys)
     second = run(tmp_path, ["info"], {})
     assert second.returncode == 0, second.stderr
     assert snapshot(tmp_path / "var" / "keys") == keys
+    var = tmp_path / "var"
+    modes = {str(p.relative_to(tmp_path)): p.stat().st_mode & 0o777 for p in [var, *var.rglob("*")]}
+    assert modes["var"] == modes["var/keys"] == 0o700
+    assert modes["var/ejournal.sqlite"] == modes["var/keys/master.key"] == 0o600
+    assert {m for m in modes.values()} <= {0o700, 0o600}, modes
 
 
 @pytest.mark.postgres

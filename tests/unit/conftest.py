@@ -13,6 +13,7 @@ from domain import clock
 from domain.errors import DomainError
 from domain.journal import Journal
 from domain.policies import Policies
+from ejournal import password_strength
 from ejournal.policyfiles import load_policies
 from tests.school import School, at, build_school
 
@@ -28,8 +29,11 @@ def stored(journal: Journal) -> int:
 
 
 def new_journal(policies: Policies) -> Journal:
-    """A fresh journal on the in-memory (POPO) backend."""
-    return Journal(policies, env=dict(MEMORY))
+    """A fresh journal on the in-memory (POPO) backend, with the product's password
+    strength check (as ``ejournal.bootstrap.build`` gives it)."""
+    journal = Journal(policies, env=dict(MEMORY))
+    journal.accounts.strength = password_strength.check
+    return journal
 
 
 @contextmanager
@@ -70,3 +74,15 @@ def school(journal: Journal) -> School:
 def rejects(journal: Journal) -> Rejects:
     """``with rejects(PeriodClosed): ...`` — exactly that error, and no events stored."""
     return lambda error: expect_rejected(journal, error)
+
+
+@pytest.fixture(autouse=True)
+def _attendance_codes_as_recorded() -> Iterator[None]:
+    """Queries over in-memory views read attendance codes as a reader allowed the sensitive
+    ones (the web decides per user; ``tests/integration/test_sensitive_codes.py``)."""
+    from projections.views import grid
+    from tests.views import PlainSealer
+
+    policy = load_policies(POLICIES_DIR).attendance
+    with grid.reading_codes(grid.Codes(PlainSealer(), policy, allowed=True)):
+        yield

@@ -110,7 +110,7 @@ def test_duplicate_course_journal_is_rejected(school, rejects):
 def test_duplicate_login_is_rejected(school, rejects):
     with on(LESSON_DAY), rejects(AlreadyExists):
         school.journal.accounts.create_account(
-            "Teacher", "Другая", "Анна", "", ["teacher"], "teacher-pass-9", school.admin
+            "Teacher", "Другая", "Анна", "", ["teacher"], "uchitel-secret-9", school.admin
         )
 
 
@@ -169,19 +169,19 @@ def test_weak_password_is_rejected_on_change(school, rejects):
 
 
 def test_authenticate_accepts_the_right_password(school):
-    account = school.journal.queries.authenticate(" Teacher ", "teacher-pass-1")
+    account = school.journal.queries.authenticate(" Teacher ", "uchitel-secret-1")
     assert account.id == school.teacher
     assert account.roles == frozenset({"teacher"})
 
 
 def test_authenticate_rejects_a_wrong_password(school):
     with pytest.raises(WrongPassword):
-        school.journal.queries.authenticate("teacher", "teacher-pass-2")
+        school.journal.queries.authenticate("teacher", "uchitel-secret-2")
 
 
 def test_authenticate_rejects_an_unknown_login_the_same_way(school):
     with pytest.raises(WrongPassword) as info:
-        school.journal.queries.authenticate("nobody", "teacher-pass-1")
+        school.journal.queries.authenticate("nobody", "uchitel-secret-1")
     assert type(info.value) is WrongPassword
 
 
@@ -190,7 +190,7 @@ def test_changed_password_replaces_the_old_one(school):
         school.journal.accounts.change_password(school.teacher, "brand-new-pass", school.teacher)
     assert school.journal.queries.authenticate("teacher", "brand-new-pass").id == school.teacher
     with pytest.raises(WrongPassword):
-        school.journal.queries.authenticate("teacher", "teacher-pass-1")
+        school.journal.queries.authenticate("teacher", "uchitel-secret-1")
 
 
 def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, rejects):
@@ -207,7 +207,7 @@ def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, reject
             "Ольга",
             "",
             ["parent"],
-            "parent-pass-1",
+            "roditel-secret-1",
             school.admin,
             person_id=pupil,
         )
@@ -218,7 +218,7 @@ def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, reject
             "Артём",
             "",
             ["pupil"],
-            "pupil-pass-1",
+            "uchenik-secret-1",
             school.admin,
             person_id=guardian,
         )
@@ -229,7 +229,7 @@ def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, reject
             "Ян",
             "",
             ["teacher"],
-            "teacher-pass-1",
+            "uchitel-secret-1",
             school.admin,
             person_id=pupil,
         )
@@ -239,7 +239,7 @@ def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, reject
         "Ольга",
         "",
         ["parent"],
-        "parent-pass-1",
+        "roditel-secret-1",
         school.admin,
         person_id=guardian,
     ).id
@@ -251,7 +251,7 @@ def test_parent_and_pupil_accounts_must_point_to_the_right_person(school, reject
 def test_login_must_be_latin_letters_digits_dot_underscore(school, rejects, login):
     with rejects(InvalidInput):
         school.journal.accounts.create_account(
-            login, "Иванов", "Иван", "", ["teacher"], "teacher-pass-1", school.admin
+            login, "Иванов", "Иван", "", ["teacher"], "uchitel-secret-1", school.admin
         )
 
 
@@ -280,8 +280,8 @@ def test_five_failed_logins_lock_the_account_for_fifteen_minutes(school):
         assert j.accounts.record_failed_login("teacher") is True
         assert j.accounts.record_failed_login("nobody") is False  # unknown logins leave no trace
         with pytest.raises(AccountLocked):
-            j.queries.authenticate("teacher", "teacher-pass-1")
+            j.queries.authenticate("teacher", "uchitel-secret-1")
     with clock.travel(start + timedelta(minutes=16)):
-        assert j.queries.authenticate("teacher", "teacher-pass-1").login == "teacher"
+        assert j.queries.authenticate("teacher", "uchitel-secret-1").login == "teacher"
     types = [h.type for h in j.queries.history(school.teacher)]
     assert types.count("LoginFailed") == 5 and types.count("Locked") == 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -15,10 +15,12 @@ from uuid import UUID
 import pytest
 from faker.providers.person.ru_RU import Provider as RuNames
 
-from domain import clock, ids
+from domain import clock, ids, passwords
 from domain.account import ROLES
 from domain.base import SYSTEM_ACTOR
+from domain.grades import TermGrades
 from domain.journal import Journal
+from ejournal import password_strength
 from ejournal.demo import DemoSchool, class_names, parse_year, quarters, seed_demo
 from ejournal.policyfiles import load_policies
 
@@ -28,7 +30,9 @@ TINY: dict[str, Any] = {"classes": 1, "pupils_per_class": 2, "weeks": 1}
 
 
 def new_journal() -> Journal:
-    return Journal(load_policies(POLICIES), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    journal = Journal(load_policies(POLICIES), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    journal.accounts.strength = password_strength.check  # as the product builds it
+    return journal
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +57,7 @@ def test_every_role_has_a_role_based_login_that_authenticates(demo: Any) -> None
         assert re.fullmatch(
             r"(admin|head|deputy|auditor|archivist|(teacher|parent|pupil)\d\d)", login
         )
-        assert len(password) >= 8
+        assert len(password) >= passwords.MIN_LENGTH
         account = journal.queries.authenticate(login, password)
         assert role in account.roles
         granted |= account.roles
@@ -197,3 +201,135 @@ def test_a_second_seed_into_the_same_journal_is_refused() -> None:
     with pytest.raises(Exception, match="уже"):
         seed_demo(journal, **TINY)
     assert isinstance(journal.queries.account_by_login("admin").id, UUID)
+
+
+# --- a demo that lives up to today -----------------------------------------------------------
+TODAY = date(2026, 11, 18)  # a Wednesday of the second quarter of 2026/27
+
+
+@pytest.fixture(scope="module")
+def today_school() -> tuple[Journal, DemoSchool]:
+    """One small class seeded at 15:00 on ``TODAY``: the whole year so far."""
+    journal = new_journal()
+    with clock.travel(clock.local_datetime(TODAY, 15)):
+        school = seed_demo(journal, year="2026/27", classes=1, pupils_per_class=4)
+    return journal, school
+
+
+def lesson_days(journal: Journal) -> list[date]:
+    return sorted({e.day for e in events(journal, "Held")})
+
+
+def test_lessons_are_held_every_school_day_up_to_today(today_school: Any) -> None:
+    journal, _ = today_school
+    days = lesson_days(journal)
+    assert days[0] == date(2026, 9, 1) and days[-1] == TODAY
+    monday = date(2026, 11, 16)
+    assert {monday, date(2026, 11, 17), TODAY} <= set(days)  # the current week
+    assert all(d.weekday() < 5 for d in days)
+    autumn = [d for d in days if date(2026, 10, 27) <= d <= date(2026, 11, 4)]
+    assert autumn == []  # the holidays between the quarters
+    span = (date(2026, 9, 1) + timedelta(days=n) for n in range(79))
+    weekdays = [
+        d for d in span if d.weekday() < 5 and not date(2026, 10, 27) <= d <= date(2026, 11, 4)
+    ]
+    assert days == weekdays and weekdays[-1] == TODAY
+
+
+def test_nothing_is_stamped_after_the_moment_of_seeding(today_school: Any) -> None:
+    journal, _ = today_school
+    stamps = [e.timestamp for e in events(journal)]
+    assert stamps == sorted(stamps)
+    assert stamps[-1] <= clock.local_datetime(TODAY, 15)
+    held_today = [e for e in events(journal, "Held") if e.day == TODAY]
+    assert held_today and all(e.period <= 5 for e in held_today)  # lessons over by 14:00
+
+
+def test_every_lesson_held_has_topic_homework_marks_and_attendance(today_school: Any) -> None:
+    journal, _ = today_school
+    lessons = [journal.queries.lesson(e.originator_id) for e in events(journal, "Held")]
+    assert all(lesson.topic for lesson in lessons)
+    assert sum(1 for lesson in lessons if lesson.homework) > 0.8 * len(lessons)
+    assert sum(1 for lesson in lessons if lesson.marks) > 0.95 * len(lessons)
+    assert any(lesson.attendance for lesson in lessons)
+
+
+def test_the_finished_quarter_has_term_marks_and_the_current_one_not(today_school: Any) -> None:
+    journal, _ = today_school
+    opened = [e for e in events(journal) if isinstance(e, TermGrades.Opened)]
+    assert opened and {e.term for e in opened} == {1}
+    held = events(journal, "Held")
+    courses = {e.course_journal_id for e in held if e.kind == "lesson"}
+    set_marks = events(journal, "TermMarkSet")
+    assert len(set_marks) == 4 * len(opened)  # every pupil of every subject
+    assert {e.value for e in set_marks} <= {"5", "4", "3", "2", "н/а"}
+    assert {e.course_journal_id for e in opened} == courses  # the clubs get none
+    first_of_term_2 = clock.local_datetime(date(2026, 11, 5), 0)
+    assert all(e.timestamp < first_of_term_2 for e in set_marks)
+
+
+def test_corrections_and_requests_still_waiting(today_school: Any) -> None:
+    journal, school = today_school
+    requested = {e.request_id for e in events(journal, "CorrectionRequested")}
+    decided = {
+        e.request_id
+        for e in events(journal)
+        if type(e).__name__ in ("CorrectionApproved", "CorrectionRejected")
+    }
+    assert decided and len(requested - decided) >= 1
+    assert school.corrections >= 3
+
+
+def test_family_accounts_have_unread_news(today_school: Any) -> None:
+    journal, school = today_school
+    assert {account for account, _, _ in school.read_up_to} == {
+        journal.queries.account_by_login(login).id for login in ("parent01", "pupil01")
+    }
+    for _, pupil, moment in school.read_up_to:
+        assert moment < clock.local_datetime(TODAY, 0)
+        news = [
+            e
+            for e in events(journal)
+            if e.timestamp > moment and getattr(e, "student_id", None) == pupil
+        ]
+        lessons = [journal.queries.lesson(e.originator_id) for e in events(journal, "Held")]
+        fresh = [
+            x
+            for x in lessons
+            if x.day > clock.local_date(moment)
+            and (pupil in x.attendance or any(m.student_id == pupil for m in x.marks))
+        ]
+        assert news or fresh
+
+
+def test_seeded_before_school_the_last_lessons_are_of_the_last_school_day() -> None:
+    journal = new_journal()
+    monday = date(2026, 11, 9)  # Thursday 5 and Friday 6 November after the holidays
+    with clock.travel(clock.local_datetime(monday, 7)):
+        seed_demo(journal, year="2026/27", classes=1, pupils_per_class=1)
+    days = lesson_days(journal)
+    assert days[-1] == date(2026, 11, 6)
+    assert date(2026, 11, 4) not in days and date(2026, 11, 5) in days
+
+
+def test_in_the_holidays_the_quarter_just_over_has_its_term_marks() -> None:
+    journal = new_journal()
+    with clock.travel(clock.local_datetime(date(2026, 10, 30), 12)):  # autumn holidays
+        seed_demo(journal, year="2026/27", classes=1, pupils_per_class=1)
+    assert lesson_days(journal)[-1] == date(2026, 10, 26)
+    assert {e.term for e in events(journal) if isinstance(e, TermGrades.Opened)} == {1}
+    short = new_journal()  # six weeks seeded: the first quarter is not over in the journal
+    seed_demo(short, year="2025/26", classes=1, pupils_per_class=1, weeks=6)
+    assert not [e for e in events(short) if isinstance(e, TermGrades.Opened)]
+
+
+def test_seeded_at_the_same_moment_the_school_is_the_same() -> None:
+    schools = []
+    for _ in range(2):
+        with clock.travel(clock.local_datetime(TODAY, 15)):
+            journal = new_journal()
+            seed_demo(journal, year="2026/27", seed=3, classes=1, pupils_per_class=2)
+        held = events(journal, "Held")
+        marks = [m.value for e in held for m in journal.queries.lesson(e.originator_id).marks]
+        schools.append(([(e.day, e.period, e.topic) for e in held], marks))
+    assert schools[0] == schools[1] and schools[0][1]

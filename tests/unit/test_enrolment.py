@@ -12,6 +12,7 @@ from domain.enrolment import GuardianDetails, PupilRow
 from domain.errors import (
     ClassListRejected,
     OwnAccountProtected,
+    OwnRolesProtected,
     RecordNotFound,
     RoleRequired,
     StudentNotFound,
@@ -93,7 +94,7 @@ def test_administrators_cannot_lock_themselves_out(school, rejects):
     journal = school.journal
     with rejects(OwnAccountProtected):
         journal.accounts.lock_account(school.admin, "Проверка", school.admin)
-    with rejects(OwnAccountProtected):
+    with rejects(OwnRolesProtected):
         journal.accounts.revoke_role(school.admin, "admin", school.admin)
     before = stored(journal)
     journal.accounts.lock_account(school.teacher, "Увольнение", school.admin)

@@ -153,6 +153,36 @@ BROKEN = {
         'code = "Н"',
         "attendance.toml: codes.1.code:",
     ),
+    "sensitive as a string": (
+        "attendance.toml",
+        "sensitive = true",
+        'sensitive = "yes"',
+        "attendance.toml: codes.1.sensitive:",
+    ),
+    "sensitive code without shown_as": (
+        "attendance.toml",
+        'shown_as = "УП"',
+        "",
+        "attendance.toml: codes.1.shown_as:",
+    ),
+    "shown_as meaning something else": (
+        "attendance.toml",
+        'shown_as = "УП"',
+        'shown_as = "Н"',
+        "attendance.toml: codes.1.shown_as: must have the same absent and excused",
+    ),
+    "shown_as not a code": (
+        "attendance.toml",
+        'shown_as = "УП"',
+        'shown_as = "отс."',
+        "attendance.toml: codes.1.shown_as: not a code",
+    ),
+    "unknown role may see sensitive codes": (
+        "attendance.toml",
+        'sensitive_roles = ["pupil",',
+        'sensitive_roles = ["nurse",',
+        "attendance.toml: sensitive_roles.0:",
+    ),
     "absent as a number": (
         "attendance.toml",
         "absent = true",
@@ -241,3 +271,22 @@ def test_missing_folder_is_reported(tmp_path):
 def test_non_toml_file_without_a_schema_is_reported(folder):
     (folder / "grading.yml").write_text("default_scale: ten_point\n", encoding="utf-8")
     problems_of(folder)
+
+
+def test_sensitive_codes_are_read_from_the_file(folder):
+    attendance = load_policies(folder).attendance
+    assert [c for c, v in attendance.codes.items() if v.sensitive] == ["Б"]
+    assert attendance.shown("Б") == "УП" and attendance.shown("Н") == "Н"
+    assert attendance.may_see_sensitive({"teacher"}) and not attendance.may_see_sensitive(
+        {"auditor", "archivist", "admin"}
+    )
+
+
+def test_a_role_entering_attendance_must_see_sensitive_codes(folder):
+    """It would otherwise save the «УП» it is shown over a pupil's «Б»."""
+    edit(folder, "attendance.toml", '"teacher", ', "")
+    problems = problems_of(folder)
+    assert problems == [
+        "attendance.toml: sensitive_roles: lacks teacher, who enters attendance "
+        "(access.toml journal.enter) and would save the code shown over a sensitive one"
+    ]

@@ -30,9 +30,12 @@ def close(school: School, **kwargs: object) -> None:
 
 def archivist(school: School, login: str = "archivist", *roles: str) -> UUID:
     with on(date(2025, 8, 26)):
-        return school.journal.accounts.create_account(
-            login, "Архивова", "Анна", "", ["archivist", *roles], "archive-pass-1", school.admin
+        account = school.journal.accounts.create_account(
+            login, "Архивова", "Анна", "", ["archivist", *roles], "arkhiv-secret-1", school.admin
         ).id
+        for role in ("archivist", *roles):  # privileged: the head confirms each
+            school.journal.accounts.confirm_role_grant(account, role, school.head)
+        return account
 
 
 def journal_item(cut_off: date = CLOSE_DAY) -> DispositionItem:

@@ -175,10 +175,13 @@ def test_details_corrected_shows_names_before_and_after_and_keeps_them_sealed(sc
 def test_role_changes_show_role_sets_and_no_password_hash(school):
     with on(date(2025, 9, 20)):
         school.journal.accounts.grant_role(school.teacher, "deputy", school.admin)
+        school.journal.accounts.confirm_role_grant(school.teacher, "deputy", school.head)
         school.journal.accounts.revoke_role(school.teacher, "teacher", school.admin)
     store, sealer = build(school.journal)
 
-    created, granted, revoked = record_history(store, sealer, school.teacher)
+    created, requested, granted, revoked = record_history(store, sealer, school.teacher)
+    assert requested.type == "RoleGrantRequested" and requested.values["role"] == "deputy"
+    assert granted.type == "RoleGrantConfirmed"
     assert "password_hash" not in created.values and created.values["login"] == "teacher"
     assert (granted.before, granted.after) == (
         {"roles": ["teacher"]},

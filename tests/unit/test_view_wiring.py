@@ -82,7 +82,8 @@ MUST_HANDLE: dict[str, frozenset[type]] = {
     "catalog": of(SchoolYear, ClassGroup, ActivityGroup, CourseJournal, Student, Guardian)
     | {Account.Created, Account.RoleGranted, Account.RoleRevoked}
     | {Account.Locked, Account.Unlocked},
-    "accounts": frozenset({Account.Locked, Account.Unlocked}),
+    "accounts": frozenset({Account.Locked, Account.Unlocked, Account.PasswordChanged})
+    | {Account.RoleGranted, Account.RoleRevoked},  # the credentials generation (ADR 0012)
     "grid": of(Lesson),
     "final_marks": of(TermGrades, YearGrades),
     "access_log": of(AccessEntry),
@@ -100,7 +101,7 @@ SEE_EVERY_EVENT = frozenset({"history", "register"})
 #: Events that no view handles by class (the whole-log views above still see them), with
 #: why. A new event must be handled somewhere or be added here.
 LOG_ONLY: dict[type, str] = {
-    Account.PasswordChanged: "a credential; the history shows that it changed",
+    Account.PasswordRehashed: "the same password at a new scrypt cost; no view shows hashes",
     Account.LoginFailed: "counts toward a lock, which Account.Locked reports",
     HoldRegister.Opened: "the one hold register's creation; holds are Placed/Released",
     RetentionSchedule.Recorded: "the schedule in force; due dates are computed from it",

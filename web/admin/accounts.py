@@ -51,6 +51,7 @@ def _accounts_page(
         roles=ROLES,
         person_id=person_id,
         family=_family(person_id) if is_uuid(person_id) else None,
+        service_roles=[r for r in ROLES if r in services().policies.access.duties.service_roles],
     )
 
 
@@ -83,6 +84,27 @@ def create_account() -> ResponseReturnValue:
         command,
         _accounts_page,
         _("Учётная запись создана. Сообщите пароль владельцу лично."),
+        lambda receipt: url_for("admin.account", account_id=receipt.id),
+    )
+
+
+@bp.post("/accounts/services")
+@permission("admin.accounts")
+def create_service_account() -> ResponseReturnValue:
+    """Create a service account (another system: API tokens only, no password)."""
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.ServiceAccountForm(), request.form)
+        roles = [r for r in ROLES if request.form.get(f"role-{r}") == "on"]
+        receipt: Receipt = services().journal.accounts.create_service_account(
+            data["login"], data["title"], roles, actor()
+        )
+        return receipt
+
+    return attempt(
+        command,
+        _accounts_page,
+        _("Служебная учётная запись создана. Выдайте ей токен на странице «Токены API»."),
         lambda receipt: url_for("admin.account", account_id=receipt.id),
     )
 

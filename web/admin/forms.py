@@ -109,6 +109,26 @@ class TokenForm(FormSchema):
     name = text(max_length=64, min_length=3)  # as ``ApiToken`` keeps it
 
 
+class OwnTokenForm(FormSchema):
+    """Issue an API token for oneself, named for the system that will use it."""
+
+    name = text(max_length=64, min_length=3)
+
+
+class GrantDecisionForm(FormSchema):
+    """Confirm or reject a pending grant of a privileged role."""
+
+    role = choice(list(ROLES))
+    action = choice(["confirm", "reject"])
+
+
+class ServiceAccountForm(FormSchema):
+    """A service account: its login and the system it stands for."""
+
+    login = text(max_length=64)
+    title = text(max_length=100, min_length=3)
+
+
 class YearForm(FormSchema):
     """A school year «2026/27» and its dates."""
 

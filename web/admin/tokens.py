@@ -1,6 +1,7 @@
-"""API tokens for other systems (``/api/v1``): the list, issuing one for an account — the
-token is shown once, on the answer to the form, and never again (only its digest is
-stored) — and revoking one with a reason."""
+"""API tokens for other systems (``/api/v1``): the list — service accounts' tokens apart from
+the tokens people issued for themselves on «Мой профиль» —, issuing one for a service account
+(never for a person: ``TokenForAnotherPerson``) — the token is shown once, on the answer to
+the form, and never again (only its digest is stored) — and revoking any with a reason."""
 
 from __future__ import annotations
 
@@ -26,7 +27,15 @@ def _tokens_page(
 ) -> tuple[str, int]:
     reads = services().reads
     items = reads.accounts.tokens()
-    return page("admin/tokens.html", problems, status, tokens=items, **shown)
+    service = reads.accounts.service_ids()
+    return page(
+        "admin/tokens.html",
+        problems,
+        status,
+        tokens=[t for t in items if t.account_id in service],
+        personal=[t for t in items if t.account_id not in service],
+        **shown,
+    )
 
 
 @bp.get("/tokens")

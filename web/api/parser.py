@@ -14,6 +14,8 @@ from flask_smorest import Blueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
+from web.hygiene import surrogate_at
+
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 INVALID = "Данные запроса не прошли проверку."
 
@@ -80,13 +82,17 @@ class StrictParser(FlaskParser):
                 {"json": ["Укажите заголовок «Content-Type: application/json»."]},
             )
         try:
-            return json.loads(
+            found = json.loads(
                 body.decode("utf-8"), object_pairs_hook=_unique, parse_constant=_no_constant
             )
         except DuplicateKey as error:
             refuse(INVALID, {error.key: ["Поле передано несколько раз."]})
         except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             refuse("Тело запроса — не корректный JSON.", {"json": ["Не удалось разобрать JSON."]})
+        where = surrogate_at(found)  # "\ud800": valid JSON, but no UTF-8 text
+        if where is not None:
+            refuse(INVALID, {where: ["Недопустимый символ: одиночный суррогат UTF-16."]})
+        return found
 
     def load_querystring(self, req: flask.Request, schema: ma.Schema) -> Any:
         twice = sorted({k for k in req.args if len(req.args.getlist(k)) > 1})
