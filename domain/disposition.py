@@ -20,6 +20,15 @@ from domain import errors
 from domain.base import Aggregate
 from domain.holds import SeriesFacts
 
+#: A disposition's states in the words of its refusals («Состояние предложения — «одобрено»…»).
+STATE_NAMES = {
+    "proposed": "предложено",
+    "approved": "одобрено",
+    "rejected": "отклонено",
+    "executed": "исполнено (уничтожено)",
+    "transferred": "исполнено (передано)",
+}
+
 
 @dataclass(frozen=True)
 class DispositionItem:
@@ -127,8 +136,9 @@ class Disposition(Aggregate):
 
     def _check_state(self, expected: str) -> None:
         if self.state != expected:
+            now, wanted = (STATE_NAMES.get(s, s) for s in (self.state, expected))
             raise errors.DispositionDecided(
-                f"Предложение в состоянии «{self.state}», а нужно «{expected}».",
+                f"Состояние предложения — «{now}», а для этого действия нужно «{wanted}».",
                 state=self.state,
             )
 

@@ -31,6 +31,7 @@ from web import (
     profile,
     records,
     sessions,
+    words,
 )
 from web.config import Services, WebConfig
 from web.errors import API_PREFIX, register_error_handlers
@@ -147,6 +148,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     hygiene.init_app(app, secure_cookies=config.secure_cookies)  # before anything reads a body
     CSRFProtect(app)
     i18n.init_app(app)
+    words.install(app)
     auth.login_manager.init_app(app)
     codes.init_app(app)
     _register_pages(app)

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from projections.ledger import LedgerError, public_pem
 from web.access import permission
@@ -53,9 +54,11 @@ def verify_now() -> ResponseReturnValue:
     if result.ok:
         flash(
             _(
-                "Проверка пройдена: %(events)s событий, %(checkpoints)s контрольных точек.",
-                events=result.events,
-                checkpoints=result.checkpoints,
+                "Проверка пройдена: %(events)s, %(checkpoints)s.",
+                events=ngettext("%(num)s событие", "%(num)s событий", result.events),
+                checkpoints=ngettext(
+                    "%(num)s контрольная точка", "%(num)s контрольных точек", result.checkpoints
+                ),
             ),
             "ok",
         )

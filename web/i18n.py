@@ -1,6 +1,8 @@
 """Languages of the UI: Russian first, English available (Flask-Babel).
 
 Message ids are the Russian texts themselves, so a missing translation still shows Russian.
+The Russian catalogue holds only the plural forms (``ngettext``: «1 год», «2 года», «5 лет»);
+every other Russian message is its own id.
 The choice is kept in the session; without one the UI is Russian whatever the browser
 prefers — the journal is a Russian school's document. Domain error messages stay Russian.
 """

@@ -35,18 +35,9 @@ from retention.transfer import TransferError
 from web.access import permission
 from web.forms import FormSchema, choice, parse, text
 from web.pages import actor, attempt, services, today, viewed
+from web.words import RECORD_STATES
 
 bp = Blueprint("records", __name__, url_prefix="/records")
-STATE_RU = {
-    "open": _l("открыта"),
-    "closed": _l("закрыта"),
-    "due": _l("срок истёк"),
-    "proposed": _l("предложена"),
-    "approved": _l("утверждена"),
-    "destroyed": _l("уничтожена"),
-    "transferred": _l("передана"),
-    "permanent": _l("постоянно"),
-}
 VOLUME_RU = {
     "journal": _l("классный журнал"),
     "summary": _l("сводная ведомость"),
@@ -135,7 +126,7 @@ def register() -> ResponseReturnValue:
         entries=shown,
         counts=counts,
         as_of=as_of,
-        states=STATE_RU,
+        states=RECORD_STATES,
         classes=policy.classes,
         years=years,
         args=args,
@@ -190,7 +181,11 @@ def proposal() -> ResponseReturnValue:
     if not found:
         abort(404)
     return render_template(
-        "records/proposal.html", d=found[0], name=_records().name, actions=ACTION_RU
+        "records/proposal.html",
+        d=found[0],
+        name=_records().name,
+        actions=ACTION_RU,
+        classes=_records().policy.classes,
     )
 
 
@@ -249,10 +244,40 @@ def propose() -> ResponseReturnValue:
     return _act(_("Предложение составлено и ждёт утверждения."), url_for("records.proposals"), run)
 
 
+@bp.get("/approve")
+@permission("records.approve")
+def approve_confirm() -> ResponseReturnValue:
+    """The confirmation step before approving: every series the proposal will destroy or
+    transfer, with its class, cut-off and due date, and the button that approves."""
+    try:
+        found = _records().dispositions(str(UUID(request.args.get("id", ""))))
+    except ValueError:
+        return redirect(url_for("records.proposals"))
+    if not found:
+        abort(404)
+    if found[0].state != "proposed":
+        return redirect(url_for("records.proposal", id=found[0].disposition_id))
+    return render_template(
+        "records/approve.html",
+        d=found[0],
+        name=_records().name,
+        actions=ACTION_RU,
+        classes=_records().policy.classes,
+    )
+
+
 @bp.post("/approve")
 @permission("records.approve")
 def approve() -> ResponseReturnValue:
-    """Approve a proposal (a second person)."""
+    """Approve a proposal (a second person), from the confirmation page only: a form
+    without ``confirm`` is sent to that page and approves nothing."""
+    if request.form.get("confirm") != "yes":  # not from the confirmation page
+        flash(_("Проверьте список и подтвердите утверждение."), "error")
+        found = request.form.get("id", "")
+        try:
+            return redirect(url_for("records.approve_confirm", id=str(UUID(found))))
+        except ValueError:
+            return redirect(url_for("records.proposals"))
 
     def run() -> Receipt:
         data = parse(IdForm(), request.form)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from typing import Any
 
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -73,10 +74,22 @@ def test_every_message_is_translated_and_compiled(tmp_path):
     )
     wanted = {m.id for m in read_po(pot.open("rb")) if m.id}
     po = read_po((TRANSLATIONS / "en/LC_MESSAGES/messages.po").open("rb"))
-    translated = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
-    assert sorted(wanted - set(translated)) == [], "run pybabel update and translate (README)"
+    translated = {m.id: _tuple(m.string) for m in po if m.id and _full(m.string) and not m.fuzzy}
+    assert sorted(map(str, wanted - set(translated))) == [], "run pybabel update and translate"
     compiled = read_mo(io.BytesIO((TRANSLATIONS / "en/LC_MESSAGES/messages.mo").read_bytes()))
-    assert {m.id: m.string for m in compiled if m.id} == translated, "run pybabel compile"
+    assert {_tuple(m.id): _tuple(m.string) for m in compiled if m.id} == translated, (
+        "run pybabel compile"
+    )
+
+
+def _tuple(value: Any) -> Any:
+    """A plural message's id or forms as a tuple (the .mo reader gives lists)."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _full(value: Any) -> bool:
+    """A translation, every plural form of it given."""
+    return all(value) if isinstance(value, list | tuple) else bool(value)
 
 
 def _switch(client, lang: str) -> None:
@@ -199,3 +212,17 @@ def test_the_auditors_pages_switch_to_english_and_back(system: System, web: WebS
 def _assert_ledger_page(page: str, texts: dict[str, str]) -> None:
     assert f"<h1>{texts['h1']}</h1>" in page
     assert f'<label for="record">{texts["label"]}</label>' in page
+
+
+def test_every_plural_message_has_its_three_russian_forms():
+    """Russian ids are their own translations except plurals: «1 год», «2 года», «5 лет»
+    come from the Russian catalogue, which must give all three forms of each."""
+    po = read_po((TRANSLATIONS / "ru/LC_MESSAGES/messages.po").open("rb"))
+    plurals = [m for m in po if isinstance(m.id, tuple)]
+    assert plurals
+    missing = [m.id[0] for m in plurals if len(m.string) != 3 or not all(m.string) or m.fuzzy]
+    assert missing == [], "give the Russian forms (one, few, many) in ru/messages.po"
+    compiled = read_mo(io.BytesIO((TRANSLATIONS / "ru/LC_MESSAGES/messages.mo").read_bytes()))
+    assert {_tuple(m.id): _tuple(m.string) for m in compiled if isinstance(m.id, list)} == {
+        m.id: _tuple(m.string) for m in plurals
+    }, "run pybabel compile"

@@ -51,13 +51,15 @@ def test_propose_approve_execute_and_download_the_certificate(system: System, we
         listed = archivist.get("/records/proposals").get_data(as_text=True)
         proposal = re.search(r"/records/proposal\?id=([0-9a-f-]{36})", listed).group(1)
         page = f"/records/proposal?id={proposal}"
-        # the archivist has no right to approve; the head has
-        assert post(archivist, "/records/approve", {"id": proposal}, page).status_code == 403
-        post(head, "/records/approve", {"id": proposal}, page)
-        assert "утверждено" in head.get(page).get_data(as_text=True)
+        # the archivist has no right to approve; the head has, from the confirmation page
+        confirm = {"id": proposal, "confirm": "yes"}
+        assert post(archivist, "/records/approve", confirm, page).status_code == 403
+        assert archivist.get(f"/records/approve?id={proposal}").status_code == 403
+        post(head, "/records/approve", confirm, f"/records/approve?id={proposal}")
+        assert "одобрено" in head.get(page).get_data(as_text=True)
         post(archivist, "/records/execute", {"id": proposal}, page)
     shown = archivist.get(page).get_data(as_text=True)
-    assert "executed" in shown and "PDF" in shown
+    assert "уничтожено" in shown and "PDF" in shown and "executed" not in shown
     pdf = archivist.get(f"/records/certificate?id={proposal}")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
     certificate = archivist.get(f"/records/certificate?id={proposal}&file=json").get_json()

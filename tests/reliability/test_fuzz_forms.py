@@ -98,7 +98,7 @@ PAGES = {
 #: Fields a page shows only in some states (the fuzz sends them anyway).
 EXTRA_FIELDS = {
     "classes.decide": ["decision", "reason"],
-    "records.approve": ["id", "reason"],
+    "records.approve": ["id", "reason", "confirm"],
     "records.reject": ["id", "reason"],
     "records.execute": ["id"],
     "records.transfer": ["id"],
