@@ -13,6 +13,8 @@ from uuid import UUID
 
 import pytest
 
+from domain import clock
+from domain.lesson import MarkEntry
 from ejournal.bootstrap import System
 from tests.e2e.test_browser import shot, sign_in
 from tests.e2e.test_browser_diary import browser, open_page  # noqa: F401  (the fixture)
@@ -38,12 +40,18 @@ def test_the_register_is_in_view_on_a_tablet_and_a_laptop(
         if date(2025, 9, day).weekday() < 5:
             for period in (1, 3):
                 s.hold(date(2025, 9, day), period)
+    with clock.travel(at(LESSON_DAY, 15)):  # marks already in: the corrections table shows
+        s.journal.entry.record_marks(
+            lesson, [MarkEntry(p, "4", "practical") for p in s.pupils], s.teacher
+        )
     system.views.catch_up()
     server_clock.moment = at(LESSON_DAY, 16)
     page = open_page(launched, width, height)
     sign_in(page, base, *web.logins["teacher"])
     page.goto(f"{base}/journal/lessons/{lesson}")
 
+    # nothing runs off the side of the page, the corrections table included
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     last_row = page.locator("table.grid tbody tr").last
     last = last_row.locator("select[name^='att-']")
     field = last.get_attribute("name") or ""
