@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 import pytest
 from flask import Flask
@@ -63,6 +64,9 @@ PAGES = {
     "admin.define_term": "/admin/years/{year_id}",
     "audit.verify_now": "/audit/",
     "classes.decide": "/classes/approvals",
+    "classes.decide_late": "/classes/approvals",
+    "classes.council_record": "/classes/{group_id}/council",
+    "diary.seen": "/diary/{student_id}",
     "classes.close": "/classes/terms",
     "classes.reopen": "/classes/terms",
     "journal.term_marks": "/journal/{course_journal_id}/{term}",
@@ -70,6 +74,7 @@ PAGES = {
     "journal.save_lesson": "/journal/lessons/{lesson_id}",
     "journal.correct": "/journal/lessons/{lesson_id}",
     "journal.request_correction": "/journal/lessons/{lesson_id}",
+    "journal.request_late_entry": "/journal/lessons/{lesson_id}",
     "auth.login": "/login",
     "auth.logout": "/",
     "records.approve": "/records/proposals",
@@ -114,6 +119,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "lesson_id": lesson,
             "mark_id": mark,
             "request_id": request,
+            # No late-entry request stands in this school (its lesson is within the window):
+            # the decision form is fuzzed against an unknown request, which must answer 4xx.
+            "late_request_id": UUID("00000000-0000-4000-8000-00000000001a"),
             "year_id": s.year_id,
             "term": 1,
             "account_id": victim,
