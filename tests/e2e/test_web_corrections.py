@@ -109,7 +109,7 @@ def test_refused_lesson_form_keeps_what_was_entered(system: System, web: WebScho
     kind = page[page.index(f'name="kind-{s.pupils[0]}"') :]
     assert '<option value="test" selected>' in kind[: kind.index("</select>")]
     att = page[page.index(f'name="att-{s.pupils[1]}"') :]
-    assert '<option value="Н" selected>' in att[: att.index("</select>")]
+    assert '<option value="Н" selected ' in att[: att.index("</select>")]
 
 
 def test_correction_sent_again_is_answered_as_the_first(system: System, web: WebSchool):
@@ -145,6 +145,10 @@ def test_correction_request_sent_again_is_answered_as_the_first(system: System, 
 
 def test_lesson_past_the_deadline_is_read_only_with_a_request(system: System, web: WebSchool):
     lesson, mark = _marked(system, web)
+    with clock.travel(at(LESSON_DAY, 16)):
+        system.journal.entry.mark_attendance(
+            lesson, {web.school.pupils[1]: "Б"}, web.school.teacher
+        )
     teacher = client_for(system, web, "teacher")
     with clock.travel(at(LESSON_DAY + timedelta(days=14), 10)):
         page = teacher.get(f"/journal/lessons/{lesson}").get_data(as_text=True)
@@ -152,6 +156,9 @@ def test_lesson_past_the_deadline_is_read_only_with_a_request(system: System, we
     assert 'name="mark-' not in page and 'name="att-' not in page
     assert "Сохранить урок" not in page
     assert 'id="topic" name="topic"' in page and "disabled" in page
+    # the code read-only, its meaning on it and in the legend
+    assert '<abbr title="Б — отсутствовал по болезни">Б</abbr>' in page
+    assert "«Б» — отсутствовал по болезни" in page
     # past the own correction window too: only a request is offered, no «Исправить»
     assert ">Исправить</button>" not in page
     assert ">Запросить исправление</button>" in _row(page, mark)
