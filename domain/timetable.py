@@ -15,7 +15,7 @@ slot's, ``ids.lesson_id``), taking the plan's topic of its place in the course's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
@@ -147,6 +147,32 @@ class Scheduled:
     substitute: UUID | None = None
 
 
+Pattern = tuple[date, frozenset[tuple[int, int]]]
+
+
+def slots_on(patterns: Sequence[Pattern], day: date) -> frozenset[tuple[int, int]]:
+    """The slots of the pattern in force on ``day``: the latest set from a date not after
+    it (``patterns`` in date order; empty before the first one)."""
+    found: frozenset[tuple[int, int]] = frozenset()
+    for since, slots in patterns:
+        if since <= day:
+            found = slots
+    return found
+
+
+def schedule(
+    patterns: Sequence[Pattern], substitutes: Mapping[tuple[date, int], UUID], days: Iterable[date]
+) -> list[Scheduled]:
+    """Every lesson the weekly ``patterns`` schedule on ``days`` (the school days from the
+    year's start, in order), numbered in the course's order, with their substitutes."""
+    found: list[Scheduled] = []
+    for day in days:
+        periods = sorted(p for w, p in slots_on(patterns, day) if w == day.weekday())
+        for period in periods:
+            found.append(Scheduled(day, period, len(found), substitutes.get((day, period))))
+    return found
+
+
 def plan_item(plan: Sequence[PlanItem], number: int) -> PlanItem | None:
     """The row of ``plan`` that lesson ``number`` (0-based) of the course takes: each row
     covers as many lessons as its hours; None past the plan's end."""
@@ -248,17 +274,13 @@ class Timetable(Aggregate):
     def __init__(self, course_journal_id: UUID, series: str, actor: UUID) -> None:
         self.course_journal_id, self.series = course_journal_id, series
         #: (in force from, slots), in the order set; the latest from a day governs it.
-        self.patterns: list[tuple[date, frozenset[tuple[int, int]]]] = []
+        self.patterns: list[Pattern] = []
         self.substitutes: dict[tuple[date, int], UUID] = {}
 
     # --- queries -------------------------------------------------------------------------
     def slots_on(self, day: date) -> frozenset[tuple[int, int]]:
         """The pattern in force on ``day`` (empty before the first one)."""
-        found: frozenset[tuple[int, int]] = frozenset()
-        for since, slots in self.patterns:
-            if since <= day:
-                found = slots
-        return found
+        return slots_on(self.patterns, day)
 
     def periods_on(self, day: date) -> list[int]:
         return sorted(p for w, p in self.slots_on(day) if w == day.weekday())
@@ -266,13 +288,7 @@ class Timetable(Aggregate):
     def lessons(self, days: Iterable[date]) -> list[Scheduled]:
         """Every lesson scheduled on ``days`` (the school days from the year's start, in
         order), numbered in the course's order."""
-        found: list[Scheduled] = []
-        for day in days:
-            for period in self.periods_on(day):
-                found.append(
-                    Scheduled(day, period, len(found), self.substitutes.get((day, period)))
-                )
-        return found
+        return schedule(self.patterns, self.substitutes, days)
 
     # --- commands ------------------------------------------------------------------------
     def set_pattern(
