@@ -2,8 +2,8 @@
 
 A teacher owns the course journals they teach, the groups of those journals and the pupils
 of those groups, and a lesson they hold as a substitute; a class teacher owns their class,
-every course journal of it and its pupils; a parent owns their children; a pupil owns themselves; everyone owns their own account.
-Read from the catalogue view; nothing here is personal data.
+every course journal of it and its pupils; a parent owns their children; a pupil owns
+themselves; everyone owns their own account. Read from the catalogue view; no personal data.
 """
 
 from __future__ import annotations
