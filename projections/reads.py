@@ -231,11 +231,6 @@ class JournalReads(ReadGroup):
         with self.reader() as reader:
             return listing.lesson_sheet(reader, self.views.policies.grading, lesson_id)
 
-    def lessons_on(self, courses: list[listing.CourseItem], day: date) -> list[listing.DayLesson]:
-        """Lessons of these course journals on ``day``, by period."""
-        with self.reader() as reader:
-            return listing.lessons_on(reader, courses, day)
-
     def lessons_between(
         self, course_journal_id: str, first: str, last: str
     ) -> list[grid_view.GridLesson]:
