@@ -550,15 +550,10 @@ class Lesson(Aggregate):
         homework: str
         actor: UUID
         homework_due: date | None
-        substitute_id: UUID | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, object]) -> None:
             state["homework_due"] = None
-
-        @staticmethod
-        def upcast_v2_v3(state: dict[str, object]) -> None:
-            state["substitute_id"] = None
 
     @event(TopicChanged)
     def _topic_changed(

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain import ids
+from domain import clock, ids
 from domain.errors import (
     InvalidTimetable,
     LessonAlreadyHeld,
@@ -18,7 +18,7 @@ from domain.errors import (
     ThematicPlanRejected,
     TimetableRejected,
 )
-from domain.lesson import MarkEntry
+from domain.lesson import Lesson, MarkEntry
 from domain.scheduling import PlanRow, SlotRow
 from domain.timetable import Bell, PlanItem, plan_item
 from tests.unit.conftest import on
@@ -196,3 +196,27 @@ def test_an_imported_timetable_names_every_clash_and_saves_nothing(timetabled, r
 def test_plan_item_spreads_rows_over_their_hours():
     plan = [PlanItem(1, "А", 2, ""), PlanItem(2, "Б", 1, "")]
     assert [getattr(plan_item(plan, n), "topic", None) for n in range(4)] == ["А", "А", "Б", None]
+
+
+def test_a_lesson_held_before_substitutions_is_upcast_without_a_substitute():
+    held = {"course_journal_id": "x", "homework_due": None}
+    Lesson.Held.upcast_v2_v3(held)
+    assert held["substitute_id"] is None and Lesson.Held.class_version == 3
+
+
+def test_a_topic_changed_from_the_plan_is_recorded_as_today(timetabled):
+    j, school = timetabled.journal, timetabled
+    with on(date(2025, 8, 29)):
+        j.timetable.import_plan(
+            school.course_id, [PlanRow(2, 1, "Дроби", 20, "§ 1")], school.deputy
+        )
+    with on(MONDAY, 12):
+        lesson = j.timetable.hold_scheduled(school.course_id, MONDAY, 1, school.teacher).id
+    with on(MONDAY + timedelta(days=1), 10):
+        j.entry.change_topic(lesson, "Дроби: повторение", "§ 1, № 3", school.teacher)
+    events = list(j.repository.event_store.get(lesson))
+    assert [type(e).__name__ for e in events] == ["Held", "TopicChanged"]
+    assert events[0].topic == "Дроби" and events[1].topic == "Дроби: повторение"
+    assert clock.local_date(events[1].timestamp) == MONDAY + timedelta(days=1)
+    plan = j.repository.get(ids.thematic_plan_id(school.course_id))
+    assert [i.topic for i in plan.items] == ["Дроби"]  # the plan itself is not changed
