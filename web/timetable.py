@@ -6,6 +6,7 @@ substitutions, and imports thematic plans (CSV or XLSX); a teacher holds a lesso
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -399,24 +400,40 @@ def plan(course_journal_id: UUID) -> ResponseReturnValue:
 
 
 # --- the teacher: hold a lesson of «Уроки сегодня» ---------------------------------------
-@bp.post("/hold")
+@bp.post("/<uuid:course_journal_id>/hold")
 @permission("journal.enter")
-def hold() -> ResponseReturnValue:
-    """Hold a lesson the timetable schedules (its topic and homework from the plan), then
-    open its form. The domain decides who may: the course's teacher or the substitute."""
+def hold(course_journal_id: UUID) -> ResponseReturnValue:
+    """The course's teacher holds a lesson the timetable schedules (its topic and homework
+    from the plan), then opens its form."""
+    return _hold(course_journal_id, None)
+
+
+@bp.post("/substitutions/<uuid:lesson_id>/hold")
+@permission("journal.enter")
+def hold_substituted(lesson_id: UUID) -> ResponseReturnValue:
+    """The substitute holds the one lesson they were given («замена»)."""
+    return _hold(None, lesson_id)
+
+
+def _hold(course_journal_id: UUID | None, lesson_id: UUID | None) -> ResponseReturnValue:
+    """Hold the lesson the form names (course, day, period) — of the course in the URL, or
+    the lesson in it; the domain decides who may (the course's teacher, the substitute)."""
+
+    def slot() -> tuple[UUID, date, int]:
+        data = forms.parse(SlotForm(), request.form)
+        course = _uuid(data["course"], "course")
+        named = ids.lesson_id(course, data["day"], data["period"])
+        if course != (course_journal_id or course) or named != (lesson_id or named):
+            raise forms.FormInvalid({"course": _("Урок не из этого журнала.")})
+        return course, data["day"], data["period"]
 
     def command() -> Receipt:
-        data = forms.parse(SlotForm(), request.form)
-        receipt: Receipt = services().journal.timetable.hold_scheduled(
-            _uuid(data["course"], "course"), data["day"], data["period"], actor()
-        )
+        receipt: Receipt = services().journal.timetable.hold_scheduled(*slot(), actor())
         return receipt
 
     def held(_error: errors.AlreadyExists) -> ResponseReturnValue:
         """Sent twice (or held meanwhile): the lesson's form, as the first answer."""
-        data = forms.parse(SlotForm(), request.form)
-        lesson = ids.lesson_id(_uuid(data["course"], "course"), data["day"], data["period"])
-        return redirect(url_for("journal.lesson", lesson_id=lesson))
+        return redirect(url_for("journal.lesson", lesson_id=ids.lesson_id(*slot())))
 
     return attempt(
         command,

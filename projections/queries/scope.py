@@ -40,10 +40,9 @@ class Scope:
             return record_id == self.account_id
         if kind == "lesson":
             row = self.reader.get(grid_view.LESSONS, (record_id,))
-            return row is not None and (
-                self.owns(role, "course", str(row["course_journal_id"]))
-                or self._substitutes(role, record_id)
-            )
+            if row is not None and self.owns(role, "course", str(row["course_journal_id"])):
+                return True
+            return self._substitutes(role, record_id)  # held or still to hold
         return record_id in self.owned(role, kind)
 
     def owned(self, role: str, kind: str) -> frozenset[str]:

@@ -72,7 +72,7 @@ def test_todays_lessons_come_from_the_timetable_and_take_the_plans_topic(
         assert "Дроби" in today  # lesson 4 of the course: the plan's row 3
         assert "Провести урок" in today
         response = teacher.post(
-            "/timetable/hold",
+            f"/timetable/{web.school.course_id}/hold",
             data={
                 "course": str(web.school.course_id),
                 "day": day.isoformat(),
@@ -203,8 +203,9 @@ def test_the_substitute_holds_and_keeps_only_the_substituted_lesson(system: Syst
         page = substitute.get("/journal/").get_data(as_text=True)
         today = page[page.index("Уроки сегодня") : page.index("Журналы")]
         assert "5А" in today and "(замена)" in today
+        lesson = ids.lesson_id(web.school.course_id, LESSON_DAY, 2)
         response = substitute.post(
-            "/timetable/hold",
+            f"/timetable/substitutions/{lesson}/hold",
             data={
                 "course": str(web.school.course_id),
                 "day": LESSON_DAY.isoformat(),
@@ -214,7 +215,6 @@ def test_the_substitute_holds_and_keeps_only_the_substituted_lesson(system: Syst
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:3000]
         system.views.catch_up()
-        lesson = ids.lesson_id(web.school.course_id, LESSON_DAY, 2)
         page = substitute.get(f"/journal/lessons/{lesson}")
         assert page.status_code == 200
         assert re.search(r'name="mark-[0-9a-f-]+"', page.get_data(as_text=True))
@@ -226,9 +226,17 @@ def test_the_substitute_holds_and_keeps_only_the_substituted_lesson(system: Syst
         page = teacher.get("/journal/").get_data(as_text=True)
     assert "замена: Сидоров" in page
     # a lesson of the course not substituted: the substitute may not hold it
+    later = ids.lesson_id(web.school.course_id, LESSON_DAY + timedelta(days=2), 1)
     with clock.travel(at(LESSON_DAY + timedelta(days=2), 8)):
+        assert (
+            substitute.post(
+                f"/timetable/{web.school.course_id}/hold",
+                data={"csrf_token": csrf(substitute, "/journal/")},
+            ).status_code
+            == 403
+        )
         response = substitute.post(
-            "/timetable/hold",
+            f"/timetable/substitutions/{later}/hold",
             data={
                 "course": str(web.school.course_id),
                 "day": (LESSON_DAY + timedelta(days=2)).isoformat(),
