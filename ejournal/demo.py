@@ -658,7 +658,12 @@ class _Seeder:
         busy = {(w, p, c.teacher) for w, p, c in slots}
         teachers = sorted({c.teacher for c in self.courses}, key=str)
         for day in picked:
-            sick = self.rng.choice(teachers)
+            teaching = sorted(
+                {c.teacher for w, _, c in slots if w == day.weekday() and c.grade}, key=str
+            )
+            if not teaching:
+                continue
+            sick = self.rng.choice(teaching)
             for weekday, period, course in slots:
                 if course.teacher != sick or weekday != day.weekday() or not course.grade:
                     continue

@@ -405,6 +405,7 @@ def plan(course_journal_id: UUID) -> ResponseReturnValue:
 def hold(course_journal_id: UUID) -> ResponseReturnValue:
     """The course's teacher holds a lesson the timetable schedules (its topic and homework
     from the plan), then opens its form."""
+    _course(course_journal_id)
     return _hold(course_journal_id, None)
 
 
@@ -412,6 +413,8 @@ def hold(course_journal_id: UUID) -> ResponseReturnValue:
 @permission("journal.enter")
 def hold_substituted(lesson_id: UUID) -> ResponseReturnValue:
     """The substitute holds the one lesson they were given («замена»)."""
+    if not services().reads.timetable.substitute_of(str(lesson_id)):
+        abort(404)
     return _hold(None, lesson_id)
 
 
