@@ -413,7 +413,11 @@ def hold(course_journal_id: UUID) -> ResponseReturnValue:
 @permission("journal.enter")
 def hold_substituted(lesson_id: UUID) -> ResponseReturnValue:
     """The substitute holds the one lesson they were given («замена»)."""
-    if not services().reads.timetable.substitute_of(str(lesson_id)):
+    reads = services().reads
+    if not (
+        reads.timetable.substitute_of(str(lesson_id))
+        or reads.scope.exists("lesson", str(lesson_id))
+    ):
         abort(404)
     return _hold(None, lesson_id)
 
