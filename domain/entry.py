@@ -23,10 +23,11 @@ from domain.timetable import Timetable
 
 def _substitute(app: JournalBase, course_journal_id: UUID, day: date, period: int) -> UUID | None:
     """The substitute the timetable names for a lesson («замена», ADR 0019), or None."""
-    timetable_id = ids.timetable_id(course_journal_id)
-    if not app.exists(timetable_id):
+    try:  # not ``exists``: it would rebuild the record once more
+        timetable = app.load(Timetable, ids.timetable_id(course_journal_id), readonly=True)
+    except errors.RecordNotFound:
         return None
-    return app.load(Timetable, timetable_id, readonly=True).substitutes.get((day, period))
+    return timetable.substitutes.get((day, period))
 
 
 class Entry(CommandGroup):

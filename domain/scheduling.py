@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 from uuid import UUID
 
 from domain import errors, ids
@@ -28,6 +29,7 @@ from domain.timetable import (
 )
 
 PERMISSION = "timetable.manage"
+F = TypeVar("F", bound=Aggregate)
 MAX_TOPIC = 300
 MAX_HOURS = 20
 
@@ -82,9 +84,10 @@ class Scheduling(CommandGroup):
 
     # --- the year's calendar -------------------------------------------------------------
     def _calendar(self, year_id: UUID, actor: UUID) -> SchoolCalendar:
-        calendar_id = ids.school_calendar_id(year_id)
-        if self.app.exists(calendar_id):
-            return self.app.load(SchoolCalendar, calendar_id)
+        try:
+            return self.app.load(SchoolCalendar, ids.school_calendar_id(year_id))
+        except errors.RecordNotFound:
+            pass
         year = self.app.load(SchoolYear, year_id, errors.RecordNotFound)
         return SchoolCalendar(year_id=year_id, series=year.series, actor=actor)
 
@@ -122,16 +125,15 @@ class Scheduling(CommandGroup):
 
     # --- weekly patterns -----------------------------------------------------------------
     def _timetable(self, journal: CourseJournal, actor: UUID) -> Timetable:
-        timetable_id = ids.timetable_id(journal.id)
-        if self.app.exists(timetable_id):
-            return self.app.load(Timetable, timetable_id)
+        try:
+            return self.app.load(Timetable, ids.timetable_id(journal.id))
+        except errors.RecordNotFound:
+            pass
         return Timetable(course_journal_id=journal.id, series=journal.series, actor=actor)
 
     def _bells(self, year_id: UUID) -> list[Bell]:
-        calendar_id = ids.school_calendar_id(year_id)
-        if not self.app.exists(calendar_id):
-            return []
-        return self.app.load(SchoolCalendar, calendar_id, readonly=True).bells
+        calendar = self._fact(SchoolCalendar, ids.school_calendar_id(year_id))
+        return calendar.bells if calendar is not None else []
 
     def set_pattern(
         self,
@@ -252,12 +254,12 @@ class Scheduling(CommandGroup):
         def command() -> Sequence[Aggregate]:
             journal = self.app.load(CourseJournal, course_journal_id, readonly=True)
             self.app.load(SchoolYear, journal.year_id, readonly=True).check_open()
-            plan_id = ids.thematic_plan_id(course_journal_id)
-            plan = (
-                self.app.load(ThematicPlan, plan_id)
-                if self.app.exists(plan_id)
-                else ThematicPlan(course_journal_id=journal.id, series=journal.series, actor=actor)
-            )
+            try:
+                plan = self.app.load(ThematicPlan, ids.thematic_plan_id(course_journal_id))
+            except errors.RecordNotFound:
+                plan = ThematicPlan(
+                    course_journal_id=journal.id, series=journal.series, actor=actor
+                )
             plan.replace(
                 [PlanItem(r.number, r.topic.strip(), r.hours, r.homework.strip()) for r in rows],
                 actor,
@@ -267,14 +269,18 @@ class Scheduling(CommandGroup):
         return self.app.run(command, ids.thematic_plan_id(course_journal_id))
 
     # --- holding a scheduled lesson ------------------------------------------------------
+    def _fact(self, cls: type[F], record_id: UUID) -> F | None:
+        """A read-only load, or None when there is no such record (without ``exists``,
+        which would rebuild the record once more)."""
+        try:
+            return self.app.load(cls, record_id, readonly=True)
+        except errors.RecordNotFound:
+            return None
+
     def _days(self, year_id: UUID) -> list[date]:
         year = self.app.load(SchoolYear, year_id, readonly=True)
-        calendar_id = ids.school_calendar_id(year_id)
-        days_off = (
-            self.app.load(SchoolCalendar, calendar_id, readonly=True).days_off
-            if self.app.exists(calendar_id)
-            else []
-        )
+        calendar = self._fact(SchoolCalendar, ids.school_calendar_id(year_id))
+        days_off = calendar.days_off if calendar is not None else []
         return school_days(
             year.starts, year.ends, [(t.starts, t.ends) for t in year.terms.values()], days_off
         )
@@ -282,10 +288,9 @@ class Scheduling(CommandGroup):
     def scheduled(self, course_journal_id: UUID) -> list[Scheduled]:
         """Every lesson the timetable schedules for a course journal in its year."""
         journal = self.app.load(CourseJournal, course_journal_id, readonly=True)
-        timetable_id = ids.timetable_id(course_journal_id)
-        if not self.app.exists(timetable_id):
+        timetable = self._fact(Timetable, ids.timetable_id(course_journal_id))
+        if timetable is None:
             return []
-        timetable = self.app.load(Timetable, timetable_id, readonly=True)
         return timetable.lessons(self._days(journal.year_id))
 
     def hold_scheduled(
@@ -303,13 +308,8 @@ class Scheduling(CommandGroup):
             raise errors.NotScheduled(
                 f"{day:%d.%m.%Y} урока № {period} по расписанию этого журнала нет."
             )
-        plan_id = ids.thematic_plan_id(course_journal_id)
-        plan = (
-            self.app.load(ThematicPlan, plan_id, readonly=True).items
-            if self.app.exists(plan_id)
-            else []
-        )
-        item = plan_item(plan, found.number)
+        plan = self._fact(ThematicPlan, ids.thematic_plan_id(course_journal_id))
+        item = plan_item(plan.items if plan is not None else [], found.number)
         return Entry(self.app).hold_lesson(
             course_journal_id,
             day,

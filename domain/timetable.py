@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -125,15 +126,22 @@ def school_days(
 ) -> list[date]:
     """Days from ``first`` to ``last`` that fall in a term and not in days off (weekdays
     are left to the weekly pattern: a Sunday has no slot)."""
-    spans, off = list(terms), list(days_off)
+    return list(_school_days(first, last, tuple(terms), tuple(days_off)))
+
+
+@lru_cache(maxsize=64)
+def _school_days(
+    first: date, last: date, spans: tuple[tuple[date, date], ...], off: tuple[DaysOff, ...]
+) -> tuple[date, ...]:
+    """``school_days`` kept for the same calendar: every lesson held asks for it."""
     days = (first + timedelta(days=n) for n in range((last - first).days + 1))
-    return [
+    return tuple(
         d
         for d in days
         if d.weekday() < len(WEEKDAYS)
         and any(s <= d <= e for s, e in spans)
         and not any(o.covers(d) for o in off)
-    ]
+    )
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from uuid import UUID
 from domain import ids
 from domain.timetable import SchoolCalendar, ThematicPlan, Timetable
 from projections.schema import Table
-from projections.store import ViewStore
+from projections.store import Row, ViewStore
 from projections.view import Applied, View, by_event, on
 
 BELLS = Table(
@@ -52,41 +52,42 @@ PLAN = Table(
 )
 
 
-def _calendar(store: ViewStore, e: SchoolCalendar.Opened, _: Applied) -> None:
-    """A calendar's rows are keyed by its year (kept with the calendar's id → year)."""
-    store.upsert(CALENDARS, {"calendar_id": e.originator_id, "year_id": e.year_id})
+#: Each calendar's year, each timetable's and plan's course journal: the later events of
+#: these aggregates name only the aggregate.
+OWNERS = Table("v_timetable_owners", (("record_id", "text"), ("owner_id", "text")), ("record_id",))
 
 
-CALENDARS = Table("v_calendars", (("calendar_id", "text"), ("year_id", "text")), ("calendar_id",))
+def _opened(
+    store: ViewStore, e: SchoolCalendar.Opened | Timetable.Opened | ThematicPlan.Opened, _: Applied
+) -> None:
+    owner = e.year_id if isinstance(e, SchoolCalendar.Opened) else e.course_journal_id
+    store.upsert(OWNERS, {"record_id": e.originator_id, "owner_id": owner})
 
 
-def _year_of(store: ViewStore, calendar_id: object) -> str:
-    row = store.get(CALENDARS, (calendar_id,))
-    assert row is not None, "a calendar's events follow its Opened"
-    return str(row["year_id"])
+def _owner(store: ViewStore, record_id: object) -> str:
+    row = store.get(OWNERS, (record_id,))
+    assert row is not None, "an aggregate's events follow its Opened"
+    return str(row["owner_id"])
+
+
+def _replace(store: ViewStore, table: Table, column: str, owner: str, rows: list[Row]) -> None:
+    """Replace the numbered rows of ``owner`` (bells of a year, topics of a plan)."""
+    for row in store.select(table, {column: owner}):
+        store.delete(table, (owner, row["number"]))
+    for row in rows:
+        store.upsert(table, {column: owner, **row})
 
 
 def _bells(store: ViewStore, e: SchoolCalendar.BellsSet, _: Applied) -> None:
-    year_id = _year_of(store, e.originator_id)
-    for row in store.select(BELLS, {"year_id": year_id}):
-        store.delete(BELLS, (year_id, row["number"]))
-    for bell in e.bells:
-        store.upsert(
-            BELLS,
-            {
-                "year_id": year_id,
-                "number": int(bell["number"]),
-                "starts": bell["starts"],
-                "ends": bell["ends"],
-            },
-        )
+    rows = [{"number": int(b["number"]), "starts": b["starts"], "ends": b["ends"]} for b in e.bells]
+    _replace(store, BELLS, "year_id", _owner(store, e.originator_id), rows)
 
 
 def _days_off(store: ViewStore, e: SchoolCalendar.DaysOffDeclared, _: Applied) -> None:
     store.upsert(
         DAYS_OFF,
         {
-            "year_id": _year_of(store, e.originator_id),
+            "year_id": _owner(store, e.originator_id),
             "starts": e.starts,
             "ends": e.ends,
             "title": e.title,
@@ -95,45 +96,33 @@ def _days_off(store: ViewStore, e: SchoolCalendar.DaysOffDeclared, _: Applied) -
 
 
 def _days_off_withdrawn(store: ViewStore, e: SchoolCalendar.DaysOffWithdrawn, _: Applied) -> None:
-    store.delete(DAYS_OFF, (_year_of(store, e.originator_id), e.starts.isoformat()))
-
-
-def _timetable(store: ViewStore, e: Timetable.Opened, _: Applied) -> None:
-    store.upsert(
-        TIMETABLES, {"timetable_id": e.originator_id, "course_journal_id": e.course_journal_id}
-    )
-
-
-TIMETABLES = Table(
-    "v_timetables",
-    (("timetable_id", "text"), ("course_journal_id", "text")),
-    ("timetable_id",),
-)
-
-
-def _course_of(store: ViewStore, timetable_id: object) -> str:
-    row = store.get(TIMETABLES, (timetable_id,))
-    assert row is not None, "a timetable's events follow its Opened"
-    return str(row["course_journal_id"])
+    store.delete(DAYS_OFF, (_owner(store, e.originator_id), e.starts.isoformat()))
 
 
 def _pattern(store: ViewStore, e: Timetable.PatternSet, _: Applied) -> None:
     store.upsert(
         PATTERNS,
         {
-            "course_journal_id": _course_of(store, e.originator_id),
+            "course_journal_id": _owner(store, e.originator_id),
             "since": e.since,
             "slots": " ".join(e.slots),
         },
     )
 
 
+def _lesson_of(
+    store: ViewStore, e: Timetable.SubstituteAssigned | Timetable.SubstitutionCancelled
+) -> tuple[str, str]:
+    course = _owner(store, e.originator_id)
+    return course, str(ids.lesson_id(UUID(course), e.day, e.period))
+
+
 def _substitute(store: ViewStore, e: Timetable.SubstituteAssigned, _: Applied) -> None:
-    course = _course_of(store, e.originator_id)
+    course, lesson = _lesson_of(store, e)
     store.upsert(
         SUBSTITUTIONS,
         {
-            "lesson_id": ids.lesson_id(UUID(course), e.day, e.period),
+            "lesson_id": lesson,
             "course_journal_id": course,
             "day": e.day,
             "period": e.period,
@@ -143,52 +132,36 @@ def _substitute(store: ViewStore, e: Timetable.SubstituteAssigned, _: Applied) -
 
 
 def _cancelled(store: ViewStore, e: Timetable.SubstitutionCancelled, _: Applied) -> None:
-    course = _course_of(store, e.originator_id)
-    store.delete(SUBSTITUTIONS, (str(ids.lesson_id(UUID(course), e.day, e.period)),))
+    store.delete(SUBSTITUTIONS, (_lesson_of(store, e)[1],))
 
 
 def _plan(store: ViewStore, e: ThematicPlan.Imported, _: Applied) -> None:
-    plan = store.get(PLANS, (e.originator_id,))
-    assert plan is not None, "a plan's events follow its Opened"
-    course = str(plan["course_journal_id"])
-    for row in store.select(PLAN, {"course_journal_id": course}):
-        store.delete(PLAN, (course, row["number"]))
-    for item in e.items:
-        store.upsert(
-            PLAN,
-            {
-                "course_journal_id": course,
-                "number": int(item["number"]),
-                "topic": item["topic"],
-                "hours": int(item["hours"]),
-                "homework": item["homework"],
-            },
-        )
-
-
-PLANS = Table(
-    "v_thematic_plans", (("plan_id", "text"), ("course_journal_id", "text")), ("plan_id",)
-)
-
-
-def _plan_opened(store: ViewStore, e: ThematicPlan.Opened, _: Applied) -> None:
-    store.upsert(PLANS, {"plan_id": e.originator_id, "course_journal_id": e.course_journal_id})
+    rows = [
+        {
+            "number": int(i["number"]),
+            "topic": i["topic"],
+            "hours": int(i["hours"]),
+            "homework": i["homework"],
+        }
+        for i in e.items
+    ]
+    _replace(store, PLAN, "course_journal_id", _owner(store, e.originator_id), rows)
 
 
 VIEW = View(
     name="timetable",
     title="Расписание: звонки, выходные дни, недельная сетка, замены, тематические планы",
-    tables=(CALENDARS, BELLS, DAYS_OFF, TIMETABLES, PATTERNS, SUBSTITUTIONS, PLANS, PLAN),
+    tables=(OWNERS, BELLS, DAYS_OFF, PATTERNS, SUBSTITUTIONS, PLAN),
     handlers=by_event(
-        on(SchoolCalendar.Opened, _calendar),
+        on(SchoolCalendar.Opened, _opened),
         on(SchoolCalendar.BellsSet, _bells),
         on(SchoolCalendar.DaysOffDeclared, _days_off),
         on(SchoolCalendar.DaysOffWithdrawn, _days_off_withdrawn),
-        on(Timetable.Opened, _timetable),
+        on(Timetable.Opened, _opened),
         on(Timetable.PatternSet, _pattern),
         on(Timetable.SubstituteAssigned, _substitute),
         on(Timetable.SubstitutionCancelled, _cancelled),
-        on(ThematicPlan.Opened, _plan_opened),
+        on(ThematicPlan.Opened, _opened),
         on(ThematicPlan.Imported, _plan),
     ),
 )
