@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+from typing import Any
 from uuid import UUID
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile
 
 from openpyxl import load_workbook
 
@@ -27,6 +28,7 @@ TIMETABLE_COLUMNS = ("Класс", "День", "Урок", "Предмет")
 PLAN_COLUMNS = ("Номер", "Тема", "Часы", "Домашнее задание")
 MAX_ROWS = 2000
 MAX_CELL = 300
+MAX_UNPACKED = 20 * 1024 * 1024  # bytes of an XLSX workbook once unpacked
 
 
 class FileInvalid(Exception):
@@ -61,13 +63,23 @@ def _lines(data: bytes) -> list[tuple[int, list[str]]]:
 
 def _xlsx_lines(data: bytes) -> list[tuple[int, list[str]]]:
     """The (row number, cells as text) of the first sheet of an XLSX workbook."""
+    broken = FileInvalid([(0, "Файл Excel повреждён или это не книга XLSX.")])
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError):
-        raise FileInvalid([(0, "Файл Excel повреждён или это не книга XLSX.")]) from None
-    sheet = book.worksheets[0]
+        with ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (BadZipFile, OSError, ValueError):
+        raise broken from None
+    if unpacked > MAX_UNPACKED:  # a small file that unpacks to a huge one
+        raise FileInvalid([(0, "Книга XLSX слишком велика: сохраните в ней только план.")])
+    try:
+        return _sheet_lines(load_workbook(io.BytesIO(data), read_only=True, data_only=True))
+    except Exception:  # any damage of an uploaded workbook gets the same answer
+        raise broken from None
+
+
+def _sheet_lines(book: Any) -> list[tuple[int, list[str]]]:
     found: list[tuple[int, list[str]]] = []
-    for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
+    for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
         cells = ["" if v is None else _cell_text(v) for v in row]
         if any(c.strip() for c in cells):
             found.append((number, cells))
@@ -96,6 +108,14 @@ def _check_header(lines: list[tuple[int, list[str]]], columns: Iterable[str], op
         if got == wanted[:size]:
             return size
     raise FileInvalid([(line, "Первая строка — заголовок: «" + ";".join(columns) + "».")])
+
+
+def _trimmed(cells: list[str], columns: int) -> list[str]:
+    """The cells without the empty ones past ``columns`` (spreadsheets add them)."""
+    found = list(cells)
+    while len(found) > columns and not found[-1].strip():
+        found.pop()
+    return found
 
 
 def _text(cells: list[str], i: int, line: int, title: str, problems: Problems) -> str:
@@ -129,8 +149,9 @@ def read_timetable(
     problems: Problems = []
     rows: list[SlotRow] = []
     known = {_normal(name): group for name, group in groups.items()}
-    for line, cells in lines[1:]:
+    for line, raw in lines[1:]:
         before = len(problems)
+        cells = _trimmed(raw, columns)
         if len(cells) > columns:
             problems.append((line, f"Лишние столбцы: нужно {columns}."))
         name = _text(cells, 0, line, "Класс", problems)
@@ -186,9 +207,7 @@ def read_plan(data: bytes) -> list[PlanRow]:
     bad: set[int] = set()
     for line, raw in lines[1:]:
         before = len(problems)
-        cells = list(raw)
-        while len(cells) > columns and not cells[-1].strip():
-            cells.pop()
+        cells = _trimmed(raw, columns)
         if len(cells) > columns:
             problems.append((line, f"Лишние столбцы: нужно {columns}."))
         number = _whole(_text(cells, 0, line, "Номер", problems), line, "Номер", problems)
