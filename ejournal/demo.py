@@ -673,19 +673,14 @@ class _Seeder:
                 substitute = self.rng.choice(free)
                 busy.add((weekday, period, substitute))
                 moment = min(self.horizon, clock.local_datetime(day - timedelta(days=1), 15))
-                self._schedule(
-                    moment,
-                    partial(
-                        self.j.timetable.assign_substitute,
-                        course.id,
-                        day,
-                        period,
-                        substitute,
-                        SUBSTITUTE_REASON,
-                        self.deputy,
-                    ),
-                )
+                self._schedule(moment, partial(self._substitute, course, day, period, substitute))
                 self.substitutes[course.id, day, period] = substitute
+
+    def _substitute(self, course: _Course, day: date, period: int, teacher: UUID) -> None:
+        """The deputy head assigns the substitute the day before."""
+        self.j.timetable.assign_substitute(
+            course.id, day, period, teacher, SUBSTITUTE_REASON, self.deputy
+        )
 
     def _from_timetable(self, days: list[date]) -> list[_Lesson]:
         """The lessons the timetable schedules on ``days``, by day, period and course."""
