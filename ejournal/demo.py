@@ -2,14 +2,17 @@
 
 ``seed_demo`` opens a school year with four quarters, creates staff accounts with role-based
 logins, forms classes, registers pupils and their guardians (Faker, ru_RU), opens a course
-journal per subject of each class and two extracurricular groups, draws a weekly timetable,
-and then plays school life in time order, every school day from 1 September up to the moment
-of seeding (weekends, public holidays and the holidays between quarters skipped): lessons
-entered on their day with topic, homework, attendance and marks; corrections within the
-author's own window; late corrections requested by the teacher and approved (or rejected) by
-the deputy head the next day, and two requests still waiting; term marks of every quarter
-already over. Every event is stamped by a travelled clock, never later than the moment of
-seeding, so the notification log is in time order and today's grid is filled.
+journal per subject of each class and two extracurricular groups, draws a weekly timetable
+and has the deputy head enter it (bells, public holidays, weekly patterns, a thematic plan per
+course journal, a few substitutions: ADR 0019), and then plays school life in time order,
+every school day from 1 September up to the moment of seeding (weekends, public holidays and
+the holidays between quarters skipped): the lessons the timetable schedules, held on their
+day with the plan's topic and homework (a substitute holds theirs), attendance and marks;
+corrections within the author's own window; late corrections requested by the teacher and
+approved (or rejected) by the deputy head the next day, and two requests still waiting; term
+marks of every quarter already over. Every event is stamped by a travelled clock, never later
+than the moment of seeding, so the notification log is in time order and today's grid is
+filled.
 """
 
 from __future__ import annotations
