@@ -431,7 +431,7 @@ def _hold(course_journal_id: UUID | None, lesson_id: UUID | None) -> ResponseRet
         course = _uuid(data["course"], "course")
         named = ids.lesson_id(course, data["day"], data["period"])
         if course != (course_journal_id or course) or named != (lesson_id or named):
-            raise forms.FormInvalid({"course": _("Урок не из этого журнала.")})
+            raise forms.FormInvalid({"_": _("Урок не из этого журнала.")})
         return course, data["day"], data["period"]
 
     def command() -> Receipt:

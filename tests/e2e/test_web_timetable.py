@@ -252,3 +252,41 @@ def test_only_the_deputy_head_head_and_admin_manage_the_timetable(system: System
         client = client_for(system, web, role)
         with clock.travel(at(LESSON_DAY, 9)):
             assert client.get("/timetable/").status_code == status, role
+
+
+def test_a_hold_form_naming_another_lesson_than_its_url_writes_nothing(
+    system: System, web: WebSchool
+):
+    deputy = _timetabled(system, web)
+    with clock.travel(at(LESSON_DAY - timedelta(days=1), 10)):
+        response = deputy.post(
+            "/timetable/substitutions",
+            data={
+                "course": str(web.school.course_id),
+                "day": LESSON_DAY.isoformat(),
+                "period": "2",
+                "teacher": str(web.school.other_teacher),
+                "csrf_token": csrf(deputy, "/timetable/"),
+            },
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    system.views.catch_up()
+    from ejournal.webapp import web_app
+
+    substitute = web_app(system, testing=True).test_client()
+    sign_in(substitute, "teacher2", "uchitel-secret-2")
+    lesson = ids.lesson_id(web.school.course_id, LESSON_DAY, 2)
+    before = system.journal.recorder.max_notification_id() or 0
+    with clock.travel(at(LESSON_DAY + timedelta(days=2), 8)):
+        response = substitute.post(
+            f"/timetable/substitutions/{lesson}/hold",
+            data={
+                "course": str(web.school.course_id),
+                "day": (LESSON_DAY + timedelta(days=2)).isoformat(),  # Thursday's lesson
+                "period": "1",
+                "csrf_token": csrf(substitute, "/journal/"),
+            },
+        )
+    assert response.status_code == 422
+    assert "Урок не из этого журнала" in response.get_data(as_text=True)
+    assert written_since(system, before) == []
