@@ -17,6 +17,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 TIMEOUT = 300
 
@@ -32,6 +33,20 @@ class DetachedSignature:
     path: Path
     sha256: str
     tool: str
+
+
+class SignsDetached(Protocol):
+    """What the archive needs of a detached signer: the hook below, or the GOST signer
+    (``retention.archive.gost.GostSigner``)."""
+
+    @property
+    def tool(self) -> str:
+        """The signing program's name (recorded with the signature's hash)."""
+        ...
+
+    def sign(self, path: Path) -> DetachedSignature:
+        """Write ``path.sig`` and return it with its hash; ``DetachedSignerFailed``."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from projections.views import catalog
 from projections.views import records_register as register_view
 from retention import closing
 from retention.archive import content, ltv, pdfa
-from retention.archive.detached import DetachedSigner
+from retention.archive.detached import SignsDetached
 from retention.archive.gaps import ArchiveIncomplete, Gap, year_gaps
 from retention.archive.refresh import iso
 from retention.archive.render import Seal, render_book
@@ -79,7 +79,7 @@ class Archiver:
         ledger: Ledger,
         setup: SigningSetup,
         folder: Path,
-        detached: DetachedSigner | None = None,
+        detached: SignsDetached | None = None,
     ) -> None:
         self.journal, self.views, self.ledger = journal, views, ledger
         self.setup, self.folder, self.detached = setup, folder, detached
