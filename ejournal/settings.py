@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from retention.archive.detached import usable_template
+
 
 class SettingsError(Exception):
     """Raised when a setting is malformed (one clear message, nothing written)."""
@@ -191,8 +193,10 @@ class ArchiveSettings:
             raise SettingsError("EJOURNAL_ARCHIVE_REFRESH_MARGIN_DAYS: whole days, 1 to 3650")
 
         detached = env.get("EJOURNAL_DETACHED_SIGNER") or ""
-        if detached and ("{in}" not in detached or "{out}" not in detached):
-            raise SettingsError("EJOURNAL_DETACHED_SIGNER: a command line with {in} and {out}")
+        if detached and not usable_template(detached):
+            raise SettingsError(
+                "EJOURNAL_DETACHED_SIGNER: a command line with {in} and {out} (or {dir})"
+            )
 
         def paths(name: str, default: Path) -> tuple[Path, ...]:
             raw = env.get(name)

@@ -17,6 +17,7 @@ import dataclasses
 import io
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,7 @@ from ejournal.settings import Settings
 from projections.ledger import Checkpoint, check_signature
 from projections.views import archive as archive_view
 from retention.archive import gost, pdfa
+from retention.archive.detached import DetachedSigner
 from retention.archive.gost import engine_problem
 from retention.archive.service import Made
 from retention.archive.verify import GOST_CHECK, verify_file
@@ -55,6 +57,7 @@ from tests.conftest import settings_for
 from tests.school import School, at
 
 ARCHIVE_DAY = at(date(2026, 6, 5), 11)
+FAKE_SIGNER = ROOT / "tests" / "tools" / "fake_detached_signer.py"
 PRINTOUT_5A = "printout/2025-26/5А"
 #: GOST R 34.10-2012 256-bit (as the key's algorithm, which OpenSSL writes, or as the
 #: signature-with-hash one) and GOST R 34.11-2012 256-bit (Streebog).
@@ -223,6 +226,19 @@ def test_keys_demo_gost_makes_the_pki_once_and_says_what_is_missing(
     missing = CliRunner().invoke(main, ["keys", "demo", "--gost", "--replace"], env=env)
     assert missing.exit_code == 1 and "libengine-gost-openssl" in missing.output
     assert (folder / "root.pem").read_bytes() == before
+
+
+def test_the_hook_takes_a_tool_that_names_its_own_output(tmp_path: Path) -> None:
+    """`cryptcp -signf -dir DIR FILE` writes DIR/FILE.sgn: with {dir} the hook gives it an
+    empty folder and keeps the one file as FILE.sig."""
+    target = tmp_path / "volume.pdf"
+    target.write_bytes(b"%PDF-1.7 volume")
+    signer = DetachedSigner(f"{sys.executable} {FAKE_SIGNER} --signf {{dir}} {{in}}")
+    made = signer.sign(target)
+    assert made.path == tmp_path / "volume.pdf.sig" and made.path.read_bytes().startswith(b"FAKE")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["volume.pdf", "volume.pdf.sig"]
+    with pytest.raises(ValueError, match="dir"):
+        DetachedSigner("cryptcp -signf -dir {dir} {in} {out}")
 
 
 # --- transfer -------------------------------------------------------------------------------
