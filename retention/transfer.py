@@ -109,8 +109,8 @@ def write_package(
         )
         (root / "ledger-checkpoint.json").write_text(json.dumps(checkpoint, indent=1))
         cited = {int(c["size"]): c for c in (checkpoint, *checkpoints) if c}
-        for size, each in sorted(cited.items()):
-            _put(root, f"ledger/checkpoints/checkpoint-{size}.json", json.dumps(each, indent=1))
+        for size, head in sorted(cited.items()):
+            _put(root, f"ledger/checkpoints/checkpoint-{size}.json", json.dumps(head, indent=1))
         for relative, data in (extras or {}).items():
             _put(root, relative, data)
         for relative, data in (documents or {}).items():
