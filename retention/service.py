@@ -370,13 +370,7 @@ class Records:
     def _signed_pdf(self, certificate: dict[str, Any]) -> bytes:
         """The certificate's PDF, signed when a signer is configured; a signing failure is
         ``CertificateNotSigned`` (called before any key is destroyed)."""
-        pdf = certificate_pdf(certificate, self.name)
-        if self.infra.signer is None:
-            return pdf
-        try:
-            return self.infra.signer(pdf)
-        except Exception as error:  # the signer's own errors: key, passphrase, TSA
-            raise errors.CertificateNotSigned(reason=type(error).__name__) from error
+        return self._pades(certificate_pdf(certificate, self.name))
 
     def certificate_files(
         self, certificate: dict[str, Any], signed_pdf: bytes | None = None

@@ -9,14 +9,12 @@ when the acts become archival documents with their own renderer (issue 16 item 6
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
+from reportlab import rl_config
+from reportlab.platypus import Table, TableStyle
 
 from domain.clock import SCHOOL_TZ
 from retention.archive import pdfa
@@ -28,28 +26,19 @@ ACT, INVENTORY = "transfer-act.pdf", "transfer-inventory.pdf"
 
 
 def render_pdfa(doc: Document) -> bytes:
-    """The document as PDF/A-2b: laid out with PT Sans from the first operator on and in
-    every table cell (reportlab's default Helvetica would be referenced, not embedded),
-    converted and validated by pikepdf."""
+    """The document as PDF/A-2b: laid out by ``Document.render`` with PT Sans from the
+    first operator on and in every table cell (reportlab's default Helvetica would be
+    referenced, not embedded), converted and validated by pikepdf."""
     for block in doc.blocks:
         if isinstance(block, Table):
             block.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT)]))
-    buffer = io.BytesIO()
-    template = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=doc.title,
-        subject=doc.subject,
-        author="ejournal",
-        creator="ejournal",
-        initialFontName=FONT,
-    )
-    template.build(list(doc.blocks))
-    return pdfa.make_pdfa(buffer.getvalue())
+    # The canvas's first font is reportlab's setting; PT Sans is registered by Document.
+    before, rl_config.canvas_basefontname = rl_config.canvas_basefontname, FONT
+    try:
+        plain = doc.render()
+    finally:
+        rl_config.canvas_basefontname = before
+    return pdfa.make_pdfa(plain)
 
 
 def _day(value: str | None) -> str:
