@@ -17,7 +17,17 @@ from domain.groups import ClassGroup, CourseJournal
 from domain.lesson import Keep, Lesson, MarkEntry, check_homework_due
 from domain.rules import EntryContext
 from domain.school_year import SchoolYear
-from domain.service import CommandGroup, Receipt
+from domain.service import CommandGroup, JournalBase, Receipt
+from domain.timetable import Timetable
+
+
+def _substitute(app: JournalBase, course_journal_id: UUID, day: date, period: int) -> UUID | None:
+    """The substitute the timetable names for a lesson («замена», ADR 0019), or None."""
+    try:  # not ``exists``: it would rebuild the record once more
+        timetable = app.load(Timetable, ids.timetable_id(course_journal_id), readonly=True)
+    except errors.RecordNotFound:
+        return None
+    return timetable.substitutes.get((day, period))
 
 
 class Entry(CommandGroup):
@@ -32,7 +42,7 @@ class Entry(CommandGroup):
         def command() -> Sequence[Aggregate]:
             lesson = self.app.load(Lesson, lesson_id, errors.LessonNotFound)
             journal = self.app.load(CourseJournal, lesson.course_journal_id, readonly=True)
-            ctx = self.app.entry_context(journal, lesson.day, actor)
+            ctx = self.app.entry_context(journal, lesson.day, actor, lesson.substitute_id)
             result = decide(lesson, ctx)
             created[:] = [
                 r for r in (result if isinstance(result, list) else [result]) if isinstance(r, UUID)
@@ -52,14 +62,19 @@ class Entry(CommandGroup):
         homework: str,
         actor: UUID,
         homework_due: date | None = None,
+        substitute: UUID | None = None,
     ) -> Receipt:
         """Enter a lesson (date, period, topic, homework) in a course journal; the homework
-        is due on ``homework_due``, else at the subject's next lesson."""
+        is due on ``homework_due``, else at the subject's next lesson. ``substitute``: the
+        teacher the timetable's substitution names (``journal.timetable.hold_scheduled``),
+        who may then hold and keep this one lesson, recorded on it."""
         if not 0 <= period <= 12:
             raise errors.InvalidInput("Номер урока должен быть от 0 до 12.")
         check_homework_due(day, homework_due)
         journal = self.app.load(CourseJournal, course_journal_id)
-        ctx = self.app.entry_context(journal, day, actor)
+        if substitute is None:
+            substitute = _substitute(self.app, course_journal_id, day, period)
+        ctx = self.app.entry_context(journal, day, actor, substitute)
         ctx.check_unlocked()
         ctx.check_writer()
         if day <= ctx.today and not ctx.may_enter_late:
@@ -75,6 +90,7 @@ class Entry(CommandGroup):
                 series=journal.series,
                 actor=actor,
                 homework_due=homework_due,
+                substitute_id=substitute,
             ),
             exists_message=f"Урок {day:%d.%m.%Y}, {period}-й уже внесён в журнал.",
         )

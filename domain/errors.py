@@ -572,3 +572,52 @@ class ServiceAccountNoPassword(Conflict):
     """Raised when a password would be set for a service account (it never signs in)."""
 
     message = "У служебной учётной записи нет пароля: она работает только через токены API."
+
+
+# --- timetable and thematic plans (ADR 0019) --------------------------------------------------
+class RowsRejected(InvalidInput):
+    """Raised when rows of an imported file are invalid; ``problems`` holds (line, message)
+    for every bad row, and nothing of the file is imported."""
+
+    message = "Файл не импортирован: исправьте строки с ошибками и загрузите его снова."
+    what = "Файл"
+
+    def __init__(self, problems: Iterable[tuple[int, str]]) -> None:
+        self.problems = tuple(sorted(problems))
+        lines = sorted({line for line, _ in self.problems})
+        super().__init__(
+            f"{self.what} не импортирован: ошибки в строках {', '.join(map(str, lines))}. "
+            "Ничего не сохранено.",
+            lines=lines,
+        )
+
+
+class TimetableRejected(RowsRejected):
+    """Raised when an imported timetable has bad rows (nothing of it is saved)."""
+
+    what = "Файл расписания"
+
+
+class ThematicPlanRejected(RowsRejected):
+    """Raised when an imported thematic plan has bad rows (nothing of it is saved)."""
+
+    what = "Тематический план"
+
+
+class InvalidTimetable(InvalidInput):
+    """Raised when a bell schedule, a weekly pattern or days off are inconsistent."""
+
+    message = "Расписание задано неверно."
+
+
+class NotScheduled(NotFound):
+    """Raised when a lesson is held or substituted that the timetable does not have."""
+
+    message = "По расписанию такого урока нет."
+
+
+class LessonAlreadyHeld(Conflict):
+    """Raised when a substitution of a lesson already held would be assigned or cancelled
+    (the lesson records who held it)."""
+
+    message = "Урок уже проведён: замену для него изменить нельзя."

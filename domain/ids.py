@@ -33,6 +33,21 @@ def course_journal_id(group_id: UUID, subject: str, year_id: UUID) -> UUID:
     return uuid5(NAMESPACE, f"course/{group_id}/{subject}/{year_id}")
 
 
+def school_calendar_id(year_id: UUID) -> UUID:
+    """Id of a school year's calendar: the bell schedule and the days off (ADR 0019)."""
+    return uuid5(NAMESPACE, f"calendar/{year_id}")
+
+
+def timetable_id(course_journal_id: UUID) -> UUID:
+    """Id of a course journal's timetable: its weekly pattern and substitutions."""
+    return uuid5(NAMESPACE, f"timetable/{course_journal_id}")
+
+
+def thematic_plan_id(course_journal_id: UUID) -> UUID:
+    """Id of a course journal's thematic plan («КТП»)."""
+    return uuid5(NAMESPACE, f"thematic-plan/{course_journal_id}")
+
+
 def lesson_id(course_journal_id: UUID, day: date, period: int) -> UUID:
     """Id of the lesson held on ``day`` in ``period`` of a course journal."""
     return uuid5(NAMESPACE, f"lesson/{course_journal_id}/{day.isoformat()}/{period}")

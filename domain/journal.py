@@ -18,6 +18,7 @@ from domain.archive import Archive
 from domain.entry import Entry, Grades
 from domain.queries import Queries
 from domain.retention import Retention
+from domain.scheduling import Scheduling
 from domain.service import JournalBase
 
 
@@ -38,6 +39,8 @@ class Journal(JournalBase):
         self.classes = Classes(self)
         #: Lessons, marks, attendance, corrections and correction requests.
         self.entry = Entry(self)
+        #: The timetable (bells, days off, weekly patterns, substitutions), thematic plans.
+        self.timetable = Scheduling(self)
         #: Term and year marks.
         self.grades = Grades(self)
         #: Who saw which pupils' personal data.

@@ -136,9 +136,10 @@ class Lesson(Aggregate):
 
     class Held(Aggregate.Created):
         """The lesson was entered; version 2 carries the homework's due date (None: the
-        subject's next lesson, ADR 0017)."""
+        subject's next lesson, ADR 0017), version 3 the substitute who held it (None: the
+        course's own teacher, ADR 0019)."""
 
-        class_version = 2
+        class_version = 3
         course_journal_id: UUID
         day: date
         period: int
@@ -148,10 +149,15 @@ class Lesson(Aggregate):
         series: str
         actor: UUID
         homework_due: date | None
+        substitute_id: UUID | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, object]) -> None:
             state["homework_due"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, object]) -> None:
+            state["substitute_id"] = None
 
     @event(Held)
     def __init__(
@@ -165,7 +171,9 @@ class Lesson(Aggregate):
         series: str,
         actor: UUID,
         homework_due: date | None = None,
+        substitute_id: UUID | None = None,
     ) -> None:
+        self.substitute_id = substitute_id
         self.course_journal_id, self.day, self.period, self.kind = (
             course_journal_id,
             day,

@@ -208,13 +208,17 @@ class JournalBase(Application[UUID]):
             return self.load(ActivityGroup, journal.group_id, readonly=True)
         return self.load(ClassGroup, journal.group_id, readonly=True)
 
-    def entry_context(self, journal: CourseJournal, day: date, account_id: UUID) -> EntryContext:
-        """Everything the entry rules need for an entry dated ``day`` in ``journal``."""
+    def entry_context(
+        self, journal: CourseJournal, day: date, account_id: UUID, substitute: UUID | None = None
+    ) -> EntryContext:
+        """Everything the entry rules need for an entry dated ``day`` in ``journal``; the
+        ``substitute`` of a lesson («замена», ADR 0019) keeps that lesson as its teacher."""
         year = self.load(SchoolYear, journal.year_id, readonly=True)
+        substitutes = {substitute} if substitute is not None else set()
         return EntryContext(
             actor=self.actor(account_id),
             policies=self.policies,
-            teachers=frozenset(journal.teachers),
+            teachers=frozenset(journal.teachers) | substitutes,
             scale=journal.scale,
             locked=year.is_locked(day),
             enrolled=frozenset(self.group_of(journal).members_on(day)),

@@ -198,7 +198,8 @@ def _reset(settings: Settings) -> None:
     "--seed", default=2025, show_default=True, help="Random seed (same seed, same school)."
 )
 def demo(reset: bool, if_empty: bool, year: str | None, weeks: int | None, seed: int) -> None:
-    """Seed a realistic demo school and print a login for every role: lessons with topics,
+    """Seed a realistic demo school and print a login for every role: a timetable (bells,
+    holidays, weekly patterns, thematic plans, substitutions) and from it lessons with topics,
     homework, marks and attendance every school day from 1 September up to today, term marks
     of the quarters already over, corrections and requests, news the family accounts have
     not read yet."""

@@ -2,14 +2,17 @@
 
 ``seed_demo`` opens a school year with four quarters, creates staff accounts with role-based
 logins, forms classes, registers pupils and their guardians (Faker, ru_RU), opens a course
-journal per subject of each class and two extracurricular groups, draws a weekly timetable,
-and then plays school life in time order, every school day from 1 September up to the moment
-of seeding (weekends, public holidays and the holidays between quarters skipped): lessons
-entered on their day with topic, homework, attendance and marks; corrections within the
-author's own window; late corrections requested by the teacher and approved (or rejected) by
-the deputy head the next day, and two requests still waiting; term marks of every quarter
-already over. Every event is stamped by a travelled clock, never later than the moment of
-seeding, so the notification log is in time order and today's grid is filled.
+journal per subject of each class and two extracurricular groups, draws a weekly timetable
+and has the deputy head enter it (bells, public holidays, weekly patterns, a thematic plan per
+course journal, a few substitutions: ADR 0019), and then plays school life in time order,
+every school day from 1 September up to the moment of seeding (weekends, public holidays and
+the holidays between quarters skipped): the lessons the timetable schedules, held on their
+day with the plan's topic and homework (a substitute holds theirs), attendance and marks;
+corrections within the author's own window; late corrections requested by the teacher and
+approved (or rejected) by the deputy head the next day, and two requests still waiting; term
+marks of every quarter already over. Every event is stamped by a travelled clock, never later
+than the moment of seeding, so the notification log is in time order and today's grid is
+filled.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from domain import clock, errors, ids, passwords
 from domain.base import SYSTEM_ACTOR
 from domain.journal import Journal
 from domain.lesson import MarkEntry
+from domain.scheduling import PlanRow
+from domain.timetable import Bell
 from ejournal import password_strength
 
 Progress = Callable[[str, int, int], None]
@@ -152,7 +157,15 @@ QUARTERS = (
     ((1, 1, 12), (1, 3, 22)),
     ((1, 4, 1), (1, 5, 26)),
 )
-HOLIDAYS = frozenset({(11, 4), (2, 23), (3, 8), (5, 1), (5, 9)})
+HOLIDAY_TITLES = {
+    (11, 4): "День народного единства",
+    (2, 23): "День защитника Отечества",
+    (3, 8): "Международный женский день",
+    (5, 1): "Праздник Весны и Труда",
+    (5, 9): "День Победы",
+}
+HOLIDAYS = frozenset(HOLIDAY_TITLES)
+SUBSTITUTE_REASON = "Замена на время болезни учителя"
 VALUES = ("5", "4", "3", "2")
 WEIGHTS = ((70, 25, 5, 0), (30, 45, 20, 5), (10, 35, 40, 15))  # strong, average, weak pupils
 OWN_REASONS = (
@@ -198,7 +211,6 @@ class _Course:
     pupils: list[UUID]
     scale: str = "five_point"
     kind: str = "answer"  # of the marks of an ordinary lesson
-    planned: int = 0
 
 
 @dataclass(frozen=True)
@@ -207,6 +219,7 @@ class _Lesson:
     day: date
     period: int
     number: int  # 0-based within its course journal
+    substitute: UUID | None = None  # who holds it instead of the course's teacher
 
 
 def parse_year(year: str) -> tuple[date, date]:
@@ -351,6 +364,8 @@ class _Seeder:
         #: (course, term, pupil) → (value, weight) of each mark entered: the term marks.
         self.term_marks: dict[tuple[UUID, int, UUID], list[tuple[int, int]]] = {}
         self.family: list[tuple[UUID, UUID]] = []  # (account, pupil) of the family logins
+        #: (course, day, period) → the teacher who holds that lesson instead («замена»).
+        self.substitutes: dict[tuple[UUID, date, int], UUID] = {}
 
     def run(self, names: list[str], per_class: int, weeks: int | None) -> DemoSchool:
         """Seed everything in time order and report."""
@@ -373,7 +388,8 @@ class _Seeder:
             self._clubs(teachers, days)
             self._family_accounts(names)
             self._absences(days)
-            self._schedule_lessons(days, self._timetable(names))
+            self._record_timetable(self._timetable(names))
+            self._schedule_lessons(days)
             self._drain("lessons")
         read_up_to = [
             (account, pupil, clock.local_datetime(days[-4], 20))
@@ -613,28 +629,89 @@ class _Seeder:
                     slots.append((day, period, course))
         return slots + self.club_slots
 
+    # --- the timetable and the thematic plans (ADR 0019) ----------------------------------
+    def _record_timetable(self, slots: list[tuple[int, int, _Course]]) -> None:
+        """The deputy head enters the bell schedule, the public holidays, each course
+        journal's weekly pattern and its thematic plan (a topic per lesson of the year),
+        and a few substitutions (``SUBSTITUTIONS``) of lessons up to the next school day."""
+        t, deputy = self.j.timetable, self.deputy
+        t.set_bells(self.year_id, bells(), deputy)
+        for day, title in public_holidays(self.year):
+            self._tick()
+            t.declare_days_off(self.year_id, day, day, title, deputy)
+        first, clubs = parse_year(self.year)[0], club_start(school_days(self.year))
+        for course in self.courses:
+            own = [(w, p) for w, p, c in slots if c is course]
+            t.set_pattern(course.id, first if course.grade else clubs, own, deputy)
+            self._tick()
+        for course in self.courses:
+            count = len(t.scheduled(course.id))
+            t.import_plan(course.id, thematic_plan(course, count), deputy)
+            self.progress("timetable", len(self.courses), len(self.courses))
+            self._tick(30, 90)
+        self._substitutions(slots)
+
+    def _substitutions(self, slots: list[tuple[int, int, _Course]]) -> None:
+        """A teacher off sick: another teacher free at that time holds their lessons of
+        one day — a day of the last two weeks and the next school day (not yet held)."""
+        today = clock.local_date(self.horizon)
+        past = [d for d in school_days(self.year) if d < today]
+        upcoming = [d for d in school_days(self.year) if d >= today][:1]
+        picked = past[-10:-9] + upcoming
+        busy = {(w, p, c.teacher) for w, p, c in slots}
+        teachers = sorted({c.teacher for c in self.courses}, key=str)
+        for day in picked:
+            teaching = sorted(
+                {c.teacher for w, _, c in slots if w == day.weekday() and c.grade}, key=str
+            )
+            if not teaching:
+                continue
+            sick = self.rng.choice(teaching)
+            for weekday, period, course in slots:
+                if course.teacher != sick or weekday != day.weekday() or not course.grade:
+                    continue
+                free = [x for x in teachers if (weekday, period, x) not in busy and x != sick]
+                if not free:
+                    continue
+                substitute = self.rng.choice(free)
+                busy.add((weekday, period, substitute))
+                moment = min(self.horizon, clock.local_datetime(day - timedelta(days=1), 15))
+                self._schedule(moment, partial(self._substitute, course, day, period, substitute))
+                self.substitutes[course.id, day, period] = substitute
+
+    def _substitute(self, course: _Course, day: date, period: int, teacher: UUID) -> None:
+        """The deputy head assigns the substitute the day before."""
+        self.j.timetable.assign_substitute(
+            course.id, day, period, teacher, SUBSTITUTE_REASON, self.deputy
+        )
+
+    def _from_timetable(self, days: list[date]) -> list[_Lesson]:
+        """The lessons the timetable schedules on ``days``, by day, period and course."""
+        wanted, order = set(days), {c.id: i for i, c in enumerate(self.courses)}
+        found = [
+            _Lesson(c, s.day, s.period, s.number, self.substitutes.get((c.id, s.day, s.period)))
+            for c in self.courses
+            for s in self.j.timetable.scheduled(c.id)
+            if s.day in wanted
+        ]
+        return sorted(found, key=lambda x: (x.day, x.period, order[x.course.id]))
+
     # --- school life ---------------------------------------------------------------------
     def _absences(self, days: list[date]) -> None:
         draw_absences(self.rng, self.ability, days, self.absent)
 
-    def _schedule_lessons(self, days: list[date], slots: list[tuple[int, int, _Course]]) -> None:
+    def _schedule_lessons(self, days: list[date]) -> None:
+        """Every lesson the journal's timetable schedules on ``days``, entered when over."""
         lessons, moments = [], []
-        for day in days:
-            for _, period, course in sorted(
-                (s for s in slots if s[0] == day.weekday()), key=lambda s: s[1]
-            ):
-                if not course.grade and day < club_start(days):
+        for lesson in self._from_timetable(days):
+            day, period = lesson.day, lesson.period
+            moment = self._entry_moment(day, period)
+            if moment > self.horizon:  # not entered yet: right after the lesson, if over
+                moment = self._lesson_end(day, period) + timedelta(minutes=self.rng.randint(1, 9))
+                if moment > self.horizon:
                     continue
-                moment = self._entry_moment(day, period)
-                if moment > self.horizon:  # not entered yet: right after the lesson, if over
-                    moment = self._lesson_end(day, period) + timedelta(
-                        minutes=self.rng.randint(1, 9)
-                    )
-                    if moment > self.horizon:
-                        continue
-                lessons.append(_Lesson(course, day, period, course.planned))
-                moments.append(moment)
-                course.planned += 1
+            lessons.append(lesson)
+            moments.append(moment)
         fixes = self._plan_fixes(lessons, days)
         for i, (lesson, moment) in enumerate(zip(lessons, moments, strict=True)):
             self._schedule(moment, partial(self._enter, lesson, fixes.get(i, "")))
@@ -706,15 +783,17 @@ class _Seeder:
     def _enter(self, lesson: _Lesson, fix: str) -> None:
         """The teacher opens the lesson, then saves the page: attendance and marks."""
         course = lesson.course
+        teacher = lesson.substitute or course.teacher
         topic, homework = topic_of(course, lesson.number), homework_of(course, lesson.number)
-        lesson_id = self.j.entry.hold_lesson(
-            course.id, lesson.day, lesson.period, topic, homework, course.teacher
+        # held from the timetable: the topic and homework are the thematic plan's
+        lesson_id = self.j.timetable.hold_scheduled(
+            course.id, lesson.day, lesson.period, teacher
         ).id
         self._tick(60, 240)
         attendance = self._attendance(course, lesson)
         marks = self._marks(course, lesson.number, attendance)
         receipt = self.j.entry.save_lesson_page(
-            lesson_id, topic, homework, marks, attendance, course.teacher
+            lesson_id, topic, homework, marks, attendance, teacher
         )
         self.tally.update(lessons=1, marks=len(marks))
         term = self._term_of(lesson.day)
@@ -724,7 +803,7 @@ class _Seeder:
                 self.term_marks.setdefault((course.id, term, mark.student_id), []).append(
                     (int(mark.value), grading.kind(mark.kind).weight)
                 )
-        if fix and marks:
+        if fix and marks and lesson.substitute is None:
             i = self.rng.randrange(len(marks))
             self._plan_fix(fix, lesson_id, course, marks[i], receipt.created[i])
 
@@ -867,6 +946,30 @@ def topic_of(course: Taught, number: int) -> str:
 def homework_of(course: Taught, number: int) -> str:
     template = SUBJECTS[course.subject][2] if course.grade else ""
     return template.format(p=number // 2 + 1, a=10 + 3 * number, b=12 + 3 * number)
+
+
+def bells() -> list[Bell]:
+    """The bell schedule of ``PERIODS``: 45-minute lessons."""
+    return [
+        Bell(n, f"{h:02d}:{m:02d}", f"{(h * 60 + m + 45) // 60:02d}:{(h * 60 + m + 45) % 60:02d}")
+        for n, (h, m) in PERIODS.items()
+    ]
+
+
+def public_holidays(year: str) -> list[tuple[date, str]]:
+    """The public holidays of ``HOLIDAYS`` in ``year``, with their names."""
+    start = parse_year(year)[0].year
+    return sorted(
+        (date(start if month >= 9 else start + 1, month, day), HOLIDAY_TITLES[month, day])
+        for month, day in HOLIDAYS
+    )
+
+
+def thematic_plan(course: Taught, count: int) -> list[PlanRow]:
+    """A thematic plan of ``count`` lessons: the demo's topic and homework of each."""
+    return [
+        PlanRow(n + 2, n + 1, topic_of(course, n), 1, homework_of(course, n)) for n in range(count)
+    ]
 
 
 def changed(value: str) -> str:

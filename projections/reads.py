@@ -16,12 +16,14 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from domain.timetable import DaysOff, Pattern, PlanItem
 from projections.queries import approvals as approvals_query
 from projections.queries import attendance as attendance_query
 from projections.queries import class_journal as class_journal_query
 from projections.queries import completeness as completeness_query
 from projections.queries import diary as diary_query
 from projections.queries import listing, lookup, people, school, summary
+from projections.queries import timetable as timetable_query
 from projections.queries import week as week_query
 from projections.queries.scope import Scope
 from projections.store import Reader
@@ -229,11 +231,6 @@ class JournalReads(ReadGroup):
         with self.reader() as reader:
             return listing.lesson_sheet(reader, self.views.policies.grading, lesson_id)
 
-    def lessons_on(self, courses: list[listing.CourseItem], day: date) -> list[listing.DayLesson]:
-        """Lessons of these course journals on ``day``, by period."""
-        with self.reader() as reader:
-            return listing.lessons_on(reader, courses, day)
-
     def lessons_between(
         self, course_journal_id: str, first: str, last: str
     ) -> list[grid_view.GridLesson]:
@@ -440,6 +437,48 @@ class ArchiveReads(ReadGroup):
             return archive_view.all_volumes(reader, self.views.sealer)
 
 
+class TimetableReads(ReadGroup):
+    """The timetable and thematic plans (``projections.queries.timetable``, ADR 0019)."""
+
+    def day_lessons(
+        self, year_id: str, courses: list[listing.CourseItem], day: date, account_id: str | None
+    ) -> list[timetable_query.DayLesson]:
+        """The lessons of ``day`` of these course journals (scheduled or held); for
+        ``account_id`` only theirs, with those they hold as a substitute."""
+        with self.reader() as reader:
+            return timetable_query.day_lessons(reader, year_id, courses, day, account_id)
+
+    def bells(self, year_id: str) -> dict[int, tuple[str, str]]:
+        """The bell schedule: period → (starts, ends)."""
+        with self.reader() as reader:
+            return timetable_query.bells(reader, year_id)
+
+    def days_off(self, year_id: str) -> list[DaysOff]:
+        """The days off of a year, in order."""
+        with self.reader() as reader:
+            return timetable_query.days_off(reader, year_id)
+
+    def patterns(self, course_journal_id: str) -> list[Pattern]:
+        """A course journal's weekly patterns, by the date each is in force from."""
+        with self.reader() as reader:
+            return timetable_query.patterns(reader, course_journal_id)
+
+    def substitutions(self, year_id: str, since: date) -> list[timetable_query.SubstitutionItem]:
+        """Substitutions from ``since`` on."""
+        with self.reader() as reader:
+            return timetable_query.substitutions(reader, year_id, since)
+
+    def plan(self, course_journal_id: str) -> list[PlanItem]:
+        """A course journal's thematic plan, in order."""
+        with self.reader() as reader:
+            return timetable_query.plan(reader, course_journal_id)
+
+    def substitute_of(self, lesson_id: str) -> str:
+        """The substitute who holds a lesson, or ''."""
+        with self.reader() as reader:
+            return timetable_query.substitute_of(reader, lesson_id)
+
+
 class Reads:
     """Every read of the views, by feature (built once with ``Views``: ``views.reads``)."""
 
@@ -453,3 +492,4 @@ class Reads:
         self.audit = AuditReads(views)
         self.scope = ScopeReads(views)
         self.archive = ArchiveReads(views)
+        self.timetable = TimetableReads(views)

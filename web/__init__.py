@@ -31,6 +31,7 @@ from web import (
     profile,
     records,
     sessions,
+    timetable,
     words,
 )
 from web.config import Services, WebConfig
@@ -58,6 +59,12 @@ AREAS = (
         "classes.approvals",
         _l("Согласования"),
         _l("запросы учителей на исправление отметок"),
+    ),
+    (
+        "timetable.manage",
+        "timetable.index",
+        _l("Расписание"),
+        _l("звонки, каникулы, недельное расписание, замены, тематические планы"),
     ),
     ("diary.view", "diary.index", _l("Дневник"), _l("отметки, пропуски и домашние задания")),
     (
@@ -119,6 +126,7 @@ def _register_pages(app: Flask) -> None:
         classes.bp,
         admin.bp,
         records.bp,
+        timetable.bp,
     ):
         app.register_blueprint(blueprint)
     profile.register(app)

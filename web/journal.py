@@ -35,19 +35,35 @@ FORM_KEY = re.compile(r"[0-9a-f]{32}")
 @permission("journal.view")
 def index() -> ResponseReturnValue:
     """Today's lessons and the course journals the user may open."""
+    return index_page()
+
+
+def index_page(problems: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
+    """Today's lessons from the timetable (period, time; held or to hold; substitutions:
+    ADR 0019) and the course journals; ``problems`` of a refused «провести урок»."""
     reads = services().reads
     year = reads.school.current_year(today())
     if year is None:
-        return render_template("journal/index.html", year=None, courses=[], lessons=[], term=1)
-    courses = reads.school.courses(year["year_id"], owned("journal.view", "course"))
+        return render_template(
+            "journal/index.html", year=None, courses=[], lessons=[], term=1, problems={}
+        ), status
+    visible = owned("journal.view", "course")
+    courses = reads.school.courses(year["year_id"], visible)
+    lessons = reads.timetable.day_lessons(
+        year["year_id"], courses, today(), None if visible is None else current_user.id
+    )
+    teachers = {t for c in courses for t in c.teachers} | {x.substitute for x in lessons}
     return render_template(
         "journal/index.html",
         year=year,
         courses=courses,
-        lessons=reads.journal.lessons_on(courses, today()),
+        lessons=lessons,
+        today=today().isoformat(),
+        may_hold=reaches("journal.enter"),
         term=reads.school.term_on(year["year_id"], today()),
-        names=reads.people.names({t for c in courses for t in c.teachers}, short=True),
-    )
+        names=reads.people.names(teachers - {""}, short=True),
+        problems=problems or {},
+    ), status
 
 
 @bp.get("/<uuid:course_journal_id>/<int:term>")

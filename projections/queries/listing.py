@@ -37,16 +37,6 @@ class TermItem:
     closed: bool
 
 
-@dataclass(frozen=True)
-class DayLesson:
-    """A lesson held (or planned) on a day, with its course journal."""
-
-    lesson_id: str
-    period: int
-    topic: str
-    course: CourseItem
-
-
 def current_year(reader: Reader, today: date) -> dict[str, object] | None:
     """The school year that contains ``today``, else the latest one."""
     years = sorted(reader.select(catalog.YEARS), key=lambda r: str(r["starts"]))
@@ -141,23 +131,6 @@ def group(reader: Reader, group_id: str) -> dict[str, object] | None:
 def years(reader: Reader) -> list[dict[str, object]]:
     """Every school year, the latest first."""
     return sorted(reader.select(catalog.YEARS), key=lambda r: str(r["starts"]), reverse=True)
-
-
-def lessons_on(reader: Reader, items: list[CourseItem], day: date) -> list[DayLesson]:
-    """Lessons of these course journals on ``day``, by period."""
-    by_id = {c.course_journal_id: c for c in items}
-    rows = [
-        r
-        for r in reader.select(grid_view.LESSONS, within=("course_journal_id", list(by_id)))
-        if r["day"] == day.isoformat()
-    ]
-    return sorted(
-        (
-            DayLesson(r["lesson_id"], int(r["period"]), r["topic"], by_id[r["course_journal_id"]])
-            for r in rows
-        ),
-        key=lambda lesson: (lesson.period, lesson.course.group_name),
-    )
 
 
 @dataclass(frozen=True)

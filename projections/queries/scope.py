@@ -1,9 +1,9 @@
 """What a user owns, for permissions whose scope is "own" (``policies/access.toml``).
 
 A teacher owns the course journals they teach, the groups of those journals and the pupils
-of those groups; a class teacher owns their class, every course journal of it and its pupils;
-a parent owns their children; a pupil owns themselves; everyone owns their own account.
-Read from the catalogue view; nothing here is personal data.
+of those groups, and a lesson they hold as a substitute; a class teacher owns their class,
+every course journal of it and its pupils; a parent owns their children; a pupil owns
+themselves; everyone owns their own account. Read from the catalogue view; no personal data.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from projections.store import Reader
 from projections.views import catalog
 from projections.views import grid as grid_view
+from projections.views import timetable as timetable_view
 
 #: The kinds of record a URL can name, by the name of its parameter.
 KINDS = {
@@ -39,7 +40,9 @@ class Scope:
             return record_id == self.account_id
         if kind == "lesson":
             row = self.reader.get(grid_view.LESSONS, (record_id,))
-            return row is not None and self.owns(role, "course", str(row["course_journal_id"]))
+            if row is not None and self.owns(role, "course", str(row["course_journal_id"])):
+                return True
+            return self._substitutes(role, record_id)  # held or still to hold
         return record_id in self.owned(role, kind)
 
     def owned(self, role: str, kind: str) -> frozenset[str]:
@@ -67,6 +70,13 @@ class Scope:
             if role == "pupil":
                 return [self.person_id]
         return ()
+
+    def _substitutes(self, role: str, lesson_id: str) -> bool:
+        """A teacher reaches the one lesson they hold as a substitute («замена», ADR 0019)."""
+        if role != "teacher":
+            return False
+        row = self.reader.get(timetable_view.SUBSTITUTIONS, (lesson_id,))
+        return row is not None and str(row["teacher_id"]) == self.account_id
 
     def _taught(self) -> set[str]:
         rows = self.reader.select(catalog.TEACHERS, {"teacher_id": self.account_id})

@@ -333,3 +333,30 @@ def test_seeded_at_the_same_moment_the_school_is_the_same() -> None:
         marks = [m.value for e in held for m in journal.queries.lesson(e.originator_id).marks]
         schools.append(([(e.day, e.period, e.topic) for e in held], marks))
     assert schools[0] == schools[1] and schools[0][1]
+
+
+def test_lessons_are_held_from_the_timetable_with_the_plans_topics(today_school: Any) -> None:
+    journal, _ = today_school
+    held = events(journal, "Held")
+    by_course: dict[UUID, set[tuple[date, int]]] = {}
+    for e in held:
+        if e.course_journal_id not in by_course:
+            lessons = journal.timetable.scheduled(e.course_journal_id)
+            by_course[e.course_journal_id] = {(s.day, s.period) for s in lessons}
+        assert (e.day, e.period) in by_course[e.course_journal_id]
+        plan = journal.repository.get(ids.thematic_plan_id(e.course_journal_id))
+        number = sorted(by_course[e.course_journal_id]).index((e.day, e.period))
+        assert e.topic == plan.items[number].topic
+    # the public holiday of 4 November falls in the autumn holidays; 23 February is a day off
+    assert events(journal, "DaysOffDeclared")
+    assert not [e for e in held if e.day == date(2026, 11, 4)]
+
+
+def test_a_few_lessons_are_held_by_a_substitute(today_school: Any) -> None:
+    journal, _ = today_school
+    assigned = events(journal, "SubstituteAssigned")
+    assert assigned
+    substituted = [e for e in events(journal, "Held") if e.substitute_id is not None]
+    assert substituted and all(e.actor == e.substitute_id for e in substituted)
+    assert {(e.day, e.period) for e in substituted} <= {(e.day, e.period) for e in assigned}
+    assert any(e.day == TODAY for e in assigned)

@@ -32,6 +32,7 @@ from domain.people import Guardian, Student
 from domain.records import RecordSeries
 from domain.schedule import RetentionSchedule
 from domain.school_year import SchoolYear
+from domain.timetable import SchoolCalendar, ThematicPlan, Timetable
 from projections import all_views, sealing
 from projections.store import MemoryStore
 from projections.view import Applied, View, by_event, on
@@ -91,6 +92,7 @@ MUST_HANDLE: dict[str, frozenset[type]] = {
     | {SchoolYear.Opened, SchoolYear.Closed, SchoolYear.Reopened},
     "api_tokens": of(ApiToken),
     "archive": of(ArchiveVolume),
+    "timetable": of(SchoolCalendar, Timetable, ThematicPlan),
 }
 
 #: Views of the whole log: ``View.every`` sees every event, ``Redacted`` ones too

@@ -79,7 +79,8 @@ def test_version_1_events_are_upcast_without_a_due_date():
     changed = {"topic": "Дроби", "homework": "№ 1"}
     Lesson.TopicChanged.upcast_v1_v2(changed)
     assert held["homework_due"] is None and changed["homework_due"] is None
-    assert Lesson.Held.class_version == 2 and Lesson.TopicChanged.class_version == 2
+    # Held is version 3 since ADR 0019 (the substitute): tests/unit/test_timetable.py
+    assert Lesson.Held.class_version >= 2 and Lesson.TopicChanged.class_version == 2
 
 
 @pytest.fixture
