@@ -19,7 +19,7 @@ from uuid import UUID
 from domain.account import STAFF_ROLES
 from domain.holds import Hold, SeriesFacts
 from domain.policies import RecordClass, RetentionPolicy
-from projections.store import Reader
+from projections.store import Reader, Row
 from projections.view import Sealer
 from projections.views import accounts as accounts_view
 from projections.views import catalog
@@ -55,6 +55,14 @@ class RegisterEntry:
     certificate_id: str | None
     disposed_at: datetime | None
     subjects: frozenset[str] = field(default_factory=frozenset)
+    #: The due date before the retention schedule in force moved it to ``due_on`` (ADR 0007,
+    #: «The schedule in force is recorded»); None when it was not moved.
+    rescheduled_from: date | None = None
+
+    @property
+    def rescheduled(self) -> bool:
+        """The due date was recomputed under a newly adopted schedule."""
+        return self.rescheduled_from is not None
 
     @property
     def held(self) -> bool:
@@ -302,6 +310,15 @@ def register(
                 certificate_id=row["certificate_id"],
                 disposed_at=_dt(row["disposed_at"]),
                 subjects=frozenset(subjects),
+                rescheduled_from=_moved_from(row, due_on),
             )
         )
     return entries
+
+
+def _moved_from(row: Row, due_on: date | None) -> date | None:
+    """The due date before the last recomputation, while the date is still the one it was
+    moved to (a re-opened and re-closed year has a new cut-off and date of its own)."""
+    if not row["due_after"] or due_on is None or _date(row["due_after"]) != due_on:
+        return None
+    return _date(row["due_before"])
