@@ -357,7 +357,8 @@ def hold_list() -> None:
         for h in sorted(rows, key=lambda h: not h.active):
             state = "действует" if h.active else f"снята {ru_date(h.released_at)}"
             who = built.records.name(h.placed_by)
+            scope = SCOPES.get(h.kind, h.kind).split(" (")[0]  # as the holds page says it
             click.echo(
-                f"{h.hold_id} {h.kind}={h.value} — {h.reason} "
+                f"{h.hold_id} {scope}: {h.value} — {h.reason} "
                 f"({who}, {ru_date(h.placed_at)}; {state})"
             )
