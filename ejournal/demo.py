@@ -799,7 +799,8 @@ class _Seeder:
         for course in (c for c in self.courses if c.grade):
             moment += timedelta(minutes=self.rng.randint(2, 15))
             self._schedule(moment, partial(self._year_marks, course))
-        council, graduation = last + timedelta(days=3), date(last.year, 6, 25)
+        council = max(last + timedelta(days=3), clock.local_date(moment) + timedelta(days=1))
+        graduation = date(last.year, 6, 25)
         for n, name in enumerate(self.classes):
             if int(name[:-1]) in exams:
                 results = clock.local_datetime(date(last.year, 6, 20), 10, n)
