@@ -375,8 +375,9 @@ class Retention(CommandGroup):
             if not actor.has_any(self.app.policies.retention.record_class(c).approver_roles)
         )
         if lacking:
+            titles = [f"«{self.app.policies.retention.record_class(c).title}»" for c in lacking]
             raise errors.RoleRequired(
-                f"Нет права утверждать уничтожение документов классов: {', '.join(lacking)}.",
+                f"Нет права утверждать уничтожение документов классов: {', '.join(titles)}.",
                 classes=lacking,
             )
 

@@ -183,9 +183,10 @@ def _reset(settings: Settings) -> None:
 @click.option(
     "--year",
     default=None,
-    help="School year to seed, e.g. 2025/26 (default: the current one, so that teachers "
-    "can enter today's lessons). Lessons are held up to today only: a past year gets its "
-    "lessons and term marks, but no year marks or council decisions.",
+    help="School year to seed, e.g. 2025/26 or 2025-26 (default: the current one, so that "
+    "teachers can enter today's lessons). Lessons are held up to today only; a past year is "
+    "complete: term and year marks, exam and final marks in the grades with exams, the "
+    "pedagogical council's decisions — ready for `year close` and `archive close-year`.",
 )
 @click.option(
     "--weeks",
@@ -195,18 +196,40 @@ def _reset(settings: Settings) -> None:
     "1 September up to today).",
 )
 @click.option(
+    "--classes",
+    type=click.IntRange(1, 20),
+    default=8,
+    show_default=True,
+    help="Number of classes, two a grade from 5: 8 is 5А–8Б, 10 adds 9А and 9Б (exams).",
+)
+@click.option(
+    "--pupils", type=click.IntRange(min=1), default=25, show_default=True, help="Pupils a class."
+)
+@click.option(
     "--seed", default=2025, show_default=True, help="Random seed (same seed, same school)."
 )
-def demo(reset: bool, if_empty: bool, year: str | None, weeks: int | None, seed: int) -> None:
+def demo(
+    reset: bool,
+    if_empty: bool,
+    year: str | None,
+    weeks: int | None,
+    classes: int,
+    pupils: int,
+    seed: int,
+) -> None:
     """Seed a realistic demo school and print a login for every role: a timetable (bells,
     holidays, weekly patterns, thematic plans, substitutions) and from it lessons with topics,
     homework, marks and attendance every school day from 1 September up to today, term marks
     of the quarters already over, corrections and requests, news the family accounts have
-    not read yet."""
+    not read yet; a past year (--year) complete to its council's decisions."""
     from domain import clock, ids
-    from ejournal.demo import seed_demo
+    from ejournal.demo import parse_year, seed_demo
 
-    year = year or ids.school_year_of(clock.today())
+    year = year.strip().replace("-", "/", 1) if year else ids.school_year_of(clock.today())
+    try:
+        parse_year(year)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--year") from None
 
     settings = _settings()
     if reset:
@@ -231,7 +254,13 @@ def demo(reset: bool, if_empty: bool, year: str | None, weeks: int | None, seed:
             system.journal.saved_listeners.clear()
             try:
                 school = seed_demo(
-                    system.journal, year=year, seed=seed, progress=progress, weeks=weeks
+                    system.journal,
+                    year=year,
+                    seed=seed,
+                    progress=progress,
+                    weeks=weeks,
+                    classes=classes,
+                    pupils_per_class=pupils,
                 )
             finally:
                 system.journal.saved_listeners[:] = listeners
@@ -254,6 +283,12 @@ def demo(reset: bool, if_empty: bool, year: str | None, weeks: int | None, seed:
         f"{school.guardians} guardians, {school.teachers} teachers, {school.lessons} lessons, "
         f"{school.marks} marks, {school.corrections} corrections, {school.events} events"
     )
+    if school.decisions:
+        click.echo(
+            f"year {year} complete: {school.year_marks} year marks, {school.exam_marks} exam "
+            f"marks, {school.decisions} council decisions — ready for `ejournal year close "
+            f"{year} --as deputy` and `ejournal archive close-year {year} --as head`"
+        )
     click.echo(f"{'role':<14} {'login':<12} password")
     for row in logins:
         click.echo(f"{row['role']:<14} {row['login']:<12} {row['password']}")

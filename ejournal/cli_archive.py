@@ -13,6 +13,7 @@ import click
 from domain import clock, ids
 from domain.errors import DomainError
 from ejournal.settings import Settings
+from retention.words import REFRESH_STATES, VOLUME_KINDS
 
 
 @click.group()
@@ -317,9 +318,12 @@ def run_refresh(system: object, actor: UUID) -> int:
         counts[o.state] = counts.get(o.state, 0) + 1
         if o.state in ("refreshed", "failed"):
             until = f"действительна до {ru_date(o.valid_until)}" if o.valid_until else ""
-            click.echo(f"  {o.state:<9} {o.file_name}  {until}  {o.detail}".rstrip())
-    summary = ", ".join(f"{state}: {n}" for state, n in sorted(counts.items()))
-    click.echo(f"archive refresh: {len(outcomes)} volumes ({summary or 'none'})")
+            state = REFRESH_STATES.get(o.state, o.state)
+            click.echo(f"  {state:<11} {o.file_name}  {until}  {o.detail}".rstrip())
+    summary = ", ".join(
+        f"{REFRESH_STATES.get(state, state)}: {n}" for state, n in sorted(counts.items())
+    )
+    click.echo(f"archive refresh: томов {len(outcomes)} ({summary or 'нет'})")
     return counts.get("failed", 0)
 
 
@@ -345,10 +349,13 @@ def list_volumes(year: str) -> None:
         system.views.catch_up()
         with system.views.reader() as reader:
             volumes = archive_view.volumes_of_year(reader, system.views.sealer, str(year_id))
+        classes = system.policies.retention.classes
     for v in volumes:
         sig = "  +sig" if v.detached_sha256 else ""
+        kind = VOLUME_KINDS.get(v.kind, v.kind)
+        rc = classes.get(v.retention_class)
         click.echo(
-            f"{v.file_name:<40} {v.kind:<15} {v.retention_class:<16} {v.pages:>4} pp  "
-            f"{v.sha256[:16]}…{sig}"
+            f"{v.file_name:<40} {kind:<30} {rc.title if rc else v.retention_class}, "
+            f"листов {v.pages}, sha256 {v.sha256[:16]}…{sig}"
         )
-    click.echo(f"{len(volumes)} volumes")
+    click.echo(f"томов: {len(volumes)}")

@@ -14,6 +14,7 @@ from domain.holds import SCOPES
 from ejournal.cli_archive import run_refresh
 from ejournal.cli_support import actor, as_option, parse_date, parse_id, refused, ru_date, system
 from projections.queries.records_register import STATES
+from retention import words
 from retention.plan import Plan
 from retention.transfer import TransferError
 
@@ -46,6 +47,7 @@ def register(
     """List every record series: class, cut-off, due date, events, files, holds, state."""
     with system() as built:
         entries = built.records.register(parse_date(as_of))
+        classes = built.policies.retention.classes
     label = year.replace("-", "/", 1) if year else None
     entries = [
         e
@@ -68,6 +70,7 @@ def register(
                 "disposition_id": e.disposition_id,
                 "certificate_id": e.certificate_id,
                 "act_number": e.act_number or None,
+                "rescheduled_from": e.rescheduled_from.isoformat() if e.rescheduled_from else None,
             }
             for e in entries
         ]
@@ -77,9 +80,11 @@ def register(
         held = " ПРИОСТАНОВЛЕНО" if e.held else ""
         day = ru_date(clock.local_date(e.disposed_at)) if e.disposed_at else "—"
         act = f" по акту № {e.act_number} от {day}" if e.act_number else ""
+        moved = f" (срок пересчитан, было {ru_date(e.rescheduled_from)})" if e.rescheduled else ""
+        title = classes[e.record_class].title if e.record_class in classes else e.record_class
         click.echo(
-            f"{e.series:<48} {e.record_class:<24} отсечка {ru_date(e.cut_off):<10} "
-            f"срок {ru_date(e.due_on):<10} событий {e.events:>7}  {STATE_RU[e.state]}{act}{held}"
+            f"{e.series:<48} {title}: отсечка {ru_date(e.cut_off)}, срок {ru_date(e.due_on)}"
+            f"{moved}, событий {e.events}, {STATE_RU[e.state]}{act}{held}"
         )
 
 
@@ -90,12 +95,13 @@ def _print_plan(plan: Plan) -> None:
     )
     for title, lines in (
         ("к исполнению", plan.executable),
-        ("приостановлено (hold)", plan.held),
+        ("приостановлено", plan.held),
         ("на экспертизу", plan.review),
     ):
         for line in lines:
             rc = line.record_class
-            click.echo(f"  [{title}] {line.entry.series} ({rc.name}, {rc.action}): {line.why}")
+            action = words.ACTIONS.get(rc.action, rc.action)
+            click.echo(f"  [{title}] {line.entry.series} ({rc.title}; {action}): {line.why}")
 
 
 @retention.command("plan")
@@ -182,7 +188,8 @@ def propose(login: str, series: tuple[str, ...], record_class: str) -> None:
         )
         for proposal in created:
             info = built.journal.retention.disposition(proposal)
-            click.echo(f"предложение {proposal}: {info.action}, серий {len(info.items)}")
+            action = words.ACTIONS.get(info.action, info.action)
+            click.echo(f"предложение {proposal}: {action}, серий {len(info.items)}")
 
 
 @retention.command("proposals")
@@ -220,8 +227,10 @@ def proposals(as_json: bool) -> None:
     for d in rows:
         approver = f", утвердил {names.get(d.approved_by, '—')}" if d.approved_by else ""
         proposer = f"предложил {names.get(d.proposed_by)} {ru_date(d.proposed_at)}"
+        state = words.DISPOSITION_STATES.get(d.state, d.state)
+        action = words.ACTIONS.get(d.action, d.action)
         click.echo(
-            f"{d.disposition_id} {d.state:<11} {d.action:<8} серий {len(d.items):>4}  "
+            f"{d.disposition_id} {state:<11} {action:<16} серий {len(d.items):>4}  "
             f"{proposer}{approver}"
         )
 
@@ -356,7 +365,8 @@ def hold_list() -> None:
         for h in sorted(rows, key=lambda h: not h.active):
             state = "действует" if h.active else f"снята {ru_date(h.released_at)}"
             who = built.records.name(h.placed_by)
+            scope = SCOPES.get(h.kind, h.kind).split(" (")[0]  # as the holds page says it
             click.echo(
-                f"{h.hold_id} {h.kind}={h.value} — {h.reason} "
+                f"{h.hold_id} {scope}: {h.value} — {h.reason} "
                 f"({who}, {ru_date(h.placed_at)}; {state})"
             )

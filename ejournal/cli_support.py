@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import click
 
+from domain import clock
 from domain.errors import DomainError
 from ejournal.bootstrap import System
 
@@ -71,3 +72,14 @@ def parse_id(value: str, hint: str = "ID") -> UUID:
 def ru_date(value: Any) -> str:
     """01.07.2031 (or a dash)."""
     return value.strftime("%d.%m.%Y") if value else "—"
+
+
+def ru_moment(value: Any) -> str:
+    """A moment (or its ISO text) as people read it: «05.12.2026 04:20», in the school's
+    time zone."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return str(value)
+    local = value.astimezone(clock.SCHOOL_TZ) if value.tzinfo else value
+    return f"{local:%d.%m.%Y %H:%M}"

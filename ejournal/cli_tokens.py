@@ -13,7 +13,7 @@ import click
 from domain.base import SYSTEM_ACTOR
 from domain.errors import DomainError
 from ejournal.bootstrap import System
-from ejournal.cli_support import actor, parse_id, refused, system
+from ejournal.cli_support import actor, parse_id, refused, ru_moment, system
 
 as_admin = click.option(
     "--as",
@@ -86,5 +86,5 @@ def list_tokens(account_login: str | None, as_json: bool) -> None:
         click.echo(json.dumps([vars(r) for r in rows], ensure_ascii=False, indent=1))
         return
     for r in rows:
-        state = f"revoked {r.revoked_at}" if r.revoked_at else "active"
-        click.echo(f"{r.token_id}  {r.login:<12} {r.issued_at}  {state:<40} {r.name}")
+        state = f"revoked {ru_moment(r.revoked_at)}" if r.revoked_at else "active"
+        click.echo(f"{r.token_id}  {r.login:<12} {ru_moment(r.issued_at)}  {state:<24} {r.name}")

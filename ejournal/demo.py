@@ -176,6 +176,14 @@ OWN_REASONS = (
 REQUEST_REASON = "Повторная проверка работы по заявлению родителей: ошибка в подсчёте баллов"
 REJECT_REASON = "Оснований нет: работа перепроверена, отметка обоснована"
 CANCEL_REASON = "Отметка выставлена ошибочно: обучающийся не отвечал на этом уроке"
+#: The state final attestation (ОГЭ): two exams for everyone, two of the pupil's choice.
+EXAMS = ("Русский язык", "Математика")
+EXAM_ELECTIVES = ("Литература", "Английский язык", "История", "География", "Биология", "Физика")
+EXAM_WEIGHTS = ((60, 35, 5), (25, 55, 20), (10, 40, 50))  # «5», «4», «3» by ability
+#: The pedagogical council's protocols: (number, decision) of the end of the year and of
+#: the graduation of the classes with exams.
+COUNCIL = ("7", "promoted")
+GRADUATION = ("9", "graduated")
 _WIVES = dict(zip(RuNames.last_names_male, RuNames.last_names_female, strict=True))
 _HUSBANDS = {woman: man for man, woman in _WIVES.items()}
 
@@ -198,6 +206,10 @@ class DemoSchool:
     #: (account, pupil, moment): where «что нового» of the family accounts starts, so that
     #: the last school days are news to them (``SeenPositions.visit`` after the rebuild).
     read_up_to: list[tuple[UUID, UUID, datetime]] = field(hash=False, default_factory=list)
+    #: The end of a year held to its last day: year, exam marks and council decisions.
+    year_marks: int = 0
+    exam_marks: int = 0
+    decisions: int = 0
 
 
 @dataclass
@@ -366,6 +378,8 @@ class _Seeder:
         self.family: list[tuple[UUID, UUID]] = []  # (account, pupil) of the family logins
         #: (course, day, period) → the teacher who holds that lesson instead («замена»).
         self.substitutes: dict[tuple[UUID, date, int], UUID] = {}
+        self.year_marks: dict[tuple[UUID, UUID], str] = {}  # (course, pupil) → year mark
+        self.exam_marks: dict[tuple[UUID, UUID], str] = {}  # (course, pupil) → exam mark
 
     def run(self, names: list[str], per_class: int, weeks: int | None) -> DemoSchool:
         """Seed everything in time order and report."""
@@ -390,6 +404,7 @@ class _Seeder:
             self._absences(days)
             self._record_timetable(self._timetable(names))
             self._schedule_lessons(days)
+            self._schedule_year_end(days)
             self._drain("lessons")
         read_up_to = [
             (account, pupil, clock.local_datetime(days[-4], 20))
@@ -409,6 +424,9 @@ class _Seeder:
             corrections=self.tally["corrections"],
             events=(self.j.recorder.max_notification_id() or 0) - before,
             read_up_to=read_up_to,
+            year_marks=self.tally["year_marks"],
+            exam_marks=self.tally["exam_marks"],
+            decisions=self.tally["decisions"],
         )
 
     # --- clock ---------------------------------------------------------------------------
@@ -754,16 +772,17 @@ class _Seeder:
 
     def _term(self, course: _Course, term: int) -> None:
         """The teacher sets the term marks: the weighted average, half up; «н/а» without marks."""
-        marks = []
-        for pupil in course.pupils:
-            got = self.term_marks.get((course.id, term, pupil), [])
-            weight = sum(w for _, w in got)
-            average = sum(v * w for v, w in got) / weight if weight else 0.0
-            value = str(min(5, max(2, math.floor(average + 0.5)))) if weight else "н/а"
-            marks.append((pupil, value, ""))
+        marks = [(pupil, self._term_value(course, term, pupil), "") for pupil in course.pupils]
         self.j.grades.set_term_marks(course.id, term, marks, course.teacher)
         self.tally["term_marks"] += len(marks)
         self._tick(30, 90)
+
+    def _term_value(self, course: _Course, term: int, pupil: UUID) -> str:
+        """The weighted average of the term's marks, half up; «н/а» without marks."""
+        got = self.term_marks.get((course.id, term, pupil), [])
+        weight = sum(w for _, w in got)
+        average = sum(v * w for v, w in got) / weight if weight else 0.0
+        return str(min(5, max(2, math.floor(average + 0.5)))) if weight else "н/а"
 
     @staticmethod
     def _lesson_end(day: date, period: int) -> datetime:
@@ -841,6 +860,87 @@ class _Seeder:
 
     def _term_of(self, day: date) -> int:
         return next((n for n, _, s, e in quarters(self.year) if s <= day <= e), 0)
+
+    # --- the end of the year -------------------------------------------------------------
+    def _schedule_year_end(self, days: list[date]) -> None:
+        """A year held to its last school day ends as a school ends it: the year marks two
+        days after the last quarter, the pedagogical council's decisions on the classes
+        without exams the day after; in grades with exams (``[exams]`` of
+        ``policies/grading.toml``) the exam marks in June (entered by the deputy head), the
+        final marks and the council's decision to graduate. What would come after the moment
+        of seeding is not done (a year still under way gets none of it)."""
+        every = school_days(self.year)
+        if not days or days[-1] != every[-1]:
+            return
+        last = every[-1]
+        exams = self.j.policies.grading.exam_grades
+        moment = clock.local_datetime(last + timedelta(days=2), 14)
+        for course in (c for c in self.courses if c.grade):
+            moment += timedelta(minutes=self.rng.randint(2, 15))
+            self._schedule(moment, partial(self._year_marks, course))
+        council = max(last + timedelta(days=3), clock.local_date(moment) + timedelta(days=1))
+        graduation = date(last.year, 6, 25)
+        for n, name in enumerate(self.classes):
+            if int(name[:-1]) in exams:
+                results = clock.local_datetime(date(last.year, 6, 20), 10, n)
+                self._schedule(results, partial(self._exams, name))
+                finals = clock.local_datetime(date(last.year, 6, 22), 11, n)
+                self._schedule(finals, partial(self._finals, name))
+                moment, protocol = clock.local_datetime(graduation, 15, n), GRADUATION
+            else:
+                moment, protocol = clock.local_datetime(council, 15, n), COUNCIL
+            self._schedule(moment, partial(self._decide, name, *protocol, moment.date()))
+
+    def _year_marks(self, course: _Course) -> None:
+        """The teacher sets the year marks: the mean of the term marks, half up."""
+        for pupil in course.pupils:
+            terms = [self._term_value(course, n, pupil) for n, *_ in quarters(self.year)]
+            numbers = [int(v) for v in terms if v.isdigit()]
+            value = str(math.floor(sum(numbers) / len(numbers) + 0.5)) if numbers else "н/а"
+            self.year_marks[course.id, pupil] = value
+            self.j.grades.set_year_mark(course.id, pupil, value, course.teacher)
+            self.tally["year_marks"] += 1
+        self._tick(30, 90)
+
+    def _exams(self, name: str) -> None:
+        """The deputy head enters the results of the state final attestation (ОГЭ): Russian
+        and mathematics for everyone and two subjects of each pupil's choice."""
+        own = {c.subject: c for c in self.courses if c.group == name}
+        electives = [s for s in EXAM_ELECTIVES if s in own]
+        for pupil in self.pupils[name]:
+            chosen = [s for s in EXAMS if s in own]
+            chosen += self.rng.sample(electives, min(2, len(electives)))
+            for subject in chosen:
+                value = self.rng.choices(("5", "4", "3"), EXAM_WEIGHTS[self.ability[pupil]])[0]
+                self.exam_marks[own[subject].id, pupil] = value
+                self.j.grades.set_result_mark("exam", own[subject].id, pupil, value, self.deputy)
+                self.tally["exam_marks"] += 1
+            self._tick()
+
+    def _finals(self, name: str) -> None:
+        """Each teacher sets the final marks: the mean of the year and exam marks, half up
+        (the year mark where the pupil sat no exam in the subject)."""
+        for course in (c for c in self.courses if c.group == name):
+            for pupil in course.pupils:
+                year = self.year_marks.get((course.id, pupil), "н/а")
+                exam = self.exam_marks.get((course.id, pupil))
+                marks = [int(v) for v in (year, exam) if v and v.isdigit()]
+                value = str(math.floor(sum(marks) / len(marks) + 0.5)) if exam else year
+                self.j.grades.set_result_mark("final", course.id, pupil, value, course.teacher)
+            self._tick(30, 90)
+
+    def _decide(self, name: str, number: str, decision: str, day: date) -> None:
+        """The deputy head records the council's decisions under its protocol: promoted,
+        or promoted on condition with a «2» or «н/а» among the year marks (a pupil of a
+        graduating class graduates)."""
+        owed = {p for (c, p), v in self.year_marks.items() if v in ("2", "н/а")}
+        decisions = [
+            (pupil, "conditional" if decision == "promoted" and pupil in owed else decision)
+            for pupil in self.pupils[name]
+        ]
+        self.j.grades.record_decisions(self.classes[name], decisions, number, day, self.deputy)
+        self.tally["decisions"] += len(decisions)
+        self._tick(60, 180)
 
     # --- corrections ---------------------------------------------------------------------
     def _plan_fix(

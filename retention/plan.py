@@ -16,6 +16,7 @@ from typing import Any
 from domain.disposition import DispositionItem
 from domain.policies import RecordClass, RetentionPolicy
 from projections.queries.records_register import RegisterEntry
+from retention import words
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,13 @@ class PlanLine:
 
     @property
     def why(self) -> str:
-        """«отсечка 30.06.2026 + P5Y: хранить по 30.06.2031, срок истёк 01.07.2031»."""
+        """«отсечка 30.06.2026 (закрытие учебного года) + 5 лет: срок хранения истёк, к
+        уничтожению с 01.01.2032»."""
         entry, rc = self.entry, self.record_class
         assert entry.cut_off is not None and entry.due_on is not None
-        trigger = {
-            "school_year_closed": "закрытие учебного года",
-            "last_record_disposed": "уничтожены последние документы, где упомянут человек",
-        }.get(rc.trigger, rc.trigger)
+        trigger = words.TRIGGERS.get(rc.trigger, rc.trigger)
         return (
-            f"отсечка {entry.cut_off:%d.%m.%Y} ({trigger}) + {rc.period}: "
+            f"отсечка {entry.cut_off:%d.%m.%Y} ({trigger}) + {words.period_words(rc.period)}: "
             f"срок хранения истёк, к уничтожению с {entry.due_on:%d.%m.%Y}"
         )
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from domain import clock
 from domain.policies import Period
+from retention import words as shared
 
 #: A series' state in the register (``projections.queries.records_register.STATES``).
 RECORD_STATES = {
@@ -26,21 +27,11 @@ RECORD_STATES = {
     "permanent": _l("хранится постоянно"),
 }
 
-#: A disposition's state (``domain.disposition``).
-DISPOSITION_STATES = {
-    "proposed": _l("предложено"),
-    "approved": _l("одобрено"),
-    "rejected": _l("отклонено"),
-    "executed": _l("уничтожено"),
-    "transferred": _l("передано"),
-}
+#: A disposition's state (``domain.disposition``), in the page's language.
+DISPOSITION_STATES = {code: _l(words) for code, words in shared.DISPOSITION_STATES.items()}
 
-#: What starts a retention period (``policies/retention.toml``, ``trigger``).
-TRIGGERS = {
-    "school_year_closed": _l("закрытие учебного года"),
-    "last_record_disposed": _l("уничтожены последние документы, где упомянут человек"),
-    "none": _l("не наступает"),
-}
+#: What starts a retention period, in the page's language (``retention.words.TRIGGERS``).
+TRIGGERS = {code: _l(words) for code, words in shared.TRIGGERS.items()}
 
 
 def school_day(value: date | datetime | str | None) -> str:
@@ -56,18 +47,9 @@ def school_day(value: date | datetime | str | None) -> str:
 
 
 def period_words(period: Period | None) -> str:
-    """A retention period in words: «5 лет», «1 год 6 месяцев», «30 дней»; None (kept
-    permanently) is «постоянно»."""
-    if period is None:
-        return str(_l("постоянно"))
-    parts = []
-    if period.years:
-        parts.append(ngettext("%(num)s год", "%(num)s лет", period.years))
-    if period.months:
-        parts.append(ngettext("%(num)s месяц", "%(num)s месяцев", period.months))
-    if period.days or not parts:
-        parts.append(ngettext("%(num)s день", "%(num)s дней", period.days))
-    return " ".join(parts)
+    """A retention period in words in the page's language: «5 лет», «1 год 6 месяцев»,
+    «30 дней»; None (kept permanently) is «постоянно» (``retention.words``)."""
+    return shared.period_words(period, ngettext, gettext)
 
 
 def install(app: Flask) -> None:

@@ -19,7 +19,7 @@ from uuid import UUID
 from domain.account import STAFF_ROLES
 from domain.holds import Hold, SeriesFacts
 from domain.policies import RecordClass, RetentionPolicy
-from projections.store import Reader
+from projections.store import Reader, Row
 from projections.view import Sealer
 from projections.views import accounts as accounts_view
 from projections.views import catalog
@@ -58,6 +58,14 @@ class RegisterEntry:
     #: The number of the act a transferred series was handed over by («передано по акту
     #: № …»); "" otherwise.
     act_number: str = ""
+    #: The due date before the retention schedule in force moved it to ``due_on`` (ADR 0007,
+    #: «The schedule in force is recorded»); None when it was not moved.
+    rescheduled_from: date | None = None
+
+    @property
+    def rescheduled(self) -> bool:
+        """The due date was recomputed under a newly adopted schedule."""
+        return self.rescheduled_from is not None
 
     @property
     def held(self) -> bool:
@@ -347,6 +355,15 @@ def register(
                 disposed_at=_dt(row["disposed_at"]),
                 subjects=frozenset(subjects),
                 act_number=index.acts.get(row["disposition_id"], ""),
+                rescheduled_from=_moved_from(row, due_on),
             )
         )
     return entries
+
+
+def _moved_from(row: Row, due_on: date | None) -> date | None:
+    """The due date before the last recomputation, while the date is still the one it was
+    moved to (a re-opened and re-closed year has a new cut-off and date of its own)."""
+    if not row["due_after"] or due_on is None or _date(row["due_after"]) != due_on:
+        return None
+    return _date(row["due_before"])

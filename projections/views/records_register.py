@@ -49,6 +49,7 @@ SERIES = Table(
         *_text("series", "entry_id", "record_class", "year", "grp", "year_id", "registered_at"),
         ("events", "int"),
         *_text("cut_off", "disposition_id", "state", "disposed_at", "certificate_id"),
+        *_text("due_before", "due_after"),  # the last recomputation of its due date
     ),
     ("series",),
     (("year_id",), ("entry_id",), ("disposition_id",)),
@@ -184,7 +185,16 @@ def _released(store: ViewStore, e: RecordSeries.Released, _: Applied) -> None:
 
 def _rescheduled(store: ViewStore, e: RecordSeries.Rescheduled, _: Applied) -> None:
     """Due dates are computed from the cut-off and the schedule in force, which the event
-    was recorded with; the series' row keeps its cut-off (the history shows the change)."""
+    was recorded with; the series' row keeps its cut-off and notes the move, so that the
+    register says «срок пересчитан» while the date is the one it moved to."""
+    _update_entry(
+        store,
+        e,
+        {
+            "due_before": e.before.isoformat() if e.before else None,
+            "due_after": e.after.isoformat() if e.after else None,
+        },
+    )
 
 
 def _disposed(store: ViewStore, e: RecordSeries.Disposed, _: Applied) -> None:

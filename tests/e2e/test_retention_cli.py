@@ -128,7 +128,8 @@ def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
     own = run(tmp_path, "retention", "approve", proposal, "--as", "archivist", day=day)
     assert own.exit_code == 1 and "не автор" in own.output
     teacher = run(tmp_path, "retention", "approve", proposal, "--as", "teacher", day=day)
-    assert teacher.exit_code == 1 and "class-journal" in teacher.output
+    assert teacher.exit_code == 1 and "«Классный журнал (журнал успеваемости)»" in teacher.output
+    assert "class-journal" not in teacher.output
     assert run(tmp_path, "retention", "approve", proposal, "--as", "head", day=day).exit_code == 0
     executed = run(tmp_path, "retention", "execute", proposal, "--as", "archivist", day=day)
     assert executed.exit_code == 0, executed.output
@@ -144,7 +145,24 @@ def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
     assert [item["series"] for item in certificate["items"]] == [JOURNAL_5A]
     assert run(tmp_path, "ledger", "verify").exit_code == 0
     listed = run(tmp_path, "retention", "proposals")
-    assert "executed" in listed.output and "Директоров Иван" in listed.output
+    assert "уничтожено" in listed.output and "Директоров Иван" in listed.output
+    assert "executed" not in listed.output and "destroy" not in listed.output
+
+
+def test_plan_and_register_print_people_s_words_not_codes(tmp_path: Path, history: History):
+    plan = run(tmp_path, "retention", "plan", "--as-of", "2032-01-01")
+    assert plan.exit_code == 0, plan.output
+    line = next(x for x in plan.output.splitlines() if JOURNAL_5A in x)
+    assert "(Классный журнал (журнал успеваемости); уничтожение)" in line
+    assert "(закрытие учебного года) + 5 лет: срок хранения истёк" in line
+    as_json = json.loads(
+        run(tmp_path, "retention", "plan", "--as-of", "2032-01-01", "--json").output
+    )
+    assert "+ 5 лет:" in as_json["executable"][0]["why"]
+    register = run(tmp_path, "retention", "register", "--as-of", "2032-01-01").output
+    for raw in ("P5Y", "P25Y", "class-journal", "summary-sheet", "destroy"):
+        assert raw not in plan.output and raw not in register, raw
+    assert "Сводная ведомость успеваемости: отсечка" in register
 
 
 def test_holds_from_the_command_line(tmp_path: Path, history: History):

@@ -5,6 +5,7 @@ through a confirmation page."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, date, datetime
 
@@ -13,9 +14,11 @@ from flask_babel import force_locale, ngettext
 
 from domain import clock
 from domain.policies import Period
-from ejournal.bootstrap import System
+from ejournal.bootstrap import System, build
+from ejournal.policyfiles import load_policies
 from ejournal.webapp import web_app
 from projections.views import access_log
+from tests.conftest import ROOT, settings_for
 from tests.school import at
 from tests.web import WebSchool, build_web_school, client_for, post
 from web.words import period_words, school_day
@@ -142,3 +145,31 @@ def test_periods_and_days_in_words(system: System):
     assert school_day("2026-06-30") == "30.06.2026"
     assert school_day(datetime(2026, 6, 30, 22, 0, tzinfo=UTC)) == "01.07.2026"  # Moscow
     assert school_day(None) == "—"
+
+
+def test_the_register_says_when_an_upgrade_recomputed_a_due_date(tmp_path):
+    """A year closed by a deployment counting periods from the cut-off (journals due
+    01.07.2031); after the upgrade the register shows the new date and that it moved."""
+    settings = settings_for(tmp_path)
+    policies = load_policies(ROOT / "policies")
+    classes = {
+        name: dataclasses.replace(c, count_from="cut_off")
+        for name, c in policies.retention.classes.items()
+    }
+    old = dataclasses.replace(
+        policies, retention=dataclasses.replace(policies.retention, classes=classes)
+    )
+    with build(settings, old) as before:
+        built = build_web_school(before.journal)
+        with clock.travel(at(date(2026, 6, 30))):
+            before.journal.retention.close_school_year(
+                built.school.year_id, built.school.deputy, missing=["x"], force=True, reason="Конец"
+            )
+    with build(settings) as upgraded:
+        upgraded.records.reschedule_at_start()
+        [entry] = [e for e in upgraded.records.register() if e.series == JOURNAL_5A]
+        assert entry.rescheduled_from == date(2031, 7, 1) and entry.due_on == date(2032, 1, 1)
+        register = shown(client_for(upgraded, built, "archivist"), "/records/")
+    row = register[register.index(JOURNAL_5A) :][:300]
+    assert "01.01.2032 срок пересчитан (было 01.07.2031)" in row
+    assert raw_codes(register) == []

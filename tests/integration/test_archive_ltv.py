@@ -148,7 +148,7 @@ def test_refreshed_in_time_verifies_at_25_years_and_a_copy_left_alone_does_not(
             break
         done = _cli(archived.env, due, "archive", "refresh", "--as", "head")
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "refreshed" in done.stdout and "действительна до" in done.stdout
+        assert "обновлён" in done.stdout and "действительна до" in done.stdout
         assert "Traceback" not in done.stderr
         runs += 1
     assert 5 <= runs <= 12
@@ -176,7 +176,7 @@ def test_a_second_refresh_the_same_day_has_nothing_to_do(archived: Archived) -> 
     now = datetime.now(UTC)
     done = _cli(archived.env, now, "archive", "refresh", "--as", "head")
     assert done.returncode == 0, done.stderr
-    assert "refreshed" not in done.stdout.replace("archive refresh", "")
+    assert "обновлён" not in done.stdout and "(действует: " in done.stdout
 
 
 def test_records_page_shows_each_volumes_horizon_and_next_refresh(archived: Archived) -> None:

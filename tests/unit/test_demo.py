@@ -5,6 +5,7 @@ A small school (2 classes of 6 pupils, 3 weeks of lessons) keeps these tests fas
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from datetime import date, timedelta
@@ -360,3 +361,106 @@ def test_a_few_lessons_are_held_by_a_substitute(today_school: Any) -> None:
     assert substituted and all(e.actor == e.substitute_id for e in substituted)
     assert {(e.day, e.period) for e in substituted} <= {(e.day, e.period) for e in assigned}
     assert any(e.day == TODAY for e in assigned)
+
+
+# --- a past year, complete ---------------------------------------------------------------
+AFTER_THE_YEAR = date(2026, 7, 10)  # 2025/26 is over, its exams and graduation too
+
+
+def with_exams(*grades: int) -> Journal:
+    """A journal whose grading policy has exams in ``grades`` (a small class can sit them)."""
+    policies = load_policies(POLICIES)
+    grading = dataclasses.replace(policies.grading, exam_grades=frozenset(grades))
+    journal = Journal(
+        dataclasses.replace(policies, grading=grading),
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+    )
+    journal.accounts.strength = password_strength.check
+    return journal
+
+
+@pytest.fixture(scope="module")
+def past_year() -> tuple[Journal, DemoSchool]:
+    """2025/26 seeded in July 2026: one class of three pupils, its grade (5) with exams."""
+    journal = with_exams(5)
+    with clock.travel(clock.local_datetime(AFTER_THE_YEAR, 12)):
+        school = seed_demo(journal, year="2025/26", classes=1, pupils_per_class=3)
+    return journal, school
+
+
+def test_a_past_year_has_every_term_and_year_mark(past_year: Any) -> None:
+    journal, school = past_year
+    assert lesson_days(journal)[-1] == date(2026, 5, 26)  # the last day of the 4th quarter
+    terms = {e.term for e in events(journal) if isinstance(e, TermGrades.Opened)}
+    assert terms == {1, 2, 3, 4}
+    courses = {e.course_journal_id for e in events(journal, "Held") if e.kind == "lesson"}
+    year_marks = events(journal, "YearMarkSet")
+    assert school.year_marks == len(year_marks) == 3 * len(courses)
+    assert {(e.course_journal_id, e.student_id) for e in year_marks} == {
+        (c, p) for c in courses for p in {e.student_id for e in year_marks}
+    }
+    for mark in year_marks:  # the mean of the four term marks, half up
+        values = [
+            journal.load(TermGrades, ids.term_grades_id(mark.course_journal_id, n))
+            .marks[mark.student_id]
+            .value
+            for n in (1, 2, 3, 4)
+        ]
+        numbers = [int(v) for v in values if v.isdigit()]
+        expected = str(int(sum(numbers) / len(numbers) + 0.5)) if numbers else "н/а"
+        assert mark.value == expected
+    last_term_mark = max(e.timestamp for e in events(journal, "TermMarkSet"))
+    assert min(e.timestamp for e in year_marks) > last_term_mark
+
+
+def test_exams_finals_and_the_councils_decisions(past_year: Any) -> None:
+    journal, school = past_year
+    results = events(journal, "ResultMarkSet")
+    exams = [e for e in results if e.kind == "exam"]
+    finals = [e for e in results if e.kind == "final"]
+    assert school.exam_marks == len(exams) == 3 * 4  # Russian, maths and two of their choice
+    assert all(e.actor == ids.account_id("deputy") and not e.reason for e in exams)
+    years = {(e.course_journal_id, e.student_id): e.value for e in events(journal, "YearMarkSet")}
+    assert {(e.course_journal_id, e.student_id) for e in finals} == set(years)
+    sat = {(e.course_journal_id, e.student_id): e.value for e in exams}
+    for final in finals:
+        key = (final.course_journal_id, final.student_id)
+        if key not in sat:
+            assert final.value == years[key]
+        elif years[key].isdigit():
+            assert final.value == str(int((int(years[key]) + int(sat[key])) / 2 + 0.5))
+    sitting = Counter(e.student_id for e in exams)
+    assert (
+        set(sitting.values()) == {4}
+        and len({(e.course_journal_id, e.student_id) for e in exams}) == 12
+    )
+    decisions = events(journal, "DecisionRecorded")
+    assert school.decisions == len(decisions) == 3
+    assert {(d.decision, d.protocol_no, d.protocol_date) for d in decisions} == {
+        ("graduated", "9", date(2026, 6, 25))
+    }
+    assert max(e.timestamp for e in exams) < min(e.timestamp for e in finals)
+    assert max(e.timestamp for e in finals) < min(d.timestamp for d in decisions)
+
+
+def test_without_exams_the_council_promotes_and_promotes_on_condition() -> None:
+    journal = with_exams(9)
+    with clock.travel(clock.local_datetime(AFTER_THE_YEAR, 12)):
+        school = seed_demo(journal, year="2025/26", classes=1, pupils_per_class=6, seed=11)
+    assert not events(journal, "ResultMarkSet") and school.exam_marks == 0
+    decisions = events(journal, "DecisionRecorded")
+    assert len(decisions) == 6
+    assert {d.protocol_no for d in decisions} == {"7"}
+    assert {d.protocol_date for d in decisions} == {date(2026, 5, 29)}  # 3 days after the last
+    owing = {e.student_id for e in events(journal, "YearMarkSet") if e.value in ("2", "н/а")}
+    for d in decisions:
+        assert d.decision == ("conditional" if d.student_id in owing else "promoted")
+
+
+def test_a_year_not_over_or_not_held_whole_gets_no_year_marks() -> None:
+    for moment, weeks in ((date(2026, 5, 27), None), (AFTER_THE_YEAR, 30)):
+        journal = with_exams(5)
+        with clock.travel(clock.local_datetime(moment, 12)):
+            school = seed_demo(journal, year="2025/26", classes=1, pupils_per_class=1, weeks=weeks)
+        assert not events(journal, "YearMarkSet") and not events(journal, "DecisionRecorded")
+        assert school.year_marks == school.decisions == 0
