@@ -95,7 +95,7 @@
       remember(td);
       input = document.createElement("input");
       input.value = td.getAttribute("data-text");
-      var pupil = td.parentElement.querySelector("th.name").textContent;
+      var pupil = td.parentElement.querySelector(".name").textContent;
       input.setAttribute("aria-label", pupil + ", " + heads[position(td)[1]].querySelector("a").textContent);
       input.addEventListener("blur", function () { leave(td); });
       td.textContent = "";
