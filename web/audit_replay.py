@@ -70,11 +70,15 @@ def grid_as_of(course_journal_id: UUID, term: int) -> ResponseReturnValue:
     viewed(request.full_path, page.pupils)
     return render_template(
         "journal/grid.html",
-        **grid_table.context(page, names, services().policies, today(), False, False),
+        **grid_table.context(
+            page,
+            names,
+            services().policies,
+            clock.local_date(moment),
+            reads.journal.term_marks(str(course_journal_id), term, as_of=moment),
+        ),
         course=course,
-        finals=reads.journal.term_marks(str(course_journal_id), term, as_of=moment),
         terms=[],
-        final_values=(),
         may_enter=False,
         as_of=moment,
         today=today(),

@@ -12,13 +12,14 @@ or an attribute can be added to.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from babel.numbers import format_decimal
+from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -91,9 +92,16 @@ def columns(
     return found
 
 
-def average(value: float | None) -> str:
-    """A weighted average in the reader's language: «4,25» (two places, always)."""
-    return "" if value is None else format_decimal(value, "0.00", locale=str(get_locale()))
+def average(value: float | None, language: str) -> str:
+    """A weighted average in the reader's ``language``: «4,25» (two places, always)."""
+    return "" if value is None else format_decimal(value, "0.00", locale=language)
+
+
+#: Marks' HTML by (mark id, of the column's kind, language): a mark that is not corrected
+#: never changes (a correction is a new mark with a new id), so a process writes it once.
+#: Bounded: emptied when full.
+_WRITTEN: dict[tuple[str, bool, str], str] = {}
+_WRITTEN_MAX = 200_000
 
 
 class CellWriter:
@@ -102,19 +110,19 @@ class CellWriter:
 
     def __init__(self, grading: GradingPolicy, names: dict[str, str]) -> None:
         self.names = names
+        self.language = str(get_locale())
         self.kinds = {
             code: (
                 escape(k.short),
                 escape(_("%(kind)s, вес %(weight)s", kind=k.title, weight=k.weight)),
-                k.weight,
             )
             for code, k in grading.kinds.items()
         }
-        self.cache: dict[tuple[str, str], str] = {}
 
-    def row(self, grid: Grid, pupil: str, kinds: list[str]) -> Markup:
-        """A pupil's cells, in lesson order, as one string."""
+    def row(self, grid: Grid, pupil: str, kinds: list[str]) -> str:
+        """A pupil's cells, in lesson order, as one string (every text in it escaped)."""
         marks, attendance = grid.marks, grid.attendance
+        written, language, mark = _WRITTEN, self.language, self.mark
         parts = []
         for lesson, kind in zip(grid.lessons, kinds, strict=True):
             key = (pupil, lesson.lesson_id)
@@ -122,17 +130,26 @@ class CellWriter:
             if not cells and not code:
                 parts.append("<td></td>")
                 continue
-            inner = "".join(self.mark(c, kind) for c in cells)
+            inner = []
+            for cell in cells:
+                if cell.corrected:
+                    inner.append(mark(cell, kind))
+                    continue
+                found = written.get((cell.mark_id, cell.kind == kind, language))
+                if found is None:
+                    if len(written) >= _WRITTEN_MAX:
+                        written.clear()
+                    found = written[(cell.mark_id, cell.kind == kind, language)] = mark(cell, kind)
+                inner.append(found)
             if code:
-                inner += f'<span class="att">{escape(code)}</span>'
-            parts.append(f"<td>{inner}</td>")
-        # every text in ``parts`` went through ``escape``; the rest is this module's markup
-        return Markup("".join(parts))  # noqa: S704
+                inner.append(f'<span class="att">{escape(code)}</span>')
+            parts.append(f"<td>{''.join(inner)}</td>")
+        return "".join(parts)
 
     def mark(self, cell: Cell, column: str) -> str:
         """One mark: its value, the kind's short when it is not the column's (what the
         teacher types for it: «5кр»), the kind and weight in the title."""
-        short, title, _weight = self.kinds.get(cell.kind, (escape(cell.kind), escape(cell.kind), 1))
+        short, title = self.kinds.get(cell.kind, (escape(cell.kind), escape(cell.kind)))
         value = escape(cell.value)
         typed = value if cell.kind == column else value + short
         sub = "" if cell.kind == column else f"<sub>{short}</sub>"
@@ -168,12 +185,48 @@ class CellWriter:
         )
 
 
-def rows(
-    grid: Grid, pupils: list[str], cols: list[Column], writer: CellWriter
-) -> dict[str, Markup]:
-    """Every pupil's cells by pupil id."""
+def head(cols: list[Column], lesson_url: str) -> Markup:
+    """The header cells of the lessons: the date linking to the lesson's form (the topic in
+    its title), the column's kind and weight; ``open`` and ``week`` as classes.
+    ``lesson_url``: a lesson's address with ``{}`` for its id."""
+    parts = []
+    for c in cols:
+        lesson = c.lesson
+        classes = "day" + (" open" if c.open else "") + (" week" if c.this_week else "")
+        parts.append(
+            f'<th class="{classes}" id="col-{lesson.lesson_id}" data-lesson="{lesson.lesson_id}" '
+            f'data-kind="{escape(c.kind)}"><a href="{lesson_url.format(lesson.lesson_id)}" '
+            f'title="{escape(lesson.topic)}">{lesson.day[8:10]}.{lesson.day[5:7]}</a>'
+            f'<small title="{escape(c.title)}">{escape(c.label)}</small></th>'
+        )
+    # every text went through ``escape``; the ids and days are the views' own
+    return Markup("".join(parts))  # noqa: S704
+
+
+def body(
+    grid: Grid,
+    pupils: list[str],
+    names: dict[str, str],
+    cols: list[Column],
+    writer: CellWriter,
+    finals: Mapping[str, Any],
+    final_cell: Callable[[str, Any], str],
+) -> Markup:
+    """Every pupil's row: number, name, the lessons' cells, the average and the term mark
+    (``final_cell(pupil, mark)`` writes the last)."""
     kinds = [c.kind for c in cols]
-    return {p: writer.row(grid, p, kinds) for p in pupils}
+    averages = grid.averages
+    parts = []
+    for number, pupil in enumerate(pupils, 1):
+        parts.append(
+            f'<tr data-pupil="{pupil}"><td class="num">{number}</td>'
+            f'<td class="name">{escape(names.get(pupil, ""))}</td>'
+            f"{writer.row(grid, pupil, kinds)}"
+            f'<td class="avg">{average(averages.get(pupil), writer.language)}</td>'
+            f"{final_cell(pupil, finals.get(pupil))}</tr>"
+        )
+    # the rows are written by this module and ``CellWriter``, every text escaped
+    return Markup("".join(parts))  # noqa: S704
 
 
 def _moment(text: str) -> str:
@@ -200,23 +253,39 @@ def context(
     names: dict[str, str],
     policies: Policies,
     today: date,
-    may_enter: bool,
-    late: bool,
+    finals: Mapping[str, Any],
+    entry: Entry | None = None,
 ) -> dict[str, Any]:
-    """What ``journal/grid.html`` needs besides the course and the term marks: the pupils
-    in class-list order, the columns, each row's cells, the averages in words, the marks'
-    colours and the column of today's week the page opens on."""
+    """What ``journal/grid.html`` needs besides the course: the columns, the header and
+    the rows as prepared HTML, the marks' colours, the kinds and codes for typing, and the
+    column of today's week the page opens on. ``entry``: the signed-in user may enter marks
+    (and, with ``late``, past the deadline); the term marks are then a choice."""
     grading = policies.grading
     pupils = by_name(grid.pupils, names)
-    cols = columns(grid, grading, policies.journal, today, may_enter, late)
+    cols = columns(
+        grid,
+        grading,
+        policies.journal,
+        today,
+        entry is not None,
+        entry is not None and entry.late,
+    )
     iso = today.isoformat()
     return {
         "grid": grid,
         "pupils": pupils,
         "names": names,
         "columns": cols,
-        "rows": rows(grid, pupils, cols, CellWriter(grading, names)),
-        "averages": {p: average(grid.averages.get(p)) for p in pupils},
+        "head": head(cols, url_for("journal.lesson", lesson_id=_ZERO).replace(str(_ZERO), "{}")),
+        "body": body(
+            grid,
+            pupils,
+            names,
+            cols,
+            CellWriter(grading, names),
+            finals,
+            entry.final_cell if entry is not None else _final_text,
+        ),
         "colours": colours(grading.scale(grid.scale).colors),
         "kinds": grading.kinds,
         "codes": tuple(policies.attendance.codes),
@@ -225,6 +294,48 @@ def context(
             len(cols) - 1,
         ),
     }
+
+
+_ZERO = UUID(int=0)
+
+
+def _corrected_star(final: Any) -> str:
+    if not (final and final.corrected):
+        return ""
+    title = escape(_("Исправлено: %(reason)s", reason=final.reason))
+    return f' <span class="corrected" title="{title}">*</span>'
+
+
+def _final_text(pupil: str, final: Any) -> str:
+    """The term mark of a reader who may not set it."""
+    value = escape(final.value) if final else ""
+    return f'<td class="final">{value}{_corrected_star(final)}</td>'
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A user who may enter marks in the grid: the term mark is a choice among ``values``
+    (a refused form's choice kept from ``form``)."""
+
+    values: tuple[str, ...]
+    form: Mapping[str, str]
+    late: bool
+    label: str  # «Четвертная отметка: %(name)s», translated, with the placeholder
+    names: Mapping[str, str]
+
+    def final_cell(self, pupil: str, final: Any) -> str:
+        chosen = self.form.get(f"final-{pupil}", final.value if final else "")
+        options = "".join(
+            f"<option selected>{escape(v)}</option>"
+            if v == chosen
+            else f"<option>{escape(v)}</option>"
+            for v in self.values
+        )
+        label = escape(self.label.replace("%(name)s", self.names.get(pupil, "")))
+        return (
+            f'<td class="final"><select name="final-{pupil}" aria-label="{label}">'
+            f'<option value=""></option>{options}</select>{_corrected_star(final)}</td>'
+        )
 
 
 class CellsInvalid(Exception):

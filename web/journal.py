@@ -74,23 +74,23 @@ def _grid_page(
     viewed(request.path, page.pupils)
     policies = services().policies
     may_enter = reaches("journal.enter", course_journal_id=course_journal_id)
+    entry = (
+        grid_table.Entry(
+            (*policies.grading.scale(page.scale).values, *policies.grading.term_scale_extra),
+            request.form,
+            bool(current_user.roles & policies.journal.late_entry_roles),
+            _("Четвертная отметка: %(name)s"),
+            names,
+        )
+        if may_enter
+        else None
+    )
+    finals = reads.journal.term_marks(str(course_journal_id), term)
     return render_template(
         "journal/grid.html",
-        **grid_table.context(
-            page,
-            names,
-            policies,
-            today(),
-            may_enter,
-            bool(current_user.roles & policies.journal.late_entry_roles),
-        ),
+        **grid_table.context(page, names, policies, today(), finals, entry),
         course=course,
-        finals=reads.journal.term_marks(str(course_journal_id), term),
         terms=reads.school.terms(course.year_id),
-        final_values=(
-            *policies.grading.scale(page.scale).values,
-            *policies.grading.term_scale_extra,
-        ),
         may_enter=may_enter,
         today=today(),
         form=request.form,

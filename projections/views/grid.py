@@ -548,13 +548,11 @@ def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: i
     }
     # A pupil withdrawn mid-term keeps the lessons they attended only.
     marks = {k: v for k, v in marks.items() if membership.on(k[0], days[k[1]])}
+    by_pupil: dict[str, list[Cell]] = {}
+    for (student, _), cells in marks.items():
+        by_pupil.setdefault(student, []).extend(cells)
     averages = {
-        p: weighted_average(
-            [c for (s, _), cells in marks.items() if s == p for c in cells],
-            grading,
-            course["scale"],
-        )
-        for p in pupils
+        p: weighted_average(by_pupil.get(p, []), grading, course["scale"]) for p in pupils
     }
     return Grid(
         course_journal_id,
