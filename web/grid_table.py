@@ -173,15 +173,17 @@ class CellWriter:
             if cell.approver and cell.approver != cell.changed_by and names.get(cell.approver)
             else ""
         )
-        return _(
-            "Исправлено: было «%(previous)s», стало «%(value)s»; %(who)s, %(when)s%(approved)s; "
-            "причина: %(reason)s",
-            previous=cell.previous or "—",
-            value=cell.value,
-            who=names.get(cell.changed_by, ""),
-            when=_moment(cell.changed_at) if cell.changed_at else "",
-            approved=approved,
-            reason=cell.reason,
+        return str(
+            _(
+                "Исправлено: было «%(previous)s», стало «%(value)s»; %(who)s, "
+                "%(when)s%(approved)s; причина: %(reason)s",
+                previous=cell.previous or "—",
+                value=cell.value,
+                who=names.get(cell.changed_by, ""),
+                when=_moment(cell.changed_at) if cell.changed_at else "",
+                approved=approved,
+                reason=cell.reason,
+            )
         )
 
 

@@ -551,9 +551,7 @@ def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: i
     by_pupil: dict[str, list[Cell]] = {}
     for (student, _), cells in marks.items():
         by_pupil.setdefault(student, []).extend(cells)
-    averages = {
-        p: weighted_average(by_pupil.get(p, []), grading, course["scale"]) for p in pupils
-    }
+    averages = {p: weighted_average(by_pupil.get(p, []), grading, course["scale"]) for p in pupils}
     return Grid(
         course_journal_id,
         course["subject"],

@@ -42,13 +42,14 @@ def test_a_column_is_saved_in_one_go_and_shown_in_the_grid(system: System, web: 
         assert answer.status_code == 200, answer.get_data(as_text=True)
         page = teacher.get(GRID.format(s.course_id)).get_data(as_text=True)
     marks, info = current(system, lesson)
-    p0, p1, p2 = (str(p) for p in s.pupils[:3])
+    p0, p2 = str(s.pupils[0]), str(s.pupils[2])
     assert marks == sorted([(p0, "5", "answer"), (p0, "4", "test"), (p2, "3", "answer")])
     assert info.attendance == {s.pupils[1]: "Н", s.pupils[2]: "ОП"}
     assert "Столбец 16.09 сохранён." in page
     # the column's kind and weight under the date; the other kind's short beside its mark
     assert re.search(
-        r'data-kind="answer"><a [^>]+>16\.09</a><small title="Ответ на уроке, вес 1">отв ×1</small>',
+        r'data-kind="answer"><a [^>]+>16\.09</a>'
+        r'<small title="Ответ на уроке, вес 1">отв ×1</small>',
         page,
     )
     assert re.search(
@@ -97,7 +98,7 @@ def test_a_changed_mark_needs_a_reason_and_is_then_a_correction(system: System, 
         )
         assert done.status_code == 200
         page = teacher.get(GRID.format(s.course_id)).get_data(as_text=True)
-    marks, info = current(system, lesson)
+    marks, _ = current(system, lesson)
     assert marks == [(str(s.pupils[0]), "4", "answer")]
     assert "было «3»" in page and "Ошибка при вводе" in page
 
@@ -117,7 +118,7 @@ def test_only_columns_within_the_deadline_are_open_and_a_late_column_is_refused(
     }
     assert "open" not in by_lesson[str(old)] and "open" in by_lesson[str(fresh)]
     assert "week" in by_lesson[str(fresh)]  # the page opens on this week's columns
-    assert 'href="#col-%s" id="to-now"' % fresh in page
+    assert f'href="#col-{fresh}" id="to-now"' in page
     assert late.status_code == 422
     assert late.get_json()["message"].startswith("Срок внесения записей истёк")
 

@@ -47,7 +47,9 @@ def test_a_changed_shown_mark_is_corrected_a_dropped_one_cancelled(school):
     pupil = school.pupils[0]
     with on(LESSON_DAY):
         made = school.journal.entry.record_marks(
-            lesson, [MarkEntry(pupil, "3", "answer"), MarkEntry(pupil, "2", "answer")], school.teacher
+            lesson,
+            [MarkEntry(pupil, "3", "answer"), MarkEntry(pupil, "2", "answer")],
+            school.teacher,
         ).created
         school.journal.entry.save_column(
             lesson, [cell(pupil, [("4", None)], shown=made)], "test", REASON, school.teacher
