@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -70,19 +71,23 @@ def columns(
     for (_pupil, lesson_id), cells in grid.marks.items():
         by_lesson.setdefault(lesson_id, []).extend(cells)
     monday = today - timedelta(days=today.weekday())
+    words: dict[str, tuple[str, str]] = {}  # kind → (label, title), translated once a page
+    for code, k in grading.kinds.items():
+        words[code] = (
+            f"{k.short} ×{k.weight}",
+            _("%(kind)s, вес %(weight)s", kind=k.title, weight=k.weight),
+        )
     found = []
     for lesson in grid.lessons:
         kind = column_kind(by_lesson.get(lesson.lesson_id, []), grading.default_kind)
-        meaning = grading.kinds.get(kind)
+        label, title = words.get(kind, (kind, kind))
         day = date.fromisoformat(lesson.day)
         found.append(
             Column(
                 lesson,
                 kind,
-                f"{meaning.short} ×{meaning.weight}" if meaning else kind,
-                _("%(kind)s, вес %(weight)s", kind=meaning.title, weight=meaning.weight)
-                if meaning
-                else kind,
+                label,
+                title,
                 may_enter
                 and day <= today
                 and (late or not rules.deadline_passed(regulation, day, today)),
@@ -92,6 +97,7 @@ def columns(
     return found
 
 
+@lru_cache(maxsize=4096)
 def average(value: float | None, language: str) -> str:
     """A weighted average in the reader's ``language``: «4,25» (two places, always)."""
     return "" if value is None else format_decimal(value, "0.00", locale=language)
@@ -325,13 +331,16 @@ class Entry:
     label: str  # «Четвертная отметка: %(name)s», translated, with the placeholder
     names: Mapping[str, str]
 
+    options: dict[str, str] = field(default_factory=dict, compare=False)
+
     def final_cell(self, pupil: str, final: Any) -> str:
+        """The term mark as a choice, named for screen readers by the pupil's name."""
+        if not self.options:
+            self.options.update((v, str(escape(v))) for v in self.values)
         chosen = self.form.get(f"final-{pupil}", final.value if final else "")
         options = "".join(
-            f"<option selected>{escape(v)}</option>"
-            if v == chosen
-            else f"<option>{escape(v)}</option>"
-            for v in self.values
+            f"<option selected>{text}</option>" if v == chosen else f"<option>{text}</option>"
+            for v, text in self.options.items()
         )
         label = escape(self.label.replace("%(name)s", self.names.get(pupil, "")))
         return (
