@@ -99,6 +99,8 @@
       input.setAttribute("aria-label", pupil + ", " + heads[position(td)[1]].querySelector("a").textContent);
       input.addEventListener("blur", function () { leave(td); });
       td.textContent = "";
+      td.classList.remove("refused");
+      td.removeAttribute("title");
       td.classList.add("editing");
       td.appendChild(input);
     }
@@ -112,7 +114,7 @@
     var text = tokens(input.value).join(" ");
     td.classList.remove("editing");
     td.setAttribute("data-text", text);
-    if (text === td.getAttribute("data-orig") && !td.classList.contains("refused")) {
+    if (text === td.getAttribute("data-orig")) {
       td.innerHTML = td.origHTML;
       td.classList.remove("changed");
     } else {
