@@ -10,16 +10,20 @@ On PostgreSQL, in one run (issue 4, «Measure»; DESIGN.md §9):
 3. ``--clients`` keep-alive sessions (threads), each signed in through the login form with
    a demo login (teachers for the journal, the parents and the deputy head for the diary);
    what to open is read from the pages, as a user finds it;
-4. in interleaved rounds, every client requesting as fast as answers come: ``GET /healthz``
+4. the grid pages measured are of a full term: each teacher's browser opens its fullest
+   journal of the term, and the deputy head adds lessons to it until it has ``--columns``
+   (60) in the term, typing a column of marks into each through the grid
+   (``POST /journal/lessons/<id>/column``, ADR 0018);
+5. in interleaved rounds, every client requesting as fast as answers come: ``GET /healthz``
    (the baseline: a trivial endpoint of the same app, same server, same sessions), the grid
-   page of the teacher's own course journals, a pupil's diary page, and the lesson form's
+   page of the teacher's journal, a pupil's diary page, and the lesson form's
    POST saving one new mark for one pupil (each client on lessons of its own, held through
    the grid's form on days within the entry deadline);
-5. p50/p95/p99 and throughput of each, as ratios to ``/healthz``; CPU per request of the
+6. p50/p95/p99 and throughput of each, as ratios to ``/healthz``; CPU per request of the
    server, the worker, the PostgreSQL backends and the clients; the machine's busy share;
    every answer's status checked (a benchmark of error pages is wrong) — non-2xx/3xx and
    unexpected redirects are counted and printed; then the same with one client at a time;
-6. with ``--profile DIR``: the server (and, for the POST, the worker) sampled by py-spy
+7. with ``--profile DIR``: the server (and, for the POST, the worker) sampled by py-spy
    while the grid and the POST run, and where their CPU goes.
 
 The schema and the temporary directory are removed at the end, also on SIGTERM. Benchmarks
@@ -28,7 +32,8 @@ are not tests: the exit status is 0 unless the script itself crashed.
 ``--quick``: 4 clients, one round of 2 s per endpoint, 1 s alone.
 
     .venv/bin/python -m bench.bench_web [--clients 20] [--seconds 8] [--rounds 3] [--serial 3]
-                                        [--term 1] [--threads 8] [--profile DIR] [--keep]
+                                        [--term 1] [--columns 60] [--threads 8]
+                                        [--processes 1] [--pace 0] [--profile DIR] [--keep]
                                         [--quick] [--json FILE]
                                         [--pg-url postgresql://USER@HOST:PORT/DB]
 """
@@ -36,22 +41,27 @@ are not tests: the exit status is 0 unless the script itself crashed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import random
+import re
 import shutil
 import signal
 import sys
 import tempfile
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from bench import common, webload
 from bench.common import drop_schema, postgres_reachable, server_url, with_schema
 from bench.webload import Endpoint, Request, Tally
 from domain import clock
-from tests.httpload.app import App
-from tests.httpload.client import Response, SetupError
+from ejournal.demo import quarters
+from tests.httpload.app import HOST, App
+from tests.httpload.client import Response, Session, SetupError, hold_lesson
+from tests.httpload.client import sign_in as sign_in_as
 from tests.httpload.school import (
     Reader,
     Teacher,
@@ -118,6 +128,65 @@ def check_marks(clients: list[Teacher]) -> tuple[int, int]:
     return lessons, wrong
 
 
+# --- a full term ----------------------------------------------------------------------------------
+def fill_term(
+    port: int,
+    logins: dict[str, list[tuple[str, str]]],
+    staff: list[Teacher],
+    args: argparse.Namespace,
+    year: str,
+) -> tuple[int, int]:
+    """Each teacher's browser opens one grid page, its journal with the most lessons in
+    ``args.term``, and that journal gets at least ``args.columns`` lessons in the term: the
+    deputy head (who enters late) adds lessons on the term's school days and types a column
+    of marks into each through the grid. Returns (journals, the fewest columns of one)."""
+    session = Session(HOST, port, "deputy head (full term)")
+    sign_in_as(session, *logins["deputy"][0])
+    _, _, first, last = quarters(year)[args.term - 1]
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    days = [d for d in days if d.weekday() < 5 and d <= clock.today()]
+    rng = random.Random(args.term)
+    pages: dict[str, str] = {}
+    for course in sorted({c for t in staff for c in t.courses}):
+        pages[course] = session.expect(200, "GET", f"/journal/{course}/{args.term}").text
+    for teacher in staff:
+        teacher.courses = [max(teacher.courses, key=lambda c: pages[c].count("data-lesson="))]
+    fewest = 10**6
+    chosen = sorted({t.courses[0] for t in staff})
+    for course in chosen:
+        count = pages[course].count("data-lesson=")
+        pupils = re.findall(r'data-pupil="([0-9a-f-]{36})"', pages[course])
+        slots = [(d.isoformat(), p) for p in range(8, 13) for d in days]
+        while count < args.columns and slots:
+            day, period = slots.pop(rng.randrange(len(slots)))
+            lesson = hold_lesson(session, course, args.term, day, period)
+            if lesson is None:
+                continue
+            typed = {p: rng.choice(["5", "4", "3 4кр", "Н", "5 5"]) for p in rng.sample(pupils, 6)}
+            column(session, lesson, typed)
+            count += 1
+        fewest = min(fewest, count)
+    return len(chosen), fewest
+
+
+def column(session: Session, lesson: str, typed: dict[str, str]) -> None:
+    """Type ``typed`` (pupil → cell text) into a lesson's column of the grid and save it; a
+    pupil the lesson refuses (not in the class on that day) is left out and the rest sent
+    again."""
+    for _ in range(2):
+        form = [("csrf_token", session.token), ("kind", "answer")]
+        for pupil, text in typed.items():
+            form += [(f"cell-{pupil}", text), (f"was-{pupil}", "")]
+        got = session.request("POST", f"/journal/lessons/{lesson}/column", form)
+        if got.status == 200:
+            return
+        refused = json.loads(got.text or "{}").get("problems", {}) if got.status == 422 else {}
+        if not refused:
+            break
+        typed = {p: t for p, t in typed.items() if p not in refused}
+    raise SetupError(f"{session.name}: a grid column answered {got.status}: {got.text[:300]}")
+
+
 # --- one run --------------------------------------------------------------------------------------
 def prepare(
     args: argparse.Namespace, app: App, var_dir: Path
@@ -130,6 +199,11 @@ def prepare(
     started = time.perf_counter()
     staff = teachers(app.port, logins, args.clients, args.term)
     family = readers(app.port, logins, args.clients)
+    journals, columns = fill_term(app.port, logins, staff, args, year)
+    print(
+        f"grid pages: {journals} journals (each teacher's fullest), at least {columns} lesson "
+        f"columns each in term {args.term} ({time.perf_counter() - started:.1f} s so far)"
+    )
     if not days:
         print(f"no school day within the entry deadline on {today}: the mark POST is skipped")
     else:
@@ -296,6 +370,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add("--warmup", type=float, default=1.0, help="seconds per endpoint, not counted (1)")
     add("--term", type=int, default=1, help="term of the grid and diary pages (1: the demo's)")
     add("--lessons", type=int, default=3, help="lessons each client marks (3)")
+    add("--columns", type=int, default=60, help="lesson columns of each grid page's term (60)")
     add("--threads", type=int, default=8, help="waitress threads (8, as `ejournal serve`)")
     add("--processes", type=int, default=1, help="server processes (`ejournal serve --processes`)")
     add("--profile", metavar="DIR", help="sample server and worker with py-spy into DIR")

@@ -14,7 +14,7 @@ from domain import clock, errors, ids
 from domain.base import Aggregate
 from domain.grades import TermGrades, YearGrades
 from domain.groups import ClassGroup, CourseJournal
-from domain.lesson import Keep, Lesson, MarkEntry, check_homework_due
+from domain.lesson import ColumnCell, Keep, Lesson, MarkEntry, check_homework_due
 from domain.rules import EntryContext
 from domain.school_year import SchoolYear
 from domain.service import CommandGroup, JournalBase, Receipt
@@ -155,6 +155,24 @@ class Entry(CommandGroup):
             return lesson.record_marks(ctx, marks) if marks else []
 
         return self._lesson_command(lesson_id, actor, decide)
+
+    def save_column(
+        self,
+        lesson_id: UUID,
+        cells: list[ColumnCell],
+        kind: str,
+        reason: str,
+        actor: UUID,
+        key: str = "",
+    ) -> Receipt:
+        """Save one column of the journal grid — new marks, corrections and cancellations
+        of shown marks (with ``reason``), attendance — in ONE transaction (ADR 0018): when a
+        cell is refused, ``ColumnRefused`` names every refused pupil and none is written."""
+        return self._lesson_command(
+            lesson_id,
+            actor,
+            lambda lesson, ctx: lesson.save_column(ctx, cells, kind, reason, key),
+        )
 
     # --- corrections ---------------------------------------------------------------------
     def correct_mark(

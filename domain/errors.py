@@ -273,6 +273,18 @@ class LessonNotYetHeld(DomainError):
     message = "Нельзя выставлять отметки за урок, который ещё не проведён."
 
 
+class ColumnRefused(DomainError):
+    """Raised when a grid column (one lesson, typed into the journal grid) is refused:
+    ``problems`` maps each refused pupil's id to the message of the rule their cell broke;
+    nothing of the column is written."""
+
+    message = "Столбец не сохранён: исправьте отмеченные ячейки. Ничего не записано."
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(problems=problems)
+        self.problems = problems
+
+
 class CorrectionChangesNothing(DomainError):
     """Raised by the rule «a correction changes something»: the new value and kind are those
     of the mark that stands."""

@@ -107,6 +107,20 @@ class MarkEntry:
     mark_id: UUID | None = None
 
 
+@dataclass(frozen=True)
+class ColumnCell:
+    """One pupil's cell of a grid column as the teacher left it (ADR 0018): ``shown`` —
+    the ids of the marks the cell showed, in order; ``marks`` — the cell's marks now, in
+    order, each ``(value, kind)`` with kind None for «as it was» (a mark in the place of a
+    shown one keeps its kind; a new one takes the column's); ``attendance`` — the code
+    (``""``: present)."""
+
+    student_id: UUID
+    shown: tuple[UUID, ...]
+    marks: tuple[tuple[str, str | None], ...]
+    attendance: str
+
+
 Request = TypeVar("Request", CorrectionRequest, LateEntryRequest)
 
 
@@ -268,6 +282,61 @@ class Lesson(Aggregate):
             )
             new_ids.append(mark_id)
         return new_ids
+
+    def save_column(
+        self, ctx: EntryContext, cells: list[ColumnCell], kind: str, reason: str, key: str
+    ) -> list[UUID]:
+        """Save a grid column (ADR 0018): per pupil, a mark in the place of a shown one that
+        differs corrects it, a shown mark left out is cancelled (both with ``reason``, under
+        the correction rules), further marks are recorded (of ``kind`` unless the cell names
+        another) and the attendance code is set. Every cell is tried; when any is refused
+        ``ColumnRefused`` names each refused pupil with its rule's message — and nothing is
+        written. ``key`` (the grid's form key) makes a column sent again answer as the first."""
+        ctx.check_unlocked()
+        ctx.check_writer()
+        self._check_window(ctx)
+        problems: dict[str, str] = {}
+        created: list[UUID] = []
+        for cell in cells:
+            try:
+                created += self._save_cell(ctx, cell, kind, reason, key)
+            except errors.DomainError as error:
+                problems[str(cell.student_id)] = error.text
+        if problems:
+            raise errors.ColumnRefused(problems)
+        return created
+
+    def _save_cell(
+        self, ctx: EntryContext, cell: ColumnCell, kind: str, reason: str, key: str
+    ) -> list[UUID]:
+        ctx.check_enrolled(cell.student_id)
+        shown = [self.mark(mark_id) for mark_id in cell.shown]
+        if any(m.student_id != cell.student_id for m in shown):
+            raise errors.MarkNotFound()
+        created: list[UUID] = []
+        for old, (value, new_kind) in zip(shown, cell.marks, strict=False):
+            if (value, new_kind or old.kind) == (old.value, old.kind):
+                continue
+            new_id = ids.submitted_correction_id(self.id, key, old.mark_id) if key else None
+            created.append(
+                self.correct_mark(ctx, old.mark_id, value, new_kind or old.kind, reason, new_id)
+            )
+        for old in shown[len(cell.marks) :]:
+            self.cancel_mark(ctx, old.mark_id, reason, resent=bool(key))
+        entries = [
+            MarkEntry(
+                cell.student_id,
+                value,
+                new_kind or kind,
+                ids.submitted_mark_id(self.id, f"{key}/{n}", cell.student_id) if key else None,
+            )
+            for n, (value, new_kind) in enumerate(cell.marks[len(shown) :])
+        ]
+        if entries:
+            created += self.record_marks(ctx, entries)
+        if self.attendance.get(cell.student_id, "") != cell.attendance:
+            self.mark_attendance(ctx, {cell.student_id: cell.attendance})
+        return created
 
     def mark_attendance(self, ctx: EntryContext, codes: dict[UUID, str]) -> None:
         """Set attendance codes for pupils (``""`` = present) within the entry window.

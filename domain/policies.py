@@ -22,6 +22,9 @@ class Scale:
     values: tuple[str, ...]
     passing: tuple[str, ...]
     numeric: bool
+    #: The colour of each value in the grid and the diary (``#rrggbb``; ADR 0018), in the
+    #: scale's order; a value without one is shown in the text colour.
+    colors: tuple[tuple[str, str], ...] = ()
 
     def check(self, value: str) -> None:
         """Raise ``MarkOffScale`` unless ``value`` belongs to this scale."""
@@ -41,6 +44,9 @@ class MarkKind:
     code: str
     title: str
     weight: int
+    #: What the grid shows beside a mark of this kind and what a teacher types after the
+    #: value to give it («5кр»): a few lower-case letters (ADR 0018).
+    short: str = ""
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,11 @@ class ScaleSchema(Strict):
     values = fields.List(text(), required=True, validate=validate.Length(min=2))
     passing = fields.List(text(), required=True)
     numeric = StrictBool(required=True)
+    colors = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=validate.Regexp(r"^#[0-9a-f]{6}$", error="not #rrggbb")),
+        load_default=dict,
+    )
 
     @validates_schema
     def _passing_on_scale(self, data: dict[str, Any], **_: Any) -> None:
@@ -56,12 +61,19 @@ class ScaleSchema(Strict):
         stray = set(data["passing"]) - set(data["values"])
         if stray:
             raise ValidationError({"passing": [f"not on the scale: {sorted(stray)}"]})
+        off = set(data["colors"]) - set(data["values"])
+        if off:
+            raise ValidationError({"colors": [f"not on the scale: {sorted(off)}"]})
 
 
 class KindSchema(Strict):
     code = text()
     title = text()
     weight = StrictInt(required=True, validate=validate.Range(min=1, max=10))
+    short = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[а-яё]{1,6}$", error="1–6 lower-case Russian letters"),
+    )
 
 
 class ExamsSchema(Strict):
@@ -89,6 +101,7 @@ class GradingSchema(Strict):
     def _references(self, data: dict[str, Any], **_: Any) -> None:
         unique(data["scales"], "code", "scales")
         unique(data["kinds"], "code", "kinds")
+        unique(data["kinds"], "short", "kinds")
         if data["default_scale"] not in {s["code"] for s in data["scales"]}:
             raise ValidationError({"default_scale": ["no scale with this code"]})
         if data["default_kind"] not in {k["code"] for k in data["kinds"]}:
@@ -219,11 +232,18 @@ def _grading(d: dict[str, Any]) -> GradingPolicy:
     return GradingPolicy(
         scales={
             s["code"]: Scale(
-                s["code"], s["title"], tuple(s["values"]), tuple(s["passing"]), s["numeric"]
+                s["code"],
+                s["title"],
+                tuple(s["values"]),
+                tuple(s["passing"]),
+                s["numeric"],
+                tuple((v, s["colors"][v]) for v in s["values"] if v in s["colors"]),
             )
             for s in d["scales"]
         },
-        kinds={k["code"]: MarkKind(k["code"], k["title"], k["weight"]) for k in d["kinds"]},
+        kinds={
+            k["code"]: MarkKind(k["code"], k["title"], k["weight"], k["short"]) for k in d["kinds"]
+        },
         default_scale=d["default_scale"],
         default_kind=d["default_kind"],
         term_scale_extra=tuple(d["final_extra_values"]),

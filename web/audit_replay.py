@@ -11,8 +11,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain import clock
+from web import grid_table
 from web.access import permission
-from web.pages import by_name, services, today, viewed
+from web.pages import services, today, viewed
 
 bp = Blueprint("replay", __name__, url_prefix="/audit")
 
@@ -69,14 +70,15 @@ def grid_as_of(course_journal_id: UUID, term: int) -> ResponseReturnValue:
     viewed(request.full_path, page.pupils)
     return render_template(
         "journal/grid.html",
-        grid=page,
-        pupils=by_name(page.pupils, names),
+        **grid_table.context(
+            page,
+            names,
+            services().policies,
+            clock.local_date(moment),
+            reads.journal.term_marks(str(course_journal_id), term, as_of=moment),
+        ),
         course=course,
-        finals=reads.journal.term_marks(str(course_journal_id), term, as_of=moment),
         terms=[],
-        names=names,
-        scale=services().policies.grading.scale(page.scale),
-        final_values=(),
         may_enter=False,
         as_of=moment,
         today=today(),

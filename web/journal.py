@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,11 +21,11 @@ from flask_login import current_user
 from domain import clock, errors, ids, rules
 from domain.lesson import MarkEntry
 from domain.service import Receipt
-from web import forms
+from web import forms, grid_table
 from web.access import owned, permission, reaches
 from web.errors import status_of
 from web.hygiene import bounded_int
-from web.pages import Again, actor, attempt, by_name, services, today, viewed
+from web.pages import Again, actor, attempt, by_name, saved, services, today, viewed
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
 FORM_KEY = re.compile(r"[0-9a-f]{32}")
@@ -88,23 +88,30 @@ def _grid_page(
     people = set(page.pupils) | {c.changed_by for c in cells} | {c.approver for c in cells}
     names = reads.people.names(people - {""}, short=True)
     viewed(request.path, page.pupils)
+    policies = services().policies
+    may_enter = reaches("journal.enter", course_journal_id=course_journal_id)
+    entry = (
+        grid_table.Entry(
+            (*policies.grading.scale(page.scale).values, *policies.grading.term_scale_extra),
+            request.form,
+            bool(current_user.roles & policies.journal.late_entry_roles),
+            _("Четвертная отметка: %(name)s"),
+            names,
+        )
+        if may_enter
+        else None
+    )
+    finals = reads.journal.term_marks(str(course_journal_id), term)
     return render_template(
         "journal/grid.html",
-        grid=page,
-        pupils=by_name(page.pupils, names),
+        **grid_table.context(page, names, policies, today(), finals, entry),
         course=course,
-        finals=reads.journal.term_marks(str(course_journal_id), term),
         terms=reads.school.terms(course.year_id),
-        names=names,
-        scale=services().policies.grading.scale(page.scale),
-        final_values=(
-            *services().policies.grading.scale(page.scale).values,
-            *services().policies.grading.term_scale_extra,
-        ),
-        may_enter=reaches("journal.enter", course_journal_id=course_journal_id),
+        may_enter=may_enter,
         today=today(),
         form=request.form,
         problems=problems or {},
+        form_key=secrets.token_hex(16),
     ), status
 
 
@@ -187,6 +194,49 @@ def _uuid(text: str) -> UUID:
         return UUID(text)
     except ValueError:
         raise forms.FormInvalid({"_": _("Неверный идентификатор обучающегося.")}) from None
+
+
+# --- the grid's columns (ADR 0018) ------------------------------------------------------
+@bp.post("/lessons/<uuid:lesson_id>/column")
+@permission("journal.enter")
+def save_column(lesson_id: UUID) -> ResponseReturnValue:
+    """Save one column of the grid — what the teacher typed into its cells — in one
+    transaction, through the rules of the lesson form. Sent by ``static/grid.js``; the
+    answer is JSON: ``{"message"}`` when saved (the page is then loaded again), else also
+    ``{"problems": {pupil id: message}}`` with the status of the refusal; nothing is
+    written then."""
+    reads = services().reads
+    try:
+        sheet = reads.journal.lesson_sheet(str(lesson_id))
+    except LookupError:
+        abort(404)
+    grading, codes = services().policies.grading, services().policies.attendance.codes
+    try:
+        scale = grading.scale(sheet.scale)
+        kind = request.form.get("kind", grading.default_kind)
+        cells = grid_table.parse_column(request.form, sheet.pupils, scale, grading, codes)
+        receipt = services().journal.entry.save_column(
+            lesson_id,
+            cells,
+            kind,
+            request.form.get("reason", ""),
+            actor(),
+            _form_key(request.form),
+        )
+    except grid_table.CellsInvalid as error:
+        return _column_refused(errors.ColumnRefused.message, error.problems, 422)
+    except errors.ColumnRefused as error:
+        return _column_refused(error.text, error.problems, 422)
+    except errors.DomainError as error:
+        return _column_refused(error.text, {}, status_of(error))
+    saved(receipt)
+    day = date.fromisoformat(sheet.lesson.day)
+    flash(_("Столбец %(day)s сохранён.", day=f"{day:%d.%m}"), "ok")
+    return jsonify({"message": _("Сохранено.")})
+
+
+def _column_refused(message: str, problems: dict[str, str], status: int) -> ResponseReturnValue:
+    return jsonify({"message": message, "problems": problems}), status
 
 
 # --- the lesson form ---------------------------------------------------------------------

@@ -496,6 +496,16 @@ def _cell(row: Row, replaced: Row | None, grading: GradingPolicy) -> Cell:
     )
 
 
+def _entered(row: Row, by_id: dict[Any, Row]) -> str:
+    """When the first mark of a row's chain of corrections was entered: a cell lists its
+    marks in that order, so a corrected mark keeps its place (the grid's typing matches
+    marks by place, ADR 0018)."""
+    seen = 0
+    while row["supersedes"] is not None and row["supersedes"] in by_id and seen < 100:
+        row, seen = by_id[row["supersedes"]], seen + 1
+    return str(row["recorded_at"])
+
+
 def current_marks(reader: Reader, lesson_ids: list[str]) -> list[dict[str, Any]]:
     """Marks of these lessons that stand (neither superseded nor cancelled)."""
     rows = reader.select(MARKS, within=("lesson_id", lesson_ids))
@@ -526,7 +536,7 @@ def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: i
     marks: dict[tuple[str, str], list[Cell]] = {}
     every = reader.select(MARKS, within=("lesson_id", ids))
     by_id = {r["mark_id"]: r for r in every}
-    for r in every:
+    for r in sorted(every, key=lambda r: (_entered(r, by_id), r["recorded_at"], r["mark_id"])):
         if r["superseded_by"] is None and not r["cancelled"]:
             marks.setdefault((r["student_id"], r["lesson_id"]), []).append(
                 _cell(r, by_id.get(r["supersedes"]), grading)
@@ -538,14 +548,10 @@ def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: i
     }
     # A pupil withdrawn mid-term keeps the lessons they attended only.
     marks = {k: v for k, v in marks.items() if membership.on(k[0], days[k[1]])}
-    averages = {
-        p: weighted_average(
-            [c for (s, _), cells in marks.items() if s == p for c in cells],
-            grading,
-            course["scale"],
-        )
-        for p in pupils
-    }
+    by_pupil: dict[str, list[Cell]] = {}
+    for (student, _), cells in marks.items():
+        by_pupil.setdefault(student, []).extend(cells)
+    averages = {p: weighted_average(by_pupil.get(p, []), grading, course["scale"]) for p in pupils}
     return Grid(
         course_journal_id,
         course["subject"],

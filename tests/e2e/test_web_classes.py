@@ -21,7 +21,7 @@ from tests.web import WebSchool, client_for, post, written_since
 
 LATE = date(2025, 9, 30)  # past the author's 7-day correction window for LESSON_DAY
 APPROVALS = "/classes/approvals"
-CORRECTED = r'<span class="mark corrected" tabindex="0" title="([^"]+)">{}<sup>\*</sup>'
+CORRECTED = r'<span class="mark corrected" tabindex="0"[^>]*? title="([^"]+)">{}<sup>\*</sup>'
 
 
 def _marked_lesson(system: System, web: WebSchool, value: str = "3", teacher=None) -> tuple:

@@ -161,7 +161,7 @@ def test_the_teachers_journal_switches_to_english_and_back(system: System, web: 
         assert post(teacher, page_url, {"topic": "Дроби"}, page_url).status_code == 302
     assert "Lesson saved." in teacher.get(page_url).get_data(as_text=True)
     grid = teacher.get(f"/journal/{web.school.course_id}/1").get_data(as_text=True)
-    assert "<label>Lesson no. <input" in grid and "<th>Term</th>" in grid
+    assert "<label>Lesson no. <input" in grid and '<th class="final">Term</th>' in grid
     assert "<h1>Journal</h1>" in teacher.get("/journal/").get_data(as_text=True)
     _switch(teacher, "ru")
     page = teacher.get(page_url).get_data(as_text=True)

@@ -39,8 +39,14 @@ def test_teacher_enters_a_lesson_with_marks_and_attendance(system: System, web: 
     assert response.status_code == 302
     page = teacher.get(grid_url(web)).get_data(as_text=True)
     assert "Смирнов А." in page and "Кузнецова Д." in page
-    cells = re.findall(r'<span class="mark" title="([a-z]+)">(\d)</span>', page)
-    assert sorted(cells) == [("answer", "4"), ("test", "5")]
+    cells = re.findall(
+        r'<span class="mark" data-id="[^"]+" data-v="(\d)" data-t="([^"]+)" title="([^"]+)">', page
+    )
+    # kind and weight in the title; a kind other than the column's also beside the value
+    assert sorted(cells) == [
+        ("4", "4", "Ответ на уроке, вес 1"),
+        ("5", "5кр", "Контрольная работа, вес 3"),
+    ]
     assert '<span class="att">Н</span>' in page
     info = system.journal.queries.lesson(lesson)
     assert info.topic == "Сложение дробей"
@@ -172,7 +178,9 @@ def test_correction_with_reason_is_shown_as_corrected(system: System, web: WebSc
         )
     assert done.status_code == 302
     page = teacher.get(grid_url(web)).get_data(as_text=True)
-    found = re.search(r'<span class="mark corrected" tabindex="0" title="([^"]+)">4<sup>', page)
+    found = re.search(
+        r'<span class="mark corrected" tabindex="0"[^>]*? title="([^"]+)">4<sup>', page
+    )
     assert found, page
     assert "было «3»" in found.group(1) and "Ошибка при вводе" in found.group(1)
     assert "Петрова А. И." in found.group(1)

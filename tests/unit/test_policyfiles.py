@@ -62,7 +62,40 @@ def test_the_copy_loads_before_it_is_broken(folder):
     assert load_policies(folder).journal.entry_deadline_days == 3
 
 
+def test_every_shipped_scale_colours_every_value_and_every_kind_has_a_short(policies):
+    """The grid colours marks from grading.toml and types kinds by their short (ADR 0018)."""
+    for scale in policies.grading.scales.values():
+        assert [v for v, _ in scale.colors] == list(scale.values), scale.code
+    shorts = [k.short for k in policies.grading.kinds.values()]
+    assert all(shorts) and len(set(shorts)) == len(shorts)
+    assert not set(shorts) & {c.lower() for c in policies.attendance.codes}
+
+
 BROKEN = {
+    "a colour not #rrggbb": (
+        "grading.toml",
+        '"5" = "#1b7f3b"',
+        '"5" = "green"',
+        "grading.toml: scales.0.colors.5.value: not #rrggbb",
+    ),
+    "a colour of a value off the scale": (
+        "grading.toml",
+        '"5" = "#1b7f3b"',
+        '"6" = "#1b7f3b"',
+        "grading.toml: scales.0.colors: not on the scale",
+    ),
+    "a kind without its short": (
+        "grading.toml",
+        'short = "дз"\n',
+        "",
+        "grading.toml: kinds.1.short:",
+    ),
+    "a short twice": (
+        "grading.toml",
+        'short = "дз"',
+        'short = "отв"',
+        "grading.toml: kinds.1.short: duplicate short",
+    ),
     "unknown key": (
         "grading.toml",
         'default_kind = "answer"',
