@@ -15,6 +15,7 @@ from projections.views import (
     grid,
     history,
     records_register,
+    school_profile,
 )
 
 ALL: tuple[View, ...] = (
@@ -27,6 +28,7 @@ ALL: tuple[View, ...] = (
     records_register.VIEW,
     api_tokens.VIEW,
     archive.VIEW,
+    school_profile.VIEW,
 )
 
 

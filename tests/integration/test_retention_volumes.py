@@ -102,7 +102,7 @@ def test_a_hold_on_a_pupil_holds_every_volume_and_file_naming_them(archived: Arc
 def _dispose(a: Archived, day: date, wanted: set[str]) -> dict:
     with clock.travel(at(day)):
         [proposal] = a.system.records.propose(a.archivist, series=sorted(wanted))
-        a.system.journal.retention.approve_disposition(proposal, a.school.head)
+        a.system.journal.retention.approve_disposition(proposal, a.school.head, "7", clock.today())
         return a.system.records.execute(proposal, a.archivist)
 
 

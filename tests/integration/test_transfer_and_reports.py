@@ -46,7 +46,7 @@ def test_a_transfer_package_validates_with_bagit(transferring: System, tmp_path:
     h = make_history(system)
     with clock.travel(at(date(2032, 1, 2))):
         [proposal] = system.records.propose(h.archivist, series=[JOURNAL_5A])
-        system.journal.retention.approve_disposition(proposal, h.school.head)
+        system.journal.retention.approve_disposition(proposal, h.school.head, "7", clock.today())
         certificate = system.records.transfer(proposal, tmp_path / "out", h.archivist)
     package = Path(certificate["package"]["path"])
     bag = bagit.Bag(str(package))
