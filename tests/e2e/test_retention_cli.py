@@ -129,10 +129,18 @@ def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
     assert own.exit_code == 1 and "не автор" in own.output
     teacher = run(tmp_path, "retention", "approve", proposal, "--as", "teacher", day=day)
     assert teacher.exit_code == 1 and "class-journal" in teacher.output
-    assert run(tmp_path, "retention", "approve", proposal, "--as", "head", day=day).exit_code == 0
+    bare = run(tmp_path, "retention", "approve", proposal, "--as", "head", day=day)
+    assert bare.exit_code == 1 and "протокола экспертной комиссии" in bare.output
+    ahead = ["--protocol", "ЭК-3", "--protocol-date", "2032-01-05"]
+    future = run(tmp_path, "retention", "approve", proposal, *ahead, "--as", "head", day=day)
+    assert future.exit_code == 1 and "позже сегодняшнего дня" in future.output
+    protocol = ["--protocol", "ЭК-3", "--protocol-date", "2031-12-20"]
+    approved = run(tmp_path, "retention", "approve", proposal, *protocol, "--as", "head", day=day)
+    assert approved.exit_code == 0, approved.output
     executed = run(tmp_path, "retention", "execute", proposal, "--as", "archivist", day=day)
     assert executed.exit_code == 0, executed.output
     assert "уничтожено: серий 1" in executed.output
+    assert "акт № 1:" in executed.output and "akt-2032-001.pdf" in executed.output
 
     destroyed = json.loads(
         run(tmp_path, "retention", "register", "--state", "destroyed", "--json").output
@@ -142,6 +150,7 @@ def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
     assert "(уничтожено)" in lesson.output and TOPIC_5A not in lesson.output
     certificate = json.loads(run(tmp_path, "retention", "certificate", proposal).output)
     assert [item["series"] for item in certificate["items"]] == [JOURNAL_5A]
+    assert certificate["protocol"] == {"number": "ЭК-3", "date": "2031-12-20"}
     assert run(tmp_path, "ledger", "verify").exit_code == 0
     listed = run(tmp_path, "retention", "proposals")
     assert "executed" in listed.output and "Директоров Иван" in listed.output

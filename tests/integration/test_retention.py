@@ -233,7 +233,7 @@ def test_the_certificate_pdf_is_signed_by_the_school_when_it_has_a_signing_key(
     from tests.archive_helpers import demo_pki, pyhanko_adesverify
 
     demo_pki(system.settings)
-    certificate = dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
+    dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
     pdf = system.settings.certificates_dir / "akt-2032-001.pdf"
     assert b"/ByteRange" in pdf.read_bytes()
     root = system.settings.archiving.pki_dir / "root.pem"
@@ -243,7 +243,7 @@ def test_the_certificate_pdf_is_signed_by_the_school_when_it_has_a_signing_key(
 def test_without_a_signing_key_the_certificate_pdf_is_written_unsigned(
     system: System, h: History
 ) -> None:
-    certificate = dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
+    dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
     pdf = system.settings.certificates_dir / "akt-2032-001.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and b"/ByteRange" not in pdf.read_bytes()
 
