@@ -129,6 +129,25 @@ class ServiceAccountForm(FormSchema):
     title = text(max_length=100, min_length=3)
 
 
+class ProfileForm(FormSchema):
+    """The school's details (the domain checks OGRN's and INN's check digits)."""
+
+    full_name = text(max_length=300)
+    short_name = text(max_length=120)
+    address = text(max_length=300)
+    head_name = text(max_length=120)
+    head_position = text(max_length=120)
+    ogrn = text(max_length=13, required=False)
+    inn = text(max_length=10, required=False)
+
+    @validates_schema
+    def _digits(self, data: dict[str, Any], **_: Any) -> None:
+        for key, size in (("ogrn", 13), ("inn", 10)):
+            value = data.get(key, "")
+            if value and not (value.isdigit() and len(value) == size):
+                raise ValidationError(gettext("Ровно %(num)s цифр.", num=size), field_name=key)
+
+
 class YearForm(FormSchema):
     """A school year «2026/27» and its dates."""
 
