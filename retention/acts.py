@@ -63,8 +63,9 @@ def render_act(title: str, number: str, day: date, profile: ProfileInfo, body: A
         author=profile.short_name or "ejournal",
     )
     doc.paragraph(profile.full_name or NOT_ENTERED)
-    if profile.entered:
-        doc.paragraph(profile.operator(), small=True)
+    details = ProfileInfo(**(profile.to_dict() | {"full_name": ""})).operator()
+    if details:
+        doc.paragraph(details, small=True)
     doc.right(
         [
             "УТВЕРЖДАЮ",
