@@ -6,8 +6,8 @@ personal-data act signed too, and kept verifiable by ``archive refresh``."""
 from __future__ import annotations
 
 import hashlib
-import itertools
 import io
+import itertools
 import re
 from datetime import date, timedelta
 from uuid import UUID
