@@ -322,3 +322,26 @@ def test_council_decisions_from_the_command_line_and_closing_without_them(tmp_pa
         day=date(2026, 7, 1),
     )
     assert late.exit_code == 1 and "закрыт" in late.output
+
+
+def test_the_school_profile_from_the_command_line(tmp_path: Path, history: History):
+    empty = run(tmp_path, "school", "profile")
+    assert empty.exit_code == 0 and "не внесены" in empty.output
+    details = [
+        "--full-name", "МБОУ «Школа № 9» полное наименование",
+        "--short-name", "МБОУ «Школа № 9»",
+        "--address", "123456, г. Энск, ул. Речная, д. 9",
+        "--head-name", "Иванова Мария Петровна",
+        "--ogrn", "1027700123450",
+    ]  # fmt: skip
+    wrong = run(
+        tmp_path, "school", "profile", "set", *details, "--inn", "1234567890", "--as", "admin"
+    )
+    assert wrong.exit_code == 1 and "ИНН организации" in wrong.output
+    teacher = run(tmp_path, "school", "profile", "set", *details, "--as", "teacher")
+    assert teacher.exit_code == 1
+    done = run(tmp_path, "school", "profile", "set", *details, "--as", "admin")
+    assert done.exit_code == 0, done.output
+    shown = run(tmp_path, "school", "profile")
+    assert "адрес: 123456, г. Энск, ул. Речная, д. 9" in shown.output
+    assert "ОГРН: 1027700123450" in shown.output and "ИНН: —" in shown.output
