@@ -306,7 +306,7 @@ def test_the_school_profile_is_set_on_its_page_and_a_bad_ogrn_is_refused(system,
     assert 'value="1027700123451"' in page and "Школьникова Ольга Ивановна" in page
     assert written_since(system, before) == []
     short = post(admin, "/admin/profile", PROFILE_FORM | {"inn": "77012"}, "/admin/profile")
-    assert short.status_code == 422 and "Ровно 10 цифр" in short.get_data(as_text=True)
+    assert short.status_code == 422 and "ИНН — 10 цифр" in short.get_data(as_text=True)
     shown = _follow(admin, post(admin, "/admin/profile", PROFILE_FORM, "/admin/profile"))
     assert "Сведения о школе сохранены" in shown and 'value="7701234560"' in shown
     assert system.views.reads.school.profile("demo").head_name == "Школьникова Ольга Ивановна"

@@ -142,10 +142,11 @@ class ProfileForm(FormSchema):
 
     @validates_schema
     def _digits(self, data: dict[str, Any], **_: Any) -> None:
-        for key, size in (("ogrn", 13), ("inn", 10)):
+        sizes = (("ogrn", 13, _l("ОГРН — 13 цифр.")), ("inn", 10, _l("ИНН — 10 цифр.")))
+        for key, size, message in sizes:
             value = data.get(key, "")
             if value and not (value.isdigit() and len(value) == size):
-                raise ValidationError(gettext("Ровно %(num)s цифр.", num=size), field_name=key)
+                raise ValidationError(str(message), field_name=key)
 
 
 class YearForm(FormSchema):
