@@ -238,7 +238,7 @@ class Records:
                 series = {i.series: rq.originators(reader, i.series) for i in info.items}
             package = write_package(
                 destination,
-                f"ejournal-{certificate['number']}",
+                f"ejournal-{act_stems(certificate)[0]}",  # unique across years
                 journal=self.journal,
                 series=series,
                 files={i["series"]: i["files"] for i in certificate["items"]},
