@@ -349,7 +349,12 @@ class Records:
         personal-data act is made and signed here, before the keys go: a signing failure
         stops the run, and ``execute`` again completes it)."""
         self.views.catch_up()
-        files = self.certificate_files(certificate, signed_pdf)
+        # a resumed run keeps the acts already written (signed, maybe refreshed since)
+        files = (
+            self.certificate_files(certificate, signed_pdf)
+            if signed_pdf is not None
+            else self.act_files(certificate)
+        )
         series = [item["series"] for item in certificate["items"]]
         self.infra.shredder.destroy(series, certificate["certificate_id"])
         archive = self.infra.archive_dir.resolve()
