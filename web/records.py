@@ -272,7 +272,9 @@ def _approve_page(
         return redirect(url_for("records.proposals"))
     if not found:
         abort(404)
-    if found[0].state != "proposed":
+    if found[0].state != "proposed":  # nothing left to confirm: say why on the proposal
+        if problems:
+            flash("; ".join(problems.values()), "error")
         return redirect(url_for("records.proposal", id=found[0].disposition_id))
     return (
         render_template(
