@@ -289,7 +289,9 @@ def run(system: System, args: argparse.Namespace, figures: common.Figures) -> No
         proposing, [proposal] = timed(
             lambda: records.propose(archivist, record_class="class-journal")
         )
-        approving, _ = timed(lambda: system.journal.retention.approve_disposition(proposal, head))
+        approving, _ = timed(
+            lambda: system.journal.retention.approve_disposition(proposal, head, "7", clock.today())
+        )
         info = system.journal.retention.disposition(proposal)
         certifying, (certificate, problems) = timed(lambda: records.certify(info, archivist))
         assert not problems, problems

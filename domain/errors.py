@@ -231,6 +231,22 @@ class InvalidInput(DomainError):
     message = "Неверные данные."
 
 
+class ProfileInvalid(InvalidInput):
+    """Raised when the school's profile lacks a required field, or its OGRN or INN fails
+    the check digit (``field`` names the field)."""
+
+    message = "Проверьте сведения о школе."
+
+
+class CommissionProtocolRequired(InvalidInput):
+    """Raised when a destruction is approved without the expert commission's protocol
+    (its number and date), or with a date in the future."""
+
+    message = (
+        "Укажите номер и дату протокола экспертной комиссии: без них уничтожение не утверждается."
+    )
+
+
 class HomeworkDueTooEarly(DomainError):
     """Raised when a homework's due date is not after the lesson that sets it."""
 

@@ -164,3 +164,18 @@ def group_of_series(series: str) -> str:
 def retention_schedule_id() -> UUID:
     """Id of the school's recorded retention schedule (``RetentionSchedule``)."""
     return uuid5(NAMESPACE, "retention-schedule")
+
+
+def school_profile_id(school: str) -> UUID:
+    """Id of the school's profile (``SchoolProfile``) for the school's code."""
+    return uuid5(NAMESPACE, f"school-profile/{school}")
+
+
+def school_series(school: str) -> str:
+    """Series of the school's own details (its profile; kept with the retention records)."""
+    return f"school/{school}"
+
+
+def act_register_id(year: int) -> UUID:
+    """Id of the register that numbers the acts of a calendar year (``ActRegister``)."""
+    return uuid5(NAMESPACE, f"acts/{year}")

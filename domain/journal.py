@@ -19,6 +19,7 @@ from domain.entry import Entry, Grades
 from domain.queries import Queries
 from domain.retention import Retention
 from domain.scheduling import Scheduling
+from domain.school_profile import Profiles
 from domain.service import JournalBase
 
 
@@ -49,6 +50,8 @@ class Journal(JournalBase):
         self.retention = Retention(self)
         #: API tokens.
         self.tokens = Tokens(self)
+        #: The school's details (name, address, head, OGRN, INN) printed on documents.
+        self.profile = Profiles(self)
         #: Volumes of the annual archive.
         self.archive = Archive(self)
         #: The current state of single records (lessons, people, accounts, histories).

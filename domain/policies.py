@@ -269,6 +269,9 @@ class RecordClass:
     approver_roles: frozenset[str]
     series_prefixes: tuple[str, ...]
     count_from: str = "january_after_cut_off"
+    #: Its article in the list of retention periods («ст. 690»), «вне Перечня» when a law
+    #: sets the period (``legal_basis`` names it), «не определена» until the school does.
+    article: str = "не определена"
 
     @property
     def permanent(self) -> bool:

@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 
 from domain import clock, errors, ids
 from domain.base import SYSTEM_ACTOR, Aggregate, require_reason
-from domain.disposition import Disposition, DispositionItem
+from domain.disposition import ActRegister, Disposition, DispositionItem
 from domain.holds import HoldRegister, normalise_scope
 from domain.records import RecordSeries
 from domain.rules import Actor
@@ -40,6 +40,12 @@ class DispositionInfo:
     approved_at: Any
     certificate: dict[str, Any]
     refusals: int
+    protocol_no: str = ""
+    protocol_date: str = ""
+    #: (calendar year, act number, personal-data act number or 0) once numbered.
+    numbers: tuple[int, int, int] | None = None
+    #: Signed act files: name → {sha256, size, valid_until}.
+    act_files: dict[str, dict[str, Any]] | None = None
 
 
 class Retention(CommandGroup):
@@ -340,14 +346,65 @@ class Retention(CommandGroup):
     def _entry(self, series: str, *, readonly: bool = False) -> RecordSeries:
         return self.app.load(RecordSeries, ids.record_series_id(series), readonly=readonly)
 
-    def approve_disposition(self, disposition_id: UUID, actor: UUID) -> Receipt:
+    def approve_disposition(
+        self,
+        disposition_id: UUID,
+        actor: UUID,
+        protocol_no: str = "",
+        protocol_date: date | None = None,
+    ) -> Receipt:
         """Approve a proposal: a second person, holding an approver role of every record
-        class in it (never the archivist who proposed it)."""
+        class in it (never the archivist who proposed it), on the expert commission's
+        protocol (number and date; required to destroy)."""
         disposition = self._disposition(disposition_id)
         if actor == disposition.proposed_by:
             raise errors.DispositionSelfApproval()
         self._check_approver(self.app.actor(actor), disposition)
-        return self.app.change(Disposition, disposition_id, lambda d: d.approve(actor))
+        return self.app.change(
+            Disposition, disposition_id, lambda d: d.approve(actor, protocol_no, protocol_date)
+        )
+
+    def blocked(self, disposition_id: UUID) -> list[str]:
+        """What would stop the execution according to the records (holds, re-opened years):
+        asked before the act is numbered, so a refused run takes no number."""
+        disposition = self._disposition(disposition_id)
+        held = [f"под запретом: {s}" for s in self._held(disposition.items)]
+        return held + [p for p in map(self._check_cut_off, disposition.items) if p]
+
+    def number_acts(
+        self, disposition_id: UUID, personal_data: bool, actor: UUID
+    ) -> tuple[int, int, int]:
+        """The act numbers of an approved disposition about to be carried out: (calendar
+        year, number, personal-data act number or 0), the next in the year's sequence,
+        given once — asked again, the same numbers."""
+        self.app.require_role(actor, self.app.policies.retention.executor_roles)
+        found = self._disposition(disposition_id)
+        if found.numbers is not None:
+            return found.numbers
+        year = clock.today().year
+        register_id = ids.act_register_id(year)
+
+        def command() -> Sequence[Aggregate]:
+            disposition = self._disposition(disposition_id)
+            if disposition.numbers is not None:
+                return []
+            register = (
+                self.app.load(ActRegister, register_id)
+                if self.app.exists(register_id)
+                else ActRegister(year=year, series=ids.RETENTION_SERIES, actor=actor)
+            )
+            kind = "transfer" if disposition.action == "transfer" else "destruction"
+            number = register.issue(disposition_id, kind, actor)
+            pd_number = (
+                register.issue(disposition_id, "personal-data", actor) if personal_data else 0
+            )
+            disposition.number(year, number, pd_number, actor)
+            return [register, disposition]
+
+        self.app.run(command, disposition_id)
+        numbers = self._disposition(disposition_id).numbers
+        assert numbers is not None
+        return numbers
 
     def reject_disposition(self, disposition_id: UUID, reason: str, actor: UUID) -> Receipt:
         """Reject a proposal (an approver, or the proposer withdrawing it) with a reason;
@@ -418,6 +475,43 @@ class Retention(CommandGroup):
 
         return self.app.run(command, disposition_id)
 
+    def file_act(
+        self,
+        disposition_id: UUID,
+        name: str,
+        sha256: str,
+        size: int,
+        valid_until: str,
+        actor: UUID,
+    ) -> Receipt:
+        """Record a signed act written for an executed disposition (``archive refresh``
+        keeps it verifiable and checks it against this hash)."""
+        return self.app.change(
+            Disposition,
+            disposition_id,
+            lambda d: d.file_act(name, sha256, size, valid_until, actor),
+            errors.DispositionNotFound,
+        )
+
+    def refresh_act(
+        self,
+        disposition_id: UUID,
+        name: str,
+        sha256: str,
+        size: int,
+        valid_until: str,
+        timestamps: int,
+        actor: UUID,
+    ) -> Receipt:
+        """Record an act file renewed by ``archive refresh`` (whoever may capture volumes)."""
+        self.app.require_permission(actor, "archive.capture")
+        return self.app.change(
+            Disposition,
+            disposition_id,
+            lambda d: d.refresh_act(name, sha256, size, valid_until, timestamps, actor),
+            errors.DispositionNotFound,
+        )
+
     # --- queries -------------------------------------------------------------------------
     def _disposition(self, disposition_id: UUID) -> Disposition:
         return self.app.load(Disposition, disposition_id, errors.DispositionNotFound)
@@ -437,4 +531,8 @@ class Retention(CommandGroup):
             d.approved_at,
             dict(d.certificate),
             d.refusals,
+            d.protocol_no,
+            d.protocol_date,
+            d.numbers,
+            {k: dict(v) for k, v in d.act_files.items()},
         )

@@ -24,7 +24,13 @@ def refresher(system: System) -> Refresher:
     """The long-term-validation refresh of a built system's archive."""
     settings = system.settings.archiving
     margin = timedelta(days=settings.refresh_margin_days)
-    return Refresher(system.journal, system.views, settings.folder, margin)
+    return Refresher(
+        system.journal,
+        system.views,
+        settings.folder,
+        margin,
+        acts_folder=system.settings.certificates_dir,
+    )
 
 
 def renewal(system: System) -> Renewal:

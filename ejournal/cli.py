@@ -756,10 +756,11 @@ def _add_groups() -> None:
     from ejournal.cli_backup import backup, restore
     from ejournal.cli_pd import pd
     from ejournal.cli_retention import retention
+    from ejournal.cli_school import school
     from ejournal.cli_tokens import api_token
     from ejournal.cli_year import year
 
-    for group in (year, retention, pd, api_token, keys, archive, backup, restore):
+    for group in (year, school, retention, pd, api_token, keys, archive, backup, restore):
         main.add_command(group)
 
 

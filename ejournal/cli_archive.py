@@ -268,7 +268,8 @@ def verify(file: str, as_json: bool, at: str | None) -> None:
 @archive.command("refresh")
 @click.option("--as", "login", required=True, help="Login of the head, deputy head or operator.")
 def refresh(login: str) -> None:
-    """Long-term validation (PAdES B-LTA, ETSI EN 319 142): every volume whose newest
+    """Long-term validation (PAdES B-LTA, ETSI EN 319 142): every volume and signed act
+    (destruction, transfer, personal-data) whose newest
     document timestamp, TSA certificate or CRL ends within EJOURNAL_ARCHIVE_REFRESH_MARGIN_DAYS
     (default 14) gets fresh revocation data and a new document timestamp, and records the
     refresh. Run it daily (cron; `retention run --as LOGIN` runs it too). Exit 0 when every
@@ -299,8 +300,8 @@ def mentions(login: str) -> None:
 
 
 def run_refresh(system: object, actor: UUID) -> int:
-    """Refresh the archive of a built system, print one line per volume refreshed or
-    failed and a total; returns how many failed."""
+    """Refresh the archive of a built system (volumes and signed acts), print one line per
+    file refreshed or failed and a total; returns how many failed."""
     from ejournal.archiving import refresher, renewal
     from ejournal.bootstrap import System
     from retention.archive.signing import SigningError
@@ -323,7 +324,7 @@ def run_refresh(system: object, actor: UUID) -> int:
     summary = ", ".join(
         f"{REFRESH_STATES.get(state, state)}: {n}" for state, n in sorted(counts.items())
     )
-    click.echo(f"archive refresh: томов {len(outcomes)} ({summary or 'нет'})")
+    click.echo(f"archive refresh: файлов {len(outcomes)} ({summary or 'нет'})")
     return counts.get("failed", 0)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ejournal.cli_support import actor, as_option, parse_id, refused, system
+from retention.service import act_stems
 from retention.subject_access import NotAPupil, report_pdf
 
 
@@ -49,10 +50,10 @@ def act(certificate_id: str, out: str | None) -> None:
         certificate = built.records.certificate(str(parse_id(certificate_id)))
         if not certificate["personal_data"]:
             raise click.ClickException("по этому акту персональные данные не уничтожались")
-        files = built.records.certificate_files(certificate)
+        files = built.records.act_files(certificate)
         folder = Path(out) if out else built.settings.certificates_dir
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"akt-{certificate['number']}-pd.pdf"
+    name = f"{act_stems(certificate)[1]}.pdf"
     (folder / name).write_bytes(files[name])
     for subject in certificate["personal_data"]:
         click.echo(f"{subject['person_id']} ({subject['kind']}): событий {len(subject['events'])}")

@@ -16,6 +16,7 @@ from ejournal.cli_support import actor, as_option, parse_date, parse_id, refused
 from projections.queries.records_register import STATES
 from retention import words
 from retention.plan import Plan
+from retention.service import act_stems
 from retention.transfer import TransferError
 
 STATE_RU = {
@@ -237,11 +238,25 @@ def proposals(as_json: bool) -> None:
 
 @retention.command("approve")
 @click.argument("disposition_id", metavar="ID")
+@click.option(
+    "--protocol",
+    "protocol_no",
+    default="",
+    help="Number of the expert commission's protocol (required to approve a destruction).",
+)
+@click.option(
+    "--protocol-date",
+    help="Date of the expert commission's protocol (2031-12-20; required with --protocol).",
+)
 @as_option
-def approve(disposition_id: str, login: str) -> None:
-    """Approve proposal ID (a second person with an approver role of every class in it)."""
+def approve(disposition_id: str, protocol_no: str, protocol_date: str | None, login: str) -> None:
+    """Approve proposal ID (a second person with an approver role of every class in it) on
+    the expert commission's protocol: its number and date go into the act."""
+    day = parse_date(protocol_date, "--protocol-date")
     with system() as built, refused():
-        built.journal.retention.approve_disposition(parse_id(disposition_id), actor(built, login))
+        built.journal.retention.approve_disposition(
+            parse_id(disposition_id), actor(built, login), protocol_no, day
+        )
     click.echo(f"предложение {disposition_id} утверждено")
 
 
@@ -273,9 +288,7 @@ def execute(disposition_id: str, login: str) -> None:
         f"уничтожено: серий {totals['series']}, событий {totals['events']}, "
         f"файлов {totals['files']}"
     )
-    click.echo(
-        f"акт № {certificate['number']}: {folder / ('akt-' + certificate['number'] + '.pdf')}"
-    )
+    click.echo(f"акт № {certificate['number']}: {folder / (act_stems(certificate)[0] + '.pdf')}")
 
 
 @retention.command("transfer")
@@ -318,7 +331,7 @@ def certificate(certificate_id: str, out: str | None) -> None:
         if out:
             folder = Path(out)
             folder.mkdir(parents=True, exist_ok=True)
-            for name, data in built.records.certificate_files(found).items():
+            for name, data in built.records.act_files(found).items():
                 (folder / name).write_bytes(data)
                 click.echo(folder / name)
             return

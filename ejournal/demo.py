@@ -323,6 +323,20 @@ def plan_staff(names: list[str]) -> tuple[list[tuple[tuple[str, ...], list[str]]
     return plan, tutors
 
 
+def demo_profile(head: tuple[str, str, str]) -> dict[str, str]:
+    """The demo school's details (fictional; OGRN and INN with valid check digits)."""
+    return {
+        "full_name": "Муниципальное бюджетное общеобразовательное учреждение "
+        "«Средняя общеобразовательная школа № 1» (демонстрационная)",
+        "short_name": "МБОУ СОШ № 1 (демо)",
+        "address": "123456, г. Энск, ул. Школьная, д. 1",
+        "head_name": " ".join(p for p in head if p),
+        "head_position": "Директор",
+        "ogrn": "1027700123450",
+        "inn": "7701234560",
+    }
+
+
 def seed_demo(
     journal: Journal,
     *,
@@ -488,10 +502,12 @@ class _Seeder:
         self.admin = self._account("admin", "admin", ["admin"])
         # The operator appoints the head; the privileged roles the administrator grants take
         # effect when the head — a second person — confirms them (policies/access.toml).
-        head = self._account("head", "head", ["head"], by=SYSTEM_ACTOR)
+        person = self._person(self.rng.random() < 0.3)  # as ``_account`` would draw it
+        head = self._account("head", "head", ["head"], person, by=SYSTEM_ACTOR)
         for role in ("deputy", "auditor", "archivist"):
             staff = self._account(role, role, [role])
             self.j.accounts.confirm_role_grant(staff, role, head)
+        self.j.profile.set_profile(SCHOOL, demo_profile(person), self.admin)
         self.deputy = ids.account_id("deputy")
         self.j.school.open_school_year(SCHOOL, self.year, first, last, self.admin)
         for number, title, starts, ends in quarters(self.year):

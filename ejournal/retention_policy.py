@@ -17,6 +17,8 @@ from ejournal.policyschema import Strict, roles, text, unique
 PERMANENT = "permanent"
 _PERIOD = re.compile(r"P(?:(\d{1,3})Y)?(?:(\d{1,3})M)?(?:(\d{1,4})D)?")
 _PREFIX = re.compile(r"[a-z][a-z0-9-]{0,31}")
+#: «ст. 690», «ст. 690а», «ст. 19 п. б»; or «вне Перечня»; or «не определена».
+ARTICLE = re.compile(r"ст\. [1-9][0-9]{0,3}[а-я]?(?: п\. [а-я0-9]{1,2})?|вне Перечня|не определена")
 
 
 def parse_period(value: str) -> Period | None:
@@ -62,6 +64,13 @@ class RecordClassSchema(Strict):
         fields.String(validate=validate.Regexp(_PREFIX)),
         required=True,
         validate=validate.Length(min=1),
+    )
+    list_article = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"\A(?:" + ARTICLE.pattern + r")\Z",
+            error="«ст. 690» (статья Перечня), «вне Перечня» или «не определена»",
+        ),
     )
 
     @validates_schema
@@ -122,6 +131,7 @@ def build_retention(data: dict[str, Any]) -> RetentionPolicy:
             approver_roles=frozenset(c["approver_roles"]),
             series_prefixes=tuple(c["series_prefixes"]),
             count_from=c["count_from"] or default_count_from(c["trigger"]),
+            article=c["list_article"],
         )
         for c in data["classes"]
     }

@@ -57,20 +57,25 @@ def _compact(settings: Settings, views: Views, keyring: Keyring) -> None:
             pg.execute(sql.SQL("VACUUM {}.{}").format(schema, sql.Identifier(table)))
 
 
-def certificate_signer(settings: Settings) -> Callable[[bytes], bytes]:
-    """Signs destruction certificates with the school's archive signers (PAdES, the head of
-    school), read when a certificate is made; a deployment without a signing key writes
-    them unsigned, as before (``ejournal keys demo`` makes a demo one)."""
+def certificate_signer(settings: Settings, views: Views | None = None) -> Callable[[bytes], bytes]:
+    """Signs acts (destruction, transfer, personal data) with the school's archive signers
+    (PAdES B-LTA, the head of school, the stamp naming the head's position from the school's
+    profile), read when an act is made; a deployment without a signing key writes them
+    unsigned, as before (``ejournal keys demo`` makes a demo one)."""
 
     def sign(pdf: bytes) -> bytes:
         archive = settings.archiving
         if not configured(archive):
             return pdf
+        profile = views.reads.school.profile(settings.school) if views is not None else None
         return sign_pdf(
             pdf,
             signing_setup(archive),
-            reason="Акт об уничтожении документов",
-            location=settings.school,
+            reason="Акт (ejournal)",
+            location=(profile.short_name if profile else "") or settings.school,
+            positions={"head": profile.head_position}
+            if profile and profile.head_position
+            else None,
         )
 
     return sign
@@ -124,7 +129,7 @@ def infrastructure(
         certificates_dir=settings.certificates_dir,
         school=settings.school,
         transfers_dir=settings.var_dir / "transfers",
-        signer=certificate_signer(settings),
+        signer=certificate_signer(settings, views),
         sign_beside=sign_beside(settings),
         transfer_extras=transfer_extras(settings, ledger),
     )

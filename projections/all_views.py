@@ -15,6 +15,7 @@ from projections.views import (
     grid,
     history,
     records_register,
+    school_profile,
     timetable,
 )
 
@@ -29,6 +30,7 @@ ALL: tuple[View, ...] = (
     api_tokens.VIEW,
     archive.VIEW,
     timetable.VIEW,
+    school_profile.VIEW,
 )
 
 

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from domain.school_profile import ProfileInfo
 from domain.timetable import DaysOff, Pattern, PlanItem
 from projections.queries import approvals as approvals_query
 from projections.queries import attendance as attendance_query
@@ -27,7 +28,7 @@ from projections.queries import timetable as timetable_query
 from projections.queries import week as week_query
 from projections.queries.scope import Scope
 from projections.store import Reader
-from projections.views import access_log, api_tokens, catalog, final_marks
+from projections.views import access_log, api_tokens, catalog, final_marks, school_profile
 from projections.views import accounts as accounts_view
 from projections.views import archive as archive_view
 from projections.views import grid as grid_view
@@ -52,6 +53,11 @@ class ReadGroup:
 
 class SchoolReads(ReadGroup):
     """School years and terms, classes and groups, course journals (the catalogue)."""
+
+    def profile(self, school: str) -> ProfileInfo:
+        """The school's details as documents print them (empty until set)."""
+        with self.reader() as reader:
+            return school_profile.profile(reader, self.views.sealer, school)
 
     def years(self) -> list[dict[str, Any]]:
         """Every school year, the latest first."""

@@ -10,17 +10,22 @@ filled in when it is printed. JSON and PDF are renderings of it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from domain.clock import SCHOOL_TZ
 from domain.policies import RetentionPolicy
 from domain.retention import DispositionInfo
+from domain.school_profile import ProfileInfo
 from projections.queries.records_register import RegisterEntry
-from retention.pdf import Document
+from retention.acts import ActBody, ActTable, render_act
 
-FORMAT = "ejournal-destruction-certificate/v1"
+#: v2 (issue 16): the act's number in the year's sequence and date, the expert
+#: commission's protocol, the operator's details and the positions of the people.
+FORMAT = "ejournal-destruction-certificate/v2"
+SYSTEM = "ejournal — электронный журнал успеваемости"
 METHOD = (
     "криптографическое уничтожение: ключ шифрования серии (AES-256) стёрт из хранилища "
     "ключей, записи представлений удалены, файлы архива удалены; зашифрованные события "
@@ -47,8 +52,13 @@ def build_certificate(
     files: Mapping[str, Sequence[Mapping[str, Any]]],
     checkpoint: Mapping[str, Any],
     extract: Sequence[Mapping[str, Any]],
+    numbers: tuple[int, int, int] = (0, 0, 0),
+    operator: ProfileInfo | None = None,
+    positions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The certificate of a disposition about to be executed."""
+    """The certificate of a disposition about to be executed: ``numbers`` (calendar year,
+    act number, personal-data act number) from the year's sequence, the operator's
+    details and the positions of the people (by account id)."""
     items: list[dict[str, Any]] = []
     for item in info.items:
         rc, entry = policy.record_class(item.record_class), entries[item.series]
@@ -57,6 +67,7 @@ def build_certificate(
                 "series": item.series,
                 "record_class": rc.name,
                 "title": rc.title,
+                "article": rc.article,
                 "legal_basis": list(rc.legal_basis),
                 "period": str(rc.period),
                 "cut_off": item.cut_off.isoformat(),
@@ -67,10 +78,17 @@ def build_certificate(
                 "key_id": keys.get(item.series),
             }
         )
+    year, number, pd_number = numbers
     return {
         "format": FORMAT,
         "certificate_id": str(info.id),
-        "number": str(info.id)[:8].upper(),
+        "number": str(number) if number else str(info.id)[:8].upper(),
+        "act_year": year,
+        "act_date": executed_at.astimezone(SCHOOL_TZ).date().isoformat(),
+        "pd_number": str(pd_number) if pd_number else "",
+        "protocol": {"number": info.protocol_no, "date": info.protocol_date},
+        "operator": (operator or ProfileInfo()).to_dict(),
+        "positions": dict(positions or {}),
         "disposition_id": str(info.id),
         "action": info.action,
         "school": school,
@@ -101,106 +119,221 @@ def _when(value: str | None) -> str:
     return datetime.fromisoformat(value).astimezone(SCHOOL_TZ).strftime("%d.%m.%Y %H:%M")
 
 
+def act_day(cert: Mapping[str, Any]) -> date:
+    """The act's date (school-local day of the execution)."""
+    if cert.get("act_date"):
+        return date.fromisoformat(cert["act_date"])
+    return datetime.fromisoformat(cert["executed_at"]).astimezone(SCHOOL_TZ).date()
+
+
+def _profile(cert: Mapping[str, Any]) -> ProfileInfo:
+    return ProfileInfo.from_dict(cert.get("operator") or {"short_name": cert["school"]})
+
+
+def _person(cert: Mapping[str, Any], who: str, names: Names) -> str:
+    """«архивист Петрова Анна Сергеевна» for the account under ``cert[who]``."""
+    account = cert[who]
+    position = (cert.get("positions") or {}).get(account, "")
+    return " ".join(p for p in (position, names(account)) if p)
+
+
+def _protocol(cert: Mapping[str, Any]) -> str:
+    protocol = cert.get("protocol") or {}
+    if not protocol.get("number"):
+        return "протокол экспертной комиссии не указан (утверждено до его введения)"
+    day = date.fromisoformat(protocol["date"]).strftime("%d.%m.%Y") if protocol["date"] else "—"
+    return f"протокол экспертной комиссии № {protocol['number']} от {day}"
+
+
+def _series_title(item: Mapping[str, Any]) -> str:
+    """«Классный журнал … 5А, 2025/26» — the series in words, its code after."""
+    year, _, group = item["series"].partition("/")[2].partition("/")
+    where = ", ".join(p for p in (group, year.replace("-", "/", 1)) if p)
+    return f"{item['title']}{f' ({where})' if where else ''}"
+
+
+def _period(item: Mapping[str, Any]) -> str:
+    """«5 лет», «25 лет», «3 года», «постоянно» (the ISO period as people write it)."""
+    found = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?", str(item["period"]))
+    if found is None:
+        return "постоянно"
+    words = (("год", "года", "лет"), ("мес.", "мес.", "мес."), ("день", "дня", "дней"))
+    parts = [f"{n} {_plural(int(n), w)}" for n, w in zip(found.groups(), words, strict=True) if n]
+    return " ".join(parts) or "0 дней"
+
+
+def _plural(n: int, forms: tuple[str, str, str]) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return forms[0]
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return forms[1]
+    return forms[2]
+
+
 def certificate_pdf(cert: Mapping[str, Any], names: Names) -> bytes:
-    """The certificate as a printable PDF (names filled in by ``names``)."""
+    """The certificate as a PDF/A-2b act (names filled in by ``names``), unsigned."""
     transfer = cert["action"] == "transfer"
     title = "Акт о передаче документов" if transfer else "Акт об уничтожении документов"
-    doc = Document(f"{title} № {cert['number']}", subject=cert["certificate_id"])
-    doc.pairs(
+    rows = [
         [
-            ("Организация", cert["school"]),
-            ("Основание", "истечение сроков хранения (policies/retention.toml)"),
+            str(n),
+            f"{_series_title(i)}; {i['series']}",
+            i.get("article") or "—",
+            _period(i),
+            f"{_ru(i['cut_off'])} / {_ru(i['due_on'])}",
+            f"{i['events']} / {len(i['files'])}",
+        ]
+        for n, i in enumerate(cert["items"], 1)
+    ]
+    totals = cert["totals"]
+    verb = "переданы" if transfer else "уничтожены"
+    body = ActBody(
+        pairs=[
+            ("Основание", _protocol(cert) + "; истечение сроков хранения"),
             ("Способ", "передача архивного пакета BagIt" if transfer else cert["method"]),
-            ("Предложил", f"{names(cert['proposed_by'])}, {_when(cert['proposed_at'])}"),
-            ("Утвердил", f"{names(cert['approved_by'])}, {_when(cert['approved_at'])}"),
-            ("Исполнил", f"{names(cert['executed_by'])}, {_when(cert['executed_at'])}"),
+            ("Предложил", f"{_person(cert, 'proposed_by', names)}, {_when(cert['proposed_at'])}"),
+            ("Утвердил", f"{_person(cert, 'approved_by', names)}, {_when(cert['approved_at'])}"),
+            (
+                "Передал" if transfer else "Уничтожил",
+                f"{_person(cert, 'executed_by', names)}, {_when(cert['executed_at'])}",
+            ),
             (
                 "Контрольная точка реестра",
                 f"размер {cert['ledger'].get('size')}, корень {cert['ledger'].get('root')}",
             ),
-        ]
+            ("Идентификатор акта", cert["certificate_id"]),
+        ],
+        tables=[
+            ActTable(
+                "Переданные дела (серии)" if transfer else "Уничтоженные дела (серии)",
+                [
+                    "№",
+                    "Заголовок дела; серия",
+                    "Статья Перечня",
+                    "Срок",
+                    "Отсечка / срок истёк",
+                    "Событий / файлов",
+                ],
+                rows,
+                [8, 62, 38, 16, 25, 21],
+            )
+        ],
+        closing=[
+            f"Итого {verb}: дел (серий) {totals['series']}, записей {totals['records']}, "
+            f"событий {totals['events']}, файлов {totals['files']}. Сведения о них "
+            "хранятся постоянно в реестре дел.",
+        ],
+        notes=[
+            "Статьи — по Перечню типовых управленческих архивных документов (приказ Росархива "
+            "от 20.12.2019 № 236) и сроки хранения policies/retention.toml: "
+            + "; ".join(
+                sorted({f"{i['title']}: {'; '.join(i['legal_basis'])}" for i in cert["items"]})
+            ),
+        ],
+        signatures=[
+            (
+                cert.get("positions", {}).get(cert["executed_by"], "Исполнитель").capitalize(),
+                names(cert["executed_by"]),
+            ),
+            (
+                cert.get("positions", {}).get(cert["approved_by"], "Утвердил").capitalize(),
+                names(cert["approved_by"]),
+            ),
+        ],
+        subject=f"ejournal-act={cert['certificate_id']}",
     )
-    doc.heading("Уничтоженные серии" if not transfer else "Переданные серии")
-    rows = [
-        [
-            i["series"],
-            f"{i['title']} ({i['record_class']}, {i['period']})",
-            f"{i['cut_off']} / {i['due_on']}",
-            str(i["events"]),
-            str(len(i["files"])),
-            "; ".join(i["legal_basis"]),
-        ]
-        for i in cert["items"]
-    ]
-    doc.table(
-        ["Серия", "Класс, срок", "Отсечка / срок истёк", "Событий", "Файлов", "Основание"],
-        rows,
-        [30, 30, 22, 17, 15, 56],
-    )
-    totals = cert["totals"]
-    doc.paragraph(
-        f"Итого: серий {totals['series']}, записей {totals['records']}, событий "
-        f"{totals['events']}, файлов {totals['files']}. Сведения об уничтоженных сериях "
-        "хранятся постоянно в реестре дел."
-    )
-    doc.signatures(
-        [
-            ("Архивист", names(cert["executed_by"])),
-            ("Утвердил", names(cert["approved_by"])),
-        ]
-    )
-    return doc.render()
+    return render_act(title, cert["number"], act_day(cert), _profile(cert), body)
+
+
+def _ru(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%d.%m.%Y")
 
 
 def pd_act_pdf(cert: Mapping[str, Any], names: Names, log: Sequence[Mapping[str, Any]]) -> bytes:
-    """The personal-data destruction act with the extract of the event log: the subjects
-    (by id), categories of data, the system, method, reason and date, and every event of
-    their destroyed records (plus the disposition's own events, ``log``)."""
-    doc = Document(f"Акт об уничтожении персональных данных № {cert['number']}")
+    """The personal-data destruction act (Roskomnadzor order No. 179, p. 3) with the extract
+    of the event log: the operator and its address, the subjects — by their identifier in
+    the system, with the kind of person and the categories of data (never their names: the
+    act is kept permanently and would re-create what it says is destroyed; ADR 0007), the
+    person who destroyed them (position, name, signature), the information system, method,
+    reason and date, and every event of their destroyed records (plus the disposition's own
+    events, ``log``)."""
     subjects = cert["personal_data"]
-    doc.pairs(
-        [
-            ("Оператор", cert["school"]),
-            ("Информационная система", "ejournal — электронный журнал успеваемости"),
+    profile = _profile(cert)
+    kinds: dict[str, int] = {}
+    for s in subjects:
+        label = KINDS.get(s["kind"], (s["kind"], ""))[0]
+        kinds[label] = kinds.get(label, 0) + 1
+    extract = [
+        [str(e["position"]), e["record"], str(e["version"]), e["type"], _when(e.get("time"))]
+        for s in subjects
+        for e in s["events"]
+    ]
+    extract += [
+        [str(e["position"]), e["record"], str(e["version"]), e["type"], _when(e.get("time"))]
+        for e in log
+    ]
+    body = ActBody(
+        pairs=[
+            ("Оператор", profile.operator() or cert["school"]),
+            ("Обработка по поручению оператора", "не осуществлялась"),
+            ("Информационная система персональных данных", SYSTEM),
+            (
+                "Субъекты",
+                f"{len(subjects)}: "
+                + ", ".join(f"{k} — {v}" for k, v in sorted(kinds.items()))
+                + " (по идентификатору в системе, см. таблицу)",
+            ),
             (
                 "Причина",
                 "достижение целей обработки: документы, где упомянут субъект, уничтожены "
                 "или переданы в архив (см. «Где сведения остаются»)",
             ),
+            ("Основание", _protocol(cert) + f"; акт № {cert['number']}"),
             ("Способ", cert["method"]),
             ("Дата уничтожения", _when(cert["executed_at"])),
-            ("Уничтожил", names(cert["executed_by"])),
-        ]
-    )
-    doc.heading("Субъекты и категории персональных данных")
-    doc.table(
-        ["Субъект (id)", "Кто", "Категории данных", "Событий"],
-        [
-            [
-                s["person_id"],
-                KINDS.get(s["kind"], (s["kind"], ""))[0],
-                KINDS.get(s["kind"], ("", "—"))[1],
-                str(len(s["events"])),
-            ]
-            for s in subjects
+            ("Уничтожил", _person(cert, "executed_by", names)),
         ],
-        [60, 30, 60, 20],
+        tables=[
+            ActTable(
+                "Субъекты и категории персональных данных",
+                ["№", "Субъект (идентификатор)", "Кто", "Категории данных", "Событий"],
+                [
+                    [
+                        str(n),
+                        s["person_id"],
+                        KINDS.get(s["kind"], (s["kind"], ""))[0],
+                        KINDS.get(s["kind"], ("", "—"))[1],
+                        str(len(s["events"])),
+                    ]
+                    for n, s in enumerate(subjects, 1)
+                ],
+                [8, 60, 28, 58, 16],
+            ),
+            ActTable(
+                "Где сведения о субъектах остаются",
+                ["Субъект (идентификатор)", "Где", "До"],
+                remains_rows(subjects),
+                [60, 80, 30],
+            ),
+            ActTable(
+                "Выгрузка из журнала регистрации событий",
+                ["№ события", "Запись", "Версия", "Событие", "Время"],
+                extract,
+                [18, 62, 14, 40, 36],
+            ),
+        ],
+        signatures=[
+            (
+                cert.get("positions", {}).get(cert["executed_by"], "Ответственный").capitalize(),
+                names(cert["executed_by"]),
+            )
+        ],
+        subject=f"ejournal-pd-act={cert['certificate_id']}",
     )
-    doc.heading("Где сведения о субъектах остаются")
-    doc.table(["Субъект (id)", "Где", "До"], remains_rows(subjects), [60, 80, 30])
-    doc.heading("Выгрузка из журнала регистрации событий")
-    rows = [
-        [str(e["position"]), e["record"], str(e["version"]), e["type"], _when(e.get("time"))]
-        for s in subjects
-        for e in s["events"]
-    ]
-    rows += [
-        [str(e["position"]), e["record"], str(e["version"]), e["type"], _when(e.get("time"))]
-        for e in log
-    ]
-    doc.table(["№ события", "Запись", "Версия", "Событие", "Время"], rows, [18, 62, 14, 40, 36])
-    doc.signatures([("Ответственный", names(cert["executed_by"]))])
-    return doc.render()
+    number = cert.get("pd_number") or cert["number"]
+    return render_act(
+        "Акт об уничтожении персональных данных", number, act_day(cert), profile, body
+    )
 
 
 #: What stays of every subject after the act, whatever the records: stated, not implied.

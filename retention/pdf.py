@@ -2,8 +2,9 @@
 
 A document is a list of blocks — headings, paragraphs, label/value pairs, tables — laid
 out on A4. PT Sans comes from the ``fontpkg-pt-sans`` package and is embedded, so the
-PDF reads the same everywhere. (PDF/A conversion and signing belong to the annual
-archive; a certificate's PDF is handed to the optional signer hook as bytes.)
+PDF reads the same everywhere; the canvas starts in PT Sans, so no unembedded Helvetica
+is written. An act (``retention.acts``) keeps a band at the foot of every page free for the
+signature stamps (``stamp_band``) and is made PDF/A-2b and signed there.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -20,6 +22,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from reportlab.platypus.tables import LongTable
 
 from retention.archive import fonts
+from retention.archive.signing import STAMP_TOP
 
 FONT, BOLD = fonts.FONT, fonts.FONT_BOLD
 _fonts = fonts.register
@@ -36,6 +39,11 @@ class Document:
     title: str
     subject: str = ""
     blocks: list[Flowable] = field(default_factory=list)
+    #: Keep the foot of every page (up to ``signing.STAMP_TOP`` points) free for stamps.
+    stamp_band: bool = False
+    #: Print ``title`` as the first heading (an act prints its own header instead).
+    show_title: bool = True
+    author: str = "ejournal"
 
     def __post_init__(self) -> None:
         _fonts()
@@ -43,7 +51,19 @@ class Document:
         self._small = ParagraphStyle("small", parent=self._body, fontSize=8, leading=10)
         self._h1 = ParagraphStyle("h1", fontName=BOLD, fontSize=15, leading=19, spaceAfter=6)
         self._h2 = ParagraphStyle("h2", fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=8)
-        self.blocks.append(Paragraph(_escape(self.title), self._h1))
+        self._centre = ParagraphStyle("centre", parent=self._h2, alignment=TA_CENTER)
+        self._right = ParagraphStyle("right", parent=self._body, alignment=TA_RIGHT)
+        if self.show_title:
+            self.blocks.append(Paragraph(_escape(self.title), self._h1))
+
+    def centred(self, text: str) -> None:
+        """A bold line in the middle of the page (an act's name and number)."""
+        self.blocks.append(Paragraph(_escape(text), self._centre))
+
+    def right(self, lines: Sequence[str]) -> None:
+        """Lines set to the right margin («УТВЕРЖДАЮ …»)."""
+        text = "<br/>".join(_escape(line) for line in lines)
+        self.blocks += [Paragraph(text, self._right), Spacer(1, 3 * mm)]
 
     def heading(self, text: str) -> None:
         """A section heading."""
@@ -59,7 +79,9 @@ class Document:
             [Paragraph(_escape(k), self._small), Paragraph(_escape(v), self._body)] for k, v in rows
         ]
         table = Table(data, colWidths=[55 * mm, 115 * mm])
-        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        table.setStyle(
+            TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), FONT)])
+        )
         self.blocks += [table, Spacer(1, 3 * mm)]
 
     def table(
@@ -76,6 +98,7 @@ class Document:
                     ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ]
             )
         )
@@ -99,11 +122,12 @@ class Document:
             leftMargin=20 * mm,
             rightMargin=20 * mm,
             topMargin=18 * mm,
-            bottomMargin=18 * mm,
+            bottomMargin=STAMP_TOP + 12 if self.stamp_band else 18 * mm,
             title=self.title,
             subject=self.subject,
-            author="ejournal",
+            author=self.author,
             creator="ejournal",
+            initialFontName=FONT,  # else an unembedded Helvetica resource is written
         )
         doc.build(list(self.blocks), onLaterPages=_page_number, onFirstPage=_page_number)
         return buffer.getvalue()

@@ -10,7 +10,9 @@ running ``execute`` again: every step after the record is idempotent.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterable
 from datetime import date
@@ -19,10 +21,12 @@ from typing import Any
 from uuid import UUID
 
 from domain import clock, errors
+from domain.account import ROLES
 from domain.base import SYSTEM_ACTOR
 from domain.journal import Journal
 from domain.retention import DispositionInfo
 from domain.schedule import ClosedSeries, DueDateChange
+from domain.school_profile import ProfileInfo
 from domain.service import Receipt
 from projections.queries import records_register as rq
 from projections.service import Views
@@ -30,6 +34,8 @@ from projections.store import Reader
 from projections.views import archive as archive_view
 from projections.views import history as history_view
 from retention import transfer_act
+from retention.archive import ltv
+from retention.archive.refresh import iso
 from retention.archive.service import record_volume_mentions
 from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
 from retention.closing import (
@@ -253,7 +259,7 @@ class Records:
         """Write the transfer package of a certified disposition (``retention.transfer``):
         records, files, the inventory and act of transfer (PDF/A, signed as acts are), the
         checkpoints the volumes carry, the ledger's public key, roots and CRLs."""
-        name = f"ejournal-{certificate['number']}"
+        name = f"ejournal-{act_stems(certificate)[0]}"  # unique across years
         files = {i["series"]: i["files"] for i in certificate["items"]}
         with self.views.reader() as reader:
             series = {i.series: rq.originators(reader, i.series) for i in info.items}
@@ -319,6 +325,10 @@ class Records:
                 for r in subject["remains"]
                 if r["certificate_id"] is None
             ]
+        numbers = (0, 0, 0)
+        if not problems and not self.journal.retention.blocked(info.id):
+            # the year's next numbers, given once to this disposition
+            numbers = self.journal.retention.number_acts(info.id, bool(extract), actor)
         certificate = build_certificate(
             info,
             entries,
@@ -331,12 +341,54 @@ class Records:
             files=files,
             checkpoint=self.infra.checkpoint() if not problems else {},
             extract=extract,
+            numbers=numbers,
+            operator=self.profile(),
+            positions=self._positions(info, actor),
         )
         return certificate, problems
 
+    def profile(self) -> ProfileInfo:
+        """The school's details for the acts (``ejournal school profile``)."""
+        return self.views.reads.school.profile(self.infra.school)
+
+    def _positions(self, info: DispositionInfo, executor: UUID) -> dict[str, str]:
+        """Each person's position in the act: the role they acted in (the head's as the
+        school's profile names it)."""
+        found = {}
+        acting = (
+            (info.proposed_by, self.policy.proposer_roles),
+            (
+                info.approved_by,
+                frozenset().union(
+                    *(self.policy.record_class(i.record_class).approver_roles for i in info.items)
+                ),
+            ),
+            (executor, self.policy.executor_roles),
+        )
+        head = self.profile().head_position
+        for account, roles in acting:
+            if account is None:
+                continue
+            try:
+                held = self.journal.actor(account).roles & roles
+            except errors.DomainError:  # an account since destroyed or locked
+                continue
+            role = next((r for r in POSITION_ORDER if r in held), min(held, default=""))
+            found[str(account)] = head if role == "head" and head else ROLES.get(role, "")
+        return found
+
     def finish(self, certificate: dict[str, Any], signed_pdf: bytes | None = None) -> None:
-        """Destroy the keys, delete the files, purge the views, write the certificate
-        (``signed_pdf``: its PDF, signed before anything irreversible was done)."""
+        """Destroy the keys, delete the files, purge the views, write the acts
+        (``signed_pdf``: the act, signed before anything irreversible was done; the
+        personal-data act is made and signed here, before the keys go: a signing failure
+        stops the run, and ``execute`` again completes it)."""
+        self.views.catch_up()
+        # a resumed run keeps the acts already written (signed, maybe refreshed since)
+        files = (
+            self.certificate_files(certificate, signed_pdf)
+            if signed_pdf is not None
+            else self.act_files(certificate)
+        )
         series = [item["series"] for item in certificate["items"]]
         self.infra.shredder.destroy(series, certificate["certificate_id"])
         archive = self.infra.archive_dir.resolve()
@@ -346,7 +398,7 @@ class Records:
                 if path.is_relative_to(archive):
                     path.unlink(missing_ok=True)
         self.infra.purge()
-        self.write_certificate(certificate, signed_pdf)
+        self.write_certificate(certificate, files=files)
         self.infra.checkpoint()
 
     # --- certificates ----------------------------------------------------------------------
@@ -381,7 +433,7 @@ class Records:
             who: self.name(certificate[who])
             for who in ("proposed_by", "approved_by", "executed_by")
         }
-        stem = f"akt-{certificate['number']}"
+        stem, pd_stem = act_stems(certificate)
         pdf = signed_pdf if signed_pdf is not None else self._signed_pdf(certificate)
         out = {
             f"{stem}.json": json.dumps(
@@ -392,24 +444,75 @@ class Records:
         if certificate["personal_data"]:
             with self.views.reader() as reader:
                 log = _frames(reader, [certificate["disposition_id"]])
-            out[f"{stem}-pd.pdf"] = pd_act_pdf(certificate, self.name, log)
+            out[f"{pd_stem}.pdf"] = self._pades(pd_act_pdf(certificate, self.name, log))
         return out
 
+    def act_files(self, certificate: dict[str, Any]) -> dict[str, bytes]:
+        """The act's files as kept — the signed (and refreshed) ones in the certificates
+        folder; rendered and signed anew only when one is missing."""
+        stem, pd_stem = act_stems(certificate)
+        names = [f"{stem}.json", f"{stem}.pdf"]
+        names += [f"{pd_stem}.pdf"] if certificate["personal_data"] else []
+        folder = self.infra.certificates_dir
+        if all((folder / n).is_file() for n in names):
+            return {n: (folder / n).read_bytes() for n in names}
+        return self.certificate_files(certificate)
+
     def write_certificate(
-        self, certificate: dict[str, Any], signed_pdf: bytes | None = None
+        self,
+        certificate: dict[str, Any],
+        signed_pdf: bytes | None = None,
+        *,
+        files: dict[str, bytes] | None = None,
     ) -> list[Path]:
-        """Write the certificate's files into the certificates folder."""
+        """Write the certificate's files into the certificates folder; each signed act is
+        recorded with its hash and horizon (``archive refresh`` renews it)."""
         folder = self.infra.certificates_dir
         folder.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, data in self.certificate_files(certificate, signed_pdf).items():
-            (folder / name).write_bytes(data)
+        made = files if files is not None else self.certificate_files(certificate, signed_pdf)
+        for name, data in made.items():
+            temporary = folder / f".{name}.tmp"
+            temporary.write_bytes(data)
+            os.replace(temporary, folder / name)
             written.append(folder / name)
+            if name.endswith(".pdf"):
+                self._file_act(certificate, name, data)
             sig = self.infra.sign_beside if name.endswith(".pdf") else None
             beside = sig(folder / name) if sig is not None else None
             if beside is not None:  # the GOST route or the hook: FILE.pdf.sig
                 written.append(beside)
         return written
+
+    def _file_act(self, certificate: dict[str, Any], name: str, data: bytes) -> None:
+        try:
+            horizon = ltv.horizon(data)
+        except ltv.NotRenewable:  # written unsigned: nothing to keep renewing
+            return
+        self.journal.retention.file_act(
+            UUID(certificate["disposition_id"]),
+            name,
+            hashlib.sha256(data).hexdigest(),
+            len(data),
+            iso(horizon.valid_until),
+            UUID(certificate["executed_by"]),
+        )
+
+
+#: Which role names a person's position when they hold several.
+POSITION_ORDER = ("head", "deputy", "archivist", "admin", "auditor", "class_teacher", "teacher")
+
+
+def act_stems(certificate: dict[str, Any]) -> tuple[str, str]:
+    """File names (without ``.pdf``) of the act and of the personal-data act:
+    ``akt-2026-003`` and ``akt-2026-004-pd``; certificates made before acts were numbered
+    keep ``akt-<hex>`` and ``akt-<hex>-pd``."""
+    year = certificate.get("act_year")
+    if not year:
+        stem = f"akt-{certificate['number']}"
+        return stem, f"{stem}-pd"
+    pd = certificate.get("pd_number") or certificate["number"]
+    return f"akt-{year}-{int(certificate['number']):03d}", f"akt-{year}-{int(pd):03d}-pd"
 
 
 def _frames(reader: Reader, originators: list[str]) -> list[dict[str, Any]]:

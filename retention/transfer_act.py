@@ -29,6 +29,7 @@ def render_pdfa(doc: Document) -> bytes:
     """The document as PDF/A-2b: laid out by ``Document.render`` with PT Sans from the
     first operator on and in every table cell (reportlab's default Helvetica would be
     referenced, not embedded), converted and validated by pikepdf."""
+    doc.stamp_band = True  # the signature stamps' band at the foot of every page stays free
     for block in doc.blocks:
         if isinstance(block, Table):
             block.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT)]))

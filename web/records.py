@@ -24,12 +24,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields
+from werkzeug.datastructures import MultiDict
 
 from domain import clock, errors
 from domain.holds import SCOPES
 from domain.service import Receipt
 from projections.queries.records_register import STATES
-from retention.service import Records
+from retention.service import Records, act_stems
 from retention.subject_access import NotAPupil
 from retention.transfer import TransferError
 from web.access import permission
@@ -50,6 +51,16 @@ class IdForm(FormSchema):
     """An action on one disposition or hold."""
 
     id = fields.UUID(required=True, error_messages={"invalid": _l("Неверный идентификатор.")})
+
+
+class ApproveForm(IdForm):
+    """Approving a proposal: the expert commission's protocol (required to destroy — the
+    domain says so; a transfer may name it)."""
+
+    protocol_no = text(max_length=40, required=False)
+    protocol_date = fields.Date(
+        load_default=None, error_messages={"invalid": _l("Дата в формате ГГГГ-ММ-ДД.")}
+    )
 
 
 class ReasonIdForm(IdForm):
@@ -216,9 +227,9 @@ def certificate() -> ResponseReturnValue:
         return redirect(url_for("records.certificates"))
     except errors.DispositionNotFound:
         abort(404)
-    files = _records().certificate_files(found)
-    stem = f"akt-{found['number']}"
-    name = {"json": f"{stem}.json", "pd": f"{stem}-pd.pdf"}.get(
+    files = _records().act_files(found)
+    stem, pd_stem = act_stems(found)
+    name = {"json": f"{stem}.json", "pd": f"{pd_stem}.pdf"}.get(
         request.args.get("file", ""), f"{stem}.pdf"
     )
     if name not in files:
@@ -249,20 +260,33 @@ def propose() -> ResponseReturnValue:
 def approve_confirm() -> ResponseReturnValue:
     """The confirmation step before approving: every series the proposal will destroy or
     transfer, with its class, cut-off and due date, and the button that approves."""
+    return _approve_page(request.args.get("id", ""))
+
+
+def _approve_page(
+    disposition_id: str, problems: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
     try:
-        found = _records().dispositions(str(UUID(request.args.get("id", ""))))
+        found = _records().dispositions(str(UUID(disposition_id)))
     except ValueError:
         return redirect(url_for("records.proposals"))
     if not found:
         abort(404)
-    if found[0].state != "proposed":
+    if found[0].state != "proposed":  # nothing left to confirm: say why on the proposal
+        if problems:
+            flash("; ".join(problems.values()), "error")
         return redirect(url_for("records.proposal", id=found[0].disposition_id))
-    return render_template(
-        "records/approve.html",
-        d=found[0],
-        name=_records().name,
-        actions=ACTION_RU,
-        classes=_records().policy.classes,
+    return (
+        render_template(
+            "records/approve.html",
+            d=found[0],
+            name=_records().name,
+            actions=ACTION_RU,
+            classes=_records().policy.classes,
+            problems=problems or {},
+            form=request.form if problems else {},
+        ),
+        status,
     )
 
 
@@ -280,11 +304,18 @@ def approve() -> ResponseReturnValue:
             return redirect(url_for("records.proposals"))
 
     def run() -> Receipt:
-        data = parse(IdForm(), request.form)
-        receipt: Receipt = services().journal.retention.approve_disposition(data["id"], actor())
+        # An empty optional field is absent (no protocol date given), not a bad date.
+        sent = MultiDict([(k, v) for k, v in request.form.items(multi=True) if v.strip()])
+        data = parse(ApproveForm(), sent)
+        receipt: Receipt = services().journal.retention.approve_disposition(
+            data["id"], actor(), data["protocol_no"], data["protocol_date"]
+        )
         return receipt
 
-    return _act(_("Предложение утверждено."), _back(), run)
+    def again(problems: dict[str, str], status: int) -> ResponseReturnValue:
+        return _approve_page(request.form.get("id", ""), problems, status)
+
+    return attempt(run, again, _("Предложение утверждено."), _back())
 
 
 @bp.post("/reject")

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from domain.school_profile import ProfileInfo
 from retention.archive.model import Book, Note, SubjectPart, TermPart
 from retention.archive.pager import MARGIN, WIDTH, Column, Pager
 from retention.archive.signing import ROLE_TITLES, STAMP_BOXES
@@ -20,6 +21,13 @@ USABLE = WIDTH - 2 * MARGIN
 ATTENDANCE = (
     "Н — отсутствовал без уважительной причины, Б — по болезни, "
     "УП — по уважительной причине, ОП — опоздал"
+)
+#: What an empty cell of a grid or of the marks tables prints: on paper it cannot be filled
+#: in unnoticed (a mark written over a dash shows), as Russian journals cross out blanks.
+EMPTY = "—"
+EMPTY_LEGEND = (
+    "«—» — отметки или записи нет: пустые клетки прочёркнуты, чтобы в распечатку нельзя было "
+    "незаметно дописать отметку."
 )
 TITLES = {
     "journal": "Классный журнал",
@@ -39,6 +47,9 @@ class Seal:
     signers: tuple[str, ...]
     forced_reason: str = ""
     extra: dict[str, str] = field(default_factory=dict, hash=False)
+    #: The school's details (``ejournal school profile``) printed on the title and
+    #: certification pages; empty when never entered (the school's code is printed then).
+    profile: ProfileInfo = field(default_factory=ProfileInfo, hash=False)
 
     def keywords(self) -> str:
         """The checkpoint (all it signs, and its signature) and record ids as document
@@ -61,19 +72,41 @@ def render_book(book: Book, seal: Seal) -> tuple[bytes, int]:
     """The journal's PDF (plain, before PDF/A) and its page count."""
     title = f"{TITLES[book.kind]} {book.group}, {book.year} учебный год"
     pager = Pager(
-        title, footer(book.kind, book.group, book.year), author=book.school, subject=seal.keywords()
+        title,
+        footer(book.kind, book.group, book.year),
+        author=seal.profile.short_name or book.school,
+        subject=seal.keywords(),
     )
-    cover(pager, book, title)
+    cover(pager, book, title, seal.profile)
     for part in book.subjects:
         subject(pager, book, part)
     certification(pager, seal, title)
     return pager.finish(), pager.page
 
 
-def cover(pager: Pager, book: Book, title: str) -> None:
+def organisation(pager: Pager, profile: ProfileInfo, code: str) -> None:
+    """The school as its profile names it: full name, address, OGRN and INN, the head."""
+    if not (profile.full_name or code):
+        return
+    pager.wrap(MARGIN, f"Образовательная организация: {profile.full_name or code}", 10, USABLE)
+    if profile.entered:
+        details = ", ".join(
+            p
+            for p in (
+                profile.address,
+                f"ОГРН {profile.ogrn}" if profile.ogrn else "",
+                f"ИНН {profile.inn}" if profile.inn else "",
+            )
+            if p
+        )
+        pager.wrap(MARGIN, details, 9, USABLE)
+        pager.wrap(MARGIN, f"{profile.head_position}: {profile.head_name}", 10, USABLE)
+
+
+def cover(pager: Pager, book: Book, title: str, profile: ProfileInfo) -> None:
     """Title, school, class teacher, subjects with teachers, pupils, legends."""
     pager.heading(title.upper(), 16)
-    pager.wrap(MARGIN, f"Образовательная организация: {book.school}", 10, USABLE)
+    organisation(pager, profile, book.school)
     if book.class_teacher:
         pager.wrap(MARGIN, f"Классный руководитель: {book.class_teacher}", 10, USABLE)
     pager.wrap(MARGIN, f"Серия записей: {book.series}", 9, USABLE)
@@ -94,6 +127,7 @@ def cover(pager: Pager, book: Book, title: str) -> None:
         MARGIN, "Виды работ: " + "; ".join(f"{c} — {t}" for c, t in book.kinds.items()), 8, USABLE
     )
     pager.wrap(MARGIN, "Посещаемость: " + ATTENDANCE, 8, USABLE)
+    pager.wrap(MARGIN, EMPTY_LEGEND, 8, USABLE)
     pager.wrap(
         MARGIN,
         "[N] — номер примечания об исправлении (старое и новое значение, кто, когда, почему).",
@@ -134,8 +168,8 @@ def grid(pager: Pager, book: Book, part: SubjectPart, term: TermPart) -> None:
             columns += [Column("Ср. балл", GRID_AVG), Column(f"Итог ({term.title})", GRID_FINAL)]
         rows = []
         for row in term.rows:
-            values = [str(row.number), row.pupil, *(row.cells[i] for i in chunk)]
-            rows.append(values + ([row.average, row.final] if last else []))
+            values = [str(row.number), row.pupil, *(row.cells[i] or EMPTY for i in chunk)]
+            rows.append(values + ([row.average or EMPTY, row.final or EMPTY] if last else []))
         pager.table(columns, rows, header=22, size=7, again=heading)
     notes(pager, book, [text for row in term.rows for text in (*row.cells, row.final)])
 
@@ -186,16 +220,21 @@ def finals(pager: Pager, book: Book, part: SubjectPart) -> None:
     width = min(70.0, (USABLE - GRID_NO - 200) / (len(book.term_titles) + 1))
     columns = [Column("№", GRID_NO), Column("Обучающийся", 200, "l")]
     columns += [Column(t, width) for t in book.term_titles] + [Column("Год", width)]
-    rows = [[str(i), name, *marks] for i, (name, marks) in enumerate(part.finals, 1)]
+    rows = [
+        [str(i), name, *(m or EMPTY for m in marks)]
+        for i, (name, marks) in enumerate(part.finals, 1)
+    ]
     pager.table(columns, rows, header=18, size=8, again=title)
     notes(pager, book, [mark for _, marks in part.finals for mark in marks])
 
 
 def certification(pager: Pager, seal: Seal, title: str) -> None:
-    """The last page: checkpoint, record ids, forced reason, signature boxes."""
+    """The last page: the school, checkpoint, record ids, forced reason, the paper route's
+    certification block with the real number of sheets, and the signature boxes."""
     pager.new_page()
     pager.heading("ЛИСТ ЗАВЕРЕНИЯ", 14)
     pager.wrap(MARGIN, title, 10, USABLE)
+    organisation(pager, seal.profile, "")
     c = seal.checkpoint
     lines = [
         f"Том архива (ArchiveVolume): {seal.volume_id}",
@@ -212,12 +251,110 @@ def certification(pager: Pager, seal: Seal, title: str) -> None:
         lines.append(
             f"Сформировано при неполном заполнении {what}. Основание: {seal.forced_reason}"
         )
-    lines.append(f"Всего листов: {pager.page}")
     for line in lines:
         pager.wrap(MARGIN, line, 8.5, USABLE)
     boxes = STAMP_BOXES if len(seal.signers) > 1 else STAMP_BOXES[1:]
-    if pager.y < max(b[3] for b in boxes) + 24:
-        pager.new_page()  # the stamps go on the last page, below the text
+    # the paper block and the stamps share the last page: the count printed is final
+    if pager.y < max(b[3] for b in boxes) + 24 + PAPER_BLOCK:
+        pager.new_page()
+    paper_block(pager, seal.profile)
     for role, box in zip(seal.signers, boxes, strict=False):
         label = f"{ROLE_TITLES.get(role, role)} — электронная подпись:"
         pager.text(box[0], box[3] + 6, label, 9, box[2] - box[0], bold=True)
+
+
+#: The height the paper route's certification block takes (points).
+PAPER_BLOCK = 56.0
+
+
+def paper_block(pager: Pager, profile: ProfileInfo) -> None:
+    """«Пронумеровано, прошнуровано и скреплено печатью N листов. Директор ____ /ФИО/ М.П.»
+    for a printed and bound copy; N is this page's number: the certification page is last."""
+    sheets = pager.page
+    pager.y -= 6
+    pager.wrap(
+        MARGIN,
+        f"Всего листов: {sheets}. Для бумажного экземпляра: пронумеровано, прошнуровано и "
+        f"скреплено печатью {sheets} ({sheets_words(sheets)}) {sheets_noun(sheets)}.",
+        9,
+        USABLE,
+    )
+    head = profile.head_name or "________________"
+    pager.wrap(
+        MARGIN,
+        f"{profile.head_position or 'Директор'} ______________ /{head}/      М.П.      "
+        "«___» ____________ 20__ г.",
+        9,
+        USABLE,
+    )
+
+
+def sheets_noun(n: int) -> str:
+    """«лист», «листа», «листов» for ``n``."""
+    if n % 10 == 1 and n % 100 != 11:
+        return "лист"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "листа"
+    return "листов"
+
+
+_UNITS = ("", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять")
+_TEENS = (
+    "десять",
+    "одиннадцать",
+    "двенадцать",
+    "тринадцать",
+    "четырнадцать",
+    "пятнадцать",
+    "шестнадцать",
+    "семнадцать",
+    "восемнадцать",
+    "девятнадцать",
+)
+_TENS = (
+    "",
+    "",
+    "двадцать",
+    "тридцать",
+    "сорок",
+    "пятьдесят",
+    "шестьдесят",
+    "семьдесят",
+    "восемьдесят",
+    "девяносто",
+)
+_HUNDREDS = (
+    "",
+    "сто",
+    "двести",
+    "триста",
+    "четыреста",
+    "пятьсот",
+    "шестьсот",
+    "семьсот",
+    "восемьсот",
+    "девятьсот",
+)
+
+
+def sheets_words(n: int) -> str:
+    """A number of sheets in words, as a certification block writes it (1–9999)."""
+    if n <= 0 or n > 9999:
+        return str(n)
+    words = []
+    thousands, rest = divmod(n, 1000)
+    if thousands:
+        one = {1: "одна", 2: "две"}.get(thousands, _UNITS[thousands])
+        words += [
+            one,
+            {"одна": "тысяча", "две": "тысячи", "три": "тысячи", "четыре": "тысячи"}.get(
+                one, "тысяч"
+            ),
+        ]
+    hundreds, rest = divmod(rest, 100)
+    words.append(_HUNDREDS[hundreds])
+    if 10 <= rest < 20:
+        words.append(_TEENS[rest - 10])
+    else:
+        words += [_TENS[rest // 10], _UNITS[rest % 10]]
+    return " ".join(w for w in words if w)

@@ -27,7 +27,7 @@ from projections.ledger import Checkpoint, Ledger
 from projections.service import Views
 from projections.store import Reader
 from projections.views import archive as archive_view
-from projections.views import catalog
+from projections.views import catalog, school_profile
 from projections.views import records_register as register_view
 from retention import closing
 from retention.archive import content, ltv, pdfa
@@ -195,8 +195,17 @@ class Archiver:
                     key=lambda c: c["subject"],
                 ):
                     records.append((course["subject"], course["course_journal_id"]))
+            profile = school_profile.profile(reader, self.views.sealer, str(year["school"]))
         signers = tuple(s.role for s in self.setup.signers)
-        return Seal(str(vid), item.kind, asdict(checkpoint), tuple(records), signers, reason)
+        return Seal(
+            str(vid),
+            item.kind,
+            asdict(checkpoint),
+            tuple(records),
+            signers,
+            reason,
+            profile=profile,
+        )
 
     def volume(
         self, year_id: UUID, item: Planned, checkpoint: Checkpoint, actor: UUID, reason: str
@@ -213,7 +222,8 @@ class Archiver:
             rendered,
             self.setup,
             reason=f"Годовой архив {label}: {item.group}",
-            location=str(year["school"]),
+            location=seal.profile.short_name or str(year["school"]),
+            positions={"head": seal.profile.head_position} if seal.profile.head_position else None,
         )
         path = self.store(label, item, checkpoint.size, signed)
         # The detached signature first: a failing signer leaves nothing captured, so the

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 from asn1crypto import cms, pem
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
@@ -39,11 +40,31 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from domain.clock import SCHOOL_TZ
 from retention.archive.fonts import REGULAR
 
-#: Where the stamps go on the last page (A4 landscape, points): one box per signer.
+#: Where the stamps go on the last page of a volume (A4 landscape, points): one box per
+#: signer (``stamp_boxes`` works them out for any page; these are its landscape answer).
 STAMP_BOXES = ((60, 40, 380, 120), (440, 40, 780, 120))
+#: The band at the foot of the last page the stamps take (points from the bottom edge).
+STAMP_BOTTOM, STAMP_TOP = 40.0, 120.0
 ROLE_TITLES = {"class_teacher": "Классный руководитель", "head": "Директор"}
+
+
+def stamp_boxes(width: float, height: float, count: int) -> tuple[tuple[int, int, int, int], ...]:
+    """The stamp boxes of ``count`` signers on a page ``width`` × ``height`` points, in
+    the band ``STAMP_BOTTOM``–``STAMP_TOP``, right-aligned, never wider than 320 points and
+    always inside the page whatever its orientation (A4 landscape: ``STAMP_BOXES``)."""
+    if width > height:  # the volumes' landscape page, as its certification page lays out
+        return STAMP_BOXES[-count:] if count <= len(STAMP_BOXES) else STAMP_BOXES
+    margin, gap = 40.0, 15.0
+    each = min(320.0, (width - 2 * margin - gap * (count - 1)) / max(count, 1))
+    boxes = []
+    right = width - margin
+    for _ in range(count):
+        boxes.append((int(right - each), int(STAMP_BOTTOM), int(right), int(STAMP_TOP)))
+        right -= each + gap
+    return tuple(reversed(boxes))
 
 
 class SigningError(Exception):
@@ -219,21 +240,65 @@ def local_timestamper(path: Path, phrase_file: Path, at: datetime | None = None)
     )
 
 
-def _stamp(role: str) -> TextStampStyle:
-    title = ROLE_TITLES.get(role, role)
+def stamp_lines(key: SignerKey, position: str, when: datetime) -> list[str]:
+    """What the visible stamp says: the signer's position and name, the certificate's
+    serial number and validity, the kind of signature, and the time in the school's zone."""
+    cert = key.signer.signing_cert
+    lines = [f"{position}: {_common_name(key)}"]
+    if cert is not None:
+        valid = cert["tbs_certificate"]["validity"]
+        start, end = (valid[k].native.astimezone(SCHOOL_TZ) for k in ("not_before", "not_after"))
+        lines.append(f"Сертификат № {cert.serial_number:X}")
+        lines.append(f"действителен с {start:%d.%m.%Y} по {end:%d.%m.%Y}")
+    lines.append("Электронная подпись (PAdES), 63-ФЗ")
+    local = when.astimezone(SCHOOL_TZ)
+    lines.append(f"Подписано {local:%d.%m.%Y %H:%M:%S} ({_zone(local)})")
+    return lines
+
+
+def _common_name(key: SignerKey) -> str:
+    cert = key.signer.signing_cert
+    if cert is None:
+        return "?"
+    names = cert.subject.native
+    return str(names.get("common_name") or key.subject)
+
+
+def _zone(moment: datetime) -> str:
+    """«Europe/Moscow, UTC+3»."""
+    offset = moment.utcoffset() or timedelta(0)
+    hours, rest = divmod(int(offset.total_seconds()) // 60, 60)
+    minutes = f":{rest:02d}" if rest else ""
+    return f"{SCHOOL_TZ.key}, UTC{hours:+d}{minutes}"
+
+
+def _stamp(lines: Sequence[str]) -> TextStampStyle:
+    # ``%`` is pyHanko's interpolation: the text is all ours, so it is escaped.
     return TextStampStyle(
-        stamp_text=(
-            f"{title}: %(signer)s\nЭлектронная подпись (PAdES), 63-ФЗ\nВремя подписи: %(ts)s"
-        ),
-        timestamp_format="%d.%m.%Y %H:%M:%S %Z",
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(REGULAR)), font_size=8),
+        stamp_text="\n".join(line.replace("%", "%%") for line in lines),
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(REGULAR)), font_size=7),
         border_width=1,
     )
 
 
-def sign_pdf(data: bytes, setup: SigningSetup, *, reason: str, location: str) -> bytes:
+def _last_page(data: bytes) -> tuple[float, float]:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        box = [float(v) for v in pdf.pages[-1].mediabox]
+    return box[2] - box[0], box[3] - box[1]
+
+
+def sign_pdf(
+    data: bytes,
+    setup: SigningSetup,
+    *,
+    reason: str,
+    location: str,
+    positions: Mapping[str, str] | None = None,
+) -> bytes:
     """Sign ``data`` (a PDF/A file) by every signer of ``setup`` in order; the last
-    signature makes the file PAdES B-LTA. Returns the signed file's bytes."""
+    signature makes the file PAdES B-LTA. Each stamp sits in the band at the foot of the
+    last page, inside it in either orientation (``stamp_boxes``), and names the signer's
+    position (``positions`` by role, else ``ROLE_TITLES``). Returns the signed bytes."""
     # pyHanko warns on every signature that it will not fetch revocation data; with the
     # CRLs supplied offline that is the intended set-up, not news.
     logging.getLogger("pyhanko.sign.signers.pdf_signer").setLevel(
@@ -242,9 +307,11 @@ def sign_pdf(data: bytes, setup: SigningSetup, *, reason: str, location: str) ->
     if not setup.signers:
         raise SigningError("no signer configured")
     context = setup.validation_context()
+    boxes = stamp_boxes(*_last_page(data), len(setup.signers))
     for index, key in enumerate(setup.signers):
         last = index == len(setup.signers) - 1
-        box = STAMP_BOXES[min(index, len(STAMP_BOXES) - 1) if len(setup.signers) > 1 else 1]
+        box = boxes[min(index, len(boxes) - 1)]
+        position = (positions or {}).get(key.role) or ROLE_TITLES.get(key.role, key.role)
         meta = signers.PdfSignatureMetadata(
             field_name=f"Signature{index + 1}",
             md_algorithm="sha256",
@@ -259,7 +326,7 @@ def sign_pdf(data: bytes, setup: SigningSetup, *, reason: str, location: str) ->
             meta,
             key.signer,
             timestamper=setup.timestamper,
-            stamp_style=_stamp(key.role),
+            stamp_style=_stamp(stamp_lines(key, position, datetime.now(UTC))),
             new_field_spec=fields.SigFieldSpec(
                 sig_field_name=f"Signature{index + 1}", on_page=-1, box=box
             ),

@@ -19,7 +19,7 @@ from domain.grades import DECISIONS
 from projections.queries.summary import PupilTotals
 from retention.archive.content import SummaryBook
 from retention.archive.pager import MARGIN, WIDTH, Column, Pager
-from retention.archive.render import Seal, certification, footer, note_text
+from retention.archive.render import Seal, certification, footer, note_text, organisation
 
 USABLE = WIDTH - 2 * MARGIN
 TOTALS = ("«5»", "«4»", "«3»", "«2»", "н/а", "Итог")
@@ -54,10 +54,12 @@ def render_summary(
 ) -> tuple[bytes, int]:
     """The summary sheet's PDF (plain, before PDF/A) and its page count."""
     title = f"Сводная ведомость успеваемости {group}, {year} учебный год"
-    pager = Pager(title, footer("summary", group, year), author=school, subject=seal.keywords())
+    author = seal.profile.short_name or school
+    pager = Pager(title, footer("summary", group, year), author=author, subject=seal.keywords())
     pager.heading(f"СВОДНАЯ ВЕДОМОСТЬ УЧЁТА УСПЕВАЕМОСТИ ОБУЧАЮЩИХСЯ {group} КЛАССА", 13)
     final = "итоговые отметки" if book.sheet.exams else "итоговые (годовые) отметки"
-    pager.wrap(MARGIN, f"{school} · {year} учебный год · {final}", 9, USABLE)
+    organisation(pager, seal.profile, school)
+    pager.wrap(MARGIN, f"{year} учебный год · {final}", 9, USABLE)
     pager.y -= 4
     overview(pager, book, title)
     for subject in book.sheet.subjects:

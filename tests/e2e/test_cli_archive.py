@@ -117,13 +117,13 @@ def test_keys_close_year_verify_and_list(tmp_path: Path) -> None:
     # the daily run: every volume good for 4 weeks (the demo CRL), nothing to renew yet
     daily = runner.invoke(main, ["retention", "run", "--as", "head"], env=env)
     assert daily.exit_code == 0, daily.output
-    assert "archive refresh: томов 4 (действует: 4)" in daily.output
+    assert "archive refresh: файлов 4 (действует: 4)" in daily.output
     # 20 days on every volume is inside the 14-day margin: renewed, recorded, still valid
     later_on = clock.now() + timedelta(days=20)
     with clock.travel(later_on):
         renewed = runner.invoke(main, ["archive", "refresh", "--as", "head"], env=env)
     assert renewed.exit_code == 0, renewed.output
-    assert "archive refresh: томов 4 (обновлён: 4)" in renewed.output
+    assert "archive refresh: файлов 4 (обновлён: 4)" in renewed.output
     assert renewed.output.count("действительна до") == 4
     day = (later_on + timedelta(days=1)).date().isoformat()
     still = runner.invoke(main, ["archive", "verify", "--at", day, str(files[0])], env=env)

@@ -130,10 +130,18 @@ def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
     teacher = run(tmp_path, "retention", "approve", proposal, "--as", "teacher", day=day)
     assert teacher.exit_code == 1 and "«Классный журнал (журнал успеваемости)»" in teacher.output
     assert "class-journal" not in teacher.output
-    assert run(tmp_path, "retention", "approve", proposal, "--as", "head", day=day).exit_code == 0
+    bare = run(tmp_path, "retention", "approve", proposal, "--as", "head", day=day)
+    assert bare.exit_code == 1 and "протокола экспертной комиссии" in bare.output
+    ahead = ["--protocol", "ЭК-3", "--protocol-date", "2032-01-05"]
+    future = run(tmp_path, "retention", "approve", proposal, *ahead, "--as", "head", day=day)
+    assert future.exit_code == 1 and "позже сегодняшнего дня" in future.output
+    protocol = ["--protocol", "ЭК-3", "--protocol-date", "2031-12-20"]
+    approved = run(tmp_path, "retention", "approve", proposal, *protocol, "--as", "head", day=day)
+    assert approved.exit_code == 0, approved.output
     executed = run(tmp_path, "retention", "execute", proposal, "--as", "archivist", day=day)
     assert executed.exit_code == 0, executed.output
     assert "уничтожено: серий 1" in executed.output
+    assert "акт № 1:" in executed.output and "akt-2032-001.pdf" in executed.output
 
     destroyed = json.loads(
         run(tmp_path, "retention", "register", "--state", "destroyed", "--json").output
@@ -143,6 +151,7 @@ def test_plan_propose_approve_execute_as_the_archivist_and_the_head(
     assert "(уничтожено)" in lesson.output and TOPIC_5A not in lesson.output
     certificate = json.loads(run(tmp_path, "retention", "certificate", proposal).output)
     assert [item["series"] for item in certificate["items"]] == [JOURNAL_5A]
+    assert certificate["protocol"] == {"number": "ЭК-3", "date": "2031-12-20"}
     assert run(tmp_path, "ledger", "verify").exit_code == 0
     listed = run(tmp_path, "retention", "proposals")
     assert "уничтожено" in listed.output and "Директоров Иван" in listed.output
@@ -331,3 +340,26 @@ def test_council_decisions_from_the_command_line_and_closing_without_them(tmp_pa
         day=date(2026, 7, 1),
     )
     assert late.exit_code == 1 and "закрыт" in late.output
+
+
+def test_the_school_profile_from_the_command_line(tmp_path: Path, history: History):
+    empty = run(tmp_path, "school", "profile")
+    assert empty.exit_code == 0 and "не внесены" in empty.output
+    details = [
+        "--full-name", "МБОУ «Школа № 9» полное наименование",
+        "--short-name", "МБОУ «Школа № 9»",
+        "--address", "123456, г. Энск, ул. Речная, д. 9",
+        "--head-name", "Иванова Мария Петровна",
+        "--ogrn", "1027700123450",
+    ]  # fmt: skip
+    wrong = run(
+        tmp_path, "school", "profile", "set", *details, "--inn", "1234567890", "--as", "admin"
+    )
+    assert wrong.exit_code == 1 and "ИНН организации" in wrong.output
+    teacher = run(tmp_path, "school", "profile", "set", *details, "--as", "teacher")
+    assert teacher.exit_code == 1
+    done = run(tmp_path, "school", "profile", "set", *details, "--as", "admin")
+    assert done.exit_code == 0, done.output
+    shown = run(tmp_path, "school", "profile")
+    assert "адрес: 123456, г. Энск, ул. Речная, д. 9" in shown.output
+    assert "ОГРН: 1027700123450" in shown.output and "ИНН: —" in shown.output

@@ -281,3 +281,34 @@ def test_guardians_are_registered_and_linked(system: System, web: WebSchool):
     )
     assert bad.status_code == 422 and "Телефон" in bad.get_data(as_text=True)
     assert written_since(system, before) == []
+
+
+PROFILE_FORM = {
+    "full_name": "Муниципальное бюджетное общеобразовательное учреждение «Школа № 5»",
+    "short_name": "МБОУ «Школа № 5»",
+    "address": "123456, г. Энск, ул. Лесная, д. 5",
+    "head_name": "Школьникова Ольга Ивановна",
+    "head_position": "Директор",
+    "ogrn": "1027700123450",
+    "inn": "7701234560",
+}
+
+
+def test_the_school_profile_is_set_on_its_page_and_a_bad_ogrn_is_refused(system, web):
+    admin = _admin(system, web)
+    assert "Сведения о школе" in admin.get("/admin/").get_data(as_text=True)
+    before = system.journal.recorder.max_notification_id()
+    wrong = post(
+        admin, "/admin/profile", PROFILE_FORM | {"ogrn": "1027700123451"}, "/admin/profile"
+    )
+    page = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "ОГРН" in page and "контрольная" in page
+    assert 'value="1027700123451"' in page and "Школьникова Ольга Ивановна" in page
+    assert written_since(system, before) == []
+    short = post(admin, "/admin/profile", PROFILE_FORM | {"inn": "77012"}, "/admin/profile")
+    assert short.status_code == 422 and "ИНН — 10 цифр" in short.get_data(as_text=True)
+    shown = _follow(admin, post(admin, "/admin/profile", PROFILE_FORM, "/admin/profile"))
+    assert "Сведения о школе сохранены" in shown and 'value="7701234560"' in shown
+    assert system.views.reads.school.profile("demo").head_name == "Школьникова Ольга Ивановна"
+    teacher = client_for(system, web, "teacher")
+    assert teacher.get("/admin/profile").status_code == 403

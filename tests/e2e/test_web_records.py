@@ -55,13 +55,25 @@ def test_propose_approve_execute_and_download_the_certificate(system: System, we
         confirm = {"id": proposal, "confirm": "yes"}
         assert post(archivist, "/records/approve", confirm, page).status_code == 403
         assert archivist.get(f"/records/approve?id={proposal}").status_code == 403
-        post(head, "/records/approve", confirm, f"/records/approve?id={proposal}")
+        # without the expert commission's protocol the page comes back, the number kept
+        bare = post(
+            head,
+            "/records/approve",
+            confirm | {"protocol_no": "ЭК-4"},
+            f"/records/approve?id={proposal}",
+        )
+        shown = bare.get_data(as_text=True)
+        assert bare.status_code == 422 and "протокола экспертной комиссии" in shown
+        assert 'value="ЭК-4"' in shown and "одобрено" not in head.get(page).get_data(as_text=True)
+        protocol = {"protocol_no": "ЭК-4", "protocol_date": LATER.date().isoformat()}
+        post(head, "/records/approve", confirm | protocol, f"/records/approve?id={proposal}")
         assert "одобрено" in head.get(page).get_data(as_text=True)
         post(archivist, "/records/execute", {"id": proposal}, page)
     shown = archivist.get(page).get_data(as_text=True)
     assert "уничтожено" in shown and "PDF" in shown and "executed" not in shown
     pdf = archivist.get(f"/records/certificate?id={proposal}")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    assert "akt-" in pdf.headers["Content-Disposition"]
     certificate = archivist.get(f"/records/certificate?id={proposal}&file=json").get_json()
     assert [i["series"] for i in certificate["items"]] == [JOURNAL_5A]
     destroyed = archivist.get("/records/?state=destroyed").get_data(as_text=True)

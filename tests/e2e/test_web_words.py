@@ -92,11 +92,12 @@ def test_a_proposal_is_approved_only_through_its_confirmation_page(system: Syste
         assert JOURNAL_5A in confirm and "Подтвердить уничтожение" in confirm
         assert "1 серию документов" in confirm and "5 лет" in confirm
         assert raw_codes(confirm) == []
-        post(head, "/records/approve", {"id": proposal, "confirm": "yes"}, page)
+        protocol = {"protocol_no": "ЭК-1", "protocol_date": "2032-01-02"}
+        post(head, "/records/approve", {"id": proposal, "confirm": "yes"} | protocol, page)
         assert "одобрено" in shown(head, page)
         # an approved proposal has nothing left to confirm; a second approval is refused in words
         assert head.get(f"/records/approve?id={proposal}").status_code == 302
-        post(head, "/records/approve", {"id": proposal, "confirm": "yes"}, page)
+        post(head, "/records/approve", {"id": proposal, "confirm": "yes"} | protocol, page)
         refused = shown(head, page)
         assert "Состояние предложения — «одобрено», а для этого действия нужно «предложено»" in (
             refused

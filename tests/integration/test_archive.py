@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from domain import clock
+from domain.base import SYSTEM_ACTOR
 from ejournal.archiving import archiver, signing_setup, trust_roots
 from ejournal.bootstrap import System, build
 from ejournal.cli import main
@@ -66,9 +67,49 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System,
     settings = _with_archive(base, signers=("class_teacher", "head"), detached_signer=hook)
     with build(settings) as system:
         data = complete_school(system)
+        system.journal.profile.set_profile("test", PROFILE, SYSTEM_ACTOR)  # the year's school
         with clock.travel(ARCHIVE_DAY):
             made = archiver(system).close_year(data.school.year_id, data.school.head)
         yield system, made, data
+
+
+PROFILE = {
+    "full_name": "Муниципальное бюджетное общеобразовательное учреждение «Гимназия № 2»",
+    "short_name": "МБОУ «Гимназия № 2»",
+    "address": "111222, г. Энск, пр. Мира, д. 10",
+    "head_name": "Головина Елена Сергеевна",
+    "head_position": "Директор",
+    "ogrn": "1027700123450",
+    "inn": "",
+}
+
+
+def test_the_school_profile_and_the_paper_route_are_on_the_title_and_last_pages(archived) -> None:
+    _, made, _ = archived
+    for item in made:
+        first = " ".join(pdf_text(item.path, 1, 1).split())
+        last = " ".join(pdf_text(item.path, item.pages, item.pages).split())
+        for page in (first, last):
+            assert PROFILE["full_name"] in page and PROFILE["address"] in page, item.path.name
+            assert "ОГРН 1027700123450" in page and "ИНН" not in page
+            assert "Директор: Головина Елена Сергеевна" in page
+        words = {2: "два", 3: "три", 4: "четыре", 5: "пять", 6: "шесть"}.get(item.pages, "")
+        assert f"скреплено печатью {item.pages} ({words}" in last, (item.path.name, item.pages)
+        assert "/Головина Елена Сергеевна/ М.П." in last
+        assert "неполном заполнении" not in last  # a complete school: nothing is missing
+        # the stamp: the signer's position from the profile, the certificate, school time
+        assert "Директор: Директор (демо)" in last and "Сертификат №" in last
+        assert re.search(r"действителен с \d\d\.\d\d\.\d{4} по \d\d\.\d\d\.\d{4}", last)
+        assert "(Europe/Moscow, UTC+3)" in last
+
+
+def test_empty_cells_are_dashed_so_nothing_can_be_added_on_paper(archived) -> None:
+    _, made, _ = archived
+    journal = next(m for m in made if m.path.name.startswith("journal-5А"))
+    text = pdf_text(journal.path)
+    assert "пустые клетки прочёркнуты" in " ".join(text.split())
+    grid = [line for line in text.splitlines() if re.match(r"\s*\d+\s+\S+ \S+", line)]
+    assert any("—" in line for line in grid)
 
 
 def test_every_class_gets_a_journal_and_a_summary_sheet_listed_in_the_register(archived) -> None:

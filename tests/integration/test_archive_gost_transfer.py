@@ -44,6 +44,7 @@ from retention.archive.detached import DetachedSigner
 from retention.archive.gost import engine_problem
 from retention.archive.service import Made
 from retention.archive.verify import GOST_CHECK, verify_file
+from retention.service import act_stems
 from tests.archive_helpers import (
     ROOT,
     complete_school,
@@ -304,7 +305,7 @@ def test_the_bag_holds_key_checkpoints_roots_crls_inventory_and_act(
             assert done.returncode == 0, done.stderr
         # the act written to the certificates folder has its GOST signature too
         folder = archived.system.settings.certificates_dir
-        act = folder / f"akt-{transferred['number']}.pdf"
+        act = folder / f"{act_stems(transferred)[0]}.pdf"
         assert _openssl_verify(act, act.with_name(act.name + ".sig"), root).returncode == 0
 
 

@@ -38,7 +38,7 @@ DESTROYED_ON = date(2032, 1, 2)
 def _dispose(system: System, h: History, *series: str) -> dict[str, Any]:
     with clock.travel(at(DESTROYED_ON)):
         [proposal] = system.records.propose(h.archivist, series=series)
-        system.journal.retention.approve_disposition(proposal, h.school.head)
+        system.journal.retention.approve_disposition(proposal, h.school.head, "7", clock.today())
         return system.records.execute(proposal, h.archivist)
 
 

@@ -40,7 +40,7 @@ def dispose(system: System, h: History, day: date, *series: str) -> dict:
     """Propose ``series`` on ``day`` (the archivist), approve (the head), execute."""
     with clock.travel(at(day)):
         [proposal] = system.records.propose(h.archivist, series=series)
-        system.journal.retention.approve_disposition(proposal, h.school.head)
+        system.journal.retention.approve_disposition(proposal, h.school.head, "7", clock.today())
         return system.records.execute(proposal, h.archivist)
 
 
@@ -99,7 +99,7 @@ def test_a_held_series_is_never_executable_and_executing_it_is_refused_and_recor
             records.propose(h.archivist, series=[JOURNAL_5A])
         j.retention.release_hold(hold, "Дело закрыто", h.school.head)
         [proposal] = records.propose(h.archivist, series=[JOURNAL_5A])
-        j.retention.approve_disposition(proposal, h.school.deputy)
+        j.retention.approve_disposition(proposal, h.school.deputy, "7", clock.today())
         j.retention.place_hold("series", JOURNAL_5A, "Проверка прокуратуры", h.school.head)
         assert JOURNAL_5A not in {line.entry.series for line in records.plan().executable}
         before = j.recorder.max_notification_id()
@@ -174,8 +174,11 @@ def test_after_execution_nothing_of_the_series_can_be_read_and_nothing_else_chan
     assert steps == [
         ("Proposed", h.archivist),
         ("Approved", h.school.head),
+        ("Numbered", h.archivist),
         ("Executed", h.archivist),
     ]
+    assert (certificate["number"], certificate["act_year"]) == ("1", 2032)
+    assert certificate["protocol"] == {"number": "7", "date": "2032-01-02"}
     [item] = certificate["items"]
     assert item["series"] == JOURNAL_5A and item["events"] == events[JOURNAL_5A]
     assert [f["path"] for f in item["files"]] == ["journal_2025-26_5А/journal.pdf"]
@@ -185,7 +188,7 @@ def test_after_execution_nothing_of_the_series_can_be_read_and_nothing_else_chan
     after = {e.series: e.state for e in system.records.register(date(2032, 1, 3))}
     assert [s for s, state in after.items() if state == "destroyed"] == [JOURNAL_5A]
     files = sorted(p.name for p in system.settings.certificates_dir.iterdir())
-    assert files == [f"akt-{certificate['number']}.json", f"akt-{certificate['number']}.pdf"]
+    assert files == ["akt-2032-001.json", "akt-2032-001.pdf"]
 
 
 def test_destruction_in_one_process_is_effective_in_another(system: System, h: History):
@@ -230,8 +233,8 @@ def test_the_certificate_pdf_is_signed_by_the_school_when_it_has_a_signing_key(
     from tests.archive_helpers import demo_pki, pyhanko_adesverify
 
     demo_pki(system.settings)
-    certificate = dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
-    pdf = system.settings.certificates_dir / f"akt-{certificate['number']}.pdf"
+    dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
+    pdf = system.settings.certificates_dir / "akt-2032-001.pdf"
     assert b"/ByteRange" in pdf.read_bytes()
     root = system.settings.archiving.pki_dir / "root.pem"
     assert pyhanko_adesverify(pdf, root) == 0  # PAdES, trusted, timestamped
@@ -240,8 +243,8 @@ def test_the_certificate_pdf_is_signed_by_the_school_when_it_has_a_signing_key(
 def test_without_a_signing_key_the_certificate_pdf_is_written_unsigned(
     system: System, h: History
 ) -> None:
-    certificate = dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
-    pdf = system.settings.certificates_dir / f"akt-{certificate['number']}.pdf"
+    dispose(system, h, date(2032, 1, 2), JOURNAL_5A)
+    pdf = system.settings.certificates_dir / "akt-2032-001.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and b"/ByteRange" not in pdf.read_bytes()
 
 
@@ -254,7 +257,7 @@ def test_a_certificate_that_cannot_be_signed_stops_the_execution_before_anything
     system.records.infra.signer = broken
     with clock.travel(at(date(2032, 1, 2))):
         [proposal] = system.records.propose(h.archivist, series=[JOURNAL_5A])
-        system.journal.retention.approve_disposition(proposal, h.school.head)
+        system.journal.retention.approve_disposition(proposal, h.school.head, "7", clock.today())
         with pytest.raises(errors.CertificateNotSigned):
             system.records.execute(proposal, h.archivist)
     assert system.keyring.store.by_series(JOURNAL_5A).wrapped is not None  # nothing destroyed

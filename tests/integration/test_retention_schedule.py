@@ -88,7 +88,7 @@ def test_a_disposition_proposed_under_the_old_dates_is_not_executed(old_year):
     settings, h = old_year
     with build(settings, OLD) as old, clock.travel(at(date(2031, 7, 2))):
         [proposal] = old.records.propose(h.archivist, series=[JOURNAL_5A])
-        old.journal.retention.approve_disposition(proposal, h.school.head)
+        old.journal.retention.approve_disposition(proposal, h.school.head, "7", clock.today())
     with build(settings) as upgraded:
         upgraded.records.reschedule_at_start()
         with clock.travel(at(date(2031, 7, 3))), pytest.raises(errors.SeriesNotDue):

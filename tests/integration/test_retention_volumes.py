@@ -17,6 +17,7 @@ from ejournal.archiving import archiver
 from ejournal.bootstrap import System, build
 from projections.queries import records_register as rq
 from retention.archive.service import record_volume_mentions
+from retention.service import act_stems
 from tests.archive_helpers import complete_school, demo_pki, pdf_text
 from tests.conftest import settings_for
 from tests.school import School, at
@@ -102,7 +103,7 @@ def test_a_hold_on_a_pupil_holds_every_volume_and_file_naming_them(archived: Arc
 def _dispose(a: Archived, day: date, wanted: set[str]) -> dict:
     with clock.travel(at(day)):
         [proposal] = a.system.records.propose(a.archivist, series=sorted(wanted))
-        a.system.journal.retention.approve_disposition(proposal, a.school.head)
+        a.system.journal.retention.approve_disposition(proposal, a.school.head, "7", clock.today())
         return a.system.records.execute(proposal, a.archivist)
 
 
@@ -167,7 +168,7 @@ def test_the_personal_data_act_says_where_data_remains(archived: Archived) -> No
     [subject] = certificate["personal_data"]
     assert subject["remains"] == []  # every record naming her was destroyed here
     folder = a.system.settings.certificates_dir
-    text = " ".join(pdf_text(folder / f"akt-{certificate['number']}-pd.pdf").split())
+    text = " ".join(pdf_text(folder / f"{act_stems(certificate)[1]}.pdf").split())
     assert "Где сведения о субъектах остаются" in text
     assert "уничтожены или переданы в архив" in text
     assert "журналы доступа к" in text and "резервные копии" in text

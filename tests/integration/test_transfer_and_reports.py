@@ -15,6 +15,8 @@ from domain import clock, errors
 from ejournal.bootstrap import System, build
 from ejournal.policyfiles import load_policies
 from ejournal.settings import Settings
+from retention.archive import pdfa
+from retention.service import act_stems
 from tests.conftest import ROOT
 from tests.integration.test_retention import dispose
 from tests.retention_school import (
@@ -46,7 +48,7 @@ def test_a_transfer_package_validates_with_bagit(transferring: System, tmp_path:
     h = make_history(system)
     with clock.travel(at(date(2032, 1, 2))):
         [proposal] = system.records.propose(h.archivist, series=[JOURNAL_5A])
-        system.journal.retention.approve_disposition(proposal, h.school.head)
+        system.journal.retention.approve_disposition(proposal, h.school.head, "7", clock.today())
         certificate = system.records.transfer(proposal, tmp_path / "out", h.archivist)
     package = Path(certificate["package"]["path"])
     bag = bagit.Bag(str(package))
@@ -132,6 +134,6 @@ def test_the_personal_data_act_lists_the_subjects_and_their_events(system: Syste
     ]
     assert all(e["time"] for e in subject["events"])  # taken before the key was destroyed
     files = sorted(p.name for p in system.settings.certificates_dir.iterdir())
-    assert f"akt-{certificate['number']}-pd.pdf" in files
-    pdf = (system.settings.certificates_dir / f"akt-{certificate['number']}-pd.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF-") and b"PTSans" in pdf
+    assert f"{act_stems(certificate)[1]}.pdf" in files
+    pdf = (system.settings.certificates_dir / f"{act_stems(certificate)[1]}.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and pdfa.check(pdf).passed

@@ -169,6 +169,17 @@ BROKEN = {
         "retention.toml: classes.3.series_prefixes: 'summary' already belongs to class "
         "'class-journal'",
     ),
+    "an article without «ст.»": (
+        'list_article = "ст. 690"',
+        'list_article = "690"',
+        "retention.toml: classes.0.list_article: «ст. 690» (статья Перечня), «вне Перечня» или "
+        "«не определена»",
+    ),
+    "an article run together": (
+        'list_article = "ст. 690"',
+        'list_article = "ст.690 Перечня"',
+        "retention.toml: classes.0.list_article: «ст. 690»",
+    ),
     "unknown approver role": (
         'approver_roles = ["head", "deputy"]',
         'approver_roles = ["janitor"]',
@@ -204,3 +215,14 @@ def test_a_deployment_with_no_recorded_schedule_had_dates_from_the_cut_off(
         ("journal/2025-26/5А", date(2031, 7, 1), date(2032, 1, 1), False),
         ("summary/2025-26/5А", date(2051, 12, 6), date(2052, 1, 1), False),
     ]
+
+
+def test_every_shipped_class_states_its_article_in_the_list_of_retention_periods() -> None:
+    from ejournal.policyfiles import load_policies
+    from tests.conftest import ROOT
+
+    policy = load_policies(ROOT / "policies").retention
+    articles = {c.name: c.article for c in policy.classes.values()}
+    assert articles["class-journal"] == "ст. 690"
+    assert articles["personal-data"] == "вне Перечня"
+    assert all(a for a in articles.values())

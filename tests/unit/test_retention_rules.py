@@ -198,12 +198,12 @@ def test_the_proposer_cannot_approve_and_others_need_the_right(due: School, reje
     second = archivist(due, "archivist2")
     proposal = j.retention.propose_disposition([journal_item()], clock.today(), who).id
     with rejects(errors.DispositionSelfApproval):
-        j.retention.approve_disposition(proposal, who)
+        j.retention.approve_disposition(proposal, who, "7", clock.today())
     with rejects(errors.RoleRequired):
-        j.retention.approve_disposition(proposal, second)
+        j.retention.approve_disposition(proposal, second, "7", clock.today())
     with rejects(errors.RoleRequired):
-        j.retention.approve_disposition(proposal, due.teacher)
-    j.retention.approve_disposition(proposal, due.deputy)
+        j.retention.approve_disposition(proposal, due.teacher, "7", clock.today())
+    j.retention.approve_disposition(proposal, due.deputy, "7", clock.today())
     assert j.retention.disposition(proposal).state == "approved"
 
 
@@ -212,7 +212,7 @@ def test_every_step_is_an_event_with_its_actor(due: School):
     proposal = j.retention.propose_disposition([journal_item()], clock.today(), who).id
     j.retention.reject_disposition(proposal, "Нужна экспертиза", due.head)
     again = j.retention.propose_disposition([journal_item()], clock.today(), who).id
-    j.retention.approve_disposition(again, due.head)
+    j.retention.approve_disposition(again, due.head, "7", clock.today())
     j.retention.place_hold("series", JOURNAL_5A, "Судебный запрос", due.head)
     with pytest.raises(errors.SeriesOnHold):
         j.retention.execute_disposition(again, {"certificate_id": str(again)}, who)
@@ -239,7 +239,7 @@ def test_a_series_is_in_one_proposal_at_a_time(due: School, rejects: Rejects):
 def test_reopening_the_year_stops_an_approved_disposition(due: School):
     j, who = due.journal, archivist(due)
     proposal = j.retention.propose_disposition([journal_item()], clock.today(), who).id
-    j.retention.approve_disposition(proposal, due.head)
+    j.retention.approve_disposition(proposal, due.head, "7", clock.today())
     j.retention.reopen_school_year(due.year_id, "Жалоба родителей", "№ 3", due.deputy)
     before = stored(j)
     with pytest.raises(errors.SeriesNotDue):

@@ -13,6 +13,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 #: Russian names of form fields, for the list of problems above a refused form.
 LABELS = {
+    "full_name": _l("Полное наименование"),
+    "short_name": _l("Краткое наименование"),
+    "address": _l("Адрес"),
+    "head_name": _l("ФИО руководителя"),
+    "head_position": _l("Должность руководителя"),
+    "ogrn": _l("ОГРН"),
+    "inn": _l("ИНН"),
     "login": _l("Логин"),
     "surname": _l("Фамилия"),
     "name": _l("Имя"),

@@ -129,6 +129,26 @@ class ServiceAccountForm(FormSchema):
     title = text(max_length=100, min_length=3)
 
 
+class ProfileForm(FormSchema):
+    """The school's details (the domain checks OGRN's and INN's check digits)."""
+
+    full_name = text(max_length=300)
+    short_name = text(max_length=120)
+    address = text(max_length=300)
+    head_name = text(max_length=120)
+    head_position = text(max_length=120)
+    ogrn = text(max_length=13, required=False)
+    inn = text(max_length=10, required=False)
+
+    @validates_schema
+    def _digits(self, data: dict[str, Any], **_: Any) -> None:
+        sizes = (("ogrn", 13, _l("ОГРН — 13 цифр.")), ("inn", 10, _l("ИНН — 10 цифр.")))
+        for key, size, message in sizes:
+            value = data.get(key, "")
+            if value and not (value.isdigit() and len(value) == size):
+                raise ValidationError(str(message), field_name=key)
+
+
 class YearForm(FormSchema):
     """A school year «2026/27» and its dates."""
 

@@ -30,6 +30,36 @@ def index() -> ResponseReturnValue:
     return page("admin/index.html", year=year, years=reads.school.years())
 
 
+# --- the school's profile --------------------------------------------------------------------
+@bp.get("/profile")
+@permission("admin.school")
+def profile() -> ResponseReturnValue:
+    """The school's details printed on the archive's volumes and on acts."""
+    return _profile_page()
+
+
+def _profile_page(problems: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
+    current = services().reads.school.profile(current_app.config["EJOURNAL_SCHOOL"])
+    return page("admin/profile.html", problems, status, profile=current.to_dict())
+
+
+@bp.post("/profile")
+@permission("admin.school")
+def set_profile() -> ResponseReturnValue:
+    """Record the school's details."""
+
+    def command() -> Receipt:
+        data = forms.parse(admin_forms.ProfileForm(), request.form)
+        receipt: Receipt = services().journal.profile.set_profile(
+            current_app.config["EJOURNAL_SCHOOL"], data, actor()
+        )
+        return receipt
+
+    return attempt(
+        command, _profile_page, _("Сведения о школе сохранены."), url_for("admin.profile")
+    )
+
+
 # --- school years and terms ----------------------------------------------------------------
 @bp.get("/years")
 @permission("admin.school")
