@@ -474,7 +474,6 @@ def replay(view: str, as_of: str, json_out: bool, **filters: Any) -> None:
     completeness or history; each needs its filters. Personal data is decrypted: an
     operator tool for authorised use.
     """
-    from domain.clock import SCHOOL_TZ
     from ejournal.replay import REPLAYS, as_json, render
 
     if view not in REPLAYS:
@@ -486,7 +485,7 @@ def replay(view: str, as_of: str, json_out: bool, **filters: Any) -> None:
             "not a date and time (2026-03-14T12:00)", param_hint="--as-of"
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SCHOOL_TZ)
+        moment = moment.replace(tzinfo=clock.SCHOOL_TZ)
     filters["first"] = _iso_date(filters["first"], "--from")
     filters["last"] = _iso_date(filters["last"], "--to")
     missing = [n for n in REPLAYS[view].needs if filters.get(n) in (None, "")]

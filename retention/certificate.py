@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.clock import SCHOOL_TZ
+from domain import clock
 from domain.policies import RetentionPolicy
 from domain.retention import DispositionInfo
 from projections.queries.records_register import RegisterEntry
@@ -98,7 +98,7 @@ def _when(value: str | None) -> str:
     """School time, as people read it."""
     if not value:
         return "—"
-    return datetime.fromisoformat(value).astimezone(SCHOOL_TZ).strftime("%d.%m.%Y %H:%M")
+    return datetime.fromisoformat(value).astimezone(clock.SCHOOL_TZ).strftime("%d.%m.%Y %H:%M")
 
 
 def certificate_pdf(cert: Mapping[str, Any], names: Names) -> bytes:
