@@ -710,6 +710,7 @@ def info() -> None:
         click.echo(f"master key   {settings.master_key_file}")
         click.echo(f"policies     {settings.policies_dir}")
         click.echo(f"var dir      {settings.var_dir}")
+        click.echo(f"time zone    {settings.timezone}")
         click.echo(f"events       {system.journal.recorder.max_notification_id() or 0}")
         click.echo(f"series keys  {len(system.keyring.rows())}")
 
