@@ -17,10 +17,7 @@ Medians of ``--repeat`` calls after 3 warm-up ones; ratios to the raw select.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -36,18 +33,6 @@ from tests.school import at
 from tests.web import build_web_school, sign_in
 
 SURNAMES = ("Смирнов", "Иванов", "Кузнецов", "Соколов", "Попов", "Лебедев", "Козлов", "Новиков")
-
-
-def _timed(work: Callable[[], Any], repeat: int) -> float:
-    """Median seconds of one call (after 3 warm-up calls)."""
-    for _ in range(3):
-        work()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _school(system: Any, pupils: int) -> Any:
@@ -90,15 +75,17 @@ def main() -> None:
             people = system.views.read(
                 lambda r: [row["person_id"] for row in r.select(catalog.PERSONS)]
             )
-            raw = _timed(
-                lambda: system.views.read(lambda r: r.select(catalog.PERSONS)), args.repeat
+            raw = common.per_call(
+                lambda: system.views.read(lambda r: r.select(catalog.PERSONS)), args.repeat, 3
             )
-            search = _timed(lambda: reads.people.search("смирнов"), args.repeat)
-            names = _timed(lambda: reads.people.names(people), args.repeat)
+            search = common.per_call(lambda: reads.people.search("смирнов"), args.repeat, 3)
+            names = common.per_call(lambda: reads.people.names(people), args.repeat, 3)
             client = web_app(system, testing=True).test_client()
             sign_in(client, *web.logins["auditor"])
-            plain = _timed(lambda: client.get("/audit/access-log"), args.repeat)
-            searched = _timed(lambda: client.get("/audit/access-log?q=смирнов"), args.repeat)
+            plain = common.per_call(lambda: client.get("/audit/access-log"), args.repeat, 3)
+            searched = common.per_call(
+                lambda: client.get("/audit/access-log?q=смирнов"), args.repeat, 3
+            )
     rows = [
         ("select every person's row, not opened (raw)", raw),
         ("reads.people.search («смирнов»)", search),

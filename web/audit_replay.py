@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from domain import clock
 from projections.views import access_log
 from web.access import permission
+from web.forms import is_uuid
 from web.pages import by_name, services, today, viewed
 
 bp = Blueprint("replay", __name__, url_prefix="/audit")
@@ -151,7 +152,7 @@ def _access_filter() -> access_log.Filter:
     students = ids.get("student_id")
     group_id = request.args.get("group", "").strip()
     if group_id:
-        group = reads.school.group(group_id) if _is_uuid(group_id) else None
+        group = reads.school.group(group_id) if is_uuid(group_id) else None
         year = reads.school.year(str(group["year_id"])) if group else None
         if group is None or year is None:
             raise BadMoment(_("Выберите класс из списка."))
@@ -165,14 +166,6 @@ def _access_filter() -> access_log.Filter:
         since=_day_bound("from"),
         before=_day_bound("to", after=1),
     )
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _classes() -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ policy lets them see every pupil's diary (``diary.view`` with scope ``all``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -242,14 +242,8 @@ def _plain(value: Any) -> str:
     return text
 
 
-def people_of(rows: Iterable[HistoryRow]) -> set[str]:
-    """Every person an event of ``rows`` names (actors, pupils, approvers…)."""
-    found = {r.actor for r in rows if r.actor}
-    for r in rows:
-        found |= {str(v) for k, v in r.values.items() if k in _PEOPLE and v}
-    return found
-
-
-def pupils_of(rows: Iterable[HistoryRow]) -> set[str]:
-    """The pupils whose data ``rows`` show (for the access log)."""
-    return {str(r.values["student_id"]) for r in rows if r.values.get("student_id")}
+def pupils_of(rows: Sequence[HistoryRow]) -> set[str]:
+    """The pupils whose data ``rows`` show (for the access log): those named in values, and
+    the pupil whose own record it is."""
+    found = {str(r.values["student_id"]) for r in rows if r.values.get("student_id")}
+    return found | {r.record_id for r in rows if r.aggregate == "Student" and r.record_id}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -149,20 +150,14 @@ def test_the_guardian_picker_is_a_search(system: System, web: WebSchool) -> None
     many = admin.get(f"{url}?guardian=многодетная").get_data(as_text=True)
     assert len(re.findall(r'<option value="[0-9a-f-]{36}"', many)) == 30
     assert "Показаны первые 30 из 40" in many
-    linked = post(
-        admin,
-        f"/admin/pupils/{s.pupils[2]}/guardians/link",
-        {"guardian_id": str(web.guardian), "relation": "тётя"},
-        f"{url}?guardian=смирнова",
-    )
-    assert linked.status_code == 302
+
+    def link(guardian: object, relation: str, query: str) -> Any:
+        form = {"guardian_id": str(guardian), "relation": relation}
+        return post(admin, f"{url}/guardians/link", form, f"{url}?guardian={query}")
+
+    assert link(web.guardian, "тётя", "смирнова").status_code == 302
     assert "тётя" in admin.get(url).get_data(as_text=True)
-    refused = post(
-        admin,
-        f"/admin/pupils/{s.pupils[2]}/guardians/link",
-        {"guardian_id": str(web.other_guardian), "relation": ""},
-        f"{url}?guardian=чужая",
-    )
+    refused = link(web.other_guardian, "", "чужая")
     assert refused.status_code == 422
     kept = refused.get_data(as_text=True)
     assert re.search(rf'<option value="{web.other_guardian}" selected', kept)

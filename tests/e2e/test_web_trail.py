@@ -18,6 +18,7 @@ from ejournal.settings import Settings, SettingsError
 from projections.views.history import HistoryRow
 from tests.school import LESSON_DAY, at
 from tests.web import WebSchool, client_for
+from web import audit
 from web.trail import EVENTS, Words
 
 RAW = ("MarkRecorded", "MarkCorrected", "Lesson.", "+00:00", "student_id", "T11:")
@@ -153,3 +154,22 @@ def test_pupil_names_only_to_those_allowed_and_no_event_class_names(system: Syst
     assert all(
         not re.search(r"[A-Za-z]", str(title)) or "API" in str(title) for title in EVENTS.values()
     )
+
+
+def test_a_proof_waits_for_the_checkpoint_that_covers_its_event(
+    system: System, web: WebSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, _, second = _marks(system, web)
+    auditor = client_for(system, web, "auditor")
+    page = auditor.get(f"/audit/marks/{second}").get_data(as_text=True)
+    position = int(re.findall(r"/audit/proof/(\d+)\.json", page)[-1])
+    waits: list[float] = []
+
+    def checkpoint_meanwhile(seconds: float) -> None:  # the worker signs while the page waits
+        waits.append(seconds)
+        system.ledger.checkpoint()
+
+    monkeypatch.setattr(audit.time, "sleep", checkpoint_meanwhile)
+    proof = auditor.get(f"/audit/proof/{position}.json")
+    assert proof.status_code == 200 and proof.get_json()["position"] == position
+    assert len(waits) == 1

@@ -15,8 +15,9 @@ from domain.service import Receipt
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
-from web.admin.base import bp, found, is_uuid, page
+from web.admin.base import bp, found, page
 from web.admin.school import group_again
+from web.forms import is_uuid
 from web.pages import Again, actor, attempt, services, today, viewed
 
 
