@@ -197,9 +197,11 @@ def proof(position: int) -> ResponseReturnValue:
                 _(
                     "Событие № %(position)s ещё не вошло в подписанную контрольную точку "
                     "(последняя охватывает %(size)s). Контрольная точка подписывается после "
-                    "каждой тысячи событий или раз в час — откройте ссылку позже.",
+                    "%(every)s или раз в %(minutes)s мин — откройте ссылку позже.",
                     position=position,
                     size=ngettext("%(num)s событие", "%(num)s событий", error.size),
+                    every=ngettext("%(num)s события", "%(num)s событий", ledger.every_events),
+                    minutes=round(ledger.every_seconds / 60),
                 ),
                 position,
             )
