@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, unquote, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain import clock
-
 from retention.archive.detached import usable_template
 
 
