@@ -26,9 +26,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -41,16 +39,6 @@ from tests.web import build_web_school, sign_in
 from web import sessions as web_sessions
 
 TARGET_MS = 2.0
-
-
-def _per_call(work: Callable[[], Any], count: int) -> float:
-    """Median seconds of one call over ``count`` calls, timed one by one."""
-    times = []
-    for _ in range(count):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _measure(backend: str, settings: Any, args: argparse.Namespace, figures: Any) -> None:
@@ -79,14 +67,14 @@ def _measure(backend: str, settings: Any, args: argparse.Namespace, figures: Any
         def without_check() -> None:
             web_sessions.account = cookie_only
             try:
-                plain.append(_per_call(page, args.requests))
+                plain.append(common.per_call(page, args.requests))
             finally:
                 web_sessions.account = real
 
         for n in range(args.rounds):  # alternate which goes first
             if n % 2:
                 without_check()
-            checked.append(_per_call(page, args.requests))
+            checked.append(common.per_call(page, args.requests))
             if not n % 2:
                 without_check()
         print(f"  rounds (ms): with {[round(x * 1000, 2) for x in checked]}")
@@ -99,10 +87,10 @@ def _measure(backend: str, settings: Any, args: argparse.Namespace, figures: Any
         with client.session_transaction() as cookie:
             sid = cookie[web_sessions.SID]
         with system.views.pinned():  # as in a request: inside its read transaction
-            check = _per_call(lambda: store.check(sid), args.requests)
+            check = common.per_call(lambda: store.check(sid), args.requests)
         limit = Limit(10**9, 60)
         keys = [("api-address", "127.0.0.1", limit), ("api-account", "x", limit)]
-        hit = _per_call(lambda: counters.hit(keys), args.requests)
+        hit = common.per_call(lambda: counters.hit(keys), args.requests)
 
     verdict = common.verdict(check * 1000 <= TARGET_MS, "MISS")
     print(f"\n{backend}: grid page median over {args.rounds} rounds × {args.requests} requests")

@@ -193,6 +193,19 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def per_call(work: Callable[[], Any], count: int, warm_up: int = 0) -> float:
+    """Median seconds of one call over ``count`` calls timed one by one, after ``warm_up``
+    untimed ones."""
+    for _ in range(warm_up):
+        work()
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def percentile(durations: Sequence[float], q: float) -> float:
     """The ``q`` quantile (nearest rank) of durations in seconds, in milliseconds."""
     ordered = sorted(durations)

@@ -16,8 +16,31 @@ _override: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
     "ejournal_clock", default=None
 )
 
-#: The school's local time zone decides which calendar day "today" is.
-SCHOOL_TZ = ZoneInfo("Europe/Moscow")
+#: The zone of a school that sets none (``EJOURNAL_TIMEZONE``).
+DEFAULT_ZONE = "Europe/Moscow"
+
+#: The school's local time zone: it decides which calendar day "today" is, and every page
+#: shows moments in it. Set once at start-up by ``set_school_zone``; read as
+#: ``clock.SCHOOL_TZ`` (module ``__getattr__`` below) or ``school_zone()``.
+_zone: list[ZoneInfo] = [ZoneInfo(DEFAULT_ZONE)]
+
+
+def set_school_zone(name: str) -> None:
+    """Use the IANA time zone ``name`` (``Asia/Yekaterinburg``) as the school's;
+    ``ZoneInfoNotFoundError`` (a ``KeyError``) for an unknown one."""
+    _zone[0] = ZoneInfo(name)
+
+
+def school_zone() -> ZoneInfo:
+    """The school's time zone."""
+    return _zone[0]
+
+
+def __getattr__(name: str) -> ZoneInfo:
+    """``clock.SCHOOL_TZ``: the school's time zone as set now (not as at import)."""
+    if name == "SCHOOL_TZ":
+        return _zone[0]
+    raise AttributeError(name)
 
 
 def now() -> datetime:
@@ -33,7 +56,7 @@ def today() -> date:
 
 def local_date(moment: datetime) -> date:
     """The school's calendar date of ``moment``."""
-    return moment.astimezone(SCHOOL_TZ).date()
+    return moment.astimezone(school_zone()).date()
 
 
 @contextmanager
@@ -57,7 +80,9 @@ def set_time(moment: datetime | None) -> None:
 
 def local_datetime(day: date, hour: int, minute: int = 0) -> datetime:
     """Return the UTC moment of a school-local wall time on ``day``."""
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SCHOOL_TZ).astimezone(UTC)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=school_zone()).astimezone(
+        UTC
+    )
 
 
 def days_between(start: date, end: date) -> int:

@@ -17,6 +17,7 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
+from domain import clock
 from domain.journal import Journal
 from domain.policies import Policies
 from ejournal import driver_errors, password_strength
@@ -252,6 +253,7 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
     (master key), ``DatabaseUnavailable`` or ``StorageUnavailable`` before anything is written
     when something is wrong."""
     driver_errors.install()  # storage errors recognised by the inner layers (web, views)
+    clock.set_school_zone(settings.timezone)
     policies = policies or load_policies(settings.policies_dir)
     check_storage(settings)
     signing_key = read_signing_key(settings.ledger_key_file)

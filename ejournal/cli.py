@@ -510,7 +510,6 @@ def replay(view: str, as_of: str, json_out: bool, **filters: Any) -> None:
     completeness or history; each needs its filters. Personal data is decrypted: an
     operator tool for authorised use.
     """
-    from domain.clock import SCHOOL_TZ
     from ejournal.replay import REPLAYS, as_json, render
 
     if view not in REPLAYS:
@@ -522,7 +521,7 @@ def replay(view: str, as_of: str, json_out: bool, **filters: Any) -> None:
             "not a date and time (2026-03-14T12:00)", param_hint="--as-of"
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SCHOOL_TZ)
+        moment = moment.replace(tzinfo=clock.SCHOOL_TZ)
     filters["first"] = _iso_date(filters["first"], "--from")
     filters["last"] = _iso_date(filters["last"], "--to")
     missing = [n for n in REPLAYS[view].needs if filters.get(n) in (None, "")]
@@ -747,6 +746,7 @@ def info() -> None:
         click.echo(f"master key   {settings.master_key_file}")
         click.echo(f"policies     {settings.policies_dir}")
         click.echo(f"var dir      {settings.var_dir}")
+        click.echo(f"time zone    {settings.timezone}")
         click.echo(f"events       {system.journal.recorder.max_notification_id() or 0}")
         click.echo(f"series keys  {len(system.keyring.rows())}")
 

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain import clock
 from retention.archive.detached import usable_template
 
 
@@ -270,6 +272,8 @@ class Settings:
     #: Every signed checkpoint is also written here (one JSON file per checkpoint) for the
     #: operator to mirror outside the database; None: not exported.
     checkpoint_export_dir: Path | None = None
+    #: The school's IANA time zone (EJOURNAL_TIMEZONE): "today" and every moment shown.
+    timezone: str = clock.DEFAULT_ZONE
 
     @property
     def archiving(self) -> ArchiveSettings:
@@ -304,6 +308,13 @@ class Settings:
         except ValueError:
             raise SettingsError("EJOURNAL_KEY_RECHECK_SECONDS: seconds from 0 to 60") from None
         export_dir = _export_dir(env.get("EJOURNAL_CHECKPOINT_EXPORT_DIR") or "")
+        zone = env.get("EJOURNAL_TIMEZONE") or clock.DEFAULT_ZONE
+        try:
+            ZoneInfo(zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise SettingsError(
+                "EJOURNAL_TIMEZONE: an IANA time zone such as Europe/Moscow"
+            ) from None
         cache = env.get("EJOURNAL_AGGREGATE_CACHE") or "5000"
         if not cache.isdigit() or int(cache) > 1_000_000:
             raise SettingsError("EJOURNAL_AGGREGATE_CACHE: a whole number from 0 to 1000000")
@@ -334,6 +345,7 @@ class Settings:
             aggregate_cache=int(cache),
             rate_limits=_rate_limits(env.get("EJOURNAL_RATE_LIMITS") or ""),
             checkpoint_export_dir=export_dir,
+            timezone=zone,
         )
 
     @property

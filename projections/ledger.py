@@ -51,6 +51,19 @@ class LedgerError(Exception):
     """Raised when a checkpoint file or the signing key cannot be used."""
 
 
+class NotYetSealed(LedgerError):
+    """Raised when no signed checkpoint covers an event yet (``size``: what the latest one
+    covers, 0 with none)."""
+
+    def __init__(self, message: str, size: int = 0) -> None:
+        super().__init__(message)
+        self.size = size
+
+
+class NoSuchEvent(LedgerError):
+    """Raised when a proof is asked for an event that does not exist."""
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """A signed tree head."""
@@ -691,9 +704,9 @@ class Ledger:
         or the proof would not verify."""
         checkpoint = checkpoint or self.latest()
         if checkpoint is None:
-            raise LedgerError("no checkpoint yet: run `ejournal ledger checkpoint`")
+            raise NotYetSealed("no checkpoint yet: run `ejournal ledger checkpoint`")
         if position < 1:
-            raise LedgerError(
+            raise NoSuchEvent(
                 f"event {position} does not exist: events are numbered by their notification "
                 "id, from 1"
             )
@@ -706,13 +719,14 @@ class Ledger:
                     f"event {position} is in the ledger but missing from the log: "
                     "run `ejournal ledger verify`"
                 )
-            raise LedgerError(f"event {position} does not exist: no such notification id")
+            raise NoSuchEvent(f"event {position} does not exist: no such notification id")
         sealed = sealed[: checkpoint.size]
         index = next((i for i, (p, _) in enumerate(sealed) if p == position), None)
         if index is None:
-            raise LedgerError(
+            raise NotYetSealed(
                 f"event {position} is not covered by the checkpoint of size "
-                f"{checkpoint.size}: run `ejournal ledger checkpoint` first"
+                f"{checkpoint.size}: run `ejournal ledger checkpoint` first",
+                checkpoint.size,
             )
         leaves = [leaf for _, leaf in sealed]
         leaf, preimage = self._preimage(note)

@@ -138,6 +138,12 @@ class PeopleReads(ReadGroup):
         with self.reader() as reader:
             return people.persons(reader, self.views.sealer, list(person_ids))
 
+    def search(self, query: str, kind: str | None = None) -> list[str]:
+        """Ids of the people (of ``kind``) whose name holds every word of ``query``
+        (a guardian's phone too); sealed names opened in memory (ADR 0020)."""
+        with self.reader() as reader:
+            return people.search(reader, self.views.sealer, query, kind)
+
     def known(self, person_id: str) -> bool:
         """True when the catalogue holds this person (pupil, guardian or staff)."""
         with self.reader() as reader:
@@ -401,6 +407,11 @@ class AuditReads(ReadGroup):
         """The latest accesses, newest first, to one pupil's data or by one staff member."""
         with self.reader() as reader:
             return access_log.accesses(reader, student_id=student_id, actor=actor, limit=limit)
+
+    def access_page(self, found: access_log.Filter, number: int, size: int) -> access_log.Page:
+        """One page of the accesses ``found`` selects, newest first."""
+        with self.reader() as reader:
+            return access_log.access_page(reader, found, number, size)
 
 
 class ScopeReads(ReadGroup):

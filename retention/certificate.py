@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from domain.clock import SCHOOL_TZ
+from domain import clock
 from domain.policies import RetentionPolicy
 from domain.retention import DispositionInfo
 from domain.school_profile import ProfileInfo
@@ -84,7 +84,7 @@ def build_certificate(
         "certificate_id": str(info.id),
         "number": str(number) if number else str(info.id)[:8].upper(),
         "act_year": year,
-        "act_date": executed_at.astimezone(SCHOOL_TZ).date().isoformat(),
+        "act_date": executed_at.astimezone(clock.SCHOOL_TZ).date().isoformat(),
         "pd_number": str(pd_number) if pd_number else "",
         "protocol": {"number": info.protocol_no, "date": info.protocol_date},
         "operator": (operator or ProfileInfo()).to_dict(),
@@ -116,14 +116,14 @@ def _when(value: str | None) -> str:
     """School time, as people read it."""
     if not value:
         return "—"
-    return datetime.fromisoformat(value).astimezone(SCHOOL_TZ).strftime("%d.%m.%Y %H:%M")
+    return datetime.fromisoformat(value).astimezone(clock.SCHOOL_TZ).strftime("%d.%m.%Y %H:%M")
 
 
 def act_day(cert: Mapping[str, Any]) -> date:
     """The act's date (school-local day of the execution)."""
     if cert.get("act_date"):
         return date.fromisoformat(cert["act_date"])
-    return datetime.fromisoformat(cert["executed_at"]).astimezone(SCHOOL_TZ).date()
+    return datetime.fromisoformat(cert["executed_at"]).astimezone(clock.SCHOOL_TZ).date()
 
 
 def _profile(cert: Mapping[str, Any]) -> ProfileInfo:

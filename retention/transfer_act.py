@@ -16,7 +16,7 @@ from typing import Any
 from reportlab import rl_config
 from reportlab.platypus import Table, TableStyle
 
-from domain.clock import SCHOOL_TZ
+from domain import clock
 from retention.archive import pdfa
 from retention.pdf import FONT, Document
 
@@ -45,7 +45,7 @@ def render_pdfa(doc: Document) -> bytes:
 def _day(value: str | None) -> str:
     if not value:
         return "—"
-    return datetime.fromisoformat(value).astimezone(SCHOOL_TZ).strftime("%d.%m.%Y")
+    return datetime.fromisoformat(value).astimezone(clock.SCHOOL_TZ).strftime("%d.%m.%Y")
 
 
 def act_title(cert: Mapping[str, Any]) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from typing import Any
 from uuid import UUID
 
 from flask import (
@@ -20,9 +22,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from projections.ledger import LedgerError, public_pem
+from projections.ledger import LedgerError, NoSuchEvent, NotYetSealed, public_pem
+from projections.views.history import HistoryRow
+from web import trail
 from web.access import permission
 from web.config import Services
+from web.pages import viewed
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -102,7 +107,7 @@ def public_key_file() -> ResponseReturnValue:
 @bp.get("/records")
 @permission("audit.history")
 def find_record() -> ResponseReturnValue:
-    """Go to the history of the record whose id was typed in."""
+    """Go to the history of the record (or of the mark) whose id was typed in."""
     try:
         record_id = UUID(request.args.get("id", "").strip())
     except ValueError:
@@ -111,7 +116,26 @@ def find_record() -> ResponseReturnValue:
             "error",
         )
         return redirect(url_for("audit.ledger_status"))
+    if _services().reads.audit.mark_history(str(record_id)):
+        return redirect(url_for("audit.mark_history", mark_id=record_id))
     return redirect(url_for("audit.record_history", record_id=record_id))
+
+
+def _words() -> trail.Words:
+    reads = _services().reads
+    return trail.Words(
+        name=lambda person: reads.people.name(person, short=True),
+        grading=_services().policies.grading,
+        pupils=trail.pupils_shown(),
+    )
+
+
+def _history_page(rows: list[HistoryRow], **page: Any) -> ResponseReturnValue:
+    """A history page: the rows in words; the pupils shown are logged as seen."""
+    words = _words()
+    if words.pupils:
+        viewed(request.full_path, trail.pupils_of(rows))
+    return render_template("audit/record.html", rows=rows, words=words, **page)
 
 
 @bp.get("/records/<uuid:record_id>")
@@ -121,24 +145,77 @@ def record_history(record_id: UUID) -> ResponseReturnValue:
     rows = _services().reads.audit.history(str(record_id))
     if not rows:
         abort(404)
-    return render_template(
-        "audit/record.html",
-        record_id=record_id,
-        rows=rows,
-        actor_name=_services().reads.people.name,
-    )
+    return _history_page(rows, record_id=record_id, mark=None)
+
+
+@bp.get("/marks/<uuid:mark_id>")
+@permission("audit.history")
+def mark_history(mark_id: UUID) -> ResponseReturnValue:
+    """One mark's trail across its corrections — entry, correction requests and decisions,
+    corrections, cancellation — found by the mark's id (a grid cell links here)."""
+    reads = _services().reads
+    rows = reads.audit.mark_history(str(mark_id))
+    if not rows:
+        abort(404)
+    lesson_id = rows[0].record_id
+    try:
+        sheet = reads.journal.lesson_sheet(lesson_id)
+    except LookupError:
+        sheet = None
+    course = reads.school.course(sheet.course_journal_id) if sheet else None
+    pupil = next((str(r.values["student_id"]) for r in rows if r.values.get("student_id")), "")
+    mark = {"lesson": sheet.lesson if sheet else None, "course": course, "pupil": pupil}
+    return _history_page(rows, record_id=lesson_id, mark=mark, mark_id=mark_id)
+
+
+#: How long a proof of a fresh event waits for a checkpoint to cover it (seconds; the
+#: app's ``EJOURNAL_PROOF_WAIT``, 0 in tests that want the answer at once).
+PROOF_WAIT = 5.0
+
+
+def _proof_refused(status: int, message: str, position: int) -> ResponseReturnValue:
+    return render_template("audit/proof.html", message=message, position=position), status
 
 
 @bp.get("/proof/<int:position>.json")
 @permission("audit.history")
 def proof(position: int) -> ResponseReturnValue:
-    """The inclusion proof of one event against the latest checkpoint."""
-    try:
-        body = _services().ledger.prove(position)
-    except LedgerError as error:
-        return Response(
-            json.dumps({"error": str(error)}, ensure_ascii=False),
-            status=409,
-            mimetype="application/json",
-        )
-    return Response(json.dumps(body, indent=1), mimetype="application/json")
+    """The inclusion proof of one event against the latest checkpoint. A fresh event not yet
+    under a signed checkpoint is waited for (at most ``PROOF_WAIT`` seconds), then the
+    answer says so in Russian."""
+    ledger = _services().ledger
+    deadline = time.monotonic() + float(current_app.config.get("EJOURNAL_PROOF_WAIT", PROOF_WAIT))
+    while True:
+        try:
+            body = ledger.prove(position)
+        except NotYetSealed as error:
+            if time.monotonic() < deadline:
+                time.sleep(0.25)
+                continue
+            return _proof_refused(
+                409,
+                _(
+                    "Событие № %(position)s ещё не вошло в подписанную контрольную точку "
+                    "(последняя охватывает %(size)s). Контрольная точка подписывается после "
+                    "%(every)s или раз в %(minutes)s мин — откройте ссылку позже.",
+                    position=position,
+                    size=ngettext("%(num)s событие", "%(num)s событий", error.size),
+                    every=ngettext("%(num)s события", "%(num)s событий", ledger.every_events),
+                    minutes=round(ledger.every_seconds / 60),
+                ),
+                position,
+            )
+        except NoSuchEvent:
+            return _proof_refused(
+                404, _("События № %(position)s нет.", position=position), position
+            )
+        except LedgerError:
+            return _proof_refused(
+                409,
+                _(
+                    "Доказательство не построено: журнал целостности не сходится с записями. "
+                    "Проверьте журнал («Проверить сейчас»)."
+                ),
+                position,
+            )
+        return Response(json.dumps(body, indent=1), mimetype="application/json")

@@ -3,7 +3,7 @@ log of pupils' personal data."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from flask import Blueprint, abort, render_template, request
@@ -11,8 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from domain import clock
+from projections.views import access_log
 from web import grid_table
 from web.access import permission
+from web.forms import is_uuid
 from web.pages import services, today, viewed
 
 bp = Blueprint("replay", __name__, url_prefix="/audit")
@@ -121,28 +123,90 @@ def diary_as_of(student_id: UUID) -> ResponseReturnValue:
     )
 
 
+#: Rows of the access log on one page.
+ACCESS_PAGE = 50
+
+
+def _day_bound(name: str, after: int = 0) -> datetime | None:
+    """The start (school time) of the day in ``?name=ГГГГ-ММ-ДД`` plus ``after`` days."""
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise BadMoment(_("Дата — в формате ГГГГ-ММ-ДД.")) from None
+    return clock.local_datetime(day + timedelta(days=after), 0)
+
+
+def _access_filter() -> access_log.Filter:
+    """The access log's filter from the query: a name (pupil or staff member), a class,
+    a pupil's or a staff member's id (the links in the table), days from and to."""
+    reads = services().reads
+    ids = {}
+    for field in ("student_id", "actor"):
+        value = request.args.get(field, "").strip()
+        if value:
+            try:
+                ids[field] = frozenset({str(UUID(value))})
+            except ValueError:
+                raise BadMoment(_("Идентификатор — 36 символов вида 1b4e28ba-2fa1-…")) from None
+    students = ids.get("student_id")
+    group_id = request.args.get("group", "").strip()
+    if group_id:
+        group = reads.school.group(group_id) if is_uuid(group_id) else None
+        year = reads.school.year(str(group["year_id"])) if group else None
+        if group is None or year is None:
+            raise BadMoment(_("Выберите класс из списка."))
+        members = frozenset(reads.school.members(group_id, str(year["starts"]), str(year["ends"])))
+        students = members if students is None else students & members
+    query = request.args.get("q", "").strip()
+    return access_log.Filter(
+        students=students,
+        actors=ids.get("actor"),
+        people=frozenset(reads.people.search(query)) if query else None,
+        since=_day_bound("from"),
+        before=_day_bound("to", after=1),
+    )
+
+
+def _classes() -> list[tuple[str, str]]:
+    """Every class of every year, for the filter: (id, «5А (2025/26)»)."""
+    reads = services().reads
+    return [
+        (str(g["group_id"]), f"{g['name']} ({y['year']})")
+        for y in reads.school.years()
+        for g in reads.school.groups(str(y["year_id"]))
+        if g["kind"] == "class"
+    ]
+
+
 @bp.get("/access-log")
 @permission("audit.access_log")
 def access_log_page() -> ResponseReturnValue:
-    """Who saw which pupils' data, where and when (newest first; filter by pupil or staff)."""
-    student = request.args.get("student_id", "").strip()
-    who = request.args.get("actor", "").strip()
-    for value in (student, who):
-        if value:
-            try:
-                UUID(value)
-            except ValueError:
-                return render_template(
-                    "audit/access_log.html",
-                    rows=[],
-                    names={},
-                    form=request.args,
-                    problems={"_": _("Идентификатор — 36 символов вида 1b4e28ba-2fa1-…")},
-                ), 422
+    """Who saw which pupils' data, where and when: newest first, a page at a time; search by
+    a pupil's or a staff member's name, a class, and days."""
     reads = services().reads
-    rows = reads.audit.accesses(student_id=student or None, actor=who or None)
+    try:
+        found = _access_filter()
+    except BadMoment as error:
+        return render_template(
+            "audit/access_log.html",
+            page=None,
+            names={},
+            classes=_classes(),
+            form=request.args,
+            problems={"_": str(error)},
+        ), 422
+    page = reads.audit.access_page(found, request.args.get("page", 1, int), ACCESS_PAGE)
+    rows = page.rows
     names = reads.people.names({r.actor for r in rows} | {r.student_id for r in rows}, short=True)
     viewed(request.full_path, {r.student_id for r in rows})
     return render_template(
-        "audit/access_log.html", rows=rows, names=names, form=request.args, problems={}
+        "audit/access_log.html",
+        page=page,
+        names=names,
+        classes=_classes(),
+        form=request.args,
+        problems={},
     )

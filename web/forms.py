@@ -11,6 +11,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, cast
+from uuid import UUID
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import (
@@ -225,3 +226,12 @@ def lesson_page(pupils: tuple[str, ...]) -> LessonPageForm:
     # ``from_dict`` builds a subclass of the class it is called on
     built = cast(type[LessonPageForm], LessonPageForm.from_dict(per_pupil, name="LessonPageForm"))
     return built()
+
+
+def is_uuid(text: str) -> bool:
+    """True when ``text`` is a UUID (ids sent in forms and query strings)."""
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True

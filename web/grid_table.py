@@ -29,6 +29,7 @@ from domain import clock, rules
 from domain.lesson import ColumnCell
 from domain.policies import GradingPolicy, JournalRegulation, Policies, Scale
 from projections.views.grid import Cell, Grid, GridLesson
+from web import access
 from web.pages import by_name
 
 
@@ -114,9 +115,14 @@ class CellWriter:
     """Writes the cells of a grid's rows; the kinds' titles and shorts, the names of who
     corrected and approved, and the texts are looked up once per page."""
 
-    def __init__(self, grading: GradingPolicy, names: dict[str, str]) -> None:
+    def __init__(
+        self, grading: GradingPolicy, names: dict[str, str], trail_url: str | None = None
+    ) -> None:
         self.names = names
         self.language = str(get_locale())
+        #: A mark's history address with ``{}`` for its id, for readers of histories
+        #: (``audit.history``): each value then links to its trail; None: plain values.
+        self.trail_url = trail_url
         self.kinds = {
             code: (
                 escape(k.short),
@@ -128,7 +134,8 @@ class CellWriter:
     def row(self, grid: Grid, pupil: str, kinds: list[str]) -> str:
         """A pupil's cells, in lesson order, as one string (every text in it escaped)."""
         marks, attendance = grid.marks, grid.attendance
-        written, language, mark = _WRITTEN, self.language, self.mark
+        written, mark = _WRITTEN, self.mark
+        language = self.language + ("+trail" if self.trail_url else "")
         parts = []
         for lesson, kind in zip(grid.lessons, kinds, strict=True):
             key = (pupil, lesson.lesson_id)
@@ -159,15 +166,22 @@ class CellWriter:
         value = escape(cell.value)
         typed = value if cell.kind == column else value + short
         sub = "" if cell.kind == column else f"<sub>{short}</sub>"
+        shown = value
+        if self.trail_url:
+            # the address is the app's own with a UUID in it; the value and title are escaped
+            shown = Markup(  # noqa: S704
+                f'<a class="trail" href="{self.trail_url.replace("{}", str(cell.mark_id))}" '
+                f'title="{escape(_("История отметки"))}">{value}</a>'
+            )
         if not cell.corrected:
             return (
                 f'<span class="mark" data-id="{cell.mark_id}" data-v="{value}" data-t="{typed}" '
-                f'title="{title}">{value}{sub}</span>'
+                f'title="{title}">{shown}{sub}</span>'
             )
         note = escape(self.note(cell))
         return (
             f'<span class="mark corrected" tabindex="0" data-id="{cell.mark_id}" '
-            f'data-v="{value}" data-t="{typed}" title="{note}">{value}{sub}<sup>*</sup>'
+            f'data-v="{value}" data-t="{typed}" title="{note}">{shown}{sub}<sup>*</sup>'
             f'<span class="note" role="tooltip">{note}</span></span>'
         )
 
@@ -290,7 +304,13 @@ def context(
             pupils,
             names,
             cols,
-            CellWriter(grading, names),
+            CellWriter(
+                grading,
+                names,
+                url_for("audit.mark_history", mark_id=_ZERO).replace(str(_ZERO), "{}")
+                if access.scope("audit.history") is not None
+                else None,
+            ),
             finals,
             entry.final_cell if entry is not None else _final_text,
         ),

@@ -29,7 +29,8 @@ from werkzeug.datastructures import MultiDict
 from domain import clock, errors
 from domain.holds import SCOPES
 from domain.service import Receipt
-from projections.queries.records_register import STATES
+from projections.queries.people import matches
+from projections.queries.records_register import STATES, RegisterEntry
 from retention.service import Records, act_stems
 from retention.subject_access import NotAPupil
 from retention.transfer import TransferError
@@ -115,33 +116,77 @@ def _act(done: str, back: str, action: Callable[[], Receipt | None]) -> Response
 
 
 # --- reading -----------------------------------------------------------------------------------
-@bp.get("/")
-@permission("records.view")
-def register() -> ResponseReturnValue:
-    """The register: every series with class, cut-off, due date, holds and state."""
-    as_of, args = _as_of(), request.args
-    entries = _records().register(as_of)
-    counts = {s: sum(1 for e in entries if e.state == s) for s in STATES}
-    shown = [
+#: Series of the register on one page.
+REGISTER_PAGE = 50
+
+
+def _day_arg(name: str, problems: dict[str, str]) -> date | None:
+    """``?name=ГГГГ-ММ-ДД`` as a day; a malformed one is a problem (and no bound)."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems["_"] = _("Дата — в формате ГГГГ-ММ-ДД.")
+        return None
+
+
+def _searched(entries: list[RegisterEntry], problems: dict[str, str]) -> list[RegisterEntry]:
+    """The entries the query keeps: record class, state, year, held, school class, a text
+    in the series' name or a person's name (their ``person/…`` series), due from/to."""
+    args = request.args
+    query = args.get("q", "").strip()
+    people = {f"person/{p}" for p in services().reads.people.search(query)} if query else set()
+    first, last = _day_arg("from", problems), _day_arg("to", problems)
+    return [
         e
         for e in entries
         if (not args.get("class") or e.record_class == args["class"])
         and (not args.get("state") or e.state == args["state"])
         and (not args.get("year") or e.year == args["year"])
+        and (not args.get("group") or e.group == args["group"])
         and (not args.get("held") or e.held)
+        and (not query or e.series in people or matches(query, e.series))
+        and (first is None or (e.due_on is not None and e.due_on >= first))
+        and (last is None or (e.due_on is not None and e.due_on <= last))
     ]
+
+
+@bp.get("/")
+@permission("records.view")
+def register() -> ResponseReturnValue:
+    """The register: every series with class, cut-off, due date, holds and state; searched
+    by a series' name or a person's, a school class and due dates; a page at a time."""
+    as_of, args = _as_of(), request.args
+    problems: dict[str, str] = {}
+    entries = _records().register(as_of)
+    counts = {s: sum(1 for e in entries if e.state == s) for s in STATES}
+    shown = _searched(entries, problems)
+    pages = max(1, -(-len(shown) // REGISTER_PAGE))
+    number = max(1, min(args.get("page", 1, int), pages))
+    on_page = shown[(number - 1) * REGISTER_PAGE : number * REGISTER_PAGE]
+    reads = services().reads
+    persons = {e.series.partition("/")[2] for e in on_page if e.series.startswith("person/")}
+    names = reads.people.names(persons)
+    viewed(request.full_path, [p for p in persons if reads.people.kind_of(p) == "student"])
     policy = _records().policy
-    years = sorted({e.year for e in entries if e.year}, reverse=True)
     return render_template(
         "records/register.html",
-        entries=shown,
+        entries=on_page,
+        number=number,
+        pages=pages,
+        total=len(shown),
+        names=names,
         counts=counts,
         as_of=as_of,
         states=RECORD_STATES,
         classes=policy.classes,
-        years=years,
+        years=sorted({e.year for e in entries if e.year}, reverse=True),
+        groups=sorted({e.group for e in entries if e.group}),
         args=args,
-    )
+        problems=problems,
+    ), (422 if problems else 200)
 
 
 @bp.get("/archive")

@@ -4,6 +4,7 @@ and birth dates are opened from sealed rows only here, for display."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from projections.store import Reader
@@ -52,6 +53,38 @@ def persons(reader: Reader, sealer: Sealer, person_ids: list[str]) -> list[Perso
             )
         )
     return sorted(items, key=lambda p: (p.name.casefold(), p.person_id))
+
+
+def folded(text: str) -> str:
+    """Text as a search compares it: case and «ё» ignored, spaces collapsed."""
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
+def matches(query: str, *texts: str) -> bool:
+    """True when every word of ``query`` is found in one of ``texts`` (a name, a phone)."""
+    words, haystack = folded(query).split(), [folded(t) for t in texts]
+    return all(any(w in t for t in haystack) for w in words)
+
+
+def search(reader: Reader, sealer: Sealer, query: str, kind: str | None = None) -> list[str]:
+    """Ids of the people (of ``kind``: student, guardian, account) whose name — or, for a
+    guardian, phone — holds every word of ``query``. The sealed names are opened here, in
+    memory, one person at a time: no name, nor any token of one, is stored to search by
+    (ADR 0020). An empty query finds nobody."""
+    if not folded(query):
+        return []
+    rows = reader.select(catalog.PERSONS, {"kind": kind} if kind else None)
+    found = []
+    for row in rows:
+        person_id = str(row["person_id"])
+        data = sealer.open(bytes(row["sealed"]), person_id.encode())
+        if data is None:
+            continue
+        fields = json.loads(data)
+        parts = [fields.get(k, "") for k in ("surname", "name", "patronymic", "phone")]
+        if matches(query, " ".join(parts[:3]), parts[3]):
+            found.append(person_id)
+    return found
 
 
 def kind_of(reader: Reader, person_id: str) -> str | None:

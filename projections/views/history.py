@@ -317,6 +317,8 @@ class HistoryRow:
     #: How the actor was authenticated (``domain.auth_context``): kind, ref, name; empty
     #: for events saved before it was recorded.
     auth: dict[str, str] = field(default_factory=dict, hash=False)
+    #: The record (aggregate) the event belongs to: the lesson of a mark's events.
+    record_id: str = ""
 
 
 #: History rows whose values hold an attendance code (``grid.Codes`` decides who sees it).
@@ -363,6 +365,7 @@ def _history_row(sealer: Sealer, row: Mapping[str, Any]) -> HistoryRow:
         aggregate=row["aggregate"] or "",
         certificate_id=row["certificate_id"] or "",
         auth=opened.get("auth", {}),
+        record_id=str(row["originator_id"]),
     )
 
 

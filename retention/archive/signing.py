@@ -40,7 +40,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from domain.clock import SCHOOL_TZ
+from domain import clock
 from retention.archive.fonts import REGULAR
 
 #: Where the stamps go on the last page of a volume (A4 landscape, points): one box per
@@ -247,11 +247,13 @@ def stamp_lines(key: SignerKey, position: str, when: datetime) -> list[str]:
     lines = [f"{position}: {_common_name(key)}"]
     if cert is not None:
         valid = cert["tbs_certificate"]["validity"]
-        start, end = (valid[k].native.astimezone(SCHOOL_TZ) for k in ("not_before", "not_after"))
+        start, end = (
+            valid[k].native.astimezone(clock.SCHOOL_TZ) for k in ("not_before", "not_after")
+        )
         lines.append(f"Сертификат № {cert.serial_number:X}")
         lines.append(f"действителен с {start:%d.%m.%Y} по {end:%d.%m.%Y}")
     lines.append("Электронная подпись (PAdES), 63-ФЗ")
-    local = when.astimezone(SCHOOL_TZ)
+    local = when.astimezone(clock.SCHOOL_TZ)
     lines.append(f"Подписано {local:%d.%m.%Y %H:%M:%S} ({_zone(local)})")
     return lines
 
@@ -269,7 +271,7 @@ def _zone(moment: datetime) -> str:
     offset = moment.utcoffset() or timedelta(0)
     hours, rest = divmod(int(offset.total_seconds()) // 60, 60)
     minutes = f":{rest:02d}" if rest else ""
-    return f"{SCHOOL_TZ.key}, UTC{hours:+d}{minutes}"
+    return f"{clock.SCHOOL_TZ.key}, UTC{hours:+d}{minutes}"
 
 
 def _stamp(lines: Sequence[str]) -> TextStampStyle:

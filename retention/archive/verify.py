@@ -48,7 +48,7 @@ from pyhanko.sign.validation import async_validate_pdf_signature, async_validate
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 
-from domain.clock import SCHOOL_TZ
+from domain import clock
 from projections.ledger import Checkpoint, Ledger, check_signature
 from projections.queries import records_register as rq
 from projections.service import Views
@@ -337,7 +337,7 @@ def check_gost(data: bytes, detached: bytes, roots: Sequence[Path], report: Repo
 def _transferred(data: bytes, handed: rq.TransferredFile, ledger: Ledger, report: Report) -> None:
     """A file the school handed over to an archive: say by which act, and check what
     still can be checked here — the checkpoint it carries against the ledger."""
-    day = handed.transferred_at.astimezone(SCHOOL_TZ).strftime("%d.%m.%Y")
+    day = handed.transferred_at.astimezone(clock.SCHOOL_TZ).strftime("%d.%m.%Y")
     report.transferred = f"передано по акту № {handed.act_number} от {day}"
     package = f", package {handed.package}" if handed.package else ""
     report.add(

@@ -39,7 +39,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
     with build(settings_for(tmp_path_factory.mktemp("matrix"))) as system:
         web = build_web_school(system.journal)
         s = web.school
-        lesson, _mark, request = lesson_with_request(system, web)
+        lesson, mark, request = lesson_with_request(system, web)
         with clock.travel(at(LESSON_DAY + timedelta(days=14), 11)):
             late = system.journal.entry.request_late_entry(lesson, "Курсы", s.teacher).created[0]
         other_lesson = s.hold(course=s.other_course_id)
@@ -51,7 +51,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "student_id": s.pupils[0],
             "lesson_id": lesson,
             "record_id": lesson,
-            "mark_id": uuid.uuid4(),
+            "mark_id": mark,
             "request_id": request,
             "late_request_id": late,
             "year_id": s.year_id,

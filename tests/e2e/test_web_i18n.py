@@ -202,7 +202,8 @@ def test_the_auditors_pages_switch_to_english_and_back(system: System, web: WebS
     assert "Enter the date and time as YYYY-MM-DD HH:MM." in refused.get_data(as_text=True)
     log = auditor.get("/audit/access-log").get_data(as_text=True)
     assert (
-        "<h1>Access log of personal data</h1>" in log and "<label>Pupil (identifier) <input" in log
+        "<h1>Access log of personal data</h1>" in log
+        and "<label>Pupil's or staff member's name <input" in log
     )
     _switch(auditor, "ru")
     ledger = {"h1": "Реестр целостности журнала", "label": "История записи (идентификатор)"}

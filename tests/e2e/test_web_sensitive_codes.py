@@ -118,10 +118,14 @@ def test_record_history_hides_b_and_its_reason_from_the_auditor(system: System, 
     system.views.catch_up()
     path = f"/audit/records/{lesson}"
     head = client_for(system, web, "head").get(path).get_data(as_text=True)
-    assert "code: Б" in head and "ОРВИ" in head
+    assert "Код посещаемости: Б" in head and "ОРВИ" in head
     auditor = client_for(system, web, "auditor").get(path).get_data(as_text=True)
-    assert "code: Б" not in auditor and "ОРВИ" not in auditor and "code: УП" in auditor
-    assert "code: Н" in auditor  # the code before the correction: not sensitive
+    assert (
+        "Код посещаемости: Б" not in auditor
+        and "ОРВИ" not in auditor
+        and "Код посещаемости: УП" in auditor
+    )
+    assert "Код посещаемости: Н" in auditor  # the code before the correction: not sensitive
 
 
 def test_views_hold_no_attendance_code_in_plaintext(system: System, web: WebSchool):

@@ -4,10 +4,13 @@ submitted form kept, and running one command from a form (post/redirect/get)."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
+
+from web.forms import is_uuid
+
+__all__ = ["LABELS", "bp", "found", "is_uuid", "page"]  # is_uuid: the admin pages' name for it
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -67,12 +70,3 @@ def found(value: Any) -> Any:
     if value is None:
         abort(404)
     return value
-
-
-def is_uuid(text: str) -> bool:
-    """True when ``text`` is a UUID (ids sent in forms and query strings)."""
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True

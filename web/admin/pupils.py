@@ -15,8 +15,9 @@ from domain.service import Receipt
 from web import forms
 from web.access import permission
 from web.admin import forms as admin_forms
-from web.admin.base import bp, found, is_uuid, page
+from web.admin.base import bp, found, page
 from web.admin.school import group_again
+from web.forms import is_uuid
 from web.pages import Again, actor, attempt, services, today, viewed
 
 
@@ -76,16 +77,42 @@ def pupils() -> ResponseReturnValue:
     return _pupils_page()
 
 
+#: Guardians the picker lists at most (a narrower search finds the rest).
+GUARDIANS_SHOWN = 30
+
+#: Pupils found by a search, on one page.
+FOUND_PAGE = 50
+
+
 def _pupils_page(problems: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
     reads = services().reads
     unplaced = reads.people.persons(reads.people.without_class())
-    viewed(request.path, [p.person_id for p in unplaced])
+    query = request.args.get("q", "").strip()
+    found_ids = reads.people.search(query, "student") if query else []
+    pages = max(1, -(-len(found_ids) // FOUND_PAGE))
+    number = max(1, min(request.args.get("page", 1, int), pages))
+    found_people = reads.people.persons(found_ids)[(number - 1) * FOUND_PAGE : number * FOUND_PAGE]
+    classes_of = {
+        p.person_id: ", ".join(
+            x.group_name
+            for x in reads.people.periods(student_id=p.person_id)
+            if x.group_kind == "class" and x.until is None
+        )
+        for p in found_people
+    }
+    viewed(request.full_path, [p.person_id for p in unplaced + found_people])
     year = reads.school.current_year(today())
     classes = reads.school.groups(str(year["year_id"])) if year else []
     return page(
         "admin/pupils.html",
         problems,
         status,
+        query=query,
+        found=found_people,
+        classes_of=classes_of,
+        number=number,
+        pages=pages,
+        total=len(found_ids),
         unplaced=unplaced,
         classes=[(c["group_id"], c["name"]) for c in classes if c["kind"] == "class"],
         today=today().isoformat(),
@@ -135,7 +162,11 @@ def _pupil_page(
     person = reads.people.persons([key])[0]
     guardians = reads.people.guardians_of(key)
     linked = reads.people.persons(list(guardians))
-    others = [g for g in reads.people.of_kind("guardian") if g not in guardians]
+    query = request.args.get("guardian", "").strip()
+    matched = [g for g in reads.people.search(query, "guardian") if g not in guardians]
+    chosen = request.form.get("guardian_id", "") if request.method == "POST" else ""
+    if chosen and chosen not in matched and reads.people.kind_of(chosen) == "guardian":
+        matched.append(chosen)  # a refused link keeps the guardian it chose
     family = {g: reads.accounts.of_person(g) for g in [key, *guardians]}
     viewed(request.path, [key])
     return page(
@@ -146,9 +177,11 @@ def _pupil_page(
         periods=reads.people.periods(student_id=key),
         guardians=linked,
         relations=guardians,
+        guardian_query=query,
+        guardian_total=len(matched),
         others=[
             (g.person_id, f"{g.name}{', ' + g.phone if g.phone else ''}")
-            for g in reads.people.persons(others)
+            for g in reads.people.persons(matched)[:GUARDIANS_SHOWN]
         ],
         family=family,
     )
