@@ -14,6 +14,7 @@ from projections.views import (
     final_marks,
     grid,
     history,
+    notifications,
     records_register,
 )
 
@@ -27,6 +28,7 @@ ALL: tuple[View, ...] = (
     records_register.VIEW,
     api_tokens.VIEW,
     archive.VIEW,
+    notifications.VIEW,
 )
 
 

@@ -28,6 +28,7 @@ from domain.grades import TermGrades, YearGrades
 from domain.groups import ActivityGroup, ClassGroup, CourseJournal
 from domain.holds import HoldRegister
 from domain.lesson import Lesson
+from domain.notifications import MailConsent
 from domain.people import Guardian, Student
 from domain.records import RecordSeries
 from domain.schedule import RetentionSchedule
@@ -91,6 +92,7 @@ MUST_HANDLE: dict[str, frozenset[type]] = {
     | {SchoolYear.Opened, SchoolYear.Closed, SchoolYear.Reopened},
     "api_tokens": of(ApiToken),
     "archive": of(ArchiveVolume),
+    "notifications": of(MailConsent),
 }
 
 #: Views of the whole log: ``View.every`` sees every event, ``Redacted`` ones too
