@@ -44,7 +44,8 @@ def queue(settings: Settings, days: int) -> int:
                 lesson = f.school.hold(day, period)
                 with clock.travel(at(day, 10 + period)):
                     j = system.journal
-                    j.entry.record_marks(lesson, [MarkEntry(f.child, "2", "test")], f.school.teacher)
+                    two = [MarkEntry(f.child, "2", "test")]
+                    j.entry.record_marks(lesson, two, f.school.teacher)
                     j.entry.mark_attendance(lesson, {f.child: "Н"}, f.school.teacher)
         mail = MailSettings.from_env({"EJOURNAL_SMTP_URL": "smtp://127.0.0.1:1?starttls=no"})
         with clock.travel(at(LESSON_DAY + timedelta(days=days - 1), 20)):
