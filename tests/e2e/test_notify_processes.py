@@ -12,13 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from domain import clock
 from domain.lesson import MarkEntry
 from ejournal.bootstrap import build
+from ejournal.cli import main
 from ejournal.mailer import MailSettings
 from ejournal.notify import Notifier
 from ejournal.settings import Settings
+from tests.conftest import settings_for
 from tests.integration.test_notify import ADDRESS, SECRET, family
 from tests.school import LESSON_DAY, at
 from tests.smtp import smtp_server
@@ -130,3 +133,37 @@ def test_two_senders_at_once_send_each_message_once(backend_settings: Settings) 
     assert len(ids) == queued and len(set(ids)) == queued
     assert sum(sent_of(out) for out, _ in outputs) == queued
     assert all(outcome == "sent" for _, _, outcome in record(backend_settings))
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("", "EJOURNAL_SMTP_URL is not set"),
+        ("http://mail.example", "EJOURNAL_SMTP_URL: expected smtp://"),
+        ("smtp://mail.example?starttls=maybe", "starttls=yes or starttls=no"),
+    ],
+)
+def test_notify_run_refuses_a_missing_or_bad_smtp_url(
+    tmp_path: Path, url: str, expected: str
+) -> None:
+    env = {
+        "EJOURNAL_VAR_DIR": str(tmp_path / "var"),
+        "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
+        "EJOURNAL_SMTP_URL": url,
+    }
+    result = CliRunner().invoke(main, ["notify", "run"], env=env)
+    assert result.exit_code == 3 and expected in result.output
+    assert not (tmp_path / "var" / "ejournal.sqlite").exists()  # refused before opening
+
+
+def test_notify_status_counts_without_addresses(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    queue(settings, 1)
+    env = {
+        "EJOURNAL_VAR_DIR": str(settings.var_dir),
+        "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
+    }
+    result = CliRunner().invoke(main, ["notify", "status"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "consents in force 1, withdrawn 0" in result.output
+    assert "messages: queued 12" in result.output and ADDRESS not in result.output

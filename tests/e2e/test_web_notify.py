@@ -60,9 +60,7 @@ def test_a_parent_opts_in_with_the_consent_text(system: System, web: WebSchool) 
     assert events[-1].via == "page"
 
 
-def test_a_young_pupil_is_told_the_age_and_gives_no_consent(
-    system: System, web: WebSchool
-) -> None:
+def test_a_young_pupil_is_told_the_age_and_gives_no_consent(system: System, web: WebSchool) -> None:
     pupil = client_for(system, web, "pupil")
     with clock.travel(at(LESSON_DAY, 8)):
         assert "с 14 лет" in pupil.get(PAGE).get_data(as_text=True)
