@@ -166,4 +166,3 @@ def sent_beside(account_id: UUID, student_id: str) -> dict[str, Any]:
     """When each diary item of ``student_id`` was e-mailed to ``account_id`` (ref → epoch):
     the diary shows «отправлено 12.03 18:00» beside it."""
     return dict(services().views.mail.sent_refs(str(account_id), student_id))
-
