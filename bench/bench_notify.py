@@ -44,7 +44,7 @@ LAST_DAY = date(2025, 9, 12)
 
 def _raw(url: str, messages: list[EmailMessage], rounds: int) -> float:
     """Messages/s the server accepts from smtplib on one connection (best of ``rounds``)."""
-    port = int(url.split(":")[2].split("?")[0])
+    port = int(url.split(":")[2].split("?", maxsplit=1)[0])
     best = 0.0
     for _ in range(rounds):
         client = smtplib.SMTP("127.0.0.1", port, timeout=30)
@@ -70,7 +70,13 @@ def _opt_in_everyone(system: Any, given: datetime) -> int:
         for number, guardian in enumerate(sorted(guardians)):
             login = f"bench_g{number:03d}"
             account = j.accounts.create_account(
-                login, "Родитель", f"Номер{number}", "", ["parent"], "bench-parent-1", admin,
+                login,
+                "Родитель",
+                f"Номер{number}",
+                "",
+                ["parent"],
+                "bench-parent-1",
+                admin,
                 person_id=uuid.UUID(guardian),
             ).id
             j.notifications.subscribe(account, f"g{number:03d}@example.ru", [], True, account)

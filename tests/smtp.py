@@ -74,11 +74,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Handler, str]]:
-    """A running server; yields its handler and its ``EJOURNAL_SMTP_URL``."""
+def smtp_server(**options: Any) -> Iterator[tuple[Handler, str]]:
+    """A running server; yields its handler and its ``EJOURNAL_SMTP_URL`` (in the clear;
+    ``options`` go to aiosmtpd: ``tls_context`` and ``authenticator`` for STARTTLS and AUTH,
+    ``ssl_context`` for TLS from the first byte — then build the URL from the port)."""
     handler = Handler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield handler, f"smtp://127.0.0.1:{port}?starttls=no&timeout=10"
