@@ -294,10 +294,9 @@ class Notifier:
         connection: SmtpConnection | None = None
         try:
             while limit is None or tally.sent + tally.retried + tally.failed < limit:
-                claimed = self.outbox.claim(self.owner, self.settings.lease_seconds)
-                if not claimed:
+                message = self.outbox.claim(self.owner, self.settings.lease_seconds)
+                if message is None:
                     break
-                message = claimed[0]
                 consent = self.system.views.reads.notify.consent(message.account_id)
                 if consent is None or not consent.active:
                     self.outbox.finish(
@@ -305,8 +304,7 @@ class Notifier:
                     )
                     tally.dropped += 1
                     continue
-                attempt = message.attempts + 1
-                self.outbox.started(message.key, self.owner, attempt)
+                attempt = message.attempt
                 if connection is None:
                     connection = SmtpConnection(smtp)
                     problem = connection.open()

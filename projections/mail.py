@@ -141,7 +141,7 @@ class Planned:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A message a sender holds the lease of."""
+    """A message a sender holds the lease of, and the number of the attempt it starts."""
 
     key: str
     account_id: str
@@ -149,7 +149,7 @@ class Claimed:
     subject: str
     text: str
     html: str
-    attempts: int
+    attempt: int
 
 
 @dataclass(frozen=True)
@@ -240,71 +240,58 @@ class MailOutbox:
                     )
         return inserted
 
-    def claim(self, owner: str, lease: float, limit: int = 1) -> list[Claimed]:
-        """Claim up to ``limit`` due messages for ``owner`` for ``lease`` seconds: each by a
-        conditional UPDATE, so of two senders exactly one gets a row."""
+    def claim(self, owner: str, lease: float) -> Claimed | None:
+        """Claim the next due message for ``owner`` for ``lease`` seconds and record the
+        attempt as started (``sending``), in one transaction: a conditional UPDATE, so of
+        two senders exactly one gets a row. None when nothing is due."""
         self._setup()
         p, now = self.db.param, self.now()
         with self.db.transaction() as cur:
             cur.execute(
                 f"SELECT key FROM {MESSAGES.name} WHERE state = {p} AND next_at <= {p} "
-                f"AND (lease_until IS NULL OR lease_until < {p}) ORDER BY next_at, key "
-                f"LIMIT {int(limit) * 4}",
+                f"AND (lease_until IS NULL OR lease_until < {p}) ORDER BY next_at, key LIMIT 8",
                 (QUEUED, now, now),
             )
-            candidates = [str(r[0]) for r in cur.fetchall()]
-        got: list[Claimed] = []
-        for key in candidates:
-            if len(got) >= limit:
-                break
-            with self.db.transaction() as cur:
+            found = None
+            for (key,) in cur.fetchall():
                 cur.execute(
-                    f"UPDATE {MESSAGES.name} SET lease_owner = {p}, lease_until = {p} "
-                    f"WHERE key = {p} AND state = {p} "
+                    f"UPDATE {MESSAGES.name} SET lease_owner = {p}, lease_until = {p}, "
+                    f"attempts = attempts + 1 WHERE key = {p} AND state = {p} "
                     f"AND (lease_until IS NULL OR lease_until < {p})",
                     (owner, now + lease, key, QUEUED, now),
                 )
-                if cur.rowcount != 1:
-                    continue
-                cur.execute(
-                    f"SELECT account_id, kind, body, attempts FROM {MESSAGES.name} WHERE key = {p}",
-                    (key,),
-                )
-                account_id, kind, body, attempts = cur.fetchone()
-            opened = self.sealer.open(bytes(body), key.encode())
-            if opened is None:  # the account's key was destroyed: nothing to send
-                self.finish(key, owner, DROPPED, None, "данные уничтожены", None)
-                continue
-            content = json.loads(opened)
-            got.append(
-                Claimed(
-                    key,
-                    str(account_id),
-                    str(kind),
-                    content["subject"],
-                    content["text"],
-                    content["html"],
-                    int(attempts),
-                )
-            )
-        return got
-
-    def started(self, key: str, owner: str, attempt: int) -> None:
-        """Record that ``owner`` starts attempt number ``attempt`` (before talking to the
-        server: an attempt cut off by a kill stays in the record as ``sending``)."""
-        p = self.db.param
-        with self.db.transaction() as cur:
+                if cur.rowcount == 1:
+                    cur.execute(
+                        f"SELECT account_id, kind, body, attempts FROM {MESSAGES.name} "
+                        f"WHERE key = {p}",
+                        (key,),
+                    )
+                    found = (str(key), *cur.fetchone())
+                    break
+            if found is None:
+                return None
+            key, account_id, kind, body, attempt = found
             cur.execute(
                 f"INSERT INTO {ATTEMPTS.name} (key, attempt, at, owner, code, answer, outcome) "
                 f"VALUES ({p}, {p}, {p}, {p}, NULL, '', {p}) "
                 f"ON CONFLICT (key, attempt) DO UPDATE SET at = excluded.at, "
                 f"owner = excluded.owner, outcome = excluded.outcome",
-                (key, attempt, self.now(), owner, SENDING),
+                (key, int(attempt), now, owner, SENDING),
             )
-            cur.execute(
-                f"UPDATE {MESSAGES.name} SET attempts = {p} WHERE key = {p} AND lease_owner = {p}",
-                (attempt, key, owner),
-            )
+        opened = self.sealer.open(bytes(body), key.encode())
+        if opened is None:  # the account's key was destroyed: nothing to send
+            self.finish(key, owner, DROPPED, None, "данные уничтожены", None)
+            return self.claim(owner, lease)
+        content = json.loads(opened)
+        return Claimed(
+            key,
+            str(account_id),
+            str(kind),
+            content["subject"],
+            content["text"],
+            content["html"],
+            int(attempt),
+        )
 
     def finish(
         self,
