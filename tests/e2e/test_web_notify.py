@@ -32,6 +32,9 @@ def opt_in(parent: FlaskClient, **extra: str) -> object:
 
 def test_a_parent_opts_in_with_the_consent_text(system: System, web: WebSchool) -> None:
     parent = client_for(system, web, "parent")
+    assert f'href="{PAGE}"' in parent.get("/profile/").get_data(as_text=True)
+    teacher = client_for(system, web, "teacher")
+    assert f'href="{PAGE}"' not in teacher.get("/profile/").get_data(as_text=True)
     with clock.travel(at(LESSON_DAY, 8)):
         page = parent.get(PAGE).get_data(as_text=True)
         assert "Я даю согласие школе на обработку адреса" in page

@@ -267,3 +267,30 @@ def test_no_connection_is_a_temporary_failure(system: System) -> None:
     assert (tally.retried, tally.answers) == (1, [0])
     (attempt,) = system.views.mail.record()
     assert attempt.outcome == "retry" and "нет соединения" in attempt.answer
+
+
+def test_the_worker_sends_after_each_catch_up(system: System, smtp: tuple[Handler, str]) -> None:
+    """``ejournal worker`` with ``EJOURNAL_SMTP_URL`` set runs a notify round after each
+    catch-up (``run_worker``'s ``tick``; the notifier's own ``tick`` at most every 30 s)."""
+    import threading
+
+    from ejournal.worker import run_worker
+
+    handler, url = smtp
+    f = family(system)
+    subscribe(f, ["low_mark"], False)
+    lesson_with_news(f)
+    wall = Wall()
+    sender = notifier(system, url, wall)
+    stop = threading.Event()
+    rounds: list[int] = []
+
+    def tick() -> None:
+        with clock.travel(at(LESSON_DAY, 11)):
+            sender.tick()
+            sender.tick()  # within 30 s of the last round: nothing
+        rounds.append(len(handler.accepted))
+        stop.set()
+
+    run_worker(system, stop, poll=0.01, tick=tick)
+    assert rounds == [1]
