@@ -72,13 +72,14 @@ def status(as_json: bool, failed: bool) -> None:
         counts = outbox.counts()
         active, withdrawn = built.views.reads.notify.counts()
         attempts = outbox.record(limit=50, state="failed" if failed else None)
+        items = {a.key: outbox.items_of(a.key) for a in attempts} if as_json else {}
     if as_json:
         click.echo(
             json.dumps(
                 {
                     "messages": counts,
                     "consents": {"active": active, "withdrawn": withdrawn},
-                    "attempts": [a.__dict__ for a in attempts],
+                    "attempts": [{**a.__dict__, "diary_items": items[a.key]} for a in attempts],
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -89,4 +90,7 @@ def status(as_json: bool, failed: bool) -> None:
     click.echo("messages: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
     for a in attempts:
         at = datetime.fromtimestamp(a.at, UTC).isoformat(timespec="seconds")
-        click.echo(f"{at}  {a.key}  #{a.attempt}  {a.outcome:<8} {a.code or '-'}  {a.answer}")
+        click.echo(
+            f"{at}  {a.key}  {a.kind} of {a.items}  #{a.attempt}  {a.outcome:<8} "
+            f"{a.code or '-'}  {a.answer}"
+        )

@@ -167,6 +167,7 @@ class Attempt:
     outcome: str
     message_id: str | None
     state: str
+    items: int
 
 
 def setup(db: Database) -> None:
@@ -358,12 +359,23 @@ class MailOutbox:
         with self.db.transaction() as cur:
             cur.execute(
                 f"SELECT a.key, m.account_id, m.kind, a.attempt, a.at, a.owner, a.code, "
-                f"a.answer, a.outcome, m.message_id, m.state FROM {ATTEMPTS.name} a "
+                f"a.answer, a.outcome, m.message_id, m.state, m.items FROM {ATTEMPTS.name} a "
                 f"JOIN {MESSAGES.name} m ON m.key = a.key {where} "
                 f"ORDER BY a.at DESC, a.key LIMIT {int(limit)}",
                 params,
             )
             return [_attempt(r) for r in cur.fetchall()]
+
+    def items_of(self, key: str) -> list[tuple[str, str]]:
+        """The diary items a message covers: (pupil id, item — what, ref and time)."""
+        self._setup()
+        p = self.db.param
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"SELECT student_id, item FROM {ITEMS.name} WHERE key = {p} ORDER BY item",
+                (key,),
+            )
+            return [(str(s), str(i)) for s, i in cur.fetchall()]
 
     def counts(self) -> dict[str, int]:
         """Messages by state."""
@@ -374,7 +386,7 @@ class MailOutbox:
 
 
 def _attempt(row: Sequence[Any]) -> Attempt:
-    key, account, kind, attempt, at, owner, code, answer, outcome, message_id, state = row
+    key, account, kind, attempt, at, owner, code, answer, outcome, message_id, state, items = row
     return Attempt(
         str(key),
         str(account),
@@ -387,4 +399,5 @@ def _attempt(row: Sequence[Any]) -> Attempt:
         str(outcome),
         None if message_id is None else str(message_id),
         str(state),
+        int(items),
     )

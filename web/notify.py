@@ -65,6 +65,10 @@ def _page(problems: dict[str, str] | None = None, status: int = 200) -> tuple[st
         events={code: EVENTS[code] for code in policy.events},
         via=VIA,
         problems=problems or {},
+        labels={
+            "email": _("Адрес электронной почты"),
+            "consent": _("Согласие на обработку персональных данных"),
+        },
         form=request.form,
     ), status
 

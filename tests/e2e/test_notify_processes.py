@@ -4,6 +4,7 @@ message accepted exactly once, with its one Message-ID, on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -167,3 +168,11 @@ def test_notify_status_counts_without_addresses(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "consents in force 1, withdrawn 0" in result.output
     assert "messages: queued 12" in result.output and ADDRESS not in result.output
+    with build(settings) as system:  # an attempt, then the record in JSON with its items
+        mail = MailSettings.from_env({"EJOURNAL_SMTP_URL": "smtp://127.0.0.1:1?starttls=no"})
+        assert Notifier(system, mail, SECRET).send(limit=1).retried == 1
+    shown = CliRunner().invoke(main, ["notify", "status", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    (attempt,) = json.loads(shown.output)["attempts"]
+    assert attempt["outcome"] == "retry" and attempt["items"] == 1
+    assert len(attempt["diary_items"]) == 1 and ADDRESS not in shown.output

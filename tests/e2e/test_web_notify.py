@@ -109,5 +109,6 @@ def test_the_link_in_the_message_opts_out_and_the_diary_says_sent(
     admin = client_for(system, web, "admin")
     record = admin.get("/admin/mail").get_data(as_text=True)
     assert "принято сервером" in record and "<code>parent</code>" in record
+    assert "сразу, 1 запись дневника" in record
     assert ADDRESS not in record
     assert parent.get("/admin/mail").status_code == 403
