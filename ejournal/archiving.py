@@ -6,12 +6,18 @@ from datetime import timedelta
 
 from domain import clock
 from ejournal.bootstrap import System
-from ejournal.signers import renew_demo_pki, renewal_setup, signing_setup, trust_roots
-from retention.archive.detached import DetachedSigner
+from ejournal.signers import (
+    detached_signer,
+    gost_roots,
+    renew_demo_pki,
+    renewal_setup,
+    signing_setup,
+    trust_roots,
+)
 from retention.archive.refresh import Refresher, Renewal
 from retention.archive.service import Archiver
 
-__all__ = ["archiver", "refresher", "renewal", "signing_setup", "trust_roots"]
+__all__ = ["archiver", "gost_roots", "refresher", "renewal", "signing_setup", "trust_roots"]
 
 
 def refresher(system: System) -> Refresher:
@@ -40,7 +46,7 @@ def archiver(system: System) -> Archiver:
     """The archive service of a built system."""
     settings = system.settings.archiving
     renew_demo_pki(settings, system.settings.school, clock.now())
-    hook = DetachedSigner(settings.detached_signer) if settings.detached_signer else None
+    hook = detached_signer(settings)
     return Archiver(
         system.journal,
         system.views,

@@ -12,6 +12,7 @@ import click
 
 from domain import clock, ids
 from domain.errors import DomainError
+from ejournal.settings import Settings
 
 
 @click.group()
@@ -21,16 +22,55 @@ def keys() -> None:
 
 @keys.command("demo")
 @click.option("--replace", is_flag=True, help="Replace an existing demo PKI.")
-def keys_demo(replace: bool) -> None:
+@click.option(
+    "--gost",
+    is_flag=True,
+    help="Make the GOST test PKI under EJOURNAL_GOST_DIR (var/pki/gost) with OpenSSL's GOST "
+    "engine (libengine-gost-openssl), and the RSA one if there is none yet.",
+)
+def keys_demo(replace: bool, gost: bool) -> None:
     """Make a throwaway PKI for the demo and tests under EJOURNAL_PKI_DIR (var/pki):
     root CA (root.pem, root.crl), head-of-school and class-teacher signing certificates and
     a timestamping certificate (PKCS#12 files with passphrase files), with real lifetimes:
     root 20 years, signers 3 years, TSA 10 years, CRL next update in 4 weeks (`archive
-    refresh` publishes the next CRL and renews the TSA certificate). Never for real use."""
+    refresh` publishes the next CRL and renews the TSA certificate). Never for real use.
+
+    With --gost: a GOST R 34.10-2012 (256-bit) root and head-of-school certificate made by
+    OpenSSL with the GOST engine; every volume and act then also gets FILE.pdf.sig, a
+    detached CMS signature (GOST R 34.11-2012 hash) that `archive verify` checks."""
     from ejournal.cli import _settings
-    from ejournal.pki import PKIError, make_demo_pki
+    from ejournal.pki import ROOT_PEM
 
     settings = _settings()
+    if gost:
+        from retention.archive.gost import engine_problem
+
+        problem = engine_problem()  # before anything is replaced
+        if problem:
+            raise click.ClickException(problem)
+        if replace or not (settings.archiving.pki_dir / ROOT_PEM).exists():
+            _rsa_demo(settings, replace)
+        _gost_demo(settings, replace)
+        return
+    _rsa_demo(settings, replace)
+
+
+def _gost_demo(settings: Settings, replace: bool) -> None:
+    from ejournal.gost_pki import GostPKIError, make_gost_pki
+
+    folder = settings.archiving.gost_dir
+    try:
+        made = make_gost_pki(folder, settings.school, replace=replace)
+    except GostPKIError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"GOST test PKI in {made.folder} (GOST R 34.10-2012 256-bit; throwaway)")
+    click.echo(f"  GOST root      {made.root}")
+    click.echo(f"  head (GOST)    {made.signer}  (key {made.key}, passphrase in {made.passphrase})")
+
+
+def _rsa_demo(settings: Settings, replace: bool) -> None:
+    from ejournal.pki import PKIError, make_demo_pki
+
     try:
         pki = make_demo_pki(settings.archiving.pki_dir, settings.school, replace=replace)
     except PKIError as error:
@@ -152,13 +192,17 @@ def verify(file: str, as_json: bool, at: str | None) -> None:
     """Verify an archive file: signatures (AdES, trust to the configured root), every
     document timestamp (chain, revocation data, time; B-LTA), PDF/A-2b of the unsigned
     first revision (and pikepdf's verdict on the whole file: SKIP when pikepdf cannot
-    check signed content), hash in the register, checkpoint in the ledger.
+    check signed content), hash in the register, checkpoint in the ledger, and FILE.sig
+    beside it: its registered hash and, with a GOST root (EJOURNAL_GOST_ROOTS, `keys demo
+    --gost`), `openssl cms -verify` with the GOST engine.
 
-    Exit 0 when every check that ran passed (VALID), 1 when one failed (REJECTED), 2 when
-    the file or the configuration cannot be used (one line saying why, no traceback)."""
+    A file whose series was handed over to an archive is reported «передано по акту № …».
+    Exit 0 when every check that ran passed (VALID, or TRANSFERRED), 1 when one failed
+    (REJECTED), 2 when the file or the configuration cannot be used (one line saying why,
+    no traceback)."""
     from datetime import UTC, datetime, time
 
-    from ejournal.archiving import trust_roots
+    from ejournal.archiving import gost_roots, trust_roots
     from ejournal.cli import _system
     from retention.archive.signing import SigningError
     from retention.archive.verify import verify_file
@@ -183,7 +227,15 @@ def verify(file: str, as_json: bool, at: str | None) -> None:
             click.echo(f"нет корневого сертификата для проверки: {error}", err=True)
             sys.exit(VERIFY_EXIT["unusable"])
         try:
-            report = verify_file(data, roots, system.views, system.ledger, detached, moment)
+            report = verify_file(
+                data,
+                roots,
+                system.views,
+                system.ledger,
+                detached,
+                moment,
+                gost_roots(system.settings.archiving),
+            )
         except Exception as error:  # whatever a strange file does, answer in one line
             first = str(error).strip().splitlines()
             reason = f"{type(error).__name__}: {first[0] if first else ''}"[:300]
@@ -191,14 +243,23 @@ def verify(file: str, as_json: bool, at: str | None) -> None:
             sys.exit(VERIFY_EXIT["unusable"])
     if as_json:
         checks = [vars(c) for c in report.checks]
-        out = {"ok": report.ok, "sha256": report.sha256, "at": at, "checks": checks}
+        out = {
+            "ok": report.ok,
+            "sha256": report.sha256,
+            "at": at,
+            "transferred": report.transferred or None,
+            "checks": checks,
+        }
         click.echo(json.dumps(out, ensure_ascii=False))
     else:
         if at:
             click.echo(f"as of {at}")
         for check in report.checks:
             click.echo(f"{check.mark} {check.name}: {check.detail}")
-        click.echo(f"{file}: {'VALID' if report.ok else 'REJECTED'}")
+        verdict = "VALID" if report.ok else "REJECTED"
+        if report.ok and report.transferred:
+            verdict = f"{report.transferred} (TRANSFERRED)"
+        click.echo(f"{file}: {verdict}")
     if not report.ok:
         sys.exit(VERIFY_EXIT["rejected"])
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from domain import clock
 from domain.holds import SCOPES
 from ejournal.cli_archive import run_refresh
 from ejournal.cli_support import actor, as_option, parse_date, parse_id, refused, ru_date, system
@@ -66,6 +67,7 @@ def register(
                 "holds": list(e.holds),
                 "disposition_id": e.disposition_id,
                 "certificate_id": e.certificate_id,
+                "act_number": e.act_number or None,
             }
             for e in entries
         ]
@@ -73,9 +75,11 @@ def register(
         return
     for e in entries:
         held = " ПРИОСТАНОВЛЕНО" if e.held else ""
+        day = ru_date(clock.local_date(e.disposed_at)) if e.disposed_at else "—"
+        act = f" по акту № {e.act_number} от {day}" if e.act_number else ""
         click.echo(
             f"{e.series:<48} {e.record_class:<24} отсечка {ru_date(e.cut_off):<10} "
-            f"срок {ru_date(e.due_on):<10} событий {e.events:>7}  {STATE_RU[e.state]}{held}"
+            f"срок {ru_date(e.due_on):<10} событий {e.events:>7}  {STATE_RU[e.state]}{act}{held}"
         )
 
 
@@ -274,18 +278,22 @@ def execute(disposition_id: str, login: str) -> None:
     type=click.Path(file_okay=False),
     help="Folder to write the package in.",
 )
+@click.option("--recipient", default="", help="The receiving archive (printed in the act).")
 @as_option
-def transfer(disposition_id: str, destination: str, login: str) -> None:
-    """Transfer approved proposal ID to an archive: write a BagIt package (events as JSON,
-    files, manifest of SHA-256 sums, the ledger checkpoint) under --to, validate it, record
-    the transfer, then destroy the series here."""
+def transfer(disposition_id: str, destination: str, recipient: str, login: str) -> None:
+    """Transfer approved proposal ID to an archive: write a BagIt package under --to
+    (events as JSON, files with their signatures, the inventory and the act of transfer as
+    signed PDF/A, the ledger's public key and checkpoints, the trust roots and CRLs, SHA-256
+    manifests), validate it, record the transfer, then destroy the series here. The
+    register and `archive verify` then say «передано по акту № …»."""
     with system() as built, refused():
         try:
             certificate = built.records.transfer(
-                parse_id(disposition_id), Path(destination), actor(built, login)
+                parse_id(disposition_id), Path(destination), actor(built, login), recipient
             )
         except TransferError as error:
             raise click.ClickException(str(error)) from None
+    click.echo(f"передано по акту № {certificate['number']}")
     click.echo(f"пакет: {certificate['package']['path']}")
 
 

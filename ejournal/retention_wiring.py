@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -15,8 +16,8 @@ from psycopg import sql
 from ejournal.keyring import Keyring
 from ejournal.keystore import PostgresKeyStore
 from ejournal.settings import Settings
-from ejournal.signers import configured, signing_setup
-from projections.ledger import Ledger
+from ejournal.signers import configured, detached_signer, gost_roots, signing_setup
+from projections.ledger import Ledger, public_pem
 from projections.service import Views
 from retention.archive.signing import sign_pdf
 from retention.ports import Infrastructure
@@ -75,6 +76,35 @@ def certificate_signer(settings: Settings) -> Callable[[bytes], bytes]:
     return sign
 
 
+def sign_beside(settings: Settings) -> Callable[[Path], Path | None]:
+    """Writes ``FILE.sig`` beside an act (GOST route or the external-signer hook, read when
+    the act is written); None returned when neither is configured."""
+
+    def sign(path: Path) -> Path | None:
+        signer = detached_signer(settings.archiving)
+        return signer.sign(path).path if signer is not None else None
+
+    return sign
+
+
+def transfer_extras(settings: Settings, ledger: Ledger) -> Callable[[], dict[str, bytes]]:
+    """What lets the receiving archive check a package on its own: the ledger's public key
+    (for the checkpoints), the trust roots (PAdES and GOST) and the revocation lists."""
+
+    def extras() -> dict[str, bytes]:
+        archive = settings.archiving
+        found = {"ledger/ledger-public-key.pem": public_pem(ledger.public).encode()}
+        for index, path in enumerate(p for p in archive.trust_roots if p.exists()):
+            found[f"trust/root-{index + 1}.pem"] = path.read_bytes()
+        for index, path in enumerate(gost_roots(archive)):
+            found[f"trust/gost-root-{index + 1}.pem"] = path.read_bytes()
+        for index, path in enumerate(p for p in archive.crl_files if p.exists()):
+            found[f"trust/crl-{index + 1}.crl"] = path.read_bytes()
+        return found
+
+    return extras
+
+
 def infrastructure(
     settings: Settings, views: Views, keyring: Keyring, ledger: Ledger
 ) -> Infrastructure:
@@ -95,4 +125,6 @@ def infrastructure(
         school=settings.school,
         transfers_dir=settings.var_dir / "transfers",
         signer=certificate_signer(settings),
+        sign_beside=sign_beside(settings),
+        transfer_extras=transfer_extras(settings, ledger),
     )

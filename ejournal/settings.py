@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from retention.archive.detached import usable_template
+
 
 class SettingsError(Exception):
     """Raised when a setting is malformed (one clear message, nothing written)."""
@@ -160,12 +162,26 @@ class ArchiveSettings:
     #: ``archive refresh`` renews a file whose signatures verify on their own for less than
     #: this many more days (its newest timestamp's TSA certificate or CRL ends sooner).
     refresh_margin_days: int = 14
+    #: The GOST route (``keys demo --gost``, ``retention.archive.gost``): a detached GOST
+    #: R 34.10-2012 CMS signature beside every volume and act when the certificate exists,
+    #: checked by ``archive verify`` against ``gost_roots``.
+    gost_certificate: Path = Path("/nonexistent/gost/signer.pem")
+    gost_key: Path = Path("/nonexistent/gost/signer-key.pem")
+    gost_passphrase_file: Path = Path("/nonexistent/gost/signer.pass")
+    gost_roots: tuple[Path, ...] = ()
+
+    @property
+    def gost_dir(self) -> Path:
+        """Where ``keys demo --gost`` writes the GOST test PKI (beside the signer's
+        certificate: ``EJOURNAL_GOST_DIR``, default ``var/pki/gost``)."""
+        return self.gost_certificate.parent
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], var_dir: Path) -> ArchiveSettings:
         """Read the ``EJOURNAL_ARCHIVE_*``, ``EJOURNAL_SIGNER_*`` and ``EJOURNAL_TSA_URL``
         variables (see README, «Annual archive»)."""
         pki = Path(env.get("EJOURNAL_PKI_DIR") or var_dir / "pki")
+        gost = Path(env.get("EJOURNAL_GOST_DIR") or pki / "gost")
         signers = tuple(
             s.strip() for s in (env.get("EJOURNAL_ARCHIVE_SIGNERS") or "head").split(",")
         )
@@ -177,8 +193,10 @@ class ArchiveSettings:
             raise SettingsError("EJOURNAL_ARCHIVE_REFRESH_MARGIN_DAYS: whole days, 1 to 3650")
 
         detached = env.get("EJOURNAL_DETACHED_SIGNER") or ""
-        if detached and ("{in}" not in detached or "{out}" not in detached):
-            raise SettingsError("EJOURNAL_DETACHED_SIGNER: a command line with {in} and {out}")
+        if detached and not usable_template(detached):
+            raise SettingsError(
+                "EJOURNAL_DETACHED_SIGNER: a command line with {in} and {out} (or {dir})"
+            )
 
         def paths(name: str, default: Path) -> tuple[Path, ...]:
             raw = env.get(name)
@@ -213,6 +231,12 @@ class ArchiveSettings:
             or "",
             pkcs11_pin_file=Path(env.get("EJOURNAL_SIGNER_PKCS11_PIN_FILE") or pki / "token.pin"),
             refresh_margin_days=int(margin),
+            gost_certificate=Path(env.get("EJOURNAL_GOST_CERT") or gost / "signer.pem"),
+            gost_key=Path(env.get("EJOURNAL_GOST_KEY") or gost / "signer-key.pem"),
+            gost_passphrase_file=Path(
+                env.get("EJOURNAL_GOST_PASSPHRASE_FILE") or gost / "signer.pass"
+            ),
+            gost_roots=paths("EJOURNAL_GOST_ROOTS", gost / "root.pem"),
         )
 
 

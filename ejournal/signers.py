@@ -12,6 +12,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from ejournal import pki
 from ejournal.settings import ArchiveSettings
+from retention.archive.detached import DetachedSigner, SignsDetached
+from retention.archive.gost import GostSigner
 from retention.archive.signing import (
     Pkcs11Token,
     SignerKey,
@@ -29,6 +31,25 @@ from retention.archive.signing import (
 def configured(settings: ArchiveSettings) -> bool:
     """True when a signing key is configured (a PKCS#12 file exists or a PKCS#11 module)."""
     return bool(settings.pkcs11_library) or settings.head_pkcs12.exists()
+
+
+def detached_signer(settings: ArchiveSettings) -> SignsDetached | None:
+    """Who writes ``FILE.sig`` beside each volume and act: the external-signer hook
+    (``EJOURNAL_DETACHED_SIGNER``, e.g. CryptoPro ``cryptcp``) when set, else OpenSSL's GOST
+    engine when a GOST certificate is configured (``keys demo --gost``), else nobody."""
+    if settings.detached_signer:
+        return DetachedSigner(settings.detached_signer)
+    if settings.gost_certificate.exists():
+        return GostSigner(
+            settings.gost_certificate, settings.gost_key, settings.gost_passphrase_file
+        )
+    return None
+
+
+def gost_roots(settings: ArchiveSettings) -> tuple[Path, ...]:
+    """The configured GOST trust roots that exist (``archive verify`` checks ``FILE.sig``
+    against them)."""
+    return tuple(_existing(settings.gost_roots))
 
 
 def _existing(paths: tuple[Path, ...]) -> list[Path]:

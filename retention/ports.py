@@ -26,6 +26,9 @@ class Shredder(Protocol):
 #: Signs a certificate's PDF and returns the signed bytes (the annual archive's PAdES
 #: signer plugs in here; without one the PDF is written unsigned).
 PdfSigner = Callable[[bytes], bytes]
+#: Writes a detached signature ``FILE.sig`` beside a written file (the GOST route or the
+#: external-signer hook) and returns its path; None when no detached signer is configured.
+SignBeside = Callable[[Path], Path | None]
 
 
 @dataclass
@@ -45,3 +48,7 @@ class Infrastructure:
     #: Where the web pages write transfer packages (the CLI names its own folder).
     transfers_dir: Path = Path("var/transfers")
     signer: PdfSigner | None = None
+    sign_beside: SignBeside | None = None
+    #: What a transfer package carries besides the records, by path inside the bag's
+    #: ``data/``: the ledger's public key, the trust roots and revocation lists.
+    transfer_extras: Callable[[], dict[str, bytes]] | None = None

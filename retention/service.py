@@ -27,7 +27,9 @@ from domain.service import Receipt
 from projections.queries import records_register as rq
 from projections.service import Views
 from projections.store import Reader
+from projections.views import archive as archive_view
 from projections.views import history as history_view
+from retention import transfer_act
 from retention.archive.service import record_volume_mentions
 from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
 from retention.closing import (
@@ -215,10 +217,13 @@ class Records:
         self.finish(certificate, signed)
         return certificate
 
-    def transfer(self, disposition_id: UUID, destination: Path, actor: UUID) -> dict[str, Any]:
+    def transfer(
+        self, disposition_id: UUID, destination: Path, actor: UUID, recipient: str = ""
+    ) -> dict[str, Any]:
         """Transfer an approved disposition (action ``transfer``): write the BagIt package
         under ``destination`` and validate it, record the transfer with its certificate
-        (``package`` says where), then destroy the series here like an execution."""
+        (``package`` says where; ``recipient``: the receiving archive), then destroy the
+        series here like an execution."""
         info = self.journal.retention.disposition(disposition_id)
         if info.state == "transferred":
             self.finish(info.certificate)
@@ -228,19 +233,9 @@ class Records:
         certificate, problems = self.certify(info, actor)
         package: dict[str, Any] = {}
         if not problems:
-            with self.views.reader() as reader:
-                series = {i.series: rq.originators(reader, i.series) for i in info.items}
-            package = write_package(
-                destination,
-                f"ejournal-{certificate['number']}",
-                journal=self.journal,
-                series=series,
-                files={i["series"]: i["files"] for i in certificate["items"]},
-                archive_dir=self.infra.archive_dir,
-                inventory=certificate,
-                checkpoint=certificate["ledger"],
-                school=self.infra.school,
-            )
+            if recipient.strip():
+                certificate["recipient"] = recipient.strip()
+            package = self._package(info, certificate, destination)
             certificate["package"] = package
         try:
             signed = self._signed_pdf(certificate) if not problems else None
@@ -251,6 +246,45 @@ class Records:
             raise
         self.finish(certificate, signed)
         return certificate
+
+    def _package(
+        self, info: DispositionInfo, certificate: dict[str, Any], destination: Path
+    ) -> dict[str, Any]:
+        """Write the transfer package of a certified disposition (``retention.transfer``):
+        records, files, the inventory and act of transfer (PDF/A, signed as acts are), the
+        checkpoints the volumes carry, the ledger's public key, roots and CRLs."""
+        name = f"ejournal-{certificate['number']}"
+        files = {i["series"]: i["files"] for i in certificate["items"]}
+        with self.views.reader() as reader:
+            series = {i.series: rq.originators(reader, i.series) for i in info.items}
+            checkpoints = [
+                volume.checkpoint
+                for listed in files.values()
+                for f in listed
+                if (volume := archive_view.volume_by_hash(reader, self.views.sealer, f["sha256"]))
+            ]
+        documents = {
+            transfer_act.INVENTORY: self._pades(transfer_act.inventory_pdf(certificate)),
+            transfer_act.ACT: self._pades(
+                transfer_act.transfer_act_pdf(certificate, self.name, name)
+            ),
+        }
+        extras = self.infra.transfer_extras
+        return write_package(
+            destination,
+            name,
+            journal=self.journal,
+            series=series,
+            files=files,
+            archive_dir=self.infra.archive_dir,
+            inventory=certificate,
+            checkpoint=certificate["ledger"],
+            school=self.infra.school,
+            checkpoints=checkpoints,
+            extras=extras() if extras is not None else None,
+            documents=documents,
+            sign_beside=self.infra.sign_beside,
+        )
 
     def certify(self, info: DispositionInfo, actor: UUID) -> tuple[dict[str, Any], list[str]]:
         """The certificate of a disposition about to be carried out, and what stands in its
@@ -323,16 +357,20 @@ class Records:
             raise errors.DispositionNotFound(f"Акт {certificate_id} не найден.")
         return found[0].certificate
 
-    def _signed_pdf(self, certificate: dict[str, Any]) -> bytes:
-        """The certificate's PDF, signed when a signer is configured; a signing failure is
-        ``CertificateNotSigned`` (called before any key is destroyed)."""
-        pdf = certificate_pdf(certificate, self.name)
+    def _pades(self, pdf: bytes) -> bytes:
+        """``pdf`` signed by the configured signer (unsigned without one); a signing
+        failure is ``CertificateNotSigned`` (nothing is transferred or destroyed yet)."""
         if self.infra.signer is None:
             return pdf
         try:
             return self.infra.signer(pdf)
         except Exception as error:  # the signer's own errors: key, passphrase, TSA
             raise errors.CertificateNotSigned(reason=type(error).__name__) from error
+
+    def _signed_pdf(self, certificate: dict[str, Any]) -> bytes:
+        """The certificate's PDF, signed when a signer is configured; a signing failure is
+        ``CertificateNotSigned`` (called before any key is destroyed)."""
+        return self._pades(certificate_pdf(certificate, self.name))
 
     def certificate_files(
         self, certificate: dict[str, Any], signed_pdf: bytes | None = None
@@ -367,6 +405,10 @@ class Records:
         for name, data in self.certificate_files(certificate, signed_pdf).items():
             (folder / name).write_bytes(data)
             written.append(folder / name)
+            sig = self.infra.sign_beside if name.endswith(".pdf") else None
+            beside = sig(folder / name) if sig is not None else None
+            if beside is not None:  # the GOST route or the hook: FILE.pdf.sig
+                written.append(beside)
         return written
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from domain.lesson import MarkEntry
 from ejournal.bootstrap import System
 from ejournal.pki import make_demo_pki
 from ejournal.settings import Settings
+from retention.archive.gost import engine_problem
 from tests.school import LESSON_DAY, QUARTERS, School, at, build_school
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +109,22 @@ def complete_school(system: System) -> Complete:
 def demo_pki(settings: Settings) -> None:
     """The throwaway PKI under the settings' PKI folder."""
     make_demo_pki(settings.archiving.pki_dir, settings.school)
+
+
+#: With this set to 1 (``.ci/run``), a missing GOST engine fails the GOST tests instead of
+#: skipping them — as ``EJOURNAL_REQUIRE_BROWSER`` does for the browser tests.
+REQUIRE_GOST = "EJOURNAL_REQUIRE_GOST"
+
+
+def gost_or_skip() -> None:
+    """Skip the test, saying why, when OpenSSL has no GOST engine (fail instead when
+    ``EJOURNAL_REQUIRE_GOST=1``)."""
+    problem = engine_problem()
+    if problem is None:
+        return
+    if os.environ.get(REQUIRE_GOST) == "1":
+        pytest.fail(f"{REQUIRE_GOST}=1 but {problem}")
+    pytest.skip(f"GOST tests skipped: {problem}")
 
 
 def need(tool: str) -> str:

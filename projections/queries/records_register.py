@@ -55,6 +55,9 @@ class RegisterEntry:
     certificate_id: str | None
     disposed_at: datetime | None
     subjects: frozenset[str] = field(default_factory=frozenset)
+    #: The number of the act a transferred series was handed over by («передано по акту
+    #: № …»); "" otherwise.
+    act_number: str = ""
 
     @property
     def held(self) -> bool:
@@ -189,6 +192,37 @@ def dispositions(
     return sorted(found, key=lambda d: d.proposed_at, reverse=True)
 
 
+@dataclass(frozen=True)
+class TransferredFile:
+    """A file handed over to an archive: the act it went by and where it lay."""
+
+    act_number: str
+    transferred_at: datetime
+    certificate_id: str
+    series: str
+    path: str
+    package: str
+
+
+def transferred_file(reader: Reader, sha256: str) -> TransferredFile | None:
+    """The transfer act whose inventory lists a file with this SHA-256, if any (the file
+    itself left the school's custody with the package)."""
+    for d in reader.select(DISPOSITIONS, {"state": "transferred"}):
+        certificate = json.loads(d["certificate"]) if d["certificate"] else {}
+        for item in certificate.get("items", ()):
+            for f in item.get("files", ()):
+                if f.get("sha256") == sha256:
+                    return TransferredFile(
+                        str(certificate.get("number", "")),
+                        datetime.fromisoformat(certificate["executed_at"]),
+                        str(certificate.get("certificate_id", "")),
+                        item["series"],
+                        f["path"],
+                        str(certificate.get("package", {}).get("name", "")),
+                    )
+    return None
+
+
 def originators(reader: Reader, series: str) -> list[str]:
     """The records (aggregate ids) of a series."""
     return [r["originator_id"] for r in reader.select(RECORDS, {"series": series})]
@@ -238,6 +272,16 @@ class _Index:
         for f in reader.select(FILES):
             self.files[f["series"]] += 1
         self.active_staff = active_staff(reader)
+        transfers = {r["disposition_id"] for r in self.rows.values() if r["state"] == "transferred"}
+        self.acts = {
+            d["disposition_id"]: str(json.loads(d["certificate"]).get("number", ""))
+            for d in (
+                reader.select(DISPOSITIONS, within=("disposition_id", sorted(transfers)))
+                if transfers
+                else []
+            )
+            if d["certificate"]
+        }
 
     def last_disposed(self, series: str) -> date | None:
         """The day the last series mentioning a person was disposed of (None: some kept)."""
@@ -302,6 +346,7 @@ def register(
                 certificate_id=row["certificate_id"],
                 disposed_at=_dt(row["disposed_at"]),
                 subjects=frozenset(subjects),
+                act_number=index.acts.get(row["disposition_id"], ""),
             )
         )
     return entries

@@ -7,16 +7,23 @@ for example ``cryptcp -sign -detached -der -thumbprint … {in} {out}`` — that
 detached CMS signature ``FILE.sig`` beside it; the archive records the signature's SHA-256.
 
 The template is split like a shell command line (no shell runs it); ``{in}`` and ``{out}``
-are replaced inside each argument by the file's and the signature's paths.
+are replaced inside each argument by the file's and the signature's paths. A tool that
+names its output itself — CryptoPro ``cryptcp -signf -dir DIR FILE`` writes ``DIR/FILE.sgn``
+— gets ``{dir}`` instead of ``{out}``: an empty folder, whose one file becomes ``FILE.sig``::
+
+    cryptcp -signf -dir {dir} -thumbprint 0123… -der -cadest -cadestsa URL {in}
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shlex
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 TIMEOUT = 300
 
@@ -34,16 +41,35 @@ class DetachedSignature:
     tool: str
 
 
+class SignsDetached(Protocol):
+    """What the archive needs of a detached signer: the hook below, or the GOST signer
+    (``retention.archive.gost.GostSigner``)."""
+
+    @property
+    def tool(self) -> str:
+        """The signing program's name (recorded with the signature's hash)."""
+        ...
+
+    def sign(self, path: Path) -> DetachedSignature:
+        """Write ``path.sig`` and return it with its hash; ``DetachedSignerFailed``."""
+        ...
+
+
+def usable_template(template: str) -> bool:
+    """A command line with ``{in}`` and one of ``{out}`` or ``{dir}``."""
+    has_out = ("{out}" in template) != ("{dir}" in template)
+    return bool(shlex.split(template)) and "{in}" in template and has_out
+
+
 @dataclass(frozen=True)
 class DetachedSigner:
-    """An external signing command (``{in}``/``{out}`` template)."""
+    """An external signing command (``{in}`` with ``{out}`` or ``{dir}``, see above)."""
 
     template: str
 
     def __post_init__(self) -> None:
-        words = shlex.split(self.template)
-        if not words or "{in}" not in self.template or "{out}" not in self.template:
-            raise ValueError("EJOURNAL_DETACHED_SIGNER: a command with {in} and {out}")
+        if not usable_template(self.template):
+            raise ValueError("EJOURNAL_DETACHED_SIGNER: a command with {in} and {out} (or {dir})")
 
     @property
     def tool(self) -> str:
@@ -54,9 +80,23 @@ class DetachedSigner:
         """Run the command for ``path``; return ``path.sig`` and its hash."""
         out = path.with_name(path.name + ".sig")
         out.unlink(missing_ok=True)
+        if "{dir}" not in self.template:
+            self._run(path, out, out)
+            return self._check(out)
+        with tempfile.TemporaryDirectory(prefix="ejournal-sig-", dir=path.parent) as folder:
+            self._run(path, out, Path(folder))
+            made = [p for p in Path(folder).iterdir() if p.is_file()]
+            if len(made) != 1:
+                names = ", ".join(p.name for p in made) or "nothing"
+                raise DetachedSignerFailed(f"{self.tool} wrote {names} to {{dir}}, not one file")
+            os.replace(made[0], out)
+        return self._check(out)
+
+    def _run(self, path: Path, out: Path, folder: Path) -> None:
+        words = shlex.split(self.template)
         args = [
-            word.replace("{in}", str(path)).replace("{out}", str(out))
-            for word in shlex.split(self.template)
+            w.replace("{in}", str(path)).replace("{out}", str(out)).replace("{dir}", str(folder))
+            for w in words
         ]
         try:
             done = subprocess.run(  # noqa: S603 (the operator's own configured command)
@@ -67,6 +107,8 @@ class DetachedSigner:
         if done.returncode != 0:
             tail = done.stderr.decode(errors="replace").strip()[-400:]
             raise DetachedSignerFailed(f"{self.tool} exited {done.returncode}: {tail}")
+
+    def _check(self, out: Path) -> DetachedSignature:
         if not out.is_file() or out.stat().st_size == 0:
             raise DetachedSignerFailed(f"{self.tool} wrote no signature to {out}")
         return DetachedSignature(out, hashlib.sha256(out.read_bytes()).hexdigest(), self.tool)

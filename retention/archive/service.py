@@ -31,7 +31,7 @@ from projections.views import catalog
 from projections.views import records_register as register_view
 from retention import closing
 from retention.archive import content, ltv, pdfa
-from retention.archive.detached import DetachedSigner
+from retention.archive.detached import SignsDetached
 from retention.archive.gaps import ArchiveIncomplete, Gap, year_gaps
 from retention.archive.refresh import iso
 from retention.archive.render import Seal, render_book
@@ -79,7 +79,7 @@ class Archiver:
         ledger: Ledger,
         setup: SigningSetup,
         folder: Path,
-        detached: DetachedSigner | None = None,
+        detached: SignsDetached | None = None,
     ) -> None:
         self.journal, self.views, self.ledger = journal, views, ledger
         self.setup, self.folder, self.detached = setup, folder, detached
@@ -216,6 +216,9 @@ class Archiver:
             location=str(year["school"]),
         )
         path = self.store(label, item, checkpoint.size, signed)
+        # The detached signature first: a failing signer leaves nothing captured, so the
+        # run, resumed, makes this volume again (never a volume without its ``.sig``).
+        made = self.detached.sign(path) if self.detached is not None else None
         facts = self.facts(year_id, label, item, path, signed, rendered, pages, checkpoint, reason)
         facts = replace(facts, mentions=self.mentioned(item))
         receipt = self.journal.archive.capture_volume(facts, actor)
@@ -226,8 +229,7 @@ class Archiver:
             series, facts.file_name, facts.sha256, facts.size, actor
         )
         sig = None
-        if self.detached is not None:
-            made = self.detached.sign(path)
+        if made is not None:
             self.journal.archive.add_detached_signature(
                 receipt.id, made.path.name, made.sha256, made.tool, actor
             )

@@ -16,8 +16,14 @@ Checks, each reported by name:
   its validator), FAIL for a violation;
 - *ledger*: the checkpoint printed in the file's metadata is the register's, its signature
   is the school's, and the event log still matches it;
-- *detached signature*: when the register holds one, ``FILE.sig`` beside the file has the
-  registered hash (the GOST signature itself is checked by the certified tool).
+- *detached signature (register)*: when the register holds one, ``FILE.sig`` beside the
+  file has the registered hash;
+- *detached signature (GOST R 34.10-2012)*: ``FILE.sig`` checked by ``openssl cms -verify``
+  with the GOST engine against the GOST roots (SKIP without a root or the engine).
+
+A file handed over to an archive (its series transferred) is no longer a volume here: the
+register check names the transfer act whose inventory holds its hash («передано по акту №
+…») and the checkpoint it carries is checked against the ledger.
 """
 
 from __future__ import annotations
@@ -27,8 +33,10 @@ import hashlib
 import io
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pikepdf
@@ -40,10 +48,12 @@ from pyhanko.sign.validation import async_validate_pdf_signature, async_validate
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 
+from domain.clock import SCHOOL_TZ
 from projections.ledger import Checkpoint, Ledger, check_signature
+from projections.queries import records_register as rq
 from projections.service import Views
 from projections.views import archive as archive_view
-from retention.archive import pdfa
+from retention.archive import gost, pdfa
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,8 @@ class Report:
 
     sha256: str
     checks: list[Check] = field(default_factory=list)
+    #: «передано по акту № … от …» when the file was handed over to an archive.
+    transferred: str = ""
 
     @property
     def ok(self) -> bool:
@@ -262,31 +274,89 @@ def verify_file(
     ledger: Ledger,
     detached: bytes | None = None,
     at: datetime | None = None,
+    gost_roots: Sequence[Path] = (),
 ) -> Report:
     """Run every check on a file's bytes (see the module's docstring); ``detached`` is the
-    ``FILE.sig`` beside it, if there is one; ``at`` validates the signatures as of that
-    time instead of now (would the file, as it is, still verify then?)."""
+    ``FILE.sig`` beside it, if there is one, checked with ``openssl cms -verify`` against
+    ``gost_roots``; ``at`` validates the signatures as of that time instead of now (would
+    the file, as it is, still verify then?). A file handed over to an archive is found by
+    its transfer act (``Report.transferred``)."""
     report = Report(hashlib.sha256(data).hexdigest())
     check_signatures(data, roots, report, at)
     views.catch_up()
     with views.reader() as reader:
         volume = archive_view.volume_by_hash(reader, views.sealer, report.sha256)
-    if volume is None:
+        handed = rq.transferred_file(reader, report.sha256) if volume is None else None
+    if volume is None and handed is not None:
+        _transferred(data, handed, ledger, report)
+    elif volume is None:
         report.add("register", False, f"no archive volume has SHA-256 {report.sha256}")
         _check_whole(data, report)
-        return report
-    report.add("register", True, f"volume {volume.volume_id} ({volume.kind}, {volume.file_name})")
-    _check_pdfa(data, volume, report)
-    _check_ledger(data, volume, ledger, report)
-    if volume.detached_sha256 or detached is not None:
-        digest = hashlib.sha256(detached).hexdigest() if detached is not None else "missing"
+    else:
         report.add(
-            "detached signature (hash only)",
-            digest == volume.detached_sha256,
-            f"{volume.detached_file or '?'}: {digest[:16]}…, registered "
-            f"{(volume.detached_sha256 or 'none')[:16]}…; verify it with the signer's own tool",
+            "register", True, f"volume {volume.volume_id} ({volume.kind}, {volume.file_name})"
         )
+        _check_pdfa(data, volume, report)
+        _check_ledger(data, Checkpoint(**volume.checkpoint), ledger, report)
+        if volume.detached_sha256 or detached is not None:
+            digest = hashlib.sha256(detached).hexdigest() if detached is not None else "missing"
+            report.add(
+                "detached signature (register)",
+                digest == volume.detached_sha256,
+                f"{volume.detached_file or '?'}: {digest[:16]}…, registered "
+                f"{(volume.detached_sha256 or 'none')[:16]}…",
+            )
+    if detached is not None:
+        check_gost(data, detached, gost_roots, report)
     return report
+
+
+#: The name of the GOST check in the report.
+GOST_CHECK = "detached signature (GOST R 34.10-2012, openssl cms -verify)"
+
+
+def check_gost(data: bytes, detached: bytes, roots: Sequence[Path], report: Report) -> None:
+    """The detached ``FILE.sig`` checked by OpenSSL's GOST engine against the GOST roots:
+    SKIP (with how to make it run) when no GOST root is configured or the engine is not
+    installed, FAIL when OpenSSL refuses the signature (a changed PDF, another key)."""
+    if not roots:
+        report.skip(
+            GOST_CHECK,
+            "нет корневого сертификата ГОСТ / no GOST trust root (EJOURNAL_GOST_ROOTS, "
+            "`ejournal keys demo --gost`); check it with the signer's own tool (cryptcp -verify)",
+        )
+        return
+    try:
+        verdict = gost.verify(data, detached, roots)
+    except gost.GostUnavailable as error:
+        report.skip(GOST_CHECK, f"не проверена / not checked: {error}")
+        return
+    report.add(GOST_CHECK, verdict.ok, verdict.detail)
+
+
+def _transferred(data: bytes, handed: rq.TransferredFile, ledger: Ledger, report: Report) -> None:
+    """A file the school handed over to an archive: say by which act, and check what
+    still can be checked here — the checkpoint it carries against the ledger."""
+    day = handed.transferred_at.astimezone(SCHOOL_TZ).strftime("%d.%m.%Y")
+    report.transferred = f"передано по акту № {handed.act_number} от {day}"
+    package = f", package {handed.package}" if handed.package else ""
+    report.add(
+        "register",
+        True,
+        f"{report.transferred} / transferred by act No. {handed.act_number}: series "
+        f"{handed.series}, {handed.path}{package}",
+    )
+    _check_whole(data, report)
+    try:
+        printed = printed_checkpoint(data)
+        checkpoint = Checkpoint(
+            int(printed["size"]), printed["root"], printed["time"], printed["key_id"],
+            printed["signature"],
+        )  # fmt: skip
+    except (NoCheckpoint, ValueError) as error:
+        report.add("checkpoint in file", False, str(error))
+        return
+    _check_ledger(data, checkpoint, ledger, report)
 
 
 def _check_pdfa(data: bytes, volume: archive_view.Volume, report: Report) -> None:
@@ -327,7 +397,7 @@ def _check_whole(data: bytes, report: Report) -> None:
         report.add(name, True, "pikepdf verdict pass")
 
 
-def _check_ledger(data: bytes, volume: archive_view.Volume, ledger: Ledger, report: Report) -> None:
+def _check_ledger(data: bytes, checkpoint: Checkpoint, ledger: Ledger, report: Report) -> None:
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             keywords = str(pdf.docinfo.get("/Keywords", ""))
@@ -335,7 +405,6 @@ def _check_ledger(data: bytes, volume: archive_view.Volume, ledger: Ledger, repo
         keywords = ""
         report.add("checkpoint in file", False, f"cannot read the metadata: {_one_line(error)}")
         return
-    checkpoint = Checkpoint(**volume.checkpoint)
     printed = (_keyword(keywords, "ledger-size"), _keyword(keywords, "ledger-root"))
     report.add(
         "checkpoint in file",

@@ -1,7 +1,8 @@
 """A stand-in for an external GOST signer (CryptoPro ``cryptcp``) in the hook's tests:
 ``fake_detached_signer.py IN OUT`` writes OUT as a "signature" of IN — a fixed header and
 the SHA-256 of IN — so a test can check it was made from the file it was given.
-``--fail`` exits 3 without writing anything."""
+``--fail`` exits 3 without writing anything. ``--signf DIR IN`` names its output as
+``cryptcp -signf -dir DIR IN`` does: ``DIR/NAME.sgn``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ def main(argv: list[str]) -> int:
     if "--fail" in argv:
         print("token not present", file=sys.stderr)
         return 3
-    source, target = Path(argv[0]), Path(argv[1])
+    if argv[0] == "--signf":
+        folder, source = Path(argv[1]), Path(argv[2])
+        target = folder / f"{source.name}.sgn"
+    else:
+        source, target = Path(argv[0]), Path(argv[1])
     Path(target).write_bytes(HEADER + hashlib.sha256(source.read_bytes()).hexdigest().encode())
     return 0
 
