@@ -78,6 +78,7 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python -m bench.bench_sessions --json $(BENCH_OUT)/bench_sessions.json $(BENCH_ARGS)
 	$(BIN)/python -m bench.bench_archive --rounds 1 --json $(BENCH_OUT)/bench_archive.json $(BENCH_ARGS)
 	$(BIN)/python -m bench.bench_passwords --json $(BENCH_OUT)/bench_passwords.json $(BENCH_ARGS)
+	$(BIN)/python -m bench.bench_notify --json $(BENCH_OUT)/bench_notify.json $(BENCH_ARGS)
 	$(BIN)/python -m bench.report $(BENCH_OUT)
 
 ## translations: extract the UI's messages, merge them into the catalogues, compile

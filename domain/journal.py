@@ -16,6 +16,7 @@ from domain.admin import Accounts, Classes, People, School
 from domain.api_tokens import Tokens
 from domain.archive import Archive
 from domain.entry import Entry, Grades
+from domain.notifications import Notifications
 from domain.queries import Queries
 from domain.retention import Retention
 from domain.scheduling import Scheduling
@@ -54,5 +55,7 @@ class Journal(JournalBase):
         self.profile = Profiles(self)
         #: Volumes of the annual archive.
         self.archive = Archive(self)
+        #: E-mail notifications: consent given and withdrawn (ADR 0023).
+        self.notifications = Notifications(self)
         #: The current state of single records (lessons, people, accounts, histories).
         self.queries = Queries(self)

@@ -469,7 +469,18 @@ def worker(poll: float) -> None:
         for line in system.records.at_start():
             click.echo(line)
         click.echo(f"worker: keeping views of {system.settings.database_url} up to date")
-        run_worker(system, stop, poll)
+        run_worker(system, stop, poll, _mail_tick(system))
+
+
+def _mail_tick(system: System) -> Callable[[], None] | None:
+    """The worker's e-mail round (``ejournal notify``), when EJOURNAL_SMTP_URL is set."""
+    from ejournal.cli_notify import mail_settings, notifier
+
+    settings = mail_settings()
+    if settings.smtp is None:
+        return None
+    click.echo(f"worker: sending notifications through {settings.smtp.shown}")
+    return notifier(system, settings).tick
 
 
 def _iso_date(value: str | None, hint: str) -> date | None:
@@ -754,13 +765,14 @@ def info() -> None:
 def _add_groups() -> None:
     from ejournal.cli_archive import archive, keys
     from ejournal.cli_backup import backup, restore
+    from ejournal.cli_notify import notify
     from ejournal.cli_pd import pd
     from ejournal.cli_retention import retention
     from ejournal.cli_school import school
     from ejournal.cli_tokens import api_token
     from ejournal.cli_year import year
 
-    for group in (year, school, retention, pd, api_token, keys, archive, backup, restore):
+    for group in (year, school, retention, pd, api_token, keys, archive, backup, restore, notify):
         main.add_command(group)
 
 

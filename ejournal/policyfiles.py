@@ -29,6 +29,8 @@ from domain.policies import (
     Policies,
     Scale,
 )
+from ejournal.policy_notifications import NotificationsSchema
+from ejournal.policy_notifications import build as build_notifications
 from ejournal.policyschema import DutiesSchema, Strict, StrictBool, StrictInt, roles, text, unique
 from ejournal.retention_policy import RetentionSchema, build_retention
 
@@ -297,6 +299,7 @@ KNOWN: dict[str, PolicyFile] = {
     "journal.toml": PolicyFile(JournalSchema, _journal),
     "access.toml": PolicyFile(AccessSchema, _access),
     "retention.toml": PolicyFile(RetentionSchema, build_retention),
+    "notifications.toml": PolicyFile(NotificationsSchema, build_notifications, required=False),
 }
 #: The files that become named fields of ``Policies`` (the others go to ``extra``).
 _FIELDS = {

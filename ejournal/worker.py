@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import psycopg
 
@@ -18,8 +19,14 @@ log = logging.getLogger(__name__)
 CHANNEL = "ejournal_events"
 
 
-def run_worker(system: System, stop: threading.Event, poll: float = 1.0) -> None:
-    """Catch up, then wait for a notification (or ``poll`` seconds); until ``stop``."""
+def run_worker(
+    system: System,
+    stop: threading.Event,
+    poll: float = 1.0,
+    tick: Callable[[], None] | None = None,
+) -> None:
+    """Catch up, then wait for a notification (or ``poll`` seconds); until ``stop``.
+    ``tick`` runs after each catch-up (the e-mail notifications, ``ejournal.notify``)."""
     db = system.settings.database
     conn: psycopg.Connection[object] | None = None
     try:
@@ -32,6 +39,8 @@ def run_worker(system: System, stop: threading.Event, poll: float = 1.0) -> None
                 if processed:
                     log.info("views caught up: %d events", processed)
                 system.ledger.maybe_checkpoint()
+                if tick is not None:
+                    tick()
                 if conn is not None:
                     for _ in conn.notifies(timeout=poll, stop_after=1):
                         pass

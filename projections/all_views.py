@@ -14,6 +14,7 @@ from projections.views import (
     final_marks,
     grid,
     history,
+    notifications,
     records_register,
     school_profile,
     timetable,
@@ -31,6 +32,7 @@ ALL: tuple[View, ...] = (
     archive.VIEW,
     timetable.VIEW,
     school_profile.VIEW,
+    notifications.VIEW,
 )
 
 

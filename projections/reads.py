@@ -33,6 +33,7 @@ from projections.views import accounts as accounts_view
 from projections.views import archive as archive_view
 from projections.views import grid as grid_view
 from projections.views import history as history_view
+from projections.views import notifications as notifications_view
 
 if TYPE_CHECKING:
     from projections.service import Views
@@ -496,6 +497,25 @@ class TimetableReads(ReadGroup):
             return timetable_query.substitute_of(reader, lesson_id)
 
 
+class NotifyReads(ReadGroup):
+    """E-mail consents (ADR 0023): an account's own, and those in force for the sender."""
+
+    def consent(self, account_id: str) -> notifications_view.Consent | None:
+        """One account's consent (its address opened), or None."""
+        with self.reader() as reader:
+            return notifications_view.consent(reader, self.views.sealer, account_id)
+
+    def in_force(self) -> list[notifications_view.Consent]:
+        """Every consent in force, addresses opened (for the sender only)."""
+        with self.reader() as reader:
+            return notifications_view.in_force(reader, self.views.sealer)
+
+    def counts(self) -> tuple[int, int]:
+        """Consents in force and withdrawn."""
+        with self.reader() as reader:
+            return notifications_view.counts(reader)
+
+
 class Reads:
     """Every read of the views, by feature (built once with ``Views``: ``views.reads``)."""
 
@@ -510,3 +530,4 @@ class Reads:
         self.scope = ScopeReads(views)
         self.archive = ArchiveReads(views)
         self.timetable = TimetableReads(views)
+        self.notify = NotifyReads(views)

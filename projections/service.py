@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from domain.policies import Policies
+from projections.mail import MailOutbox
 from projections.processor import Processor, Progress, ViewStatus
 from projections.reads import Reads
 from projections.sealing import Keeper
@@ -47,6 +48,8 @@ class Views:
         self.reads = Reads(self)
         #: «Что нового»: how far each account has seen each diary (an ops table, ADR 0017).
         self.seen = SeenPositions(db)
+        #: The e-mail outbox and its delivery record (ops tables, ADR 0023).
+        self.mail = MailOutbox(db, sealer)
 
     # --- upkeep ----------------------------------------------------------------------------
     def catch_up(self) -> int:

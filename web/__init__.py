@@ -28,6 +28,7 @@ from web import (
     i18n,
     journal,
     limits,
+    notify,
     profile,
     records,
     sessions,
@@ -130,6 +131,7 @@ def _register_pages(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     profile.register(app)
+    notify.register(app)
     api.register(app)
     register_error_handlers(app)
 

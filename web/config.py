@@ -10,6 +10,7 @@ from typing import Protocol
 from domain.journal import Journal
 from domain.policies import Policies
 from projections.ledger import Ledger
+from projections.mail import MailOutbox
 from projections.processor import ViewStatus
 from projections.reads import Reads
 from projections.seen import SeenPositions
@@ -49,6 +50,10 @@ class PageViews(Protocol):
     @property
     def seen(self) -> SeenPositions:
         """«Что нового»: how far each account has seen each diary (ADR 0017)."""
+
+    @property
+    def mail(self) -> MailOutbox:
+        """The e-mail outbox and its delivery record (ADR 0023)."""
 
     def pinned(self) -> AbstractContextManager[None]:
         """The reads of this thread share one transaction within the block."""

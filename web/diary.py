@@ -20,6 +20,7 @@ from projections.queries.listing import TermItem
 from projections.queries.week import monday_of
 from projections.views import catalog
 from web.access import owned, permission
+from web.notify import sent_beside
 from web.pages import actor, services, today, viewed
 
 bp = Blueprint("diary", __name__, url_prefix="/diary")
@@ -120,6 +121,7 @@ def pupil(student_id: UUID) -> ResponseReturnValue:
         previous=(monday - timedelta(days=7)).isoformat(),
         following=(monday + timedelta(days=7)).isoformat(),
         this_week=monday == monday_of(today()),
+        mailed=sent_beside(actor(), key),
         attendance_titles={c: a.title for c, a in services().policies.attendance.codes.items()},
     )
 
@@ -146,6 +148,7 @@ def _term(key: str, name: str, year: dict[str, Any], terms: list[TermItem]) -> R
         name=name,
         terms=terms,
         term=term,
+        mailed=sent_beside(actor(), key),
         news=news,
         since=since,
         shown=shown,

@@ -8,7 +8,7 @@ Query-only: it reads the catalogue (membership, course journals) and the grid's 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -72,7 +72,8 @@ class DiarySubject:
 class DiaryNews:
     """Something that changed after ``since``. ``what`` is ``mark`` (recorded),
     ``corrected`` (``previous`` holds the replaced value), ``cancelled``, ``attendance``
-    (``value`` is the code) or ``homework`` (``value`` is the homework text)."""
+    (``value`` is the code) or ``homework`` (``value`` is the homework text). ``ref`` is the
+    mark's id (marks) or the lesson's (attendance, homework)."""
 
     at: str
     what: str
@@ -81,6 +82,7 @@ class DiaryNews:
     day: str
     value: str
     previous: str = ""
+    ref: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -283,19 +285,27 @@ def _news(
     subject = {c["course_journal_id"]: c["subject"] for c in courses}
     value = {r["mark_id"]: r["value"] for r in marks}
 
-    def item(at: Any, what: str, lesson_id: str, text: str, previous: str = "") -> DiaryNews:
+    def item(
+        at: Any, what: str, lesson_id: str, text: str, previous: str = "", ref: str = ""
+    ) -> DiaryNews:
         lesson = lessons[lesson_id]
         cid = lesson["course_journal_id"]
-        return DiaryNews(str(at), what, cid, subject[cid], lesson["day"], text, previous)
+        return DiaryNews(
+            str(at), what, cid, subject[cid], lesson["day"], text, previous, ref or lesson_id
+        )
 
     news = []
     for r in marks:
         if r["cancelled"] and _after(r["changed_at"], since):
-            news.append(item(r["changed_at"], "cancelled", r["lesson_id"], r["value"]))
+            news.append(
+                item(r["changed_at"], "cancelled", r["lesson_id"], r["value"], "", r["mark_id"])
+            )
         elif _stands(r) and _after(r["recorded_at"], since):
             what = "mark" if r["supersedes"] is None else "corrected"
             previous = value.get(r["supersedes"], "") if r["supersedes"] else ""
-            news.append(item(r["recorded_at"], what, r["lesson_id"], r["value"], previous))
+            news.append(
+                item(r["recorded_at"], what, r["lesson_id"], r["value"], previous, r["mark_id"])
+            )
     for r in codes:
         if _after(r["marked_at"], since):
             news.append(item(r["marked_at"], "attendance", r["lesson_id"], r["code"]))

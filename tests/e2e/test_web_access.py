@@ -17,7 +17,8 @@ from flask.testing import FlaskClient
 from domain import clock
 from domain.account import ROLES
 from ejournal.bootstrap import System, build
-from ejournal.webapp import web_app
+from ejournal.webapp import secret_key, web_app
+from projections import mail
 from tests.conftest import settings_for
 from tests.school import LESSON_DAY, at
 from tests.web import (
@@ -60,6 +61,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "code": "ru",
             "account_id": s.teacher,
             "token_id": token,
+            # the opt-out link of a message (public; the parent never opted in: «уже»)
+            "token": mail.unsubscribe_token(
+                secret_key(system.settings.secret_key_file),
+                system.journal.queries.account_by_login("parent").id,
+            ),
         }
         foreign = {
             **own,

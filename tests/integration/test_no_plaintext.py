@@ -1,7 +1,9 @@
 """After `ejournal demo`, no personal data of any seeded person is stored in plaintext:
 neither in the SQLite file nor in a `pg_dump` of the PostgreSQL schema — names, birth dates,
 contacts, and the sensitive attendance code «Б» (health data, ``policies/attendance.toml``),
-which the views keep sealed under the pupil's key."""
+which the views keep sealed under the pupil's key. A parent opted in to e-mail and was sent
+messages first: the address (consent events, the consents view) and the messages (the
+outbox, the delivery record) are checked too (issue 18)."""
 
 from __future__ import annotations
 
@@ -10,14 +12,19 @@ import re
 import sqlite3
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from domain import clock
 from domain.base import Redacted
 from ejournal.bootstrap import build
+from ejournal.mailer import MailSettings
+from ejournal.notify import Notifier
 from projections.views import grid
 from tests.conftest import ROOT, settings_for
+from tests.smtp import smtp_server
 
 PERSONAL_FIELDS = ("surname", "name", "patronymic", "birth_date", "phone", "email")
 
@@ -37,6 +44,25 @@ def _seed(tmp_path: Path, database_url: str | None) -> None:
         capture_output=True,
         timeout=600,
     )
+
+
+def _mail(tmp_path: Path, database_url: str | None) -> None:
+    """``parent01`` opts in on the demo year's first day; the next evening's run sends."""
+    with build(settings_for(tmp_path, database_url)) as system:
+        j = system.journal
+        account = j.queries.account_by_login("parent01").id
+        first = date.fromisoformat(str(system.views.reads.school.years()[0]["starts"]))
+        events = ["low_mark", "absence", "correction"]
+        with clock.travel(clock.local_datetime(first, 7)):
+            j.notifications.subscribe(account, "parent01.mail@example.ru", events, True, account)
+        system.views.catch_up()
+        with smtp_server() as (handler, url):
+            mail = MailSettings.from_env({"EJOURNAL_SMTP_URL": url})
+            notifier = Notifier(system, mail, b"k" * 32)
+            notifier.plan(clock.local_datetime(first + timedelta(days=1), 20))
+            tally = notifier.send()
+        assert tally.sent >= 1 and len(handler.accepted) == tally.sent
+        assert "Дневник:" in handler.accepted[0].text  # a pupil's name and their news
 
 
 def _curriculum(tmp_path: Path, database_url: str | None) -> list[bytes]:
@@ -113,6 +139,7 @@ def _assert_no_code_in_json(blob: bytes, codes: set[str]) -> None:
 @pytest.mark.slow
 def test_sqlite_file_holds_no_personal_data_in_plaintext(tmp_path: Path) -> None:
     _seed(tmp_path, None)
+    _mail(tmp_path, None)
     values = _personal_values(tmp_path, None)
     db = tmp_path / "var" / "ejournal.sqlite"
     blob = b"".join(p.read_bytes() for p in db.parent.glob("ejournal.sqlite*"))
@@ -144,6 +171,7 @@ def test_pg_dump_holds_no_personal_data_in_plaintext(
 ) -> None:
     server, url = pg_schema
     _seed(tmp_path, url)
+    _mail(tmp_path, url)
     values = _personal_values(tmp_path, url)
     schema = url.rsplit("schema=", 1)[1]
     dump = subprocess.run(

@@ -252,6 +252,30 @@ BROKEN = {
         "entry_deadline_days = = 3",
         "journal.toml: TOML syntax:",
     ),
+    "digest time not HH:MM": (
+        "notifications.toml",
+        'digest_at = "18:00"',
+        'digest_at = "25:00"',
+        "notifications.toml: digest_at:",
+    ),
+    "unknown notification event": (
+        "notifications.toml",
+        '"correction"]',
+        '"correction", "weather"]',
+        "notifications.toml: events.3:",
+    ),
+    "pupil age as a string": (
+        "notifications.toml",
+        "pupil_min_age = 14",
+        'pupil_min_age = "14"',
+        "notifications.toml: pupil_min_age:",
+    ),
+    "no retries": (
+        "notifications.toml",
+        "retry_minutes = [1, 5, 30, 120, 480]",
+        "retry_minutes = []",
+        "notifications.toml: retry_minutes:",
+    ),
 }
 
 
@@ -304,6 +328,16 @@ def test_missing_folder_is_reported(tmp_path):
 def test_non_toml_file_without_a_schema_is_reported(folder):
     (folder / "grading.yml").write_text("default_scale: ten_point\n", encoding="utf-8")
     problems_of(folder)
+
+
+def test_notifications_are_read_from_the_file_and_optional(folder):
+    edit(folder, "notifications.toml", 'digest_at = "18:00"', 'digest_at = "19:30"')
+    edit(folder, "notifications.toml", "pupil_min_age = 14", "pupil_min_age = 16")
+    policy = load_policies(folder).extra["notifications.toml"]
+    assert (policy.digest_at.hour, policy.digest_at.minute, policy.pupil_min_age) == (19, 30, 16)
+    assert len(policy.consent_version) == 16 and "согласие" in policy.consent_text
+    (folder / "notifications.toml").unlink()
+    assert "notifications.toml" not in load_policies(folder).extra  # the defaults apply
 
 
 def test_sensitive_codes_are_read_from_the_file(folder):

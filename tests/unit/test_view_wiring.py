@@ -28,6 +28,7 @@ from domain.grades import TermGrades, YearGrades
 from domain.groups import ActivityGroup, ClassGroup, CourseJournal
 from domain.holds import HoldRegister
 from domain.lesson import Lesson
+from domain.notifications import MailConsent
 from domain.people import Guardian, Student
 from domain.records import RecordSeries
 from domain.schedule import RetentionSchedule
@@ -96,6 +97,7 @@ MUST_HANDLE: dict[str, frozenset[type]] = {
     "archive": of(ArchiveVolume),
     "timetable": of(SchoolCalendar, Timetable, ThematicPlan),
     "school_profile": of(SchoolProfile),
+    "notifications": of(MailConsent),
 }
 
 #: Views of the whole log: ``View.every`` sees every event, ``Redacted`` ones too
