@@ -29,6 +29,7 @@ register check names the transfer act whose inventory holds its hash («пере
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import io
 import logging
@@ -328,10 +329,46 @@ def check_gost(data: bytes, detached: bytes, roots: Sequence[Path], report: Repo
         return
     try:
         verdict = gost.verify(data, detached, roots)
+        if not verdict.ok:
+            verdict = _earlier_revision(data, detached, roots) or verdict
     except gost.GostUnavailable as error:
         report.skip(GOST_CHECK, f"не проверена / not checked: {error}")
         return
     report.add(GOST_CHECK, verdict.ok, verdict.detail)
+
+
+def revisions(data: bytes) -> list[bytes]:
+    """The PDF as it stood after each of its revisions, oldest first: every prefix that ends
+    with an ``%%EOF`` marker (and its end of line). The last is the whole file."""
+    ends = []
+    start = 0
+    while (found := data.find(b"%%EOF", start)) >= 0:
+        end = found + len(b"%%EOF")
+        for eol in (b"\r\n", b"\n", b"\r"):
+            if data.startswith(eol, end):
+                end += len(eol)
+                break
+        ends.append(end)
+        start = end
+    return [data[:end] for end in ends] or [data]
+
+
+def _earlier_revision(data: bytes, detached: bytes, roots: Sequence[Path]) -> gost.Verdict | None:
+    """A GOST ``.sig`` is made over the file as archived; ``archive refresh`` later appends
+    revisions (fresh revocation data and a document timestamp, ETSI EN 319 142 LTA), which
+    the PAdES and timestamp checks of the same report cover. The signature is good when it
+    verifies over one of the file's earlier revisions: say which."""
+    versions = revisions(data)
+    for number in range(len(versions) - 1, 0, -1):
+        verdict = gost.verify(versions[number - 1], detached, roots)
+        if verdict.ok:
+            detail = (
+                f"{verdict.detail}; подписана редакция {number} из {len(versions)}, "
+                f"последующие — обновления для долговременной проверки / signs revision "
+                f"{number} of {len(versions)}, the later ones are long-term-validation updates"
+            )
+            return dataclasses.replace(verdict, detail=detail)
+    return None
 
 
 def _transferred(data: bytes, handed: rq.TransferredFile, ledger: Ledger, report: Report) -> None:

@@ -37,13 +37,14 @@ from ejournal.cli import main
 from ejournal.gost_pki import make_gost_pki
 from ejournal.policyfiles import load_policies
 from ejournal.settings import Settings
+from ejournal.signers import renewal_setup
 from projections.ledger import Checkpoint, check_signature
 from projections.views import archive as archive_view
-from retention.archive import gost, pdfa
+from retention.archive import gost, ltv, pdfa
 from retention.archive.detached import DetachedSigner
 from retention.archive.gost import engine_problem
 from retention.archive.service import Made
-from retention.archive.verify import GOST_CHECK, verify_file
+from retention.archive.verify import GOST_CHECK, Report, check_gost, revisions, verify_file
 from retention.service import act_stems
 from tests.archive_helpers import (
     ROOT,
@@ -184,6 +185,31 @@ def test_a_changed_pdf_is_refused_by_openssl_and_by_archive_verify(
     assert result.exit_code == 1
     assert f"FAIL {GOST_CHECK}" in result.output and "REJECTED" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_refreshed_volume_keeps_its_gost_signature_over_the_archived_revision(
+    archived: Archived,
+) -> None:
+    """``archive refresh`` appends a revision (revocation data, a document timestamp): the
+    ``.sig`` made over the file as archived still verifies, naming the revision it signs;
+    a change inside the signed revision is still refused."""
+    gost_or_skip()
+    system, item = archived.system, archived.made[0]
+    data, sig = item.path.read_bytes(), item.detached.read_bytes()
+    roots = gost_roots(system.settings.archiving)
+    stamper, context, _ = renewal_setup(system.settings.archiving, clock.now())
+    renewed = ltv.augment(data, context, stamper, clock.now())
+    assert renewed.startswith(data) and len(renewed) > len(data)
+    assert not gost.verify(renewed, sig, roots).ok  # the whole file is not what was signed
+    report = Report(sha256="")
+    check_gost(renewed, sig, roots, report)
+    check = next(c for c in report.checks if c.name == GOST_CHECK)
+    signed, count = len(revisions(data)), len(revisions(renewed))
+    assert count > signed
+    assert check.ok and f"подписана редакция {signed} из {count}" in check.detail
+    tampered = Report(sha256="")
+    check_gost(flip_byte(data, 0.5) + renewed[len(data) :], sig, roots, tampered)
+    assert not next(c for c in tampered.checks if c.name == GOST_CHECK).ok
 
 
 def test_a_signature_under_another_gost_root_is_refused(archived: Archived, tmp_path: Path):
