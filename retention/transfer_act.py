@@ -9,16 +9,20 @@ when the acts become archival documents with their own renderer (issue 16 item 6
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from reportlab import rl_config
 from reportlab.platypus import Table, TableStyle
 
 from domain import clock
+from domain.policies import Period
+from domain.school_profile import ProfileInfo
 from retention.archive import pdfa
 from retention.pdf import FONT, Document
+from retention.words import period_words
 
 Names = Callable[[str], str]
 #: The file names inside the package's ``data/``.
@@ -48,6 +52,29 @@ def _day(value: str | None) -> str:
     return datetime.fromisoformat(value).astimezone(clock.SCHOOL_TZ).strftime("%d.%m.%Y")
 
 
+def _organisation(cert: Mapping[str, Any]) -> str:
+    """The school as its profile names it (name, address, OGRN, INN), else its code."""
+    profile = ProfileInfo.from_dict(cert.get("operator") or {"short_name": cert["school"]})
+    return profile.operator() or str(cert["school"])
+
+
+def _period(text: str) -> str:
+    """A period as the certificate keeps it («P5Y», «None» for permanent) in words: «5 лет»."""
+    found = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?", text or "")
+    if found is None:
+        return period_words(None) if text in ("None", "permanent") else text
+    years, months, days = (int(n) if n else 0 for n in found.groups())
+    return period_words(Period(years, months, days))
+
+
+def _iso_day(value: str) -> str:
+    """«2026-06-30» as «30.06.2026»."""
+    try:
+        return date.fromisoformat(value).strftime("%d.%m.%Y")
+    except (TypeError, ValueError):
+        return value or "—"
+
+
 def act_title(cert: Mapping[str, Any]) -> str:
     """«№ N от ДД.ММ.ГГГГ» of a transfer act."""
     return f"№ {cert['number']} от {_day(cert['executed_at'])}"
@@ -60,7 +87,7 @@ def inventory_pdf(cert: Mapping[str, Any]) -> bytes:
         f"Опись дел, передаваемых на хранение, к акту {act_title(cert)}",
         subject=cert["certificate_id"],
     )
-    doc.pairs([("Организация", cert["school"]), ("Принимающий архив", _recipient(cert))])
+    doc.pairs([("Организация", _organisation(cert)), ("Принимающий архив", _recipient(cert))])
     rows = []
     for number, item in enumerate(cert["items"], 1):
         files = "; ".join(f"{f['path']} (SHA-256 {f['sha256']})" for f in item["files"]) or "—"
@@ -68,7 +95,7 @@ def inventory_pdf(cert: Mapping[str, Any]) -> bytes:
             [
                 str(number),
                 f"{item['title']} — {item['series']}",
-                f"{item['period']}, с {item['cut_off']}",
+                f"{_period(item['period'])}, с {_iso_day(item['cut_off'])}",
                 str(item["records"]),
                 str(item["events"]),
                 files,
@@ -102,7 +129,7 @@ def transfer_act_pdf(cert: Mapping[str, Any], names: Names, package: str) -> byt
     totals = cert["totals"]
     doc.pairs(
         [
-            ("Передающая организация", cert["school"]),
+            ("Передающая организация", _organisation(cert)),
             ("Принимающий архив", _recipient(cert)),
             ("Основание", "истечение сроков хранения в организации; опись дел к настоящему акту"),
             (

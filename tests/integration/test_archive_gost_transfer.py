@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -320,7 +321,11 @@ def test_the_bag_holds_key_checkpoints_roots_crls_inventory_and_act(
         assert pdfa.check(pdf[:end]).passed
     text = pdf_text(data / "transfer-act.pdf")
     assert f"№ {transferred['number']}" in text and "Муниципальный архив (демо)" in text
-    assert PRINTOUT_5A in pdf_text(data / "transfer-inventory.pdf")
+    inventory = pdf_text(data / "transfer-inventory.pdf")
+    assert PRINTOUT_5A in inventory
+    # the period in words and the cut-off as a Russian date, not «P0D» and ISO
+    assert "0 дней" in inventory and "P0D" not in inventory
+    assert "с 2026-" not in inventory and re.search(r"с \d\d\.\d\d\.2026", inventory)
     rsa_root = archived.system.settings.archiving.pki_dir / "root.pem"
     assert pyhanko_adesverify(data / "transfer-act.pdf", rsa_root) == 0
     if archived.gost:
