@@ -141,14 +141,17 @@ class Entry(CommandGroup):
         marks: list[MarkEntry],
         attendance: dict[UUID, str],
         actor: UUID,
+        homework_due: date | Literal[Keep.DUE] | None = Keep.DUE,
     ) -> Receipt:
-        """Save the teacher's whole lesson form — topic, homework, new marks and attendance —
-        in one transaction: either all of it is recorded or none. The form sends every
-        pupil's attendance code: those the lesson holds already are left out before any
-        check (a code since dropped from the regulation does not refuse the form)."""
+        """Save the teacher's whole lesson form — topic, homework (due on ``homework_due``;
+        None: at the subject's next lesson; ``Keep.DUE``: as it was), new marks and
+        attendance — in one transaction: either all of it is recorded or none. The form
+        sends every pupil's attendance code: those the lesson holds already are left out
+        before any check (a code since dropped from the regulation does not refuse the
+        form)."""
 
         def decide(lesson: Lesson, ctx: EntryContext) -> list[UUID]:
-            lesson.change_topic(ctx, topic, homework)
+            lesson.change_topic(ctx, topic, homework, homework_due)
             changed = {p: c for p, c in attendance.items() if lesson.attendance.get(p, "") != c}
             if changed:
                 lesson.mark_attendance(ctx, changed)

@@ -80,6 +80,24 @@ def day() -> fields.Date:
     )
 
 
+class _OptionalDate(fields.Date):
+    """A date that may be left empty (an empty input loads as None)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if value in ("", None):
+            return None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def optional_day() -> fields.Date:
+    """A date as the browser's date input sends it, or nothing (None)."""
+    return _OptionalDate(
+        load_default=None,
+        allow_none=True,
+        error_messages={**MESSAGES, "invalid": "Дата в формате ГГГГ-ММ-ДД."},
+    )
+
+
 def number(low: int, high: int) -> fields.Integer:
     """A whole number from ``low`` to ``high``."""
     return fields.Integer(
@@ -133,13 +151,16 @@ class LessonForm(FormSchema):
     period = number(0, 12)
     topic = text(max_length=200)
     homework = text(max_length=500, required=False)
+    #: When the homework is due; empty: at the subject's next lesson (ADR 0017).
+    homework_due = optional_day()
 
 
 class TopicForm(FormSchema):
-    """The topic and homework of a lesson on its page."""
+    """The topic and homework of a lesson on its page, and when the homework is due."""
 
     topic = text(max_length=200)
     homework = text(max_length=500, required=False)
+    homework_due = optional_day()
 
 
 class CorrectionForm(FormSchema):
@@ -180,7 +201,8 @@ class LessonPageForm(TopicForm):
     """The lesson page saved in one go: topic, homework, and for each pupil of the lesson a
     new mark, its kind and the attendance code (build it with ``lesson_page(pupils)``).
 
-    Loads to ``topic``, ``homework``, ``form_key`` (as sent; the page checks it), ``marks``
+    Loads to ``topic``, ``homework``, ``homework_due`` (None: at the next lesson),
+    ``form_key`` (as sent; the page checks it), ``marks``
     — (pupil, value, kind) of every mark given, in the order sent, kind ``""`` when not
     chosen — and ``attendance`` — {pupil: code} of every code given (an empty one is no
     entry). A per-pupil field of anyone not on the lesson's list is refused."""
@@ -209,6 +231,7 @@ class LessonPageForm(TopicForm):
         return {
             "topic": data["topic"],
             "homework": data["homework"],
+            "homework_due": data["homework_due"],
             "form_key": data["form_key"],
             "marks": marks,
             "attendance": attendance,

@@ -128,7 +128,13 @@ def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
     def command() -> Receipt:
         data = forms.parse(forms.LessonForm(), request.form)
         receipt: Receipt = services().journal.entry.hold_lesson(
-            course_journal_id, data["day"], data["period"], data["topic"], data["homework"], actor()
+            course_journal_id,
+            data["day"],
+            data["period"],
+            data["topic"],
+            data["homework"],
+            actor(),
+            homework_due=data["homework_due"],
         )
         return receipt
 
@@ -348,6 +354,7 @@ def _labels(sheet: Any, names: dict[str, str], problems: dict[str, str]) -> dict
     labels = {
         "topic": _("Тема урока"),
         "homework": _("Домашнее задание"),
+        "homework_due": _("Сдать к"),
         "reason": _("Причина"),
         "late-entry": _("Запрос на внесение записей после срока"),
     }
@@ -396,6 +403,7 @@ def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
             _marks(lesson_id, _form_key(data), data["marks"]),
             attendance,
             actor(),
+            homework_due=data["homework_due"],
         )
         return receipt
 

@@ -147,6 +147,9 @@ class LessonSheet:
     #: Per standing mark: its author and when the first mark of its chain of corrections
     #: was entered (the author's own correction window runs from there).
     origins: dict[str, tuple[str, str]] = field(default_factory=dict, hash=False)
+    #: The homework's due date the teacher set (ГГГГ-ММ-ДД); "" when it is due at the
+    #: subject's next lesson (ADR 0017).
+    homework_due: str = ""
 
 
 def lesson_sheet(reader: Reader, grading: GradingPolicy, lesson_id: str) -> LessonSheet:
@@ -172,6 +175,7 @@ def lesson_sheet(reader: Reader, grading: GradingPolicy, lesson_id: str) -> Less
         {p: grid.attendance[(p, lesson_id)] for p in pupils if (p, lesson_id) in grid.attendance},
         frozenset(str(r["mark_id"]) for r in requests if r["state"] == "pending"),
         _origins(reader.select(grid_view.MARKS, {"lesson_id": lesson_id})),
+        str((reader.get(grid_view.HOMEWORK_DUE, (lesson_id,)) or {}).get("due") or ""),
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from domain import clock
 from ejournal.bootstrap import System
+from projections.views import grid as grid_view
 from tests.school import LESSON_DAY, at
 from tests.web import WebSchool, client_for, csrf, post, written_since
 
@@ -352,3 +353,41 @@ def test_an_unreachable_database_answers_503_to_send_again(
     assert response.headers["Retry-After"] == "5"
     assert "База данных временно недоступна" in response.get_data(as_text=True)
     assert "shutting down" not in response.get_data(as_text=True)
+
+
+def test_the_lesson_form_sets_when_the_homework_is_due_and_refuses_a_day_too_early(
+    system: System, web: WebSchool
+):
+    """ADR 0017: the homework is due at the subject's next lesson unless the teacher sets a
+    day; the lesson form sets it, shows it, clears it, and refuses one not after the lesson
+    (keeping what was typed, writing nothing)."""
+    s = web.school
+    lesson = s.hold()
+    teacher = client_for(system, web, "teacher")
+    path = f"/journal/lessons/{lesson}"
+    due = LESSON_DAY.replace(day=LESSON_DAY.day + 3).isoformat()
+    form = {"topic": "Дроби", "homework": "Доклад", "homework_due": due}
+    with clock.travel(at(LESSON_DAY, 16)):
+        assert post(teacher, path, form, page=path).status_code == 302
+        page = teacher.get(path).get_data(as_text=True)
+        assert (
+            f'name="homework_due" type="date" min="{LESSON_DAY.isoformat()}" value="{due}"' in page
+        )
+        with system.views.reader() as reader:
+            row = reader.get(grid_view.HOMEWORK_DUE, (str(lesson),))
+        assert row is not None and row["due"] == due
+        before = system.journal.recorder.max_notification_id() or 0
+        early = {**form, "homework": "Другое", "homework_due": LESSON_DAY.isoformat()}
+        refused = post(teacher, path, early, page=path)
+        assert refused.status_code == 422
+        text = refused.get_data(as_text=True)
+        assert "Срок домашнего задания должен быть позже дня урока." in text
+        assert 'value="Другое"' in text and f'value="{LESSON_DAY.isoformat()}"' in text
+        assert written_since(system, before) == []
+        cleared = post(teacher, path, {**form, "homework_due": ""}, page=path)
+        assert cleared.status_code == 302
+        with system.views.reader() as reader:
+            row = reader.get(grid_view.HOMEWORK_DUE, (str(lesson),))
+        assert row is None or not row["due"]
+        bad = post(teacher, path, {**form, "homework_due": "31.02"}, page=path)
+        assert bad.status_code == 422 and "Дата в формате ГГГГ-ММ-ДД." in bad.get_data(as_text=True)
