@@ -94,6 +94,21 @@ PAGES = {
     "records.reject": "/records/proposals",
     "records.transfer": "/records/proposals",
     "records.year_close": "/records/year",
+    "journal.save_column": "/journal/{course_journal_id}/{term}",
+    "admin.set_profile": "/admin/profile",
+    "timetable.bells": "/timetable/",
+    "timetable.days_off": "/timetable/",
+    "timetable.withdraw_days_off": "/timetable/",
+    "timetable.import_timetable": "/timetable/",
+    "timetable.substitute": "/timetable/",
+    "timetable.cancel_substitution": "/timetable/",
+    "timetable.pattern": "/timetable/{course_journal_id}",
+    "timetable.plan": "/timetable/{course_journal_id}",
+    "timetable.hold": "/journal/",
+    "timetable.hold_substituted": "/journal/",
+    "notify.subscribe": "/profile/mail",
+    "notify.unsubscribe": "/profile/mail",
+    "notify.unsubscribe_by_link": "/mail/unsubscribe/{token}",
 }
 #: Fields a page shows only in some states (the fuzz sends them anyway).
 EXTRA_FIELDS = {
@@ -105,6 +120,10 @@ EXTRA_FIELDS = {
     "records.hold_release": ["id", "reason"],
     "records.propose": ["series", "reason"],
     "admin.import_list": ["file", "on", "step"],
+    # the grid's script sends these (``grid_table.parse_column``); the page has no such form
+    "journal.save_column": ["kind", "reason", "form_key", "cell-x", "was-x"],
+    "timetable.hold": ["course", "day", "period"],
+    "timetable.hold_substituted": ["course", "day", "period"],
 }
 
 
@@ -136,6 +155,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "term": 1,
             "account_id": victim,
             "token_id": token,
+            # the signed opt-out link's token: a forged one must be refused, never a 5xx
+            "token": "forged.token",
         }
         yield system, web, values
     record_figures("fuzz", dict(FUZZ))
