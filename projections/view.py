@@ -69,6 +69,14 @@ def when(event: object) -> datetime:
     return moment
 
 
+def stamped_after(event: object, until: datetime) -> bool:
+    """True when the event is stamped after ``until`` (an as-of replay leaves it out)."""
+    try:
+        return when(event) > until
+    except AttributeError:
+        return False
+
+
 @dataclass(frozen=True)
 class View:
     """A named view: its tables and a handler per event class it cares about."""
