@@ -23,7 +23,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from domain.errors import RecordUnauthentic
 from projections.sqlstore import Cursor, Database, SQLStore
 from projections.store import MemoryStore
-from projections.view import Applied, Sealer, View, stamped_after
+from projections.view import Applied, Handler, Sealer, View, stamped_after
 
 TRACKING = "ejournal_view_tracking"
 Progress = Callable[[int, int], None]
@@ -288,14 +288,20 @@ class Processor:
         head: int,
     ) -> int:
         last = 0
+        # What every view does with each class of event, in view order, worked out once per
+        # class: most views handle few classes, so most (view, event) pairs do nothing.
+        plan: dict[type[Any], list[Handler[Any]]] = {}
         for notes in self.notifications(stop=head):
             for note in notes:
                 event = self.decode(note)
                 if event is None or (until is not None and stamped_after(event, until)):
                     continue
+                steps = plan.get(type(event))
+                if steps is None:
+                    steps = plan[type(event)] = [s for v in views for s in v.steps(type(event))]
                 applied = Applied(note.id, self.sealer, note)
-                for view in views:
-                    view.apply(memory, event, applied)
+                for step in steps:
+                    step(memory, event, applied)
             last = notes[-1].id
             if progress is not None:
                 progress(last, head)

@@ -91,6 +91,12 @@ class View:
     #: whole log: the history, the records register, the ledger).
     every: Handler[object] | None = None
 
+    def steps(self, kind: type[Any]) -> list[Handler[Any]]:
+        """What ``apply`` calls for an event of class ``kind``, in order."""
+        found: list[Handler[Any]] = [] if self.every is None else [self.every]
+        handler = self.handlers.get(kind)
+        return found if handler is None else [*found, handler]
+
     def apply(self, store: ViewStore, event: object, applied: Applied) -> None:
         """Apply one event (events the view does not handle are ignored)."""
         if self.every is not None:
