@@ -102,8 +102,9 @@ def count_rows(system: System, names: list[str]) -> int:
     with system.view_db.read() as cur:
         total = 0
         for name in names:
-            cur.execute(f"SELECT COUNT(*) FROM {name}")  # noqa: S608 (the views' own names)
-            total += int(cur.fetchone()[0])
+            cur.execute(f"SELECT COUNT(*) FROM {name}")
+            row = cur.fetchone()
+            total += int(row[0]) if row else 0
     return total
 
 
@@ -366,6 +367,50 @@ def profile(system: System, head: int, server: str, scratch: str) -> list[str]:
 
 
 # --- report ---------------------------------------------------------------------------------------
+def one_round(system: System, head: int, size: int, w: int) -> tuple[common.Timed, common.Timed]:
+    """The raw scans and the rebuild, printed; (the scan with decoding, the rebuild)."""
+    fetch = common.timed(lambda: dataset.fetch_only(system, head, size))
+    print(
+        f"   {f'raw select_notifications ({size:,}/batch)':<{w}} {n(fetch.rate):>9} "
+        f"events/s   ({fetch.seconds:.1f} s, client CPU {fetch.cpu:.1f} s)"
+    )
+    scan = common.timed(lambda: dataset.scan_decoding(system, head, size))
+    print(
+        f"   {'raw scan + mapper.to_domain_event':<{w}} {n(scan.rate):>9} events/s"
+        f"   ({scan.seconds:.1f} s, client CPU {scan.cpu:.1f} s)"
+    )
+    cleaned = vacuum(system)
+    rebuild = rebuild_all(system)
+    print(
+        f"   {'views.rebuild() — all views, not the ledger':<{w}} "
+        f"{n(rebuild.rate):>9} events/s"
+        f"  = {rebuild.rate / scan.rate:.2f} × raw scan with decoding"
+        f"   ({rebuild.seconds:.1f} s, client CPU {rebuild.cpu:.1f} s)"
+    )
+    print(f"   {'':<{w}} {rebuild.detail}; VACUUM before, untimed: {cleaned:.0f} s")
+    return scan, rebuild
+
+
+def kept_round(
+    system: System, scan: common.Timed, rebuild: common.Timed, head: int, w: int
+) -> tuple[float, float]:
+    """The rebuild with the history kept, printed beside this round's; (rate, ratio)."""
+    cleaned = vacuum(system)
+    old = rebuild_kept_history(system)
+    print(
+        f"   {'the same with the history kept (before ADR 0029)':<{w}} "
+        f"{n(old.rate):>9} events/s  = {old.rate / scan.rate:.2f} × raw scan with "
+        f"decoding   ({old.seconds:.1f} s, client CPU {old.cpu:.1f} s)"
+    )
+    print(f"   {'':<{w}} {old.detail}; VACUUM before, untimed: {cleaned:.0f} s")
+    print(
+        f"   {'':<{w}} client CPU per event: {1e6 * rebuild.cpu / head:.0f} µs now, "
+        f"{1e6 * old.cpu / head:.0f} µs with the history kept, "
+        f"{1e6 * scan.cpu / head:.0f} µs the raw scan with decoding"
+    )
+    return old.rate, old.rate / scan.rate
+
+
 def measure(
     args: argparse.Namespace,
     server: str,
@@ -388,43 +433,12 @@ def measure(
         scans: list[float] = []
         for round_ in range(1, args.rounds + 1):
             print(f"\n== Round {round_} of {args.rounds}")
-            fetch = common.timed(lambda: dataset.fetch_only(system, head, size))
-            print(
-                f"   {f'raw select_notifications ({size:,}/batch)':<{w}} {n(fetch.rate):>9} "
-                f"events/s   ({fetch.seconds:.1f} s, client CPU {fetch.cpu:.1f} s)"
-            )
-            scan = common.timed(lambda: dataset.scan_decoding(system, head, size))
-            print(
-                f"   {'raw scan + mapper.to_domain_event':<{w}} {n(scan.rate):>9} events/s"
-                f"   ({scan.seconds:.1f} s, client CPU {scan.cpu:.1f} s)"
-            )
-            cleaned = vacuum(system)
-            rebuild = rebuild_all(system)
+            scan, rebuild = one_round(system, head, size, w)
             rebuilds.append(rebuild)
             ratios.append(rebuild.rate / scan.rate)
             scans.append(scan.rate)
-            print(
-                f"   {'views.rebuild() — all views, not the ledger':<{w}} "
-                f"{n(rebuild.rate):>9} events/s"
-                f"  = {rebuild.rate / scan.rate:.2f} × raw scan with decoding"
-                f"   ({rebuild.seconds:.1f} s, client CPU {rebuild.cpu:.1f} s)"
-            )
-            print(f"   {'':<{w}} {rebuild.detail}; VACUUM before, untimed: {cleaned:.0f} s")
             if args.kept_history:
-                cleaned = vacuum(system)
-                old = rebuild_kept_history(system)
-                kept.append((old.rate, old.rate / scan.rate))
-                print(
-                    f"   {'the same with the history kept (before ADR 0029)':<{w}} "
-                    f"{n(old.rate):>9} events/s  = {old.rate / scan.rate:.2f} × raw scan with "
-                    f"decoding   ({old.seconds:.1f} s, client CPU {old.cpu:.1f} s)"
-                )
-                print(f"   {'':<{w}} {old.detail}; VACUUM before, untimed: {cleaned:.0f} s")
-                print(
-                    f"   {'':<{w}} client CPU per event: {1e6 * rebuild.cpu / head:.0f} µs now, "
-                    f"{1e6 * old.cpu / head:.0f} µs with the history kept, "
-                    f"{1e6 * scan.cpu / head:.0f} µs the raw scan with decoding"
-                )
+                kept.append(kept_round(system, scan, rebuild, head, w))
         print(
             "\n== Queries over the SQL views, right after the rebuild "
             f"(planner statistics of the view tables: {planner_statistics(system)})"

@@ -83,8 +83,13 @@ def _seed(system: System) -> Seeded:
         j.entry.approve_correction(lesson_5a, request, school.deputy)
     with clock.travel(at(LESSON_DAY + timedelta(days=12), 11)):
         j.people.correct_student_details(
-            school.pupils[2], "Иванова", "Мария", "Петровна", date(2014, 3, 8),
-            "Ошибка в фамилии", school.admin,
+            school.pupils[2],
+            "Иванова",
+            "Мария",
+            "Петровна",
+            date(2014, 3, 8),
+            "Ошибка в фамилии",
+            school.admin,
         )
         j.accounts.revoke_role(archivist, "archivist", school.admin)
     system.views.catch_up()
@@ -199,7 +204,7 @@ def test_the_kept_history_tables_are_dropped_on_start(backend_settings: Settings
         for table in history.VIEW.tables:
             cur.execute(
                 "SELECT COUNT(*) FROM information_schema.tables "
-                "WHERE table_name = %s" % system.view_db.param
+                "WHERE table_schema = current_schema() AND table_name = %s"
                 if system.view_db.dialect == "postgres"
                 else f"SELECT COUNT(*) FROM sqlite_master WHERE name = {system.view_db.param}",
                 (table.name,),
