@@ -393,8 +393,9 @@ class AuditReads(ReadGroup):
     def history(
         self, record_id: str, as_of: datetime | None = None
     ) -> list[history_view.HistoryRow]:
-        """Every event of a record: actor, time, type, reason, values before and after."""
-        with self.reader(as_of) as reader:
+        """Every event of a record: actor, time, type, reason, values before and after
+        (built from the record's own events, also as of a moment: ADR 0029)."""
+        with self.reader(as_of, (history_view.VIEW.name,)) as reader:
             return history_view.record_history(reader, self.views.sealer, record_id)
 
     def mark_history(self, mark_id: str) -> list[history_view.HistoryRow]:

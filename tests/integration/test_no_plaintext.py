@@ -189,7 +189,7 @@ def test_sqlite_file_holds_no_personal_data_in_plaintext(tmp_path: Path) -> None
     db = tmp_path / "var" / "ejournal.sqlite"
     blob = b"".join(p.read_bytes() for p in db.parent.glob("ejournal.sqlite*"))
     _assert_absent(blob, values, _curriculum(tmp_path, None))
-    assert b"v_persons" in blob and b"v_history" in blob  # the views are in the file too
+    assert b"v_persons" in blob and b"v_marks" in blob  # the views are in the file too
     codes = _sensitive_codes(tmp_path, None)
     _assert_no_code_in_json(blob, codes)
     # A code stored in plain beside its lesson's and pupil's ids: the old layout of a row.
@@ -226,7 +226,7 @@ def test_pg_dump_holds_no_personal_data_in_plaintext(
         timeout=300,
     ).stdout
     assert b"ejournal_events" in dump and len(dump) > 100_000
-    assert b"v_persons" in dump and b"v_history" in dump  # every view table is dumped
+    assert b"v_persons" in dump and b"v_marks" in dump  # every view table is dumped
     _assert_absent(dump, values, _curriculum(tmp_path, url))
     codes = _sensitive_codes(tmp_path, url)
     _assert_no_code_in_json(dump, codes)
