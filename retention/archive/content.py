@@ -299,7 +299,8 @@ class Gatherer:
         return tuple(found)
 
     def explanation_text(self, found: final_marks.FinalExplanation, pupil: str, where: str) -> str:
-        """One explanation as a paragraph of the volume."""
+        """One explanation as a paragraph of the volume (only glyphs of the embedded PT Sans:
+        no arrows, no Σ)."""
         setting = found.current
         basis = setting.basis
         assert basis is not None
@@ -314,25 +315,33 @@ class Gatherer:
         average = (
             f"средний взвешенный {basis.total} / {basis.weights} = "
             f"{basis.average_text.replace('.', ',')}; округление: дробная часть от "
-            f"{basis.round_up_from.replace('.', ',')} — вверх → «{basis.rounded or '—'}»"
+            f"{basis.round_up_from.replace('.', ',')} — вверх, "
+            f"округлённый средний «{basis.rounded or '—'}»"
             if basis.average is not None
             else "средний не вычисляется"
         )
         text = (
             f"{pupil} ({where}): выставлено «{setting.value}» — "
             f"{self.name(setting.set_by, short=True)}, {_local(setting.at)}. "
-            f"Отметки: {inputs or 'нет'}. {average.capitalize()}."
+            f"Отметки: {inputs or 'нет'}. {average[:1].upper() + average[1:]}."
         )
         if setting.why:
             text += f" Причина отличия от среднего: {setting.why}."
         if setting.reason:
             text += f" Причина исправления: {setting.reason}."
         text += f" Правила оценивания: grading.toml, sha256 {basis.policy or 'не записана'}."
+        for earlier in found.settings[:-1]:
+            text += f" Ранее: «{earlier.value}» ({_local(earlier.at)}"
+            if earlier.basis is not None and earlier.basis.rounded:
+                text += f"; округлённый средний «{earlier.basis.rounded}»"
+            text += (
+                f"; {earlier.why or earlier.reason})." if earlier.why or earlier.reason else ")."
+            )
         for change in found.later:
             what = (
                 f"«{change.before}» отменена"
                 if change.cancelled
-                else f"«{change.before}» → «{change.after}»"
+                else f"«{change.before}» исправлена на «{change.after}»"
             )
             place = f"{change.term} четв." if change.term else _dm(change.day)
             text += (
