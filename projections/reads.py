@@ -264,9 +264,7 @@ class JournalReads(ReadGroup):
     def term_inputs(self, course_journal_id: UUID, term: int) -> dict[UUID, list[Input]]:
         """The ``FinalInputs`` port (``domain.explain``): the marks that stand in a term."""
         with self.reader() as reader:
-            return explain_query.term_inputs(
-                reader, self.views.policies.grading, str(course_journal_id), term
-            )
+            return explain_query.term_inputs(reader, str(course_journal_id), term)
 
     def year_inputs(self, course_journal_id: UUID) -> dict[UUID, list[Input]]:
         """The ``FinalInputs`` port (``domain.explain``): the term marks of the year."""

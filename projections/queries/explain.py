@@ -7,31 +7,46 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.explain import TERM_KIND, Input
-from domain.policies import GradingPolicy
 from projections.store import Reader
-from projections.views import final_marks, grid
+from projections.views import catalog, final_marks, grid
 
 
-def term_inputs(
-    reader: Reader, grading: GradingPolicy, course_journal_id: str, term: int
-) -> dict[UUID, list[Input]]:
-    """The marks of each pupil that stand in the term, in lesson order (as the grid)."""
-    try:
-        page = grid.grid(reader, grading, course_journal_id, term)
-    except LookupError:
+def term_inputs(reader: Reader, course_journal_id: str, term: int) -> dict[UUID, list[Input]]:
+    """The marks of each pupil that stand in the term, in lesson order: the marks the
+    grid shows and averages (a pupil withdrawn mid-term keeps the lessons they attended;
+    the weights come from the policy in force, in the domain)."""
+    course = reader.get(catalog.COURSES, (course_journal_id,))
+    if course is None:
         return {}
-    order = {lesson.lesson_id: (lesson.day, lesson.period) for lesson in page.lessons}
-    found: dict[UUID, list[tuple[tuple[str, int], Input]]] = {}
-    for (pupil, lesson_id), cells in page.marks.items():
-        day = order[lesson_id]
-        for cell in cells:
-            found.setdefault(UUID(str(pupil)), []).append(
-                (day, Input(str(cell.mark_id), cell.value, cell.kind, day[0]))
-            )
-    return {
-        pupil: [item for _, item in sorted(items, key=lambda x: x[0])]
-        for pupil, items in found.items()
+    period = reader.get(catalog.TERMS, (course["year_id"], term))
+    if period is None:
+        return {}
+    first, last = period["starts"], period["ends"]
+    lessons = {
+        r["lesson_id"]: r
+        for r in reader.select(grid.LESSONS, {"course_journal_id": course_journal_id})
+        if first <= r["day"] <= last
     }
+    membership = catalog.Membership(reader, course["group_id"])
+    rows = [
+        r
+        for r in grid.current_marks(reader, list(lessons))
+        if membership.on(r["student_id"], lessons[r["lesson_id"]]["day"])
+    ]
+    rows.sort(
+        key=lambda r: (
+            lessons[r["lesson_id"]]["day"],
+            lessons[r["lesson_id"]]["period"],
+            str(r["recorded_at"]),
+            str(r["mark_id"]),
+        )
+    )
+    found: dict[UUID, list[Input]] = {}
+    for r in rows:
+        found.setdefault(UUID(str(r["student_id"])), []).append(
+            Input(str(r["mark_id"]), r["value"], r["kind"], lessons[r["lesson_id"]]["day"])
+        )
+    return found
 
 
 def year_inputs(reader: Reader, course_journal_id: str) -> dict[UUID, list[Input]]:

@@ -22,6 +22,7 @@ from ejournal.webapp import secret_key
 from tests.school import LESSON_DAY, at
 from tests.smtp import smtp_server
 from tests.web import WebSchool, client_for, post, written_since
+from web.final_explained import APPROVED_VERSION
 
 WHY = "Не сдана зачётная работа четверти"
 SET_DAY = date(2025, 10, 20)
@@ -90,6 +91,12 @@ def test_the_term_mark_explains_itself_to_every_reader(system: System, web: WebS
         assert "отличается от округлённого среднего «4»" in page
         assert f'<dd id="why">{WHY}</dd>' in page
         assert version[:16] in page and f'title="{version}"' in page
+    # the approved version containing the hash, once the policy versions name one
+    auditor = client_for(system, web, "auditor")
+    orders = {version: "утверждены приказом № 12 от 01.09.2025"}
+    auditor.application.extensions[APPROVED_VERSION] = orders.get
+    named = auditor.get(page_url).get_data(as_text=True)
+    assert "— утверждены приказом № 12 от 01.09.2025" in named
     # another family's child, and a teacher of another subject, see nothing of it
     parent = client_for(system, web, "parent")
     assert parent.get(page_url).status_code == 403

@@ -44,9 +44,7 @@ class ViewInputs:
         self.journal = journal
 
     def term_inputs(self, course_journal_id: UUID, term: int) -> Mapping[UUID, Sequence[Input]]:
-        return explain_query.term_inputs(
-            build(self.journal), self.journal.policies.grading, str(course_journal_id), term
-        )
+        return explain_query.term_inputs(build(self.journal), str(course_journal_id), term)
 
     def year_inputs(self, course_journal_id: UUID) -> Mapping[UUID, Sequence[Input]]:
         return explain_query.year_inputs(build(self.journal), str(course_journal_id))
