@@ -329,7 +329,9 @@ class FinalMarkDiffers(DomainError):
 
     message = "Отметка отличается от округлённого среднего: укажите причину."
 
-    def __init__(self, value: str = "", average: str = "", rounded: str = "") -> None:
+    def __init__(
+        self, value: str = "", average: str = "", rounded: str = "", student_id: str = ""
+    ) -> None:
         super().__init__(
             f"Отметка «{value}» отличается от округлённого среднего "
             f"({average.replace('.', ',')} → «{rounded}»): укажите причину."
@@ -338,6 +340,7 @@ class FinalMarkDiffers(DomainError):
             value=value,
             average=average,
             rounded=rounded,
+            student_id=student_id,
         )
 
 

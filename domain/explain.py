@@ -161,17 +161,25 @@ def why_needed(grading: GradingPolicy, explanation: Explanation | None, value: s
 
 
 def check_why(
-    grading: GradingPolicy, explanation: Explanation | None, value: str, why: str, min_len: int
+    grading: GradingPolicy,
+    explanation: Explanation | None,
+    value: str,
+    why: str,
+    min_len: int,
+    student_id: str = "",
 ) -> str:
     """The reason kept beside a mark that differs from its rounded average (stripped), ""
-    when none is needed; raise ``FinalMarkDiffers`` when it is needed and missing or too
-    short."""
+    when none is needed; raise ``FinalMarkDiffers`` (naming ``student_id``) when it is
+    needed and missing or too short."""
     if explanation is None or not explanation.differs(value):
         return ""
     text = why.strip()
     if why_needed(grading, explanation, value) and len(text) < min_len:
         raise errors.FinalMarkDiffers(
-            value=value, average=explanation.average_text, rounded=explanation.rounded
+            value=value,
+            average=explanation.average_text,
+            rounded=explanation.rounded,
+            student_id=student_id,
         )
     return text
 

@@ -62,10 +62,17 @@ def _check_final(ctx: EntryContext, student_id: UUID, value: str) -> None:
     ctx.policies.grading.check_final(ctx.scale, value)
 
 
-def _why(ctx: EntryContext, basis: Explanation | None, value: str, why: str) -> str:
+def _why(
+    ctx: EntryContext, student_id: UUID, basis: Explanation | None, value: str, why: str
+) -> str:
     """The reason kept beside a mark that differs from its rounded average (ADR 0024)."""
     return check_why(
-        ctx.policies.grading, basis, value, why, ctx.policies.journal.min_reason_length
+        ctx.policies.grading,
+        basis,
+        value,
+        why,
+        ctx.policies.journal.min_reason_length,
+        str(student_id),
     )
 
 
@@ -117,7 +124,7 @@ class TermGrades(Aggregate):
             value=value,
             actor=ctx.actor.id,
             basis=_state(basis),
-            why=_why(ctx, basis, value, why),
+            why=_why(ctx, student_id, basis, value, why),
         )
 
     def correct_mark(
@@ -239,7 +246,7 @@ class YearGrades(Aggregate):
             value=value,
             actor=ctx.actor.id,
             basis=_state(basis),
-            why=_why(ctx, basis, value, why),
+            why=_why(ctx, student_id, basis, value, why),
         )
 
     def correct_mark(

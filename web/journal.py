@@ -163,9 +163,16 @@ def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
         if not changes:
             return None
         # all in one transaction: a refused mark leaves none written
-        receipt: Receipt = journal.grades.set_term_marks(
-            course_journal_id, term, changes, actor(), _whys(form)
-        )
+        try:
+            receipt: Receipt = journal.grades.set_term_marks(
+                course_journal_id, term, changes, actor(), _whys(form)
+            )
+        except errors.FinalMarkDiffers as error:  # say whose mark it is
+            pupil = str(error.details.get("student_id", ""))
+            name = reads.people.names([pupil], short=True).get(pupil, "") if pupil else ""
+            raise forms.FormInvalid(
+                {"_": f"{name}: {error.text}" if name else error.text}
+            ) from None
         return receipt
 
     return attempt(

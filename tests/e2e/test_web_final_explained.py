@@ -55,6 +55,8 @@ def _set_term_mark(system: System, web: WebSchool, teacher: FlaskClient) -> str:
         assert refused.status_code == 422
         text = refused.get_data(as_text=True)
         assert "отличается от округлённого среднего (3,50 → «4»)" in text
+        name = system.views.reads.people.names([str(p0)], short=True)[str(p0)]
+        assert f"{name}: Отметка «3» отличается" in text
         assert written_since(system, before) == []
         done = post(teacher, url, {f"final-{p0}": "3", f"why-{p0}": WHY}, grid)
         assert done.status_code == 302
