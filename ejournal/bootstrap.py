@@ -305,6 +305,8 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
             raise _unavailable(settings.database, error) from None
         raise
     views = Views(processor, view_db, sealer, policies, keeper, record_log(journal.recorder))
+    # Term and year marks keep what they were computed from, read from the views (ADR 0024).
+    journal.final_inputs = views.reads.journal
     if settings.views_mode == "inline":
 
         def after_command(_position: int) -> None:

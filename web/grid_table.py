@@ -312,7 +312,15 @@ def context(
                 else None,
             ),
             finals,
-            entry.final_cell if entry is not None else _final_text,
+            _linked(
+                entry.final_cell if entry is not None else _final_text,
+                url_for(
+                    "journal.final_explained",
+                    course_journal_id=grid.course_journal_id,
+                    term=grid.term,
+                    student_id=_ZERO,
+                ).replace(str(_ZERO), "{}"),
+            ),
         ),
         "colours": colours(grading.scale(grid.scale).colors),
         "kinds": grading.kinds,
@@ -332,6 +340,21 @@ def _corrected_star(final: Any) -> str:
         return ""
     title = escape(_("Исправлено: %(reason)s", reason=final.reason))
     return f' <span class="corrected" title="{title}">*</span>'
+
+
+def _linked(cell: Callable[[str, Any], str], link: str) -> Callable[[str, Any], str]:
+    """``cell`` with a link to the mark's explanation (ADR 0024) when the mark is set."""
+    title = escape(_("Как получена отметка"))
+    text = escape(_("расчёт"))
+
+    def write(pupil: str, final: Any) -> str:
+        html = cell(pupil, final)
+        if not final:
+            return html
+        anchor = f' <a class="explain" href="{link.format(pupil)}" title="{title}">{text}</a>'
+        return html.removesuffix("</td>") + anchor + "</td>"
+
+    return write
 
 
 def _final_text(pupil: str, final: Any) -> str:
@@ -363,9 +386,17 @@ class Entry:
             for v, text in self.options.items()
         )
         label = escape(self.label.replace("%(name)s", self.names.get(pupil, "")))
+        why = ""
+        if not final or self.form.get(f"why-{pupil}"):
+            hint = escape(_("Причина, если отметка отличается от округлённого среднего"))
+            why = (
+                f' <input name="why-{pupil}" class="why" maxlength="500" size="8"'
+                f' value="{escape(self.form.get(f"why-{pupil}", ""))}"'
+                f' placeholder="{escape(_("причина"))}" title="{hint}">'
+            )
         return (
             f'<td class="final"><select name="final-{pupil}" aria-label="{label}">'
-            f'<option value=""></option>{options}</select>{_corrected_star(final)}</td>'
+            f'<option value=""></option>{options}</select>{why}{_corrected_star(final)}</td>'
         )
 
 
