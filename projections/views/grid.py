@@ -3,7 +3,10 @@ corrected flag, attendance codes, the correction-request queue, and weighted ave
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -14,6 +17,7 @@ from domain import ids
 from domain.lesson import Lesson
 from domain.policies import AttendanceCode, AttendancePolicy, GradingPolicy
 from projections.schema import Table
+from projections.sqlstore import SQLReader
 from projections.store import Reader, Row, ViewStore
 from projections.view import Applied, Handler, Sealer, View, by_event, on, when
 from projections.views import catalog
@@ -452,6 +456,9 @@ class Grid:
     marks: dict[tuple[str, str], tuple[Cell, ...]] = field(hash=False)
     attendance: dict[tuple[str, str], str] = field(hash=False)
     averages: dict[str, float | None] = field(hash=False)
+    #: What a page made of this grid and may reuse while the grid is served from
+    #: ``GridCache`` (the web's written rows, ADR 0022); empty for a grid just built.
+    memo: dict[Any, Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     def row(self, student_id: str) -> list[tuple[tuple[Cell, ...], str]]:
         """A pupil's cells in lesson order: (marks, attendance code or "") — one call per
@@ -514,12 +521,30 @@ def current_marks(reader: Reader, lesson_ids: list[str]) -> list[dict[str, Any]]
 
 def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: int) -> Grid:
     """The grid of a course journal for a term (pupils who belonged during the term)."""
+    course, period = _course_and_term(reader, course_journal_id, term)
+    membership = catalog.Membership(reader, course["group_id"])
+    return _built(reader, grading, course, period, membership, term)
+
+
+def _course_and_term(reader: Reader, course_journal_id: str, term: int) -> tuple[Row, Row]:
     course = reader.get(catalog.COURSES, (course_journal_id,))
     if course is None:
         raise LookupError(f"no course journal {course_journal_id}")
     period = reader.get(catalog.TERMS, (course["year_id"], term))
     if period is None:
         raise LookupError(f"no term {term}")
+    return course, period
+
+
+def _built(
+    reader: Reader,
+    grading: GradingPolicy,
+    course: Row,
+    period: Row,
+    membership: catalog.Membership,
+    term: int,
+) -> Grid:
+    course_journal_id = str(course["course_journal_id"])
     first, last = period["starts"], period["ends"]
     lessons = sorted(
         (
@@ -531,7 +556,6 @@ def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: i
     )
     ids = [r["lesson_id"] for r in lessons]
     days = {r["lesson_id"]: r["day"] for r in lessons}
-    membership = catalog.Membership(reader, course["group_id"])
     pupils = membership.between(first, last)
     marks: dict[tuple[str, str], list[Cell]] = {}
     every = reader.select(MARKS, within=("lesson_id", ids))
@@ -566,3 +590,87 @@ def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: i
         attendance,
         averages,
     )
+
+
+# --- the grid kept between pages (ADR 0022) ----------------------------------------------------
+#: One row that changes whenever what the grid of a course journal's term shows of its lessons,
+#: marks and attendance does: every write of the grid view's handlers to these rows either
+#: adds or removes a row (a count), marks one superseded or cancelled (a count of those), or
+#: rewrites it with the new event's time (a lesson's topic, a pupil's attendance: the latest
+#: time). ``{p}`` is the backend's parameter mark.
+STAMP = """
+WITH l AS (SELECT lesson_id, changed_at FROM v_lessons
+           WHERE course_journal_id = {p} AND day >= {p} AND day <= {p}),
+ls AS (SELECT count(*) AS n, max(changed_at) AS c FROM l),
+ms AS (SELECT count(*) AS n, max(changed_at) AS c, count(superseded_by) AS s,
+              sum(cancelled) AS x
+       FROM v_marks WHERE lesson_id IN (SELECT lesson_id FROM l)),
+a AS (SELECT count(*) AS n, max(marked_at) AS c, sum(corrected) AS k
+      FROM v_attendance WHERE lesson_id IN (SELECT lesson_id FROM l))
+SELECT ls.n, ls.c, ms.n, ms.c, ms.s, ms.x, a.n, a.c, a.k FROM ls, ms, a
+"""
+
+
+class GridCache:
+    """Grids built for pages, kept by (course journal, term, whether the reader sees
+    sensitive attendance codes) with what they were built from: the course and term rows,
+    the class's membership rows and ``STAMP``. A page reads those (four small reads, in its
+    read transaction, the stamp before the grid so an entry is never newer in name than in
+    content) and takes the kept grid when they are the same; else it builds the grid and
+    keeps it. An entry is used for at most ``lifetime`` seconds (a bound on what a server
+    clock stepped back could hide, see ADR 0022); ``clear()`` when keys are destroyed.
+    At most ``size`` entries, the least recently used dropped first."""
+
+    def __init__(
+        self,
+        size: int = 512,
+        lifetime: float = 600.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.size, self.lifetime, self.monotonic = size, lifetime, monotonic
+        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], float, Grid]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def grid(
+        self, reader: SQLReader, grading: GradingPolicy, course_journal_id: str, term: int
+    ) -> Grid:
+        """The grid, as ``grid()`` builds it — kept from an earlier page when nothing it
+        shows changed since."""
+        course, period = _course_and_term(reader, course_journal_id, term)
+        membership = catalog.Membership(reader, course["group_id"])
+        cursor = reader.cursor
+        cursor.execute(
+            STAMP.format(p=reader.db.param),
+            (course_journal_id, period["starts"], period["ends"]),
+        )
+        found = cursor.fetchone()
+        stamp = (
+            tuple(sorted(course.items())),
+            tuple(sorted(period.items())),
+            tuple(sorted((s, tuple(p)) for s, p in membership.periods.items())),
+            tuple(found or ()),
+        )
+        key = (course_journal_id, term, current_codes().allowed)
+        now = self.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == stamp and now - entry[1] < self.lifetime:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry[2]
+            self.misses += 1
+        built = _built(reader, grading, course, period, membership, term)
+        with self._lock:
+            self._entries[key] = (stamp, now, built)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return built
+
+    def clear(self) -> None:
+        """Forget every kept grid (keys destroyed: attendance codes may no longer open)."""
+        with self._lock:
+            self._entries.clear()
