@@ -303,6 +303,8 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
             raise _unavailable(settings.database, error) from None
         raise
     views = Views(processor, view_db, sealer, policies, keeper)
+    # a kept grid may hold attendance codes opened with a key destroyed since (ADR 0022)
+    keyring.forget_listeners.append(views.grids.clear)
     if settings.views_mode == "inline":
 
         def after_command(_position: int) -> None:

@@ -4,9 +4,8 @@ corrected flag, attendance codes, the correction-request queue, and weighted ave
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -45,6 +44,16 @@ LESSONS = Table(
 HOMEWORK_DUE = Table(
     "v_homework_due",
     (("lesson_id", "text"), ("due", "text")),
+    ("lesson_id",),
+)
+#: Per lesson, the log position of the latest event that wrote its rows of the grid (the
+#: lesson's, its marks', its attendance's): every such write sets a larger one, so the
+#: largest of a term's lessons tells a kept grid from a changed one (``GridCache``,
+#: ADR 0022). A table of its own: databases built before it gain it without a rebuild
+#: (a lesson written since has its row; one not written since has not changed).
+STAMPS = Table(
+    "v_lesson_stamps",
+    (("lesson_id", "text"), ("position", "int")),
     ("lesson_id",),
 )
 MARKS = Table(
@@ -256,6 +265,16 @@ def _attendance(corrected: int) -> Handler[Lesson.AttendanceMarked | Lesson.Atte
     return handle
 
 
+def _stamped(handler: Handler[Any]) -> Handler[Any]:
+    """``handler``, then the lesson's ``STAMPS`` row set to the event's position."""
+
+    def handle(store: ViewStore, e: Any, applied: Applied) -> None:
+        handler(store, e, applied)
+        store.upsert(STAMPS, {"lesson_id": e.originator_id, "position": applied.position})
+
+    return handle
+
+
 def _requested(store: ViewStore, e: Lesson.CorrectionRequested, _: Applied) -> None:
     store.upsert(
         REQUESTS,
@@ -319,15 +338,15 @@ def _late_decided(
 VIEW = View(
     name="grid",
     title="Страницы журнала: уроки, отметки, посещаемость, запросы на исправление",
-    tables=(LESSONS, MARKS, ATTENDANCE, REQUESTS, LATE, HOMEWORK_DUE),
+    tables=(LESSONS, MARKS, ATTENDANCE, REQUESTS, LATE, HOMEWORK_DUE, STAMPS),
     handlers=by_event(
-        on(Lesson.Held, _held),
-        on(Lesson.TopicChanged, _topic),
-        on(Lesson.MarkRecorded, _mark),
-        on(Lesson.MarkCorrected, _corrected),
-        on(Lesson.MarkCancelled, _cancelled),
-        on(Lesson.AttendanceMarked, _attendance(0)),
-        on(Lesson.AttendanceCorrected, _attendance(1)),
+        on(Lesson.Held, _stamped(_held)),
+        on(Lesson.TopicChanged, _stamped(_topic)),
+        on(Lesson.MarkRecorded, _stamped(_mark)),
+        on(Lesson.MarkCorrected, _stamped(_corrected)),
+        on(Lesson.MarkCancelled, _stamped(_cancelled)),
+        on(Lesson.AttendanceMarked, _stamped(_attendance(0))),
+        on(Lesson.AttendanceCorrected, _stamped(_attendance(1))),
         on(Lesson.CorrectionRequested, _requested),
         on(Lesson.CorrectionApproved, _decided("approved")),
         on(Lesson.CorrectionRejected, _decided("rejected")),
@@ -593,44 +612,28 @@ def _built(
 
 
 # --- the grid kept between pages (ADR 0022) ----------------------------------------------------
-#: One row that changes whenever what the grid of a course journal's term shows of its lessons,
-#: marks and attendance does: every write of the grid view's handlers to these rows either
-#: adds or removes a row (a count), marks one superseded or cancelled (a count of those), or
-#: rewrites it with the new event's time (a lesson's topic, a pupil's attendance: the latest
-#: time). ``{p}`` is the backend's parameter mark.
+#: One row that changes whenever what the grid of a course journal's term shows of its
+#: lessons, marks and attendance does: the term's lessons, how many of them have a stamp and
+#: the largest stamp (``STAMPS``). ``{p}``: the backend's parameter mark.
 STAMP = """
-WITH l AS (SELECT lesson_id, changed_at FROM v_lessons
-           WHERE course_journal_id = {p} AND day >= {p} AND day <= {p}),
-ls AS (SELECT count(*) AS n, max(changed_at) AS c FROM l),
-ms AS (SELECT count(*) AS n, max(changed_at) AS c, count(superseded_by) AS s,
-              sum(cancelled) AS x
-       FROM v_marks WHERE lesson_id IN (SELECT lesson_id FROM l)),
-a AS (SELECT count(*) AS n, max(marked_at) AS c, sum(corrected) AS k
-      FROM v_attendance WHERE lesson_id IN (SELECT lesson_id FROM l))
-SELECT ls.n, ls.c, ms.n, ms.c, ms.s, ms.x, a.n, a.c, a.k FROM ls, ms, a
+SELECT count(*), count(s.position), max(s.position)
+FROM v_lessons l LEFT JOIN v_lesson_stamps s ON s.lesson_id = l.lesson_id
+WHERE l.course_journal_id = {p} AND l.day >= {p} AND l.day <= {p}
 """
 
 
 class GridCache:
     """Grids built for pages, kept by (course journal, term, whether the reader sees
     sensitive attendance codes) with what they were built from: the course and term rows,
-    the class's membership rows and ``STAMP``. A page reads those (four small reads, in its
-    read transaction, the stamp before the grid so an entry is never newer in name than in
-    content) and takes the kept grid when they are the same; else it builds the grid and
-    keeps it. An entry is used for at most ``lifetime`` seconds (a bound on what a server
-    clock stepped back could hide, see ADR 0022); ``clear()`` when keys are destroyed.
+    the class's membership rows and ``STAMP``. A page reads those (four small reads in its
+    read transaction, the stamp before the grid, so an entry is never newer in name than in
+    content) and takes the kept grid when they are the same, else builds the grid and keeps
+    it. ``clear()`` when keys are destroyed (a code may no longer open) and on a rebuild.
     At most ``size`` entries, the least recently used dropped first."""
 
-    def __init__(
-        self,
-        size: int = 512,
-        lifetime: float = 600.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.size, self.lifetime, self.monotonic = size, lifetime, monotonic
-        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], float, Grid]] = (
-            OrderedDict()
-        )
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Grid]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -654,21 +657,23 @@ class GridCache:
             tuple(found or ()),
         )
         key = (course_journal_id, term, current_codes().allowed)
-        now = self.monotonic()
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] == stamp and now - entry[1] < self.lifetime:
+            if entry is not None and entry[0] == stamp:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return entry[2]
+                return entry[1]
             self.misses += 1
         built = _built(reader, grading, course, period, membership, term)
         with self._lock:
-            self._entries[key] = (stamp, now, built)
+            self._entries[key] = (stamp, built)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return built
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         """Forget every kept grid (keys destroyed: attendance codes may no longer open)."""
