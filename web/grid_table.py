@@ -325,21 +325,22 @@ def context(
     (and, with ``late``, past the deadline); the term marks are then a choice."""
     grading = policies.grading
     pupils = by_name(grid.pupils, names)
-    cols = columns(
-        grid,
-        grading,
-        policies.journal,
-        today,
-        entry is not None,
-        entry is not None and entry.late,
-    )
+    may_enter, late = entry is not None, entry is not None and entry.late
+    lesson_url = url_for("journal.lesson", lesson_id=_ZERO).replace(str(_ZERO), "{}")
+    # the columns and their header, kept with a grid kept between pages (ADR 0022)
+    key = ("columns", id(policies), today, may_enter, late, str(get_locale()), lesson_url)
+    found = grid.memo.get(key)
+    if found is None:
+        cols = columns(grid, grading, policies.journal, today, may_enter, late)
+        found = grid.memo[key] = (cols, head(cols, lesson_url))
+    cols, header = found
     iso = today.isoformat()
     return {
         "grid": grid,
         "pupils": pupils,
         "names": names,
         "columns": cols,
-        "head": head(cols, url_for("journal.lesson", lesson_id=_ZERO).replace(str(_ZERO), "{}")),
+        "head": header,
         "body": body(
             grid,
             pupils,
