@@ -631,7 +631,7 @@ class GridCache:
     it. ``clear()`` when keys are destroyed (a code may no longer open) and on a rebuild.
     At most ``size`` entries, the least recently used dropped first."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 256) -> None:
         self.size = size
         self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Grid]] = OrderedDict()
         self._lock = threading.Lock()
