@@ -307,6 +307,8 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
     views = Views(processor, view_db, sealer, policies, keeper, record_log(journal.recorder))
     # Term and year marks keep what they were computed from, read from the views (ADR 0024).
     journal.final_inputs = views.reads.journal
+    # a kept grid may hold attendance codes opened with a key destroyed since (ADR 0022)
+    keyring.forget_listeners.append(views.grids.clear)
     if settings.views_mode == "inline":
 
         def after_command(_position: int) -> None:

@@ -52,6 +52,8 @@ class Views:
         self.policies = policies
         #: The ledger's own processor (sealing): kept up with the views, listed as "ledger".
         self.keeper = keeper
+        #: Grids kept between pages while nothing they show changes (ADR 0022).
+        self.grids = grid_view.GridCache()
         self.reads = Reads(self)
         #: «Что нового»: how far each account has seen each diary (an ops table, ADR 0017).
         self.seen = SeenPositions(db)
@@ -82,6 +84,7 @@ class Views:
         ledger = self.keeper is not None and (not names or LEDGER in names)
         others = [n for n in names or () if n != LEDGER]
         last = 0
+        self.grids.clear()
         if others or not names:
             last = self.processor.rebuild(others or None, progress)
         if ledger:

@@ -109,6 +109,8 @@ def average(value: float | None, language: str) -> str:
 #: Bounded: emptied when full.
 _WRITTEN: dict[tuple[str, bool, str], str] = {}
 _WRITTEN_MAX = 200_000
+#: Ways of writing one grid's rows kept in its ``memo`` (languages, history links…).
+_MEMO_MAX = 16
 
 
 class CellWriter:
@@ -130,6 +132,41 @@ class CellWriter:
             )
             for code, k in grading.kinds.items()
         }
+
+    def rows(self, grid: Grid, kinds: list[str]) -> dict[str, str]:
+        """The pupils' rows of cells written so far for ``grid`` as this page writes them
+        (same columns' kinds, language, history links and names of who corrected): kept in
+        the grid's ``memo``, so a grid kept between pages (ADR 0022) is written once.
+        ``row`` fills it."""
+        memo = grid.memo
+        staff = memo.get("staff")
+        if staff is None:
+            staff = memo["staff"] = tuple(
+                sorted(
+                    {
+                        person
+                        for cells in grid.marks.values()
+                        for c in cells
+                        if c.corrected
+                        for person in (c.changed_by, c.approver)
+                        if person
+                    }
+                )
+            )
+        key = (
+            "rows",
+            tuple(kinds),
+            self.language,
+            self.trail_url,
+            tuple(self.names.get(p, "") for p in staff),
+        )
+        found: dict[str, str] | None = memo.get(key)
+        if found is None:
+            if len(memo) > _MEMO_MAX:  # a few ways of writing a grid; bounded all the same
+                memo.clear()
+                memo["staff"] = staff
+            found = memo[key] = {}
+        return found
 
     def row(self, grid: Grid, pupil: str, kinds: list[str]) -> str:
         """A pupil's cells, in lesson order, as one string (every text in it escaped)."""
@@ -238,12 +275,16 @@ def body(
     (``final_cell(pupil, mark)`` writes the last)."""
     kinds = [c.kind for c in cols]
     averages = grid.averages
+    written = writer.rows(grid, kinds)
     parts = []
     for number, pupil in enumerate(pupils, 1):
+        cells = written.get(pupil)
+        if cells is None:
+            cells = written[pupil] = writer.row(grid, pupil, kinds)
         parts.append(
             f'<tr data-pupil="{pupil}"><td class="num">{number}</td>'
             f'<td class="name">{escape(names.get(pupil, ""))}</td>'
-            f"{writer.row(grid, pupil, kinds)}"
+            f"{cells}"
             f'<td class="avg">{average(averages.get(pupil), writer.language)}</td>'
             f"{final_cell(pupil, finals.get(pupil))}</tr>"
         )
@@ -284,21 +325,22 @@ def context(
     (and, with ``late``, past the deadline); the term marks are then a choice."""
     grading = policies.grading
     pupils = by_name(grid.pupils, names)
-    cols = columns(
-        grid,
-        grading,
-        policies.journal,
-        today,
-        entry is not None,
-        entry is not None and entry.late,
-    )
+    may_enter, late = entry is not None, entry is not None and entry.late
+    lesson_url = url_for("journal.lesson", lesson_id=_ZERO).replace(str(_ZERO), "{}")
+    # the columns and their header, kept with a grid kept between pages (ADR 0022)
+    key = ("columns", id(policies), today, may_enter, late, str(get_locale()), lesson_url)
+    found = grid.memo.get(key)
+    if found is None:
+        cols = columns(grid, grading, policies.journal, today, may_enter, late)
+        found = grid.memo[key] = (cols, head(cols, lesson_url))
+    cols, header = found
     iso = today.isoformat()
     return {
         "grid": grid,
         "pupils": pupils,
         "names": names,
         "columns": cols,
-        "head": head(cols, url_for("journal.lesson", lesson_id=_ZERO).replace(str(_ZERO), "{}")),
+        "head": header,
         "body": body(
             grid,
             pupils,
