@@ -229,8 +229,11 @@ class JournalReads(ReadGroup):
         nothing it shows changes, ADR 0022)."""
         grading = self.views.policies.grading
         with self.reader(as_of, ("catalog", "grid")) as reader:
-            if isinstance(reader, SQLReader):
-                return self.views.grids.grid(reader, grading, course_journal_id, term)
+            # the current views come wrapped for the on-demand history (ADR 0029); the grid
+            # reads none of it, so the kept grids work on the SQL reader underneath
+            base = reader.base if isinstance(reader, history_view.OnDemand) else reader
+            if isinstance(base, SQLReader):
+                return self.views.grids.grid(base, grading, course_journal_id, term)
             return grid_view.grid(reader, grading, course_journal_id, term)
 
     def term_marks(

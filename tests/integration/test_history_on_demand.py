@@ -67,7 +67,9 @@ def _seed(system: System) -> Seeded:
             lesson_5b, [MarkEntry(school.outsider, "5", "answer")], school.other_teacher
         )  # type: ignore[list-item]
         j.entry.mark_attendance(lesson_5a, {school.pupils[1]: "Н"}, school.teacher)
-        j.grades.set_term_mark(school.course_id, 1, school.pupils[0], "4", school.teacher)
+        j.grades.set_term_mark(
+            school.course_id, 1, school.pupils[0], "4", school.teacher, why="Не сдан зачёт"
+        )
     with clock.travel(at(LESSON_DAY, 16)):
         j.entry.correct_attendance(
             lesson_5a, school.pupils[1], "Б", "Справка из поликлиники", school.teacher
