@@ -130,6 +130,10 @@ class DatabaseURL:
             # The tables are made by ``ejournal.bootstrap.create_event_tables``: the library
             # would run CREATE TYPE at every start (an ERROR in the server's log each time).
             "CREATE_TABLE": "no",
+            # With several servers (failover, ADR 0028) a pooled connection is checked when
+            # taken, so one broken by the loss of the primary is replaced instead of failing
+            # the command that took it.
+            "POSTGRES_PRE_PING": "y" if len(self.hosts) > 1 else "n",
         }
 
     def conninfo(self) -> str:

@@ -23,6 +23,10 @@ def test_several_servers_in_one_url() -> None:
     assert db.connect_options() == {"connect_timeout": "5", "target_session_attrs": "read-write"}
     env = db.eventsourcing_env()
     assert env["POSTGRES_HOST"] == "db1,db2" and env["POSTGRES_PORT"] == "5432,5433"
+    assert env["POSTGRES_PRE_PING"] == "y"  # a connection broken by a failover is replaced
+    assert (
+        DatabaseURL.parse("postgresql://ej@db1/x").eventsourcing_env()["POSTGRES_PRE_PING"] == "n"
+    )
 
 
 def test_one_port_for_every_server_and_the_default_port() -> None:
