@@ -68,6 +68,7 @@ def lost_in_flight(commands: list[Command], killed: float) -> int:
 
 @pytest.mark.replica
 @pytest.mark.slow
+@pytest.mark.alone  # the load's figures are the machine's (make test-reliability's second pass)
 def test_killing_the_primary_and_promoting_the_standby_loses_nothing(tmp_path: Path) -> None:
     with primary_and_standby(standby=False) as pair:
         folder = tmp_path / "school"
