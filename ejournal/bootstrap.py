@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import Notification, PersistenceError
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import sql
 
 from domain import clock
@@ -77,6 +80,9 @@ class System:
         """Close the event store, views and keyring connections."""
         self.journal.close()
         self.view_db.close()
+        standby = self.views.standby_events
+        if isinstance(standby, StandbyEvents):
+            standby.close()
         self.keyring.store.close()
 
     def __enter__(self) -> System:
@@ -166,7 +172,7 @@ def _unavailable(db: DatabaseURL, error: BaseException) -> Exception:
     problem = storage_problem(error)
     if problem is not None:
         return problem
-    where = db.path if db.backend == "sqlite" else f"{db.host}:{db.port}/{db.dbname}"
+    where = db.path if db.backend == "sqlite" else db.where
     first = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return DatabaseUnavailable(f"cannot open the database {where}: {first}")
 
@@ -237,11 +243,91 @@ def _open_journal(
     )
     opened.append(journal)
     if settings.database.backend == "postgres":
-        create_event_tables(journal.recorder)
+        # libpq's options the library's settings lack — above all target_session_attrs for a
+        # URL of several servers (ADR 0028) — before its pool opens its first connection.
+        recorder = journal.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        _libpq_options(recorder.datastore, settings.database)
+        create_event_tables(recorder)
     journal.accounts.strength = password_strength.check
     keyring.forget_listeners.append(journal.forget_cached)
     journal.load_listeners.append(keyring.refresh)
     return journal
+
+
+def _libpq_options(datastore: PostgresDatastore, db: DatabaseURL) -> None:
+    """Add to the library's pool what libpq needs beyond the five settings it passes (above
+    all ``target_session_attrs`` for a URL of several servers, ADR 0028), before the pool
+    opens its first connection."""
+    kwargs = datastore.pool.kwargs
+    assert isinstance(kwargs, dict)
+    kwargs.update(db.connect_options())
+
+
+class StandbyEvents:
+    """The event store as the hot standby holds it (EJOURNAL_READ_DATABASE_URL, ADR 0028):
+    the library's own recorder over a small pool to the standby, for the as-of replays of
+    the requests routed there — made at the first replay (the recorder connects when made,
+    and a standby that is down must not stop the start)."""
+
+    def __init__(self, standby: DatabaseURL, schema: str, table: str) -> None:
+        self.standby, self.schema, self.table = standby, schema, table
+        self._recorder: PostgresApplicationRecorder | None = None
+        self._lock = threading.Lock()
+
+    def _made(self) -> PostgresApplicationRecorder:
+        with self._lock:
+            if self._recorder is None:
+                standby = self.standby
+                datastore = PostgresDatastore(
+                    dbname=standby.dbname,
+                    host=standby.host,
+                    port=standby.port,
+                    user=standby.user,
+                    password=standby.password,
+                    schema=self.schema,
+                    pool_size=1,
+                    max_overflow=4,
+                    pre_ping=True,
+                )
+                _libpq_options(datastore, standby)
+                self._recorder = PostgresApplicationRecorder(
+                    datastore, events_table_name=self.table
+                )
+            return self._recorder
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        found: Sequence[Notification] = self._made().select_notifications(
+            start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+        )
+        return found
+
+    def max_notification_id(self) -> int | None:
+        head: int | None = self._made().max_notification_id()
+        return head
+
+    def close(self) -> None:
+        with self._lock:
+            if self._recorder is not None:
+                self._recorder.datastore.close()
+                self._recorder = None
+
+
+def standby_events(settings: Settings, journal: Journal) -> StandbyEvents | None:
+    """The standby's copy of the event store, when a standby is configured."""
+    standby = settings.read_database
+    recorder = journal.recorder
+    if standby is None or not isinstance(recorder, PostgresApplicationRecorder):
+        return None
+    return StandbyEvents(standby, settings.database.schema or "public", recorder.events_table_name)
 
 
 def build(settings: Settings, policies: Policies | None = None, *, create: bool = True) -> System:
@@ -272,7 +358,12 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
         master = load_or_create_master_key(settings.master_key_file, store)
         keyring = Keyring(store, master, recheck_seconds=settings.key_recheck_seconds)
         journal = _open_journal(settings, policies, keyring, opened)
-        view_db = view_database(settings.database, settings.view_pool_size)
+        view_db = view_database(
+            settings.database,
+            settings.view_pool_size,
+            standby=settings.read_database,
+            standby_wait=settings.replica_wait_seconds,
+        )
         opened.append(view_db)
         sealer = KeyringSealer(keyring)
         processor = Processor(
@@ -304,7 +395,15 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
         if isinstance(error, sqlite3.Error | psycopg.Error | PersistenceError):
             raise _unavailable(settings.database, error) from None
         raise
-    views = Views(processor, view_db, sealer, policies, keeper, record_log(journal.recorder))
+    views = Views(
+        processor,
+        view_db,
+        sealer,
+        policies,
+        keeper,
+        record_log=record_log(journal.recorder),
+        standby_events=standby_events(settings, journal),
+    )
     # Term and year marks keep what they were computed from, read from the views (ADR 0024).
     journal.final_inputs = views.reads.journal
     # a kept grid may hold attendance codes opened with a key destroyed since (ADR 0022)

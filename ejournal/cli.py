@@ -754,6 +754,9 @@ def info() -> None:
     settings = _settings()
     with _system(settings) as system:
         click.echo(f"database     {settings.database_url}")
+        if settings.read_database is not None:
+            standby = settings.read_database
+            click.echo(f"standby      {standby.where} (the diaries, reports and replays)")
         click.echo(f"master key   {settings.master_key_file}")
         click.echo(f"policies     {settings.policies_dir}")
         click.echo(f"var dir      {settings.var_dir}")

@@ -34,37 +34,78 @@ class DatabaseURL:
     dbname: str = ""
     schema: str = ""
 
+    #: libpq's ``target_session_attrs`` (``read-write`` with several hosts: the one that
+    #: accepts writes, ADR 0028); empty: libpq's default.
+    target_session_attrs: str = ""
+
+    @property
+    def hosts(self) -> list[tuple[str, str]]:
+        """Every (host, port) the URL names, in the order libpq tries them."""
+        ports = self.port.split(",")
+        hosts = self.host.split(",")
+        if len(ports) == 1:
+            ports = ports * len(hosts)
+        return list(zip(hosts, ports, strict=True))
+
+    @property
+    def where(self) -> str:
+        """``host:port[,host:port…]/dbname`` (no user, no password): for messages."""
+        return ",".join(f"{h}:{p}" for h, p in self.hosts) + f"/{self.dbname}"
+
     @classmethod
-    def parse(cls, url: str) -> DatabaseURL:
-        """Parse a URL; raise ``SettingsError`` naming what is wrong."""
+    def parse(cls, url: str, name: str = "EJOURNAL_DATABASE_URL") -> DatabaseURL:
+        """Parse a URL; raise ``SettingsError`` naming what is wrong. A PostgreSQL URL may name
+        several servers, as libpq's own URIs do (``postgresql://USER@HOST1:PORT1,HOST2:PORT2/
+        DBNAME?target_session_attrs=read-write``): libpq tries them in order."""
         parsed = urlparse(url)
         if parsed.scheme == "sqlite":
             path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else ""
             if not path:
-                raise SettingsError(f"EJOURNAL_DATABASE_URL: expected sqlite:///PATH, got {url!r}")
+                raise SettingsError(f"{name}: expected sqlite:///PATH, got {url!r}")
             return cls("sqlite", path=path)
         if parsed.scheme in ("postgresql", "postgres"):
-            dbname = parsed.path.lstrip("/")
-            if not parsed.hostname or not dbname:
-                raise SettingsError(
-                    "EJOURNAL_DATABASE_URL: expected postgresql://USER@HOST:PORT/DBNAME, "
-                    f"got {_redact(url)!r}"
-                )
-            schema = parse_qs(parsed.query).get("schema", [""])[0]
-            if schema and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
-                raise SettingsError(f"EJOURNAL_DATABASE_URL: bad schema name {schema!r}")
-            return cls(
-                "postgres",
-                host=parsed.hostname,
-                port=str(parsed.port or 5432),
-                user=unquote(parsed.username or ""),
-                password=unquote(parsed.password or ""),
-                dbname=dbname,
-                schema=schema,
-            )
+            return cls._postgres(url, parsed.netloc, parsed.path, parsed.query, name)
         raise SettingsError(
-            f"EJOURNAL_DATABASE_URL: unsupported scheme {parsed.scheme!r} "
+            f"{name}: unsupported scheme {parsed.scheme!r} "
             "(use sqlite:///PATH or postgresql://USER@HOST:PORT/DBNAME)"
+        )
+
+    @classmethod
+    def _postgres(cls, url: str, netloc: str, path: str, query: str, name: str) -> DatabaseURL:
+        expected = (
+            f"{name}: expected postgresql://USER@HOST:PORT/DBNAME "
+            f"(or HOST1:PORT1,HOST2:PORT2), got {_redact(url)!r}"
+        )
+        credentials, _, hostlist = netloc.rpartition("@")
+        user, _, password = credentials.partition(":")
+        dbname = unquote(path.lstrip("/"))
+        hosts, ports = [], []
+        for item in hostlist.split(","):
+            matched = re.fullmatch(r"(\[[0-9a-fA-F:]+\]|[^:\[\]]+)(?::(\d{1,5}))?", item)
+            if not matched:
+                raise SettingsError(expected)
+            hosts.append(matched[1].strip("[]"))
+            ports.append(matched[2] or "5432")
+        if not dbname or not hosts:
+            raise SettingsError(expected)
+        options = parse_qs(query)
+        schema = options.get("schema", [""])[0]
+        if schema and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+            raise SettingsError(f"{name}: bad schema name {schema!r}")
+        attrs = options.get("target_session_attrs", [""])[0]
+        if attrs not in ("", *SESSION_ATTRS):
+            raise SettingsError(
+                f"{name}: target_session_attrs is one of {', '.join(SESSION_ATTRS)}; got {attrs!r}"
+            )
+        return cls(
+            "postgres",
+            host=",".join(hosts),
+            port=",".join(ports) if len(set(ports)) > 1 else ports[0],
+            user=unquote(user),
+            password=unquote(password),
+            dbname=dbname,
+            schema=schema,
+            target_session_attrs=attrs,
         )
 
     def eventsourcing_env(self) -> dict[str, str]:
@@ -89,6 +130,10 @@ class DatabaseURL:
             # The tables are made by ``ejournal.bootstrap.create_event_tables``: the library
             # would run CREATE TYPE at every start (an ERROR in the server's log each time).
             "CREATE_TABLE": "no",
+            # With several servers (failover, ADR 0028) a pooled connection is checked when
+            # taken, so one broken by the loss of the primary is replaced instead of failing
+            # the command that took it.
+            "POSTGRES_PRE_PING": "y" if len(self.hosts) > 1 else "n",
         }
 
     def conninfo(self) -> str:
@@ -100,8 +145,26 @@ class DatabaseURL:
             "user": self.user,
             "password": self.password,
             "connect_timeout": "5",
+            "target_session_attrs": self.target_session_attrs,
         }
-        return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
+        return " ".join(f"{k}='{_quoted(v)}'" for k, v in parts.items() if v)
+
+    def connect_options(self) -> dict[str, str]:
+        """What libpq needs beyond host, port, database, user and password (passed to the
+        event store's connection pool, which takes those five only)."""
+        found = {"connect_timeout": "5"}
+        if self.target_session_attrs:
+            found["target_session_attrs"] = self.target_session_attrs
+        return found
+
+
+#: libpq's values of ``target_session_attrs`` (PostgreSQL 14+).
+SESSION_ATTRS = ("any", "read-write", "read-only", "primary", "standby", "prefer-standby")
+
+
+def _quoted(value: str) -> str:
+    """A value inside a libpq conninfo's single quotes."""
+    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def _rate_limits(raw: str) -> tuple[tuple[str, int, int], ...]:
@@ -130,6 +193,32 @@ def _export_dir(raw: str) -> Path | None:
     if path.exists() and not path.is_dir():
         raise SettingsError(f"EJOURNAL_CHECKPOINT_EXPORT_DIR: {raw} exists and is not a folder")
     return path
+
+
+def _read_database(env: Mapping[str, str], primary: DatabaseURL) -> DatabaseURL | None:
+    """``EJOURNAL_READ_DATABASE_URL``: a hot standby of the PostgreSQL primary (its schema
+    the primary's unless named), or nothing."""
+    raw = env.get("EJOURNAL_READ_DATABASE_URL") or ""
+    if not raw:
+        return None
+    name = "EJOURNAL_READ_DATABASE_URL"
+    if primary.backend != "postgres":
+        raise SettingsError(f"{name}: a standby needs EJOURNAL_DATABASE_URL on PostgreSQL")
+    found = DatabaseURL.parse(raw, name)
+    if found.backend != "postgres":
+        raise SettingsError(f"{name}: expected postgresql://USER@HOST:PORT/DBNAME")
+    if found.target_session_attrs in ("read-write", "primary"):
+        raise SettingsError(
+            f"{name}: target_session_attrs={found.target_session_attrs} would never reach a standby"
+        )
+    if found.dbname != primary.dbname:
+        raise SettingsError(
+            f"{name}: database {found.dbname!r} is not the primary's {primary.dbname!r} "
+            "(a physical standby holds the same databases)"
+        )
+    if found.schema and found.schema != (primary.schema or "public"):
+        raise SettingsError(f"{name}: schema {found.schema!r} is not the primary's")
+    return replace(found, schema=primary.schema)
 
 
 def _redact(url: str) -> str:
@@ -274,6 +363,12 @@ class Settings:
     checkpoint_export_dir: Path | None = None
     #: The school's IANA time zone (EJOURNAL_TIMEZONE): "today" and every moment shown.
     timezone: str = clock.DEFAULT_ZONE
+    #: A hot standby of the PostgreSQL database (EJOURNAL_READ_DATABASE_URL, ADR 0028): the
+    #: diaries, reports and the auditor's replays read there; None: everything on the primary.
+    read_database: DatabaseURL | None = None
+    #: How long a page waits for the standby to replay the reader's own last write before it
+    #: reads from the primary instead (EJOURNAL_REPLICA_WAIT_MS).
+    replica_wait_seconds: float = 0.2
 
     @property
     def archiving(self) -> ArchiveSettings:
@@ -315,6 +410,10 @@ class Settings:
             raise SettingsError(
                 "EJOURNAL_TIMEZONE: an IANA time zone such as Europe/Moscow"
             ) from None
+        read_database = _read_database(env, database)
+        wait = env.get("EJOURNAL_REPLICA_WAIT_MS") or "200"
+        if not wait.isdigit() or int(wait) > 10_000:
+            raise SettingsError("EJOURNAL_REPLICA_WAIT_MS: milliseconds from 0 to 10000")
         cache = env.get("EJOURNAL_AGGREGATE_CACHE") or "5000"
         if not cache.isdigit() or int(cache) > 1_000_000:
             raise SettingsError("EJOURNAL_AGGREGATE_CACHE: a whole number from 0 to 1000000")
@@ -346,6 +445,8 @@ class Settings:
             rate_limits=_rate_limits(env.get("EJOURNAL_RATE_LIMITS") or ""),
             checkpoint_export_dir=export_dir,
             timezone=zone,
+            read_database=read_database,
+            replica_wait_seconds=int(wait) / 1000,
         )
 
     @property
@@ -355,4 +456,8 @@ class Settings:
 
     def with_database(self, url: str) -> Settings:
         """A copy using another database (tests, benchmarks)."""
-        return replace(self, database=DatabaseURL.parse(url), database_url=_redact(url))
+        database = DatabaseURL.parse(url)
+        standby = self.read_database
+        if standby is not None:  # the same standby, at the new database's schema
+            standby = replace(standby, schema=database.schema)
+        return replace(self, database=database, database_url=_redact(url), read_database=standby)

@@ -3,9 +3,11 @@ encrypts personal data in view rows under each person's series key."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from typing import Any
@@ -13,14 +15,20 @@ from typing import Any
 import psycopg
 from cryptography.exceptions import InvalidTag
 from psycopg import sql
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ejournal.keyring import DestroyedKey, Keyring
 from ejournal.mapper import HEADER, MAGIC, key_id_of
 from ejournal.settings import DatabaseURL
 from ejournal.sqlitedb import connect, write_transaction
 from projections.schema import Table
-from projections.sqlstore import batches
+from projections.sqlstore import StandbyLag, batches
+
+log = logging.getLogger(__name__)
+
+#: After the standby failed to answer, the pages read from the primary this long without
+#: trying it again (a standby that is down must not slow every diary down).
+DOWN_SECONDS = 10
 
 
 class SQLiteViewDatabase:
@@ -43,7 +51,7 @@ class SQLiteViewDatabase:
         return write_transaction(self._writer, self._write_lock)
 
     @contextmanager
-    def read(self, *, own: bool = False) -> Iterator[sqlite3.Cursor]:
+    def read(self, *, own: bool = False, replica: bool = False) -> Iterator[sqlite3.Cursor]:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
@@ -58,6 +66,20 @@ class SQLiteViewDatabase:
         """Nothing to pin: reads use this thread's own connection already (and a read
         transaction held longer would keep an old snapshot of the file)."""
         return nullcontext()
+
+    has_standby = False
+
+    def route_reads(self, after: str | None) -> None:
+        """No standby for a SQLite file: every read is local."""
+
+    def reads_from_standby(self) -> bool:
+        return False
+
+    def write_position(self) -> str:
+        return "0/0"
+
+    def standby_lag(self) -> None:
+        return None
 
     def bulk_load(self, cursor: Any, table: Table, rows: Iterable[Sequence[Any]]) -> None:
         names = table.column_names
@@ -82,31 +104,29 @@ class SQLiteViewDatabase:
 
 
 class PostgresViewDatabase:
-    """Views in the school's PostgreSQL schema."""
+    """Views in the school's PostgreSQL schema — on the primary, and, when a hot standby is
+    configured (``EJOURNAL_READ_DATABASE_URL``, ADR 0028), the reads of the pages routed
+    there (``route_reads``) once it has replayed the reader's own last write."""
 
     dialect = "postgres"
     param = "%s"
 
-    def __init__(self, db: DatabaseURL, max_size: int = 16) -> None:
+    def __init__(
+        self,
+        db: DatabaseURL,
+        max_size: int = 16,
+        standby: DatabaseURL | None = None,
+        standby_wait: float = 0.2,
+    ) -> None:
         schema = db.schema or "public"
         self.schema = schema
-
-        def configure(conn: psycopg.Connection[Any]) -> None:
-            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-            conn.commit()
-
-        self.pool = ConnectionPool(
-            db.conninfo(),
-            min_size=1,
-            max_size=max_size,
-            configure=configure,
-            # A connection broken since it was last used (PostgreSQL restarted) is replaced
-            # at checkout instead of failing the request that takes it.
-            check=ConnectionPool.check_connection,
-            open=True,
-            timeout=30,
+        self.pool = _pool(db, schema, max_size)
+        self.standby = (
+            None if standby is None else _pool(standby, schema, max_size, at_least_one=False)
         )
+        self.standby_wait = standby_wait
         self._pin = threading.local()
+        self._standby_down_until = 0.0
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor[Any]]:
@@ -114,35 +134,43 @@ class PostgresViewDatabase:
             yield cur
 
     @contextmanager
-    def read(self, *, own: bool = False) -> Iterator[psycopg.Cursor[Any]]:
+    def read(self, *, own: bool = False, replica: bool = False) -> Iterator[psycopg.Cursor[Any]]:
         stack: ExitStack | None = None if own else getattr(self._pin, "stack", None)
         if stack is not None:  # inside ``pinned()``: the thread's one read transaction
-            conn = getattr(self._pin, "conn", None)
+            on_standby = replica and self._standby_chosen()
+            slot = "standby_conn" if on_standby else "conn"
+            conn = getattr(self._pin, slot, None)
             if conn is None:
-                conn = self._pin.conn = stack.enter_context(self._read_transaction())
+                pool = self.standby if on_standby else self.pool
+                assert pool is not None
+                conn = stack.enter_context(self._read_transaction(pool))
+                setattr(self._pin, slot, conn)
             with conn.cursor() as cur:
                 yield cur
             return
-        with self._read_transaction() as conn, conn.cursor() as cur:
+        with self._read_transaction(self.pool) as conn, conn.cursor() as cur:
             yield cur
 
     @contextmanager
-    def _read_transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        with self.pool.connection() as conn:
+    def _read_transaction(self, pool: ConnectionPool) -> Iterator[psycopg.Connection[Any]]:
+        with pool.connection() as conn:
             conn.read_only = True
             try:
                 with conn.transaction():
                     yield conn
             finally:
                 if not conn.broken:  # a lost connection is discarded by the pool
-                    conn.read_only = False
+                    # The driver's default (a plain BEGIN): False would send BEGIN READ
+                    # WRITE, which a standby refuses.
+                    conn.read_only = None
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
         """Let every read of this thread until the end share one connection and one
         read-only transaction (READ COMMITTED: each statement still sees the latest
         commits), opened at the first read — a web page makes a dozen reads, and each
-        would otherwise cost a pool checkout and a BEGIN and a COMMIT."""
+        would otherwise cost a pool checkout and a BEGIN and a COMMIT. Reads routed to the
+        standby (``route_reads``) share a second one there."""
         if getattr(self._pin, "stack", None) is not None:
             yield
             return
@@ -153,6 +181,116 @@ class PostgresViewDatabase:
             finally:
                 self._pin.stack = None
                 self._pin.conn = None
+                self._pin.standby_conn = None
+                self._pin.route = None
+                self._pin.chosen = None
+
+    # --- the standby (ADR 0028) -------------------------------------------------------------
+    @property
+    def has_standby(self) -> bool:
+        """Whether a hot standby is configured."""
+        return self.standby is not None
+
+    def route_reads(self, after: str | None) -> None:
+        """Within the current ``pinned`` block, serve the reads that may come from the
+        standby (``read(replica=True)``) there once it has replayed the WAL position
+        ``after`` (the reader's own last write; None: no write to wait for), else from the
+        primary. Decided at the first such read; nothing without a standby or a pin."""
+        if self.standby is None or getattr(self._pin, "stack", None) is None:
+            return
+        self._pin.route = after or "0/0"
+        self._pin.chosen = None
+
+    def reads_from_standby(self) -> bool:
+        """Whether this thread's routed reads are served by the standby (deciding now)."""
+        return self._standby_chosen()
+
+    def _standby_chosen(self) -> bool:
+        route = getattr(self._pin, "route", None)
+        if route is None or self.standby is None:
+            return False
+        chosen = getattr(self._pin, "chosen", None)
+        if chosen is None:
+            chosen = self._pin.chosen = self._standby_has(route)
+        return bool(chosen)
+
+    def _standby_has(self, lsn: str) -> bool:
+        """Whether the standby has replayed ``lsn``, waiting up to ``standby_wait`` seconds
+        for it; False at once when it is no standby (promoted), and for ``DOWN_SECONDS``
+        after it did not answer (the pages then read from the primary without waiting)."""
+        assert self.standby is not None
+        if time.monotonic() < self._standby_down_until:
+            return False
+        deadline = time.monotonic() + self.standby_wait
+        delay = 0.005
+        try:
+            with self.standby.connection(timeout=self.standby_wait + 0.5) as conn:
+                while True:
+                    row = conn.execute(
+                        "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)
+                    ).fetchone()
+                    conn.rollback()
+                    if row is None or row[0] is None:
+                        return False  # not in recovery: no standby any more
+                    if row[0]:
+                        return True
+                    if time.monotonic() >= deadline:
+                        return False
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.04)
+        except (psycopg.Error, PoolTimeout) as error:
+            self._standby_down_until = time.monotonic() + DOWN_SECONDS
+            log.warning(
+                "the standby does not answer (%s): reading from the primary for %d s",
+                type(error).__name__,
+                DOWN_SECONDS,
+            )
+            return False
+
+    def write_position(self) -> str:
+        """The primary's current WAL position: a reader who has just written waits for the
+        standby to replay at least this far (read-your-writes)."""
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+            conn.rollback()
+        assert row is not None
+        return str(row[0])
+
+    def standby_lag(self) -> StandbyLag | None:
+        """How far the standby is behind the primary (``/healthz``); None without one."""
+        if self.standby is None:
+            return None
+        try:
+            with self.pool.connection() as conn:
+                head = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+                conn.rollback()
+            with self.standby.connection(timeout=2) as conn:
+                row = conn.execute(
+                    "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, "
+                    "COALESCE(pg_is_in_recovery() AND pg_is_wal_replay_paused(), false), "
+                    "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
+                ).fetchone()
+                if row is not None and row[0] and head is not None:
+                    behind = conn.execute(
+                        "SELECT pg_wal_lsn_diff(%s::pg_lsn, pg_last_wal_replay_lsn())",
+                        (head[0],),
+                    ).fetchone()
+                else:
+                    behind = None
+                conn.rollback()
+        except (psycopg.Error, PoolTimeout) as error:
+            return StandbyLag(reachable=False, problem=type(error).__name__)
+        if row is None or not row[0]:
+            return StandbyLag(reachable=True, problem="not in recovery (promoted?)")
+        lag_bytes = max(0, int(behind[0])) if behind and behind[0] is not None else 0
+        return StandbyLag(
+            reachable=True,
+            lag_bytes=lag_bytes,
+            # The time since the last replayed commit says how stale the standby is only
+            # while it is behind: an idle primary sends nothing new to replay.
+            lag_seconds=round(float(row[3]), 3) if lag_bytes and row[3] is not None else 0.0,
+            replay_paused=bool(row[2]),
+        )
 
     def bulk_load(self, cursor: Any, table: Table, rows: Iterable[Sequence[Any]]) -> None:
         columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
@@ -171,6 +309,32 @@ class PostgresViewDatabase:
 
     def close(self) -> None:
         self.pool.close()
+        if self.standby is not None:
+            self.standby.close()
+
+
+def _pool(
+    db: DatabaseURL, schema: str, max_size: int, *, at_least_one: bool = True
+) -> ConnectionPool:
+    """A pool of connections to ``db`` with the school's schema on the search path."""
+
+    def configure(conn: psycopg.Connection[Any]) -> None:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        conn.commit()
+
+    return ConnectionPool(
+        db.conninfo(),
+        # The standby's pool opens no connection at start: a standby that is down must not
+        # stop the product, whose reads then go to the primary.
+        min_size=1 if at_least_one else 0,
+        max_size=max_size,
+        configure=configure,
+        # A connection broken since it was last used (PostgreSQL restarted, or another
+        # server took over) is replaced at checkout instead of failing the request.
+        check=ConnectionPool.check_connection,
+        open=True,
+        timeout=30,
+    )
 
 
 class KeyringSealer:
@@ -197,10 +361,14 @@ class KeyringSealer:
 
 
 def view_database(
-    db: DatabaseURL, pool_size: int = 16
+    db: DatabaseURL,
+    pool_size: int = 16,
+    standby: DatabaseURL | None = None,
+    standby_wait: float = 0.2,
 ) -> SQLiteViewDatabase | PostgresViewDatabase:
     """The views' database for the configured backend (on PostgreSQL a pool of at most
-    ``pool_size`` connections: a web request holds one while it runs)."""
+    ``pool_size`` connections: a web request holds one while it runs; and as many to the
+    hot ``standby`` when one is configured)."""
     if db.backend == "sqlite":
         return SQLiteViewDatabase(db.path)
-    return PostgresViewDatabase(db, max_size=pool_size)
+    return PostgresViewDatabase(db, max_size=pool_size, standby=standby, standby_wait=standby_wait)

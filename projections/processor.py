@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
@@ -33,6 +33,22 @@ SKIPPED = (
     "views: event %d skipped: событие %d не прошло проверку подлинности: вставлено или "
     "изменено в обход приложения; карантин: docs/operations.md, «Карантин подложного события»"
 )
+
+
+class EventSource(Protocol):
+    """What the views read of an event store: a copy of it on a hot standby will do."""
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]: ...
+
+    def max_notification_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -245,13 +261,15 @@ class Processor:
         )
 
     # --- rebuild and as-of ---------------------------------------------------------------
-    def notifications(self, stop: int | None = None) -> Iterator[list[Notification]]:
-        """The whole log (up to ``stop``) in batches."""
+    def notifications(
+        self, stop: int | None = None, source: EventSource | None = None
+    ) -> Iterator[list[Notification]]:
+        """The whole log (up to ``stop``) in batches, from ``source`` (a hot standby's copy
+        of the event store, ADR 0028) or the event store itself."""
+        recorder = source or self.recorder
         start = 1
         while True:
-            notes = self.recorder.select_notifications(
-                start=start, limit=self.batch_size * 5, stop=stop
-            )
+            notes = recorder.select_notifications(start=start, limit=self.batch_size * 5, stop=stop)
             if not notes:
                 return
             yield list(notes)
@@ -263,17 +281,19 @@ class Processor:
         *,
         until: datetime | None = None,
         progress: Progress | None = None,
+        source: EventSource | None = None,
     ) -> tuple[MemoryStore, int]:
-        """Build ``views`` from the log (events stamped at or before ``until``)."""
+        """Build ``views`` from the log (events stamped at or before ``until``), read from
+        ``source`` when given (a hot standby's copy of the event store: an as-of replay)."""
         memory = MemoryStore()
-        head = self.recorder.max_notification_id() or 0
+        head = (source or self.recorder).max_notification_id() or 0
         last = 0
         # Millions of small row dicts are kept alive on purpose: the cyclic garbage
         # collector would scan them again and again (measured 18-29 % of a rebuild).
         collecting = gc.isenabled()
         gc.disable()
         try:
-            last = self._build(memory, views, until, progress, head)
+            last = self._build(memory, views, until, progress, head, source)
         finally:
             if collecting:
                 gc.enable()
@@ -286,12 +306,13 @@ class Processor:
         until: datetime | None,
         progress: Progress | None,
         head: int,
+        source: EventSource | None = None,
     ) -> int:
         last = 0
         # What every view does with each class of event, in view order, worked out once per
         # class: most views handle few classes, so most (view, event) pairs do nothing.
         plan: dict[type[Any], list[Handler[Any]]] = {}
-        for notes in self.notifications(stop=head):
+        for notes in self.notifications(stop=head, source=source):
             for note in notes:
                 event = self.decode(note)
                 if event is None or (until is not None and stamped_after(event, until)):

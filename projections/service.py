@@ -14,11 +14,11 @@ from eventsourcing.persistence import Notification
 
 from domain.policies import Policies
 from projections.mail import MailOutbox
-from projections.processor import Processor, Progress, ViewStatus
+from projections.processor import EventSource, Processor, Progress, ViewStatus
 from projections.reads import Reads
 from projections.sealing import Keeper
 from projections.seen import SeenPositions
-from projections.sqlstore import Database, SQLReader
+from projections.sqlstore import Database, SQLReader, StandbyLag
 from projections.store import MemoryStore, Reader
 from projections.view import Sealer
 from projections.views import grid as grid_view
@@ -42,11 +42,15 @@ class Views:
         policies: Policies,
         keeper: Keeper | None = None,
         record_log: history_view.RecordLog | None = None,
+        standby_events: EventSource | None = None,
     ) -> None:
         self.processor = processor
         #: One record's stored events by its id, for the history built on demand (ADR
         #: 0029); without one (tests of the views alone) the log is scanned for them.
         self.record_log = record_log or self._scan_log
+        #: The event store as the hot standby holds it (ADR 0028): the as-of replays of a
+        #: request routed to the standby (``db.route_reads``) read their events there.
+        self.standby_events = standby_events
         self.db = db
         self.sealer = sealer
         self.policies = policies
@@ -77,6 +81,29 @@ class Views:
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Wait until the views have processed ``position`` (read-your-writes)."""
         return self.processor.wait_for(position, timeout)
+
+    # --- a hot standby (ADR 0028) ------------------------------------------------------------
+    @property
+    def has_standby(self) -> bool:
+        """Whether the pages' reads may be served by a hot standby."""
+        return self.db.has_standby
+
+    def route_reads(self, after: str | None) -> None:
+        """Serve this request's reads of the views (and its as-of replays) from the standby
+        once it has replayed ``after`` — the reader's own last write — else the primary."""
+        self.db.route_reads(after)
+
+    def reads_from_standby(self) -> bool:
+        """Whether this request's reads are served by the standby."""
+        return self.db.reads_from_standby()
+
+    def write_position(self) -> str:
+        """The primary's WAL position now: remembered after a write (read-your-writes)."""
+        return self.db.write_position()
+
+    def standby_lag(self) -> StandbyLag | None:
+        """The standby's lag behind the primary (``/healthz``); None without one."""
+        return self.db.standby_lag()
 
     def rebuild(self, names: list[str] | None = None, progress: Progress | None = None) -> int:
         """Drop and rebuild views from the whole log (``"ledger"``: sealed again from the
@@ -144,10 +171,11 @@ class Views:
                 memory = MemoryStore()
                 if wanted or not names:
                     chosen = [self.processor.view(n) for n in wanted] or self.processor.views
-                    memory, _ = self.processor.build_in_memory(chosen, until=as_of)
+                    source = self.standby_events if self.db.reads_from_standby() else None
+                    memory, _ = self.processor.build_in_memory(chosen, until=as_of, source=source)
                 yield self.histories(memory, as_of)
                 return
-            with self.db.read() as cursor:
+            with self.db.read(replica=True) as cursor:
                 yield self.histories(SQLReader(self.db, cursor))
 
     def histories(self, base: Reader, as_of: datetime | None = None) -> history_view.OnDemand:

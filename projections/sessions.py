@@ -55,6 +55,15 @@ COUNTERS = Table(
     indexes=(("expires",),),
 )
 
+#: A session's last write as the primary's WAL position after it (ADR 0028): a page read
+#: from a hot standby waits for the standby to replay this far first (read-your-writes).
+WRITES = Table(
+    "ops_session_writes",
+    (("sid_hash", "text"), ("lsn", "text"), ("written", "real")),
+    ("sid_hash",),
+    indexes=(("written",),),
+)
+
 #: ``last_seen`` is written at most this often per session (a page view is a read).
 TOUCH_SECONDS = 60.0
 
@@ -92,7 +101,7 @@ class ActiveSession:
 def setup(db: Database) -> None:
     """Create the operational tables (idempotent)."""
     with db.transaction() as cur:
-        for table in (SESSIONS, COUNTERS):
+        for table in (SESSIONS, COUNTERS, WRITES):
             for statement in table.ddl(db.dialect):
                 cur.execute(statement)
 
@@ -138,6 +147,7 @@ class SessionStore:
                 f"DELETE FROM {SESSIONS.name} WHERE last_seen < {p} OR created < {p}",
                 (now - self.idle, now - self.absolute),
             )
+            cur.execute(f"DELETE FROM {WRITES.name} WHERE written < {p}", (now - self.absolute,))
             cur.execute(
                 f"INSERT INTO {SESSIONS.name} (sid_hash, account_id, generation, created, "
                 f"last_seen, device) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
@@ -171,6 +181,27 @@ class SessionStore:
                     (now, digest),
                 )
         return str(account_id)
+
+    def remember_write(self, sid: str, lsn: str) -> None:
+        """Remember that this session wrote, up to the primary's WAL position ``lsn``."""
+        p = self.db.param
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"INSERT INTO {WRITES.name} (sid_hash, lsn, written) VALUES ({p}, {p}, {p}) "
+                "ON CONFLICT (sid_hash) DO UPDATE SET lsn = excluded.lsn, "
+                "written = excluded.written",
+                (sid_hash(sid), lsn, self.now()),
+            )
+
+    def last_write(self, sid: str) -> str | None:
+        """The WAL position after this session's last write (None: it wrote nothing yet)."""
+        with self.db.read() as cur:
+            cur.execute(
+                f"SELECT lsn FROM {WRITES.name} WHERE sid_hash = {self.db.param}",
+                (sid_hash(sid),),
+            )
+            row = cur.fetchone()
+        return None if row is None else str(row[0])
 
     def end(self, sid: str) -> None:
         """End one session for good."""

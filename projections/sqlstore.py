@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from projections.schema import Table
@@ -38,9 +39,10 @@ class Database(Protocol):
         """A write transaction (serialised against other writers of the views)."""
         ...
 
-    def read(self, *, own: bool = False) -> AbstractContextManager[Cursor]:
+    def read(self, *, own: bool = False, replica: bool = False) -> AbstractContextManager[Cursor]:
         """A read-only snapshot; ``own``: a transaction of its own even inside ``pinned``
-        (one that sets its isolation level, e.g. the ledger's verify)."""
+        (one that sets its isolation level, e.g. the ledger's verify); ``replica``: a read
+        that the hot standby may serve when ``route_reads`` sent this thread's reads there."""
         ...
 
     def pinned(self) -> AbstractContextManager[None]:
@@ -51,6 +53,29 @@ class Database(Protocol):
         """Append many rows fast (COPY on PostgreSQL)."""
         ...
 
+    # --- a hot standby (ADR 0028; SQLite and a primary without one: no-ops) ---------------
+    @property
+    def has_standby(self) -> bool:
+        """Whether a hot standby is configured for reads."""
+        ...
+
+    def route_reads(self, after: str | None) -> None:
+        """Within the current ``pinned`` block, let ``read(replica=True)`` go to the standby
+        once it has replayed WAL position ``after`` (bounded wait; else the primary)."""
+        ...
+
+    def reads_from_standby(self) -> bool:
+        """Whether this thread's routed reads go to the standby."""
+        ...
+
+    def write_position(self) -> str:
+        """The primary's WAL position now (after a write: what the standby must reach)."""
+        ...
+
+    def standby_lag(self) -> StandbyLag | None:
+        """The standby's lag behind the primary; None without a standby."""
+        ...
+
     def stream(
         self, cursor: Cursor, name: str, query: str, size: int
     ) -> AbstractContextManager[Iterator[list[Any]]]:
@@ -58,6 +83,17 @@ class Database(Protocol):
         ``size`` fetched as they are consumed: on PostgreSQL through a server-side cursor
         called ``name`` with binary results, so a table larger than memory streams."""
         ...
+
+
+@dataclass(frozen=True)
+class StandbyLag:
+    """A hot standby's state as ``/healthz`` shows it to operators (ADR 0028)."""
+
+    reachable: bool
+    lag_bytes: int = 0  # WAL the primary has written that the standby has not replayed
+    lag_seconds: float = 0.0  # since the last commit it replayed, while it is behind
+    replay_paused: bool = False
+    problem: str = ""
 
 
 def batches(cursor: Cursor, size: int) -> Iterator[list[Any]]:

@@ -32,6 +32,7 @@ from web import (
     profile,
     records,
     sessions,
+    standby,
     timetable,
     words,
 )
@@ -210,6 +211,8 @@ def create_app(services: Services, config: WebConfig) -> Flask:
                 log.warning(
                     "ending a request's read transaction failed: %s", type(failure).__name__
                 )
+
+    standby.init_app(app)  # after the pinned read transaction: it routes its reads
 
     @app.before_request
     def idle_timeout() -> None:

@@ -15,6 +15,7 @@ from projections.processor import ViewStatus
 from projections.reads import Reads
 from projections.seen import SeenPositions
 from projections.sessions import RateCounters, SessionStore
+from projections.sqlstore import StandbyLag
 from projections.views.grid import Codes
 from retention.service import Records
 
@@ -73,6 +74,19 @@ class PageViews(Protocol):
 
     def catch_up(self) -> int:
         """Process every new event into every view."""
+
+    @property
+    def has_standby(self) -> bool:
+        """Whether a hot standby serves some pages' reads (ADR 0028)."""
+
+    def route_reads(self, after: str | None) -> None:
+        """Serve this request's reads from the standby once it has replayed ``after``."""
+
+    def write_position(self) -> str:
+        """The primary's WAL position now (remembered after a write)."""
+
+    def standby_lag(self) -> StandbyLag | None:
+        """The standby's lag behind the primary (``/healthz``); None without one."""
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def healthz() -> tuple[dict[str, object], int]:
     """«ok» (200) or «unavailable» (503) to anyone — whether the event store answers; the
     event count, the views' lag and the ledger's sealing (where it is halted, if it is) only
     to a signed-in holder of ``ops.health`` (``policies/access.toml``: the administrator and
-    the auditor)."""
+    the auditor), and, with a hot standby configured, its replay lag (ADR 0028)."""
     services: Services = current_app.extensions["services"]
     try:
         events = services.journal.recorder.max_notification_id() or 0
@@ -121,7 +121,22 @@ def healthz() -> tuple[dict[str, object], int]:
         "halted_at": None if halt is None else halt.position,
         "problem": None if halt is None else halt.problem,
     }
-    return {"status": "ok", "events": events, "views_lag": lag, "ledger": ledger}, 200
+    answer: dict[str, object] = {
+        "status": "ok",
+        "events": events,
+        "views_lag": lag,
+        "ledger": ledger,
+    }
+    standby = services.views.standby_lag()
+    if standby is not None:  # EJOURNAL_READ_DATABASE_URL (ADR 0028)
+        answer["standby"] = {
+            "reachable": standby.reachable,
+            "lag_bytes": standby.lag_bytes,
+            "lag_seconds": standby.lag_seconds,
+            "replay_paused": standby.replay_paused,
+            "problem": standby.problem or None,
+        }
+    return answer, 200
 
 
 def init_app(app: Flask, *, secure_cookies: bool) -> None:

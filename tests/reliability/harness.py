@@ -71,6 +71,8 @@ class Command:
     unanswered: int = 0  # attempts without an HTTP answer (or 503): outcome unknown
     status: int = 0  # the final answer's status (0: none came)
     reason: str = ""  # the page's error message of a rejection
+    sent: float = 0.0  # time.monotonic() of the first attempt
+    answered: float = 0.0  # … and of the final answer (0: none came)
 
     @property
     def acknowledged(self) -> bool:
@@ -188,6 +190,7 @@ class Load:
         path = path or f"/journal/lessons/{command.lesson_id}"
         client.log.append(command)
         deadline = time.monotonic() + RETRY_FOR
+        command.sent = time.monotonic()
         while True:
             command.attempts += 1
             answer = client.teacher.session.request("POST", path, form)
@@ -198,6 +201,7 @@ class Load:
                 return
             time.sleep(0.1 + client.rng.random() * 0.3)
         command.status = answer.status
+        command.answered = time.monotonic()
         if answer.status in (302, 303):
             expected = f"/journal/lessons/{command.lesson_id}"
             assert answer.location == expected, (answer.location, expected)

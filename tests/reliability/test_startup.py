@@ -185,6 +185,11 @@ CASES = {
         Exit.SETTINGS,
         ("unsupported scheme 'mysql'",),
     ),
+    "a standby without PostgreSQL": Case(
+        settings_env({"EJOURNAL_READ_DATABASE_URL": "postgresql://x@db2:5432/ejournal"}),
+        Exit.SETTINGS,
+        ("EJOURNAL_READ_DATABASE_URL", "needs EJOURNAL_DATABASE_URL on PostgreSQL"),
+    ),
     "malformed batch size": Case(
         settings_env({"EJOURNAL_VIEW_BATCH_SIZE": "many"}),
         Exit.SETTINGS,
@@ -195,6 +200,16 @@ CASES = {
         settings_env({"EJOURNAL_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"}),
         Exit.DATABASE,
         ("cannot open the database 127.0.0.1:9/none",),
+    ),
+    "no server of a multi-host URL answers": Case(
+        settings_env(
+            {
+                "EJOURNAL_DATABASE_URL": "postgresql://nobody@127.0.0.1:9,127.0.0.1:11/none"
+                "?target_session_attrs=read-write"
+            }
+        ),
+        Exit.DATABASE,
+        ("cannot open the database 127.0.0.1:9,127.0.0.1:11/none",),
     ),
     "not a database file": Case(not_a_database, Exit.DATABASE, ("cannot open the database",)),
     "missing SQLite file": Case(
