@@ -15,6 +15,7 @@ from projections.views import (
     grid,
     history,
     notifications,
+    policy_versions,
     records_register,
     school_profile,
     timetable,
@@ -33,6 +34,7 @@ ALL: tuple[View, ...] = (
     timetable.VIEW,
     school_profile.VIEW,
     notifications.VIEW,
+    policy_versions.VIEW,
 )
 
 
