@@ -24,7 +24,7 @@ from retention import regulations, regulations_pd
 from retention.regulations import Approval, Sources, StaffMember, TermRow
 
 
-class NotApproved(Exception):
+class NotApproved(LookupError):
     """Raised when no version of the policies is approved yet: documents are made only
     from approved rules (``ejournal policies approve``)."""
 
@@ -162,3 +162,26 @@ def running_differs(system: System) -> bool:
         return True
     running = {n: f.sha256 for n, f in running_files(system.settings.policies_dir).items()}
     return running != latest.files
+
+
+class Maker:
+    """The documents for the web pages (``web.config.RegulationDocuments``): made on
+    request from the approved version and the live data, signed like the acts."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.titles = {stem: kind.title for stem, kind in KINDS.items()}
+        #: The files the deployment started with (what it runs with).
+        self.running = {n: f.sha256 for n, f in running_files(system.settings.policies_dir).items()}
+
+    def make(self, stem: str, as_of: date | None) -> tuple[str, bytes]:
+        """One document (``KeyError`` for an unknown stem, ``NotApproved`` — a
+        ``LookupError`` — when nothing is approved)."""
+        kind = KINDS[stem]
+        src = sources(self.system, as_of)
+        return file_name(kind.stem, src), render(self.system, kind.stem, src)
+
+    def running_differs(self) -> bool:
+        """True when the running files are not the latest approved version."""
+        latest = self.system.views.reads.policies.latest()
+        return latest is None or not latest.approved or latest.files != self.running

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, abort, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from domain import clock
@@ -31,6 +32,7 @@ from web import (
     notify,
     profile,
     records,
+    regulations,
     sessions,
     timetable,
     words,
@@ -81,6 +83,12 @@ AREAS = (
         _l("сроки хранения, удержания, уничтожение и передача"),
     ),
     (
+        "policies.approve",
+        "regulations.index",
+        _l("Правила и положения"),
+        _l("редакции правил, утверждение приказом, положения школы в PDF/A"),
+    ),
+    (
         "audit.ledger",
         "audit.ledger_status",
         _l("Аудит"),
@@ -128,6 +136,7 @@ def _register_pages(app: Flask) -> None:
         admin.bp,
         records.bp,
         timetable.bp,
+        regulations.bp,
     ):
         app.register_blueprint(blueprint)
     profile.register(app)
@@ -175,6 +184,20 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     def school_time_input(moment: datetime) -> str:
         """A moment as a datetime-local input's value in the school's time zone."""
         return moment.astimezone(clock.SCHOOL_TZ).strftime("%Y-%m-%dT%H:%M")
+
+    @app.context_processor
+    def rules_in_force() -> dict[str, Any]:
+        """The approved version of the policies (every signed-in page names it) and, for
+        the head and the administrator, whether the running policies are not approved."""
+        if not current_user.is_authenticated or request.path.startswith(API_PREFIX):
+            return {}
+        version = services.reads.policies.in_force()
+        warn = (
+            services.documents is not None
+            and (access.scope("policies.approve") or access.scope("admin.accounts"))
+            and services.documents.running_differs()
+        )
+        return {"rules_in_force": version, "rules_unapproved": bool(warn)}
 
     @app.context_processor
     def permissions() -> dict[str, Any]:

@@ -85,16 +85,16 @@ def _changes(system: System) -> list[PolicySet.PoliciesChanged]:
     return [e for e in events if isinstance(e, PolicySet.PoliciesChanged)]
 
 
-def test_start_up_records_a_changed_version_once_with_what_changed(
-    started: System, folder: Path
-):
-    assert record_at_start(started).startswith("правила (policies/) изменились: записана редакция 1")
+def test_start_up_records_a_changed_version_once_with_what_changed(started: System, folder: Path):
+    told = record_at_start(started)
+    assert told.startswith("правила (policies/) изменились: записана редакция 1")
     assert record_at_start(started) == ""  # unchanged: nothing recorded
     [first] = started.views.reads.policies.versions()
     assert first.files == {n: f.sha256 for n, f in running_files(folder).items()}
-    assert first.files["journal.toml"] == hashlib.sha256(
-        (folder / "journal.toml").read_bytes()
-    ).hexdigest()
+    assert (
+        first.files["journal.toml"]
+        == hashlib.sha256((folder / "journal.toml").read_bytes()).hexdigest()
+    )
     _edit(folder, "journal.toml", "entry_deadline_days = 3", "entry_deadline_days = 5")
     _edit(folder, "grading.toml", "weight = 3", "weight = 4")
     again = _restart(started)
@@ -111,21 +111,24 @@ def test_start_up_records_a_changed_version_once_with_what_changed(
         again.close()
 
 
+def _start(system: System, barrier: threading.Barrier, told: list[int], folder: Path) -> None:
+    """One process starting: wait for the others, then record the running policies."""
+    barrier.wait()
+    told.append(system.journal.rules.record(running_files(folder), SYSTEM_ACTOR))
+
+
 def test_two_processes_starting_at_once_record_the_change_once(settings: Settings):
     for round_ in range(2):
         if round_:
-            _edit(settings.policies_dir, "journal.toml", "own_correction_days = 7", "own_correction_days = 9")
+            days = "own_correction_days = "
+            _edit(settings.policies_dir, "journal.toml", f"{days}7", f"{days}9")
         systems = [build(settings) for _ in range(3)]
         barrier = threading.Barrier(len(systems))
         told: list[int] = []
-
-        def start(system: System) -> None:
-            barrier.wait()
-            told.append(
-                system.journal.rules.record(running_files(settings.policies_dir), SYSTEM_ACTOR)
-            )
-
-        threads = [threading.Thread(target=start, args=(s,)) for s in systems]
+        threads = [
+            threading.Thread(target=_start, args=(s, barrier, told, settings.policies_dir))
+            for s in systems
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -172,9 +175,7 @@ def test_documents_need_an_approved_version(started: System, school: School, tmp
 
 def _approve(system: System, head, order: str, day: date) -> None:
     with clock.travel(at(day)):
-        system.journal.rules.approve(
-            system.journal.rules.recorded_version(), order, day, head
-        )
+        system.journal.rules.approve(system.journal.rules.recorded_version(), order, day, head)
     system.views.catch_up()
 
 
@@ -191,7 +192,7 @@ def test_documents_are_signed_pdfa_and_follow_a_changed_policy(
     _approve(started, school.head, "12-од", TODAY)
     with clock.travel(at(TODAY)):
         first = write_all(started, tmp_path / "v1")
-    assert [p.name for p in first][0] == "journal-regulation-v1.pdf"
+    assert first[0].name == "journal-regulation-v1.pdf"
     assert len(first) == len(KINDS)
     roots = trust_roots(started.settings.archiving)
     for path in first:
