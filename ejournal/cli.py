@@ -26,7 +26,7 @@ from ejournal.bootstrap import DatabaseUnavailable, StorageError, System, build
 from ejournal.exitcodes import Exit, Refused, epilog
 from ejournal.keyring import KeyringError
 from ejournal.keystore import DEMO_SEEDED
-from ejournal.policy_record import record_at_start
+from ejournal.policy_record import demo_rules, record_at_start
 from ejournal.policyfiles import PolicyError, load_policies
 from ejournal.settings import Settings, SettingsError
 from projections.ledger import LedgerError
@@ -266,6 +266,7 @@ def demo(
             finally:
                 system.journal.saved_listeners[:] = listeners
         system.views.rebuild()
+        demo_rules(system, school.year_id)  # the rules recorded and approved by the head
         for account, pupil, moment in school.read_up_to:  # «что нового» starts there
             system.views.seen.visit(str(account), str(pupil), "demo", moment)
         system.ledger.checkpoint()  # the seeded history is sealed from the start

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from datetime import date
 from pathlib import Path
+from uuid import UUID
 
+from domain import clock, ids
 from domain.base import SYSTEM_ACTOR
 from domain.policies import Policies
 from domain.policy_set import PolicyFileText
@@ -49,3 +52,20 @@ def policies_from_texts(texts: dict[str, str]) -> Policies:
         for name, text in texts.items():
             (Path(folder) / name).write_text(text, encoding="utf-8")
         return load_policies(Path(folder))
+
+
+#: The order the demo school's head approves the shipped policies by.
+DEMO_ORDER = "1-од"
+
+
+def demo_rules(system: System, year_id: UUID) -> None:
+    """The demo school: the policies recorded, and approved by the head's order dated the
+    first day of the seeded year (or today, if that is later)."""
+    system.journal.rules.record(running_files(system.settings.policies_dir), SYSTEM_ACTOR)
+    year = system.views.reads.school.year(str(year_id))
+    first = date.fromisoformat(str(year["starts"])) if year else clock.today()
+    number = system.journal.rules.recorded_version()
+    system.journal.rules.approve(
+        number, DEMO_ORDER, min(first, clock.today()), ids.account_id("head")
+    )
+    system.views.catch_up()
