@@ -43,6 +43,9 @@ def policies_versions(as_json: bool) -> None:
     for v in found:
         state = v.order or "не утверждена"
         click.echo(f"редакция {v.number} от {ru_date(v.recorded_at)}: {state}")
+        if v.number == 1:
+            click.echo(f"  первая записанная редакция: {', '.join(sorted(v.files))}")
+            continue
         for name in v.changed:
             changes = v.diff.get(name, {})
             for key, (old, new) in changes.get("changed", {}).items():

@@ -115,16 +115,17 @@ def consent_form(src: Sources) -> bytes:
         f"(версия {src.notifications.consent_version}): «{src.notifications.consent_text}»"
     )
     doc.paragraph("[   ] Прошу включить уведомления; адрес: ______________________________")
-    doc.signatures(
-        [("Подпись", "/________________________/"), ("Дата", "«___» __________ 20__ г.")]
-    )
+    doc.signatures([("Родитель (законный представитель)", "/________________________/")])
+    doc.paragraph("«___» ____________ 20___ г.")
     sources_note(doc, src)
     return render_pdfa(doc)
 
 
 def _keeping(src: Sources) -> str:
     """How long the data are kept, from the schedule's classes."""
-    classes = src.policies.retention.classes.values()
+    classes = [
+        c for c in src.policies.retention.classes.values() if c.trigger != "last_record_disposed"
+    ]
     kept = "; ".join(f"{c.title.lower()} — {period_words(c.period)}" for c in classes)
     return (
         "Срок: персональные данные хранятся, пока хранится хотя бы один документ, где они "
