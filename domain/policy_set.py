@@ -140,6 +140,7 @@ class PolicySet(Aggregate):
         self.files: dict[str, PolicyFileText] = {}
         self.versions = 0
         self.approved: dict[int, str] = {}
+        self.issued = 0
 
     class PoliciesChanged(Aggregate.Event):
         """A new version of the policies runs: ``files`` name → SHA-256 and ``texts`` of
@@ -208,6 +209,49 @@ class PolicySet(Aggregate):
     def _approved(self, number: int, order_no: str, order_date: str, actor: UUID) -> None:
         self.approved[number] = order_no
 
+    class DocumentIssued(Aggregate.Event):
+        """A regulation made from approved version ``number`` was written: the signed
+        file's name, SHA-256 and size, and those of its unsigned PDF/A first revision
+        (``archive verify`` finds the document by its hash)."""
+
+        number: int
+        stem: str
+        file_name: str
+        sha256: str
+        size: int
+        rendered_sha256: str
+        rendered_size: int
+        actor: UUID
+
+    def issue(self, number: int, stem: str, files: Mapping[str, Any], actor: UUID) -> None:
+        """Record a document made from approved version ``number``."""
+        if number not in self.approved:
+            raise VersionNotRecorded("Документы составляются только по утверждённой редакции.")
+        self._issued(
+            number=number,
+            stem=stem,
+            file_name=str(files["file_name"]),
+            sha256=str(files["sha256"]),
+            size=int(files["size"]),
+            rendered_sha256=str(files["rendered_sha256"]),
+            rendered_size=int(files["rendered_size"]),
+            actor=actor,
+        )
+
+    @event(DocumentIssued)
+    def _issued(
+        self,
+        number: int,
+        stem: str,
+        file_name: str,
+        sha256: str,
+        size: int,
+        rendered_sha256: str,
+        rendered_size: int,
+        actor: UUID,
+    ) -> None:
+        self.issued += 1
+
 
 class Rules(CommandGroup):
     """Commands on the recorded policies: record what runs, approve a version."""
@@ -245,6 +289,18 @@ class Rules(CommandGroup):
             PolicySet,
             set_id,
             lambda p: p.approve(number, order_no, order_date, actor),
+            VersionNotRecorded,
+        )
+
+    def issue_document(
+        self, number: int, stem: str, files: Mapping[str, Any], actor: UUID = SYSTEM_ACTOR
+    ) -> Receipt:
+        """Record a regulation written from approved version ``number`` (``files``:
+        file_name, sha256, size, rendered_sha256, rendered_size)."""
+        return self.app.change(
+            PolicySet,
+            ids.policy_set_id(),
+            lambda p: p.issue(number, stem, files, actor),
             VersionNotRecorded,
         )
 

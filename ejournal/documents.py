@@ -8,12 +8,15 @@ acts' signer (PAdES B-LTA, the head's stamp) when the deployment has signing key
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from uuid import UUID
 
 from domain import clock
+from domain.base import SYSTEM_ACTOR
 from domain.notifications import DEFAULT_POLICY, NotificationPolicy
 from ejournal.bootstrap import System
 from ejournal.policy_record import policies_from_texts, running_files
@@ -128,9 +131,24 @@ def sources(system: System, as_of: date | None = None) -> Sources:
     )
 
 
-def render(system: System, stem: str, src: Sources) -> bytes:
-    """One document, signed when the deployment has signing keys."""
-    return certificate_signer(system.settings, system.views)(KINDS[stem].render(src))
+def render(system: System, stem: str, src: Sources, actor: UUID = SYSTEM_ACTOR) -> bytes:
+    """One document, signed when the deployment has signing keys, and recorded as issued
+    (``PolicySet.DocumentIssued``: ``archive verify`` finds it by its hash)."""
+    rendered = KINDS[stem].render(src)
+    signed = certificate_signer(system.settings, system.views)(rendered)
+    system.journal.rules.issue_document(
+        src.approval.version,
+        stem,
+        {
+            "file_name": file_name(stem, src),
+            "sha256": hashlib.sha256(signed).hexdigest(),
+            "size": len(signed),
+            "rendered_sha256": hashlib.sha256(rendered).hexdigest(),
+            "rendered_size": len(rendered),
+        },
+        actor,
+    )
+    return signed
 
 
 def file_name(stem: str, src: Sources) -> str:
@@ -174,12 +192,12 @@ class Maker:
         #: The files the deployment started with (what it runs with).
         self.running = {n: f.sha256 for n, f in running_files(system.settings.policies_dir).items()}
 
-    def make(self, stem: str, as_of: date | None) -> tuple[str, bytes]:
-        """One document (``KeyError`` for an unknown stem, ``NotApproved`` — a
-        ``LookupError`` — when nothing is approved)."""
+    def make(self, stem: str, as_of: date | None, actor: UUID) -> tuple[str, bytes]:
+        """One document made for ``actor`` (``KeyError`` for an unknown stem,
+        ``NotApproved`` — a ``LookupError`` — when nothing is approved)."""
         kind = KINDS[stem]
         src = sources(self.system, as_of)
-        return file_name(kind.stem, src), render(self.system, kind.stem, src)
+        return file_name(kind.stem, src), render(self.system, kind.stem, src, actor)
 
     def running_differs(self) -> bool:
         """True when the running files are not the latest approved version."""

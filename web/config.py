@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Protocol
+from uuid import UUID
 
 from domain.journal import Journal
 from domain.policies import Policies
@@ -83,9 +84,9 @@ class RegulationDocuments(Protocol):
     #: File stem → Russian title, in order.
     titles: dict[str, str]
 
-    def make(self, stem: str, as_of: date | None) -> tuple[str, bytes]:
-        """One document as signed PDF/A: (file name, bytes); ``LookupError`` saying why
-        when no version of the policies is approved."""
+    def make(self, stem: str, as_of: date | None, actor: UUID) -> tuple[str, bytes]:
+        """One document as signed PDF/A, recorded as issued to ``actor``: (file name,
+        bytes); ``LookupError`` saying why when no version of the policies is approved."""
 
     def running_differs(self) -> bool:
         """True when the running policy files are not the latest approved version."""

@@ -84,7 +84,7 @@ def document(stem: str) -> ResponseReturnValue:
         flash(_("Дата в формате ГГГГ-ММ-ДД."), "error")
         return redirect(url_for("regulations.index"))
     try:
-        name, data = documents.make(stem, as_of)
+        name, data = documents.make(stem, as_of, actor())
     except LookupError:
         flash(_("Правила не утверждены: документы составляются по утверждённой редакции."), "error")
         return redirect(url_for("regulations.index"))

@@ -117,6 +117,7 @@ EVENTS: dict[str, Any] = {
     "PolicySet.Started": _l("Учёт редакций правил начат"),
     "PolicySet.PoliciesChanged": _l("Записана новая редакция правил"),
     "PolicySet.Approved": _l("Редакция правил утверждена приказом"),
+    "PolicySet.DocumentIssued": _l("Сформирован документ по утверждённым правилам"),
     "SchoolYear.Opened": _l("Учебный год открыт"),
     "SchoolYear.TermDefined": _l("Четверть задана"),
     "SchoolYear.TermClosed": _l("Четверть закрыта"),

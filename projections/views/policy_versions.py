@@ -66,13 +66,46 @@ def _approved(store: ViewStore, e: PolicySet.Approved, _: Applied) -> None:
     )
 
 
+DOCUMENTS = Table(
+    "v_policy_documents",
+    (
+        ("sha256", "text"),
+        ("number", "int"),
+        ("stem", "text"),
+        ("file_name", "text"),
+        ("size", "int"),
+        ("rendered_sha256", "text"),
+        ("rendered_size", "int"),
+        ("issued_at", "text"),
+    ),
+    ("sha256",),
+)
+
+
+def _issued(store: ViewStore, e: PolicySet.DocumentIssued, _: Applied) -> None:
+    store.upsert(
+        DOCUMENTS,
+        {
+            "sha256": e.sha256,
+            "number": e.number,
+            "stem": e.stem,
+            "file_name": e.file_name,
+            "size": e.size,
+            "rendered_sha256": e.rendered_sha256,
+            "rendered_size": e.rendered_size,
+            "issued_at": when(e).isoformat(),
+        },
+    )
+
+
 VIEW = View(
     name="policy_versions",
     title="Редакции правил (policies/) и их утверждение",
-    tables=(VERSIONS,),
+    tables=(VERSIONS, DOCUMENTS),
     handlers=by_event(
         on(PolicySet.PoliciesChanged, _changed),
         on(PolicySet.Approved, _approved),
+        on(PolicySet.DocumentIssued, _issued),
     ),
 )
 
@@ -143,3 +176,23 @@ def approval_for_hash(
     that first approved these rules — or None when no approved version contains it."""
     found = [v for v in versions(reader) if v.approved and v.files.get(file) == sha256]
     return min(found, key=lambda v: v.number) if found else None
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    """A regulation written from an approved version (found by its signed file's hash)."""
+
+    sha256: str
+    number: int
+    stem: str
+    file_name: str
+    size: int
+    rendered_sha256: str
+    rendered_size: int
+    issued_at: str
+
+
+def document_by_hash(reader: Reader, sha256: str) -> IssuedDocument | None:
+    """The regulation whose signed file has this SHA-256, if one was issued."""
+    row = reader.get(DOCUMENTS, (sha256,))
+    return None if row is None else IssuedDocument(**{k: row[k] for k in DOCUMENTS.column_names})

@@ -23,6 +23,7 @@ def test_the_head_approves_by_order_and_the_documents_are_written(tmp_path: Path
     with build(Settings.from_env(env)) as system:
         build_school(system.journal)
     runner = CliRunner()
+    assert runner.invoke(main, ["keys", "demo"], env=env).exit_code == 0
 
     recorded = runner.invoke(main, ["policies", "record"], env=env)
     assert recorded.exit_code == 0 and "записана редакция 1" in recorded.output
@@ -56,6 +57,12 @@ def test_the_head_approves_by_order_and_the_documents_are_written(tmp_path: Path
             "records-schedule-v1.pdf",
         ]
     )
+    checked = runner.invoke(
+        main, ["archive", "verify", str(out / "journal-regulation-v1.pdf")], env=env
+    )
+    assert checked.exit_code == 0, checked.output
+    assert "regulation journal-regulation-v1.pdf (policies version 1" in checked.output
+    assert "VALID" in checked.output
     bad = runner.invoke(main, ["documents", "--only", "charter"], env=env)
     assert bad.exit_code == 2 and "journal-regulation" in bad.output
 

@@ -21,8 +21,8 @@ from ejournal.documents import KINDS, NotApproved, running_differs, staff_on, wr
 from ejournal.policy_record import record_at_start, running_files
 from ejournal.settings import Settings
 from retention.archive import pdfa
-from retention.archive.verify import Report, check_signatures
-from tests.archive_helpers import demo_pki, pdf_text, pyhanko_adesverify
+from retention.archive.verify import verify_file
+from tests.archive_helpers import demo_pki, flip_byte, pdf_text, pyhanko_adesverify
 from tests.conftest import ROOT
 from tests.school import School, at, build_school
 
@@ -199,9 +199,10 @@ def test_documents_are_signed_pdfa_and_follow_a_changed_policy(
         data = path.read_bytes()
         end = data.index(b"%%EOF") + len(b"%%EOF")
         assert pdfa.check(data[: end + 1]).passed, path.name
-        report = Report("")
-        check_signatures(data, roots, report)
+        report = verify_file(data, roots, started.views, started.ledger)  # archive verify
         assert report.ok, (path.name, [vars(c) for c in report.checks])
+        assert any(c.name == "register" and path.name in c.detail for c in report.checks)
+        assert not verify_file(flip_byte(data), roots, started.views, started.ledger).ok
         assert pyhanko_adesverify(path, started.settings.archiving.pki_dir / "root.pem") == 0
     text = _texts(first)
     journal = text["journal-regulation"]
