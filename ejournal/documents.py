@@ -20,6 +20,7 @@ from domain.base import SYSTEM_ACTOR
 from domain.notifications import DEFAULT_POLICY, NotificationPolicy
 from ejournal.bootstrap import System
 from ejournal.policy_record import policies_from_texts, running_files
+from ejournal.policyfiles import PolicyError
 from ejournal.retention_wiring import certificate_signer
 from projections.views import accounts
 from projections.views.policy_versions import PolicyVersion
@@ -111,7 +112,13 @@ def sources(system: System, as_of: date | None = None) -> Sources:
             "правила не утверждены: утвердите редакцию (ejournal policies approve … или "
             "страница «Правила и положения»)"
         )
-    policies = policies_from_texts(version.texts)
+    try:
+        policies = policies_from_texts(version.texts)
+    except PolicyError as error:  # the schemas changed since it was approved
+        raise NotApproved(
+            f"утверждённая редакция {version.number} не проходит проверку правил этой версии "
+            f"программы ({error.problems[0]}): утвердите новую редакцию"
+        ) from None
     found = policies.extra.get("notifications.toml")
     notifications = found if isinstance(found, NotificationPolicy) else DEFAULT_POLICY
     today = clock.today()
@@ -175,11 +182,7 @@ def write_all(
 def running_differs(system: System) -> bool:
     """True when the files on disk are not the latest recorded version, or that version
     is not approved (pages warn the head and the administrator)."""
-    latest = system.views.reads.policies.latest()
-    if latest is None or not latest.approved:
-        return True
-    running = {n: f.sha256 for n, f in running_files(system.settings.policies_dir).items()}
-    return running != latest.files
+    return Maker(system).running_differs()
 
 
 class Maker:

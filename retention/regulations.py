@@ -14,7 +14,7 @@ personal-data documents (persons with access, consent form, records schedule ext
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from domain.account import ROLES
@@ -76,7 +76,7 @@ class Sources:
     terms: Sequence[TermRow] = ()
     staff: Sequence[StaffMember] = ()
     staff_as_of: date | None = None
-    school: str = field(default="")
+    school: str = ""
 
 
 def days(n: int) -> str:
