@@ -191,12 +191,16 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         the head and the administrator, whether the running policies are not approved."""
         if not current_user.is_authenticated or request.path.startswith(API_PREFIX):
             return {}
-        version = services.reads.policies.in_force()
-        warn = (
-            services.documents is not None
-            and (access.scope("policies.approve") or access.scope("admin.accounts"))
-            and services.documents.running_differs()
-        )
+        try:
+            version = services.reads.policies.in_force()
+            warn = (
+                services.documents is not None
+                and (access.scope("policies.approve") or access.scope("admin.accounts"))
+                and services.documents.running_differs()
+            )
+        except Exception as failure:  # the database is down: the 503 page renders without
+            log.warning("rules in force not shown: %s", type(failure).__name__)
+            return {}
         return {"rules_in_force": version, "rules_unapproved": bool(warn)}
 
     @app.context_processor
