@@ -171,7 +171,12 @@ class Generator:
             )
             for pupil in members:
                 grades._year_mark_set(
-                    course_journal_id=course.id, student_id=pupil, value="5", actor=SYSTEM_ACTOR
+                    course_journal_id=course.id,
+                    student_id=pupil,
+                    value="5",
+                    actor=SYSTEM_ACTOR,
+                    basis=None,
+                    why="",
                 )
             self.flush()
             self.save(grades, register=True)

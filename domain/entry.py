@@ -5,13 +5,14 @@ Each command is thin: load, let the aggregate decide under an ``EntryContext``, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Literal
 from uuid import UUID
 
 from domain import clock, errors, ids
 from domain.base import Aggregate
+from domain.explain import Explanation, Input, explain
 from domain.grades import TermGrades, YearGrades
 from domain.groups import ClassGroup, CourseJournal
 from domain.lesson import ColumnCell, Keep, Lesson, MarkEntry, check_homework_due
@@ -287,6 +288,12 @@ class Grades(CommandGroup):
             now=clock.now(),
         )
 
+    def _explanations(
+        self, journal: CourseJournal, found: Mapping[UUID, Sequence[Input]]
+    ) -> Callable[[UUID], Explanation]:
+        grading = self.app.policies.grading
+        return lambda pupil: explain(grading, journal.scale, found.get(pupil, ()))
+
     def set_term_mark(
         self,
         course_journal_id: UUID,
@@ -295,9 +302,13 @@ class Grades(CommandGroup):
         value: str,
         actor: UUID,
         reason: str = "",
+        why: str = "",
     ) -> Receipt:
-        """Set a pupil's term mark; with a ``reason``, correct an existing one."""
-        return self.set_term_marks(course_journal_id, term, [(student_id, value, reason)], actor)
+        """Set a pupil's term mark; with a ``reason``, correct an existing one; ``why``: the
+        reason a new mark differs from the rounded average."""
+        return self.set_term_marks(
+            course_journal_id, term, [(student_id, value, reason)], actor, {student_id: why}
+        )
 
     def set_term_marks(
         self,
@@ -305,11 +316,17 @@ class Grades(CommandGroup):
         term: int,
         marks: Sequence[tuple[UUID, str, str]],
         actor: UUID,
+        why: Mapping[UUID, str] | None = None,
     ) -> Receipt:
         """Set the term marks of several pupils — ``(pupil, value, reason)``, a reason
         correcting a mark already set — in ONE transaction: when one is refused, none is
-        written."""
+        written. Each keeps what it was computed from (the marks of the term that stand,
+        read from ``final_inputs``, ADR 0024); a new mark other than its rounded average
+        needs its reason in ``why`` when the policy says so."""
         grades_id = ids.term_grades_id(course_journal_id, term)
+        port = self.app.final_inputs
+        found = port.term_inputs(course_journal_id, term) if port is not None else {}
+        whys = why or {}
 
         def command() -> Sequence[Aggregate]:
             journal = self.app.load(CourseJournal, course_journal_id)
@@ -324,22 +341,36 @@ class Grades(CommandGroup):
                     actor=actor,
                 )
             )
+            basis = self._explanations(journal, found)
             for student_id, value, reason in marks:
                 if reason:
-                    grades.correct_mark(ctx, student_id, value, reason)
+                    grades.correct_mark(ctx, student_id, value, reason, basis(student_id))
                 else:
-                    grades.set_mark(ctx, student_id, value)
+                    grades.set_mark(
+                        ctx, student_id, value, basis(student_id), whys.get(student_id, "")
+                    )
             return [grades]
 
         return self.app.run(command, grades_id)
 
     def set_year_mark(
-        self, course_journal_id: UUID, student_id: UUID, value: str, actor: UUID, reason: str = ""
+        self,
+        course_journal_id: UUID,
+        student_id: UUID,
+        value: str,
+        actor: UUID,
+        reason: str = "",
+        why: str = "",
     ) -> Receipt:
-        """Set a pupil's year mark in a subject; with a ``reason``, correct an existing one."""
+        """Set a pupil's year mark in a subject; with a ``reason``, correct an existing one.
+        It keeps what it was computed from (the pupil's term marks, ADR 0024); a new mark
+        other than their rounded average needs ``why`` when the policy says so."""
+        port = self.app.final_inputs
+        found = port.year_inputs(course_journal_id) if port is not None else {}
 
         def command() -> Sequence[Aggregate]:
             journal = self.app.load(CourseJournal, course_journal_id)
+            basis = self._explanations(journal, found)(student_id)
             year = self.app.load(SchoolYear, journal.year_id, readonly=True)
             grades_id = ids.year_grades_id(journal.group_id, journal.year_id)
             ctx = self._final_context(journal, actor, None)
@@ -354,9 +385,9 @@ class Grades(CommandGroup):
                 )
             )
             if reason:
-                grades.correct_mark(ctx, course_journal_id, student_id, value, reason)
+                grades.correct_mark(ctx, course_journal_id, student_id, value, reason, basis)
             else:
-                grades.set_mark(ctx, course_journal_id, student_id, value)
+                grades.set_mark(ctx, course_journal_id, student_id, value, basis, why)
             return [grades]
 
         return self.app.run(command, course_journal_id)

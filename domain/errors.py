@@ -323,6 +323,27 @@ class ReasonRequired(DomainError):
     message = "Укажите причину исправления."
 
 
+class FinalMarkDiffers(DomainError):
+    """Raised when a term or year mark differs from the rounded weighted average and the
+    policy (``[final_marks] reason_when_differs``) asks a reason that was not given."""
+
+    message = "Отметка отличается от округлённого среднего: укажите причину."
+
+    def __init__(
+        self, value: str = "", average: str = "", rounded: str = "", student_id: str = ""
+    ) -> None:
+        super().__init__(
+            f"Отметка «{value}» отличается от округлённого среднего "
+            f"({average.replace('.', ',')} → «{rounded}»): укажите причину."
+            if value
+            else None,
+            value=value,
+            average=average,
+            rounded=rounded,
+            student_id=student_id,
+        )
+
+
 class OrderNumberRequired(DomainError):
     """Raised when a term or year is re-opened without the number of the head's order."""
 

@@ -15,6 +15,7 @@ from eventsourcing.domain import event
 
 from domain import errors, ids
 from domain.base import Aggregate, require_reason
+from domain.explain import Explanation, check_why
 from domain.rules import EntryContext
 
 
@@ -61,6 +62,29 @@ def _check_final(ctx: EntryContext, student_id: UUID, value: str) -> None:
     ctx.policies.grading.check_final(ctx.scale, value)
 
 
+def _why(
+    ctx: EntryContext, student_id: UUID, basis: Explanation | None, value: str, why: str
+) -> str:
+    """The reason kept beside a mark that differs from its rounded average (ADR 0024)."""
+    return check_why(
+        ctx.policies.grading,
+        basis,
+        value,
+        why,
+        ctx.policies.journal.min_reason_length,
+        str(student_id),
+    )
+
+
+def _state(basis: Explanation | None) -> dict[str, object] | None:
+    return None if basis is None else basis.to_state()
+
+
+def _upcast_basis(state: dict[str, object]) -> None:
+    """Version 1 kept no explanation: ``basis`` None reads «не записано»."""
+    state["basis"] = None
+
+
 class TermGrades(Aggregate):
     """Term marks («четвертные отметки») of one course journal for one term."""
 
@@ -79,45 +103,105 @@ class TermGrades(Aggregate):
         self.course_journal_id, self.term, self.series = course_journal_id, term, series
         self.marks: dict[UUID, FinalMark] = {}
 
-    def set_mark(self, ctx: EntryContext, student_id: UUID, value: str) -> None:
-        """Set a pupil's term mark; an existing one is changed only by ``correct_mark``."""
+    def set_mark(
+        self,
+        ctx: EntryContext,
+        student_id: UUID,
+        value: str,
+        basis: Explanation | None = None,
+        why: str = "",
+    ) -> None:
+        """Set a pupil's term mark computed as ``basis`` explains; an existing one is
+        changed only by ``correct_mark``. A value other than the rounded average needs
+        ``why`` when the policy says so."""
         _check_final(ctx, student_id, value)
         if student_id in self.marks:
             raise errors.AlreadyExists(
                 "Четвертная отметка уже выставлена; исправьте её с причиной."
             )
-        self._term_mark_set(student_id=student_id, value=value, actor=ctx.actor.id)
+        self._term_mark_set(
+            student_id=student_id,
+            value=value,
+            actor=ctx.actor.id,
+            basis=_state(basis),
+            why=_why(ctx, student_id, basis, value, why),
+        )
 
-    def correct_mark(self, ctx: EntryContext, student_id: UUID, value: str, reason: str) -> None:
-        """Correct a pupil's term mark with a reason."""
+    def correct_mark(
+        self,
+        ctx: EntryContext,
+        student_id: UUID,
+        value: str,
+        reason: str,
+        basis: Explanation | None = None,
+    ) -> None:
+        """Correct a pupil's term mark with a reason (which also says why it differs from
+        the rounded average, when it does)."""
         _check_final(ctx, student_id, value)
         if student_id not in self.marks:
             raise errors.MarkNotFound("Четвертная отметка ещё не выставлена.")
         text = ctx.reason(reason)
         approver = ctx.actor.id if ctx.is_approver else None
         self._term_mark_corrected(
-            student_id=student_id, value=value, reason=text, approver=approver, actor=ctx.actor.id
+            student_id=student_id,
+            value=value,
+            reason=text,
+            approver=approver,
+            actor=ctx.actor.id,
+            basis=_state(basis),
         )
 
     class TermMarkSet(Aggregate.Event):
+        """A term mark set; version 2 keeps what it was computed from (``basis``, ADR
+        0024; None in version 1) and the reason it differs from the rounded average."""
+
+        class_version = 2
         student_id: UUID
         value: str
         actor: UUID
+        basis: dict[str, object] | None
+        why: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            _upcast_basis(state)
+            state["why"] = ""
 
     @event(TermMarkSet)
-    def _term_mark_set(self, student_id: UUID, value: str, actor: UUID) -> None:
+    def _term_mark_set(
+        self,
+        student_id: UUID,
+        value: str,
+        actor: UUID,
+        basis: dict[str, object] | None,
+        why: str,
+    ) -> None:
         self.marks[student_id] = FinalMark(value, actor, self.event_time)
 
     class TermMarkCorrected(Aggregate.Event):
+        """A term mark corrected; version 2 keeps what the new value was computed from."""
+
+        class_version = 2
         student_id: UUID
         value: str
         reason: str
         approver: UUID | None
         actor: UUID
+        basis: dict[str, object] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            _upcast_basis(state)
 
     @event(TermMarkCorrected)
     def _term_mark_corrected(
-        self, student_id: UUID, value: str, reason: str, approver: UUID | None, actor: UUID
+        self,
+        student_id: UUID,
+        value: str,
+        reason: str,
+        approver: UUID | None,
+        actor: UUID,
+        basis: dict[str, object] | None,
     ) -> None:
         self.marks[student_id] = FinalMark(value, actor, self.event_time, True, reason)
 
@@ -143,9 +227,16 @@ class YearGrades(Aggregate):
         self.decisions: dict[UUID, Decision] = {}
 
     def set_mark(
-        self, ctx: EntryContext, course_journal_id: UUID, student_id: UUID, value: str
+        self,
+        ctx: EntryContext,
+        course_journal_id: UUID,
+        student_id: UUID,
+        value: str,
+        basis: Explanation | None = None,
+        why: str = "",
     ) -> None:
-        """Set a pupil's year mark in a subject (its course journal)."""
+        """Set a pupil's year mark in a subject (its course journal), computed from the
+        term marks as ``basis`` explains (``why``: see ``TermGrades.set_mark``)."""
         _check_final(ctx, student_id, value)
         if (course_journal_id, student_id) in self.marks:
             raise errors.AlreadyExists("Годовая отметка уже выставлена; исправьте её с причиной.")
@@ -154,10 +245,18 @@ class YearGrades(Aggregate):
             student_id=student_id,
             value=value,
             actor=ctx.actor.id,
+            basis=_state(basis),
+            why=_why(ctx, student_id, basis, value, why),
         )
 
     def correct_mark(
-        self, ctx: EntryContext, course_journal_id: UUID, student_id: UUID, value: str, reason: str
+        self,
+        ctx: EntryContext,
+        course_journal_id: UUID,
+        student_id: UUID,
+        value: str,
+        reason: str,
+        basis: Explanation | None = None,
     ) -> None:
         """Correct a pupil's year mark with a reason."""
         _check_final(ctx, student_id, value)
@@ -172,6 +271,7 @@ class YearGrades(Aggregate):
             reason=text,
             approver=approver,
             actor=ctx.actor.id,
+            basis=_state(basis),
         )
 
     def set_result(
@@ -243,24 +343,49 @@ class YearGrades(Aggregate):
         return [p for p in pupils if p not in self.decisions]
 
     class YearMarkSet(Aggregate.Event):
+        """A year mark set; version 2 keeps what it was computed from (the term marks,
+        ``basis``, ADR 0024; None in version 1) and why it differs from their average."""
+
+        class_version = 2
         course_journal_id: UUID
         student_id: UUID
         value: str
         actor: UUID
+        basis: dict[str, object] | None
+        why: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            _upcast_basis(state)
+            state["why"] = ""
 
     @event(YearMarkSet)
     def _year_mark_set(
-        self, course_journal_id: UUID, student_id: UUID, value: str, actor: UUID
+        self,
+        course_journal_id: UUID,
+        student_id: UUID,
+        value: str,
+        actor: UUID,
+        basis: dict[str, object] | None,
+        why: str,
     ) -> None:
         self.marks[(course_journal_id, student_id)] = FinalMark(value, actor, self.event_time)
 
     class YearMarkCorrected(Aggregate.Event):
+        """A year mark corrected; version 2 keeps what the new value was computed from."""
+
+        class_version = 2
         course_journal_id: UUID
         student_id: UUID
         value: str
         reason: str
         approver: UUID | None
         actor: UUID
+        basis: dict[str, object] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            _upcast_basis(state)
 
     @event(YearMarkCorrected)
     def _year_mark_corrected(
@@ -271,6 +396,7 @@ class YearGrades(Aggregate):
         reason: str,
         approver: UUID | None,
         actor: UUID,
+        basis: dict[str, object] | None,
     ) -> None:
         self.marks[(course_journal_id, student_id)] = FinalMark(
             value, actor, self.event_time, True, reason

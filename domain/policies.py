@@ -61,6 +61,16 @@ class GradingPolicy:
     #: Grades (the number of a class: 9 for «9А») whose summary sheet has an exam mark and
     #: a final mark per subject (``[exams]`` in ``grading.toml``).
     exam_grades: frozenset[int] = frozenset()
+    #: ``[final_marks]``: the fraction of the weighted average from which it rounds up to
+    #: the next mark (``"0.5"``: 4,5 → 5; ``"0.6"``: 4,5 → 4, 4,6 → 5), as a decimal text.
+    round_up_from: str = "0.5"
+    #: ``[final_marks]``: a term or year mark that differs from the rounded average needs a
+    #: reason, shown beside it (ADR 0024).
+    reason_when_differs: bool = True
+    #: sha256 (hex) of the bytes of ``grading.toml`` these rules were loaded from: the
+    #: version of the rules a term or year mark was computed under (ADR 0024). Empty when
+    #: the policy was not read from a file (tests that build it in code).
+    content_hash: str = ""
 
     def scale(self, code: str) -> Scale:
         """Return the scale with ``code`` (a course journal's scale)."""

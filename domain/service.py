@@ -29,6 +29,7 @@ from eventsourcing.persistence import (
 from domain import auth_context, clock, errors
 from domain.account import Account
 from domain.base import SYSTEM_ACTOR, Aggregate
+from domain.explain import FinalInputs
 from domain.groups import ActivityGroup, ClassGroup, CourseJournal
 from domain.policies import Policies
 from domain.rules import Actor, EntryContext
@@ -80,6 +81,10 @@ class JournalBase(Application[UUID]):
         cache_size: int = 0,
     ) -> None:
         self.policies = policies
+        #: Where the marks a term or year mark is computed from are read (ADR 0024): the
+        #: composition root wires the journal's views here; None reads no inputs (a mark
+        #: set then keeps an empty explanation and needs no reason).
+        self.final_inputs: FinalInputs | None = None
         self._facts = FactCache(cache_size)
         self._mapper_factory = mapper_factory
         #: Called with the last notification id after each command's events are committed

@@ -31,6 +31,7 @@ from ejournal.keyring import (
 from ejournal.keystore import KeyStore, PostgresKeyStore, SQLiteKeyStore
 from ejournal.mapper import EncryptingMapper
 from ejournal.policyfiles import load_policies
+from ejournal.record_log import record_log
 from ejournal.retention_wiring import infrastructure
 from ejournal.settings import DatabaseURL, Settings
 from ejournal.signing import load_or_create_signing_key, read_signing_key
@@ -281,6 +282,7 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
             view_db,
             sealer,
             batch_size=settings.view_batch_size,
+            retired=all_views.RETIRED,
         )
         processor.setup()
         mapper = journal.mapper
@@ -302,7 +304,11 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
         if isinstance(error, sqlite3.Error | psycopg.Error | PersistenceError):
             raise _unavailable(settings.database, error) from None
         raise
-    views = Views(processor, view_db, sealer, policies, keeper)
+    views = Views(processor, view_db, sealer, policies, keeper, record_log(journal.recorder))
+    # Term and year marks keep what they were computed from, read from the views (ADR 0024).
+    journal.final_inputs = views.reads.journal
+    # a kept grid may hold attendance codes opened with a key destroyed since (ADR 0022)
+    keyring.forget_listeners.append(views.grids.clear)
     if settings.views_mode == "inline":
 
         def after_command(_position: int) -> None:

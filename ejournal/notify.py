@@ -86,6 +86,11 @@ def describe(n: DiaryNews) -> str:
         change = f"отметка «{n.value}»"
     elif n.what == "attendance":
         change = f"отмечено «{n.value}»"
+    elif n.what == "final":
+        which = f"четвертная отметка за {n.term} четверть" if n.term else "годовая отметка"
+        change = (
+            f"{which} исправлена на «{n.value}»" if n.previous else f"новая {which}: «{n.value}»"
+        )
     else:
         change = f"домашнее задание: {n.value}"
     return f"{_day(n.day)}, {n.subject}: {change} (записано {_moment(n.at)})"
@@ -133,6 +138,8 @@ class Notifier:
             return "low_mark"
         if n.what in ("corrected", "cancelled"):
             return "correction"
+        if n.what == "final":
+            return "final_mark"
         if n.what == "attendance":
             code = self.system.policies.attendance.codes.get(n.value)
             if code is not None and code.absent and not code.excused:

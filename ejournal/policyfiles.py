@@ -7,9 +7,11 @@ both go through ``load_policies``.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +93,35 @@ class ExamsSchema(Strict):
             raise ValidationError({"grades": ["a grade is listed twice"]})
 
 
+class Fraction01(fields.Field):  # type: ignore[type-arg]
+    """A fraction written as a number (0.5) in the file — not a text, not a boolean —
+    from 0.01 to 0.99 with at most two places; loaded as its decimal text ("0.5")."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError("not a number")
+        number = Decimal(str(value))
+        if not Decimal("0.01") <= number <= Decimal("0.99"):
+            raise ValidationError("must be from 0.01 to 0.99")
+        if number != number.quantize(Decimal("0.01")):
+            raise ValidationError("at most two decimal places")
+        return str(number)
+
+
+class FinalMarksSchema(Strict):
+    """``[final_marks]``: how the weighted average of a term or year mark rounds, and
+    whether a mark set otherwise needs a reason (ADR 0024)."""
+
+    round_up_from = Fraction01(required=True)
+    reason_when_differs = StrictBool(required=True)
+
+
 class GradingSchema(Strict):
     default_scale = text()
     default_kind = text()
     final_extra_values = fields.List(text(), load_default=list)
     exams = fields.Nested(ExamsSchema, load_default=None)
+    final_marks = fields.Nested(FinalMarksSchema, load_default=None)
     scales = fields.List(fields.Nested(ScaleSchema), required=True, validate=validate.Length(min=1))
     kinds = fields.List(fields.Nested(KindSchema), required=True, validate=validate.Length(min=1))
 
@@ -250,6 +276,14 @@ def _grading(d: dict[str, Any]) -> GradingPolicy:
         default_kind=d["default_kind"],
         term_scale_extra=tuple(d["final_extra_values"]),
         exam_grades=frozenset(d["exams"]["grades"] if d["exams"] else ()),
+        **(
+            {
+                "round_up_from": d["final_marks"]["round_up_from"],
+                "reason_when_differs": d["final_marks"]["reason_when_differs"],
+            }
+            if d["final_marks"]
+            else {}
+        ),
     )
 
 
@@ -358,6 +392,12 @@ def _across_files(loaded: dict[str, Any]) -> list[str]:
     ]
 
 
+def content_hash(path: Path) -> str:
+    """The version of a policy file: sha256 of its bytes, hex (kept with every term and
+    year mark computed under ``grading.toml``, ADR 0024)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def load_policies(folder: Path) -> Policies:
     """Load every policy file of ``folder``; raise ``PolicyError`` listing all problems."""
     if not folder.is_dir():
@@ -381,6 +421,9 @@ def load_policies(folder: Path) -> Policies:
     problems += _across_files(loaded)
     if problems:
         raise PolicyError(problems)
+    loaded["grading.toml"] = replace(
+        loaded["grading.toml"], content_hash=content_hash(folder / "grading.toml")
+    )
     return Policies(
         **{field: loaded[name] for name, field in _FIELDS.items()},
         extra={k: v for k, v in loaded.items() if k not in _FIELDS},

@@ -1,6 +1,8 @@
 """Every view, in processing order. A view's module defines its tables, handlers and
 queries; this list is the one place that names them all. (The ledger is not a view: its
-own processor, ``projections.sealing.Keeper``, authenticates each row before sealing it.)"""
+own processor, ``projections.sealing.Keeper``, authenticates each row before sealing it. The
+records' history is not kept either: ``projections.views.history.OnDemand`` builds it per
+record from the record's own events, ADR 0029.)"""
 
 from __future__ import annotations
 
@@ -26,7 +28,6 @@ ALL: tuple[View, ...] = (
     accounts.VIEW,
     grid.VIEW,
     final_marks.VIEW,
-    history.VIEW,
     access_log.VIEW,
     records_register.VIEW,
     api_tokens.VIEW,
@@ -36,6 +37,11 @@ ALL: tuple[View, ...] = (
     notifications.VIEW,
     policy_versions.VIEW,
 )
+
+
+#: Views no longer kept in the database: their tables are dropped by ``Processor.setup``
+#: (the history is built on demand per record since ADR 0029).
+RETIRED: tuple[View, ...] = (history.VIEW,)
 
 
 def by_name(name: str) -> View:

@@ -23,7 +23,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from domain.errors import RecordUnauthentic
 from projections.sqlstore import Cursor, Database, SQLStore
 from projections.store import MemoryStore
-from projections.view import Applied, Sealer, View, when
+from projections.view import Applied, Handler, Sealer, View, stamped_after
 
 TRACKING = "ejournal_view_tracking"
 Progress = Callable[[int, int], None]
@@ -56,8 +56,11 @@ class Processor:
         db: Database,
         sealer: Sealer,
         batch_size: int = 2000,
+        retired: Sequence[View] = (),
     ) -> None:
         self.views = list(views)
+        #: Views no longer kept: ``setup`` drops their tables and tracking rows.
+        self.retired = [v for v in retired if v.name not in {w.name for w in views}]
         self.recorder = recorder
         self.mapper = mapper
         self.db = db
@@ -80,13 +83,17 @@ class Processor:
         """Create the view tables and the tracking rows (idempotent). A view whose stored
         tables have other columns than the release declares (an upgraded view) is dropped
         — on SQLite with its freed pages overwritten, as they may hold what the new version
-        seals — and built again from the log by the next catch-up."""
+        seals — and built again from the log by the next catch-up. The tables of retired
+        views are dropped the same way."""
         big = "INTEGER" if self.db.dialect == "sqlite" else "BIGINT"
         with self.db.transaction() as cur:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {TRACKING} "
                 f"(view TEXT PRIMARY KEY, position {big} NOT NULL)"
             )
+            for view in self.retired:
+                self._drop(cur, view)
+                cur.execute(f"DELETE FROM {TRACKING} WHERE view = {self.db.param}", (view.name,))
             changed = [v.name for v in self.views if self._changed(cur, v)]
             for view in self.views:
                 if view.name in changed:
@@ -281,14 +288,20 @@ class Processor:
         head: int,
     ) -> int:
         last = 0
+        # What every view does with each class of event, in view order, worked out once per
+        # class: most views handle few classes, so most (view, event) pairs do nothing.
+        plan: dict[type[Any], list[Handler[Any]]] = {}
         for notes in self.notifications(stop=head):
             for note in notes:
                 event = self.decode(note)
-                if event is None or (until is not None and _after(event, until)):
+                if event is None or (until is not None and stamped_after(event, until)):
                     continue
+                steps = plan.get(type(event))
+                if steps is None:
+                    steps = plan[type(event)] = [s for v in views for s in v.steps(type(event))]
                 applied = Applied(note.id, self.sealer, note)
-                for view in views:
-                    view.apply(memory, event, applied)
+                for step in steps:
+                    step(memory, event, applied)
             last = notes[-1].id
             if progress is not None:
                 progress(last, head)
@@ -313,10 +326,3 @@ class Processor:
                 for table in view.tables:
                     cur.execute(f"ANALYZE {table.name}")
         return last
-
-
-def _after(event: object, until: datetime) -> bool:
-    try:
-        return when(event) > until
-    except AttributeError:
-        return False

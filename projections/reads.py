@@ -15,7 +15,9 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
+from domain.explain import Input
 from domain.school_profile import ProfileInfo
 from domain.timetable import DaysOff, Pattern, PlanItem
 from projections.queries import approvals as approvals_query
@@ -23,10 +25,12 @@ from projections.queries import attendance as attendance_query
 from projections.queries import class_journal as class_journal_query
 from projections.queries import completeness as completeness_query
 from projections.queries import diary as diary_query
+from projections.queries import explain as explain_query
 from projections.queries import listing, lookup, people, school, summary
 from projections.queries import timetable as timetable_query
 from projections.queries import week as week_query
 from projections.queries.scope import Scope
+from projections.sqlstore import SQLReader
 from projections.store import Reader
 from projections.views import (
     access_log,
@@ -228,9 +232,13 @@ class JournalReads(ReadGroup):
     def grid(
         self, course_journal_id: str, term: int, as_of: datetime | None = None
     ) -> grid_view.Grid:
-        """A course journal's grid for a term."""
+        """A course journal's grid for a term (the current one kept between pages while
+        nothing it shows changes, ADR 0022)."""
+        grading = self.views.policies.grading
         with self.reader(as_of, ("catalog", "grid")) as reader:
-            return grid_view.grid(reader, self.views.policies.grading, course_journal_id, term)
+            if isinstance(reader, SQLReader):
+                return self.views.grids.grid(reader, grading, course_journal_id, term)
+            return grid_view.grid(reader, grading, course_journal_id, term)
 
     def term_marks(
         self, course_journal_id: str, term: int, as_of: datetime | None = None
@@ -245,6 +253,35 @@ class JournalReads(ReadGroup):
         """Year marks of a class, by (pupil id, course journal id)."""
         with self.reader(as_of) as reader:
             return final_marks.year_marks(reader, group_id)
+
+    def explanation(
+        self, course_journal_id: str, term: int | None, student_id: str
+    ) -> final_marks.FinalExplanation | None:
+        """Why a pupil's term (``term``) or year (None) mark is what it is (ADR 0024)."""
+        with self.reader() as reader:
+            return final_marks.explanation(reader, course_journal_id, term, student_id)
+
+    def explained(
+        self, course_journal_ids: list[str]
+    ) -> dict[tuple[str, int, str], final_marks.Setting]:
+        """The standing setting of every term and year mark of these course journals."""
+        with self.reader() as reader:
+            return final_marks.explained(reader, course_journal_ids)
+
+    def pupil_finals(self, student_id: str) -> dict[tuple[str, int], final_marks.PupilFinal]:
+        """A pupil's term and year marks (term 0: the year), by (course journal, term)."""
+        with self.reader() as reader:
+            return final_marks.of_pupil(reader, student_id)
+
+    def term_inputs(self, course_journal_id: UUID, term: int) -> dict[UUID, list[Input]]:
+        """The ``FinalInputs`` port (``domain.explain``): the marks that stand in a term."""
+        with self.reader() as reader:
+            return explain_query.term_inputs(reader, str(course_journal_id), term)
+
+    def year_inputs(self, course_journal_id: UUID) -> dict[UUID, list[Input]]:
+        """The ``FinalInputs`` port (``domain.explain``): the term marks of the year."""
+        with self.reader() as reader:
+            return explain_query.year_inputs(reader, str(course_journal_id))
 
     def lesson_sheet(self, lesson_id: str) -> listing.LessonSheet:
         """A lesson's form data; ``LookupError`` when there is no such lesson."""
@@ -400,8 +437,9 @@ class AuditReads(ReadGroup):
     def history(
         self, record_id: str, as_of: datetime | None = None
     ) -> list[history_view.HistoryRow]:
-        """Every event of a record: actor, time, type, reason, values before and after."""
-        with self.reader(as_of) as reader:
+        """Every event of a record: actor, time, type, reason, values before and after
+        (built from the record's own events, also as of a moment: ADR 0029)."""
+        with self.reader(as_of, (history_view.VIEW.name,)) as reader:
             return history_view.record_history(reader, self.views.sealer, record_id)
 
     def mark_history(self, mark_id: str) -> list[history_view.HistoryRow]:

@@ -10,6 +10,8 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
+from eventsourcing.persistence import Notification
+
 from domain.policies import Policies
 from projections.mail import MailOutbox
 from projections.processor import Processor, Progress, ViewStatus
@@ -17,9 +19,10 @@ from projections.reads import Reads
 from projections.sealing import Keeper
 from projections.seen import SeenPositions
 from projections.sqlstore import Database, SQLReader
-from projections.store import Reader
+from projections.store import MemoryStore, Reader
 from projections.view import Sealer
 from projections.views import grid as grid_view
+from projections.views import history as history_view
 from projections.views import ledger_leaves
 
 LEDGER = "ledger"
@@ -38,13 +41,19 @@ class Views:
         sealer: Sealer,
         policies: Policies,
         keeper: Keeper | None = None,
+        record_log: history_view.RecordLog | None = None,
     ) -> None:
         self.processor = processor
+        #: One record's stored events by its id, for the history built on demand (ADR
+        #: 0029); without one (tests of the views alone) the log is scanned for them.
+        self.record_log = record_log or self._scan_log
         self.db = db
         self.sealer = sealer
         self.policies = policies
         #: The ledger's own processor (sealing): kept up with the views, listed as "ledger".
         self.keeper = keeper
+        #: Grids kept between pages while nothing they show changes (ADR 0022).
+        self.grids = grid_view.GridCache()
         self.reads = Reads(self)
         #: «Что нового»: how far each account has seen each diary (an ops table, ADR 0017).
         self.seen = SeenPositions(db)
@@ -75,6 +84,7 @@ class Views:
         ledger = self.keeper is not None and (not names or LEDGER in names)
         others = [n for n in names or () if n != LEDGER]
         last = 0
+        self.grids.clear()
         if others or not names:
             last = self.processor.rebuild(others or None, progress)
         if ledger:
@@ -121,19 +131,39 @@ class Views:
     @contextmanager
     def reader(self, as_of: datetime | None = None, names: Sequence[str] = ()) -> Iterator[Reader]:
         """Current views (SQL), or the views as they stood at ``as_of`` (built in memory:
-        only ``names`` when given — an as-of grid needs the catalogue and the grid only).
+        only ``names`` when given — an as-of grid needs the catalogue and the grid only;
+        ``("history",)`` alone builds nothing but the records' histories). Either way the
+        history tables are built on demand from the records a query names (ADR 0029).
         Attendance codes are read as the enclosing ``reading_codes`` says; outside one, as
         for a reader not allowed the sensitive codes."""
         with ExitStack() as stack:
             if grid_view.reading() is None:
                 stack.enter_context(self.reading_codes(allowed=False))
             if as_of is not None:
-                chosen = [self.processor.view(n) for n in names] if names else self.processor.views
-                memory, _ = self.processor.build_in_memory(chosen, until=as_of)
-                yield memory
+                wanted = [n for n in names if n != history_view.VIEW.name]
+                memory = MemoryStore()
+                if wanted or not names:
+                    chosen = [self.processor.view(n) for n in wanted] or self.processor.views
+                    memory, _ = self.processor.build_in_memory(chosen, until=as_of)
+                yield self.histories(memory, as_of)
                 return
             with self.db.read() as cursor:
-                yield SQLReader(self.db, cursor)
+                yield self.histories(SQLReader(self.db, cursor))
+
+    def histories(self, base: Reader, as_of: datetime | None = None) -> history_view.OnDemand:
+        """``base`` with the history tables built on demand (as of ``as_of`` when given)."""
+        return history_view.OnDemand(
+            base, self.record_log, self.processor.decode, self.sealer, as_of
+        )
+
+    def _scan_log(self, record_id: str) -> list[Notification]:
+        """A record's stored events found by reading the whole log (no ``record_log``)."""
+        return [
+            note
+            for notes in self.processor.notifications()
+            for note in notes
+            if str(note.originator_id) == record_id
+        ]
 
     def read(
         self, query: Callable[..., T], *args: Any, as_of: datetime | None = None, **kwargs: Any

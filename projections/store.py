@@ -18,12 +18,28 @@ Row = dict[str, Any]
 
 
 _PLAIN_TYPES = frozenset({str, int, float, bytes, type(None)})
+#: The text of ids met lately: ``str(UUID)`` is Python code (≈ 1 µs), and a rebuild turns
+#: the same pupil, lesson and course ids into text millions of times. Bounded: emptied when
+#: full (a rebuild's working set of ids is far smaller than the log).
+_ID_TEXT: dict[UUID, str] = {}
+_ID_TEXT_SIZE = 100_000
+
+
+def _id_text(value: UUID) -> str:
+    text = _ID_TEXT.get(value)
+    if text is None:
+        if len(_ID_TEXT) >= _ID_TEXT_SIZE:
+            _ID_TEXT.clear()
+        text = _ID_TEXT[value] = str(value)
+    return text
 
 
 def plain(value: Any) -> Any:
     """The stored form of a value: text for ids and dates, int for booleans."""
     if type(value) in _PLAIN_TYPES:  # the common case, first and cheap
         return value
+    if type(value) is UUID:
+        return _id_text(value)
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -97,19 +113,24 @@ class MemoryStore:
         return self.tables.setdefault(table.name, {})
 
     def upsert(self, table: Table, row: Row) -> None:
-        full = {name: plain(row.get(name)) for name in table.column_names}
-        self.rows(table)[table.key_of(full)] = full
+        # A rebuild's innermost loop: plain() is called only for values not plain already.
+        simple, get = _PLAIN_TYPES, row.get
+        full = {
+            name: value if type(value := get(name)) in simple else plain(value)
+            for name in table.column_names
+        }
+        self.rows(table)[tuple([full[k] for k in table.key])] = full
 
     def update(self, table: Table, key: Sequence[Any], changes: Row) -> None:
-        row = self.rows(table).get(tuple(plain(k) for k in key))
+        row = self.rows(table).get(tuple(map(plain, key)))
         if row is not None:
             row.update({k: plain(v) for k, v in changes.items()})
 
     def delete(self, table: Table, key: Sequence[Any]) -> None:
-        self.rows(table).pop(tuple(plain(k) for k in key), None)
+        self.rows(table).pop(tuple(map(plain, key)), None)
 
     def get(self, table: Table, key: Sequence[Any]) -> Row | None:
-        row = self.rows(table).get(tuple(plain(k) for k in key))
+        row = self.rows(table).get(tuple(map(plain, key)))
         return dict(row) if row is not None else None
 
     def select(

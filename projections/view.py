@@ -69,6 +69,14 @@ def when(event: object) -> datetime:
     return moment
 
 
+def stamped_after(event: object, until: datetime) -> bool:
+    """True when the event is stamped after ``until`` (an as-of replay leaves it out)."""
+    try:
+        return when(event) > until
+    except AttributeError:
+        return False
+
+
 @dataclass(frozen=True)
 class View:
     """A named view: its tables and a handler per event class it cares about."""
@@ -82,6 +90,12 @@ class View:
     #: Called for every event, ``Redacted`` ones too, before ``handlers`` (views of the
     #: whole log: the history, the records register, the ledger).
     every: Handler[object] | None = None
+
+    def steps(self, kind: type[Any]) -> list[Handler[Any]]:
+        """What ``apply`` calls for an event of class ``kind``, in order."""
+        found: list[Handler[Any]] = [] if self.every is None else [self.every]
+        handler = self.handlers.get(kind)
+        return found if handler is None else [*found, handler]
 
     def apply(self, store: ViewStore, event: object, applied: Applied) -> None:
         """Apply one event (events the view does not handle are ignored)."""

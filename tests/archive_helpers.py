@@ -33,6 +33,9 @@ WORD = re.compile(
 FIX_REASON = "Ошибка при вводе: перепутаны строки"
 TERM_FIX_REASON = "Пересдача контрольной работы"
 YEAR_FIX_REASON = "Пересмотр годовой отметки по заявлению родителей"
+#: Why marks were set other than their rounded averages (ADR 0024).
+TERM_WHY = "Не сдана зачётная работа четверти"
+YEAR_WHY = "Учтён рост во второй половине года"
 #: The council's protocol the complete school's decisions are recorded under.
 PROTOCOL_NO, PROTOCOL_DAY = "12", date(2026, 5, 28)
 
@@ -74,7 +77,10 @@ def complete_school(system: System) -> Complete:
     for number, _, _, ends in QUARTERS:
         with clock.travel(at(ends - timedelta(days=1))):
             for pupil, value in ((p0, "4"), (p1, "5"), (p2, "3")):
-                j.grades.set_term_mark(school.course_id, number, pupil, value, school.teacher)
+                # p2's «4» of term 1 rounds to «4»: the «3» set needs its reason
+                j.grades.set_term_mark(
+                    school.course_id, number, pupil, value, school.teacher, why=TERM_WHY
+                )
             j.grades.set_term_mark(
                 school.other_course_id, number, school.outsider, "5", school.other_teacher
             )
@@ -82,7 +88,8 @@ def complete_school(system: System) -> Complete:
         j.grades.set_term_mark(school.course_id, 1, p2, "4", school.teacher, reason=TERM_FIX_REASON)
     with clock.travel(at(date(2026, 5, 20))):
         for pupil, value in ((p0, "4"), (p1, "5"), (p2, "4")):
-            j.grades.set_year_mark(school.course_id, pupil, value, school.teacher)
+            # p2's term marks 4, 3, 3, 3 average 3,25: the «4» set needs its reason
+            j.grades.set_year_mark(school.course_id, pupil, value, school.teacher, why=YEAR_WHY)
         j.grades.set_year_mark(school.other_course_id, school.outsider, "5", school.other_teacher)
     with clock.travel(at(date(2026, 5, 21))):
         j.grades.set_year_mark(school.course_id, p2, "5", school.teacher, reason=YEAR_FIX_REASON)

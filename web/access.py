@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, abort, current_app
+from flask import Flask, abort, current_app, g
 from flask_login import current_user, login_required
 
 from projections.queries.scope import KINDS
@@ -85,9 +85,30 @@ def reaches(code: str, **ids: Any) -> bool:
         kind = KINDS.get(name)
         if kind is None or value is None:
             continue
+        if kind in _LISTED:  # the same list serves every check of the request
+            if str(value) not in _owned_in_request(roles, kind):
+                return False
+            continue
         if not reads.scope.owns(current_user.id, current_user.person_id, roles, kind, str(value)):
             return False
     return True
+
+
+#: Kinds whose owned records are a list read once a request (a lesson is looked up by
+#: itself: a substitute reaches a lesson of a journal not theirs; an account is the user's).
+_LISTED = frozenset({"course", "group", "student"})
+
+
+def _owned_in_request(roles: list[str], kind: str) -> frozenset[str]:
+    """Records of ``kind`` that ``roles`` of the current user reach, read once per request
+    (a page checks the same journal for viewing and for entering)."""
+    memo: dict[tuple[tuple[str, ...], str], frozenset[str]] = g.setdefault("owned_memo", {})
+    key = (tuple(sorted(roles)), kind)
+    found = memo.get(key)
+    if found is None:
+        reads = current_app.extensions["services"].reads
+        found = memo[key] = reads.scope.owned(current_user.id, current_user.person_id, roles, kind)
+    return found
 
 
 def owned(code: str, kind: str) -> frozenset[str] | None:

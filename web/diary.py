@@ -19,6 +19,7 @@ from projections.queries.diary import Diary
 from projections.queries.listing import TermItem
 from projections.queries.week import monday_of
 from projections.views import catalog
+from web import final_explained as final_explained_page
 from web.access import owned, permission
 from web.notify import sent_beside
 from web.pages import actor, services, today, viewed
@@ -148,11 +149,27 @@ def _term(key: str, name: str, year: dict[str, Any], terms: list[TermItem]) -> R
         name=name,
         terms=terms,
         term=term,
+        finals=services().reads.journal.pupil_finals(key),
         mailed=sent_beside(actor(), key),
         news=news,
         since=since,
         shown=shown,
     )
+
+
+@bp.get("/<uuid:student_id>/final/<uuid:course>/<int:term>")
+@permission("diary.view")
+def final_explained(student_id: UUID, course: UUID, term: int) -> ResponseReturnValue:
+    """Why the pupil's term mark (``term`` 1…) or year mark (``term`` 0) in a subject (the
+    course journal ``course``) is what it is (ADR 0024), for the family and the staff who
+    may open the diary: the pupil's diary is the scope (``course`` names no record of the
+    access policy; only this pupil's mark is shown)."""
+    back = (
+        url_for("diary.pupil", student_id=student_id, term=term)
+        if term
+        else url_for("diary.pupil", student_id=student_id)
+    )
+    return final_explained_page.page(course, term, student_id, back)
 
 
 @bp.post("/<uuid:student_id>/seen")

@@ -109,6 +109,8 @@ def average(value: float | None, language: str) -> str:
 #: Bounded: emptied when full.
 _WRITTEN: dict[tuple[str, bool, str], str] = {}
 _WRITTEN_MAX = 200_000
+#: Ways of writing one grid's rows kept in its ``memo`` (languages, history links…).
+_MEMO_MAX = 16
 
 
 class CellWriter:
@@ -130,6 +132,41 @@ class CellWriter:
             )
             for code, k in grading.kinds.items()
         }
+
+    def rows(self, grid: Grid, kinds: list[str]) -> dict[str, str]:
+        """The pupils' rows of cells written so far for ``grid`` as this page writes them
+        (same columns' kinds, language, history links and names of who corrected): kept in
+        the grid's ``memo``, so a grid kept between pages (ADR 0022) is written once.
+        ``row`` fills it."""
+        memo = grid.memo
+        staff = memo.get("staff")
+        if staff is None:
+            staff = memo["staff"] = tuple(
+                sorted(
+                    {
+                        person
+                        for cells in grid.marks.values()
+                        for c in cells
+                        if c.corrected
+                        for person in (c.changed_by, c.approver)
+                        if person
+                    }
+                )
+            )
+        key = (
+            "rows",
+            tuple(kinds),
+            self.language,
+            self.trail_url,
+            tuple(self.names.get(p, "") for p in staff),
+        )
+        found: dict[str, str] | None = memo.get(key)
+        if found is None:
+            if len(memo) > _MEMO_MAX:  # a few ways of writing a grid; bounded all the same
+                memo.clear()
+                memo["staff"] = staff
+            found = memo[key] = {}
+        return found
 
     def row(self, grid: Grid, pupil: str, kinds: list[str]) -> str:
         """A pupil's cells, in lesson order, as one string (every text in it escaped)."""
@@ -238,12 +275,16 @@ def body(
     (``final_cell(pupil, mark)`` writes the last)."""
     kinds = [c.kind for c in cols]
     averages = grid.averages
+    written = writer.rows(grid, kinds)
     parts = []
     for number, pupil in enumerate(pupils, 1):
+        cells = written.get(pupil)
+        if cells is None:
+            cells = written[pupil] = writer.row(grid, pupil, kinds)
         parts.append(
             f'<tr data-pupil="{pupil}"><td class="num">{number}</td>'
             f'<td class="name">{escape(names.get(pupil, ""))}</td>'
-            f"{writer.row(grid, pupil, kinds)}"
+            f"{cells}"
             f'<td class="avg">{average(averages.get(pupil), writer.language)}</td>'
             f"{final_cell(pupil, finals.get(pupil))}</tr>"
         )
@@ -284,21 +325,22 @@ def context(
     (and, with ``late``, past the deadline); the term marks are then a choice."""
     grading = policies.grading
     pupils = by_name(grid.pupils, names)
-    cols = columns(
-        grid,
-        grading,
-        policies.journal,
-        today,
-        entry is not None,
-        entry is not None and entry.late,
-    )
+    may_enter, late = entry is not None, entry is not None and entry.late
+    lesson_url = url_for("journal.lesson", lesson_id=_ZERO).replace(str(_ZERO), "{}")
+    # the columns and their header, kept with a grid kept between pages (ADR 0022)
+    key = ("columns", id(policies), today, may_enter, late, str(get_locale()), lesson_url)
+    found = grid.memo.get(key)
+    if found is None:
+        cols = columns(grid, grading, policies.journal, today, may_enter, late)
+        found = grid.memo[key] = (cols, head(cols, lesson_url))
+    cols, header = found
     iso = today.isoformat()
     return {
         "grid": grid,
         "pupils": pupils,
         "names": names,
         "columns": cols,
-        "head": head(cols, url_for("journal.lesson", lesson_id=_ZERO).replace(str(_ZERO), "{}")),
+        "head": header,
         "body": body(
             grid,
             pupils,
@@ -312,7 +354,15 @@ def context(
                 else None,
             ),
             finals,
-            entry.final_cell if entry is not None else _final_text,
+            _linked(
+                entry.final_cell if entry is not None else _final_text,
+                url_for(
+                    "journal.final_explained",
+                    course_journal_id=grid.course_journal_id,
+                    term=grid.term,
+                    student_id=_ZERO,
+                ).replace(str(_ZERO), "{}"),
+            ),
         ),
         "colours": colours(grading.scale(grid.scale).colors),
         "kinds": grading.kinds,
@@ -332,6 +382,21 @@ def _corrected_star(final: Any) -> str:
         return ""
     title = escape(_("Исправлено: %(reason)s", reason=final.reason))
     return f' <span class="corrected" title="{title}">*</span>'
+
+
+def _linked(cell: Callable[[str, Any], str], link: str) -> Callable[[str, Any], str]:
+    """``cell`` with a link to the mark's explanation (ADR 0024) when the mark is set."""
+    title = escape(_("Как получена отметка"))
+    text = escape(_("расчёт"))
+
+    def write(pupil: str, final: Any) -> str:
+        html = cell(pupil, final)
+        if not final:
+            return html
+        anchor = f' <a class="explain" href="{link.format(pupil)}" title="{title}">{text}</a>'
+        return html.removesuffix("</td>") + anchor + "</td>"
+
+    return write
 
 
 def _final_text(pupil: str, final: Any) -> str:
@@ -363,9 +428,17 @@ class Entry:
             for v, text in self.options.items()
         )
         label = escape(self.label.replace("%(name)s", self.names.get(pupil, "")))
+        why = ""
+        if not final or self.form.get(f"why-{pupil}"):
+            hint = escape(_("Причина, если отметка отличается от округлённого среднего"))
+            why = (
+                f' <input name="why-{pupil}" class="why" maxlength="500" size="8"'
+                f' value="{escape(self.form.get(f"why-{pupil}", ""))}"'
+                f' placeholder="{escape(_("причина"))}" title="{hint}">'
+            )
         return (
             f'<td class="final"><select name="final-{pupil}" aria-label="{label}">'
-            f'<option value=""></option>{options}</select>{_corrected_star(final)}</td>'
+            f'<option value=""></option>{options}</select>{why}{_corrected_star(final)}</td>'
         )
 
 

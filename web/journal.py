@@ -21,6 +21,7 @@ from flask_login import current_user
 from domain import clock, errors, ids, rules
 from domain.lesson import MarkEntry
 from domain.service import Receipt
+from web import final_explained as final_explained_page
 from web import forms, grid_table
 from web.access import owned, permission, reaches
 from web.errors import status_of
@@ -157,11 +158,21 @@ def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
     changes: list[tuple[UUID, str, str]] = []
 
     def command() -> Receipt | None:
-        changes.extend(_term_changes(forms.single(request.form), current))
+        form = forms.single(request.form)
+        changes.extend(_term_changes(form, current))
         if not changes:
             return None
         # all in one transaction: a refused mark leaves none written
-        receipt: Receipt = journal.grades.set_term_marks(course_journal_id, term, changes, actor())
+        try:
+            receipt: Receipt = journal.grades.set_term_marks(
+                course_journal_id, term, changes, actor(), _whys(form)
+            )
+        except errors.FinalMarkDiffers as error:  # say whose mark it is
+            pupil = str(error.details.get("student_id", ""))
+            name = reads.people.names([pupil], short=True).get(pupil, "") if pupil else ""
+            raise forms.FormInvalid(
+                {"_": f"{name}: {error.text}" if name else error.text}
+            ) from None
         return receipt
 
     return attempt(
@@ -170,6 +181,29 @@ def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
         lambda: _("Итоговые отметки сохранены: %(count)s.", count=len(changes)),
         url_for("journal.grid", course_journal_id=course_journal_id, term=term),
     )
+
+
+@bp.get("/<uuid:course_journal_id>/<int:term>/final/<uuid:student_id>")
+@permission("journal.view")
+def final_explained(course_journal_id: UUID, term: int, student_id: UUID) -> ResponseReturnValue:
+    """Why a pupil's term mark (``term`` 1…) or year mark (``term`` 0) is what it is:
+    the marks, weights, average, rounding rule and rules' version as of its setting
+    (ADR 0024)."""
+    back = (
+        url_for("journal.grid", course_journal_id=course_journal_id, term=term)
+        if term
+        else url_for("journal.index")
+    )
+    return final_explained_page.page(course_journal_id, term, student_id, back)
+
+
+def _whys(form: dict[str, str]) -> dict[UUID, str]:
+    """The reasons given for term marks other than their rounded averages, by pupil."""
+    return {
+        _uuid(key.removeprefix("why-")): value
+        for key, value in form.items()
+        if key.startswith("why-") and value.strip()
+    }
 
 
 def _term_changes(form: dict[str, str], current: dict[str, Any]) -> list[tuple[UUID, str, str]]:
@@ -187,6 +221,7 @@ def _term_changes(form: dict[str, str], current: dict[str, Any]) -> list[tuple[U
         if before is None:
             changes.append((student, value, ""))
         elif before.value != value:
+            reason = form.get("reason", "") or form.get(f"why-{student}", "")
             if not reason:
                 raise forms.FormInvalid(
                     {"reason": _("Чтобы изменить выставленную отметку, укажите причину.")}

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from domain import clock
 from domain.policies import GradingPolicy
 from projections.store import Reader, Row
-from projections.views import catalog, grid
+from projections.views import catalog, final_marks, grid
 
 Periods = dict[str, list[tuple[str, str | None]]]
 
@@ -72,8 +73,10 @@ class DiarySubject:
 class DiaryNews:
     """Something that changed after ``since``. ``what`` is ``mark`` (recorded),
     ``corrected`` (``previous`` holds the replaced value), ``cancelled``, ``attendance``
-    (``value`` is the code) or ``homework`` (``value`` is the homework text). ``ref`` is the
-    mark's id (marks) or the lesson's (attendance, homework)."""
+    (``value`` is the code), ``homework`` (``value`` is the homework text) or ``final`` (a
+    term mark of term ``term``, or the year mark when ``term`` is 0, set or — ``previous``
+    "*" — corrected; ``day`` is the day it was set). ``ref`` is the mark's id (marks), the
+    lesson's (attendance, homework) or ``final:<course journal>:<term>``."""
 
     at: str
     what: str
@@ -83,6 +86,7 @@ class DiaryNews:
     value: str
     previous: str = ""
     ref: str = field(default="", compare=False)
+    term: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,8 @@ def diary(
     if since is None:
         return Diary(sid, start, end, None, tuple(subjects), ())
     news = _news(lessons, courses, marks, codes, since)
+    news += _final_news(reader, sid, courses, since)
+    news.sort(key=lambda n: (datetime.fromisoformat(n.at), n.subject, n.day, n.what, n.value))
     return Diary(sid, start, end, since.isoformat(), tuple(subjects), tuple(news))
 
 
@@ -269,6 +275,32 @@ def _mark(row: Row, day: str, grading: GradingPolicy) -> DiaryMark:
         kind.weight if kind else 1,
         row["supersedes"] is not None,
     )
+
+
+def _final_news(
+    reader: Reader, student_id: str, courses: list[Row], since: datetime
+) -> list[DiaryNews]:
+    """Term and year marks of the pupil in ``courses`` set or corrected after ``since``."""
+    subject = {c["course_journal_id"]: c["subject"] for c in courses}
+    found = []
+    for key, mark in final_marks.of_pupil(reader, student_id).items():
+        course, term = key
+        if course in subject and _after(mark.set_at, since):
+            day = clock.local_date(datetime.fromisoformat(mark.set_at)).isoformat()
+            found.append(
+                DiaryNews(
+                    mark.set_at,
+                    "final",
+                    course,
+                    subject[course],
+                    day,
+                    mark.value,
+                    "*" if mark.corrected else "",
+                    f"final:{course}:{term}",
+                    term,
+                )
+            )
+    return found
 
 
 def _after(moment: Any, since: datetime) -> bool:

@@ -3,6 +3,8 @@ corrected flag, attendance codes, the correction-request queue, and weighted ave
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,6 +16,7 @@ from domain import ids
 from domain.lesson import Lesson
 from domain.policies import AttendanceCode, AttendancePolicy, GradingPolicy
 from projections.schema import Table
+from projections.sqlstore import SQLReader
 from projections.store import Reader, Row, ViewStore
 from projections.view import Applied, Handler, Sealer, View, by_event, on, when
 from projections.views import catalog
@@ -41,6 +44,16 @@ LESSONS = Table(
 HOMEWORK_DUE = Table(
     "v_homework_due",
     (("lesson_id", "text"), ("due", "text")),
+    ("lesson_id",),
+)
+#: Per lesson, the log position of the latest event that wrote its rows of the grid (the
+#: lesson's, its marks', its attendance's): every such write sets a larger one, so the
+#: largest of a term's lessons tells a kept grid from a changed one (``GridCache``,
+#: ADR 0022). A table of its own: databases built before it gain it without a rebuild
+#: (a lesson written since has its row; one not written since has not changed).
+STAMPS = Table(
+    "v_lesson_stamps",
+    (("lesson_id", "text"), ("position", "int")),
     ("lesson_id",),
 )
 MARKS = Table(
@@ -252,6 +265,16 @@ def _attendance(corrected: int) -> Handler[Lesson.AttendanceMarked | Lesson.Atte
     return handle
 
 
+def _stamped(handler: Handler[Any]) -> Handler[Any]:
+    """``handler``, then the lesson's ``STAMPS`` row set to the event's position."""
+
+    def handle(store: ViewStore, e: Any, applied: Applied) -> None:
+        handler(store, e, applied)
+        store.upsert(STAMPS, {"lesson_id": e.originator_id, "position": applied.position})
+
+    return handle
+
+
 def _requested(store: ViewStore, e: Lesson.CorrectionRequested, _: Applied) -> None:
     store.upsert(
         REQUESTS,
@@ -315,15 +338,15 @@ def _late_decided(
 VIEW = View(
     name="grid",
     title="Страницы журнала: уроки, отметки, посещаемость, запросы на исправление",
-    tables=(LESSONS, MARKS, ATTENDANCE, REQUESTS, LATE, HOMEWORK_DUE),
+    tables=(LESSONS, MARKS, ATTENDANCE, REQUESTS, LATE, HOMEWORK_DUE, STAMPS),
     handlers=by_event(
-        on(Lesson.Held, _held),
-        on(Lesson.TopicChanged, _topic),
-        on(Lesson.MarkRecorded, _mark),
-        on(Lesson.MarkCorrected, _corrected),
-        on(Lesson.MarkCancelled, _cancelled),
-        on(Lesson.AttendanceMarked, _attendance(0)),
-        on(Lesson.AttendanceCorrected, _attendance(1)),
+        on(Lesson.Held, _stamped(_held)),
+        on(Lesson.TopicChanged, _stamped(_topic)),
+        on(Lesson.MarkRecorded, _stamped(_mark)),
+        on(Lesson.MarkCorrected, _stamped(_corrected)),
+        on(Lesson.MarkCancelled, _stamped(_cancelled)),
+        on(Lesson.AttendanceMarked, _stamped(_attendance(0))),
+        on(Lesson.AttendanceCorrected, _stamped(_attendance(1))),
         on(Lesson.CorrectionRequested, _requested),
         on(Lesson.CorrectionApproved, _decided("approved")),
         on(Lesson.CorrectionRejected, _decided("rejected")),
@@ -452,6 +475,9 @@ class Grid:
     marks: dict[tuple[str, str], tuple[Cell, ...]] = field(hash=False)
     attendance: dict[tuple[str, str], str] = field(hash=False)
     averages: dict[str, float | None] = field(hash=False)
+    #: What a page made of this grid and may reuse while the grid is served from
+    #: ``GridCache`` (the web's written rows, ADR 0022); empty for a grid just built.
+    memo: dict[Any, Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     def row(self, student_id: str) -> list[tuple[tuple[Cell, ...], str]]:
         """A pupil's cells in lesson order: (marks, attendance code or "") — one call per
@@ -514,12 +540,30 @@ def current_marks(reader: Reader, lesson_ids: list[str]) -> list[dict[str, Any]]
 
 def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: int) -> Grid:
     """The grid of a course journal for a term (pupils who belonged during the term)."""
+    course, period = _course_and_term(reader, course_journal_id, term)
+    membership = catalog.Membership(reader, course["group_id"])
+    return _built(reader, grading, course, period, membership, term)
+
+
+def _course_and_term(reader: Reader, course_journal_id: str, term: int) -> tuple[Row, Row]:
     course = reader.get(catalog.COURSES, (course_journal_id,))
     if course is None:
         raise LookupError(f"no course journal {course_journal_id}")
     period = reader.get(catalog.TERMS, (course["year_id"], term))
     if period is None:
         raise LookupError(f"no term {term}")
+    return course, period
+
+
+def _built(
+    reader: Reader,
+    grading: GradingPolicy,
+    course: Row,
+    period: Row,
+    membership: catalog.Membership,
+    term: int,
+) -> Grid:
+    course_journal_id = str(course["course_journal_id"])
     first, last = period["starts"], period["ends"]
     lessons = sorted(
         (
@@ -531,7 +575,6 @@ def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: i
     )
     ids = [r["lesson_id"] for r in lessons]
     days = {r["lesson_id"]: r["day"] for r in lessons}
-    membership = catalog.Membership(reader, course["group_id"])
     pupils = membership.between(first, last)
     marks: dict[tuple[str, str], list[Cell]] = {}
     every = reader.select(MARKS, within=("lesson_id", ids))
@@ -566,3 +609,73 @@ def grid(reader: Reader, grading: GradingPolicy, course_journal_id: str, term: i
         attendance,
         averages,
     )
+
+
+# --- the grid kept between pages (ADR 0022) ----------------------------------------------------
+#: One row that changes whenever what the grid of a course journal's term shows of its
+#: lessons, marks and attendance does: the term's lessons, how many of them have a stamp and
+#: the largest stamp (``STAMPS``). ``{p}``: the backend's parameter mark.
+STAMP = """
+SELECT count(*), count(s.position), max(s.position)
+FROM v_lessons l LEFT JOIN v_lesson_stamps s ON s.lesson_id = l.lesson_id
+WHERE l.course_journal_id = {p} AND l.day >= {p} AND l.day <= {p}
+"""
+
+
+class GridCache:
+    """Grids built for pages, kept by (course journal, term, whether the reader sees
+    sensitive attendance codes) with what they were built from: the course and term rows,
+    the class's membership rows and ``STAMP``. A page reads those (four small reads in its
+    read transaction, the stamp before the grid, so an entry is never newer in name than in
+    content) and takes the kept grid when they are the same, else builds the grid and keeps
+    it. ``clear()`` when keys are destroyed (a code may no longer open) and on a rebuild.
+    At most ``size`` entries, the least recently used dropped first."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Grid]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def grid(
+        self, reader: SQLReader, grading: GradingPolicy, course_journal_id: str, term: int
+    ) -> Grid:
+        """The grid, as ``grid()`` builds it — kept from an earlier page when nothing it
+        shows changed since."""
+        course, period = _course_and_term(reader, course_journal_id, term)
+        membership = catalog.Membership(reader, course["group_id"])
+        cursor = reader.cursor
+        cursor.execute(
+            STAMP.format(p=reader.db.param),
+            (course_journal_id, period["starts"], period["ends"]),
+        )
+        found = cursor.fetchone()
+        stamp = (
+            tuple(sorted(course.items())),
+            tuple(sorted(period.items())),
+            tuple(sorted((s, tuple(p)) for s, p in membership.periods.items())),
+            tuple(found or ()),
+        )
+        key = (course_journal_id, term, current_codes().allowed)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == stamp:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry[1]
+            self.misses += 1
+        built = _built(reader, grading, course, period, membership, term)
+        with self._lock:
+            self._entries[key] = (stamp, built)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return built
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        """Forget every kept grid (keys destroyed: attendance codes may no longer open)."""
+        with self._lock:
+            self._entries.clear()

@@ -1,6 +1,12 @@
 """Record history: every event of every record — who, when, what and why — with the values
 before and after a change («кто, когда, почему»).
 
+Built **on demand** (ADR 0029): a record's history depends only on the record's own events,
+so it is not kept in the database and not rebuilt with the views; ``OnDemand`` builds the
+history tables of the records a query names from those records' stored events (the store
+reads one record's events by its id), in memory, with the same handlers a stored view would
+run — the same rows a full replay of the log gives, by construction.
+
 Values can be personal data (a pupil's corrected names; free-text reasons), so an event's
 values, its before/after values and its reason are kept in one blob sealed under the
 record's series key; only the frame (position, record, version, time, actor, type) is
@@ -12,13 +18,14 @@ replaces are kept in ``v_history_marks`` and ``v_history_state`` (names sealed t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated
+from eventsourcing.persistence import Notification
 
 from domain import auth_context, ids
 from domain.account import Account
@@ -27,8 +34,8 @@ from domain.grades import TermGrades, YearGrades
 from domain.lesson import Lesson
 from domain.people import Student
 from projections.schema import Table
-from projections.store import Reader, ViewStore
-from projections.view import Applied, Sealer, View, event_name, when
+from projections.store import MemoryStore, Reader, Row, ViewStore
+from projections.view import Applied, Sealer, View, event_name, stamped_after, when
 from projections.views import grid
 
 
@@ -294,6 +301,95 @@ VIEW = View(
     tables=(HISTORY, SERIES, MARKS, STATE),
     every=_record,
 )
+
+
+# --- on demand -------------------------------------------------------------------------------
+#: One record's stored events, in version order, each with its position in the log (the
+#: composition root reads them by the record's id: ``ejournal.record_log``).
+RecordLog = Callable[[str], Sequence[Notification]]
+#: A stored event → the event (None when it fails authentication: passed over).
+Decode = Callable[[Notification], object | None]
+#: The tables ``OnDemand`` builds; every other table is read from the views.
+ON_DEMAND = frozenset(t.name for t in VIEW.tables)
+
+
+class OnDemand:
+    """A ``Reader`` of the views in which the history tables are built on demand: a query
+    on them names its records (``originator_id``) or marks (``mark_id``: the grid view
+    knows each mark's lesson), and those records' events are read by id, decoded and
+    applied to the history's handlers in memory — once per record for this reader's life.
+    With ``until``, events stamped after it are left out (an as-of replay)."""
+
+    def __init__(
+        self,
+        base: Reader,
+        log: RecordLog,
+        decode: Decode,
+        sealer: Sealer,
+        until: datetime | None = None,
+    ) -> None:
+        self.base, self.log, self.decode, self.sealer, self.until = (
+            base,
+            log,
+            decode,
+            sealer,
+            until,
+        )
+        self.memory = MemoryStore()
+        self.built: set[str] = set()
+
+    def build(self, records: Iterable[Any]) -> None:
+        """Apply the events of each record not built yet."""
+        for record in records:
+            key = str(record)
+            if key in self.built:
+                continue
+            self.built.add(key)
+            for note in self.log(key):
+                event = self.decode(note)
+                if event is None or (self.until is not None and stamped_after(event, self.until)):
+                    continue
+                VIEW.apply(self.memory, event, Applied(note.id, self.sealer, note))
+
+    def _lessons(self, marks: Iterable[Any]) -> list[str]:
+        rows = self.base.select(grid.MARKS, within=("mark_id", [str(m) for m in marks]))
+        return [str(r["lesson_id"]) for r in rows]
+
+    def _records(
+        self, table: Table, where: Mapping[str, Any], within: tuple[str, list[Any]] | None
+    ) -> list[str]:
+        """The records a query on ``table`` concerns; ``ValueError`` when it names none."""
+        if "originator_id" in where:
+            return [str(where["originator_id"])]
+        if within is not None and within[0] == "originator_id":
+            return [str(r) for r in within[1]]
+        if table.name in (HISTORY.name, MARKS.name):
+            if "mark_id" in where:
+                return self._lessons([where["mark_id"]])
+            if within is not None and within[0] == "mark_id":
+                return self._lessons(within[1])
+        raise ValueError(
+            f"{table.name} is built per record on demand: select it by originator_id "
+            "(or a mark's rows by mark_id)"
+        )
+
+    def get(self, table: Table, key: Sequence[Any]) -> Row | None:
+        if table.name not in ON_DEMAND:
+            return self.base.get(table, key)
+        self.build(self._records(table, dict(zip(table.key, key, strict=True)), None))
+        return self.memory.get(table, key)
+
+    def select(
+        self,
+        table: Table,
+        where: Mapping[str, Any] | None = None,
+        within: tuple[str, Iterable[Any]] | None = None,
+    ) -> list[Row]:
+        if table.name not in ON_DEMAND:
+            return self.base.select(table, where, within)
+        listed = None if within is None else (within[0], list(within[1]))
+        self.build(self._records(table, where or {}, listed))
+        return self.memory.select(table, where, listed)
 
 
 # --- queries ---------------------------------------------------------------------------------

@@ -111,9 +111,8 @@ def _every(store: ViewStore, e: Any, _: Applied) -> None:
     if series is None:
         return
     row = store.get(SERIES, (series,))
-    if row is not None:
-        row["events"] = int(row["events"] or 0) + 1
-        store.upsert(SERIES, row)
+    if row is not None:  # one column changed: an update, not the whole row again
+        store.update(SERIES, (series,), {"events": int(row["events"] or 0) + 1})
     if isinstance(e, Redacted):
         return
     for field in MENTIONS:

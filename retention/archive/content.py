@@ -123,12 +123,14 @@ class Gatherer:
             if page.lessons or finals:
                 record = ids.term_grades_id(UUID(course_id), term["number"])
                 parts.append(self.term(course["subject"], term["title"], page, finals, record))
+        table = self.finals(course, terms)
         return SubjectPart(
             course_id,
             course["subject"],
             teachers,
             tuple(parts),
-            self.finals(course, terms),
+            table,
+            self.explained(course_id, terms),
         )
 
     def term(
@@ -275,6 +277,79 @@ class Gatherer:
             )
             found.append((name, tuple(marks)))
         return tuple(found)
+
+    def explained(self, course_id: str, terms: list[Row]) -> tuple[str, ...]:
+        """The explanations of this subject's term and year marks that were corrected or
+        set other than their rounded averages (ADR 0024), as of their setting."""
+        titles = {int(t["number"]): str(t["title"]) for t in terms}
+        found = []
+        for key, setting in sorted(
+            final_marks.explained(self.reader, [course_id]).items(),
+            key=lambda item: (item[0][1] or 99, self.name(item[0][2])),
+        ):
+            _, term, pupil = key
+            basis = setting.basis
+            if basis is None or (setting.what != "corrected" and not basis.differs(setting.value)):
+                continue
+            full = final_marks.explanation(self.reader, course_id, term or None, pupil)
+            if full is None:
+                continue
+            where = titles.get(term, f"{term} четверть") if term else "годовая"
+            found.append(self.explanation_text(full, self.name(pupil, short=True), where))
+        return tuple(found)
+
+    def explanation_text(self, found: final_marks.FinalExplanation, pupil: str, where: str) -> str:
+        """One explanation as a paragraph of the volume (only glyphs of the embedded PT Sans:
+        no arrows, no Σ)."""
+        setting = found.current
+        basis = setting.basis
+        assert basis is not None
+        kinds = {c: k.title.lower() for c, k in self.grading.kinds.items()}
+        inputs = "; ".join(
+            (f"{_dm(i.day)} " if i.day else f"{i.ref.removeprefix('term:')} четв. ")
+            + f"«{i.value}» "
+            + ("четвертная" if i.kind == "term" else kinds.get(i.kind, i.kind))
+            + (f" ×{i.weight}" if i.counted else " (не входит в средний)")
+            for i in basis.inputs
+        )
+        average = (
+            f"средний взвешенный {basis.total} / {basis.weights} = "
+            f"{basis.average_text.replace('.', ',')}; округление: дробная часть от "
+            f"{basis.round_up_from.replace('.', ',')} — вверх, "
+            f"округлённый средний «{basis.rounded or '—'}»"
+            if basis.average is not None
+            else "средний не вычисляется"
+        )
+        text = (
+            f"{pupil} ({where}): выставлено «{setting.value}» — "
+            f"{self.name(setting.set_by, short=True)}, {_local(setting.at)}. "
+            f"Отметки: {inputs or 'нет'}. {average[:1].upper() + average[1:]}."
+        )
+        if setting.why:
+            text += f" Причина отличия от среднего: {setting.why}."
+        if setting.reason:
+            text += f" Причина исправления: {setting.reason}."
+        text += f" Правила оценивания: grading.toml, sha256 {basis.policy or 'не записана'}."
+        for earlier in found.settings[:-1]:
+            text += f" Ранее: «{earlier.value}» ({_local(earlier.at)}"
+            if earlier.basis is not None and earlier.basis.rounded:
+                text += f"; округлённый средний «{earlier.basis.rounded}»"
+            text += (
+                f"; {earlier.why or earlier.reason})." if earlier.why or earlier.reason else ")."
+            )
+        for change in found.later:
+            what = (
+                f"«{change.before}» отменена"
+                if change.cancelled
+                else f"«{change.before}» исправлена на «{change.after}»"
+            )
+            place = f"{change.term} четв." if change.term else _dm(change.day)
+            text += (
+                f" После выставления исправлено: {place} {what} ({_local(change.at)}"
+                + (f"; {change.reason}" if change.reason else "")
+                + ")."
+            )
+        return text
 
     def pupils_of(self, group_id: str) -> list[str]:
         """Everyone who belonged to the group during its school year."""

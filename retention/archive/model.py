@@ -64,6 +64,9 @@ class SubjectPart:
     teachers: str
     terms: tuple[TermPart, ...]
     finals: tuple[tuple[str, tuple[str, ...]], ...]  # pupil, (term marks..., year mark)
+    #: How the term and year marks set other than their rounded averages, or corrected,
+    #: were computed (ADR 0024): one paragraph each, as of the moment they were set.
+    explained: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

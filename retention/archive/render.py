@@ -226,6 +226,17 @@ def finals(pager: Pager, book: Book, part: SubjectPart) -> None:
     ]
     pager.table(columns, rows, header=18, size=8, again=title)
     notes(pager, book, [mark for _, marks in part.finals for mark in marks])
+    if part.explained:
+        pager.y -= 6
+        pager.wrap(
+            MARGIN,
+            "Расчёт отметок, выставленных не по округлённому среднему или исправленных:",
+            8,
+            USABLE,
+            bold=True,
+        )
+        for text in part.explained:
+            pager.wrap(MARGIN, text, 7.5, USABLE)
 
 
 def certification(pager: Pager, seal: Seal, title: str) -> None:

@@ -112,7 +112,7 @@ def test_views_status_rebuild_and_replay(tmp_path: Path) -> None:
     env = _env(tmp_path)
     status = CliRunner().invoke(main, ["views", "status", "--json"], env=env)
     assert status.exit_code == 0, status.output
-    assert {r["name"] for r in json.loads(status.output)} >= {"catalog", "grid", "history"}
+    assert {r["name"] for r in json.loads(status.output)} >= {"catalog", "grid", "register"}
     assert all(r["lag"] == 0 for r in json.loads(status.output))
 
     rebuilt = CliRunner().invoke(main, ["views", "rebuild", "--view", "grid"], env=env)

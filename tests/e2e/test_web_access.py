@@ -45,9 +45,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             late = system.journal.entry.request_late_entry(lesson, "Курсы", s.teacher).created[0]
         other_lesson = s.hold(course=s.other_course_id)
         token = system.journal.tokens.issue_api_token(s.teacher, "matrix", s.teacher).id
+        assert s.outsider is not None
+        with clock.travel(at(LESSON_DAY + timedelta(days=30), 11)):  # explained term marks
+            system.journal.grades.set_term_mark(
+                s.course_id, 1, s.pupils[0], "н/а", s.teacher, why="Матрица доступа"
+            )
+            system.journal.grades.set_term_mark(
+                s.other_course_id, 1, s.outsider, "н/а", s.other_teacher
+            )
         system.views.catch_up()
         own = {
             "course_journal_id": s.course_id,
+            "course": s.course_id,  # the diary's explanation of a term mark: not a scope
             "group_id": s.class_id,
             "student_id": s.pupils[0],
             "lesson_id": lesson,
@@ -71,6 +80,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
         foreign = {
             **own,
             "course_journal_id": s.other_course_id,
+            "course": s.other_course_id,
             "group_id": s.other_class_id,
             "student_id": s.outsider,
             "lesson_id": other_lesson,

@@ -37,6 +37,9 @@ from tests.archive_helpers import (
     FIX_REASON,
     ROOT,
     TERM_FIX_REASON,
+    TERM_WHY,
+    YEAR_FIX_REASON,
+    YEAR_WHY,
     complete_school,
     damage_appended_stream,
     demo_pki,
@@ -208,6 +211,33 @@ def test_corrections_are_footnoted_with_old_new_who_when_why(archived) -> None:
     assert "исправил(а) Петрова А. И. 16.09.2025" in text
     assert "было «3», стало «4 [2]»" not in text
     assert TERM_FIX_REASON in text and "(1 четверть): было «3», стало «4»" in text
+
+
+def test_corrected_and_non_rounded_final_marks_print_their_explanation(archived) -> None:
+    """ADR 0024: the volume prints, under the subject's term and year marks, how each mark
+    that was corrected or set other than its rounded average was computed — as of its
+    setting, with the version of grading.toml."""
+    system, made, data = archived
+    text = " ".join(
+        pdf_text(next(m for m in made if m.path.name.startswith("journal-5А")).path).split()
+    )
+    assert "Расчёт отметок, выставленных не по округлённому среднему или исправленных:" in text
+    version = system.policies.grading.content_hash
+    p0, p2 = (system.views.reads.people.name(str(p), short=True) for p in data.school.pupils[::2])
+    term = re.search(rf"{re.escape(p2)} \(1 четверть\): выставлено «4» .*?{version}\.", text)
+    assert term is not None, text[-3000:]
+    assert "Отметки: 16.09 «4» ответ на уроке ×1." in term[0]
+    assert "Средний взвешенный 4 / 1 = 4,00" in term[0]
+    assert "дробная часть от 0,5 — вверх, округлённый средний «4»" in term[0]
+    assert f"Причина исправления: {TERM_FIX_REASON}." in term[0]
+    assert "Ранее: «3»" in text and TERM_WHY in text
+    year = re.search(rf"{re.escape(p2)} \(годовая\): выставлено «5» .*?{version}\.", text)
+    assert year is not None
+    assert "1 четв. «4» четвертная ×1; 2 четв. «3» четвертная ×1" in year[0]
+    assert "13 / 4 = 3,25" in year[0] and "округлённый средний «3»" in year[0]
+    assert YEAR_FIX_REASON in year[0] and YEAR_WHY in text
+    # a mark set to its rounded average and never corrected is not explained here
+    assert f"{p0} (1 четверть): выставлено" not in text
 
 
 def test_checkpoint_on_the_last_page_and_in_the_metadata(archived) -> None:

@@ -59,7 +59,8 @@ def _apply(school, lesson, op, marks: list) -> None:  # type: ignore[no-untyped-
         j.entry.approve_correction(lesson, request, school.deputy)
     elif kind == "term":
         try:
-            j.grades.set_term_mark(school.course_id, 1, pupil, value, teacher)
+            # a value other than the rounded average is set with its reason (ADR 0024)
+            j.grades.set_term_mark(school.course_id, 1, pupil, value, teacher, why="по итогам")
         except errors.AlreadyExists:
             j.grades.set_term_mark(school.course_id, 1, pupil, value, teacher, reason="пересчёт")
 

@@ -260,9 +260,45 @@ BROKEN = {
     ),
     "unknown notification event": (
         "notifications.toml",
-        '"correction"]',
-        '"correction", "weather"]',
-        "notifications.toml: events.3:",
+        '"final_mark"]',
+        '"final_mark", "weather"]',
+        "notifications.toml: events.4:",
+    ),
+    "rounding fraction as a string": (
+        "grading.toml",
+        "round_up_from = 0.5",
+        'round_up_from = "0.5"',
+        "grading.toml: final_marks.round_up_from: not a number",
+    ),
+    "rounding fraction of a whole mark": (
+        "grading.toml",
+        "round_up_from = 0.5",
+        "round_up_from = 1.0",
+        "grading.toml: final_marks.round_up_from: must be from 0.01 to 0.99",
+    ),
+    "rounding fraction with three places": (
+        "grading.toml",
+        "round_up_from = 0.5",
+        "round_up_from = 0.555",
+        "grading.toml: final_marks.round_up_from: at most two decimal places",
+    ),
+    "reason switch as a string": (
+        "grading.toml",
+        "reason_when_differs = true",
+        'reason_when_differs = "yes"',
+        "grading.toml: final_marks.reason_when_differs:",
+    ),
+    "unknown key of final marks": (
+        "grading.toml",
+        "reason_when_differs = true",
+        "reason_when_differs = true\nround_to = 1",
+        "grading.toml: final_marks.round_to:",
+    ),
+    "final marks without the reason switch": (
+        "grading.toml",
+        "reason_when_differs = true",
+        "",
+        "grading.toml: final_marks.reason_when_differs:",
     ),
     "pupil age as a string": (
         "notifications.toml",
@@ -286,6 +322,32 @@ def test_broken_copy_is_reported_with_file_and_key(folder, case):
     problems = problems_of(folder)
     assert any(p.startswith(expected) for p in problems), problems
     assert all(p.startswith(f"{name}: ") for p in problems), problems
+
+
+def test_final_marks_rules_and_the_files_version_are_read(folder):
+    """ADR 0024: ``[final_marks]`` sets the rounding and the reason rule (a reason is asked
+    by default, when the section is absent); the version is sha256 of the file's bytes."""
+    import hashlib
+
+    policies = load_policies(folder)
+    grading = policies.grading
+    assert (grading.round_up_from, grading.reason_when_differs) == ("0.5", True)
+    raw = (folder / "grading.toml").read_bytes()
+    assert grading.content_hash == hashlib.sha256(raw).hexdigest()
+    edit(folder, "grading.toml", "round_up_from = 0.5", "round_up_from = 0.6")
+    edit(folder, "grading.toml", "reason_when_differs = true", "reason_when_differs = false")
+    changed = load_policies(folder).grading
+    assert (changed.round_up_from, changed.reason_when_differs) == ("0.6", False)
+    assert changed.content_hash != grading.content_hash
+    edit(folder, "grading.toml", "[final_marks]", "")
+    edit(folder, "grading.toml", "round_up_from = 0.6", "")
+    edit(folder, "grading.toml", "reason_when_differs = false", "")
+    default = load_policies(folder).grading
+    assert (default.round_up_from, default.reason_when_differs) == ("0.5", True)
+    # a byte that changes no rule is still another version
+    path = folder / "grading.toml"
+    path.write_bytes(path.read_bytes() + b"\n# comment\n")
+    assert load_policies(folder).grading.content_hash != default.content_hash
 
 
 def test_missing_file_is_reported(folder):

@@ -103,9 +103,10 @@ MUST_HANDLE: dict[str, frozenset[type]] = {
 }
 
 #: Views of the whole log: ``View.every`` sees every event, ``Redacted`` ones too
-#: (the history records each one; the register counts them per series). The ledger is not
-#: a view: its own processor (``projections.sealing``) seals every stored row.
-SEE_EVERY_EVENT = frozenset({"history", "register"})
+#: (the register counts them per series). The ledger is not a view: its own processor
+#: (``projections.sealing``) seals every stored row. The records' history is not a kept
+#: view either: it is built per record on demand (ADR 0029) and records every event.
+SEE_EVERY_EVENT = frozenset({"register"})
 
 #: Events that no view handles by class (the whole-log views above still see them), with
 #: why. A new event must be handled somewhere or be added here.
@@ -153,6 +154,11 @@ def test_the_ledger_triggers_name_the_topics_of_a_term_and_a_year_closed() -> No
 
 def test_the_history_before_and_after_table_names_domain_events() -> None:
     assert set(history._CHANGES) <= ALL_EVENTS
+
+
+def test_the_history_is_built_on_demand_not_kept() -> None:
+    assert "history" not in VIEWS
+    assert history.VIEW in all_views.RETIRED and history.VIEW.every is not None
 
 
 def test_the_table_names_every_view_and_only_domain_events() -> None:
