@@ -25,6 +25,7 @@ from web import (
     classes,
     codes,
     diary,
+    final_explained,
     hygiene,
     i18n,
     journal,
@@ -145,6 +146,15 @@ def _register_pages(app: Flask) -> None:
     register_error_handlers(app)
 
 
+def _approved_by(services: Services, sha256: str) -> str | None:
+    """«утверждены приказом № … от …» of the approved policies whose ``grading.toml`` has
+    this SHA-256 (ADR 0025), or None."""
+    version = services.reads.policies.approval_for_hash(sha256)
+    if version is None or version.order_date is None:
+        return None
+    return f"утверждены приказом № {version.order_no} от {version.order_date:%d.%m.%Y}"
+
+
 def create_app(services: Services, config: WebConfig) -> Flask:
     """Build the web application around already built services."""
     app = Flask(__name__)
@@ -164,6 +174,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         EJOURNAL_REFRESH_MARGIN_DAYS=config.refresh_margin_days,
     )
     app.extensions["services"] = services
+    app.extensions[final_explained.APPROVED_VERSION] = lambda sha256: _approved_by(services, sha256)
     hygiene.init_app(app, secure_cookies=config.secure_cookies)  # before anything reads a body
     CSRFProtect(app)
     i18n.init_app(app)
