@@ -161,6 +161,11 @@ def group_of_series(series: str) -> str:
     return "/".join(parts[2:]) if year_of_series(series) else ""
 
 
+def policy_set_id() -> UUID:
+    """Id of the recorded versions of the school's policies (``PolicySet``)."""
+    return uuid5(NAMESPACE, "policy-set")
+
+
 def retention_schedule_id() -> UUID:
     """Id of the school's recorded retention schedule (``RetentionSchedule``)."""
     return uuid5(NAMESPACE, "retention-schedule")

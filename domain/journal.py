@@ -17,6 +17,7 @@ from domain.api_tokens import Tokens
 from domain.archive import Archive
 from domain.entry import Entry, Grades
 from domain.notifications import Notifications
+from domain.policy_set import Rules
 from domain.queries import Queries
 from domain.retention import Retention
 from domain.scheduling import Scheduling
@@ -53,6 +54,8 @@ class Journal(JournalBase):
         self.tokens = Tokens(self)
         #: The school's details (name, address, head, OGRN, INN) printed on documents.
         self.profile = Profiles(self)
+        #: The policies in force, recorded at start-up, and the head's approvals.
+        self.rules = Rules(self)
         #: Volumes of the annual archive.
         self.archive = Archive(self)
         #: E-mail notifications: consent given and withdrawn (ADR 0023).

@@ -26,6 +26,7 @@ from ejournal.bootstrap import DatabaseUnavailable, StorageError, System, build
 from ejournal.exitcodes import Exit, Refused, epilog
 from ejournal.keyring import KeyringError
 from ejournal.keystore import DEMO_SEEDED
+from ejournal.policy_record import demo_rules, record_at_start
 from ejournal.policyfiles import PolicyError, load_policies
 from ejournal.settings import Settings, SettingsError
 from projections.ledger import LedgerError
@@ -265,6 +266,7 @@ def demo(
             finally:
                 system.journal.saved_listeners[:] = listeners
         system.views.rebuild()
+        demo_rules(system, school.year_id)  # the rules recorded and approved by the head
         for account, pupil, moment in school.read_up_to:  # «что нового» starts there
             system.views.seen.visit(str(account), str(pupil), "demo", moment)
         system.ledger.checkpoint()  # the seeded history is sealed from the start
@@ -390,7 +392,8 @@ def serve(host: str, port: int, threads: int, processes: int) -> None:
         raise Refused(Exit.POLICIES, f"invalid policies: {error}") from None
     with _system(settings) as started:  # refuse to start (one clear message) before listening
         told = started.records.at_start()  # after an upgrade: recorded, never silent
-    for line in told:
+        told.append(record_at_start(started))  # the policies it runs with (ADR 0025)
+    for line in filter(None, told):
         click.echo(line)
     secret_key(settings.secret_key_file)  # made once here, not raced by server processes
 
@@ -466,8 +469,9 @@ def worker(poll: float) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with _system() as system:
-        for line in system.records.at_start():
-            click.echo(line)
+        for line in [*system.records.at_start(), record_at_start(system)]:
+            if line:
+                click.echo(line)
         click.echo(f"worker: keeping views of {system.settings.database_url} up to date")
         run_worker(system, stop, poll, _mail_tick(system))
 
@@ -768,6 +772,12 @@ def info() -> None:
 def _add_groups() -> None:
     from ejournal.cli_archive import archive, keys
     from ejournal.cli_backup import backup, restore
+    from ejournal.cli_documents import (
+        documents,
+        policies_approve,
+        policies_record,
+        policies_versions,
+    )
     from ejournal.cli_notify import notify
     from ejournal.cli_pd import pd
     from ejournal.cli_retention import retention
@@ -777,6 +787,9 @@ def _add_groups() -> None:
 
     for group in (year, school, retention, pd, api_token, keys, archive, backup, restore, notify):
         main.add_command(group)
+    main.add_command(documents)
+    for command in (policies_versions, policies_record, policies_approve):
+        policies.add_command(command)
 
 
 _add_groups()

@@ -13,6 +13,7 @@ from domain import clock
 from domain.holds import SCOPES
 from ejournal.cli_archive import run_refresh
 from ejournal.cli_support import actor, as_option, parse_date, parse_id, refused, ru_date, system
+from ejournal.policy_record import record_at_start
 from projections.queries.records_register import STATES
 from retention import words
 from retention.plan import Plan
@@ -129,8 +130,9 @@ def run(as_of: str | None, login: str) -> None:
     what needs attention; with --as LOGIN, also renew the archive's long-term validation
     data (`archive refresh`). It never proposes, approves or destroys anything."""
     with system() as built:
-        for line in built.records.at_start():
-            click.echo(line)
+        for line in [*built.records.at_start(), record_at_start(built)]:
+            if line:
+                click.echo(line)
         found = built.records.plan(parse_date(as_of))
         folder = built.settings.var_dir / "retention"
         failed = run_refresh(built, actor(built, login)) if login else 0

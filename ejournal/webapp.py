@@ -12,6 +12,7 @@ from flask import Flask
 from domain.journal import Journal
 from domain.policies import Policies
 from ejournal.bootstrap import System
+from ejournal.documents import Maker
 from ejournal.filemodes import create_private_file, shared_key_problem
 from ejournal.keystore import DEMO_SEEDED
 from ejournal.settings import SettingsError
@@ -110,4 +111,5 @@ def services_of(system: System, config: WebConfig) -> Services:
             absolute_seconds=config.absolute_hours * 3600,
         ),
         counters=server_sessions.RateCounters(views.db, config.secret_key),
+        documents=Maker(system),
     )

@@ -17,6 +17,7 @@ from projections.views import (
     grid,
     history,
     notifications,
+    policy_versions,
     records_register,
     school_profile,
     timetable,
@@ -34,6 +35,7 @@ ALL: tuple[View, ...] = (
     timetable.VIEW,
     school_profile.VIEW,
     notifications.VIEW,
+    policy_versions.VIEW,
 )
 
 

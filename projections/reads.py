@@ -32,7 +32,14 @@ from projections.queries import week as week_query
 from projections.queries.scope import Scope
 from projections.sqlstore import SQLReader
 from projections.store import Reader
-from projections.views import access_log, api_tokens, catalog, final_marks, school_profile
+from projections.views import (
+    access_log,
+    api_tokens,
+    catalog,
+    final_marks,
+    policy_versions,
+    school_profile,
+)
 from projections.views import accounts as accounts_view
 from projections.views import archive as archive_view
 from projections.views import grid as grid_view
@@ -557,6 +564,33 @@ class NotifyReads(ReadGroup):
             return notifications_view.counts(reader)
 
 
+class PolicyReads(ReadGroup):
+    """The recorded versions of the policies and the head's approvals (``PolicySet``)."""
+
+    def versions(self) -> list[policy_versions.PolicyVersion]:
+        """Every recorded version, the latest first."""
+        with self.reader() as reader:
+            return policy_versions.versions(reader)
+
+    def latest(self) -> policy_versions.PolicyVersion | None:
+        """The version the deployment runs with (the latest recorded), or None."""
+        with self.reader() as reader:
+            return policy_versions.latest(reader)
+
+    def in_force(self) -> policy_versions.PolicyVersion | None:
+        """The latest approved version, or None."""
+        with self.reader() as reader:
+            return policy_versions.in_force(reader)
+
+    def approval_for_hash(
+        self, sha256: str, file: str = "grading.toml"
+    ) -> policy_versions.PolicyVersion | None:
+        """The approved version containing ``file`` with this SHA-256 (the earliest; its
+        ``order`` names the order: «приказ № … от …»), or None."""
+        with self.reader() as reader:
+            return policy_versions.approval_for_hash(reader, sha256, file)
+
+
 class Reads:
     """Every read of the views, by feature (built once with ``Views``: ``views.reads``)."""
 
@@ -572,3 +606,4 @@ class Reads:
         self.archive = ArchiveReads(views)
         self.timetable = TimetableReads(views)
         self.notify = NotifyReads(views)
+        self.policies = PolicyReads(views)

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, abort, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from domain import clock
@@ -24,6 +25,7 @@ from web import (
     classes,
     codes,
     diary,
+    final_explained,
     hygiene,
     i18n,
     journal,
@@ -31,6 +33,7 @@ from web import (
     notify,
     profile,
     records,
+    regulations,
     sessions,
     standby,
     timetable,
@@ -82,6 +85,12 @@ AREAS = (
         _l("сроки хранения, удержания, уничтожение и передача"),
     ),
     (
+        "policies.approve",
+        "regulations.index",
+        _l("Правила и положения"),
+        _l("редакции правил, утверждение приказом, положения школы в PDF/A"),
+    ),
+    (
         "audit.ledger",
         "audit.ledger_status",
         _l("Аудит"),
@@ -129,12 +138,22 @@ def _register_pages(app: Flask) -> None:
         admin.bp,
         records.bp,
         timetable.bp,
+        regulations.bp,
     ):
         app.register_blueprint(blueprint)
     profile.register(app)
     notify.register(app)
     api.register(app)
     register_error_handlers(app)
+
+
+def _approved_by(services: Services, sha256: str) -> str | None:
+    """«утверждены приказом № … от …» of the approved policies whose ``grading.toml`` has
+    this SHA-256 (ADR 0025), or None."""
+    version = services.reads.policies.approval_for_hash(sha256)
+    if version is None or version.order_date is None:
+        return None
+    return f"утверждены приказом № {version.order_no} от {version.order_date:%d.%m.%Y}"
 
 
 def create_app(services: Services, config: WebConfig) -> Flask:
@@ -156,6 +175,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         EJOURNAL_REFRESH_MARGIN_DAYS=config.refresh_margin_days,
     )
     app.extensions["services"] = services
+    app.extensions[final_explained.APPROVED_VERSION] = lambda sha256: _approved_by(services, sha256)
     hygiene.init_app(app, secure_cookies=config.secure_cookies)  # before anything reads a body
     CSRFProtect(app)
     i18n.init_app(app)
@@ -176,6 +196,24 @@ def create_app(services: Services, config: WebConfig) -> Flask:
     def school_time_input(moment: datetime) -> str:
         """A moment as a datetime-local input's value in the school's time zone."""
         return moment.astimezone(clock.SCHOOL_TZ).strftime("%Y-%m-%dT%H:%M")
+
+    @app.context_processor
+    def rules_in_force() -> dict[str, Any]:
+        """The approved version of the policies (every signed-in page names it) and, for
+        the head and the administrator, whether the running policies are not approved."""
+        if not current_user.is_authenticated or request.path.startswith(API_PREFIX):
+            return {}
+        try:
+            version = services.reads.policies.in_force()
+            warn = (
+                services.documents is not None
+                and (access.scope("policies.approve") or access.scope("admin.accounts"))
+                and services.documents.running_differs()
+            )
+        except Exception as failure:  # the database is down: the 503 page renders without
+            log.warning("rules in force not shown: %s", type(failure).__name__)
+            return {}
+        return {"rules_in_force": version, "rules_unapproved": bool(warn)}
 
     @app.context_processor
     def permissions() -> dict[str, Any]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Protocol
+from uuid import UUID
 
 from domain.journal import Journal
 from domain.policies import Policies
@@ -89,6 +91,21 @@ class PageViews(Protocol):
         """The standby's lag behind the primary (``/healthz``); None without one."""
 
 
+class RegulationDocuments(Protocol):
+    """The school's regulations made from the approved policies (``ejournal.documents``):
+    what the head's page lists and downloads (ADR 0025)."""
+
+    #: File stem → Russian title, in order.
+    titles: dict[str, str]
+
+    def make(self, stem: str, as_of: date | None, actor: UUID) -> tuple[str, bytes]:
+        """One document as signed PDF/A, recorded as issued to ``actor``: (file name,
+        bytes); ``LookupError`` saying why when no version of the policies is approved."""
+
+    def running_differs(self) -> bool:
+        """True when the running policy files are not the latest approved version."""
+
+
 @dataclass(frozen=True)
 class Services:
     """The built application objects the pages use.
@@ -107,6 +124,8 @@ class Services:
     #: Server-side sessions and the rate-limit counters, in the views' database (ADR 0012).
     sessions: SessionStore
     counters: RateCounters
+    #: The regulations generated from the approved policies (None: not wired, e.g. a test).
+    documents: RegulationDocuments | None = None
 
     @property
     def reads(self) -> Reads:

@@ -54,6 +54,7 @@ from projections.ledger import Checkpoint, Ledger, check_signature
 from projections.queries import records_register as rq
 from projections.service import Views
 from projections.views import archive as archive_view
+from projections.views import policy_versions
 from retention.archive import gost, pdfa
 
 
@@ -288,7 +289,20 @@ def verify_file(
     with views.reader() as reader:
         volume = archive_view.volume_by_hash(reader, views.sealer, report.sha256)
         handed = rq.transferred_file(reader, report.sha256) if volume is None else None
-    if volume is None and handed is not None:
+        issued = (
+            policy_versions.document_by_hash(reader, report.sha256)
+            if volume is None and handed is None
+            else None
+        )
+    if issued is not None:
+        report.add(
+            "register",
+            True,
+            f"regulation {issued.file_name} (policies version {issued.number}, "
+            f"issued {issued.issued_at[:10]})",
+        )
+        _check_first_revision(data, issued.rendered_size, issued.rendered_sha256, report)
+    elif volume is None and handed is not None:
         _transferred(data, handed, ledger, report)
     elif volume is None:
         report.add("register", False, f"no archive volume has SHA-256 {report.sha256}")
@@ -397,8 +411,14 @@ def _transferred(data: bytes, handed: rq.TransferredFile, ledger: Ledger, report
 
 
 def _check_pdfa(data: bytes, volume: archive_view.Volume, report: Report) -> None:
-    signed_revision = data[: volume.rendered_size]
-    same = hashlib.sha256(signed_revision).hexdigest() == volume.rendered_sha256
+    _check_first_revision(data, volume.rendered_size, volume.rendered_sha256, report)
+
+
+def _check_first_revision(data: bytes, size: int, sha256: str, report: Report) -> None:
+    """The unsigned first revision (``size`` bytes, registered ``sha256``) is PDF/A-2b;
+    then pikepdf's verdict on the whole file."""
+    signed_revision = data[:size]
+    same = hashlib.sha256(signed_revision).hexdigest() == sha256
     report.add("unsigned revision", same, "the file starts with the captured PDF/A bytes")
     try:
         verdict = pdfa.check(signed_revision)
@@ -406,7 +426,7 @@ def _check_pdfa(data: bytes, volume: archive_view.Volume, report: Report) -> Non
         report.add("pdfa-2b (revision 1)", False, f"unreadable: {_one_line(error)}")
         return
     report.add(
-        f"pdfa-2b (revision 1, bytes 0-{volume.rendered_size}, unsigned)",
+        f"pdfa-2b (revision 1, bytes 0-{size}, unsigned)",
         verdict.passed,
         f"pikepdf verdict {verdict.verdict}"
         + (f": {'; '.join(f.message for f in verdict.findings[:3])}" if verdict.findings else ""),

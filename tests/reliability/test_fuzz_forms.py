@@ -112,6 +112,7 @@ PAGES = {
     "timetable.hold_substituted": "/journal/",
     "notify.subscribe": "/profile/mail",
     "notify.unsubscribe": "/profile/mail",
+    "regulations.approve": "/regulations/",
     "notify.unsubscribe_by_link": "/mail/unsubscribe/{token}",
 }
 #: Fields a page shows only in some states (the fuzz sends them anyway).

@@ -30,6 +30,7 @@ from domain.holds import HoldRegister
 from domain.lesson import Lesson
 from domain.notifications import MailConsent
 from domain.people import Guardian, Student
+from domain.policy_set import PolicySet
 from domain.records import RecordSeries
 from domain.schedule import RetentionSchedule
 from domain.school_profile import SchoolProfile
@@ -98,6 +99,7 @@ MUST_HANDLE: dict[str, frozenset[type]] = {
     "timetable": of(SchoolCalendar, Timetable, ThematicPlan),
     "school_profile": of(SchoolProfile),
     "notifications": of(MailConsent),
+    "policy_versions": of(PolicySet) - {PolicySet.Started},
 }
 
 #: Views of the whole log: ``View.every`` sees every event, ``Redacted`` ones too
@@ -112,6 +114,7 @@ LOG_ONLY: dict[type, str] = {
     Account.PasswordRehashed: "the same password at a new scrypt cost; no view shows hashes",
     Account.LoginFailed: "counts toward a lock, which Account.Locked reports",
     HoldRegister.Opened: "the one hold register's creation; holds are Placed/Released",
+    PolicySet.Started: "the record of versions begun; PoliciesChanged follows in the same save",
     RetentionSchedule.Recorded: "the schedule in force; due dates are computed from it",
     RetentionSchedule.Adopted: "a new schedule; each moved due date is RecordSeries.Rescheduled",
     ActRegister.Opened: "the calendar year's act counter; each number is on its disposition",
