@@ -3,7 +3,7 @@ policies (``policies/journal.toml`` as ``domain.policies.JournalRegulation``): t
 deadline, the own-correction window, who approves later corrections, late entries, who closes
 terms, the shortest reason.
 
-One wording for every place that states the rules: the help pages (``web/help.py``, in the
+One wording for every place that states the rules: the help pages (``web/help_pages.py``, in the
 page's language) and the generated regulation documents (issue 18 §4, Russian). Nothing here
 holds a number: change the policy file and every text changes with it.
 

@@ -24,6 +24,7 @@ from web import (
     classes,
     codes,
     diary,
+    help_pages,
     hygiene,
     i18n,
     journal,
@@ -132,6 +133,7 @@ def _register_pages(app: Flask) -> None:
         app.register_blueprint(blueprint)
     profile.register(app)
     notify.register(app)
+    help_pages.register(app)
     api.register(app)
     register_error_handlers(app)
 
