@@ -183,7 +183,7 @@ BLUEPRINT_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 #: The help index's own sections (for those not signed in).
-INDEX_SECTIONS = ("start", "login", "roles", "help")
+INDEX_SECTIONS = ("start", "login", "mail", "roles", "help")
 
 
 def anchors_of(endpoint: str | None) -> tuple[str, ...]:

@@ -59,6 +59,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "term": 1,
             "position": 1,
             "code": "ru",
+            "role": "teacher",  # a help page (public)
             "account_id": s.teacher,
             "token_id": token,
             # the opt-out link of a message (public; the parent never opted in: «уже»)
