@@ -160,6 +160,7 @@ def test_a_changed_policy_shows_on_the_help_page(tmp_path: Path):
         english = _text(client.get("/help/teacher").get_data(as_text=True))
         assert "Within 11 days of giving the mark" in english
         assert "no later than 5 days after the lesson" in english
+        assert "approved by the head. Nobody approves their own request." in english
 
 
 def test_a_missing_screenshot_shows_its_caption(world, monkeypatch: Any, tmp_path: Path):  # noqa: F811
@@ -172,3 +173,18 @@ def test_a_missing_screenshot_shows_its_caption(world, monkeypatch: Any, tmp_pat
     (tmp_path / "grid-1366.png").write_bytes(b"\x89PNG")
     page = client.get("/help/teacher").get_data(as_text=True)
     assert 'src="/static/help/shots/grid-1366.png"' in page
+
+
+def test_every_figure_of_the_help_has_a_committed_screenshot():
+    """The browser test (``test_browser_help.py``) keeps them current; here, without a
+    browser: every figure the templates show is planned, and every planned image is in the
+    repository with its manifest entry."""
+    from tests.e2e import help_shots
+
+    planned = {shot.name for shot in help_shots.PLAN}
+    assert help_shots.figures() == planned
+    entries = help_shots.manifest()
+    for shot in help_shots.PLAN:
+        for width in shot.widths:
+            assert help_shots.image(shot, width).is_file(), (shot.name, width)
+            assert f"{shot.name}-{width}" in entries
