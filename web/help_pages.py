@@ -92,7 +92,16 @@ PAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     ),
     "parent": (*_DIARY, "diary-term", "news", "rules"),
     "pupil": (*_DIARY, "diary-term"),
-    "auditor": (*_JOURNAL_READ, *_CLASSES, *_DIARY, "ledger", "history", "as-of", "access-log", "records"),
+    "auditor": (
+        *_JOURNAL_READ,
+        *_CLASSES,
+        *_DIARY,
+        "ledger",
+        "history",
+        "as-of",
+        "access-log",
+        "records",
+    ),
     "archivist": ("register", "plan", "proposals", "holds", "certificates", "archive"),
     "admin": (
         "admin",

@@ -79,7 +79,10 @@ def _pages(ids: dict[str, Any], web: WebSchool) -> dict[str, tuple[str, Any]]:
         "terms": ("/classes/terms", usual),
         "class-journal": (f"/classes/{s.class_id}/journal/1", usual),
         "attendance-report": (f"/classes/{s.class_id}/attendance", usual),
-        "diary-week": (f"/diary/{s.pupils[0]}?week={MONDAY.isoformat()}", at(MONDAY + timedelta(days=1), 19)),
+        "diary-week": (
+            f"/diary/{s.pupils[0]}?week={MONDAY.isoformat()}",
+            at(MONDAY + timedelta(days=1), 19),
+        ),
         "diary-term": (f"/diary/{s.pupils[0]}?term=1", usual),
         "mail": ("/profile/mail", usual),
         "ledger": ("/audit/", usual),

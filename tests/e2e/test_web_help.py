@@ -45,7 +45,7 @@ def _parse(html: str) -> _Page:
 
 @pytest.mark.parametrize("language", ["ru", "en"])
 def test_every_role_page_holds_its_sections_once(world, language):  # noqa: F811
-    system, web, _ = world
+    system, _, _ = world
     client = web_app(system, testing=True).test_client()
     client.get(f"/lang/{language}")
     assert set(help_pages.ROLE_PAGES) == set(ROLES), "a help page for every role"
@@ -99,13 +99,23 @@ def test_the_question_mark_leads_to_the_help_for_every_page_as_every_role(world)
             covered.add(endpoint)
     assert problems == []
     # the walk reached pages of every area, not only the public ones
-    assert {"journal.lesson", "classes.approvals", "diary.pupil", "admin.accounts",
-            "records.register", "audit.ledger_status", "help.role"} <= covered
+    assert {
+        "journal.lesson",
+        "classes.approvals",
+        "diary.pupil",
+        "admin.accounts",
+        "records.register",
+        "audit.ledger_status",
+        "help.role",
+    } <= covered
     assert covered == html_routes
 
 
 def test_the_link_picks_the_role_page_that_explains_the_page():
-    assert help_pages.target("journal.lesson", ["teacher", "class_teacher"]) == ("teacher", "lesson")
+    assert help_pages.target("journal.lesson", ["teacher", "class_teacher"]) == (
+        "teacher",
+        "lesson",
+    )
     assert help_pages.target("classes.journal", ["teacher", "class_teacher"]) == (
         "class_teacher",
         "class-journal",
@@ -136,7 +146,7 @@ def test_a_changed_policy_shows_on_the_help_page(tmp_path: Path):
     ):
         text, count = re.subn(rf"(?m)^{key} = \d+$", f"{key} = {value}", text)
         assert count == 1, key
-    text, count = re.subn(r'(?m)^approver_roles = .*$', 'approver_roles = ["head"]', text)
+    text, count = re.subn(r"(?m)^approver_roles = .*$", 'approver_roles = ["head"]', text)
     assert count == 1
     journal.write_text(text, encoding="utf-8")
     settings = settings_for(tmp_path)

@@ -20,7 +20,12 @@ def test_the_rules_state_the_values_of_the_policy_files():
     regulation = load_policies(POLICIES).journal
     texts = _texts(regulation)
     assert list(texts) == [
-        "entry-deadline", "own-correction", "approvers", "late-entry", "periods", "reason",
+        "entry-deadline",
+        "own-correction",
+        "approvers",
+        "late-entry",
+        "periods",
+        "reason",
     ]
     assert days_words(regulation.entry_deadline_days) in texts["entry-deadline"]
     assert days_words(regulation.own_correction_days) in texts["own-correction"]
@@ -44,7 +49,9 @@ def test_changed_values_change_every_text():
     assert "в течение 12 дней после её выставления" in texts["own-correction"]
     assert "его согласует директор." in texts["approvers"]
     assert "и ещё 22 дня" in texts["late-entry"]
-    assert texts["periods"].startswith("Учебные периоды закрывает заместитель директора или директор")
+    assert texts["periods"].startswith(
+        "Учебные периоды закрывает заместитель директора или директор"
+    )
     assert "приказа" not in texts["periods"]
     assert texts["reason"].endswith(": 21 символ.")
     assert _texts(replace(regulation, min_reason_length=3))["reason"].endswith(": 3 символа.")
@@ -53,8 +60,16 @@ def test_changed_values_change_every_text():
 
 
 def test_role_lists_read_as_russian():
-    assert roles_words(["head", "deputy", "admin"]) == "заместитель директора, директор или администратор"
+    assert (
+        roles_words(["head", "deputy", "admin"])
+        == "заместитель директора, директор или администратор"
+    )
     assert roles_words([]) == "никто"
     assert [days_words(n) for n in (1, 2, 5, 11, 21, 24)] == [
-        "1 день", "2 дня", "5 дней", "11 дней", "21 день", "24 дня",
+        "1 день",
+        "2 дня",
+        "5 дней",
+        "11 дней",
+        "21 день",
+        "24 дня",
     ]
