@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,10 +126,13 @@ def record(shot: Shot, width: int) -> None:
         "templates": ", ".join(shot.templates),
     }
     MANIFEST.parent.mkdir(parents=True, exist_ok=True)
-    MANIFEST.write_text(
+    # replaced whole (another test process may be reading it: tests run under xdist)
+    fresh = MANIFEST.with_suffix(".json.tmp")
+    fresh.write_text(
         json.dumps(dict(sorted(entries.items())), ensure_ascii=False, indent=1) + "\n",
         encoding="utf-8",
     )
+    os.replace(fresh, MANIFEST)
 
 
 def figures() -> set[str]:
