@@ -93,7 +93,7 @@ bench: $(VENV)/.stamp-dev
 
 ## translations: extract the UI's messages, merge them into the catalogues, compile
 translations: $(VENV)/.stamp-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o web/translations/messages.pot web retention/words.py
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o web/translations/messages.pot web retention/words.py retention/rules.py
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -w 100
 	$(BIN)/pybabel compile -d web/translations
 

@@ -26,6 +26,7 @@ from web import (
     codes,
     diary,
     final_explained,
+    help_pages,
     hygiene,
     i18n,
     journal,
@@ -143,6 +144,7 @@ def _register_pages(app: Flask) -> None:
         app.register_blueprint(blueprint)
     profile.register(app)
     notify.register(app)
+    help_pages.register(app)
     api.register(app)
     register_error_handlers(app)
 

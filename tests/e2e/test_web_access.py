@@ -69,6 +69,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, We
             "position": 1,
             "code": "ru",
             "stem": "journal-regulation",  # a regulation (ADR 0025)
+            "role": "teacher",  # a help page (public)
             "account_id": s.teacher,
             "token_id": token,
             # the opt-out link of a message (public; the parent never opted in: «уже»)
