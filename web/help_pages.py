@@ -88,6 +88,7 @@ PAGE_SECTIONS: dict[str, tuple[str, ...]] = {
         "records",
         "audit",
         "grants",
+        "regulations",
         "rules",
     ),
     "parent": (*_DIARY, "diary-term", "news", "rules"),
@@ -171,6 +172,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "records.year": ("year-close",),
     "timetable.index": ("timetable",),
     "timetable.course": ("timetable",),
+    "regulations.index": ("regulations",),
 }
 
 #: The anchors of a blueprint's pages that ``SECTIONS`` does not name (a page added later
@@ -185,6 +187,7 @@ BLUEPRINT_SECTIONS: dict[str, tuple[str, ...]] = {
     "replay": ("as-of", "audit"),
     "records": ("records", "register"),
     "timetable": ("timetable",),
+    "regulations": ("regulations",),
     "profile": ("profile",),
     "notify": ("mail",),
     "sessions": ("sessions",),
