@@ -90,6 +90,11 @@ class PostgresViewDatabase:
     def __init__(self, db: DatabaseURL, max_size: int = 16) -> None:
         schema = db.schema or "public"
         self.schema = schema
+        #: Set the schema again at the start of every transaction (``SET LOCAL``): behind a
+        #: transaction-pooling PgBouncer consecutive transactions of one connection of ours
+        #: may run on different server connections, whose session ``search_path`` another
+        #: school's pool set (ADR 0027). Every school of a regional deployment does this.
+        self._path_each_transaction = db.path_per_transaction
 
         def configure(conn: psycopg.Connection[Any]) -> None:
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
@@ -111,7 +116,13 @@ class PostgresViewDatabase:
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor[Any]]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            if self._path_each_transaction:
+                self._set_path(cur)
             yield cur
+
+    def _set_path(self, cur: psycopg.Cursor[Any]) -> None:
+        # A SET takes no snapshot: a SET TRANSACTION ISOLATION LEVEL may still follow it.
+        cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.schema)))
 
     @contextmanager
     def read(self, *, own: bool = False) -> Iterator[psycopg.Cursor[Any]]:
@@ -132,6 +143,9 @@ class PostgresViewDatabase:
             conn.read_only = True
             try:
                 with conn.transaction():
+                    if self._path_each_transaction:
+                        with conn.cursor() as cur:
+                            self._set_path(cur)
                     yield conn
             finally:
                 if not conn.broken:  # a lost connection is discarded by the pool
