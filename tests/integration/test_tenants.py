@@ -8,8 +8,16 @@ backup and restore, verifies its ledger and serves there."""
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
+import shutil
+import signal
 import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -23,19 +31,23 @@ from uuid import UUID
 import psycopg
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from psycopg import sql
 from werkzeug.test import Client
 
 from domain import clock
 from domain.lesson import MarkEntry
-from ejournal.backup import backup
+from ejournal.backup import BackupError, backup
 from ejournal.bootstrap import build
 from ejournal.cli import main
+from ejournal.keyring import KeyringError, read_master_key, school_kek
+from ejournal.policyfiles import PolicyError, load_policies
 from ejournal.region import Registry
 from ejournal.restore import restore
 from ejournal.settings import Settings
 from ejournal.tenants import Deployment, Dispatcher
 from tests.conftest import ROOT, settings_for
+from tests.httpload.app import free_port
 from tests.school import LESSON_DAY, at
 from tests.web import PASSWORD, WebSchool, build_web_school
 
@@ -106,7 +118,7 @@ def region(tmp_path: Path, pg_schema: tuple[str, str]) -> Iterator[Region]:
         registry.add_school(code, NAMES[code][1])
     registry.add_account("oblast-admin", "regional_admin", ADMIN_PASSWORD)
     registry.add_account("oblast-audit", "regional_auditor", AUDITOR_PASSWORD)
-    deployment = Deployment(base, {}, status_seconds=0)
+    deployment = Deployment(base, {"EJOURNAL_SCHOOL_POOL_SIZE": "1"}, status_seconds=0)
     app = Dispatcher(deployment, testing=True)
     try:
         schools = {code: _seed(deployment, code) for code in NAMES}
@@ -281,6 +293,7 @@ def _env(region: Region, tmp_path: Path, **more: str) -> dict[str, str]:
         "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
         "EJOURNAL_VIEWS": "inline",
         "EJOURNAL_SCHOOL": "",
+        "EJOURNAL_SCHOOL_POOL_SIZE": "1",
         **more,
     }
 
@@ -399,7 +412,7 @@ def test_a_school_moves_to_another_database_by_backup_and_restore(
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     target_url = re.sub(r"/[^/?]+(\?|$)", f"/{database}\\1", server.split("?")[0], count=1)
-    environ = {"EJOURNAL_CLUSTERS": f"second={target_url}"}
+    environ = {"EJOURNAL_CLUSTERS": f"second={target_url}", "EJOURNAL_SCHOOL_POOL_SIZE": "1"}
     try:
         before = region.deployment.system("alpha").ledger.latest()
         region.registry.set_status("alpha", "disabled")
@@ -482,3 +495,141 @@ def test_a_schools_views_read_its_own_schema_whatever_the_session_search_path(
             assert found and found <= region.schools["alpha"].secrets
         else:  # the hazard it avoids: set once per session, the reads go to beta's views
             assert found and found <= region.schools["beta"].secrets
+
+
+def _get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def test_serve_and_worker_serve_every_school_of_the_region(region: Region, tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_")}
+    env |= _env(region, tmp_path)
+    del env["EJOURNAL_SCHOOL"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ejournal.cli", "serve", "--port", str(port), "--threads", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        deadline = time.monotonic() + 60
+        while _get(port, "/healthz")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "ejournal.cli", "worker", "--poll", "0.2"],
+            env={**env, "EJOURNAL_VIEWS": "worker"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        status, index = _get(port, "/")
+        assert status == 200 and "Школа Альфа" in index and "/s/beta/" in index
+        status, page = _get(port, "/s/alpha/login")
+        assert status == 200 and 'action="/s/alpha/login"' in page
+        assert _get(port, "/s/nowhere/login")[0] == 404
+        assert _get(port, "/region/login")[0] == 200
+        assert worker.stdout is not None
+        said = worker.stdout.readline().decode()  # once its schools' systems are built
+        assert "keeping the views of 2 schools up to date" in said
+    finally:
+        server.send_signal(signal.SIGTERM)
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+        assert server.wait(30) in (0, -signal.SIGTERM)  # one process: waitress's default
+    assert worker is not None
+    output = worker.communicate(timeout=30)[0].decode()
+    assert worker.returncode == 0, output  # SIGTERM stops every school's thread
+
+
+def test_the_regional_forms_refuse_bad_input_without_a_5xx_or_a_write(region: Region) -> None:
+    admin = _region_client(region, "oblast-admin", ADMIN_PASSWORD)
+    before = [s.code for s in region.registry.schools()]
+    cases: list[dict[str, str]] = [
+        {},
+        {"code": "", "name": ""},
+        {"code": "a" * 100_000, "name": "Школа"},
+        {"code": "bad code", "name": "x"},
+        {"code": "x\x00y", "name": "\u202e\x00"},
+        {"code": "ok_code", "name": " " * 10},
+        {"code": "ok_code", "name": "я" * 5000},
+        {"code": "../etc", "name": "x"},
+        {"code": "alpha", "name": "дубль"},
+    ]
+    for case in cases:
+        answer = _post(admin, "/region/schools", case)
+        assert 400 <= answer.status_code < 500, (case, answer.status_code)
+    for value in ("", "deleted", "x" * 10_000):
+        answer = _post(admin, "/region/schools/alpha/status", {"status": value})
+        assert 400 <= answer.status_code < 500
+    assert _post(admin, "/region/schools/nowhere/status", {"status": "active"}).status_code == 404
+    assert admin.post("/region/schools", data={"code": "zz", "name": "no csrf"}).status_code == 400
+    assert [s.code for s in region.registry.schools()] == before
+    assert region.registry.school("alpha").active
+    anonymous = _client(region)
+    for path in ("/region/", "/region/schools/alpha/ledger", "/region/schools/alpha/checkpoint"):
+        assert anonymous.get(path).status_code == 302
+    wrong = _sign_in(anonymous, "/region", "oblast-admin", "not-the-password-1")
+    assert wrong.status_code == 401 and "Неверный логин или пароль" in wrong.get_data(as_text=True)
+
+
+def test_a_schools_backup_restores_only_as_that_school_of_a_regional_deployment(
+    region: Region, tmp_path: Path
+) -> None:
+    folder = tmp_path / "beta-backup"
+    backup(region.deployment.settings_of(region.registry.school("beta")), folder)
+    keyring = json.loads((folder / "keyring" / "keyring.json").read_text())
+    assert keyring["school_kek"] and "master" not in json.dumps(keyring).lower()
+    region.registry.add_school("gamma", "Гимназия Гамма")
+    gamma = region.deployment.settings_of(region.registry.school("gamma"))
+    with pytest.raises(BackupError, match="backup is of school 'beta'"):
+        restore(gamma, folder)
+    one_school = settings_for(tmp_path / "one")
+    shutil.copy2(region.base.master_key_file, _made(one_school.master_key_file))
+    with pytest.raises(BackupError, match="regional school's backup restores only"):
+        restore(one_school, folder)
+
+
+def _made(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_a_schools_keys_are_wrapped_by_its_own_kek_which_only_the_master_key_unwraps(
+    region: Region,
+) -> None:
+    alpha, beta = (region.deployment.system(code) for code in ("alpha", "beta"))
+    master = read_master_key(region.base.master_key_file)
+    assert master is not None
+    keks = {school_kek(s.keyring.store, master) for s in (alpha, beta)}
+    assert len(keks) == 2 and master not in keks
+    [row] = alpha.keyring.store.rows()[:1]
+    assert row.wrapped is not None
+    with pytest.raises(InvalidUnwrap):  # not under the master key itself
+        aes_key_unwrap(master, row.wrapped)
+    with pytest.raises(KeyringError, match="does not unwrap"):
+        school_kek(alpha.keyring.store, bytes(32))
+
+
+def test_a_schools_policies_overlay_replaces_its_files_and_is_checked(tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    base = load_policies(ROOT / "policies")
+    grading = (ROOT / "policies" / "grading.toml").read_text(encoding="utf-8")
+    (overlay / "journal.toml").write_text(
+        (ROOT / "policies" / "journal.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    assert load_policies(ROOT / "policies", overlay) == base
+    (overlay / "grading.toml").write_text(grading + "\nunknown_key = 1\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"grading\.toml"):
+        load_policies(ROOT / "policies", overlay)
+    (overlay / "grading.toml").unlink()
+    (overlay / "nonsense.toml").write_text("", encoding="utf-8")
+    with pytest.raises(PolicyError, match="unknown policy file"):
+        load_policies(ROOT / "policies", overlay)
