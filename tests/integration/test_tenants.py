@@ -21,6 +21,7 @@ import urllib.request
 import uuid
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -46,7 +47,7 @@ from ejournal.region import Registry
 from ejournal.restore import restore
 from ejournal.settings import Settings
 from ejournal.tenants import Deployment, Dispatcher
-from tests.conftest import ROOT, settings_for
+from tests.conftest import ROOT, postgres_url, settings_for
 from tests.httpload.app import free_port
 from tests.school import LESSON_DAY, at
 from tests.web import PASSWORD, WebSchool, build_web_school
@@ -109,10 +110,9 @@ def _seed(deployment: Deployment, code: str) -> Seeded:
     return Seeded(code, web, {surname, school_name, *ids}, lesson)
 
 
-@pytest.fixture
-def region(tmp_path: Path, pg_schema: tuple[str, str]) -> Iterator[Region]:
-    server, url = pg_schema
-    base = replace(settings_for(tmp_path, url), views_mode="inline")
+@contextmanager
+def _region(folder: Path, server: str, url: str) -> Iterator[Region]:
+    base = replace(settings_for(folder, url), views_mode="inline")
     registry = Registry(base)
     for code in NAMES:
         registry.add_school(code, NAMES[code][1])
@@ -132,6 +132,28 @@ def region(tmp_path: Path, pg_schema: tuple[str, str]) -> Iterator[Region]:
                         sql.Identifier(f"{registry.schema}_{code}")
                     )
                 )
+
+
+@pytest.fixture
+def region(tmp_path: Path, pg_schema: tuple[str, str]) -> Iterator[Region]:
+    """A fresh region, for the tests that change it (add, disable, move schools)."""
+    server, url = pg_schema
+    with _region(tmp_path, server, url) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
+    """One region for the tests that only read it (and sign in, and log)."""
+    server = postgres_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    url = f"{server}{'&' if '?' in server else '?'}schema={schema}"
+    try:
+        with _region(tmp_path_factory.mktemp("region"), server, url) as made:
+            yield made
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def _client(region: Region) -> Client:
@@ -194,11 +216,11 @@ def _leaks(texts: dict[str, list[str]] | list[str], secrets: set[str]) -> list[t
 
 
 def test_no_page_api_answer_view_row_dump_or_backup_of_one_school_holds_the_others_data(
-    region: Region, tmp_path: Path
+    seeded: Region, tmp_path: Path
 ) -> None:
-    alpha, beta = region.schools["alpha"], region.schools["beta"]
+    alpha, beta = seeded.schools["alpha"], seeded.schools["beta"]
     for role in ("admin", "deputy", "auditor", "teacher", "parent"):
-        client = _client(region)
+        client = _client(seeded)
         login, password = alpha.web.logins[role]
         assert _sign_in(client, "/s/alpha", login, password).status_code == 302
         pages = _crawl(client, "/s/alpha")
@@ -207,11 +229,19 @@ def test_no_page_api_answer_view_row_dump_or_backup_of_one_school_holds_the_othe
         # its own data is there: the crawl saw alpha's pupil
         if role in ("admin", "deputy"):
             assert _leaks(pages, {NAMES["alpha"][0]})
+    # the exports (XLSX) of alpha's class
+    deputy = _client(seeded)
+    _sign_in(deputy, "/s/alpha", *alpha.web.logins["deputy"])
+    group = alpha.web.school.class_id
+    for name in ("attendance.xlsx", "completeness.xlsx"):
+        export = deputy.get(f"/s/alpha/classes/{group}/{name}")
+        assert export.status_code == 200 and export.get_data()[:2] == b"PK", name
+        assert not _leaks(_texts(export), beta.secrets), name
     # the JSON API with a token of alpha's teacher
-    system = region.deployment.system("alpha")
+    system = seeded.deployment.system("alpha")
     account = system.journal.queries.account_by_login("teacher")
     token = system.journal.tokens.issue_api_token(account.id, "tests", account.id).token
-    api = _client(region)
+    api = _client(seeded)
     headers = {"Authorization": f"Bearer {token}"}
     answers = [api.get("/s/alpha/api/v1/course-journals", headers=headers)]
     for course in answers[0].get_json():
@@ -227,9 +257,9 @@ def test_no_page_api_answer_view_row_dump_or_backup_of_one_school_holds_the_othe
     # beta's token is worthless in alpha, and alpha's lesson unknown in beta
     assert api.get(f"/s/beta/api/v1/lessons/{alpha.lesson}", headers=headers).status_code == 401
     # every view row and stored row of alpha's schema, and a pg_dump of it
-    schema = region.deployment.settings_of(region.registry.school("alpha")).database.schema
+    schema = seeded.deployment.settings_of(seeded.registry.school("alpha")).database.schema
     dump = subprocess.run(
-        ["pg_dump", "--dbname", region.base.database.conninfo(), "--schema", schema],
+        ["pg_dump", "--dbname", seeded.base.database.conninfo(), "--schema", schema],
         capture_output=True,
         text=True,
         check=True,
@@ -238,7 +268,7 @@ def test_no_page_api_answer_view_row_dump_or_backup_of_one_school_holds_the_othe
     assert not _leaks([dump], beta.secrets)
     # the backup of alpha
     folder = tmp_path / "alpha-backup"
-    backup(region.deployment.settings_of(region.registry.school("alpha")), folder)
+    backup(seeded.deployment.settings_of(seeded.registry.school("alpha")), folder)
     files = [
         p.read_text(encoding="utf-8", errors="replace") for p in folder.rglob("*") if p.is_file()
     ]
@@ -246,8 +276,8 @@ def test_no_page_api_answer_view_row_dump_or_backup_of_one_school_holds_the_othe
     assert alpha.secrets & set(re.findall(r"[0-9a-f-]{36}", "".join(files)))
 
 
-def test_a_sign_in_in_one_school_is_not_valid_in_another(region: Region) -> None:
-    client = _client(region)
+def test_a_sign_in_in_one_school_is_not_valid_in_another(seeded: Region) -> None:
+    client = _client(seeded)
     assert _sign_in(client, "/s/alpha", "teacher", "uchitel-secret-1").status_code == 302
     assert client.get("/s/alpha/journal/").status_code == 200
     # the cookie is scoped to /s/alpha/: beta's pages see no sign-in
@@ -346,8 +376,8 @@ def _access_pages(region: Region, code: str) -> list[tuple[str, str]]:
         return [(row.actor, row.page) for row in accesses(reader)]
 
 
-def test_the_regional_auditor_reads_verifies_and_downloads_checkpoints_only(region: Region) -> None:
-    auditor = _region_client(region, "oblast-audit", AUDITOR_PASSWORD)
+def test_the_regional_auditor_reads_verifies_and_downloads_checkpoints_only(seeded: Region) -> None:
+    auditor = _region_client(seeded, "oblast-audit", AUDITOR_PASSWORD)
     listing = auditor.get("/region/").get_data(as_text=True)
     assert "Школа Альфа" in listing and "Лицей Бета" in listing
     status = auditor.get("/region/schools/alpha/ledger")
@@ -356,25 +386,25 @@ def test_the_regional_auditor_reads_verifies_and_downloads_checkpoints_only(regi
     assert verified.status_code == 200 and "Журнал событий цел" in verified.get_data(as_text=True)
     checkpoint = auditor.get("/region/schools/alpha/checkpoint")
     assert checkpoint.status_code == 200
-    latest = region.deployment.system("alpha").ledger.latest()
+    latest = seeded.deployment.system("alpha").ledger.latest()
     assert latest is not None and checkpoint.get_json()["root"] == latest.root
     # nothing else: no school added or disabled, no school page opened
     assert _post(auditor, "/region/schools", {"code": "zeta", "name": "Зета"}).status_code == 403
     assert _post(auditor, "/region/schools/alpha/status", {"status": "disabled"}).status_code == 403
-    assert region.registry.school("alpha").active
+    assert seeded.registry.school("alpha").active
     assert auditor.get("/s/alpha/journal/").status_code == 302  # the school's sign-in page
     refused = _sign_in(auditor, "/s/alpha", "oblast-audit", AUDITOR_PASSWORD)
     assert refused.status_code != 302  # a regional account is no account of a school
     # logged in the school's access log, with who and what
-    [account] = [a for a in region.registry.accounts() if a.login == "oblast-audit"]
-    pages = [page for actor, page in _access_pages(region, "alpha") if actor == str(account.id)]
+    [account] = [a for a in seeded.registry.accounts() if a.login == "oblast-audit"]
+    pages = [page for actor, page in _access_pages(seeded, "alpha") if actor == str(account.id)]
     assert any("проверка журнала событий" in p for p in pages), pages
     assert any("выгрузка контрольной точки" in p for p in pages)
     assert all("oblast-audit" in p for p in pages)
-    assert not [p for a, p in _access_pages(region, "beta") if a == str(account.id)]
+    assert not [p for a, p in _access_pages(seeded, "beta") if a == str(account.id)]
     # the school's own auditor sees those entries on its access-log page
-    school = _client(region)
-    login, password = region.schools["alpha"].web.logins["auditor"]
+    school = _client(seeded)
+    login, password = seeded.schools["alpha"].web.logins["auditor"]
     _sign_in(school, "/s/alpha", login, password)
     page = school.get(f"/s/alpha/audit/access-log?actor={account.id}")
     assert page.status_code == 200 and "проверка журнала событий" in page.get_data(as_text=True)
@@ -468,14 +498,14 @@ def test_one_school_deployments_are_unchanged_and_sqlite_has_no_region(tmp_path:
 
 
 def test_a_schools_views_read_its_own_schema_whatever_the_session_search_path(
-    region: Region,
+    seeded: Region,
 ) -> None:
     """Behind PgBouncer in transaction mode a server connection comes with the session state
     another client left on it: a school's views set their schema in every transaction."""
     from ejournal.viewdb import PostgresViewDatabase
 
-    alpha = region.deployment.settings_of(region.registry.school("alpha")).database
-    beta_schema = region.registry.school("beta").schema
+    alpha = seeded.deployment.settings_of(seeded.registry.school("alpha")).database
+    beta_schema = seeded.registry.school("beta").schema
 
     def members(db: PostgresViewDatabase) -> set[str]:
         with db.pool.connection() as conn:  # another school's client left its path behind
@@ -492,9 +522,9 @@ def test_a_schools_views_read_its_own_schema_whatever_the_session_search_path(
         finally:
             db.close()
         if per_transaction:
-            assert found and found <= region.schools["alpha"].secrets
+            assert found and found <= seeded.schools["alpha"].secrets
         else:  # the hazard it avoids: set once per session, the reads go to beta's views
-            assert found and found <= region.schools["beta"].secrets
+            assert found and found <= seeded.schools["beta"].secrets
 
 
 def _get(port: int, path: str) -> tuple[int, str]:
@@ -507,10 +537,10 @@ def _get(port: int, path: str) -> tuple[int, str]:
         return 0, ""
 
 
-def test_serve_and_worker_serve_every_school_of_the_region(region: Region, tmp_path: Path) -> None:
+def test_serve_and_worker_serve_every_school_of_the_region(seeded: Region, tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_")}
-    env |= _env(region, tmp_path)
+    env |= _env(seeded, tmp_path)
     del env["EJOURNAL_SCHOOL"]
     server = subprocess.Popen(
         [sys.executable, "-m", "ejournal.cli", "serve", "--port", str(port), "--threads", "2"],
@@ -548,9 +578,9 @@ def test_serve_and_worker_serve_every_school_of_the_region(region: Region, tmp_p
     assert worker.returncode == 0, output  # SIGTERM stops every school's thread
 
 
-def test_the_regional_forms_refuse_bad_input_without_a_5xx_or_a_write(region: Region) -> None:
-    admin = _region_client(region, "oblast-admin", ADMIN_PASSWORD)
-    before = [s.code for s in region.registry.schools()]
+def test_the_regional_forms_refuse_bad_input_without_a_5xx_or_a_write(seeded: Region) -> None:
+    admin = _region_client(seeded, "oblast-admin", ADMIN_PASSWORD)
+    before = [s.code for s in seeded.registry.schools()]
     cases: list[dict[str, str]] = [
         {},
         {"code": "", "name": ""},
@@ -570,9 +600,9 @@ def test_the_regional_forms_refuse_bad_input_without_a_5xx_or_a_write(region: Re
         assert 400 <= answer.status_code < 500
     assert _post(admin, "/region/schools/nowhere/status", {"status": "active"}).status_code == 404
     assert admin.post("/region/schools", data={"code": "zz", "name": "no csrf"}).status_code == 400
-    assert [s.code for s in region.registry.schools()] == before
-    assert region.registry.school("alpha").active
-    anonymous = _client(region)
+    assert [s.code for s in seeded.registry.schools()] == before
+    assert seeded.registry.school("alpha").active
+    anonymous = _client(seeded)
     for path in ("/region/", "/region/schools/alpha/ledger", "/region/schools/alpha/checkpoint"):
         assert anonymous.get(path).status_code == 302
     wrong = _sign_in(anonymous, "/region", "oblast-admin", "not-the-password-1")
@@ -602,10 +632,10 @@ def _made(path: Path) -> Path:
 
 
 def test_a_schools_keys_are_wrapped_by_its_own_kek_which_only_the_master_key_unwraps(
-    region: Region,
+    seeded: Region,
 ) -> None:
-    alpha, beta = (region.deployment.system(code) for code in ("alpha", "beta"))
-    master = read_master_key(region.base.master_key_file)
+    alpha, beta = (seeded.deployment.system(code) for code in ("alpha", "beta"))
+    master = read_master_key(seeded.base.master_key_file)
     assert master is not None
     keks = {school_kek(s.keyring.store, master) for s in (alpha, beta)}
     assert len(keks) == 2 and master not in keks
