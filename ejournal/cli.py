@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -73,6 +74,8 @@ def _settings() -> Settings:
     base = _base_settings()
     code = _chosen_school()
     if not _regional(base):
+        if code and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", code):
+            raise Refused(Exit.SETTINGS, "--school: lowercase letters, digits, '-' and '_'")
         return replace(base, school=code) if code else base
     if not code:
         raise Refused(

@@ -44,6 +44,8 @@ ROLES = {"regional_admin": "региональный администратор"
 STATUSES = ("active", "disabled")
 #: A regional session ends this long after sign-in, and after this long unused.
 SESSION_HOURS, SESSION_IDLE_MINUTES = 8, 30
+#: Sign-ins refused after this many wrong passwords for a login within this many minutes.
+FAILURES, FAILURE_MINUTES = 10, 15
 #: The path variables a school's settings do not inherit: each school keeps its own
 #: signing PKI, archive and certificates under ``var/schools/CODE/``.
 _SCHOOL_PATHS = (
@@ -209,6 +211,8 @@ class Registry:
                 "CREATE TABLE IF NOT EXISTS {r}.ejournal_region_sessions (token_hash bytea "
                 "PRIMARY KEY, login text NOT NULL, started_at timestamptz NOT NULL, "
                 "used_at timestamptz NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {r}.ejournal_region_failures (login text NOT NULL, "
+                "at timestamptz NOT NULL)",
             ):
                 cur.execute(self._q(statement))
 
@@ -336,16 +340,37 @@ class Registry:
             ]
 
     def sign_in(self, login: str, password: str) -> str | None:
-        """A new session token for a right login and password; ``None`` otherwise."""
+        """A new session token for a right login and password; ``None`` otherwise — also
+        for the right one after ``FAILURES`` wrong ones within ``FAILURE_MINUTES`` (a
+        regional account opens every school's ledger: guessing is slowed to a stop)."""
+        now = datetime.now(UTC)
         with self._tx() as cur:
+            cur.execute(
+                self._q("DELETE FROM {r}.ejournal_region_sessions WHERE used_at < %s"),
+                (now - timedelta(minutes=SESSION_IDLE_MINUTES),),
+            )
+            cur.execute(
+                self._q("DELETE FROM {r}.ejournal_region_failures WHERE at < %s"),
+                (now - timedelta(minutes=FAILURE_MINUTES),),
+            )
+            cur.execute(
+                self._q("SELECT count(*) AS n FROM {r}.ejournal_region_failures WHERE login = %s"),
+                (login,),
+            )
+            failed = cur.fetchone()
             cur.execute(
                 self._q("SELECT * FROM {r}.ejournal_region_accounts WHERE login = %s"), (login,)
             )
             row = cur.fetchone()
             stored = row["password_hash"] if row else passwords.hash_password("x" * 16)
-            if not passwords.verify_password(password, stored) or not row or not row["active"]:
+            right = passwords.verify_password(password, stored)
+            if not right or not row or not row["active"] or (failed and failed["n"] >= FAILURES):
+                cur.execute(
+                    self._q("INSERT INTO {r}.ejournal_region_failures (login, at) VALUES (%s, %s)"),
+                    (login[:100], now),
+                )
                 return None
-            token, now = secrets.token_urlsafe(32), datetime.now(UTC)
+            token = secrets.token_urlsafe(32)
             cur.execute(
                 self._q(
                     "INSERT INTO {r}.ejournal_region_sessions (token_hash, login, started_at, "

@@ -607,6 +607,12 @@ def test_the_regional_forms_refuse_bad_input_without_a_5xx_or_a_write(seeded: Re
         assert anonymous.get(path).status_code == 302
     wrong = _sign_in(anonymous, "/region", "oblast-admin", "not-the-password-1")
     assert wrong.status_code == 401 and "Неверный логин или пароль" in wrong.get_data(as_text=True)
+    # guessing stops: after ten wrong passwords the right one opens nothing for a while
+    seeded.registry.add_account("oblast-guessed", "regional_auditor", AUDITOR_PASSWORD)
+    for attempt in range(10):
+        assert seeded.registry.sign_in("oblast-guessed", f"guess-{attempt}") is None
+    assert seeded.registry.sign_in("oblast-guessed", AUDITOR_PASSWORD) is None
+    assert seeded.registry.sign_in("oblast-audit", AUDITOR_PASSWORD) is not None
 
 
 def test_a_schools_backup_restores_only_as_that_school_of_a_regional_deployment(
