@@ -191,16 +191,22 @@ def policies() -> None:
 
 @policies.command("check")
 def policies_check() -> None:
-    """Validate every policy file; exit 4 naming the file and key of each error."""
-    folder = _settings().policies_dir
+    """Validate every policy file (with `--school`, with that school's overlay); exit 4 naming
+    the file and key of each error. In a regional deployment without `--school` only the files
+    are checked."""
+    base = _base_settings()
+    regional_files_only = not _chosen_school() and _regional(base)
+    settings = base if regional_files_only else _settings()
+    folder = settings.policies_dir
     try:
-        load_policies(folder)
+        load_policies(folder, settings.policies_overlay)
     except PolicyError as error:
         for problem in error.problems:
             click.echo(f"error: {problem}", err=True)
         sys.exit(Exit.POLICIES)
     click.echo(f"policies OK: {', '.join(sorted(p.name for p in folder.glob('*.toml')))}")
-    settings = _settings()
+    if regional_files_only:
+        return
     database = settings.database
     if database.backend == "sqlite" and not Path(database.path or "").exists():
         click.echo("accounts not checked: no database yet")

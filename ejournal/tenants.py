@@ -293,8 +293,18 @@ class Dispatcher:
 def regional_app(
     settings: Settings, environ: Mapping[str, str], *, testing: bool = False
 ) -> Dispatcher:
-    """The WSGI app of a regional deployment (``ejournal serve`` without ``--school``)."""
-    return Dispatcher(Deployment(settings, environ), testing=testing)
+    """The WSGI app of a regional deployment (``ejournal serve`` without ``--school``), with
+    every active school's app built before the first request (a school added later is built
+    on its first request)."""
+    dispatcher = Dispatcher(Deployment(settings, environ), testing=testing)
+    try:
+        for school in dispatcher.deployment.registry.schools():
+            if school.active:
+                dispatcher.app(school.code)
+    except BaseException:
+        dispatcher.close()
+        raise
+    return dispatcher
 
 
 def with_pool(settings: Settings, threads: int) -> Settings:

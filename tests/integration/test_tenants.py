@@ -335,6 +335,8 @@ def test_the_cli_adds_lists_and_names_schools(region: Region, tmp_path: Path) ->
     )
     assert added.exit_code == 0, added.output
     assert "gamma" in CliRunner().invoke(main, ["school", "list"], env=env).output
+    files = CliRunner().invoke(main, ["policies", "check"], env=env)
+    assert files.exit_code == 0 and "policies OK" in files.output
     unnamed = CliRunner().invoke(main, ["views", "status"], env=env)
     assert unnamed.exit_code == 3 and "--school CODE" in unnamed.output
     unknown = CliRunner().invoke(main, ["--school", "delta", "views", "status"], env=env)
