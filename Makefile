@@ -42,13 +42,23 @@ run: $(VENV)/.stamp-run
 	$(BIN)/ejournal demo --if-empty
 	$(BIN)/ejournal serve --host $(HOST) --port $(PORT)
 
-## test: lint, import contracts, types, then every test (PostgreSQL ones need EJOURNAL_TEST_POSTGRES_URL)
-test: lint typecheck
-	$(BIN)/python -m pytest --ignore=tests/reliability $(PYTEST_ARGS)
+# The tests run on every core (pytest-xdist; JOBS=1: in one process). Each file goes to one
+# worker (--dist loadfile), so a module's fixtures are built once and its tests keep their order.
+JOBS   ?= auto
+XDIST  := $(if $(filter 1,$(JOBS)),-p no:xdist,-n $(JOBS) --dist loadfile)
 
-## test-reliability: load, crashes, bad input, start-up, disk full (docs/reliability.md; ≈5 min, PostgreSQL)
+## test: lint, import contracts, types, then every test on every core (JOBS=1: one process; PostgreSQL ones need EJOURNAL_TEST_POSTGRES_URL)
+test: lint typecheck
+	$(BIN)/python -m pytest --ignore=tests/reliability $(XDIST) $(PYTEST_ARGS)
+
+# Two passes: bad input, start-up refusals and disk full on every core (the fuzz modules in one
+# worker: they add to one count); then load, crash and restore alone in one process, so the load
+# figures are not shared with other tests and the PostgreSQL restart hits nothing else.
+## test-reliability: bad input, start-up, disk full on every core, then load, crashes, restore alone (docs/reliability.md; PostgreSQL)
 test-reliability: $(VENV)/.stamp-dev
-	$(BIN)/python -m pytest tests/reliability $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/reliability -m "not alone" \
+	  $(if $(filter 1,$(JOBS)),-p no:xdist,-n $(JOBS) --dist loadgroup) $(PYTEST_ARGS)
+	EJOURNAL_RELIABILITY_APPEND=1 $(BIN)/python -m pytest tests/reliability -m alone $(PYTEST_ARGS)
 
 ## lint: ruff (lint and format check) and the import contracts (lint-imports)
 lint: $(VENV)/.stamp-dev

@@ -104,14 +104,59 @@ def _needles(values: set[str]) -> list[bytes]:
     return out
 
 
+Trie = dict[int | None, "Trie"]  # a byte → the rest; None marks a needle's end
+
+
+def _trie_pattern(needles: list[bytes]) -> re.Pattern[bytes]:
+    """One regular expression matching any of ``needles``, built as a trie («Ив(?:анов|…)»):
+    one pass over the blob instead of one search a needle (3,000 needles × 26 MB took
+    about a minute of CPU; the pass takes well under a second). Wherever a needle occurs the
+    pattern matches there or at an overlapping earlier place, so "no match" means "no needle"."""
+    trie: Trie = {}
+    for needle in needles:
+        node = trie
+        for byte in needle:
+            node = node.setdefault(byte, {})
+        node[None] = {}
+
+    def build(node: Trie) -> bytes:
+        branches = [
+            re.escape(bytes([b])) + build(child) for b, child in node.items() if b is not None
+        ]
+        if not branches:
+            return b""
+        ends = None in node
+        body = (
+            branches[0] if len(branches) == 1 and not ends else b"(?:" + b"|".join(branches) + b")"
+        )
+        return body + b"?" if ends else body
+
+    return re.compile(build(trie))
+
+
 def _assert_absent(blob: bytes, values: set[str], curriculum: list[bytes]) -> None:
     assert len(curriculum) > 20, "the demo's lessons should have topics"
     for text in curriculum:
         blob = blob.replace(text, b"")
     assert len(values) > 500, "the demo should have seeded hundreds of people"
     assert any(len(v) == 10 and v[4] == "-" for v in values), "birth dates are checked too"
-    found = [n for n in _needles(values) if n in blob]
+    found = sorted({m.group() for m in _trie_pattern(_needles(values)).finditer(blob)})
     assert not found, f"personal data in plaintext: {found[:5]}"
+
+
+def test_the_search_finds_a_needle_hidden_in_noise() -> None:
+    """The one-pass search itself: a name, its hex form and a Russian date hidden in random
+    bytes are each found; bytes that only share a prefix with a needle are not."""
+    values = {"Иванова", "2014-03-07", "Петров"}
+    noise = bytes(range(256)) * 4000
+    for hidden in (
+        "Иванова".encode(),
+        "Петров".encode().hex().encode(),
+        b"07.03.2014",
+    ):
+        pattern = _trie_pattern(_needles(values))
+        assert pattern.search(noise[:5000] + hidden + noise[5000:]), hidden
+    assert not _trie_pattern(_needles(values)).search(noise + "Иванов".encode() + b"07.03.201")
 
 
 def _sensitive_codes(tmp_path: Path, database_url: str | None) -> set[str]:

@@ -61,8 +61,17 @@ def write_figures(name: str, figures: dict[str, float], notes: list[str] | None 
     return path
 
 
+#: ``make test-reliability`` runs in two passes (the parallel one, then the serial one with
+#: this variable set): the second keeps the first pass's figures and prints them all.
+APPEND_VAR = "EJOURNAL_RELIABILITY_APPEND"
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Figures of earlier runs are not this run's: remove them before any test writes."""
+    """Figures of earlier runs are not this run's: remove them before any test writes — once,
+    in the controlling process (never in a pytest-xdist worker, which starts when another may
+    already have written), and not in the second pass of ``make test-reliability``."""
+    if hasattr(session.config, "workerinput") or os.environ.get(APPEND_VAR) == "1":
+        return
     if ARTIFACTS.is_dir():
         for old in ARTIFACTS.glob("*.json"):
             old.unlink()
@@ -137,9 +146,15 @@ def _policies_for(today: date, folder: Path) -> tuple[Path, list[date], list[str
 
 
 @pytest.fixture(scope="session")
-def school() -> Iterator[School]:
+def school(request: pytest.FixtureRequest) -> Iterator[School]:
     """The demo school of the current school year (``ejournal demo`` in a subprocess), in a
-    fresh PostgreSQL schema, seeded once for the load and the crash test; dropped at the end."""
+    fresh PostgreSQL schema, seeded once for the load and the crash test; dropped at the end.
+    Its tests are marked ``alone``: never in a pytest-xdist worker, beside other tests."""
+    if hasattr(request.config, "workerinput"):
+        pytest.fail(
+            "the load, crash and restore tests (marked alone) run in one process with no other "
+            "test at once: run them without -n (make test-reliability does)"
+        )
     server = server_url(postgres_url())
     schema = f"rel_{uuid.uuid4().hex[:10]}"
     folder = Path(tempfile.mkdtemp(prefix="ejournal-reliability-"))

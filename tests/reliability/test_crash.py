@@ -109,6 +109,7 @@ class Killer(threading.Thread):
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.alone
 def test_kills_and_a_database_restart_lose_nothing(school: School) -> None:
     command, why_not = pg_restart_command(school.server)
     notes = list(school.notes)

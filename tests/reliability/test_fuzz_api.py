@@ -30,6 +30,10 @@ from tests.web import (
     written_since,
 )
 
+# The three fuzz modules add to one count (input_support.FUZZ, one process): under
+# pytest-xdist they run in one worker.
+pytestmark = pytest.mark.xdist_group("fuzz")
+
 API = "/api/v1/"
 
 

@@ -40,6 +40,10 @@ from tests.web import (
     written_since,
 )
 
+# The three fuzz modules add to one count (input_support.FUZZ, one process): under
+# pytest-xdist they run in one worker.
+pytestmark = pytest.mark.xdist_group("fuzz")
+
 #: The page that holds each form (its fields are read from there), by endpoint. A POST route
 #: missing here fails ``test_every_post_route_has_a_fuzz_target``.
 PAGES = {

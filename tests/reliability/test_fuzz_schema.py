@@ -21,6 +21,10 @@ from tests.reliability.input_support import FUZZ, fuzz_verdict, record_figures
 from tests.school import LESSON_DAY, at
 from tests.web import written_since
 
+# The three fuzz modules add to one count (input_support.FUZZ, one process): under
+# pytest-xdist they run in one worker.
+pytestmark = pytest.mark.xdist_group("fuzz")
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, System]]:

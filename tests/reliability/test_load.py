@@ -17,6 +17,7 @@ from tests.reliability.harness import Load, check_all, describe, figures_of, set
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.alone
 def test_concurrent_teachers_lose_nothing(school: School) -> None:
     app = school.app
     app.start()

@@ -22,7 +22,7 @@ from tests.httpload.database import drop_schema, with_schema
 from tests.reliability.conftest import School, write_figures
 from tests.views import snapshot
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.alone]
 
 
 def _ejournal(env: dict[str, str], *args: str) -> str:
