@@ -38,6 +38,7 @@ from uuid import UUID
 
 import psycopg
 
+from ejournal.keyring import SCHOOL_KEK
 from ejournal.settings import Settings
 from ejournal.signing import load_or_create_signing_key
 from projections.ledger import key_id
@@ -305,8 +306,13 @@ def _write_keyring(conn: Any, tables: Tables, path: Path) -> list[dict[str, Any]
     check = conn.execute(
         f"SELECT value FROM {tables.meta} WHERE name = {tables.param}", ("check",)
     ).fetchone()
+    kek = conn.execute(
+        f"SELECT value FROM {tables.meta} WHERE name = {tables.param}", (SCHOOL_KEK,)
+    ).fetchone()
     path.parent.mkdir(parents=True, exist_ok=True)
     keyring = {"format": FORMAT, "check": _b64(check[0] if check else None), "keys": keys}
+    if kek:  # a regional school's KEK, wrapped by the master key (ADR 0027)
+        keyring["school_kek"] = _b64(kek[0])
     path.write_text(json.dumps(keyring, indent=1) + "\n", encoding="utf-8")
     return keys
 

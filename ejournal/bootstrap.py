@@ -30,6 +30,7 @@ from ejournal.keyring import (
     check_master_key,
     load_or_create_master_key,
     read_master_key,
+    school_kek,
 )
 from ejournal.keystore import KeyStore, PostgresKeyStore, SQLiteKeyStore
 from ejournal.mapper import EncryptingMapper
@@ -341,7 +342,7 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
     when something is wrong."""
     driver_errors.install()  # storage errors recognised by the inner layers (web, views)
     clock.set_school_zone(settings.timezone)
-    policies = policies or load_policies(settings.policies_dir)
+    policies = policies or load_policies(settings.policies_dir, settings.policies_overlay)
     check_storage(settings)
     signing_key = read_signing_key(settings.ledger_key_file)
     events, check = _stored_state(settings.database)
@@ -352,10 +353,14 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
     if missing is not None:
         raise missing
     private_dirs(settings.var_dir)
+    if settings.school_var_dir is not None:
+        private_dirs(settings.school_var_dir)
     store = _prepare_database(settings.database)
     opened: list[Journal | SQLiteViewDatabase | PostgresViewDatabase] = []
     try:
         master = load_or_create_master_key(settings.master_key_file, store)
+        if settings.regional:  # ADR 0027: the school's series keys under its own KEK
+            master = school_kek(store, master)
         keyring = Keyring(store, master, recheck_seconds=settings.key_recheck_seconds)
         journal = _open_journal(settings, policies, keyring, opened)
         view_db = view_database(

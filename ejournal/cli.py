@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -33,12 +34,70 @@ from projections.ledger import LedgerError
 from projections.storage_errors import StorageUnavailable, storage_problem
 from projections.store import jsonable
 
+#: The commands a disabled school still answers: what an operator needs to check it, move
+#: it between clusters (backup, restore) or enable it again.
+WHILE_DISABLED = frozenset({"backup", "restore", "ledger", "views", "info", "school", "policies"})
 
-def _settings() -> Settings:
+
+def _base_settings() -> Settings:
+    """The deployment's settings, before any school of a regional deployment is chosen."""
     try:
         return Settings.from_env()
     except SettingsError as error:
         raise Refused(Exit.SETTINGS, str(error)) from None
+
+
+def _chosen_school() -> str | None:
+    """``--school CODE`` (or EJOURNAL_SCHOOL) of this command line."""
+    ctx = click.get_current_context(silent=True)
+    return (ctx.find_root().obj or {}).get("school") if ctx else None
+
+
+def _regional(settings: Settings) -> bool:
+    """Whether ``settings`` is a regional deployment's (its registry exists; ADR 0027). An
+    unreachable database counts as not: the command's own start then says why."""
+    from ejournal.region import Registry
+
+    if settings.database.backend != "postgres":
+        return False
+    try:
+        return Registry(settings).exists()
+    except psycopg.Error:
+        return False
+
+
+def _settings() -> Settings:
+    """The settings of the school this command acts on: in a regional deployment the school
+    of ``--school`` (refused when there is none, or when it is disabled and the command is
+    not one of ``WHILE_DISABLED``); otherwise the one school of the deployment."""
+    from ejournal.region import RegionError, Registry, school_settings
+
+    base = _base_settings()
+    code = _chosen_school()
+    if not _regional(base):
+        if code and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", code):
+            raise Refused(Exit.SETTINGS, "--school: lowercase letters, digits, '-' and '_'")
+        return replace(base, school=code) if code else base
+    if not code:
+        raise Refused(
+            Exit.SETTINGS,
+            "this deployment serves several schools: name one with --school CODE (or "
+            "EJOURNAL_SCHOOL); `ejournal school list` lists them",
+        )
+    try:
+        school = Registry(base).school(code)
+        chosen = school_settings(base, school, os.environ)
+    except (RegionError, SettingsError) as error:
+        raise Refused(Exit.SETTINGS, str(error)) from None
+    ctx = click.get_current_context(silent=True)
+    command = ctx.find_root().invoked_subcommand if ctx else None
+    if not school.active and command not in WHILE_DISABLED:
+        raise Refused(
+            Exit.FAILED,
+            f"school {code} is disabled: it serves nothing until `ejournal school enable "
+            f"{code}` (backup, restore, ledger, views and info still work)",
+        )
+    return chosen
 
 
 def _create_asked() -> bool:
@@ -105,8 +164,16 @@ class _Main(click.Group):
     help="Create the SQLite database when its file does not exist (otherwise refused: a "
     "mistyped path must not start an empty school; `demo` and `restore` create it anyway).",
 )
+@click.option(
+    "--school",
+    metavar="CODE",
+    envvar="EJOURNAL_SCHOOL",
+    default=None,
+    help="The school to act on in a regional deployment (or EJOURNAL_SCHOOL; `school list` "
+    "lists them). Without it a regional deployment's `serve` and `worker` serve every school.",
+)
 @click.pass_context
-def main(ctx: click.Context, create: bool) -> None:
+def main(ctx: click.Context, create: bool, school: str | None) -> None:
     """ejournal — an event-sourced electronic school journal («электронный журнал»).
 
     Settings come from EJOURNAL_* environment variables (see README.md). A command refuses to
@@ -114,7 +181,7 @@ def main(ctx: click.Context, create: bool) -> None:
     key or a storage folder is wrong; its exit code names which (README, «Start-up
     refusals»).
     """
-    ctx.ensure_object(dict)["create"] = create
+    ctx.ensure_object(dict).update(create=create, school=school)
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -125,16 +192,22 @@ def policies() -> None:
 
 @policies.command("check")
 def policies_check() -> None:
-    """Validate every policy file; exit 4 naming the file and key of each error."""
-    folder = _settings().policies_dir
+    """Validate every policy file (with `--school`, with that school's overlay); exit 4 naming
+    the file and key of each error. In a regional deployment without `--school` only the files
+    are checked."""
+    base = _base_settings()
+    regional_files_only = not _chosen_school() and _regional(base)
+    settings = base if regional_files_only else _settings()
+    folder = settings.policies_dir
     try:
-        load_policies(folder)
+        load_policies(folder, settings.policies_overlay)
     except PolicyError as error:
         for problem in error.problems:
             click.echo(f"error: {problem}", err=True)
         sys.exit(Exit.POLICIES)
     click.echo(f"policies OK: {', '.join(sorted(p.name for p in folder.glob('*.toml')))}")
-    settings = _settings()
+    if regional_files_only:
+        return
     database = settings.database
     if database.backend == "sqlite" and not Path(database.path or "").exists():
         click.echo("accounts not checked: no database yet")
@@ -164,6 +237,11 @@ def _reset(settings: Settings) -> None:
     if db.backend == "sqlite":
         for suffix in ("", "-wal", "-shm"):
             Path(db.path + suffix).unlink(missing_ok=True)
+    elif settings.regional:  # the school's own schema, whole; the deployment's key stays
+        with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(db.schema))
+            )
     else:
         with psycopg.connect(db.conninfo(), autocommit=True) as conn:
             schema = sql.Identifier(db.schema or "public")
@@ -174,7 +252,8 @@ def _reset(settings: Settings) -> None:
                     )
                 )
             conn.execute(sql.SQL("DROP TYPE IF EXISTS {}.stored_event_uuid CASCADE").format(schema))
-    settings.master_key_file.unlink(missing_ok=True)
+    if not settings.regional:
+        settings.master_key_file.unlink(missing_ok=True)
     settings.demo_logins_file.unlink(missing_ok=True)
 
 
@@ -262,6 +341,7 @@ def demo(
                     weeks=weeks,
                     classes=classes,
                     pupils_per_class=pupils,
+                    school=settings.school,
                 )
             finally:
                 system.journal.saved_listeners[:] = listeners
@@ -379,6 +459,10 @@ def serve(host: str, port: int, threads: int, processes: int) -> None:
     )
     from web.access import UndeclaredPermission
 
+    base = _base_settings()
+    if not _chosen_school() and _regional(base):
+        _serve_region(base, host, port, threads, processes)
+        return
     settings = _settings()
     try:
         read_secret_key(settings.secret_key_file)
@@ -407,6 +491,34 @@ def serve(host: str, port: int, threads: int, processes: int) -> None:
     click.echo(
         f"ejournal on http://{host}:{port}/ ({settings.database_url}; "
         f"{processes} process{'es' if processes > 1 else ''} × {threads} threads)"
+    )
+    run_server(factory, host, port, threads, processes)
+
+
+def _serve_region(base: Settings, host: str, port: int, threads: int, processes: int) -> None:
+    """Serve every school of a regional deployment (``ejournal.tenants``): each is checked
+    at start (one clear refusal), its web secret made before the server processes fork."""
+    from ejournal.region import Registry, school_settings
+    from ejournal.server import serve as run_server
+    from ejournal.tenants import regional_app, with_pool
+    from ejournal.webapp import secret_key
+
+    schools = [s for s in Registry(base).schools() if s.active]
+    for school in schools:
+        with _system(school_settings(base, school, os.environ)) as started:
+            for line in started.records.at_start():
+                click.echo(f"{school.code}: {line}")
+        secret_key(started.settings.secret_key_file)
+    secret_key(base.secret_key_file)  # the regional pages' own
+    served = with_pool(base, threads)
+
+    def factory() -> tuple[object, Callable[[], None]]:
+        app = regional_app(served, os.environ)
+        return app, app.close
+
+    click.echo(
+        f"ejournal (regional: {len(schools)} active schools at /s/CODE/, regional pages at "
+        f"/region/) on http://{host}:{port}/ ({base.database_url}; {processes} × {threads})"
     )
     run_server(factory, host, port, threads, processes)
 
@@ -468,12 +580,48 @@ def worker(poll: float) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    base = _base_settings()
+    if not _chosen_school() and _regional(base):
+        _region_workers(base, stop, poll)
+        return
     with _system() as system:
         for line in [*system.records.at_start(), record_at_start(system)]:
             if line:
                 click.echo(line)
         click.echo(f"worker: keeping views of {system.settings.database_url} up to date")
         run_worker(system, stop, poll, _mail_tick(system))
+
+
+def _region_workers(base: Settings, stop: Any, poll: float) -> None:
+    """One worker thread per active school of a regional deployment (schools added or
+    enabled later are served after a restart, or by their own `--school` worker)."""
+    import threading
+
+    from ejournal.region import Registry, school_settings
+    from ejournal.worker import run_worker
+
+    systems = [
+        _system(school_settings(base, school, os.environ))
+        for school in Registry(base).schools()
+        if school.active
+    ]
+    try:
+        threads = [
+            threading.Thread(
+                target=run_worker,
+                args=(system, stop, poll, _mail_tick(system)),
+                name=f"worker-{system.settings.school}",
+            )
+            for system in systems
+        ]
+        click.echo(f"worker: keeping the views of {len(threads)} schools up to date")
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for system in systems:
+            system.close()
 
 
 def _mail_tick(system: System) -> Callable[[], None] | None:
@@ -780,12 +928,27 @@ def _add_groups() -> None:
     )
     from ejournal.cli_notify import notify
     from ejournal.cli_pd import pd
+    from ejournal.cli_region import region
+    from ejournal.cli_region import register as register_region
     from ejournal.cli_retention import retention
     from ejournal.cli_school import school
     from ejournal.cli_tokens import api_token
     from ejournal.cli_year import year
 
-    for group in (year, school, retention, pd, api_token, keys, archive, backup, restore, notify):
+    register_region(school)
+    for group in (
+        year,
+        school,
+        region,
+        retention,
+        pd,
+        api_token,
+        keys,
+        archive,
+        backup,
+        restore,
+        notify,
+    ):
         main.add_command(group)
     main.add_command(documents)
     for command in (policies_versions, policies_record, policies_approve):

@@ -346,8 +346,10 @@ def seed_demo(
     classes: int = 8,
     pupils_per_class: int = 25,
     weeks: int | None = None,
+    school: str = SCHOOL,
 ) -> DemoSchool:
-    """Seed a demo school into ``journal`` through its application commands.
+    """Seed a demo school into ``journal`` through its application commands (``school``:
+    the school's code, EJOURNAL_SCHOOL or ``--school``: part of its school year's id).
 
     Lessons are held every school day of the first ``weeks`` weeks (None: of the whole year),
     up to the moment of seeding (``clock.now()``): nothing is stamped later. The same
@@ -355,15 +357,18 @@ def seed_demo(
     done, total)`` is called now and then. Returns what was created and how much of it."""
     if pupils_per_class < 1 or (weeks is not None and weeks < 1):
         raise ValueError("Нужен хотя бы один ученик в классе и одна неделя уроков.")
-    seeder = _Seeder(journal, year, seed, progress or (lambda *_: None))
+    seeder = _Seeder(journal, year, seed, progress or (lambda *_: None), school)
     return seeder.run(class_names(classes), pupils_per_class, weeks)
 
 
 class _Seeder:
     """One seeding run: the random sources, the travelled clock and what was created."""
 
-    def __init__(self, journal: Journal, year: str, seed: int, progress: Progress) -> None:
+    def __init__(
+        self, journal: Journal, year: str, seed: int, progress: Progress, school: str = SCHOOL
+    ) -> None:
         self.j, self.year, self.seed, self.progress = journal, year, seed, progress
+        self.school = school
         self.rng = random.Random(seed)  # noqa: S311 (demo data, reproducible on purpose)
         self.fake = Faker("ru_RU")
         self.fake.seed_instance(seed)
@@ -385,7 +390,7 @@ class _Seeder:
         self.courses: list[_Course] = []
         self.club_slots: list[tuple[int, int, _Course]] = []
         self.admin = self.deputy = SYSTEM_ACTOR
-        self.year_id = ids.school_year_id(SCHOOL, year)
+        self.year_id = ids.school_year_id(school, year)
         self.totals = {"accounts": 5, "pupils": 0}
         #: (course, term, pupil) → (value, weight) of each mark entered: the term marks.
         self.term_marks: dict[tuple[UUID, int, UUID], list[tuple[int, int]]] = {}
@@ -507,9 +512,9 @@ class _Seeder:
         for role in ("deputy", "auditor", "archivist"):
             staff = self._account(role, role, [role])
             self.j.accounts.confirm_role_grant(staff, role, head)
-        self.j.profile.set_profile(SCHOOL, demo_profile(person), self.admin)
+        self.j.profile.set_profile(self.school, demo_profile(person), self.admin)
         self.deputy = ids.account_id("deputy")
-        self.j.school.open_school_year(SCHOOL, self.year, first, last, self.admin)
+        self.j.school.open_school_year(self.school, self.year, first, last, self.admin)
         for number, title, starts, ends in quarters(self.year):
             self._tick()
             self.j.school.define_term(self.year_id, number, title, starts, ends, self.admin)

@@ -118,6 +118,35 @@ def load_or_create_master_key(path: Path, store: KeyStore) -> bytes:
     return master
 
 
+#: The keyring meta entry holding a school's key-encryption key, wrapped by the master key.
+SCHOOL_KEK = "school-kek"
+
+
+def school_kek(store: KeyStore, master: bytes) -> bytes:
+    """A regional school's key-encryption key (ADR 0027): unwrapped from the school's own
+    keyring with the deployment's master key, or made (and stored wrapped) while its
+    keyring holds no key. The series keys of the school are wrapped by it, so one school's
+    keys are worth nothing to another school's keyring, and the master key unwraps a
+    school only through its KEK."""
+    wrapped = store.meta(SCHOOL_KEK)
+    if wrapped is None:
+        if store.count():
+            raise KeyringError(
+                "this school's keyring holds keys but no key-encryption key: not a school of "
+                "a regional deployment (or its keyring meta was damaged)"
+            )
+        store.set_meta(SCHOOL_KEK, aes_key_wrap(master, secrets.token_bytes(32)))
+        wrapped = store.meta(SCHOOL_KEK)
+        assert wrapped is not None
+    try:
+        return aes_key_unwrap(master, wrapped)
+    except InvalidUnwrap:
+        raise KeyringError(
+            "the school's key-encryption key does not unwrap with this master key "
+            "(another deployment's school?)"
+        ) from None
+
+
 class Keyring:
     """Looks up, creates and destroys series data keys; caches unwrapped keys in memory."""
 

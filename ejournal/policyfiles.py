@@ -398,19 +398,26 @@ def content_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_policies(folder: Path) -> Policies:
-    """Load every policy file of ``folder``; raise ``PolicyError`` listing all problems."""
+def load_policies(folder: Path, overlay: Path | None = None) -> Policies:
+    """Load every policy file of ``folder``; raise ``PolicyError`` listing all problems.
+
+    ``overlay`` (a school's policies in a regional deployment, ADR 0027): a file there
+    replaces the same-named file of ``folder``; the result is checked as a whole."""
     if not folder.is_dir():
         raise PolicyError([f"{folder}: policies folder not found"])
     problems: list[str] = []
     loaded: dict[str, Any] = {}
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.is_dir():
-            continue
-        if path.name not in KNOWN:
-            problems.append(f"{path.name}: unknown policy file (known: {', '.join(KNOWN)})")
+    for where in (folder, overlay) if overlay is not None else (folder,):
+        for path in sorted(where.iterdir()):
+            if path.name.startswith(".") or path.is_dir():
+                continue
+            if path.name not in KNOWN:
+                shown = path.name if where is folder else str(path)
+                problems.append(f"{shown}: unknown policy file (known: {', '.join(KNOWN)})")
     for name, spec in KNOWN.items():
         path = folder / name
+        if overlay is not None and (overlay / name).is_file():
+            path = overlay / name
         if not path.exists():
             if spec.required:
                 problems.append(f"{name}: missing")

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+
 from ejournal.backup import (
     CHECKPOINT_COLUMNS,
     CHECKPOINTS,
@@ -38,7 +40,7 @@ from ejournal.backup import (
     unb64,
 )
 from ejournal.bootstrap import System, build
-from ejournal.keyring import check_value
+from ejournal.keyring import SCHOOL_KEK, check_value
 from ejournal.mapper import key_id_of
 from ejournal.settings import Settings
 
@@ -81,6 +83,21 @@ def _check_master_key(settings: Settings, keyring: dict[str, Any]) -> None:
             f"the master key {path} does not fit the backed-up keyring (another school's "
             "or a newer key?): nothing restored"
         )
+    kek = unb64(keyring.get("school_kek"))
+    if (kek is not None) != settings.regional:
+        raise BackupError(
+            "a regional school's backup restores only as a school of a regional deployment "
+            "(ejournal --school CODE restore), a one-school backup only outside one: nothing "
+            "restored"
+        )
+    if kek is not None:
+        try:
+            aes_key_unwrap(master, kek)
+        except InvalidUnwrap:
+            raise BackupError(
+                "the school's key-encryption key does not unwrap with this master key: "
+                "nothing restored"
+            ) from None
 
 
 def _check_ledger_key(settings: Settings, manifest: dict[str, Any]) -> None:
@@ -169,6 +186,11 @@ def restore(
         keyring_source = keyring_from
     keyring = json.loads((keyring_source / KEYRING).read_text(encoding="utf-8"))
     _check_master_key(settings, keyring)
+    if settings.regional and manifest.get("school") != settings.school:
+        raise BackupError(
+            f"the backup is of school {manifest.get('school')!r}, not {settings.school!r}: a "
+            "school's record ids are made from its code; nothing restored"
+        )
     _check_ledger_key(settings, manifest)
     tables = Tables(settings)
     _check_empty(settings, tables, source)
@@ -254,6 +276,12 @@ def _insert(
                     destroyed_at,
                     certificate_id,
                 ),
+            )
+        kek = unb64(keyring.get("school_kek"))
+        if kek is not None:  # the school's own KEK replaces the one its first start made
+            cursor.execute(f"DELETE FROM {tables.meta} WHERE name = {p}", (SCHOOL_KEK,))
+            cursor.execute(
+                f"INSERT INTO {tables.meta} (name, value) VALUES ({p}, {p})", (SCHOOL_KEK, kek)
             )
         checkpoints = json.loads((folder / CHECKPOINTS).read_text(encoding="utf-8"))
         for checkpoint in checkpoints:

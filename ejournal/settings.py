@@ -33,6 +33,12 @@ class DatabaseURL:
     password: str = ""
     dbname: str = ""
     schema: str = ""
+    #: The event store's connections kept open (and as many more at peak): 8 for a
+    #: one-school deployment, ``EJOURNAL_SCHOOL_POOL_SIZE`` (2) per school of a region.
+    pool_size: int = 8
+    #: The views' connections set the schema in every transaction, not once per session:
+    #: safe behind PgBouncer in transaction mode (always so for a regional school).
+    path_per_transaction: bool = False
 
     #: libpq's ``target_session_attrs`` (``read-write`` with several hosts: the one that
     #: accepts writes, ADR 0028); empty: libpq's default.
@@ -125,8 +131,8 @@ class DatabaseURL:
             "POSTGRES_PASSWORD": self.password,
             "POSTGRES_SCHEMA": self.schema or "public",
             "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_POOL_SIZE": "8",
-            "POSTGRES_MAX_OVERFLOW": "8",
+            "POSTGRES_POOL_SIZE": str(self.pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.pool_size),
             # The tables are made by ``ejournal.bootstrap.create_event_tables``: the library
             # would run CREATE TYPE at every start (an ERROR in the server's log each time).
             "CREATE_TABLE": "no",
@@ -369,6 +375,14 @@ class Settings:
     #: How long a page waits for the standby to replay the reader's own last write before it
     #: reads from the primary instead (EJOURNAL_REPLICA_WAIT_MS).
     replica_wait_seconds: float = 0.2
+    #: A school of a regional deployment (``ejournal.region``, ADR 0027): its series keys
+    #: are wrapped by its own key-encryption key, itself wrapped by the master key.
+    regional: bool = False
+    #: The school's policies overlay: files here replace the same-named files of
+    #: ``policies_dir`` (``var/schools/CODE/policies``; None: no overlay).
+    policies_overlay: Path | None = None
+    #: The school's own folder in a regional deployment (``var/schools/CODE``).
+    school_var_dir: Path | None = None
 
     @property
     def archiving(self) -> ArchiveSettings:
@@ -452,7 +466,7 @@ class Settings:
     @property
     def demo_logins_file(self) -> Path:
         """Where ``ejournal demo`` writes the demo logins (read by the home page)."""
-        return self.var_dir / "demo-logins.json"
+        return (self.school_var_dir or self.var_dir) / "demo-logins.json"
 
     def with_database(self, url: str) -> Settings:
         """A copy using another database (tests, benchmarks)."""

@@ -120,6 +120,11 @@ class PostgresViewDatabase:
     ) -> None:
         schema = db.schema or "public"
         self.schema = schema
+        #: Set the schema again at the start of every transaction (``SET LOCAL``): behind a
+        #: transaction-pooling PgBouncer consecutive transactions of one connection of ours
+        #: may run on different server connections, whose session ``search_path`` another
+        #: school's pool set (ADR 0027). Every school of a regional deployment does this.
+        self._path_each_transaction = db.path_per_transaction
         self.pool = _pool(db, schema, max_size)
         self.standby = (
             None if standby is None else _pool(standby, schema, max_size, at_least_one=False)
@@ -131,7 +136,13 @@ class PostgresViewDatabase:
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor[Any]]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            if self._path_each_transaction:
+                self._set_path(cur)
             yield cur
+
+    def _set_path(self, cur: psycopg.Cursor[Any]) -> None:
+        # A SET takes no snapshot: a SET TRANSACTION ISOLATION LEVEL may still follow it.
+        cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.schema)))
 
     @contextmanager
     def read(self, *, own: bool = False, replica: bool = False) -> Iterator[psycopg.Cursor[Any]]:
@@ -157,6 +168,9 @@ class PostgresViewDatabase:
             conn.read_only = True
             try:
                 with conn.transaction():
+                    if self._path_each_transaction:
+                        with conn.cursor() as cur:
+                            self._set_path(cur)
                     yield conn
             finally:
                 if not conn.broken:  # a lost connection is discarded by the pool

@@ -71,8 +71,8 @@ def check_web_app(policies: Policies) -> None:
     create_app(services, WebConfig(secret_key=secrets.token_bytes(32)))
 
 
-def web_app(system: System, *, testing: bool = False) -> Flask:
-    """The Flask app over ``system``."""
+def web_app(system: System, *, testing: bool = False, cookie_path: str = "/") -> Flask:
+    """The Flask app over ``system`` (``cookie_path``: where it is mounted, ADR 0027)."""
     settings = system.settings
     try:
         limits_from(settings.rate_limits)
@@ -89,6 +89,7 @@ def web_app(system: System, *, testing: bool = False) -> Flask:
         school=settings.school,
         rate_limits=settings.rate_limits,
         refresh_margin_days=settings.archiving.refresh_margin_days,
+        cookie_path=cookie_path,
     )
     return create_app(services_of(system, config), config)
 

@@ -167,6 +167,7 @@ def create_app(services: Services, config: WebConfig) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
+        SESSION_COOKIE_PATH=config.cookie_path,
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.idle_minutes),
         SESSION_REFRESH_EACH_REQUEST=True,

@@ -38,6 +38,9 @@ class WebConfig:
     #: ``archive refresh`` renews a volume this many days before its signatures stop
     #: verifying on their own (EJOURNAL_ARCHIVE_REFRESH_MARGIN_DAYS).
     refresh_margin_days: int = 14
+    #: The path the session cookie is sent to: ``/s/CODE/`` for a school of a regional
+    #: deployment (ADR 0027), so a sign-in in one school is never sent to another.
+    cookie_path: str = "/"
 
 
 class PageViews(Protocol):

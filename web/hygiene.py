@@ -40,6 +40,11 @@ def safe_next(url: str | None, default: str = "/") -> str:
     the site: another host or scheme, a scheme-relative ``//host`` or ``/\\host`` (browsers
     read a backslash as a slash), control characters (browsers drop tabs and new lines, so
     ``/\\t/host`` becomes ``//host``). An absolute URL of this very host keeps its path."""
+    # Under a path prefix (a school of a regional deployment, ADR 0027) only paths under
+    # the prefix are of this site.
+    root = request.script_root
+    if root and default == "/":
+        default = root + "/"
     if not url or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         return default
     parts = urlsplit(url)
@@ -49,6 +54,8 @@ def safe_next(url: str | None, default: str = "/") -> str:
         return default
     path = parts.path
     if not path.startswith("/") or path[1:2] in ("/", "\\") or "\\" in path:
+        return default
+    if root and not path.startswith(root + "/"):
         return default
     return path + (f"?{parts.query}" if parts.query else "")
 

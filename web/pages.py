@@ -59,7 +59,7 @@ def viewed(page: str, student_ids: Iterable[str]) -> None:
     """Append to the access log that the signed-in staff member saw these pupils' data."""
     if current_user.roles & {"parent", "pupil"} and not current_user.roles - {"parent", "pupil"}:
         return  # a family reading its own diary is not staff access
-    shown = sorted({str(s) for s in student_ids})
+    shown = sorted({str(s) for s in student_ids if s})  # "": an entry with no pupil
     if shown:
         services().journal.access_log.record_access(actor(), page, [UUID(s) for s in shown])
 

@@ -1,11 +1,13 @@
 """The access log as the auditor reads it: who saw which pupil's data, where and when.
-One row per pupil per page view; ids only (names are opened when a page is rendered)."""
+One row per pupil per page view (one with no pupil for a visit that showed none); ids only
+(names are opened when a page is rendered)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from domain.access_log import AccessEntry
 from projections.schema import Table
@@ -27,7 +29,10 @@ ACCESS = Table(
 
 
 def _recorded(store: ViewStore, e: AccessEntry.Recorded, _: Applied) -> None:
-    for student in e.students:
+    # An entry naming no pupil (a regional auditor reading the ledger, ADR 0027) is one
+    # row with an empty pupil, so the log shows it too.
+    students: list[UUID | str] = [*e.students] or [""]
+    for student in students:
         store.upsert(
             ACCESS,
             {

@@ -1,0 +1,312 @@
+"""Serving a regional deployment (ADR 0027): every school under ``/s/CODE/`` and the
+regional pages under ``/region/``, from one WSGI app.
+
+Each school's web app is the one-school app (``ejournal.webapp.web_app``) over that school's
+own system (its schema, keys, ledger), built on its first request; the dispatcher moves
+``/s/CODE`` from ``PATH_INFO`` to ``SCRIPT_NAME``, so the app's links carry the prefix, and
+its session cookie is sent only under ``/s/CODE/``. A school's status is looked up in the
+registry at most every ``status_seconds``: a disabled school answers 503 to every request.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from flask import Flask
+
+from ejournal.bootstrap import System, build
+from ejournal.region import RegionError, Registry, School, school_settings
+from ejournal.settings import Settings
+from ejournal.webapp import secret_key, web_app
+from web.region import RegionalUser, RegionConfig, RegionRefused, create_region_app
+
+SCHOOL_PATH = re.compile(r"/s/([a-z][a-z0-9_]{0,19})(/.*)?\Z", re.DOTALL)
+StartResponse = Callable[..., Any]
+
+
+class Deployment:
+    """The schools of a regional deployment, each system built on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        environ: Mapping[str, str],
+        *,
+        status_seconds: float = 2.0,
+        open_system: Callable[[Settings], System] = build,
+    ) -> None:
+        self.settings, self.environ = settings, environ
+        self.registry = Registry(settings)
+        self.status_seconds = status_seconds
+        self._open = open_system
+        self._systems: dict[str, System] = {}
+        self._known: dict[str, tuple[float, School | None]] = {}
+        self._lock = threading.Lock()
+
+    def school(self, code: str) -> School | None:
+        """The registry's row of ``code`` (cached for ``status_seconds``); None: unknown."""
+        now = time.monotonic()
+        cached = self._known.get(code)
+        if cached is not None and now - cached[0] < self.status_seconds:
+            return cached[1]
+        try:
+            found: School | None = self.registry.school(code)
+        except RegionError:
+            found = None
+        self._known[code] = (now, found)
+        return found
+
+    def forget(self, code: str) -> None:
+        """Look the school's status up again on its next request."""
+        self._known.pop(code, None)
+
+    def settings_of(self, school: School) -> Settings:
+        """The settings of one school."""
+        return school_settings(self.settings, school, self.environ)
+
+    def system(self, code: str) -> System:
+        """The school's system, built (and its schema made) on first use."""
+        with self._lock:
+            found = self._systems.get(code)
+            if found is None:
+                school = self.registry.school(code)
+                found = self._open(self.settings_of(school))
+                self._systems[code] = found
+            return found
+
+    def close(self) -> None:
+        """Close every school's system."""
+        with self._lock:
+            for system in self._systems.values():
+                system.close()
+            self._systems.clear()
+
+
+def _log(deployment: Deployment, code: str, by: RegionalUser, what: str) -> None:
+    """Record a regional action in the access log of the school it concerns."""
+    system = deployment.system(code)
+    page = f"регион: {what} ({_ROLE_NAMES.get(by.role, by.role)} {by.login})"
+    system.journal.access_log.record_access(by.id, page[:300], [])
+
+
+_ROLE_NAMES = {
+    "regional_admin": "региональный администратор",
+    "regional_auditor": "региональный аудитор",
+}
+
+
+class RegionalBackend:
+    """``web.region.RegionBackend`` over the registry and the schools' systems."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.registry = deployment.registry
+
+    def sign_in(self, login: str, password: str) -> str | None:
+        """A session token for a right login and password."""
+        return self.registry.sign_in(login, password)
+
+    def session(self, token: str) -> RegionalUser | None:
+        """The account of a live session."""
+        return self.registry.session(token)
+
+    def sign_out(self, token: str) -> None:
+        """End a session."""
+        self.registry.sign_out(token)
+
+    def schools(self) -> list[School]:
+        """Every school."""
+        return self.registry.schools()
+
+    def school(self, code: str) -> School:
+        """One school; ``LookupError`` when there is none."""
+        try:
+            return self.registry.school(code)
+        except RegionError as error:
+            raise LookupError(str(error)) from None
+
+    def add_school(self, code: str, name: str, by: RegionalUser) -> None:
+        """Register a school, open it (its schema and keys made) and log who added it."""
+        try:
+            school = self.registry.add_school(code, name)
+        except RegionError as error:
+            raise RegionRefused(_russian(str(error))) from None
+        _log(self.deployment, school.code, by, "школа добавлена")
+
+    def set_status(self, code: str, status: str, by: RegionalUser) -> None:
+        """Enable or disable a school; logged in it first (a disabled school still logs)."""
+        what = "школа включена" if status == "active" else "школа отключена"
+        _log(self.deployment, code, by, what)
+        self.registry.set_status(code, status)
+        self.deployment.forget(code)
+
+    def ledger_status(self, code: str, by: RegionalUser) -> list[tuple[str, str]]:
+        """Sealed events, head, halt, checkpoints, the latest checkpoint."""
+        system = self.deployment.system(code)
+        _log(self.deployment, code, by, "состояние журнала событий")
+        sealing = system.ledger.status()
+        latest = system.ledger.latest()
+        return [
+            ("Запечатано событий", str(sealing.size)),
+            ("Событий в журнале", str(sealing.head)),
+            ("Не запечатано", str(sealing.unsealed)),
+            ("Остановка запечатывания", str(sealing.halt) if sealing.halt else "нет"),
+            ("Контрольных точек", str(len(system.ledger.checkpoints()))),
+            (
+                "Последняя контрольная точка",
+                f"{latest.size} событий, {latest.time}" if latest else "нет",
+            ),
+        ]
+
+    def verify(self, code: str, by: RegionalUser) -> tuple[bool, str]:
+        """Verify the school's ledger and every checkpoint."""
+        system = self.deployment.system(code)
+        _log(self.deployment, code, by, "проверка журнала событий")
+        verdict = system.ledger.verify()
+        if verdict.ok:
+            return True, (
+                f"Журнал событий цел: {verdict.events} событий, {verdict.checkpoints} "
+                "контрольных точек проверено."
+            )
+        return False, f"Журнал событий НЕ цел: событие {verdict.first_bad}: {verdict.problem}"
+
+    def checkpoint(self, code: str, by: RegionalUser) -> tuple[int, str]:
+        """The school's latest signed checkpoint."""
+        system = self.deployment.system(code)
+        _log(self.deployment, code, by, "выгрузка контрольной точки")
+        latest = system.ledger.latest()
+        if latest is None:
+            raise RegionRefused("У школы ещё нет подписанной контрольной точки.")
+        return latest.size, latest.to_json()
+
+
+def _russian(text: str) -> str:
+    if text.startswith("bad school code"):
+        return (
+            "Неверный код школы: латинская буква, затем до 19 строчных латинских букв, цифр "
+            "или «_»."
+        )
+    if text.endswith("exists already"):
+        return "Школа с таким кодом уже есть."
+    if text.startswith("the school's name"):
+        return "Название школы: от 1 до 300 символов."
+    return text
+
+
+def _answer(start_response: StartResponse, status: str, text: str) -> Iterable[bytes]:
+    body = (
+        '<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Электронный журнал'
+        f"</title></head><body><main>{text}</main></body></html>"
+    ).encode()
+    start_response(
+        status,
+        [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+class Dispatcher:
+    """The deployment's WSGI app: ``/s/CODE/…`` to the school, ``/region/…`` to the regional
+    pages, ``/`` lists the active schools, ``/healthz`` answers ``ok``."""
+
+    def __init__(self, deployment: Deployment, *, testing: bool = False) -> None:
+        self.deployment = deployment
+        self.testing = testing
+        self._apps: dict[str, Flask] = {}
+        self._lock = threading.Lock()
+        settings = deployment.settings
+        self.region = create_region_app(
+            RegionalBackend(deployment),
+            RegionConfig(
+                secret_key=secret_key(settings.secret_key_file),
+                secure_cookies=settings.secure_cookies,
+                testing=testing,
+            ),
+        )
+
+    def app(self, code: str) -> Flask:
+        """The school's web app, built on its first request."""
+        with self._lock:
+            found = self._apps.get(code)
+        if found is None:
+            system = self.deployment.system(code)
+            found = web_app(system, testing=self.testing, cookie_path=f"/s/{code}/")
+            with self._lock:
+                found = self._apps.setdefault(code, found)
+        return found
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        script = environ.get("SCRIPT_NAME", "").rstrip("/")
+        if path == "/healthz":
+            return _answer(start_response, "200 OK", "ok")
+        if path == "/":
+            return self._index(start_response)
+        if path == "/region" or path.startswith("/region/"):
+            environ["SCRIPT_NAME"], environ["PATH_INFO"] = script + "/region", path[7:] or "/"
+            return self.region(environ, start_response)
+        return self._school(environ, start_response, path, script)
+
+    def _school(
+        self, environ: dict[str, Any], start_response: StartResponse, path: str, script: str
+    ) -> Iterable[bytes]:
+        matched = SCHOOL_PATH.match(path)
+        school = self.deployment.school(matched[1]) if matched else None
+        if matched is None or school is None:
+            return _answer(start_response, "404 Not Found", "<h1>Страница не найдена</h1>")
+        if not school.active:
+            return _answer(
+                start_response,
+                "503 Service Unavailable",
+                f"<h1>Школа отключена</h1><p>{html.escape(school.name)}: журнал школы сейчас не "
+                "работает. Обратитесь к региональному администратору.</p>",
+            )
+        if not matched[2]:
+            start_response("301 Moved Permanently", [("Location", f"{script}/s/{school.code}/")])
+            return [b""]
+        environ["SCRIPT_NAME"], environ["PATH_INFO"] = f"{script}/s/{school.code}", matched[2]
+        return self.app(school.code)(environ, start_response)
+
+    def _index(self, start_response: StartResponse) -> Iterable[bytes]:
+        items = "".join(
+            f'<li><a href="/s/{s.code}/">{html.escape(s.name)}</a></li>'
+            for s in self.deployment.registry.schools()
+            if s.active
+        )
+        return _answer(
+            start_response,
+            "200 OK",
+            f'<h1>Школы</h1><ul>{items}</ul><p><a href="/region/">Региональный уровень</a></p>',
+        )
+
+    def close(self) -> None:
+        """Close every school's system."""
+        self.deployment.close()
+
+
+def regional_app(
+    settings: Settings, environ: Mapping[str, str], *, testing: bool = False
+) -> Dispatcher:
+    """The WSGI app of a regional deployment (``ejournal serve`` without ``--school``), with
+    every active school's app built before the first request (a school added later is built
+    on its first request)."""
+    dispatcher = Dispatcher(Deployment(settings, environ), testing=testing)
+    try:
+        for school in dispatcher.deployment.registry.schools():
+            if school.active:
+                dispatcher.app(school.code)
+    except BaseException:
+        dispatcher.close()
+        raise
+    return dispatcher
+
+
+def with_pool(settings: Settings, threads: int) -> Settings:
+    """Each school's views pool sized for the server's threads."""
+    return replace(settings, view_pool_size=max(2, min(settings.view_pool_size, threads + 4)))
