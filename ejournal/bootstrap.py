@@ -331,6 +331,25 @@ def standby_events(settings: Settings, journal: Journal) -> StandbyEvents | None
     return StandbyEvents(standby, settings.database.schema or "public", recorder.events_table_name)
 
 
+def _update_after_commands(journal: Journal, views: Views, ledger: Ledger) -> None:
+    """``EJOURNAL_VIEWS=inline``: the process that ran a command brings the views and the
+    ledger up to date after it."""
+
+    def after_command(_position: int) -> None:
+        # The command's events are committed: a view that cannot be written now (the
+        # disk filled up in between) catches up on the next command or read-your-writes
+        # wait, so the command is not reported as failed.
+        try:
+            views.nudge()
+            ledger.maybe_checkpoint()
+        except Exception as error:
+            if storage_problem(error) is None:
+                raise
+            log.warning("views not updated after a command: %s", type(error).__name__)
+
+    journal.saved_listeners.append(after_command)
+
+
 def build(settings: Settings, policies: Policies | None = None, *, create: bool = True) -> System:
     """Validate the policies, folders and key files, open the database and keyring, and
     build the journal. With ``create`` False a SQLite file that does not exist is refused
@@ -414,19 +433,6 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
     # a kept grid may hold attendance codes opened with a key destroyed since (ADR 0022)
     keyring.forget_listeners.append(views.grids.clear)
     if settings.views_mode == "inline":
-
-        def after_command(_position: int) -> None:
-            # The command's events are committed: a view that cannot be written now (the
-            # disk filled up in between) catches up on the next command or read-your-writes
-            # wait, so the command is not reported as failed.
-            try:
-                views.nudge()
-                ledger.maybe_checkpoint()
-            except Exception as error:
-                if storage_problem(error) is None:
-                    raise
-                log.warning("views not updated after a command: %s", type(error).__name__)
-
-        journal.saved_listeners.append(after_command)
+        _update_after_commands(journal, views, ledger)
     records = Records(journal, views, infrastructure(settings, views, keyring, ledger))
     return System(settings, policies, keyring, journal, views, view_db, ledger, records)
