@@ -148,6 +148,15 @@ def seed(app: App, n: int, weeks: int, year: str) -> list[Seeded]:
     done = [one(codes(n)[0])]
     with ThreadPoolExecutor(2) as pool:
         done += list(pool.map(one, codes(n)[1:]))
+    # A kept region may hold more schools than this run's: serve and worker take every
+    # active one, so those beyond it are disabled (and this run's enabled again).
+    wanted = set(codes(n))
+    for line in run(app, "school", "list")[1].splitlines():
+        fields = line.split()
+        if len(fields) > 1 and re.fullmatch(r"s\d{3}", fields[0]):
+            active = fields[1].upper() != "DISABLED"
+            if active != (fields[0] in wanted):
+                run(app, "school", "enable" if fields[0] in wanted else "disable", fields[0])
     return done
 
 
