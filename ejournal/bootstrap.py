@@ -10,7 +10,8 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -350,6 +351,32 @@ def _update_after_commands(journal: Journal, views: Views, ledger: Ledger) -> No
     journal.saved_listeners.append(after_command)
 
 
+@contextmanager
+def _setup_lock(db: DatabaseURL) -> Iterator[None]:
+    """On PostgreSQL one process at a time sets a school's database up (schema, tables,
+    functions, the keyring, the master key): two starting at once — `notify run` from cron
+    beside the worker, `serve` and `worker` together — otherwise fail with «tuple concurrently
+    updated». A transaction-level advisory lock on a connection of its own, held for the
+    set-up (so it holds behind PgBouncer in transaction mode too); a set-up stuck elsewhere
+    for a minute gives ``DatabaseUnavailable``."""
+    if db.backend != "postgres":
+        yield
+        return
+    try:
+        conn = psycopg.connect(db.conninfo(), connect_timeout=10)
+        conn.execute("SET LOCAL lock_timeout = '60s'")
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+            (f"ejournal-setup:{db.schema or 'public'}",),
+        )
+    except psycopg.Error as error:
+        raise _unavailable(db, error) from None
+    try:
+        yield
+    finally:
+        conn.close()  # the transaction ends, and the lock with it
+
+
 def build(settings: Settings, policies: Policies | None = None, *, create: bool = True) -> System:
     """Validate the policies, folders and key files, open the database and keyring, and
     build the journal. With ``create`` False a SQLite file that does not exist is refused
@@ -359,6 +386,12 @@ def build(settings: Settings, policies: Policies | None = None, *, create: bool 
     Raises ``PolicyError``, ``StorageError``, ``LedgerError`` (signing key), ``KeyringError``
     (master key), ``DatabaseUnavailable`` or ``StorageUnavailable`` before anything is written
     when something is wrong."""
+    with _setup_lock(settings.database):
+        return _build(settings, policies, create=create)
+
+
+def _build(settings: Settings, policies: Policies | None, *, create: bool) -> System:
+    """``build`` within the set-up lock."""
     driver_errors.install()  # storage errors recognised by the inner layers (web, views)
     clock.set_school_zone(settings.timezone)
     policies = policies or load_policies(settings.policies_dir, settings.policies_overlay)

@@ -137,8 +137,18 @@ def school_settings(settings: Settings, school: School, environ: Mapping[str, st
     folder = settings.var_dir / "schools" / school.code
     overlay = folder / "policies"
     env = {k: v for k, v in environ.items() if k not in _SCHOOL_PATHS}
+    # The hot standby (EJOURNAL_READ_DATABASE_URL, ADR 0028) is the main cluster's: a school
+    # there reads its own schema on it; a school on another cluster reads its primary only.
+    standby = settings.read_database
+    if standby is not None:
+        standby = (
+            replace(standby, schema=school.schema, path_per_transaction=True)
+            if school.cluster == "main"
+            else None
+        )
     return replace(
         settings,
+        read_database=standby,
         database=replace(
             found[school.cluster],
             schema=school.schema,

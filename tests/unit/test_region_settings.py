@@ -66,3 +66,27 @@ def test_a_school_on_another_cluster_and_the_refusals(tmp_path: Path) -> None:
         clusters(base, {"EJOURNAL_CLUSTERS": "lite=sqlite:///x.db"})
     with pytest.raises(SettingsError, match="EJOURNAL_SCHOOL_POOL_SIZE"):
         school_settings(base, _school(), {"EJOURNAL_SCHOOL_POOL_SIZE": "0"})
+
+
+def test_the_standby_is_read_at_the_schools_own_schema_on_the_main_cluster_only(
+    tmp_path: Path,
+) -> None:
+    """EJOURNAL_READ_DATABASE_URL names the main cluster's hot standby: a school there reads
+    its own schema on it (not the region schema the URL names), a school on another cluster
+    reads its primary."""
+    base = Settings.from_env(
+        {
+            "EJOURNAL_DATABASE_URL": "postgresql://u@db1:5432/ej?schema=region",
+            "EJOURNAL_READ_DATABASE_URL": "postgresql://u@db1-standby:5432/ej",
+            "EJOURNAL_VAR_DIR": str(tmp_path / "var"),
+        }
+    )
+    env = {"EJOURNAL_CLUSTERS": "db2=postgresql://u@db2:5432/ej"}
+    here = school_settings(base, _school(), env)
+    assert here.read_database is not None
+    assert (here.read_database.host, here.read_database.schema) == (
+        "db1-standby",
+        "region_lyceum1",
+    )
+    assert here.read_database.path_per_transaction
+    assert school_settings(base, _school("db2"), env).read_database is None
