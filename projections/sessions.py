@@ -99,8 +99,13 @@ class ActiveSession:
 
 
 def setup(db: Database) -> None:
-    """Create the operational tables (idempotent)."""
+    """Create the operational tables (idempotent). On PostgreSQL under the set-up lock of
+    ``ejournal.bootstrap``: two server processes opening a school at once both create them
+    (seen: «ops_sessions already exists», a server process restarted)."""
     with db.transaction() as cur:
+        if db.dialect == "postgres":
+            schema = getattr(db, "schema", "public")
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ejournal-setup:{schema}",))
         for table in (SESSIONS, COUNTERS, WRITES):
             for statement in table.ddl(db.dialect):
                 cur.execute(statement)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ejournal.bootstrap import build
+from projections import sessions
 from tests.conftest import settings_for
 
 pytestmark = pytest.mark.postgres
@@ -40,3 +41,28 @@ def test_systems_built_at_once_on_a_new_schema_all_start(
         thread.join(timeout=300)
     assert errors == []
     assert len(checks) == 4 and len(set(checks)) == 1  # one master key, not one each
+
+
+def test_server_processes_opening_a_school_at_once_all_make_its_session_tables(
+    tmp_path: Path, pg_schema: tuple[str, str]
+) -> None:
+    """`serve --processes 2`: both processes make the server-side session tables on a
+    school's first request; without the lock one failed («ops_sessions already exists»)."""
+    _, url = pg_schema
+    with build(settings_for(tmp_path, url)) as system:
+        start = threading.Barrier(4)
+        errors: list[BaseException] = []
+
+        def open_one() -> None:
+            start.wait()
+            try:
+                sessions.setup(system.views.db)
+            except BaseException as error:  # reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=open_one) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert errors == []
