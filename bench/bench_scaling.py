@@ -2,15 +2,17 @@
 
 Issue 19, item 6 (ADR 0027). In one run:
 
-1. a region schema unique to the run (``bench_scale_<hex>``; with ``--keep`` the fixed
-   ``bench_scale``, reused when seeded); ``--schools`` (50) schools made with ``ejournal
-   school add`` and seeded with ``ejournal --school CODE demo --weeks W`` in 2 parallel
-   processes (``--weeks``: lessons of the first W weeks only, to keep seeding affordable);
+1. a region schema unique to the run (``<region>_<hex>``, ``--region`` ``bench_scale``; with
+   ``--keep`` the region itself, reused when seeded); ``--schools`` (50) schools made with
+   ``ejournal school add`` and seeded with ``ejournal --school CODE demo --weeks W``,
+   ``--seed-parallel`` (2) at a time (``--weeks``: lessons of the first W weeks only, to keep
+   seeding affordable);
    seed time and storage (``pg_total_relation_size`` over the school's schema) per school;
 2. the raw database limits of the same server (``bench/common.py``: single-row commits/s
    and executemany rows/s), printed as the other benches do;
 3. ``ejournal serve --processes 2`` and one ``ejournal worker`` over every school (``/s/CODE/``),
-   ``EJOURNAL_SCHOOL_POOL_SIZE`` (1 unless set) connections per school's event store;
+   each process taking its connections from the cluster's shared pools (ADR 0030;
+   ``EJOURNAL_CLUSTER_POOL_SIZE`` passed on when set);
 4. in interleaved rounds, ``--clients`` browsers (teachers for the grid page and the grid
    save, parents and the deputy head for the diary) either all on the first school
    («one school») or each on another school («spread over N»): the grid page p95, the diary
@@ -23,7 +25,8 @@ Issue 19, item 6 (ADR 0027). In one run:
 6. ``ejournal --school CODE views rebuild`` of the second school while the other schools'
    grid pages are read: their p95 during it as a ratio to the spread figure without it;
 7. connections: ``count(*) from pg_stat_activity`` before the app starts and its peak while
-   the rounds run (sampled with the lag).
+   the rounds run (sampled with the lag), and the app's own — the server processes' and the
+   worker's, told apart by ``application_name`` (``PGAPPNAME``, ``tests/httpload/app.py``).
 
 Everything the run made is dropped at the end (also on SIGTERM) unless ``--keep``.
 Benchmarks are not tests: the exit status is 0 unless the script itself crashed.
@@ -31,6 +34,7 @@ Benchmarks are not tests: the exit status is 0 unless the script itself crashed.
     .venv/bin/python -m bench.bench_scaling [--schools 50] [--weeks 2] [--clients 8]
                                             [--seconds 6] [--rounds 2] [--processes 2]
                                             [--threads 8] [--seed-only] [--keep]
+                                            [--region NAME] [--seed-parallel 2]
                                             [--quick] [--json FILE] [--pg-url URL]
 """
 
@@ -44,13 +48,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -60,18 +61,17 @@ from bench.common import percentile
 from bench.webload import Endpoint, Request, Tally
 from domain import clock
 from tests.httpload.app import BIN, HOST, ROOT, App
-from tests.httpload.client import (
-    Form,
-    Response,
-    Session,
-    SetupError,
-    children,
-    class_pupils,
-    hold_lesson,
-    own_courses,
-    sign_in,
+from tests.httpload.client import Form, Response, Session, SetupError, hold_lesson
+from tests.httpload.school import (
+    Reader,
+    Teacher,
+    entry_days,
+    logins_of,
+    readers,
+    school_year,
+    teachers,
+    term_on,
 )
-from tests.httpload.school import Reader, Teacher, entry_days, logins_of, school_year, term_on
 
 KEPT_SCHEMA = "bench_scale"
 TARGET = 1.2  # «spread» ÷ «one school», at most
@@ -125,11 +125,15 @@ def run(app: App, *args: str, timeout: float = 3600) -> tuple[int, str]:
     return proc.returncode, (proc.stdout + proc.stderr).strip()
 
 
-def seed(app: App, n: int, weeks: int, year: str) -> list[Seeded]:
-    """``school add`` then ``--school CODE demo`` for every school not seeded yet, two at
-    a time; each school's seconds (add + demo)."""
+def seed(
+    app: App, n: int, weeks: int, year: str, parallel: int = 2, demo: int | None = None
+) -> list[Seeded]:
+    """``school add`` then ``--school CODE demo`` for every school not seeded yet,
+    ``parallel`` at a time; each school's seconds (add + demo). Schools beyond the first
+    ``demo`` (all when None) are only added: served, kept by the worker, empty."""
     var = app.folder / "var"
     listed = run(app, "school", "list")[1] if (var / "keys").exists() else ""
+    demo = n if demo is None else demo
 
     def one(code: str) -> Seeded:
         if (var / "schools" / code / "demo-logins.json").exists():
@@ -139,6 +143,8 @@ def seed(app: App, n: int, weeks: int, year: str) -> list[Seeded]:
             status, out = run(app, "school", "add", code, "--name", f"Школа {code}")
             if status:
                 return Seeded(code, 0.0, f"school add: {out.splitlines()[-1:]}")
+        if code not in codes(demo):
+            return Seeded(code, 0.0, "")
         status, out = run(app, "--school", code, "demo", "--year", year, "--weeks", str(weeks))
         if status:
             return Seeded(code, 0.0, f"demo: {out.splitlines()[-1:]}")
@@ -146,7 +152,7 @@ def seed(app: App, n: int, weeks: int, year: str) -> list[Seeded]:
 
     # The first school alone: it makes the registry and the master key the others share.
     done = [one(codes(n)[0])]
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(parallel) as pool:
         done += list(pool.map(one, codes(n)[1:]))
     # A kept region may hold more schools than this run's: serve and worker take every
     # active one, so those beyond it are disabled (and this run's enabled again).
@@ -218,49 +224,26 @@ class Browsers:
 def browsers(app: App, code: str, count: int, year: str) -> Browsers:
     """``count`` teachers', diary readers' and savers' browsers of school ``code``."""
     logins = logins_of(app.folder / "var" / "schools" / code)
-    staff = logins.get("teacher", []) + logins.get("class_teacher", [])
-    parents, deputy = logins.get("parent", []), logins.get("deputy", [])
-    if not staff or not deputy:
-        raise SetupError(f"school {code}: the demo logins hold no teacher or deputy head")
+
+    def opened(name: str) -> Session:
+        return SchoolSession(app.port, f"{code} {name}", code)
+
     today = clock.today()
     days = entry_days(year, today)
     term = term_on(year, days[0]) if days else TERM
-    teachers, readers, savers = [], [], []
-    kept: dict[tuple[str, int], list[str]] = {}
-    turn = [0]
-
-    def teacher(name: str, term: int) -> tuple[Session, list[str]]:
-        """The next teacher (in turn) who keeps a course journal in ``term``, signed in."""
-        for _ in range(2 * len(staff)):
-            login, password = staff[turn[0] % len(staff)]
-            turn[0] += 1
-            if kept.get((login, term)) == []:
-                continue
-            session = SchoolSession(app.port, f"{code} {name} ({login})", code)
-            sign_in(session, login, password)
-            kept[(login, term)] = own_courses(session, term)
-            if kept[(login, term)]:
-                return session, kept[(login, term)]
-        raise SetupError(f"{code}: no teacher keeps a course journal in term {term}")
-
-    for k in range(count):
-        session, courses = teacher(f"teacher {k}", TERM)
-        teachers.append(Teacher(session, courses))
-        parent = k % 2 == 0 and bool(parents)
-        login, password = parents[(k // 2) % len(parents)] if parent else deputy[0]
-        session = SchoolSession(app.port, f"{code} diary {k}", code)
-        sign_in(session, login, password)
-        pupils = children(session) if parent else class_pupils(session, k // 2)
-        readers.append(Reader(session, pupils, "parent" if parent else "deputy"))
-        if days:
-            session, mine = teacher(f"saver {k}", term)
-            course = mine[k % len(mine)]
-            page = session.expect(200, "GET", f"/journal/{course}/{term}").text
+    staff = teachers(app.port, logins, count, TERM, open_session=opened)
+    family = readers(app.port, logins, count, open_session=opened)
+    savers = []
+    if days:
+        keepers = teachers(app.port, logins, count, term, open_session=opened, first=count)
+        for k, keeper in enumerate(keepers):
+            course = keeper.courses[k % len(keeper.courses)]
+            page = keeper.session.expect(200, "GET", f"/journal/{course}/{term}").text
             pupils = list(dict.fromkeys(re.findall(r'data-pupil="([0-9a-f-]{36})"', page)))
             slots = [(d.isoformat(), p) for d in days for p in range(1, 13)]
             random.Random(k).shuffle(slots)
-            savers.append(Saver(session, course, pupils[:30], slots, term))
-    return Browsers(code, teachers, readers, savers)
+            savers.append(Saver(keeper.session, course, pupils[:30], slots, term))
+    return Browsers(code, staff, family, savers)
 
 
 def grid_endpoint(name: str, clients: list[Teacher]) -> Endpoint:
@@ -325,7 +308,7 @@ class LagPoller:
     """Every 50 ms, every school's newest event and its views' lowest position: the time
     from first seeing an event to seeing all views of its school past it."""
 
-    def __init__(self, server: str, region: str, school_codes: list[str]) -> None:
+    def __init__(self, server: str, region: str, school_codes: list[str], app_name: str) -> None:
         parts = [
             sql.SQL(
                 "SELECT {code}::text, (SELECT coalesce(max(notification_id), 0) FROM {events}), "
@@ -341,6 +324,11 @@ class LagPoller:
         self.server = server
         self.lags: list[float] = []
         self.peak = 0  # the most connections pg_stat_activity showed
+        #: The most connections of the app's server processes and of its worker
+        #: (``<app_name>-serve``, ``-worker``), and of both at one moment.
+        self.app_name = app_name
+        self.own: dict[str, int] = {}
+        self.own_peak = 0
         self.pending: dict[str, list[tuple[int, float]]] = {}
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._poll, daemon=True)
@@ -365,8 +353,19 @@ class LagPoller:
                     seen[code] = max(newest, seen.get(code, 0))
                     while waiting and position >= waiting[0][0]:
                         self.lags.append(now - waiting.pop(0)[1])
-                row = conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()
-                self.peak = max(self.peak, int(row[0]) if row else 0)
+                rows = conn.execute(
+                    "SELECT application_name, count(*) FROM pg_stat_activity "
+                    "GROUP BY application_name"
+                ).fetchall()
+                self.peak = max(self.peak, sum(int(r[1]) for r in rows))
+                own = {
+                    str(r[0])[len(self.app_name) + 1 :]: int(r[1])
+                    for r in rows
+                    if str(r[0]).startswith(self.app_name + "-")
+                }
+                for name, count in own.items():
+                    self.own[name] = max(self.own.get(name, 0), count)
+                self.own_peak = max(self.own_peak, sum(own.values()))
                 self.stop.wait(0.05)
 
 
@@ -398,6 +397,8 @@ class Found:
     pairs: dict[str, Pair]
     lags: list[float]
     connections: int
+    own: dict[str, int]  # the most of the app's server processes' and worker's connections
+    own_peak: int
     baseline: Tally
     during: Tally
     rebuild: tuple[str, float, bool]  # school, seconds, failed
@@ -411,9 +412,15 @@ def tally_phase(app: App, endpoint: Endpoint, seconds: float) -> Tally:
 
 
 def measure(
-    args: argparse.Namespace, app: App, server: str, region: str, school_codes: list[str]
+    args: argparse.Namespace,
+    app: App,
+    server: str,
+    region: str,
+    school_codes: list[str],
+    every_code: list[str],
 ) -> Found:
-    """The rounds, the lag, the rebuild."""
+    """The rounds, the lag, the rebuild (on the schools of ``school_codes``, which hold the
+    demo; the worker's lag over ``every_code``)."""
     year = school_year(clock.today())
     spread_codes = school_codes[: max(1, min(len(school_codes), args.clients))]
     started = time.perf_counter()
@@ -439,7 +446,7 @@ def measure(
         diary_endpoint("warm-up", one.readers + flat.readers),
     ):
         tally_phase(app, endpoint, args.warmup)
-    with LagPoller(server, region, school_codes) as poller:
+    with LagPoller(server, region, every_code, app.app_name) as poller:
         for number in range(1, args.rounds + 1):
             for which, teachers, readers, savers in (
                 ("one", one.teachers, one.readers, one.savers),
@@ -490,6 +497,8 @@ def measure(
         pairs,
         poller.lags,
         in_use,
+        dict(poller.own),
+        poller.own_peak,
         baseline,
         during,
         (rebuild_code, rebuild_seconds, rebuild_failed),
@@ -569,6 +578,19 @@ def report(
         verdict=common.verdict(ratio <= TARGET and not failed),
     )
     print(
+        f"   the app's own connections (pg_stat_activity by application_name), most at once: "
+        f"{found.own_peak} for {args.schools} schools ({found.own_peak / args.schools:.2f} a "
+        f"school); most of the {args.processes} server processes "
+        f"{found.own.get('serve', 0)}, of the worker {found.own.get('worker', 0)}"
+    )
+    figures.add(
+        f"connections of serve --processes {args.processes} and one worker, {args.schools} schools",
+        "postgres",
+        "worker",
+        found.own_peak,
+        "connections",
+    )
+    print(
         f"   connections (pg_stat_activity): {before} before the app started, "
         f"at most {found.connections} while it served ({found.connections - before} more; "
         "other users of the server count too)"
@@ -587,64 +609,68 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add = parser.add_argument
     add("--schools", type=int, default=50, help="schools (50)")
     add("--weeks", type=int, default=2, help="weeks of lessons each school's demo holds (2)")
-    add("--clients", type=int, default=8, help="concurrent browsers per figure (8)")
-    add("--seconds", type=float, default=6.0, help="per figure, arrangement and round (6)")
-    add("--rounds", type=int, default=2, help="interleaved rounds (2)")
-    add("--warmup", type=float, default=4.0, help="seconds of warm-up, not counted (4)")
-    add("--threads", type=int, default=8, help="waitress threads per process (8)")
-    add("--processes", type=int, default=2, help="`ejournal serve --processes` (2)")
+    add("--seed-parallel", type=int, default=2, help="schools seeded at a time (2)")
+    add(
+        "--demo",
+        type=int,
+        default=0,
+        help="only the first N schools hold the demo, the others are empty (0: all)",
+    )
     add("--seed-only", action="store_true", help="seed the schools (with --keep) and stop")
-    add("--keep", action="store_true", help=f"keep schema {KEPT_SCHEMA}* (reused when seeded)")
-    common.arguments(parser)
+    add(
+        "--region",
+        default=KEPT_SCHEMA,
+        help=f"the region schema with --keep, else its prefix ({KEPT_SCHEMA})",
+    )
+    webload.arguments(parser, clients=8, seconds=6.0, rounds=2, warmup=4.0, processes=2)
     args = parser.parse_args(argv)
     common.quick(args, schools=2, weeks=1, clients=2, seconds=2.0, rounds=1, warmup=0.5)
     return args
 
 
-def stopped(*_: object) -> None:
-    print("\nstopped by SIGTERM: removing the schemas and the temporary directory", flush=True)
-    sys.exit(143)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     figures = common.Figures("bench_scaling", args)
-    signal.signal(signal.SIGTERM, stopped)
+    signal.signal(signal.SIGTERM, webload.stopped)
     server = common.postgres_server("many-schools", args)
     if not server:
         return 0
-    region = KEPT_SCHEMA if args.keep else f"bench_scale_{uuid.uuid4().hex[:8]}"
-    folder = (
-        Path(tempfile.gettempdir()) / "ejournal-bench-scale-kept"
-        if args.keep
-        else Path(tempfile.mkdtemp(prefix="ejournal-bench-scale-"))
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("EJOURNAL_SCHOOL_POOL_SIZE", "1")
+    region, folder = webload.place(args.region, args.keep)
     common.create_schema(server, region) if not args.keep else _ensure(server, region)
     app = App(folder, common.with_schema(server, region), args.threads, args.processes)
-    app.env["EJOURNAL_SCHOOL_POOL_SIZE"] = os.environ["EJOURNAL_SCHOOL_POOL_SIZE"]
+    app.ready_seconds = 1800.0  # serve builds every school before it answers
+    for name in ("EJOURNAL_CLUSTER_POOL_SIZE", "EJOURNAL_REGISTRY_SECONDS"):
+        if os.environ.get(name):
+            app.env[name] = os.environ[name]
     print(
         f"{args.schools} schools × demo of {args.weeks} week(s); serve --processes "
-        f"{args.processes} × {args.threads} threads, one worker; EJOURNAL_SCHOOL_POOL_SIZE="
-        f"{app.env['EJOURNAL_SCHOOL_POOL_SIZE']}; region schema {region}"
+        f"{args.processes} × {args.threads} threads, one worker; EJOURNAL_CLUSTER_POOL_SIZE="
+        f"{app.env.get('EJOURNAL_CLUSTER_POOL_SIZE', '8 (default)')}; region schema {region}"
     )
     try:
         year = school_year(clock.today())
         started = time.perf_counter()
-        seeded = seed(app, args.schools, args.weeks, year)
+        demo = min(args.demo or args.schools, args.schools)
+        seeded = seed(app, args.schools, args.weeks, year, args.seed_parallel, demo)
         wall = time.perf_counter() - started
         failed = [s for s in seeded if s.failed]
+        failed_codes = {s.code for s in failed}
         fresh = [s.seconds for s in seeded if s.seconds]
-        sizes = [storage(server, region, s.code) for s in seeded if not s.failed]
+        sizes = [storage(server, region, c) for c in codes(demo) if c not in failed_codes]
         print(
-            f"seeded {len(fresh)} schools in {wall:.0f} s wall (2 in parallel; "
+            f"seeded {len(fresh)} schools in {wall:.0f} s wall ({args.seed_parallel} in parallel; "
             f"{len(seeded) - len(fresh) - len(failed)} reused): per school (add + demo) "
             f"median {common.median(fresh) if fresh else 0:.1f} s, "
             f"max {max(fresh, default=0):.1f} s; "
             f"storage per school median {common.median(sizes) / 2**20:.1f} MiB, "
             f"total {sum(sizes) / 2**20:.0f} MiB"
         )
+        if demo < args.schools:
+            print(
+                f"   of the {args.schools} schools {demo} hold the demo, "
+                f"{args.schools - demo} are empty (school add only): served and kept by the "
+                "worker, no traffic"
+            )
         for bad in failed:
             print(f"   {bad.code} failed: {bad.failed}")
         if failed:
@@ -654,7 +680,7 @@ def main(argv: list[str] | None = None) -> int:
         raw = common.postgres_raw(server, 2.0)
         before = connections(server)
         app.start()
-        found = measure(args, app, server, region, codes(args.schools))
+        found = measure(args, app, server, region, codes(demo), codes(args.schools))
         report(args, found, raw, before, figures)
     except SetupError as error:
         print(f"\nthe run stopped: {error}")

@@ -48,9 +48,7 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -357,9 +355,6 @@ def describe(server: str, threads: int, processes: int) -> None:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     add = parser.add_argument
-    add("--clients", type=int, default=20, help="concurrent browsers per endpoint (20)")
-    add("--seconds", type=float, default=8.0, help="per endpoint and round (8)")
-    add("--rounds", type=int, default=3, help="interleaved rounds (3)")
     add(
         "--pace",
         type=float,
@@ -367,42 +362,27 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="seconds between a client's requests (0: the next as soon as the answer came)",
     )
     add("--serial", type=float, default=3.0, help="seconds per endpoint, one client (3)")
-    add("--warmup", type=float, default=1.0, help="seconds per endpoint, not counted (1)")
     add("--term", type=int, default=1, help="term of the grid and diary pages (1: the demo's)")
     add("--lessons", type=int, default=3, help="lessons each client marks (3)")
     add("--columns", type=int, default=60, help="lesson columns of each grid page's term (60)")
-    add("--threads", type=int, default=8, help="waitress threads (8, as `ejournal serve`)")
-    add("--processes", type=int, default=1, help="server processes (`ejournal serve --processes`)")
     add("--profile", metavar="DIR", help="sample server and worker with py-spy into DIR")
-    add("--keep", action="store_true", help=f"keep schema {KEPT_SCHEMA} (reused when seeded)")
-    common.arguments(parser)
+    webload.arguments(parser, clients=20, seconds=8.0, rounds=3, warmup=1.0, processes=1)
     args = parser.parse_args(argv)
     common.quick(args, clients=4, seconds=2.0, rounds=1, serial=1.0, warmup=0.5, lessons=2)
     return args
 
 
-def stopped(*_: object) -> None:
-    """On SIGTERM: say so, then leave through the ``finally`` that cleans up."""
-    print("\nstopped by SIGTERM: removing the schema and the temporary directory", flush=True)
-    sys.exit(143)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     figures = common.Figures("bench_web", args)
-    signal.signal(signal.SIGTERM, stopped)
+    signal.signal(signal.SIGTERM, webload.stopped)
     server = server_url(args.pg_url)
     problem = postgres_reachable(server)
     if problem:
         print(f"PostgreSQL unreachable — skipped: {problem}")
         return 0
     describe(server, args.threads, args.processes)
-    schema = KEPT_SCHEMA if args.keep else f"bench_web_{uuid.uuid4().hex[:8]}"
-    folder = (
-        Path(tempfile.gettempdir()) / "ejournal-bench-web-kept"
-        if args.keep
-        else Path(tempfile.mkdtemp(prefix="ejournal-bench-web-"))
-    )
+    schema, folder = webload.place(KEPT_SCHEMA, args.keep)
     app = App(folder, with_schema(server, schema), args.threads, args.processes)
     try:
         print(app.seed(school_year(clock.today())))

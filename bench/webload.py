@@ -1,27 +1,76 @@
-"""The load side of ``bench/bench_web.py``: closed-loop phases of concurrent browsers (the
-browsers and the app's processes are ``tests.httpload``'s), CPU accounting from ``/proc``,
-the tables, and sampling the server with py-spy.
+"""The load side of ``bench/bench_web.py`` and ``bench/bench_scaling.py``: their shared
+options and run set-up, closed-loop phases of concurrent browsers (the browsers and the
+app's processes are ``tests.httpload``'s), CPU accounting from ``/proc``, the tables, and
+sampling the server with py-spy.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import re
+import sys
+import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bench import common
 from bench.common import percentile
 from tests.httpload.app import App, children
 from tests.httpload.client import Form, LessonForm, Session, alert
 
 WAIT_TIMEOUT = 5.0  # seconds web.pages.saved waits for the views (Views.wait_for's default)
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+# --- options and the run's place -----------------------------------------------------------------
+def arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    clients: int,
+    seconds: float,
+    rounds: int,
+    warmup: float,
+    processes: int,
+) -> None:
+    """The options of a benchmark loading ``ejournal serve`` with browsers, and those every
+    benchmark takes (``common.arguments``)."""
+    add = parser.add_argument
+    add("--clients", type=int, default=clients, help=f"concurrent browsers per figure ({clients})")
+    add("--seconds", type=float, default=seconds, help=f"per figure and round ({seconds:g})")
+    add("--rounds", type=int, default=rounds, help=f"interleaved rounds ({rounds})")
+    add(
+        "--warmup", type=float, default=warmup, help=f"seconds per figure, not counted ({warmup:g})"
+    )
+    add("--threads", type=int, default=8, help="waitress threads per process (8, as `serve`)")
+    add("--processes", type=int, default=processes, help=f"`serve --processes` ({processes})")
+    add("--keep", action="store_true", help="keep the schemas and folder (reused when seeded)")
+    common.arguments(parser)
+
+
+def place(schema: str, keep: bool) -> tuple[str, Path]:
+    """The run's schema and folder: with ``keep`` ``schema`` itself and a fixed folder
+    (reused when seeded), else a schema and a folder unique to the run."""
+    name = schema.replace("_", "-")
+    if keep:
+        folder = Path(tempfile.gettempdir()) / f"ejournal-{name}-kept"
+        folder.mkdir(parents=True, exist_ok=True)
+        return schema, folder
+    unique = f"{schema}_{uuid.uuid4().hex[:8]}"
+    return unique, Path(tempfile.mkdtemp(prefix=f"ejournal-{name}-"))
+
+
+def stopped(*_: object) -> None:
+    """On SIGTERM: say so, then leave through the ``finally`` that cleans up."""
+    print("\nstopped by SIGTERM: removing the schemas and the temporary directory", flush=True)
+    sys.exit(143)
 
 
 # --- CPU from /proc -------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from ejournal.keyring import (
 from ejournal.keystore import KeyStore, PostgresKeyStore, SQLiteKeyStore
 from ejournal.mapper import EncryptingMapper
 from ejournal.policyfiles import load_policies
+from ejournal.pools import events_pool
 from ejournal.record_log import record_log
 from ejournal.retention_wiring import infrastructure
 from ejournal.settings import DatabaseURL, Settings
@@ -212,6 +213,8 @@ def _prepare_database(db: DatabaseURL) -> KeyStore:
                     sql.Identifier(db.schema or "public")
                 )
             )
+        if db.shared_pools:  # ADR 0030: a connection of the cluster's pool per statement
+            return PostgresKeyStore(db, events_pool(db))
         return PostgresKeyStore(db)
     except (sqlite3.Error, psycopg.Error) as error:
         raise _unavailable(db, error) from None
@@ -249,7 +252,8 @@ def _open_journal(
         # URL of several servers (ADR 0028) — before its pool opens its first connection.
         recorder = journal.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)
-        _libpq_options(recorder.datastore, settings.database)
+        if not settings.database.shared_pools:  # a shared pool has them (ADR 0030)
+            _libpq_options(recorder.datastore, settings.database)
         create_event_tables(recorder)
     journal.accounts.strength = password_strength.check
     keyring.forget_listeners.append(journal.forget_cached)
@@ -292,7 +296,10 @@ class StandbyEvents:
                     max_overflow=4,
                     pre_ping=True,
                 )
-                _libpq_options(datastore, standby)
+                if standby.shared_pools:  # the standby's pool of the process (ADR 0030)
+                    datastore.pool = events_pool(standby)  # type: ignore[assignment]
+                else:
+                    _libpq_options(datastore, standby)
                 self._recorder = PostgresApplicationRecorder(
                     datastore, events_table_name=self.table
                 )

@@ -593,35 +593,28 @@ def worker(poll: float) -> None:
 
 
 def _region_workers(base: Settings, stop: Any, poll: float) -> None:
-    """One worker thread per active school of a regional deployment (schools added or
-    enabled later are served after a restart, or by their own `--school` worker)."""
-    import threading
-
+    """A worker thread per active school of a regional deployment, one LISTEN connection
+    per cluster; schools added, enabled or disabled while it runs are taken up or let go
+    within ``EJOURNAL_REGISTRY_SECONDS`` (5) seconds (ADR 0030)."""
     from ejournal.region import Registry, school_settings
-    from ejournal.worker import run_worker
+    from ejournal.worker import RegionWorkers
 
-    systems = [
-        _system(school_settings(base, school, os.environ))
-        for school in Registry(base).schools()
-        if school.active
-    ]
+    every = os.environ.get("EJOURNAL_REGISTRY_SECONDS") or "5"
     try:
-        threads = [
-            threading.Thread(
-                target=run_worker,
-                args=(system, stop, poll, _mail_tick(system)),
-                name=f"worker-{system.settings.school}",
-            )
-            for system in systems
-        ]
-        click.echo(f"worker: keeping the views of {len(threads)} schools up to date")
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        for system in systems:
-            system.close()
+        seconds = float(every)
+        if not 0.1 <= seconds <= 3600:
+            raise ValueError(every)
+    except ValueError:
+        raise SettingsError("EJOURNAL_REGISTRY_SECONDS: seconds from 0.1 to 3600") from None
+    registry = Registry(base)
+    RegionWorkers(
+        registry.schools,
+        lambda school: _system(school_settings(base, school, os.environ)),
+        poll=poll,
+        registry_seconds=seconds,
+        tick_of=_mail_tick,
+        said=click.echo,
+    ).run(stop)
 
 
 def _mail_tick(system: System) -> Callable[[], None] | None:

@@ -19,7 +19,9 @@ from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import tuple_row
 
+from ejournal.pools import SharedPool
 from ejournal.settings import DatabaseURL
 from ejournal.sqlitedb import connect, write_transaction
 
@@ -179,14 +181,26 @@ class SQLiteKeyStore:
         self._conn.close()
 
 
+def _fetched(cur: psycopg.Cursor[Any], fetch: str) -> Any:
+    """The row (``one``), the rows (``all``) or nothing a statement gave."""
+    if fetch == "one":
+        return cur.fetchone()
+    if fetch == "all":
+        return cur.fetchall()
+    return None
+
+
 class PostgresKeyStore:
     """The keyring in PostgreSQL, in the school's schema beside the events."""
 
-    def __init__(self, db: DatabaseURL) -> None:
+    def __init__(self, db: DatabaseURL, pool: SharedPool | None = None) -> None:
         self._conninfo = db.conninfo()
         self._schema = sql.Identifier(db.schema or "public")
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
+        #: A school of a region takes a connection of its cluster's event-store pool for
+        #: each statement (ADR 0030) instead of keeping one of its own.
+        self._pool = pool
         self._execute(
             "CREATE TABLE IF NOT EXISTS {s}.ejournal_keyring (key_id TEXT PRIMARY KEY, "
             "series TEXT NOT NULL UNIQUE, wrapped BYTEA, created_at TEXT NOT NULL, "
@@ -204,16 +218,17 @@ class PostgresKeyStore:
 
     def _execute(self, query: str, *args: object, fetch: str = "") -> Any:
         statement = sql.SQL(query).format(s=self._schema)
+        if self._pool is not None and not query.startswith("VACUUM"):
+            # The pool checks the connection when taken; the block commits.
+            with self._pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+                cur.execute(statement, args)
+                return _fetched(cur, fetch)
         with self._lock:
             for attempt in (1, 2):  # one reconnect after a dropped connection
                 try:
                     with self._connection().cursor() as cur:
                         cur.execute(statement, args)
-                        if fetch == "one":
-                            return cur.fetchone()
-                        if fetch == "all":
-                            return cur.fetchall()
-                        return None
+                        return _fetched(cur, fetch)
                 except psycopg.OperationalError:
                     self._conn = None
                     if attempt == 2:
@@ -311,3 +326,5 @@ class PostgresKeyStore:
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
+        if self._pool is not None:
+            self._pool.close()

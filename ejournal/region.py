@@ -131,9 +131,10 @@ def school_settings(settings: Settings, school: School, environ: Mapping[str, st
             f"school {school.code} lives on cluster {school.cluster!r}, which EJOURNAL_CLUSTERS "
             "does not name"
         )
-    pool = environ.get("EJOURNAL_SCHOOL_POOL_SIZE") or "2"
+    # ADR 0030: the event store's connections of a process to a cluster, for all its schools.
+    pool = environ.get("EJOURNAL_CLUSTER_POOL_SIZE") or "8"
     if not pool.isdigit() or not 1 <= int(pool) <= 64:
-        raise SettingsError("EJOURNAL_SCHOOL_POOL_SIZE: a whole number from 1 to 64")
+        raise SettingsError("EJOURNAL_CLUSTER_POOL_SIZE: a whole number from 1 to 64")
     folder = settings.var_dir / "schools" / school.code
     overlay = folder / "policies"
     env = {k: v for k, v in environ.items() if k not in _SCHOOL_PATHS}
@@ -142,7 +143,7 @@ def school_settings(settings: Settings, school: School, environ: Mapping[str, st
     standby = settings.read_database
     if standby is not None:
         standby = (
-            replace(standby, schema=school.schema, path_per_transaction=True)
+            replace(standby, schema=school.schema, path_per_transaction=True, shared_pools=True)
             if school.cluster == "main"
             else None
         )
@@ -154,6 +155,7 @@ def school_settings(settings: Settings, school: School, environ: Mapping[str, st
             schema=school.schema,
             pool_size=int(pool),
             path_per_transaction=True,
+            shared_pools=True,
         ),
         database_url=f"{settings.database_url.split('?')[0]} [school {school.code}]",
         school=school.code,

@@ -34,8 +34,12 @@ class DatabaseURL:
     dbname: str = ""
     schema: str = ""
     #: The event store's connections kept open (and as many more at peak): 8 for a
-    #: one-school deployment, ``EJOURNAL_SCHOOL_POOL_SIZE`` (2) per school of a region.
+    #: one-school deployment; for a school of a region (``shared_pools``) the most the
+    #: process keeps to the cluster for all its schools (``EJOURNAL_CLUSTER_POOL_SIZE``).
     pool_size: int = 8
+    #: The connections are the cluster's, shared by every school of it that the process
+    #: serves (ADR 0030): a school of a regional deployment.
+    shared_pools: bool = False
     #: The views' connections set the schema in every transaction, not once per session:
     #: safe behind PgBouncer in transaction mode (always so for a regional school).
     path_per_transaction: bool = False
@@ -122,8 +126,17 @@ class DatabaseURL:
                 "SQLITE_DBNAME": self.path,
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
+        shared = {
+            # ADR 0030: the cluster's pool, shared by the schools of this process.
+            "PERSISTENCE_MODULE": "ejournal.pools:SharedPoolFactory",
+            "EJOURNAL_CLUSTER_POOL_SIZE": str(self.pool_size),
+            **{f"EJOURNAL_{k.upper()}": v for k, v in self.connect_options().items()},
+        }
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            **(shared if self.shared_pools else {}),
+            # Inserts with plain arrays and NOTIFY with the schema as payload (ADR 0030).
+            "APPLICATION_RECORDER_TOPIC": "ejournal.pools:SchoolRecorder",
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": self.port,
@@ -152,13 +165,15 @@ class DatabaseURL:
             "password": self.password,
             "connect_timeout": "5",
             "target_session_attrs": self.target_session_attrs,
+            # PGAPPNAME, when set, names the connections in pg_stat_activity instead.
+            "fallback_application_name": "ejournal",
         }
         return " ".join(f"{k}='{_quoted(v)}'" for k, v in parts.items() if v)
 
     def connect_options(self) -> dict[str, str]:
         """What libpq needs beyond host, port, database, user and password (passed to the
         event store's connection pool, which takes those five only)."""
-        found = {"connect_timeout": "5"}
+        found = {"connect_timeout": "5", "fallback_application_name": "ejournal"}
         if self.target_session_attrs:
             found["target_session_attrs"] = self.target_session_attrs
         return found

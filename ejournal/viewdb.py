@@ -19,6 +19,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ejournal.keyring import DestroyedKey, Keyring
 from ejournal.mapper import HEADER, MAGIC, key_id_of
+from ejournal.pools import SharedPool, views_pool
 from ejournal.settings import DatabaseURL
 from ejournal.sqlitedb import connect, write_transaction
 from projections.schema import Table
@@ -124,11 +125,19 @@ class PostgresViewDatabase:
         #: transaction-pooling PgBouncer consecutive transactions of one connection of ours
         #: may run on different server connections, whose session ``search_path`` another
         #: school's pool set (ADR 0027). Every school of a regional deployment does this.
-        self._path_each_transaction = db.path_per_transaction
-        self.pool = _pool(db, schema, max_size)
-        self.standby = (
-            None if standby is None else _pool(standby, schema, max_size, at_least_one=False)
+        self._path_each_transaction = db.path_per_transaction or db.shared_pools
+        #: A school of a region takes its connections from its cluster's pool, shared by
+        #: the schools this process serves (ADR 0030); one school has a pool of its own.
+        self.pool: ConnectionPool[Any] | SharedPool = (
+            views_pool(db.conninfo(), max_size) if db.shared_pools else _pool(db, schema, max_size)
         )
+        self.standby: ConnectionPool[Any] | SharedPool | None = None
+        if standby is not None:
+            self.standby = (
+                views_pool(standby.conninfo(), max_size, standby=True)
+                if db.shared_pools
+                else _pool(standby, schema, max_size, at_least_one=False)
+            )
         self.standby_wait = standby_wait
         self._pin = threading.local()
         self._standby_down_until = 0.0
@@ -163,7 +172,9 @@ class PostgresViewDatabase:
             yield cur
 
     @contextmanager
-    def _read_transaction(self, pool: ConnectionPool) -> Iterator[psycopg.Connection[Any]]:
+    def _read_transaction(
+        self, pool: ConnectionPool[Any] | SharedPool
+    ) -> Iterator[psycopg.Connection[Any]]:
         with pool.connection() as conn:
             conn.read_only = True
             try:

@@ -1,7 +1,10 @@
 """``ejournal worker``: keeps the views up to date continuously.
 
 On PostgreSQL it sleeps on LISTEN for the event store's NOTIFY (sent by every insert) and
-polls as a fallback; on SQLite it polls.
+polls as a fallback; on SQLite it polls. A regional deployment's worker (``RegionWorkers``)
+runs a thread per active school, all of a cluster woken by one LISTEN connection (the
+notification's payload names the school's schema, ADR 0030), and looks the registry up
+every few seconds for schools added, enabled or disabled while it runs.
 """
 
 from __future__ import annotations
@@ -9,14 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import psycopg
 
 from ejournal.bootstrap import System
 from ejournal.driver_errors import UNAVAILABLE
+from ejournal.pools import CHANNEL
+from ejournal.region import School
 
 log = logging.getLogger(__name__)
-CHANNEL = "ejournal_events"
 
 
 def run_worker(
@@ -24,28 +29,29 @@ def run_worker(
     stop: threading.Event,
     poll: float = 1.0,
     tick: Callable[[], None] | None = None,
+    wake: threading.Event | None = None,
 ) -> None:
     """Catch up, then wait for a notification (or ``poll`` seconds); until ``stop``.
-    ``tick`` runs after each catch-up (the e-mail notifications, ``ejournal.notify``)."""
+    ``tick`` runs after each catch-up (the e-mail notifications, ``ejournal.notify``).
+    With ``wake`` (a cluster's ``Listener`` sets it) the worker keeps no LISTEN connection
+    of its own."""
     db = system.settings.database
     conn: psycopg.Connection[object] | None = None
     try:
         while not stop.is_set():
             try:
-                if conn is None and db.backend == "postgres":
+                if conn is None and wake is None and db.backend == "postgres":
                     conn = psycopg.connect(db.conninfo(), autocommit=True)
                     conn.execute(f"LISTEN {CHANNEL}")
+                if wake is not None:
+                    wake.clear()  # before the catch-up: a notification during it counts
                 processed = system.views.catch_up()
                 if processed:
                     log.info("views caught up: %d events", processed)
                 system.ledger.maybe_checkpoint()
                 if tick is not None:
                     tick()
-                if conn is not None:
-                    for _ in conn.notifies(timeout=poll, stop_after=1):
-                        pass
-                else:
-                    stop.wait(poll)
+                _wait(conn, wake, stop, poll)
             except UNAVAILABLE as error:  # the event store's errors too: they
                 # come after its own retries, e.g. while PostgreSQL restarts (crash test)
                 log.warning("database unavailable (%s); retrying", type(error).__name__)
@@ -56,3 +62,156 @@ def run_worker(
     finally:
         if conn is not None:
             conn.close()
+
+
+def _wait(
+    conn: psycopg.Connection[object] | None,
+    wake: threading.Event | None,
+    stop: threading.Event,
+    poll: float,
+) -> None:
+    """Until a notification (own LISTEN, or the cluster's ``wake``), ``stop`` or ``poll``."""
+    if conn is not None:
+        for _ in conn.notifies(timeout=poll, stop_after=1):
+            pass
+    elif wake is not None:
+        wake.wait(poll)
+    else:
+        stop.wait(poll)
+
+
+class Listener:
+    """One LISTEN connection to a cluster for every school of it this process keeps:
+    a notification wakes the school its payload names (every school when it names none)."""
+
+    def __init__(self, conninfo: str, poll: float) -> None:
+        self.conninfo, self.poll = conninfo, poll
+        self._wakes: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="listen", daemon=True)
+        self._thread.start()
+
+    def wake_of(self, schema: str) -> threading.Event:
+        """The event set when ``schema``'s events are notified."""
+        with self._lock:
+            return self._wakes.setdefault(schema, threading.Event())
+
+    def forget(self, schema: str) -> None:
+        with self._lock:
+            self._wakes.pop(schema, None)
+
+    def _wake(self, schema: str) -> None:
+        with self._lock:
+            found = [self._wakes[schema]] if schema in self._wakes else list(self._wakes.values())
+        for event in found:
+            event.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._wake("")  # caught up after (re)connecting: none was missed
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=min(self.poll, 1.0)):
+                            self._wake(note.payload)
+            except psycopg.Error as error:
+                log.warning("LISTEN connection lost (%s); retrying", type(error).__name__)
+                self._stop.wait(self.poll)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(self.poll + 10)
+
+
+@dataclass
+class _Kept:
+    system: System
+    stop: threading.Event
+    thread: threading.Thread
+    listener: Listener
+
+
+class RegionWorkers:
+    """A worker thread per active school of a regional deployment, one LISTEN connection
+    per cluster; the registry is read every ``registry_seconds``: a school added or enabled
+    gets its thread, a school disabled loses it (its system closed)."""
+
+    def __init__(
+        self,
+        schools: Callable[[], list[School]],
+        open_system: Callable[[School], System],
+        *,
+        poll: float = 1.0,
+        registry_seconds: float = 5.0,
+        tick_of: Callable[[System], Callable[[], None] | None] = lambda _s: None,
+        said: Callable[[str], None] = log.info,
+    ) -> None:
+        self.schools, self.open_system = schools, open_system
+        self.poll, self.registry_seconds = poll, registry_seconds
+        self.tick_of, self.said = tick_of, said
+        self.kept: dict[str, _Kept] = {}
+        self.listeners: dict[str, Listener] = {}
+
+    def run(self, stop: threading.Event) -> None:
+        """Keep every active school until ``stop``; then stop and close them all."""
+        try:
+            first = True
+            while not stop.is_set():
+                try:
+                    self.refresh()
+                except UNAVAILABLE as error:
+                    log.warning("registry unavailable (%s); retrying", type(error).__name__)
+                if first:
+                    self.said(f"worker: keeping the views of {len(self.kept)} schools up to date")
+                    first = False
+                stop.wait(self.registry_seconds)
+        finally:
+            for code in list(self.kept):
+                self._drop(code)
+            for listener in self.listeners.values():
+                listener.close()
+            self.listeners.clear()
+
+    def refresh(self) -> None:
+        """Start the schools active in the registry and not kept; stop those no longer."""
+        active = {s.code: s for s in self.schools() if s.active}
+        for code in [c for c in self.kept if c not in active]:
+            self._drop(code)
+            self.said(f"worker: school {code} is no longer active: its views are not kept")
+        for code, school in active.items():
+            if code in self.kept:
+                continue
+            try:
+                system = self.open_system(school)
+            except Exception as error:  # one school that cannot open stops no other
+                log.warning("school %s not opened (%s); retried later", code, error)
+                continue
+            self._start(code, system)
+            log.info("worker: keeping the views of school %s", code)
+
+    def _start(self, code: str, system: System) -> None:
+        db = system.settings.database
+        conninfo = db.conninfo()
+        listener = self.listeners.get(conninfo)
+        if listener is None:
+            listener = self.listeners[conninfo] = Listener(conninfo, self.poll)
+        schema = db.schema or "public"
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=run_worker,
+            args=(system, stop, self.poll, self.tick_of(system), listener.wake_of(schema)),
+            name=f"worker-{code}",
+            daemon=True,
+        )
+        self.kept[code] = _Kept(system, stop, thread, listener)
+        thread.start()
+
+    def _drop(self, code: str) -> None:
+        kept = self.kept.pop(code)
+        kept.stop.set()
+        kept.listener.wake_of(kept.system.settings.database.schema or "public").set()
+        kept.thread.join(60)
+        kept.listener.forget(kept.system.settings.database.schema or "public")
+        kept.system.close()

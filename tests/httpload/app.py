@@ -43,6 +43,11 @@ class App:
             "EJOURNAL_DATABASE_URL": database_url,
         }
         self.views_mode = Settings.from_env(self.env).views_mode
+        #: Seconds ``serve`` may take to answer /healthz (a region builds every school first).
+        self.ready_seconds = 60.0
+        #: The server's and the worker's connections are named ``<this>-serve`` and
+        #: ``<this>-worker`` in pg_stat_activity (libpq's PGAPPNAME).
+        self.app_name = f"ejournal-{self.port}"
         self.serve: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
         self.profiled = False
@@ -90,7 +95,7 @@ class App:
         address = ["--host", HOST, "--port", str(self.port), "--threads", str(self.threads)]
         address += ["--processes", str(self.processes)]
         self.serve = self._spawn(["serve", *address], "serve", profile)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + self.ready_seconds
         probe = Session(HOST, self.port, "probe")
         while probe.request("GET", "/healthz").status != 200:
             if self.serve.poll() is not None or time.monotonic() > deadline:
@@ -112,7 +117,8 @@ class App:
             command = [spy, "record", "--gil", "--nolineno", "-r", "200", "-f", "raw", "-o"]
             command += [str(out), "--", str(BIN / "ejournal"), *args]
         with (self.folder / f"{name}.log").open("ab") as log:
-            return subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=log, stderr=log)
+            env = {**self.env, "PGAPPNAME": f"{self.app_name}-{name}"}
+            return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
 
     def stop(self) -> None:
         """Stop both (py-spy writes its samples on SIGINT); kill what does not stop."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -65,38 +66,64 @@ def logins_of(var_dir: Path) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
+#: Opens a browser session named so (``Session`` on the app's port unless given).
+Opener = Callable[[str], Session]
+
+
 def teachers(
-    port: int, logins: dict[str, list[tuple[str, str]]], n: int, term: int
+    port: int,
+    logins: dict[str, list[tuple[str, str]]],
+    n: int,
+    term: int,
+    *,
+    open_session: Opener | None = None,
+    first: int = 0,
 ) -> list[Teacher]:
-    """``n`` teachers' browsers signed in (teacher logins in turn), with their journals."""
+    """``n`` teachers' browsers signed in (teacher logins in turn from the ``first``, those
+    who keep no course journal in ``term`` passed over), with their journals."""
     accounts = logins.get("teacher", []) + logins.get("class_teacher", [])
     if not accounts:
         raise SetupError("the demo logins hold no teacher")
+    opened = open_session or (lambda name: Session(HOST, port, name))
     courses: dict[str, list[str]] = {}
-    found = []
-    for k in range(n):
+    found: list[Teacher] = []
+    k, passed = first, 0
+    while len(found) < n:
         login, password = accounts[k % len(accounts)]
-        session = Session(HOST, port, f"client {k} ({login})")
+        k += 1
+        if courses.get(login) == []:
+            passed += 1
+            if passed >= len(accounts):
+                raise SetupError(f"no teacher keeps a course journal in term {term}")
+            continue
+        session = opened(f"client {k - 1} ({login})")
         sign_in(session, login, password)
         if login not in courses:
             courses[login] = own_courses(session, term)
-        if not courses[login]:
-            raise SetupError(f"{login} keeps no course journal")
-        found.append(Teacher(session, courses[login]))
+        if courses[login]:
+            passed = 0
+            found.append(Teacher(session, courses[login]))
     return found
 
 
-def readers(port: int, logins: dict[str, list[tuple[str, str]]], n: int) -> list[Reader]:
+def readers(
+    port: int,
+    logins: dict[str, list[tuple[str, str]]],
+    n: int,
+    *,
+    open_session: Opener | None = None,
+) -> list[Reader]:
     """``n`` diary browsers: every other one a parent (demo parents in turn), the rest the
     deputy head reading a class's diaries."""
     parents, deputy = logins.get("parent", []), logins.get("deputy", [])
     if not deputy:
         raise SetupError("the demo logins hold no deputy head")
+    opened = open_session or (lambda name: Session(HOST, port, name))
     found = []
     for k in range(n):
         parent = k % 2 == 0 and bool(parents)
         login, password = parents[(k // 2) % len(parents)] if parent else deputy[0]
-        session = Session(HOST, port, f"diary client {k} ({login})")
+        session = opened(f"diary client {k} ({login})")
         sign_in(session, login, password)
         pupils = children(session) if parent else class_pupils(session, k // 2)
         if not pupils:

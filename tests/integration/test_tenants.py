@@ -118,7 +118,7 @@ def _region(folder: Path, server: str, url: str) -> Iterator[Region]:
         registry.add_school(code, NAMES[code][1])
     registry.add_account("oblast-admin", "regional_admin", ADMIN_PASSWORD)
     registry.add_account("oblast-audit", "regional_auditor", AUDITOR_PASSWORD)
-    deployment = Deployment(base, {"EJOURNAL_SCHOOL_POOL_SIZE": "1"}, status_seconds=0)
+    deployment = Deployment(base, {"EJOURNAL_CLUSTER_POOL_SIZE": "1"}, status_seconds=0)
     app = Dispatcher(deployment, testing=True)
     try:
         schools = {code: _seed(deployment, code) for code in NAMES}
@@ -126,7 +126,7 @@ def _region(folder: Path, server: str, url: str) -> Iterator[Region]:
     finally:
         app.close()
         with psycopg.connect(server, autocommit=True) as conn:
-            for code in (*NAMES, "gamma"):
+            for code in {*NAMES, "gamma", *(s.code for s in registry.schools())}:
                 conn.execute(
                     sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                         sql.Identifier(f"{registry.schema}_{code}")
@@ -323,7 +323,7 @@ def _env(region: Region, tmp_path: Path, **more: str) -> dict[str, str]:
         "EJOURNAL_POLICIES_DIR": str(ROOT / "policies"),
         "EJOURNAL_VIEWS": "inline",
         "EJOURNAL_SCHOOL": "",
-        "EJOURNAL_SCHOOL_POOL_SIZE": "1",
+        "EJOURNAL_CLUSTER_POOL_SIZE": "1",
         **more,
     }
 
@@ -444,7 +444,7 @@ def test_a_school_moves_to_another_database_by_backup_and_restore(
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     target_url = re.sub(r"/[^/?]+(\?|$)", f"/{database}\\1", server.split("?")[0], count=1)
-    environ = {"EJOURNAL_CLUSTERS": f"second={target_url}", "EJOURNAL_SCHOOL_POOL_SIZE": "1"}
+    environ = {"EJOURNAL_CLUSTERS": f"second={target_url}", "EJOURNAL_CLUSTER_POOL_SIZE": "1"}
     try:
         before = region.deployment.system("alpha").ledger.latest()
         region.registry.set_status("alpha", "disabled")
@@ -518,7 +518,9 @@ def test_a_schools_views_read_its_own_schema_whatever_the_session_search_path(
             return {str(row[0]) for row in cur.fetchall()}
 
     for per_transaction in (True, False):
-        db = PostgresViewDatabase(replace(alpha, path_per_transaction=per_transaction), 1)
+        db = PostgresViewDatabase(
+            replace(alpha, path_per_transaction=per_transaction, shared_pools=per_transaction), 1
+        )
         try:
             found = members(db)
         finally:
@@ -671,3 +673,205 @@ def test_a_schools_policies_overlay_replaces_its_files_and_is_checked(tmp_path: 
     (overlay / "nonsense.toml").write_text("", encoding="utf-8")
     with pytest.raises(PolicyError, match="unknown policy file"):
         load_policies(ROOT / "policies", overlay)
+
+
+# --- connections shared by the schools of a cluster (ADR 0030) ----------------------------------
+def _members(db: Any) -> tuple[int, set[str]]:
+    """The server process that answered and the pupils the school's view lists."""
+    with db.read() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = int(cur.fetchone()[0])
+        cur.execute("SELECT student_id FROM v_members")
+        return pid, {str(row[0]) for row in cur.fetchall()}
+
+
+def test_a_connection_returned_by_one_school_never_reads_its_rows_for_another(
+    seeded: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One connection shared by two schools: taken by alpha, returned with alpha's path left
+    on its session, then taken by beta — beta reads beta's rows; a query that names no
+    school's path fails rather than reading anyone's. The event store and the keyring read
+    and write each school's own tables through one shared connection too."""
+    from ejournal import pools
+    from ejournal.viewdb import PostgresViewDatabase
+
+    monkeypatch.setattr(pools, "POOLS", pools.Pools())  # a pool of one connection, this test's
+    alpha_school, beta_school = seeded.registry.school("alpha"), seeded.registry.school("beta")
+    alpha = seeded.deployment.settings_of(alpha_school).database
+    beta = seeded.deployment.settings_of(beta_school).database
+    a, b = PostgresViewDatabase(alpha, 1), PostgresViewDatabase(beta, 1)
+    try:
+        assert isinstance(a.pool, pools.SharedPool) and isinstance(b.pool, pools.SharedPool)
+        assert a.pool.shared is b.pool.shared and a.pool.shared.max_size == 1
+        # A connection names no school's path until a transaction sets it.
+        with a.pool.connection() as conn, pytest.raises(psycopg.errors.UndefinedTable):
+            conn.execute("SELECT student_id FROM v_members")
+        pid_a, rows_a = _members(a)
+        with a.pool.connection() as conn:  # alpha leaves its path on the session
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(alpha.schema)))
+            conn.commit()
+        pid_b, rows_b = _members(b)
+        # The same text in both schools: psycopg prepares it on the connection after five
+        # runs, and PostgreSQL plans it again for each school's search_path.
+        for _ in range(4):
+            assert _members(a) == (pid_a, rows_a) and _members(b) == (pid_b, rows_b)
+        with a.transaction() as cur:  # and a write transaction of alpha's sees alpha's
+            cur.execute(
+                "SELECT count(*) FROM v_members WHERE student_id::text = ANY(%s)", (list(rows_b),)
+            )
+            assert cur.fetchone()[0] == 0
+    finally:
+        a.close()
+        b.close()
+    assert pools.POOLS.count() == 0  # the last school's close closed the pool
+    assert pid_a == pid_b  # the same server connection served both schools
+    assert rows_a and rows_a <= seeded.schools["alpha"].secrets
+    assert rows_b and rows_b <= seeded.schools["beta"].secrets
+
+    # The event stores and the keyrings of the seeded deployment share one connection
+    # (EJOURNAL_CLUSTER_POOL_SIZE=1): a write of alpha's lands in alpha's schema only.
+    sa, sb = seeded.deployment.system("alpha"), seeded.deployment.system("beta")
+    pool_a = sa.journal.recorder.datastore.pool  # type: ignore[attr-defined]
+    pool_b = sb.journal.recorder.datastore.pool  # type: ignore[attr-defined]
+    assert pool_a.shared is pool_b.shared and pool_a.shared.max_size == 1
+
+    def stored(schema: str) -> tuple[set[str], int]:
+        with psycopg.connect(seeded.url.split("?")[0], autocommit=True) as conn:
+            ids = {
+                str(r[0])
+                for r in conn.execute(
+                    sql.SQL("SELECT originator_id FROM {}.ejournal_events").format(
+                        sql.Identifier(schema)
+                    )
+                )
+            }
+            keys = conn.execute(
+                sql.SQL("SELECT count(*) FROM {}.ejournal_keyring").format(sql.Identifier(schema))
+            ).fetchone()
+        return ids, int(keys[0]) if keys else 0
+
+    before_b = stored(beta.schema)
+    admin = seeded.schools["alpha"].web.school.admin
+    with clock.travel(at(date(2025, 8, 28), 10)):
+        pupil = sa.journal.people.register_student("Общая", "Связь", "", date(2014, 2, 2), admin)
+    ids_a, keys_a = stored(alpha.schema)
+    assert str(pupil.id) in ids_a and stored(beta.schema) == before_b
+    assert sa.keyring.store.count() == keys_a and sb.keyring.store.count() == before_b[1]
+    read_a = {str(n.originator_id) for n in sa.journal.recorder.select_notifications(1, 10**6)}
+    read_b = {str(n.originator_id) for n in sb.journal.recorder.select_notifications(1, 10**6)}
+    assert read_a == ids_a and read_b == before_b[0]
+
+
+def _connections(server: str, name: str) -> int:
+    with psycopg.connect(server, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE application_name = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _settled(server: str, name: str, bound: int) -> int:
+    """The connections named ``name`` once those of finished set-ups have gone (a backend
+    leaves pg_stat_activity just after its client closed it): at most 20 s."""
+    deadline = time.monotonic() + 20
+    found = _connections(server, name)
+    while found > bound and time.monotonic() < deadline:
+        time.sleep(0.1)
+        found = _connections(server, name)
+    return found
+
+
+def test_the_connections_of_a_process_stay_bounded_as_schools_are_added(
+    seeded: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every school of a cluster served by one process takes its connections from the
+    cluster's two pools: with EJOURNAL_CLUSTER_POOL_SIZE=2 and 3 view connections the
+    process holds at most 5 however many schools it serves (each school kept 3 or more of
+    its own before ADR 0030: 15 for five schools)."""
+    from ejournal import pools
+
+    monkeypatch.setattr(pools, "POOLS", pools.Pools())
+    name = f"ejournal-bound-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("PGAPPNAME", name)  # libpq names this process's connections so
+    server = seeded.url.split("?")[0]
+    bound = 2 + 3
+    deployment = Deployment(
+        replace(seeded.base, view_pool_size=3),
+        {"EJOURNAL_CLUSTER_POOL_SIZE": "2"},
+        status_seconds=0,
+    )
+    extra = [f"pool{k}" for k in range(1, 4)]
+    for code in extra:
+        seeded.registry.add_school(code, f"Школа {code}")
+    counted = []
+    try:
+        for code in ["alpha", "beta", *extra]:
+            system = deployment.system(code)
+            system.views.catch_up()
+            system.keyring.store.count()
+            _members(system.view_db)
+            counted.append(_settled(server, name, bound))
+        assert pools.POOLS.count() == 2  # the cluster's event-store pool and views pool
+    finally:
+        deployment.close()
+        for code in extra:
+            seeded.registry.set_status(code, "disabled")
+    assert counted and max(counted) <= bound, counted
+    assert pools.POOLS.count() == 0 and _settled(server, name, 0) == 0
+
+
+def test_the_worker_takes_up_a_school_added_while_it_runs_with_one_listen_per_cluster(
+    seeded: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``RegionWorkers`` (``ejournal worker`` of a region) reads the registry every
+    ``registry_seconds``: a school added while it runs gets a worker thread, woken by the
+    one LISTEN connection of the cluster (the worker's own poll is 60 s here, so only the
+    notification can bring its views up in time); a school disabled is let go."""
+    import threading
+
+    from ejournal.policy_record import running_files
+    from ejournal.worker import RegionWorkers
+
+    opened: list[Any] = []
+
+    def open_system(school: Any) -> Any:
+        system = build(replace(seeded.deployment.settings_of(school), views_mode="worker"))
+        opened.append(system)
+        return system
+
+    workers = RegionWorkers(seeded.registry.schools, open_system, poll=60.0, registry_seconds=0.2)
+    stop = threading.Event()
+    thread = threading.Thread(target=workers.run, args=(stop,))
+    thread.start()
+
+    def until(check: Any) -> bool:
+        deadline = time.monotonic() + 30
+        while not check() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return bool(check())
+
+    late = None
+    try:
+        assert until(lambda: {"alpha", "beta"} <= set(workers.kept))
+        seeded.registry.add_school("late", "Школа поздняя")
+        assert until(lambda: "late" in workers.kept)
+        assert len(workers.listeners) == 1  # one LISTEN connection for the cluster
+        late = build(
+            replace(
+                seeded.deployment.settings_of(seeded.registry.school("late")), views_mode="worker"
+            )
+        )
+        late.journal.rules.record(running_files(late.settings.policies_dir))
+        head = late.journal.recorder.max_notification_id() or 0
+        assert head > 0
+        assert until(lambda: all(v.position >= head for v in late.views.status()))
+        seeded.registry.set_status("late", "disabled")
+        assert until(lambda: "late" not in workers.kept)
+    finally:
+        stop.set()
+        thread.join(60)
+        if late is not None:
+            late.close()
+    assert not thread.is_alive() and not workers.kept and not workers.listeners

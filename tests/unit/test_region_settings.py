@@ -35,7 +35,8 @@ def test_a_school_gets_its_schema_folder_and_keys_of_its_own(tmp_path: Path) -> 
     folder = tmp_path / "var" / "schools" / "lyceum1"
     assert settings.regional and settings.school == "lyceum1"
     assert (settings.database.host, settings.database.schema) == ("db1", "region_lyceum1")
-    assert settings.database.path_per_transaction and settings.database.pool_size == 2
+    assert settings.database.path_per_transaction and settings.database.pool_size == 8
+    assert settings.database.shared_pools  # the cluster's pools, shared by its schools
     assert settings.ledger_key_file == folder / "keys" / "ledger-ed25519.pem"
     assert settings.secret_key_file == folder / "keys" / "web-secret.key"
     assert settings.archive_dir == folder / "archive"
@@ -52,7 +53,7 @@ def test_a_school_on_another_cluster_and_the_refusals(tmp_path: Path) -> None:
     base = _base(tmp_path)
     env = {
         "EJOURNAL_CLUSTERS": "db2=postgresql://u:pw@db2:6432/ej",
-        "EJOURNAL_SCHOOL_POOL_SIZE": "1",
+        "EJOURNAL_CLUSTER_POOL_SIZE": "1",
     }
     moved = school_settings(base, _school("db2"), env)
     assert (moved.database.host, moved.database.port) == ("db2", "6432")
@@ -64,8 +65,8 @@ def test_a_school_on_another_cluster_and_the_refusals(tmp_path: Path) -> None:
         clusters(base, {"EJOURNAL_CLUSTERS": "Bad Name=postgresql://x/y"})
     with pytest.raises(SettingsError, match="not a PostgreSQL URL"):
         clusters(base, {"EJOURNAL_CLUSTERS": "lite=sqlite:///x.db"})
-    with pytest.raises(SettingsError, match="EJOURNAL_SCHOOL_POOL_SIZE"):
-        school_settings(base, _school(), {"EJOURNAL_SCHOOL_POOL_SIZE": "0"})
+    with pytest.raises(SettingsError, match="EJOURNAL_CLUSTER_POOL_SIZE"):
+        school_settings(base, _school(), {"EJOURNAL_CLUSTER_POOL_SIZE": "0"})
 
 
 def test_the_standby_is_read_at_the_schools_own_schema_on_the_main_cluster_only(

@@ -20,7 +20,11 @@ def test_several_servers_in_one_url() -> None:
     info = db.conninfo()
     assert "host='db1,db2'" in info and "port='5432,5433'" in info
     assert "target_session_attrs='read-write'" in info
-    assert db.connect_options() == {"connect_timeout": "5", "target_session_attrs": "read-write"}
+    assert db.connect_options() == {
+        "connect_timeout": "5",
+        "fallback_application_name": "ejournal",
+        "target_session_attrs": "read-write",
+    }
     env = db.eventsourcing_env()
     assert env["POSTGRES_HOST"] == "db1,db2" and env["POSTGRES_PORT"] == "5432,5433"
     assert env["POSTGRES_PRE_PING"] == "y"  # a connection broken by a failover is replaced
