@@ -46,25 +46,30 @@ class Deployment:
         self.status_seconds = status_seconds
         self._open = open_system
         self._systems: dict[str, System] = {}
-        self._known: dict[str, tuple[float, School | None]] = {}
+        #: Every school's row, read in one query at most every ``status_seconds`` (one
+        #: short-lived registry connection per process, not one per school and period).
+        self._known: dict[str, School] = {}
+        self._known_at = -float("inf")
         self._lock = threading.Lock()
+        self._reading = threading.Lock()
 
     def school(self, code: str) -> School | None:
-        """The registry's row of ``code`` (cached for ``status_seconds``); None: unknown."""
-        now = time.monotonic()
-        cached = self._known.get(code)
-        if cached is not None and now - cached[0] < self.status_seconds:
-            return cached[1]
-        try:
-            found: School | None = self.registry.school(code)
-        except RegionError:
-            found = None
-        self._known[code] = (now, found)
-        return found
+        """The registry's row of ``code`` (the rows are read again after
+        ``status_seconds``); None: unknown."""
+        if time.monotonic() - self._known_at >= self.status_seconds:
+            with self._reading:  # one thread reads; the others wait for its rows
+                now = time.monotonic()
+                if now - self._known_at >= self.status_seconds:
+                    try:
+                        self._known = {s.code: s for s in self.registry.schools()}
+                    except RegionError:
+                        self._known = {}
+                    self._known_at = now
+        return self._known.get(code)
 
     def forget(self, code: str) -> None:
-        """Look the school's status up again on its next request."""
-        self._known.pop(code, None)
+        """Look the schools' status up again on the next request."""
+        self._known_at = -float("inf")
 
     def settings_of(self, school: School) -> Settings:
         """The settings of one school."""
