@@ -668,8 +668,8 @@ def main(argv: list[str] | None = None) -> int:
         if demo < args.schools:
             print(
                 f"   of the {args.schools} schools {demo} hold the demo, "
-                f"{args.schools - demo} are empty (school add only): served and kept by the "
-                "worker, no traffic"
+                f"{args.schools - demo} not seeded by it (added only, or a seeding stopped "
+                "half-way): served and kept by the worker, no traffic"
             )
         for bad in failed:
             print(f"   {bad.code} failed: {bad.failed}")
