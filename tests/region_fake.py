@@ -69,7 +69,9 @@ class FakeRegion:
         pages = max(1, -(-len(found) // size))
         number = min(max(1, number), pages)
         rows = found[(number - 1) * size : number * size]
-        return SchoolPage([Listed(s, self.notes.get(s.code)) for s in rows], number, pages, len(found))
+        return SchoolPage(
+            [Listed(s, self.notes.get(s.code)) for s in rows], number, pages, len(found)
+        )
 
     def school(self, code: str) -> School:
         if code not in self.schools:
@@ -117,7 +119,9 @@ class FakeRegion:
 
 def region_app(region: FakeRegion) -> object:
     """The regional app over the fake, in test mode."""
-    return create_region_app(region, RegionConfig(secret_key=b"k" * 32, cookie_path="/", testing=True))
+    return create_region_app(
+        region, RegionConfig(secret_key=b"k" * 32, cookie_path="/", testing=True)
+    )
 
 
 def signed_in(app: object, login: str | None) -> Client:
