@@ -193,8 +193,8 @@ def test_the_regional_pages_speak_english(region: FakeRegion) -> None:
     data = {"Школа", "Гимназия", "имени", "А", "С", "Пушкина", "Русский"}
     quoted = {"регион", "школа", "добавлена", "отключена", "гимназия", "Школа"}
     for path in ("/", "/schools/sch002/disable", "/help/", "/help/regional_admin"):
-        words = set(re.findall(r"[А-Яа-яЁё]+", _text(client.get(path))))
-        assert words <= data | quoted, (path, words - data - quoted)
+        russian = set(re.findall(r"[А-Яа-яЁё]+", _text(client.get(path))))
+        assert russian <= data | quoted, (path, russian - data - quoted)
     client.get("/lang/ru")
     assert "Школы региона" in _text(client.get("/"))
 

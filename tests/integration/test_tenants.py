@@ -347,6 +347,11 @@ def test_the_cli_adds_lists_and_names_schools(region: Region, tmp_path: Path) ->
     assert "Лицей Бета" in seen.output
     twice = CliRunner().invoke(main, ["school", "add", "gamma", "--name", "x"], env=env)
     assert twice.exit_code == 1 and "exists already" in twice.output
+    why = ["school", "disable", "gamma", "--reason", "проверка перед вводом"]
+    assert CliRunner().invoke(main, why, env=env).exit_code == 0
+    listed = CliRunner().invoke(main, ["school", "list"], env=env).output
+    assert "DISABLED" in listed and "[проверка перед вводом]" in listed
+    assert CliRunner().invoke(main, ["school", "enable", "gamma"], env=env).exit_code == 0
     # a demo school for a bench: seeded under its own code, its logins in its own folder
     small = ["--classes", "1", "--pupils", "3", "--weeks", "1"]
     seeded = CliRunner().invoke(main, ["--school", "gamma", "demo", *small], env=env)
