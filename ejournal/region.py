@@ -42,6 +42,11 @@ from ejournal.settings import ArchiveSettings, DatabaseURL, Settings, SettingsEr
 CODE = re.compile(r"[a-z][a-z0-9_]{0,19}")
 ROLES = {"regional_admin": "региональный администратор", "regional_auditor": "региональный аудитор"}
 STATUSES = ("active", "disabled")
+#: The list's filters by what the regional level last read of a school's ledger.
+LEDGER_FILTERS = {
+    "failed": "AND l.verified_ok IS FALSE",
+    "unverified": "AND (l.code IS NULL OR l.verified_at = '')",
+}
 #: A regional session ends this long after sign-in, and after this long unused.
 SESSION_HOURS, SESSION_IDLE_MINUTES = 8, 30
 #: Sign-ins refused after this many wrong passwords for a login within this many minutes.
@@ -341,9 +346,13 @@ class Registry:
                 (code, since, since),
             )
 
-    def find(self, text: str = "", status: str = "", number: int = 1, size: int = 50) -> SchoolPage:
+    def find(
+        self, text: str = "", status: str = "", number: int = 1, size: int = 50, ledger: str = ""
+    ) -> SchoolPage:
         """A page of the schools whose code or name holds ``text`` (any case), of one
-        ``status`` (empty: any), by code, with their ledger notes."""
+        ``status`` (empty: any), by code, with their ledger notes; ``ledger`` keeps only
+        those whose last verification failed (``failed``) or that were never verified
+        (``unverified``)."""
         if not self._upgraded():
             return SchoolPage([], 1, 1, 0)
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text.strip()) + "%"
@@ -352,12 +361,14 @@ class Registry:
         if status in STATUSES:
             clause = sql.SQL("AND s.status = %s")
             values.append(status)
-        where = sql.SQL("WHERE (s.code ILIKE %s OR s.name ILIKE %s) {}").format(clause)
+        noted = sql.SQL(LEDGER_FILTERS.get(ledger, ""))
+        where = sql.SQL("WHERE (s.code ILIKE %s OR s.name ILIKE %s) {} {}").format(clause, noted)
         with self._tx() as cur:
             cur.execute(
-                sql.SQL("SELECT count(*) AS n FROM {}.ejournal_schools s {}").format(
-                    self._id, where
-                ),
+                sql.SQL(
+                    "SELECT count(*) AS n FROM {r}.ejournal_schools s LEFT JOIN "
+                    "{r}.ejournal_school_ledger l USING (code) {w}"
+                ).format(r=self._id, w=where),
                 values,
             )
             found = cur.fetchone()

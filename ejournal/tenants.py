@@ -134,9 +134,10 @@ class RegionalBackend:
         """End a session."""
         self.registry.sign_out(token)
 
-    def find(self, text: str, status: str, number: int, size: int) -> SchoolPage:
-        """A page of the schools whose code or name holds ``text``, of one status."""
-        return self.registry.find(text, status, number, size)
+    def find(self, text: str, status: str, number: int, size: int, ledger: str) -> SchoolPage:
+        """A page of the schools whose code or name holds ``text``, of one status, of one
+        ledger state (``failed``, ``unverified``; empty: any)."""
+        return self.registry.find(text, status, number, size, ledger)
 
     def school(self, code: str) -> School:
         """One school; ``LookupError`` when there is none."""

@@ -59,12 +59,14 @@ class FakeRegion:
     def sign_out(self, token: str) -> None:
         self.sessions.pop(token, None)
 
-    def find(self, text: str, status: str, number: int, size: int) -> SchoolPage:
+    def find(self, text: str, status: str, number: int, size: int, ledger: str) -> SchoolPage:
         needle = text.strip().casefold()
         found = [
             s
             for code, s in sorted(self.schools.items())
-            if (needle in code or needle in s.name.casefold()) and status in ("", s.status)
+            if (needle in code or needle in s.name.casefold())
+            and status in ("", s.status)
+            and ledger in ("", self._state(code))
         ]
         pages = max(1, -(-len(found) // size))
         number = min(max(1, number), pages)
@@ -72,6 +74,12 @@ class FakeRegion:
         return SchoolPage(
             [Listed(s, self.notes.get(s.code)) for s in rows], number, pages, len(found)
         )
+
+    def _state(self, code: str) -> str:
+        note = self.notes.get(code)
+        if note is None or not note.verified_at:
+            return "unverified"
+        return "verified" if note.verified_ok else "failed"
 
     def school(self, code: str) -> School:
         if code not in self.schools:

@@ -200,9 +200,10 @@ class RegionBackend(Protocol):
     def sign_out(self, token: str) -> None:
         """End a session."""
 
-    def find(self, text: str, status: str, number: int, size: int) -> ListPage:
+    def find(self, text: str, status: str, number: int, size: int, ledger: str) -> ListPage:
         """A page of the schools whose code or name holds ``text``, of ``status`` (empty:
-        any), by code."""
+        any), whose ledger was last found ``failed`` or never verified (``unverified``;
+        empty: any), by code."""
 
     def school(self, code: str) -> SchoolRow:
         """One school; ``LookupError`` when there is none."""
@@ -302,10 +303,22 @@ def _listing(status: int = 200, **context: Any) -> ResponseReturnValue:
     text = request.args.get("q", "").strip()[:100]
     state = request.args.get("status", "")
     state = state if state in ("active", "disabled") else ""
+    ledger = request.args.get("ledger", "")
+    ledger = ledger if ledger in ("failed", "unverified") else ""
     number = request.args.get("page", 1, int)
-    found = _backend().find(text, state, max(1, min(number, 10**6)), PAGE_SIZE)
+    found = _backend().find(text, state, max(1, min(number, 10**6)), PAGE_SIZE, ledger)
     context.setdefault("form", {})
-    return _page("schools.html", status, found=found, query=text, state=state, **context)
+    chosen = {k: v for k, v in (("q", text), ("status", state), ("ledger", ledger)) if v}
+    return _page(
+        "schools.html",
+        status,
+        found=found,
+        query=text,
+        state=state,
+        ledger=ledger,
+        chosen=chosen,
+        **context,
+    )
 
 
 def create_region_app(backend: RegionBackend, config: RegionConfig) -> Flask:
@@ -336,7 +349,10 @@ def create_region_app(backend: RegionBackend, config: RegionConfig) -> Flask:
     def local_time(moment: datetime | str) -> str:
         """A moment (or ISO text of one) as «ДД.ММ.ГГГГ ЧЧ:ММ» in the deployment's zone."""
         if isinstance(moment, str):
-            moment = datetime.fromisoformat(moment)
+            try:
+                moment = datetime.fromisoformat(moment)
+            except ValueError:
+                return str(moment)
         return moment.astimezone(clock.school_zone()).strftime("%d.%m.%Y %H:%M")
 
     @app.before_request
@@ -458,7 +474,7 @@ def _admin_pages(app: Flask) -> None:
             else _("Школа %(code)s отключена: её страницы и команды не работают.", code=code)
         )
         flash(done, "ok")
-        return redirect(safe_next(request.form.get("back"), url_for("schools")))
+        return redirect(url_for("schools", q=code))
 
 
 def _auditor_pages(app: Flask) -> None:

@@ -8,6 +8,7 @@ and schools are tested on PostgreSQL in ``tests/integration/test_tenants.py`` an
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -73,6 +74,7 @@ def test_the_auditor_sees_ledger_notes_and_no_admin_actions(region: FakeRegion) 
     listing = _text(client.get("/?q=sch00"))
     assert "ещё не открывался" in listing and "Отключить" not in listing
     assert "Добавить школу" not in listing
+    assert 'name="ledger"' not in signed_in(region_app(region), "oblast-admin").get("/").text
     page = client.get("/schools/sch001/ledger")
     assert page.status_code == 200 and "Запечатано событий" in _text(page)
     row = _text(client.get("/?q=sch001"))
@@ -84,6 +86,12 @@ def test_the_auditor_sees_ledger_notes_and_no_admin_actions(region: FakeRegion) 
         "ledger",
         "download",
     ]
+    # the schools to look at first: a failed verification, none yet
+    region.notes["sch002"] = replace(region.notes["sch001"], verified_ok=False)
+    assert _codes(client.get("/?ledger=failed")) == ["sch002"]
+    unverified = client.get("/?ledger=unverified&q=sch00")
+    assert _codes(unverified) == [f"sch00{n}" for n in range(10) if n not in (1, 2)]
+    assert "НЕ цел" in _text(client.get("/?q=sch002"))
     for path in ("/schools/sch001/disable", "/schools/sch001/enable"):
         assert client.get(path).status_code == 403
     assert client.get("/schools/nowhere/ledger").status_code == 404

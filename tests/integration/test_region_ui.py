@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from psycopg import sql
 from werkzeug.test import Client
 
 from ejournal.bootstrap import System
-from ejournal.region import Registry
+from ejournal.region import LedgerNote, Registry
 from ejournal.settings import Settings
 from ejournal.tenants import Deployment, Dispatcher
 from tests.conftest import settings_for
@@ -100,6 +101,16 @@ def test_250_schools_are_searched_filtered_and_paged_without_opening_one(
     found = registry.find("школа № 1", "active", 1, 10)
     # «№ 1», «№ 1x», «№ 1xx», less the disabled «№ 17», «№ 1x7»
     assert found.total == 1 + 10 + 100 - 1 - 10 and found.pages == 10
+    # the auditor's filters read the registry's ledger notes, not the schools
+    now = datetime.now(UTC)
+    registry.note_ledger("sch003", LedgerNote(now, 40, now.isoformat(), now.isoformat(), False))
+    registry.note_ledger("sch004", LedgerNote(now, 40, now.isoformat(), now.isoformat(), True))
+    registry.note_ledger("sch005", LedgerNote(now, None, "", "", None))
+    assert [r.school.code for r in registry.find(ledger="failed").rows] == ["sch003"]
+    unverified = registry.find(ledger="unverified", size=300)
+    assert unverified.total == 248 and "sch005" in [r.school.code for r in unverified.rows]
+    auditor = _client(app, "oblast-audit")
+    assert _codes(auditor.get("/region/?ledger=failed")) == ["sch003"]
     assert app.deployment._systems == {}  # no school was opened to list them
 
 
