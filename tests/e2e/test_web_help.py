@@ -49,18 +49,25 @@ def test_every_role_page_holds_its_sections_once(world, language):  # noqa: F811
     client = web_app(system, testing=True).test_client()
     client.get(f"/lang/{language}")
     assert set(help_pages.ROLE_PAGES) == set(ROLES), "a help page for every role"
-    index = client.get("/help/")
-    assert index.status_code == 200
-    assert set(help_pages.INDEX_SECTIONS) <= set(_parse(index.get_data(as_text=True)).ids)
-    for role in help_pages.ROLE_PAGES:
+    _holds_its_sections(
+        client, help_pages.INDEX_SECTIONS, help_pages.PAGE_SECTIONS, help_pages.COMMON
+    )
+    assert client.get("/help/nobody").status_code == 404
+
+
+def _holds_its_sections(
+    client: Any, index: tuple[str, ...], pages: dict[str, tuple[str, ...]], common: tuple[str, ...]
+) -> None:
+    """The help index holds ``index``; each role page its sections and ``common``, each once."""
+    answer = client.get("/help/")
+    assert answer.status_code == 200
+    assert set(index) <= set(_parse(answer.get_data(as_text=True)).ids)
+    for role, sections in pages.items():
         answer = client.get(f"/help/{role}")
         assert answer.status_code == 200, role
         ids = _parse(answer.get_data(as_text=True)).ids
-        doubled = sorted({i for i in ids if ids.count(i) > 1})
-        assert doubled == [], f"{role}: ids used twice"
-        missing = set(help_pages.PAGE_SECTIONS[role]) | set(help_pages.COMMON)
-        assert missing - set(ids) == set(), f"{language}/{role} lacks sections"
-    assert client.get("/help/nobody").status_code == 404
+        assert sorted({i for i in ids if ids.count(i) > 1}) == [], f"{role}: ids used twice"
+        assert set(sections) | set(common) <= set(ids), f"{role} lacks sections"
 
 
 def test_the_question_mark_leads_to_the_help_for_every_page_as_every_role(world):  # noqa: F811
@@ -210,16 +217,13 @@ def test_every_regional_help_page_holds_its_sections_once(language):
 
     client = signed_in(region_app(FakeRegion()), None)
     client.get(f"/lang/{language}")
-    index = client.get("/help/")
-    assert index.status_code == 200
-    assert set(help_pages.REGION_INDEX_SECTIONS) <= set(_parse(index.get_data(as_text=True)).ids)
-    for role in help_pages.REGION_PAGES:
-        answer = client.get(f"/help/{role}")
-        assert answer.status_code == 200, role
-        ids = _parse(answer.get_data(as_text=True)).ids
-        assert sorted({i for i in ids if ids.count(i) > 1}) == [], f"{role}: ids used twice"
-        wanted = set(help_pages.REGION_PAGE_SECTIONS[role]) | set(help_pages.REGION_COMMON)
-        assert wanted - set(ids) == set(), f"{language}/{role} lacks sections"
+    assert set(help_pages.REGION_PAGES) == set(help_pages.REGION_PAGE_SECTIONS)
+    _holds_its_sections(
+        client,
+        help_pages.REGION_INDEX_SECTIONS,
+        help_pages.REGION_PAGE_SECTIONS,
+        help_pages.REGION_COMMON,
+    )
     assert client.get("/help/teacher").status_code == 404  # a school's role: the school's help
 
 
