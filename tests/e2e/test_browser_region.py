@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.live import FLAGS, ServerClock, chromium_or_skip, live_server
+from tests.e2e.live import ServerClock, chromium_or_skip, launch, live_server
 from tests.e2e.test_browser import shot
 from tests.region_fake import PASSWORD, FakeRegion, region_app
 
@@ -27,12 +27,13 @@ def region_browser() -> Iterator[tuple[Any, str]]:
     for number in range(250):
         region.add(
             f"sch{number:03d}",
-            f"Муниципальное бюджетное общеобразовательное учреждение «Средняя общеобразовательная школа № {number}»",
+            "Муниципальное бюджетное общеобразовательное учреждение «Средняя "
+            f"общеобразовательная школа № {number}»",
         )
     region.add("sch000x", "Школа", "disabled")
     app = region_app(region)
     with live_server(app, ServerClock()) as base, sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium, args=FLAGS)
+        launched = launch(p, chromium)
         try:
             yield launched, base
         finally:
@@ -67,7 +68,7 @@ def test_the_list_of_schools_fits_a_tablet_and_a_laptop(
     _fits(page)
     action = rows.last.locator("td.actions a")
     box = action.bounding_box()
-    assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= width
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
     assert page.locator("button:text('Найти')").is_visible()
     if width == 820:
         shot(page, f"region-{login.removeprefix('oblast-')}-820.png")

@@ -430,6 +430,7 @@ def test_the_regional_auditor_reads_verifies_and_downloads_checkpoints_only(seed
     seen = head.get("/s/alpha/audit/access-log").get_data(as_text=True)
     assert seen.count("Региональный уровень: региональный аудитор oblast-audit") >= 3, seen[-3000:]
     assert f">{account.id}<" not in seen
+    assert 'href="?student_id="' not in seen  # no pupil: a dash, not an empty link
     head.get("/s/alpha/lang/en")
     english = head.get("/s/alpha/audit/access-log").get_data(as_text=True)
     assert "Regional level: regional auditor oblast-audit" in english
