@@ -387,6 +387,24 @@ class Registry:
             rows = cur.fetchall()
         return SchoolPage([Listed(self._school(r), _note(r)) for r in rows], number, pages, total)
 
+    def summary(self) -> dict[str, int]:
+        """How many schools: in all, active, disabled, whose last verification failed, never
+        verified (the head of the regional list)."""
+        if not self._upgraded():
+            return dict.fromkeys(("total", "active", "disabled", "failed", "unverified"), 0)
+        with self._tx() as cur:
+            cur.execute(
+                self._q(
+                    "SELECT count(*) AS total, count(*) FILTER (WHERE s.status = 'active') AS "
+                    "active, count(*) FILTER (WHERE s.status = 'disabled') AS disabled, "
+                    "count(*) FILTER (WHERE l.verified_ok IS FALSE) AS failed, count(*) FILTER "
+                    "(WHERE l.code IS NULL OR l.verified_at = '') AS unverified FROM "
+                    "{r}.ejournal_schools s LEFT JOIN {r}.ejournal_school_ledger l USING (code)"
+                )
+            )
+            row = cur.fetchone()
+        return {k: int(v) for k, v in (row or {}).items()}
+
     def note_ledger(self, code: str, note: LedgerNote) -> None:
         """Keep what a regional read of the school's ledger found (for the list)."""
         if not self._upgraded():

@@ -139,6 +139,10 @@ class RegionalBackend:
         ledger state (``failed``, ``unverified``; empty: any)."""
         return self.registry.find(text, status, number, size, ledger)
 
+    def summary(self) -> dict[str, int]:
+        """How many schools in all, active, disabled, failed and never verified."""
+        return self.registry.summary()
+
     def school(self, code: str) -> School:
         """One school; ``LookupError`` when there is none."""
         try:

@@ -81,6 +81,17 @@ class FakeRegion:
             return "unverified"
         return "verified" if note.verified_ok else "failed"
 
+    def summary(self) -> dict[str, int]:
+        states = [self._state(code) for code in self.schools]
+        statuses = [s.status for s in self.schools.values()]
+        return {
+            "total": len(self.schools),
+            "active": statuses.count("active"),
+            "disabled": statuses.count("disabled"),
+            "failed": states.count("failed"),
+            "unverified": states.count("unverified"),
+        }
+
     def school(self, code: str) -> School:
         if code not in self.schools:
             raise LookupError(code)

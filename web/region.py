@@ -205,6 +205,10 @@ class RegionBackend(Protocol):
         any), whose ledger was last found ``failed`` or never verified (``unverified``;
         empty: any), by code."""
 
+    def summary(self) -> dict[str, int]:
+        """How many schools: ``total``, ``active``, ``disabled``, ``failed`` (the last
+        verification found a breach), ``unverified``."""
+
     def school(self, code: str) -> SchoolRow:
         """One school; ``LookupError`` when there is none."""
 
@@ -313,6 +317,7 @@ def _listing(status: int = 200, **context: Any) -> ResponseReturnValue:
         "schools.html",
         status,
         found=found,
+        summary=_backend().summary(),
         query=text,
         state=state,
         ledger=ledger,

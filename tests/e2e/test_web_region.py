@@ -67,6 +67,8 @@ def test_the_list_is_searched_filtered_and_paged(region: FakeRegion) -> None:
     assert _codes(client.get("/?q=nothing-like-it")) == []
     assert "Ничего не найдено." in _text(client.get("/?q=nothing-like-it"))
     assert client.get("/?status=deleted").status_code == 200  # an unknown status: all
+    summary = _text(first)
+    assert "Всего школ: 251 · работают: 226 · отключены: 25" in summary
 
 
 def test_the_auditor_sees_ledger_notes_and_no_admin_actions(region: FakeRegion) -> None:
@@ -92,6 +94,7 @@ def test_the_auditor_sees_ledger_notes_and_no_admin_actions(region: FakeRegion) 
     unverified = client.get("/?ledger=unverified&q=sch00")
     assert _codes(unverified) == [f"sch00{n}" for n in range(10) if n not in (1, 2)]
     assert "НЕ цел" in _text(client.get("/?q=sch002"))
+    assert "проверка журнала не пройдена: 1 · не проверялись: 249" in _text(client.get("/"))
     for path in ("/schools/sch001/disable", "/schools/sch001/enable"):
         assert client.get(path).status_code == 403
     assert client.get("/schools/nowhere/ledger").status_code == 404

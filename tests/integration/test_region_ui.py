@@ -107,6 +107,13 @@ def test_250_schools_are_searched_filtered_and_paged_without_opening_one(
     registry.note_ledger("sch004", LedgerNote(now, 40, now.isoformat(), now.isoformat(), True))
     registry.note_ledger("sch005", LedgerNote(now, None, "", "", None))
     assert [r.school.code for r in registry.find(ledger="failed").rows] == ["sch003"]
+    assert registry.summary() == {
+        "total": 250,
+        "active": 225,
+        "disabled": 25,
+        "failed": 1,
+        "unverified": 249 - 1,
+    }
     unverified = registry.find(ledger="unverified", size=300)
     assert unverified.total == 248 and "sch005" in [r.school.code for r in unverified.rows]
     auditor = _client(app, "oblast-audit")
