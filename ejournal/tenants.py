@@ -97,6 +97,14 @@ class Deployment:
                 self._systems[code] = found
             return found
 
+    def discard(self, code: str) -> None:
+        """Close and forget the school's system (a school withdrawn from the registry)."""
+        with self._lock:
+            found = self._systems.pop(code, None)
+        if found is not None:
+            found.close()
+        self.forget(code)
+
     def close(self) -> None:
         """Close every school's system."""
         with self._lock:
@@ -174,7 +182,7 @@ class RegionalBackend:
             _log(self.deployment, school.code, by, "школа добавлена")
         except Exception:
             self.registry.withdraw(school.code, school.created_at)
-            self.deployment.forget(school.code)
+            self.deployment.discard(school.code)
             raise RegionRefused("not_opened") from None
 
     def set_status(self, code: str, status: str, reason: str, by: RegionalUser) -> None:
