@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
+import retention.rules
+import retention.words
 from ejournal.policyfiles import load_policies
 from retention.rules import days_words, journal_rules, roles_words
+from retention.words import russian_ngettext
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
@@ -72,4 +76,25 @@ def test_role_lists_read_as_russian():
         "11 дней",
         "21 день",
         "24 дня",
+    ]
+
+
+def test_one_russian_plural_table_serves_the_rules_and_the_retention_words():
+    """``retention.rules`` and ``retention.words`` share ``russian_ngettext`` and its table of
+    «few» forms: every plural message either module writes has its «few» form there."""
+    for module in (retention.rules, retention.words):
+        source = Path(module.__file__ or "").read_text(encoding="utf-8")
+        singulars = re.findall(r'ngettext\(\s*"([^"]+)"', source)
+        assert singulars, module.__name__
+        for singular in singulars:
+            assert russian_ngettext(singular, "-", 3) != "-", (module.__name__, singular)
+    assert [russian_ngettext("%(num)s символ", "%(num)s символов", n) for n in (1, 3, 12)] == [
+        "1 символ",
+        "3 символа",
+        "12 символов",
+    ]
+    assert [russian_ngettext("%(num)s год", "%(num)s лет", n) for n in (21, 22, 25)] == [
+        "21 год",
+        "22 года",
+        "25 лет",
     ]
