@@ -32,17 +32,21 @@ _FEW = {
 }
 
 
+def russian_plural(num: int, one: str, few: str, many: str) -> str:
+    """The Russian plural form for ``num`` (CLDR): ``one`` for 1, 21, 101 …, ``few`` for
+    2–4, 22–24 …, ``many`` for the rest (0, 5–20, 25 …, 111 …)."""
+    n10, n100 = num % 10, num % 100
+    if n10 == 1 and n100 != 11:
+        return one
+    if 2 <= n10 <= 4 and not 12 <= n100 <= 14:
+        return few
+    return many
+
+
 def russian_ngettext(singular: str, plural: str, num: int) -> str:
     """Russian plural forms (CLDR: one, few, many) of the messages of this module and of
     ``retention.rules``."""
-    n10, n100 = num % 10, num % 100
-    if n10 == 1 and n100 != 11:
-        text = singular
-    elif 2 <= n10 <= 4 and not 12 <= n100 <= 14:
-        text = _FEW.get(singular, plural)
-    else:
-        text = plural
-    return text % {"num": num}
+    return russian_plural(num, singular, _FEW.get(singular, plural), plural) % {"num": num}
 
 
 def period_words(

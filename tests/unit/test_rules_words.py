@@ -10,8 +10,9 @@ from pathlib import Path
 import retention.rules
 import retention.words
 from ejournal.policyfiles import load_policies
+from retention.archive.render import sheets_noun
 from retention.rules import days_words, journal_rules, roles_words
-from retention.words import russian_ngettext
+from retention.words import russian_ngettext, russian_plural
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
@@ -97,4 +98,19 @@ def test_one_russian_plural_table_serves_the_rules_and_the_retention_words():
         "21 год",
         "22 года",
         "25 лет",
+    ]
+
+
+def test_the_russian_plural_rule_is_written_once():
+    """``russian_plural`` (CLDR one, few, many) serves the messages, the destruction act's
+    periods and the archive volume's sheet count."""
+    numbers = (0, 1, 2, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111, 112, 122)
+    assert "".join(russian_plural(n, "o", "f", "m") for n in numbers) == "moffmmmmofmommf"
+    assert [sheets_noun(n) for n in (1, 3, 11, 21, 24, 111)] == [
+        "лист",
+        "листа",
+        "листов",
+        "лист",
+        "листа",
+        "листов",
     ]
