@@ -120,6 +120,20 @@ def scheduled(reader: Reader, course_journal_id: str, days: Iterable[date]) -> l
     return schedule(found, _substitutes(reader, course_journal_id), days)
 
 
+def lesson_days(reader: Reader, course_journal_id: str) -> list[date] | None:
+    """The days of the school year on which the course journal's timetable schedules a
+    lesson, in order (terms, days off and pattern changes applied); None when the course
+    has no timetable."""
+    found = patterns(reader, course_journal_id)
+    if not found:
+        return None
+    row = reader.get(catalog.COURSES, (course_journal_id,))
+    if row is None:
+        return None
+    days = year_days(reader, str(row["year_id"]))
+    return sorted({s.day for s in schedule(found, {}, days)})
+
+
 def plan(reader: Reader, course_journal_id: str) -> list[PlanItem]:
     rows = reader.select(view.PLAN, {"course_journal_id": course_journal_id})
     return sorted(
