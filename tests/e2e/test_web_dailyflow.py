@@ -9,10 +9,10 @@ import re
 from datetime import date, timedelta
 
 from domain import clock
+from domain.lesson import MarkEntry
 from domain.timetable import Bell
 from ejournal.bootstrap import System
 from ejournal.webapp import web_app
-from domain.lesson import MarkEntry
 from tests.school import LESSON_DAY, at
 from tests.web import PASSWORD, WebSchool, client_for, post, sign_in
 
