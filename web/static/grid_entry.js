@@ -292,11 +292,41 @@
   // the first cell a Tab reaches: the first pupil's in the current week's first column
   var start = asked ? heads.indexOf(asked) : now ? heads.indexOf(now) : -1;
   if (rows.length && start > 0) { rows[0].cells[start].tabIndex = 0; active = rows[0].cells[start]; }
-  if (asked && kept === null && rows.length && start > 0 && isOpen(start)) { focusCell(rows[0].cells[start]); }
+  if (asked && kept === null && rows.length && start > 0) {
+    // after the browser's own jump to the anchor (which would hide the column under the
+    // names and take the focus away): the column next to the names, its first cell typed in
+    var ready = function () {
+      setTimeout(function () {
+        scroller.scrollLeft = Math.max(0, asked.offsetLeft - stickyLeft());
+        if (isOpen(start)) { focusCell(rows[0].cells[start]); }
+      }, 0);
+    };
+    if (document.readyState === "complete") { ready(); } else { window.addEventListener("load", ready); }
+  }
   table.addEventListener("focusin", function (event) {
     if (event.target.tagName === "TD" && rows.indexOf(event.target.parentElement) >= 0 &&
         isLesson(position(event.target)[1])) {
       focusCell(event.target);
     }
+  });
+})();
+
+// The new-lesson form (ADR 0030): «Сдать к» proposes the course's next lesson by the
+// timetable after the lesson's date; a changed date moves the proposal, until the teacher
+// picks a date of their own.
+(function () {
+  "use strict";
+  var form = document.getElementById("new-lesson");
+  if (!form) { return; }
+  var days = (form.getAttribute("data-days") || "").split(" ").filter(Boolean);
+  var day = form.querySelector("input[name=day]");
+  var due = form.querySelector("input[name=homework_due]");
+  if (!days.length || !day || !due) { return; }
+  var proposed = due.value;
+  due.addEventListener("change", function () { proposed = null; });
+  day.addEventListener("change", function () {
+    if (proposed === null || due.value !== proposed) { return; }
+    var next = days.filter(function (d) { return d > day.value; })[0] || "";
+    due.value = proposed = next;
   });
 })();
