@@ -22,6 +22,9 @@ from domain import clock, errors, ids, rules
 from domain.lesson import MarkEntry
 from domain.service import Receipt
 from domain.timetable import next_lesson_day
+from projections.queries.class_day import ClassDay
+from projections.queries.listing import CourseItem
+from projections.queries.timetable import DayLesson
 from web import final_explained as final_explained_page
 from web import forms, grid_table
 from web.access import owned, permission, reaches
@@ -60,6 +63,7 @@ def index_page(problems: dict[str, str] | None = None, status: int = 200) -> Res
         m.student_id for c in classes for m in c.day.marks
     }
     teachers |= {t for c in classes for x in c.lessons for t in (*x.course.teachers, x.substitute)}
+    viewed(request.path, pupils)  # the class teacher's block names pupils (absent, marked)
     return render_template(
         "journal/index.html",
         year=year,
@@ -83,11 +87,11 @@ class MyClass:
 
     group_id: str
     name: str
-    lessons: list[Any]
-    day: Any
+    lessons: list[DayLesson]
+    day: ClassDay
 
 
-def _my_classes(year_id: str, courses: list[Any]) -> list[MyClass]:
+def _my_classes(year_id: str, courses: list[CourseItem]) -> list[MyClass]:
     """The classes of ``year_id`` the signed-in class teacher leads, with their day."""
     if "class_teacher" not in current_user.roles:
         return []

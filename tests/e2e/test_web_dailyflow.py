@@ -130,6 +130,10 @@ def test_a_class_teacher_without_lessons_sees_the_day_of_their_class(
     assert "Смирнов А." in block and "— Н" in block
     assert "Уроки сегодня" not in page  # not a teacher: no empty «my lessons»
     assert "Журнал класса" in block
+    # seeing the pupils' names is an access to personal data, logged
+    system.views.catch_up()
+    log = system.views.reads.audit.accesses(student_id=str(s.pupils[0]))
+    assert any(r.page == "/journal/" for r in log)
     marks = block[block.index("Отметки, выставленные сегодня") :]
     assert "Кузнецова Д." in marks and "<td>4</td>" in marks
     # the next day: nobody absent, no marks entered
