@@ -182,6 +182,20 @@ def schedule(
     return found
 
 
+def scheduled_days(patterns: Sequence[Pattern], days: Iterable[date]) -> list[date]:
+    """Those of ``days`` (in order) on which the weekly ``patterns`` (in date order)
+    schedule a lesson: what ``schedule`` gives, without numbering, for due dates."""
+    found = []
+    weekdays: frozenset[int] = frozenset()
+    upcoming = list(patterns)
+    for day in days:
+        while upcoming and upcoming[0][0] <= day:
+            weekdays = frozenset(w for w, _ in upcoming.pop(0)[1])
+        if day.weekday() in weekdays:
+            found.append(day)
+    return found
+
+
 def next_lesson_day(days: Sequence[date], after: date) -> date | None:
     """The first of ``days`` (in order) later than ``after`` — when homework given at a
     lesson on ``after`` is due («к следующему уроку»); None past the year's last."""

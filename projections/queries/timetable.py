@@ -18,6 +18,7 @@ from domain.timetable import (
     Scheduled,
     plan_item,
     schedule,
+    scheduled_days,
     school_days,
     slot_of,
 )
@@ -130,8 +131,7 @@ def lesson_days(reader: Reader, course_journal_id: str) -> list[date] | None:
     row = reader.get(catalog.COURSES, (course_journal_id,))
     if row is None:
         return None
-    days = year_days(reader, str(row["year_id"]))
-    return sorted({s.day for s in schedule(found, {}, days)})
+    return scheduled_days(found, year_days(reader, str(row["year_id"])))
 
 
 def plan(reader: Reader, course_journal_id: str) -> list[PlanItem]:

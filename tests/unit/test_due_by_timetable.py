@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.timetable import Bell, next_lesson_day
+from domain.timetable import Bell, next_lesson_day, schedule, scheduled_days
 from projections.queries import timetable as timetable_query
 from projections.queries.week import Due, Slot, due_dates, week
 from tests.school import School
@@ -92,3 +92,17 @@ def test_the_diary_shows_homework_on_the_day_the_timetable_makes_it_due(
     # the week of the holidays lists nothing due
     holidays = week(views, policies.grading, pupil, date(2025, 10, 27), TUE_21_OCT)
     assert all(not d.due for d in holidays.days)
+
+
+def test_the_scheduled_days_are_the_days_schedule_gives():
+    """``scheduled_days`` (due dates) agrees with ``schedule`` (lessons) on a pattern changed
+    from a date: Mondays and Wednesdays, then Tuesdays from 22 September."""
+    patterns = [
+        (date(2025, 9, 1), frozenset({(0, 1), (2, 3)})),
+        (date(2025, 9, 22), frozenset({(1, 2)})),
+    ]
+    days = [date(2025, 9, 1) + timedelta(days=n) for n in range(60)]
+    expected = sorted({s.day for s in schedule(patterns, {}, days)})
+    assert scheduled_days(patterns, days) == expected
+    assert date(2025, 9, 17) in expected and date(2025, 9, 24) not in expected
+    assert scheduled_days([], days) == []
