@@ -8,7 +8,7 @@ Query-only: it reads the grid's tables (requests, marks, lessons) and the catalo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -160,6 +160,18 @@ def late_decided(reader: Reader, limit: int) -> list[LateRequest]:
 def late_request(reader: Reader, request_id: str) -> LateRequest | None:
     """One late-entry request (any state), or None."""
     return _one(reader, grid.LATE, _build_late, request_id)
+
+
+def granted(reader: Reader, account_id: str, lesson_ids: Iterable[str], today: str) -> set[str]:
+    """Which of ``lesson_ids`` the account may still enter past the deadline under an
+    approved late-entry request of theirs (``until`` not before ``today``): one query for
+    a whole grid (ADR 0016, amended by ADR 0031)."""
+    wanted = set(lesson_ids)
+    return {
+        str(r["lesson_id"])
+        for r in reader.select(grid.LATE, {"state": "approved", "requested_by": account_id})
+        if str(r["lesson_id"]) in wanted and str(r["until"] or "") >= today
+    }
 
 
 def late_for_lesson(reader: Reader, lesson_id: str) -> list[LateRequest]:
