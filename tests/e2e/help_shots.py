@@ -24,6 +24,8 @@ TEMPLATES = ROOT / "web" / "templates"
 #: What every screenshot depends on besides its own templates.
 SHARED = (
     TEMPLATES / "base.html",
+    TEMPLATES / "_style.html",  # base.html's style and header corner, shared with /region/
+    TEMPLATES / "_corner.html",
     TEMPLATES / "nav.html",
     ROOT / "web" / "static" / "grid.css",
     ROOT / "tests" / "e2e" / "test_browser_help.py",
