@@ -87,7 +87,7 @@ def test_killing_the_primary_and_promoting_the_standby_loses_nothing(tmp_path: P
         app.env["EJOURNAL_POLICIES_DIR"] = str(policies)
         try:
             # Two weeks: the failover needs a school, not its history (the load test seeds six).
-            app.seed(school_year(clock.today()), weeks=2)
+            app.seed(school_year(clock.today()), weeks=2, cheap_passwords=True)
             # The standby is copied from the seeded primary, then every commit waits for it.
             pair.add_standby()
             pair.make_synchronous()
