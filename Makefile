@@ -36,9 +36,10 @@ help:
 # venv, uv takes under a minute (docs/benchmarks.md, «CI time»). `--require-hashes` keeps
 # pip's check (every file against the lock's hashes, a package missing from the lock is an
 # error); `--compile-bytecode` writes the .pyc files as pip did, so that no process compiles
-# the libraries again. uv reads PyPI only (not pip's local folders, which hold PyPI's files).
+# the libraries again. uv reads PyPI only (not pip's local folders, which hold PyPI's files),
+# trusting the system's certificates as pip does (--native-tls).
 UV_LOCK  := $(VENV)/uv-lock.txt
-UV       := $(BIN)/uv pip install --python $(BIN)/python --quiet
+UV       := $(BIN)/uv pip install --python $(BIN)/python --quiet --native-tls
 $(BIN)/uv: $(LOCK_DEV)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	sed -n '/^uv==/,/^    #/p' $(LOCK_DEV) | grep -v '^ *#' > $(UV_LOCK)
