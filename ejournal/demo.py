@@ -177,6 +177,14 @@ REQUEST_REASON = "Повторная проверка работы по заяв
 REJECT_REASON = "Оснований нет: работа перепроверена, отметка обоснована"
 CANCEL_REASON = "Отметка выставлена ошибочно: обучающийся не отвечал на этом уроке"
 #: The state final attestation (ОГЭ): two exams for everyone, two of the pupil's choice.
+#: The reasons a teacher gives for a term and a year mark set above the rounded average
+#: (ADR 0024): the first pupil of the first class (the demo family's) gets one of each, so
+#: that a visitor sees an explanation with a reason («расчёт» beside the mark).
+TERM_WHY = "Учтён проект по теме четверти, защищённый на школьной научно-практической конференции"
+YEAR_WHY = (
+    "Учтено призовое место в муниципальном этапе олимпиады по предмету "
+    "(решение методического объединения, протокол № 5)"
+)
 EXAMS = ("Русский язык", "Математика")
 EXAM_ELECTIVES = ("Литература", "Английский язык", "История", "География", "Биология", "Физика")
 EXAM_WEIGHTS = ((60, 35, 5), (25, 55, 20), (10, 40, 50))  # «5», «4», «3» by ability
@@ -398,6 +406,12 @@ class _Seeder:
         #: (course, day, period) → the teacher who holds that lesson instead («замена»).
         self.substitutes: dict[tuple[UUID, date, int], UUID] = {}
         self.year_marks: dict[tuple[UUID, UUID], str] = {}  # (course, pupil) → year mark
+        #: (course, term, pupil) → the term mark set.
+        self.term_set: dict[tuple[UUID, int, UUID], str] = {}
+        #: The (course, term, pupil) of the term mark and the (course, pupil) of the year
+        #: mark set above the rounded average with a reason (``TERM_WHY``, ``YEAR_WHY``).
+        self.raised_term: tuple[UUID, int, UUID] | None = None
+        self.raised_year: tuple[UUID, UUID] | None = None
         self.exam_marks: dict[tuple[UUID, UUID], str] = {}  # (course, pupil) → exam mark
 
     def run(self, names: list[str], per_class: int, weeks: int | None) -> DemoSchool:
@@ -792,11 +806,25 @@ class _Seeder:
                     self._schedule(min(moment, self.horizon), partial(self._term, course, number))
 
     def _term(self, course: _Course, term: int) -> None:
-        """The teacher sets the term marks: the weighted average, half up; «н/а» without marks."""
-        marks = [(pupil, self._term_value(course, term, pupil), "") for pupil in course.pupils]
-        self.j.grades.set_term_marks(course.id, term, marks, course.teacher)
+        """The teacher sets the term marks: the weighted average, half up; «н/а» without
+        marks — and once, for the demo family's pupil, a mark above it with a reason."""
+        marks, whys = [], {}
+        for pupil in course.pupils:
+            value = self._term_value(course, term, pupil)
+            if self.raised_term is None and self._raises(pupil, value):
+                value, whys[pupil] = str(int(value) + 1), TERM_WHY
+                self.raised_term = (course.id, term, pupil)
+            self.term_set[course.id, term, pupil] = value
+            marks.append((pupil, value, ""))
+        self.j.grades.set_term_marks(course.id, term, marks, course.teacher, whys)
         self.tally["term_marks"] += len(marks)
         self._tick(30, 90)
+
+    def _raises(self, pupil: UUID, value: str) -> bool:
+        """True for the demo family's pupil (the first of the first class) with a «3» or
+        «4» due: the mark the teacher sets one higher, with a reason."""
+        first = next(iter(self.pupils.values()), [])
+        return bool(first) and pupil == first[0] and value in ("3", "4")
 
     def _term_value(self, course: _Course, term: int, pupil: UUID) -> str:
         """The weighted average of the term's marks, half up; «н/а» without marks."""
@@ -913,13 +941,21 @@ class _Seeder:
             self._schedule(moment, partial(self._decide, name, *protocol, moment.date()))
 
     def _year_marks(self, course: _Course) -> None:
-        """The teacher sets the year marks: the mean of the term marks, half up."""
+        """The teacher sets the year marks: the mean of the term marks set, half up — and
+        once, for the demo family's pupil, a mark above it with a reason."""
         for pupil in course.pupils:
-            terms = [self._term_value(course, n, pupil) for n, *_ in quarters(self.year)]
+            terms = [
+                self.term_set.get((course.id, n, pupil)) or self._term_value(course, n, pupil)
+                for n, *_ in quarters(self.year)
+            ]
             numbers = [int(v) for v in terms if v.isdigit()]
             value = str(math.floor(sum(numbers) / len(numbers) + 0.5)) if numbers else "н/а"
+            why = ""
+            if self.raised_year is None and self._raises(pupil, value):
+                value, why = str(int(value) + 1), YEAR_WHY
+                self.raised_year = (course.id, pupil)
             self.year_marks[course.id, pupil] = value
-            self.j.grades.set_year_mark(course.id, pupil, value, course.teacher)
+            self.j.grades.set_year_mark(course.id, pupil, value, course.teacher, why=why)
             self.tally["year_marks"] += 1
         self._tick(30, 90)
 
