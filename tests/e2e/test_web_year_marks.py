@@ -73,9 +73,7 @@ def test_the_year_mark_is_set_in_the_last_terms_grid(system: System, web: WebSch
     assert kept is not None and "<option selected>3</option>" in kept[1]  # the choice kept
     assert written_since(system, before) == []
     with clock.travel(at(YEAR_DAY, 11)):
-        done = post(
-            teacher, url, {f"final-{p0}": "4", f"year-{p0}": "3", f"ywhy-{p0}": WHY}, grid
-        )
+        done = post(teacher, url, {f"final-{p0}": "4", f"year-{p0}": "3", f"ywhy-{p0}": WHY}, grid)
     assert done.status_code == 302
     reads = system.views.reads.journal
     assert reads.term_marks(str(s.course_id), 4)[str(p0)].value == "4"
