@@ -142,3 +142,41 @@ def test_who_may_set_a_year_mark(system: System, web: WebSchool) -> None:
         assert post(deputy, url, {f"year-{p0}": "4"}, grid).status_code == 302
         page = auditor.get(grid).get_data(as_text=True)
     assert '<td class="final year">4 <a class="explain"' in page
+
+
+def test_the_class_teachers_summary_sheet_shows_term_and_year_marks(
+    system: System, web: WebSchool
+) -> None:
+    """«Сводная ведомость» of the class: per subject the term marks and the year mark set in
+    the grid, linked to its explanation, corrected ones starred; the class teacher's (own
+    class), not a parent's or a subject teacher's."""
+    s, p0 = web.school, web.school.pupils[0]
+    _terms(system, web, {1: "4", 2: "3", 3: "3", 4: "4"})
+    teacher = client_for(system, web, "teacher")
+    grid, url = f"/journal/{s.course_id}/4", f"/journal/{s.course_id}/4/term-marks"
+    with clock.travel(at(YEAR_DAY, 11)):
+        assert post(teacher, url, {f"year-{p0}": "3", f"ywhy-{p0}": WHY}, grid).status_code == 302
+    with clock.travel(at(date(2026, 5, 26), 9)):
+        assert post(teacher, url, {f"year-{p0}": "4", "reason": FIX}, grid).status_code == 302
+    tutor = client_for(system, web, "class_teacher")
+    sheet_url = f"/classes/{s.class_id}/summary"
+    with clock.travel(at(date(2026, 5, 26), 12)):
+        answer = tutor.get(sheet_url)
+        page = answer.get_data(as_text=True)
+        journal_page = tutor.get(f"/classes/{s.class_id}/journal/4").get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "Сводная ведомость успеваемости: 5А" in page
+    assert f'href="{sheet_url}"' in journal_page  # a tab of the class's pages
+    row = re.search(
+        rf"<tr><td>\d+</td><td class=\"name\">{_name(system, p0)}</td>(.*?)</tr>", page, re.S
+    )
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.S)
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells[:4]] == ["4", "3", "3", "4"]
+    year = cells[4]
+    assert f'href="/journal/{s.course_id}/0/final/{p0}"' in year and ">4</a>" in year
+    assert f'title="Исправлено: {FIX}">*</span>' in year
+    with clock.travel(at(date(2026, 5, 26), 12)):
+        assert client_for(system, web, "parent").get(sheet_url).status_code == 403
+        assert teacher.get(sheet_url).status_code == 403
+        assert tutor.get(f"/classes/{s.other_class_id}/summary").status_code in (403, 404)

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from domain.grades import DECISIONS
 from web import forms
 from web.access import owned, permission, reaches
 from web.classes import bp, exports, xlsx
@@ -88,6 +89,35 @@ def journal(group_id: UUID, term: int) -> ResponseReturnValue:
             g.course_journal_id
             for g in page.grids
             if reaches("journal.view", course_journal_id=g.course_journal_id)
+        },
+    )
+
+
+@bp.get("/<uuid:group_id>/summary")
+@permission("classes.view")
+def summary(group_id: UUID) -> ResponseReturnValue:
+    """The class's summary sheet («сводная ведомость»): per pupil and subject the term
+    marks and the year mark (exam and final marks in the grades with exams), corrected ones
+    marked, the year mark linked to its explanation; the subjects' success and quality."""
+    reads = services().reads
+    group = _group(group_id)
+    if group["kind"] != "class":
+        abort(404)
+    sheet = reads.reports.summary_sheet(str(group_id))
+    viewed(request.path, sheet.pupils)
+    names = reads.people.names(sheet.pupils, short=True)
+    return render_template(
+        "classes/summary.html",
+        group=group,
+        sheet=sheet,
+        pupils=by_name(list(sheet.pupils), names),
+        names=names,
+        terms={t.number: t.title for t in reads.school.terms(str(group["year_id"]))},
+        decisions=DECISIONS,
+        linked={
+            s.course_journal_id
+            for s in sheet.subjects
+            if reaches("journal.view", course_journal_id=s.course_journal_id)
         },
     )
 
