@@ -57,6 +57,7 @@ PLAN = (
         (1366,),
         ("classes/journal.html", "classes/_tabs.html", "classes/_period.html", "_marks.html"),
     ),
+    Shot("summary", "deputy", (1366,), ("classes/summary.html", "classes/_tabs.html")),
     Shot(
         "attendance-report",
         "class_teacher",

@@ -102,6 +102,7 @@ def _pages(ids: dict[str, Any], web: WebSchool) -> dict[str, tuple[str, Any]]:
         "lesson-tablet": (f"/journal/lessons/{ids['lesson']}", at(LESSON_DAY, 17)),
         "grid": (f"/journal/{s.course_id}/1", usual),
         "year": (f"/journal/{s.other_course_id}/4", at(YEAR_END, 16)),
+        "summary": (f"/classes/{s.other_class_id}/summary", at(YEAR_END, 16)),
         "late": (f"/journal/lessons/{ids['empty']}", at(LESSON_DAY + timedelta(days=16), 10)),
         "approvals": ("/classes/approvals", usual),
         "terms": ("/classes/terms", usual),

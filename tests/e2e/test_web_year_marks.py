@@ -176,6 +176,8 @@ def test_the_class_teachers_summary_sheet_shows_term_and_year_marks(
     year = cells[4]
     assert f'href="/journal/{s.course_id}/0/final/{p0}"' in year and ">4</a>" in year
     assert f'title="Исправлено: {FIX}">*</span>' in year
+    # the shares in Russian: one pupil of three with a year mark, a «4»
+    assert "По классу: успеваемость 100,0 %, качество знаний 100,0 %." in page
     with clock.travel(at(date(2026, 5, 26), 12)):
         assert client_for(system, web, "parent").get(sheet_url).status_code == 403
         assert teacher.get(sheet_url).status_code == 403

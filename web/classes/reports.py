@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from babel.numbers import format_decimal
 from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -114,12 +116,18 @@ def summary(group_id: UUID) -> ResponseReturnValue:
         names=names,
         terms={t.number: t.title for t in reads.school.terms(str(group["year_id"]))},
         decisions=DECISIONS,
+        percent=_percent,
         linked={
             s.course_journal_id
             for s in sheet.subjects
             if reaches("journal.view", course_journal_id=s.course_journal_id)
         },
     )
+
+
+def _percent(value: float | None) -> str:
+    """A share in the reader's language, one place («92,5»); «—» when there is none."""
+    return "—" if value is None else format_decimal(value, "0.0", locale=str(get_locale()))
 
 
 # --- reports -------------------------------------------------------------------------------
