@@ -27,6 +27,7 @@ SHARED = (
     TEMPLATES / "nav.html",
     ROOT / "web" / "static" / "grid.css",
     ROOT / "tests" / "e2e" / "test_browser_help.py",
+    ROOT / "tests" / "e2e" / "live.py",  # the browser and its language
     *sorted((ROOT / "policies").glob("*.toml")),
 )
 

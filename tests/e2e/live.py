@@ -27,7 +27,17 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Russian date inputs (ДД.ММ.ГГГГ) as a Russian user's browser shows them, in screenshots
+    # too: headless Chromium takes the locale from --lang and LANGUAGE, and needs Debian's
+    # chromium-l10n for the Russian resources (without it, it falls back to mm/dd/yyyy).
+    "--lang=ru-RU",
 ]
+
+
+def launch(playwright: Any, chromium: str) -> Any:
+    """Chromium from the system, in Russian."""
+    env = {**os.environ, "LANGUAGE": "ru", "LANG": "ru_RU.UTF-8"}
+    return playwright.chromium.launch(executable_path=chromium, args=FLAGS, env=env)
 
 
 def chromium_or_skip() -> str:

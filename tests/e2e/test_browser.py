@@ -16,7 +16,7 @@ import pytest
 from ejournal.bootstrap import System
 from ejournal.webapp import web_app
 from tests.conftest import ROOT
-from tests.e2e.live import FLAGS, ServerClock, chromium_or_skip, live_server
+from tests.e2e.live import ServerClock, chromium_or_skip, launch, live_server
 from tests.school import LESSON_DAY, at
 from tests.web import WebSchool
 
@@ -31,7 +31,7 @@ def browser_page(system: System) -> Iterator[tuple[object, str, ServerClock]]:
 
     server_clock = ServerClock()
     with live_server(web_app(system), server_clock) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
+        browser = launch(p, chromium)
         context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="ru-RU")
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -15,7 +15,7 @@ from domain import clock
 from domain.lesson import MarkEntry
 from ejournal.bootstrap import System
 from ejournal.webapp import web_app
-from tests.e2e.live import FLAGS, ServerClock, chromium_or_skip, live_server
+from tests.e2e.live import ServerClock, chromium_or_skip, launch, live_server
 from tests.e2e.test_browser import shot, sign_in
 from tests.school import LESSON_DAY, at
 from tests.web import WebSchool
@@ -33,7 +33,7 @@ def browser(system: System) -> Iterator[tuple[Any, str, ServerClock]]:
 
     server_clock = ServerClock()
     with live_server(web_app(system), server_clock) as base, sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium, args=FLAGS)
+        launched = launch(p, chromium)
         try:
             yield launched, base, server_clock
         finally:
