@@ -460,16 +460,9 @@ class Grades(CommandGroup):
         )
 
     def _year_grades_of(self, journal: CourseJournal, actor: UUID) -> YearGrades:
-        """The year marks of a course journal's class (created on first use)."""
-        grades_id = ids.year_grades_id(journal.group_id, journal.year_id)
-        if self.app.exists(grades_id):
-            return self.app.load(YearGrades, grades_id)
-        year = self.app.load(SchoolYear, journal.year_id, readonly=True)
-        return YearGrades(
-            group_id=journal.group_id,
-            year_id=journal.year_id,
-            series=ids.summary_series(year.year, self.app.group_of(journal).name),
-            actor=actor,
+        """The year marks of a course journal's class or group (created on first use)."""
+        return self._year_grades(
+            journal.group_id, journal.year_id, actor, lambda: self.app.group_of(journal).name
         )
 
     def _check_terms(
@@ -575,16 +568,26 @@ class Grades(CommandGroup):
 
         return self.app.run(command, group_id)
 
-    def _year_grades(self, group_id: UUID, year_id: UUID, actor: UUID) -> YearGrades:
-        """The year marks of a class (created on first use, in its summary series)."""
+    def _year_grades(
+        self,
+        group_id: UUID,
+        year_id: UUID,
+        actor: UUID,
+        name: Callable[[], str] | None = None,
+    ) -> YearGrades:
+        """The year marks of a class (created on first use, in its summary series named
+        by the class's ``name``, read from the class unless given)."""
         grades_id = ids.year_grades_id(group_id, year_id)
         if self.app.exists(grades_id):
             return self.app.load(YearGrades, grades_id)
         year = self.app.load(SchoolYear, year_id, readonly=True)
-        group = self.app.load(ClassGroup, group_id, readonly=True)
+        if name is not None:
+            label = name()
+        else:
+            label = self.app.load(ClassGroup, group_id, readonly=True).name
         return YearGrades(
             group_id=group_id,
             year_id=year_id,
-            series=ids.summary_series(year.year, group.name),
+            series=ids.summary_series(year.year, label),
             actor=actor,
         )
