@@ -434,8 +434,8 @@ class Grades(CommandGroup):
                 )
                 saved.append(terms)
             if year_marks:
-                if port is not None:
-                    self._check_terms(journal, [p for p, _, _ in year_marks], in_year)
+                if port is not None:  # as the explanation: not in tests of other rules
+                    self._check_terms(journal, [p for p, _, _ in year_marks], saved)
                 ctx = self._final_context(journal, actor, None)
                 year = self._year_grades_of(journal, actor)
                 _decide(
@@ -466,21 +466,29 @@ class Grades(CommandGroup):
         )
 
     def _check_terms(
-        self,
-        journal: CourseJournal,
-        pupils: Sequence[UUID],
-        found: Mapping[UUID, Sequence[Input]],
+        self, journal: CourseJournal, pupils: Sequence[UUID], changed: Sequence[Aggregate]
     ) -> None:
-        """``TermMarksMissing`` for the first of ``pupils`` without a term mark for a
-        period of the year they belonged to the group in («н/а» counts as a mark)."""
+        """``TermMarksMissing`` for the first of ``pupils`` without a term mark for a term
+        of the year they belonged to the group in («н/а» counts as a mark): read from the
+        term marks themselves (``changed``: those this command sets), not from the views,
+        which may trail the store."""
         year = self.app.load(SchoolYear, journal.year_id, readonly=True)
         group = self.app.group_of(journal)
+        mine = {g.term: g for g in changed if isinstance(g, TermGrades)}
+        marked: dict[int, Mapping[UUID, object]] = {}
+        for n in year.terms:
+            grades_id = ids.term_grades_id(journal.id, n)
+            if n in mine:
+                marked[n] = mine[n].marks
+            elif self.app.exists(grades_id):
+                marked[n] = self.app.load(TermGrades, grades_id, readonly=True).marks
+            else:
+                marked[n] = {}
         for pupil in pupils:
-            have = {i.ref for i in found.get(pupil, ())}
             missing = [
                 t.title
                 for n, t in sorted(year.terms.items())
-                if f"term:{n}" not in have and pupil in group.members_between(t.starts, t.ends)
+                if pupil not in marked[n] and pupil in group.members_between(t.starts, t.ends)
             ]
             if missing:
                 raise errors.TermMarksMissing(missing, str(pupil))
