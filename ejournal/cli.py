@@ -933,6 +933,7 @@ def _add_groups() -> None:
     from ejournal.cli_region import register as register_region
     from ejournal.cli_retention import retention
     from ejournal.cli_school import school
+    from ejournal.cli_timetable import timetable
     from ejournal.cli_tokens import api_token
     from ejournal.cli_year import year
 
@@ -949,6 +950,7 @@ def _add_groups() -> None:
         backup,
         restore,
         notify,
+        timetable,
     ):
         main.add_command(group)
     main.add_command(documents)

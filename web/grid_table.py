@@ -63,11 +63,13 @@ def columns(
     today: date,
     may_enter: bool,
     late: bool,
+    granted: frozenset[str] = frozenset(),
 ) -> list[Column]:
     """The grid's columns in order. A column is open to typing for a user who may enter
     marks in the course journal, on a lesson held (not in the future) and within the entry
-    deadline — or for the roles that enter late (``late``); past the deadline the lesson's
-    form offers the late-entry request."""
+    deadline — or for the roles that enter late (``late``), or a lesson of ``granted`` (an
+    approved late-entry request of theirs); past the deadline otherwise the lesson's form
+    offers the late-entry request."""
     by_lesson: dict[str, list[Cell]] = {}
     for (_pupil, lesson_id), cells in grid.marks.items():
         by_lesson.setdefault(lesson_id, []).extend(cells)
@@ -91,7 +93,11 @@ def columns(
                 title,
                 may_enter
                 and day <= today
-                and (late or not rules.deadline_passed(regulation, day, today)),
+                and (
+                    late
+                    or lesson.lesson_id in granted
+                    or not rules.deadline_passed(regulation, day, today)
+                ),
                 monday <= day <= monday + timedelta(days=6),
             )
         )
@@ -333,12 +339,22 @@ def context(
     grading = policies.grading
     pupils = by_name(grid.pupils, names)
     may_enter, late = entry is not None, entry is not None and entry.late
+    granted = entry.granted if entry is not None else frozenset()
     lesson_url = url_for("journal.lesson", lesson_id=_ZERO).replace(str(_ZERO), "{}")
     # the columns and their header, kept with a grid kept between pages (ADR 0022)
-    key = ("columns", id(policies), today, may_enter, late, str(get_locale()), lesson_url)
+    key = (
+        "columns",
+        id(policies),
+        today,
+        may_enter,
+        late,
+        granted,
+        str(get_locale()),
+        lesson_url,
+    )
     found = grid.memo.get(key)
     if found is None:
-        cols = columns(grid, grading, policies.journal, today, may_enter, late)
+        cols = columns(grid, grading, policies.journal, today, may_enter, late, granted)
         found = grid.memo[key] = (cols, head(cols, lesson_url))
     cols, header = found
     iso = today.isoformat()
@@ -373,6 +389,7 @@ def context(
         ),
         "years": years is not None,
         "colours": colours(grading.scale(grid.scale).colors),
+        "trail": access.scope("audit.history") is not None,
         "kinds": grading.kinds,
         "codes": tuple(policies.attendance.codes),
         "now": next(
@@ -441,6 +458,8 @@ class Entry:
     label: str  # «Четвертная отметка: %(name)s», translated, with the placeholder
     names: Mapping[str, str]
     year_label: str = ""  # «Годовая отметка: %(name)s»
+    #: Lessons past the deadline the user may enter under an approved late-entry request.
+    granted: frozenset[str] = frozenset()
 
     options: dict[str, str] = field(default_factory=dict, compare=False)
 

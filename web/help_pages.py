@@ -63,7 +63,7 @@ _DIARY = ("diary", "diary-week")
 #: The anchors of each role page (a test renders each page and finds every one of them).
 PAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     "teacher": ("today", "grid", "lesson", "marks", "absent", "correct", "late", "rules"),
-    "class_teacher": (*_JOURNAL_READ, *_CLASSES, *_DIARY, "rules"),
+    "class_teacher": ("my-class", *_JOURNAL_READ, *_CLASSES, *_DIARY, "rules"),
     "deputy": (
         *_JOURNAL_READ,
         "approvals",
@@ -129,7 +129,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "notify.settings": ("mail",),
     "notify.unsubscribe_link": ("mail",),
     "notify.deliveries": ("mail-deliveries",),
-    "journal.index": ("today",),
+    "journal.index": ("my-class", "today"),
     "journal.grid": ("grid",),
     "journal.lesson": ("lesson",),
     "classes.index": ("classes",),

@@ -21,6 +21,10 @@ from flask_login import current_user
 from domain import clock, errors, ids, rules
 from domain.lesson import MarkEntry
 from domain.service import Receipt
+from domain.timetable import next_lesson_day
+from projections.queries.class_day import ClassDay
+from projections.queries.listing import CourseItem
+from projections.queries.timetable import DayLesson
 from web import final_explained as final_explained_page
 from web import forms, grid_table
 from web.access import owned, permission, reaches
@@ -54,17 +58,62 @@ def index_page(problems: dict[str, str] | None = None, status: int = 200) -> Res
         year["year_id"], courses, today(), None if visible is None else current_user.id
     )
     teachers = {t for c in courses for t in c.teachers} | {x.substitute for x in lessons}
+    classes = _my_classes(str(year["year_id"]), courses)
+    pupils = {a.student_id for c in classes for a in c.day.absences} | {
+        m.student_id for c in classes for m in c.day.marks
+    }
+    teachers |= {t for c in classes for x in c.lessons for t in (*x.course.teachers, x.substitute)}
+    viewed(request.path, pupils)  # the class teacher's block names pupils (absent, marked)
     return render_template(
         "journal/index.html",
         year=year,
         courses=courses,
         lessons=lessons,
+        classes=classes,
         today=today().isoformat(),
         may_hold=reaches("journal.enter"),
         term=reads.school.term_on(year["year_id"], today()),
         names=reads.people.names(teachers - {""}, short=True),
+        pupil_names=reads.people.names(pupils, short=True),
+        codes=services().policies.attendance.codes,
         problems=problems or {},
     ), status
+
+
+@dataclass(frozen=True)
+class MyClass:
+    """A class the signed-in user leads, as their home page shows it today: the class's
+    lessons by the timetable, who is absent, the marks entered (ADR 0031)."""
+
+    group_id: str
+    name: str
+    lessons: list[DayLesson]
+    day: ClassDay
+
+
+def _my_classes(year_id: str, courses: list[CourseItem]) -> list[MyClass]:
+    """The classes of ``year_id`` the signed-in class teacher leads, with their day."""
+    if "class_teacher" not in current_user.roles:
+        return []
+    reads = services().reads
+    led = reads.scope.owned(current_user.id, current_user.person_id, ["class_teacher"], "group")
+    found = []
+    for group in reads.school.groups(year_id, led):
+        if group.get("kind") != "class":
+            continue
+        gid = str(group["group_id"])
+        mine = [c for c in courses if c.group_id == gid] or [
+            c for c in reads.school.courses(year_id) if c.group_id == gid
+        ]
+        found.append(
+            MyClass(
+                gid,
+                str(group["name"]),
+                reads.timetable.day_lessons(year_id, mine, today(), None),
+                reads.reports.class_day(gid, today()),
+            )
+        )
+    return found
 
 
 @bp.get("/<uuid:course_journal_id>/<int:term>")
@@ -91,14 +140,23 @@ def _grid_page(
     viewed(request.path, page.pupils)
     policies = services().policies
     may_enter = reaches("journal.enter", course_journal_id=course_journal_id)
+    late = bool(current_user.roles & policies.journal.late_entry_roles)
     entry = (
         grid_table.Entry(
             (*policies.grading.scale(page.scale).values, *policies.grading.term_scale_extra),
             request.form,
-            bool(current_user.roles & policies.journal.late_entry_roles),
+            late,
             _("Четвертная отметка: %(name)s"),
             names,
             _("Годовая отметка: %(name)s"),
+            # columns past the deadline opened by an approved late-entry request (ADR 0031)
+            frozenset()
+            if late
+            else frozenset(
+                reads.approvals.granted(
+                    current_user.id, [x.lesson_id for x in page.lessons], today()
+                )
+            ),
         )
         if may_enter
         else None
@@ -108,9 +166,12 @@ def _grid_page(
     # the year mark is set in the grid of the year's last term, after its term mark
     last = bool(terms) and term == max(t.number for t in terms)
     years = reads.journal.course_year_marks(str(course_journal_id)) if last else None
+    days = reads.timetable.lesson_days(str(course_journal_id)) or []
     return render_template(
         "journal/grid.html",
         **grid_table.context(page, names, policies, today(), finals, entry, years),
+        lesson_days=" ".join(d.isoformat() for d in days),
+        next_lesson=str(next_lesson_day(days, today()) or ""),
         course=course,
         terms=terms,
         may_enter=may_enter,
@@ -119,6 +180,15 @@ def _grid_page(
         problems=problems or {},
         form_key=secrets.token_hex(16),
     ), status
+
+
+def _chosen_due(course_journal_id: str, day: date, due: date | None) -> date | None:
+    """The due date a lesson form records: None (due at the next lesson by the timetable,
+    worked out when read) when the teacher left the date the form proposed — the next
+    lesson — so a later change of the timetable moves it; the date chosen otherwise."""
+    if due is not None and due == services().reads.timetable.next_lesson(course_journal_id, day):
+        return None
+    return due
 
 
 def _grid_again(course_journal_id: UUID, term: int) -> Again:
@@ -140,7 +210,7 @@ def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
             data["topic"],
             data["homework"],
             actor(),
-            homework_due=data["homework_due"],
+            homework_due=_chosen_due(str(course_journal_id), data["day"], data["homework_due"]),
         )
         return receipt
 
@@ -385,9 +455,12 @@ def _lesson_page(
     names = reads.people.names(people - {""}, short=True)
     viewed(request.path, sheet.pupils)
     may_enter = reaches("journal.enter", lesson_id=lesson_id)
-    state = entry_state(may_enter, date.fromisoformat(sheet.lesson.day), lesson_id)
+    day = date.fromisoformat(sheet.lesson.day)
+    state = entry_state(may_enter, day, lesson_id)
+    next_lesson = reads.timetable.next_lesson(sheet.course_journal_id, day)
     return render_template(
         "journal/lesson.html",
+        next_lesson=next_lesson.isoformat() if next_lesson else "",
         sheet=sheet,
         pupils=by_name(sheet.pupils, names),
         course=course,
@@ -465,7 +538,15 @@ def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
             _marks(lesson_id, _form_key(data), data["marks"]),
             attendance,
             actor(),
-            homework_due=data["homework_due"],
+            homework_due=(
+                data["homework_due"]
+                if sheet.homework_due
+                else _chosen_due(
+                    sheet.course_journal_id,
+                    date.fromisoformat(sheet.lesson.day),
+                    data["homework_due"],
+                )
+            ),
         )
         return receipt
 

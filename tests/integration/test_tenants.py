@@ -671,3 +671,41 @@ def test_a_schools_policies_overlay_replaces_its_files_and_is_checked(tmp_path: 
     (overlay / "nonsense.toml").write_text("", encoding="utf-8")
     with pytest.raises(PolicyError, match="unknown policy file"):
         load_policies(ROOT / "policies", overlay)
+
+
+def test_the_timetable_commands_act_on_the_school_named(region: Region, tmp_path: Path) -> None:
+    """``ejournal --school CODE timetable import|show`` (ADR 0031): one school's timetable,
+    never another's; a regional deployment refuses the command without a school."""
+    from domain.timetable import Bell
+
+    alpha = region.deployment.system("alpha")
+    deputy = alpha.journal.queries.account_by_login("deputy").id
+    year_id = alpha.views.reads.school.current_year(date(2025, 9, 16))["year_id"]
+    with clock.travel(at(date(2025, 8, 28), 10)):
+        alpha.journal.timetable.set_bells(UUID(year_id), [Bell(1, "8:30", "9:15")], deputy)
+    source = tmp_path / "t.csv"
+    source.write_text("Класс;День;Урок;Предмет\n5А;пн;1;Математика\n", encoding="utf-8")
+    env = _env(region, tmp_path)
+    run = CliRunner().invoke
+    done = run(
+        main,
+        [
+            "--school",
+            "alpha",
+            "timetable",
+            "import",
+            str(source),
+            "--since",
+            "2025-09-01",
+            "--as",
+            "deputy",
+        ],
+        env=env,
+    )
+    assert done.exit_code == 0, done.output
+    shown = run(main, ["--school", "alpha", "timetable", "show", "--on", "2025-09-16"], env=env)
+    assert "5А  пн  1  Математика" in shown.output, shown.output
+    other = run(main, ["--school", "beta", "timetable", "show", "--on", "2025-09-16"], env=env)
+    assert other.exit_code == 0 and "Расписание не задано" in other.output, other.output
+    unnamed = run(main, ["timetable", "show"], env=env)
+    assert unnamed.exit_code == 3 and "--school CODE" in unnamed.output
