@@ -117,7 +117,7 @@ def test_a_year_mark_typed_in_the_grid_of_the_last_term(
 ) -> None:
     """The column «Год» after «Четверть» stays in view; the teacher types the year mark
     with the keyboard (the choice takes «3» typed), Tab to its reason, Enter saves; without
-    the reason the page says why and keeps the choice (ADR 0024, ADR 0030). Screenshot:
+    the reason the page says why and keeps the choice (ADR 0024, ADR 0032). Screenshot:
     test-artifacts/screenshots/grid-year-1366.png."""
     launched, base, server_clock = browser
     s, p0 = web.school, web.school.pupils[0]

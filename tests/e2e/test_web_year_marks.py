@@ -1,5 +1,5 @@
 """The year mark («годовая») typed in the grid of the year's last term, in the column «Год»
-after «Четверть» (ADR 0024, ADR 0030): set from the term marks of every term, with a reason
+after «Четверть» (ADR 0024, ADR 0032): set from the term marks of every term, with a reason
 when it differs from their rounded average (the pupil named, nothing written without it),
 refused with a clear message while a term mark is missing, a link «расчёт» to its
 explanation, corrected with a reason; the course's teacher and the deputy head may set it,

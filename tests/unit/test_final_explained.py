@@ -311,7 +311,7 @@ def test_a_mark_set_before_explanations_reads_not_recorded() -> None:
     assert found is not None and found.current.basis is None and found.later == ()
 
 
-# --- year marks need the term marks (ADR 0030) ----------------------------------------------
+# --- year marks need the term marks (ADR 0032) ----------------------------------------------
 def _stored(journal: Journal) -> int:
     return journal.recorder.max_notification_id() or 0
 
