@@ -342,6 +342,7 @@ def demo(
                     classes=classes,
                     pupils_per_class=pupils,
                     school=settings.school,
+                    catch_up=system.views.catch_up,
                 )
             finally:
                 system.journal.saved_listeners[:] = listeners

@@ -258,6 +258,11 @@ class JournalReads(ReadGroup):
         with self.reader(as_of) as reader:
             return final_marks.year_marks(reader, group_id)
 
+    def course_year_marks(self, course_journal_id: str) -> dict[str, final_marks.FinalMark]:
+        """Year marks of one course journal (a subject of a class), by pupil id."""
+        with self.reader(None, ("final_marks",)) as reader:
+            return final_marks.course_year_marks(reader, course_journal_id)
+
     def explanation(
         self, course_journal_id: str, term: int | None, student_id: str
     ) -> final_marks.FinalExplanation | None:

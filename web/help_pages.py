@@ -61,7 +61,7 @@ ROLE_PAGES = {
 COMMON = ("start", "login", "profile", "password", "sessions", "mail", "help")
 
 _JOURNAL_READ = ("today", "grid", "lesson")
-_CLASSES = ("classes", "class-journal", "attendance-report", "completeness")
+_CLASSES = ("classes", "class-journal", "summary", "attendance-report", "completeness")
 _DIARY = ("diary", "diary-week")
 _DEPUTY = (
     *_JOURNAL_READ,
@@ -132,6 +132,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "classes.approvals": ("approvals",),
     "classes.terms": ("terms",),
     "classes.council": ("council",),
+    "classes.summary": ("summary", "classes"),
     "diary.index": ("diary",),
     "diary.pupil": ("diary-week", "diary"),
     "admin.index": ("admin",),

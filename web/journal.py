@@ -148,6 +148,7 @@ def _grid_page(
             late,
             _("Четвертная отметка: %(name)s"),
             names,
+            _("Годовая отметка: %(name)s"),
             # columns past the deadline opened by an approved late-entry request (ADR 0031)
             frozenset()
             if late
@@ -161,14 +162,18 @@ def _grid_page(
         else None
     )
     finals = reads.journal.term_marks(str(course_journal_id), term)
+    terms = reads.school.terms(course.year_id)
+    # the year mark is set in the grid of the year's last term, after its term mark
+    last = bool(terms) and term == max(t.number for t in terms)
+    years = reads.journal.course_year_marks(str(course_journal_id)) if last else None
     days = reads.timetable.lesson_days(str(course_journal_id)) or []
     return render_template(
         "journal/grid.html",
-        **grid_table.context(page, names, policies, today(), finals, entry),
+        **grid_table.context(page, names, policies, today(), finals, entry, years),
         lesson_days=" ".join(d.isoformat() for d in days),
         next_lesson=str(next_lesson_day(days, today()) or ""),
         course=course,
-        terms=reads.school.terms(course.year_id),
+        terms=terms,
         may_enter=may_enter,
         today=today(),
         form=request.form,
@@ -220,24 +225,34 @@ def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
 @bp.post("/<uuid:course_journal_id>/<int:term>/term-marks")
 @permission("journal.enter")
 def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
-    """Set the term marks chosen in the grid's last column (changed ones only)."""
+    """Set the term marks chosen in the grid's column «Четверть» and, in the year's last
+    term, the year marks of the column «Год» (changed ones only), all in one transaction."""
     reads, journal = services().reads, services().journal
     if reads.school.course(str(course_journal_id)) is None:
         abort(404)
     current = reads.journal.term_marks(str(course_journal_id), term)
+    years = reads.journal.course_year_marks(str(course_journal_id))
     changes: list[tuple[UUID, str, str]] = []
 
     def command() -> Receipt | None:
         form = forms.single(request.form)
-        changes.extend(_term_changes(form, current))
+        in_term = _changes(form, current, "final", "why")
+        in_year = _changes(form, years, "year", "ywhy")
+        changes.extend(in_term + in_year)
         if not changes:
             return None
         # all in one transaction: a refused mark leaves none written
         try:
-            receipt: Receipt = journal.grades.set_term_marks(
-                course_journal_id, term, changes, actor(), _whys(form)
+            receipt: Receipt = journal.grades.set_final_marks(
+                course_journal_id,
+                term,
+                in_term,
+                in_year,
+                actor(),
+                _whys(form, "why"),
+                _whys(form, "ywhy"),
             )
-        except errors.FinalMarkDiffers as error:  # say whose mark it is
+        except (errors.FinalMarkDiffers, errors.TermMarksMissing) as error:  # whose mark
             pupil = str(error.details.get("student_id", ""))
             name = reads.people.names([pupil], short=True).get(pupil, "") if pupil else ""
             raise forms.FormInvalid(
@@ -259,39 +274,51 @@ def final_explained(course_journal_id: UUID, term: int, student_id: UUID) -> Res
     """Why a pupil's term mark (``term`` 1…) or year mark (``term`` 0) is what it is:
     the marks, weights, average, rounding rule and rules' version as of its setting
     (ADR 0024)."""
-    back = (
-        url_for("journal.grid", course_journal_id=course_journal_id, term=term)
-        if term
-        else url_for("journal.index")
-    )
+    if term:
+        back = url_for("journal.grid", course_journal_id=course_journal_id, term=term)
+    else:  # the year mark is set in the grid of the year's last term
+        course = services().reads.school.course(str(course_journal_id))
+        terms = services().reads.school.terms(course.year_id) if course else []
+        back = (
+            url_for(
+                "journal.grid",
+                course_journal_id=course_journal_id,
+                term=max(t.number for t in terms),
+            )
+            if terms
+            else url_for("journal.index")
+        )
     return final_explained_page.page(course_journal_id, term, student_id, back)
 
 
-def _whys(form: dict[str, str]) -> dict[UUID, str]:
-    """The reasons given for term marks other than their rounded averages, by pupil."""
+def _whys(form: dict[str, str], field: str) -> dict[UUID, str]:
+    """The reasons given for term (``field`` «why») or year («ywhy») marks other than
+    their rounded averages, by pupil."""
     return {
-        _uuid(key.removeprefix("why-")): value
+        _uuid(key.removeprefix(f"{field}-")): value
         for key, value in form.items()
-        if key.startswith("why-") and value.strip()
+        if key.startswith(f"{field}-") and value.strip()
     }
 
 
-def _term_changes(form: dict[str, str], current: dict[str, Any]) -> list[tuple[UUID, str, str]]:
-    """(pupil, value, reason) for every term mark that differs from the one standing;
-    changing a mark already set needs the reason field."""
-    reason = form.get("reason", "")
+def _changes(
+    form: dict[str, str], current: dict[str, Any], field: str, why: str
+) -> list[tuple[UUID, str, str]]:
+    """(pupil, value, reason) for every term (``field`` «final») or year («year») mark
+    that differs from the one standing; changing a mark already set needs the reason
+    field."""
     changes = []
     for key, value in sorted(form.items()):
-        if not key.startswith("final-") or not value:
+        if not key.startswith(f"{field}-") or not value:
             continue
-        student = _uuid(key.removeprefix("final-"))
+        student = _uuid(key.removeprefix(f"{field}-"))
         if len(value) > 8:
             raise forms.FormInvalid({key: _("Неверное значение.")})
         before = current.get(str(student))
         if before is None:
             changes.append((student, value, ""))
         elif before.value != value:
-            reason = form.get("reason", "") or form.get(f"why-{student}", "")
+            reason = form.get("reason", "") or form.get(f"{why}-{student}", "")
             if not reason:
                 raise forms.FormInvalid(
                     {"reason": _("Чтобы изменить выставленную отметку, укажите причину.")}
