@@ -18,6 +18,12 @@ LOCK_DEV := requirements/dev.txt
 LOCK     := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
             --python-platform x86_64-unknown-linux-gnu --custom-compile-command 'make lock'
 
+# Python writes the bytecode of the product's modules (__pycache__/, ignored by git) even where
+# the environment says not to (PYTHONDONTWRITEBYTECODE, set on the team's machines): the tests
+# start `ejournal` as a process several hundred times, and each would compile the product's
+# modules again (≈ 0.5 s of CPU each); pytest also keeps its rewritten test modules.
+unexport PYTHONDONTWRITEBYTECODE
+
 .DEFAULT_GOAL := help
 .PHONY: help run test test-reliability lint typecheck unit bench translations lock clean
 
@@ -25,16 +31,30 @@ LOCK     := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.1
 help:
 	@sed -n 's/^## \([a-z-]*\): /\1\t/p' $(MAKEFILE_LIST) | expand -t 18
 
-# Runtime install (the product only): the locked packages, then the product itself, editable.
-$(VENV)/.stamp-run: $(LOCK_RUN) pyproject.toml
+# The installer is uv, at the version and hashes of the dev lock (pip installs it, checking
+# them): pip fetched the ≈ 100 packages one after another and took 2.5–4.5 min for a fresh
+# venv, uv takes under a minute (docs/benchmarks.md, «CI time»). `--require-hashes` keeps
+# pip's check (every file against the lock's hashes, a package missing from the lock is an
+# error); `--compile-bytecode` writes the .pyc files as pip did, so that no process compiles
+# the libraries again. uv reads PyPI only (not pip's local folders, which hold PyPI's files),
+# trusting the system's certificates as pip does (--native-tls).
+UV_LOCK  := $(VENV)/uv-lock.txt
+UV       := $(BIN)/uv pip install --python $(BIN)/python --quiet --native-tls
+$(BIN)/uv: $(LOCK_DEV)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -r $(LOCK_RUN)
-	$(PIP) install --no-deps -e .
+	sed -n '/^uv==/,/^    #/p' $(LOCK_DEV) | grep -v '^ *#' > $(UV_LOCK)
+	$(PIP) install --no-deps --require-hashes -r $(UV_LOCK)
+	touch $@
+
+# Runtime install (the product only): the locked packages, then the product itself, editable.
+$(VENV)/.stamp-run: $(LOCK_RUN) pyproject.toml $(BIN)/uv
+	$(UV) --compile-bytecode --require-hashes -r $(LOCK_RUN)
+	$(UV) --no-deps -e .
 	touch $@
 
 # Development install (tests, linters, type checker, the lock tool).
 $(VENV)/.stamp-dev: $(LOCK_DEV) $(VENV)/.stamp-run
-	$(PIP) install -r $(LOCK_DEV)
+	$(UV) --compile-bytecode --require-hashes -r $(LOCK_DEV)
 	touch $@
 
 ## run: create the venv, install, seed the demo school on first start, serve on HOST:PORT (127.0.0.1:5000)
@@ -44,8 +64,11 @@ run: $(VENV)/.stamp-run
 
 # The tests run on every core (pytest-xdist; JOBS=1: in one process). Each file goes to one
 # worker (--dist loadfile), so a module's fixtures are built once and its tests keep their order.
+# Files go out in collection order, the longest first (tests/conftest.py LONG_FIRST), not
+# xdist's default of the files with most tests first, which left the long one-test files
+# (make run, the demo seeded as a process) to the end, one worker busy and the other idle.
 JOBS   ?= auto
-XDIST  := $(if $(filter 1,$(JOBS)),-p no:xdist,-n $(JOBS) --dist loadfile)
+XDIST  := $(if $(filter 1,$(JOBS)),-p no:xdist,-n $(JOBS) --dist loadfile --no-loadscope-reorder)
 
 ## test: lint, import contracts, types, then every test on every core (JOBS=1: one process; PostgreSQL ones need EJOURNAL_TEST_POSTGRES_URL)
 test: lint typecheck

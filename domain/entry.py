@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from functools import partial
 from typing import Literal
 from uuid import UUID
 
 from domain import clock, errors, ids
 from domain.base import Aggregate
-from domain.explain import Explanation, Input, explain
+from domain.explain import TERM_KIND, Explanation, Input, explain
 from domain.grades import TermGrades, YearGrades
 from domain.groups import ClassGroup, CourseJournal
 from domain.lesson import ColumnCell, Keep, Lesson, MarkEntry, check_homework_due
@@ -267,6 +268,40 @@ class Entry(CommandGroup):
         )
 
 
+def _with_terms(
+    found: Mapping[UUID, Sequence[Input]],
+    term: int | None,
+    marks: Sequence[tuple[UUID, str, str]],
+) -> dict[UUID, list[Input]]:
+    """The term marks of each pupil with those of ``term`` being set (``marks``) in place
+    of the ones standing."""
+    merged = {pupil: list(inputs) for pupil, inputs in found.items()}
+    if term is None:
+        return merged
+    ref = f"term:{term}"
+    for pupil, value, _reason in marks:
+        inputs = [i for i in merged.get(pupil, []) if i.ref != ref]
+        inputs.append(Input(ref, value, TERM_KIND))
+        merged[pupil] = sorted(inputs, key=lambda i: int(i.ref.removeprefix("term:")))
+    return merged
+
+
+def _decide(
+    marks: Sequence[tuple[UUID, str, str]],
+    basis: Callable[[UUID], Explanation],
+    why: Mapping[UUID, str],
+    set_mark: Callable[[UUID, str, Explanation, str], None],
+    correct_mark: Callable[[UUID, str, str, Explanation], None],
+) -> None:
+    """Set each ``(pupil, value, reason)`` of term or year marks, or correct it when a
+    reason is given, with what it was computed from."""
+    for student_id, value, reason in marks:
+        if reason:
+            correct_mark(student_id, value, reason, basis(student_id))
+        else:
+            set_mark(student_id, value, basis(student_id), why.get(student_id, ""))
+
+
 class Grades(CommandGroup):
     """Term and year marks: teachers set them, the deputy head and head correct them."""
 
@@ -323,35 +358,7 @@ class Grades(CommandGroup):
         written. Each keeps what it was computed from (the marks of the term that stand,
         read from ``final_inputs``, ADR 0024); a new mark other than its rounded average
         needs its reason in ``why`` when the policy says so."""
-        grades_id = ids.term_grades_id(course_journal_id, term)
-        port = self.app.final_inputs
-        found = port.term_inputs(course_journal_id, term) if port is not None else {}
-        whys = why or {}
-
-        def command() -> Sequence[Aggregate]:
-            journal = self.app.load(CourseJournal, course_journal_id)
-            ctx = self._final_context(journal, actor, term)
-            grades = (
-                self.app.load(TermGrades, grades_id)
-                if self.app.exists(grades_id)
-                else TermGrades(
-                    course_journal_id=course_journal_id,
-                    term=term,
-                    series=journal.series,
-                    actor=actor,
-                )
-            )
-            basis = self._explanations(journal, found)
-            for student_id, value, reason in marks:
-                if reason:
-                    grades.correct_mark(ctx, student_id, value, reason, basis(student_id))
-                else:
-                    grades.set_mark(
-                        ctx, student_id, value, basis(student_id), whys.get(student_id, "")
-                    )
-            return [grades]
-
-        return self.app.run(command, grades_id)
+        return self.set_final_marks(course_journal_id, term, marks, (), actor, why)
 
     def set_year_mark(
         self,
@@ -362,35 +369,129 @@ class Grades(CommandGroup):
         reason: str = "",
         why: str = "",
     ) -> Receipt:
-        """Set a pupil's year mark in a subject; with a ``reason``, correct an existing one.
-        It keeps what it was computed from (the pupil's term marks, ADR 0024); a new mark
-        other than their rounded average needs ``why`` when the policy says so."""
+        """Set a pupil's year mark in a subject; with a ``reason``, correct an existing one
+        (``set_year_marks``)."""
+        return self.set_year_marks(
+            course_journal_id, [(student_id, value, reason)], actor, {student_id: why}
+        )
+
+    def set_year_marks(
+        self,
+        course_journal_id: UUID,
+        marks: Sequence[tuple[UUID, str, str]],
+        actor: UUID,
+        why: Mapping[UUID, str] | None = None,
+    ) -> Receipt:
+        """Set the year marks of several pupils in a subject — ``(pupil, value, reason)``,
+        a reason correcting a mark already set — in ONE transaction. Each keeps what it was
+        computed from (the pupil's term marks, ADR 0024); a new mark other than their
+        rounded average needs its reason in ``why`` when the policy says so; a pupil
+        without a term mark for a period of the year they belonged to the class in is
+        refused (``TermMarksMissing``)."""
+        return self.set_final_marks(course_journal_id, None, (), marks, actor, None, why)
+
+    def set_final_marks(
+        self,
+        course_journal_id: UUID,
+        term: int | None,
+        term_marks: Sequence[tuple[UUID, str, str]],
+        year_marks: Sequence[tuple[UUID, str, str]],
+        actor: UUID,
+        why: Mapping[UUID, str] | None = None,
+        year_why: Mapping[UUID, str] | None = None,
+    ) -> Receipt:
+        """Term marks of ``term`` and year marks of a subject, as the grid of the last term
+        sends them, in ONE transaction (``set_term_marks``, ``set_year_marks``): the year
+        marks are computed from the term marks that stand, with those set by this command
+        in place."""
         port = self.app.final_inputs
-        found = port.year_inputs(course_journal_id) if port is not None else {}
+        in_term: Mapping[UUID, Sequence[Input]] = {}
+        in_year: Mapping[UUID, Sequence[Input]] = {}
+        if port is not None and term is not None and term_marks:
+            in_term = port.term_inputs(course_journal_id, term)
+        if port is not None and year_marks:
+            in_year = _with_terms(port.year_inputs(course_journal_id), term, term_marks)
+        if term_marks and term is None:
+            raise errors.InvalidInput("Не указана четверть.")
+        record_id = (
+            ids.term_grades_id(course_journal_id, term)
+            if term is not None and term_marks
+            else course_journal_id
+        )
 
         def command() -> Sequence[Aggregate]:
             journal = self.app.load(CourseJournal, course_journal_id)
-            basis = self._explanations(journal, found)(student_id)
-            year = self.app.load(SchoolYear, journal.year_id, readonly=True)
-            grades_id = ids.year_grades_id(journal.group_id, journal.year_id)
-            ctx = self._final_context(journal, actor, None)
-            grades = (
-                self.app.load(YearGrades, grades_id)
-                if self.app.exists(grades_id)
-                else YearGrades(
-                    group_id=journal.group_id,
-                    year_id=journal.year_id,
-                    series=ids.summary_series(year.year, self.app.group_of(journal).name),
-                    actor=actor,
+            saved: list[Aggregate] = []
+            if term is not None and term_marks:
+                in_context = self._final_context(journal, actor, term)
+                terms = self._term_grades(journal, term, actor)
+                _decide(
+                    term_marks,
+                    self._explanations(journal, in_term),
+                    why or {},
+                    partial(terms.set_mark, in_context),
+                    partial(terms.correct_mark, in_context),
                 )
-            )
-            if reason:
-                grades.correct_mark(ctx, course_journal_id, student_id, value, reason, basis)
-            else:
-                grades.set_mark(ctx, course_journal_id, student_id, value, basis, why)
-            return [grades]
+                saved.append(terms)
+            if year_marks:
+                if port is not None:  # as the explanation: not in tests of other rules
+                    self._check_terms(journal, [p for p, _, _ in year_marks], saved)
+                ctx = self._final_context(journal, actor, None)
+                year = self._year_grades_of(journal, actor)
+                _decide(
+                    year_marks,
+                    self._explanations(journal, in_year),
+                    year_why or {},
+                    partial(year.set_mark, ctx, course_journal_id),
+                    partial(year.correct_mark, ctx, course_journal_id),
+                )
+                saved.append(year)
+            return saved
 
-        return self.app.run(command, course_journal_id)
+        return self.app.run(command, record_id)
+
+    def _term_grades(self, journal: CourseJournal, term: int, actor: UUID) -> TermGrades:
+        """The term marks of a course journal's term (created on first use)."""
+        grades_id = ids.term_grades_id(journal.id, term)
+        if self.app.exists(grades_id):
+            return self.app.load(TermGrades, grades_id)
+        return TermGrades(
+            course_journal_id=journal.id, term=term, series=journal.series, actor=actor
+        )
+
+    def _year_grades_of(self, journal: CourseJournal, actor: UUID) -> YearGrades:
+        """The year marks of a course journal's class or group (created on first use)."""
+        return self._year_grades(
+            journal.group_id, journal.year_id, actor, lambda: self.app.group_of(journal).name
+        )
+
+    def _check_terms(
+        self, journal: CourseJournal, pupils: Sequence[UUID], changed: Sequence[Aggregate]
+    ) -> None:
+        """``TermMarksMissing`` for the first of ``pupils`` without a term mark for a term
+        of the year they belonged to the group in («н/а» counts as a mark): read from the
+        term marks themselves (``changed``: those this command sets), not from the views,
+        which may trail the store."""
+        year = self.app.load(SchoolYear, journal.year_id, readonly=True)
+        group = self.app.group_of(journal)
+        mine = {g.term: g for g in changed if isinstance(g, TermGrades)}
+        marked: dict[int, Mapping[UUID, object]] = {}
+        for n in year.terms:
+            grades_id = ids.term_grades_id(journal.id, n)
+            if n in mine:
+                marked[n] = mine[n].marks
+            elif self.app.exists(grades_id):
+                marked[n] = self.app.load(TermGrades, grades_id, readonly=True).marks
+            else:
+                marked[n] = {}
+        for pupil in pupils:
+            missing = [
+                t.title
+                for n, t in sorted(year.terms.items())
+                if pupil not in marked[n] and pupil in group.members_between(t.starts, t.ends)
+            ]
+            if missing:
+                raise errors.TermMarksMissing(missing, str(pupil))
 
     def set_result_mark(
         self,
@@ -475,16 +576,26 @@ class Grades(CommandGroup):
 
         return self.app.run(command, group_id)
 
-    def _year_grades(self, group_id: UUID, year_id: UUID, actor: UUID) -> YearGrades:
-        """The year marks of a class (created on first use, in its summary series)."""
+    def _year_grades(
+        self,
+        group_id: UUID,
+        year_id: UUID,
+        actor: UUID,
+        name: Callable[[], str] | None = None,
+    ) -> YearGrades:
+        """The year marks of a class (created on first use, in its summary series named
+        by the class's ``name``, read from the class unless given)."""
         grades_id = ids.year_grades_id(group_id, year_id)
         if self.app.exists(grades_id):
             return self.app.load(YearGrades, grades_id)
         year = self.app.load(SchoolYear, year_id, readonly=True)
-        group = self.app.load(ClassGroup, group_id, readonly=True)
+        if name is not None:
+            label = name()
+        else:
+            label = self.app.load(ClassGroup, group_id, readonly=True).name
         return YearGrades(
             group_id=group_id,
             year_id=year_id,
-            series=ids.summary_series(year.year, group.name),
+            series=ids.summary_series(year.year, label),
             actor=actor,
         )

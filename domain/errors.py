@@ -344,6 +344,25 @@ class FinalMarkDiffers(DomainError):
         )
 
 
+class TermMarksMissing(DomainError):
+    """Raised when a year mark is set for a pupil without a term mark for a period of the
+    year they belonged to the class in: a year mark is set from the term marks (a pupil not
+    attested for a period has «н/а» for it)."""
+
+    message = "Годовая отметка выставляется по отметкам за учебные периоды: не все выставлены."
+
+    def __init__(self, terms: list[str] | None = None, student_id: str = "") -> None:
+        super().__init__(
+            f"Годовая отметка выставляется по отметкам за учебные периоды: нет отметки за "
+            f"{', '.join(f'«{t}»' for t in terms)}. Сначала выставьте "
+            f"{'её' if len(terms) == 1 else 'их'} (не аттестован за период — «н/а»)."
+            if terms
+            else None,
+            terms=list(terms or []),
+            student_id=student_id,
+        )
+
+
 class OrderNumberRequired(DomainError):
     """Raised when a term or year is re-opened without the number of the head's order."""
 

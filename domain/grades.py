@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -17,6 +18,8 @@ from domain import errors, ids
 from domain.base import Aggregate, require_reason
 from domain.explain import Explanation, check_why
 from domain.rules import EntryContext
+
+K = TypeVar("K")
 
 
 @dataclass
@@ -80,6 +83,56 @@ def _state(basis: Explanation | None) -> dict[str, object] | None:
     return None if basis is None else basis.to_state()
 
 
+def _setting(
+    ctx: EntryContext,
+    marks: dict[K, FinalMark],
+    key: K,
+    student_id: UUID,
+    value: str,
+    title: str,
+    basis: Explanation | None,
+    why: str,
+) -> dict[str, Any]:
+    """The checks of setting a term or year mark (``title``: «Четвертная», «Годовая») kept
+    under ``key`` in ``marks``; the event's fields common to both: a mark already set is
+    changed only by a correction, and one other than its rounded average needs ``why``."""
+    _check_final(ctx, student_id, value)
+    if key in marks:
+        raise errors.AlreadyExists(f"{title} отметка уже выставлена; исправьте её с причиной.")
+    return {
+        "student_id": student_id,
+        "value": value,
+        "actor": ctx.actor.id,
+        "basis": _state(basis),
+        "why": _why(ctx, student_id, basis, value, why),
+    }
+
+
+def _correcting(
+    ctx: EntryContext,
+    marks: dict[K, FinalMark],
+    key: K,
+    student_id: UUID,
+    value: str,
+    title: str,
+    reason: str,
+    basis: Explanation | None,
+) -> dict[str, Any]:
+    """The checks of correcting a term or year mark with a reason (which also says why it
+    differs from the rounded average, when it does); the event's common fields."""
+    _check_final(ctx, student_id, value)
+    if key not in marks:
+        raise errors.MarkNotFound(f"{title} отметка ещё не выставлена.")
+    return {
+        "student_id": student_id,
+        "value": value,
+        "reason": ctx.reason(reason),
+        "approver": ctx.actor.id if ctx.is_approver else None,
+        "actor": ctx.actor.id,
+        "basis": _state(basis),
+    }
+
+
 def _upcast_basis(state: dict[str, object]) -> None:
     """Version 1 kept no explanation: ``basis`` None reads «не записано»."""
     state["basis"] = None
@@ -114,17 +167,8 @@ class TermGrades(Aggregate):
         """Set a pupil's term mark computed as ``basis`` explains; an existing one is
         changed only by ``correct_mark``. A value other than the rounded average needs
         ``why`` when the policy says so."""
-        _check_final(ctx, student_id, value)
-        if student_id in self.marks:
-            raise errors.AlreadyExists(
-                "Четвертная отметка уже выставлена; исправьте её с причиной."
-            )
         self._term_mark_set(
-            student_id=student_id,
-            value=value,
-            actor=ctx.actor.id,
-            basis=_state(basis),
-            why=_why(ctx, student_id, basis, value, why),
+            **_setting(ctx, self.marks, student_id, student_id, value, "Четвертная", basis, why)
         )
 
     def correct_mark(
@@ -137,18 +181,10 @@ class TermGrades(Aggregate):
     ) -> None:
         """Correct a pupil's term mark with a reason (which also says why it differs from
         the rounded average, when it does)."""
-        _check_final(ctx, student_id, value)
-        if student_id not in self.marks:
-            raise errors.MarkNotFound("Четвертная отметка ещё не выставлена.")
-        text = ctx.reason(reason)
-        approver = ctx.actor.id if ctx.is_approver else None
         self._term_mark_corrected(
-            student_id=student_id,
-            value=value,
-            reason=text,
-            approver=approver,
-            actor=ctx.actor.id,
-            basis=_state(basis),
+            **_correcting(
+                ctx, self.marks, student_id, student_id, value, "Четвертная", reason, basis
+            )
         )
 
     class TermMarkSet(Aggregate.Event):
@@ -237,17 +273,9 @@ class YearGrades(Aggregate):
     ) -> None:
         """Set a pupil's year mark in a subject (its course journal), computed from the
         term marks as ``basis`` explains (``why``: see ``TermGrades.set_mark``)."""
-        _check_final(ctx, student_id, value)
-        if (course_journal_id, student_id) in self.marks:
-            raise errors.AlreadyExists("Годовая отметка уже выставлена; исправьте её с причиной.")
-        self._year_mark_set(
-            course_journal_id=course_journal_id,
-            student_id=student_id,
-            value=value,
-            actor=ctx.actor.id,
-            basis=_state(basis),
-            why=_why(ctx, student_id, basis, value, why),
-        )
+        key = (course_journal_id, student_id)
+        fields = _setting(ctx, self.marks, key, student_id, value, "Годовая", basis, why)
+        self._year_mark_set(course_journal_id=course_journal_id, **fields)
 
     def correct_mark(
         self,
@@ -259,20 +287,9 @@ class YearGrades(Aggregate):
         basis: Explanation | None = None,
     ) -> None:
         """Correct a pupil's year mark with a reason."""
-        _check_final(ctx, student_id, value)
-        if (course_journal_id, student_id) not in self.marks:
-            raise errors.MarkNotFound("Годовая отметка ещё не выставлена.")
-        text = ctx.reason(reason)
-        approver = ctx.actor.id if ctx.is_approver else None
-        self._year_mark_corrected(
-            course_journal_id=course_journal_id,
-            student_id=student_id,
-            value=value,
-            reason=text,
-            approver=approver,
-            actor=ctx.actor.id,
-            basis=_state(basis),
-        )
+        key = (course_journal_id, student_id)
+        fields = _correcting(ctx, self.marks, key, student_id, value, "Годовая", reason, basis)
+        self._year_mark_corrected(course_journal_id=course_journal_id, **fields)
 
     def set_result(
         self,

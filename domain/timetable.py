@@ -15,6 +15,7 @@ slot's, ``ids.lesson_id``), taking the plan's topic of its place in the course's
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -179,6 +180,27 @@ def schedule(
         for period in periods:
             found.append(Scheduled(day, period, len(found), substitutes.get((day, period))))
     return found
+
+
+def scheduled_days(patterns: Sequence[Pattern], days: Iterable[date]) -> list[date]:
+    """Those of ``days`` (in order) on which the weekly ``patterns`` (in date order)
+    schedule a lesson: what ``schedule`` gives, without numbering, for due dates."""
+    found = []
+    weekdays: frozenset[int] = frozenset()
+    upcoming = list(patterns)
+    for day in days:
+        while upcoming and upcoming[0][0] <= day:
+            weekdays = frozenset(w for w, _ in upcoming.pop(0)[1])
+        if day.weekday() in weekdays:
+            found.append(day)
+    return found
+
+
+def next_lesson_day(days: Sequence[date], after: date) -> date | None:
+    """The first of ``days`` (in order) later than ``after`` — when homework given at a
+    lesson on ``after`` is due («к следующему уроку»); None past the year's last."""
+    index = bisect_right(days, after)
+    return days[index] if index < len(days) else None
 
 
 def plan_item(plan: Sequence[PlanItem], number: int) -> PlanItem | None:

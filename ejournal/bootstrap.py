@@ -52,6 +52,7 @@ from projections.ledger import Ledger
 from projections.processor import Processor
 from projections.sealing import Keeper
 from projections.service import Views
+from projections.sqlstore import take_setup_lock
 from projections.storage_errors import storage_problem
 from retention.service import Records
 
@@ -372,10 +373,7 @@ def _setup_lock(db: DatabaseURL) -> Iterator[None]:
     try:
         conn = psycopg.connect(db.conninfo(), connect_timeout=10)
         conn.execute("SET LOCAL lock_timeout = '60s'")
-        conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))",
-            (f"ejournal-setup:{db.schema or 'public'}",),
-        )
+        take_setup_lock(conn.cursor(), db.schema)
     except psycopg.Error as error:
         raise _unavailable(db, error) from None
     try:

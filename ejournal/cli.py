@@ -342,6 +342,7 @@ def demo(
                     classes=classes,
                     pupils_per_class=pupils,
                     school=settings.school,
+                    catch_up=system.views.catch_up,
                 )
             finally:
                 system.journal.saved_listeners[:] = listeners
@@ -925,6 +926,7 @@ def _add_groups() -> None:
     from ejournal.cli_region import register as register_region
     from ejournal.cli_retention import retention
     from ejournal.cli_school import school
+    from ejournal.cli_timetable import timetable
     from ejournal.cli_tokens import api_token
     from ejournal.cli_year import year
 
@@ -941,6 +943,7 @@ def _add_groups() -> None:
         backup,
         restore,
         notify,
+        timetable,
     ):
         main.add_command(group)
     main.add_command(documents)

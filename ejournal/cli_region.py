@@ -37,24 +37,33 @@ def add(code: str, name: str, cluster: str) -> None:
         settings = school_settings(registry.settings, school, os.environ)
     except (RegionError, SettingsError) as error:
         raise _refused(error) from None
-    with _system(settings, create=True):
-        pass
+    try:
+        with _system(settings, create=True):
+            pass
+    except BaseException:
+        registry.withdraw(school.code, school.created_at)  # nothing half-written
+        raise
     click.echo(f"school {school.code} added: schema {school.schema} on cluster {school.cluster}")
 
 
 def listing() -> None:
-    """List the schools: code, status, cluster, schema, name."""
+    """List the schools: code, status, cluster, schema, name (and why a disabled one is)."""
     for school in _registry().schools():
         state = "active  " if school.active else "DISABLED"
+        why = f"  [{school.reason}]" if school.reason and not school.active else ""
         click.echo(
-            f"{school.code:<20} {state} {school.cluster:<10} {school.schema:<30} {school.name}"
+            f"{school.code:<20} {state} {school.cluster:<10} {school.schema:<30} {school.name}{why}"
         )
 
 
-def set_status(code: str, status: str) -> None:
-    """Enable or disable a school."""
+def set_status(code: str, status: str, reason: str = "") -> None:
+    """Enable or disable a school, keeping the reason (shown by `school list` and on the
+    regional administrator's page)."""
+    reason = " ".join(reason.split())
+    if len(reason) > 300 or not reason.isprintable():
+        raise click.ClickException("--reason: at most 300 printable characters")
     try:
-        school = _registry().set_status(code, status)
+        school = _registry().set_status(code, status, reason, "cli")
     except RegionError as error:
         raise _refused(error) from None
     word = "enabled" if school.active else "disabled: it refuses every page and command"
@@ -84,16 +93,18 @@ def register(school: click.Group) -> None:
 
     @school.command("disable")
     @click.argument("code")
-    def disable_command(code: str) -> None:
+    @click.option("--reason", default="", help="Why (kept in the registry, shown in lists).")
+    def disable_command(code: str, reason: str) -> None:
         """Disable school CODE: its pages answer 503 and its commands are refused, but for
         backup, restore, ledger, views and info."""
-        set_status(code, "disabled")
+        set_status(code, "disabled", reason)
 
     @school.command("enable")
     @click.argument("code")
-    def enable_command(code: str) -> None:
+    @click.option("--reason", default="", help="Why (kept in the registry).")
+    def enable_command(code: str, reason: str) -> None:
         """Enable school CODE again."""
-        set_status(code, "active")
+        set_status(code, "active", reason)
 
     @school.command("move")
     @click.argument("code")

@@ -21,7 +21,7 @@ import heapq
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -34,6 +34,7 @@ from faker.providers.person.ru_RU import Provider as RuNames
 
 from domain import clock, errors, ids, passwords
 from domain.base import SYSTEM_ACTOR
+from domain.explain import Input, explain
 from domain.journal import Journal
 from domain.lesson import MarkEntry
 from domain.scheduling import PlanRow
@@ -177,6 +178,14 @@ REQUEST_REASON = "Повторная проверка работы по заяв
 REJECT_REASON = "Оснований нет: работа перепроверена, отметка обоснована"
 CANCEL_REASON = "Отметка выставлена ошибочно: обучающийся не отвечал на этом уроке"
 #: The state final attestation (ОГЭ): two exams for everyone, two of the pupil's choice.
+#: The reasons a teacher gives for a term and a year mark set above the rounded average
+#: (ADR 0024): the first pupil of the first class (the demo family's) gets one of each, so
+#: that a visitor sees an explanation with a reason («расчёт» beside the mark).
+TERM_WHY = "Учтён проект по теме четверти, защищённый на школьной научно-практической конференции"
+YEAR_WHY = (
+    "Учтено призовое место в муниципальном этапе олимпиады по предмету "
+    "(решение методического объединения, протокол № 5)"
+)
 EXAMS = ("Русский язык", "Математика")
 EXAM_ELECTIVES = ("Литература", "Английский язык", "История", "География", "Биология", "Физика")
 EXAM_WEIGHTS = ((60, 35, 5), (25, 55, 20), (10, 40, 50))  # «5», «4», «3» by ability
@@ -347,9 +356,13 @@ def seed_demo(
     pupils_per_class: int = 25,
     weeks: int | None = None,
     school: str = SCHOOL,
+    catch_up: Callable[[], object] | None = None,
 ) -> DemoSchool:
     """Seed a demo school into ``journal`` through its application commands (``school``:
     the school's code, EJOURNAL_SCHOOL or ``--school``: part of its school year's id).
+    ``catch_up`` brings the views up to date before term and year marks are set: they are
+    computed from the marks the views hold (ADR 0024), when the views are not updated
+    after every command.
 
     Lessons are held every school day of the first ``weeks`` weeks (None: of the whole year),
     up to the moment of seeding (``clock.now()``): nothing is stamped later. The same
@@ -358,6 +371,7 @@ def seed_demo(
     if pupils_per_class < 1 or (weeks is not None and weeks < 1):
         raise ValueError("Нужен хотя бы один ученик в классе и одна неделя уроков.")
     seeder = _Seeder(journal, year, seed, progress or (lambda *_: None), school)
+    seeder.catch_up = catch_up or (lambda: None)
     return seeder.run(class_names(classes), pupils_per_class, weeks)
 
 
@@ -398,6 +412,13 @@ class _Seeder:
         #: (course, day, period) → the teacher who holds that lesson instead («замена»).
         self.substitutes: dict[tuple[UUID, date, int], UUID] = {}
         self.year_marks: dict[tuple[UUID, UUID], str] = {}  # (course, pupil) → year mark
+        #: (course, term, pupil) → the term mark set.
+        self.term_set: dict[tuple[UUID, int, UUID], str] = {}
+        #: The (course, term, pupil) of the term mark and the (course, pupil) of the year
+        #: mark set above the rounded average with a reason (``TERM_WHY``, ``YEAR_WHY``).
+        self.raised_term: tuple[UUID, int, UUID] | None = None
+        self.raised_year: tuple[UUID, UUID] | None = None
+        self.catch_up: Callable[[], object] = lambda: None
         self.exam_marks: dict[tuple[UUID, UUID], str] = {}  # (course, pupil) → exam mark
 
     def run(self, names: list[str], per_class: int, weeks: int | None) -> DemoSchool:
@@ -792,14 +813,41 @@ class _Seeder:
                     self._schedule(min(moment, self.horizon), partial(self._term, course, number))
 
     def _term(self, course: _Course, term: int) -> None:
-        """The teacher sets the term marks: the weighted average, half up; «н/а» without marks."""
-        marks = [(pupil, self._term_value(course, term, pupil), "") for pupil in course.pupils]
-        self.j.grades.set_term_marks(course.id, term, marks, course.teacher)
+        """The teacher sets the term marks: the weighted average, half up; «н/а» without
+        marks — and once, for the demo family's pupil, a mark above it with a reason."""
+        self.catch_up()
+        port = self.j.final_inputs  # the marks as they stand, corrections included
+        found = port.term_inputs(course.id, term) if port is not None else None
+        marks, whys = [], {}
+        for pupil in course.pupils:
+            value = self._term_value(course, term, pupil, found)
+            if self.raised_term is None and self._raises(pupil, value):
+                value, whys[pupil] = str(int(value) + 1), TERM_WHY
+                self.raised_term = (course.id, term, pupil)
+            self.term_set[course.id, term, pupil] = value
+            marks.append((pupil, value, ""))
+        self.j.grades.set_term_marks(course.id, term, marks, course.teacher, whys)
         self.tally["term_marks"] += len(marks)
         self._tick(30, 90)
 
-    def _term_value(self, course: _Course, term: int, pupil: UUID) -> str:
-        """The weighted average of the term's marks, half up; «н/а» without marks."""
+    def _raises(self, pupil: UUID, value: str) -> bool:
+        """True for the demo family's pupil (the first of the first class) with a «3» or
+        «4» due: the mark the teacher sets one higher, with a reason."""
+        first = next(iter(self.pupils.values()), [])
+        return bool(first) and pupil == first[0] and value in ("3", "4")
+
+    def _term_value(
+        self,
+        course: _Course,
+        term: int,
+        pupil: UUID,
+        found: Mapping[UUID, Sequence[Input]] | None = None,
+    ) -> str:
+        """The weighted average of the term's marks, half up; «н/а» without marks. With
+        ``found`` (the marks as the views hold them), as the journal computes it."""
+        if found is not None:
+            grading = self.j.policies.grading
+            return explain(grading, "five_point", found.get(pupil, ())).rounded or "н/а"
         got = self.term_marks.get((course.id, term, pupil), [])
         weight = sum(w for _, w in got)
         average = sum(v * w for v, w in got) / weight if weight else 0.0
@@ -913,13 +961,22 @@ class _Seeder:
             self._schedule(moment, partial(self._decide, name, *protocol, moment.date()))
 
     def _year_marks(self, course: _Course) -> None:
-        """The teacher sets the year marks: the mean of the term marks, half up."""
+        """The teacher sets the year marks: the mean of the term marks set, half up — and
+        once, for the demo family's pupil, a mark above it with a reason."""
+        self.catch_up()
         for pupil in course.pupils:
-            terms = [self._term_value(course, n, pupil) for n, *_ in quarters(self.year)]
+            terms = [
+                self.term_set.get((course.id, n, pupil)) or self._term_value(course, n, pupil)
+                for n, *_ in quarters(self.year)
+            ]
             numbers = [int(v) for v in terms if v.isdigit()]
             value = str(math.floor(sum(numbers) / len(numbers) + 0.5)) if numbers else "н/а"
+            why = ""
+            if self.raised_year is None and self._raises(pupil, value):
+                value, why = str(int(value) + 1), YEAR_WHY
+                self.raised_year = (course.id, pupil)
             self.year_marks[course.id, pupil] = value
-            self.j.grades.set_year_mark(course.id, pupil, value, course.teacher)
+            self.j.grades.set_year_mark(course.id, pupil, value, course.teacher, why=why)
             self.tally["year_marks"] += 1
         self._tick(30, 90)
 

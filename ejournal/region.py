@@ -42,6 +42,11 @@ from ejournal.settings import ArchiveSettings, DatabaseURL, Settings, SettingsEr
 CODE = re.compile(r"[a-z][a-z0-9_]{0,19}")
 ROLES = {"regional_admin": "региональный администратор", "regional_auditor": "региональный аудитор"}
 STATUSES = ("active", "disabled")
+#: The list's filters by what the regional level last read of a school's ledger.
+LEDGER_FILTERS = {
+    "failed": "AND l.verified_ok IS FALSE",
+    "unverified": "AND (l.code IS NULL OR l.verified_at = '')",
+}
 #: A regional session ends this long after sign-in, and after this long unused.
 SESSION_HOURS, SESSION_IDLE_MINUTES = 8, 30
 #: Sign-ins refused after this many wrong passwords for a login within this many minutes.
@@ -81,11 +86,60 @@ class School:
     cluster: str
     created_at: datetime
     changed_at: datetime
+    #: Why it was last disabled or enabled, and by whom (a regional login or ``cli``).
+    reason: str = ""
+    changed_by: str = ""
 
     @property
     def active(self) -> bool:
         """The school serves (a disabled one refuses every page and command but backup)."""
         return self.status == "active"
+
+
+@dataclass(frozen=True)
+class LedgerNote:
+    """What the regional level last learnt of a school's ledger (``ejournal_school_ledger``):
+    written whenever a regional auditor reads it, so the list of hundreds of schools shows
+    it without opening any school."""
+
+    seen_at: datetime
+    checkpoint_size: int | None = None
+    checkpoint_time: str = ""
+    verified_at: str = ""
+    verified_ok: bool | None = None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A school as the regional list shows it: its row and its ledger note (None: never
+    read by the regional level)."""
+
+    school: School
+    ledger: LedgerNote | None
+
+
+@dataclass(frozen=True)
+class SchoolPage:
+    """One page of the registry's list of schools."""
+
+    rows: list[Listed]
+    number: int
+    pages: int
+    total: int
+
+
+def check_school(code: str, name: str) -> str:
+    """The school's name (stripped) when ``code`` and ``name`` may be registered;
+    ``RegionError`` naming what is wrong otherwise."""
+    if not CODE.fullmatch(code):
+        raise RegionError(
+            f"bad school code {code!r}: a Latin letter, then up to 19 lowercase letters, "
+            "digits or '_'"
+        )
+    name = name.strip()
+    if not name or len(name) > 300 or not name.isprintable():
+        raise RegionError("the school's name: 1 to 300 printable characters")
+    return name
 
 
 @dataclass(frozen=True)
@@ -172,6 +226,18 @@ def school_settings(settings: Settings, school: School, environ: Mapping[str, st
     )
 
 
+def _note(row: dict[str, Any]) -> LedgerNote | None:
+    if row.get("seen_at") is None:
+        return None
+    return LedgerNote(
+        row["seen_at"],
+        row["checkpoint_size"],
+        row["checkpoint_time"],
+        row["verified_at"],
+        row["verified_ok"],
+    )
+
+
 def _hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -209,8 +275,11 @@ class Registry:
         return row is not None and row["t"] is not None
 
     def create(self) -> None:
-        """Make the registry's schema and tables, idempotently."""
+        """Make the registry's schema and tables, idempotently (and add what a newer
+        version keeps to a registry made by an older one), under a lock: two processes
+        setting it up at once must not collide."""
         with self._tx() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"registry {self.schema}",))
             for statement in (
                 "CREATE SCHEMA IF NOT EXISTS {r}",
                 "CREATE TABLE IF NOT EXISTS {r}.ejournal_schools (code text PRIMARY KEY, "
@@ -225,24 +294,36 @@ class Registry:
                 "used_at timestamptz NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS {r}.ejournal_region_failures (login text NOT NULL, "
                 "at timestamptz NOT NULL)",
+                "ALTER TABLE {r}.ejournal_schools ADD COLUMN IF NOT EXISTS reason text NOT NULL "
+                "DEFAULT ''",
+                "ALTER TABLE {r}.ejournal_schools ADD COLUMN IF NOT EXISTS changed_by text NOT "
+                "NULL DEFAULT ''",
+                "CREATE TABLE IF NOT EXISTS {r}.ejournal_school_ledger (code text PRIMARY KEY "
+                "REFERENCES {r}.ejournal_schools ON DELETE CASCADE, seen_at timestamptz NOT "
+                "NULL, checkpoint_size bigint, checkpoint_time text NOT NULL, verified_at text "
+                "NOT NULL, verified_ok boolean)",
             ):
                 cur.execute(self._q(statement))
+        self._current = True
+
+    def _upgraded(self) -> bool:
+        """Whether the registry exists, brought up to this version's tables once."""
+        if getattr(self, "_current", False):
+            return True
+        if not self.exists():
+            return False
+        self.create()
+        return True
 
     # --- schools ----------------------------------------------------------------------
     def add_school(self, code: str, name: str, cluster: str = "main") -> School:
         """Register a school (its schema is made by the first ``build`` of its system)."""
-        if not CODE.fullmatch(code):
-            raise RegionError(
-                f"bad school code {code!r}: a Latin letter, then up to 19 lowercase letters, "
-                "digits or '_'"
-            )
-        name = name.strip()
-        if not name or len(name) > 300:
-            raise RegionError("the school's name: 1 to 300 characters")
+        name = check_school(code, name)
         self.create()
         now = datetime.now(UTC)
         schema = f"{self.schema}_{code}"
         with self._tx() as cur:
+            cur.execute(self._q("LOCK TABLE {r}.ejournal_schools IN SHARE ROW EXCLUSIVE MODE"))
             cur.execute(self._q("SELECT 1 FROM {r}.ejournal_schools WHERE code = %s"), (code,))
             if cur.fetchone():
                 raise RegionError(f"school {code} exists already")
@@ -255,9 +336,104 @@ class Registry:
             )
         return self.school(code)
 
+    def withdraw(self, code: str, since: datetime) -> None:
+        """Remove a school registered at ``since`` whose opening failed (the web's «add»
+        undoes its row, so nothing is half-written); a school changed since is kept."""
+        with self._tx() as cur:
+            cur.execute(
+                self._q(
+                    "DELETE FROM {r}.ejournal_schools WHERE code = %s AND created_at = %s "
+                    "AND changed_at = %s"
+                ),
+                (code, since, since),
+            )
+
+    def find(
+        self, text: str = "", status: str = "", number: int = 1, size: int = 50, ledger: str = ""
+    ) -> SchoolPage:
+        """A page of the schools whose code or name holds ``text`` (any case), of one
+        ``status`` (empty: any), by code, with their ledger notes; ``ledger`` keeps only
+        those whose last verification failed (``failed``) or that were never verified
+        (``unverified``)."""
+        if not self._upgraded():
+            return SchoolPage([], 1, 1, 0)
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text.strip()) + "%"
+        values: list[Any] = [pattern, pattern]
+        clause = sql.SQL("")
+        if status in STATUSES:
+            clause = sql.SQL("AND s.status = %s")
+            values.append(status)
+        noted = sql.SQL(LEDGER_FILTERS.get(ledger, ""))
+        where = sql.SQL("WHERE (s.code ILIKE %s OR s.name ILIKE %s) {} {}").format(clause, noted)
+        with self._tx() as cur:
+            cur.execute(
+                sql.SQL(
+                    "SELECT count(*) AS n FROM {r}.ejournal_schools s LEFT JOIN "
+                    "{r}.ejournal_school_ledger l USING (code) {w}"
+                ).format(r=self._id, w=where),
+                values,
+            )
+            found = cur.fetchone()
+            total = int(found["n"]) if found else 0
+            pages = max(1, -(-total // size))
+            number = min(max(1, number), pages)
+            cur.execute(
+                sql.SQL(
+                    "SELECT s.*, l.seen_at, l.checkpoint_size, l.checkpoint_time, l.verified_at, "
+                    "l.verified_ok FROM {r}.ejournal_schools s LEFT JOIN "
+                    "{r}.ejournal_school_ledger l USING (code) {w} ORDER BY s.code "
+                    "LIMIT %s OFFSET %s"
+                ).format(r=self._id, w=where),
+                [*values, size, (number - 1) * size],
+            )
+            rows = cur.fetchall()
+        return SchoolPage([Listed(self._school(r), _note(r)) for r in rows], number, pages, total)
+
+    def summary(self) -> dict[str, int]:
+        """How many schools: in all, active, disabled, whose last verification failed, never
+        verified (the head of the regional list)."""
+        if not self._upgraded():
+            return dict.fromkeys(("total", "active", "disabled", "failed", "unverified"), 0)
+        with self._tx() as cur:
+            cur.execute(
+                self._q(
+                    "SELECT count(*) AS total, count(*) FILTER (WHERE s.status = 'active') AS "
+                    "active, count(*) FILTER (WHERE s.status = 'disabled') AS disabled, "
+                    "count(*) FILTER (WHERE l.verified_ok IS FALSE) AS failed, count(*) FILTER "
+                    "(WHERE l.code IS NULL OR l.verified_at = '') AS unverified FROM "
+                    "{r}.ejournal_schools s LEFT JOIN {r}.ejournal_school_ledger l USING (code)"
+                )
+            )
+            row = cur.fetchone()
+        return {k: int(v) for k, v in (row or {}).items()}
+
+    def note_ledger(self, code: str, note: LedgerNote) -> None:
+        """Keep what a regional read of the school's ledger found (for the list)."""
+        if not self._upgraded():
+            return
+        with self._tx() as cur:
+            cur.execute(
+                self._q(
+                    "INSERT INTO {r}.ejournal_school_ledger (code, seen_at, checkpoint_size, "
+                    "checkpoint_time, verified_at, verified_ok) VALUES (%s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (code) DO UPDATE SET seen_at = excluded.seen_at, "
+                    "checkpoint_size = excluded.checkpoint_size, checkpoint_time = "
+                    "excluded.checkpoint_time, verified_at = excluded.verified_at, "
+                    "verified_ok = excluded.verified_ok"
+                ),
+                (
+                    code,
+                    note.seen_at,
+                    note.checkpoint_size,
+                    note.checkpoint_time,
+                    note.verified_at,
+                    note.verified_ok,
+                ),
+            )
+
     def schools(self) -> list[School]:
         """Every school, by code."""
-        if not self.exists():
+        if not self._upgraded():
             return []
         with self._tx() as cur:
             cur.execute(self._q("SELECT * FROM {r}.ejournal_schools ORDER BY code"))
@@ -282,18 +458,22 @@ class Registry:
             row["cluster"],
             row["created_at"],
             row["changed_at"],
+            row.get("reason") or "",
+            row.get("changed_by") or "",
         )
 
-    def set_status(self, code: str, status: str) -> School:
-        """Enable (``active``) or disable a school."""
+    def set_status(self, code: str, status: str, reason: str = "", by: str = "cli") -> School:
+        """Enable (``active``) or disable a school, keeping why and by whom."""
         assert status in STATUSES
+        self._upgraded()
         self.school(code)
         with self._tx() as cur:
             cur.execute(
                 self._q(
-                    "UPDATE {r}.ejournal_schools SET status = %s, changed_at = %s WHERE code = %s"
+                    "UPDATE {r}.ejournal_schools SET status = %s, changed_at = %s, reason = %s, "
+                    "changed_by = %s WHERE code = %s"
                 ),
-                (status, datetime.now(UTC), code),
+                (status, datetime.now(UTC), reason[:300], by[:100], code),
             )
         return self.school(code)
 

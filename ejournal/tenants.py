@@ -16,15 +16,32 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
 
 from ejournal.bootstrap import System, build
-from ejournal.region import RegionError, Registry, School, school_settings
+from ejournal.region import (
+    ROLES,
+    LedgerNote,
+    RegionError,
+    Registry,
+    School,
+    SchoolPage,
+    check_school,
+    school_settings,
+)
 from ejournal.settings import Settings
 from ejournal.webapp import secret_key, web_app
-from web.region import RegionalUser, RegionConfig, RegionRefused, create_region_app
+from web.region import (
+    REGIONAL_PAGE,
+    LedgerFacts,
+    RegionalUser,
+    RegionConfig,
+    RegionRefused,
+    create_region_app,
+)
 
 SCHOOL_PATH = re.compile(r"/s/([a-z][a-z0-9_]{0,19})(/.*)?\Z", re.DOTALL)
 StartResponse = Callable[..., Any]
@@ -85,6 +102,14 @@ class Deployment:
                 self._systems[code] = found
             return found
 
+    def discard(self, code: str) -> None:
+        """Close and forget the school's system (a school withdrawn from the registry)."""
+        with self._lock:
+            found = self._systems.pop(code, None)
+        if found is not None:
+            found.close()
+        self.forget(code)
+
     def close(self) -> None:
         """Close every school's system."""
         with self._lock:
@@ -94,16 +119,13 @@ class Deployment:
 
 
 def _log(deployment: Deployment, code: str, by: RegionalUser, what: str) -> None:
-    """Record a regional action in the access log of the school it concerns."""
+    """Record a regional action in the access log of the school it concerns: «регион: what
+    (role login)» — the school's access-log page shows such an entry as the regional
+    official's (``web.audit_replay``)."""
     system = deployment.system(code)
-    page = f"регион: {what} ({_ROLE_NAMES.get(by.role, by.role)} {by.login})"
-    system.journal.access_log.record_access(by.id, page[:300], [])
-
-
-_ROLE_NAMES = {
-    "regional_admin": "региональный администратор",
-    "regional_auditor": "региональный аудитор",
-}
+    who = f" ({ROLES.get(by.role, by.role)} {by.login})"
+    page = f"{REGIONAL_PAGE}{what[: 300 - len(REGIONAL_PAGE) - len(who)]}{who}"
+    system.journal.access_log.record_access(by.id, page, [])
 
 
 class RegionalBackend:
@@ -125,9 +147,14 @@ class RegionalBackend:
         """End a session."""
         self.registry.sign_out(token)
 
-    def schools(self) -> list[School]:
-        """Every school."""
-        return self.registry.schools()
+    def find(self, text: str, status: str, number: int, size: int, ledger: str) -> SchoolPage:
+        """A page of the schools whose code or name holds ``text``, of one status, of one
+        ledger state (``failed``, ``unverified``; empty: any)."""
+        return self.registry.find(text, status, number, size, ledger)
+
+    def summary(self) -> dict[str, int]:
+        """How many schools in all, active, disabled, failed and never verified."""
+        return self.registry.summary()
 
     def school(self, code: str) -> School:
         """One school; ``LookupError`` when there is none."""
@@ -136,50 +163,85 @@ class RegionalBackend:
         except RegionError as error:
             raise LookupError(str(error)) from None
 
+    def check(self, code: str, name: str) -> None:
+        """Refuse (``RegionRefused``) a code or name that ``add_school`` would refuse."""
+        try:
+            check_school(code, name)
+        except RegionError as error:
+            raise RegionRefused(_kind(str(error))) from None
+        if self.registry.exists():
+            try:
+                self.registry.school(code)
+            except RegionError:
+                return
+            raise RegionRefused("duplicate")
+
     def add_school(self, code: str, name: str, by: RegionalUser) -> None:
-        """Register a school, open it (its schema and keys made) and log who added it."""
+        """Register a school, open it (its schema and keys made) and log who added it; when
+        it cannot be opened its row is withdrawn (nothing half-written)."""
         try:
             school = self.registry.add_school(code, name)
         except RegionError as error:
-            raise RegionRefused(_russian(str(error))) from None
-        _log(self.deployment, school.code, by, "школа добавлена")
+            raise RegionRefused(_kind(str(error))) from None
+        try:
+            _log(self.deployment, school.code, by, "школа добавлена")
+        except Exception:
+            self.registry.withdraw(school.code, school.created_at)
+            self.deployment.discard(school.code)
+            raise RegionRefused("not_opened") from None
 
-    def set_status(self, code: str, status: str, by: RegionalUser) -> None:
+    def set_status(self, code: str, status: str, reason: str, by: RegionalUser) -> None:
         """Enable or disable a school; logged in it first (a disabled school still logs)."""
         what = "школа включена" if status == "active" else "школа отключена"
-        _log(self.deployment, code, by, what)
-        self.registry.set_status(code, status)
+        _log(self.deployment, code, by, f"{what}: {reason}" if reason else what)
+        self.registry.set_status(code, status, reason, by.login)
         self.deployment.forget(code)
 
-    def ledger_status(self, code: str, by: RegionalUser) -> list[tuple[str, str]]:
-        """Sealed events, head, halt, checkpoints, the latest checkpoint."""
+    def _facts(self, code: str) -> LedgerFacts:
         system = self.deployment.system(code)
-        _log(self.deployment, code, by, "состояние журнала событий")
         sealing = system.ledger.status()
         latest = system.ledger.latest()
-        return [
-            ("Запечатано событий", str(sealing.size)),
-            ("Событий в журнале", str(sealing.head)),
-            ("Не запечатано", str(sealing.unsealed)),
-            ("Остановка запечатывания", str(sealing.halt) if sealing.halt else "нет"),
-            ("Контрольных точек", str(len(system.ledger.checkpoints()))),
-            (
-                "Последняя контрольная точка",
-                f"{latest.size} событий, {latest.time}" if latest else "нет",
+        checked = system.ledger.last_verification()
+        facts = LedgerFacts(
+            sealed=sealing.size,
+            events=sealing.head,
+            unsealed=sealing.unsealed,
+            halt=str(sealing.halt) if sealing.halt else "",
+            checkpoints=len(system.ledger.checkpoints()),
+            checkpoint_size=latest.size if latest else None,
+            checkpoint_time=latest.time if latest else "",
+            verified_at=checked.time if checked else "",
+            verified_ok=checked.ok if checked else None,
+            verified_events=checked.events if checked else 0,
+            problem=(
+                f"{checked.first_bad}: {checked.problem}" if checked and not checked.ok else ""
             ),
-        ]
+        )
+        self.registry.note_ledger(
+            code,
+            LedgerNote(
+                datetime.now(UTC),
+                facts.checkpoint_size,
+                facts.checkpoint_time,
+                facts.verified_at,
+                facts.verified_ok,
+            ),
+        )
+        return facts
 
-    def verify(self, code: str, by: RegionalUser) -> tuple[bool, str]:
-        """Verify the school's ledger and every checkpoint."""
+    def ledger(self, code: str, by: RegionalUser, download: bool = False) -> LedgerFacts:
+        """The school's ledger status (its page, or its download as JSON)."""
+        what = "выгрузка состояния журнала событий" if download else "состояние журнала событий"
+        _log(self.deployment, code, by, what)
+        return self._facts(code)
+
+    def verify(self, code: str, by: RegionalUser) -> LedgerFacts:
+        """Verify the school's ledger and every checkpoint; the verdict is kept in the
+        school (its own auditor's status page shows it) and in the regional list."""
         system = self.deployment.system(code)
         _log(self.deployment, code, by, "проверка журнала событий")
-        verdict = system.ledger.verify()
-        if verdict.ok:
-            return True, (
-                f"Журнал событий цел: {verdict.events} событий, {verdict.checkpoints} "
-                "контрольных точек проверено."
-            )
-        return False, f"Журнал событий НЕ цел: событие {verdict.first_bad}: {verdict.problem}"
+        system.ledger.verify_and_record()
+        return self._facts(code)
 
     def checkpoint(self, code: str, by: RegionalUser) -> tuple[int, str]:
         """The school's latest signed checkpoint."""
@@ -187,21 +249,19 @@ class RegionalBackend:
         _log(self.deployment, code, by, "выгрузка контрольной точки")
         latest = system.ledger.latest()
         if latest is None:
-            raise RegionRefused("У школы ещё нет подписанной контрольной точки.")
+            raise RegionRefused("no_checkpoint")
         return latest.size, latest.to_json()
 
 
-def _russian(text: str) -> str:
+def _kind(text: str) -> str:
+    """The kind of a registry refusal (the web words it in the reader's language)."""
     if text.startswith("bad school code"):
-        return (
-            "Неверный код школы: латинская буква, затем до 19 строчных латинских букв, цифр "
-            "или «_»."
-        )
+        return "bad_code"
     if text.endswith("exists already"):
-        return "Школа с таким кодом уже есть."
+        return "duplicate"
     if text.startswith("the school's name"):
-        return "Название школы: от 1 до 300 символов."
-    return text
+        return "bad_name"
+    return "refused"
 
 
 def _answer(start_response: StartResponse, status: str, text: str) -> Iterable[bytes]:

@@ -19,9 +19,10 @@ from uuid import UUID
 
 from domain.explain import Input
 from domain.school_profile import ProfileInfo
-from domain.timetable import DaysOff, Pattern, PlanItem
+from domain.timetable import DaysOff, Pattern, PlanItem, next_lesson_day
 from projections.queries import approvals as approvals_query
 from projections.queries import attendance as attendance_query
+from projections.queries import class_day as class_day_query
 from projections.queries import class_journal as class_journal_query
 from projections.queries import completeness as completeness_query
 from projections.queries import diary as diary_query
@@ -257,6 +258,11 @@ class JournalReads(ReadGroup):
         with self.reader(as_of) as reader:
             return final_marks.year_marks(reader, group_id)
 
+    def course_year_marks(self, course_journal_id: str) -> dict[str, final_marks.FinalMark]:
+        """Year marks of one course journal (a subject of a class), by pupil id."""
+        with self.reader(None, ("final_marks",)) as reader:
+            return final_marks.course_year_marks(reader, course_journal_id)
+
     def explanation(
         self, course_journal_id: str, term: int | None, student_id: str
     ) -> final_marks.FinalExplanation | None:
@@ -381,6 +387,12 @@ class ReportReads(ReadGroup):
                 since=since,
             )
 
+    def class_day(self, group_id: str, day: date) -> class_day_query.ClassDay:
+        """A class's absences of ``day`` and the marks entered that day (the class
+        teacher's home page)."""
+        with self.reader() as reader:
+            return class_day_query.class_day(reader, group_id, day)
+
     def week(self, student_id: str, monday: date, today: date) -> week_query.Week:
         """A pupil's week, Monday to Saturday: each day's lessons, marks, absences and the
         homework due; and the «на завтра» day after ``today``."""
@@ -427,6 +439,12 @@ class ApprovalReads(ReadGroup):
         """One late-entry request (any state), or None."""
         with self.reader() as reader:
             return approvals_query.late_request(reader, request_id)
+
+    def granted(self, account_id: str, lesson_ids: Iterable[str], today: date) -> set[str]:
+        """Which of ``lesson_ids`` the account may enter now under an approved late-entry
+        request of theirs."""
+        with self.reader() as reader:
+            return approvals_query.granted(reader, account_id, lesson_ids, today.isoformat())
 
     def late_for_lesson(self, lesson_id: str) -> list[approvals_query.LateRequest]:
         """A lesson's late-entry requests, oldest first."""
@@ -538,6 +556,17 @@ class TimetableReads(ReadGroup):
         """A course journal's thematic plan, in order."""
         with self.reader() as reader:
             return timetable_query.plan(reader, course_journal_id)
+
+    def lesson_days(self, course_journal_id: str) -> list[date] | None:
+        """The days the course journal's timetable schedules a lesson (None: no timetable)."""
+        with self.reader() as reader:
+            return timetable_query.lesson_days(reader, course_journal_id)
+
+    def next_lesson(self, course_journal_id: str, after: date) -> date | None:
+        """The course's next lesson by its timetable after ``after`` — when homework given
+        that day is due (None: no timetable, or no lesson left in the year)."""
+        days = self.lesson_days(course_journal_id)
+        return next_lesson_day(days, after) if days else None
 
     def substitute_of(self, lesson_id: str) -> str:
         """The substitute who holds a lesson, or ''."""

@@ -30,7 +30,7 @@ from uuid import UUID
 
 from domain import ids
 from projections.schema import Table
-from projections.sqlstore import Database
+from projections.sqlstore import Database, take_setup_lock
 from projections.view import Sealer
 from projections.views.accounts import CREDENTIALS
 
@@ -104,8 +104,7 @@ def setup(db: Database) -> None:
     (seen: «ops_sessions already exists», a server process restarted)."""
     with db.transaction() as cur:
         if db.dialect == "postgres":
-            schema = getattr(db, "schema", "public")
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ejournal-setup:{schema}",))
+            take_setup_lock(cur, getattr(db, "schema", "public"))
         for table in (SESSIONS, COUNTERS, WRITES):
             for statement in table.ddl(db.dialect):
                 cur.execute(statement)

@@ -107,6 +107,15 @@ def quoted(*names: str) -> str:
     return ".".join('"' + name.replace('"', '""') + '"' for name in names)
 
 
+def take_setup_lock(cursor: Cursor, schema: str) -> None:
+    """Wait for a PostgreSQL schema's set-up lock («ejournal-setup:<schema>»; an empty
+    ``schema`` is ``public``), held until ``cursor``'s transaction ends: one process at a
+    time sets a school's database up (``ejournal.bootstrap``) or makes its session tables
+    (``projections.sessions.setup``)."""
+    key = f"ejournal-setup:{schema or 'public'}"
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+
+
 class SQLStore:
     """``ViewStore`` over one open transaction."""
 

@@ -21,6 +21,7 @@ from domain.retention import DispositionInfo
 from domain.school_profile import ProfileInfo
 from projections.queries.records_register import RegisterEntry
 from retention.acts import ActBody, ActTable, render_act
+from retention.words import russian_plural
 
 #: v2 (issue 16): the act's number in the year's sequence and date, the expert
 #: commission's protocol, the operator's details and the positions of the people.
@@ -158,16 +159,10 @@ def _period(item: Mapping[str, Any]) -> str:
     if found is None:
         return "постоянно"
     words = (("год", "года", "лет"), ("мес.", "мес.", "мес."), ("день", "дня", "дней"))
-    parts = [f"{n} {_plural(int(n), w)}" for n, w in zip(found.groups(), words, strict=True) if n]
+    parts = [
+        f"{n} {russian_plural(int(n), *w)}" for n, w in zip(found.groups(), words, strict=True) if n
+    ]
     return " ".join(parts) or "0 дней"
-
-
-def _plural(n: int, forms: tuple[str, str, str]) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return forms[0]
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return forms[1]
-    return forms[2]
 
 
 def certificate_pdf(cert: Mapping[str, Any], names: Names) -> bytes:

@@ -17,13 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.policies import JournalRegulation
-from retention.words import N_, Gettext, Ngettext
-
-#: Russian plural «few» forms of this module's plural messages (``russian_ngettext``).
-_FEW = {
-    "%(num)s день": "%(num)s дня",
-    "%(num)s символ": "%(num)s символа",
-}
+from retention.words import N_, Gettext, Ngettext, russian_ngettext
 
 #: Role names as the rules use them (nominative, lower case; ``domain.account.ROLES``).
 ROLE_WORDS = {
@@ -40,18 +34,6 @@ ROLE_WORDS = {
 
 #: The order roles are named in («заместитель директора или директор»).
 _ORDER = tuple(ROLE_WORDS)
-
-
-def russian_ngettext(singular: str, plural: str, num: int) -> str:
-    """Russian plural forms (CLDR one, few, many) of this module's messages."""
-    n10, n100 = num % 10, num % 100
-    if n10 == 1 and n100 != 11:
-        text = singular
-    elif 2 <= n10 <= 4 and not 12 <= n100 <= 14:
-        text = _FEW.get(singular, plural)
-    else:
-        text = plural
-    return text % {"num": num}
 
 
 @dataclass(frozen=True)

@@ -22,24 +22,31 @@ def N_(message: str) -> str:  # noqa: N802 (the usual name of the marker for ext
     return message
 
 
-#: The «few» form (2–4, 22–24 …) of each plural message of this module; Russian has three.
+#: The «few» form (2–4, 22–24 …) of each plural message of this module and of
+#: ``retention.rules``; Russian has three. A message missing here falls back to its plural.
 _FEW = {
     "%(num)s год": "%(num)s года",
     "%(num)s месяц": "%(num)s месяца",
     "%(num)s день": "%(num)s дня",
+    "%(num)s символ": "%(num)s символа",
 }
 
 
-def russian_ngettext(singular: str, plural: str, num: int) -> str:
-    """Russian plural forms of this module's messages (CLDR: one, few, many)."""
+def russian_plural(num: int, one: str, few: str, many: str) -> str:
+    """The Russian plural form for ``num`` (CLDR): ``one`` for 1, 21, 101 …, ``few`` for
+    2–4, 22–24 …, ``many`` for the rest (0, 5–20, 25 …, 111 …)."""
     n10, n100 = num % 10, num % 100
     if n10 == 1 and n100 != 11:
-        text = singular
-    elif 2 <= n10 <= 4 and not 12 <= n100 <= 14:
-        text = _FEW.get(singular, plural)
-    else:
-        text = plural
-    return text % {"num": num}
+        return one
+    if 2 <= n10 <= 4 and not 12 <= n100 <= 14:
+        return few
+    return many
+
+
+def russian_ngettext(singular: str, plural: str, num: int) -> str:
+    """Russian plural forms (CLDR: one, few, many) of the messages of this module and of
+    ``retention.rules``."""
+    return russian_plural(num, singular, _FEW.get(singular, plural), plural) % {"num": num}
 
 
 def period_words(

@@ -24,6 +24,37 @@ PG_SKIP = (
 )
 
 
+#: The test modules that take longest (seeding schools, signing archives, processes under
+#: faketime, a venv for `make run`), longest first as measured (each 2–6 % of the run).
+#: pytest-xdist hands out whole modules (``make test``: ``--dist loadfile
+#: --no-loadscope-reorder``) in collection order; these go first, so that neither worker starts
+#: one of them while the other has nothing left to do — the last ones handed out are short.
+#: Measured: docs/benchmarks.md, «CI time». Modules not listed keep their collection order.
+LONG_FIRST = (
+    "tests/integration/test_ledger.py",
+    "tests/integration/test_archive_ltv.py",
+    "tests/integration/test_tenants.py",
+    "tests/integration/test_no_plaintext_pg.py",
+    "tests/integration/test_worker_crash.py",
+    "tests/e2e/test_make_run.py",
+    "tests/e2e/test_web_sessions_server.py",
+    "tests/integration/test_regulations.py",
+    "tests/integration/test_no_plaintext.py",
+    "tests/integration/test_archive.py",
+    "tests/e2e/test_web_access.py",
+    "tests/e2e/test_notify_processes.py",
+    "tests/unit/test_demo.py",
+    "tests/integration/test_acts.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the modules of ``LONG_FIRST`` first (the same order in every xdist worker: the
+    sort is stable and depends on the node ids only)."""
+    rank = {path: n for n, path in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashing() -> Iterator[None]:
     """Hash test passwords with a lower scrypt cost (it is stored in each hash, so verifying

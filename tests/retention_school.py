@@ -83,6 +83,23 @@ def make_history(system: System) -> History:
             lesson_5b, [MarkEntry(school.outsider, "5", "answer")], school.other_teacher
         )  # type: ignore[list-item]
     with clock.travel(at(date(2026, 5, 26), 12)):
+        for term in (1, 2, 3, 4):  # a year mark is set from the term marks of every term
+            j.grades.set_term_marks(
+                school.course_id,
+                term,
+                [(p, "5", "") for p in school.pupils],
+                school.teacher,
+                {p: "Учтена защита проекта на школьной конференции" for p in school.pupils},
+            )
+            j.grades.set_term_mark(
+                school.other_course_id,
+                term,
+                school.outsider,  # type: ignore[arg-type]
+                "4",
+                school.other_teacher,
+                why="Не сдана зачётная работа четверти",
+            )
+        system.views.catch_up()
         for pupil in school.pupils:
             j.grades.set_year_mark(school.course_id, pupil, "5", school.teacher)
         j.grades.set_year_mark(school.other_course_id, school.outsider, "4", school.other_teacher)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from web import grid_table
 from web.access import permission
 from web.forms import is_uuid
 from web.pages import services, today, viewed
+from web.region import regional_actor
 
 bp = Blueprint("replay", __name__, url_prefix="/audit")
 
@@ -201,6 +202,8 @@ def access_log_page() -> ResponseReturnValue:
     page = reads.audit.access_page(found, request.args.get("page", 1, int), ACCESS_PAGE)
     rows = page.rows
     names = reads.people.names({r.actor for r in rows} | {r.student_id for r in rows}, short=True)
+    # A regional official (ADR 0027) is no person of the school: named from the entry.
+    names.update({r.actor: who for r in rows if (who := regional_actor(r.page))})
     viewed(request.full_path, {r.student_id for r in rows})
     return render_template(
         "audit/access_log.html",

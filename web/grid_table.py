@@ -63,11 +63,13 @@ def columns(
     today: date,
     may_enter: bool,
     late: bool,
+    granted: frozenset[str] = frozenset(),
 ) -> list[Column]:
     """The grid's columns in order. A column is open to typing for a user who may enter
     marks in the course journal, on a lesson held (not in the future) and within the entry
-    deadline — or for the roles that enter late (``late``); past the deadline the lesson's
-    form offers the late-entry request."""
+    deadline — or for the roles that enter late (``late``), or a lesson of ``granted`` (an
+    approved late-entry request of theirs); past the deadline otherwise the lesson's form
+    offers the late-entry request."""
     by_lesson: dict[str, list[Cell]] = {}
     for (_pupil, lesson_id), cells in grid.marks.items():
         by_lesson.setdefault(lesson_id, []).extend(cells)
@@ -91,7 +93,11 @@ def columns(
                 title,
                 may_enter
                 and day <= today
-                and (late or not rules.deadline_passed(regulation, day, today)),
+                and (
+                    late
+                    or lesson.lesson_id in granted
+                    or not rules.deadline_passed(regulation, day, today)
+                ),
                 monday <= day <= monday + timedelta(days=6),
             )
         )
@@ -270,9 +276,12 @@ def body(
     writer: CellWriter,
     finals: Mapping[str, Any],
     final_cell: Callable[[str, Any], str],
+    years: Mapping[str, Any] | None = None,
+    year_cell: Callable[[str, Any], str] | None = None,
 ) -> Markup:
     """Every pupil's row: number, name, the lessons' cells, the average and the term mark
-    (``final_cell(pupil, mark)`` writes the last)."""
+    (``final_cell(pupil, mark)`` writes it), then in the grid of the year's last term the
+    year mark (``year_cell(pupil, mark)`` of ``years``)."""
     kinds = [c.kind for c in cols]
     averages = grid.averages
     written = writer.rows(grid, kinds)
@@ -286,7 +295,9 @@ def body(
             f'<td class="name">{escape(names.get(pupil, ""))}</td>'
             f"{cells}"
             f'<td class="avg">{average(averages.get(pupil), writer.language)}</td>'
-            f"{final_cell(pupil, finals.get(pupil))}</tr>"
+            f"{final_cell(pupil, finals.get(pupil))}"
+            f"{year_cell(pupil, years.get(pupil)) if years is not None and year_cell else ''}"
+            "</tr>"
         )
     # the rows are written by this module and ``CellWriter``, every text escaped
     return Markup("".join(parts))  # noqa: S704
@@ -318,20 +329,32 @@ def context(
     today: date,
     finals: Mapping[str, Any],
     entry: Entry | None = None,
+    years: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What ``journal/grid.html`` needs besides the course: the columns, the header and
     the rows as prepared HTML, the marks' colours, the kinds and codes for typing, and the
     column of today's week the page opens on. ``entry``: the signed-in user may enter marks
-    (and, with ``late``, past the deadline); the term marks are then a choice."""
+    (and, with ``late``, past the deadline); the term marks are then a choice. ``years``:
+    the year marks by pupil, in the grid of the year's last term (a column «Год»)."""
     grading = policies.grading
     pupils = by_name(grid.pupils, names)
     may_enter, late = entry is not None, entry is not None and entry.late
+    granted = entry.granted if entry is not None else frozenset()
     lesson_url = url_for("journal.lesson", lesson_id=_ZERO).replace(str(_ZERO), "{}")
     # the columns and their header, kept with a grid kept between pages (ADR 0022)
-    key = ("columns", id(policies), today, may_enter, late, str(get_locale()), lesson_url)
+    key = (
+        "columns",
+        id(policies),
+        today,
+        may_enter,
+        late,
+        granted,
+        str(get_locale()),
+        lesson_url,
+    )
     found = grid.memo.get(key)
     if found is None:
-        cols = columns(grid, grading, policies.journal, today, may_enter, late)
+        cols = columns(grid, grading, policies.journal, today, may_enter, late, granted)
         found = grid.memo[key] = (cols, head(cols, lesson_url))
     cols, header = found
     iso = today.isoformat()
@@ -356,15 +379,17 @@ def context(
             finals,
             _linked(
                 entry.final_cell if entry is not None else _final_text,
-                url_for(
-                    "journal.final_explained",
-                    course_journal_id=grid.course_journal_id,
-                    term=grid.term,
-                    student_id=_ZERO,
-                ).replace(str(_ZERO), "{}"),
+                _explained_url(grid.course_journal_id, grid.term),
+            ),
+            years,
+            _linked(
+                entry.year_cell if entry is not None else _year_text,
+                _explained_url(grid.course_journal_id, 0),
             ),
         ),
+        "years": years is not None,
         "colours": colours(grading.scale(grid.scale).colors),
+        "trail": access.scope("audit.history") is not None,
         "kinds": grading.kinds,
         "codes": tuple(policies.attendance.codes),
         "now": next(
@@ -375,6 +400,17 @@ def context(
 
 
 _ZERO = UUID(int=0)
+
+
+def _explained_url(course_journal_id: str, term: int) -> str:
+    """The address of a pupil's term (``term`` 0: year) mark explained, ``{}`` for the
+    pupil's id."""
+    return url_for(
+        "journal.final_explained",
+        course_journal_id=course_journal_id,
+        term=term,
+        student_id=_ZERO,
+    ).replace(str(_ZERO), "{}")
 
 
 def _corrected_star(final: Any) -> str:
@@ -399,45 +435,66 @@ def _linked(cell: Callable[[str, Any], str], link: str) -> Callable[[str, Any], 
     return write
 
 
-def _final_text(pupil: str, final: Any) -> str:
+def _final_text(pupil: str, final: Any, classes: str = "final") -> str:
     """The term mark of a reader who may not set it."""
     value = escape(final.value) if final else ""
-    return f'<td class="final">{value}{_corrected_star(final)}</td>'
+    return f'<td class="{classes}">{value}{_corrected_star(final)}</td>'
+
+
+def _year_text(pupil: str, final: Any) -> str:
+    """The year mark of a reader who may not set it."""
+    return _final_text(pupil, final, "final year")
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A user who may enter marks in the grid: the term mark is a choice among ``values``
-    (a refused form's choice kept from ``form``)."""
+    """A user who may enter marks in the grid: the term mark (and, in the year's last term,
+    the year mark) is a choice among ``values`` (a refused form's choice kept from
+    ``form``)."""
 
     values: tuple[str, ...]
     form: Mapping[str, str]
     late: bool
     label: str  # «Четвертная отметка: %(name)s», translated, with the placeholder
     names: Mapping[str, str]
+    year_label: str = ""  # «Годовая отметка: %(name)s»
+    #: Lessons past the deadline the user may enter under an approved late-entry request.
+    granted: frozenset[str] = frozenset()
 
     options: dict[str, str] = field(default_factory=dict, compare=False)
 
     def final_cell(self, pupil: str, final: Any) -> str:
         """The term mark as a choice, named for screen readers by the pupil's name."""
+        return self._choice(pupil, final, "final", "why", self.label, "final")
+
+    def year_cell(self, pupil: str, final: Any) -> str:
+        """The year mark as a choice (fields ``year-<pupil>``, ``ywhy-<pupil>``)."""
+        return self._choice(pupil, final, "year", "ywhy", self.year_label, "final year")
+
+    def _choice(
+        self, pupil: str, final: Any, field: str, why_field: str, label: str, classes: str
+    ) -> str:
+        """A final mark's choice and, while it is not set, the box for the reason it
+        differs from the rounded average."""
         if not self.options:
             self.options.update((v, str(escape(v))) for v in self.values)
-        chosen = self.form.get(f"final-{pupil}", final.value if final else "")
+        chosen = self.form.get(f"{field}-{pupil}", final.value if final else "")
         options = "".join(
             f"<option selected>{text}</option>" if v == chosen else f"<option>{text}</option>"
             for v, text in self.options.items()
         )
-        label = escape(self.label.replace("%(name)s", self.names.get(pupil, "")))
+        named = escape(label.replace("%(name)s", self.names.get(pupil, "")))
         why = ""
-        if not final or self.form.get(f"why-{pupil}"):
+        if not final or self.form.get(f"{why_field}-{pupil}"):
             hint = escape(_("Причина, если отметка отличается от округлённого среднего"))
             why = (
-                f' <input name="why-{pupil}" class="why" maxlength="500" size="8"'
-                f' value="{escape(self.form.get(f"why-{pupil}", ""))}"'
-                f' placeholder="{escape(_("причина"))}" title="{hint}">'
+                f' <input name="{why_field}-{pupil}" class="why" maxlength="500" size="8"'
+                f' value="{escape(self.form.get(f"{why_field}-{pupil}", ""))}"'
+                f' placeholder="{escape(_("причина"))}" title="{hint}"'
+                f' aria-label="{named}: {escape(_("причина"))}">'
             )
         return (
-            f'<td class="final"><select name="final-{pupil}" aria-label="{label}">'
+            f'<td class="{classes}"><select name="{field}-{pupil}" aria-label="{named}">'
             f'<option value=""></option>{options}</select>{why}{_corrected_star(final)}</td>'
         )
 

@@ -12,6 +12,10 @@ Which section a page's «?» opens: ``SECTIONS`` names, for every endpoint, anch
 most specific to the most general; the first anchor that one of the user's role pages holds
 (``PAGE_SECTIONS``) wins, the roles tried in ``ROLE_PAGES`` order. A test walks every GET
 route of the URL map as every role and follows the link to its anchor.
+
+The regional pages (``web/region.py``) have a help of their own, ``/region/help/``, with a
+page for the regional administrator and one for the regional auditor (``REGION_*`` below),
+chosen the same way; the walk test covers their routes as well.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, render_template, request, url_for
+from flask import Blueprint, Flask, abort, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -57,40 +61,28 @@ ROLE_PAGES = {
 COMMON = ("start", "login", "profile", "password", "sessions", "mail", "help")
 
 _JOURNAL_READ = ("today", "grid", "lesson")
-_CLASSES = ("classes", "class-journal", "attendance-report", "completeness")
+_CLASSES = ("classes", "class-journal", "summary", "attendance-report", "completeness")
 _DIARY = ("diary", "diary-week")
+_DEPUTY = (
+    *_JOURNAL_READ,
+    "approvals",
+    "terms",
+    "council",
+    *_CLASSES,
+    *_DIARY,
+    "timetable",
+    "year-close",
+    "records",
+    "rules",
+)
 
 #: The anchors of each role page (a test renders each page and finds every one of them).
 PAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     "teacher": ("today", "grid", "lesson", "marks", "absent", "correct", "late", "rules"),
-    "class_teacher": (*_JOURNAL_READ, *_CLASSES, *_DIARY, "rules"),
-    "deputy": (
-        *_JOURNAL_READ,
-        "approvals",
-        "terms",
-        "council",
-        *_CLASSES,
-        *_DIARY,
-        "timetable",
-        "year-close",
-        "records",
-        "rules",
-    ),
-    "head": (
-        *_JOURNAL_READ,
-        "approvals",
-        "terms",
-        "council",
-        *_CLASSES,
-        *_DIARY,
-        "timetable",
-        "year-close",
-        "records",
-        "audit",
-        "grants",
-        "regulations",
-        "rules",
-    ),
+    "class_teacher": ("my-class", *_JOURNAL_READ, *_CLASSES, *_DIARY, "rules"),
+    "deputy": _DEPUTY,
+    # the head does what the deputy does, and more
+    "head": (*_DEPUTY, "audit", "grants", "regulations"),
     "parent": (*_DIARY, "diary-term", "news", "rules"),
     "pupil": (*_DIARY, "diary-term"),
     "auditor": (
@@ -129,7 +121,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "notify.settings": ("mail",),
     "notify.unsubscribe_link": ("mail",),
     "notify.deliveries": ("mail-deliveries",),
-    "journal.index": ("today",),
+    "journal.index": ("my-class", "today"),
     "journal.grid": ("grid",),
     "journal.lesson": ("lesson",),
     "classes.index": ("classes",),
@@ -140,6 +132,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "classes.approvals": ("approvals",),
     "classes.terms": ("terms",),
     "classes.council": ("council",),
+    "classes.summary": ("summary", "classes"),
     "diary.index": ("diary",),
     "diary.pupil": ("diary-week", "diary"),
     "admin.index": ("admin",),
@@ -229,6 +222,76 @@ def help_link() -> str:
     if role is None:
         return url_for("help.index", _anchor=anchor)
     return url_for("help.role", role=role, _anchor=anchor)
+
+
+# --- the regional pages (web/region.py, ADR 0027): a help of their own under /region/help/ --
+#: One page per regional role.
+REGION_PAGES = {
+    "regional_admin": _l("Региональный администратор"),
+    "regional_auditor": _l("Региональный аудитор"),
+}
+#: Sections both regional pages hold (``templates/help/<lang>/_region_common.html``).
+REGION_COMMON = ("region-start", "region-login", "region-language", "region-help")
+REGION_PAGE_SECTIONS: dict[str, tuple[str, ...]] = {
+    "regional_admin": ("schools", "search", "add-school", "disable-school", "enable-school"),
+    "regional_auditor": ("schools", "search", "school-ledger", "verify", "downloads"),
+}
+#: Each regional endpoint's anchors, most specific first.
+REGION_SECTIONS: dict[str, tuple[str, ...]] = {
+    "login": ("region-login",),
+    "schools": ("schools", "search"),
+    "confirm_status": ("disable-school", "enable-school"),
+    "ledger": ("school-ledger", "schools"),
+    "help_index": ("region-help",),
+    "help_role": ("region-help",),
+}
+#: The regional help's index sections (for those not signed in).
+REGION_INDEX_SECTIONS = ("region-start", "region-login", "region-language", "roles", "region-help")
+
+
+def region_target(endpoint: str | None, role: str | None) -> tuple[str | None, str]:
+    """(regional role page or None for the index, anchor) of the help for ``endpoint``."""
+    for anchor in REGION_SECTIONS.get(endpoint or "", ()):
+        if role in REGION_PAGES and (
+            anchor in REGION_PAGE_SECTIONS[role] or anchor in REGION_COMMON
+        ):
+            return role, anchor
+        if role not in REGION_PAGES and anchor in REGION_INDEX_SECTIONS:
+            return None, anchor
+    return (role, "region-help") if role in REGION_PAGES else (None, "region-help")
+
+
+def region_help_link() -> str:
+    """The URL of the regional help section for the regional page being rendered."""
+    user = g.get("user")
+    page, anchor = region_target(request.endpoint, user.role if user is not None else None)
+    if page is None:
+        return url_for("help_index", _anchor=anchor)
+    return url_for("help_role", role=page, _anchor=anchor)
+
+
+def register_region(app: Flask) -> None:
+    """The regional help pages on the regional app (``/help/``, ``/help/<role>``)."""
+
+    @app.get("/help/")
+    def help_index() -> ResponseReturnValue:
+        return render_template(
+            f"help/{_language()}/region_index.html",
+            user=g.get("user"),
+            role=None,
+            role_pages=REGION_PAGES,
+        )
+
+    @app.get("/help/<role>")
+    def help_role(role: str) -> ResponseReturnValue:
+        if role not in REGION_PAGES:
+            abort(404)
+        return render_template(
+            f"help/{_language()}/{role}.html",
+            user=g.get("user"),
+            role=role,
+            role_pages=REGION_PAGES,
+        )
 
 
 def _manifest() -> dict[str, Any]:

@@ -21,6 +21,10 @@ from flask_login import current_user
 from domain import clock, errors, ids, rules
 from domain.lesson import MarkEntry
 from domain.service import Receipt
+from domain.timetable import next_lesson_day
+from projections.queries.class_day import ClassDay
+from projections.queries.listing import CourseItem
+from projections.queries.timetable import DayLesson
 from web import final_explained as final_explained_page
 from web import forms, grid_table
 from web.access import owned, permission, reaches
@@ -54,17 +58,62 @@ def index_page(problems: dict[str, str] | None = None, status: int = 200) -> Res
         year["year_id"], courses, today(), None if visible is None else current_user.id
     )
     teachers = {t for c in courses for t in c.teachers} | {x.substitute for x in lessons}
+    classes = _my_classes(str(year["year_id"]), courses)
+    pupils = {a.student_id for c in classes for a in c.day.absences} | {
+        m.student_id for c in classes for m in c.day.marks
+    }
+    teachers |= {t for c in classes for x in c.lessons for t in (*x.course.teachers, x.substitute)}
+    viewed(request.path, pupils)  # the class teacher's block names pupils (absent, marked)
     return render_template(
         "journal/index.html",
         year=year,
         courses=courses,
         lessons=lessons,
+        classes=classes,
         today=today().isoformat(),
         may_hold=reaches("journal.enter"),
         term=reads.school.term_on(year["year_id"], today()),
         names=reads.people.names(teachers - {""}, short=True),
+        pupil_names=reads.people.names(pupils, short=True),
+        codes=services().policies.attendance.codes,
         problems=problems or {},
     ), status
+
+
+@dataclass(frozen=True)
+class MyClass:
+    """A class the signed-in user leads, as their home page shows it today: the class's
+    lessons by the timetable, who is absent, the marks entered (ADR 0031)."""
+
+    group_id: str
+    name: str
+    lessons: list[DayLesson]
+    day: ClassDay
+
+
+def _my_classes(year_id: str, courses: list[CourseItem]) -> list[MyClass]:
+    """The classes of ``year_id`` the signed-in class teacher leads, with their day."""
+    if "class_teacher" not in current_user.roles:
+        return []
+    reads = services().reads
+    led = reads.scope.owned(current_user.id, current_user.person_id, ["class_teacher"], "group")
+    found = []
+    for group in reads.school.groups(year_id, led):
+        if group.get("kind") != "class":
+            continue
+        gid = str(group["group_id"])
+        mine = [c for c in courses if c.group_id == gid] or [
+            c for c in reads.school.courses(year_id) if c.group_id == gid
+        ]
+        found.append(
+            MyClass(
+                gid,
+                str(group["name"]),
+                reads.timetable.day_lessons(year_id, mine, today(), None),
+                reads.reports.class_day(gid, today()),
+            )
+        )
+    return found
 
 
 @bp.get("/<uuid:course_journal_id>/<int:term>")
@@ -91,29 +140,55 @@ def _grid_page(
     viewed(request.path, page.pupils)
     policies = services().policies
     may_enter = reaches("journal.enter", course_journal_id=course_journal_id)
+    late = bool(current_user.roles & policies.journal.late_entry_roles)
     entry = (
         grid_table.Entry(
             (*policies.grading.scale(page.scale).values, *policies.grading.term_scale_extra),
             request.form,
-            bool(current_user.roles & policies.journal.late_entry_roles),
+            late,
             _("Четвертная отметка: %(name)s"),
             names,
+            _("Годовая отметка: %(name)s"),
+            # columns past the deadline opened by an approved late-entry request (ADR 0031)
+            frozenset()
+            if late
+            else frozenset(
+                reads.approvals.granted(
+                    current_user.id, [x.lesson_id for x in page.lessons], today()
+                )
+            ),
         )
         if may_enter
         else None
     )
     finals = reads.journal.term_marks(str(course_journal_id), term)
+    terms = reads.school.terms(course.year_id)
+    # the year mark is set in the grid of the year's last term, after its term mark
+    last = bool(terms) and term == max(t.number for t in terms)
+    years = reads.journal.course_year_marks(str(course_journal_id)) if last else None
+    days = reads.timetable.lesson_days(str(course_journal_id)) or []
     return render_template(
         "journal/grid.html",
-        **grid_table.context(page, names, policies, today(), finals, entry),
+        **grid_table.context(page, names, policies, today(), finals, entry, years),
+        lesson_days=" ".join(d.isoformat() for d in days),
+        next_lesson=str(next_lesson_day(days, today()) or ""),
         course=course,
-        terms=reads.school.terms(course.year_id),
+        terms=terms,
         may_enter=may_enter,
         today=today(),
         form=request.form,
         problems=problems or {},
         form_key=secrets.token_hex(16),
     ), status
+
+
+def _chosen_due(course_journal_id: str, day: date, due: date | None) -> date | None:
+    """The due date a lesson form records: None (due at the next lesson by the timetable,
+    worked out when read) when the teacher left the date the form proposed — the next
+    lesson — so a later change of the timetable moves it; the date chosen otherwise."""
+    if due is not None and due == services().reads.timetable.next_lesson(course_journal_id, day):
+        return None
+    return due
 
 
 def _grid_again(course_journal_id: UUID, term: int) -> Again:
@@ -135,7 +210,7 @@ def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
             data["topic"],
             data["homework"],
             actor(),
-            homework_due=data["homework_due"],
+            homework_due=_chosen_due(str(course_journal_id), data["day"], data["homework_due"]),
         )
         return receipt
 
@@ -150,24 +225,34 @@ def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
 @bp.post("/<uuid:course_journal_id>/<int:term>/term-marks")
 @permission("journal.enter")
 def term_marks(course_journal_id: UUID, term: int) -> ResponseReturnValue:
-    """Set the term marks chosen in the grid's last column (changed ones only)."""
+    """Set the term marks chosen in the grid's column «Четверть» and, in the year's last
+    term, the year marks of the column «Год» (changed ones only), all in one transaction."""
     reads, journal = services().reads, services().journal
     if reads.school.course(str(course_journal_id)) is None:
         abort(404)
     current = reads.journal.term_marks(str(course_journal_id), term)
+    years = reads.journal.course_year_marks(str(course_journal_id))
     changes: list[tuple[UUID, str, str]] = []
 
     def command() -> Receipt | None:
         form = forms.single(request.form)
-        changes.extend(_term_changes(form, current))
+        in_term = _changes(form, current, "final", "why")
+        in_year = _changes(form, years, "year", "ywhy")
+        changes.extend(in_term + in_year)
         if not changes:
             return None
         # all in one transaction: a refused mark leaves none written
         try:
-            receipt: Receipt = journal.grades.set_term_marks(
-                course_journal_id, term, changes, actor(), _whys(form)
+            receipt: Receipt = journal.grades.set_final_marks(
+                course_journal_id,
+                term,
+                in_term,
+                in_year,
+                actor(),
+                _whys(form, "why"),
+                _whys(form, "ywhy"),
             )
-        except errors.FinalMarkDiffers as error:  # say whose mark it is
+        except (errors.FinalMarkDiffers, errors.TermMarksMissing) as error:  # whose mark
             pupil = str(error.details.get("student_id", ""))
             name = reads.people.names([pupil], short=True).get(pupil, "") if pupil else ""
             raise forms.FormInvalid(
@@ -189,39 +274,51 @@ def final_explained(course_journal_id: UUID, term: int, student_id: UUID) -> Res
     """Why a pupil's term mark (``term`` 1…) or year mark (``term`` 0) is what it is:
     the marks, weights, average, rounding rule and rules' version as of its setting
     (ADR 0024)."""
-    back = (
-        url_for("journal.grid", course_journal_id=course_journal_id, term=term)
-        if term
-        else url_for("journal.index")
-    )
+    if term:
+        back = url_for("journal.grid", course_journal_id=course_journal_id, term=term)
+    else:  # the year mark is set in the grid of the year's last term
+        course = services().reads.school.course(str(course_journal_id))
+        terms = services().reads.school.terms(course.year_id) if course else []
+        back = (
+            url_for(
+                "journal.grid",
+                course_journal_id=course_journal_id,
+                term=max(t.number for t in terms),
+            )
+            if terms
+            else url_for("journal.index")
+        )
     return final_explained_page.page(course_journal_id, term, student_id, back)
 
 
-def _whys(form: dict[str, str]) -> dict[UUID, str]:
-    """The reasons given for term marks other than their rounded averages, by pupil."""
+def _whys(form: dict[str, str], field: str) -> dict[UUID, str]:
+    """The reasons given for term (``field`` «why») or year («ywhy») marks other than
+    their rounded averages, by pupil."""
     return {
-        _uuid(key.removeprefix("why-")): value
+        _uuid(key.removeprefix(f"{field}-")): value
         for key, value in form.items()
-        if key.startswith("why-") and value.strip()
+        if key.startswith(f"{field}-") and value.strip()
     }
 
 
-def _term_changes(form: dict[str, str], current: dict[str, Any]) -> list[tuple[UUID, str, str]]:
-    """(pupil, value, reason) for every term mark that differs from the one standing;
-    changing a mark already set needs the reason field."""
-    reason = form.get("reason", "")
+def _changes(
+    form: dict[str, str], current: dict[str, Any], field: str, why: str
+) -> list[tuple[UUID, str, str]]:
+    """(pupil, value, reason) for every term (``field`` «final») or year («year») mark
+    that differs from the one standing; changing a mark already set needs the reason
+    field."""
     changes = []
     for key, value in sorted(form.items()):
-        if not key.startswith("final-") or not value:
+        if not key.startswith(f"{field}-") or not value:
             continue
-        student = _uuid(key.removeprefix("final-"))
+        student = _uuid(key.removeprefix(f"{field}-"))
         if len(value) > 8:
             raise forms.FormInvalid({key: _("Неверное значение.")})
         before = current.get(str(student))
         if before is None:
             changes.append((student, value, ""))
         elif before.value != value:
-            reason = form.get("reason", "") or form.get(f"why-{student}", "")
+            reason = form.get("reason", "") or form.get(f"{why}-{student}", "")
             if not reason:
                 raise forms.FormInvalid(
                     {"reason": _("Чтобы изменить выставленную отметку, укажите причину.")}
@@ -358,9 +455,12 @@ def _lesson_page(
     names = reads.people.names(people - {""}, short=True)
     viewed(request.path, sheet.pupils)
     may_enter = reaches("journal.enter", lesson_id=lesson_id)
-    state = entry_state(may_enter, date.fromisoformat(sheet.lesson.day), lesson_id)
+    day = date.fromisoformat(sheet.lesson.day)
+    state = entry_state(may_enter, day, lesson_id)
+    next_lesson = reads.timetable.next_lesson(sheet.course_journal_id, day)
     return render_template(
         "journal/lesson.html",
+        next_lesson=next_lesson.isoformat() if next_lesson else "",
         sheet=sheet,
         pupils=by_name(sheet.pupils, names),
         course=course,
@@ -438,7 +538,15 @@ def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
             _marks(lesson_id, _form_key(data), data["marks"]),
             attendance,
             actor(),
-            homework_due=data["homework_due"],
+            homework_due=(
+                data["homework_due"]
+                if sheet.homework_due
+                else _chosen_due(
+                    sheet.course_journal_id,
+                    date.fromisoformat(sheet.lesson.day),
+                    data["homework_due"],
+                )
+            ),
         )
         return receipt
 

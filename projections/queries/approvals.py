@@ -8,7 +8,9 @@ Query-only: it reads the grid's tables (requests, marks, lessons) and the catalo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from projections.schema import Table
 from projections.store import Reader, Row
@@ -47,22 +49,17 @@ class Request:
 
 def pending(reader: Reader) -> list[Request]:
     """Requests waiting for a decision, oldest first."""
-    found = _build(reader, reader.select(grid.REQUESTS, {"state": PENDING}))
-    return sorted(found, key=lambda r: (r.requested_at, r.request_id))
+    return _oldest_first(reader, grid.REQUESTS, _build, {"state": PENDING})
 
 
 def decided(reader: Reader, limit: int) -> list[Request]:
     """The latest ``limit`` decisions (approved or rejected), newest first."""
-    rows = [r for state in DECIDED for r in reader.select(grid.REQUESTS, {"state": state})]
-    rows.sort(key=lambda r: (str(r["decided_at"]), r["request_id"]), reverse=True)
-    return _build(reader, rows[:limit])
+    return _latest_decisions(reader, grid.REQUESTS, _build, limit)
 
 
 def request(reader: Reader, request_id: str) -> Request | None:
     """One request (any state), or None when there is no such request."""
-    row = reader.get(grid.REQUESTS, (request_id,))
-    found = _build(reader, [row] if row else [])
-    return found[0] if found else None
+    return _one(reader, grid.REQUESTS, _build, request_id)
 
 
 def _build(reader: Reader, rows: list[Row]) -> list[Request]:
@@ -152,28 +149,34 @@ class LateRequest:
 
 def late_pending(reader: Reader) -> list[LateRequest]:
     """Late-entry requests waiting for a decision, oldest first."""
-    found = _build_late(reader, reader.select(grid.LATE, {"state": PENDING}))
-    return sorted(found, key=lambda r: (r.requested_at, r.request_id))
+    return _oldest_first(reader, grid.LATE, _build_late, {"state": PENDING})
 
 
 def late_decided(reader: Reader, limit: int) -> list[LateRequest]:
     """The latest ``limit`` decided late-entry requests, newest first."""
-    rows = [r for state in DECIDED for r in reader.select(grid.LATE, {"state": state})]
-    rows.sort(key=lambda r: (str(r["decided_at"]), r["request_id"]), reverse=True)
-    return _build_late(reader, rows[:limit])
+    return _latest_decisions(reader, grid.LATE, _build_late, limit)
 
 
 def late_request(reader: Reader, request_id: str) -> LateRequest | None:
     """One late-entry request (any state), or None."""
-    row = reader.get(grid.LATE, (request_id,))
-    found = _build_late(reader, [row] if row else [])
-    return found[0] if found else None
+    return _one(reader, grid.LATE, _build_late, request_id)
+
+
+def granted(reader: Reader, account_id: str, lesson_ids: Iterable[str], today: str) -> set[str]:
+    """Which of ``lesson_ids`` the account may still enter past the deadline under an
+    approved late-entry request of theirs (``until`` not before ``today``): one query for
+    a whole grid (ADR 0016, amended by ADR 0031)."""
+    wanted = set(lesson_ids)
+    return {
+        str(r["lesson_id"])
+        for r in reader.select(grid.LATE, {"state": "approved", "requested_by": account_id})
+        if str(r["lesson_id"]) in wanted and str(r["until"] or "") >= today
+    }
 
 
 def late_for_lesson(reader: Reader, lesson_id: str) -> list[LateRequest]:
-    """A lesson's late-entry requests, oldest first."""
-    found = _build_late(reader, reader.select(grid.LATE, {"lesson_id": lesson_id}))
-    return sorted(found, key=lambda r: (r.requested_at, r.request_id))
+    """A lesson's late-entry requests (any state), oldest first."""
+    return _oldest_first(reader, grid.LATE, _build_late, {"lesson_id": lesson_id})
 
 
 def _build_late(reader: Reader, rows: list[Row]) -> list[LateRequest]:
@@ -197,3 +200,30 @@ def _build_late(reader: Reader, rows: list[Row]) -> list[LateRequest]:
         )
         for r, lesson, course, group in (_placed(reader, rows) if rows else [])
     ]
+
+
+# --- both queues: correction requests (``grid.REQUESTS``), late-entry requests (``grid.LATE``)
+#: A request of either queue, as its ``build`` makes it from rows of its table.
+Q = TypeVar("Q", Request, LateRequest)
+Build = Callable[[Reader, list[Row]], list[Q]]
+
+
+def _oldest_first(reader: Reader, table: Table, build: Build[Q], where: dict[str, str]) -> list[Q]:
+    """The requests of ``table`` that match ``where``, oldest first."""
+    found = build(reader, reader.select(table, where))
+    return sorted(found, key=lambda r: (r.requested_at, r.request_id))
+
+
+def _latest_decisions(reader: Reader, table: Table, build: Build[Q], limit: int) -> list[Q]:
+    """The latest ``limit`` decided requests of ``table`` (approved or rejected), newest
+    first."""
+    rows = [r for state in DECIDED for r in reader.select(table, {"state": state})]
+    rows.sort(key=lambda r: (str(r["decided_at"]), r["request_id"]), reverse=True)
+    return build(reader, rows[:limit])
+
+
+def _one(reader: Reader, table: Table, build: Build[Q], request_id: str) -> Q | None:
+    """One request of ``table`` (any state), or None."""
+    row = reader.get(table, (request_id,))
+    found = build(reader, [row] if row else [])
+    return found[0] if found else None

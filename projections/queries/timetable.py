@@ -18,6 +18,7 @@ from domain.timetable import (
     Scheduled,
     plan_item,
     schedule,
+    scheduled_days,
     school_days,
     slot_of,
 )
@@ -118,6 +119,19 @@ def scheduled(reader: Reader, course_journal_id: str, days: Iterable[date]) -> l
     if not found:
         return []
     return schedule(found, _substitutes(reader, course_journal_id), days)
+
+
+def lesson_days(reader: Reader, course_journal_id: str) -> list[date] | None:
+    """The days of the school year on which the course journal's timetable schedules a
+    lesson, in order (terms, days off and pattern changes applied); None when the course
+    has no timetable."""
+    found = patterns(reader, course_journal_id)
+    if not found:
+        return None
+    row = reader.get(catalog.COURSES, (course_journal_id,))
+    if row is None:
+        return None
+    return scheduled_days(found, year_days(reader, str(row["year_id"])))
 
 
 def plan(reader: Reader, course_journal_id: str) -> list[PlanItem]:

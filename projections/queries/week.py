@@ -2,9 +2,11 @@
 lessons with topic, homework set, the pupil's marks (kind and date) and absences, and the
 homework **due** that day; and the «на завтра» day.
 
-Due date (ADR 0017): the date the teacher set, else the subject's next lesson on a later
-day, else — the next lesson is not entered yet — the next day of the week on which the
-subject was taught in the two weeks up to the lesson (an estimate, flagged as such).
+Due date (ADR 0017, ADR 0031): the date the teacher set; else, for a course with a
+timetable, its next lesson after the lesson's day — by the timetable (terms, holidays and
+days off skipped) or an entered lesson outside it, whichever comes first; without a
+timetable, the subject's next entered lesson on a later day, else the next day of the week
+on which the subject was taught in the two weeks up to the lesson (an estimate, flagged).
 
 Query-only, like ``diary``: it reads the catalogue and the grid's tables.
 """
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain.policies import GradingPolicy
+from domain.timetable import next_lesson_day
 from projections.queries import diary as diary_query
+from projections.queries import timetable as timetable_query
 from projections.store import Reader, Row
 from projections.views import catalog, grid
 
@@ -44,13 +48,18 @@ class Slot:
     homework: str
 
 
-def due_dates(slots: Sequence[Slot], explicit: dict[str, str]) -> dict[str, Due]:
+def due_dates(
+    slots: Sequence[Slot], explicit: dict[str, str], timetable: Sequence[date] | None = None
+) -> dict[str, Due]:
     """The due date of every homework among one subject's lessons ``slots``.
 
-    ``explicit`` holds the due dates the teacher set, by lesson id. Otherwise the homework
-    is due at the subject's next lesson on a later day; when none is entered yet, on the
-    next day of the week (Monday–Saturday) on which the subject was taught in the
-    ``PATTERN_DAYS`` up to the lesson (``estimated``). A homework with neither gets none.
+    ``explicit`` holds the due dates the teacher set, by lesson id. ``timetable`` holds
+    the days the course's timetable schedules a lesson (in order; None: no timetable).
+    Otherwise the homework is due at the course's next lesson on a later day: the earlier
+    of the next scheduled day and the next entered lesson. Only without a timetable, when
+    no later lesson is entered yet, on the next day of the week (Monday–Saturday) on which
+    the subject was taught in the ``PATTERN_DAYS`` up to the lesson (``estimated``). A
+    homework with none of these gets none.
     """
     ordered = sorted(slots, key=lambda s: (s.day, s.period))
     found: dict[str, Due] = {}
@@ -61,6 +70,12 @@ def due_dates(slots: Sequence[Slot], explicit: dict[str, str]) -> dict[str, Due]
             found[slot.lesson_id] = Due(explicit[slot.lesson_id])
             continue
         later = next((s.day for s in ordered[index + 1 :] if s.day > slot.day), None)
+        if timetable is not None:
+            planned = next_lesson_day(timetable, date.fromisoformat(slot.day))
+            days = [d for d in (later, planned.isoformat() if planned else None) if d]
+            if days:
+                found[slot.lesson_id] = Due(min(days))
+            continue
         if later is not None:
             found[slot.lesson_id] = Due(later)
             continue
@@ -169,7 +184,7 @@ def week(
             for r in rows
             if r["course_journal_id"] == cid
         ]
-        due.update(due_dates(slots, explicit))
+        due.update(due_dates(slots, explicit, timetable_query.lesson_days(reader, cid)))
     mine = {
         r["lesson_id"]: r
         for r in rows

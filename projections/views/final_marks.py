@@ -311,6 +311,12 @@ def year_marks(reader: Reader, group_id: str) -> dict[tuple[str, str], FinalMark
     return {(r["student_id"], r["course_journal_id"]): _final(r, None) for r in rows}
 
 
+def course_year_marks(reader: Reader, course_journal_id: str) -> dict[str, FinalMark]:
+    """Year marks of one subject (course journal), by pupil id."""
+    rows = reader.select(YEAR_MARKS, {"course_journal_id": course_journal_id})
+    return {r["student_id"]: _final(r, None) for r in rows}
+
+
 def result_marks(reader: Reader, group_id: str) -> dict[tuple[str, str, str], FinalMark]:
     """Exam and final marks of a class, by (kind, pupil id, course journal id)."""
     rows = reader.select(RESULT_MARKS, {"group_id": group_id})

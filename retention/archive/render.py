@@ -14,6 +14,7 @@ from domain.school_profile import ProfileInfo
 from retention.archive.model import Book, Note, SubjectPart, TermPart
 from retention.archive.pager import MARGIN, WIDTH, Column, Pager
 from retention.archive.signing import ROLE_TITLES, STAMP_BOXES
+from retention.words import russian_plural
 
 GRID_NAME, GRID_NO, GRID_AVG, GRID_FINAL = 118.0, 16.0, 26.0, 40.0
 LESSON_WIDTH = 21.0
@@ -302,11 +303,7 @@ def paper_block(pager: Pager, profile: ProfileInfo) -> None:
 
 def sheets_noun(n: int) -> str:
     """«лист», «листа», «листов» for ``n``."""
-    if n % 10 == 1 and n % 100 != 11:
-        return "лист"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return "листа"
-    return "листов"
+    return russian_plural(n, "лист", "листа", "листов")
 
 
 _UNITS = ("", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять")

@@ -24,6 +24,8 @@ TEMPLATES = ROOT / "web" / "templates"
 #: What every screenshot depends on besides its own templates.
 SHARED = (
     TEMPLATES / "base.html",
+    TEMPLATES / "_style.html",  # base.html's style and header corner, shared with /region/
+    TEMPLATES / "_corner.html",
     TEMPLATES / "nav.html",
     ROOT / "web" / "static" / "grid.css",
     ROOT / "tests" / "e2e" / "test_browser_help.py",
@@ -48,6 +50,7 @@ PLAN = (
     Shot("lesson", "teacher", (1366,), ("journal/lesson.html", "_marks.html")),
     Shot("lesson-tablet", "teacher", (820,), ("journal/lesson.html", "_marks.html")),
     Shot("grid", "teacher", (1366, 820), ("journal/grid.html", "_marks.html")),
+    Shot("year", "teacher2", (1366,), ("journal/grid.html", "_marks.html")),
     Shot("late", "teacher", (1366,), ("journal/lesson.html", "_marks.html")),
     Shot("approvals", "deputy", (1366, 820), ("classes/approvals.html",)),
     Shot("terms", "deputy", (1366,), ("classes/terms.html",)),
@@ -57,6 +60,7 @@ PLAN = (
         (1366,),
         ("classes/journal.html", "classes/_tabs.html", "classes/_period.html", "_marks.html"),
     ),
+    Shot("summary", "deputy", (1366,), ("classes/summary.html", "classes/_tabs.html")),
     Shot(
         "attendance-report",
         "class_teacher",

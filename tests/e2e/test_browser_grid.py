@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from domain import clock
 from ejournal.bootstrap import System
 from tests.e2e.test_browser import shot, sign_in
 from tests.e2e.test_browser_diary import browser, open_page  # noqa: F401  (the fixture)
@@ -19,6 +20,9 @@ from tests.school import LESSON_DAY, at
 from tests.web import WebSchool
 
 pytestmark = pytest.mark.browser
+
+YEAR_DAY = date(2026, 5, 25)
+YEAR_WHY = "Учтена защита проекта на школьной конференции"
 
 
 def inside(box: dict[str, float], left: float, right: float) -> bool:
@@ -103,4 +107,63 @@ def test_marks_typed_into_the_grid_are_saved_and_shown_after_a_reload(
     ]
     assert rows.nth(0).locator(".avg").inner_text() == "4,25"
     shot(page, f"grid-entry-{width}.png")
+    page.context.close()
+
+
+def test_a_year_mark_typed_in_the_grid_of_the_last_term(
+    browser: Any,  # noqa: F811  (the fixture imported above)
+    system: System,
+    web: WebSchool,
+) -> None:
+    """The column «Год» after «Четверть» stays in view; the teacher types the year mark
+    with the keyboard (the choice takes «3» typed), Tab to its reason, Enter saves; without
+    the reason the page says why and keeps the choice (ADR 0024, ADR 0032). Screenshot:
+    test-artifacts/screenshots/grid-year-1366.png."""
+    launched, base, server_clock = browser
+    s, p0 = web.school, web.school.pupils[0]
+    days = {1: date(2025, 10, 20), 2: date(2025, 12, 20), 3: date(2026, 3, 16), 4: YEAR_DAY}
+    for term, value in {1: "4", 2: "3", 3: "3", 4: "4"}.items():  # 14 / 4 = 3,50 → «4»
+        with clock.travel(at(days[term], 10)):
+            s.journal.grades.set_term_mark(s.course_id, term, p0, value, s.teacher)
+    for day in range(4, 23):  # lessons of the 4th quarter: the grid is wider than the screen
+        if date(2026, 5, day).weekday() < 5:
+            s.hold(date(2026, 5, day), 1)
+    system.views.catch_up()
+    server_clock.moment = at(YEAR_DAY, 16)
+    page = open_page(launched, 1366, 768)
+    sign_in(page, base, *web.logins["teacher"])
+    page.goto(f"{base}/journal/{s.course_id}/4")
+    row = page.locator(f"tr[data-pupil='{p0}']")
+    name, term, year = (
+        row.locator(c).bounding_box() for c in (".name", ".final:not(.year)", ".final.year")
+    )
+    assert name and term and year
+    assert inside(year, 0, 1366) and term["x"] + term["width"] <= year["x"] + 1
+    assert page.locator("th.final.year").inner_text() == "Год"
+
+    choice = row.locator(f"select[name='year-{p0}']")
+    choice.focus()
+    page.keyboard.type("3")
+    assert choice.input_value() == "3"
+    page.keyboard.press("Tab")  # to the reason box under the choice, left empty
+    page.keyboard.press("Enter")  # the form is sent: a «3» off 3,50 → «4» needs its reason
+    problem = page.locator(".flash.error")
+    problem.wait_for()
+    assert "Отметка «3» отличается от округлённого среднего (3,50 → «4»)" in problem.inner_text()
+    assert page.locator(f"select[name='year-{p0}']").input_value() == "3"
+    assert system.views.reads.journal.course_year_marks(str(s.course_id)) == {}
+
+    page.locator(f"select[name='year-{p0}']").focus()
+    page.keyboard.press("Tab")  # to the reason under the choice
+    page.keyboard.type(YEAR_WHY)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".flash.ok")
+    assert page.locator(".flash.ok").inner_text() == "Итоговые отметки сохранены: 1."
+    year_cell = page.locator(f"tr[data-pupil='{p0}'] td.final.year")
+    assert year_cell.locator("select").input_value() == "3"
+    shot(page, "grid-year-1366.png")
+    year_cell.locator("a.explain").click()
+    page.wait_for_load_state()
+    assert YEAR_WHY in page.locator("main").inner_text()
+    assert "3,50" in page.locator("main").inner_text()
     page.context.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from tests.web import WebSchool, lesson_with_request
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts" / "help"
+YEAR_END = date(2026, 5, 25)  # a Monday, the last week of the 4th quarter
 BELLS = [Bell(n, f"{7 + n:02d}:30", f"{8 + n:02d}:15") for n in range(1, 7)]
 
 
@@ -61,8 +62,34 @@ def _scenario(system: System, web: WebSchool) -> dict[str, Any]:
             if offset == 2:
                 j.entry.mark_attendance(held, {s.pupils[1]: "Н"}, s.teacher)
     empty = s.hold(LESSON_DAY + timedelta(days=9), 5)
+    _year_end(web)
     system.views.catch_up()
     return {"lesson": lesson, "mark": mark, "empty": empty}
+
+
+def _year_end(web: WebSchool) -> None:
+    """5Б at the end of the year: the 4th quarter's marks, the term marks 4, 4, 4, 5 and the
+    year mark «5» above their average 4,25 with the teacher's reason (shot «year», as 5Б's
+    teacher)."""
+    s, j, pupil = web.school, web.school.journal, web.school.outsider
+    assert pupil is not None
+    web.logins["teacher2"] = ("teacher2", "uchitel-secret-2")
+    marks = ((YEAR_END - timedelta(days=6), "5"), (YEAR_END - timedelta(days=4), "5"))
+    for day, value in (*marks, (YEAR_END - timedelta(days=3), "4")):
+        held = s.hold(day, 3, course=s.other_course_id)
+        with clock.travel(at(day, 15)):
+            j.entry.record_marks(held, [MarkEntry(pupil, value, "answer")], s.other_teacher)
+    for term, value in {1: "4", 2: "4", 3: "4", 4: "5"}.items():
+        with clock.travel(at(YEAR_END, 9 + term)):
+            j.grades.set_term_mark(s.other_course_id, term, pupil, value, s.other_teacher)
+    with clock.travel(at(YEAR_END, 14)):
+        j.grades.set_year_mark(
+            s.other_course_id,
+            pupil,
+            "5",
+            s.other_teacher,
+            why="Учтено призовое место в муниципальном этапе олимпиады по математике",
+        )
 
 
 def _pages(ids: dict[str, Any], web: WebSchool) -> dict[str, tuple[str, Any]]:
@@ -74,6 +101,8 @@ def _pages(ids: dict[str, Any], web: WebSchool) -> dict[str, tuple[str, Any]]:
         "lesson": (f"/journal/lessons/{ids['lesson']}", at(LESSON_DAY, 17)),
         "lesson-tablet": (f"/journal/lessons/{ids['lesson']}", at(LESSON_DAY, 17)),
         "grid": (f"/journal/{s.course_id}/1", usual),
+        "year": (f"/journal/{s.other_course_id}/4", at(YEAR_END, 16)),
+        "summary": (f"/classes/{s.other_class_id}/summary", at(YEAR_END, 16)),
         "late": (f"/journal/lessons/{ids['empty']}", at(LESSON_DAY + timedelta(days=16), 10)),
         "approvals": ("/classes/approvals", usual),
         "terms": ("/classes/terms", usual),

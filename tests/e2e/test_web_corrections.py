@@ -234,3 +234,52 @@ def test_rejected_late_entry_request_says_why(system: System, web: WebSchool):
         page = teacher.get(path).get_data(as_text=True)
     assert "Прежний запрос отклонён: Оценки уже выставлены" in page
     assert 'name="mark-' not in page
+
+
+def test_waiting_requests_link_to_their_lessons_decided_ones_name_them(
+    system: System, web: WebSchool
+):
+    """Both queues of the approvals page: a request waiting for a decision links to its
+    lesson; a decided one names the lesson without a link, with the decision and its time."""
+    s, entry = web.school, system.journal.entry
+    lessons = [s.hold(period=p) for p in (1, 2, 3, 4)]
+    marked = lessons[:2]
+    with clock.travel(at(LESSON_DAY, 16)):
+        for lesson in marked:
+            entry.save_lesson_page(
+                lesson, "Дроби", "", [MarkEntry(s.pupils[0], "3", "answer")], {}, s.teacher
+            )
+    with clock.travel(at(LATE, 10)):
+        corrections = [
+            entry.request_correction(
+                lesson,
+                system.journal.queries.lesson(lesson).marks[0].mark_id,
+                "4",
+                "answer",
+                "Пересчёт баллов",
+                s.teacher,
+            ).created[0]
+            for lesson in marked
+        ]
+        late = [
+            entry.request_late_entry(x, "Была на курсах", s.teacher).created[0] for x in lessons[2:]
+        ]
+    with clock.travel(at(LATE, 12)):
+        entry.approve_correction(marked[0], corrections[0], s.deputy)
+        entry.approve_late_entry(lessons[2], late[0], s.deputy)
+        page = client_for(system, web, "deputy").get(APPROVALS).get_data(as_text=True)
+
+    def row(text: str, after: int = 0) -> str:
+        """The table row holding ``text`` (the first one past ``after``)."""
+        found = page.index(text, after)
+        return page[page.rindex("<tr", 0, found) : page.index("</tr>", found)]
+
+    waiting = ((f'id="req-{corrections[1]}"', marked[1]), (f'id="late-{late[1]}"', lessons[3]))
+    for start, lesson in waiting:
+        assert f'href="/journal/lessons/{lesson}"' in row(start)
+    for lesson in (marked[0], lessons[2]):
+        assert f"/journal/lessons/{lesson}" not in page
+    decisions = page.index("Последние решения")
+    for period, decision in ((3, "разрешено до 28.09.2025"), (1, "согласовано")):
+        decided = row(f"5А, Математика<br>16.09.2025, {period}-й урок", decisions)
+        assert decision in decided and "<small>" in decided

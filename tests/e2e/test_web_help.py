@@ -49,18 +49,25 @@ def test_every_role_page_holds_its_sections_once(world, language):  # noqa: F811
     client = web_app(system, testing=True).test_client()
     client.get(f"/lang/{language}")
     assert set(help_pages.ROLE_PAGES) == set(ROLES), "a help page for every role"
-    index = client.get("/help/")
-    assert index.status_code == 200
-    assert set(help_pages.INDEX_SECTIONS) <= set(_parse(index.get_data(as_text=True)).ids)
-    for role in help_pages.ROLE_PAGES:
+    _holds_its_sections(
+        client, help_pages.INDEX_SECTIONS, help_pages.PAGE_SECTIONS, help_pages.COMMON
+    )
+    assert client.get("/help/nobody").status_code == 404
+
+
+def _holds_its_sections(
+    client: Any, index: tuple[str, ...], pages: dict[str, tuple[str, ...]], common: tuple[str, ...]
+) -> None:
+    """The help index holds ``index``; each role page its sections and ``common``, each once."""
+    answer = client.get("/help/")
+    assert answer.status_code == 200
+    assert set(index) <= set(_parse(answer.get_data(as_text=True)).ids)
+    for role, sections in pages.items():
         answer = client.get(f"/help/{role}")
         assert answer.status_code == 200, role
         ids = _parse(answer.get_data(as_text=True)).ids
-        doubled = sorted({i for i in ids if ids.count(i) > 1})
-        assert doubled == [], f"{role}: ids used twice"
-        missing = set(help_pages.PAGE_SECTIONS[role]) | set(help_pages.COMMON)
-        assert missing - set(ids) == set(), f"{language}/{role} lacks sections"
-    assert client.get("/help/nobody").status_code == 404
+        assert sorted({i for i in ids if ids.count(i) > 1}) == [], f"{role}: ids used twice"
+        assert set(sections) | set(common) <= set(ids), f"{role} lacks sections"
 
 
 def test_the_question_mark_leads_to_the_help_for_every_page_as_every_role(world):  # noqa: F811
@@ -198,3 +205,69 @@ def test_every_figure_of_the_help_has_a_committed_screenshot():
         for width in shot.widths:
             assert help_shots.image(shot, width).is_file(), (shot.name, width)
             assert f"{shot.name}-{width}" in entries
+
+
+# --- the regional pages (web/region.py, ADR 0027): a help of their own ---------------------
+REGIONAL = [None, "oblast-admin", "oblast-audit"]
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_every_regional_help_page_holds_its_sections_once(language):
+    from tests.region_fake import FakeRegion, region_app, signed_in
+
+    client = signed_in(region_app(FakeRegion()), None)
+    client.get(f"/lang/{language}")
+    assert set(help_pages.REGION_PAGES) == set(help_pages.REGION_PAGE_SECTIONS)
+    _holds_its_sections(
+        client,
+        help_pages.REGION_INDEX_SECTIONS,
+        help_pages.REGION_PAGE_SECTIONS,
+        help_pages.REGION_COMMON,
+    )
+    assert client.get("/help/teacher").status_code == 404  # a school's role: the school's help
+
+
+def test_the_question_mark_leads_to_the_help_on_every_regional_page_as_every_role():
+    """Every GET route of the regional app, signed out and as each regional role: each HTML
+    page has one «?» link naming the page's own section, and that section exists."""
+    from tests.region_fake import FakeRegion, region_app, signed_in
+
+    region = FakeRegion()
+    region.add("sch001", "Школа № 1")
+    app = region_app(region)
+    samples = {"code": "sch001", "action": "disable", "role": "regional_auditor"}
+    rules = [
+        r
+        for r in app.url_map.iter_rules()  # type: ignore[attr-defined]
+        if "GET" in (r.methods or set()) and r.endpoint not in ("static", "choose_language")
+    ]
+    covered: set[str] = set()
+    html_routes: set[str] = set()
+    problems = []
+    for login in REGIONAL:
+        client = signed_in(app, login)
+        reader = signed_in(app, None)
+        role = region.users[login].role if login else None
+        for rule in rules:
+            path = rule.build({k: samples[k] for k in rule.arguments})[1]
+            answer = client.get(path)
+            if answer.status_code != 200 or answer.mimetype != "text/html":
+                continue
+            html_routes.add(rule.endpoint)
+            links = _parse(answer.get_data(as_text=True)).help
+            if len(links) != 1:
+                problems.append(f"{login} {rule.endpoint}: {len(links)} «?» links")
+                continue
+            target, _, anchor = links[0].partition("#")
+            own = help_pages.REGION_SECTIONS.get(rule.endpoint, ())
+            if anchor not in own:
+                problems.append(f"{login} {rule.endpoint}: «?» opens #{anchor}, not {own}")
+            if role is not None and not target.endswith(f"/help/{role}"):
+                problems.append(f"{login} {rule.endpoint}: «?» opens {target}, not {role}'s page")
+            ids = _parse(reader.get(target).get_data(as_text=True)).ids
+            if anchor not in ids:
+                problems.append(f"{login} {rule.endpoint}: {target} has no #{anchor}")
+            covered.add(rule.endpoint)
+    assert problems == []
+    assert {"login", "schools", "confirm_status", "ledger", "help_index", "help_role"} == covered
+    assert covered == html_routes

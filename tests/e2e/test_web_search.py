@@ -105,6 +105,8 @@ def test_pupils_are_found_by_name_on_the_admin_page(system: System, web: WebScho
     admin = client_for(system, web, "admin")
     page = admin.get("/admin/pupils?q=попов").get_data(as_text=True)
     assert re.search(r">Попов Илья</a></td><td>07.03.2014</td><td>5А</td>", page)
+    assert '<form method="get" action="/admin/pupils#search"' in page  # the search kept
+    assert '<input name="q" maxlength="100" value="попов">' in page
     assert "Смирнов" not in page
     assert "Никого не найдено." in admin.get("/admin/pupils?q=Иванов").get_data(as_text=True)
 
@@ -145,6 +147,8 @@ def test_the_guardian_picker_is_a_search(system: System, web: WebSchool) -> None
     found = admin.get(f"{url}?guardian=смирнова").get_data(as_text=True)
     options = re.findall(r'<option value="([0-9a-f-]{36})"', found)
     assert options == [str(web.guardian)]
+    assert f'<form method="get" action="{url}#link-guardian"' in found  # the search kept
+    assert '<input name="guardian" maxlength="100" value="смирнова">' in found
     by_phone = admin.get(f"{url}?guardian=000-00-02").get_data(as_text=True)
     assert re.findall(r'<option value="([0-9a-f-]{36})"', by_phone) == [str(web.other_guardian)]
     many = admin.get(f"{url}?guardian=многодетная").get_data(as_text=True)

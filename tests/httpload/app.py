@@ -52,15 +52,19 @@ class App:
         self.worker: subprocess.Popen[bytes] | None = None
         self.profiled = False
 
-    def seed(self, year: str, weeks: int | None = None) -> str:
+    def seed(self, year: str, weeks: int | None = None, cheap_passwords: bool = False) -> str:
         """Run ``ejournal demo --year`` (only its first ``weeks`` weeks when given) unless the
-        schema is seeded (``--keep``); its summary."""
+        schema is seeded (``--keep``); its summary. ``cheap_passwords``: the accounts' hashes
+        at the test suite's scrypt cost (``tests.tools.cheap_ejournal``), where the sign-ins
+        are setup, not what is measured (the server stores them again at the production cost
+        on the first sign-in)."""
         if (self.folder / "var" / "demo-logins.json").exists():
             return f"demo school of {self.folder} reused"
         self.folder.mkdir(parents=True, exist_ok=True)
+        cli = [sys.executable, "-m", "tests.tools.cheap_ejournal"] if cheap_passwords else []
         proc = subprocess.Popen(
             [
-                str(BIN / "ejournal"),
+                *(cli or [str(BIN / "ejournal")]),
                 "demo",
                 "--reset",
                 "--year",

@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 
 from domain import clock
 from ejournal.cli import main
+from ejournal.demo import TERM_WHY, YEAR_WHY
 from tests.archive_helpers import need, pdf_text
 from tests.conftest import ROOT
 
@@ -66,3 +67,9 @@ def test_the_archive_closes_the_year_without_force(school: dict[str, str]) -> No
     decisions = [line.split() for line in text.splitlines() if "выпущен(а)" in line]
     assert len(decisions) == 3 and all(row[-2:] == ["9", "25.06.2026"] for row in decisions)
     assert "экзаменационн" in text
+    # the demo's term and year marks set above the rounded average, with the teacher's
+    # reason, are explained in the class journal volume (ADR 0024)
+    volume = next(p for p in paths if p.name.startswith("journal"))
+    flat = " ".join(pdf_text(volume, 1, 999).split())
+    assert "Расчёт отметок, выставленных не по округлённому среднему" in flat
+    assert " ".join(TERM_WHY.split()) in flat and " ".join(YEAR_WHY.split()) in flat

@@ -7,39 +7,16 @@ get grids of their own; destroyed keys and a rebuild empty the cache."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from uuid import UUID
-
-import pytest
 
 from domain import clock
 from domain.lesson import MarkEntry
 from domain.service import Receipt
-from ejournal.bootstrap import System, build
-from ejournal.settings import Settings
-from ejournal.worker import run_worker
+from ejournal.bootstrap import System
 from projections.views import grid as grid_view
 from tests.school import LESSON_DAY, School, at, build_school
-
-
-@pytest.fixture
-def running(backend_settings: Settings) -> Iterator[System]:
-    """Views kept by the backend's own mode: inline on SQLite, a worker thread on
-    PostgreSQL (as in production)."""
-    with build(backend_settings) as system:
-        stop = threading.Event()
-        worker = None
-        if system.settings.views_mode == "worker":
-            worker = threading.Thread(target=run_worker, args=(system, stop, 0.2), daemon=True)
-            worker.start()
-        try:
-            yield system
-        finally:
-            stop.set()
-            if worker is not None:
-                worker.join(timeout=10)
 
 
 def _page(system: System, school: School, *, allowed: bool = True) -> grid_view.Grid:

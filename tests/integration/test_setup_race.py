@@ -6,11 +6,13 @@ with «tuple concurrently updated» (seen in `tests/e2e/test_notify_processes.py
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from ejournal.bootstrap import build
+from ejournal.bootstrap import _setup_lock, build
 from projections import sessions
 from tests.conftest import settings_for
 
@@ -66,3 +68,52 @@ def test_server_processes_opening_a_school_at_once_all_make_its_session_tables(
         for thread in threads:
             thread.join(timeout=120)
     assert errors == []
+
+
+def test_making_the_session_tables_waits_for_a_school_being_set_up(
+    tmp_path: Path, pg_schema: tuple[str, str]
+) -> None:
+    """The set-up lock of ``build`` and that of the session tables are one lock (one key,
+    ``take_setup_lock``): while a process sets the school up, another making the session
+    tables waits for it, then makes them."""
+    server, url = pg_schema
+    settings = settings_for(tmp_path, url)
+    key = f"ejournal-setup:{settings.database.schema}"
+    with build(settings) as system:
+        done = threading.Event()
+        errors: list[BaseException] = []
+
+        def open_one() -> None:
+            try:
+                sessions.setup(system.views.db)
+            except BaseException as error:  # reported below
+                errors.append(error)
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=open_one)
+        with _setup_lock(settings.database):
+            thread.start()
+            waited = _someone_waits_for(server, key, done)
+            finished_under_the_lock = done.is_set()
+        thread.join(timeout=120)
+    assert waited and not finished_under_the_lock
+    assert done.is_set() and errors == []
+
+
+def _someone_waits_for(server: str, key: str, done: threading.Event) -> bool:
+    """Whether a session comes to wait for the advisory lock ``key`` before ``done`` is set
+    (the waiter finished without waiting: False). The minute is only a bail-out."""
+    with psycopg.connect(server, autocommit=True) as conn:
+        for _ in range(600):
+            if done.is_set():
+                return False
+            row = conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND objid::bigint = (hashtext(%s)::bigint & 4294967295)",
+                (key,),
+            ).fetchone()
+            if row and row[0]:
+                return True
+            time.sleep(0.1)
+    return False

@@ -347,6 +347,11 @@ def test_the_cli_adds_lists_and_names_schools(region: Region, tmp_path: Path) ->
     assert "Лицей Бета" in seen.output
     twice = CliRunner().invoke(main, ["school", "add", "gamma", "--name", "x"], env=env)
     assert twice.exit_code == 1 and "exists already" in twice.output
+    why = ["school", "disable", "gamma", "--reason", "проверка перед вводом"]
+    assert CliRunner().invoke(main, why, env=env).exit_code == 0
+    listed = CliRunner().invoke(main, ["school", "list"], env=env).output
+    assert "DISABLED" in listed and "[проверка перед вводом]" in listed
+    assert CliRunner().invoke(main, ["school", "enable", "gamma"], env=env).exit_code == 0
     # a demo school for a bench: seeded under its own code, its logins in its own folder
     small = ["--classes", "1", "--pupils", "3", "--weeks", "1"]
     seeded = CliRunner().invoke(main, ["--school", "gamma", "demo", *small], env=env)
@@ -390,6 +395,14 @@ def test_the_regional_auditor_reads_verifies_and_downloads_checkpoints_only(seed
     assert checkpoint.status_code == 200
     latest = seeded.deployment.system("alpha").ledger.latest()
     assert latest is not None and checkpoint.get_json()["root"] == latest.root
+    state = auditor.get("/region/schools/alpha/ledger.json")
+    assert state.status_code == 200 and state.get_json()["checkpoint_size"] == latest.size
+    assert state.get_json()["verified_ok"] is True  # the verification just run
+    # the list shows what was found, without opening any school
+    row = auditor.get("/region/?q=alpha").get_data(as_text=True)
+    assert "school-alpha" in row and "цел</span>" in row and "сведения на" in row
+    # the verdict is kept in the school too: its own auditor's status page shows it
+    assert seeded.deployment.system("alpha").ledger.last_verification() is not None
     # nothing else: no school added or disabled, no school page opened
     assert _post(auditor, "/region/schools", {"code": "zeta", "name": "Зета"}).status_code == 403
     assert _post(auditor, "/region/schools/alpha/status", {"status": "disabled"}).status_code == 403
@@ -402,7 +415,8 @@ def test_the_regional_auditor_reads_verifies_and_downloads_checkpoints_only(seed
     pages = [page for actor, page in _access_pages(seeded, "alpha") if actor == str(account.id)]
     assert any("проверка журнала событий" in p for p in pages), pages
     assert any("выгрузка контрольной точки" in p for p in pages)
-    assert all("oblast-audit" in p for p in pages)
+    assert any("выгрузка состояния журнала событий" in p for p in pages)
+    assert all(p.endswith("(региональный аудитор oblast-audit)") for p in pages)
     assert not [p for a, p in _access_pages(seeded, "beta") if a == str(account.id)]
     # the school's own auditor sees those entries on its access-log page
     school = _client(seeded)
@@ -410,17 +424,45 @@ def test_the_regional_auditor_reads_verifies_and_downloads_checkpoints_only(seed
     _sign_in(school, "/s/alpha", login, password)
     page = school.get(f"/s/alpha/audit/access-log?actor={account.id}")
     assert page.status_code == 200 and "проверка журнала событий" in page.get_data(as_text=True)
+    # and so does the school's head, the official named as such (not as a bare id)
+    head = _client(seeded)
+    _sign_in(head, "/s/alpha", *seeded.schools["alpha"].web.logins["head"])
+    seen = head.get("/s/alpha/audit/access-log").get_data(as_text=True)
+    assert seen.count("Региональный уровень: региональный аудитор oblast-audit") >= 3, seen[-3000:]
+    assert f">{account.id}<" not in seen
+    assert 'href="?student_id="' not in seen  # no pupil: a dash, not an empty link
+    head.get("/s/alpha/lang/en")
+    english = head.get("/s/alpha/audit/access-log").get_data(as_text=True)
+    assert "Regional level: regional auditor oblast-audit" in english
 
 
 def test_the_regional_administrator_adds_and_disables_schools_only(region: Region) -> None:
     admin = _region_client(region, "oblast-admin", ADMIN_PASSWORD)
     bad = _post(admin, "/region/schools", {"code": "Гамма", "name": "Гимназия"})
     assert bad.status_code == 422 and "Неверный код школы" in bad.get_data(as_text=True)
-    added = _post(admin, "/region/schools", {"code": "gamma", "name": "Гимназия Гамма"})
+    twice = _post(admin, "/region/schools", {"code": "alpha", "name": "Гимназия"})
+    assert twice.status_code == 422 and "Школа с таким кодом уже есть" in twice.get_data(
+        as_text=True
+    )
+    asked = _post(admin, "/region/schools", {"code": "gamma", "name": "Гимназия Гамма"})
+    assert asked.status_code == 200 and "Добавить школу?" in asked.get_data(as_text=True)
+    assert "gamma" not in [s.code for s in region.registry.schools()]  # confirmed first
+    added = _post(
+        admin, "/region/schools", {"code": "gamma", "name": "Гимназия Гамма", "confirmed": "yes"}
+    )
     assert added.status_code == 302 and region.registry.school("gamma").active
     assert _client(region).get("/s/gamma/login").status_code == 200
-    assert _post(admin, "/region/schools/alpha/status", {"status": "disabled"}).status_code == 302
+    no_reason = _post(admin, "/region/schools/alpha/status", {"status": "disabled"})
+    assert no_reason.status_code == 422 and "Укажите причину" in no_reason.get_data(as_text=True)
+    assert region.registry.school("alpha").active
+    reason = "Реорганизация: приказ управления № 12"
+    disabled = {"status": "disabled", "reason": reason}
+    assert _post(admin, "/region/schools/alpha/status", disabled).status_code == 302
     assert _client(region).get("/s/alpha/login").status_code == 503
+    assert region.registry.school("alpha").reason == reason
+    assert region.registry.school("alpha").changed_by == "oblast-admin"
+    listed = admin.get("/region/?status=disabled").get_data(as_text=True)
+    assert "school-alpha" in listed and reason in listed and "school-beta" not in listed
     assert _post(admin, "/region/schools/alpha/status", {"status": "active"}).status_code == 302
     assert _client(region).get("/s/alpha/login").status_code == 200
     # no ledger of a school, no school page
@@ -430,6 +472,7 @@ def test_the_regional_administrator_adds_and_disables_schools_only(region: Regio
     [account] = [a for a in region.registry.accounts() if a.login == "oblast-admin"]
     pages = [page for actor, page in _access_pages(region, "alpha") if actor == str(account.id)]
     assert any("школа отключена" in p for p in pages) and any("школа включена" in p for p in pages)
+    assert f"регион: школа отключена: {reason} (региональный администратор oblast-admin)" in pages
     assert any("школа добавлена" in p for _, p in _access_pages(region, "gamma"))
     # signed out, nothing regional opens
     admin.post("/region/logout", data={"csrf_token": _csrf(admin, "/region/")})
@@ -673,6 +716,44 @@ def test_a_schools_policies_overlay_replaces_its_files_and_is_checked(tmp_path: 
     (overlay / "nonsense.toml").write_text("", encoding="utf-8")
     with pytest.raises(PolicyError, match="unknown policy file"):
         load_policies(ROOT / "policies", overlay)
+
+
+def test_the_timetable_commands_act_on_the_school_named(region: Region, tmp_path: Path) -> None:
+    """``ejournal --school CODE timetable import|show`` (ADR 0031): one school's timetable,
+    never another's; a regional deployment refuses the command without a school."""
+    from domain.timetable import Bell
+
+    alpha = region.deployment.system("alpha")
+    deputy = alpha.journal.queries.account_by_login("deputy").id
+    year_id = alpha.views.reads.school.current_year(date(2025, 9, 16))["year_id"]
+    with clock.travel(at(date(2025, 8, 28), 10)):
+        alpha.journal.timetable.set_bells(UUID(year_id), [Bell(1, "8:30", "9:15")], deputy)
+    source = tmp_path / "t.csv"
+    source.write_text("Класс;День;Урок;Предмет\n5А;пн;1;Математика\n", encoding="utf-8")
+    env = _env(region, tmp_path)
+    run = CliRunner().invoke
+    done = run(
+        main,
+        [
+            "--school",
+            "alpha",
+            "timetable",
+            "import",
+            str(source),
+            "--since",
+            "2025-09-01",
+            "--as",
+            "deputy",
+        ],
+        env=env,
+    )
+    assert done.exit_code == 0, done.output
+    shown = run(main, ["--school", "alpha", "timetable", "show", "--on", "2025-09-16"], env=env)
+    assert "5А  пн  1  Математика" in shown.output, shown.output
+    other = run(main, ["--school", "beta", "timetable", "show", "--on", "2025-09-16"], env=env)
+    assert other.exit_code == 0 and "Расписание не задано" in other.output, other.output
+    unnamed = run(main, ["timetable", "show"], env=env)
+    assert unnamed.exit_code == 3 and "--school CODE" in unnamed.output
 
 
 # --- connections shared by the schools of a cluster (ADR 0030) ----------------------------------

@@ -235,3 +235,68 @@ def test_a_form_survives_bad_input(world, endpoint: str):
     with clock.travel(at(LESSON_DAY, 16)):  # within the entry window: writes can succeed
         fuzz()
     assert failures == [], f"{endpoint} ({role or 'anonymous'}), fields {names}: {failures[:3]}"
+
+
+# --- the regional pages (web/region.py, ADR 0027), over a backend in memory ----------------
+#: The page that holds each regional form, and who sends it. The backend's refusals are the
+#: registry's own (``check_school``); over the real registry and schools the same forms are
+#: refused on PostgreSQL in tests/integration/test_tenants.py.
+REGION_PAGES = {
+    "login_post": ("/login", None),
+    "logout": ("/", "oblast-admin"),
+    "add": ("/", "oblast-admin"),
+    "status": ("/schools/sch001/disable", "oblast-admin"),
+    "verify": ("/schools/sch001/ledger", "oblast-audit"),
+}
+REGION_EXTRA_FIELDS = {"add": ["confirmed"], "status": ["status", "reason", "back"]}
+
+
+def _region_post_routes() -> dict[str, Any]:
+    from tests.region_fake import FakeRegion, region_app
+
+    app = region_app(FakeRegion())
+    return {
+        rule.endpoint: rule
+        for rule in app.url_map.iter_rules()  # type: ignore[attr-defined]
+        if "POST" in (rule.methods or set())
+    }
+
+
+def test_every_regional_post_route_has_a_fuzz_target():
+    routes = _region_post_routes()
+    assert sorted(set(routes) - set(REGION_PAGES)) == [], "add the form's page to REGION_PAGES"
+    assert sorted(set(REGION_PAGES) - set(routes)) == [], "REGION_PAGES names a route that is gone"
+
+
+@pytest.mark.parametrize("endpoint", sorted(REGION_PAGES))
+def test_a_regional_form_survives_bad_input(endpoint: str):
+    from tests.region_fake import FakeRegion, csrf, region_app, signed_in
+
+    region = FakeRegion()
+    region.add("sch001", "Школа № 1")
+    app = region_app(region)
+    page, login = REGION_PAGES[endpoint]
+    rule = _region_post_routes()[endpoint]
+    path = rule.build({"code": "sch001"} if "code" in rule.arguments else {})[1]
+    client = signed_in(app, login)
+    fields = form_fields(client.get(page).get_data(as_text=True), path)
+    names = sorted({*fields, *REGION_EXTRA_FIELDS.get(endpoint, [])})
+    token = csrf(client, page)
+    failures: list[str] = []
+
+    @given(case=form_cases(names))
+    @FUZZ_SETTINGS
+    def fuzz(case: FormCase) -> None:
+        nonlocal client, token
+        before = len(region.writes)
+        response = send_form(client, path, case, token)
+        written = [str(w) for w in region.writes[before:]]
+        fuzz_verdict(response.status_code, written, "form cases")
+        if response.status_code >= 500 or (400 <= response.status_code < 500 and written):
+            failures.append(f"{response.status_code} {written} {case!r:.300}")
+        if endpoint in ("logout", "login_post") or response.status_code == 400:
+            client = signed_in(app, login)  # a fresh session for the next case
+            token = csrf(client, page)
+
+    fuzz()
+    assert failures == [], f"{endpoint} ({login or 'anonymous'}), fields {names}: {failures[:3]}"

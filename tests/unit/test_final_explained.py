@@ -13,7 +13,15 @@ from uuid import UUID
 
 import pytest
 
-from domain.errors import FinalMarkDiffers, ReasonRequired
+from domain import ids
+from domain.errors import (
+    AlreadyExists,
+    FinalMarkDiffers,
+    MarkNotFound,
+    NotCourseTeacher,
+    ReasonRequired,
+    TermMarksMissing,
+)
 from domain.explain import Input, check_why, explain, round_average
 from domain.grades import TermGrades, YearGrades
 from domain.journal import Journal
@@ -301,3 +309,101 @@ def test_a_mark_set_before_explanations_reads_not_recorded() -> None:
     )
     found = final_marks.explanation(store, "c", 1, "p")
     assert found is not None and found.current.basis is None and found.later == ()
+
+
+# --- year marks need the term marks (ADR 0032) ----------------------------------------------
+def _stored(journal: Journal) -> int:
+    return journal.recorder.max_notification_id() or 0
+
+
+def test_a_year_mark_needs_a_mark_for_every_term_of_the_pupils_year(wired: School) -> None:
+    j, p0, course = wired.journal, wired.pupils[0], wired.course_id
+    for term in (1, 3):
+        with on(SET_DAY if term == 1 else date(2026, 3, 1)):
+            j.grades.set_term_mark(course, term, p0, "4", wired.teacher, why=WHY)
+    before = _stored(j)
+    with on(date(2026, 5, 20)), pytest.raises(TermMarksMissing) as refused:
+        j.grades.set_year_mark(course, p0, "4", wired.teacher)
+    assert refused.value.text == (
+        "Годовая отметка выставляется по отметкам за учебные периоды: нет отметки за "
+        "«2 четверть», «4 четверть». Сначала выставьте их (не аттестован за период — «н/а»)."
+    )
+    assert refused.value.details["student_id"] == str(p0)
+    assert _stored(j) == before
+    # «н/а» is a term mark: it allows the year mark and stays out of the average
+    with on(date(2026, 3, 1)):
+        j.grades.set_term_mark(course, 2, p0, "н/а", wired.teacher)
+    with on(date(2026, 5, 20)):
+        j.grades.set_term_mark(course, 4, p0, "5", wired.teacher)
+        j.grades.set_year_mark(course, p0, "4", wired.teacher, why=WHY)  # 13 / 3 → «4»
+    found = final_marks.explanation(build(j), str(course), None, str(p0))
+    assert found is not None and found.current.basis is not None
+    assert [(i.ref, i.counted) for i in found.current.basis.inputs] == [
+        ("term:1", True),
+        ("term:2", False),
+        ("term:3", True),
+        ("term:4", True),
+    ]
+    assert found.current.basis.rounded == "4" and found.current.why == ""
+
+
+def test_a_pupil_who_came_later_needs_the_marks_of_their_terms_only(wired: School) -> None:
+    j, course = wired.journal, wired.course_id
+    with on(date(2026, 1, 12)):
+        late = j.people.register_student("Новикова", "Алиса", "", date(2014, 5, 5), wired.admin).id
+        j.classes.enrol(wired.class_id, late, date(2026, 1, 12), wired.admin)
+    with on(date(2026, 5, 20)):
+        j.grades.set_term_mark(course, 3, late, "5", wired.teacher)
+        with pytest.raises(TermMarksMissing, match="«4 четверть»"):
+            j.grades.set_year_mark(course, late, "5", wired.teacher)
+        j.grades.set_term_mark(course, 4, late, "5", wired.teacher)
+        j.grades.set_year_mark(course, late, "5", wired.teacher)
+    assert final_marks.course_year_marks(build(j), str(course))[str(late)].value == "5"
+
+
+def test_term_and_year_marks_of_one_save_are_one_transaction(wired: School) -> None:
+    """The last term's mark and the year mark in one command: the year mark counts the term
+    mark set with it; when the year mark is refused, the term mark is not written either."""
+    j, p0, course = wired.journal, wired.pupils[0], wired.course_id
+    for term, value in ((1, "4"), (2, "3"), (3, "3")):
+        with on(SET_DAY if term == 1 else date(2026, 3, 1)):
+            j.grades.set_term_mark(course, term, p0, value, wired.teacher, why=WHY)
+    before = _stored(j)
+    with on(date(2026, 5, 20)), pytest.raises(FinalMarkDiffers):  # 4, 3, 3, 4 → 3,50 → «4»
+        j.grades.set_final_marks(course, 4, [(p0, "4", "")], [(p0, "3", "")], wired.teacher)
+    assert _stored(j) == before
+    with on(date(2026, 5, 20)):
+        j.grades.set_final_marks(
+            course, 4, [(p0, "4", "")], [(p0, "3", "")], wired.teacher, None, {p0: WHY}
+        )
+    store = build(j)
+    assert final_marks.term_marks(store, str(course), 4)[str(p0)].value == "4"
+    found = final_marks.explanation(store, str(course), None, str(p0))
+    assert found is not None and found.current.basis is not None
+    assert found.current.basis.average_text == "3.50" and found.current.why == WHY
+
+
+def test_term_and_year_marks_are_set_and_corrected_alike(wired: School) -> None:
+    """One implementation (``domain/grades.py``): the same refusals, in the same words but
+    the mark's name."""
+    j, p0, course = wired.journal, wired.pupils[0], wired.course_id
+    for term in (1, 2, 3, 4):
+        with on(SET_DAY if term == 1 else date(2026, 3, 1)):
+            j.grades.set_term_mark(course, term, p0, "4", wired.teacher, why=WHY)
+            j.grades.set_term_mark(course, term, wired.pupils[1], "н/а", wired.teacher)
+    with on(date(2026, 5, 20)):
+        j.grades.set_year_mark(course, p0, "4", wired.teacher)
+        with pytest.raises(AlreadyExists, match=r"^Четвертная отметка уже выставлена"):
+            j.grades.set_term_mark(course, 1, p0, "5", wired.teacher)
+        with pytest.raises(AlreadyExists, match=r"^Годовая отметка уже выставлена"):
+            j.grades.set_year_mark(course, p0, "5", wired.teacher)
+        with pytest.raises(MarkNotFound, match=r"^Четвертная отметка ещё не выставлена"):
+            j.grades.set_term_mark(course, 1, wired.pupils[2], "5", wired.teacher, reason=WHY)
+        with pytest.raises(MarkNotFound, match=r"^Годовая отметка ещё не выставлена"):
+            j.grades.set_year_mark(course, wired.pupils[1], "5", wired.teacher, reason=WHY)
+        with pytest.raises(NotCourseTeacher):
+            j.grades.set_year_mark(course, p0, "5", wired.other_teacher, reason=WHY)
+        j.grades.set_year_mark(course, p0, "5", wired.deputy, reason=WHY)
+    year = j.load(YearGrades, ids.year_grades_id(wired.class_id, wired.year_id))
+    mark = year.marks[(course, p0)]
+    assert (mark.value, mark.corrected, mark.reason) == ("5", True, WHY)

@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
+import retention.rules
+import retention.words
 from ejournal.policyfiles import load_policies
+from retention.archive.render import sheets_noun
 from retention.rules import days_words, journal_rules, roles_words
+from retention.words import russian_ngettext, russian_plural
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
@@ -72,4 +77,40 @@ def test_role_lists_read_as_russian():
         "11 дней",
         "21 день",
         "24 дня",
+    ]
+
+
+def test_one_russian_plural_table_serves_the_rules_and_the_retention_words():
+    """``retention.rules`` and ``retention.words`` share ``russian_ngettext`` and its table of
+    «few» forms: every plural message either module writes has its «few» form there."""
+    for module in (retention.rules, retention.words):
+        source = Path(module.__file__ or "").read_text(encoding="utf-8")
+        singulars = re.findall(r'ngettext\(\s*"([^"]+)"', source)
+        assert singulars, module.__name__
+        for singular in singulars:
+            assert russian_ngettext(singular, "-", 3) != "-", (module.__name__, singular)
+    assert [russian_ngettext("%(num)s символ", "%(num)s символов", n) for n in (1, 3, 12)] == [
+        "1 символ",
+        "3 символа",
+        "12 символов",
+    ]
+    assert [russian_ngettext("%(num)s год", "%(num)s лет", n) for n in (21, 22, 25)] == [
+        "21 год",
+        "22 года",
+        "25 лет",
+    ]
+
+
+def test_the_russian_plural_rule_is_written_once():
+    """``russian_plural`` (CLDR one, few, many) serves the messages, the destruction act's
+    periods and the archive volume's sheet count."""
+    numbers = (0, 1, 2, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111, 112, 122)
+    assert "".join(russian_plural(n, "o", "f", "m") for n in numbers) == "moffmmmmofmommf"
+    assert [sheets_noun(n) for n in (1, 3, 11, 21, 24, 111)] == [
+        "лист",
+        "листа",
+        "листов",
+        "лист",
+        "листа",
+        "листов",
     ]

@@ -81,3 +81,28 @@ def test_decisions_leave_the_queue_and_list_newest_first(journal, school):
     assert [r.request_id for r in approvals.decided(views, 1)] == [ids[2]]
     assert approvals.request(views, ids[0]).state == "approved"
     assert approvals.request(views, "no-such-request") is None
+
+
+def test_the_correction_and_late_entry_queues_are_read_apart(journal, school):
+    """One way of reading a queue serves both: each reads its own requests only."""
+    first, _, _ = _requests(journal, school)
+    late_lesson = school.hold(period=4)
+    with on(date(2025, 10, 1), 12):
+        late = journal.entry.request_late_entry(late_lesson, "Курсы", school.teacher).created[0]
+    with on(date(2025, 10, 2), 9):
+        journal.entry.approve_late_entry(late_lesson, late, school.deputy)
+    views = memory_views(journal)
+    corrections = [r.request_id for r in approvals.pending(views)]
+    assert len(corrections) == 3 and str(late) not in corrections
+    assert approvals.late_pending(views) == [] and approvals.decided(views, 10) == []
+    [decided] = approvals.late_decided(views, 10)
+    assert (decided.request_id, decided.state, decided.lesson_id) == (
+        str(late),
+        "approved",
+        str(late_lesson),
+    )
+    assert approvals.late_request(views, str(late)) == decided
+    assert approvals.request(views, str(late)) is None
+    assert approvals.late_request(views, corrections[0]) is None
+    assert approvals.late_for_lesson(views, str(late_lesson)) == [decided]
+    assert approvals.late_for_lesson(views, str(first)) == []

@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from babel.numbers import format_decimal
 from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from domain.grades import DECISIONS
 from web import forms
 from web.access import owned, permission, reaches
 from web.classes import bp, exports, xlsx
@@ -90,6 +93,41 @@ def journal(group_id: UUID, term: int) -> ResponseReturnValue:
             if reaches("journal.view", course_journal_id=g.course_journal_id)
         },
     )
+
+
+@bp.get("/<uuid:group_id>/summary")
+@permission("classes.view")
+def summary(group_id: UUID) -> ResponseReturnValue:
+    """The class's summary sheet («сводная ведомость»): per pupil and subject the term
+    marks and the year mark (exam and final marks in the grades with exams), corrected ones
+    marked, the year mark linked to its explanation; the subjects' success and quality."""
+    reads = services().reads
+    group = _group(group_id)
+    if group["kind"] != "class":
+        abort(404)
+    sheet = reads.reports.summary_sheet(str(group_id))
+    viewed(request.path, sheet.pupils)
+    names = reads.people.names(sheet.pupils, short=True)
+    return render_template(
+        "classes/summary.html",
+        group=group,
+        sheet=sheet,
+        pupils=by_name(list(sheet.pupils), names),
+        names=names,
+        terms={t.number: t.title for t in reads.school.terms(str(group["year_id"]))},
+        decisions=DECISIONS,
+        percent=_percent,
+        linked={
+            s.course_journal_id
+            for s in sheet.subjects
+            if reaches("journal.view", course_journal_id=s.course_journal_id)
+        },
+    )
+
+
+def _percent(value: float | None) -> str:
+    """A share in the reader's language, one place («92,5»); «—» when there is none."""
+    return "—" if value is None else format_decimal(value, "0.0", locale=str(get_locale()))
 
 
 # --- reports -------------------------------------------------------------------------------

@@ -20,10 +20,14 @@
   var link = document.getElementById("to-now");
   var now = link && document.getElementById(link.getAttribute("href").slice(1));
   function toNow() { scroller.scrollLeft = Math.max(0, now.offsetLeft - stickyLeft()); }
+  // «#col-<lesson>» (a granted late entry's link, ADR 0031) opens the grid at that column
+  var asked = /^#col-[0-9a-f-]+$/.test(location.hash) ? document.getElementById(location.hash.slice(1)) : null;
   var kept = sessionStorage.getItem(scrollKey);
   if (kept !== null) {
     sessionStorage.removeItem(scrollKey);
     scroller.scrollLeft = parseInt(kept, 10) || 0;
+  } else if (asked) {
+    scroller.scrollLeft = Math.max(0, asked.offsetLeft - stickyLeft());
   } else if (now) {
     toNow();
   }
@@ -63,6 +67,27 @@
     td.setAttribute("data-orig", shownText(td));
     td.setAttribute("data-text", shownText(td));
     td.origHTML = td.innerHTML;
+    td.trails = [];  // the marks' history links (readers of histories), kept for the line below
+    td.querySelectorAll("a.trail").forEach(function (a) {
+      td.trails.push([a.getAttribute("href"), a.textContent]);
+    });
+  }
+  // A click on a mark in an open column selects the cell for typing; the marks' histories
+  // stay one click away on the line «История отметок» under the bar (or Ctrl+click).
+  var history = document.getElementById("grid-history");
+  function showHistory(td) {
+    if (!history) { return; }
+    var links = history.querySelector("span");
+    links.textContent = "";
+    (td.trails || []).forEach(function (t) {
+      var a = document.createElement("a");
+      a.href = t[0];
+      a.className = "trail";
+      a.textContent = t[1];
+      links.appendChild(a);
+      links.appendChild(document.createTextNode(" "));
+    });
+    history.hidden = !(td.trails && td.trails.length);
   }
   function say(text) { status.textContent = text || ""; }
 
@@ -104,6 +129,7 @@
       td.classList.add("editing");
       td.appendChild(input);
     }
+    showHistory(td);
     input.focus();
     input.select();
   }
@@ -138,7 +164,15 @@
     var td = event.target.closest("td");
     if (!td || !td.parentElement || rows.indexOf(td.parentElement) < 0) { return; }
     var col = position(td)[1];
-    if (isLesson(col) && !event.target.closest("input, a")) { focusCell(td); }
+    if (!isLesson(col) || event.target.closest("input")) { return; }
+    var link = event.target.closest("a");
+    if (link) {
+      // a mark's history link: in an open column a plain click selects the cell instead
+      var plain = event.button === 0 && !(event.ctrlKey || event.metaKey || event.shiftKey);
+      if (!link.classList.contains("trail") || !isOpen(col) || !plain) { return; }
+      event.preventDefault();
+    }
+    focusCell(td);
   });
 
   table.addEventListener("keydown", function (event) {
@@ -256,12 +290,43 @@
   bar.querySelector("[data-action=cancel]").addEventListener("click", cancel);
 
   // the first cell a Tab reaches: the first pupil's in the current week's first column
-  var start = now ? heads.indexOf(now) : -1;
+  var start = asked ? heads.indexOf(asked) : now ? heads.indexOf(now) : -1;
   if (rows.length && start > 0) { rows[0].cells[start].tabIndex = 0; active = rows[0].cells[start]; }
+  if (asked && kept === null && rows.length && start > 0) {
+    // after the browser's own jump to the anchor (which would hide the column under the
+    // names and take the focus away): the column next to the names, its first cell typed in
+    var ready = function () {
+      setTimeout(function () {
+        scroller.scrollLeft = Math.max(0, asked.offsetLeft - stickyLeft());
+        if (isOpen(start)) { focusCell(rows[0].cells[start]); }
+      }, 0);
+    };
+    if (document.readyState === "complete") { ready(); } else { window.addEventListener("load", ready); }
+  }
   table.addEventListener("focusin", function (event) {
     if (event.target.tagName === "TD" && rows.indexOf(event.target.parentElement) >= 0 &&
         isLesson(position(event.target)[1])) {
       focusCell(event.target);
     }
+  });
+})();
+
+// The new-lesson form (ADR 0031): «Сдать к» proposes the course's next lesson by the
+// timetable after the lesson's date; a changed date moves the proposal, until the teacher
+// picks a date of their own.
+(function () {
+  "use strict";
+  var form = document.getElementById("new-lesson");
+  if (!form) { return; }
+  var days = (form.getAttribute("data-days") || "").split(" ").filter(Boolean);
+  var day = form.querySelector("input[name=day]");
+  var due = form.querySelector("input[name=homework_due]");
+  if (!days.length || !day || !due) { return; }
+  var proposed = due.value;
+  due.addEventListener("change", function () { proposed = null; });
+  day.addEventListener("change", function () {
+    if (proposed === null || due.value !== proposed) { return; }
+    var next = days.filter(function (d) { return d > day.value; })[0] || "";
+    due.value = proposed = next;
   });
 })();
