@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -19,29 +20,38 @@ from tests.conftest import settings_for
 pytestmark = pytest.mark.postgres
 
 
+def _at_once(work: Callable[[], object], count: int, *, timeout: float) -> list[BaseException]:
+    """Run ``work`` in ``count`` threads released together; the errors they raised."""
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        start.wait()
+        try:
+            work()
+        except BaseException as error:  # returned to the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return errors
+
+
 def test_systems_built_at_once_on_a_new_schema_all_start(
     tmp_path: Path, pg_schema: tuple[str, str]
 ) -> None:
     _, url = pg_schema
     settings = settings_for(tmp_path, url)
-    start = threading.Barrier(4)
-    errors: list[BaseException] = []
     checks: list[bytes | None] = []
 
     def start_one() -> None:
-        start.wait()
-        try:
-            with build(settings) as system:
-                checks.append(system.keyring.store.meta("check"))
-        except BaseException as error:  # reported below
-            errors.append(error)
+        with build(settings) as system:
+            checks.append(system.keyring.store.meta("check"))
 
-    threads = [threading.Thread(target=start_one) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert errors == []
+    assert _at_once(start_one, 4, timeout=300) == []
     assert len(checks) == 4 and len(set(checks)) == 1  # one master key, not one each
 
 
@@ -52,21 +62,7 @@ def test_server_processes_opening_a_school_at_once_all_make_its_session_tables(
     school's first request; without the lock one failed («ops_sessions already exists»)."""
     _, url = pg_schema
     with build(settings_for(tmp_path, url)) as system:
-        start = threading.Barrier(4)
-        errors: list[BaseException] = []
-
-        def open_one() -> None:
-            start.wait()
-            try:
-                sessions.setup(system.views.db)
-            except BaseException as error:  # reported below
-                errors.append(error)
-
-        threads = [threading.Thread(target=open_one) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        errors = _at_once(lambda: sessions.setup(system.views.db), 4, timeout=120)
     assert errors == []
 
 
