@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_history_of_unknown_record_is_a_clear_error(tmp_path: Path, record_id: s
     assert "not a record id" in result.output or "Запись не найдена" in result.output
 
 
-def test_views_status_rebuild_and_replay(tmp_path: Path) -> None:
+def test_views_status_rebuild_and_replay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with build(settings_for(tmp_path)) as system:
         school = build_school(system.journal)
         lesson = school.hold()
@@ -115,9 +116,15 @@ def test_views_status_rebuild_and_replay(tmp_path: Path) -> None:
     assert {r["name"] for r in json.loads(status.output)} >= {"catalog", "grid", "register"}
     assert all(r["lag"] == 0 for r in json.loads(status.output))
 
+    niced: list[int] = []
+    monkeypatch.setattr(os, "nice", niced.append)  # not this test process's own priority
     rebuilt = CliRunner().invoke(main, ["views", "rebuild", "--view", "grid"], env=env)
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "v_marks" in rebuilt.output and "v_persons" not in rebuilt.output
+    assert niced == [10]  # by default the rebuild yields the CPU to the pages being served
+    full = CliRunner().invoke(main, ["views", "rebuild", "--view", "grid", "--nice", "0"], env=env)
+    assert full.exit_code == 0, full.output
+    assert niced == [10]
 
     before = CliRunner().invoke(
         main,
