@@ -21,7 +21,7 @@ from domain.school_profile import ogrn_valid
 from ejournal.archiving import refresher, renewal
 from ejournal.bootstrap import System
 from retention.archive import pdfa
-from retention.archive.signing import stamp_boxes
+from retention.archive.stamps import stamp_boxes
 from retention.service import act_stems
 from tests.archive_helpers import demo_pki, pdf_text, pyhanko_adesverify
 from tests.retention_school import JOURNAL_5A, JOURNAL_5B, SUMMARY_5A, History, make_history, person
