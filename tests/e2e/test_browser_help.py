@@ -151,9 +151,7 @@ def test_the_help_screenshots_are_taken_and_kept_current(
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
             taken = ARTIFACTS / f"{shot.name}-{width}.png"
             if shot.element:  # one part of the page
-                page.locator(shot.element).first.screenshot(
-                    path=str(taken), animations="disabled"
-                )
+                page.locator(shot.element).first.screenshot(path=str(taken), animations="disabled")
             else:
                 page.screenshot(path=str(taken), full_page=width > 1000, animations="disabled")
             assert taken.stat().st_size > 5_000
