@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from tests.region_fake import FakeRegion
+from tests.region_fake import numbered
 from web.deployment import DISABLED, create_root_app
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9,de;q=0.5"}
@@ -20,13 +20,7 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9,de;q=0.5"}
 
 @pytest.fixture
 def client() -> Client:
-    region = FakeRegion()
-    for number in range(120):
-        region.add(
-            f"sch{number:03d}", f"Школа № {number}", "disabled" if number % 10 == 7 else "active"
-        )
-    region.add("gym5", "Гимназия № 5 имени А. С. Пушкина")
-    return Client(create_root_app(region, testing=True))
+    return Client(create_root_app(numbered(120), testing=True))
 
 
 def _codes(answer: Any) -> list[str]:
