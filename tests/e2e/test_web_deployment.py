@@ -106,3 +106,21 @@ def test_a_disabled_school_and_an_unknown_address_answer_in_the_products_look(
     # a school's name is text, never markup
     escaped = client.get("/s/x/", environ_overrides={DISABLED: "<b>Школа</b>"})
     assert "&lt;b&gt;Школа&lt;/b&gt;" in escaped.get_data(as_text=True)
+
+
+def test_bad_queries_get_a_page_never_a_5xx(client: Client) -> None:
+    for query in (
+        "page=-5",
+        "page=99999999999999999999999",
+        "page=1e3",
+        "q=" + "я" * 5000,
+        "q=%00%01%1b",
+        "q=<script>alert(1)</script>",
+        "lang=<script>",
+        "lang=en&lang=ru",
+        "q=&page=&lang=",
+    ):
+        answer = client.get(f"/?{query}")
+        assert answer.status_code == 200, query
+        assert "<script>" not in answer.get_data(as_text=True), query
+    assert client.post("/").status_code == 405  # nothing is sent to the front page

@@ -94,6 +94,8 @@ def test_250_schools_are_searched_filtered_and_paged_without_opening_one(
         assert _codes(client.get("/region/?q=SCH24")) == [f"sch24{n}" for n in range(10)]
         assert _codes(client.get("/region/?q=%25")) == []  # a LIKE wildcard is a character
         assert _codes(client.get("/region/?q=_")) == []
+        # a NUL (PostgreSQL text cannot hold one) is dropped: nothing else asked, all listed
+        assert _codes(client.get("/region/?q=%00")) == pages[0]
         disabled = _codes(client.get("/region/?status=disabled"))
         assert disabled == [f"sch{n:03d}" for n in range(7, 250, 10)]
         second = client.get("/region/?status=active&page=2")
@@ -185,6 +187,7 @@ def test_the_root_list_reads_the_registry_page_by_page_without_opening_a_school(
     assert _codes(client.get("/?q=лобачевск")) == ["sch042"]
     assert _codes(client.get("/?q=SCH24")) == [f"sch24{n}" for n in range(10) if n != 7]
     assert _codes(client.get("/?q=_")) == []  # a LIKE wildcard is a character
+    assert _codes(client.get("/?q=%00")) == pages[0]  # a NUL is dropped, not a 500
     english = client.get("/?q=SCH24", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "page 1 of 1, 9 schools found" in english
     # a disabled school's address: the root pages' 503, in the product's look, no school opened
