@@ -52,6 +52,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -403,6 +404,7 @@ class Found:
     during: Tally
     rebuild: tuple[str, float, bool]  # school, seconds, failed
     spread_schools: int
+    tallies: list[Tally]  # the pages' rounds, one school and spread, with CPU per request
 
 
 def tally_phase(app: App, endpoint: Endpoint, seconds: float) -> Tally:
@@ -441,6 +443,7 @@ def measure(
         [s for b in spread for s in b.savers],
     )
     pairs = {name: Pair(name) for name in ("grid page", "diary page", "grid save")}
+    tallies: dict[tuple[str, str], Tally] = {}  # the pages' phases by (figure, which), with CPU
     for endpoint in (
         grid_endpoint("warm-up", one.teachers + flat.teachers),
         diary_endpoint("warm-up", one.readers + flat.readers),
@@ -457,6 +460,8 @@ def measure(
                     ("diary page", diary_endpoint("diary page", readers)),
                 ):
                     tally = tally_phase(app, endpoint, args.seconds)
+                    kept = tallies.setdefault((name, which), Tally(f"{name}, {which}"))
+                    webload.merge(kept, tally)
                     getattr(pairs[name], which).extend(tally.durations)
                     pairs[name].bad += sum(tally.bad.values())
                     setattr(
@@ -475,6 +480,16 @@ def measure(
                     )
             print(f"round {number}/{args.rounds} done, load average {common.load_average()}")
         in_use = max(poller.peak, connections(server))
+    if args.profile:
+        webload.profile(
+            app,
+            [
+                grid_endpoint("grid page, one", one.teachers),
+                grid_endpoint("grid page, spread", flat.teachers),
+            ],
+            args.seconds,
+            Path(args.profile),
+        )
     # The rebuild of one school while the others' grid pages are read.
     others = [t for b in spread if b.code != school_codes[-1] for t in b.teachers]
     rebuild_code = school_codes[-1] if len(school_codes) > 1 else school_codes[0]
@@ -503,6 +518,7 @@ def measure(
         during,
         (rebuild_code, rebuild_seconds, rebuild_failed),
         len(spread_codes),
+        list(tallies.values()),
     )
 
 
@@ -542,6 +558,9 @@ def report(
             target=f"≤ {TARGET:g} × one school",
             verdict=common.verdict(pair.ratio <= TARGET and not pair.bad),
         )
+    if found.tallies:
+        print("\n   the pages' rounds: throughput and CPU per request of each part")
+        webload.print_table(found.tallies, found.tallies[0])
     save = pairs["grid save"]
     if save.one_wall and save.spread_wall:
         one_rate, spread_rate = len(save.one) / save.one_wall, len(save.spread) / save.spread_wall
@@ -616,6 +635,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="only the first N schools hold the demo, the others are empty (0: all)",
     )
+    add("--profile", metavar="DIR", help="sample server and worker with py-spy into DIR")
     add("--seed-only", action="store_true", help="seed the schools (with --keep) and stop")
     add(
         "--region",

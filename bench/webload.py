@@ -246,6 +246,17 @@ def run_phase(
             tally.bad[problem] += 1
 
 
+def merge(into: Tally, phase: Tally) -> None:
+    """Add one phase's requests, wall time and CPU to ``into``."""
+    into.durations += phase.durations
+    into.labels += phase.labels
+    into.statuses.update(phase.statuses)
+    into.bad.update(phase.bad)
+    into.wall += phase.wall
+    for part, seconds in phase.cpu.items():
+        into.cpu[part] = into.cpu.get(part, 0.0) + seconds
+
+
 # --- tables ---------------------------------------------------------------------------------------
 def _ratio(value: float, base: float) -> str:
     return f"{value / base:5.2f}" if base else "    —"

@@ -118,7 +118,8 @@ class App:
             if spy is None:
                 raise SetupError("py-spy not found (pip install py-spy)")
             out = profile / f"{name}.txt"
-            command = [spy, "record", "--gil", "--nolineno", "-r", "200", "-f", "raw", "-o"]
+            command = [spy, "record", "--gil", "--nolineno", "--subprocesses", "-r", "200"]
+            command += ["-f", "raw", "-o"]
             command += [str(out), "--", str(BIN / "ejournal"), *args]
         with (self.folder / f"{name}.log").open("ab") as log:
             env = {**self.env, "PGAPPNAME": f"{self.app_name}-{name}"}
