@@ -172,6 +172,11 @@ def test_the_help_screenshots_are_taken_and_kept_current(
     page = open_page(launched, 820, 1180)
     page.goto(f"{base}/help/teacher#grid")
     shown = page.locator("#grid img")
+    # a lazy image loads after the page: wait for its load (or error), then check it
+    shown.evaluate(
+        "img => img.complete || new Promise(done => "
+        "{ img.addEventListener('load', done); img.addEventListener('error', done); })"
+    )
     assert shown.evaluate("img => img.complete && img.naturalWidth > 0")
     assert shown.evaluate("img => img.currentSrc").endswith("/static/help/shots/grid-820.png")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
