@@ -222,8 +222,10 @@ class Browsers:
     savers: list[Saver]
 
 
-def browsers(app: App, code: str, count: int, year: str) -> Browsers:
-    """``count`` teachers', diary readers' and savers' browsers of school ``code``."""
+def browsers(app: App, code: str, count: int, year: str, reader: int = 0) -> Browsers:
+    """``count`` teachers', diary readers' and savers' browsers of school ``code``; the
+    readers from the ``reader``-th of ``readers``' alternation of parents and the deputy
+    head (so that one reader per school over N schools is the same mix as N on one)."""
     logins = logins_of(app.folder / "var" / "schools" / code)
 
     def opened(name: str) -> Session:
@@ -233,7 +235,7 @@ def browsers(app: App, code: str, count: int, year: str) -> Browsers:
     days = entry_days(year, today)
     term = term_on(year, days[0]) if days else TERM
     staff = teachers(app.port, logins, count, TERM, open_session=opened)
-    family = readers(app.port, logins, count, open_session=opened)
+    family = readers(app.port, logins, count + reader, open_session=opened)[reader:]
     savers = []
     if days:
         keepers = teachers(app.port, logins, count, term, open_session=opened, first=count)
@@ -427,10 +429,10 @@ def measure(
     spread_codes = school_codes[: max(1, min(len(school_codes), args.clients))]
     started = time.perf_counter()
     one = browsers(app, school_codes[0], args.clients, year)
-    spread = [browsers(app, code, 1, year) for code in spread_codes]
-    k = 0
+    spread = [browsers(app, code, 1, year, k % 2) for k, code in enumerate(spread_codes)]
+    k = len(spread)
     while sum(len(b.teachers) for b in spread) < args.clients:  # fewer schools than clients
-        spread.append(browsers(app, spread_codes[k % len(spread_codes)], 1, year))
+        spread.append(browsers(app, spread_codes[k % len(spread_codes)], 1, year, k % 2))
         k += 1
     print(
         f"browsers signed in: {args.clients} per kind on {school_codes[0]} and one per "

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from bench import common
 from bench.common import percentile
 from tests.httpload.app import App, children
@@ -87,7 +89,30 @@ def _cpu_with_children(pid: int) -> float:
     return _cpu_of(pid) + sum(_cpu_of(child) for child in children(pid))
 
 
-def _postgres() -> dict[str, float]:
+def _app_backends(app: App) -> set[str] | None:
+    """The process ids of the PostgreSQL backends serving the app's server and worker (by
+    ``application_name``), so that other users of the server are not counted; None when
+    the app is not on PostgreSQL (or the server cannot be asked)."""
+    url = app.env.get("EJOURNAL_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return None
+    server = re.sub(r"([?&])schema=[^&]*&?", r"\1", url).rstrip("?&")
+    try:
+        with psycopg.connect(server, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name LIKE %s",
+                (app.app_name + "-%",),
+            ).fetchall()
+    except psycopg.Error:
+        return None
+    return {str(r[0]) for r in rows}
+
+
+def _postgres(app: App) -> dict[str, float]:
+    """CPU seconds of each PostgreSQL process (the app's backends only when known)."""
+    own = _app_backends(app)
+    if own is not None:
+        return {pid: _cpu_of(pid) for pid in own}
     found = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -101,7 +126,8 @@ def _postgres() -> dict[str, float]:
 
 @dataclass
 class Cpu:
-    """CPU seconds so far: this process, the app's processes, PostgreSQL, the machine."""
+    """CPU seconds so far: this process, the app's processes, PostgreSQL (the backends of the
+    app's connections on PostgreSQL: other users of the server are left out), the machine."""
 
     bench: float
     app: dict[str, float]
@@ -116,7 +142,7 @@ class Cpu:
         return cls(
             time.process_time(),
             {name: _cpu_with_children(pid) for name, pid in app.pids().items()},
-            _postgres(),
+            _postgres(app),
             (sum(ticks) - idle) / TICK,
             sum(ticks) / TICK,
         )

@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ejournal.keyring import DestroyedKey, Keyring
 from ejournal.mapper import HEADER, MAGIC, key_id_of
-from ejournal.pools import SharedPool, views_pool
+from ejournal.pools import SharedPool, check_alive, views_pool
 from ejournal.settings import DatabaseURL
 from ejournal.sqlitedb import connect, write_transaction
 from projections.schema import Table
@@ -356,7 +356,7 @@ def _pool(
         configure=configure,
         # A connection broken since it was last used (PostgreSQL restarted, or another
         # server took over) is replaced at checkout instead of failing the request.
-        check=ConnectionPool.check_connection,
+        check=check_alive,
         open=True,
         timeout=30,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,10 +19,53 @@ import psycopg
 
 from ejournal.bootstrap import System
 from ejournal.driver_errors import UNAVAILABLE
-from ejournal.pools import CHANNEL
+from ejournal.pools import CHANNEL, split_payload
 from ejournal.region import School
 
 log = logging.getLogger(__name__)
+
+#: How long the worker may let a school's access-log entries wait (a quiet notification,
+#: ``ejournal.pools.QUIET``) to take them up with whatever else comes meanwhile; any other
+#: event is taken up at once, with every entry before it (ADR 0034).
+QUIET_SECONDS = 0.5
+
+
+class Wake:
+    """A school's wake-up: ``set`` now, or ``set_later`` (a quiet notification: at most
+    ``delay`` seconds from the first one, sooner when anything else is notified)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: float | None = None
+
+    def set(self) -> None:
+        with self._cond:
+            self._due = time.monotonic()
+            self._cond.notify_all()
+
+    def set_later(self, delay: float = QUIET_SECONDS) -> None:
+        with self._cond:
+            due = time.monotonic() + delay
+            if self._due is None or due < self._due:
+                self._due = due
+                self._cond.notify_all()
+
+    def clear(self) -> None:
+        with self._cond:
+            self._due = None
+
+    def wait(self, timeout: float) -> bool:
+        """Until due or ``timeout`` seconds; whether it is due."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if self._due is not None and self._due <= now:
+                    return True
+                until = end if self._due is None else min(end, self._due)
+                if until <= now:
+                    return False
+                self._cond.wait(until - now)
 
 
 def run_worker(
@@ -29,7 +73,7 @@ def run_worker(
     stop: threading.Event,
     poll: float = 1.0,
     tick: Callable[[], None] | None = None,
-    wake: threading.Event | None = None,
+    wake: Wake | None = None,
 ) -> None:
     """Catch up, then wait for a notification (or ``poll`` seconds); until ``stop``.
     ``tick`` runs after each catch-up (the e-mail notifications, ``ejournal.notify``).
@@ -66,14 +110,19 @@ def run_worker(
 
 def _wait(
     conn: psycopg.Connection[object] | None,
-    wake: threading.Event | None,
+    wake: Wake | None,
     stop: threading.Event,
     poll: float,
 ) -> None:
-    """Until a notification (own LISTEN, or the cluster's ``wake``), ``stop`` or ``poll``."""
+    """Until a notification (own LISTEN, or the cluster's ``wake``), ``stop`` or ``poll``;
+    a quiet notification lets the wait go on for ``QUIET_SECONDS`` at most."""
     if conn is not None:
-        for _ in conn.notifies(timeout=poll, stop_after=1):
-            pass
+        end = time.monotonic() + poll
+        while (left := end - time.monotonic()) > 0:
+            notes = list(conn.notifies(timeout=left, stop_after=1))
+            if not notes or not split_payload(notes[0].payload)[1]:
+                return
+            end = min(end, time.monotonic() + QUIET_SECONDS)
     elif wake is not None:
         wake.wait(poll)
     else:
@@ -86,26 +135,30 @@ class Listener:
 
     def __init__(self, conninfo: str, poll: float) -> None:
         self.conninfo, self.poll = conninfo, poll
-        self._wakes: dict[str, threading.Event] = {}
+        self._wakes: dict[str, Wake] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="listen", daemon=True)
         self._thread.start()
 
-    def wake_of(self, schema: str) -> threading.Event:
-        """The event set when ``schema``'s events are notified."""
+    def wake_of(self, schema: str) -> Wake:
+        """What wakes ``schema``'s worker when its events are notified."""
         with self._lock:
-            return self._wakes.setdefault(schema, threading.Event())
+            return self._wakes.setdefault(schema, Wake())
 
     def forget(self, schema: str) -> None:
         with self._lock:
             self._wakes.pop(schema, None)
 
-    def _wake(self, schema: str) -> None:
+    def _wake(self, payload: str) -> None:
+        schema, quiet = split_payload(payload)
         with self._lock:
             found = [self._wakes[schema]] if schema in self._wakes else list(self._wakes.values())
-        for event in found:
-            event.set()
+        for wake in found:
+            if quiet:
+                wake.set_later()
+            else:
+                wake.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():

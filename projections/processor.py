@@ -85,6 +85,11 @@ class Processor:
         self._lock = threading.Lock()
         self._dirty = threading.Event()
         self._skipped: set[int] = set()  # rows that failed authentication, logged once
+        #: Where the next batch starts, as this process's last batch left the views: saves
+        #: reading the positions before each batch. Checked by the batch's transaction
+        #: (positions read for update) and dropped when a batch finds nothing new, so a
+        #: rebuild elsewhere that moved the views back is seen at the next catch-up.
+        self._start: int | None = None
 
     def view(self, name: str) -> View:
         """The view called ``name``; ``KeyError`` naming the known views."""
@@ -181,10 +186,10 @@ class Processor:
         total = 0
         with self._lock:
             while True:
-                done = self._one_batch()
-                if not done:
-                    return total
+                done, again = self._one_batch()
                 total += done
+                if not again:
+                    return total
 
     def nudge(self) -> None:
         """Catch up after a command, without making concurrent commands queue for it.
@@ -199,19 +204,25 @@ class Processor:
             try:
                 while self._dirty.is_set():
                     self._dirty.clear()
-                    while self._one_batch():
+                    while self._one_batch()[1]:
                         pass
             finally:
                 self._lock.release()
 
-    def _one_batch(self) -> int:
+    def _one_batch(self) -> tuple[int, bool]:
+        """Apply one batch: (events read, whether to go on — a full batch, or the views
+        found moved back). A batch shorter than the limit ends the catch-up: an event
+        committed after it was read notifies the worker (or marks ``nudge``) again."""
         # Read and decode outside the write transaction: on SQLite, holding the write lock
         # while waiting for the event store's connection pool could deadlock with a writer.
-        start = min(self.positions().values(), default=0) + 1
+        cached = self._start is not None
+        start = self._start if self._start is not None else self._lowest() + 1
         notes = self.recorder.select_notifications(start=start, limit=self.batch_size)
         if not notes:
-            return 0
+            self._start = None
+            return 0, cached  # from a kept start: look at the positions themselves once
         decoded = [(n, self.decode(n)) for n in notes]
+        moved_back = False
         with self.db.transaction() as cur:
             positions = self.positions(cur, lock=True)
             store = SQLStore(self.db, cur)
@@ -219,14 +230,19 @@ class Processor:
             for view in self.views:
                 seen = positions[view.name]
                 if seen < start - 1:
-                    continue  # moved back meanwhile (a rebuild): the next batch starts lower
+                    moved_back = True  # meanwhile (a rebuild): the next batch starts lower
+                    continue
                 for note, event in decoded:
                     if event is not None and note.id > seen:
                         view.apply(store, event, Applied(note.id, self.sealer, note))
                 advanced[view.name] = max(seen, notes[-1].id)
             store.flush()
             self._set_positions(cur, advanced)
-        return len(notes)
+        self._start = None if moved_back else min(advanced.values(), default=0) + 1
+        return len(notes), moved_back or len(notes) >= self.batch_size
+
+    def _lowest(self) -> int:
+        return min(self.positions().values(), default=0)
 
     def decode(self, note: Notification) -> object | None:
         """The event of a stored row; None (and one line logged) when the row fails
@@ -255,6 +271,13 @@ class Processor:
 
     def _set_positions(self, cur: Cursor, positions: dict[str, int]) -> None:
         p = self.db.param
+        if len(set(positions.values())) == 1 and self.db.dialect == "postgres":
+            # Usually every view reaches the same position: one statement, not one per view.
+            cur.execute(
+                f"UPDATE {TRACKING} SET position = {p} WHERE view = ANY({p})",
+                (next(iter(positions.values())), list(positions)),
+            )
+            return
         cur.executemany(
             f"UPDATE {TRACKING} SET position = {p} WHERE view = {p}",
             [(pos, name) for name, pos in positions.items()],
@@ -342,6 +365,7 @@ class Processor:
                         cur, table, ([row[c] for c in table.column_names] for row in rows)
                     )
             self._set_positions(cur, {v.name: last for v in views})
+            self._start = None
         with self.db.transaction() as cur:  # fresh statistics, or the planner scans tables
             for view in views:
                 for table in view.tables:

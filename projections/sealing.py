@@ -155,6 +155,10 @@ class Keeper:
         self._lock = threading.Lock()
         self._dirty = threading.Event()
         self._reported: int | None = None  # the halt already logged by this process
+        #: Where the next batch starts, as this process's last clean batch left the ledger
+        #: (no halt): saves reading the position and the halt before each batch. The
+        #: batch's transaction checks it; a batch that finds nothing new drops it.
+        self._start: int | None = None
 
     # --- set-up and status -------------------------------------------------------------
     def setup(self) -> None:
@@ -216,9 +220,11 @@ class Keeper:
         many rows were sealed."""
         total = 0
         with self._lock:
-            while done := self._one_batch():
+            while True:
+                done, again = self._batch()
                 total += max(done, 0)
-        return total
+                if not again:
+                    return total
 
     def nudge(self) -> None:
         """Seal after a command without making concurrent commands queue for it (the
@@ -228,7 +234,7 @@ class Keeper:
             try:
                 while self._dirty.is_set():
                     self._dirty.clear()
-                    while self._one_batch():
+                    while self._batch()[1]:
                         pass
             finally:
                 self._lock.release()
@@ -242,12 +248,26 @@ class Keeper:
             return 0, 0, []
         return int(row[0]), int(row[1]), ledger_view.frontier(str(row[2]))
 
-    def _one_batch(self) -> int:
-        """Seal one batch; the number of rows sealed, 0 when there is nothing to do (or
-        sealing is halted), -1 when another process moved meanwhile (read again)."""
-        with self.db.read() as cur:
-            start = self.position(cur) + 1
-            halted = self.halt(cur)
+    def _batch(self) -> tuple[int, bool]:
+        """Seal one batch: (rows sealed, or -1 when another process moved meanwhile;
+        whether to go on). A clean batch shorter than the limit ends the catch-up: a row
+        committed after it was read notifies the worker (or marks ``nudge``) again."""
+        kept, self._start = self._start, None
+        if kept is not None:
+            start, halted = kept, None
+        else:
+            with self.db.read() as cur:
+                start = self.position(cur) + 1
+                halted = self.halt(cur)
+        done = self._seal_from(start, halted)
+        if done == 0:
+            return 0, kept is not None  # from a kept start: read the position itself once
+        clean = self._start is not None
+        return done, done < 0 or not clean or done >= self.batch_size
+
+    def _seal_from(self, start: int, halted: Halt | None) -> int:
+        """Seal from ``start`` (the ledger's position + 1, halted or not as read);
+        keeps ``_start`` after a clean batch."""
         acceptor = self.acceptor()
         # Halted at the next row: look at that row alone until it is moved aside.
         limit = 1 if halted is not None and halted.position == start else self.batch_size
@@ -281,6 +301,7 @@ class Keeper:
             self._report(failed)
             return len(sealed) if sealed else 0
         self._reported = None
+        self._start = notes[-1].id + 1
         return len(sealed)
 
     def _seal(self, cur: Cursor, sealed: list[tuple[Notification, bytes]]) -> None:
@@ -340,6 +361,7 @@ class Keeper:
         return the last notification id sealed."""
         head = self.recorder.max_notification_id() or 0
         with self._lock:
+            self._start = None
             with self.db.transaction() as cur:
                 self.position(cur, lock=True)
                 for table in ledger_view.TABLES:
@@ -349,7 +371,7 @@ class Keeper:
                 )
             batch, self.batch_size = self.batch_size, self.batch_size * 5
             try:
-                while self._one_batch():
+                while self._batch()[1]:
                     if progress is not None:
                         progress(self.position(), head)
             finally:

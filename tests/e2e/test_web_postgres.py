@@ -98,8 +98,8 @@ def test_connections_lost_between_requests_cost_no_failed_page(
     pids = _backends(db)
     assert pids
     with psycopg.connect(pg_schema[0], autocommit=True) as admin:
-        for pid in pids:  # as a restart of PostgreSQL would
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for pid in pids:  # as a restart of PostgreSQL would (each gone before the next page)
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
     for _ in range(3):
         assert teacher.get(url).status_code == 200
 

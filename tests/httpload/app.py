@@ -5,6 +5,7 @@ HTTP: the demo school seeded in a schema (``ejournal demo``), ``ejournal serve``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -128,6 +129,8 @@ class App:
     def stop(self) -> None:
         """Stop both (py-spy writes its samples on SIGINT); kill what does not stop."""
         procs = [p for p in (self.serve, self.worker) if p is not None]
+        # Under py-spy the app is py-spy's child: it must not outlive py-spy's stop.
+        below = {d for p in procs for d in descendants(p.pid)} if self.profiled else set()
         for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT if self.profiled else signal.SIGTERM)
@@ -137,6 +140,9 @@ class App:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        for pid in below:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
         self.serve = self.worker = None
 
     def pids(self) -> dict[str, int]:
@@ -160,6 +166,14 @@ class App:
                 tail = log.read_text(errors="replace").strip().splitlines()[-lines:]
                 tails.append(f"--- {name}.log (end)\n" + "\n".join(tail))
         return "\n".join(tails)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``."""
+    found = children(pid)
+    for child in list(found):
+        found |= descendants(child)
+    return found
 
 
 def children(pid: int) -> set[int]:

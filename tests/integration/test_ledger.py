@@ -544,7 +544,7 @@ def test_catch_up_passes_a_gap_left_by_a_rejected_insert(
         assert saved[-1].id == head  # (the pupil and the register entry of their series)
 
         processor = system.ledger.processor
-        assert processor._one_batch() == len(saved)  # one step of catch_up(): across the gap
+        assert processor._one_batch()[0] == len(saved)  # one step of catch_up(): across the gap
         assert processor.positions() == {name: head for name in processor.positions()}
         assert processor.catch_up() == 0
 

@@ -1,0 +1,40 @@
+"""A school's wake-up in the regional worker: a quiet notification (access-log entries
+only) makes it due later, anything else at once (ADR 0034)."""
+
+from __future__ import annotations
+
+import threading
+
+from ejournal.pools import QUIET, split_payload
+from ejournal.worker import Wake
+
+
+def test_a_quiet_wake_is_not_due_until_its_delay_and_a_plain_one_is_due_at_once() -> None:
+    wake = Wake()
+    assert not wake.wait(0)
+    wake.set_later(3600)
+    assert not wake.wait(0.01)  # an hour away: not due
+    wake.set_later(7200)  # a later quiet one does not put it off
+    wake.set()
+    assert wake.wait(0)
+    wake.clear()
+    assert not wake.wait(0)
+    wake.set_later(0)
+    assert wake.wait(0)
+
+
+def test_a_plain_wake_ends_a_wait_that_a_quiet_one_started() -> None:
+    wake = Wake()
+    wake.set_later(3600)
+    woke: list[bool] = []
+    waiting = threading.Thread(target=lambda: woke.append(wake.wait(3600)))
+    waiting.start()
+    wake.set()
+    waiting.join(30)
+    assert woke == [True]
+
+
+def test_the_payload_names_the_school_and_whether_it_is_quiet() -> None:
+    assert split_payload("region_s001") == ("region_s001", False)
+    assert split_payload("region_s001" + QUIET) == ("region_s001", True)
+    assert split_payload("") == ("", False)
