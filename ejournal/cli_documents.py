@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from ejournal.cli_support import actor, as_option, parse_date, refused, ru_date, system
-from ejournal.documents import KINDS, NotApproved, running_differs, write_all
 from ejournal.policy_record import record_at_start
 
 
@@ -106,6 +105,9 @@ def documents(out: str | None, as_of: str | None, only: tuple[str, ...]) -> None
     data: the journal regulation, the diary regulation, the list of persons with access
     to personal data as of a date, the parent's consent form and the records schedule
     extract. Exit 1 when no version of the policies is approved."""
+    # The PDF makers (reportlab, pikepdf, pyHanko): only for this command, not every start.
+    from ejournal.documents import KINDS, NotApproved, running_differs, write_all
+
     unknown = [o for o in only if o not in KINDS]
     if unknown:
         raise click.BadParameter(f"{unknown[0]} (known: {', '.join(KINDS)})", param_hint="--only")

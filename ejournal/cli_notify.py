@@ -21,7 +21,6 @@ from ejournal.exitcodes import Exit, Refused
 from ejournal.mailer import MailSettings
 from ejournal.notify import Notifier
 from ejournal.settings import SettingsError
-from ejournal.webapp import secret_key
 
 
 def mail_settings() -> MailSettings:
@@ -34,6 +33,8 @@ def mail_settings() -> MailSettings:
 
 def notifier(built: System, settings: MailSettings | None = None) -> Notifier:
     """The notifier of ``built`` with the mail settings of the environment."""
+    from ejournal.webapp import secret_key  # Flask and the pages: only for what sends mail
+
     found = settings or mail_settings()
     return Notifier(built, found, secret_key(built.settings.secret_key_file))
 

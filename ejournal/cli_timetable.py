@@ -20,7 +20,6 @@ from domain import clock, errors
 from domain.timetable import WEEKDAYS, slots_on
 from ejournal.cli_support import actor, as_option, parse_date, refused, ru_date, system
 from retention.closing import find_year
-from web import timetable_files
 
 year_option = click.option(
     "--year",
@@ -116,6 +115,8 @@ def timetable_show(year_label: str | None, on_day: str | None, group: str | None
 def timetable_export(year_label: str | None, on_day: str | None, target: str) -> None:
     """Write the weekly timetable in force on a day as CSV («Класс;День;Урок;Предмет»,
     UTF-8) — the file `timetable import` and the timetable page take."""
+    from web import timetable_files  # the page's format; the web app only when it is needed
+
     day = parse_date(on_day, "--on") or clock.today()
     with system() as built, refused():
         built.views.catch_up()
@@ -143,6 +144,8 @@ def timetable_import(source: Path, since: str, year_label: str | None, login: st
     """Import the weekly timetable from a CSV file («Класс;День;Урок;Предмет») from --since
     on, for every course journal the file names. A file with a bad line is refused whole:
     every line's problem is printed (exit 1) and nothing is saved."""
+    from web import timetable_files  # the page's reader, so the file is read as the page does
+
     day = parse_date(since, "--since")
     assert day is not None
     with system() as built:

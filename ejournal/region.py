@@ -357,6 +357,7 @@ class Registry:
         (``unverified``)."""
         if not self._upgraded():
             return SchoolPage([], 1, 1, 0)
+        text = text.replace("\x00", "")  # a search box may send it; PostgreSQL text cannot hold it
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text.strip()) + "%"
         values: list[Any] = [pattern, pattern]
         clause = sql.SQL("")

@@ -16,10 +16,8 @@ from psycopg import sql
 from ejournal.keyring import Keyring
 from ejournal.keystore import PostgresKeyStore
 from ejournal.settings import Settings
-from ejournal.signers import configured, detached_signer, gost_roots, signing_setup
 from projections.ledger import Ledger, public_pem
 from projections.service import Views
-from retention.archive.signing import sign_pdf
 from retention.ports import Infrastructure
 
 
@@ -64,6 +62,9 @@ def certificate_signer(settings: Settings, views: Views | None = None) -> Callab
     unsigned, as before (``ejournal keys demo`` makes a demo one)."""
 
     def sign(pdf: bytes) -> bytes:
+        from ejournal.signers import configured, signing_setup  # pyhanko: only when signing
+        from retention.archive.signing import sign_pdf
+
         archive = settings.archiving
         if not configured(archive):
             return pdf
@@ -86,6 +87,8 @@ def sign_beside(settings: Settings) -> Callable[[Path], Path | None]:
     the act is written); None returned when neither is configured."""
 
     def sign(path: Path) -> Path | None:
+        from ejournal.signers import detached_signer
+
         signer = detached_signer(settings.archiving)
         return signer.sign(path).path if signer is not None else None
 
@@ -97,6 +100,8 @@ def transfer_extras(settings: Settings, ledger: Ledger) -> Callable[[], dict[str
     (for the checkpoints), the trust roots (PAdES and GOST) and the revocation lists."""
 
     def extras() -> dict[str, bytes]:
+        from ejournal.signers import gost_roots
+
         archive = settings.archiving
         found = {"ledger/ledger-public-key.pem": public_pem(ledger.public).encode()}
         for index, path in enumerate(p for p in archive.trust_roots if p.exists()):

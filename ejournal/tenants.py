@@ -10,7 +10,6 @@ registry at most every ``status_seconds``: a disabled school answers 503 to ever
 
 from __future__ import annotations
 
-import html
 import re
 import threading
 import time
@@ -34,6 +33,7 @@ from ejournal.region import (
 )
 from ejournal.settings import Settings
 from ejournal.webapp import secret_key, web_app
+from web.deployment import DISABLED, create_root_app
 from web.region import (
     REGIONAL_PAGE,
     LedgerFacts,
@@ -278,7 +278,9 @@ def _answer(start_response: StartResponse, status: str, text: str) -> Iterable[b
 
 class Dispatcher:
     """The deployment's WSGI app: ``/s/CODE/…`` to the school, ``/region/…`` to the regional
-    pages, ``/`` lists the active schools, ``/healthz`` answers ``ok``."""
+    pages, ``/healthz`` answers ``ok``; ``/`` (the schools that work, searched and paged), a
+    disabled school's 503 and every other address's 404 to the root pages
+    (``web.deployment``)."""
 
     def __init__(self, deployment: Deployment, *, testing: bool = False) -> None:
         self.deployment = deployment
@@ -286,8 +288,10 @@ class Dispatcher:
         self._apps: dict[str, Flask] = {}
         self._lock = threading.Lock()
         settings = deployment.settings
+        backend = RegionalBackend(deployment)
+        self.root = create_root_app(backend, testing=testing)
         self.region = create_region_app(
-            RegionalBackend(deployment),
+            backend,
             RegionConfig(
                 secret_key=secret_key(settings.secret_key_file),
                 secure_cookies=settings.secure_cookies,
@@ -311,8 +315,6 @@ class Dispatcher:
         script = environ.get("SCRIPT_NAME", "").rstrip("/")
         if path == "/healthz":
             return _answer(start_response, "200 OK", "ok")
-        if path == "/":
-            return self._index(start_response)
         if path == "/region" or path.startswith("/region/"):
             environ["SCRIPT_NAME"], environ["PATH_INFO"] = script + "/region", path[7:] or "/"
             return self.region(environ, start_response)
@@ -323,32 +325,15 @@ class Dispatcher:
     ) -> Iterable[bytes]:
         matched = SCHOOL_PATH.match(path)
         school = self.deployment.school(matched[1]) if matched else None
-        if matched is None or school is None:
-            return _answer(start_response, "404 Not Found", "<h1>Страница не найдена</h1>")
-        if not school.active:
-            return _answer(
-                start_response,
-                "503 Service Unavailable",
-                f"<h1>Школа отключена</h1><p>{html.escape(school.name)}: журнал школы сейчас не "
-                "работает. Обратитесь к региональному администратору.</p>",
-            )
+        if matched is None or school is None or not school.active:
+            if school is not None:  # disabled: the root pages say so (503)
+                environ[DISABLED] = school.name
+            return self.root(environ, start_response)  # /, a missing school or page (404)
         if not matched[2]:
             start_response("301 Moved Permanently", [("Location", f"{script}/s/{school.code}/")])
             return [b""]
         environ["SCRIPT_NAME"], environ["PATH_INFO"] = f"{script}/s/{school.code}", matched[2]
         return self.app(school.code)(environ, start_response)
-
-    def _index(self, start_response: StartResponse) -> Iterable[bytes]:
-        items = "".join(
-            f'<li><a href="/s/{s.code}/">{html.escape(s.name)}</a></li>'
-            for s in self.deployment.registry.schools()
-            if s.active
-        )
-        return _answer(
-            start_response,
-            "200 OK",
-            f'<h1>Школы</h1><ul>{items}</ul><p><a href="/region/">Региональный уровень</a></p>',
-        )
 
     def close(self) -> None:
         """Close every school's system."""

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from domain.school_profile import ProfileInfo
-from retention.archive import pdfa
-from retention.pdf import Document
 
 #: What an act says when the school's profile was never entered (``ejournal school profile``).
 NOT_ENTERED = "сведения о школе не внесены (ejournal school profile)"
@@ -55,6 +53,9 @@ def render_act(title: str, number: str, day: date, profile: ProfileInfo, body: A
     """The act as PDF/A-2b bytes (unsigned): ``title`` («Акт об уничтожении документов»),
     its ``number`` in the year's sequence and its date ``day``, the organisation from
     ``profile``, then ``body``. ``pdfa.PdfaFailed`` if the file would not conform."""
+    from retention.archive import pdfa  # reportlab and pikepdf: only to write an act
+    from retention.pdf import Document
+
     doc = Document(
         act_title(title, number, day),
         subject=body.subject,

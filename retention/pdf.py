@@ -22,7 +22,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from reportlab.platypus.tables import LongTable
 
 from retention.archive import fonts
-from retention.archive.signing import STAMP_TOP
+from retention.archive.stamps import STAMP_TOP
 
 FONT, BOLD = fonts.FONT, fonts.FONT_BOLD
 _fonts = fonts.register
@@ -39,7 +39,7 @@ class Document:
     title: str
     subject: str = ""
     blocks: list[Flowable] = field(default_factory=list)
-    #: Keep the foot of every page (up to ``signing.STAMP_TOP`` points) free for stamps.
+    #: Keep the foot of every page (up to ``stamps.STAMP_TOP`` points) free for stamps.
     stamp_band: bool = False
     #: Print ``title`` as the first heading (an act prints its own header instead).
     show_title: bool = True

@@ -33,10 +33,6 @@ from projections.service import Views
 from projections.store import Reader
 from projections.views import archive as archive_view
 from projections.views import history as history_view
-from retention import transfer_act
-from retention.archive import ltv
-from retention.archive.refresh import iso
-from retention.archive.service import record_volume_mentions
 from retention.certificate import build_certificate, certificate_pdf, pd_act_pdf
 from retention.closing import (
     MissingMark,
@@ -163,6 +159,8 @@ class Records:
         """What start-up (``serve``, ``worker``, ``retention run``) records after an upgrade:
         the people of archive volumes captured before volumes recorded them, then the due
         dates a changed schedule moves (``reschedule_at_start``). Returns what to tell."""
+        from retention.archive.service import record_volume_mentions  # pyHanko: lazily
+
         told = []
         completed = record_volume_mentions(self.journal, self.views, SYSTEM_ACTOR)
         if completed:
@@ -259,6 +257,8 @@ class Records:
         """Write the transfer package of a certified disposition (``retention.transfer``):
         records, files, the inventory and act of transfer (PDF/A, signed as acts are), the
         checkpoints the volumes carry, the ledger's public key, roots and CRLs."""
+        from retention import transfer_act  # reportlab and pikepdf: only to write the package
+
         name = f"ejournal-{act_stems(certificate)[0]}"  # unique across years
         files = {i["series"]: i["files"] for i in certificate["items"]}
         with self.views.reader() as reader:
@@ -485,6 +485,9 @@ class Records:
         return written
 
     def _file_act(self, certificate: dict[str, Any], name: str, data: bytes) -> None:
+        from retention.archive import ltv  # pyHanko: imported by what signs or verifies only
+        from retention.archive.refresh import iso
+
         try:
             horizon = ltv.horizon(data)
         except ltv.NotRenewable:  # written unsigned: nothing to keep renewing

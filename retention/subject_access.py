@@ -18,7 +18,6 @@ from projections.queries import records_register
 from projections.store import Reader
 from projections.view import Sealer
 from projections.views import access_log, catalog, final_marks, grid, history
-from retention.pdf import Document
 
 
 class NotAPupil(LookupError):
@@ -178,6 +177,8 @@ def subject_access_report(
 
 def report_pdf(report: dict[str, Any], names: Callable[[str], str]) -> bytes:
     """The report as a printable PDF for the parent."""
+    from retention.pdf import Document  # reportlab: only to print
+
     identity = report["identity"]
     full = " ".join(identity.get(k, "") for k in ("surname", "name", "patronymic")).strip()
     doc = Document("Сведения о персональных данных обучающегося", subject=report["pupil_id"])

@@ -136,6 +136,18 @@ class FakeRegion:
         return 12, '{"size": 12}'
 
 
+def numbered(count: int) -> FakeRegion:
+    """A region of ``count`` schools ``sch000``… («Школа № N»; those whose number ends in 7
+    disabled) and the active ``gym5`` («Гимназия № 5 имени А. С. Пушкина»)."""
+    made = FakeRegion()
+    for number in range(count):
+        made.add(
+            f"sch{number:03d}", f"Школа № {number}", "disabled" if number % 10 == 7 else "active"
+        )
+    made.add("gym5", "Гимназия № 5 имени А. С. Пушкина")
+    return made
+
+
 def region_app(region: FakeRegion) -> object:
     """The regional app over the fake, in test mode."""
     return create_region_app(

@@ -182,13 +182,12 @@ def _grid_page(
     ), status
 
 
-def _chosen_due(course_journal_id: str, day: date, due: date | None) -> date | None:
-    """The due date a lesson form records: None (due at the next lesson by the timetable,
-    worked out when read) when the teacher left the date the form proposed — the next
-    lesson — so a later change of the timetable moves it; the date chosen otherwise."""
-    if due is not None and due == services().reads.timetable.next_lesson(course_journal_id, day):
-        return None
-    return due
+def _chosen_due(homework: str, due: date | None) -> date | None:
+    """The due date a lesson form records: the date the form sent — the one the teacher saw,
+    proposed (the next lesson by the timetable) or chosen — so a later change of the
+    timetable does not move it (ADR 0033); None when the field was left empty (due at the
+    next lesson, worked out when read) or when no homework is set (nothing is due)."""
+    return due if homework.strip() else None
 
 
 def _grid_again(course_journal_id: UUID, term: int) -> Again:
@@ -210,7 +209,7 @@ def new_lesson(course_journal_id: UUID) -> ResponseReturnValue:
             data["topic"],
             data["homework"],
             actor(),
-            homework_due=_chosen_due(str(course_journal_id), data["day"], data["homework_due"]),
+            homework_due=_chosen_due(data["homework"], data["homework_due"]),
         )
         return receipt
 
@@ -538,15 +537,7 @@ def save_lesson(lesson_id: UUID) -> ResponseReturnValue:
             _marks(lesson_id, _form_key(data), data["marks"]),
             attendance,
             actor(),
-            homework_due=(
-                data["homework_due"]
-                if sheet.homework_due
-                else _chosen_due(
-                    sheet.course_journal_id,
-                    date.fromisoformat(sheet.lesson.day),
-                    data["homework_due"],
-                )
-            ),
+            homework_due=_chosen_due(data["homework"], data["homework_due"]),
         )
         return receipt
 

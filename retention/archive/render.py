@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from domain.school_profile import ProfileInfo
 from retention.archive.model import Book, Note, SubjectPart, TermPart
 from retention.archive.pager import MARGIN, WIDTH, Column, Pager
-from retention.archive.signing import ROLE_TITLES, STAMP_BOXES
+from retention.archive.stamps import ROLE_TITLES, STAMP_BOXES
 from retention.words import russian_plural
 
 GRID_NAME, GRID_NO, GRID_AVG, GRID_FINAL = 118.0, 16.0, 26.0, 40.0

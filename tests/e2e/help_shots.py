@@ -37,16 +37,19 @@ SHARED = (
 @dataclass(frozen=True)
 class Shot:
     """One screenshot: ``name`` (as the help templates' ``figure('name', …)`` call it), the
-    role that takes it, the widths and the templates of the page it shows."""
+    role that takes it, the widths and the templates of the page it shows; ``element``: the
+    CSS selector of the one part of the page it shows (empty: the whole page)."""
 
     name: str
     role: str
     widths: tuple[int, ...]
     templates: tuple[str, ...]
+    element: str = ""
 
 
 PLAN = (
     Shot("today", "teacher", (1366,), ("journal/index.html",)),
+    Shot("my-class", "class_teacher", (1366,), ("journal/index.html",), "section.my-class"),
     Shot("lesson", "teacher", (1366,), ("journal/lesson.html", "_marks.html")),
     Shot("lesson-tablet", "teacher", (820,), ("journal/lesson.html", "_marks.html")),
     Shot("grid", "teacher", (1366, 820), ("journal/grid.html", "_marks.html")),

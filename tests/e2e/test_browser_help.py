@@ -98,6 +98,8 @@ def _pages(ids: dict[str, Any], web: WebSchool) -> dict[str, tuple[str, Any]]:
     usual = at(LESSON_DAY + timedelta(days=10), 16)
     return {
         "today": ("/journal/", usual),
+        # Friday 19 September: a lesson of 5А held, one still to come, an absence, marks
+        "my-class": ("/journal/", at(LESSON_DAY + timedelta(days=3), 16)),
         "lesson": (f"/journal/lessons/{ids['lesson']}", at(LESSON_DAY, 17)),
         "lesson-tablet": (f"/journal/lessons/{ids['lesson']}", at(LESSON_DAY, 17)),
         "grid": (f"/journal/{s.course_id}/1", usual),
@@ -148,7 +150,10 @@ def test_the_help_screenshots_are_taken_and_kept_current(
             # nothing runs off the side of a tablet
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
             taken = ARTIFACTS / f"{shot.name}-{width}.png"
-            page.screenshot(path=str(taken), full_page=width > 1000, animations="disabled")
+            if shot.element:  # one part of the page
+                page.locator(shot.element).first.screenshot(path=str(taken), animations="disabled")
+            else:
+                page.screenshot(path=str(taken), full_page=width > 1000, animations="disabled")
             assert taken.stat().st_size > 5_000
             if force or help_shots.stale(shot, width):
                 help_shots.image(shot, width).parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +172,11 @@ def test_the_help_screenshots_are_taken_and_kept_current(
     page = open_page(launched, 820, 1180)
     page.goto(f"{base}/help/teacher#grid")
     shown = page.locator("#grid img")
+    # a lazy image loads after the page: wait for its load (or error), then check it
+    shown.evaluate(
+        "img => img.complete || new Promise(done => "
+        "{ img.addEventListener('load', done); img.addEventListener('error', done); })"
+    )
     assert shown.evaluate("img => img.complete && img.naturalWidth > 0")
     assert shown.evaluate("img => img.currentSrc").endswith("/static/help/shots/grid-820.png")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -1,5 +1,5 @@
-"""The daily flow through HTTP (ADR 0031): the homework's «Сдать к» proposes the course's
-next lesson by the timetable and keeps it worked out when left as proposed; the class
+"""The daily flow through HTTP (ADR 0031, 0033): the homework's «Сдать к» proposes the
+course's next lesson by the timetable and stores the date the teacher saved; the class
 teacher's home page shows their class's day; an approved late-entry request opens the
 lesson's column in the grid."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 from domain import clock
 from domain.lesson import MarkEntry
@@ -16,7 +17,8 @@ from ejournal.webapp import web_app
 from tests.school import LESSON_DAY, at
 from tests.web import PASSWORD, WebSchool, client_for, post, sign_in
 
-THURSDAY = LESSON_DAY + timedelta(days=2)  # LESSON_DAY is Tuesday 16 September 2025
+WEDNESDAY = LESSON_DAY + timedelta(days=1)  # LESSON_DAY is Tuesday 16 September 2025
+THURSDAY = LESSON_DAY + timedelta(days=2)
 NEXT_TUESDAY = LESSON_DAY + timedelta(days=7)
 LATE = LESSON_DAY + timedelta(days=10)  # past the 3-day entry deadline
 
@@ -48,7 +50,7 @@ def test_homework_due_proposes_the_next_lesson_by_the_timetable(system: System, 
         page = teacher.get(path).get_data(as_text=True)
         assert _due_field(page) == THURSDAY.isoformat()
         assert "по умолчанию — к следующему уроку по расписанию" in page
-        # left as proposed: nothing explicit is stored; the diary works it out
+        # left as proposed: the date the teacher saw is stored (ADR 0033)
         saved = post(
             teacher,
             path,
@@ -57,7 +59,7 @@ def test_homework_due_proposes_the_next_lesson_by_the_timetable(system: System, 
         )
         assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
         loaded = system.journal.repository.get(lesson)
-        assert loaded.homework == "№ 20" and loaded.homework_due is None
+        assert loaded.homework == "№ 20" and loaded.homework_due == THURSDAY
         # another date chosen: kept as the teacher's
         saved = post(
             teacher,
@@ -68,6 +70,12 @@ def test_homework_due_proposes_the_next_lesson_by_the_timetable(system: System, 
         assert saved.status_code == 302
         assert system.journal.repository.get(lesson).homework_due == NEXT_TUESDAY
         assert _due_field(teacher.get(path).get_data(as_text=True)) == NEXT_TUESDAY.isoformat()
+        # no homework, nothing due: the date the form still carries is not stored
+        saved = post(
+            teacher, path, {"topic": "Дроби", "homework": "", "homework_due": "2025-09-18"}, path
+        )
+        assert saved.status_code == 302
+        assert system.journal.repository.get(lesson).homework_due is None
         # the grid's new-lesson form proposes the next lesson after today, and carries the
         # timetable's days for the script to follow a changed date
         grid = teacher.get(f"/journal/{s.course_id}/1").get_data(as_text=True)
@@ -77,33 +85,54 @@ def test_homework_due_proposes_the_next_lesson_by_the_timetable(system: System, 
     assert days and LESSON_DAY.isoformat() in days.group(1).split()
 
 
-def test_homework_from_a_new_lesson_left_as_proposed_is_due_by_the_timetable(
+def _new_lesson(web: WebSchool, teacher: Any, period: int, homework: str, due: str) -> None:
+    s = web.school
+    made = post(
+        teacher,
+        f"/journal/{s.course_id}/lessons?term=1",
+        {
+            "day": LESSON_DAY.isoformat(),
+            "period": str(period),
+            "topic": "Дроби",
+            "homework": homework,
+            "homework_due": due,
+        },
+        f"/journal/{s.course_id}/1",
+    )
+    assert made.status_code == 302, made.get_data(as_text=True)[:3000]
+
+
+def _day(page: str, day: date) -> str:
+    start = page.index(f'id="d{day.isoformat()}"')
+    return page[start : page.find("</section>", start)]
+
+
+def test_a_due_date_saved_as_proposed_stays_when_the_timetable_changes(
     system: System, web: WebSchool
 ):
     s = web.school
     _timetable(web)
     teacher = client_for(system, web, "teacher")
     parent = client_for(system, web, "parent")
+    diary = f"/diary/{s.pupils[0]}?week={LESSON_DAY.isoformat()}"
     with clock.travel(at(LESSON_DAY, 11)):
-        made = post(
-            teacher,
-            f"/journal/{s.course_id}/lessons?term=1",
-            {
-                "day": LESSON_DAY.isoformat(),
-                "period": "2",
-                "topic": "Дроби",
-                "homework": "№ 33",
-                "homework_due": THURSDAY.isoformat(),
-            },
-            f"/journal/{s.course_id}/1",
-        )
-        assert made.status_code == 302, made.get_data(as_text=True)[:3000]
+        # the grid's form proposed Thursday (the next lesson); the teacher left it
+        _new_lesson(web, teacher, 2, "№ 33", THURSDAY.isoformat())
+        # a homework whose field the teacher emptied: due at the next lesson, worked out
+        _new_lesson(web, teacher, 1, "№ 34", "")
         system.views.catch_up()
-        week = parent.get(f"/diary/{s.pupils[0]}?week={LESSON_DAY.isoformat()}").get_data(
-            as_text=True
-        )
-    assert "№ 33" in week
+        week = parent.get(diary).get_data(as_text=True)
+    assert "№ 33" in _day(week, THURSDAY) and "№ 34" in _day(week, THURSDAY)
     assert "по расписанию прошлых недель" not in week
+    # the timetable changes from Wednesday on: Tuesdays and Wednesdays
+    with clock.travel(at(LESSON_DAY, 15)):
+        s.journal.timetable.set_pattern(s.course_id, WEDNESDAY, [(1, 2), (2, 1)], s.deputy)
+        system.views.catch_up()
+        week = parent.get(diary).get_data(as_text=True)
+    thursday, wednesday = _day(week, THURSDAY), _day(week, WEDNESDAY)
+    assert "№ 33" in thursday and "№ 33" not in wednesday  # the date the teacher saw
+    assert "№ 34" in wednesday and "№ 34" not in thursday  # the rule's: moved
+    assert "№ 33 — к чт, 18 сентября" in _day(week, LESSON_DAY)
 
 
 def test_a_class_teacher_without_lessons_sees_the_day_of_their_class(

@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 import pytest
+from flask.testing import FlaskClient
 
 from domain import clock
 from ejournal.bootstrap import System
@@ -25,11 +26,15 @@ def web(system: System) -> WebSchool:
     return built
 
 
-def close_year(system: System, web: WebSchool) -> None:
+@pytest.fixture
+def archivist(system: System, web: WebSchool) -> FlaskClient:
+    """The archivist's client, once the deputy has closed the year (30 June 2026), so that
+    its series count from then."""
     with clock.travel(at(date(2026, 6, 30))):
         system.journal.retention.close_school_year(
             web.school.year_id, web.school.deputy, missing=["x"], force=True, reason="Конец года"
         )
+    return client_for(system, web, "archivist")
 
 
 def test_only_records_roles_open_the_register(system: System, web: WebSchool):
@@ -40,9 +45,10 @@ def test_only_records_roles_open_the_register(system: System, web: WebSchool):
         assert JOURNAL_5A in page.get_data(as_text=True)
 
 
-def test_propose_approve_execute_and_download_the_certificate(system: System, web: WebSchool):
-    close_year(system, web)
-    archivist, head = client_for(system, web, "archivist"), client_for(system, web, "head")
+def test_propose_approve_execute_and_download_the_certificate(
+    system: System, web: WebSchool, archivist: FlaskClient
+):
+    head = client_for(system, web, "head")
     with clock.travel(LATER):
         plan = archivist.get("/records/plan").get_data(as_text=True)
         assert JOURNAL_5A in plan and "срок хранения истёк" in plan
@@ -80,9 +86,7 @@ def test_propose_approve_execute_and_download_the_certificate(system: System, we
     assert JOURNAL_5A in destroyed
 
 
-def test_a_hold_placed_on_the_page_keeps_a_series_out_of_the_plan(system: System, web: WebSchool):
-    close_year(system, web)
-    archivist = client_for(system, web, "archivist")
+def test_a_hold_placed_on_the_page_keeps_a_series_out_of_the_plan(archivist: FlaskClient):
     with clock.travel(LATER):
         answer = post(
             archivist,

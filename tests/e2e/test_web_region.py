@@ -13,18 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.region_fake import FakeRegion, csrf, region_app, signed_in
+from tests.region_fake import FakeRegion, csrf, numbered, region_app, signed_in
 
 
 @pytest.fixture
 def region() -> FakeRegion:
-    made = FakeRegion()
-    for number in range(250):
-        made.add(
-            f"sch{number:03d}", f"Школа № {number}", "disabled" if number % 10 == 7 else "active"
-        )
-    made.add("gym5", "Гимназия № 5 имени А. С. Пушкина")
-    return made
+    return numbered(250)
 
 
 def _codes(answer: Any) -> list[str]:

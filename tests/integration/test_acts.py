@@ -21,21 +21,12 @@ from domain.school_profile import ogrn_valid
 from ejournal.archiving import refresher, renewal
 from ejournal.bootstrap import System
 from retention.archive import pdfa
-from retention.archive.signing import stamp_boxes
+from retention.archive.stamps import stamp_boxes
 from retention.service import act_stems
 from tests.archive_helpers import demo_pki, pdf_text, pyhanko_adesverify
+from tests.integration.conftest import PROFILE, ProfileSetter
 from tests.retention_school import JOURNAL_5A, JOURNAL_5B, SUMMARY_5A, History, make_history, person
 from tests.school import at
-
-PROFILE = {
-    "full_name": "Муниципальное бюджетное общеобразовательное учреждение «Школа № 7»",
-    "short_name": "МБОУ «Школа № 7»",
-    "address": "654321, г. Энск, ул. Садовая, д. 3",
-    "head_name": "Директорова Ирина Павловна",
-    "head_position": "Директор",
-    "ogrn": "1027700123450",
-    "inn": "7701234560",
-}
 
 
 def dispose(system: System, h: History, day: date, *series: str) -> dict:
@@ -56,10 +47,9 @@ def first_revision(data: bytes) -> bytes:
 
 
 @pytest.fixture
-def h(system: System) -> History:
+def h(system: System, give_profile: ProfileSetter) -> History:
     history = make_history(system)
-    system.journal.profile.set_profile(system.settings.school, PROFILE, SYSTEM_ACTOR)
-    system.views.catch_up()
+    give_profile(system, SYSTEM_ACTOR)
     return history
 
 

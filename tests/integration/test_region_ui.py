@@ -72,8 +72,9 @@ def _client(app: Dispatcher, login: str) -> Client:
 
 
 def _codes(answer: Any) -> list[str]:
+    """The schools a list shows: the regional table's rows, the front page's items."""
     assert answer.status_code == 200
-    return re.findall(r'<tr id="school-([a-z0-9_]+)">', answer.get_data(as_text=True))
+    return re.findall(r'<(?:tr|li) id="school-([a-z0-9_]+)">', answer.get_data(as_text=True))
 
 
 def test_250_schools_are_searched_filtered_and_paged_without_opening_one(
@@ -93,6 +94,8 @@ def test_250_schools_are_searched_filtered_and_paged_without_opening_one(
         assert _codes(client.get("/region/?q=SCH24")) == [f"sch24{n}" for n in range(10)]
         assert _codes(client.get("/region/?q=%25")) == []  # a LIKE wildcard is a character
         assert _codes(client.get("/region/?q=_")) == []
+        # a NUL (PostgreSQL text cannot hold one) is dropped: nothing else asked, all listed
+        assert _codes(client.get("/region/?q=%00")) == pages[0]
         disabled = _codes(client.get("/region/?status=disabled"))
         assert disabled == [f"sch{n:03d}" for n in range(7, 250, 10)]
         second = client.get("/region/?status=active&page=2")
@@ -168,3 +171,29 @@ def test_a_school_that_cannot_be_opened_is_not_left_registered(
     assert answer.status_code == 422
     assert "Школу не удалось открыть" in answer.get_data(as_text=True)
     assert registry.schools() == []  # nothing half-written
+
+
+def test_the_root_list_reads_the_registry_page_by_page_without_opening_a_school(
+    big: tuple[Registry, Dispatcher],
+) -> None:
+    _, app = big
+    client = Client(app)  # nobody signed in: the deployment's front page
+    working = [f"sch{n:03d}" for n in range(250) if n % 10 != 7]
+    pages = [_codes(client.get(f"/?page={n}")) for n in range(1, 6)]
+    assert [len(p) for p in pages] == [50, 50, 50, 50, 25]
+    assert [c for page in pages for c in page] == working  # once each, no disabled school
+    first = client.get("/").get_data(as_text=True)
+    assert "страница 1 из 5, найдено 225 школ" in first and 'href="/s/sch000/"' in first
+    assert _codes(client.get("/?q=лобачевск")) == ["sch042"]
+    assert _codes(client.get("/?q=SCH24")) == [f"sch24{n}" for n in range(10) if n != 7]
+    assert _codes(client.get("/?q=_")) == []  # a LIKE wildcard is a character
+    assert _codes(client.get("/?q=%00")) == pages[0]  # a NUL is dropped, not a 500
+    english = client.get("/?q=SCH24", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "page 1 of 1, 9 schools found" in english
+    # a disabled school's address: the root pages' 503, in the product's look, no school opened
+    disabled = client.get("/s/sch007/journal/", headers={"Accept-Language": "en"})
+    assert disabled.status_code == 503
+    assert "School disabled" in disabled.get_data(as_text=True)
+    assert "Школа № 7" in disabled.get_data(as_text=True)
+    assert client.get("/s/nosuch/").status_code == 404
+    assert app.deployment._systems == {}  # no school was opened

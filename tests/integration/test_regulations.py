@@ -24,17 +24,9 @@ from retention.archive import pdfa
 from retention.archive.verify import verify_file
 from tests.archive_helpers import demo_pki, flip_byte, pdf_text, pyhanko_adesverify
 from tests.conftest import ROOT
+from tests.integration.conftest import PROFILE, ProfileSetter
 from tests.school import School, at, build_school
 
-PROFILE = {
-    "full_name": "Муниципальное бюджетное общеобразовательное учреждение «Школа № 7»",
-    "short_name": "МБОУ «Школа № 7»",
-    "address": "654321, г. Энск, ул. Садовая, д. 3",
-    "head_name": "Директорова Ирина Павловна",
-    "head_position": "Директор",
-    "ogrn": "1027700123450",
-    "inn": "7701234560",
-}
 TODAY = date(2025, 10, 6)
 
 
@@ -59,11 +51,10 @@ def started(settings: Settings) -> System:
 
 
 @pytest.fixture
-def school(started: System) -> School:
+def school(started: System, give_profile: ProfileSetter) -> School:
     made = build_school(started.journal)
     with clock.travel(at(date(2025, 8, 26))):
-        started.journal.profile.set_profile(started.settings.school, PROFILE, made.admin)
-    started.views.catch_up()
+        give_profile(started, made.admin)
     return made
 
 

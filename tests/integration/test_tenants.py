@@ -301,6 +301,10 @@ def test_a_disabled_school_refuses_service_and_its_commands(region: Region, tmp_
         response = client.get(path)
         assert response.status_code == 503, path
         assert "Школа отключена" in response.get_data(as_text=True)
+    english = client.get("/s/beta/login", headers={"Accept-Language": "en-US,en"})
+    assert english.status_code == 503
+    assert "School disabled" in english.get_data(as_text=True)
+    assert "Лицей Бета: the school's journal is not working now" in english.get_data(as_text=True)
     assert client.get("/s/alpha/login").status_code == 200
     assert "Лицей Бета" not in client.get("/").get_data(as_text=True)
     env = _env(region, tmp_path)
