@@ -18,7 +18,9 @@ Issue 19, item 6 (ADR 0027). In one run:
    («one school») or each on another school («spread over N»): the grid page p95, the diary
    p95 and the grid save (``POST /journal/lessons/<id>/column`` of every pupil of the class,
    up to 30 marks, on a lesson the client holds first, untimed) p95 and rate; each «spread»
-   figure as a ratio to the «one school» figure of the same run (target ≤ 1.2);
+   figure as a ratio to the «one school» figure of the same run (target ≤ 1.2); the
+   clients' schools start at ``--first`` (1), so that runs on a kept region take schools
+   whose lesson slots (the days a teacher may still enter) no earlier run has used;
 5. the worker's lag: a poller reads every school's newest event and its views' lowest
    position every 50 ms during the save rounds; lag = from first seeing an event to seeing
    every view of that school past it (p95 over all schools; the views include the ledger's);
@@ -35,6 +37,7 @@ Benchmarks are not tests: the exit status is 0 unless the script itself crashed.
                                             [--seconds 6] [--rounds 2] [--processes 2]
                                             [--threads 8] [--seed-only] [--keep]
                                             [--region NAME] [--seed-parallel 2]
+                                            [--first 1] [--profile DIR]
                                             [--quick] [--json FILE] [--pg-url URL]
 """
 
@@ -646,6 +649,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="only the first N schools hold the demo, the others are empty (0: all)",
     )
     add("--profile", metavar="DIR", help="sample server and worker with py-spy into DIR")
+    add(
+        "--first",
+        type=int,
+        default=1,
+        help="the clients' first school (1): «one school» is it, «spread» it and the next; "
+        "with --keep a later run takes schools whose lesson slots no run has used",
+    )
     add("--seed-only", action="store_true", help="seed the schools (with --keep) and stop")
     add(
         "--region",
@@ -710,7 +720,10 @@ def main(argv: list[str] | None = None) -> int:
         raw = common.postgres_raw(server, 2.0)
         before = connections(server)
         app.start()
-        found = measure(args, app, server, region, codes(demo), codes(args.schools))
+        if not 1 <= args.first <= demo:
+            raise SetupError(f"--first {args.first}: the region holds {demo} demo schools")
+        clients_on = codes(demo)[args.first - 1 :]
+        found = measure(args, app, server, region, clients_on, codes(args.schools))
         report(args, found, raw, before, figures)
     except SetupError as error:
         print(f"\nthe run stopped: {error}")
