@@ -266,8 +266,9 @@ class Processor:
                 return False
             time.sleep(delay)
             # The worker usually needs a few ms: poll often at first, then back off (a
-            # waiting request costs one small SELECT per poll).
-            delay = min(delay * 1.5, 0.025)
+            # waiting request costs one small SELECT per poll) to 10 ms at most — a longer
+            # step is added whole to a save's time when the views are ready just after it.
+            delay = min(delay * 1.5, 0.01)
 
     def _set_positions(self, cur: Cursor, positions: dict[str, int]) -> None:
         p = self.db.param
