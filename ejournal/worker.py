@@ -28,11 +28,6 @@ log = logging.getLogger(__name__)
 #: ``ejournal.pools.QUIET``) to take them up with whatever else comes meanwhile; any other
 #: event is taken up at once, with every entry before it (ADR 0034).
 QUIET_SECONDS = 0.5
-#: How long after the views took events up the worker seals them into the ledger, in one
-#: batch with whatever came meanwhile: the views come first, as a page that saved waits for
-#: them; sealing each command's events at once put a ledger batch between every two view
-#: batches of a busy region's schools (ADR 0034).
-SEAL_SECONDS = 0.25
 #: With nothing notified, how often a regional worker's school looks at its log anyway (the
 #: cluster's LISTEN wakes it for every event, and every school after the LISTEN connection
 #: was lost; this is only the safety net). Looking every second cost an idle worker of 50
@@ -94,7 +89,6 @@ def run_worker(
     db = system.settings.database
     conn: psycopg.Connection[object] | None = None
     woken, last = True, -float("inf")
-    seal_at: float | None = None  # when the events the views took up are sealed
     try:
         while not stop.is_set():
             try:
@@ -105,22 +99,13 @@ def run_worker(
                     if wake is not None:
                         wake.clear()  # before the catch-up: a notification during it counts
                     last = time.monotonic()
-                    # The views first (pages wait for them); the ledger within SEAL_SECONDS,
-                    # one batch for what came meanwhile (ADR 0034).
-                    processed = system.views.catch_up(seal=False)
+                    processed = system.views.catch_up()
                     if processed:
                         log.info("views caught up: %d events", processed)
-                        seal_at = seal_at or time.monotonic() + SEAL_SECONDS
-                    else:
-                        seal_at = time.monotonic()
-                if seal_at is not None and time.monotonic() >= seal_at:
-                    system.views.seal()
-                    seal_at = None
                     system.ledger.maybe_checkpoint()
                 if tick is not None:
                     tick()
-                left = poll if seal_at is None else max(0.0, seal_at - time.monotonic())
-                woken = _wait(conn, wake, stop, min(poll, left))
+                woken = _wait(conn, wake, stop, poll)
             except UNAVAILABLE as error:  # the event store's errors too: they
                 # come after its own retries, e.g. while PostgreSQL restarts (crash test)
                 log.warning("database unavailable (%s); retrying", type(error).__name__)

@@ -65,17 +65,12 @@ class Views:
         self.mail = MailOutbox(db, sealer)
 
     # --- upkeep ----------------------------------------------------------------------------
-    def catch_up(self, *, seal: bool = True) -> int:
-        """Process every new event into every view, then (``seal``) seal it into the
-        ledger; the number of events the views read."""
+    def catch_up(self) -> int:
+        """Process every new event into every view, then seal it into the ledger."""
         done = self.processor.catch_up()
-        if seal:
-            self.seal()
+        if self.keeper is not None:
+            self.keeper.catch_up()
         return done
-
-    def seal(self) -> int:
-        """Seal every new event into the ledger; how many were sealed."""
-        return self.keeper.catch_up() if self.keeper is not None else 0
 
     def nudge(self) -> None:
         """Catch up after a command (in-process mode); see ``Processor.nudge``."""

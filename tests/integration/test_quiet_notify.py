@@ -1,11 +1,10 @@
 """On PostgreSQL a transaction of access-log entries only notifies quietly (the worker may
 take it up within ``QUIET_SECONDS``), any other write plainly; a worker woken quietly
-still catches the entries up, and seals them after the views (ADR 0034)."""
+still catches the entries up (ADR 0034)."""
 
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,14 +46,8 @@ def test_access_log_entries_notify_quietly_and_are_still_caught_up(
         try:
             assert system.views.wait_for(seen.position, timeout=20)  # its first catch-up
             again = system.journal.access_log.record_access(school.teacher, "/journal", [])
-            # Woken only quietly (its poll is 30 s away): caught up all the same…
+            # Woken only quietly (its poll is 30 s away): caught up all the same.
             assert system.views.wait_for(again.position, timeout=20)
-            # …and sealed after the views, within SEAL_SECONDS of them.
-            deadline = time.monotonic() + 20
-            while system.ledger.status().last_position < again.position:
-                assert time.monotonic() < deadline, "never sealed"
-                time.sleep(0.05)
-            assert system.ledger.verify().ok
         finally:
             stop.set()
             wake.set()

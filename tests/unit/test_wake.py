@@ -50,13 +50,13 @@ def test_a_regional_school_not_woken_catches_up_only_every_idle_interval() -> No
     catch_ups: list[int] = []
     ticks: list[int] = []
 
-    def catch_up(seal: bool = True) -> int:
+    def catch_up() -> int:
         catch_ups.append(1)
         return 0
 
     system = SimpleNamespace(
         settings=SimpleNamespace(database=SimpleNamespace(backend="postgres")),
-        views=SimpleNamespace(catch_up=catch_up, seal=lambda: 0),
+        views=SimpleNamespace(catch_up=catch_up),
         ledger=SimpleNamespace(maybe_checkpoint=lambda: None),
     )
     worker = threading.Thread(

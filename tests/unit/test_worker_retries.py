@@ -17,7 +17,7 @@ def test_worker_waits_out_an_unavailable_event_store(error: type[Exception]) -> 
     stop = threading.Event()
     calls = []
 
-    def catch_up(seal: bool = True) -> int:
+    def catch_up() -> int:
         calls.append(1)
         if len(calls) == 1:
             raise error("the database system is shutting down")
@@ -26,7 +26,7 @@ def test_worker_waits_out_an_unavailable_event_store(error: type[Exception]) -> 
 
     system = SimpleNamespace(
         settings=SimpleNamespace(database=SimpleNamespace(backend="sqlite")),
-        views=SimpleNamespace(catch_up=catch_up, seal=lambda: 0),
+        views=SimpleNamespace(catch_up=catch_up),
         ledger=SimpleNamespace(maybe_checkpoint=lambda: None),
     )
     run_worker(system, stop, poll=0.01)  # type: ignore[arg-type]
