@@ -215,12 +215,11 @@ class Processor:
         committed after it was read notifies the worker (or marks ``nudge``) again."""
         # Read and decode outside the write transaction: on SQLite, holding the write lock
         # while waiting for the event store's connection pool could deadlock with a writer.
-        cached = self._start is not None
-        start = self._start if self._start is not None else self._lowest() + 1
+        kept, self._start = self._start, None
+        start = kept if kept is not None else min(self.positions().values(), default=0) + 1
         notes = self.recorder.select_notifications(start=start, limit=self.batch_size)
         if not notes:
-            self._start = None
-            return 0, cached  # from a kept start: look at the positions themselves once
+            return 0, kept is not None  # from a kept start: read the positions themselves once
         decoded = [(n, self.decode(n)) for n in notes]
         moved_back = False
         with self.db.transaction() as cur:
@@ -240,9 +239,6 @@ class Processor:
             self._set_positions(cur, advanced)
         self._start = None if moved_back else min(advanced.values(), default=0) + 1
         return len(notes), moved_back or len(notes) >= self.batch_size
-
-    def _lowest(self) -> int:
-        return min(self.positions().values(), default=0)
 
     def decode(self, note: Notification) -> object | None:
         """The event of a stored row; None (and one line logged) when the row fails
