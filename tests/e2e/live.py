@@ -58,6 +58,16 @@ def chromium_or_skip() -> str:
     return CHROMIUM
 
 
+def follow(page: Any, target: Any) -> None:
+    """Click a link or a form's button (a selector or a locator) and wait until the page it
+    leads to has loaded. A bare ``click`` returns once the navigation has begun, so a
+    ``count()`` or ``inner_text()`` right after it may still read the page being left (seen
+    in CI: a diary's marks counted on the page of the term before)."""
+    locator = page.locator(target) if isinstance(target, str) else target
+    with page.expect_navigation():
+        locator.click()
+
+
 class ServerClock:
     """The time every request of the live server runs at (None: the real clock)."""
 

@@ -16,7 +16,7 @@ import pytest
 from ejournal.bootstrap import System
 from ejournal.webapp import web_app
 from tests.conftest import ROOT
-from tests.e2e.live import ServerClock, chromium_or_skip, launch, live_server
+from tests.e2e.live import ServerClock, chromium_or_skip, follow, launch, live_server
 from tests.school import LESSON_DAY, at
 from tests.web import WebSchool
 
@@ -46,14 +46,12 @@ def sign_in(page, base: str, login: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    follow(page, "button[type=submit]")
     assert "/login" not in page.url, page.content()[:1000]
 
 
 def sign_out(page) -> None:
-    page.click("header button[type=submit]")
-    page.wait_for_load_state()
+    follow(page, "header button[type=submit]")
 
 
 def shot(page, name: str) -> Path:
@@ -71,11 +69,11 @@ def test_teacher_marks_corrects_and_a_parent_reads_the_diary(browser_page, web: 
     sign_in(page, base, *web.logins["teacher"])
 
     page.goto(f"{base}/journal/")
-    page.click("a:text('Математика')")
+    follow(page, "a:text('Математика')")
     page.fill("input[name=topic]", "Сложение дробей")
     page.fill("input[name=homework]", "№ 15, 16")
     page.fill("input[name=period]", "2")
-    page.click("button:text('Добавить урок')")
+    follow(page, "button:text('Добавить урок')")
     page.wait_for_url("**/journal/lessons/**")
     # The keyboard moves down a column (script only improves the page).
     first = page.locator("table.grid select[name^='mark-']").first
@@ -89,16 +87,16 @@ def test_teacher_marks_corrects_and_a_parent_reads_the_diary(browser_page, web: 
     page.select_option(f"select[name='mark-{s.pupils[1]}']", "5")
     page.select_option(f"select[name='kind-{s.pupils[1]}']", "test")
     page.select_option(f"select[name='att-{s.pupils[2]}']", "Н")
-    page.click("button:text('Сохранить урок')")
+    follow(page, "button:text('Сохранить урок')")
     assert page.locator(".flash.ok").inner_text() == "Урок сохранён."
 
     # Correct the 3 with a reason: it shows as corrected, with who, when and why.
     row = page.locator("tr", has=page.locator("td:text('Смирнов А.')")).last
     row.locator("select[name=value]").select_option("4")
     row.locator("input[name=reason]").fill("Ошибка при вводе")
-    row.locator("button:text('Исправить')").click()
+    follow(page, row.locator("button:text('Исправить')"))
     assert page.locator(".flash.ok").inner_text() == "Отметка исправлена."
-    page.click("a:text('← Математика · 5А')")
+    follow(page, "a:text('← Математика · 5А')")
     # count() does not wait for the grid the link navigates to (seen failing under load)
     page.wait_for_selector("span.mark.corrected")
     corrected = page.locator("span.mark.corrected")
@@ -112,22 +110,22 @@ def test_teacher_marks_corrects_and_a_parent_reads_the_diary(browser_page, web: 
     # Past the own-correction window a correction is a request to the deputy head: the page
     # offers no «Исправить» that could only be refused.
     server_clock.moment = at(LESSON_DAY + timedelta(days=20), 10)
-    page.click("table.grid thead a")  # the lesson's column header opens the lesson
+    follow(page, "table.grid thead a")  # the lesson's column header opens the lesson
     row = page.locator("tr", has=page.locator("td:text('Кузнецова Д.')")).last
     assert row.locator("button:text-is('Исправить')").count() == 0
     row.locator("select[name=value]").select_option("4")
     row.locator("input[name=reason]").fill("Пересчёт баллов за работу")
-    row.locator("button:text('Запросить исправление')").click()
+    follow(page, row.locator("button:text('Запросить исправление')"))
     assert "отправлен" in page.locator(".flash.ok").inner_text()
     sign_out(page)
 
     # The deputy head approves it from the queue; the class journal shows it as corrected.
     sign_in(page, base, *web.logins["deputy"])
-    page.click("header a:text('Согласования')")
+    follow(page, "header a:text('Согласования')")
     row = page.locator("tr", has=page.locator("td:text('Кузнецова Д.')"))
     assert "Пересчёт баллов за работу" in row.inner_text()
     shot(page, "deputy-approvals.png")
-    row.locator("button:text('Согласовать')").click()
+    follow(page, row.locator("button:text('Согласовать')"))
     assert "согласовано" in page.locator(".flash.ok").inner_text()
     page.goto(f"{base}/classes/{s.class_id}/journal/1")
     notes = [m.get_attribute("title") or "" for m in page.locator("span.mark.corrected").all()]
@@ -140,7 +138,7 @@ def test_teacher_marks_corrects_and_a_parent_reads_the_diary(browser_page, web: 
     sign_in(page, base, *web.logins["parent"])
     page.goto(f"{base}/diary/")
     assert "Дневник: Смирнов Артём" in page.locator("h1").inner_text()
-    page.click("a:text('1 четверть')")
+    follow(page, "a:text('1 четверть')")
     marks = page.locator("table.diary span.mark")
     assert marks.count() == 1 and marks.inner_text() == "4"
     shot(page, "parent-diary.png")
@@ -163,18 +161,18 @@ def test_late_entry_request_end_to_end(browser_page, web: WebSchool):
     assert page.locator("select[name^='mark-']").count() == 0
     assert page.locator("button:text('Сохранить урок')").count() == 0
     page.fill("#late-reason", "Была на курсах повышения квалификации")
-    page.click("button:text('Запросить разрешение на внесение записей')")
+    follow(page, "button:text('Запросить разрешение на внесение записей')")
     assert "отправлен" in page.locator(".flash.ok").inner_text()
     assert "ожидает решения" in page.locator("#late-entry").inner_text()
     shot(page, "lesson-late-entry-requested.png")
     sign_out(page)
 
     sign_in(page, base, *web.logins["deputy"])
-    page.click("header a:text('Согласования')")
+    follow(page, "header a:text('Согласования')")
     row = page.locator("tr[id^='late-']")
     assert "Была на курсах повышения квалификации" in row.inner_text()
     assert "Петрова А. И." in row.inner_text()
-    row.locator("button:text('Разрешить')").click()
+    follow(page, row.locator("button:text('Разрешить')"))
     assert "разрешено" in page.locator(".flash.ok").inner_text()
     sign_out(page)
 
@@ -182,6 +180,6 @@ def test_late_entry_request_end_to_end(browser_page, web: WebSchool):
     page.goto(f"{base}/journal/lessons/{lesson}")
     assert "разрешено до" in page.locator("p.notice").inner_text()
     page.select_option(f"select[name='mark-{s.pupils[0]}']", "5")
-    page.click("button:text('Сохранить урок')")
+    follow(page, "button:text('Сохранить урок')")
     assert page.locator(".flash.ok").inner_text() == "Урок сохранён."
     assert "5" in page.locator("tr", has=page.locator("td:text('Смирнов А.')")).first.inner_text()

@@ -14,6 +14,7 @@ from domain import clock
 from domain.lesson import MarkEntry
 from domain.timetable import Bell
 from ejournal.bootstrap import System
+from tests.e2e.live import follow
 from tests.e2e.test_browser import sign_in
 from tests.e2e.test_browser_diary import browser, open_page  # noqa: F401  (the fixture)
 from tests.school import LESSON_DAY, at
@@ -116,8 +117,7 @@ def test_a_click_on_a_mark_selects_the_cell_and_the_history_stays_reachable(
     assert current == ["4", "5"]
     # the history: from the line under the bar
     page.locator(f".mark[data-id='{mark}'] a.trail").click()
-    page.locator("#grid-history a.trail").first.click()
-    page.wait_for_load_state()
+    follow(page, page.locator("#grid-history a.trail").first)
     assert str(mark) in page.url and "/journal/" not in page.url
     page.context.close()
 

@@ -15,7 +15,7 @@ from domain import clock
 from domain.lesson import MarkEntry
 from ejournal.bootstrap import System
 from ejournal.webapp import web_app
-from tests.e2e.live import ServerClock, chromium_or_skip, launch, live_server
+from tests.e2e.live import ServerClock, chromium_or_skip, follow, launch, live_server
 from tests.e2e.test_browser import shot, sign_in
 from tests.school import LESSON_DAY, at
 from tests.web import WebSchool
@@ -103,9 +103,9 @@ def test_a_parent_reads_the_week_on_a_computer_and_a_tablet(
         # nothing runs off the side of the screen: no horizontal scrolling
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         shot(page, f"parent-week-{width}.png")
-        page.click("a:text('‹ предыдущая')")
+        follow(page, "a:text('‹ предыдущая')")
         assert "пн, 8 сентября" in page.locator("section.day h3").first.inner_text()
-        page.click("a:text('сегодня')")
+        follow(page, "a:text('сегодня')")
         assert "пн, 15 сентября" in page.locator("section.day h3").first.inner_text()
         page.emulate_media(media="print")  # printable: no header, tabs or navigation
         assert not page.locator("header").is_visible()
@@ -135,9 +135,9 @@ def test_what_is_new_follows_the_parent_from_one_device_to_another(
     phone.reload()
     news = phone.locator("ul.news").inner_text()
     assert "отметка исправлена: 2 → 3" in news
-    phone.click("a:text('Итоги: 1 четверть')")  # a tab switch marks nothing as seen
+    follow(phone, "a:text('Итоги: 1 четверть')")  # a tab switch marks nothing as seen
     assert "отметка исправлена: 2 → 3" in phone.locator("ul.news").inner_text()
-    phone.click("button:text('Прочитано')")
+    follow(phone, "button:text('Прочитано')")
     assert "Ничего нового" in phone.locator("#news").locator("..").inner_text()
 
     server_clock.moment = at(LESSON_DAY, 20)
@@ -152,7 +152,7 @@ def test_what_is_new_follows_the_parent_from_one_device_to_another(
     server_clock.moment = at(LESSON_DAY, 22)
     laptop.reload()
     assert "посещаемость: Б" in laptop.locator("ul.news").inner_text()
-    laptop.click("button:text('Прочитано')")
+    follow(laptop, "button:text('Прочитано')")
     server_clock.moment = at(LESSON_DAY + timedelta(days=1), 7)
     phone.reload()
     assert "Ничего нового" in phone.locator("#news").locator("..").inner_text()

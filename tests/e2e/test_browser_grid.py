@@ -14,6 +14,7 @@ import pytest
 
 from domain import clock
 from ejournal.bootstrap import System
+from tests.e2e.live import follow
 from tests.e2e.test_browser import shot, sign_in
 from tests.e2e.test_browser_diary import browser, open_page  # noqa: F401  (the fixture)
 from tests.school import LESSON_DAY, at
@@ -162,8 +163,7 @@ def test_a_year_mark_typed_in_the_grid_of_the_last_term(
     year_cell = page.locator(f"tr[data-pupil='{p0}'] td.final.year")
     assert year_cell.locator("select").input_value() == "3"
     shot(page, "grid-year-1366.png")
-    year_cell.locator("a.explain").click()
-    page.wait_for_load_state()
+    follow(page, year_cell.locator("a.explain"))
     assert YEAR_WHY in page.locator("main").inner_text()
     assert "3,50" in page.locator("main").inner_text()
     page.context.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.live import ServerClock, chromium_or_skip, launch, live_server
+from tests.e2e.live import ServerClock, chromium_or_skip, follow, launch, live_server
 from tests.e2e.test_browser import shot
 from tests.region_fake import PASSWORD, FakeRegion, region_app
 
@@ -73,7 +73,7 @@ def test_the_list_of_schools_fits_a_tablet_and_a_laptop(
     if width == 820:
         shot(page, f"region-{login.removeprefix('oblast-')}-820.png")
     if login == "oblast-admin":
-        action.click()
+        follow(page, action)
         page.wait_for_selector("textarea#reason")
         _fits(page)
         box = page.locator("textarea#reason").bounding_box()

@@ -16,6 +16,7 @@ import pytest
 from domain import clock
 from domain.lesson import MarkEntry
 from ejournal.bootstrap import System
+from tests.e2e.live import follow
 from tests.e2e.test_browser import shot, sign_in
 from tests.e2e.test_browser_diary import browser, open_page  # noqa: F401  (the fixture)
 from tests.school import LESSON_DAY, at
@@ -83,14 +84,14 @@ def test_the_register_is_in_view_on_a_tablet_and_a_laptop(
     assert page.evaluate("document.activeElement.name") == field
     last.select_option("УП")
     shot(page, f"lesson-{width}.png")
-    page.click("button:text('Сохранить урок')")
+    follow(page, "button:text('Сохранить урок')")
     assert page.locator(".flash.ok").inner_text() == "Урок сохранён."
     assert system.journal.queries.lesson(lesson).attendance[pupil] == "УП"
     saved = page.locator(f"select[name='{field}'] option:checked")
     assert saved.inner_text() == "УП"
 
     if width == 820:
-        page.click("a:text('← Математика · 5А')")
+        follow(page, "a:text('← Математика · 5А')")
         page.wait_for_selector("span.att")
         assert page.locator("span.att").inner_text() == "УП"
         grid = page.locator("div.scroll")
