@@ -648,6 +648,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="only the first N schools hold the demo, the others are empty (0: all)",
     )
+    add("--lanes", type=int, default=2, help="the worker's lanes (ejournal worker --lanes)")
     add("--profile", metavar="DIR", help="sample server and worker with py-spy into DIR")
     add(
         "--first",
@@ -678,13 +679,15 @@ def main(argv: list[str] | None = None) -> int:
     region, folder = webload.place(args.region, args.keep)
     common.create_schema(server, region) if not args.keep else _ensure(server, region)
     app = App(folder, common.with_schema(server, region), args.threads, args.processes)
+    app.worker_args = ["--lanes", str(args.lanes)]
     app.ready_seconds = 1800.0  # serve builds every school before it answers
     for name in ("EJOURNAL_CLUSTER_POOL_SIZE", "EJOURNAL_REGISTRY_SECONDS"):
         if os.environ.get(name):
             app.env[name] = os.environ[name]
     print(
         f"{args.schools} schools × demo of {args.weeks} week(s); serve --processes "
-        f"{args.processes} × {args.threads} threads, one worker; EJOURNAL_CLUSTER_POOL_SIZE="
+        f"{args.processes} × {args.threads} threads, one worker of {args.lanes} lanes; "
+        "EJOURNAL_CLUSTER_POOL_SIZE="
         f"{app.env.get('EJOURNAL_CLUSTER_POOL_SIZE', '8 (default)')}; region schema {region}"
     )
     try:

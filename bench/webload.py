@@ -392,7 +392,7 @@ def profile(app: App, chosen: list[Endpoint], seconds: float, folder: Path) -> N
             f"   {endpoint.name}: {len(tally.durations)} requests, p50 {tally.percentile(0.5):.1f}"
             f" ms, p95 {tally.percentile(0.95):.1f} ms, bad {sum(tally.bad.values())}"
         )
-        for name, keep in (("serve", "WSGITask.execute"), ("worker", "run_worker")):
+        for name, keep in (("serve", "WSGITask.execute"), ("worker", "worker.py:")):
             if (out / f"{name}.txt").exists():
                 summarize(out / f"{name}.txt", keep)
     app.start()

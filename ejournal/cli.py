@@ -582,7 +582,14 @@ def views_status(as_json: bool) -> None:
 
 @main.command()
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between polls.")
-def worker(poll: float) -> None:
+@click.option(
+    "--lanes",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="A regional deployment: threads serving its schools, views before ledgers.",
+)
+def worker(poll: float, lanes: int) -> None:
     """Keep the views up to date continuously (PostgreSQL: woken by LISTEN/NOTIFY)."""
     import signal
     import threading
@@ -594,7 +601,7 @@ def worker(poll: float) -> None:
         signal.signal(sig, lambda *_: stop.set())
     base = _base_settings()
     if not _chosen_school() and _regional(base):
-        _region_workers(base, stop, poll)
+        _region_workers(base, stop, poll, lanes)
         return
     with _system() as system:
         for line in [*system.records.at_start(), record_at_start(system)]:
@@ -604,10 +611,10 @@ def worker(poll: float) -> None:
         run_worker(system, stop, poll, _mail_tick(system))
 
 
-def _region_workers(base: Settings, stop: Any, poll: float) -> None:
-    """A worker thread per active school of a regional deployment, one LISTEN connection
-    per cluster; schools added, enabled or disabled while it runs are taken up or let go
-    within ``EJOURNAL_REGISTRY_SECONDS`` (5) seconds (ADR 0030)."""
+def _region_workers(base: Settings, stop: Any, poll: float, lanes: int) -> None:
+    """The active schools of a regional deployment served by ``lanes`` threads (ADR 0035),
+    one LISTEN connection per cluster; schools added, enabled or disabled while it runs are
+    taken up or let go within ``EJOURNAL_REGISTRY_SECONDS`` (5) seconds (ADR 0030)."""
     from ejournal.region import Registry, school_settings
     from ejournal.worker import RegionWorkers
 
@@ -624,6 +631,7 @@ def _region_workers(base: Settings, stop: Any, poll: float) -> None:
         lambda school: _system(school_settings(base, school, os.environ)),
         poll=poll,
         registry_seconds=seconds,
+        lanes=lanes,
         tick_of=_mail_tick,
         said=click.echo,
     ).run(stop)

@@ -2,9 +2,11 @@
 
 On PostgreSQL it sleeps on LISTEN for the event store's NOTIFY (sent by every insert) and
 polls as a fallback; on SQLite it polls. A regional deployment's worker (``RegionWorkers``)
-runs a thread per active school, all of a cluster woken by one LISTEN connection (the
-notification's payload names the school's schema, ADR 0030), and looks the registry up
-every few seconds for schools added, enabled or disabled while it runs.
+serves its active schools with a few threads, its lanes (``Schedule``, ADR 0035): one
+LISTEN connection per cluster makes the school its notification names due (ADR 0030); a
+lane takes the school due first — its views, which a person who just saved waits for,
+before any school's ledger — and looks the registry up every few seconds for schools
+added, enabled or disabled while it runs.
 """
 
 from __future__ import annotations
@@ -33,44 +35,11 @@ QUIET_SECONDS = 0.5
 #: was lost; this is only the safety net). Looking every second cost an idle worker of 50
 #: schools 11 % of a CPU and its PostgreSQL backends 6 % more (ADR 0034).
 IDLE_SECONDS = 30.0
-
-
-class Wake:
-    """A school's wake-up: ``set`` now, or ``set_later`` (a quiet notification: at most
-    ``delay`` seconds from the first one, sooner when anything else is notified)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._due: float | None = None
-
-    def set(self) -> None:
-        with self._cond:
-            self._due = time.monotonic()
-            self._cond.notify_all()
-
-    def set_later(self, delay: float = QUIET_SECONDS) -> None:
-        with self._cond:
-            due = time.monotonic() + delay
-            if self._due is None or due < self._due:
-                self._due = due
-                self._cond.notify_all()
-
-    def clear(self) -> None:
-        with self._cond:
-            self._due = None
-
-    def wait(self, timeout: float) -> bool:
-        """Until due or ``timeout`` seconds; whether it is due."""
-        end = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                if self._due is not None and self._due <= now:
-                    return True
-                until = end if self._due is None else min(end, self._due)
-                if until <= now:
-                    return False
-                self._cond.wait(until - now)
+#: A regional worker's lanes: threads serving its schools (``worker --lanes``, ADR 0035).
+LANES = 2
+#: How long a school's sealing may wait while the lanes are busy with views that people
+#: wait for; a lane with nothing else to do seals at once (ADR 0035).
+LEDGER_SECONDS = 0.5
 
 
 def run_worker(
@@ -78,34 +47,25 @@ def run_worker(
     stop: threading.Event,
     poll: float = 1.0,
     tick: Callable[[], None] | None = None,
-    wake: Wake | None = None,
-    idle: float | None = None,
 ) -> None:
-    """Catch up, then wait for a notification (or ``poll`` seconds); until ``stop``.
-    ``tick`` runs after each wait (the e-mail notifications, ``ejournal.notify``). With
-    ``wake`` (a cluster's ``Listener`` sets it) the worker keeps no LISTEN connection of its
-    own, and catches up when woken or, with nothing notified, every ``idle`` seconds
-    (``poll`` when not given)."""
+    """One school's worker: catch up, then wait for a notification (or ``poll`` seconds);
+    until ``stop``. ``tick`` runs after each wait (the e-mail notifications,
+    ``ejournal.notify``)."""
     db = system.settings.database
     conn: psycopg.Connection[object] | None = None
-    woken, last = True, -float("inf")
     try:
         while not stop.is_set():
             try:
-                if conn is None and wake is None and db.backend == "postgres":
+                if conn is None and db.backend == "postgres":
                     conn = psycopg.connect(db.conninfo(), autocommit=True)
                     conn.execute(f"LISTEN {CHANNEL}")
-                if woken or wake is None or time.monotonic() - last >= (idle or poll):
-                    if wake is not None:
-                        wake.clear()  # before the catch-up: a notification during it counts
-                    last = time.monotonic()
-                    processed = system.views.catch_up()
-                    if processed:
-                        log.info("views caught up: %d events", processed)
-                    system.ledger.maybe_checkpoint()
+                processed = system.views.catch_up()
+                if processed:
+                    log.info("views caught up: %d events", processed)
+                system.ledger.maybe_checkpoint()
                 if tick is not None:
                     tick()
-                woken = _wait(conn, wake, stop, poll)
+                _wait(conn, stop, poll)
             except UNAVAILABLE as error:  # the event store's errors too: they
                 # come after its own retries, e.g. while PostgreSQL restarts (crash test)
                 log.warning("database unavailable (%s); retrying", type(error).__name__)
@@ -113,65 +73,236 @@ def run_worker(
                     conn.close()
                 conn = None
                 stop.wait(poll)
-                woken = True
     finally:
         if conn is not None:
             conn.close()
 
 
-def _wait(
-    conn: psycopg.Connection[object] | None,
-    wake: Wake | None,
-    stop: threading.Event,
-    poll: float,
-) -> bool:
-    """Until a notification (own LISTEN, or the cluster's ``wake``), ``stop`` or ``poll``;
-    a quiet notification lets the wait go on for ``QUIET_SECONDS`` at most. Whether the
-    cluster's ``wake`` woke it (always True without one)."""
-    if conn is not None:
-        end = time.monotonic() + poll
-        while (left := end - time.monotonic()) > 0:
-            notes = list(conn.notifies(timeout=left, stop_after=1))
-            if not notes or not split_payload(notes[0].payload)[1]:
-                return True
-            end = min(end, time.monotonic() + QUIET_SECONDS)
-        return True
-    if wake is not None:
-        return wake.wait(poll)
-    stop.wait(poll)
-    return True
+def _wait(conn: psycopg.Connection[object] | None, stop: threading.Event, poll: float) -> None:
+    """Until a notification, ``stop`` or ``poll`` seconds; a quiet notification lets the
+    wait go on for ``QUIET_SECONDS`` at most."""
+    if conn is None:
+        stop.wait(poll)
+        return
+    end = time.monotonic() + poll
+    while (left := end - time.monotonic()) > 0:
+        notes = list(conn.notifies(timeout=left, stop_after=1))
+        if not notes or not split_payload(notes[0].payload)[1]:
+            return
+        end = min(end, time.monotonic() + QUIET_SECONDS)
+
+
+@dataclass(eq=False)
+class _Due:
+    """One school of a ``Schedule``: what it runs, and when each of its jobs is due."""
+
+    code: str
+    system: System
+    tick: Callable[[], None] | None
+    idle_due: float
+    tick_due: float
+    busy: bool = False
+    dropped: bool = False  # being removed: no new job
+
+
+class Schedule:
+    """A regional worker's schools served by ``lanes`` threads (ADR 0035).
+
+    A school is due when its events are notified (``wake``: at once, or ``QUIET_SECONDS``
+    on for access-log entries only), when a job of it failed (``poll`` seconds on) and,
+    with nothing notified, every ``idle`` seconds. A lane takes the school due first and
+    brings its views up to date; its sealing into the ledger waits while other schools'
+    views are due (nobody waits for the ledger; a person who saved waits for the views),
+    ``LEDGER_SECONDS`` at most, and a lane with nothing else due seals at once. A school
+    runs in one lane at a time. A thread per school made every school's batches share the
+    interpreter at once: under load each took several times as long, and the ledgers ran
+    between the views (issue 19)."""
+
+    def __init__(
+        self,
+        *,
+        lanes: int = LANES,
+        poll: float = 1.0,
+        idle: float = IDLE_SECONDS,
+        ledger_delay: float = LEDGER_SECONDS,
+    ) -> None:
+        self.poll, self.idle, self.ledger_delay = poll, idle, ledger_delay
+        self._cond = threading.Condition()
+        self._schools: dict[str, _Due] = {}
+        self._views: dict[str, float] = {}  # code → when its views are due (woken ones)
+        self._ledger: dict[str, float] = {}  # code → when its sealing may wait no longer
+        self._scan = 0.0  # the next look at every school's idle and tick times
+        self._stop = threading.Event()
+        self._lanes = [
+            threading.Thread(target=self._lane, name=f"lane-{n + 1}", daemon=True)
+            for n in range(lanes)
+        ]
+        for lane in self._lanes:
+            lane.start()
+
+    def add(self, code: str, system: System, tick: Callable[[], None] | None = None) -> None:
+        """Serve ``code``: its views and ledger are caught up at once, then as it is due."""
+        now = time.monotonic()
+        with self._cond:
+            self._schools[code] = _Due(code, system, tick, now + self.idle, now)
+            self._views[code] = now
+            self._cond.notify_all()
+
+    def remove(self, code: str) -> None:
+        """Serve ``code`` no longer; returns once no lane runs a job of it."""
+        with self._cond:
+            school = self._schools.get(code)
+            if school is None:
+                return
+            school.dropped = True
+            self._views.pop(code, None)
+            self._ledger.pop(code, None)
+            while school.busy:
+                self._cond.wait(1.0)
+            del self._schools[code]
+
+    def wake(self, code: str, delay: float = 0.0) -> None:
+        """``code``'s events were notified: due in ``delay`` seconds (sooner if already)."""
+        due = time.monotonic() + delay
+        with self._cond:
+            school = self._schools.get(code)
+            if school and not school.dropped and due < self._views.get(code, float("inf")):
+                self._views[code] = due
+                self._cond.notify()
+
+    def stop(self) -> None:
+        """Stop the lanes (a job running ends first)."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        for lane in self._lanes:
+            lane.join(60)
+
+    def _lane(self) -> None:
+        while True:
+            job = self._next()
+            if job is None:
+                return
+            school, kind = job
+            try:
+                self._run(school, kind)
+            finally:
+                with self._cond:
+                    school.busy = False
+                    self._cond.notify_all()
+
+    def _next(self) -> tuple[_Due, str] | None:
+        """The next job, once one is due: (school, "views" | "ledger" | "tick")."""
+        with self._cond:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                if now >= self._scan:
+                    self._look_at_all(now)
+                job = self._pick(now)
+                if job is not None:
+                    job[0].busy = True
+                    return job
+                dues = [d for d in (*self._views.values(), *self._ledger.values()) if d > now]
+                self._cond.wait(max(0.001, min([self._scan, *dues]) - now))
+            return None
+
+    def _look_at_all(self, now: float) -> None:
+        """Every school not notified for ``idle`` seconds is due (looked at once a second
+        at most, not at every job)."""
+        self._scan = now + min(1.0, self.poll)
+        for code, school in self._schools.items():
+            if school.idle_due <= now and not school.dropped:
+                self._views[code] = min(now, self._views.get(code, now))
+
+    def _pick(self, now: float) -> tuple[_Due, str] | None:
+        free = [(due, code) for code, due in self._views.items() if not self._schools[code].busy]
+        late = [(due, code) for code, due in self._ledger.items() if not self._schools[code].busy]
+        views = min((j for j in free if j[0] <= now), default=None)
+        ledger = min((j for j in late if j[0] <= now), default=None)
+        if views is not None and (ledger is None or views <= ledger):
+            del self._views[views[1]]
+            return self._schools[views[1]], "views"
+        if ledger is not None:
+            del self._ledger[ledger[1]]
+            return self._schools[ledger[1]], "ledger"
+        ticks = [
+            s
+            for s in self._schools.values()
+            if s.tick and s.tick_due <= now and not (s.busy or s.dropped)
+        ]
+        if ticks:
+            school = min(ticks, key=lambda s: s.tick_due)
+            school.tick_due = now + self.poll
+            return school, "tick"
+        if late:  # nothing else is due: seal now rather than idle
+            code = min(late)[1]
+            del self._ledger[code]
+            return self._schools[code], "ledger"
+        return None
+
+    def _run(self, school: _Due, kind: str) -> None:
+        """One job; a failure makes the school due again ``poll`` seconds on."""
+        system = school.system
+        try:
+            if kind == "views":
+                school.idle_due = time.monotonic() + self.idle
+                processed = system.views.catch_up(seal=False)
+                if processed:
+                    log.info("school %s: views caught up: %d events", school.code, processed)
+                due = time.monotonic() + self.ledger_delay
+                with self._cond:
+                    if not school.dropped:
+                        self._ledger[school.code] = min(due, self._ledger.get(school.code, due))
+            elif kind == "ledger":
+                system.views.seal()
+                system.ledger.maybe_checkpoint()
+            elif school.tick is not None:
+                school.tick()
+        except Exception as error:  # one school's failure stops no other
+            if isinstance(error, UNAVAILABLE):
+                log.warning(
+                    "school %s: database unavailable (%s); retrying",
+                    school.code,
+                    type(error).__name__,
+                )
+            else:
+                log.exception("school %s: %s failed; retried in %s s", school.code, kind, self.poll)
+            with self._cond:
+                if not school.dropped:
+                    self._views[school.code] = time.monotonic() + self.poll
 
 
 class Listener:
     """One LISTEN connection to a cluster for every school of it this process keeps:
-    a notification wakes the school its payload names (every school when it names none)."""
+    a notification makes the school its payload names due (every school when it names
+    none, and every school after the connection was (re)made)."""
 
-    def __init__(self, conninfo: str, poll: float) -> None:
-        self.conninfo, self.poll = conninfo, poll
-        self._wakes: dict[str, Wake] = {}
+    def __init__(self, conninfo: str, poll: float, schedule: Schedule) -> None:
+        self.conninfo, self.poll, self.schedule = conninfo, poll, schedule
+        self._codes: dict[str, str] = {}  # schema → school code
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="listen", daemon=True)
         self._thread.start()
 
-    def wake_of(self, schema: str) -> Wake:
-        """What wakes ``schema``'s worker when its events are notified."""
+    def listen(self, schema: str, code: str) -> None:
+        """Make ``code`` due when its schema's events are notified."""
         with self._lock:
-            return self._wakes.setdefault(schema, Wake())
+            self._codes[schema] = code
 
     def forget(self, schema: str) -> None:
         with self._lock:
-            self._wakes.pop(schema, None)
+            self._codes.pop(schema, None)
 
     def _wake(self, payload: str) -> None:
         schema, quiet = split_payload(payload)
         with self._lock:
-            found = [self._wakes[schema]] if schema in self._wakes else list(self._wakes.values())
-        for wake in found:
-            if quiet:
-                wake.set_later()
-            else:
-                wake.set()
+            code = self._codes.get(schema)
+            every = list(self._codes.values()) if code is None else []
+        if code is not None:
+            self.schedule.wake(code, QUIET_SECONDS if quiet else 0.0)
+        for each in every:
+            self.schedule.wake(each)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -194,15 +325,14 @@ class Listener:
 @dataclass
 class _Kept:
     system: System
-    stop: threading.Event
-    thread: threading.Thread
     listener: Listener
 
 
 class RegionWorkers:
-    """A worker thread per active school of a regional deployment, one LISTEN connection
-    per cluster; the registry is read every ``registry_seconds``: a school added or enabled
-    gets its thread, a school disabled loses it (its system closed)."""
+    """A regional deployment's worker: its active schools served by the lanes of one
+    ``Schedule``, one LISTEN connection per cluster; the registry is read every
+    ``registry_seconds``: a school added or enabled is served, a school disabled is let go
+    (its system closed)."""
 
     def __init__(
         self,
@@ -211,17 +341,22 @@ class RegionWorkers:
         *,
         poll: float = 1.0,
         registry_seconds: float = 5.0,
+        lanes: int = LANES,
         tick_of: Callable[[System], Callable[[], None] | None] = lambda _s: None,
         said: Callable[[str], None] = log.info,
     ) -> None:
         self.schools, self.open_system = schools, open_system
-        self.poll, self.registry_seconds = poll, registry_seconds
+        self.poll, self.registry_seconds, self.lanes = poll, registry_seconds, lanes
         self.tick_of, self.said = tick_of, said
         self.kept: dict[str, _Kept] = {}
         self.listeners: dict[str, Listener] = {}
+        self.schedule: Schedule | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Keep every active school until ``stop``; then stop and close them all."""
+        self.schedule = Schedule(
+            lanes=self.lanes, poll=self.poll, idle=max(self.poll, IDLE_SECONDS)
+        )
         try:
             first = True
             while not stop.is_set():
@@ -230,10 +365,14 @@ class RegionWorkers:
                 except UNAVAILABLE as error:
                     log.warning("registry unavailable (%s); retrying", type(error).__name__)
                 if first:
-                    self.said(f"worker: keeping the views of {len(self.kept)} schools up to date")
+                    self.said(
+                        f"worker: keeping the views of {len(self.kept)} schools up to date "
+                        f"({self.lanes} lanes)"
+                    )
                     first = False
                 stop.wait(self.registry_seconds)
         finally:
+            self.schedule.stop()
             for code in list(self.kept):
                 self._drop(code)
             for listener in self.listeners.values():
@@ -241,7 +380,7 @@ class RegionWorkers:
             self.listeners.clear()
 
     def refresh(self) -> None:
-        """Start the schools active in the registry and not kept; stop those no longer."""
+        """Serve the schools active in the registry and not kept; let go of those no longer."""
         active = {s.code: s for s in self.schools() if s.active}
         for code in [c for c in self.kept if c not in active]:
             self._drop(code)
@@ -258,27 +397,19 @@ class RegionWorkers:
             log.info("worker: keeping the views of school %s", code)
 
     def _start(self, code: str, system: System) -> None:
+        assert self.schedule is not None, "run() makes the schedule"
         db = system.settings.database
         conninfo = db.conninfo()
         listener = self.listeners.get(conninfo)
         if listener is None:
-            listener = self.listeners[conninfo] = Listener(conninfo, self.poll)
-        schema = db.schema or "public"
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=run_worker,
-            args=(system, stop, self.poll, self.tick_of(system), listener.wake_of(schema)),
-            kwargs={"idle": max(self.poll, IDLE_SECONDS)},
-            name=f"worker-{code}",
-            daemon=True,
-        )
-        self.kept[code] = _Kept(system, stop, thread, listener)
-        thread.start()
+            listener = self.listeners[conninfo] = Listener(conninfo, self.poll, self.schedule)
+        listener.listen(db.schema or "public", code)
+        self.kept[code] = _Kept(system, listener)
+        self.schedule.add(code, system, self.tick_of(system))
 
     def _drop(self, code: str) -> None:
         kept = self.kept.pop(code)
-        kept.stop.set()
-        kept.listener.wake_of(kept.system.settings.database.schema or "public").set()
-        kept.thread.join(60)
         kept.listener.forget(kept.system.settings.database.schema or "public")
+        if self.schedule is not None:
+            self.schedule.remove(code)
         kept.system.close()

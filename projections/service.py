@@ -65,12 +65,18 @@ class Views:
         self.mail = MailOutbox(db, sealer)
 
     # --- upkeep ----------------------------------------------------------------------------
-    def catch_up(self) -> int:
-        """Process every new event into every view, then seal it into the ledger."""
+    def catch_up(self, *, seal: bool = True) -> int:
+        """Process every new event into every view, then (``seal``) seal it into the
+        ledger; return how many events the views read."""
         done = self.processor.catch_up()
-        if self.keeper is not None:
-            self.keeper.catch_up()
+        if seal:
+            self.seal()
         return done
+
+    def seal(self) -> int:
+        """Seal every stored row not yet sealed into the ledger (0 without one); a regional
+        worker seals after the views others wait for (ADR 0035)."""
+        return self.keeper.catch_up() if self.keeper is not None else 0
 
     def nudge(self) -> None:
         """Catch up after a command (in-process mode); see ``Processor.nudge``."""

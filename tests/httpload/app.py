@@ -51,6 +51,8 @@ class App:
         self.app_name = f"ejournal-{self.port}"
         self.serve: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
+        #: More options of ``ejournal worker`` (a benchmark's ``--lanes``).
+        self.worker_args: list[str] = []
         self.profiled = False
 
     def seed(self, year: str, weeks: int | None = None, cheap_passwords: bool = False) -> str:
@@ -110,7 +112,7 @@ class App:
 
     def start_worker(self, profile: Path | None = None) -> None:
         """Start ``ejournal worker`` (again, after it died)."""
-        self.worker = self._spawn(["worker"], "worker", profile)
+        self.worker = self._spawn(["worker", *self.worker_args], "worker", profile)
 
     def _spawn(self, args: list[str], name: str, profile: Path | None) -> subprocess.Popen[bytes]:
         command = [str(BIN / "ejournal"), *args]
