@@ -68,6 +68,10 @@ class SQLiteViewDatabase:
         transaction held longer would keep an old snapshot of the file)."""
         return nullcontext()
 
+    def waiting_for_locks(self, seconds: float) -> AbstractContextManager[None]:
+        """Nothing to limit: one writer, in this process (no regional worker on SQLite)."""
+        return nullcontext()
+
     has_standby = False
 
     def route_reads(self, after: str | None) -> None:
@@ -147,7 +151,21 @@ class PostgresViewDatabase:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             if self._path_each_transaction:
                 self._set_path(cur)
+            limit = getattr(self._pin, "lock_ms", None)
+            if limit is not None:
+                cur.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(limit)))
             yield cur
+
+    @contextmanager
+    def waiting_for_locks(self, seconds: float) -> Iterator[None]:
+        """Within the block this thread's write transactions wait ``seconds`` at most for
+        a lock (``SET LOCAL lock_timeout``), then fail with ``LockNotAvailable``."""
+        before = getattr(self._pin, "lock_ms", None)
+        self._pin.lock_ms = max(1, round(seconds * 1000))
+        try:
+            yield
+        finally:
+            self._pin.lock_ms = before
 
     def _set_path(self, cur: psycopg.Cursor[Any]) -> None:
         # A SET takes no snapshot: a SET TRANSACTION ISOLATION LEVEL may still follow it.

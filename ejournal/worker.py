@@ -40,6 +40,9 @@ LANES = 2
 #: How long a school's sealing may wait while the lanes are busy with views that people
 #: wait for; a lane with nothing else to do seals at once (ADR 0035).
 LEDGER_SECONDS = 0.5
+#: How long a lane's job waits for a lock (a rebuild's swap, an administrator's transaction)
+#: before it gives the lane back and its school is retried ``--poll`` seconds on (ADR 0035).
+LOCK_SECONDS = 5.0
 
 
 def run_worker(
@@ -125,8 +128,10 @@ class Schedule:
         poll: float = 1.0,
         idle: float = IDLE_SECONDS,
         ledger_delay: float = LEDGER_SECONDS,
+        lock_wait: float = LOCK_SECONDS,
     ) -> None:
         self.poll, self.idle, self.ledger_delay = poll, idle, ledger_delay
+        self.lock_wait = lock_wait
         self._cond = threading.Condition()
         self._schools: dict[str, _Due] = {}
         self._views: dict[str, float] = {}  # code → when its views are due (woken ones)
@@ -244,22 +249,18 @@ class Schedule:
         """One job; a failure makes the school due again ``poll`` seconds on."""
         system = school.system
         try:
-            if kind == "views":
-                school.idle_due = time.monotonic() + self.idle
-                processed = system.views.catch_up(seal=False)
-                if processed:
-                    log.info("school %s: views caught up: %d events", school.code, processed)
-                due = time.monotonic() + self.ledger_delay
-                with self._cond:
-                    if not school.dropped:
-                        self._ledger[school.code] = min(due, self._ledger.get(school.code, due))
-            elif kind == "ledger":
-                system.views.seal()
-                system.ledger.maybe_checkpoint()
-            elif school.tick is not None:
-                school.tick()
+            with system.views.db.waiting_for_locks(self.lock_wait):
+                self._job(school, kind)
         except Exception as error:  # one school's failure stops no other
-            if isinstance(error, UNAVAILABLE):
+            if isinstance(error, psycopg.errors.LockNotAvailable):
+                log.warning(
+                    "school %s: %s waited %s s for a lock (a rebuild's swap?); retried in %s s",
+                    school.code,
+                    kind,
+                    self.lock_wait,
+                    self.poll,
+                )
+            elif isinstance(error, UNAVAILABLE):
                 log.warning(
                     "school %s: database unavailable (%s); retrying",
                     school.code,
@@ -270,6 +271,23 @@ class Schedule:
             with self._cond:
                 if not school.dropped:
                     self._views[school.code] = time.monotonic() + self.poll
+
+    def _job(self, school: _Due, kind: str) -> None:
+        system = school.system
+        if kind == "views":
+            school.idle_due = time.monotonic() + self.idle
+            processed = system.views.catch_up(seal=False)
+            if processed:
+                log.info("school %s: views caught up: %d events", school.code, processed)
+            due = time.monotonic() + self.ledger_delay
+            with self._cond:
+                if not school.dropped:
+                    self._ledger[school.code] = min(due, self._ledger.get(school.code, due))
+        elif kind == "ledger":
+            system.views.seal()
+            system.ledger.maybe_checkpoint()
+        elif school.tick is not None:
+            school.tick()
 
 
 class Listener:

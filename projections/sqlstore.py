@@ -49,6 +49,12 @@ class Database(Protocol):
         """Share one read transaction among this thread's reads until the block ends."""
         ...
 
+    def waiting_for_locks(self, seconds: float) -> AbstractContextManager[None]:
+        """Within the block this thread's write transactions give up a lock wait after
+        ``seconds`` (PostgreSQL's ``lock_timeout``: an ``OperationalError``); a regional
+        worker's lane, which must not be held by one school (ADR 0035)."""
+        ...
+
     def bulk_load(self, cursor: Cursor, table: Table, rows: Iterable[Sequence[Any]]) -> None:
         """Append many rows fast (COPY on PostgreSQL)."""
         ...

@@ -960,3 +960,44 @@ def test_the_worker_takes_up_a_school_added_while_it_runs_with_one_listen_per_cl
         if late is not None:
             late.close()
     assert not thread.is_alive() and not workers.kept and not workers.listeners
+
+
+def test_a_lane_waiting_on_one_schools_lock_gives_way_to_the_others(
+    seeded: Region, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A regional worker's lane whose school's views are locked (a rebuild's swap holds the
+    positions ``FOR UPDATE``) gives up after ``lock_wait`` and serves the other schools; the
+    locked school is caught up once the lock goes (ADR 0035)."""
+    from ejournal.worker import Schedule
+    from projections.processor import TRACKING
+
+    systems = {
+        code: build(
+            replace(
+                seeded.deployment.settings_of(seeded.registry.school(code)), views_mode="worker"
+            )
+        )
+        for code in ("alpha", "beta")
+    }
+    schedule = None
+    try:
+        head = {}
+        for code, system in systems.items():
+            teacher = system.journal.queries.account_by_login("teacher").id
+            head[code] = system.journal.access_log.record_access(teacher, "/journal", []).position
+        tracking = sql.Identifier(systems["alpha"].settings.database.schema or "", TRACKING)
+        with psycopg.connect(postgres_url()) as swap:
+            swap.execute(sql.SQL("SELECT * FROM {} FOR UPDATE").format(tracking))
+            schedule = Schedule(lanes=1, poll=0.2, lock_wait=0.3)
+            schedule.add("alpha", systems["alpha"])
+            schedule.add("beta", systems["beta"])
+            assert systems["beta"].views.wait_for(head["beta"], timeout=20)
+            assert "school alpha: views waited 0.3 s for a lock" in caplog.text
+            assert not systems["alpha"].views.wait_for(head["alpha"], timeout=0.1)
+            swap.rollback()
+        assert systems["alpha"].views.wait_for(head["alpha"], timeout=20)
+    finally:
+        if schedule is not None:
+            schedule.stop()
+        for system in systems.values():
+            system.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from types import SimpleNamespace
 from typing import Any
 
@@ -46,7 +46,11 @@ class Jobs:
             return 1
 
         return SimpleNamespace(
-            views=SimpleNamespace(catch_up=catch_up, seal=seal),
+            views=SimpleNamespace(
+                catch_up=catch_up,
+                seal=seal,
+                db=SimpleNamespace(waiting_for_locks=lambda _seconds: nullcontext()),
+            ),
             ledger=SimpleNamespace(maybe_checkpoint=lambda: None),
         )
 
