@@ -149,11 +149,14 @@ class PostgresViewDatabase:
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor[Any]]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            settings = []
             if self._path_each_transaction:
-                self._set_path(cur)
+                settings.append(self._path)
             limit = getattr(self._pin, "lock_ms", None)
             if limit is not None:
-                cur.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(limit)))
+                settings.append(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(limit)))
+            if settings:  # one round trip (no parameters: psycopg sends both as one query)
+                cur.execute(sql.SQL("; ").join(settings))
             yield cur
 
     @contextmanager
@@ -167,9 +170,13 @@ class PostgresViewDatabase:
         finally:
             self._pin.lock_ms = before
 
+    @property
+    def _path(self) -> sql.Composed:
+        return sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.schema))
+
     def _set_path(self, cur: psycopg.Cursor[Any]) -> None:
         # A SET takes no snapshot: a SET TRANSACTION ISOLATION LEVEL may still follow it.
-        cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.schema)))
+        cur.execute(self._path)
 
     @contextmanager
     def read(self, *, own: bool = False, replica: bool = False) -> Iterator[psycopg.Cursor[Any]]:
