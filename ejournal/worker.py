@@ -43,6 +43,9 @@ LEDGER_SECONDS = 0.5
 #: How long a lane's job waits for a lock (a rebuild's swap, an administrator's transaction)
 #: before it gives the lane back and its school is retried ``--poll`` seconds on (ADR 0035).
 LOCK_SECONDS = 5.0
+#: The longest a school waits to be retried after unexpected failures in a row (a bug in a
+#: view: logged with its traceback at each try, so the tries thin out).
+FAILED_SECONDS = 60.0
 
 
 def run_worker(
@@ -106,6 +109,7 @@ class _Due:
     tick_due: float
     busy: bool = False
     dropped: bool = False  # being removed: no new job
+    failures: int = 0  # unexpected failures in a row (the retry waits longer each time)
 
 
 class Schedule:
@@ -246,11 +250,15 @@ class Schedule:
         return None
 
     def _run(self, school: _Due, kind: str) -> None:
-        """One job; a failure makes the school due again ``poll`` seconds on."""
+        """One job; a failure makes the school due again ``poll`` seconds on — an
+        unexpected one (a bug) twice as long after each that follows it, ``FAILED_SECONDS``
+        at most, until a job of the school goes through."""
         system = school.system
+        retry = self.poll
         try:
             with system.views.db.waiting_for_locks(self.lock_wait):
                 self._job(school, kind)
+            school.failures = 0
         except Exception as error:  # one school's failure stops no other
             if isinstance(error, psycopg.errors.LockNotAvailable):
                 log.warning(
@@ -267,10 +275,12 @@ class Schedule:
                     type(error).__name__,
                 )
             else:
-                log.exception("school %s: %s failed; retried in %s s", school.code, kind, self.poll)
+                retry = min(FAILED_SECONDS, self.poll * 2**school.failures)
+                school.failures += 1
+                log.exception("school %s: %s failed; retried in %s s", school.code, kind, retry)
             with self._cond:
                 if not school.dropped:
-                    self._views[school.code] = time.monotonic() + self.poll
+                    self._views[school.code] = time.monotonic() + retry
 
     def _job(self, school: _Due, kind: str) -> None:
         system = school.system

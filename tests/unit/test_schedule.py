@@ -153,6 +153,23 @@ def test_a_failing_school_is_retried_and_stops_no_other(caplog: pytest.LogCaptur
     assert "school bad: views failed" in caplog.text
 
 
+def test_a_school_failing_again_and_again_is_retried_ever_more_slowly() -> None:
+    """A bug in one school's view is logged with its traceback at each try: the tries thin
+    out (every 10 ms they would be about 60 in 0.6 s)."""
+    jobs, tries = Jobs(), list[float]()
+
+    def fail() -> None:
+        tries.append(time.monotonic())
+        raise RuntimeError("a bug in one school's view")
+
+    with running(lanes=1, poll=0.01) as schedule:
+        schedule.add("bad", jobs.system("bad", views=fail))
+        schedule.add("good", jobs.system("good"))
+        time.sleep(0.6)
+        assert jobs.of("ledger", "good") == 1
+    assert 2 <= len(tries) <= 8, len(tries)
+
+
 def test_a_removed_school_runs_no_more_and_removing_waits_for_its_job() -> None:
     jobs, inside, gate = Jobs(), threading.Event(), threading.Event()
 
