@@ -1,7 +1,8 @@
 """The pages of a regional deployment outside its schools and ``/region/`` (ADR 0027, 0033):
 ``/`` — the schools that work, searched by code or name and paged in the registry as the
 regional list is (``web.region``), so a region of hundreds of schools opens none of them to
-show it; the 503 page of a disabled school; the 404 page of an address that is no school's.
+show it; the 503 page of a disabled school; the 404 page of an address that is no school's;
+the 405 page of a form sent to a page that only lists.
 
 A Flask app of its own; the deployment's dispatcher (``ejournal.tenants``) hands it ``/`` and
 every ``/s/CODE/…`` whose school is missing or disabled, naming the disabled school in the
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from flask import Flask, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
+from werkzeug.exceptions import MethodNotAllowed
 
 from web.i18n import LANGUAGES, TRANSLATIONS
 from web.region import ListPage
@@ -94,5 +96,12 @@ def create_root_app(backend: RootBackend, *, testing: bool = False) -> Flask:
     @app.errorhandler(404)
     def missing(_error: Exception) -> ResponseReturnValue:
         return _page("missing.html", 404)
+
+    @app.errorhandler(405)
+    def not_allowed(error: MethodNotAllowed) -> ResponseReturnValue:
+        """A form sent to ``/`` (which only lists): the product's page, not Flask's."""
+        response = _page("not_allowed.html", 405)
+        response.headers["Allow"] = ", ".join(error.valid_methods or ("GET", "HEAD"))
+        return response
 
     return app

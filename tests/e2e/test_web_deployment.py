@@ -103,6 +103,11 @@ def test_a_disabled_school_and_an_unknown_address_answer_in_the_products_look(
         assert missing.status_code == 404, path
         assert "Страница не найдена" in _text(missing)
     assert "Page not found" in _text(client.get("/nothing", headers=ENGLISH))
+    posted = client.post("/")  # the list takes no form: the product's page, in Russian
+    assert posted.status_code == 405 and "GET" in posted.headers["Allow"]
+    assert "Такой запрос здесь не принимается" in _text(posted)
+    assert "<header>" in posted.get_data(as_text=True)
+    assert "not accepted here" in _text(client.post("/", headers=ENGLISH))
     # a school's name is text, never markup
     escaped = client.get("/s/x/", environ_overrides={DISABLED: "<b>Школа</b>"})
     assert "&lt;b&gt;Школа&lt;/b&gt;" in escaped.get_data(as_text=True)
