@@ -116,7 +116,8 @@ class Schedule:
     """A regional worker's schools served by ``lanes`` threads (ADR 0035).
 
     A school is due when its events are notified (``wake``: at once, or ``QUIET_SECONDS``
-    on for access-log entries only), when a job of it failed (``poll`` seconds on) and,
+    on for access-log entries only), when a job of it failed (``poll`` seconds on; later
+    after a bug that repeats) and,
     with nothing notified, every ``idle`` seconds. A lane takes the school due first and
     brings its views up to date; its sealing into the ledger waits while other schools'
     views are due (nobody waits for the ledger; a person who saved waits for the views),
