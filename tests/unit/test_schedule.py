@@ -62,6 +62,17 @@ def until(check: Callable[[], bool], seconds: float = 20.0) -> bool:
     return check()
 
 
+class Held:
+    """A school's views job that holds its lane: ``inside`` once it runs, until ``gate``."""
+
+    def __init__(self) -> None:
+        self.inside, self.gate = threading.Event(), threading.Event()
+
+    def __call__(self) -> None:
+        self.inside.set()
+        self.gate.wait(20)
+
+
 @contextmanager
 def running(**kwargs: Any) -> Iterator[Schedule]:
     schedule = Schedule(**kwargs)
@@ -72,37 +83,35 @@ def running(**kwargs: Any) -> Iterator[Schedule]:
 
 
 def test_the_views_of_every_woken_school_come_before_any_sealing() -> None:
-    jobs, gate = Jobs(), threading.Event()
+    jobs, held = Jobs(), Held()
     with running(lanes=1, ledger_delay=3600.0) as schedule:
-        schedule.add("a", jobs.system("a", views=lambda: gate.wait(20)))
-        assert until(lambda: not schedule._views)  # the lane is in a's views, held
+        schedule.add("a", jobs.system("a", views=held))
+        assert held.inside.wait(20)  # the lane is in a's views, held
         schedule.add("b", jobs.system("b"))
         schedule.add("c", jobs.system("c"))
-        gate.set()
+        held.gate.set()
         assert until(lambda: len(jobs.done) == 6)
     assert jobs.done[:3] == [("views", "a"), ("views", "b"), ("views", "c")]
     assert sorted(jobs.done[3:]) == [("ledger", "a"), ("ledger", "b"), ("ledger", "c")]
 
 
 def test_sealing_waits_no_longer_than_its_delay_while_views_keep_coming() -> None:
-    jobs, stop = Jobs(), threading.Event()
-    with running(lanes=1, ledger_delay=0.05) as schedule:
-        schedule.add("a", jobs.system("a"))
-        schedule.add("b", jobs.system("b", views=lambda: time.sleep(0.002)))
+    """b's views, 2 ms each, are due again and again (each is notified anew while it runs):
+    a's sealing still runs once its 0.3 s are up. a's views are held until b is due: with
+    nothing else due the lane would seal a at once."""
+    jobs, held = Jobs(), Held()
+    with running(lanes=1, ledger_delay=0.3) as schedule:
 
-        def busy() -> None:  # b's views are due again and again
-            while not stop.is_set():
-                schedule.wake("b")
-                time.sleep(0.001)
+        def again() -> None:  # b's views are due again and again
+            schedule.wake("b")
+            time.sleep(0.002)
 
-        waker = threading.Thread(target=busy)
-        waker.start()
-        try:
-            assert until(lambda: jobs.of("ledger", "a") == 1, seconds=5)
-            assert jobs.of("views", "b") > 3  # the lane was busy with b's views meanwhile
-        finally:
-            stop.set()
-            waker.join(10)
+        schedule.add("a", jobs.system("a", views=held))
+        assert held.inside.wait(20)
+        schedule.add("b", jobs.system("b", views=again))
+        held.gate.set()
+        assert until(lambda: jobs.of("ledger", "a") == 1, seconds=5)
+        assert jobs.of("views", "b") > 3  # the lane was busy with b's views meanwhile
 
 
 def test_a_quiet_wake_is_due_after_its_delay_and_a_plain_one_at_once() -> None:
@@ -171,20 +180,15 @@ def test_a_school_failing_again_and_again_is_retried_ever_more_slowly() -> None:
 
 
 def test_a_removed_school_runs_no_more_and_removing_waits_for_its_job() -> None:
-    jobs, inside, gate = Jobs(), threading.Event(), threading.Event()
-
-    def held() -> None:
-        inside.set()
-        gate.wait(20)
-
+    jobs, held = Jobs(), Held()
     with running(lanes=1, ledger_delay=3600.0) as schedule:
         schedule.add("a", jobs.system("a", views=held))
-        assert inside.wait(20)
+        assert held.inside.wait(20)
         removed = threading.Thread(target=schedule.remove, args=("a",))
         removed.start()
         time.sleep(0.05)
         assert removed.is_alive()  # waits for the job in a lane
-        gate.set()
+        held.gate.set()
         removed.join(20)
         assert not removed.is_alive()
         schedule.wake("a")
